@@ -1,0 +1,62 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
+import { exec } from './exec.js';
+import { Journal, type JournalEntry } from './journal.js';
+import { isSameProcess, killTree } from './proc.js';
+
+/** Release one leftover resource. Never throws: the janitor must get through the whole list. */
+export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger): Promise<void> {
+  try {
+    switch (e.kind) {
+      case 'process':
+        if (isSameProcess(e.pid, e.startTicks)) {
+          log.info(`janitor: killing leftover ${e.argv0} (pid ${e.pid})`);
+          await killTree(e.pid, 1000);
+        }
+        break;
+      case 'netns':
+        await exec(['ip', 'netns', 'del', e.name], { allowFail: true });
+        break;
+      case 'link':
+        await exec(e.netns ? ['ip', '-n', e.netns, 'link', 'del', e.name] : ['ip', 'link', 'del', e.name], { allowFail: true });
+        break;
+      case 'xdp':
+        await exec([...(e.netns ? ['ip', '-n', e.netns] : ['ip']), 'link', 'set', 'dev', e.iface, 'xdp', 'off'], { allowFail: true });
+        break;
+      case 'mount':
+        await exec(['umount', '-l', e.path], { allowFail: true });
+        break;
+      case 'dir':
+      case 'file':
+        rmSync(e.path, { recursive: true, force: true });
+        break;
+      case 'sysctl':
+        writeFileSync(e.path, e.restore);
+        break;
+    }
+  } catch (err) {
+    log.warn(`janitor: could not release ${e.kind} ${e.id}: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Clean what crashed runs left behind: every journal not belonging to `exceptRunId`, newest resource
+ * first (processes before the directories they live in). Returns how many resources were released.
+ */
+export async function runJanitor(opts: { exceptRunId?: string; log?: Logger; dir?: string } = {}): Promise<number> {
+  const log = opts.log ?? silentLogger;
+  let n = 0;
+  for (const path of Journal.list(opts.dir)) {
+    if (opts.exceptRunId && basename(path) === `${opts.exceptRunId}.jsonl`) continue;
+    const entries = Journal.read(path).reverse();
+    if (entries.length) log.info(`janitor: cleaning ${entries.length} leftover resource(s) of run ${basename(path, '.jsonl')}`);
+    // Processes first: they hold the netns, sockets and hugepages the other entries refer to.
+    for (const e of entries.filter((x) => x.kind === 'process')) await releaseEntry(e, log);
+    for (const e of entries.filter((x) => x.kind !== 'process')) await releaseEntry(e, log);
+    n += entries.length;
+    rmSync(path, { force: true });
+  }
+  return n;
+}

@@ -1,0 +1,80 @@
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Host resources a run created, written to disk the moment they exist, so that the janitor of the next
+ * run can remove them after a crash or SIGKILL. One JSON object per line; removal is recorded too.
+ */
+export type JournalEntry =
+  | { kind: 'process'; id: string; pid: number; startTicks: number; argv0: string }
+  | { kind: 'netns'; id: string; name: string }
+  | { kind: 'link'; id: string; name: string; netns?: string }
+  | { kind: 'dir'; id: string; path: string }
+  | { kind: 'file'; id: string; path: string }
+  | { kind: 'mount'; id: string; path: string }
+  | { kind: 'sysctl'; id: string; path: string; restore: string }
+  | { kind: 'xdp'; id: string; iface: string; netns?: string };
+
+type Line = { op: 'add'; entry: JournalEntry } | { op: 'del'; id: string };
+
+export function stateDir(): string {
+  return process.env.VSPERF_STATE_DIR || '/tmp/vsperf-ts';
+}
+
+export class Journal {
+  readonly path: string;
+  private seq = 0;
+
+  constructor(readonly runId: string, dir = join(stateDir(), 'journal')) {
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, `${runId}.jsonl`);
+    writeFileSync(this.path, '', { flag: 'a' });
+  }
+
+  nextId(prefix: string): string {
+    return `${prefix}-${++this.seq}`;
+  }
+
+  add(entry: JournalEntry): void {
+    appendFileSync(this.path, JSON.stringify({ op: 'add', entry } satisfies Line) + '\n');
+  }
+
+  remove(id: string): void {
+    appendFileSync(this.path, JSON.stringify({ op: 'del', id } satisfies Line) + '\n');
+  }
+
+  /** Called when a run ended cleanly: nothing is left to clean. */
+  close(): void {
+    rmSync(this.path, { force: true });
+  }
+
+  /** Live entries of a journal file, oldest first. Corrupt lines (a crash mid-write) are skipped. */
+  static read(path: string): JournalEntry[] {
+    const live = new Map<string, JournalEntry>();
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return [];
+    }
+    for (const raw of text.split('\n')) {
+      if (!raw.trim()) continue;
+      let line: Line;
+      try {
+        line = JSON.parse(raw) as Line;
+      } catch {
+        continue;
+      }
+      if (line.op === 'add') live.set(line.entry.id, line.entry);
+      else if (line.op === 'del') live.delete(line.id);
+    }
+    return [...live.values()];
+  }
+
+  static list(dir = join(stateDir(), 'journal')): string[] {
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.jsonl'))
+      .map((f) => join(dir, f));
+  }
+}

@@ -1,0 +1,44 @@
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../log/logger.js';
+import type { RunEvents } from '../runner/events.js';
+import type { TrafficGenerator, PortSpec, TrialResult } from '../../trafficgen/types.js';
+import type { Topology } from '../../deployments/types.js';
+import type { ResultRow, TrialOutcome } from './types.js';
+
+/** One trial as kept in results.json. */
+export interface TrialRecord {
+  readonly index: number;
+  readonly frameSize: number;
+  readonly purpose?: string;
+  readonly rateFps: number;
+  readonly durationS?: number;
+  readonly frames?: number;
+  readonly valid: boolean;
+  readonly invalidReason?: string;
+  readonly result: TrialResult;
+  readonly switchCounters?: Record<string, unknown>;
+  readonly startedAt: string;
+}
+
+export interface MethodologyContext {
+  readonly testcase: string;
+  /** Settings resolved for this testcase (TRAFFIC, TRAFFICGEN_*, …). */
+  readonly settings: Settings;
+  readonly generator: TrafficGenerator;
+  readonly ports: readonly PortSpec[];
+  readonly topology?: Topology;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly events: RunEvents;
+}
+
+export interface MethodologyOutput {
+  readonly rows: ResultRow[];
+  readonly trials: TrialRecord[];
+  /** Anything else worth keeping in results.json (search goals, migration timelines…). */
+  readonly details?: Record<string, unknown>;
+}
+
+export type Methodology = (ctx: MethodologyContext) => Promise<MethodologyOutput>;
+
+export type { TrialOutcome };

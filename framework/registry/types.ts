@@ -1,0 +1,54 @@
+import type { Logger } from '../log/logger.js';
+import type { Host } from '../host/host.js';
+import type { Settings } from '../config/settings.js';
+import type { TrafficGenerator } from '../../trafficgen/types.js';
+import type { VSwitch, DeploymentFactory } from '../../deployments/types.js';
+import type { Vnf, LoopbackApp } from '../../vnfs/types.js';
+
+/** Kinds of pluggable components, as VSPERF's --list-* options name them. */
+export type DriverKind = 'trafficgen' | 'vswitch' | 'vnf' | 'fwdapp' | 'loadgen' | 'deployment' | 'loopback';
+
+export interface LoadGenerator {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A forwarding application that replaces the vSwitch (VSPERF --fwdapp, e.g. testpmd). */
+export type FwdApp = VSwitch;
+
+export interface DriverOf {
+  trafficgen: TrafficGenerator;
+  vswitch: VSwitch;
+  vnf: Vnf;
+  fwdapp: FwdApp;
+  loadgen: LoadGenerator;
+  deployment: DeploymentFactory;
+  loopback: LoopbackApp;
+}
+
+/** What a factory gets: its settings (frozen), a logger, the host (tracked resources), an abort signal. */
+export interface DriverContext {
+  readonly settings: Settings;
+  readonly log: Logger;
+  readonly host: Host;
+  readonly signal: AbortSignal;
+  /** Per-testcase scratch directory (logs, sockets). */
+  readonly workDir: string;
+}
+
+/** A driver as registered: a plain object, like a Vite plugin. `create` imports the heavy code lazily. */
+export interface DriverFactory<K extends DriverKind = DriverKind> {
+  readonly kind: K;
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  readonly summary: string;
+  create(ctx: DriverContext): Promise<DriverOf[K]>;
+}
+
+/** What a vendor package exports: `export function register(registry) { registry.add({...}) }`. */
+export type PluginRegister = (registry: RegistryApi) => void | Promise<void>;
+
+export interface RegistryApi {
+  add<K extends DriverKind>(factory: DriverFactory<K>): void;
+}

@@ -1,0 +1,178 @@
+/**
+ * The traffic-generator contract. A driver runs single trials; it never searches (the methodology in
+ * framework/methodology does, identically for every generator). Units are in the field names.
+ */
+
+/** A rate as a user writes it: frames per second, or percent of the port's line rate. */
+export type Rate = { unit: 'fps'; value: number } | { unit: 'pct'; value: number };
+
+/** A generator port. In the sandbox it is a veth end inside a network namespace. */
+export interface PortSpec {
+  /** Interface name (veth, NIC netdev) or, for hardware generators, a chassis/card/port id. */
+  readonly name: string;
+  /** Network namespace the interface lives in, if any. */
+  readonly netns?: string;
+  /** PCI address when the port is a NIC bound for DPDK use. */
+  readonly pci?: string;
+  /** Line speed used for "% of line rate" (Mbit/s). */
+  readonly speedMbps: number;
+  readonly mac?: string;
+  readonly mtu?: number;
+  /** I/O backend wish for software generators: 'auto' picks the fastest that works. */
+  readonly backend?: 'auto' | 'af_packet' | 'af_xdp';
+}
+
+/** One flow definition, VSPERF's TRAFFIC dict in typed form. */
+export interface StreamSpec {
+  /** L2 frame size in bytes including the 4-byte FCS, as RFC 2544 and VSPERF count it. */
+  readonly frameSize: number;
+  /** RFC 6985 IMIX genome ('a'=64,'b'=128,'c'=256,'d'=512,'e'=1024,'f'=1280,'g'=1518); overrides frameSize. */
+  readonly imixGenome?: string;
+  readonly l2: { readonly srcMac: string; readonly dstMac: string };
+  readonly l3: { readonly enabled: boolean; readonly version: 4 | 6; readonly proto: 'udp'; readonly srcIp: string; readonly dstIp: string };
+  readonly l4: { readonly enabled: boolean; readonly srcPort: number; readonly dstPort: number };
+  readonly vlan: { readonly enabled: boolean; readonly id: number; readonly priority: number; readonly cfi: number };
+  /** Number of flows (0 or 1 = a single flow). */
+  readonly multistream: number;
+  /** Which header field varies between the flows. */
+  readonly streamType: 'L2' | 'L3' | 'L4';
+}
+
+/** What to send: streams from port 0 to port 1, and back when bidirectional. */
+export interface TrafficSpec {
+  readonly stream: StreamSpec;
+  readonly bidir: boolean;
+  /** Offered rate per direction. */
+  readonly rate: Rate;
+  /** Measure latency (timestamps in every frame for software generators). */
+  readonly latency: boolean;
+}
+
+export interface TrialSpec extends TrafficSpec {
+  /** Traffic duration (s). Exactly one of durationS / frames is set. */
+  readonly durationS?: number;
+  /** Fixed frame count per direction (bursts, back-to-back). */
+  readonly frames?: number;
+  /** Seconds of learning traffic at a low rate before the counted phase (0 = none). */
+  readonly learningS?: number;
+  /** Seconds to wait after stopping for frames still in flight. Default: driver's choice (≈ 0.5–2 s). */
+  readonly drainS?: number;
+}
+
+export interface LatencyStats {
+  readonly minNs: number;
+  readonly avgNs: number;
+  readonly maxNs: number;
+  /** Percentiles (ns): keys 'p50','p90','p99','p99.9','p99.99'. */
+  readonly percentilesNs: Readonly<Record<string, number>>;
+  /** Histogram as parallel arrays: bucket lower bounds (ns) and counts. Counts sum to the samples. */
+  readonly histogram?: { readonly lowerNs: readonly number[]; readonly counts: readonly number[] };
+  readonly samples: number;
+}
+
+/** Counters of one direction (port i → port j) or of the whole trial. */
+export interface FlowCounters {
+  readonly txFrames: number;
+  readonly rxFrames: number;
+  /** Frames sent and never received (tx − distinct rx, never negative). */
+  readonly lostFrames: number;
+  readonly reordered: number;
+  readonly duplicated: number;
+  /** Frames received that the generator did not send in this trial (kernel chatter, stale frames). */
+  readonly foreign: number;
+  readonly txBytes: number;
+  readonly rxBytes: number;
+  readonly latency?: LatencyStats;
+  /** Longest gap between consecutive received sequence numbers, as time (ms) at the offered rate. */
+  readonly maxGapMs?: number;
+}
+
+export interface DirectionResult extends FlowCounters {
+  readonly fromPort: number;
+  readonly toPort: number;
+}
+
+export interface TrialResult extends FlowCounters {
+  /** Rate asked for, per direction (fps). */
+  readonly offeredFps: number;
+  /** Rate actually transmitted, per direction (fps). */
+  readonly achievedTxFps: number;
+  /** Received frames per second per direction. */
+  readonly rxFps: number;
+  /** Loss as percent of transmitted frames (0–100). */
+  readonly lossPct: number;
+  /** Traffic phase length actually achieved (s). */
+  readonly durationS: number;
+  /** Wall time of the whole trial including learning and drain (s). */
+  readonly wallS: number;
+  /** True when the generator could not send at the offered rate: the trial says nothing about the DUT. */
+  readonly generatorLimited: boolean;
+  readonly directions: readonly DirectionResult[];
+  /** True for the Simulated driver: the figures were computed, not measured. */
+  readonly simulated?: boolean;
+  /** Driver facts worth keeping (I/O backend used, engine version, …). */
+  readonly info?: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface GeneratorCaps {
+  readonly continuous: boolean;
+  readonly latency: boolean;
+  readonly bidir: boolean;
+  readonly imix: boolean;
+  readonly vlan: boolean;
+  readonly ipv6: boolean;
+  readonly maxFrameSize: number;
+  /** Highest rate (fps, per direction, at 64-byte frames) this generator can reach, if known. */
+  readonly maxRateFps?: number;
+  /** The generator models the DUT itself (Simulated): the runner then skips real deployments. */
+  readonly simulatesDut?: boolean;
+}
+
+/** Live counters while traffic runs, for progress displays. */
+export interface LiveCounters {
+  readonly elapsedS: number;
+  readonly txFrames: number;
+  readonly rxFrames: number;
+}
+
+export interface ContinuousRun {
+  /** Counters so far. */
+  poll(): Promise<LiveCounters>;
+  /** Stop traffic, drain, and return the counters of the whole run. */
+  stop(): Promise<TrialResult>;
+}
+
+export interface TrafficGenerator {
+  readonly name: string;
+  capabilities(): GeneratorCaps;
+  /** Claim and check the ports (exist, up, MTU, privileges). Throws DriverError/EnvironmentError. */
+  connect(ports: readonly PortSpec[], signal?: AbortSignal): Promise<void>;
+  /** One trial: learning → clear → traffic → stop → drain → counters. No search inside. */
+  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult>;
+  /** Present exactly when capabilities().continuous is true. */
+  startContinuous?(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun>;
+  /** Release everything. Idempotent; safe after a failed connect. */
+  close(): Promise<void>;
+}
+
+/** L1 line rate in frames per second for a frame size (bytes incl. FCS): 20 B preamble + IFG per frame. */
+export function lineRateFps(speedMbps: number, frameSize: number): number {
+  return (speedMbps * 1e6) / ((frameSize + 20) * 8);
+}
+
+/** Resolve a Rate to frames per second at a port speed and frame size. */
+export function rateToFps(rate: Rate, speedMbps: number, frameSize: number): number {
+  return rate.unit === 'fps' ? rate.value : (rate.value / 100) * lineRateFps(speedMbps, frameSize);
+}
+
+/** Average frame size (bytes incl. FCS) of an RFC 6985 IMIX genome. */
+export const IMIX_SIZES: Readonly<Record<string, number>> = { a: 64, b: 128, c: 256, d: 512, e: 1024, f: 1280, g: 1518, h: 9000 };
+export function imixAverage(genome: string): number {
+  let sum = 0;
+  for (const ch of genome) {
+    const s = IMIX_SIZES[ch];
+    if (s === undefined) throw new RangeError(`IMIX genome letter '${ch}' is not one of ${Object.keys(IMIX_SIZES).join('')}`);
+    sum += s;
+  }
+  return genome.length ? sum / genome.length : 0;
+}
