@@ -1,0 +1,25 @@
+/**
+ * traffic_type → methodology. Entries import lazily so start-up stays fast; a new traffic type is one
+ * line here (and a module that exports a Methodology).
+ */
+import { UsageError } from '../errors.js';
+import { suggest } from '../util/suggest.js';
+import type { Methodology } from './context.js';
+
+const TABLE: Record<string, () => Promise<Methodology>> = {
+  rfc2544_throughput: async () => (await import('./throughput.js')).throughput,
+  rfc2544_continuous: async () => (await import('./continuous.js')).continuous,
+};
+
+export function trafficTypes(): string[] {
+  return Object.keys(TABLE).sort();
+}
+
+export async function getMethodology(trafficType: string): Promise<Methodology> {
+  const load = TABLE[trafficType];
+  if (!load) {
+    const s = suggest(trafficType, Object.keys(TABLE));
+    throw new UsageError(`unknown traffic_type "${trafficType}"${s ? `; did you mean "${s}"?` : ''}`, { hint: `known: ${trafficTypes().join(', ')}` });
+  }
+  return load();
+}
