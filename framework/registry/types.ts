@@ -35,6 +35,8 @@ export interface DriverContext {
   readonly signal: AbortSignal;
   /** Per-testcase scratch directory (logs, sockets). */
   readonly workDir: string;
+  /** Create another registered driver by name (a deployment creating its VSWITCH and VNFs). */
+  create<K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]>;
 }
 
 /** A driver as registered: a plain object, like a Vite plugin. `create` imports the heavy code lazily. */
