@@ -1,14 +1,39 @@
 /** Guests (VNFs) and what runs inside them. */
 
+/**
+ * One guest NIC as the deployment wired it: the vhost-user socket the guest's QEMU serves (`server=on`;
+ * the vSwitch connects as a dpdkvhostuserclient) and, when known, the vSwitch port it lands on.
+ */
+export interface GuestNic {
+  /** vhost-user socket path (QEMU creates it; OVS connects as client). */
+  readonly socketPath: string;
+  /** MAC of the guest NIC; default derived from the guest index (VSPERF #MAC(00:00:00:00:00:01,2)). */
+  readonly mac?: string;
+  /** vSwitch port name and OpenFlow port number of the vhost port (needed by live migration). */
+  readonly portName?: string;
+  readonly ofport?: number;
+}
+
+/** How the deployment places a guest: its index (VSPERF #VMINDEX, selects per-guest GUEST_* entries) and NICs. */
+export interface VnfAttachment {
+  readonly index: number;
+  readonly nics: readonly GuestNic[];
+}
+
 export interface Vnf {
   readonly name: string;
+  /**
+   * Set by the deployment before start(): guest index and NICs (vhost sockets in guest NIC order).
+   * Optional for compatibility; a Vnf that needs NICs throws from start() when it was not attached.
+   */
+  attach?(a: VnfAttachment): void;
   /** Launch the guest; resolves once the process runs (not yet booted). */
   start(signal?: AbortSignal): Promise<void>;
   /** Resolves when the guest's loopback app forwards (ready marker), or rejects with the log tail. */
   waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Soft stop (QMP quit), then SIGTERM, then SIGKILL. Idempotent. */
   stop(): Promise<void>;
-  /** Facts for results (accel kcm/tcg, memory, loopback app, image). */
+  /** Facts for results (accel kvm/tcg, memory, loopback app, image). */
   facts(): Readonly<Record<string, string | number | boolean>>;
 }
 
@@ -17,4 +42,29 @@ export interface LoopbackApp {
   readonly name: string;
   /** Kernel command-line / init parameters that select this app in our guest image. */
   readonly guestArgs: readonly string[];
+}
+
+/**
+ * A guest that can be live-migrated (QEMU). The live_migration methodology finds it in
+ * `Topology.guests` (or `Topology.facts`-independent duck typing: any object with these members).
+ */
+export interface MigratableVnf extends Vnf {
+  readonly migratable: true;
+  /** NICs as attached (with vSwitch ofports when the deployment knew them). */
+  readonly nics: readonly GuestNic[];
+  /** QMP client of the running QEMU (connected after start()). */
+  readonly qmp: import('./qmp/client.js').QmpClient | undefined;
+  /**
+   * Start an identical QEMU with `-incoming defer` on other vhost sockets (the destination of a
+   * migration). It is tracked by the same Host and stopped at teardown.
+   */
+  spawnIncoming(name: string, nics: readonly GuestNic[], signal?: AbortSignal): Promise<MigratableVnf>;
+  /** Mark this guest as running (after it became the migration destination and resumed). */
+  adoptRunning(): void;
+  /** The QEMU process is alive. */
+  readonly alive: boolean;
+}
+
+export function isMigratable(v: unknown): v is MigratableVnf {
+  return typeof v === 'object' && v !== null && (v as { migratable?: unknown }).migratable === true;
 }
