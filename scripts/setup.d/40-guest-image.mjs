@@ -1,0 +1,156 @@
+// Guest image for QemuDpdkVhostUser: the Debian kernel (via the linux-image-amd64 metapackage, fetched
+// with `apt-get download`, never installed) + a busybox-static initramfs whose /init loads virtio-net,
+// starts the loopback app named on the kernel command line and prints a ready marker on ttyS0.
+// Cached under .vsperf/guest/ (or $VSPERF_GUEST_DIR); rebuilt when the kernel package, busybox or this
+// file's init script change. Debian packages only.
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync, copyFileSync, chmodSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+
+/** Kernel modules, in insmod order (from `modinfo -F depends`; the .deb ships no modules.dep). */
+export const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci',
+  'failover', 'net_failover', 'virtio_net', 'llc', 'stp', 'bridge'];
+
+/**
+ * /init of the guest. Kernel parameters it reads: vsperf.loopback=<app> (linux_bridge | buildin |
+ * testpmd | l2fwd), vsperf.nics=<n>. Serial markers: VSPERF-INIT, VSPERF-ERR <what>, VSPERF-READY.
+ */
+export const INIT = `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+say() { echo "$*" > /dev/ttyS0; }
+say "VSPERF-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
+APP=buildin; NICS=2
+for a in $(cat /proc/cmdline); do
+  case "$a" in vsperf.loopback=*) APP="\${a#vsperf.loopback=}";; vsperf.nics=*) NICS="\${a#vsperf.nics=}";; esac
+done
+for m in ${MODULES.join(' ')}; do
+  insmod /mods/$m.ko || say "VSPERF-ERR insmod $m"
+done
+echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
+echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
+last=$((NICS-1)); i=0
+while [ ! -e /sys/class/net/eth$last ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+[ -e /sys/class/net/eth$last ] || { say "VSPERF-ERR only $(ls /sys/class/net | tr '\\n' ' ') appeared, expected $NICS NICs"; APP=none; }
+bridge_pairs() {
+  k=0
+  while [ $((2*k+1)) -lt $NICS ]; do
+    b=br$k; brctl addbr $b
+    echo 0 > /sys/class/net/$b/bridge/stp_state
+    echo 0 > /sys/class/net/$b/bridge/forward_delay
+    echo 0 > /sys/class/net/$b/bridge/ageing_time 2>/dev/null
+    for e in eth$((2*k)) eth$((2*k+1)); do ip link set $e up; brctl addif $b $e; done
+    ip link set $b up; k=$((k+1))
+  done
+}
+case "$APP" in
+  linux_bridge) bridge_pairs; say "VSPERF-READY app=linux_bridge uptime=$(cut -d' ' -f1 /proc/uptime) $(ls /sys/class/net | tr '\\n' ' ')";;
+  buildin) bridge_pairs; say "VSPERF-READY app=buildin uptime=$(cut -d' ' -f1 /proc/uptime) $(ls /sys/class/net | tr '\\n' ' ')";;
+  none) ;;
+  *) say "VSPERF-ERR loopback app $APP is not in this image (it has linux_bridge, buildin)";;
+esac
+while true; do sleep 3600; done
+`;
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+export const GUEST_DIR = process.env.VSPERF_GUEST_DIR || join(ROOT, '.vsperf', 'guest');
+
+function out(argv, opts = {}) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', ...opts });
+  if (r.error) throw new Error(`${argv[0]}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited with ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-2).join(' | ')}`);
+  return r.stdout;
+}
+
+/** The concrete kernel package behind linux-image-amd64 and its pinned version (one apt-cache call). */
+function kernelPackage() {
+  const show = out(['apt-cache', 'show', '--no-all-versions', 'linux-image-amd64']);
+  const m = show.match(/^Depends:.*?(linux-image-[0-9][^\s,]*) \(= ([^)\s]+)\)/m);
+  if (!m) throw new Error('apt-cache show linux-image-amd64 names no linux-image-<ver> (= version) dependency (run apt-get update)');
+  return { pkg: m[1], version: m[2] };
+}
+
+function busyboxVersion() {
+  return out(['dpkg-query', '-W', '-f=${Version}', 'busybox-static']).trim();
+}
+
+function inputs() {
+  const k = kernelPackage();
+  return {
+    kernelPackage: k.pkg,
+    kernelVersion: k.version,
+    busybox: busyboxVersion(),
+    init: createHash('sha256').update(INIT).update(MODULES.join(',')).digest('hex').slice(0, 16),
+  };
+}
+
+function manifestPath() {
+  return join(GUEST_DIR, 'manifest.json');
+}
+
+export const title = `guest image (Debian kernel + busybox initramfs in ${GUEST_DIR})`;
+
+export async function check() {
+  if (!existsSync(join(GUEST_DIR, 'vmlinuz')) || !existsSync(join(GUEST_DIR, 'initramfs.gz')) || !existsSync(manifestPath())) return false;
+  let have;
+  try {
+    have = JSON.parse(readFileSync(manifestPath(), 'utf8'));
+  } catch {
+    return false;
+  }
+  let want;
+  try {
+    want = inputs();
+  } catch {
+    // apt metadata unavailable (offline box): keep a complete image built from the same init script.
+    return have.init === createHash('sha256').update(INIT).update(MODULES.join(',')).digest('hex').slice(0, 16);
+  }
+  return ['kernelPackage', 'kernelVersion', 'busybox', 'init'].every((k) => have[k] === want[k]);
+}
+
+export async function run(ctx) {
+  const log = ctx?.log ?? ((m) => console.log(m));
+  const want = inputs();
+  mkdirSync(GUEST_DIR, { recursive: true });
+  const debs = readdirSync(GUEST_DIR).filter((f) => f.endsWith('.deb'));
+  const verFile = want.kernelVersion.replace(/:/g, '%3a');
+  let deb = debs.find((f) => f.startsWith(`${want.kernelPackage}_${verFile}_`));
+  if (!deb) {
+    log(`downloading ${want.kernelPackage} ${want.kernelVersion} (~70 MB) with apt-get download`);
+    out(['apt-get', 'download', '-q', `${want.kernelPackage}=${want.kernelVersion}`], { cwd: GUEST_DIR });
+    deb = readdirSync(GUEST_DIR).find((f) => f.startsWith(`${want.kernelPackage}_`) && f.endsWith('.deb'));
+    if (!deb) throw new Error('apt-get download produced no .deb');
+  }
+  for (const f of readdirSync(GUEST_DIR)) if (f.endsWith('.deb') && f !== deb) rmSync(join(GUEST_DIR, f));
+  const work = join(GUEST_DIR, 'build');
+  rmSync(work, { recursive: true, force: true });
+  const kroot = join(work, 'kroot');
+  const rootfs = join(work, 'rootfs');
+  mkdirSync(kroot, { recursive: true });
+  out(['dpkg-deb', '-x', join(GUEST_DIR, deb), kroot]);
+  const kver = readdirSync(join(kroot, 'lib', 'modules'))[0];
+  for (const d of ['bin', 'proc', 'sys', 'dev', 'mods']) mkdirSync(join(rootfs, d), { recursive: true });
+  copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+  const modRoot = join(kroot, 'lib', 'modules', kver, 'kernel');
+  const all = out(['find', modRoot, '-name', '*.ko']).split('\n').filter(Boolean);
+  for (const m of MODULES) {
+    const f = all.find((p) => p.endsWith(`/${m}.ko`));
+    if (!f) throw new Error(`module ${m}.ko not found in ${deb}`);
+    copyFileSync(f, join(rootfs, 'mods', `${m}.ko`));
+  }
+  writeFileSync(join(rootfs, 'init'), INIT, { mode: 0o755 });
+  const list = out(['find', '.'], { cwd: rootfs });
+  const cpio = spawnSync('cpio', ['-o', '-H', 'newc', '--quiet'], { cwd: rootfs, input: list, maxBuffer: 512 * 1024 * 1024 });
+  if (cpio.status !== 0) throw new Error(`cpio failed: ${String(cpio.stderr)}`);
+  writeFileSync(join(GUEST_DIR, 'initramfs.gz.tmp'), gzipSync(cpio.stdout, { level: 6 }));
+  copyFileSync(join(kroot, 'boot', `vmlinuz-${kver}`), join(GUEST_DIR, 'vmlinuz.tmp'));
+  renameSync(join(GUEST_DIR, 'initramfs.gz.tmp'), join(GUEST_DIR, 'initramfs.gz'));
+  renameSync(join(GUEST_DIR, 'vmlinuz.tmp'), join(GUEST_DIR, 'vmlinuz'));
+  rmSync(work, { recursive: true, force: true });
+  writeFileSync(manifestPath(), JSON.stringify({ ...want, kernelRelease: kver, deb, builtAt: new Date().toISOString() }, null, 2) + '\n');
+  log(`guest image: kernel ${kver}, initramfs ${(readFileSync(join(GUEST_DIR, 'initramfs.gz')).length / 1e6).toFixed(1)} MB`);
+}
