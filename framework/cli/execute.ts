@@ -1,0 +1,165 @@
+import { Config, type TestcaseDef } from '../config/load.js';
+import type { Layer } from '../config/layers.js';
+import { parseTestParamsOption } from '../config/test-params.js';
+import { formatLiteral } from '../config/literal.js';
+import type { JsonObject, Settings } from '../config/settings.js';
+import { UsageError, VsperfError } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import { Registry } from '../registry/registry.js';
+import { registerBuiltins } from '../registry/builtins.js';
+import { loadPlugin } from '../registry/plugin-loader.js';
+import type { DriverKind } from '../registry/types.js';
+import { selectTestcases } from '../runner/select-testcases.js';
+import { estimateTestcaseS } from '../runner/estimate.js';
+import { suggest } from '../util/suggest.js';
+import type { CliOptions } from './main.js';
+import { logLevelOf } from './main.js';
+
+const out = (s: string): void => {
+  process.stdout.write(s + '\n');
+};
+
+async function buildRegistry(plugins: readonly string[]): Promise<Registry> {
+  const r = new Registry();
+  registerBuiltins(r);
+  for (const p of plugins) await loadPlugin(p, r);
+  return r;
+}
+
+function listDrivers(r: Registry, kind: DriverKind, title: string): void {
+  out(`${title}:`);
+  out('='.repeat(title.length + 1));
+  const list = r.list(kind);
+  if (!list.length) out('  (none)');
+  for (const f of list) out(`* ${f.name}${f.aliases?.length ? ` (alias: ${f.aliases.join(', ')})` : ''}: ${f.summary}`);
+}
+
+function listTestcases(config: Config): void {
+  out('Available Tests:');
+  out('================');
+  for (const tc of config.testcases()) {
+    const t = (tc.Parameters.TRAFFIC as JsonObject | undefined)?.traffic_type ?? 'rfc2544_throughput';
+    out(`* ${tc.name.padEnd(28)} [${tc.Deployment}] ${String(t).padEnd(20)} ${tc.Description}`);
+  }
+}
+
+function listSettings(config: Config): void {
+  for (const d of config.schema.docs) {
+    const v = config.base.has(d.key) ? formatLiteral(config.base.get(d.key)) : '(unset)';
+    out(`${d.key} (${d.type}) = ${v.length > 100 ? v.slice(0, 97) + '...' : v}`);
+    if (d.description) out(`    ${d.description}  [${config.base.source(d.key)}]`);
+  }
+}
+
+/** The testcases the options ask for, in run order. */
+function pickTestcases(config: Config, names: readonly string[], o: CliOptions): TestcaseDef[] {
+  const catalogue = config.testcases();
+  const byName = new Map(catalogue.map((t) => [t.name, t]));
+  let chosen: string[];
+  if (o.suite) {
+    if (names.length || o.tests) throw new UsageError('--suite cannot be combined with testcase names or --tests');
+    const suites = config.base.getOr<JsonObject>('SUITES', {});
+    const suite = suites[o.suite];
+    if (!Array.isArray(suite)) {
+      const s = suggest(o.suite, Object.keys(suites));
+      throw new UsageError(`unknown suite "${o.suite}"${s ? `; did you mean "${s}"?` : ''}`, { hint: `suites: ${Object.keys(suites).join(', ') || 'none (set SUITES)'}` });
+    }
+    chosen = selectTestcases([...byName.keys()], { names: suite.map(String) });
+  } else {
+    chosen = selectTestcases([...byName.keys()], { names, ...(o.tests !== undefined ? { tests: o.tests } : {}), exact: !!o.exactTestName });
+  }
+  return chosen.map((n) => byName.get(n)!);
+}
+
+function planSettingsKeys(s: Settings): string[] {
+  return ['TRAFFICGEN', 'VSWITCH', 'VNF', 'LOADGEN', 'MODE', 'TRAFFICGEN_DURATION', 'TRAFFICGEN_PKT_SIZES', 'TRAFFICGEN_LOSSRATE', 'TRAFFICGEN_RFC2544_TESTS', 'FRAME_MOD', 'TRAFFIC'].filter((k) => s.has(k));
+}
+
+function dryRun(config: Config, registry: Registry, tcs: readonly TestcaseDef[]): void {
+  out(`Plan: ${tcs.length} testcase(s) — dry run, nothing is executed`);
+  let total = 0;
+  tcs.forEach((tc, i) => {
+    const s = config.forTestcase(tc, i);
+    const est = estimateTestcaseS(s);
+    total += est;
+    const tg = s.string('TRAFFICGEN');
+    registry.get('trafficgen', tg);
+    const simulated = tg.toLowerCase() === 'simulated' || tg.toLowerCase() === 'dummy';
+    out('');
+    out(`[${i + 1}] ${tc.name}: ${tc.Description}`);
+    out(`    deployment:   ${simulated ? `${tc.Deployment} (not set up: the Simulated generator models the DUT)` : tc.Deployment}`);
+    out(`    trafficgen:   ${tg}${s.has('VSWITCH') ? `   vswitch: ${String(s.get('VSWITCH'))}` : ''}${s.has('VNF') && tc.Deployment !== 'p2p' ? `   vnf: ${String(s.get('VNF'))}` : ''}`);
+    out(`    methodology:  ${String(s.get('TRAFFIC.traffic_type'))}   estimated ~${Math.round(est)} s`);
+    out('    parameters:');
+    for (const k of planSettingsKeys(s)) out(`      ${k} = ${formatLiteral(s.get(k))}   [${s.source(k)}]`);
+  });
+  out('');
+  out(`Estimated total: ~${Math.round(total)} s`);
+}
+
+export async function execute(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[]): Promise<number> {
+  const testParams = o.testParams !== undefined ? parseTestParamsOption(o.testParams) : undefined;
+  const listOnly = o.list || o.listTrafficgens || o.listVswitches || o.listVnfs || o.listFwdapps || o.listLoadgens || o.listDeployments;
+  const config = new Config({
+    confFiles: o.confFile,
+    loadEnv: !!o.loadEnv,
+    ...(testParams ? { testParams } : {}),
+    cliFlags: flags,
+    validate: !listOnly,
+  });
+  const plugins = [...config.base.getOr<string[]>('PLUGINS', []), ...o.plugin];
+  const registry = await buildRegistry(plugins);
+  if (listOnly) {
+    if (o.list) listTestcases(config);
+    if (o.listTrafficgens) listDrivers(registry, 'trafficgen', 'Traffic generators');
+    if (o.listVswitches) listDrivers(registry, 'vswitch', 'vSwitches');
+    if (o.listVnfs) listDrivers(registry, 'vnf', 'VNFs');
+    if (o.listFwdapps) listDrivers(registry, 'fwdapp', 'Forwarding applications');
+    if (o.listLoadgens) listDrivers(registry, 'loadgen', 'Load generators');
+    if (o.listDeployments) listDrivers(registry, 'deployment', 'Deployments');
+    return 0;
+  }
+  if (o.listSettings) {
+    listSettings(config);
+    return 0;
+  }
+  const tcs = pickTestcases(config, names, o);
+  // Resolve every testcase's settings up front: a config error stops the run before anything starts.
+  tcs.forEach((tc, i) => config.forTestcase(tc, i));
+  if (o.dryRun) {
+    dryRun(config, registry, tcs);
+    return 0;
+  }
+  const level = logLevelOf(config.base.getOr('VERBOSITY', 'info'));
+  const { RunEvents } = await import('../runner/events.js');
+  const { attachProgress } = await import('./progress.js');
+  const { runTestcases } = await import('../runner/run.js');
+  const events = new RunEvents();
+  const progress = attachProgress(events);
+  const log = createLogger((lvl, scope, msg) => {
+    progress.clearLine();
+    process.stderr.write(`${new Date().toISOString().slice(11, 19)} [${lvl}] ${scope}: ${msg}\n`);
+  }, level);
+  const ac = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      log.warn(`${sig}: stopping; tearing down what this run created (press Ctrl-C again to leave it to the janitor)`);
+      ac.abort(new VsperfError('E_ABORTED', `interrupted by ${sig}`));
+    } else {
+      log.error(`${sig} again: exiting now; the next vsperf run will clean up the leftovers`);
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const run = await runTestcases({ config, registry, testcases: tcs, log, events, argv, xunit: !!o.xunit, signal: ac.signal });
+    if (run.status === 'aborted') return 130;
+    return run.status === 'passed' ? 0 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,103 @@
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join, relative, basename } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { parseConfFile } from './test-params.js';
+import { parseLiteral } from './literal.js';
+import { deepMerge, isPlainObject, type Json, type JsonObject } from './settings.js';
+
+/** One configuration layer: values plus where they came from. Later layers win. */
+export interface Layer {
+  readonly source: string;
+  readonly values: JsonObject;
+}
+
+/**
+ * VSPERF lists testcases in PERFORMANCE_TESTS (an array: a later file would replace the whole list).
+ * We keep them in TESTCASES keyed by name, so a custom file adds or changes one testcase; a
+ * PERFORMANCE_TESTS array in a user file is converted to that form on load.
+ */
+function adaptTestcaseList(values: JsonObject, source: string): JsonObject {
+  const list = values.PERFORMANCE_TESTS;
+  if (list === undefined) return values;
+  if (!Array.isArray(list)) throw new ConfigError('PERFORMANCE_TESTS', source, 'must be a list of testcase definitions');
+  const testcases: JsonObject = {};
+  list.forEach((tc, i) => {
+    if (!isPlainObject(tc) || typeof tc.Name !== 'string') throw new ConfigError(`PERFORMANCE_TESTS[${i}]`, source, 'each testcase needs a "Name" string');
+    const { Name, ...rest } = tc;
+    testcases[Name] = rest;
+  });
+  const { PERFORMANCE_TESTS: _drop, ...others } = values;
+  return deepMerge(others, { TESTCASES: testcases });
+}
+
+export function readConfigFile(path: string, source = path): JsonObject {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError('(file)', source, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let values: Json;
+  try {
+    values = path.endsWith('.json') ? (JSON.parse(text) as Json) : parseConfFile(text);
+  } catch (e) {
+    throw new ConfigError('(file)', source, `not valid ${path.endsWith('.json') ? 'JSON' : 'settings syntax'}: ${(e as Error).message}`);
+  }
+  if (!isPlainObject(values)) throw new ConfigError('(file)', source, 'top level must be an object of SETTING: value');
+  return adaptTestcaseList(values, source);
+}
+
+/** conf/NN_*.json in name order (VSPERF's numbered layers; a higher number wins). */
+export function confDirLayers(confDir: string): Layer[] {
+  if (!existsSync(confDir)) throw new ConfigError('(conf dir)', confDir, 'configuration directory not found');
+  return readdirSync(confDir)
+    .filter((f) => /^\d\d_.*\.(json|conf)$/.test(f))
+    .sort()
+    .map((f) => {
+      const path = join(confDir, f);
+      const source = relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || basename(path);
+      return { source, values: readConfigFile(path, source) };
+    });
+}
+
+/**
+ * --load-env: VSPERF_<KEY>=value for keys the schema knows. Only known keys: copying every upper-case
+ * variable (PATH, HOME…) into settings, as VSPERF does, turns typos into silent no-ops.
+ */
+export function envLayer(env: NodeJS.ProcessEnv, knownKeys: ReadonlySet<string>): Layer {
+  const values: JsonObject = {};
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('VSPERF_') || raw === undefined) continue;
+    const key = name.slice('VSPERF_'.length);
+    if (!knownKeys.has(key)) continue;
+    let v: Json;
+    try {
+      v = parseLiteral(raw, { bareWords: true });
+    } catch {
+      v = raw;
+    }
+    values[key] = v;
+  }
+  return { source: 'environment (--load-env)', values };
+}
+
+/** Every dotted path a layer sets, for provenance. Objects record their own path and their children. */
+export function paths(values: JsonObject, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(values)) {
+    const p = prefix ? `${prefix}.${k}` : k;
+    out.push(p);
+    if (isPlainObject(v)) out.push(...paths(v, p));
+  }
+  return out;
+}
+
+export function mergeLayers(layers: readonly Layer[]): { values: JsonObject; provenance: Map<string, string> } {
+  let values: JsonObject = {};
+  const provenance = new Map<string, string>();
+  for (const l of layers) {
+    values = deepMerge(values, l.values);
+    for (const p of paths(l.values)) provenance.set(p, l.source);
+  }
+  return { values, provenance };
+}

@@ -1,0 +1,293 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { AbortedError, VsperfError, errorMessage, UsageError } from '../errors.js';
+import type { Config, TestcaseDef } from '../config/load.js';
+import { PROJECT_ROOT } from '../config/load.js';
+import type { Settings, JsonObject } from '../config/settings.js';
+import type { Logger } from '../log/logger.js';
+import { Host } from '../host/host.js';
+import { Journal } from '../host/journal.js';
+import { runJanitor } from '../host/janitor.js';
+import { RunLock } from '../host/run-lock.js';
+import type { Registry } from '../registry/registry.js';
+import type { DriverContext, DriverKind, DriverOf } from '../registry/types.js';
+import { getMethodology } from '../methodology/index.js';
+import type { MethodologyOutput } from '../methodology/context.js';
+import type { ResultRow } from '../methodology/types.js';
+import { UNKNOWN } from '../results/columns.js';
+import { csvFileName, writeCsv } from '../results/csv-writer.js';
+import { hostFacts, toolVersion, writeJsonAtomic } from '../results/json-writer.js';
+import { writeJunit } from '../results/junit-writer.js';
+import type { RunResults, TestcaseResult } from '../results/types.js';
+import { CleanupStack } from './cleanup-stack.js';
+import type { RunEvents } from './events.js';
+import { estimateTestcaseS } from './estimate.js';
+import type { PortSpec } from '../../trafficgen/types.js';
+import type { Topology } from '../../deployments/types.js';
+
+export type Mode = 'normal' | 'trafficgen' | 'trafficgen-off' | 'trafficgen-pause';
+
+export interface RunOptions {
+  readonly config: Config;
+  readonly registry: Registry;
+  readonly testcases: readonly TestcaseDef[];
+  readonly log: Logger;
+  readonly events: RunEvents;
+  readonly argv: readonly string[];
+  readonly xunit?: boolean;
+  /** Where results_<timestamp>/ goes (default: RESULTS_PATH). */
+  readonly resultsRoot?: string;
+  /** Aborting this (SIGINT/SIGTERM in the CLI) stops the run and unwinds cleanly. */
+  readonly signal: AbortSignal;
+}
+
+function timestampName(d = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}-${p(d.getMinutes())}-${p(d.getSeconds())}`;
+}
+
+/**
+ * The run: lock, janitor, then each testcase (deployment → methodology → results → teardown) with its
+ * own cleanup stack. A failing testcase is recorded and the next one runs; results are written after
+ * every testcase so a crash later keeps what finished.
+ */
+export async function runTestcases(o: RunOptions): Promise<RunResults> {
+  const lock = RunLock.acquire();
+  try {
+    const cleaned = await runJanitor({ log: o.log });
+    if (cleaned) o.log.warn(`janitor removed ${cleaned} leftover resource(s) of an earlier run that did not finish`);
+    return await runLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(o: RunOptions): Promise<RunResults> {
+  const start = new Date();
+  const runId = `${timestampName(start)}-${process.pid}`;
+  const root = o.resultsRoot ?? o.config.base.string('RESULTS_PATH');
+  let resultsDir = join(root, `results_${timestampName(start)}`);
+  for (let n = 1; ; n++) {
+    try {
+      mkdirSync(resultsDir, { recursive: false });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        mkdirSync(root, { recursive: true });
+        continue;
+      }
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 50) throw e;
+      resultsDir = join(root, `results_${timestampName(start)}_${n}`);
+    }
+  }
+  const journal = new Journal(runId);
+  const run: RunResults = {
+    schema: 'vsperf-ts/results/v1',
+    tool: { name: 'vsperf-ts', version: toolVersion(PROJECT_ROOT) },
+    runId,
+    startTime: start.toISOString(),
+    argv: o.argv,
+    host: hostFacts(),
+    versions: { node: process.version },
+    status: 'running',
+    testcases: [],
+  };
+  const save = (): void => writeJsonAtomic(join(resultsDir, 'results.json'), run);
+  save();
+  o.events.emit('run:start', {
+    testcases: o.testcases.map((t) => t.name),
+    resultsDir,
+    estimateS: o.testcases.reduce((a, t, i) => a + estimateTestcaseS(o.config.forTestcase(t, i)), 0),
+  });
+  let passed = 0;
+  let failed = 0;
+  try {
+    for (const [i, tc] of o.testcases.entries()) {
+      if (o.signal.aborted) break;
+      const result = await runOne(o, tc, i, resultsDir, journal);
+      run.testcases.push(result);
+      if (result.status === 'passed') passed++;
+      else failed++;
+      save();
+      if (result.status === 'failed' && o.config.base.boolean('EXIT_ON_TESTCASE_FAILURE')) break;
+    }
+  } finally {
+    const final: RunResults = { ...run, stopTime: new Date().toISOString(), status: o.signal.aborted ? 'aborted' : failed ? 'failed' : 'passed' };
+    Object.assign(run, final);
+    save();
+    if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
+    journal.close();
+  }
+  await postRun(resultsDir, o.config.base, o.log);
+  o.events.emit('run:end', { passed, failed, resultsDir });
+  return run;
+}
+
+/** Reports, archive and export (issue 9); absent until that module exists. */
+async function postRun(resultsDir: string, settings: Settings, log: Logger): Promise<void> {
+  let mod: { afterRun(dir: string, s: Settings, l: Logger): Promise<void> } | undefined;
+  try {
+    const path = '../results/post-run.js';
+    mod = (await import(path)) as typeof mod;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+  }
+  if (!mod) return;
+  try {
+    await mod.afterRun(resultsDir, settings, log);
+  } catch (e) {
+    log.warn(`post-run (report/archive/export) failed: ${errorMessage(e)}`);
+  }
+}
+
+async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir: string, journal: Journal): Promise<TestcaseResult> {
+  const t0 = Date.now();
+  const startTime = new Date().toISOString();
+  const log = o.log.child(tc.name);
+  let settings: Settings | undefined;
+  let output: MethodologyOutput | undefined;
+  let facts: Record<string, unknown> = {};
+  let simulated = false;
+  let trafficgen = UNKNOWN;
+  let backend = '';
+  let error: { code: string; message: string } | undefined;
+  const cleanup = new CleanupStack(log);
+  const host = new Host(cleanup, journal, log);
+  const workDir = join(resultsDir, `.work_${index}_${tc.name}`);
+  o.events.emit('testcase:start', { index, name: tc.name, deployment: tc.Deployment });
+  try {
+    settings = o.config.forTestcase(tc, index);
+    const s = settings;
+    const estimateS = estimateTestcaseS(s);
+    o.events.emit('testcase:phase', { name: tc.name, phase: `estimated ${Math.round(estimateS)} s` });
+    host.makeDir(workDir);
+    const ctx: DriverContext = {
+      settings: s,
+      log,
+      host,
+      signal: o.signal,
+      workDir,
+      create: <K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]> => o.registry.create(kind, name, ctx),
+    };
+    const mode = s.string('MODE') as Mode;
+    const trafficType = String(s.get('TRAFFIC.traffic_type'));
+    const methodology = mode === 'trafficgen-off' ? undefined : await getMethodology(trafficType);
+    trafficgen = s.string('TRAFFICGEN');
+    const gen = mode === 'trafficgen-off' ? undefined : await o.registry.create('trafficgen', trafficgen, ctx);
+    if (gen) cleanup.defer(`close ${gen.name}`, () => gen.close());
+    simulated = !!gen?.capabilities().simulatesDut;
+
+    let topology: Topology | undefined;
+    let ports: PortSpec[];
+    if (mode === 'trafficgen' || simulated) {
+      ports = configuredPorts(s);
+      if (simulated) log.info('Simulated generator: no deployment is set up; figures are computed, not measured');
+    } else {
+      o.events.emit('testcase:phase', { name: tc.name, phase: `deployment ${tc.Deployment}: setting up` });
+      const factory = await o.registry.create('deployment', tc.Deployment, ctx);
+      const dep = await factory.build(ctx);
+      cleanup.defer(`teardown ${dep.name}`, () => dep.teardown());
+      topology = await dep.setup(o.signal);
+      ports = [...topology.generatorPorts];
+      facts = { ...topology.facts };
+    }
+    if (mode === 'trafficgen-off') {
+      log.info(`deployment ${tc.Deployment} is up, traffic generator off: press Ctrl-C to tear down`);
+      await new Promise<void>((resolve) => o.signal.addEventListener('abort', () => resolve(), { once: true }));
+      throw new AbortedError('trafficgen-off: torn down on request');
+    }
+    if (mode === 'trafficgen-pause') await waitForEnter(log, o.signal);
+    await gen!.connect(ports, o.signal);
+    o.events.emit('testcase:phase', { name: tc.name, phase: `${trafficType} on ${gen!.name}` });
+    output = await methodology!({ testcase: tc.name, settings: s, generator: gen!, ports, ...(topology ? { topology } : {}), log, signal: o.signal, events: o.events });
+    const last = output.trials.at(-1)?.result.info?.backend;
+    if (last !== undefined) backend = String(last);
+  } catch (e) {
+    error = e instanceof VsperfError ? e.toJSON() : { code: 'E_BUG', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+    if (o.signal.aborted && !(e instanceof VsperfError)) error = new AbortedError('run aborted').toJSON();
+    log.error(`testcase ${tc.name} failed: ${e instanceof VsperfError ? e.brief() : errorMessage(e)}`);
+    if (!(e instanceof VsperfError) && e instanceof Error && e.stack) log.debug(e.stack);
+  } finally {
+    const errs = await cleanup.unwind();
+    if (errs.length && !error) error = { code: 'E_CLEANUP', message: `teardown: ${errs.map((x) => x.message).join('; ')}` };
+  }
+  const stopTime = new Date().toISOString();
+  const wallS = (Date.now() - t0) / 1000;
+  const rows = decorateRows(output?.rows ?? [], tc, settings, facts, { startTime, stopTime, wallS, trafficgen, backend, simulated });
+  const csv = rows.length ? csvFileName(index, tc.name, tc.Deployment) : undefined;
+  if (csv) writeCsv(join(resultsDir, csv), rows);
+  const status: 'passed' | 'failed' = error || !rows.length ? 'failed' : 'passed';
+  if (!error && !rows.length) error = { code: 'E_NO_RESULT', message: 'the testcase produced no result rows' };
+  const result: TestcaseResult = {
+    index,
+    name: tc.name,
+    deployment: tc.Deployment,
+    description: tc.Description,
+    trafficType: settings ? String(settings.getOr('TRAFFIC.traffic_type', UNKNOWN)) : UNKNOWN,
+    status,
+    ...(error ? { error } : {}),
+    startTime,
+    stopTime,
+    wallS,
+    rows,
+    trials: output?.trials ?? [],
+    settings: settings ? settings.toJSON() : {},
+    facts,
+    ...(output?.details ? { details: output.details } : {}),
+    simulated,
+    ...(csv ? { csv } : {}),
+  };
+  o.events.emit('testcase:end', { index, name: tc.name, status, rows, ...(error ? { error } : {}), wallS });
+  return result;
+}
+
+function configuredPorts(s: Settings): PortSpec[] {
+  const speed = s.number('TRAFFICGEN_PORT_SPEED_MBPS');
+  const list = s.getOr<JsonObject[]>('TRAFFICGEN_PORTS', []);
+  if (!list.length) return [
+    { name: 'port0', speedMbps: speed },
+    { name: 'port1', speedMbps: speed },
+  ];
+  return list.map((p) => ({ ...(p as unknown as PortSpec), speedMbps: Number(p.speedMbps ?? speed) }));
+}
+
+function decorateRows(
+  rows: readonly ResultRow[],
+  tc: TestcaseDef,
+  s: Settings | undefined,
+  facts: Record<string, unknown>,
+  meta: { startTime: string; stopTime: string; wallS: number; trafficgen: string; backend: string; simulated: boolean },
+): ResultRow[] {
+  const trafficType = s ? String(s.getOr('TRAFFIC.traffic_type', UNKNOWN)) : UNKNOWN;
+  return rows.map((r) => ({
+    type: trafficType,
+    id: tc.name,
+    deployment: tc.Deployment,
+    vswitch: String(facts.vswitch ?? (meta.simulated ? 'simulated' : s?.getOr('VSWITCH', UNKNOWN) ?? UNKNOWN)),
+    traffic_type: trafficType,
+    guest_loopback_app: String(facts.guest_loopback_app ?? UNKNOWN),
+    tunnel_type: UNKNOWN,
+    test_execution_time: Math.round(meta.wallS * 1000) / 1000,
+    start_time: meta.startTime,
+    stop_time: meta.stopTime,
+    ...r,
+    trafficgen: meta.trafficgen,
+    ...(meta.backend ? { trafficgen_backend: meta.backend } : {}),
+    simulated: meta.simulated,
+  }));
+}
+
+async function waitForEnter(log: Logger, signal: AbortSignal): Promise<void> {
+  if (!process.stdin.isTTY) throw new UsageError('mode trafficgen-pause needs an interactive terminal to resume traffic');
+  log.info('trafficgen-pause: deployment is up; press Enter to start traffic');
+  const rl = createInterface({ input: process.stdin });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      rl.once('line', () => resolve());
+      signal.addEventListener('abort', () => reject(new AbortedError('aborted while paused')), { once: true });
+    });
+  } finally {
+    rl.close();
+  }
+}
