@@ -1,0 +1,189 @@
+/*
+ * AF_PACKET backend: a TPACKET_V2 TX ring with PACKET_QDISC_BYPASS (frames go straight to the driver)
+ * and a TPACKET_V3 RX ring (block based, kernel RX timestamps). TX and RX use separate sockets so the
+ * TX socket never receives and the RX socket binds to the one interface only.
+ */
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "vsg.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+struct io_port {
+  int txfd, rxfd;
+  /* TX ring */
+  uint8_t *txring;
+  size_t txmap;
+  unsigned tx_frame_size, tx_nr, tx_head, tx_reserved;
+  uint64_t tx_err;
+  /* RX ring */
+  uint8_t *rxring;
+  size_t rxmap;
+  unsigned rx_block_size, rx_block_nr, rx_cur;
+};
+
+static int bind_if(int fd, int ifindex, int proto) {
+  struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(proto), .sll_ifindex = ifindex};
+  return bind(fd, (struct sockaddr *)&sll, sizeof sll);
+}
+
+static int open_tx(struct io_port *io, const struct port *p, const struct engine *e, char *msg, size_t ml) {
+  int v = TPACKET_V2, one = 1;
+  io->txfd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: this socket receives nothing */
+  if (io->txfd < 0) return snprintf(msg, ml, "socket(AF_PACKET): %s", strerror(errno)), -errno;
+  if (setsockopt(io->txfd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return snprintf(msg, ml, "PACKET_VERSION: %s", strerror(errno)), -errno;
+  if (setsockopt(io->txfd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0)
+    return snprintf(msg, ml, "PACKET_QDISC_BYPASS: %s", strerror(errno)), -errno;
+  unsigned need = (unsigned)(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) + (unsigned)p->mtu + 18;
+  io->tx_frame_size = need <= 2048 ? 2048 : need <= 4096 ? 4096 : 16384;
+  unsigned per_block = 65536 / io->tx_frame_size;
+  if (per_block == 0) per_block = 1;
+  unsigned block = per_block * io->tx_frame_size;
+  unsigned nr = e->ring_frames;
+  if (nr < per_block) nr = per_block;
+  nr = nr / per_block * per_block;
+  struct tpacket_req req = {.tp_block_size = block, .tp_block_nr = nr / per_block, .tp_frame_size = io->tx_frame_size, .tp_frame_nr = nr};
+  if (setsockopt(io->txfd, SOL_PACKET, PACKET_TX_RING, &req, sizeof req) < 0) return snprintf(msg, ml, "PACKET_TX_RING: %s", strerror(errno)), -errno;
+  io->tx_nr = nr;
+  io->txmap = (size_t)block * req.tp_block_nr;
+  io->txring = mmap(NULL, io->txmap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, io->txfd, 0);
+  if (io->txring == MAP_FAILED) return io->txring = NULL, snprintf(msg, ml, "mmap TX ring: %s", strerror(errno)), -errno;
+  if (bind_if(io->txfd, p->ifindex, 0) < 0) return snprintf(msg, ml, "bind TX %s: %s", p->name, strerror(errno)), -errno;
+  return 0;
+}
+
+static int open_rx(struct io_port *io, const struct port *p, const struct engine *e, char *msg, size_t ml) {
+  int v = TPACKET_V3, one = 1;
+  io->rxfd = socket(AF_PACKET, SOCK_RAW, 0); /* bound to ETH_P_ALL on the interface only after the ring exists */
+  if (io->rxfd < 0) return snprintf(msg, ml, "socket(AF_PACKET): %s", strerror(errno)), -errno;
+  if (setsockopt(io->rxfd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return snprintf(msg, ml, "PACKET_VERSION: %s", strerror(errno)), -errno;
+  setsockopt(io->rxfd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one); /* kernels >= 4.20; else filtered below */
+  io->rx_block_size = 1u << 20;
+  while (io->rx_block_size < (unsigned)p->mtu * 4u) io->rx_block_size <<= 1;
+  /* ring_frames 64-byte frames need about ring_frames * 128 bytes; at least 8 blocks */
+  unsigned nr = (unsigned)(((uint64_t)e->ring_frames * 4 * 128 + io->rx_block_size - 1) / io->rx_block_size);
+  io->rx_block_nr = nr < 8 ? 8 : nr;
+  struct tpacket_req3 req = {
+      .tp_block_size = io->rx_block_size,
+      .tp_block_nr = io->rx_block_nr,
+      .tp_frame_size = 2048,
+      .tp_frame_nr = io->rx_block_size / 2048 * io->rx_block_nr,
+      .tp_retire_blk_tov = 2, /* ms: a partly filled block is handed over after this */
+  };
+  if (setsockopt(io->rxfd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return snprintf(msg, ml, "PACKET_RX_RING: %s", strerror(errno)), -errno;
+  io->rxmap = (size_t)io->rx_block_size * io->rx_block_nr;
+  io->rxring = mmap(NULL, io->rxmap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, io->rxfd, 0);
+  if (io->rxring == MAP_FAILED) return io->rxring = NULL, snprintf(msg, ml, "mmap RX ring: %s", strerror(errno)), -errno;
+  if (bind_if(io->rxfd, p->ifindex, ETH_P_ALL) < 0) return snprintf(msg, ml, "bind RX %s: %s", p->name, strerror(errno)), -errno;
+  return 0;
+}
+
+static void afp_close(struct io_port *io) {
+  if (!io) return;
+  if (io->txring) munmap(io->txring, io->txmap);
+  if (io->rxring) munmap(io->rxring, io->rxmap);
+  if (io->txfd >= 0) close(io->txfd);
+  if (io->rxfd >= 0) close(io->rxfd);
+  free(io);
+}
+
+static int afp_open(struct port *p, const struct engine *e, char *msg, size_t ml) {
+  struct io_port *io = calloc(1, sizeof *io);
+  if (!io) return -ENOMEM;
+  io->txfd = io->rxfd = -1;
+  int rc = 0;
+  if (p->needs_tx) rc = open_tx(io, p, e, msg, ml);
+  if (rc == 0 && p->needs_rx) rc = open_rx(io, p, e, msg, ml);
+  if (rc) {
+    afp_close(io);
+    return rc;
+  }
+  p->io = io;
+  return 0;
+}
+
+static inline struct tpacket2_hdr *tx_slot(struct io_port *io, unsigned i) {
+  return (struct tpacket2_hdr *)(io->txring + (size_t)(i % io->tx_nr) * io->tx_frame_size);
+}
+
+static unsigned afp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs) {
+  unsigned got = 0;
+  for (; got < n; got++) {
+    struct tpacket2_hdr *h = tx_slot(io, io->tx_head + got);
+    unsigned st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (st == TP_STATUS_WRONG_FORMAT) { /* the kernel refused a frame: count it, reuse the slot */
+      io->tx_err++;
+      h->tp_status = TP_STATUS_AVAILABLE;
+    } else if (st != TP_STATUS_AVAILABLE) {
+      break;
+    }
+    bufs[got] = (uint8_t *)h + TPACKET2_HDRLEN - sizeof(struct sockaddr_ll);
+  }
+  io->tx_reserved = got;
+  if (got == 0) { /* ring full: kick the kernel so completions happen, then let the caller retry */
+    sendto(io->txfd, NULL, 0, MSG_DONTWAIT, NULL, 0);
+  }
+  return got;
+}
+
+static void afp_tx_submit(struct io_port *io, unsigned n, const uint16_t *lens) {
+  for (unsigned i = 0; i < n; i++) {
+    struct tpacket2_hdr *h = tx_slot(io, io->tx_head + i);
+    h->tp_len = lens[i];
+    __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+  }
+  io->tx_head = (io->tx_head + n) % io->tx_nr;
+  for (int tries = 0; tries < 1000 && sendto(io->txfd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0; tries++) {
+    if (errno == EAGAIN || errno == EINTR) continue;
+    io->tx_err++; /* ENOBUFS: the driver dropped one frame; the rest of the ring is still pending */
+    if (errno != ENOBUFS) break;
+  }
+}
+
+static int afp_rx_poll(struct io_port *io, int timeout_ms, void (*cb)(void *, const uint8_t *, unsigned, uint64_t), void *ctx) {
+  int seen = 0;
+  for (;;) {
+    struct tpacket_block_desc *bd = (struct tpacket_block_desc *)(io->rxring + (size_t)io->rx_cur * io->rx_block_size);
+    if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) {
+      if (seen) return seen;
+      struct pollfd pfd = {.fd = io->rxfd, .events = POLLIN | POLLERR};
+      int r = poll(&pfd, 1, timeout_ms);
+      if (r <= 0) return r < 0 && errno != EINTR ? -errno : 0;
+      if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER)) return 0;
+    }
+    struct tpacket3_hdr *ph = (struct tpacket3_hdr *)((uint8_t *)bd + bd->hdr.bh1.offset_to_first_pkt);
+    for (unsigned i = 0; i < bd->hdr.bh1.num_pkts; i++) {
+      const struct sockaddr_ll *sll = (const struct sockaddr_ll *)((uint8_t *)ph + TPACKET_ALIGN(sizeof(struct tpacket3_hdr)));
+      if (sll->sll_pkttype != PACKET_OUTGOING) {
+        /* A VLAN tag is stripped into metadata; the trailer sits at the end of the frame either way. */
+        cb(ctx, (uint8_t *)ph + ph->tp_mac, ph->tp_snaplen, (uint64_t)ph->tp_sec * 1000000000ull + ph->tp_nsec);
+        seen++;
+      }
+      ph = (struct tpacket3_hdr *)((uint8_t *)ph + ph->tp_next_offset);
+    }
+    __atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    io->rx_cur = (io->rx_cur + 1) % io->rx_block_nr;
+  }
+}
+
+static uint64_t afp_tx_errors(struct io_port *io) { return io->tx_err; }
+
+const struct io_ops afpacket_ops = {
+    .name = "af_packet",
+    .open = afp_open,
+    .tx_reserve = afp_tx_reserve,
+    .tx_submit = afp_tx_submit,
+    .rx_poll = afp_rx_poll,
+    .tx_errors = afp_tx_errors,
+    .close = afp_close,
+};

@@ -1,0 +1,90 @@
+/* Receive-side counting: sequence window (duplicates, reordering, gaps) and the latency histogram. */
+#include <stdlib.h>
+#include <string.h>
+#include "vsg.h"
+
+/* Values below 32 ns get one bucket each; above, each power of two is split into 32 linear buckets. */
+unsigned hist_bucket(uint64_t ns) {
+  if (ns < HIST_SUB) return (unsigned)ns;
+  unsigned e = 63 - (unsigned)__builtin_clzll(ns); /* >= HIST_SUB_BITS */
+  if (e >= HIST_MAX_EXP) return HIST_BUCKETS - 1;
+  unsigned sub = (unsigned)(ns >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1);
+  return HIST_SUB + (e - HIST_SUB_BITS) * HIST_SUB + sub;
+}
+
+uint64_t hist_lower(unsigned b) {
+  if (b < HIST_SUB) return b;
+  unsigned e = (b - HIST_SUB) / HIST_SUB + HIST_SUB_BITS;
+  unsigned sub = (b - HIST_SUB) % HIST_SUB;
+  return (uint64_t)(HIST_SUB + sub) << (e - HIST_SUB_BITS);
+}
+
+int rx_stats_init(struct rx_stats *r) {
+  memset(r, 0, sizeof *r);
+  r->max_seq = -1;
+  r->lat_min = UINT64_MAX;
+  r->win = calloc(SEQ_WIN / 8, 1);
+  return r->win ? 0 : -1;
+}
+
+void rx_stats_free(struct rx_stats *r) {
+  free(r->win);
+  r->win = NULL;
+}
+
+static inline int bit_test_set(uint8_t *w, uint64_t i) {
+  i &= SEQ_WIN - 1;
+  uint8_t m = (uint8_t)(1u << (i & 7));
+  int was = (w[i >> 3] & m) != 0;
+  w[i >> 3] |= m;
+  return was;
+}
+
+static void bits_clear(uint8_t *w, uint64_t from, uint64_t to) { /* [from, to) in sequence space */
+  if (to - from >= SEQ_WIN) {
+    memset(w, 0, SEQ_WIN / 8);
+    return;
+  }
+  for (uint64_t i = from; i < to; i++) w[(i & (SEQ_WIN - 1)) >> 3] &= (uint8_t)~(1u << (i & 7));
+}
+
+/*
+ * One frame of this stream. The 32-bit wire sequence is extended to 64 bits around the highest seen.
+ * New highest: counts the gap. Lower than the highest: a duplicate if already seen in the window,
+ * else a late (reordered) frame.
+ */
+void rx_account(struct rx_stats *r, uint32_t seq32, unsigned len, int64_t lat_ns) {
+  int64_t seq;
+  if (r->max_seq < 0) {
+    seq = seq32;
+  } else {
+    seq = (r->max_seq & ~(int64_t)0xffffffff) | seq32;
+    if (seq > r->max_seq + 0x80000000LL) seq -= 0x100000000LL;
+    else if (seq < r->max_seq - 0x80000000LL) seq += 0x100000000LL;
+  }
+  r->bytes += len;
+  if (seq > r->max_seq) {
+    uint64_t from = (uint64_t)(r->max_seq + 1);
+    uint64_t gap = (uint64_t)(seq - r->max_seq - 1);
+    if (r->max_seq >= 0 && gap > r->max_gap) r->max_gap = gap;
+    bits_clear(r->win, from, (uint64_t)seq + 1);
+    bit_test_set(r->win, (uint64_t)seq);
+    r->max_seq = seq;
+  } else if (r->max_seq - seq >= SEQ_WIN || seq < 0) {
+    r->too_old++;
+    r->reordered++;
+  } else if (bit_test_set(r->win, (uint64_t)seq)) {
+    r->dup++;
+  } else {
+    r->reordered++;
+  }
+  if (lat_ns >= 0) {
+    uint64_t l = (uint64_t)lat_ns;
+    if (l < r->lat_min) r->lat_min = l;
+    if (l > r->lat_max) r->lat_max = l;
+    r->lat_sum += l;
+    r->lat_n++;
+    r->hist[hist_bucket(l)]++;
+  }
+  atomic_fetch_add_explicit(&r->frames, 1, memory_order_relaxed);
+}

@@ -1,0 +1,162 @@
+/*
+ * vsg-engine: the packet engine of vsperf-ts' Software traffic generator.
+ *
+ * One process drives one port pair (or one port): TX threads put paced Ethernet/IPv4|IPv6/UDP frames
+ * on the wire, RX threads count them per stream (loss, reorder, duplicates, foreign frames, latency
+ * histogram). I/O backends: AF_PACKET with mmap'd TX/RX rings (io_afpacket.c) and AF_XDP (io_afxdp.c).
+ * Control protocol and output: see README.md next to this file.
+ */
+#ifndef VSG_H
+#define VSG_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <netinet/in.h>
+
+#define VSG_VERSION "0.3.0"
+#define VSG_MAX_PORTS 2
+#define VSG_MAX_STREAMS 4
+#define VSG_MAX_IMIX 64
+#define VSG_MAX_FRAME 9018 /* without FCS: 9000 MTU + 14 Ethernet + 4 VLAN */
+
+/* ---- trailer: the last 14 bytes of every frame ---- */
+#define VSG_TRAILER_LEN 14
+#define VSG_MAGIC 0x56 /* 'V'; the second magic byte is the run tag */
+#define VSG_LEARN_STREAM 0xffff
+struct vsg_trailer {
+  uint8_t magic;      /* VSG_MAGIC */
+  uint8_t tag;        /* run tag: frames of an earlier run count as foreign */
+  uint16_t stream;    /* stream id (big endian); VSG_LEARN_STREAM for learning frames */
+  uint32_t seq;       /* sequence number (big endian), wraps */
+  uint8_t ts[6];      /* TX timestamp, CLOCK_REALTIME ns modulo 2^48 (big endian) */
+} __attribute__((packed));
+
+/* ---- latency histogram: log-linear, 32 linear sub-buckets per power of two, ns ---- */
+#define HIST_SUB_BITS 5
+#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_MAX_EXP 48
+#define HIST_BUCKETS (HIST_SUB + (HIST_MAX_EXP - HIST_SUB_BITS) * HIST_SUB)
+unsigned hist_bucket(uint64_t ns);
+uint64_t hist_lower(unsigned bucket);
+
+/* ---- sequence window for duplicate/reorder detection ---- */
+#define SEQ_WIN_BITS 24
+#define SEQ_WIN (1u << SEQ_WIN_BITS)
+
+enum vary { VARY_NONE, VARY_L2, VARY_L3, VARY_L4 };
+
+struct stream_cfg {
+  int tx_port, rx_port;
+  uint8_t smac[6], dmac[6];
+  int l3, l4;          /* IP header present; UDP header present */
+  int ipv6;
+  uint8_t sip[16], dip[16];
+  uint16_t sport, dport;
+  int vlan;            /* 1: 802.1Q tag present */
+  uint16_t vlan_tci;
+  unsigned flows;      /* multistream: number of flows (>= 1) */
+  enum vary vary;
+  double rate_fps;     /* 0: as fast as possible */
+  unsigned nsizes;     /* frame sizes without FCS; more than one = IMIX sequence */
+  uint16_t sizes[VSG_MAX_IMIX];
+};
+
+struct tx_stats {
+  _Atomic uint64_t frames, bytes;
+  uint64_t first_ns, last_ns; /* CLOCK_MONOTONIC of first and last frame handed to the kernel */
+  uint64_t planned;
+  int done;
+};
+
+struct rx_stats {
+  _Atomic uint64_t frames; /* all of this stream's frames received, duplicates included */
+  uint64_t bytes, dup, reordered, too_old, max_gap;
+  int64_t max_seq; /* highest extended seq seen, -1 before the first */
+  uint8_t *win;    /* SEQ_WIN bits */
+  uint64_t lat_min, lat_max, lat_sum, lat_n;
+  uint64_t hist[HIST_BUCKETS];
+};
+
+struct port_rx_stats {
+  _Atomic uint64_t frames, foreign, learning;
+};
+
+struct io_port; /* backend-private */
+
+struct port {
+  char name[16]; /* IFNAMSIZ */
+  char netns[64];
+  int ifindex, mtu;
+  struct io_port *io;
+  int needs_tx, needs_rx;
+  struct port_rx_stats rx;
+};
+
+struct engine {
+  struct port ports[VSG_MAX_PORTS];
+  int nports;
+  struct stream_cfg streams[VSG_MAX_STREAMS];
+  struct tx_stats tx[VSG_MAX_STREAMS];
+  struct rx_stats rx[VSG_MAX_STREAMS];
+  int nstreams;
+  double duration_s;   /* > 0: time-bounded */
+  uint64_t frames;     /* > 0: count-bounded (per stream) */
+  double learning_s, learning_fps;
+  double drain_s;
+  unsigned progress_ms;
+  unsigned batch;
+  unsigned ring_frames;
+  uint8_t tag;
+  int latency;
+  int cpus[8], ncpus;
+  const char *backend; /* "af_packet" | "af_xdp" | "auto" */
+  const char *backend_used;
+  uint64_t t0_mono;    /* common TX start */
+  atomic_int stop_tx, stop_rx;
+};
+
+/* ---- backends: the same small API for AF_PACKET and AF_XDP ---- */
+struct io_ops {
+  const char *name;
+  /* Open a port for TX and/or RX. Returns 0 or -errno with msg filled. */
+  int (*open)(struct port *p, const struct engine *e, char *msg, size_t msglen);
+  /* Get up to n free TX buffers; returns how many (0 = ring full). */
+  unsigned (*tx_reserve)(struct io_port *io, unsigned n, uint8_t **bufs);
+  /* Hand the n reserved buffers with their lengths to the kernel and kick it. */
+  void (*tx_submit)(struct io_port *io, unsigned n, const uint16_t *lens);
+  /* Wait up to timeout_ms for frames; call cb for each. Returns frames seen or -errno. */
+  int (*rx_poll)(struct io_port *io, int timeout_ms, void (*cb)(void *ctx, const uint8_t *f, unsigned len, uint64_t rx_ns), void *ctx);
+  uint64_t (*tx_errors)(struct io_port *io);
+  void (*close)(struct io_port *io);
+};
+extern const struct io_ops afpacket_ops;
+extern const struct io_ops afxdp_ops;
+
+/* ---- frames (frame.c) ---- */
+struct frame_tmpl {
+  const struct stream_cfg *s;
+  uint8_t hdr[14 + 4 + 40 + 8];
+  unsigned l2len, l3off, l4off, hdrlen;
+};
+void tmpl_init(struct frame_tmpl *t, const struct stream_cfg *s);
+/* Write a whole frame of `len` bytes (no FCS) for flow `flow` with the trailer into buf. */
+void frame_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint8_t tag, uint32_t seq, uint64_t ts_ns);
+/* Minimum frame length (no FCS) that holds the headers and the trailer. */
+unsigned frame_min_len(const struct stream_cfg *s);
+/* Parse a received frame's trailer. Returns 1 if ours (magic + tag), filling stream/seq/ts. */
+int trailer_parse(const uint8_t *f, unsigned len, uint8_t tag, uint16_t *stream, uint32_t *seq, uint64_t *ts48);
+
+/* ---- counting (stats.c) ---- */
+int rx_stats_init(struct rx_stats *r);
+void rx_stats_free(struct rx_stats *r);
+void rx_account(struct rx_stats *r, uint32_t seq, unsigned len, int64_t lat_ns);
+
+/* ---- util ---- */
+uint64_t now_mono(void);
+uint64_t now_real(void);
+int parse_mac(const char *s, uint8_t mac[6]);
+int enter_netns(const char *name, char *msg, size_t msglen); /* "" = back to the original */
+void fail(const char *code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+
+#endif
