@@ -49,9 +49,11 @@ export class LiteralParser {
     this.skipWs(opts.comments);
     const c = this.peek();
     if (c === '') this.fail('expected a value but found end of input');
-    if (c === '[') return this.sequence(']', depth, opts);
-    if (c === '(') return this.sequence(')', depth, opts);
-    if (c === '{') return this.dict(depth, opts);
+    // VSPERF's bare-word fallback applies to a whole value only, never inside containers.
+    const inner = { ...opts, bareWords: false };
+    if (c === '[') return this.sequence(']', depth, inner);
+    if (c === '(') return this.sequence(')', depth, inner);
+    if (c === '{') return this.dict(depth, inner);
     if (c === "'" || c === '"') return this.string();
     if (/[-+0-9.]/.test(c)) {
       const n = this.number();
@@ -64,7 +66,10 @@ export class LiteralParser {
     if (opts.bareWords) {
       const bare = /^[A-Za-z0-9_.:/@%+-]+/.exec(this.src.slice(this.pos))?.[0];
       if (bare) {
+        const at = this.pos;
         this.pos += bare.length;
+        this.skipWs();
+        if (this.peek() === '(' || this.peek() === '[' || this.peek() === '.') this.fail(`'${bare}${this.peek()}…' is not a literal (calls, indexing and attribute access are not allowed)`, at);
         return bare;
       }
     }

@@ -7,7 +7,14 @@ import type { PluginRegister } from './types.js';
 
 /** Resolve a plugin spec: a path (./x, /x) or an npm package name, looked up from the working directory first. */
 export function resolvePlugin(spec: string, cwd = process.cwd()): string {
-  if (spec.startsWith('.') || isAbsolute(spec)) return pathToFileURL(resolve(cwd, spec)).href;
+  if (spec.startsWith('.') || isAbsolute(spec)) {
+    // A directory is a package: resolve its entry point as Node resolves require() of a folder.
+    try {
+      return pathToFileURL(createRequire(join(cwd, 'noop.js')).resolve(resolve(cwd, spec))).href;
+    } catch {
+      throw new PluginError(spec, 'not found', { hint: 'give the path of a package folder or a module file' });
+    }
+  }
   for (const base of [join(cwd, 'package.json'), import.meta.url]) {
     try {
       return pathToFileURL(createRequire(base).resolve(spec)).href;

@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { Registry } from '../../../../framework/registry/registry.js';
+import { registerBuiltins } from '../../../../framework/registry/builtins.js';
+import { loadPlugin } from '../../../../framework/registry/plugin-loader.js';
+import { PluginError, UsageError } from '../../../../framework/errors.js';
+import { PROJECT_ROOT } from '../../../../framework/config/load.js';
+import type { DriverContext } from '../../../../framework/registry/types.js';
+
+const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures');
+
+describe('driver registry', () => {
+  it('looks drivers up case-insensitively and by alias', () => {
+    const r = new Registry();
+    registerBuiltins(r);
+    expect(r.get('trafficgen', 'simulated').name).to.equal('Simulated');
+    expect(r.get('trafficgen', 'DUMMY').name).to.equal('Simulated');
+  });
+  it('refuses a duplicate name or alias', () => {
+    const r = new Registry();
+    const f = { kind: 'trafficgen' as const, name: 'X', summary: 'x', create: async () => { throw new Error('no'); } };
+    r.add(f);
+    expect(() => r.add({ ...f, name: 'x' })).to.throw(PluginError, /already registered/);
+    expect(() => r.add({ ...f, name: 'Y', aliases: ['X'] })).to.throw(PluginError, /already registered/);
+  });
+  it('refuses malformed factories', () => {
+    const r = new Registry();
+    expect(() => r.add({ kind: 'nonsense', name: 'X', summary: '', create: async () => ({}) } as never)).to.throw(PluginError, /unknown driver kind/);
+    expect(() => r.add({ kind: 'trafficgen', name: 'X', summary: '' } as never)).to.throw(PluginError, /create\(\)/);
+  });
+  it('an unknown name gets a suggestion and the list', () => {
+    const r = new Registry();
+    registerBuiltins(r);
+    expect(() => r.get('trafficgen', 'Simulatd')).to.throw(UsageError, /did you mean "Simulated"/);
+  });
+});
+
+describe('plugin loading', () => {
+  it('loads a vendor package by path and registers its driver', async () => {
+    const r = new Registry();
+    await loadPlugin(join(FIXTURES, 'plugin-acme'), r);
+    const f = r.get('trafficgen', 'acme');
+    expect(f.name).to.equal('AcmeGen');
+    const gen = await f.create({} as DriverContext);
+    expect(gen.capabilities().maxFrameSize).to.equal(1518);
+  });
+  it('loads a package by name from the working directory', async () => {
+    const r = new Registry();
+    await loadPlugin('vsperf-plugin-acme', r, join(FIXTURES, 'plugin-host'));
+    expect(r.has('trafficgen', 'AcmeGen')).to.equal(true);
+  });
+  it('reports a missing package and a module without register()', async () => {
+    const r = new Registry();
+    let err: unknown;
+    try {
+      await loadPlugin('vsperf-plugin-does-not-exist', r);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(PluginError);
+    expect((err as Error).message).to.match(/not found/);
+    err = undefined;
+    try {
+      await loadPlugin(join(FIXTURES, 'plugin-broken.js'), r);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(PluginError);
+    expect((err as Error).message).to.match(/does not export a register/);
+  });
+});
