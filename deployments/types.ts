@@ -1,11 +1,12 @@
 /**
  * vSwitch drivers and deployment topologies. A deployment turns a testcase's `Deployment` name
- * (phy2phy, pvp, pvvp, pvpv, pxp…) into generator ports wired through a vSwitch and guests.
+ * (p2p/phy2phy, pvp, pvvp, pvpv, pxp…) into generator ports wired through a vSwitch and guests.
  */
 import type { PortSpec } from '../trafficgen/types.js';
 import type { DriverContext } from '../framework/registry/types.js';
+import type { Vnf } from '../vnfs/types.js';
 
-/** A "physical" port as handed to the vSwitch: a PCI NIC, or a sandbox veth end used via af_packet/af_xdp. */
+/** A "physical" port as handed to the vSwitch: a PCI NIC (or SR-IOV VF), or a sandbox veth end used via af_packet/af_xdp. */
 export type PhyPort =
   | { readonly kind: 'pci'; readonly pci: string; readonly vf?: number }
   | { readonly kind: 'veth'; readonly iface: string; readonly io: 'af_packet' | 'af_xdp' };
@@ -27,15 +28,51 @@ export interface PortStats {
   readonly txDropped: number;
   readonly rxErrors?: number;
   readonly txErrors?: number;
+  readonly rxBytes?: number;
+  readonly txBytes?: number;
 }
 
-/** VSPERF's flow types, plus a raw OpenFlow string escape hatch. */
+/** Fields a flow can match on (OpenFlow names in comments). Unset fields are wildcards. */
+export interface FlowMatch {
+  readonly inPort: number;
+  /** dl_src / dl_dst (MAC, colon form). */
+  readonly dlSrc?: string;
+  readonly dlDst?: string;
+  /** dl_type (EtherType, e.g. 0x0800). */
+  readonly dlType?: number;
+  /** nw_src / nw_dst (IPv4). Set dlType 0x0800 with them. */
+  readonly nwSrc?: string;
+  readonly nwDst?: string;
+  /** nw_proto (17 = UDP). */
+  readonly nwProto?: number;
+  /** tp_src / tp_dst (L4 ports). Set nwProto with them. */
+  readonly tpSrc?: number;
+  readonly tpDst?: number;
+}
+
+/**
+ * VSPERF's flow types: `port` (in_port → out), `match` (port plus L2/L3/L4 fields, optional header
+ * modification actions before output), and a raw OpenFlow string as an escape hatch.
+ */
 export type FlowSpec =
-  | { readonly type: 'port'; readonly inPort: number; readonly outPorts: readonly number[] }
+  | { readonly type: 'port'; readonly inPort: number; readonly outPorts: readonly number[]; readonly modActions?: readonly string[] }
+  | { readonly type: 'match'; readonly match: FlowMatch; readonly outPorts: readonly number[]; readonly modActions?: readonly string[]; readonly priority?: number }
   | { readonly type: 'raw'; readonly flow: string };
+
+/** What a vSwitch can do; deployments wire topologies accordingly. */
+export interface VSwitchCaps {
+  /** Real switch with bridges and flows (false for `none`: ports are wired straight). */
+  readonly bridges: boolean;
+  /** vhost-user ports for guests. */
+  readonly vhostUser: boolean;
+  /** PMD statistics (DPDK datapath). */
+  readonly pmdStats: boolean;
+}
 
 export interface VSwitch {
   readonly name: string;
+  /** Absent = a full switch ({bridges: true, vhostUser: true, pmdStats: false}). */
+  capabilities?(): VSwitchCaps;
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
   version(): Promise<string>;
@@ -44,6 +81,8 @@ export interface VSwitch {
   addVhostPort(bridge: string, name: string, ofport: number): Promise<SwitchPort>;
   delPort(bridge: string, name: string): Promise<void>;
   addFlow(bridge: string, flow: FlowSpec): Promise<void>;
+  /** Many flows in one call (pre-installed multistream flows: thousands). Optional for older drivers. */
+  addFlows?(bridge: string, flows: readonly FlowSpec[]): Promise<void>;
   delFlows(bridge: string): Promise<void>;
   dumpFlows(bridge: string): Promise<string[]>;
   portStats(bridge: string): Promise<PortStats[]>;
@@ -51,6 +90,25 @@ export interface VSwitch {
   extraStats?(): Promise<Record<string, unknown>>;
   /** Clear port/PMD counters before a trial, where the switch supports it. */
   clearStats?(bridge: string): Promise<void>;
+  /**
+   * Aborted (reason: a DriverError with the daemon's log tail) when a switch process dies while in use.
+   * The runner can combine it with its own signal to stop a trial early.
+   */
+  readonly health?: AbortSignal;
+}
+
+/** Switch-side counters of one trial, as returned by Topology.afterTrial. */
+export interface SwitchCounters {
+  readonly vswitch: string;
+  /** Per-port deltas over the trial (rx = frames the switch received on that port). */
+  readonly ports: readonly PortStats[];
+  /**
+   * Generator port i ↔ switch port: `rxFromGenerator` = frames the switch got from generator port i,
+   * `txToGenerator` = frames the switch sent to generator port i. Absent for `none`.
+   */
+  readonly generatorPorts?: readonly { readonly index: number; readonly port: string; readonly rxFromGenerator: number; readonly txToGenerator: number }[];
+  /** Driver-specific (PMD stats…). */
+  readonly extra?: Record<string, unknown>;
 }
 
 /** What a deployment hands to the runner once set up. */
@@ -60,8 +118,17 @@ export interface Topology {
   /** The vSwitch in use (absent for `none`/trafficgen mode). */
   readonly vswitch?: VSwitch;
   readonly bridge?: string;
+  /** Guests started by the deployment, in VM index order (pvp/pvvp/pvpv/pxp). */
+  readonly guests?: readonly Vnf[];
   /** Facts for the results: vswitch name and version, flows, guests, loopback app. */
   readonly facts: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * TRAFFIC values the deployment needs the generator to use (pvpv: one stream per guest NIC pair,
+   * VSPERF sets multistream and stream_type the same way). The runner merges them into TRAFFIC.
+   */
+  readonly trafficOverrides?: Readonly<Record<string, string | number>>;
+  /** Aborted when a switch or guest process dies mid-testcase (reason: DriverError with log tail). */
+  readonly health?: AbortSignal;
   /** Called before each trial (e.g. clear counters). */
   beforeTrial?(): Promise<void>;
   /** Called after each trial: switch-side counters to cross-check the generator's counts. */

@@ -14,4 +14,45 @@ export function registerBuiltins(r: Registry): void {
     create: async (ctx) => (await import('../../trafficgen/simulated/driver.js')).createSimulated(ctx),
   });
   // --- builtins added by each area below (keep one block per area) ---
+  // deployments (issue 6): vSwitches and VSPERF deployment names
+  r.add({
+    kind: 'vswitch',
+    name: 'OvsDpdkVhost',
+    summary: 'Open vSwitch with DPDK (ovs-vswitchd-dpdk, private run dir), dpdk and vhost-user ports',
+    create: async (ctx) => (await import('../../deployments/vswitch/ovs-drivers.js')).createOvsDpdkVhost(ctx),
+  });
+  r.add({
+    kind: 'vswitch',
+    name: 'OvsVanilla',
+    summary: 'Open vSwitch without DPDK (userspace netdev datapath, kernel netdevs as ports)',
+    create: async (ctx) => (await import('../../deployments/vswitch/ovs-drivers.js')).createOvsVanilla(ctx),
+  });
+  r.add({
+    kind: 'vswitch',
+    name: 'none',
+    aliases: ['SriovVf'],
+    summary: 'no vSwitch: ports wired straight; with WHITELIST_NICS "PCI|vfN" the SR-IOV VFs are used (VSPERF SR-IOV mode)',
+    create: async () => new (await import('../../deployments/vswitch/none.js')).NoSwitch(),
+  });
+  r.add({
+    kind: 'deployment',
+    name: 'p2p',
+    aliases: ['phy2phy'],
+    summary: 'physical port → vSwitch → physical port',
+    create: async () => (await import('../../deployments/index.js')).phy2phyFactory(),
+  });
+  const pxp: Array<[string, string[], string]> = [
+    ['pvp', ['pvvp1'], 'physical → guest → physical'],
+    ['pvvp', ['pvvp2'], 'two guests in series (pvvpN: N guests)'],
+    ['pvvp3', [], 'three guests in series'],
+    ['pvvp4', [], 'four guests in series'],
+    ['pvpv', ['pvpv2'], 'two guests in parallel, traffic split by stream (pvpvN: N guests)'],
+    ['pvpv1', [], 'one guest, each NIC pair wired to the physical ports in parallel'],
+    ['pvpv3', [], 'three guests in parallel'],
+    ['pvpv4', [], 'four guests in parallel'],
+    ['pxp', [], 'guests in series, one per GUEST_NICS_NR entry'],
+  ];
+  for (const [name, aliases, summary] of pxp) {
+    r.add({ kind: 'deployment', name, aliases, summary, create: async () => (await import('../../deployments/index.js')).pxpFactory(name) });
+  }
 }

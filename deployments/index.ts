@@ -1,0 +1,22 @@
+/** Deployment factories by VSPERF name (registered in framework/registry/builtins.ts). */
+import type { DriverContext } from '../framework/registry/types.js';
+import { VsperfDeployment } from './topologies/deployment.js';
+import { pxpShape } from './topologies/pxp-plan.js';
+import type { DeploymentFactory } from './types.js';
+import type { Json } from '../framework/config/settings.js';
+
+/** `p2p` / `phy2phy`: generator port 0 → switch → generator port 1 (and back). */
+export function phy2phyFactory(): DeploymentFactory {
+  return { name: 'p2p', build: async (ctx: DriverContext) => new VsperfDeployment('p2p', ctx) };
+}
+
+/** `pvp`, `pvvp[N]`, `pvpv[N]`, `pxp`: guests from the VNF driver (setting VNF) on vhost-user ports. */
+export function pxpFactory(name: string): DeploymentFactory {
+  return {
+    name,
+    build: async (ctx: DriverContext) => {
+      const nicsNr = (ctx.settings.getOr('GUEST_NICS_NR', [2]) as Json[]).map(Number);
+      return new VsperfDeployment(name, ctx, pxpShape(name, nicsNr));
+    },
+  };
+}

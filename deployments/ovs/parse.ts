@@ -1,0 +1,111 @@
+/** Parsers for ovs-ofctl / ovs-appctl text output. Pure; unit-tested on captured output. */
+
+export interface OfPortCounters {
+  /** OpenFlow port number, or 'LOCAL'. */
+  readonly port: number | 'LOCAL';
+  readonly rxPackets: number;
+  readonly rxBytes: number;
+  readonly rxDropped: number;
+  readonly rxErrors: number;
+  readonly txPackets: number;
+  readonly txBytes: number;
+  readonly txDropped: number;
+  readonly txErrors: number;
+}
+
+/** `?` (unsupported by the port) counts as 0. */
+function num(s: string | undefined): number {
+  return s === undefined || s === '?' ? 0 : Number(s);
+}
+
+/** `ovs-ofctl dump-ports BR` → counters per port. */
+export function parseDumpPorts(text: string): OfPortCounters[] {
+  const out: OfPortCounters[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*port\s+"?([^:"]+)"?:\s*rx\s+(.*)$/.exec(lines[i]!);
+    if (!m) continue;
+    const rx = Object.fromEntries([...m[2]!.matchAll(/(\w+)=([0-9?]+)/g)].map((x) => [x[1], x[2]]));
+    const txLine = /^\s*tx\s+(.*)$/.exec(lines[i + 1] ?? '');
+    const tx = txLine ? Object.fromEntries([...txLine[1]!.matchAll(/(\w+)=([0-9?]+)/g)].map((x) => [x[1], x[2]])) : {};
+    const id = m[1]!.trim();
+    out.push({
+      port: id === 'LOCAL' ? 'LOCAL' : Number(id),
+      rxPackets: num(rx.pkts),
+      rxBytes: num(rx.bytes),
+      rxDropped: num(rx.drop),
+      rxErrors: num(rx.errs),
+      txPackets: num(tx.pkts),
+      txBytes: num(tx.bytes),
+      txDropped: num(tx.drop),
+      txErrors: num(tx.errs),
+    });
+  }
+  return out;
+}
+
+/** `ovs-ofctl dump-flows BR` → one line per flow, header dropped, volatile `duration=` removed. */
+export function parseDumpFlows(text: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^(OFPST_FLOW|NXST_FLOW)/.test(l))
+    .map((l) => l.replace(/\s*duration=[0-9.]+s,/, ''));
+}
+
+export interface PmdStats {
+  /** e.g. "pmd thread numa_id 0 core_id 1" or "main thread". */
+  readonly thread: string;
+  readonly packetsReceived: number;
+  readonly idlePct?: number;
+  readonly processingPct?: number;
+  readonly avgCyclesPerPacket?: number;
+  readonly avgProcessingCyclesPerPacket?: number;
+  readonly emcHits?: number;
+  readonly megaflowHits?: number;
+  readonly missWithSuccessUpcall?: number;
+}
+
+/** `ovs-appctl dpif-netdev/pmd-stats-show` → one entry per thread. */
+export function parsePmdStats(text: string): PmdStats[] {
+  const out: PmdStats[] = [];
+  let cur: Record<string, number> | undefined;
+  let thread = '';
+  const flush = (): void => {
+    if (!cur) return;
+    out.push({
+      thread,
+      packetsReceived: cur['packets received'] ?? 0,
+      ...(cur['idle cycles%'] !== undefined ? { idlePct: cur['idle cycles%'] } : {}),
+      ...(cur['processing cycles%'] !== undefined ? { processingPct: cur['processing cycles%'] } : {}),
+      ...(cur['avg cycles per packet'] !== undefined ? { avgCyclesPerPacket: cur['avg cycles per packet'] } : {}),
+      ...(cur['avg processing cycles per packet'] !== undefined ? { avgProcessingCyclesPerPacket: cur['avg processing cycles per packet'] } : {}),
+      ...(cur['emc hits'] !== undefined ? { emcHits: cur['emc hits'] } : {}),
+      ...(cur['megaflow hits'] !== undefined ? { megaflowHits: cur['megaflow hits'] } : {}),
+      ...(cur['miss with success upcall'] !== undefined ? { missWithSuccessUpcall: cur['miss with success upcall'] } : {}),
+    });
+  };
+  for (const raw of text.split('\n')) {
+    const head = /^(pmd thread.*|main thread):\s*$/.exec(raw.trim());
+    if (head && !/^\s/.test(raw)) {
+      flush();
+      thread = head[1]!;
+      cur = {};
+      continue;
+    }
+    const kv = /^\s+([a-z. ]+?):\s+([0-9.]+)(?:\s+\(([0-9.]+)%\))?/.exec(raw);
+    if (kv && cur) {
+      cur[kv[1]!] = Number(kv[2]);
+      if (kv[3] !== undefined) cur[`${kv[1]}%`] = Number(kv[3]);
+    }
+  }
+  flush();
+  return out;
+}
+
+/** First line of `ovs-vswitchd --version` → "3.1.0"; a "DPDK x.y" line → dpdk. */
+export function parseVersion(text: string): { ovs?: string; dpdk?: string } {
+  const ovs = /\(Open vSwitch\)\s+(\S+)/.exec(text)?.[1];
+  const dpdk = /DPDK\s+(\d[\w.]*)/.exec(text)?.[1];
+  return { ...(ovs ? { ovs } : {}), ...(dpdk ? { dpdk } : {}) };
+}

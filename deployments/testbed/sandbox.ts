@@ -1,0 +1,102 @@
+/**
+ * The sandbox testbed: veth pairs stand in for the NICs between generator and switch. The generator's
+ * ends live in a network namespace of ours (`vsd-<tag>`), the switch's ends in the root namespace
+ * (used by OVS-DPDK through af_xdp/af_packet vdevs, or as netdevs by the plain OVS). Everything is
+ * created through Host, so it is journalled for the janitor and released by the cleanup stack.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { exec } from '../../framework/host/exec.js';
+import type { Host } from '../../framework/host/host.js';
+import type { Logger } from '../../framework/log/logger.js';
+import type { PortSpec } from '../../trafficgen/types.js';
+import type { PhyPort } from '../types.js';
+
+export interface SandboxOptions {
+  /** Short unique tag (hex); names are vsd-<tag> (netns), vsd<tag>g<i> (generator end), vsd<tag>s<i> (switch end). */
+  readonly tag: string;
+  /** Number of generator ports (2 for all VSPERF deployments). */
+  readonly ports: number;
+  /** true = no switch: one veth pair joins generator port 0 and 1 directly (both ends in the netns). */
+  readonly direct: boolean;
+  readonly io: 'af_packet' | 'af_xdp';
+  readonly speedMbps: number;
+  readonly mtu?: number;
+  readonly log: Logger;
+}
+
+export interface Testbed {
+  readonly kind: 'sandbox' | 'nics';
+  readonly generatorPorts: PortSpec[];
+  /** Switch-side "physical" ports, index-aligned with generatorPorts (empty when direct). */
+  readonly switchPorts: PhyPort[];
+  readonly netns?: string;
+  /** Release what the testbed created, newest first (each step also leaves the Host's cleanup stack). */
+  release(): Promise<void>;
+}
+
+/** Interface names must fit IFNAMSIZ (15 characters). */
+export function sandboxNames(tag: string, i: number): { netns: string; gen: string; sw: string } {
+  if (!/^[0-9a-z]{1,6}$/.test(tag)) throw new RangeError(`sandbox tag must be 1-6 lowercase alphanumerics, got "${tag}"`);
+  return { netns: `vsd-${tag}`, gen: `vsd${tag}g${i}`, sw: `vsd${tag}s${i}` };
+}
+
+async function noIpv6InNetns(ns: string): Promise<void> {
+  // Kernel IPv6 chatter (MLD, ND) would add frames to the switch's port counters: keep veths quiet.
+  await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { allowFail: true });
+}
+
+function noIpv6(iface: string): void {
+  const p = `/proc/sys/net/ipv6/conf/${iface}/disable_ipv6`;
+  if (existsSync(p)) writeFileSync(p, '1');
+}
+
+/** Create the sandbox; on failure whatever was created is released again before the error propagates. */
+export async function createSandbox(host: Host, o: SandboxOptions): Promise<Testbed> {
+  const releases: Array<() => Promise<void>> = [];
+  const release = async (): Promise<void> => {
+    while (releases.length) await releases.pop()!();
+  };
+  try {
+    return await buildSandbox(host, o, releases, release);
+  } catch (e) {
+    await release().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() => Promise<void>>, release: () => Promise<void>): Promise<Testbed> {
+  const { netns } = sandboxNames(o.tag, 0);
+  releases.push(await host.createNetns(netns));
+  await noIpv6InNetns(netns);
+  const generatorPorts: PortSpec[] = [];
+  const switchPorts: PhyPort[] = [];
+  const mtu = o.mtu ? ['mtu', String(o.mtu)] : [];
+  if (o.direct) {
+    if (o.ports !== 2) throw new RangeError('a direct sandbox wires exactly 2 generator ports');
+    const a = sandboxNames(o.tag, 0).gen;
+    const b = sandboxNames(o.tag, 1).gen;
+    await exec(['ip', '-n', netns, 'link', 'add', a, ...mtu, 'type', 'veth', 'peer', 'name', b, ...mtu]);
+    releases.push(host.track({ kind: 'link', id: host.journal.nextId('link'), name: a, netns }, `ip -n ${netns} link del ${a}`, async () => {
+      await exec(['ip', '-n', netns, 'link', 'del', a], { allowFail: true });
+    }));
+    for (const dev of [a, b]) {
+      await exec(['ip', '-n', netns, 'link', 'set', dev, 'up']);
+      generatorPorts.push({ name: dev, netns, speedMbps: o.speedMbps, ...(o.mtu ? { mtu: o.mtu } : {}) });
+    }
+  } else {
+    for (let i = 0; i < o.ports; i++) {
+      const { gen, sw } = sandboxNames(o.tag, i);
+      await exec(['ip', 'link', 'add', sw, ...mtu, 'type', 'veth', 'peer', 'name', gen, 'netns', netns, ...mtu]);
+      releases.push(host.track({ kind: 'link', id: host.journal.nextId('link'), name: sw }, `ip link del ${sw}`, async () => {
+        await exec(['ip', 'link', 'del', sw], { allowFail: true });
+      }));
+      noIpv6(sw);
+      await exec(['ip', 'link', 'set', sw, 'up']);
+      await exec(['ip', '-n', netns, 'link', 'set', gen, 'up']);
+      generatorPorts.push({ name: gen, netns, speedMbps: o.speedMbps, ...(o.mtu ? { mtu: o.mtu } : {}) });
+      switchPorts.push({ kind: 'veth', iface: sw, io: o.io });
+    }
+  }
+  o.log.info(`sandbox testbed: netns ${netns}, generator ports ${generatorPorts.map((p) => p.name).join(', ')}${switchPorts.length ? `, switch ports ${switchPorts.map((p) => (p.kind === 'veth' ? p.iface : p.pci)).join(', ')} (${o.io})` : ' (wired straight)'}`);
+  return { kind: 'sandbox', generatorPorts, switchPorts, netns, release };
+}

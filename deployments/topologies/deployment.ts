@@ -1,0 +1,279 @@
+/**
+ * The VSPERF deployments on one engine: phy2phy (p2p) and the PXP family (pvp, pvvp, pvpv, pxp).
+ *
+ * setup: testbed (sandbox veths in a netns of ours, or WHITELIST_NICS incl. SR-IOV VFs) → vSwitch
+ * start → bridge (fail-mode secure) → physical ports → vhost ports → explicit flows → guests (only
+ * now: with flows in place a guest bridging its NICs cannot form an L2 loop) → facts.
+ * teardown releases in reverse; everything is also on the Host's cleanup stack and in its journal.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConfigError, DriverError, UsageError } from '../../framework/errors.js';
+import type { Json, JsonObject } from '../../framework/config/settings.js';
+import type { DriverContext } from '../../framework/registry/types.js';
+import type { PortSpec } from '../../trafficgen/types.js';
+import type { GuestNic, Vnf } from '../../vnfs/types.js';
+import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMod, type FrameModification } from '../flows.js';
+import { resolveNics, Sriov } from '../sriov/sriov.js';
+import { createSandbox, type Testbed } from '../testbed/sandbox.js';
+import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps } from '../types.js';
+import { guestNicCounts, pxpPlan, pxpShape, type PxpShape } from './pxp-plan.js';
+
+const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false };
+
+function strList(v: Json | undefined): string[] {
+  return Array.isArray(v) ? v.map((x) => String(x)) : v === undefined || v === null || v === '' ? [] : [String(v)];
+}
+
+/** Any number of signals → one that aborts with the first reason (AbortSignal.any needs Node 20.3). */
+function anySignal(signals: readonly AbortSignal[]): AbortSignal {
+  const ctl = new AbortController();
+  for (const s of signals) {
+    if (s.aborted) {
+      ctl.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => ctl.abort(s.reason), { once: true });
+  }
+  return ctl.signal;
+}
+
+export class VsperfDeployment implements Deployment {
+  private readonly releases: Array<{ label: string; fn: () => Promise<void> }> = [];
+  private vswitch: VSwitch | undefined;
+  private guests: Vnf[] = [];
+  private baseline: PortStats[] | undefined;
+  private tornDown = false;
+  readonly tag = randomBytes(2).toString('hex');
+
+  constructor(
+    readonly name: string,
+    private readonly ctx: DriverContext,
+    /** undefined = phy2phy. */
+    private readonly pxp?: PxpShape,
+  ) {}
+
+  private get s() {
+    return this.ctx.settings;
+  }
+
+  private defer(label: string, fn: () => Promise<void>): void {
+    this.releases.push({ label, fn });
+  }
+
+  private async testbed(caps: VSwitchCaps): Promise<Testbed> {
+    const nics = strList(this.s.getOr('WHITELIST_NICS', []));
+    const speedMbps = Number(this.s.getOr('TRAFFICGEN_PORT_SPEED_MBPS', 10000));
+    if (nics.length === 0) {
+      const io = String(this.s.getOr('SANDBOX_PORT_IO', 'af_xdp'));
+      if (io !== 'af_xdp' && io !== 'af_packet') throw new ConfigError('SANDBOX_PORT_IO', this.s.source('SANDBOX_PORT_IO'), `must be af_xdp or af_packet, got ${JSON.stringify(io)}`);
+      const jumbo = (this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED'));
+      const tb = await createSandbox(this.ctx.host, {
+        tag: this.tag,
+        ports: 2,
+        direct: !caps.bridges && !this.pxp,
+        io,
+        speedMbps,
+        ...(jumbo ? { mtu: Number(this.s.getOr('VSWITCH_JUMBO_FRAMES_SIZE', 9000)) } : {}),
+        log: this.ctx.log,
+      });
+      return tb;
+    }
+    if (nics.length < 2) throw new ConfigError('WHITELIST_NICS', this.s.source('WHITELIST_NICS'), `needs 2 NICs for ${this.name}, got ${nics.length}`);
+    const sriov = new Sriov(this.ctx.host, { sysfsRoot: String(this.s.getOr('SRIOV_SYSFS_ROOT', '/sys')), log: this.ctx.log });
+    const vlan = Number(this.s.getOr('SRIOV_VF_VLAN', 0));
+    const spoof = this.s.getOr('SRIOV_VF_SPOOFCHK', null);
+    let resolved;
+    try {
+      resolved = await resolveNics(sriov, nics.slice(0, 2), {
+      // DPDK (and guests) need the devices on vfio-pci; a plain OVS uses kernel netdevs.
+      ...(caps.bridges && !caps.vhostUser ? {} : { driver: String(this.s.getOr('SRIOV_VF_DRIVER', 'vfio-pci')) }),
+      macs: strList(this.s.getOr('SRIOV_VF_MACS', [])),
+      ...(vlan ? { vlan } : {}),
+      ...(typeof spoof === 'boolean' ? { spoofchk: spoof } : {}),
+      source: this.s.source('WHITELIST_NICS'),
+      });
+    } catch (e) {
+      await sriov.release().catch(() => undefined);
+      throw e;
+    }
+    const gen = this.s.getOr('TRAFFICGEN_PORTS', []) as Json[];
+    const generatorPorts: PortSpec[] = [0, 1].map((i) => {
+      const g = gen[i];
+      if (g && typeof g === 'object' && !Array.isArray(g)) return { speedMbps, ...(g as object) } as PortSpec;
+      return { name: g !== undefined && g !== null ? String(g) : `port${i}`, speedMbps };
+    });
+    const switchPorts: PhyPort[] = resolved.map((n) => ({ kind: 'pci', pci: n.pci, ...(n.ref.vf !== undefined ? { vf: n.ref.vf } : {}) }));
+    return { kind: 'nics', generatorPorts, switchPorts, release: () => sriov.release() };
+  }
+
+  async setup(signal: AbortSignal): Promise<Topology> {
+    try {
+      return await this.doSetup(signal);
+    } catch (e) {
+      await this.teardown().catch((te) => this.ctx.log.warn(`teardown after failed setup: ${(te as Error).message}`));
+      throw e;
+    }
+  }
+
+  private async doSetup(signal: AbortSignal): Promise<Topology> {
+    const vsName = String(this.s.getOr('VSWITCH', 'OvsDpdkVhost'));
+    const vswitch = await this.ctx.create('vswitch', vsName);
+    const caps = vswitch.capabilities?.() ?? FULL_CAPS;
+    if (this.pxp && !caps.vhostUser) {
+      throw new UsageError(`deployment ${this.name} needs vhost-user ports; vSwitch ${vswitch.name} has none`, {
+        hint: caps.bridges ? 'use VSWITCH=OvsDpdkVhost' : 'guests without a vSwitch need PCI passthrough (SR-IOV VFs), which the VNF driver does not offer yet',
+      });
+    }
+    const frameMod = parseFrameModification(this.s.getOr('FRAME_MODIFICATION', ''), this.s.source('FRAME_MODIFICATION'));
+    if (frameMod && !caps.bridges) throw new UsageError(`frame modification "${frameMod}" needs a vSwitch (VSWITCH=none cannot modify frames)`);
+    const tb = await this.testbed(caps);
+    this.defer(`release ${tb.kind} testbed`, () => tb.release());
+    signal.throwIfAborted();
+    const facts: Record<string, string | number | boolean> = {
+      deployment: this.name,
+      vswitch: vswitch.name,
+      testbed: tb.kind,
+      ...(tb.netns ? { testbed_netns: tb.netns } : {}),
+    };
+    let bridge: string | undefined;
+    const signals: AbortSignal[] = [];
+    if (caps.bridges) {
+      await vswitch.start(signal);
+      this.vswitch = vswitch;
+      this.defer(`stop ${vswitch.name}`, () => vswitch.stop());
+      if (vswitch.health) signals.push(vswitch.health);
+      // In the sandbox the bridge's internal (tap) port is a host netdev: give it our prefix and tag.
+      bridge = tb.kind === 'sandbox' ? `vsd${this.tag}br0` : String(this.s.getOr('VSWITCH_BRIDGE_NAME', 'vsperf-br0'));
+      await vswitch.addBridge(bridge);
+      const phy: number[] = [];
+      for (const [i, p] of tb.switchPorts.entries()) phy.push((await vswitch.addPhyPort(bridge, `dpdk${i}`, p, i + 1)).ofport);
+      const traffic = connectionTraffic((this.s.getOr('TRAFFIC', {}) as JsonObject) ?? {}, this.s.source('TRAFFIC'));
+      let flows: FlowSpec[];
+      let trafficOverrides: Record<string, string | number> | undefined;
+      const guestNics: GuestNic[][] = [];
+      if (!this.pxp) {
+        flows = [...withFrameMod(connectionFlows(phy[0]!, phy[1]!, traffic), frameMod, true), ...withFrameMod(connectionFlows(phy[1]!, phy[0]!, traffic), frameMod, false)];
+      } else {
+        const nicsNr = (this.s.getOr('GUEST_NICS_NR', [2]) as Json[]).map(Number);
+        const plan = pxpPlan(this.pxp, guestNicCounts(this.pxp.vms, nicsNr), traffic, phy[0], phy[1]);
+        let k = 0;
+        for (const ports of plan.vmPorts) {
+          const nics: GuestNic[] = [];
+          for (const of of ports) {
+            const sp = await vswitch.addVhostPort(bridge, `dpdkvhostuserclient${k++}`, of);
+            nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport });
+          }
+          guestNics.push(nics);
+        }
+        flows = frameMod ? plan.flows.map((f) => withFrameMod([f], frameMod, true)[0]!) : plan.flows;
+        trafficOverrides = plan.trafficOverrides;
+        facts.guests = this.pxp.vms;
+        facts.guest_topology = this.pxp.topology;
+      }
+      if (vswitch.addFlows) await vswitch.addFlows(bridge, flows);
+      else for (const f of flows) await vswitch.addFlow(bridge, f);
+      facts.vswitch_version = await vswitch.version();
+      facts.bridge = bridge;
+      facts.flows_installed = flows.length;
+      const dump = await vswitch.dumpFlows(bridge);
+      facts.flows = dump.length > 20 ? `${dump.slice(0, 20).join(' | ')} | … (${dump.length} flows)` : dump.join(' | ');
+      if (frameMod) facts.frame_modification = frameMod;
+      if (this.pxp) await this.startGuests(guestNics, signal, signals);
+      return this.topology(tb, bridge, facts, signals, trafficOverrides);
+    }
+    // VSWITCH=none: ports wired straight (phy2phy) — nothing else to set up.
+    facts.vswitch_version = await vswitch.version();
+    return this.topology(tb, undefined, facts, signals);
+  }
+
+  private async startGuests(guestNics: GuestNic[][], signal: AbortSignal, signals: AbortSignal[]): Promise<void> {
+    const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
+    const timeouts = (this.s.getOr('GUEST_TIMEOUT', [180]) as Json[]).map(Number);
+    for (const [index, nics] of guestNics.entries()) {
+      const vnf = await this.ctx.create('vnf', vnfName);
+      if (!vnf.attach) throw new DriverError(vnfName, 'attach', 'this VNF driver cannot be given vhost-user NICs (no attach())');
+      vnf.attach({ index, nics });
+      this.guests.push(vnf);
+      this.defer(`stop guest ${index}`, () => vnf.stop());
+      await vnf.start(signal);
+      const h = (vnf as { health?: AbortSignal }).health;
+      if (h) signals.push(h);
+    }
+    for (const [index, vnf] of this.guests.entries()) {
+      const t = timeouts[Math.min(index, timeouts.length - 1)] ?? 180;
+      await vnf.waitReady(t * 1000, signal);
+    }
+  }
+
+  private topology(tb: Testbed, bridge: string | undefined, facts: Record<string, string | number | boolean>, signals: AbortSignal[], trafficOverrides?: Record<string, string | number>): Topology {
+    const vswitch = this.vswitch;
+    const guests = this.guests;
+    const health = signals.length ? anySignal(signals) : undefined;
+    for (const [i, g] of guests.entries()) for (const [k, v] of Object.entries(g.facts())) facts[`guest${i}_${k}`] = v;
+    const topo: Topology = {
+      generatorPorts: tb.generatorPorts,
+      facts,
+      ...(vswitch ? { vswitch } : {}),
+      ...(bridge ? { bridge } : {}),
+      ...(guests.length ? { guests } : {}),
+      ...(trafficOverrides ? { trafficOverrides } : {}),
+      ...(health ? { health } : {}),
+    };
+    if (!vswitch || !bridge) return topo;
+    return {
+      ...topo,
+      beforeTrial: async () => {
+        if (health?.aborted) throw health.reason;
+        this.baseline = await vswitch.portStats(bridge);
+        await vswitch.clearStats?.(bridge);
+      },
+      afterTrial: async () => {
+        if (health?.aborted) throw health.reason;
+        const c = await this.counters(vswitch, bridge);
+        return c as unknown as Record<string, unknown>;
+      },
+    };
+  }
+
+  /** Port counter deltas since beforeTrial, mapped to generator ports (switch phy port i ↔ generator port i). */
+  private async counters(vswitch: VSwitch, bridge: string): Promise<SwitchCounters> {
+    const now = await vswitch.portStats(bridge);
+    const base = new Map((this.baseline ?? []).map((p) => [p.ofport, p]));
+    const ports: PortStats[] = now.map((p) => {
+      const b = base.get(p.ofport);
+      return {
+        name: p.name,
+        ofport: p.ofport,
+        rxPackets: p.rxPackets - (b?.rxPackets ?? 0),
+        txPackets: p.txPackets - (b?.txPackets ?? 0),
+        rxDropped: p.rxDropped - (b?.rxDropped ?? 0),
+        txDropped: p.txDropped - (b?.txDropped ?? 0),
+        ...(p.rxErrors !== undefined ? { rxErrors: p.rxErrors - (b?.rxErrors ?? 0) } : {}),
+        ...(p.txErrors !== undefined ? { txErrors: p.txErrors - (b?.txErrors ?? 0) } : {}),
+        ...(p.rxBytes !== undefined ? { rxBytes: p.rxBytes - (b?.rxBytes ?? 0) } : {}),
+        ...(p.txBytes !== undefined ? { txBytes: p.txBytes - (b?.txBytes ?? 0) } : {}),
+      };
+    });
+    const generatorPorts = [1, 2].flatMap((of, index) => {
+      const p = ports.find((x) => x.ofport === of);
+      return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets }] : [];
+    });
+    const extra = vswitch.extraStats ? await vswitch.extraStats() : undefined;
+    return { vswitch: vswitch.name, ports, generatorPorts, ...(extra && Object.keys(extra).length ? { extra } : {}) };
+  }
+
+  async teardown(): Promise<void> {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    const errors: string[] = [];
+    while (this.releases.length) {
+      const r = this.releases.pop()!;
+      try {
+        await r.fn();
+      } catch (e) {
+        errors.push(`${r.label}: ${(e as Error).message}`);
+      }
+    }
+    if (errors.length) throw new DriverError(this.name, 'teardown', errors.join('; '));
+  }
+}

@@ -1,0 +1,423 @@
+/**
+ * Open vSwitch with a private run directory: its own ovsdb-server and ovs-vswitchd (DPDK or plain
+ * build), never touching a system OVS. Both daemons run in the foreground as tracked children, so a
+ * crash is seen at once (health signal) and the janitor can kill them after a crashed run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CapabilityError, DriverError, EnvironmentError } from '../../framework/errors.js';
+import type { Host } from '../../framework/host/host.js';
+import { Child } from '../../framework/host/child.js';
+import { exec, type ExecResult } from '../../framework/host/exec.js';
+import { waitUntil } from '../../framework/host/proc.js';
+import type { Logger } from '../../framework/log/logger.js';
+import type { Json, JsonObject, Settings } from '../../framework/config/settings.js';
+import { flowText } from '../flows.js';
+import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../ovs/parse.js';
+import { ensureHugepages } from '../testbed/hugepages.js';
+import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../types.js';
+
+export interface OvsOptions {
+  /** Registered name (OvsDpdkVhost / OvsVanilla). */
+  readonly name: string;
+  readonly dpdk: boolean;
+  readonly settings: Settings;
+  readonly host: Host;
+  readonly log: Logger;
+  /** Private run directory (sockets, db, logs, hugepage mount). Short: unix socket paths must fit 108 bytes. */
+  readonly runDir: string;
+}
+
+interface Daemon {
+  readonly child: Child;
+  readonly release: () => Promise<void>;
+  readonly logFile: string;
+}
+
+const SOCKET_PATH_MAX = 107;
+
+function strList(v: Json): string[] {
+  return Array.isArray(v) ? v.map((x) => String(x)) : v === null || v === '' ? [] : [String(v)];
+}
+
+/** Last `n` lines of a file ('' if missing). */
+export function fileTail(path: string, n = 15): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+export class OvsSwitch implements VSwitch {
+  readonly name: string;
+  private readonly s: Settings;
+  private readonly host: Host;
+  private readonly log: Logger;
+  readonly runDir: string;
+  private ovsdb: Daemon | undefined;
+  private vswitchd: Daemon | undefined;
+  private readonly releases: Array<() => Promise<void>> = [];
+  private readonly healthCtl = new AbortController();
+  private failure: DriverError | undefined;
+  private stopping = false;
+  private started = false;
+  /** ofport → port name, per bridge (ports added through this driver). */
+  private readonly ports = new Map<string, Map<number, string>>();
+  private vdevSeq = 0;
+  private versionText = '';
+
+  constructor(private readonly opts: OvsOptions) {
+    this.name = opts.name;
+    this.s = opts.settings;
+    this.host = opts.host;
+    this.log = opts.log;
+    this.runDir = opts.runDir;
+  }
+
+  get health(): AbortSignal {
+    return this.healthCtl.signal;
+  }
+
+  capabilities(): VSwitchCaps {
+    return { bridges: true, vhostUser: this.opts.dpdk, pmdStats: this.opts.dpdk };
+  }
+
+  // ---- paths and tools -------------------------------------------------------------------------
+
+  private get dbSock(): string {
+    return join(this.runDir, 'db.sock');
+  }
+  private ctl(d: 'ovsdb-server' | 'ovs-vswitchd'): string {
+    return join(this.runDir, `${d}.ctl`);
+  }
+  private get env(): NodeJS.ProcessEnv {
+    return { ...process.env, OVS_RUNDIR: this.runDir, OVS_DBDIR: this.runDir, OVS_LOGDIR: this.runDir, OVS_SYSCONFDIR: this.runDir, OVS_PKGDATADIR: process.env.OVS_PKGDATADIR ?? '/usr/share/openvswitch' };
+  }
+  private get timeoutS(): number {
+    return Number(this.s.getOr('OVS_CMD_TIMEOUT', 10));
+  }
+  private get vswitchdBin(): string {
+    return this.opts.dpdk
+      ? String(this.s.getOr('OVS_VSWITCHD_DPDK_BIN', '/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk'))
+      : String(this.s.getOr('OVS_VSWITCHD_BIN', '/usr/lib/openvswitch-switch/ovs-vswitchd'));
+  }
+
+  private async run(argv: string[], what: string, opts: { input?: string; signal?: AbortSignal; allowFail?: boolean } = {}): Promise<ExecResult> {
+    this.assertAlive(what);
+    try {
+      return await exec(argv, { env: this.env, timeoutMs: (this.timeoutS + 5) * 1000, ...opts });
+    } catch (e) {
+      // A command failing because the daemon just died reports the death, not the symptom.
+      this.assertAlive(what);
+      throw new DriverError(this.name, what, (e as Error).message, { cause: e });
+    }
+  }
+
+  vsctl(args: string[], what = 'ovs-vsctl', opts: { signal?: AbortSignal; noWait?: boolean } = {}): Promise<ExecResult> {
+    return this.run(
+      ['ovs-vsctl', `--db=unix:${this.dbSock}`, `--timeout=${this.timeoutS}`, ...(opts.noWait ? ['--no-wait'] : []), ...strList(this.s.getOr('OVS_VSCTL_ARGS', [])), ...args],
+      what,
+      opts.signal ? { signal: opts.signal } : {},
+    );
+  }
+
+  ofctl(cmd: string, bridge: string, args: string[] = [], what = `ovs-ofctl ${cmd}`, input?: string): Promise<ExecResult> {
+    return this.run(
+      ['ovs-ofctl', ...strList(this.s.getOr('OVS_OFCTL_ARGS', ['-O', 'OpenFlow13'])), `--timeout=${this.timeoutS}`, cmd, `unix:${join(this.runDir, `${bridge}.mgmt`)}`, ...args],
+      what,
+      input !== undefined ? { input } : {},
+    );
+  }
+
+  appctl(target: 'ovsdb-server' | 'ovs-vswitchd', args: string[], what = `ovs-appctl ${args[0]}`): Promise<ExecResult> {
+    return this.run(['ovs-appctl', `--timeout=${this.timeoutS}`, '-t', this.ctl(target), ...strList(this.s.getOr('OVS_APPCTL_ARGS', [])), ...args], what);
+  }
+
+  private assertAlive(what: string): void {
+    if (this.failure) throw new DriverError(this.name, what, this.failure.message, { cause: this.failure });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  private async spawnDaemon(argv: string[], label: string, logFile: string): Promise<Daemon> {
+    const child = await Child.start(argv, { env: this.env, cwd: this.runDir, tailChars: 16384 });
+    const release = this.host.track(
+      { kind: 'process', id: this.host.journal.nextId('proc'), pid: child.pid, startTicks: child.startTicks, argv0: argv[0]! },
+      `stop ${label} (pid ${child.pid})`,
+      () => child.stop(3000),
+    );
+    child.on('unexpected-exit', (code: number | null, signal: string | null) => {
+      if (this.stopping) return;
+      const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      const tail = fileTail(logFile) || child.tail(15);
+      this.failure = new DriverError(this.name, 'run', `${label} (pid ${child.pid}) ${how} unexpectedly; last log lines:\n${tail}`);
+      this.log.error(this.failure.message);
+      this.healthCtl.abort(this.failure);
+    });
+    return { child, release, logFile };
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const sockLen = join(this.runDir, 'dpdkvhostuserclient99').length;
+    if (sockLen > SOCKET_PATH_MAX) throw new EnvironmentError(`OVS run dir ${this.runDir} is too long for unix socket paths (${sockLen} > ${SOCKET_PATH_MAX})`);
+    if (!existsSync(this.vswitchdBin)) {
+      throw new EnvironmentError(`${this.name}: ovs-vswitchd binary not found: ${this.vswitchdBin}`, { hint: 'run `npm run setup` (installs openvswitch-switch-dpdk)' });
+    }
+    this.releases.push(this.host.makeDir(this.runDir));
+    const schema = String(this.s.getOr('OVS_SCHEMA', '/usr/share/openvswitch/vswitch.ovsschema'));
+    await this.run(['ovsdb-tool', 'create', join(this.runDir, 'conf.db'), schema], 'ovsdb-tool create', signal ? { signal } : {});
+
+    // Hugepages before DPDK starts: enough free pages, and a private hugetlbfs mount of ours.
+    let hugeDir = '';
+    if (this.opts.dpdk) {
+      const limitMb = this.socketLimitMb();
+      ensureHugepages(this.host, Number(this.s.getOr('HUGEPAGE_RAM_ALLOCATION', limitMb * 1024)), this.log);
+      hugeDir = String(this.s.getOr('HUGEPAGE_DIR', ''));
+      if (!hugeDir) {
+        hugeDir = join(this.runDir, 'hugepages');
+        this.releases.push(await this.host.mount(['-t', 'hugetlbfs', '-o', 'pagesize=2M', 'nodev'], hugeDir));
+      }
+    }
+
+    const dbLog = join(this.runDir, 'ovsdb-server.log');
+    this.ovsdb = await this.spawnDaemon(
+      [
+        String(this.s.getOr('OVSDB_SERVER_BIN', 'ovsdb-server')),
+        join(this.runDir, 'conf.db'),
+        `--remote=punix:${this.dbSock}`,
+        '--remote=db:Open_vSwitch,Open_vSwitch,manager_options',
+        `--pidfile=${join(this.runDir, 'ovsdb-server.pid')}`,
+        `--log-file=${dbLog}`,
+        `--unixctl=${this.ctl('ovsdb-server')}`,
+        '-vconsole:off',
+      ],
+      'ovsdb-server',
+      dbLog,
+    );
+    this.releases.push(this.ovsdb.release);
+    if (!(await waitUntil(() => existsSync(this.dbSock) || !this.ovsdb!.child.running, 10_000, 20))) {
+      throw new DriverError(this.name, 'start', `ovsdb-server did not create ${this.dbSock} within 10 s: ${fileTail(dbLog)}`);
+    }
+    this.assertAlive('start ovsdb-server');
+    await this.vsctl(['init'], 'ovs-vsctl init', { noWait: true, ...(signal ? { signal } : {}) });
+    const other = this.otherConfig(hugeDir);
+    if (other.length) await this.vsctl(['set', 'Open_vSwitch', '.', ...other], 'configure', { noWait: true });
+
+    const vsLog = join(this.runDir, 'ovs-vswitchd.log');
+    const vargs = this.opts.dpdk ? [] : strList(this.s.getOr('VSWITCHD_VANILLA_ARGS', []));
+    this.vswitchd = await this.spawnDaemon(
+      [this.vswitchdBin, `unix:${this.dbSock}`, `--pidfile=${join(this.runDir, 'ovs-vswitchd.pid')}`, `--log-file=${vsLog}`, `--unixctl=${this.ctl('ovs-vswitchd')}`, '-vconsole:off', ...vargs],
+      'ovs-vswitchd',
+      vsLog,
+    );
+    this.releases.push(this.vswitchd.release);
+    const ready = await waitUntil(
+      async () => {
+        if (this.failure) return true;
+        if (!existsSync(this.ctl('ovs-vswitchd'))) return false;
+        if (!this.opts.dpdk) return true;
+        const r = await exec(['ovs-vsctl', `--db=unix:${this.dbSock}`, '--timeout=2', 'get', 'Open_vSwitch', '.', 'dpdk_initialized'], { env: this.env, allowFail: true });
+        return r.stdout.trim() === 'true';
+      },
+      30_000,
+      50,
+    );
+    this.assertAlive('start ovs-vswitchd');
+    if (!ready) throw new DriverError(this.name, 'start', `ovs-vswitchd not ready within 30 s; last log lines:\n${fileTail(vsLog)}`);
+    this.versionText = (await exec([this.vswitchdBin, '--version'], { allowFail: true })).stdout;
+    this.log.info(`${this.name} started (ovs-vswitchd pid ${this.vswitchd.child.pid}, run dir ${this.runDir})`);
+  }
+
+  private socketLimitMb(): number {
+    const cfg = (this.s.getOr('VSWITCHD_DPDK_CONFIG', {}) as JsonObject) ?? {};
+    const lim = cfg['dpdk-socket-limit'] ?? strList(this.s.getOr('DPDK_SOCKET_MEM', ['256'])).join(',');
+    return String(lim)
+      .split(',')
+      .reduce((a, x) => a + (Number(x) || 0), 0);
+  }
+
+  /** other_config:* for ovs-vsctl set (VSPERF: VSWITCHD_DPDK_CONFIG, DPDK_SOCKET_MEM, VSWITCH_PMD_CPU_MASK…). */
+  otherConfig(hugeDir: string): string[] {
+    const out: string[] = [];
+    const idle = this.s.getOr('VSWITCH_FLOW_TIMEOUT', '30000');
+    out.push(`other_config:max-idle=${String(idle)}`);
+    if (!this.opts.dpdk) return out;
+    const cfg: Record<string, string> = {};
+    for (const [k, v] of Object.entries((this.s.getOr('VSWITCHD_DPDK_CONFIG', {}) as JsonObject) ?? {})) cfg[k] = String(v);
+    cfg['dpdk-init'] = cfg['dpdk-init'] ?? 'true';
+    cfg['dpdk-socket-mem'] = strList(this.s.getOr('DPDK_SOCKET_MEM', ['256'])).join(',');
+    if (Number(this.s.getOr('VSWITCH_AFFINITIZATION_ON', 1)) === 1) {
+      const mask = String(this.s.getOr('VSWITCH_PMD_CPU_MASK', '2'));
+      cfg['pmd-cpu-mask'] = mask.startsWith('0x') ? mask : `0x${mask}`;
+    }
+    if (hugeDir) cfg['dpdk-hugepage-dir'] = hugeDir;
+    const extra = strList(this.s.getOr('VSWITCHD_DPDK_ARGS', []));
+    if (strList(this.s.getOr('WHITELIST_NICS', [])).length === 0 && !extra.includes('--no-pci')) extra.unshift('--no-pci');
+    if (extra.length) cfg['dpdk-extra'] = extra.join(' ');
+    for (const [k, v] of Object.entries(cfg)) {
+      if (/[\s"\\]/.test(k)) throw new DriverError(this.name, 'configure', `bad other_config key ${JSON.stringify(k)}`);
+      out.push(`other_config:${k}=${v}`);
+    }
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.vswitchd?.child.running) {
+      this.vswitchd.child.expectExit();
+      await exec(['ovs-appctl', '--timeout=5', '-t', this.ctl('ovs-vswitchd'), 'exit', '--cleanup'], { env: this.env, allowFail: true, timeoutMs: 8000 });
+      await Promise.race([this.vswitchd.child.waitExit(), new Promise((r) => setTimeout(r, 3000))]);
+    }
+    if (this.ovsdb?.child.running) {
+      this.ovsdb.child.expectExit();
+      await exec(['ovs-appctl', '--timeout=5', '-t', this.ctl('ovsdb-server'), 'exit'], { env: this.env, allowFail: true, timeoutMs: 8000 });
+      await Promise.race([this.ovsdb.child.waitExit(), new Promise((r) => setTimeout(r, 2000))]);
+    }
+    // Releases in reverse: daemons (SIGTERM/SIGKILL if still there), hugepage mount, run dir.
+    const errors: Error[] = [];
+    while (this.releases.length) {
+      try {
+        await this.releases.pop()!();
+      } catch (e) {
+        errors.push(e as Error);
+      }
+    }
+    this.ports.clear();
+    if (errors.length) throw new DriverError(this.name, 'stop', errors.map((e) => e.message).join('; '));
+  }
+
+  async version(): Promise<string> {
+    const v = parseVersion(this.versionText);
+    if (!v.ovs) return 'unknown';
+    return this.opts.dpdk && v.dpdk ? `${v.ovs} (DPDK ${v.dpdk})` : v.ovs;
+  }
+
+  /** PIDs of the daemons (tests, facts). */
+  pids(): { ovsdb?: number; vswitchd?: number } {
+    return { ...(this.ovsdb ? { ovsdb: this.ovsdb.child.pid } : {}), ...(this.vswitchd ? { vswitchd: this.vswitchd.child.pid } : {}) };
+  }
+
+  logFile(): string {
+    return join(this.runDir, 'ovs-vswitchd.log');
+  }
+
+  // ---- bridges and ports -----------------------------------------------------------------------
+
+  async addBridge(name: string): Promise<void> {
+    // fail-mode secure: no NORMAL flow, so nothing is forwarded (and no L2 loop through guests) until
+    // explicit flows exist. netdev = userspace datapath (DPDK, or the plain build without kernel module).
+    await this.vsctl(['add-br', name, '--', 'set', 'bridge', name, 'datapath_type=netdev', 'fail-mode=secure'], `add-br ${name}`);
+    this.ports.set(name, new Map());
+    await this.delFlows(name);
+  }
+
+  private mtuParams(): string[] {
+    return (this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED')) ? [`mtu_request=${Number(this.s.getOr('VSWITCH_JUMBO_FRAMES_SIZE', 9000))}`] : [];
+  }
+
+  private async addPort(bridge: string, name: string, ofport: number, iface: string[], what: string): Promise<void> {
+    await this.vsctl(['add-port', bridge, name, '--', 'set', 'Interface', name, ...iface, `ofport_request=${ofport}`, ...this.mtuParams()], what);
+    const r = await this.vsctl(['get', 'Interface', name, 'error', 'ofport'], `check port ${name}`);
+    const [err, got] = r.stdout.trim().split('\n');
+    if (err && err !== '[]') {
+      await this.vsctl(['--if-exists', 'del-port', bridge, name], `del-port ${name}`).catch(() => undefined);
+      throw new DriverError(this.name, what, `interface ${name}: ${err}`);
+    }
+    if (Number(got) !== ofport) throw new DriverError(this.name, what, `interface ${name} got ofport ${got}, requested ${ofport}`);
+    this.ports.get(bridge)?.set(ofport, name);
+  }
+
+  async addPhyPort(bridge: string, name: string, port: PhyPort, ofport: number): Promise<SwitchPort> {
+    if (!this.opts.dpdk) {
+      if (port.kind !== 'veth') throw new CapabilityError(this.name, 'PCI ports', 'the plain OVS build uses kernel netdevs; bind the NIC to its kernel driver and name the netdev');
+      // Userspace datapath: the kernel netdev itself is the port (its name is the interface name).
+      await this.addPort(bridge, port.iface, ofport, [], `add-port ${port.iface}`);
+      return { name: port.iface, ofport };
+    }
+    let devargs: string;
+    if (port.kind === 'pci') devargs = port.pci;
+    else if (port.io === 'af_xdp') devargs = `net_af_xdp${this.vdevSeq++},iface=${port.iface},start_queue=0,queue_count=1`;
+    else devargs = `net_af_packet${this.vdevSeq++},iface=${port.iface}`;
+    const params = ['type=dpdk', `options:dpdk-devargs=${devargs}`];
+    const mq = Number(this.s.getOr('VSWITCH_DPDK_MULTI_QUEUES', 0));
+    if (mq > 0) params.push(`options:n_rxq=${mq}`);
+    await this.addPort(bridge, name, ofport, params, `add-port ${name} (${devargs})`);
+    return { name, ofport };
+  }
+
+  async addVhostPort(bridge: string, name: string, ofport: number): Promise<SwitchPort> {
+    if (!this.opts.dpdk) throw new CapabilityError(this.name, 'vhost-user ports', 'use OvsDpdkVhost for guests');
+    const server = (this.s.has('VSWITCH_VHOSTUSER_SERVER_MODE') && this.s.boolean('VSWITCH_VHOSTUSER_SERVER_MODE'));
+    const socketPath = join(this.runDir, name);
+    const params = server ? ['type=dpdkvhostuser'] : ['type=dpdkvhostuserclient', `options:vhost-server-path=${socketPath}`];
+    await this.addPort(bridge, name, ofport, params, `add-port ${name} (vhost-user)`);
+    return { name, ofport, socketPath };
+  }
+
+  async delPort(bridge: string, name: string): Promise<void> {
+    await this.vsctl(['--if-exists', 'del-port', bridge, name], `del-port ${name}`);
+    const m = this.ports.get(bridge);
+    for (const [k, v] of m ?? []) if (v === name) m!.delete(k);
+  }
+
+  // ---- flows -----------------------------------------------------------------------------------
+
+  private template(): Record<string, string | number> {
+    const t = this.s.getOr('OVS_FLOW_TEMPLATE', { idle_timeout: '0' });
+    return Object.fromEntries(Object.entries((t as JsonObject) ?? {}).map(([k, v]) => [k, String(v)]));
+  }
+
+  async addFlow(bridge: string, flow: FlowSpec): Promise<void> {
+    await this.ofctl('add-flow', bridge, [flowText(flow, this.template())], 'add-flow');
+  }
+
+  async addFlows(bridge: string, flows: readonly FlowSpec[]): Promise<void> {
+    if (flows.length === 0) return;
+    if (flows.length === 1) return this.addFlow(bridge, flows[0]!);
+    const t = this.template();
+    await this.ofctl('add-flows', bridge, ['-'], `add-flows (${flows.length})`, flows.map((f) => flowText(f, t)).join('\n') + '\n');
+  }
+
+  async delFlows(bridge: string): Promise<void> {
+    await this.ofctl('del-flows', bridge, [], 'del-flows');
+  }
+
+  async dumpFlows(bridge: string): Promise<string[]> {
+    return parseDumpFlows((await this.ofctl('dump-flows', bridge, [], 'dump-flows')).stdout);
+  }
+
+  // ---- statistics ------------------------------------------------------------------------------
+
+  async portStats(bridge: string): Promise<PortStats[]> {
+    const names = this.ports.get(bridge) ?? new Map<number, string>();
+    const counters = parseDumpPorts((await this.ofctl('dump-ports', bridge, [], 'dump-ports')).stdout);
+    return counters
+      .filter((c) => c.port !== 'LOCAL')
+      .map((c) => ({
+        name: names.get(c.port as number) ?? `ofport${c.port}`,
+        ofport: c.port as number,
+        rxPackets: c.rxPackets,
+        txPackets: c.txPackets,
+        rxDropped: c.rxDropped,
+        txDropped: c.txDropped,
+        rxErrors: c.rxErrors,
+        txErrors: c.txErrors,
+        rxBytes: c.rxBytes,
+        txBytes: c.txBytes,
+      }))
+      .sort((a, b) => a.ofport - b.ofport);
+  }
+
+  async clearStats(): Promise<void> {
+    if (this.opts.dpdk) await this.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-clear']);
+  }
+
+  async extraStats(): Promise<Record<string, unknown>> {
+    if (!this.opts.dpdk) return {};
+    const text = (await this.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-show'])).stdout;
+    return { pmd: parsePmdStats(text) };
+  }
+}
