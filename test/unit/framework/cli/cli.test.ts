@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../../../framework/config/load.js';
+
+const BIN = join(PROJECT_ROOT, 'bin', 'vsperf.js');
+
+function vsperf(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('vsperf CLI', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  before(() => (tmp = mkdtempSync(join(tmpdir(), 'vsperf-cli-'))));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const env = (): NodeJS.ProcessEnv => ({ VSPERF_STATE_DIR: join(tmp, 'state') });
+
+  it('--help documents every VSPERF option', () => {
+    const r = vsperf(['--help']);
+    expect(r.code).to.equal(0);
+    for (const o of ['--list', '--list-trafficgens', '--list-vswitches', '--list-vnfs', '--list-fwdapps', '--list-loadgens', '--list-settings', '--tests', '--exact-test-name', '--mode', '--trafficgen', '--vswitch', '--vnf', '--fwdapp', '--loadgen', '--conf-file', '--load-env', '--test-params', '--verbosity', '--xunit', '--results-dir', '--dry-run', '--plugin', '--suite']) {
+      expect(r.stdout, o).to.include(o);
+    }
+  });
+
+  it('--list lists every testcase of the catalogue', () => {
+    const r = vsperf(['--list']);
+    expect(r.code).to.equal(0);
+    const catalogue = Object.keys((JSON.parse(readFileSync(join(PROJECT_ROOT, 'conf', '01_testcases.json'), 'utf8')) as { TESTCASES: object }).TESTCASES);
+    for (const n of catalogue) expect(r.stdout).to.match(new RegExp(`\\* ${n}\\s`));
+  });
+
+  it('an unknown option gets one line with a suggestion and exit code 2', () => {
+    const r = vsperf(['--tets', 'x']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr.trim().split('\n')).to.have.length(1);
+    expect(r.stderr).to.match(/unknown option '--tets'; did you mean --tests\?/);
+  });
+
+  it('an unknown testcase gets one line with a suggestion', () => {
+    const r = vsperf(['--trafficgen', 'Simulated', 'phy2phy_tputt'], env());
+    expect(r.code).to.equal(2);
+    expect(r.stderr.trim().split('\n')).to.have.length(1);
+    expect(r.stderr).to.match(/unknown testcase "phy2phy_tputt"; did you mean "phy2phy_tput"/);
+  });
+
+  it('a malicious --test-params is refused before anything runs', () => {
+    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', join(tmp, 'evil'), '--test-params', "TRAFFICGEN_DURATION=__import__('os').system('id')", 'phy2phy_tput'], env());
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/E_PARSE: .*not a literal/);
+    expect(existsSync(join(tmp, 'evil'))).to.equal(false);
+  });
+
+  it('a wrongly typed setting names key, type and source', () => {
+    const r = vsperf(['--trafficgen', 'Simulated', '--test-params', "TRAFFICGEN_DURATION='long'", '--dry-run', 'phy2phy_tput'], env());
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/E_CONFIG: TRAFFICGEN_DURATION: must be number \(from --test-params\)/);
+  });
+
+  it('--dry-run prints the plan and does nothing', () => {
+    const dir = join(tmp, 'dry');
+    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--dry-run', '--test-params', 'TRAFFICGEN_DURATION=7', 'phy2phy_tput'], env());
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.match(/\[1\] phy2phy_tput/);
+    expect(r.stdout).to.match(/deployment: +p2p/);
+    expect(r.stdout).to.match(/trafficgen: +Simulated/);
+    expect(r.stdout).to.match(/TRAFFICGEN_DURATION = 7 +\[--test-params\]/);
+    expect(existsSync(dir)).to.equal(false);
+  });
+
+  it('--trafficgen Simulated writes CSV, results.json and JUnit, labelled simulated', () => {
+    const dir = join(tmp, 'sim');
+    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--xunit', '--test-params', 'TRAFFICGEN_DURATION=1;TRAFFICGEN_PKT_SIZES=(64,128)', 'phy2phy_tput', 'phy2phy_cont'], env());
+    expect(r.code, r.stderr).to.equal(0);
+    const [res] = readdirSync(dir);
+    const files = readdirSync(join(dir, res!));
+    expect(files).to.include.members(['result_0_phy2phy_tput_p2p.csv', 'result_1_phy2phy_cont_p2p.csv', 'results.json', 'results.xml']);
+    const csv = readFileSync(join(dir, res!, 'result_0_phy2phy_tput_p2p.csv'), 'utf8').trim().split('\n');
+    const header = csv[0]!.split(',');
+    expect(header.slice(0, 3)).to.deep.equal(['type', 'id', 'packet_size']);
+    expect(csv).to.have.length(3);
+    const row = Object.fromEntries(header.map((h, i) => [h, csv[1]!.split(',')[i]]));
+    expect(row.packet_size).to.equal('64');
+    expect(Number(row.throughput_rx_fps)).to.be.greaterThan(0);
+    expect(row.simulated).to.equal('true');
+    const json = JSON.parse(readFileSync(join(dir, res!, 'results.json'), 'utf8')) as { status: string; testcases: { simulated: boolean; trials: unknown[]; settings: { TRAFFICGEN_DURATION: number } }[] };
+    expect(json.status).to.equal('passed');
+    expect(json.testcases[0]!.simulated).to.equal(true);
+    expect(json.testcases[0]!.trials.length).to.be.greaterThan(1);
+    expect(json.testcases[0]!.settings.TRAFFICGEN_DURATION).to.equal(1);
+    expect(readFileSync(join(dir, res!, 'results.xml'), 'utf8')).to.match(/<testcase classname="vsperf.p2p" name="phy2phy_tput"/);
+    expect(r.stderr).to.match(/SIMULATED|simulated/i);
+  });
+
+  it('a failing testcase does not stop the rest and the exit code says so', () => {
+    const dir = join(tmp, 'fail');
+    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--test-params', "['TRAFFICGEN_DURATION=1;TRAFFIC={\"traffic_type\": \"no_such_type\"}', 'TRAFFICGEN_DURATION=1']", 'phy2phy_tput', 'phy2phy_cont'], env());
+    expect(r.code).to.equal(1);
+    const [res] = readdirSync(dir);
+    const json = JSON.parse(readFileSync(join(dir, res!, 'results.json'), 'utf8')) as { testcases: { name: string; status: string; error?: { message: string } }[] };
+    expect(json.testcases.map((t) => t.status)).to.deep.equal(['failed', 'passed']);
+    expect(json.testcases[0]!.error!.message).to.match(/unknown traffic_type "no_such_type"/);
+  });
+
+  it('--plugin loads a vendor driver that --list-trafficgens then shows', () => {
+    const r = vsperf(['--plugin', join(PROJECT_ROOT, 'test', 'fixtures', 'plugin-acme'), '--list-trafficgens']);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.match(/\* AcmeGen \(alias: Acme\): Acme fixture generator/);
+  });
+});
