@@ -106,11 +106,11 @@ export function connectionFlows(inPort: number, outPort: number, traffic?: Conne
 export const FRAME_MODIFICATIONS = ['vlan', 'mpls', 'mac', 'dscp', 'ttl', 'ip_addr', 'ip_port'] as const;
 export type FrameModification = (typeof FRAME_MODIFICATIONS)[number];
 
-export function parseFrameModification(v: unknown, source = 'FRAME_MODIFICATION'): FrameModification | undefined {
+export function parseFrameModification(v: unknown, source = 'FRAME_MOD'): FrameModification | undefined {
   if (v === undefined || v === null || v === '' || v === false) return undefined;
   const s = String(v).toLowerCase();
   if ((FRAME_MODIFICATIONS as readonly string[]).includes(s)) return s as FrameModification;
-  throw new ConfigError('FRAME_MODIFICATION', source, `must be one of ${FRAME_MODIFICATIONS.join(', ')} (or empty), got ${JSON.stringify(v)}`);
+  throw new ConfigError('FRAME_MOD', source, `must be one of ${FRAME_MODIFICATIONS.join(', ')} (or empty), got ${JSON.stringify(v)}`);
 }
 
 /**

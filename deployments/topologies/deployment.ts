@@ -124,7 +124,7 @@ export class VsperfDeployment implements Deployment {
         hint: caps.bridges ? 'use VSWITCH=OvsDpdkVhost' : 'guests without a vSwitch need PCI passthrough (SR-IOV VFs), which the VNF driver does not offer yet',
       });
     }
-    const frameMod = parseFrameModification(this.s.getOr('FRAME_MODIFICATION', ''), this.s.source('FRAME_MODIFICATION'));
+    const frameMod = parseFrameModification(this.s.getOr('FRAME_MOD', ''), this.s.source('FRAME_MOD'));
     if (frameMod && !caps.bridges) throw new UsageError(`frame modification "${frameMod}" needs a vSwitch (VSWITCH=none cannot modify frames)`);
     const tb = await this.testbed(caps);
     this.defer(`release ${tb.kind} testbed`, () => tb.release());
