@@ -1,0 +1,122 @@
+/**
+ * `software` backend: wraps any TrafficGenerator registered in the framework's registry (the built-in
+ * `Software` engine in CI, `Simulated` for quick checks). Each session gets a fresh generator with its
+ * own cleanup stack, so everything it created on the host is released when the session ends.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../../framework/errors.js';
+import type { Settings } from '../../../framework/config/settings.js';
+import { Host } from '../../../framework/host/host.js';
+import { Journal } from '../../../framework/host/journal.js';
+import type { Logger } from '../../../framework/log/logger.js';
+import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
+import { Registry } from '../../../framework/registry/registry.js';
+import { registerBuiltins } from '../../../framework/registry/builtins.js';
+import type { DriverContext, DriverKind, DriverOf } from '../../../framework/registry/types.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../types.js';
+import type { ShimBackend } from '../server.js';
+
+export interface SoftwareBackendOptions {
+  /** Registered trafficgen name (default "Software"). */
+  readonly generator: string;
+  readonly settings: Settings;
+  readonly log: Logger;
+  /** Scratch directory for the generator (logs, sockets). */
+  readonly workDir: string;
+  /** Registry to use (default: a fresh one with the built-ins). */
+  readonly registry?: Registry;
+}
+
+export class SoftwareBackend implements ShimBackend {
+  readonly kind = 'software';
+  private readonly registry: Registry;
+  private readonly journal: Journal;
+  private readonly abort = new AbortController();
+  private seq = 0;
+
+  constructor(private readonly opts: SoftwareBackendOptions) {
+    this.registry = opts.registry ?? SoftwareBackend.defaultRegistry();
+    const f = this.registry.get('trafficgen', opts.generator);
+    if (['ixia', 'ixnet'].includes(f.name.toLowerCase())) {
+      throw new UsageError(`the software backend cannot wrap the ${f.name} driver (it is the shim's own client)`);
+    }
+    mkdirSync(opts.workDir, { recursive: true });
+    this.journal = new Journal(`tgshim-${process.pid}-${Date.now()}`);
+  }
+
+  static defaultRegistry(): Registry {
+    const r = new Registry();
+    registerBuiltins(r);
+    return r;
+  }
+
+  generatorName(): string {
+    return this.registry.get('trafficgen', this.opts.generator).name;
+  }
+
+  async open(): Promise<TrafficGenerator> {
+    const log = this.opts.log.child(`session${++this.seq}`);
+    const cleanup = new CleanupStack(log);
+    const host = new Host(cleanup, this.journal, log);
+    const workDir = join(this.opts.workDir, `session-${this.seq}`);
+    mkdirSync(workDir, { recursive: true });
+    const registry = this.registry;
+    const ctx: DriverContext = {
+      settings: this.opts.settings,
+      log,
+      host,
+      signal: this.abort.signal,
+      workDir,
+      create<K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]> {
+        return registry.create(kind, name, ctx);
+      },
+    };
+    let gen: TrafficGenerator;
+    try {
+      gen = await registry.create('trafficgen', this.opts.generator, ctx);
+    } catch (e) {
+      await cleanup.unwind();
+      throw e;
+    }
+    return new SessionGenerator(gen, () => cleanup.unwind().then(() => undefined));
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    this.journal.close();
+  }
+}
+
+/** Delegates to the wrapped generator; close() also unwinds the session's host resources. */
+class SessionGenerator implements TrafficGenerator {
+  readonly startContinuous?: (spec: TrafficSpec, signal?: AbortSignal) => Promise<ContinuousRun>;
+
+  constructor(private readonly inner: TrafficGenerator, private readonly release: () => Promise<void>) {
+    if (inner.startContinuous) this.startContinuous = (spec, signal) => inner.startContinuous!(spec, signal);
+  }
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  capabilities(): GeneratorCaps {
+    return this.inner.capabilities();
+  }
+
+  connect(ports: readonly PortSpec[], signal?: AbortSignal): Promise<void> {
+    return this.inner.connect(ports, signal);
+  }
+
+  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
+    return this.inner.runTrial(spec, signal, onProgress);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.inner.close();
+    } finally {
+      await this.release();
+    }
+  }
+}

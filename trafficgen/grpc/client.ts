@@ -1,0 +1,396 @@
+/**
+ * The `Ixia` (alias `IxNet`) traffic generator: a tgshim.v1 gRPC client. The shim next to the generator
+ * runs each trial (timing included); this driver sends the spec and turns the answer, or the failure,
+ * into framework types and typed errors.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import * as grpc from '@grpc/grpc-js';
+import { AbortedError, ConfigError, DriverError, TimeoutError, errorMessage } from '../../framework/errors.js';
+import type { Settings } from '../../framework/config/settings.js';
+import type { Logger } from '../../framework/log/logger.js';
+import { silentLogger } from '../../framework/log/logger.js';
+import type { DriverContext } from '../../framework/registry/types.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../types.js';
+import { imixAverage, rateToFps } from '../types.js';
+import { API_MAJOR, capsFromPb, liveFromPb, portToPb, resultFromPb, trafficToPb, trialToPb } from './convert.js';
+import * as pb from './gen/tgshim/v1/tgshim.js';
+
+export interface IxiaTls {
+  /** CA that signed the shim's certificate; undefined = system roots. */
+  readonly caPem?: Buffer;
+  /** Client certificate + key, for shims that check client certificates. */
+  readonly certPem?: Buffer;
+  readonly keyPem?: Buffer;
+  /** Name to check in the shim's certificate when it differs from the address host. */
+  readonly serverName?: string;
+}
+
+export interface IxiaOptions {
+  /** host:port of the shim. */
+  readonly address: string;
+  /** undefined = plaintext (loopback only). */
+  readonly tls?: IxiaTls;
+  readonly token?: string;
+  /** Deadline of each control call (ms). */
+  readonly callTimeoutMs?: number;
+  /** Retries of idempotent calls on transient failures (UNAVAILABLE). */
+  readonly retries?: number;
+  readonly leaseS?: number;
+  /** Port names to send instead of the topology's (IXIA "chassis;card;port" locations). */
+  readonly portLocations?: readonly string[];
+  readonly clientName?: string;
+  readonly log?: Logger;
+  /** Driver name in errors ("Ixia"). */
+  readonly name?: string;
+}
+
+const TLS_RE = /ssl|tls|certificate|handshake|self.signed|alert|wrong version number|unable to verify|CERT_/i;
+
+type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
+
+export class IxiaDriver implements TrafficGenerator {
+  readonly name: string;
+  readonly startContinuous?: (spec: TrafficSpec, signal?: AbortSignal) => Promise<ContinuousRun>;
+  private readonly client: pb.TrafficGenShimServiceClient;
+  private readonly log: Logger;
+  private readonly callTimeoutMs: number;
+  private readonly retries: number;
+  private sessionId: string | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private ports: readonly PortSpec[] = [];
+  private caps: GeneratorCaps | undefined;
+  private info: pb.GetInfoResponse | undefined;
+  private closed = false;
+
+  private constructor(private readonly opts: IxiaOptions) {
+    this.name = opts.name ?? 'Ixia';
+    this.log = opts.log ?? silentLogger;
+    this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
+    this.retries = opts.retries ?? 3;
+    const channelOpts: grpc.ChannelOptions = {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+    };
+    let creds: grpc.ChannelCredentials;
+    if (opts.tls) {
+      creds = grpc.credentials.createSsl(opts.tls.caPem ?? null, opts.tls.keyPem ?? null, opts.tls.certPem ?? null);
+      if (opts.tls.serverName) {
+        channelOpts['grpc.ssl_target_name_override'] = opts.tls.serverName;
+        channelOpts['grpc.default_authority'] = opts.tls.serverName;
+      }
+    } else creds = grpc.credentials.createInsecure();
+    this.client = new pb.TrafficGenShimServiceClient(opts.address, creds, channelOpts);
+    this.startContinuous = (spec, signal) => this.doStartContinuous(spec, signal);
+  }
+
+  /** Connect to the shim and check it (reachable, TLS, token, API version). */
+  static async open(opts: IxiaOptions): Promise<IxiaDriver> {
+    const d = new IxiaDriver(opts);
+    try {
+      const info = await d.call('connect', d.client.getInfo.bind(d.client) as Unary<pb.GetInfoRequest, pb.GetInfoResponse>, {}, { retry: true });
+      if (info.apiMajor !== API_MAJOR) {
+        throw new DriverError(d.name, 'connect', `shim at ${opts.address} speaks tgshim.v${info.apiMajor}, this driver speaks tgshim.v${API_MAJOR}`, {
+          hint: 'install matching vsperf-ts versions on both hosts',
+          kind: 'environment',
+        });
+      }
+      d.info = info;
+      d.caps = capsFromPb(info.capabilities);
+      if (!d.caps.continuous) (d as { startContinuous?: unknown }).startContinuous = undefined;
+      d.log.info(`${d.name}: shim ${opts.address}: tgshim.v${info.apiMajor}.${info.apiMinor}, server ${info.serverVersion}, backend ${info.backend} (${info.generator})`);
+      return d;
+    } catch (e) {
+      d.client.close();
+      throw e;
+    }
+  }
+
+  /** What the shim told us at connect time. */
+  shimInfo(): { backend: string; generator: string; apiMinor: number; serverVersion: string } {
+    const i = this.info!;
+    return { backend: i.backend, generator: i.generator, apiMinor: i.apiMinor, serverVersion: i.serverVersion };
+  }
+
+  capabilities(): GeneratorCaps {
+    return this.caps!;
+  }
+
+  async connect(ports: readonly PortSpec[], signal?: AbortSignal): Promise<void> {
+    this.assertOpen('connect');
+    const loc = this.opts.portLocations;
+    const sent = loc && loc.length ? ports.map((p, i) => ({ ...p, name: loc[i] ?? p.name })) : ports;
+    if (loc && loc.length && loc.length < ports.length) {
+      throw new DriverError(this.name, 'connect', `${ports.length} ports needed but only ${loc.length} IXIA port locations are configured`, { kind: 'usage' });
+    }
+    const res = await this.call(
+      'connect',
+      this.client.reserve.bind(this.client) as Unary<pb.ReserveRequest, pb.ReserveResponse>,
+      { clientName: this.opts.clientName ?? `vsperf@${hostname()} pid ${process.pid}`, ports: sent.map(portToPb), leaseS: this.opts.leaseS ?? 60 },
+      { signal },
+    );
+    this.sessionId = res.sessionId;
+    this.ports = ports;
+    if (res.capabilities) this.caps = capsFromPb(res.capabilities);
+    const everyMs = Math.max(1000, (res.leaseS * 1000) / 3);
+    this.renewTimer = setInterval(() => {
+      if (!this.sessionId) return;
+      this.call('renew', this.client.renew.bind(this.client) as Unary<pb.RenewRequest, pb.RenewResponse>, { sessionId: this.sessionId }, { retry: true }).catch((e) =>
+        this.log.warn(`${this.name}: lease renewal failed: ${errorMessage(e)}`),
+      );
+    }, everyMs);
+    this.renewTimer.unref();
+  }
+
+  async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
+    const sessionId = this.needSession('runTrial');
+    if (signal?.aborted) throw new AbortedError('trial aborted before it started');
+    const deadline = new Date(Date.now() + this.expectedTrialMs(spec) + this.callTimeoutMs + 30_000);
+    const call = this.client.runTrial({ sessionId, trial: trialToPb(spec), progressIntervalMs: 1000 }, this.metadata(), { deadline });
+    let result: pb.TrialResult | undefined;
+    let aborted = false;
+    const onAbort = (): void => {
+      aborted = true;
+      call.cancel();
+      // Belt and braces: the cancel already stops the trial on the shim; StopTraffic makes sure.
+      void this.stopTrafficQuietly(sessionId);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        call.on('data', (ev: pb.RunTrialResponse) => {
+          if (ev.event?.$case === 'progress') onProgress?.(liveFromPb(ev.event.progress));
+          else if (ev.event?.$case === 'result') result = ev.event.result;
+        });
+        call.on('error', reject);
+        call.on('end', resolve);
+      });
+    } catch (e) {
+      if (aborted) throw new AbortedError('trial aborted; traffic stopped on the shim');
+      throw this.mapError('runTrial', e, true);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (aborted) throw new AbortedError('trial aborted; traffic stopped on the shim');
+    if (!result) throw new DriverError(this.name, 'runTrial', `shim at ${this.opts.address} ended the trial without a result`);
+    return resultFromPb(result, { shim: this.opts.address, shim_backend: this.info?.backend ?? '', shim_generator: this.info?.generator ?? '' });
+  }
+
+  private async doStartContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
+    const sessionId = this.needSession('startContinuous');
+    await this.call('startContinuous', this.client.startContinuous.bind(this.client) as Unary<pb.StartContinuousRequest, pb.StartContinuousResponse>, {
+      sessionId,
+      traffic: trafficToPb(spec),
+    }, { signal });
+    let last: LiveCounters = { elapsedS: 0, txFrames: 0, rxFrames: 0 };
+    const watch = this.client.watchCounters({ sessionId, intervalMs: 500 }, this.metadata());
+    watch.on('data', (m: pb.WatchCountersResponse) => (last = liveFromPb(m.counters)));
+    watch.on('error', () => undefined);
+    const onAbort = (): void => void this.stopTrafficQuietly(sessionId);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    return {
+      poll: async () => last,
+      stop: async () => {
+        signal?.removeEventListener('abort', onAbort);
+        watch.cancel();
+        const res = await this.call('stopContinuous', this.client.stopContinuous.bind(this.client) as Unary<pb.StopContinuousRequest, pb.StopContinuousResponse>, {
+          sessionId,
+        }, { timeoutMs: this.callTimeoutMs + 60_000 });
+        if (!res.result) throw new DriverError(this.name, 'stopContinuous', 'shim returned no counters');
+        return resultFromPb(res.result, { shim: this.opts.address });
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    const id = this.sessionId;
+    this.sessionId = undefined;
+    if (id) {
+      await this.call('close', this.client.release.bind(this.client) as Unary<pb.ReleaseRequest, pb.ReleaseResponse>, { sessionId: id }, { timeoutMs: Math.min(this.callTimeoutMs, 5000) }).catch((e) =>
+        this.log.warn(`${this.name}: releasing the ports on the shim failed: ${errorMessage(e)}`),
+      );
+    }
+    this.client.close();
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private assertOpen(op: string): void {
+    if (this.closed) throw new DriverError(this.name, op, 'driver is closed');
+  }
+
+  private needSession(op: string): string {
+    this.assertOpen(op);
+    if (!this.sessionId) throw new DriverError(this.name, op, 'not connected (call connect first)');
+    return this.sessionId;
+  }
+
+  /** Trial length as the shim will run it (ms), for the call deadline. */
+  private expectedTrialMs(spec: TrialSpec): number {
+    let trafficS = spec.durationS ?? 0;
+    if (spec.frames !== undefined) {
+      const size = spec.stream.imixGenome ? imixAverage(spec.stream.imixGenome) : spec.stream.frameSize;
+      const fps = rateToFps(spec.rate, this.ports[0]?.speedMbps ?? 10_000, size);
+      trafficS = spec.frames / Math.max(fps, 1);
+    }
+    return (trafficS + (spec.learningS ?? 0) + (spec.drainS ?? 2)) * 1000;
+  }
+
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    if (this.opts.token) md.set('authorization', `Bearer ${this.opts.token}`);
+    return md;
+  }
+
+  private async stopTrafficQuietly(sessionId: string): Promise<void> {
+    await this.call('stopTraffic', this.client.stopTraffic.bind(this.client) as Unary<pb.StopTrafficRequest, pb.StopTrafficResponse>, { sessionId }, { timeoutMs: 5000 }).catch((e) =>
+      this.log.warn(`${this.name}: StopTraffic after abort failed: ${errorMessage(e)}`),
+    );
+  }
+
+  /** One unary call with a deadline, abort support, and retries of transient failures when allowed. */
+  private async call<Req, Res>(
+    op: string,
+    fn: Unary<Req, Res>,
+    req: Req,
+    o: { retry?: boolean; signal?: AbortSignal | undefined; timeoutMs?: number } = {},
+  ): Promise<Res> {
+    const timeoutMs = o.timeoutMs ?? this.callTimeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      if (o.signal?.aborted) throw new AbortedError(`${op} aborted`);
+      try {
+        return await new Promise<Res>((resolve, reject) => {
+          const c = fn(req, this.metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (e, r) => (e ? reject(e) : resolve(r)));
+          o.signal?.addEventListener('abort', () => c.cancel(), { once: true });
+        });
+      } catch (e) {
+        if (o.signal?.aborted) throw new AbortedError(`${op} aborted`);
+        const se = e as grpc.ServiceError;
+        const transient = se.code === grpc.status.UNAVAILABLE && !TLS_RE.test(se.details ?? '');
+        if (o.retry && transient && attempt < this.retries) {
+          const waitMs = 200 * 2 ** attempt;
+          this.log.debug(`${this.name}: ${op}: ${se.details}; retrying in ${waitMs} ms`);
+          await new Promise((r) => setTimeout(r, waitMs));
+          continue;
+        }
+        throw this.mapError(op, e, false, timeoutMs);
+      }
+    }
+  }
+
+  /** A gRPC failure as a framework error that says what to do. */
+  private mapError(op: string, e: unknown, midTrial: boolean, timeoutMs?: number): Error {
+    const se = e as Partial<grpc.ServiceError>;
+    const details = se.details ?? errorMessage(e);
+    const at = `shim at ${this.opts.address}`;
+    switch (se.code) {
+      case grpc.status.UNAUTHENTICATED:
+        return new DriverError(this.name, op, `${at} rejected the credentials: ${details}`, {
+          hint: 'check TRAFFICGEN_IXIA_SHIM_TOKEN_FILE (or VSPERF_TGSHIM_TOKEN) against the shim\'s --token-file',
+          kind: 'environment',
+          cause: e,
+        });
+      case grpc.status.UNIMPLEMENTED:
+        return new DriverError(this.name, op, `${at} does not serve tgshim.v${API_MAJOR} (version mismatch?): ${details}`, {
+          hint: 'install matching vsperf-ts versions on both hosts',
+          kind: 'environment',
+          cause: e,
+        });
+      case grpc.status.DEADLINE_EXCEEDED:
+        return new TimeoutError(`${this.name} ${op} (${at})`, timeoutMs ?? this.callTimeoutMs, details);
+      case grpc.status.INVALID_ARGUMENT:
+        return new DriverError(this.name, op, `${at} rejected the request: ${details}`, { kind: 'usage', cause: e });
+      case grpc.status.UNAVAILABLE:
+      case grpc.status.CANCELLED:
+      case grpc.status.INTERNAL:
+        if (TLS_RE.test(details)) {
+          return new DriverError(this.name, op, `TLS with ${at} failed: ${details}`, {
+            hint: 'check TRAFFICGEN_IXIA_SHIM_CA_CERT, TRAFFICGEN_IXIA_SHIM_CLIENT_CERT/KEY and TRAFFICGEN_IXIA_SHIM_SERVER_NAME',
+            kind: 'environment',
+            cause: e,
+          });
+        }
+        if (midTrial) {
+          return new DriverError(this.name, op, `${at} died or the connection dropped during the trial (${details}); the trial's results are lost, earlier trials are kept`, {
+            cause: e,
+          });
+        }
+        if (se.code === grpc.status.INTERNAL) return new DriverError(this.name, op, `${at}: ${details}`, { cause: e });
+        return new DriverError(this.name, op, `${at} is unreachable: ${details}`, {
+          hint: 'is vsperf-tgshim running there, and does TRAFFICGEN_IXIA_SHIM_TLS match its TLS setting?',
+          kind: 'environment',
+          cause: e,
+        });
+      default:
+        return new DriverError(this.name, op, `${at}: ${grpc.status[se.code ?? grpc.status.UNKNOWN] ?? se.code}: ${details}`, { cause: e });
+    }
+  }
+}
+
+// ---------------------------------------------------------------- factory (registry)
+
+function readPem(settings: Settings, key: string): Buffer | undefined {
+  const path = settings.getOr<string>(key, '');
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(key, settings.source(key), `cannot read ${path}: ${errorMessage(e)}`);
+  }
+}
+
+function num(settings: Settings, key: string, fallback: number): number {
+  return settings.has(key) ? settings.number(key) : fallback;
+}
+
+/** Driver options from the TRAFFICGEN_IXIA_* settings (conf/03_traffic_ixia.json). */
+export function ixiaOptionsFromSettings(settings: Settings, log: Logger, name = 'Ixia'): IxiaOptions {
+  const address = settings.getOr<string>('TRAFFICGEN_IXIA_SHIM_ADDRESS', '127.0.0.1:50551');
+  const useTls = settings.has('TRAFFICGEN_IXIA_SHIM_TLS') ? settings.boolean('TRAFFICGEN_IXIA_SHIM_TLS') : true;
+  const tokenFile = settings.getOr<string>('TRAFFICGEN_IXIA_SHIM_TOKEN_FILE', '');
+  let token = process.env.VSPERF_TGSHIM_TOKEN || undefined;
+  if (tokenFile) {
+    try {
+      token = readFileSync(tokenFile, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError('TRAFFICGEN_IXIA_SHIM_TOKEN_FILE', settings.source('TRAFFICGEN_IXIA_SHIM_TOKEN_FILE'), `cannot read ${tokenFile}: ${errorMessage(e)}`);
+    }
+  }
+  const certPem = readPem(settings, 'TRAFFICGEN_IXIA_SHIM_CLIENT_CERT');
+  const keyPem = readPem(settings, 'TRAFFICGEN_IXIA_SHIM_CLIENT_KEY');
+  if (!!certPem !== !!keyPem) {
+    throw new ConfigError('TRAFFICGEN_IXIA_SHIM_CLIENT_CERT', settings.source('TRAFFICGEN_IXIA_SHIM_CLIENT_CERT'), 'client certificate and key must be given together');
+  }
+  const caPem = readPem(settings, 'TRAFFICGEN_IXIA_SHIM_CA_CERT');
+  const serverName = settings.getOr<string>('TRAFFICGEN_IXIA_SHIM_SERVER_NAME', '');
+  const host = settings.getOr<string>('TRAFFICGEN_IXIA_HOST', '');
+  const card = String(settings.getOr<string | number>('TRAFFICGEN_IXIA_CARD', ''));
+  const portLocations = host
+    ? [String(settings.getOr<string | number>('TRAFFICGEN_IXIA_PORT1', '')), String(settings.getOr<string | number>('TRAFFICGEN_IXIA_PORT2', ''))].map((p, i) => {
+        if (!p) throw new ConfigError(`TRAFFICGEN_IXIA_PORT${i + 1}`, settings.source(`TRAFFICGEN_IXIA_PORT${i + 1}`), 'must be set when TRAFFICGEN_IXIA_HOST is');
+        return `${host};${card};${p}`;
+      })
+    : undefined;
+  return {
+    name,
+    address,
+    ...(useTls ? { tls: { ...(caPem ? { caPem } : {}), ...(certPem ? { certPem, keyPem: keyPem! } : {}), ...(serverName ? { serverName } : {}) } } : {}),
+    ...(token ? { token } : {}),
+    callTimeoutMs: num(settings, 'TRAFFICGEN_IXIA_SHIM_CALL_TIMEOUT_S', 10) * 1000,
+    retries: num(settings, 'TRAFFICGEN_IXIA_SHIM_RETRIES', 3),
+    leaseS: num(settings, 'TRAFFICGEN_IXIA_SHIM_LEASE_S', 60),
+    ...(portLocations ? { portLocations } : {}),
+    log,
+  };
+}
+
+export async function createIxia(ctx: DriverContext): Promise<IxiaDriver> {
+  const d = await IxiaDriver.open(ixiaOptionsFromSettings(ctx.settings, ctx.log.child('ixia')));
+  ctx.host.cleanup.defer('release Ixia shim session', () => d.close());
+  return d;
+}

@@ -1,0 +1,154 @@
+/**
+ * `vsperf-tgshim`: the shim server program. Runs next to the traffic generator and serves tgshim.v1.
+ *
+ *   vsperf-tgshim --backend software --generator Software --listen 127.0.0.1:50551
+ *   vsperf-tgshim --backend ixnetwork --ixnet-host 10.0.0.5 --listen 0.0.0.0:50551 \
+ *       --tls-cert shim.crt --tls-key shim.key --token-file token
+ *
+ * Prints one JSON line `{"event":"listening","port":N}` on stdout when it serves; logs go to stderr.
+ * SIGINT/SIGTERM stop it gracefully (running traffic is stopped, ports released).
+ */
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { UsageError, errorMessage, isVsperfError } from '../../framework/errors.js';
+import { Settings, deepMerge, isPlainObject, type JsonObject } from '../../framework/config/settings.js';
+import { createLogger, isLogLevel, type LogLevel } from '../../framework/log/logger.js';
+import { ShimServer, type ShimBackend } from './server.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${path}: ${errorMessage(e)}`);
+  }
+}
+
+/** conf/NN_*.json of the package in name order, then each --conf-file: the generator's settings. */
+export function loadShimSettings(confFiles: readonly string[], confDir = join(ROOT, 'conf')): Settings {
+  let values: JsonObject = {};
+  const prov = new Map<string, string>();
+  const files = existsSync(confDir) ? readdirSync(confDir).filter((f) => /^\d\d_.*\.json$/.test(f)).sort().map((f) => join(confDir, f)) : [];
+  for (const f of [...files, ...confFiles]) {
+    let v: unknown;
+    try {
+      v = JSON.parse(readText(f, 'conf file'));
+    } catch (e) {
+      throw new UsageError(`conf file ${f} is not valid JSON: ${errorMessage(e)}`);
+    }
+    if (!isPlainObject(v)) throw new UsageError(`conf file ${f} must hold a JSON object`);
+    values = deepMerge(values, v);
+    for (const k of Object.keys(v)) prov.set(k, f);
+  }
+  return new Settings(values, prov);
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('vsperf-tgshim')
+    .description('tgshim.v1 gRPC server: runs traffic-generator trials for a remote vsperf (Ixia driver)')
+    .option('--listen <host:port>', 'address to serve on (port 0 = any free port)', '127.0.0.1:50551')
+    .addOption(new Option('--backend <kind>', 'generator backend').choices(['software', 'ixnetwork']).default('software'))
+    .option('--generator <name>', 'software backend: registered trafficgen to wrap', 'Software')
+    .option('--conf-file <path...>', 'software backend: settings files for the wrapped generator', [])
+    .option('--tls-cert <path>', 'server certificate (PEM)')
+    .option('--tls-key <path>', 'server private key (PEM)')
+    .option('--tls-client-ca <path>', 'require client certificates signed by this CA (PEM)')
+    .option('--token-file <path>', 'file holding the bearer token clients must send (≥ 16 characters)')
+    .option('--lease-s <n>', 'default session lease (s)', '60')
+    .option('--work-dir <dir>', 'scratch directory', join(tmpdir(), `vsperf-tgshim-${process.pid}`))
+    .option('--log-level <level>', 'debug|info|warning|error', 'info')
+    .option('--ixnet-url <url>', 'ixnetwork backend: API server base URL, e.g. https://10.0.0.5:443')
+    .addOption(new Option('--ixnet-platform <p>', 'ixnetwork backend: API server flavour').choices(['linux', 'windows']).default('linux'))
+    .option('--ixnet-user <name>', 'ixnetwork backend: user (Linux API server)', 'admin')
+    .option('--ixnet-password-file <path>', 'ixnetwork backend: file holding the password')
+    .option('--ixnet-api-key-file <path>', 'ixnetwork backend: file holding an existing API key')
+    .option('--ixnet-ca <path>', 'ixnetwork backend: CA to verify the API server (default: no verification, as IxNetwork uses self-signed certificates)')
+    .option('--ixnet-poll-ms <n>', 'ixnetwork backend: async operation poll interval (ms)', '1000')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv as string[], { from: 'user' });
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    return code === 0 ? 0 : 2;
+  }
+  const o = program.opts<{
+    listen: string; backend: 'software' | 'ixnetwork'; generator: string; confFile: string[]; tlsCert?: string; tlsKey?: string;
+    tlsClientCa?: string; tokenFile?: string; leaseS: string; workDir: string; logLevel: string; ixnetUrl?: string;
+    ixnetPlatform: 'linux' | 'windows'; ixnetUser: string; ixnetPasswordFile?: string; ixnetApiKeyFile?: string; ixnetCa?: string; ixnetPollMs: string;
+  }>();
+  const level: LogLevel = isLogLevel(o.logLevel) ? o.logLevel : 'info';
+  const log = createLogger((lv, scope, msg) => process.stderr.write(`${new Date().toISOString()} ${lv.toUpperCase()} ${scope}: ${msg}\n`), level, 'tgshim');
+  let server: ShimServer | undefined;
+  try {
+    if (!!o.tlsCert !== !!o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+    if (o.tlsClientCa && !o.tlsCert) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+    const token = o.tokenFile ? readText(o.tokenFile, 'token file').trim() : undefined;
+    const leaseS = Number(o.leaseS);
+    if (!Number.isInteger(leaseS) || leaseS < 1 || leaseS > 3600) throw new UsageError(`--lease-s ${o.leaseS}: must be an integer 1..3600`);
+    let backend: ShimBackend;
+    if (o.backend === 'software') {
+      const { SoftwareBackend } = await import('./backends/software.js');
+      backend = new SoftwareBackend({ generator: o.generator, settings: loadShimSettings(o.confFile), log: log.child('software'), workDir: o.workDir });
+    } else {
+      if (!o.ixnetUrl) throw new UsageError('--backend ixnetwork needs --ixnet-url');
+      const { IxNetworkBackend } = await import('./backends/ixnetwork/backend.js');
+      backend = new IxNetworkBackend({
+        baseUrl: o.ixnetUrl,
+        platform: o.ixnetPlatform,
+        user: o.ixnetUser,
+        ...(o.ixnetPasswordFile ? { password: readText(o.ixnetPasswordFile, 'password file').trim() } : {}),
+        ...(o.ixnetApiKeyFile ? { apiKey: readText(o.ixnetApiKeyFile, 'API key file').trim() } : {}),
+        ...(o.ixnetCa ? { caPem: Buffer.from(readText(o.ixnetCa, 'CA file')) } : {}),
+        pollMs: Number(o.ixnetPollMs),
+        log: log.child('ixnetwork'),
+      });
+    }
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    server = new ShimServer({
+      address: o.listen,
+      backend,
+      ...(o.tlsCert && o.tlsKey
+        ? {
+            tls: {
+              certPem: Buffer.from(readText(o.tlsCert, 'certificate')),
+              keyPem: Buffer.from(readText(o.tlsKey, 'key')),
+              ...(o.tlsClientCa ? { clientCaPem: Buffer.from(readText(o.tlsClientCa, 'client CA')) } : {}),
+            },
+          }
+        : {}),
+      ...(token !== undefined ? { token } : {}),
+      defaultLeaseS: leaseS,
+      log,
+      serverVersion: pkg.version,
+    });
+    const port = await server.start();
+    process.stdout.write(JSON.stringify({ event: 'listening', port }) + '\n');
+  } catch (e) {
+    process.stderr.write(`vsperf-tgshim: ${errorMessage(e)}\n`);
+    await server?.stop().catch(() => undefined);
+    return isVsperfError(e) ? e.exitCode : 1;
+  }
+  const s = server;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`${sig}: stopping traffic and shutting down`);
+      s.stop().then(
+        () => resolve(0),
+        (e) => {
+          log.error(`shutdown: ${errorMessage(e)}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
