@@ -55,4 +55,12 @@ export function registerBuiltins(r: Registry): void {
   for (const [name, aliases, summary] of pxp) {
     r.add({ kind: 'deployment', name, aliases, summary, create: async () => (await import('../../deployments/index.js')).pxpFactory(name) });
   }
+  // grpc (issue 8): IXIA through the tgshim.v1 gRPC shim
+  r.add({
+    kind: 'trafficgen',
+    name: 'Ixia',
+    aliases: ['IxNet'],
+    summary: 'IXIA (or any generator) behind a vsperf-tgshim gRPC shim: TLS + token, trial timing in the shim (TRAFFICGEN_IXIA_SHIM_*)',
+    create: async (ctx) => (await import('../../trafficgen/grpc/client.js')).createIxia(ctx),
+  });
 }
