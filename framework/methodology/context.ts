@@ -10,6 +10,9 @@ export interface TrialRecord {
   readonly index: number;
   readonly frameSize: number;
   readonly purpose?: string;
+  /** Search goal(s) that asked for this trial (NDR/PDR search). */
+  readonly goal?: string;
+  /** Offered rate per direction (fps). */
   readonly rateFps: number;
   readonly durationS?: number;
   readonly frames?: number;
@@ -18,6 +21,8 @@ export interface TrialRecord {
   readonly result: TrialResult;
   readonly switchCounters?: Record<string, unknown>;
   readonly startedAt: string;
+  /** Wall time of the trial as the runner measured it (s): learning, traffic, drain and hooks. */
+  readonly wallS?: number;
 }
 
 export interface MethodologyContext {

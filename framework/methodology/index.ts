@@ -9,6 +9,13 @@ import type { Methodology } from './context.js';
 const TABLE: Record<string, () => Promise<Methodology>> = {
   rfc2544_throughput: async () => (await import('./throughput.js')).throughput,
   rfc2544_continuous: async () => (await import('./continuous.js')).continuous,
+  rfc2544_back2back: async () => (await import('./back2back.js')).back2back,
+  rfc2544_latency: async () => (await import('./latency.js')).latency,
+  burst: async () => (await import('./burst.js')).burst,
+  ndr_pdr: async () => (await import('./ndr-pdr.js')).ndrPdr,
+  rfc2889_forwarding: async () => (await import('./rfc2889.js')).forwarding,
+  rfc2889_caching: async () => (await import('./rfc2889.js')).caching,
+  rfc2889_learning: async () => (await import('./rfc2889.js')).learning,
 };
 
 export function trafficTypes(): string[] {

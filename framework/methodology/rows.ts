@@ -1,5 +1,6 @@
 import type { TrialResult } from '../../trafficgen/types.js';
 import type { ResultRow } from './types.js';
+import type { TrialRecord } from './context.js';
 
 /** Mbit/s of L2 frames (incl. FCS) at a frame rate, as VSPERF reports *_mbps. */
 export function fpsToMbps(fps: number, frameSize: number): number {
@@ -31,4 +32,36 @@ export function rateColumns(r: TrialResult, frameSize: number, lineRateFps: numb
 export function round(x: number, digits = 3): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** Search bookkeeping columns for the trials a runner recorded from index `from` on. */
+export function searchColumns(trials: readonly TrialRecord[], status: string): ResultRow {
+  const row: ResultRow = {
+    trials: trials.length,
+    trial_time_s: round(trials.reduce((a, t) => a + (t.durationS ?? t.result.durationS), 0)),
+    search_status: status,
+  };
+  if (trials.some((t) => t.result.simulated)) row.simulated = true;
+  return row;
+}
+
+/**
+ * Mean of repeated rows (TRAFFICGEN_RFC2544_TESTS / TRAFFICGEN_RFC2889_TRIALS repetitions, averaged
+ * as RFC 2544 asks): numeric columns averaged, others taken from the first row; bookkeeping summed.
+ */
+export function meanRows(rows: readonly ResultRow[]): ResultRow {
+  if (rows.length === 1) return rows[0]!;
+  const out: ResultRow = { ...rows[0]! };
+  const summed = new Set(['trials', 'trial_time_s']);
+  for (const k of Object.keys(out)) {
+    const vals = rows.map((r) => r[k]);
+    if (vals.every((v) => typeof v === 'number')) {
+      const s = (vals as number[]).reduce((a, v) => a + v, 0);
+      out[k] = summed.has(k) ? round(s) : round(s / vals.length);
+    }
+  }
+  const statuses = [...new Set(rows.map((r) => r.search_status).filter((s) => s !== undefined))];
+  if (statuses.length > 1) out.search_status = statuses.join('; ');
+  out.tests = rows.length;
+  return out;
 }

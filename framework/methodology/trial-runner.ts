@@ -1,18 +1,36 @@
+import { performance } from 'node:perf_hooks';
 import type { TrialSpec, TrialResult } from '../../trafficgen/types.js';
 import { lineRateFps } from '../../trafficgen/types.js';
 import { AbortedError } from '../errors.js';
 import type { MethodologyContext, TrialRecord } from './context.js';
+import { commonOptions, type CommonOptions } from './options.js';
 import { trafficFromSettings } from './traffic-spec.js';
-import { isDone, type Search, type TrialOutcome, type TrialRequest } from './types.js';
+import { isDone, trialDurationS, type Search, type TrialOutcome, type TrialRequest } from './types.js';
+
+/** Tx rate shortfall (fraction of the offered rate) beyond which a trial is generator-limited. */
+export const TX_SHORTFALL_TOLERANCE = 0.01;
+
+/** Why a trial says nothing about the DUT, or undefined when it is valid. */
+export function invalidReason(req: TrialRequest, r: TrialResult): string | undefined {
+  if (r.txFrames <= 0) return 'generator sent no frames';
+  if (r.generatorLimited) return `generator-limited: sent ${Math.round(r.achievedTxFps)} of ${Math.round(req.rateFps)} fps offered`;
+  if (req.frames === undefined && r.achievedTxFps < req.rateFps * (1 - TX_SHORTFALL_TOLERANCE)) {
+    return `generator-limited: achieved tx ${Math.round(r.achievedTxFps)} fps is more than ${TX_SHORTFALL_TOLERANCE * 100} % below the ${Math.round(req.rateFps)} fps offered`;
+  }
+  return undefined;
+}
 
 /**
  * Owns time and I/O for one frame size: turns a search's TrialRequest into a TrialSpec, runs it on the
- * generator with the topology's before/after hooks, classifies validity, records and announces it.
+ * generator with the topology's before/after hooks, classifies validity (a generator-limited trial is
+ * retried, then returned invalid: never counted as DUT loss), records every trial with its wall time,
+ * and announces it on the run events.
  */
 export class TrialRunner {
   readonly trials: TrialRecord[] = [];
   /** Port speed based line rate at this frame size, per direction (fps). */
   readonly lineRateFps: number;
+  readonly options: CommonOptions;
 
   constructor(
     private readonly ctx: MethodologyContext,
@@ -21,44 +39,72 @@ export class TrialRunner {
   ) {
     const speed = ctx.ports[0]?.speedMbps ?? ctx.settings.number('TRAFFICGEN_PORT_SPEED_MBPS');
     this.lineRateFps = lineRateFps(speed, frameSize);
+    this.options = commonOptions(ctx.settings);
   }
 
-  /** Highest rate a search should offer: line rate, capped by what the generator says it can send. */
+  /**
+   * Highest rate a search may offer: line rate, capped by the generator's declared maximum
+   * (capabilities().maxRateFps, per direction; treated as a frame-rate limit at every frame size).
+   */
   get maxRateFps(): number {
     const cap = this.ctx.generator.capabilities().maxRateFps;
-    return cap !== undefined ? Math.min(this.lineRateFps, cap * (64 + 20) / (this.frameSize + 20)) : this.lineRateFps;
+    return cap !== undefined && cap > 0 ? Math.min(this.lineRateFps, cap) : this.lineRateFps;
+  }
+
+  /** True when the generator, not the port, limits the rate (the search reports it). */
+  get generatorCapped(): boolean {
+    return this.maxRateFps < this.lineRateFps;
+  }
+
+  get latencyCapable(): boolean {
+    return this.ctx.generator.capabilities().latency;
   }
 
   spec(req: TrialRequest): TrialSpec {
     const base = trafficFromSettings(this.ctx.settings, this.frameSize, { unit: 'fps', value: req.rateFps });
+    const stream =
+      req.multistream !== undefined || req.streamType !== undefined
+        ? { ...base.stream, ...(req.multistream !== undefined ? { multistream: req.multistream } : {}), ...(req.streamType !== undefined ? { streamType: req.streamType } : {}) }
+        : base.stream;
+    const learningS = req.learningS ?? this.options.trialLearningS;
     return {
       ...base,
-      ...(req.frames !== undefined ? { frames: req.frames } : { durationS: req.durationS ?? this.ctx.settings.number('TRAFFICGEN_DURATION') }),
+      stream,
+      latency: (req.latency ?? true) && this.latencyCapable,
+      ...(req.frames !== undefined ? { frames: req.frames } : { durationS: req.durationS ?? this.options.durationS }),
+      ...(learningS > 0 ? { learningS } : {}),
     };
   }
 
+  /** Run one trial; a generator-limited trial is retried TRAFFICGEN_INVALID_TRIAL_RETRIES times. */
   async measure(req: TrialRequest): Promise<TrialOutcome> {
+    let outcome = await this.once(req);
+    for (let i = 0; i < this.options.invalidRetries && !outcome.valid; i++) {
+      this.ctx.log.warn(`trial at ${Math.round(req.rateFps)} fps is invalid (${outcome.invalidReason}); retrying (${i + 1}/${this.options.invalidRetries})`);
+      outcome = await this.once({ ...req, purpose: `${req.purpose ?? 'trial'} (retry)` });
+    }
+    return outcome;
+  }
+
+  private async once(req: TrialRequest): Promise<TrialOutcome> {
     if (this.ctx.signal.aborted) throw new AbortedError('run aborted');
     const index = this.counter.next++;
     const startedAt = new Date().toISOString();
+    const t0 = performance.now();
     this.ctx.events.emit('trial:start', { testcase: this.ctx.testcase, frameSize: this.frameSize, request: req, index });
     await this.ctx.topology?.beforeTrial?.();
     const result: TrialResult = await this.ctx.generator.runTrial(this.spec(req), this.ctx.signal, (counters) =>
       this.ctx.events.emit('trial:progress', { testcase: this.ctx.testcase, counters, request: req }),
     );
     const switchCounters = await this.ctx.topology?.afterTrial?.();
-    const outcome: TrialOutcome = result.generatorLimited
-      ? {
-          request: req,
-          result,
-          valid: false,
-          invalidReason: `generator-limited: sent ${Math.round(result.achievedTxFps)} of ${Math.round(req.rateFps)} fps offered`,
-        }
-      : { request: req, result, valid: true };
+    const wallS = (performance.now() - t0) / 1000;
+    const why = invalidReason(req, result);
+    const outcome: TrialOutcome = why === undefined ? { request: req, result, valid: true } : { request: req, result, valid: false, invalidReason: why };
     this.trials.push({
       index,
       frameSize: this.frameSize,
       ...(req.purpose !== undefined ? { purpose: req.purpose } : {}),
+      ...(req.goal !== undefined ? { goal: req.goal } : {}),
       rateFps: req.rateFps,
       ...(req.durationS !== undefined ? { durationS: req.durationS } : {}),
       ...(req.frames !== undefined ? { frames: req.frames } : {}),
@@ -67,9 +113,20 @@ export class TrialRunner {
       result,
       ...(switchCounters ? { switchCounters } : {}),
       startedAt,
+      wallS,
     });
     this.ctx.events.emit('trial:end', { testcase: this.ctx.testcase, frameSize: this.frameSize, outcome, index });
     return outcome;
+  }
+
+  /**
+   * VSPERF's learning run (TRex driver: TRAFFICGEN_TREX_LEARNING_MODE): traffic at 1 % of line rate for
+   * TRAFFICGEN_TREX_LEARNING_DURATION seconds before the test, so the switch learns addresses/flows.
+   * Recorded with purpose 'learning' and never used for a decision.
+   */
+  async learn(): Promise<void> {
+    if (!this.options.learning || this.options.learningS <= 0) return;
+    await this.once({ rateFps: Math.min(this.maxRateFps, 0.01 * this.lineRateFps), durationS: this.options.learningS, purpose: 'learning', latency: false });
   }
 
   /** Drive a search to its end. */
@@ -79,4 +136,14 @@ export class TrialRunner {
       search.record(step, await this.measure(step));
     }
   }
+
+  /** Sum of the traffic durations of the recorded trials (s), learning runs included. */
+  trialTimeS(from = 0): number {
+    return this.trials.slice(from).reduce((a, t) => a + (t.durationS ?? t.result.durationS), 0);
+  }
+}
+
+/** Sum of traffic durations of outcomes (s). */
+export function sumDurationS(outcomes: readonly TrialOutcome[]): number {
+  return outcomes.reduce((a, o) => a + trialDurationS(o), 0);
 }

@@ -10,15 +10,26 @@ export interface TrialRequest {
   readonly rateFps: number;
   /** Trial length (s); or `frames` for fixed-count trials (bursts). */
   readonly durationS?: number;
+  /** Fixed frame count per direction (bursts, back-to-back, RFC 2889 learning/test frames). */
   readonly frames?: number;
-  /** Why this trial was chosen (for the trial log): 'initial', 'bisect', 'verify', 'goal NDR'… */
+  /** Why this trial was chosen (for the trial log): 'initial', 'bisect', 'verify', 'refine-lo'… */
   readonly purpose?: string;
+  /** The search goal (or goals) that nominated the trial, e.g. 'NDR'. */
+  readonly goal?: string;
+  /** Flow count override for this trial (RFC 2889: one flow per MAC address). Default: TRAFFIC.multistream. */
+  readonly multistream?: number;
+  /** Which header field varies between flows for this trial. Default: TRAFFIC.stream_type. */
+  readonly streamType?: 'L2' | 'L3' | 'L4';
+  /** Learning phase before the counted traffic (s), passed as TrialSpec.learningS. */
+  readonly learningS?: number;
+  /** Measure latency in this trial (default: true when the generator can). */
+  readonly latency?: boolean;
 }
 
 export interface TrialOutcome {
   readonly request: TrialRequest;
   readonly result: TrialResult;
-  /** False when the trial says nothing about the DUT (generator-limited, aborted…). */
+  /** False when the trial says nothing about the DUT (generator-limited, nothing sent…). */
   readonly valid: boolean;
   readonly invalidReason?: string;
 }
@@ -39,3 +50,13 @@ export function isDone<R>(x: TrialRequest | SearchDone<R>): x is SearchDone<R> {
 
 /** One CSV/JSON result row with VSPERF column names (see framework/results/columns.ts). */
 export type ResultRow = Record<string, string | number | boolean>;
+
+/** Loss ratio (0–1) of a trial over all directions (the driver's lossPct / 100). A trial that sent nothing has ratio 1. */
+export function lossRatioOf(r: TrialResult): number {
+  return r.txFrames > 0 ? Math.max(0, Math.min(1, r.lossPct / 100)) : 1;
+}
+
+/** Duration a trial counts for in a search (s): the intended duration, else the achieved one. */
+export function trialDurationS(o: TrialOutcome): number {
+  return o.request.durationS ?? o.result.durationS;
+}

@@ -1,22 +1,35 @@
+import { performance } from 'node:perf_hooks';
 import type { DriverContext } from '../../framework/registry/types.js';
-import type { Settings, JsonObject } from '../../framework/config/settings.js';
-import type { GeneratorCaps, PortSpec, TrafficGenerator, TrialResult, TrialSpec, DirectionResult } from '../types.js';
-import { rateToFps } from '../types.js';
-import { simpleDut, type DutModel } from './dut.js';
+import type { Settings, Json, JsonObject } from '../../framework/config/settings.js';
+import { ConfigError } from '../../framework/errors.js';
+import type {
+  ContinuousRun, DirectionResult, GeneratorCaps, LatencyStats, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec,
+} from '../types.js';
+import { imixAverage, rateToFps } from '../types.js';
+import { SimulatedDut, type DutOptions } from './dut.js';
+
+export interface SimulatedGeneratorOptions {
+  /** Highest rate the simulated generator can send (fps per direction); above it trials are generator-limited. */
+  readonly generatorMaxFps?: number;
+  /** Port speed used when no port is connected (Mbit/s). */
+  readonly defaultSpeedMbps?: number;
+}
 
 /**
  * A generator that computes trial results from a DUT model instead of sending frames. It answers
- * instantly (no sleeping for the trial duration) and marks every result `simulated: true`.
+ * instantly (it never sleeps for the trial duration) and marks every result `simulated: true`, so a
+ * computed figure is never passed off as a measured one.
  */
 export class SimulatedGenerator implements TrafficGenerator {
   readonly name = 'Simulated';
   private ports: readonly PortSpec[] = [];
+  private trialsRun = 0;
 
-  constructor(private readonly dut: DutModel, private readonly maxRateFps?: number) {}
+  constructor(readonly dut: SimulatedDut, private readonly opts: SimulatedGeneratorOptions = {}) {}
 
   capabilities(): GeneratorCaps {
     return {
-      continuous: false,
+      continuous: true,
       latency: true,
       bidir: true,
       imix: true,
@@ -24,7 +37,7 @@ export class SimulatedGenerator implements TrafficGenerator {
       ipv6: true,
       maxFrameSize: 9000,
       simulatesDut: true,
-      ...(this.maxRateFps !== undefined ? { maxRateFps: this.maxRateFps } : {}),
+      ...(this.opts.generatorMaxFps !== undefined ? { maxRateFps: this.opts.generatorMaxFps } : {}),
     };
   }
 
@@ -32,68 +45,95 @@ export class SimulatedGenerator implements TrafficGenerator {
     this.ports = ports;
   }
 
-  async runTrial(spec: TrialSpec): Promise<TrialResult> {
-    const speed = this.ports[0]?.speedMbps ?? 10_000;
-    const offered = rateToFps(spec.rate, speed, spec.stream.frameSize);
-    const achieved = this.maxRateFps !== undefined ? Math.min(offered, this.maxRateFps) : offered;
-    const durationS = spec.frames !== undefined ? spec.frames / Math.max(achieved, 1) : spec.durationS ?? 1;
+  /** Trials computed so far. */
+  get trialCount(): number {
+    return this.trialsRun;
+  }
+
+  private speedMbps(): number {
+    return this.ports[0]?.speedMbps ?? this.opts.defaultSpeedMbps ?? 10_000;
+  }
+
+  async runTrial(spec: TrialSpec, signal?: AbortSignal): Promise<TrialResult> {
+    signal?.throwIfAborted();
+    return this.compute(spec, spec.frames, spec.durationS ?? 1, spec.learningS ?? 0);
+  }
+
+  async startContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
+    signal?.throwIfAborted();
+    const t0 = performance.now();
+    const speed = this.speedMbps();
+    const offered = rateToFps(spec.rate, speed, frameSizeOf(spec));
+    const achieved = this.achievable(offered);
     const nDir = spec.bidir ? 2 : 1;
-    const directions: DirectionResult[] = [];
-    for (let d = 0; d < nDir; d++) {
-      const tx = spec.frames ?? Math.round(achieved * durationS);
-      const lost = spec.frames !== undefined ? this.burstLoss(tx, achieved) : this.dut.lost(achieved, durationS, tx);
-      const rx = tx - lost;
-      const lat = this.dut.latencyNs(achieved);
-      directions.push({
-        fromPort: d,
-        toPort: 1 - d,
-        txFrames: tx,
-        rxFrames: rx,
-        lostFrames: lost,
-        reordered: 0,
-        duplicated: 0,
-        foreign: 0,
-        txBytes: tx * spec.stream.frameSize,
-        rxBytes: rx * spec.stream.frameSize,
-        latency: { minNs: lat * 0.8, avgNs: lat, maxNs: lat * 1.5, percentilesNs: { p50: lat, p90: lat * 1.2, p99: lat * 1.4, 'p99.9': lat * 1.45, 'p99.99': lat * 1.5 }, samples: rx },
-      });
-    }
-    const sum = (k: 'txFrames' | 'rxFrames' | 'lostFrames' | 'txBytes' | 'rxBytes'): number => directions.reduce((a, d) => a + d[k], 0);
-    const tx = sum('txFrames');
-    const rx = sum('rxFrames');
+    let stopped: TrialResult | undefined;
     return {
-      txFrames: tx,
-      rxFrames: rx,
-      lostFrames: sum('lostFrames'),
-      reordered: 0,
-      duplicated: 0,
-      foreign: 0,
-      txBytes: sum('txBytes'),
-      rxBytes: sum('rxBytes'),
-      latency: directions[0]!.latency!,
-      offeredFps: offered,
-      achievedTxFps: achieved,
-      rxFps: rx / nDir / durationS,
-      lossPct: tx > 0 ? ((tx - rx) / tx) * 100 : 0,
-      durationS,
-      wallS: 0,
-      generatorLimited: achieved < offered * 0.995,
-      directions,
-      simulated: true,
-      info: { model: 'simple' },
+      poll: async (): Promise<LiveCounters> => {
+        const elapsedS = (performance.now() - t0) / 1000;
+        const tx = Math.round(achieved * elapsedS) * nDir;
+        return { elapsedS, txFrames: tx, rxFrames: Math.round(tx * (1 - this.dut.lossRatio(achieved))) };
+      },
+      stop: async (): Promise<TrialResult> => {
+        if (!stopped) stopped = this.compute(spec, undefined, Math.max(1e-3, (performance.now() - t0) / 1000), 0);
+        return stopped;
+      },
     };
   }
 
-  /** A fixed-count burst at line rate loses what exceeds the DUT's buffer plus its drain during the burst. */
-  private burstLoss(frames: number, rateFps: number): number {
-    const drained = (frames / Math.max(rateFps, 1)) * this.dutCapacityHint(rateFps);
-    return Math.max(0, Math.round(frames - this.dut.bufferFrames - drained));
+  private achievable(offeredFps: number): number {
+    return this.opts.generatorMaxFps !== undefined ? Math.min(offeredFps, this.opts.generatorMaxFps) : offeredFps;
   }
 
-  private dutCapacityHint(rateFps: number): number {
-    // Forwarding during the burst: what the model passes at this rate per second.
-    const probe = 1_000_000;
-    return rateFps * (1 - this.dut.lost(rateFps, 1, probe) / probe);
+  private compute(spec: TrafficSpec, frames: number | undefined, durationIn: number, learningS: number): TrialResult {
+    const t0 = performance.now();
+    this.trialsRun++;
+    const frameSize = frameSizeOf(spec);
+    const offered = rateToFps(spec.rate, this.speedMbps(), frameSize);
+    const achieved = this.achievable(offered);
+    const nDir = spec.bidir ? 2 : 1;
+    const durationS = frames !== undefined ? frames / Math.max(achieved, 1e-9) : durationIn;
+    const l2Flows = spec.stream.streamType === 'L2' && spec.stream.multistream > 1 ? spec.stream.multistream : 0;
+    if (l2Flows && learningS > 0) this.dut.macTable(l2Flows, nDir, Math.min(achieved, l2Flows / learningS));
+    const unknownFraction = l2Flows ? this.dut.macTable(l2Flows, nDir, achieved) : 0;
+    const factor = this.dut.drawFactor();
+    const directions: DirectionResult[] = [];
+    let spikeLost = 0;
+    for (let d = 0; d < nDir; d++) {
+      const tx = frames ?? Math.round(achieved * durationS);
+      let lost: number;
+      if (frames !== undefined) lost = this.dut.burstLoss(tx, achieved, factor);
+      else {
+        const l = this.dut.trialLoss(achieved, durationS, tx, factor);
+        lost = l.lost;
+        spikeLost += l.spikeLost;
+      }
+      lost = Math.min(tx, lost + Math.round((tx - lost) * unknownFraction));
+      const rx = tx - lost;
+      const latency = spec.latency ? this.dut.latency(achieved, rx, factor) : undefined;
+      directions.push({
+        fromPort: d, toPort: 1 - d, txFrames: tx, rxFrames: rx, lostFrames: lost, reordered: 0, duplicated: 0, foreign: 0,
+        txBytes: tx * frameSize, rxBytes: rx * frameSize, ...(latency ? { latency } : {}),
+      });
+    }
+    const sum = (k: 'txFrames' | 'rxFrames' | 'lostFrames' | 'txBytes' | 'rxBytes'): number => directions.reduce((a, x) => a + x[k], 0);
+    const tx = sum('txFrames');
+    const rx = sum('rxFrames');
+    const latency = mergeLatency(directions.map((x) => x.latency).filter((x): x is LatencyStats => x !== undefined));
+    return {
+      txFrames: tx, rxFrames: rx, lostFrames: sum('lostFrames'), reordered: 0, duplicated: 0, foreign: 0,
+      txBytes: sum('txBytes'), rxBytes: sum('rxBytes'),
+      ...(latency ? { latency } : {}),
+      offeredFps: offered,
+      achievedTxFps: achieved,
+      rxFps: durationS > 0 ? rx / nDir / durationS : 0,
+      lossPct: tx > 0 ? ((tx - rx) / tx) * 100 : 0,
+      durationS,
+      wallS: (performance.now() - t0) / 1000,
+      generatorLimited: achieved < offered * 0.999,
+      directions,
+      simulated: true,
+      info: { model: this.dut.options.curve, capacityFactor: Number(factor.toFixed(6)), spikeLostFrames: spikeLost, modelledTrialS: durationS + learningS },
+    };
   }
 
   async close(): Promise<void> {
@@ -101,20 +141,84 @@ export class SimulatedGenerator implements TrafficGenerator {
   }
 }
 
-/** Settings: SIMULATED_DUT = { capacity_fps, curve, noise, spike_probability, seed, buffer_frames }. */
-export function dutFromSettings(settings: Settings): DutModel {
+function frameSizeOf(spec: TrafficSpec): number {
+  return spec.stream.imixGenome ? imixAverage(spec.stream.imixGenome) : spec.stream.frameSize;
+}
+
+/** Both directions' latency: min of mins, sample-weighted mean, max of maxes, weighted percentiles. */
+function mergeLatency(list: readonly LatencyStats[]): LatencyStats | undefined {
+  const withSamples = list.filter((l) => l.samples > 0);
+  if (withSamples.length === 0) return list[0];
+  if (withSamples.length === 1) return withSamples[0];
+  const n = withSamples.reduce((a, l) => a + l.samples, 0);
+  const keys = Object.keys(withSamples[0]!.percentilesNs);
+  const percentilesNs: Record<string, number> = {};
+  for (const k of keys) percentilesNs[k] = withSamples.reduce((a, l) => a + (l.percentilesNs[k] ?? 0) * l.samples, 0) / n;
+  return {
+    minNs: Math.min(...withSamples.map((l) => l.minNs)),
+    avgNs: withSamples.reduce((a, l) => a + l.avgNs * l.samples, 0) / n,
+    maxNs: Math.max(...withSamples.map((l) => l.maxNs)),
+    percentilesNs,
+    samples: n,
+  };
+}
+
+const DUT_KEYS: Record<string, keyof DutOptions> = {
+  capacity_fps: 'capacityFps', curve: 'curve', knee_ratio: 'kneeRatio', soft_loss_at_capacity: 'softLossAtCapacity', points: 'points',
+  overload_collapse: 'overloadCollapse', noise: 'noise', spike_probability: 'spikeProbabilityPerS', spike_frames: 'spikeFrames', seed: 'seed',
+  buffer_frames: 'bufferFrames', fdb_size: 'fdbSize', learning_rate_fps: 'learningRateFps', unknown_unicast: 'unknownUnicast', base_latency_ns: 'baseLatencyNs',
+};
+
+/**
+ * SIMULATED_DUT = { capacity_fps, curve, knee_ratio, soft_loss_at_capacity, points, overload_collapse, noise,
+ * spike_probability (per second), spike_frames, seed, buffer_frames, fdb_size, learning_rate_fps, unknown_unicast,
+ * base_latency_ns, generator_max_fps } → a DUT model. Bad values raise ConfigError naming the key.
+ */
+export function dutFromSettings(settings: Settings): { dut: SimulatedDut; generatorMaxFps?: number } {
+  const src = settings.source('SIMULATED_DUT');
   const o = settings.getOr<JsonObject>('SIMULATED_DUT', {});
-  return simpleDut({
-    capacityFps: Number(o.capacity_fps ?? 1_000_000),
-    curve: o.curve === 'soft' ? 'soft' : 'cliff',
-    noise: Number(o.noise ?? 0),
-    spikeProbability: Number(o.spike_probability ?? 0),
-    seed: Number(o.seed ?? 1),
-    bufferFrames: Number(o.buffer_frames ?? 4096),
-  });
+  const bad = (k: string, why: string): ConfigError => new ConfigError(`SIMULATED_DUT.${k}`, src, why);
+  const num = (k: string, v: Json, min = 0, max = Infinity): number => {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) throw bad(k, `must be a number in [${min}, ${max}], got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const opts: Record<string, unknown> = { capacityFps: 1_000_000 };
+  let generatorMaxFps: number | undefined;
+  for (const [k, v] of Object.entries(o)) {
+    if (v === null) continue;
+    if (k === 'generator_max_fps') {
+      generatorMaxFps = num(k, v, 1);
+      continue;
+    }
+    const field = DUT_KEYS[k];
+    if (!field) throw bad(k, `unknown key (known: ${[...Object.keys(DUT_KEYS), 'generator_max_fps'].join(', ')})`);
+    if (k === 'curve') {
+      if (v !== 'cliff' && v !== 'soft' && v !== 'points') throw bad(k, `must be "cliff", "soft" or "points", got ${JSON.stringify(v)}`);
+      opts[field] = v;
+    } else if (k === 'unknown_unicast') {
+      if (v !== 'drop' && v !== 'flood') throw bad(k, `must be "drop" or "flood", got ${JSON.stringify(v)}`);
+      opts[field] = v;
+    } else if (k === 'points') {
+      if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && p.every((x) => typeof x === 'number' && Number.isFinite(x)))) {
+        throw bad(k, 'must be a list of [rate_fps, loss_ratio] pairs');
+      }
+      opts[field] = v as unknown as [number, number][];
+    } else if (k === 'capacity_fps') opts[field] = num(k, v, 1);
+    else if (k === 'knee_ratio' || k === 'soft_loss_at_capacity' || k === 'overload_collapse' || k === 'spike_probability') opts[field] = num(k, v, 0, 1);
+    else opts[field] = num(k, v);
+  }
+  try {
+    return { dut: new SimulatedDut(opts as unknown as DutOptions), ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}) };
+  } catch (e) {
+    throw new ConfigError('SIMULATED_DUT', src, (e as Error).message);
+  }
 }
 
 export async function createSimulated(ctx: DriverContext): Promise<SimulatedGenerator> {
-  const o = ctx.settings.getOr<JsonObject>('SIMULATED_DUT', {});
-  return new SimulatedGenerator(dutFromSettings(ctx.settings), o.generator_max_fps !== undefined ? Number(o.generator_max_fps) : undefined);
+  const { dut, generatorMaxFps } = dutFromSettings(ctx.settings);
+  const speed = ctx.settings.getOr<Json>('TRAFFICGEN_PORT_SPEED_MBPS', 10_000);
+  return new SimulatedGenerator(dut, {
+    ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}),
+    defaultSpeedMbps: typeof speed === 'number' && speed > 0 ? speed : 10_000,
+  });
 }
