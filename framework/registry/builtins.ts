@@ -14,6 +14,14 @@ export function registerBuiltins(r: Registry): void {
     create: async (ctx) => (await import('../../trafficgen/simulated/driver.js')).createSimulated(ctx),
   });
   // --- builtins added by each area below (keep one block per area) ---
+  // software generator (issue 4): native vsg-engine on AF_PACKET / AF_XDP
+  r.add({
+    kind: 'trafficgen',
+    name: 'Software',
+    aliases: ['vsg'],
+    summary: 'Built-in software generator: real frames on interfaces/veths via the native vsg-engine (AF_XDP or AF_PACKET), per-frame loss and latency (TRAFFICGEN_SOFTWARE_*)',
+    create: async (ctx) => (await import('../../trafficgen/software/driver.js')).createSoftware(ctx),
+  });
   // deployments (issue 6): vSwitches and VSPERF deployment names
   r.add({
     kind: 'vswitch',

@@ -34,7 +34,6 @@ int forward_main(int argc, char **argv);
 extern void (*fail_hook)(void);
 
 static struct engine E;
-static const struct io_ops *OPS;
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig) {
@@ -44,21 +43,32 @@ static void on_signal(int sig) {
 
 static void close_ports(void) {
   for (int i = 0; i < E.nports; i++)
-    if (E.ports[i].io && OPS) {
-      OPS->close(E.ports[i].io);
+    if (E.ports[i].io && E.ports[i].ops) {
+      E.ports[i].ops->close(E.ports[i].io);
       E.ports[i].io = NULL;
     }
 }
 
 /* ---------- argument parsing ---------- */
 
+/* IF[@NETNS][#BACKEND] */
 static void parse_port(const char *arg, struct port *p) {
-  const char *at = strchr(arg, '@');
-  size_t n = at ? (size_t)(at - arg) : strlen(arg);
+  char buf[160];
+  snprintf(buf, sizeof buf, "%s", arg);
+  char *hash = strchr(buf, '#');
+  if (hash) {
+    *hash = 0;
+    snprintf(p->backend, sizeof p->backend, "%s", hash + 1);
+    if (strcmp(p->backend, "auto") && strcmp(p->backend, "af_packet") && strcmp(p->backend, "af_xdp")) fail("E_USAGE", "unknown backend %s in --port %s", p->backend, arg);
+  }
+  char *at = strchr(buf, '@');
+  if (at) {
+    *at = 0;
+    snprintf(p->netns, sizeof p->netns, "%s", at + 1);
+  }
+  size_t n = strlen(buf);
   if (n == 0 || n >= IFNAMSIZ) fail("E_USAGE", "bad interface name in --port %s", arg);
-  memcpy(p->name, arg, n);
-  p->name[n] = 0;
-  if (at) snprintf(p->netns, sizeof p->netns, "%s", at + 1);
+  memcpy(p->name, buf, n + 1);
 }
 
 static void parse_ip(const char *v, struct stream_cfg *s, uint8_t *dst, const char *key) {
@@ -150,14 +160,6 @@ static int if_facts(struct port *p, int *up, char *msg, size_t ml) {
 
 static void open_ports(void) {
   char msg[300];
-  const struct io_ops *cands[2];
-  int nc = 0;
-  if (!strcmp(E.backend, "af_xdp")) cands[nc++] = &afxdp_ops;
-  else if (!strcmp(E.backend, "af_packet")) cands[nc++] = &afpacket_ops;
-  else { /* auto: the fastest that works */
-    cands[nc++] = &afxdp_ops;
-    cands[nc++] = &afpacket_ops;
-  }
   for (int i = 0; i < E.nports; i++) {
     struct port *p = &E.ports[i];
     int up = 0;
@@ -174,33 +176,37 @@ static void open_ports(void) {
       const struct port *tp = &E.ports[st->tx_port];
       if ((int)l3 > tp->mtu) fail("E_MTU", "frame of %u bytes (+4 FCS) needs an MTU of %u but %s has MTU %d", st->sizes[k], l3, tp->name, tp->mtu);
     }
-  for (int c = 0; c < nc; c++) {
-    int rc = 0, i;
-    for (i = 0; i < E.nports && rc == 0; i++) {
-      struct port *p = &E.ports[i];
+  for (int i = 0; i < E.nports; i++) {
+    struct port *p = &E.ports[i];
+    const char *wish = *p->backend ? p->backend : E.backend;
+    const struct io_ops *cands[2];
+    int nc = 0, rc = 0;
+    if (strcmp(wish, "af_packet")) cands[nc++] = &afxdp_ops; /* auto: the fastest that works first */
+    if (strcmp(wish, "af_xdp")) cands[nc++] = &afpacket_ops;
+    for (int c = 0; c < nc; c++) {
+      char m2[64];
       if ((rc = enter_netns(p->netns, msg, sizeof msg)) == 0) {
         rc = cands[c]->open(p, &E, msg, sizeof msg);
-        char m2[64];
         enter_netns("", m2, sizeof m2);
       }
-    }
-    if (rc == 0) {
-      OPS = cands[c];
-      E.backend_used = cands[c]->name;
-      return;
-    }
-    for (int j = 0; j < E.nports; j++)
-      if (E.ports[j].io) {
-        cands[c]->close(E.ports[j].io);
-        E.ports[j].io = NULL;
+      if (rc == 0) {
+        p->ops = cands[c];
+        break;
       }
-    if (c + 1 < nc) {
-      fprintf(stderr, "vsg-engine: %s backend unavailable (%s); trying %s\n", cands[c]->name, msg, cands[c + 1]->name);
-      continue;
+      if (c + 1 < nc) fprintf(stderr, "vsg-engine: %s backend unavailable on %s (%s); using %s\n", cands[c]->name, p->name, msg, cands[c + 1]->name);
     }
-    fail(rc == -EPERM ? "E_PERM" : "E_BACKEND", "%s backend on %s: %s%s", cands[c]->name, E.ports[i - 1].name, msg,
-         rc == -EPERM ? " (raw sockets need root or CAP_NET_RAW)" : "");
+    if (rc)
+      fail(rc == -EPERM ? "E_PERM" : "E_BACKEND", "%s backend on %s: %s%s", cands[nc - 1]->name, p->name, msg,
+           rc == -EPERM ? " (raw sockets need root or CAP_NET_RAW)" : "");
   }
+}
+
+/* "af_packet", "af_xdp", or "mixed" when the ports differ. */
+static const char *backend_used(void) {
+  const char *b = E.ports[0].ops ? E.ports[0].ops->name : "none";
+  for (int i = 1; i < E.nports; i++)
+    if (E.ports[i].ops && strcmp(E.ports[i].ops->name, b)) return "mixed";
+  return b;
 }
 
 /* ---------- TX ---------- */
@@ -228,6 +234,7 @@ static void wait_until(uint64_t t) {
 static void tx_paced(int si, uint16_t sid, double rate, uint64_t t_start, uint64_t t_end, uint64_t total, struct tx_stats *st) {
   const struct stream_cfg *s = &E.streams[si];
   struct io_port *io = E.ports[s->tx_port].io;
+  const struct io_ops *ops = E.ports[s->tx_port].ops;
   struct frame_tmpl t;
   tmpl_init(&t, s);
   uint8_t *bufs[256];
@@ -251,7 +258,7 @@ static void tx_paced(int si, uint16_t sid, double rate, uint64_t t_start, uint64
       if (due - sent < want) want = due - sent;
     }
     if (total && want > total - sent) want = total - sent;
-    unsigned n = OPS->tx_reserve(io, (unsigned)want, bufs);
+    unsigned n = ops->tx_reserve(io, (unsigned)want, bufs);
     if (n == 0) continue; /* ring full: the backend kicked the kernel; retry */
     uint64_t ts = now_real();
     for (unsigned i = 0; i < n; i++) {
@@ -261,7 +268,7 @@ static void tx_paced(int si, uint16_t sid, double rate, uint64_t t_start, uint64
       lens[i] = (uint16_t)len;
       bytes += len;
     }
-    OPS->tx_submit(io, n, lens);
+    ops->tx_submit(io, n, lens);
     sent += n;
     if (st) {
       if (!st->first_ns) st->first_ns = now;
@@ -324,7 +331,7 @@ static void *rx_thread(void *arg) {
   struct rx_ctx c = {.port = (int)(intptr_t)arg};
   pin(E.nstreams + c.port);
   while (!atomic_load_explicit(&E.stop_rx, memory_order_relaxed)) {
-    int r = OPS->rx_poll(E.ports[c.port].io, 20, rx_frame, &c);
+    int r = E.ports[c.port].ops->rx_poll(E.ports[c.port].io, 20, rx_frame, &c);
     if (r < 0 && r != -EINTR) {
       fprintf(stderr, "vsg-engine: receive on %s failed: %s\n", E.ports[c.port].name, strerror(-r));
       break;
@@ -353,12 +360,12 @@ static void print_progress(uint64_t t_start) {
 
 static void print_result(double wall_s, const char *stopped_by) {
   printf("{\"event\":\"result\",\"version\":\"%s\",\"backend\":\"%s\",\"tag\":%u,\"wall_s\":%.6f,\"stopped_by\":\"%s\",\"ports\":[", VSG_VERSION,
-         E.backend_used, E.tag, wall_s, stopped_by);
+         backend_used(), E.tag, wall_s, stopped_by);
   for (int i = 0; i < E.nports; i++) {
     struct port *p = &E.ports[i];
-    printf("%s{\"name\":\"%s\",\"netns\":\"%s\",\"mtu\":%d,\"rx_frames\":%llu,\"foreign\":%llu,\"learning\":%llu,\"tx_errors\":%llu}", i ? "," : "", p->name,
-           p->netns, p->mtu, (unsigned long long)p->rx.frames, (unsigned long long)p->rx.foreign, (unsigned long long)p->rx.learning,
-           (unsigned long long)(p->io && p->needs_tx ? OPS->tx_errors(p->io) : 0));
+    printf("%s{\"name\":\"%s\",\"netns\":\"%s\",\"backend\":\"%s\",\"mtu\":%d,\"rx_frames\":%llu,\"foreign\":%llu,\"learning\":%llu,\"tx_errors\":%llu}",
+           i ? "," : "", p->name, p->netns, p->ops ? p->ops->name : "none", p->mtu, (unsigned long long)p->rx.frames, (unsigned long long)p->rx.foreign,
+           (unsigned long long)p->rx.learning, (unsigned long long)(p->io && p->needs_tx && p->ops->tx_errors ? p->ops->tx_errors(p->io) : 0));
   }
   printf("],\"streams\":[");
   for (int s = 0; s < E.nstreams; s++) {
@@ -522,8 +529,9 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   open_ports();
-  printf("{\"event\":\"ready\",\"backend\":\"%s\",\"tag\":%u,\"ports\":[", E.backend_used, E.tag);
-  for (int i = 0; i < E.nports; i++) printf("%s{\"name\":\"%s\",\"mtu\":%d}", i ? "," : "", E.ports[i].name, E.ports[i].mtu);
+  printf("{\"event\":\"ready\",\"backend\":\"%s\",\"tag\":%u,\"ports\":[", backend_used(), E.tag);
+  for (int i = 0; i < E.nports; i++)
+    printf("%s{\"name\":\"%s\",\"mtu\":%d,\"backend\":\"%s\"}", i ? "," : "", E.ports[i].name, E.ports[i].mtu, E.ports[i].ops->name);
   printf("]}\n");
   fflush(stdout);
 

@@ -17,7 +17,7 @@
 #define VSG_VERSION "0.3.0"
 #define VSG_MAX_PORTS 2
 #define VSG_MAX_STREAMS 4
-#define VSG_MAX_IMIX 64
+#define VSG_MAX_IMIX 256
 #define VSG_MAX_FRAME 9018 /* without FCS: 9000 MTU + 14 Ethernet + 4 VLAN */
 
 /* ---- trailer: the last 14 bytes of every frame ---- */
@@ -89,6 +89,8 @@ struct port {
   char netns[64];
   int ifindex, mtu;
   struct io_port *io;
+  const struct io_ops *ops; /* the backend this port runs on */
+  char backend[16];         /* wish: "auto" | "af_packet" | "af_xdp" */
   int needs_tx, needs_rx;
   struct port_rx_stats rx;
 };
@@ -110,8 +112,7 @@ struct engine {
   uint8_t tag;
   int latency;
   int cpus[8], ncpus;
-  const char *backend; /* "af_packet" | "af_xdp" | "auto" */
-  const char *backend_used;
+  const char *backend; /* default wish for ports without one: "af_packet" | "af_xdp" | "auto" */
   uint64_t t0_mono;    /* common TX start */
   atomic_int stop_tx, stop_rx;
 };

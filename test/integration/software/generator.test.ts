@@ -1,0 +1,247 @@
+/**
+ * Software generator on real veth pairs in network namespaces this test creates (prefix vsg-it).
+ * Needs root and the built engine (`npm run build`); a missing piece fails, never skips.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AbortedError, DriverError, EnvironmentError } from '../../../framework/errors.js';
+import type { Host } from '../../../framework/host/host.js';
+import { exec } from '../../../framework/host/exec.js';
+import { SoftwareGenerator, calibrationSpec } from '../../../trafficgen/software/driver.js';
+import type { PortSpec, TrialSpec, LiveCounters } from '../../../trafficgen/types.js';
+import { enginePids, forwarderModel, linksList, makeHost, netnsList, quietNetns, startForwarder, stopForwarder, vethPair } from './helpers.js';
+
+const NS_A = 'vsg-it-a';
+const NS_B = 'vsg-it-b';
+const NS_F = 'vsg-it-f';
+const SPEED = 10_000;
+
+function spec(over: Partial<TrialSpec> & { frameSize?: number } = {}): TrialSpec {
+  const base = calibrationSpec(over.frameSize ?? 64);
+  const { frameSize: _f, ...rest } = over;
+  return { ...base, rate: { unit: 'fps', value: 10_000 }, durationS: 1, drainS: 0.5, ...rest } as TrialSpec;
+}
+
+describe('Software generator on veth pairs (integration)', function () {
+  this.timeout(60_000);
+  let host: Host;
+  const pair: PortSpec[] = [
+    { name: 'vsgi0', netns: NS_A, speedMbps: SPEED },
+    { name: 'vsgi1', netns: NS_B, speedMbps: SPEED },
+  ];
+
+  before(async () => {
+    expect(process.getuid?.(), 'integration tests run as root').to.equal(0);
+    host = makeHost('software-it');
+    for (const ns of [NS_A, NS_B, NS_F]) {
+      await host.createNetns(ns);
+      await quietNetns(ns);
+    }
+    await vethPair(host, 'vsgi0', NS_A, 'vsgi1', NS_B);
+    // forwarder path: vsgf0 (A) → vsgf1 (F) ─forwarder→ vsgf2 (F) → vsgf3 (A)
+    await vethPair(host, 'vsgf0', NS_A, 'vsgf1', NS_F);
+    await vethPair(host, 'vsgf2', NS_F, 'vsgf3', NS_A);
+    // a port that is down, and one with a small MTU
+    await vethPair(host, 'vsgd0', NS_A, 'vsgd1', NS_B);
+    await exec(['ip', '-n', NS_A, 'link', 'set', 'vsgd0', 'down']);
+    await vethPair(host, 'vsgm0', NS_A, 'vsgm1', NS_B, 1000);
+  });
+
+  after(async () => {
+    const errors = await host.cleanup.unwind();
+    host.journal.close();
+    expect(errors.map((e) => e.message)).to.deep.equal([]);
+    // leftover audit: nothing of ours survives
+    expect(await netnsList('vsg-it')).to.deep.equal([]);
+    expect(await linksList('vsg')).to.deep.equal([]);
+    expect(enginePids()).to.deep.equal([]);
+  });
+
+  afterEach(() => {
+    expect(enginePids(), 'no engine left running after a test').to.deep.equal([]);
+  });
+
+  async function connected(ports: PortSpec[] = pair): Promise<SoftwareGenerator> {
+    const g = new SoftwareGenerator(host, { calibrateS: 0, backend: 'af_packet' });
+    await g.connect(ports);
+    return g;
+  }
+
+  it('sends N frames and receives exactly N, in sequence, with positive latency and a complete histogram', async () => {
+    const g = await connected();
+    const r = await g.runTrial(spec({ durationS: undefined, frames: 10_000, rate: { unit: 'fps', value: 50_000 } }));
+    await g.close();
+    expect(r.txFrames).to.equal(10_000);
+    expect(r.rxFrames).to.equal(10_000);
+    expect(r.lostFrames).to.equal(0);
+    expect(r.reordered).to.equal(0);
+    expect(r.duplicated).to.equal(0);
+    expect(r.foreign).to.equal(0);
+    expect(r.generatorLimited).to.equal(false);
+    const lat = r.latency!;
+    expect(lat.minNs).to.be.greaterThan(0);
+    expect(lat.avgNs).to.be.at.least(lat.minNs).and.at.most(lat.maxNs);
+    expect(lat.samples).to.equal(10_000);
+    expect(lat.histogram!.counts.reduce((a, b) => a + b, 0)).to.equal(r.rxFrames);
+    expect(lat.percentilesNs.p50).to.be.at.most(lat.percentilesNs.p99!);
+    expect(r.directions).to.have.length(1);
+    expect(r.info?.backend).to.equal('af_packet');
+  });
+
+  it('10 kpps for 2 s sends 20000 frames ± 0.5 % and reports live counters', async () => {
+    const g = await connected();
+    const seen: LiveCounters[] = [];
+    const r = await g.runTrial(spec({ durationS: 2, rate: { unit: 'fps', value: 10_000 } }), undefined, (c) => seen.push(c));
+    await g.close();
+    expect(r.txFrames).to.be.within(19_900, 20_100);
+    expect(r.achievedTxFps).to.be.within(9_950, 10_050);
+    expect(r.durationS).to.be.within(1.99, 2.05);
+    expect(r.rxFrames).to.equal(r.txFrames);
+    expect(r.generatorLimited).to.equal(false);
+    expect(seen.length).to.be.at.least(4);
+    expect(seen.at(-1)!.txFrames).to.be.greaterThan(seen[0]!.txFrames);
+  });
+
+  it('runs bidirectional trials with one stream per direction', async () => {
+    const g = await connected();
+    const r = await g.runTrial(spec({ bidir: true, durationS: undefined, frames: 5_000, rate: { unit: 'fps', value: 20_000 } }));
+    await g.close();
+    expect(r.directions.map((d) => [d.fromPort, d.toPort, d.txFrames, d.rxFrames, d.lostFrames])).to.deep.equal([
+      [0, 1, 5_000, 5_000, 0],
+      [1, 0, 5_000, 5_000, 0],
+    ]);
+    expect(r.txFrames).to.equal(10_000);
+  });
+
+  it('sends multistream, VLAN-tagged, IPv6 and IMIX frames without loss', async () => {
+    const g = await connected();
+    const base = calibrationSpec(128).stream;
+    const variants: TrialSpec['stream'][] = [
+      { ...base, multistream: 64, streamType: 'L3' },
+      { ...base, multistream: 1000, streamType: 'L2' },
+      { ...base, vlan: { enabled: true, id: 100, priority: 3, cfi: 0 } },
+      { ...base, frameSize: 128, l3: { enabled: true, version: 6, proto: 'udp', srcIp: 'fd00::1', dstIp: 'fd00::2' } },
+      { ...base, imixGenome: 'aaaaaaaddddg' },
+    ];
+    for (const stream of variants) {
+      const r = await g.runTrial({ ...spec({ durationS: undefined, frames: 3_000, rate: { unit: 'fps', value: 20_000 } }), stream });
+      expect([r.txFrames, r.rxFrames, r.lostFrames], JSON.stringify(stream)).to.deep.equal([3_000, 3_000, 0]);
+      if (stream.imixGenome) expect(r.txBytes).to.equal(3_000 / 12 * (7 * 60 + 4 * 508 + 1514));
+    }
+    await g.close();
+  });
+
+  it('measures a forwarder that drops every 7th, duplicates every 11th and reorders every 13th frame exactly', async () => {
+    const fwd = await startForwarder(host, ['--in', `vsgf1@${NS_F}`, '--out', `vsgf2@${NS_F}`, '--drop-every', '7', '--dup-every', '11', '--reorder-every', '13']);
+    const g = await connected([
+      { name: 'vsgf0', netns: NS_A, speedMbps: SPEED },
+      { name: 'vsgf3', netns: NS_A, speedMbps: SPEED },
+    ]);
+    const n = 10_000;
+    const r = await g.runTrial(spec({ durationS: undefined, frames: n, rate: { unit: 'fps', value: 20_000 }, drainS: 1 }));
+    await g.close();
+    const f = await stopForwarder(fwd);
+    const want = forwarderModel(n, 7, 11, 13);
+    expect(f.received).to.equal(n);
+    expect({ rx: r.rxFrames, duplicated: r.duplicated, reordered: r.reordered, lost: r.lostFrames }).to.deep.equal(want);
+    expect(r.txFrames).to.equal(n);
+    expect(r.lossPct).to.be.closeTo((want.lost / n) * 100, 1e-9);
+    expect(r.directions[0]!.maxGapMs).to.be.greaterThan(0);
+  });
+
+  it('stops the engine at once on abort and throws AbortedError', async () => {
+    const g = await connected();
+    const ac = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => ac.abort(), 400);
+    let err: unknown;
+    try {
+      await g.runTrial(spec({ durationS: 20 }), ac.signal);
+    } catch (e) {
+      err = e;
+    }
+    await g.close();
+    expect(err).to.be.instanceOf(AbortedError);
+    expect(Date.now() - t0).to.be.below(5_000);
+    expect(enginePids()).to.deep.equal([]);
+  });
+
+  it('runs continuous traffic until stopped', async () => {
+    const g = await connected();
+    const run = await g.startContinuous!({ ...spec(), rate: { unit: 'fps', value: 20_000 } });
+    await new Promise((r) => setTimeout(r, 1200));
+    const live = await run.poll();
+    expect(live.txFrames).to.be.greaterThan(5_000);
+    const r = await run.stop();
+    await g.close();
+    expect(r.txFrames).to.be.greaterThan(live.txFrames);
+    expect(r.rxFrames).to.equal(r.txFrames);
+    expect(r.info?.stoppedBy).to.equal('stop');
+  });
+
+  describe('bad input: one clear error, nothing left running', () => {
+    async function failure(fn: () => Promise<unknown>): Promise<Error> {
+      try {
+        await fn();
+      } catch (e) {
+        expect(enginePids()).to.deep.equal([]);
+        return e as Error;
+      }
+      throw new Error('expected an error');
+    }
+
+    it('unknown interface', async () => {
+      const g = new SoftwareGenerator(host, { calibrateS: 0 });
+      const e = await failure(() => g.connect([{ name: 'vsgnope0', netns: NS_A, speedMbps: SPEED }]));
+      expect(e).to.be.instanceOf(EnvironmentError);
+      expect(e.message).to.match(/interface vsgnope0 not found in network namespace vsg-it-a/);
+    });
+
+    it('unknown network namespace', async () => {
+      const g = new SoftwareGenerator(host, { calibrateS: 0 });
+      const e = await failure(() => g.connect([{ name: 'vsgi0', netns: 'vsg-it-nosuch', speedMbps: SPEED }]));
+      expect(e).to.be.instanceOf(EnvironmentError);
+      expect(e.message).to.match(/vsg-it-nosuch/);
+    });
+
+    it('interface down', async () => {
+      const g = new SoftwareGenerator(host, { calibrateS: 0 });
+      const e = await failure(() => g.connect([{ name: 'vsgd0', netns: NS_A, speedMbps: SPEED }, pair[1]!]));
+      expect(e).to.be.instanceOf(EnvironmentError);
+      expect(e.message).to.match(/vsgd0 in network namespace vsg-it-a is down/);
+    });
+
+    it('frame larger than the MTU', async () => {
+      const g = await connected([{ name: 'vsgm0', netns: NS_A, speedMbps: SPEED }, { name: 'vsgm1', netns: NS_B, speedMbps: SPEED }]);
+      const e = await failure(() => g.runTrial(spec({ frameSize: 1518 })));
+      expect(e).to.be.instanceOf(DriverError);
+      expect(e.message).to.match(/frame size 1518 B is larger than port vsgm0 allows: it needs MTU 1500, the interface has MTU 1000/);
+      await g.close();
+    });
+
+    it('rate above line rate', async () => {
+      const g = await connected([{ name: 'vsgi0', netns: NS_A, speedMbps: 100 }, { name: 'vsgi1', netns: NS_B, speedMbps: 100 }]);
+      const e = await failure(() => g.runTrial(spec({ rate: { unit: 'fps', value: 200_000 } })));
+      expect(e).to.be.instanceOf(DriverError);
+      expect(e.message).to.match(/rate 200000 fps is above the line rate of 148810 fps \(100 Mbit\/s at 64 B frames\)/);
+      await g.close();
+    });
+
+    it('not root', async () => {
+      const here = fileURLToPath(import.meta.url);
+      const script = join(here, '..', 'nonroot-probe.js');
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, script], {
+        encoding: 'utf8',
+        env: { ...process.env, VSPERF_STATE_DIR: '/tmp/vsperf-software-test-nobody' },
+        timeout: 20_000,
+      });
+      expect(r.status, r.stderr).to.equal(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { name: string; code: string; message: string };
+      expect(out.name).to.equal('EnvironmentError');
+      expect(out.message).to.match(/needs root/);
+      expect(enginePids()).to.deep.equal([]);
+    });
+  });
+});

@@ -1,0 +1,231 @@
+/**
+ * `Software`: the built-in traffic generator. Real frames on interfaces (veth ends in network namespaces
+ * in the sandbox, NIC netdevs otherwise), sent and counted by the native vsg-engine (engine/), one
+ * engine process per trial, controlled over the line protocol in protocol.ts.
+ */
+import { readFileSync } from 'node:fs';
+import type { DriverContext } from '../../framework/registry/types.js';
+import type { Settings } from '../../framework/config/settings.js';
+import type { Host } from '../../framework/host/host.js';
+import type { Logger } from '../../framework/log/logger.js';
+import { silentLogger } from '../../framework/log/logger.js';
+import { exec } from '../../framework/host/exec.js';
+import { CapabilityError, ConfigError, DriverError, EnvironmentError } from '../../framework/errors.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../types.js';
+import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
+import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
+import { engineArgv, parseEngineLine, portArg, type Backend, type EngineProgress } from './protocol.js';
+import { trialResultOf } from './results.js';
+
+export interface SoftwareOptions {
+  readonly enginePath: string;
+  /** Default I/O backend for ports that do not name one. */
+  readonly backend: Backend;
+  /** CPUs for the engine's TX/RX threads (round robin); empty = no pinning. */
+  readonly cpus: readonly number[];
+  readonly drainS: number;
+  readonly progressMs: number;
+  readonly learningFps: number;
+  /** Known maximum rate (fps, 64 B, one direction); 0 = calibrate at connect when calibrateS > 0. */
+  readonly maxRateFps: number;
+  readonly calibrateS: number;
+  readonly batch: number;
+  readonly ringFrames: number;
+}
+
+export const DEFAULT_OPTIONS: SoftwareOptions = {
+  enginePath: '',
+  backend: 'auto',
+  cpus: [],
+  drainS: 1,
+  progressMs: 250,
+  learningFps: 1000,
+  maxRateFps: 0,
+  calibrateS: 1,
+  batch: 64,
+  ringFrames: 4096,
+};
+
+const BACKENDS: readonly Backend[] = ['auto', 'af_packet', 'af_xdp'];
+
+/** The TRAFFICGEN_SOFTWARE_* settings (conf/03_traffic_software.json) as options. */
+export function optionsFromSettings(s: Settings): SoftwareOptions {
+  const num = (k: string, d: number): number => (s.has(k) ? s.number(k) : d);
+  const backend = s.has('TRAFFICGEN_SOFTWARE_BACKEND') ? s.string('TRAFFICGEN_SOFTWARE_BACKEND') : 'auto';
+  if (!BACKENDS.includes(backend as Backend))
+    throw new ConfigError('TRAFFICGEN_SOFTWARE_BACKEND', s.source('TRAFFICGEN_SOFTWARE_BACKEND'), `must be one of ${BACKENDS.join(', ')}, got "${backend}"`);
+  const cpusRaw: unknown = s.getOr('TRAFFICGEN_SOFTWARE_CORES', []);
+  if (!Array.isArray(cpusRaw) || !cpusRaw.every((c) => Number.isInteger(c) && (c as number) >= 0))
+    throw new ConfigError('TRAFFICGEN_SOFTWARE_CORES', s.source('TRAFFICGEN_SOFTWARE_CORES'), 'must be a list of CPU numbers');
+  return {
+    enginePath: s.has('TRAFFICGEN_SOFTWARE_ENGINE') && s.string('TRAFFICGEN_SOFTWARE_ENGINE') ? s.string('TRAFFICGEN_SOFTWARE_ENGINE') : '',
+    backend: backend as Backend,
+    cpus: cpusRaw as number[],
+    drainS: num('TRAFFICGEN_SOFTWARE_DRAIN_S', DEFAULT_OPTIONS.drainS),
+    progressMs: num('TRAFFICGEN_SOFTWARE_PROGRESS_MS', DEFAULT_OPTIONS.progressMs),
+    learningFps: num('TRAFFICGEN_SOFTWARE_LEARNING_FPS', DEFAULT_OPTIONS.learningFps),
+    maxRateFps: num('TRAFFICGEN_SOFTWARE_MAX_RATE_FPS', DEFAULT_OPTIONS.maxRateFps),
+    calibrateS: num('TRAFFICGEN_SOFTWARE_CALIBRATE_S', DEFAULT_OPTIONS.calibrateS),
+    batch: num('TRAFFICGEN_SOFTWARE_BATCH', DEFAULT_OPTIONS.batch),
+    ringFrames: num('TRAFFICGEN_SOFTWARE_RING_FRAMES', DEFAULT_OPTIONS.ringFrames),
+  };
+}
+
+/** True when this process may open raw sockets and enter network namespaces. */
+export function hasPrivileges(): boolean {
+  if (process.getuid?.() === 0) return true;
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const caps = m ? BigInt(`0x${m[1]}`) : 0n;
+    const NET_RAW = 1n << 13n;
+    const SYS_ADMIN = 1n << 21n;
+    return (caps & NET_RAW) !== 0n && (caps & SYS_ADMIN) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+export class SoftwareGenerator implements TrafficGenerator {
+  readonly name = 'Software';
+  private ports: PlanPort[] = [];
+  private maxRate: number | undefined;
+  private readonly opts: SoftwareOptions;
+  private continuous: EngineRun | undefined;
+
+  constructor(
+    private readonly host: Host,
+    opts: Partial<SoftwareOptions> = {},
+    private readonly log: Logger = silentLogger,
+  ) {
+    this.opts = { ...DEFAULT_OPTIONS, ...opts, enginePath: opts.enginePath || defaultEnginePath() };
+    if (this.opts.maxRateFps > 0) this.maxRate = this.opts.maxRateFps;
+  }
+
+  capabilities(): GeneratorCaps {
+    return {
+      continuous: true,
+      latency: true,
+      bidir: true,
+      imix: true,
+      vlan: true,
+      ipv6: true,
+      maxFrameSize: 9022,
+      ...(this.maxRate !== undefined ? { maxRateFps: this.maxRate } : {}),
+    };
+  }
+
+  /** Checks: root, engine built, each interface exists, is up; records MTUs. Then calibrates if asked. */
+  async connect(ports: readonly PortSpec[], signal?: AbortSignal): Promise<void> {
+    if (ports.length < 1 || ports.length > 2) throw new CapabilityError('Software', `${ports.length} ports`, 'one engine drives one port or one port pair');
+    if (!hasPrivileges())
+      throw new EnvironmentError('the Software generator needs root (raw sockets and network namespaces need CAP_NET_RAW and CAP_SYS_ADMIN)', { hint: 'run vsperf as root' });
+    requireEngine(this.opts.enginePath);
+    const argv = ['check', ...ports.flatMap((p) => ['--port', portArg({ name: p.name, ...(p.netns ? { netns: p.netns } : {}) })])];
+    const r = await exec([this.opts.enginePath, ...argv], { allowFail: true, timeoutMs: 10_000, ...(signal ? { signal } : {}) });
+    const line = r.stdout.split('\n').find((l) => l.includes('"event"'));
+    if (!line) throw new DriverError('Software', 'connect', `engine check printed nothing (exit ${r.code}): ${r.stderr.trim().slice(-200)}`);
+    const ev = parseEngineLine(line);
+    if (ev.event !== 'check') throw new DriverError('Software', 'connect', `engine check answered "${ev.event}"`);
+    const found: PlanPort[] = [];
+    ports.forEach((p, i) => {
+      const c = ev.ports[i];
+      const where = p.netns ? ` in network namespace ${p.netns}` : '';
+      if (!c) throw new DriverError('Software', 'connect', `engine check did not report port ${p.name}`);
+      if (c.error) throw new EnvironmentError(`port ${i} (${p.name}${where}): ${c.error}`, { hint: p.netns ? `does /run/netns/${p.netns} exist?` : 'run as root' });
+      if (!c.exists) throw new EnvironmentError(`port ${i}: interface ${p.name} not found${where}`, { hint: 'check TRAFFICGEN_PORTS / the deployment ports' });
+      if (!c.up) throw new EnvironmentError(`port ${i}: interface ${p.name}${where} is down`, { hint: `ip ${p.netns ? `-n ${p.netns} ` : ''}link set ${p.name} up` });
+      if (p.backend !== undefined && !BACKENDS.includes(p.backend)) throw new DriverError('Software', 'connect', `port ${p.name}: unknown backend "${String(p.backend)}"`, { kind: 'usage' });
+      found.push({ ...p, mtuFound: c.mtu });
+    });
+    this.ports = found;
+    if (this.maxRate === undefined && this.opts.calibrateS > 0) {
+      this.maxRate = await this.calibrate(signal);
+      this.log.info(`Software: calibrated maximum rate ${Math.round(this.maxRate)} fps (64 B, one direction)`);
+    }
+  }
+
+  /** Flat-out 64-byte trial port 0 → 1 for calibrateS: the achieved TX rate is the generator's maximum. */
+  async calibrate(signal?: AbortSignal): Promise<number> {
+    const speed = this.ports[0]?.speedMbps ?? 10_000;
+    const r = await this.runTrial({ ...calibrationSpec(), rate: { unit: 'pct', value: 100 }, durationS: this.opts.calibrateS, drainS: 0.2 }, signal);
+    if (!(r.achievedTxFps > 0)) throw new DriverError('Software', 'calibrate', `sent nothing in ${this.opts.calibrateS} s at ${speed} Mbit/s`);
+    return r.achievedTxFps;
+  }
+
+  async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
+    const { plan, offeredFps } = buildPlan(spec, this.ports, this.opts);
+    const started = Date.now();
+    const trafficS = spec.durationS ?? (spec.frames ?? 0) / Math.max(1, Math.min(offeredFps, this.maxRate ?? offeredFps));
+    const run = await EngineRun.start({
+      host: this.host,
+      enginePath: this.opts.enginePath,
+      argv: engineArgv(plan),
+      operation: 'runTrial',
+      ...(signal ? { signal } : {}),
+      ...(onProgress ? { onProgress: (p: EngineProgress) => onProgress({ elapsedS: p.elapsed_s, txFrames: p.tx, rxFrames: p.rx }) } : {}),
+      timeoutMs: Math.ceil((trafficS * 2 + (spec.learningS ?? 0) + plan.drainS + 15) * 1000),
+    });
+    const res = await run.finish();
+    return trialResultOf(res, { offeredFps, wallS: (Date.now() - started) / 1000 });
+  }
+
+  async startContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
+    if (this.continuous) throw new DriverError('Software', 'startContinuous', 'continuous traffic is already running', { kind: 'usage' });
+    const bounds: TrialBounds = { durationS: 365 * 24 * 3600 };
+    const { plan, offeredFps } = buildPlan({ ...spec, ...bounds }, this.ports, this.opts);
+    const started = Date.now();
+    const run = await EngineRun.start({
+      host: this.host,
+      enginePath: this.opts.enginePath,
+      argv: engineArgv(plan),
+      operation: 'continuous',
+      ...(signal ? { signal } : {}),
+      timeoutMs: 2 ** 31 - 1,
+    });
+    this.continuous = run;
+    const result = run.finish();
+    result.catch(() => undefined); // observed by stop()
+    return {
+      poll: async () => {
+        const p = run.lastProgress;
+        return { elapsedS: p?.elapsed_s ?? 0, txFrames: p?.tx ?? 0, rxFrames: p?.rx ?? 0 };
+      },
+      stop: async () => {
+        run.requestStop();
+        try {
+          return trialResultOf(await result, { offeredFps, wallS: (Date.now() - started) / 1000 });
+        } finally {
+          this.continuous = undefined;
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    const c = this.continuous;
+    this.continuous = undefined;
+    if (c) await c.kill();
+    this.ports = [];
+  }
+}
+
+/** A plain 64-byte IPv4/UDP stream with VSPERF's default addresses (calibration, vsperf-gen). */
+export function calibrationSpec(frameSize = 64): Omit<TrialSpec, 'rate'> {
+  return {
+    stream: {
+      frameSize,
+      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
+      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '1.1.1.1', dstIp: '90.90.90.90' },
+      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
+      vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
+      multistream: 0,
+      streamType: 'L4',
+    },
+    bidir: false,
+    latency: true,
+  };
+}
+
+export async function createSoftware(ctx: DriverContext): Promise<SoftwareGenerator> {
+  return new SoftwareGenerator(ctx.host, optionsFromSettings(ctx.settings), ctx.log.child('software'));
+}

@@ -1,0 +1,159 @@
+/**
+ * One running vsg-engine process: spawned from an argv array through Host (journalled, on the cleanup
+ * stack, own process group), stdout parsed line by line, `stop` sent on stdin, killed as a group on abort.
+ * Whatever happens, `finish()`/`kill()` leave no engine behind and remove its journal entry.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AbortedError, DriverError, EnvironmentError, TimeoutError, type VsperfError } from '../../framework/errors.js';
+import type { Host } from '../../framework/host/host.js';
+import { Child } from '../../framework/host/child.js';
+import { LineSplitter, parseEngineLine, type EngineError, type EngineProgress, type EngineReady, type EngineResult, type EngineEvent } from './protocol.js';
+
+/** Default engine binary: built by `npm run build` (scripts/build-native.mjs). */
+export function defaultEnginePath(): string {
+  // dist/trafficgen/software/engine-run.js or trafficgen/software/engine-run.ts → package root
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const cand = join(dir, 'trafficgen', 'software', 'engine', 'build', 'vsg-engine');
+    if (existsSync(cand)) return cand;
+    dir = dirname(dir);
+  }
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'trafficgen', 'software', 'engine', 'build', 'vsg-engine');
+}
+
+export function requireEngine(path: string): void {
+  if (!existsSync(path)) throw new EnvironmentError(`the Software generator engine ${path} is not built`, { hint: 'run `npm run build` (needs gcc; `npm run setup` installs it)' });
+}
+
+/** Engine error codes → the error a user sees. */
+export function engineError(e: EngineError, operation: string): VsperfError {
+  const env = ['E_NOIFACE', 'E_IFDOWN', 'E_PERM', 'E_NETNS', 'E_BACKEND'];
+  const usage = ['E_USAGE', 'E_MTU', 'E_SIZE'];
+  if (env.includes(e.code)) return new EnvironmentError(`Software generator: ${e.message}`, { hint: e.code === 'E_PERM' ? 'run as root' : `engine code ${e.code}` });
+  return new DriverError('Software', operation, `${e.message} (${e.code})`, { kind: usage.includes(e.code) ? 'usage' : 'run' });
+}
+
+export interface EngineRunOptions {
+  readonly host: Host;
+  readonly enginePath: string;
+  readonly argv: readonly string[];
+  readonly operation: string;
+  readonly onProgress?: (p: EngineProgress) => void;
+  readonly signal?: AbortSignal;
+  /** Longest expected run (ms) before the engine is killed and TimeoutError raised. */
+  readonly timeoutMs: number;
+}
+
+export class EngineRun {
+  ready: EngineReady | undefined;
+  lastProgress: EngineProgress | undefined;
+  private result: EngineResult | undefined;
+  private error: EngineError | undefined;
+  private protocolError: VsperfError | undefined;
+  private constructor(
+    private readonly child: Child,
+    private readonly release: () => Promise<void>,
+    private readonly opts: EngineRunOptions,
+  ) {}
+
+  static async start(opts: EngineRunOptions): Promise<EngineRun> {
+    requireEngine(opts.enginePath);
+    if (opts.signal?.aborted) throw new AbortedError('aborted before the engine started');
+    const argv = [opts.enginePath, ...opts.argv];
+    const child = await Child.start(argv, { stdinPipe: true, tailChars: 4096 });
+    const id = opts.host.journal.nextId('proc');
+    const release = opts.host.track({ kind: 'process', id, pid: child.pid, startTicks: child.startTicks, argv0: 'vsg-engine' }, `stop vsg-engine (pid ${child.pid})`, () =>
+      child.stop(1000),
+    );
+    const run = new EngineRun(child, release, opts);
+    const split = new LineSplitter();
+    child.proc.stdout?.setEncoding('utf8');
+    child.proc.stdout?.on('data', (d: string) => {
+      try {
+        for (const line of split.push(d)) run.onEvent(parseEngineLine(line));
+      } catch (e) {
+        run.protocolError ??= e as VsperfError;
+        void child.stop(500);
+      }
+    });
+    child.proc.stdin?.on('error', () => undefined); // EPIPE when the engine already exited
+    return run;
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  private onEvent(ev: EngineEvent): void {
+    switch (ev.event) {
+      case 'ready':
+        this.ready = ev;
+        break;
+      case 'progress':
+        this.lastProgress = ev;
+        this.opts.onProgress?.(ev);
+        break;
+      case 'result':
+        this.result = ev;
+        break;
+      case 'error':
+        this.error = ev;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Ask for a graceful stop: traffic ends now, the engine drains and reports. */
+  requestStop(): void {
+    if (this.child.running) this.child.proc.stdin?.write('stop\n');
+  }
+
+  /** Kill the engine group at once (abort path) and forget it. */
+  async kill(): Promise<void> {
+    await this.child.stop(500);
+    await this.release();
+  }
+
+  /** Wait for the engine to exit and return its result; any failure throws one clear error. */
+  async finish(): Promise<EngineResult> {
+    const { signal, timeoutMs, operation } = this.opts;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const exited = this.child.waitExit();
+    const interrupted = new Promise<'abort' | 'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      if (signal) {
+        onAbort = () => resolve('abort');
+        if (signal.aborted) onAbort();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }
+    });
+    try {
+      const first = await Promise.race([exited, interrupted]);
+      if (first === 'abort' || first === 'timeout') {
+        await this.kill();
+        if (first === 'abort') throw new AbortedError(`${operation} aborted; engine (pid ${this.child.pid}) stopped`);
+        throw new TimeoutError(`Software ${operation}`, timeoutMs, 'engine did not finish; killed');
+      }
+      // Let the stdout pipe deliver its last line after the exit event.
+      await new Promise<void>((r) => (this.child.proc.stdout && !this.child.proc.stdout.readableEnded ? this.child.proc.stdout.once('end', () => r()) : r()));
+      await this.release();
+      if (this.protocolError) throw this.protocolError;
+      if (this.error) throw engineError(this.error, operation);
+      if (!this.result) {
+        const st = first;
+        const how = st.signal ? `was killed by ${st.signal}` : `exited with ${st.code}`;
+        const tail = this.child.tail(5).trim().split('\n').slice(-3).join(' | ');
+        throw new DriverError('Software', operation, `engine ${how} without a result${tail ? `: ${tail}` : ''}`);
+      }
+      return this.result;
+    } finally {
+      if (timer) clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      if (this.child.running) await this.kill();
+    }
+  }
+}
