@@ -310,6 +310,15 @@ export class OvsSwitch implements VSwitch {
     // fail-mode secure: no NORMAL flow, so nothing is forwarded (and no L2 loop through guests) until
     // explicit flows exist. netdev = userspace datapath (DPDK, or the plain build without kernel module).
     await this.vsctl(['add-br', name, '--', 'set', 'bridge', name, 'datapath_type=netdev', 'fail-mode=secure'], `add-br ${name}`);
+    // The netdev datapath backs the bridge's LOCAL port with a tap netdev that outlives a SIGKILLed
+    // vswitchd: journal it so the janitor removes it after a crash.
+    if (existsSync(`/sys/class/net/${name}`)) {
+      this.releases.push(
+        this.host.track({ kind: 'link', id: this.host.journal.nextId('link'), name }, `ip link del ${name}`, async () => {
+          if (existsSync(`/sys/class/net/${name}`)) await exec(['ip', 'link', 'del', name], { allowFail: true });
+        }),
+      );
+    }
     this.ports.set(name, new Map());
     await this.delFlows(name);
   }

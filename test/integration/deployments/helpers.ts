@@ -1,0 +1,134 @@
+/** Shared plumbing for the deployment integration tests: a DriverContext on the real host, a frame sender, the leftover audit. */
+import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Config } from '../../../framework/config/load.js';
+import type { JsonObject } from '../../../framework/config/settings.js';
+import { Host } from '../../../framework/host/host.js';
+import { Journal } from '../../../framework/host/journal.js';
+import { exec } from '../../../framework/host/exec.js';
+import { silentLogger } from '../../../framework/log/logger.js';
+import { registerBuiltins } from '../../../framework/registry/builtins.js';
+import { Registry } from '../../../framework/registry/registry.js';
+import type { DriverContext, DriverKind, DriverOf } from '../../../framework/registry/types.js';
+import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
+
+export const STATE_DIR = '/tmp/vsperf-deployments-test';
+process.env.VSPERF_STATE_DIR = STATE_DIR;
+
+export interface TestCtx {
+  readonly ctx: DriverContext;
+  readonly cleanup: CleanupStack;
+  readonly journal: Journal;
+  readonly workDir: string;
+  readonly registry: Registry;
+  /** Unwind the cleanup stack, remove the work dir and the journal. */
+  dispose(): Promise<Error[]>;
+}
+
+/** Settings as the runner would resolve them for a p2p testcase, plus overrides (a --test-params-like layer). */
+export function testSettings(overrides: JsonObject = {}) {
+  // validate: false — other areas' conf files may be mid-edit; our own schema is checked in the unit tests.
+  const cfg = new Config({ testParams: [overrides], validate: false });
+  const tc = cfg.testcases().find((t) => t.name === 'phy2phy_tput')!;
+  return cfg.forTestcase(tc, 0);
+}
+
+export function makeCtx(overrides: JsonObject = {}, runId = `vsd-test-${randomBytes(3).toString('hex')}`): TestCtx {
+  const registry = new Registry();
+  registerBuiltins(registry);
+  const cleanup = new CleanupStack(silentLogger);
+  const journal = new Journal(runId, join(STATE_DIR, 'journal'));
+  const host = new Host(cleanup, journal, silentLogger);
+  const workDir = `/tmp/vsd-t-${randomBytes(3).toString('hex')}`;
+  mkdirSync(workDir, { recursive: true });
+  const settings = testSettings(overrides);
+  const ctl = new AbortController();
+  const ctx: DriverContext = {
+    settings,
+    log: silentLogger,
+    host,
+    signal: ctl.signal,
+    workDir,
+    create: <K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]> => registry.create(kind, name, ctx),
+  };
+  return {
+    ctx,
+    cleanup,
+    journal,
+    workDir,
+    registry,
+    async dispose() {
+      const errors = await cleanup.unwind();
+      rmSync(workDir, { recursive: true, force: true });
+      journal.close();
+      return errors;
+    },
+  };
+}
+
+const SENDER = `
+import socket, struct, sys, time
+ifc, n, streams = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((ifc, 0))
+dst = bytes.fromhex('020000000002'); src = bytes.fromhex('020000000001')
+for i in range(n):
+    if streams == 0:
+        f = dst + src + b'\\x88\\xb5' + struct.pack('!I', i) + bytes(42)
+    else:
+        udp = struct.pack('!HHHH', 3000, (3001 + i % streams) % 65536, 26, 0) + bytes(18)
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, socket.inet_aton('1.1.1.1'), socket.inet_aton('90.90.90.90'))
+        f = dst + src + b'\\x08\\x00' + ip + udp
+    s.send(f)
+    if i % 50 == 49: time.sleep(0.002)
+`;
+
+/** Send `n` 60-byte frames from a generator port (raw ethertype 0x88b5, or UDP to `streams` dst ports 3001+i). */
+export async function sendFrames(netns: string, iface: string, n: number, streams = 0): Promise<void> {
+  await exec(['ip', 'netns', 'exec', netns, 'python3', '-c', SENDER, iface, String(n), String(streams)], { timeoutMs: 60_000 });
+}
+
+/** Kernel rx counters of a generator port. */
+export async function ifaceCounters(netns: string, iface: string): Promise<{ rxPackets: number; rxBytes: number }> {
+  const r = await exec(['ip', 'netns', 'exec', netns, 'cat', `/sys/class/net/${iface}/statistics/rx_packets`, `/sys/class/net/${iface}/statistics/rx_bytes`]);
+  const [p, b] = r.stdout.trim().split('\n').map(Number);
+  return { rxPackets: p!, rxBytes: b! };
+}
+
+export interface Leftovers {
+  processes: string[];
+  netns: string[];
+  links: string[];
+  mounts: string[];
+  dirs: string[];
+}
+
+/** Everything of ours (prefix vsd) still on the host. */
+export async function leftovers(): Promise<Leftovers> {
+  const processes: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (/\)\s+[ZX]\s/.test(stat)) continue; // zombies hold nothing
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (/\/tmp\/vsd-|vsd-ovs-/.test(cmd) && /ovs|ovsdb/.test(cmd)) processes.push(`${pid} ${cmd.slice(0, 120)}`);
+    } catch {
+      /* gone */
+    }
+  }
+  const ns = (await exec(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => /^vsd-/.test(n));
+  const links = (await exec(['ip', '-o', 'link', 'show'])).stdout
+    .split('\n')
+    .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1] ?? '')
+    .filter((n) => /^vsd/.test(n));
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => /^\/tmp\/vsd-/.test(m));
+  const dirs = readdirSync('/tmp').filter((d) => /^vsd-ovs-/.test(d));
+  return { processes, netns: ns, links, mounts, dirs };
+}
+
+export function nrHugepages(): number {
+  return Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8').trim());
+}
