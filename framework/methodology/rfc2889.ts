@@ -103,12 +103,24 @@ export class ProbeSearch implements Search<ProbeResult> {
   }
 }
 
-function l2Probe(addrs: number, rateFps: number, testRateFps: number): readonly [TrialRequest, TrialRequest] {
-  const n = Math.max(1, Math.round(addrs));
-  return [
-    { rateFps, frames: n, multistream: n, streamType: 'L2', purpose: `learn ${n} addresses at ${round(rateFps)} fps`, latency: false },
-    { rateFps: testRateFps, frames: n, multistream: n, streamType: 'L2', purpose: `test ${n} addresses`, latency: false },
-  ];
+/** Locally administered base MACs, different for every probe so no probe profits from an earlier one. */
+export function probeMacs(probe: number): { srcMac: string; dstMac: string } {
+  const hex = (x: number): string => (x & 0xff).toString(16).padStart(2, '0');
+  return { srcMac: `02:${hex(probe >> 8)}:${hex(probe)}:00:00:00`, dstMac: `06:${hex(probe >> 8)}:${hex(probe)}:00:00:00` };
+}
+
+function l2Prober(): (addrs: number, rateFps: number, testRateFps: number) => readonly [TrialRequest, TrialRequest] {
+  const seen = new Map<string, number>();
+  return (addrs, rateFps, testRateFps) => {
+    const n = Math.max(1, Math.round(addrs));
+    const key = `${n}@${rateFps}`;
+    if (!seen.has(key)) seen.set(key, seen.size + 1);
+    const l2 = probeMacs(seen.get(key)!);
+    return [
+      { rateFps, frames: n, multistream: n, streamType: 'L2', l2, purpose: `learn ${n} addresses at ${round(rateFps)} fps`, latency: false },
+      { rateFps: testRateFps, frames: n, multistream: n, streamType: 'L2', l2, purpose: `test ${n} addresses`, latency: false },
+    ];
+  };
 }
 
 export const forwarding: Methodology = async (ctx) => {
@@ -160,6 +172,7 @@ export const caching: Methodology = async (ctx) => {
     const rep: ResultRow[] = [];
     for (let i = 0; i < reps; i++) {
       const from = runner.trials.length;
+      const l2Probe = l2Prober();
       const r = await runner.drive(new ProbeSearch({ min: Math.min(minA, maxA), max: maxA, resolution: 1, integer: true, lossRatePct: runner.options.lossRatePct, probe: (n) => l2Probe(n, rate, rate) }));
       const first = r.firstTest?.result;
       rep.push({
@@ -193,6 +206,7 @@ export const learning: Methodology = async (ctx) => {
     const rep: ResultRow[] = [];
     for (let i = 0; i < reps; i++) {
       const from = runner.trials.length;
+      const l2Probe = l2Prober();
       const r = await runner.drive(new ProbeSearch({ min: Math.min(minLr, hi), max: hi, resolution: precision, integer: false, lossRatePct: runner.options.lossRatePct, probe: (rate) => l2Probe(addrs, rate, Math.min(testRate, runner.maxRateFps)) }));
       rep.push({
         packet_size: size,

@@ -63,8 +63,13 @@ export class TrialRunner {
   spec(req: TrialRequest): TrialSpec {
     const base = trafficFromSettings(this.ctx.settings, this.frameSize, { unit: 'fps', value: req.rateFps });
     const stream =
-      req.multistream !== undefined || req.streamType !== undefined
-        ? { ...base.stream, ...(req.multistream !== undefined ? { multistream: req.multistream } : {}), ...(req.streamType !== undefined ? { streamType: req.streamType } : {}) }
+      req.multistream !== undefined || req.streamType !== undefined || req.l2 !== undefined
+        ? {
+            ...base.stream,
+            ...(req.multistream !== undefined ? { multistream: req.multistream } : {}),
+            ...(req.streamType !== undefined ? { streamType: req.streamType } : {}),
+            ...(req.l2 !== undefined ? { l2: { srcMac: req.l2.srcMac, dstMac: req.l2.dstMac } } : {}),
+          }
         : base.stream;
     const learningS = req.learningS ?? this.options.trialLearningS;
     return {

@@ -20,6 +20,8 @@ export interface TrialRequest {
   readonly multistream?: number;
   /** Which header field varies between flows for this trial. Default: TRAFFIC.stream_type. */
   readonly streamType?: 'L2' | 'L3' | 'L4';
+  /** Base MAC addresses for this trial (RFC 2889: a fresh address set per probe). Default: TRAFFIC.l2. */
+  readonly l2?: { readonly srcMac: string; readonly dstMac: string };
   /** Learning phase before the counted traffic (s), passed as TrialSpec.learningS. */
   readonly learningS?: number;
   /** Measure latency in this trial (default: true when the generator can). */

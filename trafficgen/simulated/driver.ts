@@ -93,8 +93,9 @@ export class SimulatedGenerator implements TrafficGenerator {
     const nDir = spec.bidir ? 2 : 1;
     const durationS = frames !== undefined ? frames / Math.max(achieved, 1e-9) : durationIn;
     const l2Flows = spec.stream.streamType === 'L2' && spec.stream.multistream > 1 ? spec.stream.multistream : 0;
-    if (l2Flows && learningS > 0) this.dut.macTable(l2Flows, nDir, Math.min(achieved, l2Flows / learningS));
-    const unknownFraction = l2Flows ? this.dut.macTable(l2Flows, nDir, achieved) : 0;
+    const base = `${spec.stream.l2.srcMac}>${spec.stream.l2.dstMac}`;
+    if (l2Flows && learningS > 0) this.dut.macTable(l2Flows, nDir, Math.min(achieved, l2Flows / learningS), base);
+    const unknownFraction = l2Flows ? this.dut.macTable(l2Flows, nDir, achieved, base) : 0;
     const factor = this.dut.drawFactor();
     const directions: DirectionResult[] = [];
     let spikeLost = 0;

@@ -109,7 +109,7 @@ export class SimulatedDut {
     if (o.curve === 'soft') {
       const knee = o.kneeRatio * cap;
       if (rateFps > knee) {
-        const x = (rateFps - knee) / Math.max(1e-9, cap - knee);
+        const x = Math.min(1, (rateFps - knee) / Math.max(1e-9, cap - knee));
         loss = Math.max(loss, o.softLossAtCapacity * x * x);
       }
     } else if (o.curve === 'points') {
@@ -183,10 +183,12 @@ export class SimulatedDut {
    * MAC table effect of an L2 multistream trial with `flowsPerDirection` address pairs. Returns the
    * fraction of frames addressed to a destination not yet learned (lost when unknownUnicast is
    * 'drop'), then learns this trial's source addresses (up to the table size and learning rate).
+   * The table holds one address set (keyed by base address and count): a new set replaces the old
+   * one, as if the old entries had aged out.
    */
-  macTable(flowsPerDirection: number, directions: number, rateFps: number): number {
+  macTable(flowsPerDirection: number, directions: number, rateFps: number, addressBase = ''): number {
     const o = this.options;
-    const key = `${flowsPerDirection}x${directions}`;
+    const key = `${addressBase}/${flowsPerDirection}x${directions}`;
     const addrs = flowsPerDirection * directions;
     const known = this.fdb?.key === key ? this.fdb.learned : 0;
     const unknownFraction = addrs > 0 ? Math.max(0, 1 - known / addrs) : 0;
