@@ -1,0 +1,55 @@
+/**
+ * A run killed with SIGKILL leaves OVS daemons, netns, veths, the bridge tap, the hugepage mount and a
+ * raised nr_hugepages behind; the next run's janitor removes all of it, guided by the journal only.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runJanitor } from '../../../framework/host/janitor.js';
+import { leftovers, nrHugepages, STATE_DIR } from './helpers.js';
+
+describe('deployments: SIGKILL of the process holding a deployment, then the janitor (integration)', function () {
+  this.timeout(120_000);
+
+  it('leaves nothing of ours after the janitor ran', async () => {
+    const hp0 = nrHugepages();
+    expect((await leftovers()).netns).to.deep.equal([]);
+    const holder = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'holder.js');
+    const child = spawn(process.execPath, [holder, JSON.stringify({ VSWITCH: 'OvsDpdkVhost' }), 'vsd-crash-run', 'p2p'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const info = await new Promise<{ netns: string; workDir: string; bridge: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`holder not ready: ${out} ${err}`)), 60_000);
+      child.stdout.on('data', () => {
+        const m = /READY (\{.*\})/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(JSON.parse(m[1]!));
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`holder exited ${code}: ${err}`)));
+    });
+    const during = await leftovers();
+    expect(during.processes.length, 'ovsdb-server + ovs-vswitchd running').to.equal(2);
+    expect(during.netns).to.deep.equal([info.netns]);
+    expect(during.links).to.include(info.bridge);
+    expect(during.links.filter((l) => /s\d$/.test(l))).to.have.length(2); // switch-side veth ends
+    expect(during.mounts).to.have.length(1); // private hugetlbfs
+
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    await new Promise((r) => setTimeout(r, 300));
+    const orphaned = await leftovers();
+    expect(orphaned.processes.length, 'daemons survive their parent (own process groups)').to.equal(2);
+
+    const released = await runJanitor({ dir: join(STATE_DIR, 'journal') });
+    expect(released).to.be.greaterThan(5);
+    rmSync(info.workDir, { recursive: true, force: true });
+    const after = await leftovers();
+    expect(after, JSON.stringify(after)).to.deep.equal({ processes: [], netns: [], links: [], mounts: [], dirs: [] });
+    expect(nrHugepages()).to.equal(hp0);
+  });
+});
