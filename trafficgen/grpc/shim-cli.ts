@@ -54,6 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option('--backend <kind>', 'generator backend').choices(['software', 'ixnetwork']).default('software'))
     .option('--generator <name>', 'software backend: registered trafficgen to wrap', 'Software')
     .option('--conf-file <path...>', 'software backend: settings files for the wrapped generator', [])
+    .option('--plugin <spec...>', 'software backend: plugin packages/files that register more generators', [])
     .option('--tls-cert <path>', 'server certificate (PEM)')
     .option('--tls-key <path>', 'server private key (PEM)')
     .option('--tls-client-ca <path>', 'require client certificates signed by this CA (PEM)')
@@ -77,7 +78,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return code === 0 ? 0 : 2;
   }
   const o = program.opts<{
-    listen: string; backend: 'software' | 'ixnetwork'; generator: string; confFile: string[]; tlsCert?: string; tlsKey?: string;
+    listen: string; backend: 'software' | 'ixnetwork'; generator: string; confFile: string[]; plugin: string[]; tlsCert?: string; tlsKey?: string;
     tlsClientCa?: string; tokenFile?: string; leaseS: string; workDir: string; logLevel: string; ixnetUrl?: string;
     ixnetPlatform: 'linux' | 'windows'; ixnetUser: string; ixnetPasswordFile?: string; ixnetApiKeyFile?: string; ixnetCa?: string; ixnetPollMs: string;
   }>();
@@ -93,7 +94,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     let backend: ShimBackend;
     if (o.backend === 'software') {
       const { SoftwareBackend } = await import('./backends/software.js');
-      backend = new SoftwareBackend({ generator: o.generator, settings: loadShimSettings(o.confFile), log: log.child('software'), workDir: o.workDir });
+      const registry = SoftwareBackend.defaultRegistry();
+      if (o.plugin.length) {
+        const { loadPlugin } = await import('../../framework/registry/plugin-loader.js');
+        for (const p of o.plugin) await loadPlugin(p, registry);
+      }
+      backend = new SoftwareBackend({ generator: o.generator, settings: loadShimSettings(o.confFile), log: log.child('software'), workDir: o.workDir, registry });
     } else {
       if (!o.ixnetUrl) throw new UsageError('--backend ixnetwork needs --ixnet-url');
       const { IxNetworkBackend } = await import('./backends/ixnetwork/backend.js');
