@@ -71,4 +71,19 @@ export function registerBuiltins(r: Registry): void {
     summary: 'IXIA (or any generator) behind a vsperf-tgshim gRPC shim: TLS + token, trial timing in the shim (TRAFFICGEN_IXIA_SHIM_*)',
     create: async (ctx) => (await import('../../trafficgen/grpc/client.js')).createIxia(ctx),
   });
+  // reporting (issue 9): load generators
+  r.add({
+    kind: 'loadgen',
+    name: 'StressNg',
+    aliases: ['stress-ng'],
+    summary: 'stress-ng CPU/IO/memory load sized from LOADGEN_CONFIG (VSPERF Load: load %, reserved, pattern c/i/m, load_memory %)',
+    create: async (ctx) => (await import('../collectors/loadgen/stress-ng.js')).createStressNg(ctx),
+  });
+  r.add({
+    kind: 'loadgen',
+    name: 'DummyLoadGen',
+    aliases: ['none'],
+    summary: 'no background load (VSPERF default)',
+    create: async () => (await import('../collectors/loadgen/stress-ng.js')).createDummyLoadGen(),
+  });
 }
