@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../../../../deployments/ovs/parse.js';
+
+// Captured from ovs-ofctl 3.1.0 / ovs-vswitchd-dpdk on the sandbox.
+const DUMP_PORTS = `OFPST_PORT reply (OF1.3) (xid=0x2): 3 ports
+  port LOCAL: rx pkts=0, bytes=0, drop=0, errs=0, frame=0, over=0, crc=0
+           tx pkts=0, bytes=0, drop=0, errs=0, coll=0
+           duration=4.994s
+  port  1: rx pkts=1005, bytes=60426, drop=0, errs=0, frame=?, over=?, crc=?
+           tx pkts=0, bytes=0, drop=0, errs=0, coll=?
+           duration=5.047s
+  port  2: rx pkts=5, bytes=426, drop=3, errs=1, frame=?, over=?, crc=?
+           tx pkts=1000, bytes=60000, drop=7, errs=0, coll=?
+           duration=4.995s
+`;
+
+const PMD = `pmd thread numa_id 0 core_id 1:
+  packets received: 1010
+  packet recirculations: 0
+  avg. datapath passes per packet: 1.00
+  emc hits: 0
+  megaflow hits: 4
+  miss with success upcall: 3
+  idle cycles: 12369425020 (99.89%)
+  processing cycles: 13207370 (0.11%)
+  avg cycles per packet: 12260032.07 (12382632390/1010)
+  avg processing cycles per packet: 13076.60 (13207370/1010)
+main thread:
+  packets received: 0
+`;
+
+describe('deployments/ovs/parse', () => {
+  it('dump-ports: per port rx/tx counters, ? as 0', () => {
+    const p = parseDumpPorts(DUMP_PORTS);
+    expect(p.map((x) => x.port)).to.deep.equal(['LOCAL', 1, 2]);
+    expect(p[1]).to.include({ rxPackets: 1005, rxBytes: 60426, txPackets: 0 });
+    expect(p[2]).to.include({ rxPackets: 5, rxDropped: 3, rxErrors: 1, txPackets: 1000, txBytes: 60000, txDropped: 7 });
+  });
+
+  it('pmd-stats-show: per thread packets and cycle split', () => {
+    const s = parsePmdStats(PMD);
+    expect(s).to.have.length(2);
+    expect(s[0]).to.deep.include({ thread: 'pmd thread numa_id 0 core_id 1', packetsReceived: 1010, idlePct: 99.89, processingPct: 0.11, megaflowHits: 4, missWithSuccessUpcall: 3 });
+    expect(s[0]!.avgProcessingCyclesPerPacket).to.be.closeTo(13076.6, 0.01);
+    expect(s[1]).to.deep.include({ thread: 'main thread', packetsReceived: 0 });
+  });
+
+  it('dump-flows: header dropped, durations removed', () => {
+    const f = parseDumpFlows(`OFPST_FLOW reply (OF1.3) (xid=0x2):
+ cookie=0x0, duration=0.759s, table=0, n_packets=1000, n_bytes=60000, in_port=1 actions=output:2
+`);
+    expect(f).to.deep.equal(['cookie=0x0, table=0, n_packets=1000, n_bytes=60000, in_port=1 actions=output:2']);
+  });
+
+  it('version of the DPDK and plain builds', () => {
+    expect(parseVersion('ovs-vswitchd (Open vSwitch) 3.1.0\nDPDK 22.11.11\n')).to.deep.equal({ ovs: '3.1.0', dpdk: '22.11.11' });
+    expect(parseVersion('ovs-vswitchd (Open vSwitch) 3.1.0\n')).to.deep.equal({ ovs: '3.1.0' });
+  });
+});
