@@ -44,25 +44,35 @@ export interface LoopbackApp {
   readonly guestArgs: readonly string[];
 }
 
+/** One QEMU process hosting a guest (the current one, or a migration destination). */
+export interface QemuInstanceHandle {
+  readonly name: string;
+  readonly pid: number;
+  readonly nics: readonly GuestNic[];
+  readonly qmp: import('./qmp/client.js').QmpClient;
+  readonly alive: boolean;
+  /** Tail of the serial console and QEMU's output, for error messages. */
+  logTail(lines?: number): string;
+  /** Soft (QMP quit) → SIGTERM → SIGKILL. Idempotent. */
+  stop(): Promise<void>;
+}
+
 /**
- * A guest that can be live-migrated (QEMU). The live_migration methodology finds it in
- * `Topology.guests` (or `Topology.facts`-independent duck typing: any object with these members).
+ * A guest that can be live-migrated (QEMU). The live_migration methodology takes it from
+ * `Topology.guests`. The object stays "the guest" while QEMU processes come and go under it.
  */
 export interface MigratableVnf extends Vnf {
   readonly migratable: true;
-  /** NICs as attached (with vSwitch ofports when the deployment knew them). */
+  /** NICs of the current instance (with vSwitch ofports when the deployment knew them). */
   readonly nics: readonly GuestNic[];
-  /** QMP client of the running QEMU (connected after start()). */
-  readonly qmp: import('./qmp/client.js').QmpClient | undefined;
-  /**
-   * Start an identical QEMU with `-incoming defer` on other vhost sockets (the destination of a
-   * migration). It is tracked by the same Host and stopped at teardown.
-   */
-  spawnIncoming(name: string, nics: readonly GuestNic[], signal?: AbortSignal): Promise<MigratableVnf>;
-  /** Mark this guest as running (after it became the migration destination and resumed). */
-  adoptRunning(): void;
-  /** The QEMU process is alive. */
-  readonly alive: boolean;
+  /** The QEMU process the guest runs in now. */
+  readonly current: QemuInstanceHandle;
+  /** Start an identical QEMU with `-incoming defer` on other vhost sockets; tracked by the same Host. */
+  startIncoming(nics: readonly GuestNic[], signal?: AbortSignal, timeoutMs?: number): Promise<QemuInstanceHandle>;
+  /** The guest resumed in `inst`: make it current, return the previous instance (the caller quits it). */
+  switchTo(inst: QemuInstanceHandle): QemuInstanceHandle;
+  /** Seconds from launch to the ready marker, once booted. */
+  readonly bootSeconds?: number | undefined;
 }
 
 export function isMigratable(v: unknown): v is MigratableVnf {

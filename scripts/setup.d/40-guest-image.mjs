@@ -32,9 +32,11 @@ for m in ${MODULES.join(' ')}; do
 done
 echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
 echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
-last=$((NICS-1)); i=0
-while [ ! -e /sys/class/net/eth$last ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
-[ -e /sys/class/net/eth$last ] || { say "VSPERF-ERR only $(ls /sys/class/net | tr '\\n' ' ') appeared, expected $NICS NICs"; APP=none; }
+if [ "$NICS" -gt 0 ]; then
+  last=$((NICS-1)); i=0
+  while [ ! -e /sys/class/net/eth$last ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+  [ -e /sys/class/net/eth$last ] || { say "VSPERF-ERR only $(ls /sys/class/net | tr '\\n' ' ') appeared, expected $NICS NICs"; APP=none; }
+fi
 bridge_pairs() {
   k=0
   while [ $((2*k+1)) -lt $NICS ]; do

@@ -1,0 +1,55 @@
+/** Shared helpers for the vnfs integration tests (real QEMU, real OVS-DPDK). Resources use the `vsv` prefix. */
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Settings, type JsonObject } from '../../../framework/config/settings.js';
+import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
+import { Host } from '../../../framework/host/host.js';
+import { Journal } from '../../../framework/host/journal.js';
+import { createLogger, silentLogger, type Logger } from '../../../framework/log/logger.js';
+import type { DriverContext } from '../../../framework/registry/types.js';
+
+process.env.VSPERF_STATE_DIR ??= '/tmp/vsperf-vnfs-test';
+
+export const ROOT_DIR = '/tmp/vsperf-vnfs-test';
+
+export const testLog: Logger = process.env.VSV_DEBUG ? createLogger((l, s, m) => console.error(`[${l}] ${s}: ${m}`), 'debug') : silentLogger;
+
+export interface TestCtx extends DriverContext {
+  readonly cleanup: CleanupStack;
+}
+
+let seq = 0;
+export function makeCtx(values: JsonObject = {}, name = 'vsv'): TestCtx {
+  const workDir = join(ROOT_DIR, `${name}-${process.pid}-${++seq}`);
+  mkdirSync(workDir, { recursive: true });
+  const cleanup = new CleanupStack(testLog);
+  const host = new Host(cleanup, new Journal(`vsv-${process.pid}-${seq}`), testLog);
+  cleanup.defer(`rm ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
+  const ac = new AbortController();
+  return {
+    settings: new Settings(values),
+    log: testLog,
+    host,
+    signal: ac.signal,
+    workDir,
+    cleanup,
+    create: () => Promise.reject(new Error('not in this test')),
+  };
+}
+
+/** PIDs of processes whose command line mentions `needle` (our work dir / socket names). */
+export function processesMentioning(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (cmd.includes(needle) && state !== 'Z') out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}

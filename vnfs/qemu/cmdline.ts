@@ -1,0 +1,45 @@
+/** The QEMU command line for one guest instance. Pure: unit-tested without QEMU. */
+import type { GuestNic } from '../types.js';
+import type { QemuConfig } from './config.js';
+
+export interface InstanceFiles {
+  readonly name: string;
+  readonly qmpSocket: string;
+  readonly serialLog: string;
+}
+
+/** Default MAC of NIC `nic` of guest `index` (locally administered, stable across migration). */
+export function defaultMac(index: number, nic: number): string {
+  const h = (n: number): string => (n & 0xff).toString(16).padStart(2, '0');
+  return `52:54:00:${h(index >> 8)}:${h(index)}:${h(nic)}`;
+}
+
+export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: InstanceFiles, opts: { incoming?: boolean } = {}): string[] {
+  const argv: string[] = [];
+  if (cfg.coreBinding.length) argv.push('taskset', '-c', cfg.coreBinding.join(','));
+  argv.push(cfg.qemuBin, '-name', files.name, '-machine', cfg.machine, '-accel', cfg.accel, '-cpu', cfg.cpu);
+  argv.push('-smp', String(cfg.smp), '-m', `${cfg.memoryMiB}M`);
+  // vhost-user needs guest RAM shared with the backend (share=on); also what migration's dirty logging uses.
+  if (cfg.memBackend === 'memfd') argv.push('-object', `memory-backend-memfd,id=mem,size=${cfg.memoryMiB}M,share=on`);
+  else argv.push('-object', `memory-backend-file,id=mem,size=${cfg.memoryMiB}M,mem-path=${cfg.hugepagesDir},share=on`);
+  argv.push('-numa', 'node,memdev=mem');
+  argv.push('-kernel', cfg.kernel, '-initrd', cfg.initrd);
+  const append = ['console=ttyS0', 'quiet', 'panic=-1', `vsperf.loopback=${cfg.loopback}`, `vsperf.nics=${nics.length}`];
+  if (cfg.appendExtra) append.push(cfg.appendExtra);
+  argv.push('-append', append.join(' '));
+  if (nics.length === 0) argv.push('-nic', 'none');
+  nics.forEach((nic, k) => {
+    argv.push('-chardev', `socket,id=char${k},path=${nic.socketPath},server=on`);
+    argv.push('-netdev', `vhost-user,id=net${k},chardev=char${k}${cfg.nicQueues > 1 ? `,queues=${cfg.nicQueues}` : ''}`);
+    const dev = [`virtio-net-pci`, `netdev=net${k}`, `mac=${nic.mac ?? defaultMac(index, k)}`, `id=nic${k}`];
+    if (cfg.mergeBuffersDisable) dev.push('mrg_rxbuf=off');
+    if (cfg.nicQueues > 1) dev.push('mq=on', `vectors=${cfg.vectors ?? 2 * cfg.nicQueues + 2}`);
+    else if (cfg.vectors !== undefined) dev.push(`vectors=${cfg.vectors}`);
+    argv.push('-device', dev.join(','));
+  });
+  argv.push('-qmp', `unix:${files.qmpSocket},server=on,wait=off`);
+  argv.push('-serial', `file:${files.serialLog}`, '-display', 'none', '-monitor', 'none', '-no-reboot', '-no-user-config', '-nodefaults');
+  if (opts.incoming) argv.push('-incoming', 'defer');
+  argv.push(...cfg.extraArgs);
+  return argv;
+}

@@ -1,0 +1,207 @@
+/**
+ * GUEST_* settings (VSPERF names; per-guest lists indexed by VM index, a scalar applies to every
+ * guest, an index past the end of a list takes the last entry) resolved into one typed QemuConfig.
+ */
+import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Settings, Json } from '../../framework/config/settings.js';
+import { ConfigError, EnvironmentError } from '../../framework/errors.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+export interface QemuConfig {
+  readonly qemuBin: string;
+  readonly accel: Accel;
+  /** Why this accelerator (for the facts: "/dev/kvm present", "GUEST_ACCEL=tcg", …). */
+  readonly accelReason: string;
+  /** KVM was chosen by GUEST_ACCEL=auto (so a KVM that hangs the guest may fall back to TCG). */
+  readonly accelAuto: boolean;
+  readonly machine: string;
+  readonly cpu: string;
+  readonly memoryMiB: number;
+  readonly smp: number;
+  /** Host CPUs the QEMU process is confined to (empty = no binding). */
+  readonly coreBinding: readonly number[];
+  readonly nicsNr: number;
+  readonly loopback: string;
+  readonly kernel: string;
+  readonly initrd: string;
+  /** Directory of the image (for facts). */
+  readonly image: string;
+  readonly bootTimeoutMs: number;
+  readonly memBackend: 'memfd' | 'hugepages';
+  readonly hugepagesDir: string;
+  /** virtio-net-pci `vectors=` (0 under TCG: QEMU 7.2 segfaults with MSI-X + vhost-user); undefined = omit. */
+  readonly vectors: number | undefined;
+  readonly nicQueues: number;
+  readonly mergeBuffersDisable: boolean;
+  readonly extraArgs: readonly string[];
+  readonly appendExtra: string;
+}
+
+/** Value of a per-guest setting for guest `index`. */
+export function perGuest(settings: Settings, key: string, index: number): Json | undefined {
+  if (!settings.has(key)) return undefined;
+  const v = settings.get(key);
+  if (Array.isArray(v)) return v.length ? (v[Math.min(index, v.length - 1)] as Json) : undefined;
+  return v;
+}
+
+function num(settings: Settings, key: string, index: number, dflt: number, min = 0): number {
+  const v = perGuest(settings, key, index);
+  if (v === undefined || v === null || v === '') return dflt;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n) || n < min) throw new ConfigError(key, settings.source(key), `guest ${index}: must be a number ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function str(settings: Settings, key: string, index: number, dflt: string): string {
+  const v = perGuest(settings, key, index);
+  return v === undefined || v === null || v === '' ? dflt : String(v);
+}
+
+function bool(settings: Settings, key: string, index: number, dflt: boolean): boolean {
+  const v = perGuest(settings, key, index);
+  if (v === undefined || v === null || v === '') return dflt;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|yes|1)$/i.test(v)) return true;
+  if (typeof v === 'string' && /^(false|no|0)$/i.test(v)) return false;
+  throw new ConfigError(key, settings.source(key), `guest ${index}: must be a boolean, got ${JSON.stringify(v)}`);
+}
+
+/** "1,3", "1-3", [1,3], 1 → [1,3] / [1,2,3] / [1]. */
+export function parseCpuList(v: Json | undefined, key: string, source: string): number[] {
+  if (v === undefined || v === null || v === '') return [];
+  const parts: string[] = Array.isArray(v) ? v.map((x) => String(x)) : String(v).split(',');
+  const out: number[] = [];
+  for (const p of parts.map((x) => x.trim()).filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(p);
+    if (!m) throw new ConfigError(key, source, `not a CPU list entry: ${JSON.stringify(p)} (use e.g. [0,1] or "0-1")`);
+    const a = Number(m[1]);
+    const b = m[2] !== undefined ? Number(m[2]) : a;
+    for (let c = a; c <= b; c++) out.push(c);
+  }
+  return [...new Set(out)];
+}
+
+/** The project root (where package.json and .vsperf/ live), from dist/vnfs/qemu or vnfs/qemu. */
+export function projectRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(d, 'package.json')) && existsSync(join(d, 'conf'))) return d;
+    d = dirname(d);
+  }
+  return process.cwd();
+}
+
+/** Directory of the built-in image (`npm run setup` builds it there). */
+export function builtinImageDir(): string {
+  return process.env.VSPERF_GUEST_DIR || join(projectRoot(), '.vsperf', 'guest');
+}
+
+export function kvmUsable(): boolean {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * KVM probe result cached next to the image: on some nested-virtualization hosts /dev/kvm exists but a
+ * Linux guest hangs right after decompression. The driver then falls back to TCG once and records it
+ * here (keyed by host kernel and QEMU binary), so later runs go straight to TCG.
+ */
+function probeFile(): string {
+  return join(builtinImageDir(), 'kvm-probe.json');
+}
+
+function probeKey(): string {
+  let qemu = '';
+  try {
+    qemu = String(statSync('/usr/bin/qemu-system-x86_64').mtimeMs);
+  } catch {
+    /* other path */
+  }
+  return `${release()}|${qemu}`;
+}
+
+/** Reason KVM is known not to boot guests on this host, or undefined. */
+export function kvmKnownBroken(): string | undefined {
+  try {
+    const p = JSON.parse(readFileSync(probeFile(), 'utf8')) as { key: string; ok: boolean; reason?: string };
+    return p.key === probeKey() && !p.ok ? (p.reason ?? 'KVM hangs guests on this host') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function recordKvmProbe(ok: boolean, reason?: string): void {
+  try {
+    writeFileSync(probeFile(), JSON.stringify({ key: probeKey(), ok, ...(reason ? { reason } : {}), at: new Date().toISOString() }) + '\n');
+  } catch {
+    /* read-only image dir: probe again next time */
+  }
+}
+
+/** The same config with TCG instead of KVM (after a KVM boot hang). */
+export function withTcg(cfg: QemuConfig, reason: string): QemuConfig {
+  return { ...cfg, accel: 'tcg', accelReason: `TCG: ${reason}`, cpu: cfg.cpu.startsWith('host') ? 'qemu64' : cfg.cpu, vectors: cfg.vectors ?? 0 };
+}
+
+export function qemuConfigFromSettings(settings: Settings, index: number): QemuConfig {
+  const accelWish = str(settings, 'GUEST_ACCEL', index, 'auto').toLowerCase();
+  if (!['auto', 'kvm', 'tcg'].includes(accelWish)) throw new ConfigError('GUEST_ACCEL', settings.source('GUEST_ACCEL'), `must be auto, kvm or tcg, got ${JSON.stringify(accelWish)}`);
+  const haveKvm = kvmUsable();
+  if (accelWish === 'kvm' && !haveKvm) throw new EnvironmentError('GUEST_ACCEL=kvm but /dev/kvm is missing or not accessible', { hint: 'use GUEST_ACCEL=auto to fall back to TCG' });
+  const kvmBroken = accelWish === 'auto' && haveKvm ? kvmKnownBroken() : undefined;
+  const accel: Accel = accelWish === 'tcg' ? 'tcg' : accelWish === 'kvm' ? 'kvm' : haveKvm && !kvmBroken ? 'kvm' : 'tcg';
+  const accelReason =
+    accelWish !== 'auto' ? `GUEST_ACCEL=${accelWish}` : !haveKvm ? '/dev/kvm absent: TCG emulation' : kvmBroken ? `TCG: ${kvmBroken}` : '/dev/kvm present';
+
+  const imageSetting = str(settings, 'GUEST_IMAGE', index, '');
+  const image = imageSetting || builtinImageDir();
+  const kernel = join(image, 'vmlinuz');
+  const initrd = join(image, 'initramfs.gz');
+  if (!existsSync(kernel) || !existsSync(initrd)) {
+    throw new EnvironmentError(`guest image ${image} has no vmlinuz + initramfs.gz`, {
+      hint: imageSetting ? 'GUEST_IMAGE must name a directory with vmlinuz and initramfs.gz' : 'run `npm run setup` to build the guest image',
+    });
+  }
+  const cpuSetting = str(settings, 'GUEST_CPU_OPTIONS', index, 'auto');
+  const cpu = cpuSetting === 'auto' ? (accel === 'kvm' ? 'host,-arch-capabilities' : 'qemu64') : cpuSetting;
+  const vecSetting = perGuest(settings, 'GUEST_NIC_VECTORS', index);
+  const vectors =
+    vecSetting === undefined || vecSetting === null || vecSetting === 'auto' ? (accel === 'tcg' ? 0 : undefined) : vecSetting === '' ? undefined : num(settings, 'GUEST_NIC_VECTORS', index, 0);
+  const memBackend = str(settings, 'GUEST_MEM_BACKEND', index, 'memfd');
+  if (memBackend !== 'memfd' && memBackend !== 'hugepages') throw new ConfigError('GUEST_MEM_BACKEND', settings.source('GUEST_MEM_BACKEND'), `must be memfd or hugepages, got ${JSON.stringify(memBackend)}`);
+  const extra = perGuest(settings, 'GUEST_QEMU_EXTRA_ARGS', index);
+  const extraArgs = Array.isArray(extra) ? extra.map(String) : typeof extra === 'string' && extra ? extra.split(/\s+/) : [];
+  return {
+    qemuBin: str(settings, 'QEMU_BIN', 0, 'qemu-system-x86_64'),
+    accel,
+    accelReason,
+    accelAuto: accelWish === 'auto',
+    machine: str(settings, 'GUEST_MACHINE', index, 'q35'),
+    cpu,
+    memoryMiB: num(settings, 'GUEST_MEMORY', index, 256, 64),
+    smp: num(settings, 'GUEST_SMP', index, 1, 1),
+    coreBinding: parseCpuList(perGuest(settings, 'GUEST_CORE_BINDING', index), 'GUEST_CORE_BINDING', settings.source('GUEST_CORE_BINDING')),
+    nicsNr: num(settings, 'GUEST_NICS_NR', index, 2, 0),
+    loopback: str(settings, 'GUEST_LOOPBACK', index, 'linux_bridge'),
+    kernel,
+    initrd,
+    image,
+    bootTimeoutMs: num(settings, 'GUEST_TIMEOUT', index, 120, 1) * 1000,
+    memBackend,
+    hugepagesDir: str(settings, 'GUEST_HUGEPAGES_DIR', index, '/dev/hugepages'),
+    vectors,
+    nicQueues: num(settings, 'GUEST_NIC_QUEUES', index, 0, 0),
+    mergeBuffersDisable: bool(settings, 'GUEST_NIC_MERGE_BUFFERS_DISABLE', index, true),
+    extraArgs,
+    appendExtra: str(settings, 'GUEST_KERNEL_APPEND', index, ''),
+  };
+}

@@ -1,0 +1,315 @@
+/**
+ * QemuDpdkVhostUser: a QEMU guest on vhost-user NICs (QEMU serves the sockets, the vSwitch connects as
+ * dpdkvhostuserclient), booted from the project's kernel + busybox initramfs. Boot is watched on the
+ * serial log (VSPERF-READY / VSPERF-ERR markers) and on the process; a guest that does not come up in
+ * GUEST_TIMEOUT fails with the tail of its serial log and of QEMU's stderr, and nothing is left running.
+ *
+ * The object is "the guest", not one QEMU process: live migration starts a second instance with
+ * `-incoming defer` (startIncoming) and, once the guest resumed there, switchTo() makes it current.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DriverContext } from '../../framework/registry/types.js';
+import type { Logger } from '../../framework/log/logger.js';
+import type { Child } from '../../framework/host/child.js';
+import type { Host } from '../../framework/host/host.js';
+import { sleep, isAlive } from '../../framework/host/proc.js';
+import { AbortedError, DriverError } from '../../framework/errors.js';
+import { QmpClient } from '../qmp/client.js';
+import type { GuestNic, MigratableVnf, QemuInstanceHandle, VnfAttachment } from '../types.js';
+import { qemuConfigFromSettings, recordKvmProbe, withTcg, type QemuConfig } from './config.js';
+import { qemuArgv, type InstanceFiles } from './cmdline.js';
+
+export const READY_MARKER = 'VSPERF-READY';
+export const ERROR_MARKER = 'VSPERF-ERR';
+const DRIVER = 'QemuDpdkVhostUser';
+const KVM_PROBE_MS = 10_000;
+
+/** One QEMU process (a guest's current home, or a migration destination). */
+export class QemuInstance implements QemuInstanceHandle {
+  readonly qmp: QmpClient;
+  private stopped = false;
+
+  private constructor(
+    readonly name: string,
+    readonly nics: readonly GuestNic[],
+    readonly files: InstanceFiles & { readonly qemuLog: string },
+    readonly child: Child,
+    readonly incoming: boolean,
+    private readonly log: Logger,
+  ) {
+    this.qmp = new QmpClient({ log, defaultTimeoutMs: 10_000 });
+    child.on('unexpected-exit', (code: number | null, sig: string | null) =>
+      log.warn(`QEMU ${name} (pid ${child.pid}) exited unexpectedly (${sig ?? `code ${code}`}): ${this.logTail(5).replace(/\n/g, ' | ')}`),
+    );
+  }
+
+  static async launch(host: Host, log: Logger, cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: QemuInstance['files'], incoming: boolean): Promise<QemuInstance> {
+    for (const f of [files.qmpSocket, files.serialLog, files.qemuLog]) rmSync(f, { force: true });
+    const argv = qemuArgv(cfg, index, nics, files, { incoming });
+    log.debug(`starting ${argv.join(' ')}`);
+    const child = await host.spawn(argv, { logFile: files.qemuLog, label: `stop QEMU ${files.name}`, graceMs: 3000 });
+    return new QemuInstance(files.name, nics, files, child, incoming, log.child(files.name));
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return this.child.running && isAlive(this.child.pid);
+  }
+
+  serial(): string {
+    try {
+      return readFileSync(this.files.serialLog, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Last lines of the serial console and of QEMU's own output. */
+  logTail(lines = 15): string {
+    const ser = this.serial().trim().split('\n').slice(-lines).join('\n');
+    const out = this.child.tail(lines).trim();
+    return [ser && `serial: ${ser}`, out && `qemu: ${out}`].filter(Boolean).join('\n') || '(no output)';
+  }
+
+  /** Connect QMP once QEMU created the socket (after the vSwitch connected to every vhost socket). */
+  async connectQmp(deadline: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw new AbortedError(`aborted while waiting for QMP of ${this.name}`);
+      if (!this.alive) throw await this.died('before its QMP socket came up');
+      if (existsSync(this.files.qmpSocket)) {
+        try {
+          await this.qmp.connect(this.files.qmpSocket, { timeoutMs: Math.max(500, Math.min(5000, deadline - Date.now())), ...(signal ? { signal } : {}) });
+          return;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+        }
+      }
+      if (Date.now() > deadline) {
+        throw new DriverError(DRIVER, 'start', `${this.name}: no QMP socket within the deadline${this.nics.length ? ' (QEMU waits until the vSwitch connects to every vhost-user socket)' : ''}\n${this.logTail()}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  async died(when: string): Promise<DriverError> {
+    await Promise.race([this.child.waitExit(), sleep(1000)]);
+    const st = this.child.exitStatus;
+    const how = st ? (st.signal ? `killed by ${st.signal}` : `exited with code ${st.code}`) : 'is gone';
+    return new DriverError(DRIVER, 'start', `QEMU ${this.name} ${how} ${when}\n${this.logTail()}`);
+  }
+
+  /** Soft (QMP quit) → SIGTERM → SIGKILL. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.child.expectExit();
+    if (this.alive && this.qmp.state === 'running') {
+      try {
+        await this.qmp.quit({ timeoutMs: 2000 });
+        await Promise.race([this.child.waitExit(), sleep(3000)]);
+      } catch (e) {
+        this.log.debug(`QMP quit of ${this.name} failed: ${(e as Error).message}`);
+      }
+    }
+    await this.qmp.close();
+    if (this.alive) this.log.debug(`QEMU ${this.name} still running after quit: SIGTERM`);
+    await this.child.stop(2000);
+    rmSync(this.files.qmpSocket, { force: true });
+  }
+}
+
+export class QemuVm implements MigratableVnf {
+  readonly migratable = true as const;
+  private attachment: VnfAttachment | undefined;
+  private cfg: QemuConfig | undefined;
+  private current_: QemuInstance | undefined;
+  private readonly all: QemuInstance[] = [];
+  private incomingSeq = 0;
+  private bootS: number | undefined;
+  private readonly log: Logger;
+
+  /** `baseName` + guest index (from attach), e.g. guest0; an explicit full name is kept as is. */
+  constructor(
+    private readonly ctx: DriverContext,
+    private readonly baseName = 'guest',
+    private readonly indexed = true,
+  ) {
+    this.log = ctx.log.child('qemu');
+  }
+
+  get name(): string {
+    return this.indexed ? `${this.baseName}${this.index}` : this.baseName;
+  }
+
+  attach(a: VnfAttachment): void {
+    if (this.current_) throw new DriverError(DRIVER, 'attach', `${this.name} is already started`);
+    this.attachment = a;
+    this.cfg = undefined;
+  }
+
+  get index(): number {
+    return this.attachment?.index ?? 0;
+  }
+
+  get config(): QemuConfig {
+    if (!this.cfg) this.cfg = qemuConfigFromSettings(this.ctx.settings, this.index);
+    return this.cfg;
+  }
+
+  get current(): QemuInstance {
+    if (!this.current_) throw new DriverError(DRIVER, 'use', `${this.name} was not started`);
+    return this.current_;
+  }
+
+  get nics(): readonly GuestNic[] {
+    return this.current_?.nics ?? this.attachment?.nics ?? [];
+  }
+
+  private files(name: string): QemuInstance['files'] {
+    const dir = this.ctx.workDir;
+    mkdirSync(dir, { recursive: true });
+    let qmpSocket = join(dir, `${name}-qmp.sock`);
+    // sun_path holds 107 bytes: fall back to a short path for deep work dirs.
+    if (Buffer.byteLength(qmpSocket) > 100) qmpSocket = join('/tmp', `vsv-${process.pid}-${name}-qmp.sock`);
+    return { name, qmpSocket, serialLog: join(dir, `${name}-serial.log`), qemuLog: join(dir, `${name}-qemu.log`) };
+  }
+
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.current_) throw new DriverError(DRIVER, 'start', `${this.name} is already started`);
+    if (signal?.aborted) throw new AbortedError();
+    const cfg = this.config;
+    const nics = this.attachment?.nics ?? [];
+    if (!this.attachment && cfg.nicsNr > 0) {
+      throw new DriverError(DRIVER, 'start', `${this.name} needs ${cfg.nicsNr} NIC(s) (GUEST_NICS_NR) but the deployment attached none`, { kind: 'usage' });
+    }
+    this.log.info(`starting guest ${this.name}: ${cfg.accel} (${cfg.accelReason}), ${cfg.memoryMiB} MiB, ${cfg.smp} vCPU, ${nics.length} vhost-user NIC(s), loopback ${cfg.loopback}`);
+    this.bootStartMs = performance.now();
+    const inst = await QemuInstance.launch(this.ctx.host, this.log, cfg, this.index, nics, this.files(this.name), false);
+    this.all.push(inst);
+    this.current_ = inst;
+  }
+
+  private bootStartMs = 0;
+
+  /** Wait for the ready marker on the serial console (and connect QMP on the way). */
+  async waitReady(timeoutMs = this.config.bootTimeoutMs, signal?: AbortSignal): Promise<void> {
+    let inst = this.current;
+    let deadline = Date.now() + timeoutMs;
+    // GUEST_ACCEL=auto chose KVM: a KVM guest reaches /init in ~1-2 s; if it does not within
+    // KVM_PROBE_MS, KVM hangs guests here (seen with nested virtualization) → fall back to TCG once.
+    let kvmProbeUntil = this.config.accel === 'kvm' && this.config.accelAuto ? Date.now() + KVM_PROBE_MS : undefined;
+    try {
+      await inst.connectQmp(deadline, signal);
+      for (;;) {
+        if (signal?.aborted) throw new AbortedError(`aborted while ${this.name} was booting`);
+        const ser = inst.serial();
+        const err = ser.split('\n').find((l) => l.startsWith(ERROR_MARKER));
+        if (err) throw new DriverError(DRIVER, 'boot', `guest ${this.name} reported: ${err.slice(ERROR_MARKER.length).trim()}\n${inst.logTail()}`);
+        if (ser.includes(READY_MARKER)) break;
+        if (!inst.alive) throw await inst.died('while the guest was booting');
+        if (kvmProbeUntil !== undefined && ser.includes('VSPERF-INIT')) {
+          recordKvmProbe(true);
+          kvmProbeUntil = undefined;
+        }
+        if (kvmProbeUntil !== undefined && Date.now() > kvmProbeUntil) {
+          const reason = `KVM guest printed nothing in ${KVM_PROBE_MS / 1000} s (KVM unusable here, e.g. nested virtualization)`;
+          this.log.warn(`${this.name}: ${reason}; falling back to TCG`);
+          recordKvmProbe(false, reason);
+          await inst.stop();
+          this.cfg = withTcg(this.config, reason);
+          inst = await QemuInstance.launch(this.ctx.host, this.log, this.cfg, this.index, inst.nics, this.files(this.name), false);
+          this.all.push(inst);
+          this.current_ = inst;
+          this.bootStartMs = performance.now();
+          deadline = Date.now() + timeoutMs;
+          kvmProbeUntil = undefined;
+          await inst.connectQmp(deadline, signal);
+          continue;
+        }
+        if (Date.now() > deadline) {
+          throw new DriverError(DRIVER, 'boot', `guest ${this.name} did not print ${READY_MARKER} within ${Math.round(timeoutMs / 1000)} s (GUEST_TIMEOUT)\n${inst.logTail()}`);
+        }
+        await sleep(20);
+      }
+      this.bootS = (performance.now() - this.bootStartMs) / 1000;
+      this.log.info(`guest ${this.name} ready after ${this.bootS.toFixed(2)} s (${inst.serial().match(/VSPERF-READY[^\n]*/)?.[0] ?? ''})`);
+    } catch (e) {
+      await inst.stop();
+      throw e;
+    }
+  }
+
+  /** Seconds from launch to the ready marker (undefined before). */
+  get bootSeconds(): number | undefined {
+    return this.bootS;
+  }
+
+  /** A destination for live migration: same machine, other vhost sockets, `-incoming defer`. */
+  async startIncoming(nics: readonly GuestNic[], signal?: AbortSignal, timeoutMs = 30_000): Promise<QemuInstance> {
+    const name = `${this.name}-m${++this.incomingSeq}`;
+    const inst = await QemuInstance.launch(this.ctx.host, this.log, this.config, this.index, nics, this.files(name), true);
+    this.all.push(inst);
+    try {
+      await inst.connectQmp(Date.now() + timeoutMs, signal);
+      const st = await inst.qmp.queryStatus();
+      if (st.status !== 'inmigrate') throw new DriverError(DRIVER, 'incoming', `${name} is in state ${st.status}, expected inmigrate`);
+    } catch (e) {
+      await inst.stop();
+      throw e;
+    }
+    return inst;
+  }
+
+  /** The guest now runs in `inst`; returns the previous instance (the caller quits it). */
+  switchTo(inst: QemuInstanceHandle): QemuInstance {
+    const next = this.all.find((i) => i === inst);
+    if (!next) throw new DriverError(DRIVER, 'switch', `${inst.name} is not an instance of ${this.name}`);
+    const prev = this.current;
+    this.current_ = next;
+    return prev;
+  }
+
+  get alive(): boolean {
+    return this.current_?.alive ?? false;
+  }
+
+  async stop(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const inst of [...this.all].reverse()) {
+      try {
+        await inst.stop();
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    if (errors.length) throw errors[0];
+  }
+
+  facts(): Readonly<Record<string, string | number | boolean>> {
+    const cfg = this.config;
+    const v = this.current_?.qmp.version;
+    return {
+      guest_name: this.name,
+      guest_accel: cfg.accel,
+      guest_accel_reason: cfg.accelReason,
+      guest_memory_mib: cfg.memoryMiB,
+      guest_smp: cfg.smp,
+      guest_nics: this.nics.length,
+      guest_loopback_app: cfg.loopback,
+      guest_image: cfg.image,
+      guest_mem_backend: cfg.memBackend,
+      ...(cfg.vectors !== undefined ? { guest_nic_vectors: cfg.vectors } : {}),
+      ...(cfg.coreBinding.length ? { guest_core_binding: cfg.coreBinding.join(',') } : {}),
+      ...(v ? { qemu_version: `${v.major}.${v.minor}.${v.micro}` } : {}),
+      ...(this.bootS !== undefined ? { guest_boot_s: Math.round(this.bootS * 1000) / 1000 } : {}),
+    };
+  }
+}
+
+export async function createQemuVm(ctx: DriverContext): Promise<QemuVm> {
+  return new QemuVm(ctx);
+}
