@@ -86,4 +86,24 @@ export function registerBuiltins(r: Registry): void {
     summary: 'no background load (VSPERF default)',
     create: async () => (await import('../collectors/loadgen/stress-ng.js')).createDummyLoadGen(),
   });
+  // vnfs (issue 7): QEMU guests, loopback apps of the built-in image
+  r.add({
+    kind: 'vnf',
+    name: 'QemuDpdkVhostUser',
+    aliases: ['Qemu'],
+    summary: 'QEMU guest on vhost-user NICs (memfd shared memory; KVM when /dev/kvm works, else TCG), busybox image from `npm run setup`, QMP, live migration (GUEST_*)',
+    create: async (ctx) => (await import('../../vnfs/qemu/qemu-vm.js')).createQemuVm(ctx),
+  });
+  r.add({
+    kind: 'loopback',
+    name: 'linux_bridge',
+    summary: 'guest kernel bridge between each NIC pair (eth0<->eth1, ...)',
+    create: async () => (await import('../../vnfs/loopback.js')).linuxBridge,
+  });
+  r.add({
+    kind: 'loopback',
+    name: 'buildin',
+    summary: "the image's own forwarding, vsperf configures nothing (built-in image: kernel bridge)",
+    create: async () => (await import('../../vnfs/loopback.js')).buildin,
+  });
 }
