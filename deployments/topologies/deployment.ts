@@ -108,7 +108,11 @@ export class VsperfDeployment implements Deployment {
 
   async setup(signal: AbortSignal): Promise<Topology> {
     try {
-      return await this.doSetup(signal);
+      const topo = await this.doSetup(signal);
+      // On the runner's cleanup stack this step sits above everything setup created, so an unwind
+      // (end of testcase, SIGINT) tears down gracefully in order; each release leaves the stack itself.
+      this.ctx.host.cleanup.defer(`teardown ${this.name}`, () => this.teardown());
+      return topo;
     } catch (e) {
       await this.teardown().catch((te) => this.ctx.log.warn(`teardown after failed setup: ${(te as Error).message}`));
       throw e;
