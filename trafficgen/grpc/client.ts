@@ -286,7 +286,12 @@ export class IxiaDriver implements TrafficGenerator {
   /** A gRPC failure as a framework error that says what to do. */
   private mapError(op: string, e: unknown, midTrial: boolean, timeoutMs?: number): Error {
     const se = e as Partial<grpc.ServiceError>;
-    const details = se.details ?? errorMessage(e);
+    // grpc-js appends a timestamp and an empty "Resolution note" to connection errors; keep the cause.
+    const details = (se.details ?? errorMessage(e))
+      .replace(/\s*\(\d{4}-\d\d-\d\dT[^)]*\)\.?/g, '')
+      .replace(/\s*Resolution note:\s*$/, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     const at = `shim at ${this.opts.address}`;
     switch (se.code) {
       case grpc.status.UNAUTHENTICATED:
@@ -322,7 +327,7 @@ export class IxiaDriver implements TrafficGenerator {
         }
         if (se.code === grpc.status.INTERNAL) return new DriverError(this.name, op, `${at}: ${details}`, { cause: e });
         return new DriverError(this.name, op, `${at} is unreachable: ${details}`, {
-          hint: 'is vsperf-tgshim running there, and does TRAFFICGEN_IXIA_SHIM_TLS match its TLS setting?',
+          hint: 'is vsperf-tgshim running there, and do TRAFFICGEN_IXIA_SHIM_TLS and the client certificate match its TLS setup?',
           kind: 'environment',
           cause: e,
         });

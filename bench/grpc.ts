@@ -1,0 +1,152 @@
+/**
+ * `npm run bench -- grpc`: control overhead of a trial through the tgshim gRPC shim vs. the same
+ * generator driven directly (goal ≤ 5 ms median per trial on loopback).
+ *
+ * - Software generator on a veth pair (netns vsi-ba ↔ vsi-bb): a fixed-count short trial (2000 frames
+ *   at 100 kfps, drain 0.1 s) run N times directly and N times through a vsperf-tgshim child process
+ *   (software backend, mutual TLS + token on 127.0.0.1). Per trial, control time = the caller's wall
+ *   time around runTrial() minus the generator's own trial time (TrialResult.wallS, measured inside the
+ *   generator); overhead_ms_median = median(control via shim) − median(control direct). The plain
+ *   difference of wall medians is reported too (wall_overhead_ms_median), it carries the trial's own noise.
+ * - The same with Simulated (instant trials): the pure RPC + shim cost per trial.
+ * - direct_fps / shim_fps: median achieved tx rate of 1 s trials at 100 % line rate (generator-bound),
+ *   showing the shim does not change what the generator sends.
+ * Writes bench/results/grpc.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+process.env.VSPERF_STATE_DIR = '/tmp/vsperf-vsi-bench';
+const { PROJECT_ROOT } = await import('../framework/config/load.js');
+const { CleanupStack } = await import('../framework/runner/cleanup-stack.js');
+const { Journal } = await import('../framework/host/journal.js');
+const { Host } = await import('../framework/host/host.js');
+const { exec } = await import('../framework/host/exec.js');
+const { createSoftware } = await import('../trafficgen/software/driver.js');
+const { createSimulated } = await import('../trafficgen/simulated/driver.js');
+const { loadShimSettings } = await import('../trafficgen/grpc/shim-cli.js');
+const { IxiaDriver } = await import('../trafficgen/grpc/client.js');
+const { makePki, startShim } = await import('../test/integration/grpc/helpers.js');
+import type { PortSpec, TrafficGenerator, TrialSpec } from '../trafficgen/types.js';
+import type { DriverContext } from '../framework/registry/types.js';
+
+const N = Number(process.env.VSI_BENCH_TRIALS ?? 25);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+function spec(over: Partial<TrialSpec>): TrialSpec {
+  return {
+    stream: {
+      frameSize: 64,
+      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
+      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
+      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
+      vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
+      multistream: 0,
+      streamType: 'L4',
+    },
+    bidir: false,
+    rate: { unit: 'fps', value: 100_000 },
+    latency: true,
+    ...over,
+  };
+}
+
+/** Per trial: caller's wall time, the generator's own trial time (TrialResult.wallS) and the rest (control). */
+async function timeTrials(g: TrafficGenerator, s: TrialSpec, n: number): Promise<{ wallMs: number[]; ctlMs: number[]; fps: number[] }> {
+  const wallMs: number[] = [];
+  const ctlMs: number[] = [];
+  const fps: number[] = [];
+  for (let i = 0; i < n + 2; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = await g.runTrial(s);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (i >= 2) {
+      wallMs.push(ms);
+      ctlMs.push(ms - r.wallS * 1000);
+      fps.push(r.achievedTxFps);
+    }
+  }
+  return { wallMs, ctlMs, fps };
+}
+
+const cleanup = new CleanupStack();
+const journal = new Journal(`vsi-bench-${process.pid}`);
+const host = new Host(cleanup, journal);
+const pki = await makePki();
+const work = mkdtempSync(join(tmpdir(), 'vsi-bench-'));
+try {
+  await host.createNetns('vsi-ba');
+  await host.createNetns('vsi-bb');
+  for (const ns of ['vsi-ba', 'vsi-bb']) await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  await host.createVethPair('vsib0', 'vsib1', { aNetns: 'vsi-ba', bNetns: 'vsi-bb' });
+  const ports: PortSpec[] = [
+    { name: 'vsib0', netns: 'vsi-ba', speedMbps: 10_000 },
+    { name: 'vsib1', netns: 'vsi-bb', speedMbps: 10_000 },
+  ];
+  const conf = join(work, 'software.json');
+  writeFileSync(conf, JSON.stringify({ TRAFFICGEN_SOFTWARE_CALIBRATE_S: 0, TRAFFICGEN_SOFTWARE_BACKEND: 'af_packet' }));
+  const settings = loadShimSettings([conf]);
+  const ctx = { settings, host, log: undefined, signal: new AbortController().signal, workDir: work } as unknown as DriverContext;
+  const shortTrial = spec({ frames: 2000, drainS: 0.1 });
+  const lineTrial = spec({ durationS: 1, drainS: 0.2, rate: { unit: 'pct', value: 100 } });
+
+  const results: Record<string, number | string | boolean> = {};
+  for (const gen of ['Software', 'Simulated'] as const) {
+    const direct: TrafficGenerator = gen === 'Software' ? await createSoftware({ ...ctx, log: (await import('../framework/log/logger.js')).silentLogger }) : await createSimulated(ctx);
+    await direct.connect(ports);
+    const d = await timeTrials(direct, shortTrial, N);
+    const dLine = gen === 'Software' ? await timeTrials(direct, lineTrial, 3) : undefined;
+    await direct.close();
+
+    const shim = await startShim(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert, '--token-file', pki.tokenFile, '--generator', gen, '--conf-file', conf, '--log-level', 'warning']);
+    try {
+      const ixia = await IxiaDriver.open({
+        address: shim.address,
+        tls: { caPem: pki.pem(pki.caCert), certPem: pki.pem(pki.clientCert), keyPem: pki.pem(pki.clientKey), serverName: 'localhost' },
+        token: pki.token,
+      });
+      await ixia.connect(ports);
+      const s = await timeTrials(ixia, shortTrial, N);
+      const sLine = gen === 'Software' ? await timeTrials(ixia, lineTrial, 3) : undefined;
+      await ixia.close();
+      const key = gen === 'Software' ? '' : '_simulated';
+      // Control overhead: what the caller waits beyond the generator's own trial time, shim minus direct.
+      results[`overhead_ms_median${key}`] = r2(median(s.ctlMs) - median(d.ctlMs));
+      results[`overhead_ms_min${key}`] = r2(Math.min(...s.ctlMs) - Math.min(...d.ctlMs));
+      results[`wall_overhead_ms_median${key}`] = r2(median(s.wallMs) - median(d.wallMs));
+      results[`direct_trial_ms_median${key}`] = r2(median(d.wallMs));
+      results[`shim_trial_ms_median${key}`] = r2(median(s.wallMs));
+      if (dLine && sLine) {
+        results.direct_fps = Math.round(median(dLine.fps));
+        results.shim_fps = Math.round(median(sLine.fps));
+      }
+      console.log(`${gen}: fixed-count trial (2000 frames @100 kfps) median direct ${r2(median(d.wallMs))} ms, via shim ${r2(median(s.wallMs))} ms over ${N} trials`);
+    } finally {
+      await shim.stop();
+    }
+  }
+  const out = {
+    overhead_ms_median: results.overhead_ms_median,
+    direct_fps: results.direct_fps,
+    shim_fps: results.shim_fps,
+    ...results,
+    trials: N,
+    transport: 'gRPC over mutual TLS + bearer token, 127.0.0.1',
+    goal_overhead_ms: 5,
+    pass: Number(results.overhead_ms_median) <= 5,
+    note: '2-core machine shared with other jobs: figures are noisy',
+  };
+  mkdirSync(join(PROJECT_ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(PROJECT_ROOT, 'bench', 'results', 'grpc.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log(JSON.stringify(out));
+} finally {
+  const errs = await cleanup.unwind();
+  journal.close();
+  pki.remove();
+  rmSync(work, { recursive: true, force: true });
+  if (errs.length) console.error(`cleanup: ${errs.map((e) => e.message).join('; ')}`);
+}

@@ -1,0 +1,122 @@
+/**
+ * The CI check of issue 8: `vsperf --trafficgen Ixia phy2phy_tput` against a vsperf-tgshim on loopback
+ * (software backend wrapping the real Software generator, mutual TLS + bearer token) gets the same
+ * throughput as `--trafficgen Software` on the same DUT, within noise. The deployment's sandbox
+ * provides the ports; the shim sends real frames through the vSwitch. Ends with a leftover audit.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal } from '../../../framework/host/journal.js';
+import { makePki, pidAlive, ROOT, startShim, STATE_DIR, type RunningShim, type TestPki } from './helpers.js';
+
+const VSPERF = join(ROOT, 'bin', 'vsperf.js');
+const TEST_PARAMS = 'TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,)';
+
+function vsperf(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [VSPERF, ...args], { env: { ...process.env, VSPERF_STATE_DIR: STATE_DIR }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+interface Row {
+  [k: string]: string;
+}
+
+function readCsv(dir: string): Row[] {
+  const run = readdirSync(dir).find((f) => f.startsWith('results_'));
+  expect(run, `no results_* in ${dir}`).to.be.a('string');
+  const file = readdirSync(join(dir, run!)).find((f) => /^result_\d+_phy2phy_tput_.*\.csv$/.test(f));
+  expect(file, 'phy2phy_tput CSV').to.be.a('string');
+  const [head, ...lines] = readFileSync(join(dir, run!, file!), 'utf8').trim().split('\n');
+  const cols = head!.split(',');
+  return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
+}
+
+function liveJournalEntries(): string[] {
+  const dir = join(STATE_DIR, 'journal');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((f) => Journal.read(join(dir, f)).map((e) => `${f}: ${JSON.stringify(e)}`));
+}
+
+describe('vsperf --trafficgen Ixia phy2phy_tput through the shim (integration)', function () {
+  this.timeout(900_000);
+  let pki: TestPki;
+  let shim: RunningShim | undefined;
+  let tmp: string;
+
+  before(async () => {
+    expect(process.getuid?.(), 'runs as root (sandbox ports, raw sockets)').to.equal(0);
+    pki = await makePki();
+    tmp = mkdtempSync(join(tmpdir(), 'vsi-cli-'));
+  });
+
+  after(async () => {
+    await shim?.stop();
+    pki?.remove();
+    rmSync(tmp, { recursive: true, force: true });
+    if (shim) expect(pidAlive(shim.child.pid), 'shim still running').to.equal(false);
+    expect(liveJournalEntries(), 'host resources left behind by the runs or the shim').to.deep.equal([]);
+  });
+
+  it('gets the same throughput as --trafficgen Software on the same DUT, over TLS + token', async () => {
+    shim = await startShim(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert, '--token-file', pki.tokenFile, '--generator', 'Software']);
+    const conf = join(tmp, 'ixia.json');
+    writeFileSync(
+      conf,
+      JSON.stringify({
+        TRAFFICGEN_IXIA_SHIM_ADDRESS: shim.address,
+        TRAFFICGEN_IXIA_SHIM_TLS: true,
+        TRAFFICGEN_IXIA_SHIM_CA_CERT: pki.caCert,
+        TRAFFICGEN_IXIA_SHIM_CLIENT_CERT: pki.clientCert,
+        TRAFFICGEN_IXIA_SHIM_CLIENT_KEY: pki.clientKey,
+        TRAFFICGEN_IXIA_SHIM_SERVER_NAME: 'localhost',
+        TRAFFICGEN_IXIA_SHIM_TOKEN_FILE: pki.tokenFile,
+      }),
+    );
+    const ixiaDir = join(tmp, 'ixia');
+    const ix = await vsperf(['--trafficgen', 'Ixia', '--conf-file', conf, '--test-params', TEST_PARAMS, '--results-dir', ixiaDir, 'phy2phy_tput']);
+    expect(ix.code, ix.out).to.equal(0);
+    const swDir = join(tmp, 'software');
+    const sw = await vsperf(['--trafficgen', 'Software', '--test-params', TEST_PARAMS, '--results-dir', swDir, 'phy2phy_tput']);
+    expect(sw.code, sw.out).to.equal(0);
+
+    const a = readCsv(ixiaDir)[0]!;
+    const b = readCsv(swDir)[0]!;
+    const fa = Number(a.throughput_rx_fps);
+    const fb = Number(b.throughput_rx_fps);
+    expect(fa).to.be.greaterThan(0);
+    expect(fb).to.be.greaterThan(0);
+    // "Within noise" on a 2-core machine shared with other jobs: ±35 %.
+    expect(Math.abs(fa - fb) / fb, `Ixia ${fa} fps vs Software ${fb} fps`).to.be.below(0.35);
+    expect(shim.output()).to.match(/owns ports/);
+    expect(shim.output()).to.match(/released ports/);
+  });
+
+  it('a wrong token fails the run with one clear error', async () => {
+    expect(shim, 'shim from the previous test').to.not.equal(undefined);
+    const bad = join(tmp, 'bad-token');
+    writeFileSync(bad, 'not-the-token-0123456789\n');
+    const conf = join(tmp, 'ixia-bad.json');
+    writeFileSync(
+      conf,
+      JSON.stringify({
+        TRAFFICGEN_IXIA_SHIM_ADDRESS: shim!.address,
+        TRAFFICGEN_IXIA_SHIM_CA_CERT: pki.caCert,
+        TRAFFICGEN_IXIA_SHIM_CLIENT_CERT: pki.clientCert,
+        TRAFFICGEN_IXIA_SHIM_CLIENT_KEY: pki.clientKey,
+        TRAFFICGEN_IXIA_SHIM_SERVER_NAME: 'localhost',
+        TRAFFICGEN_IXIA_SHIM_TOKEN_FILE: bad,
+      }),
+    );
+    const r = await vsperf(['--trafficgen', 'Ixia', '--conf-file', conf, '--test-params', TEST_PARAMS, '--results-dir', join(tmp, 'bad'), 'phy2phy_tput']);
+    expect(r.code, r.out).to.not.equal(0);
+    expect(r.out).to.match(/rejected the credentials: wrong bearer token/);
+  });
+});
