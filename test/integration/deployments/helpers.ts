@@ -111,7 +111,7 @@ export async function leftovers(): Promise<Leftovers> {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (/\)\s+[ZX]\s/.test(stat)) continue; // zombies hold nothing
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (/\/tmp\/vsd-|vsd-ovs-/.test(cmd) && /ovs|ovsdb/.test(cmd)) processes.push(`${pid} ${cmd.slice(0, 120)}`);
+      if (/\/tmp\/vsd-|vsd-ovs-/.test(cmd) && /ovs|ovsdb|qemu/.test(cmd)) processes.push(`${pid} ${cmd.slice(0, 120)}`);
     } catch {
       /* gone */
     }
