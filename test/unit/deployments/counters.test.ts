@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import { checkCounters, isSwitchCounters } from '../../../deployments/counters.js';
+import type { SwitchCounters } from '../../../deployments/types.js';
+import type { TrialResult } from '../../../trafficgen/types.js';
+
+function trial(tx: number, rx: number, foreign = 0): TrialResult {
+  const dir = { fromPort: 0, toPort: 1, txFrames: tx, rxFrames: rx, lostFrames: tx - rx, reordered: 0, duplicated: 0, foreign, txBytes: 0, rxBytes: 0 };
+  return { ...dir, offeredFps: 1, achievedTxFps: 1, rxFps: 1, lossPct: 0, durationS: 1, wallS: 1, generatorLimited: false, directions: [dir] };
+}
+const sw = (rx0: number, tx1: number): SwitchCounters => ({
+  vswitch: 'OvsDpdkVhost',
+  ports: [],
+  generatorPorts: [
+    { index: 0, port: 'dpdk0', rxFromGenerator: rx0, txToGenerator: 0 },
+    { index: 1, port: 'dpdk1', rxFromGenerator: 0, txToGenerator: tx1 },
+  ],
+});
+
+describe('deployments/counters', () => {
+  it('attributes losses to ingress, switch and egress', () => {
+    const c = checkCounters(trial(100000, 90000), sw(98000, 95000));
+    expect(c.consistent).to.equal(true);
+    expect(c.directions[0]).to.deep.include({ lostBeforeSwitch: 2000, lostInSwitch: 3000, lostAfterSwitch: 5000 });
+  });
+
+  it('flags a switch that saw more than the generator sent, or a generator that got more than the switch sent', () => {
+    expect(checkCounters(trial(1000, 1000), sw(1500, 1000)).consistent).to.equal(false);
+    const c = checkCounters(trial(1000, 1000), sw(1000, 500));
+    expect(c.consistent).to.equal(false);
+    expect(c.directions[0]!.problem).to.include('generator port 1 received 1000 > switch port dpdk1 sent 500');
+    // foreign frames (not the generator's) are excluded, small differences tolerated
+    expect(checkCounters(trial(1000, 1004, 4), sw(1003, 1000)).consistent).to.equal(true);
+  });
+
+  it('recognises switch counters', () => {
+    expect(isSwitchCounters(sw(1, 1))).to.equal(true);
+    expect(isSwitchCounters({ ports: [] })).to.equal(false);
+  });
+});
