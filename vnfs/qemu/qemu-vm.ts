@@ -39,10 +39,15 @@ export class QemuInstance implements QemuInstanceHandle {
     private readonly log: Logger,
   ) {
     this.qmp = new QmpClient({ log, defaultTimeoutMs: 10_000 });
-    child.on('unexpected-exit', (code: number | null, sig: string | null) =>
-      log.warn(`QEMU ${name} (pid ${child.pid}) exited unexpectedly (${sig ?? `code ${code}`}): ${this.logTail(5).replace(/\n/g, ' | ')}`),
-    );
+    child.on('unexpected-exit', (code: number | null, sig: string | null) => {
+      const msg = `QEMU ${name} (pid ${child.pid}) exited unexpectedly (${sig ?? `code ${code}`})`;
+      log.warn(`${msg}: ${this.logTail(5).replace(/\n/g, ' | ')}`);
+      this.onUnexpectedExit?.(new DriverError(DRIVER, 'run', `${msg}\n${this.logTail()}`));
+    });
   }
+
+  /** Set by the owning QemuVm: called when this process dies without being asked to. */
+  onUnexpectedExit: ((e: DriverError) => void) | undefined;
 
   static async launch(host: Host, log: Logger, cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: QemuInstance['files'], incoming: boolean): Promise<QemuInstance> {
     for (const f of [files.qmpSocket, files.serialLog, files.qemuLog]) rmSync(f, { force: true });
@@ -131,6 +136,9 @@ export class QemuVm implements MigratableVnf {
   private incomingSeq = 0;
   private bootS: number | undefined;
   private readonly log: Logger;
+  private readonly healthAc = new AbortController();
+  /** Aborted (reason: DriverError with the log tail) when the QEMU the guest currently runs in dies. */
+  readonly health: AbortSignal = this.healthAc.signal;
 
   /** `baseName` + guest index (from attach), e.g. guest0; an explicit full name is kept as is. */
   constructor(
@@ -189,7 +197,7 @@ export class QemuVm implements MigratableVnf {
     this.log.info(`starting guest ${this.name}: ${cfg.accel} (${cfg.accelReason}), ${cfg.memoryMiB} MiB, ${cfg.smp} vCPU, ${nics.length} vhost-user NIC(s), loopback ${cfg.loopback}`);
     this.bootStartMs = performance.now();
     const inst = await QemuInstance.launch(this.ctx.host, this.log, cfg, this.index, nics, this.files(this.name), false);
-    this.all.push(inst);
+    this.adopt(inst);
     this.current_ = inst;
   }
 
@@ -222,7 +230,7 @@ export class QemuVm implements MigratableVnf {
           await inst.stop();
           this.cfg = withTcg(this.config, reason);
           inst = await QemuInstance.launch(this.ctx.host, this.log, this.cfg, this.index, inst.nics, this.files(this.name), false);
-          this.all.push(inst);
+          this.adopt(inst);
           this.current_ = inst;
           this.bootStartMs = performance.now();
           deadline = Date.now() + timeoutMs;
@@ -252,7 +260,7 @@ export class QemuVm implements MigratableVnf {
   async startIncoming(nics: readonly GuestNic[], signal?: AbortSignal, timeoutMs = 30_000): Promise<QemuInstance> {
     const name = `${this.name}-m${++this.incomingSeq}`;
     const inst = await QemuInstance.launch(this.ctx.host, this.log, this.config, this.index, nics, this.files(name), true);
-    this.all.push(inst);
+    this.adopt(inst);
     try {
       await inst.connectQmp(Date.now() + timeoutMs, signal);
       const st = await inst.qmp.queryStatus();
@@ -275,6 +283,13 @@ export class QemuVm implements MigratableVnf {
 
   get alive(): boolean {
     return this.current_?.alive ?? false;
+  }
+
+  private adopt(inst: QemuInstance): void {
+    this.all.push(inst);
+    inst.onUnexpectedExit = (e) => {
+      if (inst === this.current_ && !this.healthAc.signal.aborted) this.healthAc.abort(e);
+    };
   }
 
   async stop(): Promise<void> {

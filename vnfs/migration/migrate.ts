@@ -1,0 +1,204 @@
+/**
+ * One precopy live migration between two QEMU instances over QMP (the sequence verified by hand in
+ * testbed-notes §7): capabilities and parameters on both sides, `migrate-incoming` on the destination
+ * (started with `-incoming defer`), `migrate` on the source, `query-migrate` polled until a final state,
+ * then the destination's RESUME. Event listeners are created before the commands that trigger them.
+ */
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { sleep } from '../../framework/host/proc.js';
+import { AbortedError, VsperfError } from '../../framework/errors.js';
+import type { Logger } from '../../framework/log/logger.js';
+import type { QemuInstanceHandle } from '../types.js';
+import type { MigrationInfo } from '../qmp/client.js';
+import type { QmpEvent } from '../qmp/events.js';
+import { MigrationError } from './errors.js';
+import type { MigrationOptions } from './options.js';
+
+export interface TimelineEntry {
+  readonly side: 'src' | 'dst';
+  readonly event: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  /** ms relative to the `migrate` command, on QEMU's clock (both QEMUs share the host clock). */
+  readonly tMs: number;
+}
+
+export interface MigrationFigures {
+  readonly status: string;
+  /** QEMU's total-time (ms). */
+  readonly totalMs: number;
+  /** QEMU's setup-time (ms). */
+  readonly setupMs: number;
+  /** QEMU's downtime (ms): from stopping the source to the end of the last transfer. */
+  readonly downtimeMs: number;
+  /** STOP on the source → RESUME on the destination, from QMP event timestamps (ms). */
+  readonly stopResumeMs: number;
+  /** Our wall clock from sending `migrate` until the final state was seen (ms). */
+  readonly wallMs: number;
+  readonly ramTransferredBytes: number;
+  readonly ramTotalBytes: number;
+  readonly dirtySyncCount: number;
+  readonly mbps: number;
+  readonly timeline: readonly TimelineEntry[];
+}
+
+async function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      srv.close(() => (typeof a === 'object' && a ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+let uriSeq = 0;
+export async function migrationUri(opts: MigrationOptions, workDir: string): Promise<{ uri: string; release: () => void }> {
+  if (opts.transport === 'tcp') return { uri: `tcp:127.0.0.1:${await freeTcpPort()}`, release: () => undefined };
+  const path = join(workDir, `mig-${process.pid}-${++uriSeq}.sock`);
+  rmSync(path, { force: true });
+  return { uri: `unix:${path}`, release: () => rmSync(path, { force: true }) };
+}
+
+/** Why the destination is unusable, or undefined. */
+function dstProblem(dst: QemuInstanceHandle): string | undefined {
+  if (!dst.alive) return `destination QEMU ${dst.name} (pid ${dst.pid}) died`;
+  if (dst.qmp.state !== 'running') return `destination QMP session ended (${dst.qmp.lastDisconnect?.message ?? 'closed'})`;
+  return undefined;
+}
+
+export async function migrateOnce(
+  src: QemuInstanceHandle,
+  dst: QemuInstanceHandle,
+  opts: MigrationOptions,
+  workDir: string,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<MigrationFigures> {
+  const call = { timeoutMs: 10_000, ...(signal ? { signal } : {}) };
+  const { uri, release } = await migrationUri(opts, workDir);
+  try {
+    try {
+      for (const side of [src, dst]) {
+        await side.qmp.migrateSetCapabilities(opts.capabilities, call);
+        await side.qmp.migrateSetParameters(opts.parameters, call);
+      }
+    } catch (e) {
+      throw new MigrationError('setup', `setting capabilities/parameters failed: ${(e as Error).message}`, { cause: e });
+    }
+    // Listen before triggering.
+    const stopped = src.qmp.events.waitFor('STOP', { timeoutMs: opts.timeoutMs + 10_000 });
+    const resumed = dst.qmp.events.waitFor('RESUME', { timeoutMs: opts.timeoutMs + 10_000 });
+    const srcFrom = src.qmp.events.history.length;
+    const dstFrom = dst.qmp.events.history.length;
+    try {
+      await dst.qmp.migrateIncoming(uri, call);
+    } catch (e) {
+      throw new MigrationError('incoming', `${dstProblem(dst) ?? (e as Error).message}`, { cause: e });
+    }
+    const t0 = performance.now();
+    try {
+      await src.qmp.migrate(uri, call);
+    } catch (e) {
+      throw new MigrationError('migrate', (e as Error).message, { cause: e });
+    }
+    let info: MigrationInfo;
+    const deadline = t0 + opts.timeoutMs;
+    for (;;) {
+      if (signal?.aborted) {
+        await src.qmp.migrateCancel({ timeoutMs: 2000 }).catch(() => undefined);
+        throw new AbortedError('aborted during live migration (cancelled)');
+      }
+      try {
+        info = await src.qmp.queryMigrate(call);
+      } catch (e) {
+        if (e instanceof AbortedError) continue;
+        throw new MigrationError('converge', `query-migrate on the source failed: ${(e as Error).message}`, { cause: e });
+      }
+      const st = info.status ?? 'none';
+      if (st === 'completed') break;
+      if (st === 'failed' || st === 'cancelled') {
+        const why = dstProblem(dst);
+        throw new MigrationError('converge', `source reports ${st}${info['error-desc'] ? `: ${info['error-desc']}` : ''}${why ? `; ${why}` : ''}`, {
+          hint: why ? 'the source guest keeps running; see the destination log tail' : undefined,
+        });
+      }
+      const why = dstProblem(dst);
+      if (why && st !== 'completed') {
+        // The source notices the broken stream a little later; give it a moment, then cancel.
+        await sleep(200);
+        const again = await src.qmp.queryMigrate(call).catch(() => undefined);
+        if (again?.status === 'completed') {
+          info = again;
+          break;
+        }
+        if (again && again.status !== 'failed' && again.status !== 'cancelled') await src.qmp.migrateCancel({ timeoutMs: 2000 }).catch(() => undefined);
+        throw new MigrationError('converge', `${why} while the source was in state ${again?.status ?? st}\n${dst.logTail(5)}`, {
+          hint: 'the source guest keeps running',
+        });
+      }
+      if (performance.now() > deadline) {
+        await src.qmp.migrateCancel({ timeoutMs: 2000 }).catch(() => undefined);
+        throw new MigrationError('converge', `not completed within ${opts.timeoutMs / 1000} s (status ${st}, remaining ${info.ram?.remaining ?? '?'} B); cancelled`, {
+          hint: 'raise MIGRATION_MAX_BANDWIDTH or MIGRATION_DOWNTIME_LIMIT_MS, or enable auto-converge',
+        });
+      }
+      await sleep(opts.pollMs);
+    }
+    const wallMs = performance.now() - t0;
+    let stop: QmpEvent;
+    let resume: QmpEvent;
+    try {
+      [stop, resume] = await Promise.all([stopped, resumed]);
+    } catch (e) {
+      throw new MigrationError('resume', `completed, but no STOP/RESUME pair: ${(e as Error).message}`, { cause: e });
+    }
+    const t0Us = stop.qemuTsUs - (info['total-time'] ?? 0) * 1000; // anchor: approximate start on QEMU's clock
+    const migStart = src.qmp.events.history.slice(srcFrom).find((e) => e.event === 'MIGRATION' && e.data.status === 'setup');
+    const anchor = migStart?.qemuTsUs ?? t0Us;
+    const timeline: TimelineEntry[] = [
+      ...src.qmp.events.history.slice(srcFrom).map((e) => ({ side: 'src' as const, event: e.event, data: e.data, tMs: (e.qemuTsUs - anchor) / 1000 })),
+      ...dst.qmp.events.history.slice(dstFrom).map((e) => ({ side: 'dst' as const, event: e.event, data: e.data, tMs: (e.qemuTsUs - anchor) / 1000 })),
+    ].sort((a, b) => a.tMs - b.tMs);
+    const figures: MigrationFigures = {
+      status: 'completed',
+      totalMs: info['total-time'] ?? wallMs,
+      setupMs: info['setup-time'] ?? 0,
+      downtimeMs: info.downtime ?? 0,
+      stopResumeMs: (resume.qemuTsUs - stop.qemuTsUs) / 1000,
+      wallMs,
+      ramTransferredBytes: info.ram?.transferred ?? 0,
+      ramTotalBytes: info.ram?.total ?? 0,
+      dirtySyncCount: info.ram?.['dirty-sync-count'] ?? 0,
+      mbps: info.ram?.mbps ?? 0,
+      timeline,
+    };
+    log.info(
+      `migration ${src.name} → ${dst.name}: total ${figures.totalMs} ms, setup ${figures.setupMs} ms, downtime ${figures.downtimeMs} ms, STOP→RESUME ${figures.stopResumeMs.toFixed(1)} ms, ${(figures.ramTransferredBytes / 1e6).toFixed(1)} MB`,
+    );
+    return figures;
+  } catch (e) {
+    if (e instanceof VsperfError) throw e;
+    throw new MigrationError('migrate', (e as Error).message, { cause: e });
+  } finally {
+    release();
+  }
+}
+
+/** After a failed migration: make sure the source guest runs (QEMU restarts it; `cont` if it did not). */
+export async function ensureSourceRunning(src: QemuInstanceHandle, log: Logger): Promise<string> {
+  if (!src.alive || src.qmp.state !== 'running') return 'source QEMU is gone';
+  for (let i = 0; i < 50; i++) {
+    const st = await src.qmp.queryStatus({ timeoutMs: 2000 }).catch(() => undefined);
+    if (st?.status === 'running') return 'running';
+    if (st && (st.status === 'postmigrate' || st.status === 'paused' || st.status === 'finish-migrate') && i > 10) {
+      log.warn(`source ${src.name} is ${st.status} after the failed migration: cont`);
+      await src.qmp.cont({ timeoutMs: 2000 }).catch(() => undefined);
+    }
+    await sleep(100);
+  }
+  const st = await src.qmp.queryStatus({ timeoutMs: 2000 }).catch(() => undefined);
+  return st?.status ?? 'unknown';
+}
