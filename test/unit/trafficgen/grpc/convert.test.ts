@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import {
+  InvalidFieldError,
+  portsFromPb,
+  portToPb,
+  resultFromPb,
+  resultToPb,
+  trialFromPb,
+  trialToPb,
+} from '../../../../trafficgen/grpc/convert.js';
+import * as pb from '../../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
+import type { GeneratorCaps, TrialResult, TrialSpec } from '../../../../trafficgen/types.js';
+
+const CAPS: GeneratorCaps = { continuous: true, latency: true, bidir: true, imix: true, vlan: true, ipv6: true, maxFrameSize: 9000 };
+
+function spec(over: Partial<TrialSpec> = {}): TrialSpec {
+  return {
+    stream: {
+      frameSize: 128,
+      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
+      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
+      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
+      vlan: { enabled: true, id: 100, priority: 3, cfi: 0 },
+      multistream: 1024,
+      streamType: 'L3',
+    },
+    bidir: true,
+    rate: { unit: 'pct', value: 42.5 },
+    latency: true,
+    durationS: 30,
+    learningS: 2,
+    drainS: 1,
+    ...over,
+  };
+}
+
+/** The spec without keys set to undefined (as a TrialSpec comes back from the wire). */
+function clean(s: TrialSpec): TrialSpec {
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)) as unknown as TrialSpec;
+}
+
+/** Encode to bytes and back, as on the wire. */
+function wire(t: pb.TrialSpec): pb.TrialSpec {
+  return pb.TrialSpec.decode(pb.TrialSpec.encode(t).finish());
+}
+
+describe('trafficgen/grpc convert', () => {
+  it('round-trips a TrialSpec through the wire format', () => {
+    for (const s of [spec(), clean(spec({ durationS: undefined, frames: 123_456_789, rate: { unit: 'fps', value: 1e6 }, learningS: undefined, drainS: undefined }))]) {
+      expect(trialFromPb(wire(trialToPb(s)), 'trial', CAPS)).to.deep.equal(s);
+    }
+  });
+
+  it('round-trips results with uint64 counters above 2^32 and a latency histogram', () => {
+    const d = { fromPort: 0, toPort: 1, txFrames: 2 ** 40, rxFrames: 2 ** 40 - 5, lostFrames: 5, reordered: 1, duplicated: 0, foreign: 2, txBytes: 2 ** 46, rxBytes: 2 ** 46 - 320,
+      latency: { minNs: 1000, avgNs: 1500.5, maxNs: 9000, percentilesNs: { p50: 1400, 'p99.9': 8000 }, histogram: { lowerNs: [0, 1000, 2000], counts: [0, 2 ** 33, 7] }, samples: 2 ** 33 + 7 } };
+    const r: TrialResult = { ...d, offeredFps: 1e6, achievedTxFps: 999_999.5, rxFps: 999_990, lossPct: 1e-9, durationS: 30, wallS: 33.2, generatorLimited: false, directions: [d], info: { backend: 'af_xdp', cores: 2, ok: true } };
+    const back = resultFromPb(pb.TrialResult.decode(pb.TrialResult.encode(resultToPb(r)).finish()));
+    const { fromPort: _f, toPort: _t, ...total } = d;
+    expect(back).to.deep.include({ ...total, offeredFps: 1e6, achievedTxFps: 999_999.5, lossPct: 1e-9, generatorLimited: false });
+    expect(back.directions).to.deep.equal([d]);
+    expect(back.info).to.deep.equal({ backend: 'af_xdp', cores: 2, ok: true });
+  });
+
+  it('keeps every valid frame size, rate and length (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 64, max: 9000 }), fc.double({ min: 0.001, max: 100, noNaN: true }), fc.integer({ min: 1, max: 2 ** 40 }), (size, pct, frames) => {
+        const s = clean(spec({ stream: { ...spec().stream, frameSize: size }, rate: { unit: 'pct', value: pct }, durationS: undefined, frames }));
+        expect(trialFromPb(wire(trialToPb(s)), 'trial', CAPS)).to.deep.equal(s);
+      }),
+    );
+  });
+
+  it('names the field of a bad value', () => {
+    const bad = (mut: (t: pb.TrialSpec) => void, caps = CAPS): string => {
+      const t = trialToPb(spec());
+      mut(t);
+      try {
+        trialFromPb(t, 'trial', caps);
+      } catch (e) {
+        expect(e).to.be.instanceOf(InvalidFieldError);
+        return (e as InvalidFieldError).field;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad((t) => (t.traffic!.stream!.frameSize = 9001))).to.equal('trial.traffic.stream.frame_size');
+    expect(bad((t) => (t.traffic!.stream!.l3!.version = 5))).to.equal('trial.traffic.stream.l3.version');
+    expect(bad((t) => (t.traffic!.stream!.l3!.dstIp = '::1'))).to.equal('trial.traffic.stream.l3.dst_ip');
+    expect(bad((t) => (t.traffic!.stream!.l3!.proto = 'tcp'))).to.equal('trial.traffic.stream.l3.proto');
+    expect(bad((t) => (t.traffic!.stream!.vlan!.priority = 8))).to.equal('trial.traffic.stream.vlan.priority');
+    expect(bad((t) => (t.traffic!.stream!.multistream = 2_000_000))).to.equal('trial.traffic.stream.multistream');
+    expect(bad((t) => (t.traffic!.stream!.streamType = 99 as pb.StreamType))).to.equal('trial.traffic.stream.stream_type');
+    expect(bad((t) => (t.drainS = 61))).to.equal('trial.drain_s');
+    expect(bad((t) => (t.length = { $case: 'frames', frames: 2n ** 60n }))).to.equal('trial.frames');
+    expect(bad((t) => (t.traffic = undefined))).to.equal('trial.traffic');
+    expect(bad(() => undefined, { ...CAPS, vlan: false })).to.equal('trial.traffic.stream.vlan.enabled');
+    expect(bad(() => undefined, { ...CAPS, bidir: false })).to.equal('trial.traffic.bidir');
+    const ports = (p: pb.Port[]): string => {
+      try {
+        portsFromPb(p);
+      } catch (e) {
+        return (e as InvalidFieldError).message;
+      }
+      throw new Error('accepted');
+    };
+    const ok = portToPb({ name: 'p', speedMbps: 10_000 });
+    expect(ports([ok])).to.match(/^ports: needs at least 2 ports/);
+    expect(ports([ok, { ...ok, speedMbps: 0 }])).to.match(/^ports\[1\]\.speed_mbps:/);
+    expect(ports([ok, { ...ok, name: '' }])).to.match(/^ports\[1\]\.name:/);
+    expect(ports([ok, { ...ok, ioBackend: 'dpdk' }])).to.match(/^ports\[1\]\.io_backend:/);
+  });
+});
