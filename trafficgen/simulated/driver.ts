@@ -95,7 +95,8 @@ export class SimulatedGenerator implements TrafficGenerator {
     const l2Flows = spec.stream.streamType === 'L2' && spec.stream.multistream > 1 ? spec.stream.multistream : 0;
     const base = `${spec.stream.l2.srcMac}>${spec.stream.l2.dstMac}`;
     if (l2Flows && learningS > 0) this.dut.macTable(l2Flows, nDir, Math.min(achieved, l2Flows / learningS), base);
-    const unknownFraction = l2Flows ? this.dut.macTable(l2Flows, nDir, achieved, base) : 0;
+    const framesPerDir = frames ?? Math.round(achieved * durationS);
+    const unknownFraction = l2Flows ? this.dut.macTable(l2Flows, nDir, achieved, base, framesPerDir) : 0;
     const factor = this.dut.drawFactor();
     const directions: DirectionResult[] = [];
     let spikeLost = 0;

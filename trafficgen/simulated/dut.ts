@@ -186,14 +186,18 @@ export class SimulatedDut {
    * The table holds one address set (keyed by base address and count): a new set replaces the old
    * one, as if the old entries had aged out.
    */
-  macTable(flowsPerDirection: number, directions: number, rateFps: number, addressBase = ''): number {
+  macTable(flowsPerDirection: number, directions: number, rateFps: number, addressBase = '', framesPerDirection = flowsPerDirection): number {
     const o = this.options;
     const key = `${addressBase}/${flowsPerDirection}x${directions}`;
     const addrs = flowsPerDirection * directions;
     const known = this.fdb?.key === key ? this.fdb.learned : 0;
     const unknownFraction = addrs > 0 ? Math.max(0, 1 - known / addrs) : 0;
     const learnable = Math.min(addrs, o.fdbSize);
-    const learnedNow = Math.floor(learnable * Math.min(1, o.learningRateFps / Math.max(1, rateFps * directions)));
+    // One pass over the address set learns a share learningRate / offered rate of the addresses; a trial
+    // that cycles through the set `passes` times learns 1 − (1 − share)^passes of them.
+    const share = Math.min(1, o.learningRateFps / Math.max(1, rateFps * directions));
+    const passes = Math.max(1, framesPerDirection / Math.max(1, flowsPerDirection));
+    const learnedNow = Math.floor(learnable * (1 - Math.pow(1 - share, passes)));
     this.fdb = { key, learned: Math.max(this.fdb?.key === key ? Math.min(this.fdb.learned, learnable) : 0, learnedNow) };
     return o.unknownUnicast === 'drop' ? unknownFraction : 0;
   }
