@@ -129,6 +129,28 @@ try {
       await shim.stop();
     }
   }
+  // Baseline: one plaintext grpc-js unary round trip in this process (health check), same moment, same
+  // machine load. Shows how much of the overhead is the machine rather than the shim.
+  {
+    const grpc = await import('@grpc/grpc-js');
+    const { HealthImplementation, service } = await import('grpc-health-check');
+    const server = new grpc.Server();
+    new HealthImplementation({ '': 'SERVING' }).addToServer(server);
+    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    const Health = grpc.makeClientConstructor(service as unknown as import('@grpc/grpc-js').ServiceDefinition, 'Health');
+    const c = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { check(r: object, cb: (e: Error | null) => void): void; close(): void };
+    const rtt: number[] = [];
+    for (let i = 0; i < N + 5; i++) {
+      const t0 = process.hrtime.bigint();
+      await new Promise<void>((res, rej) => c.check({ service: '' }, (e) => (e ? rej(e) : res())));
+      if (i >= 5) rtt.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    c.close();
+    server.forceShutdown();
+    results.grpc_unary_rtt_ms_median_baseline = r2(median(rtt));
+  }
+  const { loadavg } = await import('node:os');
+  results.load_average_1m = r2(loadavg()[0]!);
   const out = {
     overhead_ms_median: results.overhead_ms_median,
     direct_fps: results.direct_fps,
