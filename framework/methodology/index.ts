@@ -16,6 +16,7 @@ const TABLE: Record<string, () => Promise<Methodology>> = {
   rfc2889_forwarding: async () => (await import('./rfc2889.js')).forwarding,
   rfc2889_caching: async () => (await import('./rfc2889.js')).caching,
   rfc2889_learning: async () => (await import('./rfc2889.js')).learning,
+  live_migration: async () => (await import('../../vnfs/migration/methodology.js')).liveMigration,
 };
 
 export function trafficTypes(): string[] {
