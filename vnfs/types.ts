@@ -73,6 +73,8 @@ export interface MigratableVnf extends Vnf {
   switchTo(inst: QemuInstanceHandle): QemuInstanceHandle;
   /** Seconds from launch to the ready marker, once booted. */
   readonly bootSeconds?: number | undefined;
+  /** Directory for the guest's files (logs, QMP and migration sockets). */
+  readonly workDir: string;
 }
 
 export function isMigratable(v: unknown): v is MigratableVnf {

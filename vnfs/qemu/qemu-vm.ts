@@ -159,6 +159,10 @@ export class QemuVm implements MigratableVnf {
     this.cfg = undefined;
   }
 
+  get workDir(): string {
+    return this.ctx.workDir;
+  }
+
   get index(): number {
     return this.attachment?.index ?? 0;
   }

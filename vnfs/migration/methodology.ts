@@ -1,0 +1,177 @@
+/**
+ * traffic_type `live_migration` (testcases pvp_live_migration, pvp_live_migration_idle): the pvp guest
+ * is migrated MIGRATION_REPEAT times between two QEMU instances on this host (ping-pong between the
+ * deployment's vhost ports and a second set added here), each time under continuous traffic from the
+ * generator (MIGRATION_TRAFFIC_FPS through the forwarding guest, or only a MIGRATION_PROBE_FPS probe for
+ * the idle variant). Per migration: QEMU total/setup/downtime, STOP(src)→RESUME(dst) from QMP event
+ * timestamps, data-plane outage (longest gap in the received sequence) and lost frames at the offered
+ * rate, RAM transferred; min/median/max over the repeats; pass/fail against MIGRATION_TARGET_*.
+ */
+import type { Methodology, TrialRecord } from '../../framework/methodology/context.js';
+import type { ResultRow } from '../../framework/methodology/types.js';
+import { frameSizes, trafficFromSettings } from '../../framework/methodology/traffic-spec.js';
+import { CapabilityError, UsageError, errorMessage } from '../../framework/errors.js';
+import { sleep } from '../../framework/host/proc.js';
+import type { ContinuousRun, TrialResult } from '../../trafficgen/types.js';
+import { isMigratable, type GuestNic, type MigratableVnf, type QemuInstanceHandle } from '../types.js';
+import { followFlows } from './flows.js';
+import { migrateOnce, ensureSourceRunning, type MigrationFigures } from './migrate.js';
+import { migrationOptions } from './options.js';
+import { checkTargets, round, summarize, type MigrationRecord } from './summary.js';
+import { MigrationError } from './errors.js';
+
+export const liveMigration: Methodology = async (ctx) => {
+  const opts = migrationOptions(ctx.settings);
+  const topo = ctx.topology;
+  const guest = topo?.guests?.find(isMigratable) as MigratableVnf | undefined;
+  if (!topo || !guest) throw new UsageError(`${ctx.testcase}: live_migration needs a deployment with a QEMU guest (Deployment pvp, VNF QemuDpdkVhostUser)`);
+  const { vswitch, bridge } = topo;
+  if (!vswitch || !bridge) throw new UsageError(`${ctx.testcase}: live_migration needs a vSwitch with a bridge (VSWITCH=OvsDpdkVhost)`);
+  const gen = ctx.generator;
+  if (!gen.capabilities().continuous || !gen.startContinuous) throw new CapabilityError(gen.name, 'continuous traffic', 'live_migration measures the data-plane outage on continuous traffic');
+  const nicsA = guest.nics;
+  if (nicsA.some((n) => n.ofport === undefined)) throw new UsageError(`${ctx.testcase}: the deployment did not report the guest's vhost ofports (GuestNic.ofport)`);
+  const log = ctx.log.child('migration');
+  const frameSize = frameSizes(ctx.settings)[0] ?? 64;
+  const spec = { ...trafficFromSettings(ctx.settings, frameSize, { unit: 'fps' as const, value: opts.rateFps }), latency: false };
+  const directions = spec.bidir ? 2 : 1;
+
+  // Second set of vhost ports for the destination, and flows that follow the guest.
+  const stats = await vswitch.portStats(bridge);
+  let nextOf = Math.max(0, ...stats.map((p) => p.ofport).filter((x) => Number.isFinite(x) && x < 0xff00)) + 1;
+  const nicsB: GuestNic[] = [];
+  for (const [k, n] of nicsA.entries()) {
+    const sp = await vswitch.addVhostPort(bridge, `${n.portName ?? `vhu${k}`}m`, nextOf++);
+    nicsB.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport, ...(n.mac ? { mac: n.mac } : {}) });
+  }
+  const pairs = new Map<string, number>();
+  nicsA.forEach((n, k) => {
+    pairs.set(String(n.ofport), nicsB[k]!.ofport!);
+    if (n.portName) pairs.set(n.portName, nicsB[k]!.ofport!);
+  });
+  const before = await vswitch.dumpFlows(bridge);
+  const follow = followFlows(before, pairs);
+  if (vswitch.addFlows) await vswitch.addFlows(bridge, follow.map((flow) => ({ type: 'raw' as const, flow })));
+  else for (const flow of follow) await vswitch.addFlow(bridge, { type: 'raw', flow });
+  log.info(`destination ports ${nicsB.map((n) => `${n.portName}(${n.ofport})`).join(', ')}; ${follow.length} flow(s) now also reach them`);
+
+  const records: MigrationRecord[] = [];
+  const figures: MigrationFigures[] = [];
+  const trials: TrialRecord[] = [];
+  const onA = (inst: QemuInstanceHandle): boolean => inst.nics[0]?.socketPath === nicsA[0]?.socketPath;
+  try {
+    for (let i = 0; i < opts.repeat; i++) {
+      const src = guest.current;
+      const dstNics = onA(src) ? nicsB : nicsA;
+      const direction = onA(src) ? 'A→B' : 'B→A';
+      ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `migration ${i + 1}/${opts.repeat} (${direction})` });
+      const dst = await guest.startIncoming(dstNics, ctx.signal);
+      const startedAt = new Date().toISOString();
+      let run: ContinuousRun | undefined;
+      let fig: MigrationFigures;
+      let traffic: TrialResult;
+      try {
+        run = await gen.startContinuous(spec, ctx.signal);
+        await sleep(opts.warmupMs, ctx.signal);
+        fig = await migrateOnce(src, dst, opts, guest.workDir, log, ctx.signal);
+        await sleep(opts.cooldownMs, ctx.signal);
+        traffic = await run.stop();
+        run = undefined;
+      } catch (e) {
+        await run?.stop().catch(() => undefined);
+        await dst.stop().catch(() => undefined);
+        const state = await ensureSourceRunning(src, log);
+        log.warn(`migration ${i + 1} failed: ${errorMessage(e)}; source guest ${src.name}: ${state}`);
+        if (e instanceof MigrationError) throw new MigrationError(e.phase, `${e.message.replace(/^live migration failed \([^)]*\): /, '')} (migration ${i + 1}/${opts.repeat}; source guest ${state})`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+        throw e;
+      }
+      guest.switchTo(dst);
+      await src.stop();
+      const outage = traffic.maxGapMs;
+      const lost = traffic.lostFrames;
+      const rec0 = {
+        index: i + 1,
+        direction,
+        totalMs: fig.totalMs,
+        setupMs: fig.setupMs,
+        downtimeMs: fig.downtimeMs,
+        stopResumeMs: round(fig.stopResumeMs),
+        ...(outage !== undefined ? { dataplaneOutageMs: round(outage) } : {}),
+        lostFrames: lost,
+        outageFromLossMs: round((lost / (opts.rateFps * directions)) * 1000),
+        ramTransferredBytes: fig.ramTransferredBytes,
+        wallMs: round(fig.wallMs),
+      };
+      const failed = checkTargets(rec0, { totalMs: opts.targetTotalMs, downtimeMs: opts.targetDowntimeMs });
+      const rec: MigrationRecord = { ...rec0, pass: failed.length === 0, failed };
+      records.push(rec);
+      figures.push(fig);
+      trials.push({ index: i, frameSize, purpose: `migration ${i + 1} (${direction})`, rateFps: opts.rateFps, durationS: traffic.durationS, valid: !traffic.generatorLimited, ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}), result: traffic, startedAt });
+      log.info(
+        `migration ${i + 1}/${opts.repeat} ${direction}: total ${rec.totalMs} ms, downtime ${rec.downtimeMs} ms, STOP→RESUME ${rec.stopResumeMs} ms, outage ${rec.dataplaneOutageMs ?? '?'} ms, lost ${lost} (= ${rec.outageFromLossMs} ms at ${opts.rateFps} fps) → ${rec.pass ? 'PASS' : `FAIL (${failed.join('; ')})`}`,
+      );
+    }
+  } finally {
+    // The deployment owns set A; set B goes unless the guest lives there now.
+    if (guest.current.alive && onA(guest.current)) for (const n of nicsB) await vswitch.delPort(bridge, n.portName!).catch((e) => log.warn(`del-port ${n.portName}: ${errorMessage(e)}`));
+  }
+
+  const sum = summarize(records);
+  const targets = { totalMs: opts.targetTotalMs, downtimeMs: opts.targetDowntimeMs };
+  const base: ResultRow = {
+    type: 'live_migration',
+    packet_size: frameSize,
+    traffic_type: 'live_migration',
+    migration_mode: opts.mode,
+    tx_rate_fps: opts.rateFps,
+    migration_target_total_ms: opts.targetTotalMs,
+    migration_target_downtime_ms: opts.targetDowntimeMs,
+  };
+  const row = (id: string, r: Partial<Record<string, number | undefined>>, pass: boolean, failed: readonly string[]): ResultRow => {
+    const out: ResultRow = { ...base, id };
+    const put = (col: string, v: number | undefined): void => {
+      if (v !== undefined && Number.isFinite(v)) out[col] = round(v);
+    };
+    put('migration_total_ms', r.totalMs);
+    put('migration_setup_ms', r.setupMs);
+    put('migration_downtime_ms', r.downtimeMs);
+    put('migration_stop_resume_ms', r.stopResumeMs);
+    put('dataplane_outage_ms', r.dataplaneOutageMs);
+    put('migration_lost_frames', r.lostFrames);
+    put('outage_from_loss_ms', r.outageFromLossMs);
+    put('migration_ram_transferred_bytes', r.ramTransferredBytes);
+    out.migration_pass = pass;
+    if (failed.length) out.migration_fail_reason = failed.join('; ');
+    return out;
+  };
+  const rows: ResultRow[] = records.map((r) => row(`migration_${r.index}`, r as unknown as Record<string, number>, r.pass, r.failed));
+  for (const which of ['min', 'median', 'max'] as const) {
+    const vals = Object.fromEntries(Object.entries(sum).map(([k, s]) => [k, s![which]]));
+    const failed = checkTargets({ totalMs: vals.totalMs ?? 0, downtimeMs: vals.downtimeMs ?? 0, ...(vals.dataplaneOutageMs !== undefined ? { dataplaneOutageMs: vals.dataplaneOutageMs } : {}) }, targets);
+    rows.push(row(which, vals, failed.length === 0, failed));
+  }
+  const allPass = records.every((r) => r.pass);
+  log.info(
+    `live migration ${opts.mode}: ${records.length} migration(s); median total ${sum.totalMs?.median} ms, downtime ${sum.downtimeMs?.median} ms, STOP→RESUME ${sum.stopResumeMs?.median} ms, outage ${sum.dataplaneOutageMs?.median ?? '?'} ms; targets total ≤ ${targets.totalMs} ms, downtime ≤ ${targets.downtimeMs} ms: ${allPass ? 'PASS' : 'FAIL'}`,
+  );
+  return {
+    rows,
+    trials,
+    details: {
+      migration: {
+        mode: opts.mode,
+        rateFps: opts.rateFps,
+        directions,
+        capabilities: opts.capabilities,
+        parameters: opts.parameters,
+        transport: opts.transport,
+        targets,
+        pass: allPass,
+        records,
+        summary: sum,
+        timelines: figures.map((f) => f.timeline),
+        guest: guest.facts(),
+      },
+    },
+  };
+};
