@@ -36,7 +36,7 @@ export const burst: Methodology = async (ctx) => {
       rx_bytes: r.rxBytes,
       ...(typeof payloadErr === 'number' ? { payload_err: payloadErr } : {}),
       seq_err: r.reordered + r.duplicated,
-      ...rateColumns(r, size, runner.lineRateFps),
+      ...rateColumns(r, runner.l2FrameSize, runner.lineRateFps),
       frame_loss_percent: round(r.lossPct, 6),
       ...searchColumns(runner.trials.slice(from), notes.length ? notes.join('; ') : 'ok'),
     });

@@ -24,7 +24,7 @@ export const continuous: Methodology = async (ctx) => {
       ...(rateFps < wanted ? [`rate capped at the generator maximum ${Math.round(rateFps)} fps`] : []),
       ...(out.valid ? [] : [`invalid: ${out.invalidReason}`]),
     ];
-    rows.push({ packet_size: size, ...rateColumns(out.result, size, runner.lineRateFps), ...searchColumns(runner.trials.slice(from), notes.length ? notes.join('; ') : 'ok') });
+    rows.push({ packet_size: size, ...rateColumns(out.result, runner.l2FrameSize, runner.lineRateFps), ...searchColumns(runner.trials.slice(from), notes.length ? notes.join('; ') : 'ok') });
     trials.push(...runner.trials);
   }
   return { rows, trials };

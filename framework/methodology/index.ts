@@ -5,6 +5,9 @@
 import { UsageError } from '../errors.js';
 import { suggest } from '../util/suggest.js';
 import type { Methodology } from './context.js';
+import { truthy } from './traffic-spec.js';
+import { imixAverage } from '../../trafficgen/types.js';
+import type { JsonObject } from '../config/settings.js';
 
 const TABLE: Record<string, () => Promise<Methodology>> = {
   rfc2544_throughput: async () => (await import('./throughput.js')).throughput,
@@ -29,5 +32,17 @@ export async function getMethodology(trafficType: string): Promise<Methodology> 
     const s = suggest(trafficType, Object.keys(TABLE));
     throw new UsageError(`unknown traffic_type "${trafficType}"${s ? `; did you mean "${s}"?` : ''}`, { hint: `known: ${trafficTypes().join(', ')}` });
   }
-  return load();
+  return withImixColumns(await load());
+}
+
+/** VSPERF's imix_genome / imix_avg_framesize columns on every row when TRAFFIC.imix is enabled. */
+function withImixColumns(m: Methodology): Methodology {
+  return async (ctx) => {
+    const out = await m(ctx);
+    const imix = ctx.settings.getOr<JsonObject>('TRAFFIC.imix', {});
+    if (!truthy(imix.enabled)) return out;
+    const genome = String(imix.genome ?? 'aaaaaaaddddg');
+    const avg = Math.round(imixAverage(genome) * 1000) / 1000;
+    return { ...out, rows: out.rows.map((r) => ({ ...r, imix_genome: genome, imix_avg_framesize: avg })) };
+  };
 }

@@ -88,7 +88,7 @@ export const latency: Methodology = async (ctx) => {
       const row: ResultRow = {
         ...base,
         tx_rate_fps: round(txFps),
-        tx_rate_mbps: round(fpsToMbps(txFps, size)),
+        tx_rate_mbps: round(fpsToMbps(txFps, runner.l2FrameSize)),
         tx_rate_percent: round((txFps / runner.lineRateFps) * 100),
         frame_loss_percent: round(lossPct, 6),
       };

@@ -28,7 +28,7 @@ export const ndrPdr: Methodology = async (ctx) => {
       const lo = g.lowerBoundFps;
       // Measured figures of the longest trial at the lower bound (latency, achieved rates).
       const atLo = lo === undefined ? undefined : [...mine].filter((t) => t.valid && Math.abs(t.rateFps - lo) < 1e-3).sort((a, b) => (b.durationS ?? 0) - (a.durationS ?? 0))[0];
-      const measured = atLo ? rateColumns(atLo.result, size, runner.lineRateFps) : {};
+      const measured = atLo ? rateColumns(atLo.result, runner.l2FrameSize, runner.lineRateFps) : {};
       const ct = g.conditionalThroughputFps ?? 0;
       const status = [g.status, ...(res.notes.length ? res.notes : []), ...(runner.generatorCapped ? [`max load capped at the generator maximum ${Math.round(runner.maxRateFps)} fps`] : [])].join('; ');
       rows.push({
@@ -42,7 +42,7 @@ export const ndrPdr: Methodology = async (ctx) => {
         tx_rate_fps: lo === undefined ? 0 : round(lo),
         tx_rate_percent: lo === undefined ? 0 : round((lo / runner.lineRateFps) * 100),
         throughput_rx_fps: round(ct),
-        throughput_rx_mbps: round(fpsToMbps(ct, size)),
+        throughput_rx_mbps: round(fpsToMbps(ct, runner.l2FrameSize)),
         throughput_rx_percent: round((ct / runner.lineRateFps) * 100),
         frame_loss_percent: g.pessimisticLossRatio === undefined ? 100 : round(g.pessimisticLossRatio * 100, 6),
         ...searchColumns(mine, status),

@@ -147,7 +147,7 @@ export const forwarding: Methodology = async (ctx) => {
       const notes = [`throughput ${statusText(tput)}`, ...(valid.length < outs.length ? [`${outs.length - valid.length} invalid trials ignored`] : [])];
       rep.push({
         packet_size: size,
-        ...(mfr ? rateColumns(mfr.result, size, runner.lineRateFps) : { tx_rate_fps: 0, throughput_rx_fps: 0, frame_loss_percent: 100 }),
+        ...(mfr ? rateColumns(mfr.result, runner.l2FrameSize, runner.lineRateFps) : { tx_rate_fps: 0, throughput_rx_fps: 0, frame_loss_percent: 100 }),
         forwarding_rate_fps: mfr ? round(mfr.result.rxFps) : 0,
         ...searchColumns(runner.trials.slice(from), notes.join('; ')),
       });
@@ -180,7 +180,7 @@ export const caching: Methodology = async (ctx) => {
         caching_capacity_addrs: r.value ?? 0,
         addr_learned_percent: first ? round(100 - first.lossPct, 6) : 0,
         tx_rate_fps: round(rate),
-        tx_rate_mbps: round(fpsToMbps(rate, size)),
+        tx_rate_mbps: round(fpsToMbps(rate, runner.l2FrameSize)),
         ...searchColumns(runner.trials.slice(from), r.status === 'ok' ? 'ok' : `${r.status}: ${r.message}`),
       });
     }

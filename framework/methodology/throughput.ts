@@ -29,7 +29,7 @@ export async function runBinarySearch(ctx: MethodologyContext, runner: TrialRunn
 /** The CSV row of one binary search. */
 export function throughputRow(size: number, runner: TrialRunner, r: BinarySearchResult, trials: readonly TrialRecord[]): ResultRow {
   const cols = r.best
-    ? rateColumns(r.best.result, size, runner.lineRateFps)
+    ? rateColumns(r.best.result, runner.l2FrameSize, runner.lineRateFps)
     : { tx_rate_fps: 0, throughput_rx_fps: 0, tx_rate_mbps: 0, throughput_rx_mbps: 0, tx_rate_percent: 0, throughput_rx_percent: 0, frame_loss_percent: 100 };
   return { packet_size: size, ...cols, ...searchColumns(trials, statusText(r)) };
 }

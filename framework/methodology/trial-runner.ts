@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { TrialSpec, TrialResult } from '../../trafficgen/types.js';
-import { lineRateFps } from '../../trafficgen/types.js';
+import { imixAverage, lineRateFps } from '../../trafficgen/types.js';
 import { AbortedError } from '../errors.js';
 import type { MethodologyContext, TrialRecord } from './context.js';
 import { commonOptions, type CommonOptions } from './options.js';
@@ -30,6 +30,8 @@ export class TrialRunner {
   readonly trials: TrialRecord[] = [];
   /** Port speed based line rate at this frame size, per direction (fps). */
   readonly lineRateFps: number;
+  /** Mean L2 frame size (bytes incl. FCS): the frame size, or the IMIX genome's average. */
+  readonly l2FrameSize: number;
   readonly options: CommonOptions;
 
   constructor(
@@ -38,7 +40,9 @@ export class TrialRunner {
     private readonly counter: { next: number } = { next: 0 },
   ) {
     const speed = ctx.ports[0]?.speedMbps ?? ctx.settings.number('TRAFFICGEN_PORT_SPEED_MBPS');
-    this.lineRateFps = lineRateFps(speed, frameSize);
+    const genome = trafficFromSettings(ctx.settings, frameSize, { unit: 'fps', value: 0 }).stream.imixGenome;
+    this.l2FrameSize = genome ? imixAverage(genome) : frameSize;
+    this.lineRateFps = lineRateFps(speed, this.l2FrameSize);
     this.options = commonOptions(ctx.settings);
   }
 

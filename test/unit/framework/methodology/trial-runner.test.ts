@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { TrialRunner, invalidReason } from '../../../../framework/methodology/trial-runner.js';
+import { getMethodology } from '../../../../framework/methodology/index.js';
+import { AbortedError } from '../../../../framework/errors.js';
+import { simContext, outcome, LINE_64 } from './helpers.js';
+import type { TrialSpec } from '../../../../trafficgen/types.js';
+
+describe('TrialRunner', () => {
+  it('builds the TrialSpec from TRAFFIC and the request, passes per-trial learning, calls topology hooks and emits events', async () => {
+    const { ctx, gen } = await simContext({ capacityFps: 1e6 }, { TRAFFICGEN_TRIAL_LEARNING_DURATION: 2, TRAFFIC: { bidir: 'False', multistream: 16, stream_type: 'L3' } });
+    const specs: TrialSpec[] = [];
+    const run = gen.runTrial.bind(gen);
+    gen.runTrial = async (s, sig) => {
+      specs.push(s);
+      return run(s, sig);
+    };
+    const calls: string[] = [];
+    const events: string[] = [];
+    ctx.events.on('trial:start', () => events.push('start'));
+    ctx.events.on('trial:end', () => events.push('end'));
+    const c = { ...ctx, topology: { generatorPorts: [], beforeTrial: async () => void calls.push('before'), afterTrial: async () => (calls.push('after'), { rx_packets: 1 }) } as never };
+    const r = new TrialRunner(c, 64);
+    const o = await r.measure({ rateFps: 5e5, durationS: 3, purpose: 'x', goal: 'NDR' });
+    expect(o.valid).to.equal(true);
+    expect(specs[0]).to.include({ bidir: false, durationS: 3, learningS: 2, latency: true });
+    expect(specs[0]!.rate).to.deep.equal({ unit: 'fps', value: 5e5 });
+    expect(specs[0]!.stream).to.include({ multistream: 16, streamType: 'L3', frameSize: 64 });
+    expect(calls).to.deep.equal(['before', 'after']);
+    expect(events).to.deep.equal(['start', 'end']);
+    expect(r.trials[0]).to.include({ index: 0, purpose: 'x', goal: 'NDR', rateFps: 5e5, durationS: 3, valid: true });
+    expect(r.trials[0]!.switchCounters).to.deep.equal({ rx_packets: 1 });
+    expect(r.trials[0]!.wallS).to.be.a('number');
+    expect(r.lineRateFps).to.be.closeTo(LINE_64, 1e-6);
+    // Request overrides of the stream (RFC 2889 probes).
+    await r.measure({ rateFps: 1000, frames: 10, multistream: 10, streamType: 'L2', l2: { srcMac: '02:00:00:00:00:00', dstMac: '06:00:00:00:00:00' } });
+    expect(specs[1]!.stream).to.include({ multistream: 10, streamType: 'L2' });
+    expect(specs[1]!.stream.l2.srcMac).to.equal('02:00:00:00:00:00');
+    expect(specs[1]!.frames).to.equal(10);
+    expect(specs[1]!.durationS).to.equal(undefined);
+  });
+
+  it('stops with AbortedError when the run is aborted', async () => {
+    const { ctx } = await simContext({ capacityFps: 1e6 });
+    const ac = new AbortController();
+    ac.abort();
+    let err: unknown;
+    try {
+      await new TrialRunner({ ...ctx, signal: ac.signal }, 64).measure({ rateFps: 1e5 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(AbortedError);
+  });
+
+  it('classifies validity: generator-limited, nothing sent, tx shortfall', () => {
+    const req = { rateFps: 1e6, durationS: 1 };
+    expect(invalidReason(req, outcome(req, 0).result)).to.equal(undefined);
+    expect(invalidReason(req, outcome(req, 0, { limitedAt: 5e5 }).result)).to.match(/generator-limited/);
+    expect(invalidReason(req, { ...outcome(req, 0).result, txFrames: 0 })).to.match(/no frames/);
+    expect(invalidReason(req, { ...outcome(req, 0).result, achievedTxFps: 0.95e6 })).to.match(/below the 1000000 fps offered/);
+  });
+
+  it('uses the IMIX average frame size for line rate and adds VSPERF imix columns', async () => {
+    const { ctx } = await simContext({ capacityFps: 1e5 }, { TRAFFIC: { imix: { enabled: true, genome: 'aaaaaaaddddg' } }, TRAFFICGEN_TREX_LEARNING_MODE: false });
+    const r = new TrialRunner(ctx, 64);
+    expect(r.l2FrameSize).to.be.closeTo((7 * 64 + 4 * 512 + 1518) / 12, 1e-9);
+    const out = await (await getMethodology('rfc2544_continuous'))(ctx);
+    expect(out.rows[0]).to.include({ imix_genome: 'aaaaaaaddddg', imix_avg_framesize: 334.5 });
+  });
+});
