@@ -161,12 +161,21 @@ export class SoftwareGenerator implements TrafficGenerator {
       enginePath: this.opts.enginePath,
       argv: engineArgv(plan),
       operation: 'runTrial',
+      xdpPorts: this.xdpPorts(plan.ports.length),
       ...(signal ? { signal } : {}),
       ...(onProgress ? { onProgress: (p: EngineProgress) => onProgress({ elapsedS: p.elapsed_s, txFrames: p.tx, rxFrames: p.rx }) } : {}),
       timeoutMs: Math.ceil((trafficS * 2 + (spec.learningS ?? 0) + plan.drainS + 15) * 1000),
     });
     const res = await run.finish();
     return trialResultOf(res, { offeredFps, wallS: (Date.now() - started) / 1000 });
+  }
+
+  /** Ports that may run AF_XDP (backend auto or af_xdp): the engine attaches an XDP program there. */
+  private xdpPorts(n: number): { iface: string; netns?: string }[] {
+    return this.ports
+      .slice(0, n)
+      .filter((p) => (p.backend ?? this.opts.backend) !== 'af_packet')
+      .map((p) => ({ iface: p.name, ...(p.netns ? { netns: p.netns } : {}) }));
   }
 
   async startContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
@@ -179,6 +188,7 @@ export class SoftwareGenerator implements TrafficGenerator {
       enginePath: this.opts.enginePath,
       argv: engineArgv(plan),
       operation: 'continuous',
+      xdpPorts: this.xdpPorts(plan.ports.length),
       ...(signal ? { signal } : {}),
       timeoutMs: 2 ** 31 - 1,
     });

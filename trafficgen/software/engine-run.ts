@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { AbortedError, DriverError, EnvironmentError, TimeoutError, type VsperfError } from '../../framework/errors.js';
 import type { Host } from '../../framework/host/host.js';
 import { Child } from '../../framework/host/child.js';
+import { exec } from '../../framework/host/exec.js';
 import { LineSplitter, parseEngineLine, type EngineError, type EngineProgress, type EngineReady, type EngineResult, type EngineEvent } from './protocol.js';
 
 /** Default engine binary: built by `npm run build` (scripts/build-native.mjs). */
@@ -44,6 +45,8 @@ export interface EngineRunOptions {
   readonly signal?: AbortSignal;
   /** Longest expected run (ms) before the engine is killed and TimeoutError raised. */
   readonly timeoutMs: number;
+  /** Ports that may get an XDP program (AF_XDP): detached by us if the engine dies without doing it. */
+  readonly xdpPorts?: readonly { iface: string; netns?: string }[];
 }
 
 export class EngineRun {
@@ -52,11 +55,19 @@ export class EngineRun {
   private result: EngineResult | undefined;
   private error: EngineError | undefined;
   private protocolError: VsperfError | undefined;
+  /** Set when the engine exited by itself (it detached its XDP programs). */
+  private cleanExit = false;
   private constructor(
     private readonly child: Child,
-    private readonly release: () => Promise<void>,
+    private readonly releaseProc: () => Promise<void>,
+    private readonly releaseXdp: readonly (() => Promise<void>)[],
     private readonly opts: EngineRunOptions,
   ) {}
+
+  private async release(): Promise<void> {
+    await this.releaseProc();
+    for (const r of this.releaseXdp) await r();
+  }
 
   static async start(opts: EngineRunOptions): Promise<EngineRun> {
     requireEngine(opts.enginePath);
@@ -67,7 +78,14 @@ export class EngineRun {
     const release = opts.host.track({ kind: 'process', id, pid: child.pid, startTicks: child.startTicks, argv0: 'vsg-engine' }, `stop vsg-engine (pid ${child.pid})`, () =>
       child.stop(1000),
     );
-    const run = new EngineRun(child, release, opts);
+    const xdp = (opts.xdpPorts ?? []).map((p) => {
+      const entry = { kind: 'xdp' as const, id: opts.host.journal.nextId('xdp'), iface: p.iface, ...(p.netns ? { netns: p.netns } : {}) };
+      return opts.host.track(entry, `xdp off ${p.iface}`, async () => {
+        if (run.cleanExit) return;
+        await exec([...(p.netns ? ['ip', '-n', p.netns] : ['ip']), 'link', 'set', 'dev', p.iface, 'xdp', 'off'], { allowFail: true, timeoutMs: 5000 });
+      });
+    });
+    const run: EngineRun = new EngineRun(child, release, xdp, opts);
     const split = new LineSplitter();
     child.proc.stdout?.setEncoding('utf8');
     child.proc.stdout?.on('data', (d: string) => {
@@ -138,6 +156,7 @@ export class EngineRun {
         if (first === 'abort') throw new AbortedError(`${operation} aborted; engine (pid ${this.child.pid}) stopped`);
         throw new TimeoutError(`Software ${operation}`, timeoutMs, 'engine did not finish; killed');
       }
+      this.cleanExit = first.code === 0 || first.code === 2;
       // Let the stdout pipe deliver its last line after the exit event.
       await new Promise<void>((r) => (this.child.proc.stdout && !this.child.proc.stdout.readableEnded ? this.child.proc.stdout.once('end', () => r()) : r()));
       await this.release();

@@ -131,6 +131,8 @@ export interface EnginePortResult {
   readonly foreign: number;
   readonly learning: number;
   readonly tx_errors: number;
+  /** Frames the kernel dropped because the engine's RX ring was full. */
+  readonly rx_ring_drops: number;
 }
 export interface EngineStreamResult {
   readonly id: number;
@@ -219,7 +221,7 @@ export function parseEngineLine(line: string): EngineEvent {
       if (!Array.isArray(v.ports) || !Array.isArray(v.streams)) throw bad(line, 'result.ports/streams is not an array');
       for (const p of v.ports) {
         if (!isObj(p)) throw bad(line, 'result.ports[] is not an object');
-        need(p, ['rx_frames', 'foreign', 'learning', 'tx_errors', 'mtu'], 'number', line, 'result.ports[]');
+        need(p, ['rx_frames', 'foreign', 'learning', 'tx_errors', 'rx_ring_drops', 'mtu'], 'number', line, 'result.ports[]');
       }
       for (const s of v.streams) {
         if (!isObj(s)) throw bad(line, 'result.streams[] is not an object');

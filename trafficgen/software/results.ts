@@ -130,6 +130,7 @@ export function trialResultOf(r: EngineResult, opts: { offeredFps: number; wallS
       runTag: r.tag,
       stoppedBy: r.stopped_by,
       txErrors: r.ports.reduce((a, p) => a + p.tx_errors, 0),
+      rxRingDrops: r.ports.reduce((a, p) => a + p.rx_ring_drops, 0),
       learningFramesRx: r.ports.reduce((a, p) => a + p.learning, 0),
       ...r.ports.reduce<Record<string, string>>((a, p, i) => ((a[`port${i}Backend`] = p.backend), a), {}),
       ...(opts.extraInfo ?? {}),

@@ -15,7 +15,7 @@ export function makeHost(tag: string): Host {
   return new Host(cleanup, journal);
 }
 
-/** pids of running vsg-engine processes (any). */
+/** pids of running vsg-engine processes started by this test process (other helpers may run engines too). */
 export function enginePids(): number[] {
   const engine = defaultEnginePath();
   const out: number[] = [];
@@ -24,8 +24,9 @@ export function enginePids(): number[] {
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (cmd[0] === engine && state !== 'Z') out.push(Number(d));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const [state, ppid] = [fields[0], Number(fields[1])];
+      if (cmd[0] === engine && state !== 'Z' && ppid === process.pid) out.push(Number(d));
     } catch {
       /* gone */
     }

@@ -30,6 +30,7 @@ struct io_port {
   uint8_t *rxring;
   size_t rxmap;
   unsigned rx_block_size, rx_block_nr, rx_cur;
+  uint64_t rx_drops;
 };
 
 static int bind_if(int fd, int ifindex, int proto) {
@@ -42,6 +43,10 @@ static int open_tx(struct io_port *io, const struct port *p, const struct engine
   io->txfd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: this socket receives nothing */
   if (io->txfd < 0) return snprintf(msg, ml, "socket(AF_PACKET): %s", strerror(errno)), -errno;
   if (setsockopt(io->txfd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return snprintf(msg, ml, "PACKET_VERSION: %s", strerror(errno)), -errno;
+  /* Every frame in flight is charged to the send buffer until the receiver consumed it; a small
+   * buffer makes the kernel stop walking the ring (EAGAIN) whenever the receiver lags. */
+  int sndbuf = (int)(e->ring_frames * 2048u);
+  if (setsockopt(io->txfd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0) setsockopt(io->txfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   if (setsockopt(io->txfd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0)
     return snprintf(msg, ml, "PACKET_QDISC_BYPASS: %s", strerror(errno)), -errno;
   unsigned need = (unsigned)(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) + (unsigned)p->mtu + 18;
@@ -68,17 +73,19 @@ static int open_rx(struct io_port *io, const struct port *p, const struct engine
   if (io->rxfd < 0) return snprintf(msg, ml, "socket(AF_PACKET): %s", strerror(errno)), -errno;
   if (setsockopt(io->rxfd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) < 0) return snprintf(msg, ml, "PACKET_VERSION: %s", strerror(errno)), -errno;
   setsockopt(io->rxfd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one); /* kernels >= 4.20; else filtered below */
-  io->rx_block_size = 1u << 20;
+  /* Many small blocks: the kernel hands a block over when it is full or after tp_retire_blk_tov, so at
+   * low rates each block holds only a few frames. 256 x 64 KiB (for 4096 ring frames) buffer about
+   * 2.5 s at low rates and ~128k 64-byte frames at high rates while the RX thread is not scheduled. */
+  io->rx_block_size = 1u << 16;
   while (io->rx_block_size < (unsigned)p->mtu * 4u) io->rx_block_size <<= 1;
-  /* ring_frames 64-byte frames need about ring_frames * 128 bytes; at least 8 blocks */
-  unsigned nr = (unsigned)(((uint64_t)e->ring_frames * 4 * 128 + io->rx_block_size - 1) / io->rx_block_size);
-  io->rx_block_nr = nr < 8 ? 8 : nr;
+  unsigned nr = e->ring_frames / 16;
+  io->rx_block_nr = nr < 64 ? 64 : nr;
   struct tpacket_req3 req = {
       .tp_block_size = io->rx_block_size,
       .tp_block_nr = io->rx_block_nr,
       .tp_frame_size = 2048,
       .tp_frame_nr = io->rx_block_size / 2048 * io->rx_block_nr,
-      .tp_retire_blk_tov = 2, /* ms: a partly filled block is handed over after this */
+      .tp_retire_blk_tov = 10, /* ms; latency uses kernel timestamps, so this only delays counting */
   };
   if (setsockopt(io->rxfd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return snprintf(msg, ml, "PACKET_RX_RING: %s", strerror(errno)), -errno;
   io->rxmap = (size_t)io->rx_block_size * io->rx_block_nr;
@@ -143,11 +150,31 @@ static void afp_tx_submit(struct io_port *io, unsigned n, const uint16_t *lens) 
     __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
   }
   io->tx_head = (io->tx_head + n) % io->tx_nr;
-  for (int tries = 0; tries < 1000 && sendto(io->txfd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0; tries++) {
-    if (errno == EAGAIN || errno == EINTR) continue;
+  for (int tries = 0; tries < 16 && sendto(io->txfd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0; tries++) {
+    if (errno == EAGAIN || errno == EINTR) continue; /* send buffer full: frames stay queued, kicked again later */
     io->tx_err++; /* ENOBUFS: the driver dropped one frame; the rest of the ring is still pending */
     if (errno != ENOBUFS) break;
   }
+}
+
+static unsigned afp_tx_pending(struct io_port *io) {
+  unsigned n = 0;
+  for (unsigned i = 0; i < io->tx_nr; i++) {
+    unsigned st = __atomic_load_n(&tx_slot(io, i)->tp_status, __ATOMIC_ACQUIRE);
+    if (st == TP_STATUS_SEND_REQUEST || st == TP_STATUS_SENDING) n++;
+  }
+  return n;
+}
+
+static unsigned afp_tx_flush(struct io_port *io, int timeout_ms) {
+  uint64_t end = now_mono() + (uint64_t)timeout_ms * 1000000ull;
+  unsigned n;
+  while ((n = afp_tx_pending(io)) > 0 && now_mono() < end) {
+    if (sendto(io->txfd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno == ENOBUFS) io->tx_err++;
+    struct pollfd pfd = {.fd = io->txfd, .events = POLLOUT};
+    poll(&pfd, 1, 1);
+  }
+  return n;
 }
 
 static int afp_rx_poll(struct io_port *io, int timeout_ms, void (*cb)(void *, const uint8_t *, unsigned, uint64_t), void *ctx) {
@@ -178,12 +205,22 @@ static int afp_rx_poll(struct io_port *io, int timeout_ms, void (*cb)(void *, co
 
 static uint64_t afp_tx_errors(struct io_port *io) { return io->tx_err; }
 
+static uint64_t afp_rx_drops(struct io_port *io) {
+  if (io->rxfd < 0) return 0;
+  struct tpacket_stats_v3 st;
+  socklen_t len = sizeof st;
+  if (getsockopt(io->rxfd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) io->rx_drops += st.tp_drops; /* reading resets them */
+  return io->rx_drops;
+}
+
 const struct io_ops afpacket_ops = {
     .name = "af_packet",
     .open = afp_open,
     .tx_reserve = afp_tx_reserve,
     .tx_submit = afp_tx_submit,
+    .tx_flush = afp_tx_flush,
     .rx_poll = afp_rx_poll,
     .tx_errors = afp_tx_errors,
+    .rx_drops = afp_rx_drops,
     .close = afp_close,
 };

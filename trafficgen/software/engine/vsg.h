@@ -66,6 +66,7 @@ struct tx_stats {
   _Atomic uint64_t frames, bytes;
   uint64_t first_ns, last_ns; /* CLOCK_MONOTONIC of first and last frame handed to the kernel */
   uint64_t planned;
+  uint64_t unsent; /* still queued when the flush gave up */
   int done;
 };
 
@@ -126,9 +127,13 @@ struct io_ops {
   unsigned (*tx_reserve)(struct io_port *io, unsigned n, uint8_t **bufs);
   /* Hand the n reserved buffers with their lengths to the kernel and kick it. */
   void (*tx_submit)(struct io_port *io, unsigned n, const uint16_t *lens);
+  /* Push out everything submitted; wait up to timeout_ms. Returns frames still not sent. */
+  unsigned (*tx_flush)(struct io_port *io, int timeout_ms);
   /* Wait up to timeout_ms for frames; call cb for each. Returns frames seen or -errno. */
   int (*rx_poll)(struct io_port *io, int timeout_ms, void (*cb)(void *ctx, const uint8_t *f, unsigned len, uint64_t rx_ns), void *ctx);
   uint64_t (*tx_errors)(struct io_port *io);
+  /* Frames the kernel dropped because the RX ring was full (cumulative). */
+  uint64_t (*rx_drops)(struct io_port *io);
   void (*close)(struct io_port *io);
 };
 extern const struct io_ops afpacket_ops;
