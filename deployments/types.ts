@@ -73,6 +73,11 @@ export interface VSwitch {
   readonly name: string;
   /** Absent = a full switch ({bridges: true, vhostUser: true, pmdStats: false}). */
   capabilities?(): VSwitchCaps;
+  /**
+   * Run the switch's datapath in this network namespace (the sandbox puts the switch-side ports
+   * there). Called before start(); optional for switches that have no host-side presence.
+   */
+  useNetns?(netns: string): void;
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
   version(): Promise<string>;

@@ -1,10 +1,11 @@
 /**
  * The sandbox testbed: veth pairs stand in for the NICs between generator and switch. The generator's
- * ends live in a network namespace of ours (`vsd-<tag>`), the switch's ends in the root namespace
- * (used by OVS-DPDK through af_xdp/af_packet vdevs, or as netdevs by the plain OVS). Everything is
+ * ends live in a network namespace of ours (`vsd-<tag>`), the switch's ends in a second one
+ * (`vsd-<tag>-sw`) where the vSwitch runs (OVS-DPDK opens them as af_xdp/af_packet vdevs, the plain OVS
+ * as netdevs). A switch in its own namespace never collides with another OVS on the host: the netdev
+ * datapath creates host netdevs (`ovs-netdev`, one tap per bridge) with fixed names. Everything is
  * created through Host, so it is journalled for the janitor and released by the cleanup stack.
  */
-import { existsSync, writeFileSync } from 'node:fs';
 import { exec } from '../../framework/host/exec.js';
 import type { Host } from '../../framework/host/host.js';
 import type { Logger } from '../../framework/log/logger.js';
@@ -30,24 +31,21 @@ export interface Testbed {
   /** Switch-side "physical" ports, index-aligned with generatorPorts (empty when direct). */
   readonly switchPorts: PhyPort[];
   readonly netns?: string;
+  /** Namespace the switch-side ends live in (the vSwitch must run there). */
+  readonly switchNetns?: string;
   /** Release what the testbed created, newest first (each step also leaves the Host's cleanup stack). */
   release(): Promise<void>;
 }
 
 /** Interface names must fit IFNAMSIZ (15 characters). */
-export function sandboxNames(tag: string, i: number): { netns: string; gen: string; sw: string } {
+export function sandboxNames(tag: string, i: number): { netns: string; switchNetns: string; gen: string; sw: string } {
   if (!/^[0-9a-z]{1,6}$/.test(tag)) throw new RangeError(`sandbox tag must be 1-6 lowercase alphanumerics, got "${tag}"`);
-  return { netns: `vsd-${tag}`, gen: `vsd${tag}g${i}`, sw: `vsd${tag}s${i}` };
+  return { netns: `vsd-${tag}`, switchNetns: `vsd-${tag}-sw`, gen: `vsd${tag}g${i}`, sw: `vsd${tag}s${i}` };
 }
 
 async function noIpv6InNetns(ns: string): Promise<void> {
   // Kernel IPv6 chatter (MLD, ND) would add frames to the switch's port counters: keep veths quiet.
   await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1'], { allowFail: true });
-}
-
-function noIpv6(iface: string): void {
-  const p = `/proc/sys/net/ipv6/conf/${iface}/disable_ipv6`;
-  if (existsSync(p)) writeFileSync(p, '1');
 }
 
 /** Create the sandbox; on failure whatever was created is released again before the error propagates. */
@@ -65,9 +63,13 @@ export async function createSandbox(host: Host, o: SandboxOptions): Promise<Test
 }
 
 async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() => Promise<void>>, release: () => Promise<void>): Promise<Testbed> {
-  const { netns } = sandboxNames(o.tag, 0);
+  const { netns, switchNetns } = sandboxNames(o.tag, 0);
   releases.push(await host.createNetns(netns));
   await noIpv6InNetns(netns);
+  if (!o.direct) {
+    releases.push(await host.createNetns(switchNetns));
+    await noIpv6InNetns(switchNetns);
+  }
   const generatorPorts: PortSpec[] = [];
   const switchPorts: PhyPort[] = [];
   const mtu = o.mtu ? ['mtu', String(o.mtu)] : [];
@@ -86,17 +88,16 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
   } else {
     for (let i = 0; i < o.ports; i++) {
       const { gen, sw } = sandboxNames(o.tag, i);
-      await exec(['ip', 'link', 'add', sw, ...mtu, 'type', 'veth', 'peer', 'name', gen, 'netns', netns, ...mtu]);
-      releases.push(host.track({ kind: 'link', id: host.journal.nextId('link'), name: sw }, `ip link del ${sw}`, async () => {
-        await exec(['ip', 'link', 'del', sw], { allowFail: true });
+      await exec(['ip', '-n', switchNetns, 'link', 'add', sw, ...mtu, 'type', 'veth', 'peer', 'name', gen, 'netns', netns, ...mtu]);
+      releases.push(host.track({ kind: 'link', id: host.journal.nextId('link'), name: sw, netns: switchNetns }, `ip -n ${switchNetns} link del ${sw}`, async () => {
+        await exec(['ip', '-n', switchNetns, 'link', 'del', sw], { allowFail: true });
       }));
-      noIpv6(sw);
-      await exec(['ip', 'link', 'set', sw, 'up']);
+      await exec(['ip', '-n', switchNetns, 'link', 'set', sw, 'up']);
       await exec(['ip', '-n', netns, 'link', 'set', gen, 'up']);
       generatorPorts.push({ name: gen, netns, speedMbps: o.speedMbps, ...(o.mtu ? { mtu: o.mtu } : {}) });
       switchPorts.push({ kind: 'veth', iface: sw, io: o.io });
     }
   }
-  o.log.info(`sandbox testbed: netns ${netns}, generator ports ${generatorPorts.map((p) => p.name).join(', ')}${switchPorts.length ? `, switch ports ${switchPorts.map((p) => (p.kind === 'veth' ? p.iface : p.pci)).join(', ')} (${o.io})` : ' (wired straight)'}`);
-  return { kind: 'sandbox', generatorPorts, switchPorts, netns, release };
+  o.log.info(`sandbox testbed: netns ${netns}${o.direct ? '' : ` (switch in ${switchNetns})`}, generator ports ${generatorPorts.map((p) => p.name).join(', ')}${switchPorts.length ? `, switch ports ${switchPorts.map((p) => (p.kind === 'veth' ? p.iface : p.pci)).join(', ')} (${o.io})` : ' (wired straight)'}`);
+  return { kind: 'sandbox', generatorPorts, switchPorts, netns, ...(o.direct ? {} : { switchNetns }), release };
 }

@@ -142,11 +142,16 @@ export class VsperfDeployment implements Deployment {
     let bridge: string | undefined;
     const signals: AbortSignal[] = [];
     if (caps.bridges) {
+      if (tb.switchNetns) {
+        if (!vswitch.useNetns) throw new UsageError(`vSwitch ${vswitch.name} cannot run in the sandbox's switch namespace (no useNetns())`);
+        vswitch.useNetns(tb.switchNetns);
+        facts.testbed_switch_netns = tb.switchNetns;
+      }
       await vswitch.start(signal);
       this.vswitch = vswitch;
       this.defer(`stop ${vswitch.name}`, () => vswitch.stop());
       if (vswitch.health) signals.push(vswitch.health);
-      // In the sandbox the bridge's internal (tap) port is a host netdev: give it our prefix and tag.
+      // The bridge's internal port is a tap netdev: in the sandbox give it our prefix (it lives in the switch netns anyway).
       bridge = tb.kind === 'sandbox' ? `vsd${this.tag}br0` : String(this.s.getOr('VSWITCH_BRIDGE_NAME', 'vsperf-br0'));
       await vswitch.addBridge(bridge);
       const phy: number[] = [];

@@ -66,6 +66,7 @@ export class OvsSwitch implements VSwitch {
   private readonly ports = new Map<string, Map<number, string>>();
   private vdevSeq = 0;
   private versionText = '';
+  private netns: string | undefined;
 
   constructor(private readonly opts: OvsOptions) {
     this.name = opts.name;
@@ -77,6 +78,11 @@ export class OvsSwitch implements VSwitch {
 
   get health(): AbortSignal {
     return this.healthCtl.signal;
+  }
+
+  useNetns(netns: string): void {
+    if (this.started) throw new DriverError(this.name, 'useNetns', 'must be called before start()');
+    this.netns = netns;
   }
 
   capabilities(): VSwitchCaps {
@@ -208,8 +214,10 @@ export class OvsSwitch implements VSwitch {
 
     const vsLog = join(this.runDir, 'ovs-vswitchd.log');
     const vargs = this.opts.dpdk ? [] : strList(this.s.getOr('VSWITCHD_VANILLA_ARGS', []));
+    // `ip netns exec` execs the daemon in place: the tracked pid is ovs-vswitchd's own.
+    const inNs = this.netns ? ['ip', 'netns', 'exec', this.netns] : [];
     this.vswitchd = await this.spawnDaemon(
-      [this.vswitchdBin, `unix:${this.dbSock}`, `--pidfile=${join(this.runDir, 'ovs-vswitchd.pid')}`, `--log-file=${vsLog}`, `--unixctl=${this.ctl('ovs-vswitchd')}`, '-vconsole:off', ...vargs],
+      [...inNs, this.vswitchdBin, `unix:${this.dbSock}`, `--pidfile=${join(this.runDir, 'ovs-vswitchd.pid')}`, `--log-file=${vsLog}`, `--unixctl=${this.ctl('ovs-vswitchd')}`, '-vconsole:off', ...vargs],
       'ovs-vswitchd',
       vsLog,
     );
@@ -312,13 +320,20 @@ export class OvsSwitch implements VSwitch {
     await this.vsctl(['add-br', name, '--', 'set', 'bridge', name, 'datapath_type=netdev', 'fail-mode=secure'], `add-br ${name}`);
     // The netdev datapath backs the bridge's LOCAL port with a tap netdev that outlives a SIGKILLed
     // vswitchd: journal it so the janitor removes it after a crash.
-    if (existsSync(`/sys/class/net/${name}`)) {
+    if (!this.netns && existsSync(`/sys/class/net/${name}`)) {
       this.releases.push(
         this.host.track({ kind: 'link', id: this.host.journal.nextId('link'), name }, `ip link del ${name}`, async () => {
           if (existsSync(`/sys/class/net/${name}`)) await exec(['ip', 'link', 'del', name], { allowFail: true });
         }),
       );
     }
+    // add-br returns once vswitchd took the config; under CPU pressure the bridge's OpenFlow socket
+    // can appear a little later.
+    const mgmt = join(this.runDir, `${name}.mgmt`);
+    if (!(await waitUntil(() => existsSync(mgmt) || !!this.failure, 10_000, 20))) {
+      throw new DriverError(this.name, `add-br ${name}`, `bridge socket ${mgmt} did not appear within 10 s; last log lines:\n${fileTail(this.logFile())}`);
+    }
+    this.assertAlive(`add-br ${name}`);
     this.ports.set(name, new Map());
     await this.delFlows(name);
   }
@@ -349,7 +364,8 @@ export class OvsSwitch implements VSwitch {
     let devargs: string;
     if (port.kind === 'pci') devargs = port.pci;
     else if (port.io === 'af_xdp') devargs = `net_af_xdp${this.vdevSeq++},iface=${port.iface},start_queue=0,queue_count=1`;
-    else devargs = `net_af_packet${this.vdevSeq++},iface=${port.iface}`;
+    // A deeper rx ring than the PMD default (512 frames) rides out moments when the PMD is starved of CPU.
+    else devargs = `net_af_packet${this.vdevSeq++},iface=${port.iface},framecnt=4096`;
     const params = ['type=dpdk', `options:dpdk-devargs=${devargs}`];
     const mq = Number(this.s.getOr('VSWITCH_DPDK_MULTI_QUEUES', 0));
     if (mq > 0) params.push(`options:n_rxq=${mq}`);

@@ -58,7 +58,7 @@ describe('deployments/testbed', () => {
 
   it('sandbox names fit IFNAMSIZ and carry the vsd prefix', () => {
     const n = sandboxNames('ab12', 1);
-    expect(n).to.deep.equal({ netns: 'vsd-ab12', gen: 'vsdab12g1', sw: 'vsdab12s1' });
+    expect(n).to.deep.equal({ netns: 'vsd-ab12', switchNetns: 'vsd-ab12-sw', gen: 'vsdab12g1', sw: 'vsdab12s1' });
     expect(() => sandboxNames('x;rm', 0)).to.throw(RangeError);
   });
 });

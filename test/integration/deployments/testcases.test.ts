@@ -1,0 +1,72 @@
+/**
+ * VSPERF testcases end to end through the real runner: sandbox testbed, private OVS-DPDK, the Software
+ * generator, short trials. Each must produce plausible non-zero results whose generator counts agree
+ * with the switch's port counters, and leave nothing behind.
+ */
+import { expect } from 'chai';
+import { rmSync } from 'node:fs';
+import { Config } from '../../../framework/config/load.js';
+import { silentLogger } from '../../../framework/log/logger.js';
+import { registerBuiltins } from '../../../framework/registry/builtins.js';
+import { Registry } from '../../../framework/registry/registry.js';
+import { RunEvents } from '../../../framework/runner/events.js';
+import { runTestcases } from '../../../framework/runner/run.js';
+import type { TestcaseResult } from '../../../framework/results/types.js';
+import { checkCounters, isSwitchCounters } from '../../../deployments/counters.js';
+import { leftovers, nrHugepages } from './helpers.js';
+
+const TESTCASES = ['phy2phy_tput', 'phy2phy_cont', 'phy2phy_tput_mod_vlan', 'back2back', 'phy2phy_scalability'];
+
+describe('deployments: VSPERF testcases through the runner with OVS-DPDK and the Software generator (integration)', function () {
+  this.timeout(900_000);
+  const resultsRoot = '/tmp/vsd-e2e-results';
+  let results: TestcaseResult[] = [];
+  let hp0 = 0;
+
+  before(async () => {
+    hp0 = nrHugepages();
+    rmSync(resultsRoot, { recursive: true, force: true });
+    // validate: false — other areas' conf files may be mid-edit while this runs; our schema has its own unit test.
+    const config = new Config({
+      validate: false,
+      testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2, TRAFFICGEN_PKT_SIZES: [64], TRAFFICGEN_SOFTWARE_CORES: [0] }],
+    });
+    const registry = new Registry();
+    registerBuiltins(registry);
+    const tcs = config.testcases().filter((t) => TESTCASES.includes(t.name));
+    expect(tcs.map((t) => t.name).sort()).to.deep.equal([...TESTCASES].sort());
+    const run = await runTestcases({ config, registry, testcases: tcs, log: silentLogger, events: new RunEvents(), argv: ['e2e'], resultsRoot, signal: new AbortController().signal });
+    results = run.testcases;
+  });
+
+  after(() => rmSync(resultsRoot, { recursive: true, force: true }));
+
+  for (const name of TESTCASES) {
+    it(`${name}: passes with real, non-zero figures and consistent counters`, () => {
+      const r = results.find((x) => x.name === name)!;
+      expect(r, name).to.not.equal(undefined);
+      expect(r.status, JSON.stringify(r.error)).to.equal('passed');
+      expect(r.simulated).to.equal(false);
+      expect(r.facts.vswitch).to.equal('OvsDpdkVhost');
+      expect(String(r.facts.vswitch_version)).to.match(/^3\./);
+      expect(r.rows.length).to.be.greaterThan(0);
+      const row = r.rows[0] as Record<string, unknown>;
+      if (name === 'back2back') expect(Number(row.b2b_frames)).to.be.greaterThan(0);
+      else expect(Number(row.throughput_rx_fps)).to.be.greaterThan(1000);
+      const withCounters = r.trials.filter((t) => isSwitchCounters(t.switchCounters));
+      expect(withCounters.length, 'trials carry switch counters').to.equal(r.trials.length);
+      for (const t of withCounters) {
+        const c = checkCounters(t.result, t.switchCounters as never);
+        expect(c.consistent, `trial ${t.index}: ${JSON.stringify(c.directions)}`).to.equal(true);
+        expect(c.directions.length).to.be.greaterThan(0);
+      }
+      if (name === 'phy2phy_tput_mod_vlan') expect(r.facts.frame_modification).to.equal('vlan');
+    });
+  }
+
+  it('leaves no OVS process, netns, veth, bridge, socket dir or hugepage mount of ours', async () => {
+    const left = await leftovers();
+    expect(left, JSON.stringify(left)).to.deep.equal({ processes: [], netns: [], links: [], mounts: [], dirs: [] });
+    expect(nrHugepages()).to.equal(hp0);
+  });
+});
