@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { DriverError } from '../../../../framework/errors.js';
+import { buildPlan, checkTrial, frameSizesOf, minFrameSize, type PlanPort } from '../../../../trafficgen/software/plan.js';
+import type { StreamSpec, TrialSpec } from '../../../../trafficgen/types.js';
+
+const stream: StreamSpec = {
+  frameSize: 64,
+  l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' },
+  l3: { enabled: true, version: 4, proto: 'udp', srcIp: '1.1.1.1', dstIp: '90.90.90.90' },
+  l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
+  vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
+  multistream: 0,
+  streamType: 'L4',
+};
+const ports: PlanPort[] = [
+  { name: 'vsg0', netns: 'ns', speedMbps: 10_000, mtuFound: 1500 },
+  { name: 'vsg1', netns: 'ns', speedMbps: 10_000, mtuFound: 1500 },
+];
+const trial = (over: Partial<TrialSpec> = {}): TrialSpec => ({ stream, bidir: false, rate: { unit: 'fps', value: 1000 }, latency: true, durationS: 2, ...over });
+const opts = { backend: 'auto' as const, drainS: 1, progressMs: 250, learningFps: 1000 };
+
+describe('software/plan', () => {
+  it('puts frameSize − 4 bytes on the wire (the FCS is not sent on a veth)', () => {
+    const { plan, offeredFps } = buildPlan(trial(), ports, opts);
+    expect(plan.streams).to.have.length(1);
+    expect(plan.streams[0]!.sizes).to.deep.equal([60]);
+    expect(plan.streams[0]!).to.include({ txPort: 0, rxPort: 1, rateFps: 1000, vary: 'none', flows: 1 });
+    expect(offeredFps).to.equal(1000);
+    expect(plan.ports.map((p) => p.name)).to.deep.equal(['vsg0', 'vsg1']);
+  });
+
+  it('swaps addresses and ports for the reverse direction of a bidirectional trial', () => {
+    const { plan } = buildPlan(trial({ bidir: true }), ports, opts);
+    const [f, r] = plan.streams;
+    expect([r!.txPort, r!.rxPort, r!.srcMac, r!.dstMac, r!.srcIp, r!.dstIp, r!.srcPort, r!.dstPort]).to.deep.equal([1, 0, f!.dstMac, f!.srcMac, f!.dstIp, f!.srcIp, 3001, 3000]);
+  });
+
+  it('maps multistream and stream_type to the varied field, and % of line rate to fps', () => {
+    const { plan, offeredFps } = buildPlan(trial({ stream: { ...stream, multistream: 1024, streamType: 'L3' }, rate: { unit: 'pct', value: 50 } }), ports, opts);
+    expect(plan.streams[0]).to.include({ flows: 1024, vary: 'l3' });
+    expect(offeredFps).to.be.closeTo(14_880_952.38 / 2, 0.01);
+  });
+
+  it('expands an IMIX genome into the wire sizes of one period', () => {
+    expect(frameSizesOf({ ...stream, imixGenome: 'aag' })).to.deep.equal([64, 64, 1518]);
+    expect(buildPlan(trial({ stream: { ...stream, imixGenome: 'aag' } }), ports, opts).plan.streams[0]!.sizes).to.deep.equal([60, 60, 1514]);
+    expect(() => frameSizesOf({ ...stream, imixGenome: 'az' })).to.throw(DriverError, /letter 'z'/);
+  });
+
+  it('rejects a frame larger than the port MTU, naming the port and both MTUs', () => {
+    expect(() => checkTrial(trial({ stream: { ...stream, frameSize: 1522 } }), ports)).to.throw(DriverError, /frame size 1522 B is larger than port vsg0 allows: it needs MTU 1504, the interface has MTU 1500/);
+    // a VLAN tag does not count against the MTU
+    expect(() => checkTrial(trial({ stream: { ...stream, frameSize: 1522, vlan: { enabled: true, id: 5, priority: 0, cfi: 0 } } }), ports)).to.not.throw();
+  });
+
+  it('rejects a rate above the line rate and frames too small for headers + trailer', () => {
+    expect(() => checkTrial(trial({ rate: { unit: 'fps', value: 15_000_000 } }), ports)).to.throw(DriverError, /above the line rate of 14880952 fps/);
+    expect(() => checkTrial(trial({ rate: { unit: 'pct', value: 100 } }), ports)).to.not.throw();
+    const v6 = { ...stream, l3: { ...stream.l3, version: 6 as const, srcIp: 'fd00::1', dstIp: 'fd00::2' } };
+    expect(minFrameSize(v6)).to.equal(80);
+    expect(() => checkTrial(trial({ stream: v6 }), ports)).to.throw(DriverError, /below the minimum of 80 B/);
+    expect(minFrameSize({ ...stream, vlan: { enabled: true, id: 1, priority: 0, cfi: 0 } })).to.equal(64);
+  });
+
+  it('rejects inconsistent trial bounds and bidirectional trials on one port', () => {
+    expect(() => checkTrial(trial({ frames: 10 }), ports)).to.throw(DriverError, /exactly one of durationS and frames/);
+    expect(() => checkTrial(trial({ durationS: 0 }), ports)).to.throw(DriverError, /durationS must be > 0/);
+    expect(() => checkTrial(trial({ bidir: true }), ports.slice(0, 1))).to.throw(DriverError, /two ports/);
+    expect(() => checkTrial(trial(), [])).to.throw(DriverError, /not connected/);
+  });
+
+  it('sends and receives on the same port when only one port is given', () => {
+    const { plan } = buildPlan(trial(), ports.slice(0, 1), opts);
+    expect(plan.streams[0]).to.include({ txPort: 0, rxPort: 0 });
+    expect(plan.ports).to.have.length(1);
+  });
+});
