@@ -14,6 +14,12 @@ import { makePki, pidAlive, ROOT, startShim, STATE_DIR, type RunningShim, type T
 
 const VSPERF = join(ROOT, 'bin', 'vsperf.js');
 const TEST_PARAMS = 'TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,)';
+// The DUT: VSWITCH "none" (sandbox ports wired straight) by default, because OVS on this shared 2-core
+// machine makes single runs too noisy to compare; VSI_CLI_VSWITCH=OvsDpdkVhost runs it through OVS-DPDK.
+const VSWITCH = process.env.VSI_CLI_VSWITCH ?? 'none';
+// Both generators get the same fixed ceiling (no calibration): on a loaded machine the calibrated
+// maximum varies run to run, and the search would measure the CPU rather than the path.
+const SOFTWARE_SETTINGS = { TRAFFICGEN_SOFTWARE_MAX_RATE_FPS: Number(process.env.VSI_CLI_MAX_FPS ?? 30_000), TRAFFICGEN_SOFTWARE_CALIBRATE_S: 0 };
 
 function vsperf(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
@@ -66,7 +72,9 @@ describe('vsperf --trafficgen Ixia phy2phy_tput through the shim (integration)',
   });
 
   it('gets the same throughput as --trafficgen Software on the same DUT, over TLS + token', async () => {
-    shim = await startShim(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert, '--token-file', pki.tokenFile, '--generator', 'Software']);
+    const swConf = join(tmp, 'software.json');
+    writeFileSync(swConf, JSON.stringify(SOFTWARE_SETTINGS));
+    shim = await startShim(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert, '--token-file', pki.tokenFile, '--generator', 'Software', '--conf-file', swConf]);
     const conf = join(tmp, 'ixia.json');
     writeFileSync(
       conf,
@@ -80,21 +88,26 @@ describe('vsperf --trafficgen Ixia phy2phy_tput through the shim (integration)',
         TRAFFICGEN_IXIA_SHIM_TOKEN_FILE: pki.tokenFile,
       }),
     );
-    const ixiaDir = join(tmp, 'ixia');
-    const ix = await vsperf(['--trafficgen', 'Ixia', '--conf-file', conf, '--test-params', TEST_PARAMS, '--results-dir', ixiaDir, 'phy2phy_tput']);
-    expect(ix.code, ix.out).to.equal(0);
-    const swDir = join(tmp, 'software');
-    const sw = await vsperf(['--trafficgen', 'Software', '--test-params', TEST_PARAMS, '--results-dir', swDir, 'phy2phy_tput']);
-    expect(sw.code, sw.out).to.equal(0);
-
-    const a = readCsv(ixiaDir)[0]!;
-    const b = readCsv(swDir)[0]!;
-    const fa = Number(a.throughput_rx_fps);
-    const fb = Number(b.throughput_rx_fps);
+    // Interleaved, two runs each; the best of each is compared (the machine is shared and noisy).
+    const best: Record<'Ixia' | 'Software', number> = { Ixia: 0, Software: 0 };
+    for (let round = 0; round < 2; round++) {
+      for (const gen of ['Ixia', 'Software'] as const) {
+        const dir = join(tmp, `${gen}-${round}`);
+        const extra = gen === 'Ixia' ? ['--conf-file', conf] : ['--conf-file', swConf];
+        const r = await vsperf(['--trafficgen', gen, '--vswitch', VSWITCH, ...extra, '--test-params', TEST_PARAMS, '--results-dir', dir, 'phy2phy_tput']);
+        expect(r.code, `${gen}: ${r.out}`).to.equal(0);
+        const row = readCsv(dir)[0]!;
+        expect(row.vswitch).to.equal(VSWITCH);
+        best[gen] = Math.max(best[gen], Number(row.throughput_rx_fps));
+      }
+    }
+    const fa = best.Ixia;
+    const fb = best.Software;
+    console.log(`      phy2phy_tput (${VSWITCH}): Ixia via shim ${fa} fps, Software direct ${fb} fps (best of 2 each)`);
     expect(fa).to.be.greaterThan(0);
     expect(fb).to.be.greaterThan(0);
-    // "Within noise" on a 2-core machine shared with other jobs: ±35 %.
-    expect(Math.abs(fa - fb) / fb, `Ixia ${fa} fps vs Software ${fb} fps`).to.be.below(0.35);
+    // "Within noise" on a 2-core machine shared with other jobs: ±20 %.
+    expect(Math.abs(fa - fb) / fb, `Ixia ${fa} fps vs Software ${fb} fps`).to.be.below(0.2);
     expect(shim.output()).to.match(/owns ports/);
     expect(shim.output()).to.match(/released ports/);
   });
