@@ -219,6 +219,31 @@ function timelines(tc: TestcaseResult): string {
   return `<h3>Migration timeline: traffic gap vs. QMP events</h3><div class="plots">${charts.join('')}</div>${events}`;
 }
 
+/** CPU use per process (and PMD threads) over the testcase, from details.cpu (framework/collectors). */
+function cpuChart(tc: TestcaseResult): string {
+  const cpu = (tc.details as { cpu?: { samples?: unknown } } | undefined)?.cpu;
+  const samples = Array.isArray(cpu?.samples) ? (cpu!.samples as { tMs: number; pid: number; name: string; cpuPct: number; threads?: Record<string, number> }[]) : [];
+  if (!samples.length) return '';
+  const series = new Map<string, Point[]>();
+  for (const s of samples) {
+    const key = `${s.name} (${s.pid})`;
+    (series.get(key) ?? series.set(key, []).get(key)!).push({ x: s.tMs / 1000, y: s.cpuPct, title: `${key} @ ${(s.tMs / 1000).toFixed(1)} s: ${s.cpuPct} %` });
+    for (const [g, v] of Object.entries(s.threads ?? {})) {
+      if (g !== 'pmd') continue;
+      const k = `${s.name} PMD threads`;
+      (series.get(k) ?? series.set(k, []).get(k)!).push({ x: s.tMs / 1000, y: v, title: `${k} @ ${(s.tMs / 1000).toFixed(1)} s: ${v} %` });
+    }
+  }
+  return `<h3>CPU use</h3><div class="plots">${lineChart({
+    cls: 'plot plot-cpu',
+    title: `${tc.name}: CPU per process`,
+    xLabel: 'time (s)',
+    yLabel: '% of one CPU',
+    series: [...series].map(([name, points]) => ({ name, points })),
+    data: { testcase: tc.name },
+  })}</div>`;
+}
+
 function testcaseSection(tc: TestcaseResult, opts: ReportOptions): string {
   const parts: string[] = [];
   parts.push(`<h2 id="tc-${tc.index}">${esc(tc.index)}. ${esc(tc.name)} <small>(${esc(tc.deployment)}, ${esc(tc.trafficType)})</small> ${statusSpan(tc.status)}</h2>`);
@@ -253,6 +278,7 @@ function testcaseSection(tc: TestcaseResult, opts: ReportOptions): string {
   }
   parts.push(histograms(tc, opts.maxHistograms ?? 6));
   parts.push(timelines(tc));
+  parts.push(cpuChart(tc));
   parts.push(`<details><summary>settings of this testcase</summary><pre>${esc(JSON.stringify(tc.settings, null, 2))}</pre></details>`);
   if (Object.keys(tc.facts ?? {}).length) parts.push(`<details><summary>deployment facts</summary><pre>${esc(JSON.stringify(tc.facts, null, 2))}</pre></details>`);
   return parts.join('\n');

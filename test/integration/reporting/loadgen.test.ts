@@ -12,6 +12,9 @@ import { startCollector, findPids } from '../../../framework/collectors/proc-sta
 import { runCyclictest } from '../../../framework/collectors/cyclictest.js';
 import type { StressNg } from '../../../framework/collectors/loadgen/stress-ng.js';
 import { ConfigError } from '../../../framework/errors.js';
+import { startTestcaseExtras } from '../../../framework/collectors/extras.js';
+import { renderHtml } from '../../../framework/report/html.js';
+import { makeRunResults } from '../../fixtures/results/make.js';
 import { leftovers, makeCtx, processes, STATE_DIR } from './helpers.js';
 
 describe('load generators and cyclictest (real processes)', function () {
@@ -88,5 +91,32 @@ describe('load generators and cyclictest (real processes)', function () {
       expect(await t.dispose()).to.deep.equal([]);
     }
     expect(leftovers({ markers: ['cyclictest -q'] })).to.deep.equal([]);
+  });
+
+  it('testcase extras: load generator + CPU collector + cyclictest together, plotted in the report', async () => {
+    const t = makeCtx({
+      LOADGEN: 'StressNg',
+      LOADGEN_CONFIG: { load: 50, pattern: 'c' },
+      PIDSTAT_MONITOR: ['stress-ng', 'stress-ng-cpu'],
+      PIDSTAT_SAMPLE_INTERVAL: 0.25,
+      CYCLICTEST_ENABLED: true,
+      CYCLICTEST_DURATION_S: 1,
+    });
+    let pgids: number[] = [];
+    try {
+      const extras = await startTestcaseExtras(t.ctx);
+      pgids = processes().filter((p) => p.cmdline.startsWith('stress-ng') && p.pgid === p.pid).map((p) => p.pid);
+      await new Promise((r) => setTimeout(r, 1500));
+      const d = await extras.stop();
+      expect(d.loadgen!.name).to.equal('StressNg');
+      expect(d.cpu!.summary.some((p) => p.name.startsWith('stress-ng') && p.avgPct > 10), JSON.stringify(d.cpu!.summary)).to.equal(true);
+      expect((d.cyclictest as { samples: number }).samples).to.be.greaterThan(300);
+      const r = makeRunResults();
+      const html = renderHtml({ ...r, testcases: [{ ...r.testcases[0]!, details: { ...d } }] });
+      expect(html).to.match(/<svg [^>]*class="plot plot-cpu"[\s\S]*?stress-ng/);
+    } finally {
+      expect(await t.dispose()).to.deep.equal([]);
+    }
+    expect(leftovers({ pgids, markers: ['cyclictest -q'] })).to.deep.equal([]);
   });
 });
