@@ -94,6 +94,7 @@ interface GoalState {
   halved: boolean;
   extendsUp: number;
   extendsDown: number;
+  /** Why the final target finished: 'regular', 'regular (load grid …)' or 'irregular: …'. */
   irregular?: string;
 }
 
@@ -102,7 +103,9 @@ export interface MultiGoalConfig extends MultiGoalOptions {
   readonly maxLoadFps: number;
 }
 
-const round = (x: number): number => Math.round(x * 1000) / 1000;
+/** Loads live on a 0.001 fps grid so that repeated trials at one load aggregate exactly. */
+const GRID = 0.001;
+const round = (x: number): number => Math.round(x / GRID) * GRID;
 
 export class MultiGoalSearch implements Search<MultiGoalResult> {
   private readonly loads = new Map<number, LoadEntry>();
@@ -220,7 +223,10 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
   /** Is a target finished? Returns the reason when it is. */
   private targetDone(t: Target, lo: number | undefined, hi: number | undefined): string | undefined {
     if (lo !== undefined && hi !== undefined && this.width(lo, hi) <= t.relativeWidth + 1e-12) return 'regular';
-    if (lo !== undefined && hi !== undefined && round((lo + hi) / 2) <= lo) return 'regular (load grid resolution reached)';
+    if (lo !== undefined && hi !== undefined) {
+      const mid = round((lo + hi) / 2);
+      if (mid <= lo || mid >= hi) return 'regular (load grid resolution reached)';
+    }
     if (hi === undefined && lo !== undefined && lo >= this.maxLoad) return 'irregular: max load is a lower bound';
     if (lo === undefined && hi !== undefined && hi <= this.minLoad) return 'irregular: min load is an upper bound';
     return undefined;
@@ -236,7 +242,7 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
       if (done) {
         if (g.targetIndex === g.chain.length - 1) {
           g.finished = true;
-          if (done.startsWith('irregular')) g.irregular = done;
+          g.irregular = done;
           return undefined;
         }
         g.targetIndex++;
@@ -270,7 +276,7 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
       if (lo !== undefined && hi !== undefined) return nom((lo + hi) / 2, 'bisect');
       if (lo !== undefined) {
         const step = t.relativeWidth * Math.pow(this.cfg.expansionCoefficient, g.extendsUp);
-        return nom(Math.min(this.maxLoad, lo / (1 - Math.min(0.5, step))), `extend-up`);
+        return nom(Math.min(this.maxLoad, Math.max(lo + GRID, lo / (1 - Math.min(0.5, step)))), `extend-up`);
       }
       if (hi !== undefined) {
         const step = t.relativeWidth * Math.pow(this.cfg.expansionCoefficient, g.extendsDown);
@@ -282,7 +288,7 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
           const mrr = fwd / (1 - t.lossRatio);
           if (mrr < cand && mrr > 0) cand = mrr;
         }
-        return nom(Math.max(this.minLoad, cand), 'extend-down');
+        return nom(Math.max(this.minLoad, Math.min(hi - GRID, cand)), 'extend-down');
       }
       return nom(this.maxLoad, 'initial');
     }
@@ -296,7 +302,7 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
       const ct = lo !== undefined && entry ? conditionalThroughput(lo, entry.trials, t) : undefined;
       const plr = entry ? pessimisticLossRatio(entry.trials, t) : undefined;
       const width = lo !== undefined && hi !== undefined ? this.width(lo, hi) : undefined;
-      const regular = lo !== undefined && hi !== undefined && width! <= t.relativeWidth + 1e-12;
+      const regular = lo !== undefined && hi !== undefined && (width! <= t.relativeWidth + 1e-12 || (g.irregular ?? '').startsWith('regular'));
       const status = g.finished
         ? g.irregular ?? 'regular'
         : `incomplete: ${this.stoppedBy ?? 'search ended'} (target ${g.targetIndex + 1} of ${g.chain.length})`;
