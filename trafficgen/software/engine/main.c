@@ -318,6 +318,7 @@ static void *tx_thread(void *arg) {
 
 struct rx_ctx {
   int port;
+  int ord; /* index among the RX threads, for CPU pinning after the TX threads */
 };
 
 static void rx_frame(void *ctx, const uint8_t *f, unsigned len, uint64_t rx_ns) {
@@ -348,8 +349,8 @@ static void rx_frame(void *ctx, const uint8_t *f, unsigned len, uint64_t rx_ns) 
 }
 
 static void *rx_thread(void *arg) {
-  struct rx_ctx c = {.port = (int)(intptr_t)arg};
-  pin(E.nstreams + c.port);
+  struct rx_ctx c = {.port = (int)(intptr_t)arg & 0xff, .ord = (int)(intptr_t)arg >> 8};
+  pin(E.nstreams + c.ord);
   while (!atomic_load_explicit(&E.stop_rx, memory_order_relaxed)) {
     int r = E.ports[c.port].ops->rx_poll(E.ports[c.port].io, 20, rx_frame, &c);
     if (r < 0 && r != -EINTR) {
@@ -443,7 +444,7 @@ static void usage(FILE *f) {
           "       vsg-engine check --port IF[@NETNS] ...\n"
           "       vsg-engine forward --in IF[@NETNS] --out IF[@NETNS] [--drop-every K] [--reorder-every M] [--dup-every D]\n"
           "       vsg-engine version\n"
-          "stream keys: tx rx smac dmac sip dip sport dport vlan prio cfi flows vary(l2|l3|l4) rate(fps, 0=max)\n"
+          "stream keys: tx rx(-1 = send only) smac dmac sip dip sport dport vlan prio cfi flows vary(l2|l3|l4) rate(fps, 0=max)\n"
           "             sizes(bytes without FCS, ':'-separated = IMIX sequence) l3 l4\n");
 }
 
@@ -538,9 +539,10 @@ int main(int argc, char **argv) {
   if (E.batch == 0) E.batch = 1;
   for (int s = 0; s < E.nstreams; s++) {
     struct stream_cfg *c = &E.streams[s];
-    if (c->tx_port < 0 || c->tx_port >= E.nports || c->rx_port < 0 || c->rx_port >= E.nports) fail("E_USAGE", "stream %d names a port that was not given", s);
+    /* rx=-1: send only (benchmarks of the TX path) */
+    if (c->tx_port < 0 || c->tx_port >= E.nports || c->rx_port < -1 || c->rx_port >= E.nports) fail("E_USAGE", "stream %d names a port that was not given", s);
     E.ports[c->tx_port].needs_tx = 1;
-    E.ports[c->rx_port].needs_rx = 1;
+    if (c->rx_port >= 0) E.ports[c->rx_port].needs_rx = 1;
     if (c->rate_fps < 0) fail("E_USAGE", "negative rate");
     E.tx[s].planned = E.frames ? E.frames : c->rate_fps > 0 ? (uint64_t)llround(c->rate_fps * E.duration_s) : 0;
     if (rx_stats_init(&E.rx[s])) fail("E_NOMEM", "out of memory");
@@ -563,8 +565,8 @@ int main(int argc, char **argv) {
   E.t0_mono = t_wall0 + 2000000ull + (E.learning_s > 0 ? (uint64_t)(E.learning_s * 1e9) + 100000000ull : 0);
   pthread_t rxt[VSG_MAX_PORTS], txt[VSG_MAX_STREAMS];
   int rx_started[VSG_MAX_PORTS] = {0};
-  for (int i = 0; i < E.nports; i++)
-    if (E.ports[i].needs_rx) rx_started[i] = pthread_create(&rxt[i], NULL, rx_thread, (void *)(intptr_t)i) == 0;
+  for (int i = 0, ord = 0; i < E.nports; i++)
+    if (E.ports[i].needs_rx) rx_started[i] = pthread_create(&rxt[i], NULL, rx_thread, (void *)(intptr_t)(i | (ord++ << 8))) == 0;
   for (int s = 0; s < E.nstreams; s++) pthread_create(&txt[s], NULL, tx_thread, (void *)(intptr_t)s);
 
   const char *stopped_by = "done";
@@ -589,7 +591,7 @@ int main(int argc, char **argv) {
     if (!all_done) continue;
     if (!tx_done_at) tx_done_at = now;
     int all_rx = 1;
-    for (int s = 0; s < E.nstreams; s++) all_rx &= rx_unique(s) >= atomic_load(&E.tx[s].frames);
+    for (int s = 0; s < E.nstreams; s++) all_rx &= E.streams[s].rx_port < 0 || rx_unique(s) >= atomic_load(&E.tx[s].frames);
     double drain = eof ? 0 : got_signal ? (E.drain_s < 0.2 ? E.drain_s : 0.2) : E.drain_s;
     if (all_rx || (double)(now - tx_done_at) / 1e9 >= drain) break;
   }

@@ -1,0 +1,124 @@
+/**
+ * `npm run bench -- generator`: the Software generator's engine against dpdk-testpmd txonly on the same
+ * veth pair, 64-byte frames (60 bytes on the wire, as RFC 2544 counts the FCS), TX on one core.
+ *
+ *  1. TX rate, counted the same way for every sender: the kernel RX counter of the peer veth over a
+ *     window after a warm-up. Pairs: vsg-engine af_packet vs testpmd net_af_packet, vsg-engine af_xdp
+ *     vs testpmd net_af_xdp. ratio = ours / testpmd.
+ *  2. RX counting at the rate TX reaches: a flat-out two-port trial through the driver; lost must be 0.
+ *  3. Rate accuracy at 10 %, 50 % and 90 % of the engine's maximum (two-port trials, the normal path).
+ *
+ * Writes bench/results/generator.json as
+ * {"results":[{"backend","ours_pps","testpmd_pps","ratio"}…],"rate_accuracy":[{"requested_pps","achieved_pps"}…]}.
+ * Everything runs in namespaces vsg-bench-* created and removed here. The CPU is shared: figures are noisy.
+ */
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CleanupStack } from '../framework/runner/cleanup-stack.js';
+import { Journal } from '../framework/host/journal.js';
+import { Host } from '../framework/host/host.js';
+import { exec } from '../framework/host/exec.js';
+import { sleep } from '../framework/host/proc.js';
+import { SoftwareGenerator, calibrationSpec } from '../trafficgen/software/driver.js';
+import { defaultEnginePath } from '../trafficgen/software/engine-run.js';
+
+process.env.VSPERF_STATE_DIR ??= '/tmp/vsperf-software-bench';
+const NS_A = 'vsg-bench-a';
+const NS_B = 'vsg-bench-b';
+const GEN = 'vsgb0';
+const PEER = 'vsgb1';
+const WARM_S = 2;
+const WINDOW_S = 4;
+const TX_CPU = 1;
+
+async function peerRxPackets(): Promise<number> {
+  const r = await exec(['ip', '-n', NS_B, '-s', '-j', 'link', 'show', 'dev', PEER]);
+  const j = JSON.parse(r.stdout) as { stats64: { rx: { packets: number } } }[];
+  return j[0]!.stats64.rx.packets;
+}
+
+/** Start a sender, wait WARM_S, count the peer's RX packets over WINDOW_S, stop the sender. */
+async function measure(host: Host, label: string, argv: string[]): Promise<number> {
+  const child = await host.spawn(argv, { label: `stop ${label}`, graceMs: 3000, stdinPipe: true });
+  try {
+    await sleep(WARM_S * 1000);
+    if (!child.running) throw new Error(`${label} exited early: ${child.tail(8)}`);
+    const a = await peerRxPackets();
+    const t0 = process.hrtime.bigint();
+    await sleep(WINDOW_S * 1000);
+    const b = await peerRxPackets();
+    const t1 = process.hrtime.bigint();
+    const pps = (b - a) / (Number(t1 - t0) / 1e9);
+    console.log(`  ${label}: ${Math.round(pps)} pps`);
+    return pps;
+  } finally {
+    await child.stop(3000);
+  }
+}
+
+function testpmd(vdev: string): string[] {
+  // No hugepages needed (--no-huge): other components may hold them. TX lcore = TX_CPU.
+  return [
+    'ip', 'netns', 'exec', NS_A, 'dpdk-testpmd', '-l', `0,${TX_CPU}`, '--main-lcore', '0', '-n', '1', '--no-pci', '--no-huge', '-m', '512',
+    '--file-prefix', 'vsgbench', `--vdev=${vdev}`, '--', '--forward-mode=txonly', '--txpkts=60', '--nb-cores=1', '--stats-period=1', '--total-num-mbufs=16384',
+  ];
+}
+
+function ours(backend: 'af_packet' | 'af_xdp'): string[] {
+  return [
+    defaultEnginePath(), 'gen', '--port', `${GEN}@${NS_A}#${backend}`, '--stream', 'tx=0,rx=-1,rate=0,sizes=60,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02',
+    '--duration', String(WARM_S + WINDOW_S + 30), '--cpus', String(TX_CPU), '--progress-ms', '0', '--no-latency',
+  ];
+}
+
+async function main(): Promise<void> {
+  const cleanup = new CleanupStack();
+  const host = new Host(cleanup, new Journal(`bench-generator-${process.pid}`));
+  const out = { results: [] as { backend: string; ours_pps: number; testpmd_pps: number; ratio: number }[], rate_accuracy: [] as { requested_pps: number; achieved_pps: number }[] };
+  try {
+    for (const ns of [NS_A, NS_B]) {
+      await host.createNetns(ns);
+      await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    }
+    await host.createVethPair(GEN, PEER, { aNetns: NS_A, bNetns: NS_B });
+    host.track({ kind: 'dir', id: host.journal.nextId('dir'), path: '/var/run/dpdk/vsgbench' }, 'rm testpmd runtime dir', () => rmSync('/var/run/dpdk/vsgbench', { recursive: true, force: true }));
+
+    console.log(`TX rate, 64 B frames, one TX core (cpu ${TX_CPU}); peer RX counter over ${WINDOW_S} s after ${WARM_S} s warm-up`);
+    const pairs: ['af_packet' | 'af_xdp', string][] = [
+      ['af_packet', `net_af_packet0,iface=${GEN}`],
+      ['af_xdp', `net_af_xdp0,iface=${GEN},start_queue=0,queue_count=1`],
+    ];
+    for (const [backend, vdev] of pairs) {
+      const o = await measure(host, `vsg-engine ${backend}`, ours(backend));
+      const t = await measure(host, `testpmd ${vdev.split(',')[0]}`, testpmd(vdev));
+      out.results.push({ backend, ours_pps: Math.round(o), testpmd_pps: Math.round(t), ratio: Number((o / t).toFixed(3)) });
+    }
+
+    // RX counting and rate accuracy through the driver (two ports: TX on A, counted on B).
+    const g = new SoftwareGenerator(host, { calibrateS: 2, cpus: [TX_CPU, 0] });
+    await g.connect([
+      { name: GEN, netns: NS_A, speedMbps: 10_000 },
+      { name: PEER, netns: NS_B, speedMbps: 10_000 },
+    ]);
+    const max = g.capabilities().maxRateFps!;
+    const flat = await g.runTrial({ ...calibrationSpec(64), rate: { unit: 'pct', value: 100 }, durationS: 3, drainS: 2 });
+    console.log(`RX counting at the rate TX reaches (${flat.info?.backend}): tx ${flat.txFrames} at ${Math.round(flat.achievedTxFps)} fps, rx ${flat.rxFrames}, lost ${flat.lostFrames}, rx ring drops ${flat.info?.rxRingDrops}`);
+    for (const pct of [10, 50, 90]) {
+      const req = Math.round((max * pct) / 100);
+      const r = await g.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
+      console.log(`  ${pct} % of max ${Math.round(max)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${((r.achievedTxFps / req - 1) * 100).toFixed(3)} %), lost ${r.lostFrames}`);
+      out.rate_accuracy.push({ requested_pps: req, achieved_pps: Math.round(r.achievedTxFps) });
+    }
+    await g.close();
+  } finally {
+    const errors = await cleanup.unwind();
+    host.journal.close();
+    for (const e of errors) console.error(`cleanup: ${e.message}`);
+  }
+  const dir = join(process.cwd(), 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'generator.json'), JSON.stringify(out, null, 2) + '\n');
+  console.log(JSON.stringify(out));
+}
+
+await main();
