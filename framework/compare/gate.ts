@@ -80,12 +80,14 @@ export function parseThresholds(v: Json, source: string): Record<string, Thresho
   const out: Record<string, Threshold> = {};
   for (const [metric, raw] of Object.entries(v)) {
     const key = `COMPARE_THRESHOLDS.${metric}`;
+    // false / null switch off a threshold a lower layer set (objects merge key by key).
+    if (raw === false || raw === null) continue;
     if (typeof raw === 'number') {
       if (!(raw >= 0)) throw new ConfigError(key, source, `must be a percentage ≥ 0, got ${raw}`);
       out[metric] = { better: defaultBetter(metric, key, source), pct: raw };
       continue;
     }
-    if (!isPlainObject(raw)) throw new ConfigError(key, source, 'must be a number (percent) or {pct, abs, better}');
+    if (!isPlainObject(raw)) throw new ConfigError(key, source, 'must be a number (percent), {pct, abs, better}, or false to switch it off');
     const t = raw as JsonObject;
     for (const k of Object.keys(t)) if (!['pct', 'abs', 'better'].includes(k)) throw new ConfigError(`${key}.${k}`, source, 'unknown field (expected pct, abs, better)');
     const better = t.better === undefined ? defaultBetter(metric, key, source) : t.better;

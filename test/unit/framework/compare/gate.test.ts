@@ -85,6 +85,7 @@ describe('compare/gate', () => {
       throughput_rx_fps: { better: 'higher', pct: 3 },
       avg_latency_ns: { better: 'lower', pct: 10, abs: 500 },
     });
+    expect(parseThresholds({ throughput_rx_fps: 3, avg_latency_ns: false, p99_latency_ns: null }, 't')).to.have.keys(['throughput_rx_fps']);
     expect(() => parseThresholds({ throughput_rx_fps: { pct: -1 } }, 'conf/x.json')).to.throw(ConfigError, /COMPARE_THRESHOLDS\.throughput_rx_fps\.pct.*conf\/x\.json/);
     expect(() => parseThresholds({ tx_rate_fps: 5 }, 'f')).to.throw(ConfigError, /no known good direction/);
     expect(() => parseThresholds({ throughput_rx_fps: { pct: 1, bogus: 1 } }, 'f')).to.throw(ConfigError, /bogus/);
