@@ -129,7 +129,7 @@ export class IxiaDriver implements TrafficGenerator {
       'connect',
       this.client.reserve.bind(this.client) as Unary<pb.ReserveRequest, pb.ReserveResponse>,
       { clientName: this.opts.clientName ?? `vsperf@${hostname()} pid ${process.pid}`, ports: sent.map(portToPb), leaseS: this.opts.leaseS ?? 60 },
-      { signal },
+      { signal, retry: true },
     );
     this.sessionId = res.sessionId;
     this.ports = ports;
@@ -211,7 +211,7 @@ export class IxiaDriver implements TrafficGenerator {
     const id = this.sessionId;
     this.sessionId = undefined;
     if (id) {
-      await this.call('close', this.client.release.bind(this.client) as Unary<pb.ReleaseRequest, pb.ReleaseResponse>, { sessionId: id }, { timeoutMs: Math.min(this.callTimeoutMs, 5000) }).catch((e) =>
+      await this.call('close', this.client.release.bind(this.client) as Unary<pb.ReleaseRequest, pb.ReleaseResponse>, { sessionId: id }, { timeoutMs: Math.min(this.callTimeoutMs, 5000), waitForReady: false }).catch((e) =>
         this.log.warn(`${this.name}: releasing the ports on the shim failed: ${errorMessage(e)}`),
       );
     }
@@ -241,14 +241,14 @@ export class IxiaDriver implements TrafficGenerator {
     return (trafficS + (spec.learningS ?? 0) + (spec.drainS ?? 2)) * 1000;
   }
 
-  private metadata(): grpc.Metadata {
-    const md = new grpc.Metadata();
+  private metadata(waitForReady = false): grpc.Metadata {
+    const md = new grpc.Metadata({ waitForReady });
     if (this.opts.token) md.set('authorization', `Bearer ${this.opts.token}`);
     return md;
   }
 
   private async stopTrafficQuietly(sessionId: string): Promise<void> {
-    await this.call('stopTraffic', this.client.stopTraffic.bind(this.client) as Unary<pb.StopTrafficRequest, pb.StopTrafficResponse>, { sessionId }, { timeoutMs: 5000 }).catch((e) =>
+    await this.call('stopTraffic', this.client.stopTraffic.bind(this.client) as Unary<pb.StopTrafficRequest, pb.StopTrafficResponse>, { sessionId }, { timeoutMs: 5000, waitForReady: false }).catch((e) =>
       this.log.warn(`${this.name}: StopTraffic after abort failed: ${errorMessage(e)}`),
     );
   }
@@ -258,14 +258,17 @@ export class IxiaDriver implements TrafficGenerator {
     op: string,
     fn: Unary<Req, Res>,
     req: Req,
-    o: { retry?: boolean; signal?: AbortSignal | undefined; timeoutMs?: number } = {},
+    o: { retry?: boolean; signal?: AbortSignal | undefined; timeoutMs?: number; waitForReady?: boolean } = {},
   ): Promise<Res> {
     const timeoutMs = o.timeoutMs ?? this.callTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       if (o.signal?.aborted) throw new AbortedError(`${op} aborted`);
       try {
         return await new Promise<Res>((resolve, reject) => {
-          const c = fn(req, this.metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (e, r) => (e ? reject(e) : resolve(r)));
+          // After the handshake, calls wait for the channel to (re)connect within their deadline, so a
+          // shim that restarts or a connection that flaps is ridden out instead of failing at once.
+          const waitForReady = o.waitForReady ?? this.info !== undefined;
+          const c = fn(req, this.metadata(waitForReady), { deadline: new Date(Date.now() + timeoutMs) }, (e, r) => (e ? reject(e) : resolve(r)));
           o.signal?.addEventListener('abort', () => c.cancel(), { once: true });
         });
       } catch (e) {

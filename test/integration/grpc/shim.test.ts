@@ -4,7 +4,8 @@
  * a killed shim and graceful shutdown. Ends with a leftover audit.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { FakeIxNetwork } from '../../fixtures/ixnetwork-fake/server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -310,6 +311,55 @@ describe('tgshim: Ixia driver and shim over TLS + token', function () {
   });
 });
 
+describe('tgshim: ixnetwork backend through the shim against the fake IxNetwork REST server', function () {
+  this.timeout(60_000);
+  let fake: FakeIxNetwork;
+  let shim: RunningShim;
+  let k: TestPki;
+  const IXPORTS: PortSpec[] = [
+    { name: '10.0.0.5;1;1', speedMbps: 10_000 },
+    { name: '10.0.0.5;1;2', speedMbps: 10_000 },
+  ];
+
+  before(async () => {
+    k = pki.v!;
+    fake = new FakeIxNetwork({ capacityFps: 70_000, redirect: true });
+    const url = await fake.start();
+    writeFileSync(join(k.dir, 'ixpw'), 'admin\n');
+    shim = await startShim(tlsShimArgs(k, ['--backend', 'ixnetwork', '--ixnet-url', url, '--ixnet-user', 'admin', '--ixnet-password-file', join(k.dir, 'ixpw'), '--ixnet-poll-ms', '50']));
+    shims.push(shim);
+  });
+  after(async () => {
+    await shim.stop();
+    await fake.close();
+  });
+
+  it('runs trials through the shim, reports a failed async operation clearly, and releases the IxNetwork session', async () => {
+    const d = await IxiaDriver.open(clientOpts(k, shim));
+    try {
+      expect(d.shimInfo().backend).to.equal('ixnetwork');
+      await d.connect(IXPORTS);
+      expect(fake.sessions.size).to.equal(1);
+      const r = await d.runTrial(trial({ bidir: true, latency: true }));
+      expect(r.directions).to.have.length(2);
+      for (const x of r.directions) {
+        expect(x.txFrames).to.be.within(95_000, 105_000);
+        expect(x.rxFrames).to.be.within(66_000, 74_000);
+      }
+      expect(r.latency?.avgNs).to.equal(2500);
+      fake.failOnce.set('apply', 'Error in L2/L3 Traffic Apply');
+      const e = await failure(d.runTrial(trial()));
+      expect(e).to.be.instanceOf(DriverError);
+      expect(e.message).to.match(/IxNetwork apply: operation apply ended in ERROR: Error in L2\/L3 Traffic Apply/);
+      const again = await d.runTrial(trial({ durationS: undefined, frames: 5000 }));
+      expect(again.txFrames).to.equal(5000);
+    } finally {
+      await d.close();
+    }
+    expect(fake.sessions.size, 'IxNetwork session deleted on release').to.equal(0);
+  });
+});
+
 describe('tgshim: cancellation, a killed shim and graceful shutdown (slow generator plugin)', function () {
   this.timeout(60_000);
   let k: TestPki;
@@ -379,6 +429,23 @@ describe('tgshim: cancellation, a killed shim and graceful shutdown (slow genera
     expect(marker()).to.equal('stopped-by-abort');
     expect(shim.output()).to.match(/SIGTERM: stopping traffic/);
     await d.close();
+  });
+
+  it('rides out a shim restart: calls after the handshake wait for the reconnect', async () => {
+    const first = await startShim(tlsShimArgs(k, ['--generator', 'Simulated']));
+    shims.push(first);
+    const d = await IxiaDriver.open(clientOpts(k, first, { callTimeoutMs: 15_000 }));
+    try {
+      await first.stop();
+      const connecting = d.connect(PORTS);
+      await new Promise((r) => setTimeout(r, 700));
+      const second = await startShim(tlsShimArgs(k, ['--generator', 'Simulated', '--listen', first.address]));
+      shims.push(second);
+      await connecting;
+      expect((await d.runTrial(trial())).txFrames).to.equal(100_000);
+    } finally {
+      await d.close();
+    }
   });
 
   it('refuses to listen beyond loopback without TLS and a token', async () => {
