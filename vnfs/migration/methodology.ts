@@ -20,6 +20,12 @@ import { migrationOptions } from './options.js';
 import { checkTargets, round, summarize, type MigrationRecord } from './summary.js';
 import { MigrationError } from './errors.js';
 
+/** Zero or multicast MACs are not valid source addresses (a bridge drops such frames). */
+export function badSourceMac(mac: string): boolean {
+  const b = mac.split(/[:-]/).map((h) => parseInt(h, 16));
+  return b.length !== 6 || b.some((x) => !Number.isFinite(x)) || b.every((x) => x === 0) || (b[0]! & 1) === 1;
+}
+
 export const liveMigration: Methodology = async (ctx) => {
   const opts = migrationOptions(ctx.settings);
   const topo = ctx.topology;
@@ -33,7 +39,17 @@ export const liveMigration: Methodology = async (ctx) => {
   if (nicsA.some((n) => n.ofport === undefined)) throw new UsageError(`${ctx.testcase}: the deployment did not report the guest's vhost ofports (GuestNic.ofport)`);
   const log = ctx.log.child('migration');
   const frameSize = frameSizes(ctx.settings)[0] ?? 64;
-  const spec = { ...trafficFromSettings(ctx.settings, frameSize, { unit: 'fps' as const, value: opts.rateFps }), latency: false };
+  const traffic0 = trafficFromSettings(ctx.settings, frameSize, { unit: 'fps' as const, value: opts.rateFps });
+  // A Linux-bridge guest drops frames whose source MAC is zero or multicast (VSPERF's default l2 MACs
+  // are 00:00:00:00:00:00); with bidir the reverse direction uses dstmac as source. Use valid,
+  // locally administered MACs then, and say so.
+  const l2 = traffic0.stream.l2;
+  const stream =
+    badSourceMac(l2.srcMac) || (traffic0.bidir && badSourceMac(l2.dstMac))
+      ? { ...traffic0.stream, l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' } }
+      : traffic0.stream;
+  if (stream !== traffic0.stream) log.info(`TRAFFIC.l2 MACs ${l2.srcMac}/${l2.dstMac} cannot cross a guest bridge: using 02:00:00:00:00:01/02`);
+  const spec = { ...traffic0, stream, latency: false };
   const directions = spec.bidir ? 2 : 1;
 
   // Second set of vhost ports for the destination, and flows that follow the guest.

@@ -7,8 +7,8 @@
  * The object is "the guest", not one QEMU process: live migration starts a second instance with
  * `-incoming defer` (startIncoming) and, once the guest resumed there, switchTo() makes it current.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { DriverContext } from '../../framework/registry/types.js';
 import type { Logger } from '../../framework/log/logger.js';
 import type { Child } from '../../framework/host/child.js';
@@ -124,6 +124,16 @@ export class QemuInstance implements QemuInstanceHandle {
     if (this.alive) this.log.debug(`QEMU ${this.name} still running after quit: SIGTERM`);
     await this.child.stop(2000);
     rmSync(this.files.qmpSocket, { force: true });
+    // VSPERF_GUEST_LOG_DIR: keep serial console and QEMU output of every instance (debugging aid).
+    const keep = process.env.VSPERF_GUEST_LOG_DIR;
+    if (keep) {
+      try {
+        mkdirSync(keep, { recursive: true });
+        for (const f of [this.files.serialLog, this.files.qemuLog]) if (existsSync(f)) copyFileSync(f, join(keep, `${Date.now()}-${basename(f)}`));
+      } catch (e) {
+        this.log.warn(`could not keep guest logs in ${keep}: ${(e as Error).message}`);
+      }
+    }
   }
 }
 
