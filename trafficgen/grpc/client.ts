@@ -162,7 +162,12 @@ export class IxiaDriver implements TrafficGenerator {
       await new Promise<void>((resolve, reject) => {
         call.on('data', (ev: pb.RunTrialResponse) => {
           if (ev.event?.$case === 'progress') onProgress?.(liveFromPb(ev.event.progress));
-          else if (ev.event?.$case === 'result') result = ev.event.result;
+          else if (ev.event?.$case === 'result') {
+            // The result is the last message; the shim has already released the traffic state, so
+            // the trial is done here, without waiting for the trailers.
+            result = ev.event.result;
+            resolve();
+          }
         });
         call.on('error', reject);
         call.on('end', resolve);
