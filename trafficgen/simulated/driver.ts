@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DriverContext } from '../../framework/registry/types.js';
 import type { Settings, Json, JsonObject } from '../../framework/config/settings.js';
-import { ConfigError } from '../../framework/errors.js';
+import { CapabilityError, ConfigError, DriverError } from '../../framework/errors.js';
 import type {
   ContinuousRun, DirectionResult, GeneratorCaps, LatencyStats, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec,
 } from '../types.js';
@@ -56,11 +56,20 @@ export class SimulatedGenerator implements TrafficGenerator {
 
   async runTrial(spec: TrialSpec, signal?: AbortSignal): Promise<TrialResult> {
     signal?.throwIfAborted();
+    this.check(spec);
+    if ((spec.frames === undefined) === (spec.durationS === undefined)) throw new DriverError(this.name, 'runTrial', 'exactly one of durationS and frames must be set');
     return this.compute(spec, spec.frames, spec.durationS ?? 1, spec.learningS ?? 0);
+  }
+
+  private check(spec: TrafficSpec): void {
+    const size = spec.stream.frameSize;
+    if (!spec.stream.imixGenome && (size < 64 || size > 9000)) throw new CapabilityError(this.name, `frame size ${size}`, 'supported: 64–9000 bytes');
+    if (spec.rate.value < 0 || !Number.isFinite(spec.rate.value)) throw new DriverError(this.name, 'runTrial', `rate must be a finite number ≥ 0, got ${spec.rate.value}`);
   }
 
   async startContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
     signal?.throwIfAborted();
+    this.check(spec);
     const t0 = performance.now();
     const speed = this.speedMbps();
     const offered = rateToFps(spec.rate, speed, frameSizeOf(spec));
