@@ -234,6 +234,24 @@ describe('Software generator on veth pairs (integration)', function () {
     expect(r.info?.stoppedBy).to.equal('stop');
   });
 
+  it('vsperf-gen runs a one-port and a two-port trial and prints the counters as JSON', () => {
+    const bin = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', 'bin', 'vsperf-gen.js');
+    const two = spawnSync(process.execPath, [bin, '-i', 'vsgi0', '-n', NS_A, '--rx-interface', 'vsgi1', '--rx-netns', NS_B, '-r', '20k', '-f', '3000', '-b', 'af_packet'], { encoding: 'utf8', timeout: 30_000 });
+    expect(two.status, two.stderr).to.equal(0);
+    const r = JSON.parse(two.stdout) as { txFrames: number; rxFrames: number; latency: { samples: number; histogram?: unknown }; info: { backend: string } };
+    expect([r.txFrames, r.rxFrames, r.latency.samples, r.info.backend]).to.deep.equal([3000, 3000, 3000, 'af_packet']);
+    expect(r.latency.histogram).to.equal(undefined);
+    const one = spawnSync(process.execPath, [bin, '-i', 'vsgi0', '-n', NS_A, '-r', '5000', '-d', '0.5'], { encoding: 'utf8', timeout: 30_000 });
+    expect(one.status, one.stderr).to.equal(0);
+    const o = JSON.parse(one.stdout) as { txFrames: number; rxFrames: number; directions: { fromPort: number; toPort: number }[] };
+    expect(o.txFrames).to.be.within(2490, 2510);
+    expect(o.rxFrames).to.equal(0); // nothing loops the frames back on a plain veth
+    expect(o.directions[0]).to.include({ fromPort: 0, toPort: 0 });
+    const bad = spawnSync(process.execPath, [bin, '-i', 'vsgnope9', '-n', NS_A], { encoding: 'utf8', timeout: 30_000 });
+    expect(bad.status).to.equal(3);
+    expect(bad.stderr.trim()).to.match(/^vsperf-gen: E_ENV: port 0: interface vsgnope9 not found in network namespace vsg-it-a/);
+  });
+
   describe('bad input: one clear error, nothing left running', () => {
     async function failure(fn: () => Promise<unknown>): Promise<Error> {
       try {

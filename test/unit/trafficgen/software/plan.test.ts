@@ -75,3 +75,24 @@ describe('software/plan', () => {
     expect(plan.ports).to.have.length(1);
   });
 });
+
+import { parseRate, specFromOptions } from '../../../../trafficgen/software/cli.js';
+
+describe('vsperf-gen options', () => {
+  it('parses rates as fps (with k/M) or percent of line rate', () => {
+    expect(parseRate('10000')).to.deep.equal({ unit: 'fps', value: 10000 });
+    expect(parseRate('250k')).to.deep.equal({ unit: 'fps', value: 250000 });
+    expect(parseRate('1.5M')).to.deep.equal({ unit: 'fps', value: 1500000 });
+    expect(parseRate('50%')).to.deep.equal({ unit: 'pct', value: 50 });
+    expect(() => parseRate('fast')).to.throw(/frames per second/);
+  });
+
+  it('turns options into a trial spec', () => {
+    const s = specFromOptions({ interface: 'a', frameSize: 128, rate: { unit: 'fps', value: 5 }, speedMbps: 10000, backend: 'auto', bidir: false, multistream: 8, streamType: 'l3', vlan: 7, ipv6: true, drain: 1, histogram: false, progress: false, frames: 10 });
+    expect(s.frames).to.equal(10);
+    expect(s.durationS).to.equal(undefined);
+    expect(s.stream).to.deep.include({ frameSize: 128, multistream: 8, streamType: 'L3' });
+    expect(s.stream.vlan).to.include({ enabled: true, id: 7 });
+    expect(s.stream.l3.version).to.equal(6);
+  });
+});
