@@ -217,8 +217,9 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   const rows = decorateRows(output?.rows ?? [], tc, settings, facts, { startTime, stopTime, wallS, trafficgen, backend, simulated });
   const csv = rows.length ? csvFileName(index, tc.name, tc.Deployment) : undefined;
   if (csv) writeCsv(join(resultsDir, csv), rows);
-  const status: 'passed' | 'failed' = error || !rows.length ? 'failed' : 'passed';
   if (!error && !rows.length) error = { code: 'E_NO_RESULT', message: 'the testcase produced no result rows' };
+  if (!error) error = validateRows(rows);
+  const status: 'passed' | 'failed' = error ? 'failed' : 'passed';
   const result: TestcaseResult = {
     index,
     name: tc.name,
@@ -240,6 +241,23 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   };
   o.events.emit('testcase:end', { index, name: tc.name, status, rows, ...(error ? { error } : {}), wallS });
   return result;
+}
+
+/**
+ * VSPERF's validity rule (core/traffic_controller.py validate_send_traffic): a row with b2b_frames
+ * must have some, else a row with throughput_rx_fps must have some. A search that found no passing
+ * rate is a failed testcase, with the search's own explanation.
+ */
+export function validateRows(rows: readonly ResultRow[]): { code: string; message: string } | undefined {
+  for (const r of rows) {
+    const has = (k: string): boolean => r[k] !== undefined && r[k] !== UNKNOWN;
+    const bad = has('b2b_frames') ? Number(r.b2b_frames) <= 0 : has('throughput_rx_fps') ? Number(r.throughput_rx_fps) <= 0 : false;
+    if (bad) {
+      const why = typeof r.search_status === 'string' && r.search_status ? `: ${r.search_status}` : '';
+      return { code: 'E_NO_THROUGHPUT', message: `${r.packet_size ?? '?'} B: nothing was forwarded at any rate tried${why}` };
+    }
+  }
+  return undefined;
 }
 
 function configuredPorts(s: Settings): PortSpec[] {

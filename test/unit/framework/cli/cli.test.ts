@@ -112,3 +112,16 @@ describe('vsperf CLI', function () {
     expect(r.stdout).to.match(/\* AcmeGen \(alias: Acme\): Acme fixture generator/);
   });
 });
+
+describe('testcase validity (VSPERF rule)', () => {
+  it('a row without throughput or b2b frames fails the testcase with the search status', async () => {
+    const { validateRows } = await import('../../../../framework/runner/run.js');
+    expect(validateRows([{ packet_size: 64, throughput_rx_fps: 1000 }])).to.equal(undefined);
+    expect(validateRows([{ packet_size: 64, b2b_frames: 10, throughput_rx_fps: 0 }])).to.equal(undefined);
+    expect(validateRows([{ packet_size: 64, dataplane_outage_ms: 10 }])).to.equal(undefined);
+    const e = validateRows([{ packet_size: 64, throughput_rx_fps: 1000 }, { packet_size: 128, throughput_rx_fps: 0, search_status: 'generator-limited' }]);
+    expect(e?.code).to.equal('E_NO_THROUGHPUT');
+    expect(e?.message).to.match(/128 B: .*generator-limited/);
+    expect(validateRows([{ packet_size: 64, b2b_frames: 0 }])?.code).to.equal('E_NO_THROUGHPUT');
+  });
+});
