@@ -14,9 +14,13 @@ export interface DirectionCheck {
   readonly toPort: number;
   readonly generatorTx: number;
   readonly switchRx: number;
+  /** Frames the switch port itself dropped on receive (rx ring full: the datapath did not keep up). */
+  readonly switchRxDropped: number;
   readonly switchTx: number;
   readonly generatorRx: number;
+  /** Sent but never seen by the switch port (lost on the wire/veth). */
   readonly lostBeforeSwitch: number;
+  /** Dropped by the switch: at its receive port plus between its ports. */
   readonly lostInSwitch: number;
   readonly lostAfterSwitch: number;
   readonly consistent: boolean;
@@ -40,6 +44,7 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
   const abs = tolerance.frames ?? 10;
   const rel = tolerance.ratio ?? 0.001;
   const gp = new Map((sw.generatorPorts ?? []).map((p) => [p.index, p]));
+  const dropped = new Map(sw.ports.map((p) => [p.name, p.rxDropped]));
   const directions: DirectionCheck[] = [];
   for (const d of result.directions) {
     const inP = gp.get(d.fromPort);
@@ -47,18 +52,22 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
     if (!inP || !outP) continue;
     const genRx = d.rxFrames - (d.foreign ?? 0);
     const slack = (n: number): number => Math.max(abs, rel * n);
+    const rxDropped = dropped.get(inP.port) ?? 0;
     const problems: string[] = [];
-    if (inP.rxFromGenerator > d.txFrames + slack(d.txFrames)) problems.push(`switch port ${inP.port} received ${inP.rxFromGenerator} > generator sent ${d.txFrames}`);
+    if (inP.rxFromGenerator + rxDropped > d.txFrames + slack(d.txFrames)) {
+      problems.push(`switch port ${inP.port} received ${inP.rxFromGenerator} (+${rxDropped} dropped) > generator sent ${d.txFrames}`);
+    }
     if (genRx > outP.txToGenerator + slack(genRx)) problems.push(`generator port ${d.toPort} received ${genRx} > switch port ${outP.port} sent ${outP.txToGenerator}`);
     directions.push({
       fromPort: d.fromPort,
       toPort: d.toPort,
       generatorTx: d.txFrames,
       switchRx: inP.rxFromGenerator,
+      switchRxDropped: rxDropped,
       switchTx: outP.txToGenerator,
       generatorRx: genRx,
-      lostBeforeSwitch: Math.max(0, d.txFrames - inP.rxFromGenerator),
-      lostInSwitch: Math.max(0, inP.rxFromGenerator - outP.txToGenerator),
+      lostBeforeSwitch: Math.max(0, d.txFrames - inP.rxFromGenerator - rxDropped),
+      lostInSwitch: rxDropped + Math.max(0, inP.rxFromGenerator - outP.txToGenerator),
       lostAfterSwitch: Math.max(0, outP.txToGenerator - genRx),
       consistent: problems.length === 0,
       ...(problems.length ? { problem: problems.join('; ') } : {}),

@@ -149,6 +149,8 @@ export class VsperfDeployment implements Deployment {
       }
       await vswitch.start(signal);
       this.vswitch = vswitch;
+      const runDir = (vswitch as { runDir?: unknown }).runDir;
+      if (typeof runDir === 'string') facts.vswitch_run_dir = runDir;
       this.defer(`stop ${vswitch.name}`, () => vswitch.stop());
       if (vswitch.health) signals.push(vswitch.health);
       // The bridge's internal port is a tap netdev: in the sandbox give it our prefix (it lives in the switch netns anyway).

@@ -7,14 +7,13 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runJanitor } from '../../../framework/host/janitor.js';
-import { leftovers, nrHugepages, STATE_DIR } from './helpers.js';
+import { Journal } from '../../../framework/host/journal.js';
+import { leftovers, NOTHING, STATE_DIR, type Scope } from './helpers.js';
 
 describe('deployments: SIGKILL of the process holding a deployment, then the janitor (integration)', function () {
   this.timeout(120_000);
 
   it('leaves nothing of ours after the janitor ran', async () => {
-    const hp0 = nrHugepages();
-    expect((await leftovers()).netns).to.deep.equal([]);
     const holder = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'holder.js');
     const child = spawn(process.execPath, [holder, JSON.stringify({ VSWITCH: 'OvsDpdkVhost' }), 'vsd-crash-run', 'p2p'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -32,7 +31,8 @@ describe('deployments: SIGKILL of the process holding a deployment, then the jan
       });
       child.on('exit', (code) => reject(new Error(`holder exited ${code}: ${err}`)));
     });
-    const during = await leftovers();
+    const scope: Scope = { tags: [info.netns.replace(/^vsd-/, '')], dirs: [info.workDir] };
+    const during = await leftovers(scope);
     expect(during.processes.length, 'ovsdb-server + ovs-vswitchd running').to.equal(2);
     // Generator ends in vsd-<tag>, switch ends, bridge tap and ovs-netdev in vsd-<tag>-sw: nothing in the root netns.
     expect(during.netns.sort()).to.deep.equal([info.netns, `${info.netns}-sw`]);
@@ -42,14 +42,15 @@ describe('deployments: SIGKILL of the process holding a deployment, then the jan
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     await new Promise((r) => setTimeout(r, 300));
-    const orphaned = await leftovers();
+    const orphaned = await leftovers(scope);
     expect(orphaned.processes.length, 'daemons survive their parent (own process groups)').to.equal(2);
 
     const released = await runJanitor({ dir: join(STATE_DIR, 'journal') });
     expect(released).to.be.greaterThan(5);
     rmSync(info.workDir, { recursive: true, force: true });
-    const after = await leftovers();
-    expect(after, JSON.stringify(after)).to.deep.equal({ processes: [], netns: [], links: [], mounts: [], dirs: [] });
-    expect(nrHugepages()).to.equal(hp0);
+    const after = await leftovers(scope);
+    expect(after, JSON.stringify(after)).to.deep.equal(NOTHING);
+    // The journal (incl. a raised nr_hugepages) was worked off completely.
+    expect(Journal.list(join(STATE_DIR, 'journal')).filter((p) => p.includes('vsd-crash-run'))).to.deep.equal([]);
   });
 });

@@ -1,11 +1,11 @@
 /** Shared plumbing for the deployment integration tests: a DriverContext on the real host, a frame sender, the leftover audit. */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config } from '../../../framework/config/load.js';
 import type { JsonObject } from '../../../framework/config/settings.js';
 import { Host } from '../../../framework/host/host.js';
-import { Journal } from '../../../framework/host/journal.js';
+import { Journal, type JournalEntry } from '../../../framework/host/journal.js';
 import { exec } from '../../../framework/host/exec.js';
 import { silentLogger } from '../../../framework/log/logger.js';
 import { registerBuiltins } from '../../../framework/registry/builtins.js';
@@ -22,8 +22,8 @@ export interface TestCtx {
   readonly journal: Journal;
   readonly workDir: string;
   readonly registry: Registry;
-  /** Unwind the cleanup stack, remove the work dir and the journal. */
-  dispose(): Promise<Error[]>;
+  /** Unwind the cleanup stack, remove the work dir and the journal; returns unwind errors and journal entries still live before closing. */
+  dispose(): Promise<{ errors: string[]; live: JournalEntry[] }>;
 }
 
 /** Settings as the runner would resolve them for a p2p testcase, plus overrides (a --test-params-like layer). */
@@ -59,10 +59,11 @@ export function makeCtx(overrides: JsonObject = {}, runId = `vsd-test-${randomBy
     workDir,
     registry,
     async dispose() {
-      const errors = await cleanup.unwind();
+      const errors = (await cleanup.unwind()).map((e) => e.message);
+      const live = Journal.read(journal.path);
       rmSync(workDir, { recursive: true, force: true });
       journal.close();
-      return errors;
+      return { errors, live };
     },
   };
 }
@@ -103,31 +104,54 @@ export interface Leftovers {
   dirs: string[];
 }
 
-/** Everything of ours (prefix vsd) still on the host. */
-export async function leftovers(): Promise<Leftovers> {
+/** What a test created: sandbox tags (vsd-<tag>, vsd<tag>…) and directories (work dirs, OVS run dirs). */
+export interface Scope {
+  tags: string[];
+  dirs: string[];
+}
+
+/** Scope of a set-up deployment: its sandbox tag and OVS run dir (from its facts), plus the test's work dir. */
+export function scopeOf(facts: Readonly<Record<string, unknown>>, workDir?: string): Scope {
+  const tag = /^vsd-([0-9a-z]+)$/.exec(String(facts.testbed_netns ?? ''))?.[1];
+  return { tags: tag ? [tag] : [], dirs: [...(facts.vswitch_run_dir ? [String(facts.vswitch_run_dir)] : []), ...(workDir ? [workDir] : [])] };
+}
+
+export function mergeScopes(...s: Scope[]): Scope {
+  return { tags: s.flatMap((x) => x.tags), dirs: s.flatMap((x) => x.dirs) };
+}
+
+/**
+ * Everything of a scope still on the host: processes whose command line names one of its dirs, its
+ * netns/links, mounts and dirs. Scoped, because other runs on this host may use the same code (and prefix).
+ */
+export async function leftovers(scope: Scope): Promise<Leftovers> {
+  const hasDir = (text: string): boolean => scope.dirs.some((d) => text.includes(d));
+  const hasTag = (name: string): boolean => scope.tags.some((t) => name === `vsd-${t}` || name.startsWith(`vsd-${t}-`) || name.startsWith(`vsd${t}`));
   const processes: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (/\)\s+[ZX]\s/.test(stat)) continue; // zombies hold nothing
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
-      if (/\/tmp\/vsd-|vsd-ovs-/.test(cmd) && /ovs|ovsdb|qemu/.test(cmd)) processes.push(`${pid} ${cmd.slice(0, 120)}`);
+      if (hasDir(cmd) && /ovs|ovsdb|qemu/.test(cmd)) processes.push(`${pid} ${cmd.slice(0, 120)}`);
     } catch {
       /* gone */
     }
   }
-  const ns = (await exec(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => /^vsd-/.test(n));
+  const ns = (await exec(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(hasTag);
   const links = (await exec(['ip', '-o', 'link', 'show'])).stdout
     .split('\n')
     .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1] ?? '')
-    .filter((n) => /^vsd/.test(n));
+    .filter(hasTag);
   const mounts = readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[1] ?? '')
-    .filter((m) => /^\/tmp\/vsd-/.test(m));
-  const dirs = readdirSync('/tmp').filter((d) => /^vsd-ovs-/.test(d));
+    .filter((m) => m && hasDir(m));
+  const dirs = scope.dirs.filter((d) => existsSync(d));
   return { processes, netns: ns, links, mounts, dirs };
 }
+
+export const NOTHING: Leftovers = { processes: [], netns: [], links: [], mounts: [], dirs: [] };
 
 export function nrHugepages(): number {
   return Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8').trim());

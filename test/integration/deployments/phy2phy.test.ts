@@ -6,39 +6,36 @@ import { expect } from 'chai';
 import { DriverError } from '../../../framework/errors.js';
 import type { Deployment, SwitchCounters, Topology } from '../../../deployments/types.js';
 import type { OvsSwitch } from '../../../deployments/vswitch/ovs.js';
-import { ifaceCounters, leftovers, makeCtx, nrHugepages, sendFrames, type TestCtx } from './helpers.js';
+import { ifaceCounters, leftovers, makeCtx, NOTHING, scopeOf, sendFrames, type Scope, type TestCtx } from './helpers.js';
+
+let scope: Scope | undefined;
 
 async function deploy(t: TestCtx, name = 'p2p'): Promise<{ dep: Deployment; topo: Topology }> {
   const factory = await t.registry.create('deployment', name, t.ctx);
   const dep = await factory.build(t.ctx);
   const topo = await dep.setup(t.ctx.signal);
+  scope = scopeOf(topo.facts, t.workDir);
+  expect(scope.tags).to.have.length(1);
   return { dep, topo };
-}
-
-async function expectClean(hugepagesBefore: number): Promise<void> {
-  const left = await leftovers();
-  expect(left, JSON.stringify(left)).to.deep.equal({ processes: [], netns: [], links: [], mounts: [], dirs: [] });
-  expect(nrHugepages()).to.equal(hugepagesBefore);
 }
 
 describe('deployments: phy2phy on the sandbox (integration)', function () {
   this.timeout(120_000);
   let t: TestCtx | undefined;
-  let hp0 = 0;
-
-  beforeEach(async () => {
-    hp0 = nrHugepages();
-    const before = await leftovers();
-    expect(before.netns, 'leftovers of an earlier test run').to.deep.equal([]);
-  });
 
   afterEach(async () => {
     if (t) {
-      const errs = await t.dispose();
+      const { errors, live } = await t.dispose();
       t = undefined;
-      expect(errs.map((e) => e.message)).to.deep.equal([]);
+      expect(errors).to.deep.equal([]);
+      // Every journalled resource (processes, netns, links, mount, dirs, nr_hugepages) was released.
+      expect(live).to.deep.equal([]);
     }
-    await expectClean(hp0);
+    if (scope) {
+      const left = await leftovers(scope);
+      scope = undefined;
+      expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
+    }
   });
 
   it('OvsDpdkVhost: sets up, forwards real frames both ways, counters agree, tears down clean', async () => {
@@ -77,7 +74,7 @@ describe('deployments: phy2phy on the sandbox (integration)', function () {
 
     await dep.teardown();
     await dep.teardown(); // idempotent
-    expect((await leftovers()).processes).to.deep.equal([]);
+    expect((await leftovers(scope!)).processes).to.deep.equal([]);
   });
 
   it('OvsDpdkVhost: a vswitchd killed mid-testcase is reported with its log tail', async () => {

@@ -5,19 +5,20 @@
  */
 import { expect } from 'chai';
 import type { SwitchCounters } from '../../../deployments/types.js';
-import { ifaceCounters, leftovers, makeCtx, nrHugepages, sendFrames, type TestCtx } from './helpers.js';
+import { ifaceCounters, leftovers, makeCtx, NOTHING, scopeOf, sendFrames, type Scope, type TestCtx } from './helpers.js';
 
 describe('deployments: pvp with a QEMU guest (integration)', function () {
   this.timeout(240_000);
   let t: TestCtx | undefined;
 
   it('forwards frames through the guest and tears down clean', async () => {
-    const hp0 = nrHugepages();
+    let scope: Scope | undefined;
     t = makeCtx({ VSWITCH: 'OvsDpdkVhost', VNF: 'QemuDpdkVhostUser', GUEST_NICS_NR: [2] });
     try {
       const factory = await t.registry.create('deployment', 'pvp', t.ctx);
       const dep = await factory.build(t.ctx);
       const topo = await dep.setup(t.ctx.signal);
+      scope = scopeOf(topo.facts, t.workDir);
       expect(topo.guests).to.have.length(1);
       expect(topo.facts.guests).to.equal(1);
       expect(topo.facts.flows_installed).to.equal(4);
@@ -38,12 +39,12 @@ describe('deployments: pvp with a QEMU guest (integration)', function () {
       expect(vhu.txPackets + vhu.txDropped).to.equal(300);
       await dep.teardown();
     } finally {
-      const errs = await t.dispose();
+      const { errors, live } = await t.dispose();
       t = undefined;
-      expect(errs.map((e) => e.message)).to.deep.equal([]);
+      expect(errors).to.deep.equal([]);
+      expect(live).to.deep.equal([]);
     }
-    const left = await leftovers();
-    expect(left, JSON.stringify(left)).to.deep.equal({ processes: [], netns: [], links: [], mounts: [], dirs: [] });
-    expect(nrHugepages()).to.equal(hp0);
+    const left = await leftovers(scope!);
+    expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
   });
 });

@@ -7,9 +7,9 @@ function trial(tx: number, rx: number, foreign = 0): TrialResult {
   const dir = { fromPort: 0, toPort: 1, txFrames: tx, rxFrames: rx, lostFrames: tx - rx, reordered: 0, duplicated: 0, foreign, txBytes: 0, rxBytes: 0 };
   return { ...dir, offeredFps: 1, achievedTxFps: 1, rxFps: 1, lossPct: 0, durationS: 1, wallS: 1, generatorLimited: false, directions: [dir] };
 }
-const sw = (rx0: number, tx1: number): SwitchCounters => ({
+const sw = (rx0: number, tx1: number, rxDropped0 = 0): SwitchCounters => ({
   vswitch: 'OvsDpdkVhost',
-  ports: [],
+  ports: [{ name: 'dpdk0', ofport: 1, rxPackets: rx0, txPackets: 0, rxDropped: rxDropped0, txDropped: 0 }],
   generatorPorts: [
     { index: 0, port: 'dpdk0', rxFromGenerator: rx0, txToGenerator: 0 },
     { index: 1, port: 'dpdk1', rxFromGenerator: 0, txToGenerator: tx1 },
@@ -21,6 +21,10 @@ describe('deployments/counters', () => {
     const c = checkCounters(trial(100000, 90000), sw(98000, 95000));
     expect(c.consistent).to.equal(true);
     expect(c.directions[0]).to.deep.include({ lostBeforeSwitch: 2000, lostInSwitch: 3000, lostAfterSwitch: 5000 });
+    // rx ring drops the switch reports itself are the switch's loss, not the wire's
+    const d = checkCounters(trial(100000, 90000), sw(98000, 95000, 1500));
+    expect(d.directions[0]).to.deep.include({ lostBeforeSwitch: 500, lostInSwitch: 4500, switchRxDropped: 1500 });
+    expect(checkCounters(trial(1000, 900), sw(900, 900, 300)).consistent).to.equal(false);
   });
 
   it('flags a switch that saw more than the generator sent, or a generator that got more than the switch sent', () => {
