@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { VsperfBinarySearch, type BinarySearchConfig } from '../../../../framework/methodology/binary-search.js';
 import { isDone, type Search, type TrialRequest } from '../../../../framework/methodology/types.js';
 import { outcome } from './helpers.js';
+import { SimulatedDut } from '../../../../trafficgen/simulated/dut.js';
 
 const LINE = 1_000_000;
 const base: BinarySearchConfig = {
@@ -127,6 +128,21 @@ describe('VsperfBinarySearch (VSPERF RFC 2544 throughput)', () => {
         expect(capPct - result.bestPct).to.be.at.most(threshold + 1e-9);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('property: on noisy DUTs it converges inside the noise band (±noise around the capacity)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.double({ min: 1, max: 95, noNaN: true }), fc.constantFrom(0.001, 0.01, 0.05), (seed, capPct, noise) => {
+        const dut = new SimulatedDut({ capacityFps: (capPct / 100) * LINE, noise, seed });
+        const { result, reqs } = drive(new VsperfBinarySearch(base), (req) => {
+          const tx = Math.round(req.rateFps * 30);
+          return dut.trialLoss(req.rateFps, 30, tx).lost / tx;
+        });
+        expect(reqs.length).to.be.at.most(12);
+        expect(result.bestPct).to.be.within(capPct * (1 - noise) - 0.05, capPct * (1 + noise) + 1e-9);
+      }),
+      { numRuns: 150 },
     );
   });
 });
