@@ -4,7 +4,10 @@
  * with the switch's port counters, and leave nothing behind.
  */
 import { expect } from 'chai';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { exec } from '../../../framework/host/exec.js';
+import { PROJECT_ROOT } from '../../../framework/config/load.js';
 import { Config } from '../../../framework/config/load.js';
 import { silentLogger } from '../../../framework/log/logger.js';
 import { registerBuiltins } from '../../../framework/registry/builtins.js';
@@ -64,9 +67,34 @@ describe('deployments: VSPERF testcases through the runner with OVS-DPDK and the
     });
   }
 
+  it('`vsperf --trafficgen Software phy2phy_tput` (the CLI) exits 0 and writes a CSV with real figures', async () => {
+    const dir = '/tmp/vsd-e2e-cli';
+    rmSync(dir, { recursive: true, force: true });
+    const r = await exec(
+      [process.execPath, join(PROJECT_ROOT, 'bin/vsperf.js'), '--trafficgen', 'Software', '--vswitch', 'OvsDpdkVhost', '--results-dir', dir,
+        '--test-params', 'TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,);TRAFFICGEN_PORT_SPEED_MBPS=20;TRAFFICGEN_SOFTWARE_CORES=[0]', 'phy2phy_tput'],
+      { timeoutMs: 300_000, allowFail: true, env: { ...process.env } },
+    );
+    try {
+      expect(r.code, r.stderr.slice(-2000)).to.equal(0);
+      const res = readdirSync(dir).find((d) => d.startsWith('results_'))!;
+      const csv = readFileSync(join(dir, res, 'result_0_phy2phy_tput_p2p.csv'), 'utf8').trim().split('\n');
+      const head = csv[0]!.split(',');
+      const row = csv[1]!.split(',');
+      expect(row[head.indexOf('vswitch')]).to.equal('OvsDpdkVhost');
+      expect(Number(row[head.indexOf('throughput_rx_fps')])).to.be.greaterThan(1000);
+      const json = JSON.parse(readFileSync(join(dir, res, 'results.json'), 'utf8'));
+      const tc = json.testcases[0];
+      expect(String(tc.facts.vswitch_version)).to.match(/^3\./);
+      results.push(tc);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('leaves no OVS process, netns, veth, bridge, socket dir or hugepage mount of ours', async () => {
     const scope = mergeScopes(...results.map((r) => scopeOf(r.facts)));
-    expect(scope.tags).to.have.length(TESTCASES.length);
+    expect(scope.tags).to.have.length(TESTCASES.length + 1);
     const left = await leftovers(scope);
     expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
   });
