@@ -105,7 +105,7 @@ export interface MultiGoalConfig extends MultiGoalOptions {
 
 /** Loads live on a 0.001 fps grid so that repeated trials at one load aggregate exactly. */
 const GRID = 0.001;
-const round = (x: number): number => Math.round(x / GRID) * GRID;
+const round = (x: number): number => Math.round(x * 1000) / 1000;
 
 export class MultiGoalSearch implements Search<MultiGoalResult> {
   private readonly loads = new Map<number, LoadEntry>();
