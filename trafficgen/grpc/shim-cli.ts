@@ -93,7 +93,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!Number.isInteger(leaseS) || leaseS < 1 || leaseS > 3600) throw new UsageError(`--lease-s ${o.leaseS}: must be an integer 1..3600`);
     let backend: ShimBackend;
     if (o.backend === 'software') {
-      const { SoftwareBackend } = await import('./backends/software.js');
+      const { SoftwareBackend, cleanupDeadShims } = await import('./backends/software.js');
+      await cleanupDeadShims(log);
       const registry = SoftwareBackend.defaultRegistry();
       if (o.plugin.length) {
         const { loadPlugin } = await import('../../framework/registry/plugin-loader.js');

@@ -3,8 +3,10 @@
  * `Software` engine in CI, `Simulated` for quick checks). Each session gets a fresh generator with its
  * own cleanup stack, so everything it created on the host is released when the session ends.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { releaseEntry } from '../../../framework/host/janitor.js';
+import { isAlive } from '../../../framework/host/proc.js';
 import { UsageError } from '../../../framework/errors.js';
 import type { Settings } from '../../../framework/config/settings.js';
 import { Host } from '../../../framework/host/host.js';
@@ -26,6 +28,25 @@ export interface SoftwareBackendOptions {
   readonly workDir: string;
   /** Registry to use (default: a fresh one with the built-ins). */
   readonly registry?: Registry;
+}
+
+/**
+ * Release what shims that died (SIGKILL, crash) left on this host: journals named tgshim-<pid>-… whose
+ * process is gone. Other journals (a vsperf run, another live shim) are never touched.
+ */
+export async function cleanupDeadShims(log: Logger): Promise<number> {
+  let n = 0;
+  for (const path of Journal.list()) {
+    const m = /^tgshim-(\d+)-/.exec(basename(path));
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    const entries = Journal.read(path).reverse();
+    if (entries.length) log.info(`tgshim: releasing ${entries.length} leftover resource(s) of dead shim pid ${m[1]}`);
+    for (const e of entries.filter((x) => x.kind === 'process')) await releaseEntry(e, log);
+    for (const e of entries.filter((x) => x.kind !== 'process')) await releaseEntry(e, log);
+    n += entries.length;
+    rmSync(path, { force: true });
+  }
+  return n;
 }
 
 export class SoftwareBackend implements ShimBackend {
