@@ -9,7 +9,7 @@ import { FakeIxNetwork } from '../../fixtures/ixnetwork-fake/server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { service as healthService } from 'grpc-health-check';
+import { HealthImplementation, service as healthService } from 'grpc-health-check';
 import { describeTrafficGenerator } from '../../../framework/conformance/index.js';
 import { AbortedError, DriverError } from '../../../framework/errors.js';
 import { exec } from '../../../framework/host/exec.js';
@@ -203,6 +203,40 @@ describe('tgshim over gRPC (integration)', function () {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    it('a client that stops renewing loses the ports when its lease expires', async () => {
+      const raw = new pb.TrafficGenShimServiceClient(shim.address, grpc.credentials.createSsl(k.pem(k.caCert), k.pem(k.clientKey), k.pem(k.clientCert)), {
+        'grpc.ssl_target_name_override': 'localhost',
+      });
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${k.token}`);
+      const ports = PORTS.map((p) => ({ ...pb.Port.create(), name: p.name, speedMbps: p.speedMbps }));
+      const res = await new Promise<pb.ReserveResponse>((ok, ko) => raw.reserve({ clientName: 'vsi-silent', ports, leaseS: 1 }, md, (e, r) => (e ? ko(e) : ok(r))));
+      expect(res.leaseS).to.equal(1);
+      const b = await IxiaDriver.open(clientOpts(k, shim, { clientName: 'vsi-next' }));
+      try {
+        expect((await failure(b.connect(PORTS))).message).to.match(/owned by vsi-silent/);
+        await new Promise((r) => setTimeout(r, 2600));
+        await b.connect(PORTS);
+        expect((await b.runTrial(trial())).txFrames).to.be.greaterThan(0);
+      } finally {
+        await b.close();
+        raw.close();
+      }
+    });
+
+    it('reports a server that does not serve tgshim.v1 as a version mismatch', async () => {
+      const server = new grpc.Server();
+      new HealthImplementation({ '': 'SERVING' }).addToServer(server);
+      const port = await new Promise<number>((ok, ko) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))));
+      try {
+        const e = await failure(IxiaDriver.open({ address: `127.0.0.1:${port}`, retries: 0 }));
+        expect(e).to.be.instanceOf(DriverError);
+        expect(e.message).to.match(/does not serve tgshim\.v1 \(version mismatch\?\)/);
+      } finally {
+        server.forceShutdown();
       }
     });
 
