@@ -53,6 +53,8 @@ export interface QemuInstanceHandle {
   readonly alive: boolean;
   /** Tail of the serial console and QEMU's output, for error messages. */
   logTail(lines?: number): string;
+  /** The serial console so far. */
+  serial(): string;
   /** Soft (QMP quit) → SIGTERM → SIGKILL. Idempotent. */
   stop(): Promise<void>;
 }

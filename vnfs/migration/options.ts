@@ -21,6 +21,8 @@ export interface MigrationOptions {
   readonly mode: 'traffic' | 'idle';
   readonly targetTotalMs: number;
   readonly targetDowntimeMs: number;
+  /** Traffic in both directions during migration (default false). */
+  readonly bidir: boolean;
 }
 
 function n(s: Settings, key: string, dflt: number, min = 0): number {
@@ -49,7 +51,7 @@ export function migrationOptions(s: Settings): MigrationOptions {
   }
   const extra = s.getOr('MIGRATION_PARAMETERS', {}) as JsonObject;
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new ConfigError('MIGRATION_PARAMETERS', s.source('MIGRATION_PARAMETERS'), 'must be an object of migrate-set-parameters members');
-  const parameters: Record<string, Json> = { 'downtime-limit': n(s, 'MIGRATION_DOWNTIME_LIMIT_MS', 10, 1) };
+  const parameters: Record<string, Json> = { 'downtime-limit': n(s, 'MIGRATION_DOWNTIME_LIMIT_MS', 100, 1) };
   const bw = n(s, 'MIGRATION_MAX_BANDWIDTH', 0);
   if (bw > 0) parameters['max-bandwidth'] = Math.round(bw);
   Object.assign(parameters, extra);
@@ -71,5 +73,6 @@ export function migrationOptions(s: Settings): MigrationOptions {
     mode,
     targetTotalMs: n(s, 'MIGRATION_TARGET_TOTAL_MS', 2000, 0),
     targetDowntimeMs: n(s, 'MIGRATION_TARGET_DOWNTIME_MS', 10, 0),
+    bidir: /^(true|yes|1)$/i.test(String(s.getOr('MIGRATION_BIDIR', false))),
   };
 }

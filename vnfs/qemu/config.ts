@@ -200,7 +200,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     hugepagesDir: str(settings, 'GUEST_HUGEPAGES_DIR', index, '/dev/hugepages'),
     vectors,
     nicQueues: num(settings, 'GUEST_NIC_QUEUES', index, 0, 0),
-    mergeBuffersDisable: bool(settings, 'GUEST_NIC_MERGE_BUFFERS_DISABLE', index, true),
+    mergeBuffersDisable: bool(settings, 'GUEST_NIC_MERGE_BUFFERS_DISABLE', index, false),
     extraArgs,
     appendExtra: str(settings, 'GUEST_KERNEL_APPEND', index, ''),
   };
