@@ -6,6 +6,7 @@
  * Writes bench/results/deployments.json.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Config, PROJECT_ROOT } from '../framework/config/load.js';
 import { createLogger } from '../framework/log/logger.js';
@@ -32,13 +33,14 @@ async function setupTeardownS(): Promise<number[]> {
   return times;
 }
 
-async function tputFps(): Promise<{ fps: number; row: Record<string, unknown> }> {
+async function tputFps(speedMbps: number): Promise<{ fps: number; row: Record<string, unknown> }> {
   const resultsRoot = '/tmp/vsd-bench-results';
   rmSync(resultsRoot, { recursive: true, force: true });
   mkdirSync(resultsRoot, { recursive: true });
   const config = new Config({
     validate: false,
-    testParams: [{ TRAFFICGEN: 'Software', TRAFFICGEN_DURATION: 3, TRAFFICGEN_PKT_SIZES: [64], VSWITCH: 'OvsDpdkVhost' }],
+    // A veth has no line rate: the nominal speed only scales "% of line rate". Generator on CPU 0, away from the OVS PMD on CPU 1.
+    testParams: [{ TRAFFICGEN: 'Software', TRAFFICGEN_DURATION: 3, TRAFFICGEN_PKT_SIZES: [64], VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_PORT_SPEED_MBPS: speedMbps, TRAFFICGEN_SOFTWARE_CORES: [0] }],
   });
   const registry = new Registry();
   registerBuiltins(registry);
@@ -53,13 +55,29 @@ async function tputFps(): Promise<{ fps: number; row: Record<string, unknown> }>
 
 const times = await setupTeardownS();
 const median = [...times].sort((a, b) => a - b)[1]!;
-const tput = await tputFps();
+// Highest nominal speed first; on a loaded box the search can end generator-limited with nothing valid,
+// then the next lower speed is tried (recorded in the output).
+let tput: { fps: number; row: Record<string, unknown> } | undefined;
+let speedUsed = 0;
+const failures: string[] = [];
+for (const speed of [1000, 100, 20]) {
+  try {
+    tput = await tputFps(speed);
+    speedUsed = speed;
+    break;
+  } catch (e) {
+    failures.push(`${speed} Mbit/s: ${(e as Error).message}`);
+  }
+}
 const out = {
   phy2phy_setup_teardown_s: Number(median.toFixed(3)),
-  phy2phy_tput_fps: Math.round(tput.fps),
+  phy2phy_tput_fps: tput ? Math.round(tput.fps) : null,
   setup_teardown_runs_s: times.map((x) => Number(x.toFixed(3))),
-  tput_row: tput.row,
-  note: 'sandbox: veth pairs, OVS-DPDK 3.1 af_xdp ports, Software generator; 2-core box shared with other work, figures are noisy',
+  tput_port_speed_mbps: speedUsed,
+  tput_failures: failures,
+  tput_row: tput?.row ?? null,
+  load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
+  note: 'sandbox: veth pairs, OVS-DPDK 3.1 af_xdp ports in its own netns, Software generator (bidirectional, 64 B, zero loss); 2-core box shared with other work, figures are noisy',
 };
 mkdirSync(join(PROJECT_ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(PROJECT_ROOT, 'bench/results/deployments.json'), JSON.stringify(out, null, 2) + '\n');
