@@ -368,7 +368,7 @@ export class ShimServer {
         const abort = new AbortController();
         const onCancel = (): void => abort.abort(new AbortedError('RunTrial cancelled by the client'));
         call.on('cancelled', onCancel);
-        let lastSent = 0;
+        let lastSent = Date.now();
         const traffic: Traffic = {
           kind: 'trial',
           abort,
