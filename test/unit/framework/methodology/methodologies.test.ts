@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { getMethodology, trafficTypes } from '../../../../framework/methodology/index.js';
+import { getMethodology, trafficTypes, estimateTrafficS } from '../../../../framework/methodology/index.js';
 import { ConfigError, UsageError, CapabilityError } from '../../../../framework/errors.js';
 import { multiGoalOptions, PRESETS } from '../../../../framework/methodology/goals.js';
 import { simContext, settings, LINE_64 } from './helpers.js';
@@ -173,5 +173,16 @@ describe('methodologies on the Simulated generator', () => {
     expect(Number(caching.addr_learned_percent)).to.be.closeTo((6000 / (2 * 65536)) * 100, 0.01);
     const learning = (await run('rfc2889_learning', dut)).out.rows[0]!;
     expect(Number(learning.optimal_learning_rate_fps)).to.be.within(2000 - 10, 2000);
+  });
+
+  it('estimates traffic time per frame size within a factor of two of what the search spends', async () => {
+    const dut = { capacityFps: 3_000_000, curve: 'soft' as const, kneeRatio: 0.9, softLossAtCapacity: 0.02 };
+    for (const [t, over] of [['rfc2544_throughput', {}], ['ndr_pdr', {}], ['ndr_pdr', { TRAFFICGEN_NDR_PDR: { preset: 'rfc2544' } }], ['rfc2544_latency', { TRAFFICGEN_LATENCY_DURATION: 10 }]] as const) {
+      const { ctx } = await simContext(dut, { TRAFFICGEN_TREX_LEARNING_MODE: false, ...over });
+      const out = await (await getMethodology(t))(ctx);
+      const spent = out.trials.reduce((a, x) => a + (x.durationS ?? x.result.durationS), 0);
+      const est = await estimateTrafficS(t, ctx.settings);
+      expect(est, t).to.be.within(spent / 2, spent * 2);
+    }
   });
 });
