@@ -3,7 +3,7 @@
  * guest, an index past the end of a list takes the last entry) resolved into one typed QemuConfig.
  */
 import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { release } from 'node:os';
+import { cpus, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings, Json } from '../../framework/config/settings.js';
@@ -84,6 +84,34 @@ export function parseCpuList(v: Json | undefined, key: string, source: string): 
     for (let c = a; c <= b; c++) out.push(c);
   }
   return [...new Set(out)];
+}
+
+/** Host CPUs in a hex CPU mask ("2" / "0x6" → [1] / [1, 2]). */
+export function cpusOfMask(mask: string): number[] {
+  const v = BigInt(mask.startsWith('0x') || mask.startsWith('0X') ? mask : `0x${mask}`);
+  const out: number[] = [];
+  for (let i = 0; i < 256; i++) if ((v >> BigInt(i)) & 1n) out.push(i);
+  return out;
+}
+
+/**
+ * GUEST_CORE_BINDING for guest `index`. "auto" = every online CPU except the vSwitch PMD cores
+ * (VSWITCH_PMD_CPU_MASK): a busy-polling PMD sharing a core with QEMU stretches every migration
+ * downtime; if that leaves no CPU, no binding.
+ */
+export function coreBinding(settings: Settings, index: number): number[] {
+  const v = perGuest(settings, 'GUEST_CORE_BINDING', index);
+  const auto = v === 'auto' || (Array.isArray(v) && v.length === 1 && v[0] === 'auto');
+  if (!auto) return parseCpuList(v, 'GUEST_CORE_BINDING', settings.source('GUEST_CORE_BINDING'));
+  const n = cpus().length;
+  let pmd: number[] = [];
+  try {
+    pmd = cpusOfMask(String(settings.getOr('VSWITCH_PMD_CPU_MASK', '') || '0'));
+  } catch {
+    pmd = [];
+  }
+  const rest = Array.from({ length: n }, (_, i) => i).filter((c) => !pmd.includes(c));
+  return rest.length && rest.length < n ? rest : [];
 }
 
 /** The project root (where package.json and .vsperf/ live), from dist/vnfs/qemu or vnfs/qemu. */
@@ -189,7 +217,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     cpu,
     memoryMiB: num(settings, 'GUEST_MEMORY', index, 256, 64),
     smp: num(settings, 'GUEST_SMP', index, 1, 1),
-    coreBinding: parseCpuList(perGuest(settings, 'GUEST_CORE_BINDING', index), 'GUEST_CORE_BINDING', settings.source('GUEST_CORE_BINDING')),
+    coreBinding: coreBinding(settings, index),
     nicsNr: num(settings, 'GUEST_NICS_NR', index, 2, 0),
     loopback: str(settings, 'GUEST_LOOPBACK', index, 'linux_bridge'),
     kernel,

@@ -1,0 +1,64 @@
+import { expect } from 'chai';
+import { cpus } from 'node:os';
+import { qemuArgv, defaultMac } from '../../../../vnfs/qemu/cmdline.js';
+import { coreBinding, cpusOfMask, parseCpuList, perGuest, withTcg, type QemuConfig } from '../../../../vnfs/qemu/config.js';
+import { Settings } from '../../../../framework/config/settings.js';
+import { ConfigError } from '../../../../framework/errors.js';
+
+const cfg: QemuConfig = {
+  qemuBin: 'qemu-system-x86_64', accel: 'tcg', accelReason: 'test', accelAuto: false, machine: 'q35', cpu: 'qemu64', memoryMiB: 256, smp: 1,
+  coreBinding: [], nicsNr: 2, loopback: 'linux_bridge', kernel: '/img/vmlinuz', initrd: '/img/initramfs.gz', image: '/img', bootTimeoutMs: 1000,
+  memBackend: 'memfd', hugepagesDir: '/dev/hugepages', vectors: 0, nicQueues: 0, mergeBuffersDisable: false, extraArgs: ['-snapshot'], appendExtra: '',
+};
+const files = { name: 'guest0', qmpSocket: '/w/guest0-qmp.sock', serialLog: '/w/guest0-serial.log' };
+const nics = [{ socketPath: '/run/vhu0' }, { socketPath: '/run/vhu1', mac: '02:aa:00:00:00:01' }];
+
+describe('vnfs/qemu command line and GUEST_* settings', () => {
+  it('vhost-user NICs: server=on sockets, memfd shared memory, vectors=0 under TCG, MACs', () => {
+    const a = qemuArgv(cfg, 0, nics, files).join(' ');
+    expect(a).to.include('-accel tcg -cpu qemu64');
+    expect(a).to.include('-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem');
+    expect(a).to.include('-chardev socket,id=char0,path=/run/vhu0,server=on');
+    expect(a).to.include('-netdev vhost-user,id=net1,chardev=char1');
+    expect(a).to.include(`virtio-net-pci,netdev=net0,mac=${defaultMac(0, 0)},id=nic0,vectors=0`);
+    expect(a).to.include('mac=02:aa:00:00:00:01');
+    expect(a).to.include('vsperf.loopback=linux_bridge vsperf.nics=2');
+    expect(a).to.include('-qmp unix:/w/guest0-qmp.sock,server=on,wait=off');
+    expect(a).to.include('-serial file:/w/guest0-serial.log');
+    expect(a).to.not.include('-incoming');
+    expect(a.endsWith('-snapshot')).to.equal(true);
+  });
+
+  it('destination: same device config plus -incoming defer; no NICs → -nic none; binding → taskset; KVM omits vectors', () => {
+    const src = qemuArgv(cfg, 3, nics, files);
+    const dst = qemuArgv(cfg, 3, [{ socketPath: '/run/vhu2' }, { socketPath: '/run/vhu3', mac: '02:aa:00:00:00:01' }], files, { incoming: true });
+    const macs = (argv: string[]): string[] => argv.filter((x) => x.startsWith('virtio-net-pci')).map((x) => /mac=([^,]+)/.exec(x)![1]!);
+    expect(macs(dst)).to.deep.equal(macs(src));
+    expect(dst.slice(-3)).to.deep.equal(['-incoming', 'defer', '-snapshot']);
+    expect(qemuArgv(cfg, 0, [], files).join(' ')).to.include('-nic none');
+    expect(qemuArgv({ ...cfg, coreBinding: [0, 2] }, 0, [], files).slice(0, 4)).to.deep.equal(['taskset', '-c', '0,2', 'qemu-system-x86_64']);
+    expect(qemuArgv({ ...cfg, accel: 'kvm', vectors: undefined }, 0, nics, files).join(' ')).to.not.include('vectors=');
+    expect(withTcg({ ...cfg, accel: 'kvm', cpu: 'host,-arch-capabilities', vectors: undefined }, 'hang')).to.include({ accel: 'tcg', cpu: 'qemu64', vectors: 0 });
+  });
+
+  it('per-guest lists like VSPERF: index past the end takes the last entry; scalars apply to all', () => {
+    const s = new Settings({ GUEST_MEMORY: ['512', '1024'], GUEST_SMP: 2 });
+    expect(perGuest(s, 'GUEST_MEMORY', 0)).to.equal('512');
+    expect(perGuest(s, 'GUEST_MEMORY', 5)).to.equal('1024');
+    expect(perGuest(s, 'GUEST_SMP', 3)).to.equal(2);
+    expect(perGuest(s, 'GUEST_NOPE', 0)).to.equal(undefined);
+  });
+
+  it('CPU lists and masks; GUEST_CORE_BINDING auto keeps QEMU off the PMD cores', () => {
+    expect(parseCpuList('0-2,5', 'K', 'f')).to.deep.equal([0, 1, 2, 5]);
+    expect(parseCpuList([1, 3], 'K', 'f')).to.deep.equal([1, 3]);
+    expect(() => parseCpuList('a-b', 'GUEST_CORE_BINDING', 'f')).to.throw(ConfigError, /GUEST_CORE_BINDING/);
+    expect(cpusOfMask('2')).to.deep.equal([1]);
+    expect(cpusOfMask('0x6')).to.deep.equal([1, 2]);
+    const n = cpus().length;
+    const auto = coreBinding(new Settings({ GUEST_CORE_BINDING: ['auto'], VSWITCH_PMD_CPU_MASK: '2' }), 0);
+    if (n > 1) expect(auto).to.deep.equal(Array.from({ length: n }, (_, i) => i).filter((c) => c !== 1));
+    expect(coreBinding(new Settings({ GUEST_CORE_BINDING: [[0]] }), 0)).to.deep.equal([0]);
+    expect(coreBinding(new Settings({ GUEST_CORE_BINDING: [[]] }), 0)).to.deep.equal([]);
+  });
+});
