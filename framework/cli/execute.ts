@@ -75,12 +75,12 @@ function planSettingsKeys(s: Settings): string[] {
   return ['TRAFFICGEN', 'VSWITCH', 'VNF', 'LOADGEN', 'MODE', 'TRAFFICGEN_DURATION', 'TRAFFICGEN_PKT_SIZES', 'TRAFFICGEN_LOSSRATE', 'TRAFFICGEN_RFC2544_TESTS', 'FRAME_MOD', 'TRAFFIC'].filter((k) => s.has(k));
 }
 
-function dryRun(config: Config, registry: Registry, tcs: readonly TestcaseDef[]): void {
+async function dryRun(config: Config, registry: Registry, tcs: readonly TestcaseDef[]): Promise<void> {
   out(`Plan: ${tcs.length} testcase(s) — dry run, nothing is executed`);
   let total = 0;
-  tcs.forEach((tc, i) => {
+  for (const [i, tc] of tcs.entries()) {
     const s = config.forTestcase(tc, i);
-    const est = estimateTestcaseS(s);
+    const est = await estimateTestcaseS(s, tc.Deployment);
     total += est;
     const tg = s.string('TRAFFICGEN');
     registry.get('trafficgen', tg);
@@ -92,7 +92,7 @@ function dryRun(config: Config, registry: Registry, tcs: readonly TestcaseDef[])
     out(`    methodology:  ${String(s.get('TRAFFIC.traffic_type'))}   estimated ~${Math.round(est)} s`);
     out('    parameters:');
     for (const k of planSettingsKeys(s)) out(`      ${k} = ${formatLiteral(s.get(k))}   [${s.source(k)}]`);
-  });
+  }
   out('');
   out(`Estimated total: ~${Math.round(total)} s`);
 }
@@ -127,7 +127,7 @@ export async function execute(names: string[], o: CliOptions, flags: Layer[], ar
   // Resolve every testcase's settings up front: a config error stops the run before anything starts.
   tcs.forEach((tc, i) => config.forTestcase(tc, i));
   if (o.dryRun) {
-    dryRun(config, registry, tcs);
+    await dryRun(config, registry, tcs);
     return 0;
   }
   const level = logLevelOf(config.base.getOr('VERBOSITY', 'info'));

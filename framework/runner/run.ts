@@ -98,7 +98,7 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
   o.events.emit('run:start', {
     testcases: o.testcases.map((t) => t.name),
     resultsDir,
-    estimateS: o.testcases.reduce((a, t, i) => a + estimateTestcaseS(o.config.forTestcase(t, i)), 0),
+    estimateS: (await Promise.all(o.testcases.map((t, i) => estimateTestcaseS(o.config.forTestcase(t, i), t.Deployment)))).reduce((a, b) => a + b, 0),
   });
   let passed = 0;
   let failed = 0;
@@ -159,7 +159,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   try {
     settings = o.config.forTestcase(tc, index);
     const s = settings;
-    const estimateS = estimateTestcaseS(s);
+    const estimateS = await estimateTestcaseS(s, tc.Deployment);
     o.events.emit('testcase:phase', { name: tc.name, phase: `estimated ${Math.round(estimateS)} s` });
     host.makeDir(workDir);
     const ctx: DriverContext = {
