@@ -127,4 +127,42 @@ describe('fault tests (real sandbox)', function () {
     expect(audit(r.root, r.output(), before)).to.deep.equal([]);
     expect(leftovers({ markers: [base] })).to.deep.equal([]);
   });
+
+  const MID = "TRAFFICGEN_DURATION=20;TRAFFICGEN_PKT_SIZES=(64,);TRAFFIC={'frame_rate': 0.1}";
+  const ppidOf = (pid: number): number => {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      return -1;
+    }
+  };
+  const victims: [string, RegExp, (r: Running) => number | undefined][] = [
+    ['ovs-vswitchd', /^E_[A-Z]+: .*ovs-vswitchd \(pid \d+\) killed by SIGKILL/, (r) => ovsOf(r.output()).pids.at(-1)],
+    ['the generator engine', /^E_[A-Z]+: .*(engine|generator)/i, (r) => processes().find((p) => p.cmdline.includes('vsg-engine') && ppidOf(p.pid) === r.child.pid)?.pid],
+  ];
+  for (const [what, msg, find] of victims) {
+    it(`${what} killed mid-trial: the testcase fails with a clear message, the run goes on, nothing left`, async () => {
+      const before = netnsList();
+      const r = start(join(base, `kill-${what.replace(/\W+/g, '-')}`), ['--test-params', `["${QUICK}", "${MID}"]`, 'phy2phy_cont', 'phy2phy_cont']);
+      expect(await r.waitFor(/\[2\/2\] phy2phy_cont[\s\S]*rfc2544_continuous on Software/, 240_000), r.output()).to.equal(true);
+      await new Promise((res) => setTimeout(res, 2000));
+      const pid = find(r);
+      expect(pid, `${what} pid not found:\n${r.output()}`).to.be.a('number');
+      process.kill(pid!, 'SIGKILL');
+      const code = await r.exit(180_000);
+      expect(code, r.output()).to.equal(1);
+      const { dir, results } = resultsOf(r.root);
+      expect(results.status).to.equal('failed');
+      firstTestcaseIntact(dir, results, 'phy2phy_cont');
+      const failed = results.testcases[1]!;
+      expect(failed.status, JSON.stringify(failed.error)).to.equal('failed');
+      expect(failed.error!.code).to.match(/^E_[A-Z]+$/);
+      // The first line says what happened (a daemon's log tail may follow it).
+      const first = failed.error!.message.split('\n')[0]!;
+      expect(`${failed.error!.code}: ${first}`).to.match(msg);
+      expect(r.output()).to.match(/\[2\/2\] phy2phy_cont: FAILED/);
+      expect(audit(r.root, r.output(), before)).to.deep.equal([]);
+    });
+  }
 });
