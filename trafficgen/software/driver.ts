@@ -116,7 +116,8 @@ export class SoftwareGenerator implements TrafficGenerator {
       imix: true,
       vlan: true,
       ipv6: true,
-      maxFrameSize: 9022,
+      // Untagged frames incl. FCS that the connected ports' MTU allows (9018 before connect).
+      maxFrameSize: this.ports.length ? Math.min(...this.ports.map((p) => p.mtuFound)) + 18 : 9018,
       ...(this.maxRate !== undefined ? { maxRateFps: this.maxRate } : {}),
     };
   }

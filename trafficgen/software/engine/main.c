@@ -510,7 +510,7 @@ int main(int argc, char **argv) {
       break;
     case 's':
       if (E.nstreams >= VSG_MAX_STREAMS) fail("E_USAGE", "at most %d streams per engine", VSG_MAX_STREAMS);
-      parse_stream(optarg, &E.streams[E.nstreams++]);
+      parse_stream(strdup(optarg), &E.streams[E.nstreams++]); /* a copy: /proc/PID/cmdline stays readable */
       break;
     case 'd': E.duration_s = strtod(optarg, NULL); break;
     case 'n': E.frames = strtoull(optarg, NULL, 10); break;
@@ -525,7 +525,7 @@ int main(int argc, char **argv) {
     case 'x': E.latency = 0; break;
     case 'c': {
       char *save = NULL;
-      for (char *t = strtok_r(optarg, ",", &save); t && E.ncpus < 8; t = strtok_r(NULL, ",", &save)) E.cpus[E.ncpus++] = atoi(t);
+      for (char *t = strtok_r(strdup(optarg), ",", &save); t && E.ncpus < 8; t = strtok_r(NULL, ",", &save)) E.cpus[E.ncpus++] = atoi(t);
       break;
     }
     case 'h': usage(stdout); return 0;
