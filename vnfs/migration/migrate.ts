@@ -57,7 +57,9 @@ async function freeTcpPort(): Promise<number> {
 let uriSeq = 0;
 export async function migrationUri(opts: MigrationOptions, workDir: string): Promise<{ uri: string; release: () => void }> {
   if (opts.transport === 'tcp') return { uri: `tcp:127.0.0.1:${await freeTcpPort()}`, release: () => undefined };
-  const path = join(workDir, `mig-${process.pid}-${++uriSeq}.sock`);
+  let path = join(workDir, `mig-${process.pid}-${++uriSeq}.sock`);
+  // sun_path holds 107 bytes (QEMU refuses longer): fall back to a short path for deep work dirs.
+  if (Buffer.byteLength(path) > 100) path = join('/tmp', `vsv-mig-${process.pid}-${uriSeq}.sock`);
   rmSync(path, { force: true });
   return { uri: `unix:${path}`, release: () => rmSync(path, { force: true }) };
 }

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { processesMentioning, ROOT_DIR } from './helpers.js';
 
 const ROOT = process.cwd();
-const MACS = "TRAFFIC={'l2':{'srcmac':'02:00:00:00:00:01','dstmac':'02:00:00:00:00:02'}}";
+// Valid MACs (a guest bridge drops zero source MACs) and a search starting at 0.1 % of 10G line rate
+// (~15 kfps): a TCG guest forwards ~10–30 kfps here.
+const MACS = "TRAFFIC={'frame_rate':0.1,'l2':{'srcmac':'02:00:00:00:00:01','dstmac':'02:00:00:00:00:02'}}";
 
 interface Tc {
   status: string;
