@@ -43,6 +43,7 @@ export class VsperfDeployment implements Deployment {
   private guests: Vnf[] = [];
   private baseline: PortStats[] | undefined;
   private tornDown = false;
+  private dropCleanupStep: (() => void) | undefined;
   readonly tag = randomBytes(2).toString('hex');
 
   constructor(
@@ -111,7 +112,7 @@ export class VsperfDeployment implements Deployment {
       const topo = await this.doSetup(signal);
       // On the runner's cleanup stack this step sits above everything setup created, so an unwind
       // (end of testcase, SIGINT) tears down gracefully in order; each release leaves the stack itself.
-      this.ctx.host.cleanup.defer(`teardown ${this.name}`, () => this.teardown());
+      this.dropCleanupStep = this.ctx.host.cleanup.defer(`teardown ${this.name}`, () => this.teardown());
       return topo;
     } catch (e) {
       await this.teardown().catch((te) => this.ctx.log.warn(`teardown after failed setup: ${(te as Error).message}`));
@@ -276,6 +277,7 @@ export class VsperfDeployment implements Deployment {
   async teardown(): Promise<void> {
     if (this.tornDown) return;
     this.tornDown = true;
+    this.dropCleanupStep?.();
     const errors: string[] = [];
     while (this.releases.length) {
       const r = this.releases.pop()!;
