@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { join } from 'node:path';
 import type { RunResults } from '../../../framework/results/types.js';
 import { waitUntil } from '../../../framework/host/proc.js';
-import { leftovers, processes, STATE_DIR, VSPERF } from './helpers.js';
+import { leftovers, makeCtx, processes, STATE_DIR, VSPERF } from './helpers.js';
 
 const QUICK = "TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,);TRAFFIC={'frame_rate': 0.1}";
 const LONG = "TRAFFICGEN_DURATION=60;TRAFFICGEN_PKT_SIZES=(64,);TRAFFIC={'frame_rate': 0.1}";
@@ -165,4 +165,52 @@ describe('fault tests (real sandbox)', function () {
       expect(audit(r.root, r.output(), before)).to.deep.equal([]);
     });
   }
+
+  it('full disk for results (small tmpfs): a clear one-line error, finished testcases intact, no partial files', async () => {
+    const t = makeCtx({}, `${STATE_DIR}-harness/journal`);
+    const mnt = join(base, 'full');
+    let r: Running | undefined;
+    try {
+      // Calibrate: results.json after one testcase (Simulated figures are deterministic).
+      const args = ['--trafficgen', 'Simulated', '--test-params', 'TRAFFICGEN_PKT_SIZES=(64,)'];
+      const calib = start(join(base, 'calib'), [...args, 'phy2phy_tput']);
+      expect(await calib.exit(120_000), calib.output()).to.equal(0);
+      const s1 = readFileSync(join(resultsOf(join(base, 'calib')).dir, 'results.json')).length;
+      // Room for results.json after the first testcase (plus its temp copy while saving) but not after
+      // the second: the run hits ENOSPC while saving testcase 2.
+      const sizeK = Math.ceil((2.4 * s1) / 4096) * 4 + 16;
+      await t.ctx.host.mount(['-t', 'tmpfs', '-o', `size=${sizeK}k`, 'tmpfs'], mnt);
+      r = start(mnt, [...args, 'phy2phy_tput', 'phy2phy_tput', 'phy2phy_tput']);
+      const code = await r.exit(180_000);
+      const out = r.output();
+      expect(code, out).to.not.equal(0);
+      expect(out, 'a full disk is an environment problem, not a bug').to.not.match(/internal error/);
+      expect(out).to.match(/^vsperf: E_[A-Z]+: .*(ENOSPC|full).*$/m);
+      const { dir, results } = resultsOf(mnt);
+      firstTestcaseIntact(dir, results, 'phy2phy_tput');
+      expect(readdirSync(dir).filter((f) => f.includes('.tmp')), 'partial files').to.deep.equal([]);
+    } finally {
+      expect(await t.dispose()).to.deep.equal([]);
+    }
+    expect(leftovers({ markers: [mnt] })).to.deep.equal([]);
+  });
+
+  it('a guest that never boots: the pvp testcase fails with a clear timeout, the guest and switch are gone', async () => {
+    const before = netnsList();
+    const r = start(join(base, 'guest'), [
+      '--test-params',
+      `["${QUICK}", "${QUICK};GUEST_TIMEOUT=[15];GUEST_KERNEL_APPEND=['init=/vsr-no-such-init panic=-1']"]`,
+      'phy2phy_cont',
+      'pvp_cont',
+    ]);
+    const code = await r.exit(400_000);
+    expect(code, r.output()).to.equal(1);
+    const out = r.output();
+    expect(out).to.match(/\[2\/2\] pvp_cont: FAILED in \d+s: E_[A-Z]+: .*did not print VSPERF-READY within 15 s \(GUEST_TIMEOUT\)/);
+    const { dir, results } = resultsOf(r.root);
+    firstTestcaseIntact(dir, results, 'phy2phy_cont');
+    expect(results.testcases[1]!.status).to.equal('failed');
+    expect(processes().filter((p) => p.cmdline.includes('qemu-system') && p.cmdline.includes(r.root)), 'QEMU left running').to.deep.equal([]);
+    expect(audit(r.root, out, before)).to.deep.equal([]);
+  });
 });

@@ -32,11 +32,16 @@ export interface TestCtx {
   dispose(): Promise<Error[]>;
 }
 
-export function makeCtx(overrides: JsonObject = {}): TestCtx {
+/**
+ * `journalDir`: where the test's own resources are journalled. Tests that also start `vsperf` with
+ * STATE_DIR must journal elsewhere: the janitor of that run would otherwise "clean up" the test's
+ * resources as leftovers of a crashed run.
+ */
+export function makeCtx(overrides: JsonObject = {}, journalDir = join(STATE_DIR, 'journal')): TestCtx {
   const registry = new Registry();
   registerBuiltins(registry);
   const cleanup = new CleanupStack(silentLogger);
-  const journal = new Journal(`vsr-test-${randomBytes(3).toString('hex')}`, join(STATE_DIR, 'journal'));
+  const journal = new Journal(`vsr-test-${randomBytes(3).toString('hex')}`, journalDir);
   const host = new Host(cleanup, journal, silentLogger);
   const workDir = `/tmp/vsr-t-${randomBytes(3).toString('hex')}`;
   mkdirSync(workDir, { recursive: true });
