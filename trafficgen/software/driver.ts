@@ -33,6 +33,8 @@ export interface SoftwareOptions {
   readonly calibrateBidir: boolean;
   readonly batch: number;
   readonly ringFrames: number;
+  /** > 0: the engine's TX threads run SCHED_FIFO at this priority (pacing on a busy host). */
+  readonly rtPriority: number;
 }
 
 export const DEFAULT_OPTIONS: SoftwareOptions = {
@@ -47,6 +49,7 @@ export const DEFAULT_OPTIONS: SoftwareOptions = {
   calibrateBidir: true,
   batch: 64,
   ringFrames: 4096,
+  rtPriority: 0,
 };
 
 /** Share of the calibrated flat-out rate announced as the maximum. */
@@ -75,6 +78,7 @@ export function optionsFromSettings(s: Settings): SoftwareOptions {
     calibrateBidir: s.has('TRAFFIC.bidir') ? /^(true|yes|1)$/i.test(String(s.get('TRAFFIC.bidir'))) : DEFAULT_OPTIONS.calibrateBidir,
     batch: num('TRAFFICGEN_SOFTWARE_BATCH', DEFAULT_OPTIONS.batch),
     ringFrames: num('TRAFFICGEN_SOFTWARE_RING_FRAMES', DEFAULT_OPTIONS.ringFrames),
+    rtPriority: num('TRAFFICGEN_SOFTWARE_RT_PRIORITY', DEFAULT_OPTIONS.rtPriority),
   };
 }
 

@@ -51,6 +51,7 @@ export interface PlanOptions {
   readonly cpus?: readonly number[];
   readonly batch?: number;
   readonly ringFrames?: number;
+  readonly rtPriority?: number;
 }
 
 export interface TrialBounds {
@@ -138,6 +139,7 @@ export function buildPlan(spec: TrafficSpec & TrialBounds, ports: readonly PlanP
     ...(opts.cpus && opts.cpus.length ? { cpus: opts.cpus } : {}),
     ...(opts.batch ? { batch: opts.batch } : {}),
     ...(opts.ringFrames ? { ringFrames: opts.ringFrames } : {}),
+    ...(opts.rtPriority ? { rtPriority: opts.rtPriority } : {}),
   };
   return { plan, offeredFps, avgFrameSize };
 }

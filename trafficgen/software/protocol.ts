@@ -56,6 +56,8 @@ export interface EnginePlan {
   readonly batch?: number;
   readonly ringFrames?: number;
   readonly tag?: number;
+  /** > 0: TX threads run SCHED_FIFO at this priority. */
+  readonly rtPriority?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
@@ -104,6 +106,7 @@ export function engineArgv(plan: EnginePlan): string[] {
   if (plan.batch) a.push('--batch', String(plan.batch));
   if (plan.ringFrames) a.push('--ring', String(plan.ringFrames));
   if (plan.tag !== undefined) a.push('--tag', String(plan.tag & 0xff));
+  if (plan.rtPriority) a.push('--rt-priority', String(Math.round(plan.rtPriority)));
   return a;
 }
 

@@ -36,10 +36,9 @@ extern void (*fail_hook)(void);
 static struct engine E;
 static volatile sig_atomic_t got_signal;
 
-static void on_signal(int sig) {
-  if (got_signal) _exit(130); /* second signal: give up at once */
-  got_signal = sig;
-}
+/* Only a flag: every stop, however requested, goes through the same path that closes the sockets and
+ * detaches XDP programs (the parent's death can deliver more than one signal). */
+static void on_signal(int sig) { got_signal = sig; }
 
 /* Close every open port inside its own network namespace (AF_XDP detaches its program there). */
 static void close_ports(void) {
@@ -286,6 +285,11 @@ static void tx_paced(int si, uint16_t sid, double rate, uint64_t t_start, uint64
 static void *tx_thread(void *arg) {
   int si = (int)(intptr_t)arg;
   pin(si);
+  if (E.rt_priority > 0) {
+    struct sched_param sp = {.sched_priority = E.rt_priority};
+    int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+    if (rc) fprintf(stderr, "vsg-engine: SCHED_FIFO %d for TX thread %d: %s (continuing without)\n", E.rt_priority, si, strerror(rc));
+  }
   struct tx_stats *st = &E.tx[si];
   uint64_t t0 = E.t0_mono;
   if (E.learning_s > 0) {
@@ -440,7 +444,7 @@ static void usage(FILE *f) {
           "usage: vsg-engine gen --port IF[@NETNS] [--port IF[@NETNS]] --stream k=v,... [--stream ...]\n"
           "                      (--duration S | --frames N) [--learning S] [--learning-rate FPS] [--drain S]\n"
           "                      [--backend auto|af_packet|af_xdp] [--progress-ms N] [--batch N] [--ring N]\n"
-          "                      [--tag N] [--cpus LIST] [--no-latency]\n"
+          "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency]\n"
           "       vsg-engine check --port IF[@NETNS] ...\n"
           "       vsg-engine forward --in IF[@NETNS] --out IF[@NETNS] [--drop-every K] [--reorder-every M] [--dup-every D]\n"
           "       vsg-engine version\n"
@@ -498,7 +502,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},      {"stream", 1, 0, 's'},   {"duration", 1, 0, 'd'}, {"frames", 1, 0, 'n'},      {"learning", 1, 0, 'l'},
       {"learning-rate", 1, 0, 'L'}, {"drain", 1, 0, 'D'}, {"backend", 1, 0, 'b'}, {"progress-ms", 1, 0, 'P'}, {"batch", 1, 0, 'B'},
-      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"help", 0, 0, 'h'},
+      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"help", 0, 0, 'h'},
       {0, 0, 0, 0}};
   int o;
   optind = 2;
@@ -522,6 +526,7 @@ int main(int argc, char **argv) {
     case 'B': E.batch = (unsigned)atoi(optarg); break;
     case 'R': E.ring_frames = (unsigned)atoi(optarg); break;
     case 't': E.tag = (uint8_t)atoi(optarg); break;
+    case 'T': E.rt_priority = atoi(optarg); break;
     case 'x': E.latency = 0; break;
     case 'c': {
       char *save = NULL;

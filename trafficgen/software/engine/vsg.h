@@ -113,6 +113,7 @@ struct engine {
   uint8_t tag;
   int latency;
   int cpus[8], ncpus;
+  int rt_priority; /* > 0: TX threads run SCHED_FIFO at this priority (pacing on a busy host) */
   const char *backend; /* default wish for ports without one: "af_packet" | "af_xdp" | "auto" */
   uint64_t t0_mono;    /* common TX start */
   atomic_int stop_tx, stop_rx;
