@@ -54,7 +54,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
   this.timeout(15 * 60_000);
 
   it('vsperf pvp_tput forwards real frames through OVS-DPDK and the guest', () => {
-    const { tc, resultsDir, out } = vsperf('pvp_tput', `${MACS};TRAFFICGEN_DURATION=2;TRAFFICGEN_TREX_RFC2544_TPUT_THRESHOLD=2;TRAFFICGEN_LOSSRATE=1`);
+    const { tc, resultsDir, out } = vsperf('pvp_tput', `${MACS};TRAFFICGEN_DURATION=2;TRAFFICGEN_LOSSRATE=1`);
     expect(tc.status, `${tc.error?.message}\n${out.slice(-2000)}`).to.equal('passed');
     const row = tc.rows[0]!;
     expect(Number(row.throughput_rx_fps), JSON.stringify(row)).to.be.above(1000);
