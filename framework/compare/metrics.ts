@@ -87,6 +87,8 @@ export function seriesKey(s: Pick<MetricSample, 'testcase' | 'deployment' | 'fra
   return [s.testcase, s.deployment, s.frameSize, s.goal, s.metric].join('|');
 }
 
+const SUMMARY_IDS = new Set(['min', 'median', 'max', 'mean', 'avg']);
+
 export function num(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v === 'string' && v.trim() !== '' && v !== 'Unknown') {
@@ -105,6 +107,9 @@ export function extractMetrics(results: RunResults, label = results.runId): Metr
     testcases.push({ name: tc.name, deployment: tc.deployment, status: tc.status, ...(tc.error ? { error: `${tc.error.code}: ${tc.error.message}` } : {}) });
     if (tc.status !== 'passed') continue;
     for (const row of tc.rows) {
+      // Summary rows (live migration's min / median / max over the migrations) are derived from the
+      // per-migration rows, which are the samples; counting them again would skew means and spreads.
+      if (typeof row.id === 'string' && SUMMARY_IDS.has(row.id)) continue;
       const frameSize = num(row.packet_size) ?? 0;
       const goal = typeof row.goal === 'string' ? row.goal : '';
       for (const [col, raw] of Object.entries(row)) {

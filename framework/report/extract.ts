@@ -99,7 +99,28 @@ function obj(v: unknown): Record<string, unknown> | undefined {
 export function migrationTimelines(tc: TestcaseResult): MigrationTimeline[] {
   const d = obj(tc.details);
   if (!d) return [];
-  const list: unknown[] = Array.isArray(d.migrations) ? d.migrations : d.migration !== undefined ? [d.migration] : [];
+  let list: unknown[] = Array.isArray(d.migrations) ? d.migrations : d.migration !== undefined ? [d.migration] : [];
+  // vnfs/migration shape: details.migration = {timelines: TimelineEntry[][], records: [{totalMs, downtimeMs,
+  // stopResumeMs, dataplaneOutageMs…}]}: one timeline per migration, the outage placed at the source STOP
+  // (the generator reports the longest gap's length, not where it started).
+  const mig = obj(d.migration);
+  if (mig && Array.isArray(mig.timelines)) {
+    const records = Array.isArray(mig.records) ? mig.records.map(obj) : [];
+    list = mig.timelines.map((events, i) => {
+      const rec = records[i] ?? {};
+      const stop = (Array.isArray(events) ? events : []).map(obj).find((e) => e?.event === 'STOP' && e.side !== 'dst');
+      const outage = num(rec.dataplaneOutageMs);
+      const stopMs = stop ? num(stop.tMs) : undefined;
+      return {
+        events,
+        ...(outage !== undefined && stopMs !== undefined ? { gaps: [{ startMs: stopMs, endMs: stopMs + outage, ...(num(rec.lostFrames) !== undefined ? { lostFrames: num(rec.lostFrames) } : {}) }] } : {}),
+        totalMs: num(rec.totalMs),
+        downtimeMs: num(rec.downtimeMs),
+        stopResumeMs: num(rec.stopResumeMs),
+        outageMs: outage,
+      };
+    });
+  }
   const out: MigrationTimeline[] = [];
   for (const m of list.map(obj)) {
     if (!m) continue;

@@ -97,6 +97,21 @@ describe('report', () => {
     const abs = { ...r.testcases[4]!, details: { migration: { events: [{ event: 'STOP', qemuTsUs: 1_795_615_923_802_833 }, { event: 'RESUME', qemuTsUs: 1_795_615_923_854_867 }] } } };
     const ev = migrationTimelines(abs)[0]!.events;
     expect(ev[1]!.tMs - ev[0]!.tMs).to.be.closeTo(52.034, 0.001);
+    // The vnfs/migration shape: timelines[] + records[]; the outage is placed at the source STOP.
+    const vnfs = {
+      ...r.testcases[4]!,
+      details: {
+        migration: {
+          timelines: [[{ side: 'src', event: 'STOP', data: {}, tMs: 2878 }, { side: 'dst', event: 'RESUME', data: {}, tMs: 2930 }]],
+          records: [{ index: 1, totalMs: 2953, downtimeMs: 96, stopResumeMs: 52, dataplaneOutageMs: 73, lostFrames: 73 }],
+        },
+      },
+    };
+    const mv = migrationTimelines(vnfs);
+    expect(mv).to.have.length(1);
+    expect(mv[0]!.gaps).to.deep.equal([{ startMs: 2878, endMs: 2951, lostFrames: 73 }]);
+    expect(mv[0]!.figures).to.include({ totalMs: 2953, stopResumeMs: 52, outageMs: 73 });
+    expect(renderHtml({ ...r, testcases: [vnfs] })).to.match(/class="plot plot-timeline"[\s\S]*src STOP[\s\S]*dst RESUME/);
   });
 
   it('svg helpers: nice ticks cover the range; empty charts still render', () => {
