@@ -7,11 +7,12 @@ import { exec } from '../../../framework/host/exec.js';
 import { Child } from '../../../framework/host/child.js';
 import { defaultEnginePath } from '../../../trafficgen/software/engine-run.js';
 
-process.env.VSPERF_STATE_DIR = '/tmp/vsperf-software-test';
+/** Our own journal directory (never the default /tmp/vsperf-ts of a real run or of other tests). */
+export const TEST_JOURNAL_DIR = '/tmp/vsperf-software-test/journal';
 
 export function makeHost(tag: string): Host {
   const cleanup = new CleanupStack();
-  const journal = new Journal(`${tag}-${process.pid}-${Date.now()}`);
+  const journal = new Journal(`${tag}-${process.pid}-${Date.now()}`, TEST_JOURNAL_DIR);
   return new Host(cleanup, journal);
 }
 
