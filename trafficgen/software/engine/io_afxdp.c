@@ -29,6 +29,8 @@ const struct io_ops afxdp_ops = {.name = "af_xdp", .open = xdp_unavailable};
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <bpf/libbpf.h>
+#include <stdarg.h>
+#include <xdp/libxdp.h>
 #include <xdp/xsk.h>
 
 struct io_port {
@@ -61,6 +63,17 @@ static void xdp_close(struct io_port *io) {
   free(io);
 }
 
+/* libbpf/libxdp chatter ("No bpffs found", "skipping unrecognized data section") only with VSG_DEBUG=1;
+ * failures reach the user through the error codes anyway. */
+static int quiet_bpf(enum libbpf_print_level level, const char *fmt, va_list ap) {
+  (void)level;
+  return getenv("VSG_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+static int quiet_xdp(enum libxdp_print_level level, const char *fmt, va_list ap) {
+  (void)level;
+  return getenv("VSG_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
 static unsigned pow2_at_least(unsigned v) {
   unsigned p = 64;
   while (p < v) p <<= 1;
@@ -68,6 +81,8 @@ static unsigned pow2_at_least(unsigned v) {
 }
 
 static int xdp_open(struct port *p, const struct engine *e, char *msg, size_t ml) {
+  libbpf_set_print(quiet_bpf);
+  libxdp_set_print(quiet_xdp);
   struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
   setrlimit(RLIMIT_MEMLOCK, &rl); /* UMEM pages are locked; best effort (root has CAP_IPC_LOCK anyway) */
   unsigned need = (unsigned)p->mtu + 18 + XDP_PACKET_HEADROOM;
