@@ -87,13 +87,19 @@ function firstTestcaseIntact(dir: string, r: RunResults, name: string): void {
 
 describe('fault tests (real sandbox)', function () {
   this.timeout(600_000);
+  // The sandbox on a shared 2-core box occasionally fails to bring a veth up in time (E_ENV "… is
+  // down", deployments area); one retry keeps that flake from hiding what these tests check.
+  this.retries(1);
   let base: string;
+  let attempt = 0;
+  /** A new directory name per attempt (tests may be retried). */
+  const fresh = (name: string): string => join(base, `${name}-${++attempt}`);
   before(() => (base = mkdtempSync('/tmp/vsr-fault-')));
   after(() => rmSync(base, { recursive: true, force: true }));
 
   it('SIGINT during a trial: clean teardown, exit 130, finished testcase kept, nothing left', async () => {
     const before = netnsList();
-    const r = start(join(base, 'sigint'), ['--test-params', `["${QUICK}", "${LONG}"]`, 'phy2phy_cont', 'phy2phy_cont']);
+    const r = start(fresh('sigint'), ['--test-params', `["${QUICK}", "${LONG}"]`, 'phy2phy_cont', 'phy2phy_cont']);
     expect(await r.waitFor(/\[2\/2\] phy2phy_cont[\s\S]*rfc2544_continuous on Software/, 240_000), r.output()).to.equal(true);
     await new Promise((res) => setTimeout(res, 3000)); // inside a 60 s trial
     r.child.kill('SIGINT');
@@ -109,7 +115,7 @@ describe('fault tests (real sandbox)', function () {
 
   it('SIGKILL during a trial: leftovers exist, the janitor of the next start removes them all', async () => {
     const before = netnsList();
-    const r = start(join(base, 'sigkill'), ['--test-params', `["${QUICK}", "${LONG}"]`, 'phy2phy_cont', 'phy2phy_cont']);
+    const r = start(fresh('sigkill'), ['--test-params', `["${QUICK}", "${LONG}"]`, 'phy2phy_cont', 'phy2phy_cont']);
     expect(await r.waitFor(/\[2\/2\] phy2phy_cont[\s\S]*rfc2544_continuous on Software/, 240_000), r.output()).to.equal(true);
     await new Promise((res) => setTimeout(res, 3000));
     r.child.kill('SIGKILL');
@@ -121,7 +127,7 @@ describe('fault tests (real sandbox)', function () {
     expect(results.status).to.equal('running');
     firstTestcaseIntact(dir, results, 'phy2phy_cont');
 
-    const next = start(join(base, 'after-kill'), ['--trafficgen', 'Simulated', 'phy2phy_cont']);
+    const next = start(fresh('after-kill'), ['--trafficgen', 'Simulated', 'phy2phy_cont']);
     expect(await next.exit(180_000), next.output()).to.equal(0);
     expect(next.output()).to.match(/janitor removed \d+ leftover resource\(s\)/);
     expect(audit(r.root, r.output(), before)).to.deep.equal([]);
@@ -144,7 +150,7 @@ describe('fault tests (real sandbox)', function () {
   for (const [what, msg, find] of victims) {
     it(`${what} killed mid-trial: the testcase fails with a clear message, the run goes on, nothing left`, async () => {
       const before = netnsList();
-      const r = start(join(base, `kill-${what.replace(/\W+/g, '-')}`), ['--test-params', `["${QUICK}", "${MID}"]`, 'phy2phy_cont', 'phy2phy_cont']);
+      const r = start(fresh(`kill-${what.replace(/\W+/g, '-')}`), ['--test-params', `["${QUICK}", "${MID}"]`, 'phy2phy_cont', 'phy2phy_cont']);
       expect(await r.waitFor(/\[2\/2\] phy2phy_cont[\s\S]*rfc2544_continuous on Software/, 240_000), r.output()).to.equal(true);
       await new Promise((res) => setTimeout(res, 2000));
       const pid = find(r);
@@ -168,14 +174,15 @@ describe('fault tests (real sandbox)', function () {
 
   it('full disk for results (small tmpfs): a clear one-line error, finished testcases intact, no partial files', async () => {
     const t = makeCtx({}, `${STATE_DIR}-harness/journal`);
-    const mnt = join(base, 'full');
+    const mnt = fresh('full');
     let r: Running | undefined;
     try {
       // Calibrate: results.json after one testcase (Simulated figures are deterministic).
       const args = ['--trafficgen', 'Simulated', '--test-params', 'TRAFFICGEN_PKT_SIZES=(64,)'];
-      const calib = start(join(base, 'calib'), [...args, 'phy2phy_tput']);
+      const calibRoot = fresh('calib');
+      const calib = start(calibRoot, [...args, 'phy2phy_tput']);
       expect(await calib.exit(120_000), calib.output()).to.equal(0);
-      const s1 = readFileSync(join(resultsOf(join(base, 'calib')).dir, 'results.json')).length;
+      const s1 = readFileSync(join(resultsOf(calibRoot).dir, 'results.json')).length;
       // Room for results.json after the first testcase (plus its temp copy while saving) but not after
       // the second: the run hits ENOSPC while saving testcase 2.
       const sizeK = Math.ceil((2.4 * s1) / 4096) * 4 + 16;
@@ -197,7 +204,7 @@ describe('fault tests (real sandbox)', function () {
 
   it('a guest that never boots: the pvp testcase fails with a clear timeout, the guest and switch are gone', async () => {
     const before = netnsList();
-    const r = start(join(base, 'guest'), [
+    const r = start(fresh('guest'), [
       '--test-params',
       `["${QUICK}", "${QUICK};GUEST_TIMEOUT=[15];GUEST_KERNEL_APPEND=['init=/vsr-no-such-init panic=-1']"]`,
       'phy2phy_cont',

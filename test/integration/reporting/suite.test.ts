@@ -78,7 +78,10 @@ describe('nightly-style suite twice, then the regression gate', function () {
     expect(leftovers({ markers: [dir] })).to.deep.equal([]);
   });
 
-  it('B: real sandbox (Software + OVS) — two runs pass, a copy degraded by the drop fails', () => {
+  it('B: real sandbox (Software + OVS) — two runs pass, a copy degraded by the drop fails', function () {
+    // One retry for the sandbox's occasional E_ENV "interface … is down" flake on a loaded box.
+    this.retries(1);
+    for (const d of ['b1', 'b2', 'b3']) rmSync(join(dir, d), { recursive: true, force: true });
     const conf = join(dir, 'real.json');
     // Only the figures that are stable at a fixed low rate on a shared 2-core box are gated here.
     writeFileSync(conf, JSON.stringify({ RESULTS_ARCHIVE: '', COMPARE_THRESHOLDS: { avg_latency_ns: false, p99_latency_ns: false, frame_loss_percent: { better: 'lower', abs: 5 } } }));
