@@ -93,6 +93,8 @@ export interface VSwitch {
   portStats(bridge: string): Promise<PortStats[]>;
   /** Driver-specific statistics for results (PMD stats, …). */
   extraStats?(): Promise<Record<string, unknown>>;
+  /** Resolves when the named ports' links are up (vhost-user: the guest's driver is up); returns those still down at the timeout. */
+  waitLinksUp?(bridge: string, names: readonly string[], timeoutMs: number): Promise<string[]>;
   /** Clear port/PMD counters before a trial, where the switch supports it. */
   clearStats?(bridge: string): Promise<void>;
   /**

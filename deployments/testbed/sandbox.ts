@@ -6,6 +6,7 @@
  * datapath creates host netdevs (`ovs-netdev`, one tap per bridge) with fixed names. Everything is
  * created through Host, so it is journalled for the janitor and released by the cleanup stack.
  */
+import { EnvironmentError } from '../../framework/errors.js';
 import { exec } from '../../framework/host/exec.js';
 import type { Host } from '../../framework/host/host.js';
 import type { Logger } from '../../framework/log/logger.js';
@@ -33,6 +34,11 @@ export interface Testbed {
   readonly netns?: string;
   /** Namespace the switch-side ends live in (the vSwitch must run there). */
   readonly switchNetns?: string;
+  /**
+   * Resolves when every generator port is operationally up (a veth is down while its peer is, and a
+   * switch opening its end can flap it). Rejects with EnvironmentError naming the ports still down.
+   */
+  waitUp?(timeoutMs: number): Promise<void>;
   /** Release what the testbed created, newest first (each step also leaves the Host's cleanup stack). */
   release(): Promise<void>;
 }
@@ -99,5 +105,28 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
     }
   }
   o.log.info(`sandbox testbed: netns ${netns}${o.direct ? '' : ` (switch in ${switchNetns})`}, generator ports ${generatorPorts.map((p) => p.name).join(', ')}${switchPorts.length ? `, switch ports ${switchPorts.map((p) => (p.kind === 'veth' ? p.iface : p.pci)).join(', ')} (${o.io})` : ' (wired straight)'}`);
-  return { kind: 'sandbox', generatorPorts, switchPorts, netns, ...(o.direct ? {} : { switchNetns }), release };
+  const waitUp = async (timeoutMs: number): Promise<void> => {
+    const down = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for (const p of generatorPorts) {
+        const r = await exec(['ip', '-j', '-n', netns, 'link', 'show', 'dev', p.name], { allowFail: true });
+        let state = '';
+        try {
+          state = String((JSON.parse(r.stdout) as Array<{ operstate?: string }>)[0]?.operstate ?? '');
+        } catch {
+          state = '';
+        }
+        if (state !== 'UP') out.push(`${p.name} (${state || 'missing'})`);
+      }
+      return out;
+    };
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const d = await down();
+      if (!d.length) return;
+      if (Date.now() >= end) throw new EnvironmentError(`sandbox ports still down after ${timeoutMs} ms: ${d.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { kind: 'sandbox', generatorPorts, switchPorts, netns, ...(o.direct ? {} : { switchNetns }), waitUp, release };
 }

@@ -190,11 +190,19 @@ export class VsperfDeployment implements Deployment {
       const dump = await vswitch.dumpFlows(bridge);
       facts.flows = dump.length > 20 ? `${dump.slice(0, 20).join(' | ')} | … (${dump.length} flows)` : dump.join(' | ');
       if (frameMod) facts.frame_modification = frameMod;
-      if (this.pxp) await this.startGuests(guestNics, signal, signals);
+      if (this.pxp) {
+        await this.startGuests(guestNics, signal, signals);
+        // A guest that printed its ready marker may still be bringing up virtio: wait for the vhost links.
+        const names = guestNics.flat().map((n) => n.portName!);
+        const down = vswitch.waitLinksUp ? await vswitch.waitLinksUp(bridge, names, Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000) : [];
+        if (down.length) throw new DriverError(vswitch.name, 'setup', `vhost-user ports still down after the guests booted: ${down.join(', ')}`);
+      }
+      await tb.waitUp?.(10_000);
       return this.topology(tb, bridge, facts, signals, trafficOverrides);
     }
     // VSWITCH=none: ports wired straight (phy2phy) — nothing else to set up.
     facts.vswitch_version = await vswitch.version();
+    await tb.waitUp?.(10_000);
     return this.topology(tb, undefined, facts, signals);
   }
 

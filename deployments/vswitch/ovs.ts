@@ -388,6 +388,19 @@ export class OvsSwitch implements VSwitch {
     for (const [k, v] of m ?? []) if (v === name) m!.delete(k);
   }
 
+  async waitLinksUp(_bridge: string, names: readonly string[], timeoutMs: number): Promise<string[]> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const down: string[] = [];
+      for (const n of names) {
+        const r = await this.vsctl(['get', 'Interface', n, 'link_state'], `link_state ${n}`);
+        if (r.stdout.trim() !== 'up') down.push(n);
+      }
+      if (!down.length || Date.now() >= end) return down;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   // ---- flows -----------------------------------------------------------------------------------
 
   private template(): Record<string, string | number> {
