@@ -102,6 +102,8 @@ export function trialResultOf(r: EngineResult, opts: { offeredFps: number; wallS
   const durationS = Math.max(0, ...r.streams.map((s) => s.tx_s));
   const achievedPerDir = r.streams.map((s) => s.achieved_fps);
   const achievedTxFps = achievedPerDir.length ? achievedPerDir.reduce((a, b) => a + b, 0) / achievedPerDir.length : 0;
+  const txLimited = achievedPerDir.some((a) => a < opts.offeredFps * GENERATOR_LIMIT_RATIO);
+  const rxRingDrops = r.ports.reduce((a, p) => a + p.rx_ring_drops, 0);
   const uniqueRx = directions.reduce((a, d) => a + d.rxFrames - d.duplicated, 0);
   const latency = latencyOf(r.streams.map(streamLatencyPart));
   const maxGaps = directions.map((d) => d.maxGapMs).filter((x): x is number => x !== undefined);
@@ -122,7 +124,8 @@ export function trialResultOf(r: EngineResult, opts: { offeredFps: number; wallS
     lossPct: tx > 0 ? (lost / tx) * 100 : 0,
     durationS,
     wallS: opts.wallS,
-    generatorLimited: achievedPerDir.some((a) => a < opts.offeredFps * GENERATOR_LIMIT_RATIO),
+    // Also when the engine's own RX ring overflowed: those frames were lost by us, not by the DUT.
+    generatorLimited: txLimited || rxRingDrops > 0,
     directions,
     info: {
       backend: r.backend,
@@ -130,7 +133,8 @@ export function trialResultOf(r: EngineResult, opts: { offeredFps: number; wallS
       runTag: r.tag,
       stoppedBy: r.stopped_by,
       txErrors: r.ports.reduce((a, p) => a + p.tx_errors, 0),
-      rxRingDrops: r.ports.reduce((a, p) => a + p.rx_ring_drops, 0),
+      rxRingDrops,
+      ...(txLimited || rxRingDrops > 0 ? { generatorLimitedBy: txLimited ? 'tx-rate' : 'rx-ring-drops' } : {}),
       learningFramesRx: r.ports.reduce((a, p) => a + p.learning, 0),
       ...r.ports.reduce<Record<string, string>>((a, p, i) => ((a[`port${i}Backend`] = p.backend), a), {}),
       ...(opts.extraInfo ?? {}),

@@ -176,13 +176,14 @@ describe('Software generator on veth pairs (integration)', function () {
     expect(await xdpAttached(NS_B, 'vsgi1')).to.equal(false);
   });
 
-  it('picks AF_XDP by default, per port overrides, and falls back to AF_PACKET for jumbo frames', async () => {
+  it('by default sends with AF_XDP and receives with AF_PACKET, honours per-port choices, falls back for jumbo frames', async () => {
     const g = new SoftwareGenerator(host, { calibrateS: 0 });
     await g.connect(pair);
     const r = await g.runTrial(spec({ durationS: undefined, frames: 2_000 }));
     await g.close();
-    expect(r.info?.backend).to.equal('af_xdp');
-    await g.connect([{ ...pair[0]!, backend: 'af_packet' }, pair[1]!]);
+    expect([r.info?.backend, r.info?.port0Backend, r.info?.port1Backend]).to.deep.equal(['mixed', 'af_xdp', 'af_packet']);
+    expect(r.rxFrames).to.equal(2_000);
+    await g.connect([{ ...pair[0]!, backend: 'af_packet' }, { ...pair[1]!, backend: 'af_xdp' }]);
     const m = await g.runTrial(spec({ durationS: undefined, frames: 2_000 }));
     await g.close();
     expect([m.info?.backend, m.info?.port0Backend, m.info?.port1Backend]).to.deep.equal(['mixed', 'af_packet', 'af_xdp']);

@@ -149,8 +149,20 @@ static void reclaim(struct io_port *io) {
   if (n) xsk_ring_cons__release(&io->cq, n);
 }
 
+/* Frames handed to the kernel but not completed yet are capped: at saturation a full 4096-frame TX ring
+ * would hold each frame ~20 ms after its timestamp was written (the kernel sends 32 per kick). */
+#define XDP_TX_INFLIGHT 256
+
 static unsigned xdp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs) {
   reclaim(io);
+  unsigned inflight = io->ring - io->tx_nfree;
+  if (inflight >= XDP_TX_INFLIGHT) {
+    kick_tx(io);
+    reclaim(io);
+    inflight = io->ring - io->tx_nfree;
+    if (inflight >= XDP_TX_INFLIGHT) return 0;
+  }
+  if (n > XDP_TX_INFLIGHT - inflight) n = XDP_TX_INFLIGHT - inflight;
   if (io->tx_nfree < n) {
     kick_tx(io);
     reclaim(io);
@@ -171,7 +183,12 @@ static unsigned xdp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs) {
 static void xdp_tx_submit(struct io_port *io, unsigned n, const uint16_t *lens) {
   for (unsigned i = 0; i < n; i++) xsk_ring_prod__tx_desc(&io->tx, io->tx_idx + i)->len = lens[i];
   xsk_ring_prod__submit(&io->tx, n);
-  kick_tx(io);
+  /* In copy mode the kernel sends only inside our sendto (a bounded number per call): kick until the TX
+   * ring is empty so frames leave right after their timestamp was written. */
+  for (int tries = 0; tries < 16; tries++) {
+    kick_tx(io);
+    if (xsk_prod_nb_free(&io->tx, io->ring) >= io->ring) break;
+  }
 }
 
 static unsigned xdp_tx_flush(struct io_port *io, int timeout_ms) {

@@ -184,8 +184,13 @@ static void open_ports(void) {
     const char *wish = *p->backend ? p->backend : E.backend;
     const struct io_ops *cands[2];
     int nc = 0, rc = 0;
-    if (strcmp(wish, "af_packet")) cands[nc++] = &afxdp_ops; /* auto: the fastest that works first */
+    /* auto: AF_XDP first on send-only ports (the faster sender); AF_PACKET first on ports that receive:
+     * its RX ring is cheaper per frame here, keeps up at the rate TX reaches (AF_XDP's RX queue overflowed
+     * and delayed frames by milliseconds at saturation) and gives kernel RX timestamps. */
+    int xdp_first = !strcmp(wish, "af_xdp") || (!strcmp(wish, "auto") && !p->needs_rx);
+    if (xdp_first && strcmp(wish, "af_packet")) cands[nc++] = &afxdp_ops;
     if (strcmp(wish, "af_xdp")) cands[nc++] = &afpacket_ops;
+    if (!xdp_first && strcmp(wish, "af_packet")) cands[nc++] = &afxdp_ops;
     for (int c = 0; c < nc; c++) {
       char m2[64];
       if ((rc = enter_netns(p->netns, msg, sizeof msg)) == 0) {

@@ -25,6 +25,14 @@ describe('software/results', () => {
     expect(trialResultOf(ok, { offeredFps: 1000, wallS: 1 }).generatorLimited).to.equal(false);
   });
 
+  it('flags a trial as generator-limited when the engine itself dropped received frames', () => {
+    const e = result();
+    const dropped: EngineResult = { ...e, ports: [e.ports[0]!, { ...e.ports[1]!, rx_ring_drops: 12 }] };
+    const r = trialResultOf(dropped, { offeredFps: 1000, wallS: 1 });
+    expect(r.generatorLimited).to.equal(true);
+    expect(r.info).to.include({ rxRingDrops: 12, generatorLimitedBy: 'rx-ring-drops' });
+  });
+
   it('gives latency min/avg/max, a histogram summing to the samples, and percentiles from the buckets', () => {
     const lat = trialResultOf(result(), { offeredFps: 1000, wallS: 1 }).latency!;
     expect(lat).to.include({ minNs: 1000, avgNs: 1500, maxNs: 4000, samples: 1000 });
