@@ -122,6 +122,24 @@ export class TimeoutError extends VsperfError {
   }
 }
 
+/** A results, report or export file could not be written (full disk, read-only directory…). */
+export class OutputError extends VsperfError {
+  readonly path: string;
+  constructor(path: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException)?.code;
+    super('E_OUTPUT', `cannot write ${path}: ${code ?? (cause as Error)?.message ?? String(cause)}`, {
+      kind: 'environment',
+      cause,
+      ...(code === 'ENOSPC'
+        ? { hint: 'the file system holding the results is full; free space or set RESULTS_PATH elsewhere' }
+        : code === 'EACCES' || code === 'EROFS'
+          ? { hint: 'the results directory is not writable' }
+          : {}),
+    });
+    this.path = path;
+  }
+}
+
 /** The run was aborted (SIGINT/SIGTERM or an AbortSignal). */
 export class AbortedError extends VsperfError {
   constructor(reason = 'aborted') {

@@ -90,6 +90,8 @@ export class Config {
     if (tc.raw.Trafficgen) tcLayer.TRAFFICGEN = tc.raw.Trafficgen;
     if (tc.raw.VNF) tcLayer.VNF = tc.raw.VNF;
     // VSPERF's "Frame Modification": the vSwitch rewrites frames in flight (vlan = push a VLAN tag).
+    // VSPERF's testcase "Load" dict configures the load generator (phy2phy_cpu_load/mem_load).
+    if (isPlainObject(tc.raw.Load)) tcLayer.LOADGEN_CONFIG = tc.raw.Load;
     if (typeof tc.raw['Frame Modification'] === 'string') tcLayer.FRAME_MOD = tc.raw['Frame Modification'].toLowerCase();
     layers.push({ source: `testcase ${tc.name}`, values: tcLayer });
     layers.push(...this.testParamLayers(index), ...(this.opts.cliFlags ?? []));

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from './json-writer.js';
 import { stringify } from 'csv-stringify/sync';
 import type { ResultRow } from '../methodology/types.js';
 import { UNKNOWN, columnsFor } from './columns.js';
@@ -18,5 +18,5 @@ export function toCsv(rows: readonly ResultRow[]): string {
 }
 
 export function writeCsv(path: string, rows: readonly ResultRow[]): void {
-  writeFileSync(path, toCsv(rows));
+  writeFileAtomic(path, toCsv(rows));
 }

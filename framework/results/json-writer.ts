@@ -1,13 +1,26 @@
-import { writeFileSync, renameSync, readFileSync } from 'node:fs';
+import { writeFileSync, renameSync, readFileSync, rmSync } from 'node:fs';
+import { OutputError } from '../errors.js';
 import { hostname, release, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { RunResults } from './types.js';
 
-/** Write atomically: a crash or a full disk mid-write never leaves a truncated results.json behind. */
-export function writeJsonAtomic(path: string, value: unknown): void {
+/**
+ * Write atomically (temp file + rename): a crash or a full disk mid-write never leaves a truncated
+ * file behind, and the previous version stays intact. Failures become an OutputError.
+ */
+export function writeFileAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new OutputError(path, e);
+  }
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 export function hostFacts(): RunResults['host'] {

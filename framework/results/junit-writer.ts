@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from './json-writer.js';
 import type { RunResults } from './types.js';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -25,5 +25,5 @@ export function toJunit(run: RunResults): string {
 }
 
 export function writeJunit(path: string, run: RunResults): void {
-  writeFileSync(path, toJunit(run));
+  writeFileAtomic(path, toJunit(run));
 }

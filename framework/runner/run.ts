@@ -23,6 +23,7 @@ import type { RunResults, TestcaseResult } from '../results/types.js';
 import { CleanupStack } from './cleanup-stack.js';
 import type { RunEvents } from './events.js';
 import { estimateTestcaseS } from './estimate.js';
+import { startTestcaseExtras } from '../collectors/extras.js';
 import type { PortSpec } from '../../trafficgen/types.js';
 import type { Topology } from '../../deployments/types.js';
 
@@ -102,6 +103,7 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
   });
   let passed = 0;
   let failed = 0;
+  let pending: unknown;
   try {
     for (const [i, tc] of o.testcases.entries()) {
       if (o.signal.aborted) break;
@@ -112,12 +114,21 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
       save();
       if (result.status === 'failed' && o.config.base.boolean('EXIT_ON_TESTCASE_FAILURE')) break;
     }
+  } catch (e) {
+    pending = e;
+    throw e;
   } finally {
-    const final: RunResults = { ...run, stopTime: new Date().toISOString(), status: o.signal.aborted ? 'aborted' : failed ? 'failed' : 'passed' };
-    Object.assign(run, final);
-    save();
-    if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
-    journal.close();
+    Object.assign(run, { stopTime: new Date().toISOString(), status: o.signal.aborted ? 'aborted' : failed || pending ? 'failed' : 'passed' });
+    try {
+      save();
+      if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
+    } catch (e) {
+      // Never let a failed final write hide the error that ended the run.
+      if (pending === undefined) throw e;
+      o.log.error(`could not write the final results: ${errorMessage(e)}`);
+    } finally {
+      journal.close();
+    }
   }
   await postRun(resultsDir, o.config.base, o.log);
   o.events.emit('run:end', { passed, failed, resultsDir });
@@ -149,6 +160,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   let output: MethodologyOutput | undefined;
   let facts: Record<string, unknown> = {};
   let simulated = false;
+  let extraDetails: Record<string, unknown> = {};
   let trafficgen = UNKNOWN;
   let backend = '';
   let error: { code: string; message: string } | undefined;
@@ -199,8 +211,15 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     }
     if (mode === 'trafficgen-pause') await waitForEnter(log, o.signal);
     await gen!.connect(ports, o.signal);
+    // Load generator, CPU collector and cyclictest run beside the traffic (VSPERF LOADGEN, COLLECTOR).
+    const extras = await startTestcaseExtras(ctx);
+    cleanup.defer('stop load generator and collectors', async () => void (await extras.stop()));
     o.events.emit('testcase:phase', { name: tc.name, phase: `${trafficType} on ${gen!.name}` });
-    output = await methodology!({ testcase: tc.name, settings: s, generator: gen!, ports, ...(topology ? { topology } : {}), log, signal: o.signal, events: o.events });
+    try {
+      output = await methodology!({ testcase: tc.name, settings: s, generator: gen!, ports, ...(topology ? { topology } : {}), log, signal: o.signal, events: o.events });
+    } finally {
+      extraDetails = { ...(await extras.stop()) };
+    }
     const last = output.trials.at(-1)?.result.info?.backend;
     if (last !== undefined) backend = String(last);
   } catch (e) {
@@ -235,7 +254,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     trials: output?.trials ?? [],
     settings: settings ? settings.toJSON() : {},
     facts,
-    ...(output?.details ? { details: output.details } : {}),
+    ...(output?.details || Object.keys(extraDetails).length ? { details: { ...(output?.details ?? {}), ...extraDetails } } : {}),
     simulated,
     ...(csv ? { csv } : {}),
   };
