@@ -64,6 +64,7 @@ async function measure(host: Host, label: string, argv: string[]): Promise<numbe
     return pps;
   } finally {
     await child.stop(3000);
+    await sleep(500); // let the kernel finish tearing down the sender's sockets
   }
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "vsg.h"
 
 #ifndef VSG_HAVE_XDP
@@ -113,7 +114,14 @@ static int xdp_open(struct port *p, const struct engine *e, char *msg, size_t ml
       .xdp_flags = 0,
       .bind_flags = XDP_USE_NEED_WAKEUP,
   };
-  rc = xsk_socket__create(&io->xsk, p->name, 0, io->umem, &io->rx, &io->tx, &cfg);
+  /* EBUSY: a socket of a process that just exited (an earlier trial) may still be torn down in the
+   * kernel; give it up to a second. */
+  for (int tries = 0;; tries++) {
+    rc = xsk_socket__create(&io->xsk, p->name, 0, io->umem, &io->rx, &io->tx, &cfg);
+    if (rc != -EBUSY || tries >= 20) break;
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL);
+  }
   if (rc) {
     io->xsk = NULL;
     xdp_close(io);
