@@ -17,20 +17,41 @@ mkdirSync(join(work, 'results'), { recursive: true });
 const repeat = Number(process.env.VSV_BENCH_MIGRATIONS ?? 5);
 const params = [`MIGRATION_REPEAT=${repeat}`, 'MIGRATION_PROBE_FPS=1000', ...(process.env.VSV_BENCH_PARAMS ? [process.env.VSV_BENCH_PARAMS] : [])].join(';');
 const t0 = Date.now();
-const r = spawnSync(process.execPath, [join(root, 'bin', 'vsperf.js'), 'pvp_live_migration_idle', '--results-dir', join(work, 'results'), '--test-params', params], {
-  cwd: root,
-  env: { ...process.env, VSPERF_STATE_DIR: join(work, 'state') },
-  stdio: ['ignore', 'inherit', 'inherit'],
-  timeout: 15 * 60_000,
-});
-const dirs = readdirSync(join(work, 'results'))
-  .filter((d) => d.startsWith('results_'))
-  .map((d) => join(work, 'results', d))
-  .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
-if (!dirs.length) {
-  console.error(`bench/migration: vsperf wrote no results (exit ${r.status})`);
-  process.exit(1);
+interface Tc {
+  status: string;
+  error?: { message: string };
+  facts: Record<string, unknown>;
+  details?: { migration?: { records: Rec[] } };
 }
+/** One vsperf run; returns its testcase result. */
+function runOnce(attempt: number): Tc | undefined {
+  const resultsDir = join(work, `results-${attempt}`);
+  mkdirSync(resultsDir, { recursive: true });
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'vsperf.js'), 'pvp_live_migration_idle', '--results-dir', resultsDir, '--test-params', params], {
+    cwd: root,
+    env: { ...process.env, VSPERF_STATE_DIR: join(work, 'state') },
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 15 * 60_000,
+  });
+  const dirs = readdirSync(resultsDir)
+    .filter((d) => d.startsWith('results_'))
+    .map((d) => join(resultsDir, d))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!dirs.length) {
+    console.error(`bench/migration: vsperf wrote no results (exit ${r.status})`);
+    return undefined;
+  }
+  return (JSON.parse(readFileSync(join(dirs[0]!, 'results.json'), 'utf8')) as { testcases: Tc[] }).testcases[0];
+}
+// The known guest corruption after some migrations (docs/vnfs.md) ends a run with E_MIGRATION (verify):
+// such a run is repeated, at most 3 runs, and the count is printed.
+let tc: Tc | undefined;
+let attempts = 0;
+do {
+  attempts++;
+  tc = runOnce(attempts);
+  if (tc?.status !== 'passed') console.error(`bench/migration: run ${attempts}: ${tc?.error?.message ?? 'no result'}`);
+} while (attempts < 3 && tc?.status !== 'passed' && /live migration failed \(verify\)/.test(tc?.error?.message ?? ''));
 interface Rec {
   totalMs: number;
   setupMs: number;
@@ -39,10 +60,6 @@ interface Rec {
   dataplaneOutageMs?: number;
   lostFrames?: number;
 }
-const res = JSON.parse(readFileSync(join(dirs[0]!, 'results.json'), 'utf8')) as {
-  testcases: { status: string; error?: { message: string }; facts: Record<string, unknown>; details?: { migration?: { records: Rec[] } } }[];
-};
-const tc = res.testcases[0];
 const records = tc?.details?.migration?.records ?? [];
 const out = {
   boot_s: Number(tc?.facts.guest0_guest_boot_s ?? NaN),
@@ -60,7 +77,7 @@ writeFileSync(join(root, 'bench', 'results', 'migration.json'), JSON.stringify(o
 const outages = out.migrations.map((m) => m.dataplane_outage_ms).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
 const med = outages.length ? (outages.length % 2 ? outages[(outages.length - 1) / 2]! : (outages[outages.length / 2 - 1]! + outages[outages.length / 2]!) / 2) : NaN;
 console.log(
-  `bench/migration: boot ${out.boot_s} s (${tc?.facts.guest0_guest_accel}), ${out.migrations.length} migration(s), median data-plane outage ${med} ms (goal ≤ 100 ms: ${med <= 100 ? 'met' : 'missed'}), wall ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  `bench/migration: boot ${out.boot_s} s (${tc?.facts.guest0_guest_accel}), ${out.migrations.length} migration(s), median data-plane outage ${med} ms (goal ≤ 100 ms: ${med <= 100 ? 'met' : 'missed'}), wall ${((Date.now() - t0) / 1000).toFixed(0)} s, ${attempts} run(s)`,
 );
 if (tc?.status !== 'passed' || out.migrations.length < repeat) {
   console.error(`bench/migration: testcase ${tc?.status}: ${tc?.error?.message ?? `${out.migrations.length} of ${repeat} migrations`}`);

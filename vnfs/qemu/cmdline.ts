@@ -17,7 +17,7 @@ export function defaultMac(index: number, nic: number): string {
 export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: InstanceFiles, opts: { incoming?: boolean } = {}): string[] {
   const argv: string[] = [];
   if (cfg.coreBinding.length) argv.push('taskset', '-c', cfg.coreBinding.join(','));
-  argv.push(cfg.qemuBin, '-name', files.name, '-machine', cfg.machine, '-accel', cfg.accel, '-cpu', cfg.cpu);
+  argv.push(cfg.qemuBin, '-name', files.name, '-machine', cfg.machine, '-accel', cfg.accelOptions ? `${cfg.accel},${cfg.accelOptions}` : cfg.accel, '-cpu', cfg.cpu);
   argv.push('-smp', String(cfg.smp), '-m', `${cfg.memoryMiB}M`);
   // vhost-user needs guest RAM shared with the backend (share=on); also what migration's dirty logging uses.
   if (cfg.memBackend === 'memfd') argv.push('-object', `memory-backend-memfd,id=mem,size=${cfg.memoryMiB}M,share=on`);

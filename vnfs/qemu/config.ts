@@ -18,6 +18,8 @@ export interface QemuConfig {
   readonly accelReason: string;
   /** KVM was chosen by GUEST_ACCEL=auto (so a KVM that hangs the guest may fall back to TCG). */
   readonly accelAuto: boolean;
+  /** Extra -accel options (GUEST_ACCEL_OPTIONS, e.g. "thread=single" for TCG). */
+  readonly accelOptions: string;
   readonly machine: string;
   readonly cpu: string;
   readonly memoryMiB: number;
@@ -213,6 +215,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     accel,
     accelReason,
     accelAuto: accelWish === 'auto',
+    accelOptions: str(settings, 'GUEST_ACCEL_OPTIONS', index, ''),
     machine: str(settings, 'GUEST_MACHINE', index, 'q35'),
     cpu,
     memoryMiB: num(settings, 'GUEST_MEMORY', index, 256, 64),

@@ -6,7 +6,7 @@ import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
 
 const cfg: QemuConfig = {
-  qemuBin: 'qemu-system-x86_64', accel: 'tcg', accelReason: 'test', accelAuto: false, machine: 'q35', cpu: 'qemu64', memoryMiB: 256, smp: 1,
+  qemuBin: 'qemu-system-x86_64', accel: 'tcg', accelReason: 'test', accelAuto: false, accelOptions: '', machine: 'q35', cpu: 'qemu64', memoryMiB: 256, smp: 1,
   coreBinding: [], nicsNr: 2, loopback: 'linux_bridge', kernel: '/img/vmlinuz', initrd: '/img/initramfs.gz', image: '/img', bootTimeoutMs: 1000,
   memBackend: 'memfd', hugepagesDir: '/dev/hugepages', vectors: 0, nicQueues: 0, mergeBuffersDisable: false, extraArgs: ['-snapshot'], appendExtra: '',
 };
