@@ -14,6 +14,8 @@ export type {
 export { lineRateFps, rateToFps, imixAverage } from '../trafficgen/types.js';
 export type { VSwitch, Deployment, DeploymentFactory, Topology, PhyPort, SwitchPort, PortStats, FlowSpec } from '../deployments/types.js';
 export type { Vnf, LoopbackApp } from '../vnfs/types.js';
+export type { SwitchCounters } from '../deployments/types.js';
+export { checkCounters, type CounterCheck } from '../deployments/counters.js';
 export type { DriverFactory, DriverKind, DriverContext, RegistryApi, PluginRegister, LoadGenerator, FwdApp } from './registry/types.js';
 export { Registry } from './registry/registry.js';
 export { Settings } from './config/settings.js';

@@ -3,6 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { RunEvents } from '../runner/events.js';
 import type { TrafficGenerator, PortSpec, TrialResult } from '../../trafficgen/types.js';
 import type { Topology } from '../../deployments/types.js';
+import type { CounterCheck } from '../../deployments/counters.js';
 import type { ResultRow, TrialOutcome } from './types.js';
 
 /** One trial as kept in results.json. */
@@ -20,6 +21,8 @@ export interface TrialRecord {
   readonly invalidReason?: string;
   readonly result: TrialResult;
   readonly switchCounters?: Record<string, unknown>;
+  /** Generator counts checked against the switch's port counters, per direction. */
+  readonly counterCheck?: CounterCheck;
   readonly startedAt: string;
   /** Wall time of the trial as the runner measured it (s): learning, traffic, drain and hooks. */
   readonly wallS?: number;

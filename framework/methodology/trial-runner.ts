@@ -1,3 +1,4 @@
+import { checkCounters, isSwitchCounters } from '../../deployments/counters.js';
 import { performance } from 'node:perf_hooks';
 import type { TrialSpec, TrialResult } from '../../trafficgen/types.js';
 import { imixAverage, lineRateFps } from '../../trafficgen/types.js';
@@ -106,6 +107,13 @@ export class TrialRunner {
       this.ctx.events.emit('trial:progress', { testcase: this.ctx.testcase, counters, request: req }),
     );
     const switchCounters = await this.ctx.topology?.afterTrial?.();
+    // The generator's counts must agree with the switch's port counters; a disagreement is recorded and
+    // logged (it points at kernel chatter, a wrong port map or a counting bug), not silently ignored.
+    const counterCheck = isSwitchCounters(switchCounters) ? checkCounters(result, switchCounters) : undefined;
+    if (counterCheck && !counterCheck.consistent) {
+      const problems = counterCheck.directions.filter((d) => !d.consistent).map((d) => d.problem).join('; ');
+      this.ctx.log.warn(`trial ${index + 1}: generator and switch counters disagree: ${problems}`);
+    }
     const wallS = (performance.now() - t0) / 1000;
     const why = invalidReason(req, result);
     const outcome: TrialOutcome = why === undefined ? { request: req, result, valid: true } : { request: req, result, valid: false, invalidReason: why };
@@ -121,6 +129,7 @@ export class TrialRunner {
       ...(outcome.invalidReason !== undefined ? { invalidReason: outcome.invalidReason } : {}),
       result,
       ...(switchCounters ? { switchCounters } : {}),
+      ...(counterCheck ? { counterCheck } : {}),
       startedAt,
       wallS,
     });

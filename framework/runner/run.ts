@@ -215,11 +215,20 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     const extras = await startTestcaseExtras(ctx);
     cleanup.defer('stop load generator and collectors', async () => void (await extras.stop()));
     o.events.emit('testcase:phase', { name: tc.name, phase: `${trafficType} on ${gen!.name}` });
+    // A vswitchd or guest that dies mid-testcase aborts the trial at once (Topology.health), not at its end.
+    const signal = topology?.health ? AbortSignal.any([o.signal, topology.health]) : o.signal;
+    // Deployments may shape the traffic (pvpv: one stream per guest NIC pair, as VSPERF does).
+    const msettings = topology?.trafficOverrides ? s.with({ TRAFFIC: { ...topology.trafficOverrides } }, `deployment ${tc.Deployment}`) : s;
     try {
-      output = await methodology!({ testcase: tc.name, settings: s, generator: gen!, ports, ...(topology ? { topology } : {}), log, signal: o.signal, events: o.events });
+      output = await methodology!({ testcase: tc.name, settings: msettings, generator: gen!, ports, ...(topology ? { topology } : {}), log, signal, events: o.events });
+    } catch (e) {
+      if (topology?.health?.aborted && !o.signal.aborted) throw topology.health.reason instanceof Error ? topology.health.reason : e;
+      throw e;
     } finally {
       extraDetails = { ...(await extras.stop()) };
     }
+    const checked = output.trials.filter((t) => t.counterCheck);
+    if (checked.length) facts.counter_check = `${checked.filter((t) => t.counterCheck!.consistent).length}/${checked.length} trials: generator and switch counters agree`;
     const last = output.trials.at(-1)?.result.info?.backend;
     if (last !== undefined) backend = String(last);
   } catch (e) {
