@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AbortedError, VsperfError, errorMessage, UsageError } from '../errors.js';
 import type { Config, TestcaseDef } from '../config/load.js';
@@ -67,7 +67,8 @@ export async function runTestcases(o: RunOptions): Promise<RunResults> {
 async function runLocked(o: RunOptions): Promise<RunResults> {
   const start = new Date();
   const runId = `${timestampName(start)}-${process.pid}`;
-  const root = o.resultsRoot ?? o.config.base.string('RESULTS_PATH');
+  // Absolute: daemons (ovsdb-server, QEMU) get paths under it and do not share our working directory.
+  const root = resolve(o.resultsRoot ?? o.config.base.string('RESULTS_PATH'));
   let resultsDir = join(root, `results_${timestampName(start)}`);
   for (let n = 1; ; n++) {
     try {
