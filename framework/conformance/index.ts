@@ -10,6 +10,7 @@
  */
 import { expect } from 'chai';
 import type { PortSpec, TrafficGenerator, TrialSpec } from '../../trafficgen/types.js';
+import { basicTrialSpec } from '../../trafficgen/example-spec.js';
 
 export interface GeneratorFixture {
   readonly generator: TrafficGenerator;
@@ -26,22 +27,7 @@ export interface ConformanceOptions {
 }
 
 function spec(o: ConformanceOptions, extra: Partial<TrialSpec> = {}): TrialSpec {
-  return {
-    stream: {
-      frameSize: o.frameSize ?? 64,
-      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
-      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
-      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-      vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-      multistream: 0,
-      streamType: 'L4',
-    },
-    bidir: false,
-    rate: { unit: 'fps', value: o.lossFreeRateFps },
-    latency: true,
-    durationS: o.durationS ?? 1,
-    ...extra,
-  };
+  return basicTrialSpec({ rate: { unit: 'fps', value: o.lossFreeRateFps }, durationS: o.durationS ?? 1, ...extra }, { frameSize: o.frameSize ?? 64 });
 }
 
 export function describeTrafficGenerator(name: string, make: () => Promise<GeneratorFixture>, o: ConformanceOptions): void {

@@ -18,6 +18,7 @@ import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
 import type { PortSpec, TrialSpec } from '../../../trafficgen/types.js';
 import type { DriverContext } from '../../../framework/registry/types.js';
 import { makePki, pidAlive, ROOT, SHIM_BIN, startShim, type RunningShim, type TestPki } from './helpers.js';
+import { basicTrialSpec } from '../../../trafficgen/example-spec.js';
 
 const PORTS: PortSpec[] = [
   { name: 'vsi-p0', speedMbps: 10_000 },
@@ -26,22 +27,7 @@ const PORTS: PortSpec[] = [
 const SLOW_PLUGIN = join(ROOT, 'dist', 'test', 'integration', 'grpc', 'slow-generator.js');
 
 function trial(over: Partial<TrialSpec> = {}): TrialSpec {
-  return {
-    stream: {
-      frameSize: 64,
-      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
-      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
-      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-      vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-      multistream: 0,
-      streamType: 'L4',
-    },
-    bidir: false,
-    rate: { unit: 'fps', value: 100_000 },
-    latency: false,
-    durationS: 1,
-    ...over,
-  };
+  return basicTrialSpec({ rate: { unit: 'fps', value: 100_000 }, latency: false, ...over });
 }
 
 async function failure(p: Promise<unknown>): Promise<Error> {

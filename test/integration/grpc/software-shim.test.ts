@@ -17,6 +17,7 @@ import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { IxiaDriver } from '../../../trafficgen/grpc/client.js';
 import type { PortSpec, TrialSpec } from '../../../trafficgen/types.js';
 import { makePki, startShim, STATE_DIR, type RunningShim, type TestPki } from './helpers.js';
+import { basicTrialSpec } from '../../../trafficgen/example-spec.js';
 
 const PORTS: PortSpec[] = [
   { name: 'vsis0', netns: 'vsi-sa', speedMbps: 10_000 },
@@ -24,22 +25,7 @@ const PORTS: PortSpec[] = [
 ];
 
 function trial(over: Partial<TrialSpec> = {}): TrialSpec {
-  return {
-    stream: {
-      frameSize: 64,
-      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
-      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
-      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-      vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-      multistream: 0,
-      streamType: 'L4',
-    },
-    bidir: false,
-    rate: { unit: 'fps', value: 10_000 },
-    latency: true,
-    durationS: 1,
-    ...over,
-  };
+  return basicTrialSpec({ rate: { unit: 'fps', value: 10_000 }, latency: true, ...over });
 }
 
 async function ourNetns(): Promise<string[]> {
