@@ -44,14 +44,14 @@ function runOnce(attempt: number): Tc | undefined {
   return (JSON.parse(readFileSync(join(dirs[0]!, 'results.json'), 'utf8')) as { testcases: Tc[] }).testcases[0];
 }
 // The known guest corruption after some migrations (docs/vnfs.md) ends a run with E_MIGRATION (verify):
-// such a run is repeated, at most 3 runs, and the count is printed.
+// such a run is repeated, at most 5 runs, and the count is printed.
 let tc: Tc | undefined;
 let attempts = 0;
 do {
   attempts++;
   tc = runOnce(attempts);
   if (tc?.status !== 'passed') console.error(`bench/migration: run ${attempts}: ${tc?.error?.message ?? 'no result'}`);
-} while (attempts < 3 && tc?.status !== 'passed' && /live migration failed \(verify\)/.test(tc?.error?.message ?? ''));
+} while (attempts < 5 && tc?.status !== 'passed' && /live migration failed \(verify\)/.test(tc?.error?.message ?? ''));
 interface Rec {
   totalMs: number;
   setupMs: number;

@@ -83,6 +83,10 @@ export const liveMigration: Methodology = async (ctx) => {
   else for (const flow of follow) await vswitch.addFlow(bridge, { type: 'raw', flow });
   log.info(`destination ports ${nicsB.map((n) => `${n.portName}(${n.ofport})`).join(', ')}; ${follow.length} flow(s) now also reach them`);
 
+  if (opts.settleMs > 0) {
+    ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `guest settling ${opts.settleMs / 1000} s` });
+    await sleep(opts.settleMs, ctx.signal);
+  }
   const records: MigrationRecord[] = [];
   const figures: MigrationFigures[] = [];
   const trials: TrialRecord[] = [];

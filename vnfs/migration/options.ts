@@ -21,6 +21,8 @@ export interface MigrationOptions {
   readonly mode: 'traffic' | 'idle';
   readonly targetTotalMs: number;
   readonly targetDowntimeMs: number;
+  /** Wait after the guest is ready before the first migration (ms). */
+  readonly settleMs: number;
   /** Traffic in both directions during migration (default false). */
   readonly bidir: boolean;
 }
@@ -73,6 +75,7 @@ export function migrationOptions(s: Settings): MigrationOptions {
     mode,
     targetTotalMs: n(s, 'MIGRATION_TARGET_TOTAL_MS', 2000, 0),
     targetDowntimeMs: n(s, 'MIGRATION_TARGET_DOWNTIME_MS', 10, 0),
+    settleMs: n(s, 'MIGRATION_SETTLE_S', 0) * 1000,
     bidir: /^(true|yes|1)$/i.test(String(s.getOr('MIGRATION_BIDIR', false))),
   };
 }
