@@ -75,7 +75,7 @@ export function migrationOptions(s: Settings): MigrationOptions {
     mode,
     targetTotalMs: n(s, 'MIGRATION_TARGET_TOTAL_MS', 2000, 0),
     targetDowntimeMs: n(s, 'MIGRATION_TARGET_DOWNTIME_MS', 10, 0),
-    settleMs: n(s, 'MIGRATION_SETTLE_S', 10) * 1000,
+    settleMs: n(s, 'MIGRATION_SETTLE_S', 0) * 1000,
     bidir: /^(true|yes|1)$/i.test(String(s.getOr('MIGRATION_BIDIR', false))),
   };
 }
