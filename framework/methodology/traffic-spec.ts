@@ -8,6 +8,18 @@ export function truthy(v: unknown): boolean {
   return typeof v === 'string' && /^(true|yes|1)$/i.test(v);
 }
 
+const ZERO_MAC = '00:00:00:00:00:00';
+
+/**
+ * VSPERF's default MACs are all zero, and its TRex driver then substitutes the port MACs. A zero source
+ * MAC is dropped by a Linux bridge (pvp guests) and by MAC learning, so we substitute locally
+ * administered unicast addresses the same way; explicitly set MACs are kept.
+ */
+export function frameMacs(srcMac: string, dstMac: string): { srcMac: string; dstMac: string } {
+  if (srcMac === ZERO_MAC && dstMac === ZERO_MAC) return { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' };
+  return { srcMac, dstMac };
+}
+
 /** The TRAFFIC dict of a testcase as a typed stream for one frame size. */
 export function streamFromSettings(settings: Settings, frameSize: number): StreamSpec {
   const t = settings.get<JsonObject>('TRAFFIC');
@@ -20,7 +32,7 @@ export function streamFromSettings(settings: Settings, frameSize: number): Strea
   return {
     frameSize,
     ...(truthy(imix.enabled) ? { imixGenome: String(imix.genome ?? 'aaaaaaaddddg') } : {}),
-    l2: { srcMac: String(l2.srcmac ?? '00:00:00:00:00:00'), dstMac: String(l2.dstmac ?? '00:00:00:00:00:00') },
+    l2: frameMacs(String(l2.srcmac ?? ZERO_MAC), String(l2.dstmac ?? ZERO_MAC)),
     l3: {
       enabled: truthy(l3.enabled ?? true),
       version: srcIp.includes(':') ? 6 : 4,

@@ -125,3 +125,11 @@ describe('testcase validity (VSPERF rule)', () => {
     expect(validateRows([{ packet_size: 64, b2b_frames: 0 }])?.code).to.equal('E_NO_THROUGHPUT');
   });
 });
+
+describe('frame MACs', () => {
+  it('VSPERF\'s all-zero default MACs become locally administered unicast ones; set MACs are kept', async () => {
+    const { frameMacs } = await import('../../../../framework/methodology/traffic-spec.js');
+    expect(frameMacs('00:00:00:00:00:00', '00:00:00:00:00:00')).to.deep.equal({ srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' });
+    expect(frameMacs('52:54:00:00:00:01', '00:00:00:00:00:00')).to.deep.equal({ srcMac: '52:54:00:00:00:01', dstMac: '00:00:00:00:00:00' });
+  });
+});
