@@ -40,7 +40,7 @@ async function tputFps(speedMbps: number): Promise<{ fps: number; row: Record<st
   const config = new Config({
     validate: false,
     // A veth has no line rate: the nominal speed only scales "% of line rate". Generator on CPU 0, away from the OVS PMD on CPU 1.
-    testParams: [{ TRAFFICGEN: 'Software', TRAFFICGEN_DURATION: 3, TRAFFICGEN_PKT_SIZES: [64], VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_PORT_SPEED_MBPS: speedMbps, TRAFFICGEN_SOFTWARE_CORES: [0] }],
+    testParams: [{ TRAFFICGEN: 'Software', TRAFFICGEN_DURATION: 3, TRAFFICGEN_PKT_SIZES: [64], VSWITCH: 'OvsDpdkVhost', SANDBOX_PORT_SPEED_MBPS: speedMbps, TRAFFICGEN_SOFTWARE_CORES: [0] }],
   });
   const registry = new Registry();
   registerBuiltins(registry);

@@ -92,7 +92,8 @@ export class VsperfBinarySearch implements Search<BinarySearchResult> {
   }
 
   next(): TrialRequest | SearchDone<BinarySearchResult> {
-    if (this.phase === 'search' && this.right - this.left <= this.cfg.thresholdPct) this.endSearch();
+    // At least one trial, even when the start rate is already within the precision of 0 (VSPERF would report nothing).
+    if (this.phase === 'search' && this.steps.length > 0 && this.right - this.left <= this.cfg.thresholdPct) this.endSearch();
     if (this.phase === 'verify') {
       return { rateFps: this.fps(this.bestPct), durationS: this.cfg.verificationS, purpose: 'verify' };
     }

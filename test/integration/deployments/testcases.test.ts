@@ -32,7 +32,7 @@ describe('deployments: VSPERF testcases through the runner with OVS-DPDK and the
       validate: false,
       // A veth has no line rate: 20 Mbit/s (29.8 kfps at 64 B) is what the Software generator and the PMD
       // sustain on this shared 2-core box, so "% of line rate" trials are not generator-limited.
-      testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2, TRAFFICGEN_PKT_SIZES: [64], TRAFFICGEN_SOFTWARE_CORES: [0], TRAFFICGEN_PORT_SPEED_MBPS: 20 }],
+      testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2, TRAFFICGEN_PKT_SIZES: [64], TRAFFICGEN_SOFTWARE_CORES: [0], SANDBOX_PORT_SPEED_MBPS: 20 }],
     });
     const registry = new Registry();
     registerBuiltins(registry);
@@ -72,7 +72,7 @@ describe('deployments: VSPERF testcases through the runner with OVS-DPDK and the
     rmSync(dir, { recursive: true, force: true });
     const r = await exec(
       [process.execPath, join(PROJECT_ROOT, 'bin/vsperf.js'), '--trafficgen', 'Software', '--vswitch', 'OvsDpdkVhost', '--results-dir', dir,
-        '--test-params', 'TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,);TRAFFICGEN_PORT_SPEED_MBPS=20;TRAFFICGEN_SOFTWARE_CORES=[0]', 'phy2phy_tput'],
+        '--test-params', 'TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,);SANDBOX_PORT_SPEED_MBPS=20;TRAFFICGEN_SOFTWARE_CORES=[0]', 'phy2phy_tput'],
       { timeoutMs: 300_000, allowFail: true, env: { ...process.env } },
     );
     try {
