@@ -206,7 +206,7 @@ describe('fault tests (real sandbox)', function () {
     const before = netnsList();
     const r = start(fresh('guest'), [
       '--test-params',
-      `["${QUICK}", "${QUICK};GUEST_TIMEOUT=[15];GUEST_KERNEL_APPEND=['init=/vsr-no-such-init panic=-1']"]`,
+      `["${QUICK}", "${QUICK};GUEST_TIMEOUT=[15];GUEST_KERNEL_APPEND=['rdinit=/vsr-no-such-init panic=0']"]`,
       'phy2phy_cont',
       'pvp_cont',
     ]);
