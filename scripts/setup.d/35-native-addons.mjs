@@ -25,7 +25,7 @@ export async function run(ctx) {
   const dir = nodeDir();
   if (!dir) throw new Error(`no Node headers found for ${process.execPath} (install the Debian package libnode-dev or nodejs headers)`);
   ctx.log(`building better-sqlite3 from source against ${dir}/include/node`);
-  ctx.sh(['npm', 'rebuild', 'better-sqlite3', '--build-from-source', `--nodedir=${dir}`], {
+  ctx.sh(['npm', 'rebuild', 'better-sqlite3', '--ignore-scripts=false', '--build-from-source', `--nodedir=${dir}`], {
     env: { npm_config_nodedir: dir, npm_config_build_from_source: 'true' },
   });
 }
