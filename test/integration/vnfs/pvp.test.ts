@@ -66,7 +66,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
 
   it('vsperf pvp_live_migration migrates under traffic and reports all figures; outage ≈ lost frames / rate', () => {
     // 250 fps: at 1000 fps the guest TX virtqueue broke on the first migration in 4 of 4 runs here, at
-    // 100–250 fps in none of 20 migrations (docs: known QEMU 7.2 TCG + vhost-user defect).
+    // 100–250 fps in none of 10 migrations (docs: known QEMU 7.2 TCG + vhost-user defect).
     const rate = 250;
     // Known defect of QEMU 7.2 TCG + OVS-DPDK vhost-user here (docs/vnfs.md): about one migration in
     // three leaves the guest's TX virtqueue corrupted; the tool detects it (E_MIGRATION verify) and
