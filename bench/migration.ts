@@ -43,7 +43,7 @@ function runOnce(attempt: number): Tc | undefined {
   }
   return (JSON.parse(readFileSync(join(dirs[0]!, 'results.json'), 'utf8')) as { testcases: Tc[] }).testcases[0];
 }
-// The known guest corruption after some migrations (docs/vnfs.md) ends a run with E_MIGRATION (verify):
+// The known guest corruption after some migrations (README, "Guests, QMP and live migration") ends a run with E_MIGRATION (verify):
 // such a run is repeated, at most 5 runs, and the count is printed.
 let tc: Tc | undefined;
 let attempts = 0;

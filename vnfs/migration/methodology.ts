@@ -59,7 +59,7 @@ export const liveMigration: Methodology = async (ctx) => {
       ? { ...traffic0.stream, l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' } }
       : traffic0.stream;
   if (stream !== traffic0.stream) log.info(`TRAFFIC.l2 MACs ${l2.srcMac}/${l2.dstMac} cannot cross a guest bridge: using 02:00:00:00:00:01/02`);
-  // MIGRATION_BIDIR (default false): see docs/vnfs.md — with traffic in both directions the guest's TX
+  // MIGRATION_BIDIR (default false): see README, "Guests, QMP and live migration" — with traffic in both directions the guest's TX
   // virtqueue was corrupted after migration on QEMU 7.2 (TCG) + OVS 3.1/DPDK 22.11 vhost-user here.
   const spec = { ...traffic0, stream, bidir: opts.bidir, latency: false };
   const directions = spec.bidir ? 2 : 1;
@@ -120,7 +120,7 @@ export const liveMigration: Methodology = async (ctx) => {
       guest.switchTo(dst);
       await src.stop();
       // Did the guest survive? (QEMU 7.2 TCG + DPDK 22.11 vhost-user corrupted the guest's TX virtqueue
-      // at high migration bandwidth / with bidirectional traffic: docs/vnfs.md.)
+      // at high migration bandwidth / with bidirectional traffic: README, "Guests, QMP and live migration".)
       const bad = guestFault(dst);
       if (bad) {
         throw new MigrationError('verify', `the guest is broken after migration ${i + 1}/${opts.repeat} (${direction}): ${bad}`, {

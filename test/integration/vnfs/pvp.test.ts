@@ -68,7 +68,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     // 250 fps: at 1000 fps the guest TX virtqueue broke on the first migration in 4 of 4 runs here, at
     // 100–250 fps in none of 10 migrations (docs: known QEMU 7.2 TCG + vhost-user defect).
     const rate = 250;
-    // Known defect of QEMU 7.2 TCG + OVS-DPDK vhost-user here (docs/vnfs.md): about one migration in
+    // Known defect of QEMU 7.2 TCG + OVS-DPDK vhost-user here (README, "Guests, QMP and live migration"): about one migration in
     // three leaves the guest's TX virtqueue corrupted; the tool detects it (E_MIGRATION verify) and
     // reports it. Such a run is repeated (at most 5 runs); any other failure fails at once.
     let run = vsperf('pvp_live_migration', `MIGRATION_REPEAT=2;MIGRATION_TRAFFIC_FPS=${rate}`);

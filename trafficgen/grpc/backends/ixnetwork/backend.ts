@@ -6,7 +6,7 @@
  * Per trial: one raw traffic item port0→port1 (bidirectional when asked), transmission control
  * fixedDuration / fixedFrameCount / continuous, frame rate (fps or % line rate), fixed size or IMIX,
  * tracking per port pair → generate → apply → clearstats → start → wait → stop → read "Flow Statistics".
- * Every call and its source is listed in docs/grpc.md and /work/shared/ixnetwork-rest-notes.md.
+ * Every call and its source is listed in the README (section "IxNetwork backend: REST calls used") with their public sources.
  */
 import { AbortedError, DriverError, errorMessage } from '../../../../framework/errors.js';
 import type { Logger } from '../../../../framework/log/logger.js';
@@ -120,7 +120,7 @@ export class IxNetworkGenerator implements TrafficGenerator {
 
   capabilities(): GeneratorCaps {
     // Headers are not programmed (the traffic item's default raw stack is sent), so VLAN and IPv6
-    // are not offered; see docs/grpc.md.
+    // are not offered; see the README, section "IXIA through the gRPC shim".
     return { continuous: true, latency: true, bidir: true, imix: true, vlan: false, ipv6: false, maxFrameSize: 9216 };
   }
 
