@@ -28,7 +28,12 @@ export class SettingsSchema {
 
   constructor(readonly schemaDir: string) {
     for (const f of readdirSync(schemaDir).filter((x) => x.endsWith('.schema.json')).sort()) {
-      const s = JSON.parse(readFileSync(join(schemaDir, f), 'utf8')) as SchemaFile;
+      let s: SchemaFile;
+      try {
+        s = JSON.parse(readFileSync(join(schemaDir, f), 'utf8')) as SchemaFile;
+      } catch (e) {
+        throw new ConfigError('(schema)', `conf/schema/${f}`, `not valid JSON: ${(e as Error).message}`);
+      }
       Object.assign(this.definitions, s.definitions ?? {});
       for (const [key, prop] of Object.entries(s.properties ?? {})) {
         if (this.properties[key]) throw new ConfigError(key, `conf/schema/${f}`, 'setting is described twice in the schema files');

@@ -25,11 +25,9 @@ export class Host {
     const run = async (): Promise<void> => {
       if (done) return;
       done = true;
-      try {
-        await release();
-      } finally {
-        this.journal.remove(entry.id);
-      }
+      await release();
+      // Only a released resource leaves the journal: a failed release stays for the next janitor.
+      this.journal.remove(entry.id);
     };
     const drop = this.cleanup.defer(label, run);
     // Calling the returned function releases now and removes the step from the stack.

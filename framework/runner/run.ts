@@ -97,15 +97,15 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
   };
   const save = (): void => writeJsonAtomic(join(resultsDir, 'results.json'), run);
   save();
-  o.events.emit('run:start', {
-    testcases: o.testcases.map((t) => t.name),
-    resultsDir,
-    estimateS: (await Promise.all(o.testcases.map((t, i) => estimateTestcaseS(o.config.forTestcase(t, i), t.Deployment)))).reduce((a, b) => a + b, 0),
-  });
   let passed = 0;
   let failed = 0;
   let pending: unknown;
   try {
+    o.events.emit('run:start', {
+      testcases: o.testcases.map((t) => t.name),
+      resultsDir,
+      estimateS: (await Promise.all(o.testcases.map((t, i) => estimateTestcaseS(o.config.forTestcase(t, i), t.Deployment)))).reduce((a, b) => a + b, 0),
+    });
     for (const [i, tc] of o.testcases.entries()) {
       if (o.signal.aborted) break;
       const result = await runOne(o, tc, i, resultsDir, journal);
@@ -207,7 +207,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     }
     if (mode === 'trafficgen-off') {
       log.info(`deployment ${tc.Deployment} is up, traffic generator off: press Ctrl-C to tear down`);
-      await new Promise<void>((resolve) => o.signal.addEventListener('abort', () => resolve(), { once: true }));
+      if (!o.signal.aborted) await new Promise<void>((resolve) => o.signal.addEventListener('abort', () => resolve(), { once: true }));
       throw new AbortedError('trafficgen-off: torn down on request');
     }
     if (mode === 'trafficgen-pause') await waitForEnter(log, o.signal);
@@ -226,7 +226,8 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
       if (topology?.health?.aborted && !o.signal.aborted) throw topology.health.reason instanceof Error ? topology.health.reason : e;
       throw e;
     } finally {
-      extraDetails = { ...(await extras.stop()) };
+      // A failing stop must not replace the error that ended the methodology.
+      extraDetails = { ...(await extras.stop().catch((e: unknown) => (log.warn(`stopping load generator/collectors: ${errorMessage(e)}`), {}))) };
     }
     const checked = output.trials.filter((t) => t.counterCheck);
     if (checked.length) facts.counter_check = `${checked.filter((t) => t.counterCheck!.consistent).length}/${checked.length} trials: generator and switch counters agree`;
@@ -244,8 +245,17 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   const stopTime = new Date().toISOString();
   const wallS = (Date.now() - t0) / 1000;
   const rows = decorateRows(output?.rows ?? [], tc, settings, facts, { startTime, stopTime, wallS, trafficgen, backend, simulated });
-  const csv = rows.length ? csvFileName(index, tc.name, tc.Deployment) : undefined;
-  if (csv) writeCsv(join(resultsDir, csv), rows);
+  let csv = rows.length ? csvFileName(index, tc.name, tc.Deployment) : undefined;
+  if (csv) {
+    try {
+      writeCsv(join(resultsDir, csv), rows);
+    } catch (e) {
+      // Keep the testcase's result (results.json may still be writable) and say what was lost.
+      log.error(errorMessage(e));
+      if (!error) error = e instanceof VsperfError ? e.toJSON() : { code: 'E_OUTPUT', message: errorMessage(e) };
+      csv = undefined;
+    }
+  }
   if (!error && !rows.length) error = { code: 'E_NO_RESULT', message: 'the testcase produced no result rows' };
   if (!error) error = validateRows(rows);
   const status: 'passed' | 'failed' = error ? 'failed' : 'passed';
@@ -328,13 +338,17 @@ function decorateRows(
 async function waitForEnter(log: Logger, signal: AbortSignal): Promise<void> {
   if (!process.stdin.isTTY) throw new UsageError('mode trafficgen-pause needs an interactive terminal to resume traffic');
   log.info('trafficgen-pause: deployment is up; press Enter to start traffic');
+  if (signal.aborted) throw new AbortedError('aborted while paused');
   const rl = createInterface({ input: process.stdin });
+  let onAbort: (() => void) | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       rl.once('line', () => resolve());
-      signal.addEventListener('abort', () => reject(new AbortedError('aborted while paused')), { once: true });
+      onAbort = () => reject(new AbortedError('aborted while paused'));
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
     rl.close();
   }
 }
