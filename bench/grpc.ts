@@ -29,6 +29,7 @@ const { IxiaDriver } = await import('../trafficgen/grpc/client.js');
 const { makePki, startShim } = await import('../test/integration/grpc/helpers.js');
 import type { PortSpec, TrafficGenerator, TrialSpec } from '../trafficgen/types.js';
 import type { DriverContext } from '../framework/registry/types.js';
+import { basicTrialSpec } from '../trafficgen/example-spec.js';
 
 const N = Number(process.env.VSI_BENCH_TRIALS ?? 25);
 const median = (xs: number[]): number => {
@@ -37,22 +38,10 @@ const median = (xs: number[]): number => {
 };
 const r2 = (x: number): number => Math.round(x * 100) / 100;
 
+/** The basic trial at 100 kfps; a fixed-count trial drops the basic spec's duration. */
 function spec(over: Partial<TrialSpec>): TrialSpec {
-  return {
-    stream: {
-      frameSize: 64,
-      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
-      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
-      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-      vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-      multistream: 0,
-      streamType: 'L4',
-    },
-    bidir: false,
-    rate: { unit: 'fps', value: 100_000 },
-    latency: true,
-    ...over,
-  };
+  const { durationS, ...base } = basicTrialSpec({ rate: { unit: 'fps', value: 100_000 } });
+  return { ...base, ...(over.frames === undefined ? { durationS } : {}), ...over };
 }
 
 /** Per trial: caller's wall time, the generator's own trial time (TrialResult.wallS) and the rest (control). */
