@@ -18,6 +18,11 @@ export interface GuestNic {
 export interface VnfAttachment {
   readonly index: number;
   readonly nics: readonly GuestNic[];
+  /**
+   * Host PCI devices (NICs or SR-IOV VFs, bound to vfio-pci) passed through to the guest, in guest NIC
+   * order after the vhost-user NICs (VSPERF QemuPciPassthrough). Optional: absent = none.
+   */
+  readonly pciDevices?: readonly string[];
 }
 
 export interface Vnf {
@@ -77,6 +82,18 @@ export interface MigratableVnf extends Vnf {
   readonly bootSeconds?: number | undefined;
   /** Directory for the guest's files (logs, QMP and migration sockets). */
   readonly workDir: string;
+}
+
+/**
+ * A VNF whose guest NICs are host PCI devices passed through with vfio (VSPERF QemuPciPassthrough)
+ * instead of vhost-user ports: deployments without a vSwitch (`none`) attach `pciDevices` to it.
+ */
+export interface PciPassthroughVnf extends Vnf {
+  readonly pciPassthrough: true;
+}
+
+export function isPciPassthroughVnf(v: unknown): v is PciPassthroughVnf {
+  return typeof v === 'object' && v !== null && (v as { pciPassthrough?: unknown }).pciPassthrough === true;
 }
 
 export function isMigratable(v: unknown): v is MigratableVnf {

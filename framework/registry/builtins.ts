@@ -95,6 +95,12 @@ export function registerBuiltins(r: Registry): void {
     create: async (ctx) => (await import('../../vnfs/qemu/qemu-vm.js')).createQemuVm(ctx),
   });
   r.add({
+    kind: 'vnf',
+    name: 'QemuPciPassthrough',
+    summary: 'QEMU guest given the WHITELIST_NICS devices / SR-IOV VFs by PCI passthrough (vfio-pci), for --vswitch none pvp; preflight checks vfio binding, IOMMU group, /dev/vfio',
+    create: async (ctx) => (await import('../../vnfs/qemu/pci-passthrough-vm.js')).createQemuPciPassthrough(ctx),
+  });
+  r.add({
     kind: 'loopback',
     name: 'linux_bridge',
     summary: 'guest kernel bridge between each NIC pair (eth0<->eth1, ...)',

@@ -1,6 +1,7 @@
 /** The QEMU command line for one guest instance. Pure: unit-tested without QEMU. */
 import type { GuestNic } from '../types.js';
 import type { QemuConfig } from './config.js';
+import { vfioDeviceArgs } from './passthrough.js';
 
 export interface InstanceFiles {
   readonly name: string;
@@ -24,7 +25,7 @@ export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic
   else argv.push('-object', `memory-backend-file,id=mem,size=${cfg.memoryMiB}M,mem-path=${cfg.hugepagesDir},share=on`);
   argv.push('-numa', 'node,memdev=mem');
   argv.push('-kernel', cfg.kernel, '-initrd', cfg.initrd);
-  const append = ['console=ttyS0', 'quiet', 'panic=-1', `vsperf.loopback=${cfg.loopback}`, `vsperf.nics=${nics.length}`];
+  const append = ['console=ttyS0', 'quiet', 'panic=-1', `vsperf.loopback=${cfg.loopback}`, `vsperf.nics=${nics.length + (cfg.pciDevices?.length ?? 0)}`];
   if (cfg.appendExtra) append.push(cfg.appendExtra);
   argv.push('-append', append.join(' '));
   if (nics.length === 0) argv.push('-nic', 'none');
@@ -37,6 +38,7 @@ export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic
     else if (cfg.vectors !== undefined) dev.push(`vectors=${cfg.vectors}`);
     argv.push('-device', dev.join(','));
   });
+  argv.push(...vfioDeviceArgs(cfg.pciDevices ?? []));
   argv.push('-qmp', `unix:${files.qmpSocket},server=on,wait=off`);
   argv.push('-serial', `file:${files.serialLog}`, '-display', 'none', '-monitor', 'none', '-no-reboot', '-no-user-config', '-nodefaults');
   if (opts.incoming) argv.push('-incoming', 'defer');

@@ -41,6 +41,8 @@ export interface QemuConfig {
   readonly mergeBuffersDisable: boolean;
   readonly extraArgs: readonly string[];
   readonly appendExtra: string;
+  /** Host PCI devices passed through with vfio-pci (from the deployment's attachment, not from settings). */
+  readonly pciDevices?: readonly string[];
 }
 
 /** Value of a per-guest setting for guest `index`. */

@@ -178,7 +178,10 @@ export class QemuVm implements MigratableVnf {
   }
 
   get config(): QemuConfig {
-    if (!this.cfg) this.cfg = qemuConfigFromSettings(this.ctx.settings, this.index);
+    if (!this.cfg) {
+      const pci = this.attachment?.pciDevices;
+      this.cfg = { ...qemuConfigFromSettings(this.ctx.settings, this.index), ...(pci?.length ? { pciDevices: pci } : {}) };
+    }
     return this.cfg;
   }
 
@@ -328,6 +331,7 @@ export class QemuVm implements MigratableVnf {
       guest_memory_mib: cfg.memoryMiB,
       guest_smp: cfg.smp,
       guest_nics: this.nics.length,
+      ...(cfg.pciDevices?.length ? { guest_pci_devices: cfg.pciDevices.join(',') } : {}),
       guest_loopback_app: cfg.loopback,
       guest_image: cfg.image,
       guest_mem_backend: cfg.memBackend,

@@ -1,6 +1,6 @@
 /** SR-IOV against a fake sysfs tree built by the test (no SR-IOV NIC exists here). */
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, EnvironmentError } from '../../../../framework/errors.js';
@@ -9,28 +9,10 @@ import { Journal } from '../../../../framework/host/journal.js';
 import { CleanupStack } from '../../../../framework/runner/cleanup-stack.js';
 import { silentLogger } from '../../../../framework/log/logger.js';
 import { checkPci, parseNic, resolveNics, Sriov } from '../../../../deployments/sriov/sriov.js';
+import { FAKE_PF, fakeSysfs, fakeVf } from './fake-sysfs.js';
 
-const PF = '0000:05:00.0';
-const VF = (i: number) => `0000:05:10.${i}`;
-
-/** sysfs layout of a PF with 8 possible VFs on ixgbe, VFs appearing as virtfnN links (kernel does that on write). */
-function fakeSysfs(root: string, numVfs = 0): void {
-  const dev = (p: string) => join(root, 'bus/pci/devices', p);
-  for (const d of ['ixgbe', 'ixgbevf', 'vfio-pci']) {
-    mkdirSync(join(root, 'bus/pci/drivers', d), { recursive: true });
-    for (const f of ['bind', 'unbind']) writeFileSync(join(root, 'bus/pci/drivers', d, f), '');
-  }
-  mkdirSync(join(dev(PF), 'net/enp5s0f0'), { recursive: true });
-  writeFileSync(join(dev(PF), 'sriov_totalvfs'), '8\n');
-  writeFileSync(join(dev(PF), 'sriov_numvfs'), `${numVfs}\n`);
-  symlinkSync(join(root, 'bus/pci/drivers/ixgbe'), join(dev(PF), 'driver'));
-  for (let i = 0; i < 2; i++) {
-    mkdirSync(dev(VF(i)), { recursive: true });
-    writeFileSync(join(dev(VF(i)), 'driver_override'), '(null)\n');
-    symlinkSync(join(root, 'bus/pci/drivers/ixgbevf'), join(dev(VF(i)), 'driver'));
-    symlinkSync(`../${VF(i)}`, join(dev(PF), `virtfn${i}`));
-  }
-}
+const PF = FAKE_PF;
+const VF = fakeVf;
 
 describe('deployments/sriov (fake sysfs)', () => {
   let root: string;
@@ -83,7 +65,7 @@ describe('deployments/sriov (fake sysfs)', () => {
   });
 
   it('keeps an existing, large enough VF count untouched', async () => {
-    fakeSysfs(root, 4);
+    fakeSysfs(root, { numVfs: 4 });
     await sriov.ensureVfs(PF, 2);
     expect(readFileSync(join(root, 'bus/pci/devices', PF, 'sriov_numvfs'), 'utf8')).to.equal('4\n');
     expect(Journal.read(journal.path)).to.deep.equal([]);
