@@ -11,7 +11,7 @@ import { ConfigError, DriverError, UsageError } from '../../framework/errors.js'
 import type { Json, JsonObject } from '../../framework/config/settings.js';
 import type { DriverContext } from '../../framework/registry/types.js';
 import type { PortSpec } from '../../trafficgen/types.js';
-import type { GuestNic, Vnf } from '../../vnfs/types.js';
+import { isPciPassthroughVnf, type GuestNic, type Vnf } from '../../vnfs/types.js';
 import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMod, type FrameModification } from '../flows.js';
 import { resolveNics, Sriov } from '../sriov/sriov.js';
 import { createSandbox, type Testbed } from '../testbed/sandbox.js';
@@ -44,6 +44,8 @@ export class VsperfDeployment implements Deployment {
   private baseline: PortStats[] | undefined;
   private tornDown = false;
   private dropCleanupStep: (() => void) | undefined;
+  /** WHITELIST_NICS entry behind each resolved NIC (for the results). */
+  private nicLabels: string[] = [];
   readonly tag = randomBytes(2).toString('hex');
 
   constructor(
@@ -105,6 +107,7 @@ export class VsperfDeployment implements Deployment {
       if (g && typeof g === 'object' && !Array.isArray(g)) return { speedMbps, ...(g as object) } as PortSpec;
       return { name: g !== undefined && g !== null ? String(g) : `port${i}`, speedMbps };
     });
+    this.nicLabels = resolved.map((n) => (n.ref.vf !== undefined ? `${n.pci} (${n.ref.pci}|vf${n.ref.vf})` : n.pci));
     const switchPorts: PhyPort[] = resolved.map((n) => ({ kind: 'pci', pci: n.pci, ...(n.ref.vf !== undefined ? { vf: n.ref.vf } : {}) }));
     return { kind: 'nics', generatorPorts, switchPorts, release: () => sriov.release() };
   }
@@ -126,10 +129,21 @@ export class VsperfDeployment implements Deployment {
     const vsName = String(this.s.getOr('VSWITCH', 'OvsDpdkVhost'));
     const vswitch = await this.ctx.create('vswitch', vsName);
     const caps = vswitch.capabilities?.() ?? FULL_CAPS;
+    // Guests without vhost-user ports: only `none` with a PCI-passthrough VNF (VSPERF: QemuPciPassthrough, pvp only).
+    let passthroughVnf: Vnf | undefined;
     if (this.pxp && !caps.vhostUser) {
-      throw new UsageError(`deployment ${this.name} needs vhost-user ports; vSwitch ${vswitch.name} has none`, {
-        hint: caps.bridges ? 'use VSWITCH=OvsDpdkVhost' : 'guests without a vSwitch need PCI passthrough (SR-IOV VFs), which the VNF driver does not offer yet',
-      });
+      const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
+      const vnf = caps.bridges ? undefined : await this.ctx.create('vnf', vnfName);
+      if (!isPciPassthroughVnf(vnf)) {
+        throw new UsageError(`deployment ${this.name} needs vhost-user ports; vSwitch ${vswitch.name} has none`, {
+          hint: caps.bridges ? 'use VSWITCH=OvsDpdkVhost' : `without a vSwitch the guest gets the NICs by PCI passthrough: --vnf QemuPciPassthrough (VNF ${vnfName} uses vhost-user)`,
+        });
+      }
+      if (this.pxp.vms !== 1) throw new UsageError(`PCI passthrough (VNF ${vnfName}) works with deployment pvp only (one guest gets the NICs), not ${this.name}`);
+      if (strList(this.s.getOr('WHITELIST_NICS', [])).length === 0) {
+        throw new UsageError(`PCI passthrough (VNF ${vnfName}) needs WHITELIST_NICS: PCI NICs or SR-IOV VFs ("0000:05:00.0|vf0"); the sandbox's veth ports cannot be given to a guest`);
+      }
+      passthroughVnf = vnf;
     }
     const frameMod = parseFrameModification(this.s.getOr('FRAME_MOD', ''), this.s.source('FRAME_MOD'));
     if (frameMod && !caps.bridges) throw new UsageError(`frame modification "${frameMod}" needs a vSwitch (VSWITCH=none cannot modify frames)`);
@@ -193,7 +207,7 @@ export class VsperfDeployment implements Deployment {
       facts.flows = dump.length > 20 ? `${dump.slice(0, 20).join(' | ')} | … (${dump.length} flows)` : dump.join(' | ');
       if (frameMod) facts.frame_modification = frameMod;
       if (this.pxp) {
-        await this.startGuests(guestNics, signal, signals);
+        await this.startGuests(guestNics.map((nics) => ({ nics })), signal, signals);
         // A guest that printed its ready marker may still be bringing up virtio: wait for the vhost links.
         const names = guestNics.flat().map((n) => n.portName!);
         const down = vswitch.waitLinksUp ? await vswitch.waitLinksUp(bridge, names, Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000) : [];
@@ -202,19 +216,30 @@ export class VsperfDeployment implements Deployment {
       await tb.waitUp?.(10_000);
       return this.topology(tb, bridge, facts, signals, trafficOverrides);
     }
-    // VSWITCH=none: ports wired straight (phy2phy) — nothing else to set up.
+    // VSWITCH=none: ports wired straight (phy2phy), or handed to the guest by PCI passthrough (pvp).
     facts.vswitch_version = await vswitch.version();
+    if (passthroughVnf) {
+      const pciDevices = tb.switchPorts.map((p) => (p.kind === 'pci' ? p.pci : p.iface));
+      facts.guests = 1;
+      facts.guest_topology = 'pci-passthrough';
+      facts.pci_passthrough = this.nicLabels.join(', ');
+      await this.startGuests([{ nics: [], pciDevices }], signal, signals, passthroughVnf);
+    }
     await tb.waitUp?.(10_000);
     return this.topology(tb, undefined, facts, signals);
   }
 
-  private async startGuests(guestNics: GuestNic[][], signal: AbortSignal, signals: AbortSignal[]): Promise<void> {
+  /** Guests in VM index order: vhost-user NICs, or PCI devices for a passthrough VNF (`first`: already created). */
+  private async startGuests(guests: { nics: GuestNic[]; pciDevices?: string[] }[], signal: AbortSignal, signals: AbortSignal[], first?: Vnf): Promise<void> {
     const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
     const timeouts = (this.s.getOr('GUEST_TIMEOUT', [180]) as Json[]).map(Number);
-    for (const [index, nics] of guestNics.entries()) {
-      const vnf = await this.ctx.create('vnf', vnfName);
+    for (const [index, g] of guests.entries()) {
+      const vnf = index === 0 && first ? first : await this.ctx.create('vnf', vnfName);
       if (!vnf.attach) throw new DriverError(vnfName, 'attach', 'this VNF driver cannot be given vhost-user NICs (no attach())');
-      vnf.attach({ index, nics });
+      if (!g.pciDevices && isPciPassthroughVnf(vnf)) {
+        throw new UsageError(`VNF ${vnfName} passes host PCI devices to the guest and needs --vswitch none (deployment pvp)`, { hint: 'use VNF=QemuDpdkVhostUser with a vSwitch' });
+      }
+      vnf.attach({ index, nics: g.nics, ...(g.pciDevices ? { pciDevices: g.pciDevices } : {}) });
       this.guests.push(vnf);
       this.defer(`stop guest ${index}`, () => vnf.stop());
       await vnf.start(signal);

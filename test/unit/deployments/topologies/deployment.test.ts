@@ -20,6 +20,7 @@ import { flowText } from '../../../../deployments/flows.js';
 import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch } from '../../../../deployments/types.js';
 import type { Vnf, VnfAttachment } from '../../../../vnfs/types.js';
 import { NoSwitch } from '../../../../deployments/vswitch/none.js';
+import { FAKE_PF, fakeSysfs, fakeVf } from '../sriov/fake-sysfs.js';
 
 const NICS = ['0000:05:00.0', '0000:05:00.1'];
 
@@ -81,6 +82,18 @@ class RecordingVnf implements Vnf {
   }
 }
 
+/** A VNF that takes host PCI devices (like QemuPciPassthrough). */
+class RecordingPtVnf extends RecordingVnf {
+  readonly pciPassthrough = true as const;
+  override attach(a: VnfAttachment) {
+    super.attach(a);
+    this.log2.push(`vnf:pci:${a.index}:${(a.pciDevices ?? []).join('|')}`);
+  }
+  constructor(name: string, private readonly log2: string[]) {
+    super(name, log2);
+  }
+}
+
 function fakeNics(root: string): void {
   for (const d of ['ixgbe', 'vfio-pci']) {
     mkdirSync(join(root, 'bus/pci/drivers', d), { recursive: true });
@@ -106,6 +119,7 @@ describe('deployments/topologies/deployment (NIC mode, recording drivers)', () =
     registry.add({ kind: 'vswitch', name: 'none', summary: 'test', create: async () => new NoSwitch() });
     let n = 0;
     registry.add({ kind: 'vnf', name: 'RecVnf', summary: 'test', create: async () => new RecordingVnf(`g${n++}`, log) });
+    registry.add({ kind: 'vnf', name: 'RecPt', summary: 'test', create: async () => new RecordingPtVnf(`g${n++}`, log) });
     const settings = new Settings({
       VSWITCH: vswitch,
       VNF: 'RecVnf',
@@ -207,11 +221,49 @@ describe('deployments/topologies/deployment (NIC mode, recording drivers)', () =
     expect(log).to.include('flow:in_port=1,dl_type=0x0800,nw_proto=17,tp_dst=3003,actions=output:7');
   });
 
+  it('pvp with VSWITCH=none and a PCI-passthrough VNF: the SR-IOV VFs are created, bound to vfio-pci and given to the guest', async () => {
+    const sys = join(root, 'sriov');
+    fakeSysfs(sys);
+    ctx = make({ VNF: 'RecPt', SRIOV_SYSFS_ROOT: sys, WHITELIST_NICS: [`${FAKE_PF}|vf0`, `${FAKE_PF}|vf1`] }, 'none');
+    const dep = await pxpFactory('pvp').build(ctx);
+    const topo = await dep.setup(ctx.signal);
+    expect(log).to.deep.equal(['vnf:attach:0:', `vnf:pci:0:${fakeVf(0)}|${fakeVf(1)}`, 'vnf:start:0', 'vnf:ready:0']);
+    expect(readFileSync(join(sys, 'bus/pci/devices', FAKE_PF, 'sriov_numvfs'), 'utf8')).to.equal('2');
+    expect(readFileSync(join(sys, 'bus/pci/devices', fakeVf(1), 'driver_override'), 'utf8')).to.equal('vfio-pci');
+    expect(readFileSync(join(sys, 'bus/pci/drivers/vfio-pci/bind'), 'utf8')).to.equal(fakeVf(1));
+    expect(topo.guests).to.have.length(1);
+    expect(topo.vswitch).to.equal(undefined);
+    expect(topo.facts).to.deep.include({
+      vswitch: 'none',
+      guests: 1,
+      guest_topology: 'pci-passthrough',
+      pci_passthrough: `${fakeVf(0)} (${FAKE_PF}|vf0), ${fakeVf(1)} (${FAKE_PF}|vf1)`,
+    });
+    expect(topo.generatorPorts.map((p) => p.name)).to.deep.equal(['ixia-1', 'ixia-2']);
+    await dep.teardown();
+    expect(log.at(-1)).to.equal('vnf:stop:0');
+    expect(readFileSync(join(sys, 'bus/pci/devices', FAKE_PF, 'sriov_numvfs'), 'utf8')).to.equal('0');
+    expect(cleanup.labels()).to.deep.equal([]);
+  });
+
+  it('errors: PCI passthrough only with VSWITCH=none, pvp and WHITELIST_NICS', async () => {
+    const fail = async (c: DriverContext, dep: string, text: string) =>
+      (await pxpFactory(dep).build(c)).setup(c.signal).then(
+        () => expect.fail('should throw'),
+        (e) => expect(e).to.be.instanceOf(UsageError).and.have.property('message').that.includes(text),
+      );
+    await fail(make({ VNF: 'RecPt' }, 'none'), 'pvvp', 'pvp only');
+    await fail(make({ VNF: 'RecPt', WHITELIST_NICS: [] }, 'none'), 'pvp', 'needs WHITELIST_NICS');
+    await fail(make({ VNF: 'RecPt' }), 'pvp', 'needs --vswitch none');
+    expect(log.filter((l) => l.startsWith('vnf:start')), 'no guest started').to.deep.equal([]);
+    expect(cleanup.size, 'failed setups released what they created').to.equal(0);
+  });
+
   it('errors: guests without vhost-user (VSWITCH=none), frame modification without a switch, one NIC only', async () => {
     ctx = make({}, 'none');
     await (await pxpFactory('pvp').build(ctx)).setup(ctx.signal).then(
       () => expect.fail('should throw'),
-      (e) => expect(e).to.be.instanceOf(UsageError).and.have.property('message').that.includes('vhost-user'),
+      (e) => expect(e).to.be.instanceOf(UsageError).and.include({ hint: 'without a vSwitch the guest gets the NICs by PCI passthrough: --vnf QemuPciPassthrough (VNF RecVnf uses vhost-user)' }).and.have.property('message').that.includes('vhost-user'),
     );
     ctx = make({ FRAME_MOD: 'vlan' }, 'none');
     await (await phy2phyFactory().build(ctx)).setup(ctx.signal).then(
