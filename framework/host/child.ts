@@ -27,6 +27,7 @@ export class Child extends EventEmitter {
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly exitPromise: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private expectedExit = false;
+  private readonly closePromise: Promise<void>;
   private log: WriteStream | undefined;
 
   private constructor(readonly argv: readonly string[], proc: ChildProcess, private readonly opts: ChildOptions) {
@@ -43,6 +44,7 @@ export class Child extends EventEmitter {
     };
     proc.stdout?.on('data', onData);
     proc.stderr?.on('data', onData);
+    this.closePromise = new Promise((resolve) => proc.once('close', () => resolve()));
     this.exitPromise = new Promise((resolve) => {
       proc.on('exit', (code, signal) => {
         this.exited = { code, signal };
@@ -83,6 +85,11 @@ export class Child extends EventEmitter {
 
   tail(lines = 20): string {
     return this.tailBuf.split('\n').slice(-lines).join('\n');
+  }
+
+  /** Resolves once the process has exited and all its stdio pipes are closed ('close'). */
+  closed(): Promise<void> {
+    return this.closePromise;
   }
 
   waitExit(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

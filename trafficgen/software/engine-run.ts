@@ -159,6 +159,9 @@ export class EngineRun {
       this.cleanExit = first.code === 0 || first.code === 2;
       // Let the stdout pipe deliver its last line after the exit event.
       await new Promise<void>((r) => (this.child.proc.stdout && !this.child.proc.stdout.readableEnded ? this.child.proc.stdout.once('end', () => r()) : r()));
+      // The trial ends when the engine is fully reaped (all pipes closed): otherwise the 'close' work
+      // runs after we return, inside the caller's next step (a gRPC shim's next call) instead of here.
+      await this.child.closed();
       await this.release();
       if (this.protocolError) throw this.protocolError;
       if (this.error) throw engineError(this.error, operation);
