@@ -67,6 +67,7 @@ void tmpl_init(struct frame_tmpl *t, const struct stream_cfg *s) {
     }
   }
   t->hdrlen = o;
+  t->udp6 = s->l3 && s->l4 && s->ipv6;
 }
 
 /* The multistream field of flow `flow`: destination MAC, IP or UDP port, as VSPERF's stream_type. */
@@ -90,17 +91,34 @@ static void apply_flow(const struct frame_tmpl *t, uint8_t *buf, unsigned flow) 
   }
 }
 
+/* Sequence number and TX timestamp: the last 10 bytes of the frame. */
+static inline void put_seq_ts(uint8_t *tr, uint32_t seq, uint64_t ts_ns) {
+  put32(tr + 4, seq);
+  for (int i = 0; i < 6; i++) tr[8 + i] = (uint8_t)(ts_ns >> (40 - 8 * i));
+}
+
+/* IPv6 UDP checksum (mandatory): pseudo header + UDP header + payload. */
+static void udp6_csum(const struct frame_tmpl *t, uint8_t *buf, unsigned len) {
+  uint8_t *udp = buf + t->l4off;
+  unsigned l4len = len - t->l4off;
+  put16(udp + 6, 0);
+  uint32_t sum = csum_add(0, buf + t->l3off + 8, 32) + IPPROTO_UDP + l4len;
+  sum = csum_add(sum, udp, l4len);
+  uint16_t c = csum_fold(sum);
+  put16(udp + 6, c ? c : 0xffff);
+}
+
 void frame_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint8_t tag, uint32_t seq, uint64_t ts_ns) {
   const struct stream_cfg *s = t->s;
   memcpy(buf, t->hdr, t->hdrlen);
-  if (s->nsizes > 1) memset(buf + t->hdrlen, 0, len - t->hdrlen - VSG_TRAILER_LEN); /* IMIX: slots held other sizes */
+  /* The buffer may hold an older frame (another size, or another user of the ring): zero payload. */
+  memset(buf + t->hdrlen, 0, len - t->hdrlen - VSG_TRAILER_LEN);
   apply_flow(t, buf, flow);
   uint8_t *tr = buf + len - VSG_TRAILER_LEN;
   tr[0] = VSG_MAGIC;
   tr[1] = tag;
   put16(tr + 2, stream);
-  put32(tr + 4, seq);
-  for (int i = 0; i < 6; i++) tr[8 + i] = (uint8_t)(ts_ns >> (40 - 8 * i));
+  put_seq_ts(tr, seq, ts_ns);
   if (!s->l3) return;
   uint8_t *ip = buf + t->l3off;
   unsigned l3len = len - t->l3off;
@@ -111,17 +129,14 @@ void frame_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigne
     put16(ip + 10, csum_fold(csum_add(0, ip, 20)));
   }
   if (!s->l4) return;
-  uint8_t *udp = buf + t->l4off;
-  unsigned l4len = len - t->l4off;
-  put16(udp + 4, (uint16_t)l4len);
-  if (s->ipv6) { /* mandatory for IPv6: pseudo header + UDP header + payload */
-    uint32_t sum = csum_add(0, ip + 8, 32) + IPPROTO_UDP + l4len;
-    sum = csum_add(sum, udp, l4len);
-    uint16_t c = csum_fold(sum);
-    put16(udp + 6, c ? c : 0xffff);
-  } else {
-    put16(udp + 6, 0); /* optional for IPv4 */
-  }
+  put16(buf + t->l4off + 4, (uint16_t)(len - t->l4off));
+  if (t->udp6) udp6_csum(t, buf, len);
+  else put16(buf + t->l4off + 6, 0); /* optional for IPv4 */
+}
+
+void frame_restamp(const struct frame_tmpl *t, uint8_t *buf, unsigned len, uint32_t seq, uint64_t ts_ns) {
+  put_seq_ts(buf + len - VSG_TRAILER_LEN, seq, ts_ns);
+  if (t->udp6) udp6_csum(t, buf, len);
 }
 
 int trailer_parse(const uint8_t *f, unsigned len, uint8_t tag, uint16_t *stream, uint32_t *seq, uint64_t *ts48) {

@@ -2,9 +2,18 @@
  * AF_PACKET backend: a TPACKET_V2 TX ring with PACKET_QDISC_BYPASS (frames go straight to the driver)
  * and a TPACKET_V3 RX ring (block based, kernel RX timestamps). TX and RX use separate sockets so the
  * TX socket never receives and the RX socket binds to the one interface only.
+ *
+ * TX frames up to VSG_LINEAR_MAX bytes go out as one linear skb: the TX socket has PACKET_VNET_HDR, and
+ * the virtio_net_hdr in front of each ring frame says "hdr_len = the whole frame", so the kernel copies
+ * the frame into the skb head. Without it the kernel copies 14 bytes and attaches the rest of the ring
+ * page as a fragment, which a veth then copies again into a freshly allocated page (skb_copy_ubufs) and
+ * frees after delivery: at 64 B that page allocation + copy + free was ~15 % of the TX core. Larger
+ * frames keep the fragment (hdr_len 0). Kernels without PACKET_VNET_HDR use the plain layout.
+ * The TX ring's frame size is the smallest that holds this port's largest frame (cache footprint).
  */
 #include <errno.h>
 #include <linux/if_packet.h>
+#include <linux/virtio_net.h>
 #include <net/ethernet.h>
 #include <poll.h>
 #include <stdio.h>
@@ -15,6 +24,9 @@
 #include <unistd.h>
 #include "vsg.h"
 
+/* Frames up to this length (without FCS) are copied whole into the skb head (see above). */
+#define VSG_LINEAR_MAX 2048
+
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
@@ -24,7 +36,10 @@ struct io_port {
   /* TX ring */
   uint8_t *txring;
   size_t txmap;
+  struct tpacket2_hdr **tx_slot; /* tx_nr slot addresses */
   unsigned tx_frame_size, tx_nr, tx_head, tx_reserved;
+  unsigned tx_data;  /* offset of the frame in a ring slot (after the virtio_net_hdr when vnet) */
+  int vnet;          /* PACKET_VNET_HDR is on: a virtio_net_hdr precedes each frame */
   uint64_t tx_err;
   /* RX ring */
   uint8_t *rxring;
@@ -49,11 +64,21 @@ static int open_tx(struct io_port *io, const struct port *p, const struct engine
   if (setsockopt(io->txfd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0) setsockopt(io->txfd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
   if (setsockopt(io->txfd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0)
     return snprintf(msg, ml, "PACKET_QDISC_BYPASS: %s", strerror(errno)), -errno;
-  unsigned need = (unsigned)(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) + (unsigned)p->mtu + 18;
-  io->tx_frame_size = need <= 2048 ? 2048 : need <= 4096 ? 4096 : 16384;
-  unsigned per_block = 65536 / io->tx_frame_size;
-  if (per_block == 0) per_block = 1;
-  unsigned block = per_block * io->tx_frame_size;
+  /* Must precede PACKET_TX_RING; optional (EINVAL/ENOPROTOOPT on kernels without it). */
+  io->vnet = setsockopt(io->txfd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) == 0;
+  io->tx_data = (unsigned)(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) + (io->vnet ? (unsigned)sizeof(struct virtio_net_hdr) : 0u);
+  /* Slot = header + this port's largest frame, rounded up to a cache line. */
+  unsigned maxlen = 0, pi = (unsigned)(p - e->ports);
+  for (int s = 0; s < e->nstreams; s++)
+    if (e->streams[s].tx_port == (int)pi)
+      for (unsigned k = 0; k < e->streams[s].nsizes; k++)
+        if (e->streams[s].sizes[k] > maxlen) maxlen = e->streams[s].sizes[k];
+  if (maxlen == 0) maxlen = (unsigned)p->mtu + 18;
+  io->tx_frame_size = (io->tx_data + maxlen + 63u) & ~63u;
+  /* 64 KiB blocks (a page multiple, as the kernel wants); a block's tail that holds no whole frame stays unused. */
+  unsigned block = 65536;
+  while (block < io->tx_frame_size) block <<= 1;
+  unsigned per_block = block / io->tx_frame_size;
   unsigned nr = e->ring_frames;
   if (nr < per_block) nr = per_block;
   nr = nr / per_block * per_block;
@@ -63,6 +88,9 @@ static int open_tx(struct io_port *io, const struct port *p, const struct engine
   io->txmap = (size_t)block * req.tp_block_nr;
   io->txring = mmap(NULL, io->txmap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, io->txfd, 0);
   if (io->txring == MAP_FAILED) return io->txring = NULL, snprintf(msg, ml, "mmap TX ring: %s", strerror(errno)), -errno;
+  io->tx_slot = malloc(sizeof *io->tx_slot * nr);
+  if (!io->tx_slot) return snprintf(msg, ml, "out of memory"), -ENOMEM;
+  for (unsigned i = 0; i < nr; i++) io->tx_slot[i] = (struct tpacket2_hdr *)(io->txring + (size_t)(i / per_block) * block + (size_t)(i % per_block) * io->tx_frame_size);
   if (bind_if(io->txfd, p->ifindex, 0) < 0) return snprintf(msg, ml, "bind TX %s: %s", p->name, strerror(errno)), -errno;
   return 0;
 }
@@ -99,6 +127,7 @@ static void afp_close(struct io_port *io) {
   if (!io) return;
   if (io->txring) munmap(io->txring, io->txmap);
   if (io->rxring) munmap(io->rxring, io->rxmap);
+  free(io->tx_slot);
   if (io->txfd >= 0) close(io->txfd);
   if (io->rxfd >= 0) close(io->rxfd);
   free(io);
@@ -119,14 +148,18 @@ static int afp_open(struct port *p, const struct engine *e, char *msg, size_t ml
   return 0;
 }
 
-static inline struct tpacket2_hdr *tx_slot(struct io_port *io, unsigned i) {
-  return (struct tpacket2_hdr *)(io->txring + (size_t)(i % io->tx_nr) * io->tx_frame_size);
+/* Slot i places after the head (i <= tx_nr). */
+static inline unsigned tx_index(const struct io_port *io, unsigned i) {
+  unsigned j = io->tx_head + i;
+  return j >= io->tx_nr ? j - io->tx_nr : j;
 }
 
-static unsigned afp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs) {
+static unsigned afp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs, uint32_t *slots) {
   unsigned got = 0;
+  if (n > io->tx_nr) n = io->tx_nr;
   for (; got < n; got++) {
-    struct tpacket2_hdr *h = tx_slot(io, io->tx_head + got);
+    unsigned i = tx_index(io, got);
+    struct tpacket2_hdr *h = io->tx_slot[i];
     unsigned st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
     if (st == TP_STATUS_WRONG_FORMAT) { /* the kernel refused a frame: count it, reuse the slot */
       io->tx_err++;
@@ -134,7 +167,8 @@ static unsigned afp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs) {
     } else if (st != TP_STATUS_AVAILABLE) {
       break;
     }
-    bufs[got] = (uint8_t *)h + TPACKET2_HDRLEN - sizeof(struct sockaddr_ll);
+    bufs[got] = (uint8_t *)h + io->tx_data;
+    slots[got] = i;
   }
   io->tx_reserved = got;
   if (got == 0) { /* ring full: kick the kernel so completions happen, then let the caller retry */
@@ -145,11 +179,17 @@ static unsigned afp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs) {
 
 static void afp_tx_submit(struct io_port *io, unsigned n, const uint16_t *lens) {
   for (unsigned i = 0; i < n; i++) {
-    struct tpacket2_hdr *h = tx_slot(io, io->tx_head + i);
-    h->tp_len = lens[i];
+    struct tpacket2_hdr *h = io->tx_slot[tx_index(io, i)];
+    if (io->vnet) { /* flags and gso_type stay 0 (the ring is zeroed): only hdr_len */
+      struct virtio_net_hdr *vh = (struct virtio_net_hdr *)((uint8_t *)h + TPACKET2_HDRLEN - sizeof(struct sockaddr_ll));
+      vh->hdr_len = lens[i] <= VSG_LINEAR_MAX ? lens[i] : 0; /* host byte order: packet sockets use legacy virtio endianness */
+      h->tp_len = lens[i] + (unsigned)sizeof(struct virtio_net_hdr);
+    } else {
+      h->tp_len = lens[i];
+    }
     __atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
   }
-  io->tx_head = (io->tx_head + n) % io->tx_nr;
+  io->tx_head = tx_index(io, n);
   for (int tries = 0; tries < 16 && sendto(io->txfd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0; tries++) {
     if (errno == EAGAIN || errno == EINTR) continue; /* send buffer full: frames stay queued, kicked again later */
     io->tx_err++; /* ENOBUFS: the driver dropped one frame; the rest of the ring is still pending */
@@ -160,7 +200,7 @@ static void afp_tx_submit(struct io_port *io, unsigned n, const uint16_t *lens) 
 static unsigned afp_tx_pending(struct io_port *io) {
   unsigned n = 0;
   for (unsigned i = 0; i < io->tx_nr; i++) {
-    unsigned st = __atomic_load_n(&tx_slot(io, i)->tp_status, __ATOMIC_ACQUIRE);
+    unsigned st = __atomic_load_n(&io->tx_slot[i]->tp_status, __ATOMIC_ACQUIRE);
     if (st == TP_STATUS_SEND_REQUEST || st == TP_STATUS_SENDING) n++;
   }
   return n;
@@ -205,6 +245,8 @@ static int afp_rx_poll(struct io_port *io, int timeout_ms, void (*cb)(void *, co
 
 static uint64_t afp_tx_errors(struct io_port *io) { return io->tx_err; }
 
+static unsigned afp_tx_slots(struct io_port *io) { return io->tx_nr; }
+
 static uint64_t afp_rx_drops(struct io_port *io) {
   if (io->rxfd < 0) return 0;
   struct tpacket_stats_v3 st;
@@ -218,6 +260,7 @@ const struct io_ops afpacket_ops = {
     .open = afp_open,
     .tx_reserve = afp_tx_reserve,
     .tx_submit = afp_tx_submit,
+    .tx_slots = afp_tx_slots,
     .tx_flush = afp_tx_flush,
     .rx_poll = afp_rx_poll,
     .tx_errors = afp_tx_errors,

@@ -161,7 +161,7 @@ static void reclaim(struct io_port *io) {
  * would hold each frame ~20 ms after its timestamp was written (the kernel sends 32 per kick). */
 #define XDP_TX_INFLIGHT 256
 
-static unsigned xdp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs) {
+static unsigned xdp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs, uint32_t *slots) {
   reclaim(io);
   unsigned inflight = io->ring - io->tx_nfree;
   if (inflight >= XDP_TX_INFLIGHT) {
@@ -184,6 +184,7 @@ static unsigned xdp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs) {
     uint64_t addr = io->tx_free[--io->tx_nfree];
     xsk_ring_prod__tx_desc(&io->tx, io->tx_idx + i)->addr = addr;
     bufs[i] = xsk_umem__get_data(io->area, addr);
+    slots[i] = (uint32_t)(addr / io->frame_size); /* TX frames are the first half of the UMEM */
   }
   return n;
 }
@@ -237,6 +238,8 @@ static int xdp_rx_poll(struct io_port *io, int timeout_ms, void (*cb)(void *, co
 
 static uint64_t xdp_tx_errors(struct io_port *io) { return io->tx_err; }
 
+static unsigned xdp_tx_slots(struct io_port *io) { return io->ring; }
+
 static uint64_t xdp_rx_drops(struct io_port *io) {
   struct xdp_statistics st;
   socklen_t len = sizeof st;
@@ -249,6 +252,7 @@ const struct io_ops afxdp_ops = {
     .open = xdp_open,
     .tx_reserve = xdp_tx_reserve,
     .tx_submit = xdp_tx_submit,
+    .tx_slots = xdp_tx_slots,
     .tx_flush = xdp_tx_flush,
     .rx_poll = xdp_rx_poll,
     .tx_errors = xdp_tx_errors,

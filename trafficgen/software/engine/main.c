@@ -238,7 +238,10 @@ static void wait_until(uint64_t t) {
   }
 }
 
-/* Send frames of stream `sid` paced at `rate` (0 = flat out) from t_start until t_end / total. */
+/* Send frames of stream `sid` paced at `rate` (0 = flat out) from t_start until t_end / total.
+ * Frame i has flow i % flows and size sizes[i % nsizes]. A TX slot that already holds the frame of the
+ * same flow and size (written the previous time round the ring) gets only its sequence number and
+ * timestamp rewritten; anything else is built whole. One TX timestamp per batch (see README). */
 static void tx_paced(int si, uint16_t sid, double rate, uint64_t t_start, uint64_t t_end, uint64_t total, struct tx_stats *st) {
   const struct stream_cfg *s = &E.streams[si];
   struct io_port *io = E.ports[s->tx_port].io;
@@ -246,10 +249,14 @@ static void tx_paced(int si, uint16_t sid, double rate, uint64_t t_start, uint64
   struct frame_tmpl t;
   tmpl_init(&t, s);
   uint8_t *bufs[256];
+  uint32_t slots[256];
   uint16_t lens[256];
   unsigned batch = E.batch > 256 ? 256 : E.batch;
   double ns_per = rate > 0 ? 1e9 / rate : 0;
   uint64_t sent = 0, bytes = 0;
+  uint64_t *key = E.tx_slot_key[si];
+  memset(key, 0, (size_t)E.tx_nslots[si] * sizeof *key); /* the trailer's stream id differs between learning and trial */
+  unsigned size_i = 0, flow = 0;
   wait_until(t_start);
   while (!atomic_load_explicit(&E.stop_tx, memory_order_relaxed)) {
     if (total && sent >= total) break;
@@ -266,15 +273,23 @@ static void tx_paced(int si, uint16_t sid, double rate, uint64_t t_start, uint64
       if (due - sent < want) want = due - sent;
     }
     if (total && want > total - sent) want = total - sent;
-    unsigned n = ops->tx_reserve(io, (unsigned)want, bufs);
+    unsigned n = ops->tx_reserve(io, (unsigned)want, bufs, slots);
     if (n == 0) continue; /* ring full: the backend kicked the kernel; retry */
     uint64_t ts = now_real();
     for (unsigned i = 0; i < n; i++) {
-      uint64_t seq = sent + i;
-      unsigned len = s->sizes[s->nsizes > 1 ? seq % s->nsizes : 0];
-      frame_build(&t, bufs[i], len, (unsigned)(seq % s->flows), sid, E.tag, (uint32_t)seq, ts);
+      uint32_t seq = (uint32_t)(sent + i);
+      unsigned len = s->sizes[size_i];
+      uint64_t k = (uint64_t)flow << 32 | (uint64_t)len << 16 | 1u;
+      if (key[slots[i]] == k) {
+        frame_restamp(&t, bufs[i], len, seq, ts);
+      } else {
+        frame_build(&t, bufs[i], len, flow, sid, E.tag, seq, ts);
+        key[slots[i]] = k;
+      }
       lens[i] = (uint16_t)len;
       bytes += len;
+      if (++size_i == s->nsizes) size_i = 0;
+      if (++flow == s->flows) flow = 0;
     }
     ops->tx_submit(io, n, lens);
     sent += n;
@@ -551,6 +566,8 @@ int main(int argc, char **argv) {
     struct stream_cfg *c = &E.streams[s];
     /* rx=-1: send only (benchmarks of the TX path) */
     if (c->tx_port < 0 || c->tx_port >= E.nports || c->rx_port < -1 || c->rx_port >= E.nports) fail("E_USAGE", "stream %d names a port that was not given", s);
+    /* One TX thread per stream, and a port's TX ring has one user: one stream per TX port. */
+    if (E.ports[c->tx_port].needs_tx) fail("E_USAGE", "stream %d sends on port %d like an earlier stream: one stream per TX port", s, c->tx_port);
     E.ports[c->tx_port].needs_tx = 1;
     if (c->rx_port >= 0) E.ports[c->rx_port].needs_rx = 1;
     if (c->rate_fps < 0) fail("E_USAGE", "negative rate");
@@ -565,6 +582,12 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   open_ports();
+  for (int s = 0; s < E.nstreams; s++) {
+    const struct port *tp = &E.ports[E.streams[s].tx_port];
+    E.tx_nslots[s] = tp->ops->tx_slots(tp->io);
+    E.tx_slot_key[s] = calloc(E.tx_nslots[s] ? E.tx_nslots[s] : 1, sizeof(uint64_t));
+    if (!E.tx_slot_key[s]) fail("E_NOMEM", "out of memory");
+  }
   printf("{\"event\":\"ready\",\"backend\":\"%s\",\"tag\":%u,\"ports\":[", backend_used(), E.tag);
   for (int i = 0; i < E.nports; i++)
     printf("%s{\"name\":\"%s\",\"mtu\":%d,\"backend\":\"%s\"}", i ? "," : "", E.ports[i].name, E.ports[i].mtu, E.ports[i].ops->name);
@@ -611,6 +634,9 @@ int main(int argc, char **argv) {
     if (rx_started[i]) pthread_join(rxt[i], NULL);
   print_result((double)(now_mono() - t_wall0) / 1e9, stopped_by);
   close_ports();
-  for (int s = 0; s < E.nstreams; s++) rx_stats_free(&E.rx[s]);
+  for (int s = 0; s < E.nstreams; s++) {
+    rx_stats_free(&E.rx[s]);
+    free(E.tx_slot_key[s]);
+  }
   return 0;
 }

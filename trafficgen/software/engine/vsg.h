@@ -101,6 +101,10 @@ struct engine {
   int nports;
   struct stream_cfg streams[VSG_MAX_STREAMS];
   struct tx_stats tx[VSG_MAX_STREAMS];
+  /* Per stream (one TX stream per port): what each TX slot of its port holds, (flow << 32 | len << 16 | 1),
+   * 0 = unknown; tx_paced rewrites only sequence and timestamp in a slot that already holds the frame. */
+  uint64_t *tx_slot_key[VSG_MAX_STREAMS];
+  unsigned tx_nslots[VSG_MAX_STREAMS];
   struct rx_stats rx[VSG_MAX_STREAMS];
   int nstreams;
   double duration_s;   /* > 0: time-bounded */
@@ -124,8 +128,12 @@ struct io_ops {
   const char *name;
   /* Open a port for TX and/or RX. Returns 0 or -errno with msg filled. */
   int (*open)(struct port *p, const struct engine *e, char *msg, size_t msglen);
-  /* Get up to n free TX buffers; returns how many (0 = ring full). */
-  unsigned (*tx_reserve)(struct io_port *io, unsigned n, uint8_t **bufs);
+  /* Get up to n free TX buffers; returns how many (0 = ring full). slots[i] is the index (< tx_slots) of
+   * the ring slot / UMEM frame behind bufs[i]: a buffer keeps what was written into it, so the sender
+   * rewrites only the per-frame fields when a slot comes round again with the same frame. */
+  unsigned (*tx_reserve)(struct io_port *io, unsigned n, uint8_t **bufs, uint32_t *slots);
+  /* Number of distinct TX buffers (slot indexes run from 0 to this - 1). */
+  unsigned (*tx_slots)(struct io_port *io);
   /* Hand the n reserved buffers with their lengths to the kernel and kick it. */
   void (*tx_submit)(struct io_port *io, unsigned n, const uint16_t *lens);
   /* Push out everything submitted; wait up to timeout_ms. Returns frames still not sent. */
@@ -145,10 +153,14 @@ struct frame_tmpl {
   const struct stream_cfg *s;
   uint8_t hdr[14 + 4 + 40 + 8];
   unsigned l2len, l3off, l4off, hdrlen;
+  int udp6; /* IPv6 + UDP: the checksum covers the trailer and is recomputed per frame */
 };
 void tmpl_init(struct frame_tmpl *t, const struct stream_cfg *s);
 /* Write a whole frame of `len` bytes (no FCS) for flow `flow` with the trailer into buf. */
 void frame_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint8_t tag, uint32_t seq, uint64_t ts_ns);
+/* buf already holds frame_build's frame of this template, length, flow, stream and tag: rewrite only the
+ * sequence number and TX timestamp (and the IPv6 UDP checksum, which covers them). */
+void frame_restamp(const struct frame_tmpl *t, uint8_t *buf, unsigned len, uint32_t seq, uint64_t ts_ns);
 /* Minimum frame length (no FCS) that holds the headers and the trailer. */
 unsigned frame_min_len(const struct stream_cfg *s);
 /* Parse a received frame's trailer. Returns 1 if ours (magic + tag), filling stream/seq/ts. */
