@@ -4,10 +4,12 @@
  *
  * - Software generator on a veth pair (netns vsi-ba ↔ vsi-bb): a fixed-count short trial (2000 frames
  *   at 100 kfps, drain 0.1 s) run N times directly and N times through a vsperf-tgshim child process
- *   (software backend, mutual TLS + token on 127.0.0.1). Per trial, control time = the caller's wall
- *   time around runTrial() minus the generator's own trial time (TrialResult.wallS, measured inside the
- *   generator); overhead_ms_median = median(control via shim) − median(control direct). The plain
- *   difference of wall medians is reported too (wall_overhead_ms_median), it carries the trial's own noise.
+ *   (software backend, mutual TLS + token on 127.0.0.1), in pairs: direct then shim, shim then direct,
+ *   alternating, so a change of machine load hits both sides alike. Per trial, control time = the
+ *   caller's wall time around runTrial() minus the generator's own trial time (TrialResult.wallS,
+ *   measured inside the generator); overhead_ms_median = median over the pairs of (control via shim −
+ *   control direct). The difference of the two sides' medians is reported too (overhead_ms_median_of_sides),
+ *   and the plain difference of wall medians (wall_overhead_ms_median), which carries the trial's own noise.
  * - The same with Simulated (instant trials): the pure RPC + shim cost per trial.
  * - direct_fps / shim_fps: median achieved tx rate of 1 s trials at 100 % line rate (generator-bound),
  *   showing the shim does not change what the generator sends.
@@ -44,23 +46,43 @@ function spec(over: Partial<TrialSpec>): TrialSpec {
   return { ...base, ...(over.frames === undefined ? { durationS } : {}), ...over };
 }
 
-/** Per trial: caller's wall time, the generator's own trial time (TrialResult.wallS) and the rest (control). */
-async function timeTrials(g: TrafficGenerator, s: TrialSpec, n: number): Promise<{ wallMs: number[]; ctlMs: number[]; fps: number[] }> {
-  const wallMs: number[] = [];
-  const ctlMs: number[] = [];
-  const fps: number[] = [];
+interface Timing {
+  wallMs: number;
+  ctlMs: number;
+  fps: number;
+}
+
+/** One trial: caller's wall time, and the rest beyond the generator's own trial time (TrialResult.wallS). */
+async function timeTrial(g: TrafficGenerator, s: TrialSpec): Promise<Timing> {
+  const t0 = process.hrtime.bigint();
+  const r = await g.runTrial(s);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { wallMs: ms, ctlMs: ms - r.wallS * 1000, fps: r.achievedTxFps };
+}
+
+/** n pairs (after 2 warm-up pairs) of the same trial direct and through the shim, in alternating order. */
+async function timePairs(direct: TrafficGenerator, shim: TrafficGenerator, s: TrialSpec, n: number): Promise<{ d: Timing[]; s: Timing[] }> {
+  const d: Timing[] = [];
+  const sh: Timing[] = [];
   for (let i = 0; i < n + 2; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = await g.runTrial(s);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    let a: Timing;
+    let b: Timing;
+    if (i % 2 === 0) {
+      a = await timeTrial(direct, s);
+      b = await timeTrial(shim, s);
+    } else {
+      b = await timeTrial(shim, s);
+      a = await timeTrial(direct, s);
+    }
     if (i >= 2) {
-      wallMs.push(ms);
-      ctlMs.push(ms - r.wallS * 1000);
-      fps.push(r.achievedTxFps);
+      d.push(a);
+      sh.push(b);
     }
   }
-  return { wallMs, ctlMs, fps };
+  return { d, s: sh };
 }
+
+const col = (ts: Timing[], k: keyof Timing): number[] => ts.map((t) => t[k]);
 
 const cleanup = new CleanupStack();
 const journal = new Journal(`vsi-bench-${process.pid}`);
@@ -87,10 +109,6 @@ try {
   for (const gen of ['Software', 'Simulated'] as const) {
     const direct: TrafficGenerator = gen === 'Software' ? await createSoftware({ ...ctx, log: (await import('../framework/log/logger.js')).silentLogger }) : await createSimulated(ctx);
     await direct.connect(ports);
-    const d = await timeTrials(direct, shortTrial, N);
-    const dLine = gen === 'Software' ? await timeTrials(direct, lineTrial, 3) : undefined;
-    await direct.close();
-
     const shim = await startShim(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert, '--token-file', pki.tokenFile, '--generator', gen, '--conf-file', conf, '--log-level', 'warning']);
     try {
       const ixia = await IxiaDriver.open({
@@ -99,23 +117,26 @@ try {
         token: pki.token,
       });
       await ixia.connect(ports);
-      const s = await timeTrials(ixia, shortTrial, N);
-      const sLine = gen === 'Software' ? await timeTrials(ixia, lineTrial, 3) : undefined;
+      const short = await timePairs(direct, ixia, shortTrial, N);
+      const line = gen === 'Software' ? await timePairs(direct, ixia, lineTrial, 3) : undefined;
       await ixia.close();
       const key = gen === 'Software' ? '' : '_simulated';
       // Control overhead: what the caller waits beyond the generator's own trial time, shim minus direct.
-      results[`overhead_ms_median${key}`] = r2(median(s.ctlMs) - median(d.ctlMs));
-      results[`overhead_ms_min${key}`] = r2(Math.min(...s.ctlMs) - Math.min(...d.ctlMs));
-      results[`wall_overhead_ms_median${key}`] = r2(median(s.wallMs) - median(d.wallMs));
-      results[`direct_trial_ms_median${key}`] = r2(median(d.wallMs));
-      results[`shim_trial_ms_median${key}`] = r2(median(s.wallMs));
-      if (dLine && sLine) {
-        results.direct_fps = Math.round(median(dLine.fps));
-        results.shim_fps = Math.round(median(sLine.fps));
+      const paired = short.s.map((t, i) => t.ctlMs - short.d[i]!.ctlMs);
+      results[`overhead_ms_median${key}`] = r2(median(paired));
+      results[`overhead_ms_median_of_sides${key}`] = r2(median(col(short.s, 'ctlMs')) - median(col(short.d, 'ctlMs')));
+      results[`overhead_ms_min${key}`] = r2(Math.min(...col(short.s, 'ctlMs')) - Math.min(...col(short.d, 'ctlMs')));
+      results[`wall_overhead_ms_median${key}`] = r2(median(col(short.s, 'wallMs')) - median(col(short.d, 'wallMs')));
+      results[`direct_trial_ms_median${key}`] = r2(median(col(short.d, 'wallMs')));
+      results[`shim_trial_ms_median${key}`] = r2(median(col(short.s, 'wallMs')));
+      if (line) {
+        results.direct_fps = Math.round(median(col(line.d, 'fps')));
+        results.shim_fps = Math.round(median(col(line.s, 'fps')));
       }
-      console.log(`${gen}: fixed-count trial (2000 frames @100 kfps) median direct ${r2(median(d.wallMs))} ms, via shim ${r2(median(s.wallMs))} ms over ${N} trials`);
+      console.log(`${gen}: fixed-count trial (2000 frames @100 kfps) median direct ${r2(median(col(short.d, 'wallMs')))} ms, via shim ${r2(median(col(short.s, 'wallMs')))} ms over ${N} pairs`);
     } finally {
       await shim.stop();
+      await direct.close();
     }
   }
   // Baseline: one plaintext grpc-js unary round trip in this process (health check), same moment, same
