@@ -81,6 +81,13 @@ static unsigned pow2_at_least(unsigned v) {
   return p;
 }
 
+/* Frames handed to the kernel but not completed yet are capped: at saturation a full 4096-frame TX ring
+ * would hold each frame ~20 ms after its timestamp was written. */
+#define XDP_TX_INFLIGHT 256
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9 /* linux/if_xdp.h of Linux >= 6.17 */
+#endif
+
 static int xdp_open(struct port *p, const struct engine *e, char *msg, size_t ml) {
   libbpf_set_print(quiet_bpf);
   libxdp_set_print(quiet_xdp);
@@ -128,6 +135,11 @@ static int xdp_open(struct port *p, const struct engine *e, char *msg, size_t ml
     return snprintf(msg, ml, "xsk_socket__create on %s queue 0: %s", p->name, strerror(-rc)), rc;
   }
   io->fd = (unsigned)xsk_socket__fd(io->xsk);
+  /* Copy mode sends at most 32 frames per sendto unless told otherwise (Linux >= 6.17; older kernels
+   * refuse the option and keep 32): let one kick send a whole batch. */
+  unsigned budget = XDP_TX_INFLIGHT;
+  if (budget > io->ring) budget = io->ring;
+  setsockopt((int)io->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof budget);
   io->ifindex = p->ifindex;
   io->prog_loaded = p->needs_rx;
   io->tx_free = malloc(sizeof(uint64_t) * io->ring);
@@ -157,9 +169,6 @@ static void reclaim(struct io_port *io) {
   if (n) xsk_ring_cons__release(&io->cq, n);
 }
 
-/* Frames handed to the kernel but not completed yet are capped: at saturation a full 4096-frame TX ring
- * would hold each frame ~20 ms after its timestamp was written (the kernel sends 32 per kick). */
-#define XDP_TX_INFLIGHT 256
 
 static unsigned xdp_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs, uint32_t *slots) {
   reclaim(io);
