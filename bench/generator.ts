@@ -5,14 +5,21 @@
  *  1. TX rate, counted the same way for every sender: the kernel RX counter of the peer veth over a
  *     window after a warm-up. Pairs: vsg-engine af_packet vs testpmd net_af_packet, vsg-engine af_xdp
  *     vs testpmd net_af_xdp, alternating ROUNDS times; the medians are compared (ratio = ours / testpmd).
+ *     Also, per sender, the frames per CPU-second it used over the same window (utime + stime of all its
+ *     threads; on a veth the receiver's softirq work runs in the sender's context and is charged to it):
+ *     when other jobs share the TX core the wall-clock rate mostly measures the sender's share of the
+ *     core, the per-CPU-second figure its cost per frame. Both ratios are reported; the goal is the first.
  *  2. RX counting at the rate TX reaches: a flat-out two-port trial through the driver; lost must be 0.
  *  3. Rate accuracy at 10 %, 50 % and 90 % of the engine's maximum (two-port trials, the normal path).
  *
  * Writes bench/results/generator.json as
- * {"results":[{"backend","ours_pps","testpmd_pps","ratio"}…],"rate_accuracy":[{"requested_pps","achieved_pps"}…]}.
+ * {"results":[{"backend","ours_pps","testpmd_pps","ratio", "ours_pps_per_cpu","testpmd_pps_per_cpu","ratio_per_cpu",
+ *   "rounds":[{ours_pps,testpmd_pps,ours_cpu,testpmd_cpu}…]}…],"rate_accuracy":[{"requested_pps","achieved_pps"}…],
+ *  "load_avg":{"start":[1,5,15 min],"end":[…]}}.
  * Everything runs in namespaces vsg-bench-* created and removed here. The CPU is shared: figures are noisy.
  */
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CleanupStack } from '../framework/runner/cleanup-stack.js';
 import { Journal } from '../framework/host/journal.js';
@@ -30,7 +37,9 @@ const PEER = 'vsgb1';
 const WARM_S = 1;
 const WINDOW_S = 2;
 /** Senders alternate this many times and the median is kept: the CPU is shared with other work. */
-const ROUNDS = 3;
+const ROUNDS = 5;
+/** USER_HZ: the unit of utime/stime in /proc (100 on every Linux ABI). */
+const CLK_TCK = 100;
 const TX_CPU = 1;
 
 async function peerRxPackets(): Promise<number> {
@@ -39,8 +48,26 @@ async function peerRxPackets(): Promise<number> {
   return j[0]!.stats64.rx.packets;
 }
 
-/** Start a sender, wait WARM_S, count the peer's RX packets over WINDOW_S, stop the sender. */
-async function measure(host: Host, label: string, argv: string[]): Promise<number> {
+/** CPU seconds used so far by all threads of process `pid` (utime + stime). */
+function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const st = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / CLK_TCK;
+}
+
+interface Measured {
+  /** frames per second on the peer's RX counter */
+  pps: number;
+  /** CPU (cores) the sender used over the window */
+  cpu: number;
+}
+
+/** Start a sender, wait WARM_S, count the peer's RX packets and the sender's CPU time over WINDOW_S, stop it. */
+async function measure(host: Host, label: string, argv: string[]): Promise<Measured> {
   const child = await host.spawn(argv, { label: `stop ${label}`, graceMs: 3000, stdinPipe: true });
   try {
     // Start-up time differs a lot (testpmd's EAL init on a loaded box takes seconds): wait until the
@@ -55,13 +82,17 @@ async function measure(host: Host, label: string, argv: string[]): Promise<numbe
     await sleep(WARM_S * 1000);
     if (!child.running) throw new Error(`${label} exited early: ${child.tail(8)}`);
     const a = await peerRxPackets();
+    const ca = cpuSeconds(child.pid);
     const t0 = process.hrtime.bigint();
     await sleep(WINDOW_S * 1000);
     const b = await peerRxPackets();
+    const cb = cpuSeconds(child.pid);
     const t1 = process.hrtime.bigint();
-    const pps = (b - a) / (Number(t1 - t0) / 1e9);
-    console.log(`  ${label}: ${Math.round(pps)} pps`);
-    return pps;
+    const dt = Number(t1 - t0) / 1e9;
+    const pps = (b - a) / dt;
+    const cpu = (cb - ca) / dt;
+    console.log(`  ${label}: ${Math.round(pps)} pps, ${cpu.toFixed(2)} CPU, ${Math.round(pps / cpu)} frames/CPU-s`);
+    return { pps, cpu: Math.max(cpu, 1e-3) };
   } finally {
     await child.stop(3000);
     await sleep(500); // let the kernel finish tearing down the sender's sockets
@@ -86,7 +117,20 @@ function ours(backend: 'af_packet' | 'af_xdp'): string[] {
 async function main(): Promise<void> {
   const cleanup = new CleanupStack();
   const host = new Host(cleanup, new Journal(`bench-generator-${process.pid}`));
-  const out = { results: [] as { backend: string; ours_pps: number; testpmd_pps: number; ratio: number }[], rate_accuracy: [] as { requested_pps: number; achieved_pps: number }[] };
+  const out = {
+    results: [] as {
+      backend: string;
+      ours_pps: number;
+      testpmd_pps: number;
+      ratio: number;
+      ours_pps_per_cpu: number;
+      testpmd_pps_per_cpu: number;
+      ratio_per_cpu: number;
+      rounds: { ours_pps: number; testpmd_pps: number; ours_cpu: number; testpmd_cpu: number }[];
+    }[],
+    rate_accuracy: [] as { requested_pps: number; achieved_pps: number }[],
+    load_avg: { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] },
+  };
   try {
     for (const ns of [NS_A, NS_B]) {
       await host.createNetns(ns);
@@ -102,16 +146,27 @@ async function main(): Promise<void> {
     ];
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     for (const [backend, vdev] of pairs) {
-      const os: number[] = [];
-      const ts: number[] = [];
+      const os: Measured[] = [];
+      const ts: Measured[] = [];
       for (let i = 0; i < ROUNDS; i++) {
         os.push(await measure(host, `vsg-engine ${backend}`, ours(backend)));
         ts.push(await measure(host, `testpmd ${vdev.split(',')[0]}`, testpmd(vdev)));
       }
-      const o = median(os);
-      const t = median(ts);
-      console.log(`  ${backend}: median ours ${Math.round(o)} pps, testpmd ${Math.round(t)} pps, ratio ${(o / t).toFixed(3)}`);
-      out.results.push({ backend, ours_pps: Math.round(o), testpmd_pps: Math.round(t), ratio: Number((o / t).toFixed(3)) });
+      const o = median(os.map((m) => m.pps));
+      const t = median(ts.map((m) => m.pps));
+      const oc = median(os.map((m) => m.pps / m.cpu));
+      const tc = median(ts.map((m) => m.pps / m.cpu));
+      console.log(`  ${backend}: median ours ${Math.round(o)} pps, testpmd ${Math.round(t)} pps, ratio ${(o / t).toFixed(3)}; per CPU-second ${Math.round(oc)} vs ${Math.round(tc)}, ratio ${(oc / tc).toFixed(3)}`);
+      out.results.push({
+        backend,
+        ours_pps: Math.round(o),
+        testpmd_pps: Math.round(t),
+        ratio: Number((o / t).toFixed(3)),
+        ours_pps_per_cpu: Math.round(oc),
+        testpmd_pps_per_cpu: Math.round(tc),
+        ratio_per_cpu: Number((oc / tc).toFixed(3)),
+        rounds: os.map((m, i) => ({ ours_pps: Math.round(m.pps), testpmd_pps: Math.round(ts[i]!.pps), ours_cpu: Number(m.cpu.toFixed(3)), testpmd_cpu: Number(ts[i]!.cpu.toFixed(3)) })),
+      });
     }
 
     // RX counting and rate accuracy through the driver (two ports: TX on A, counted on B).
@@ -135,6 +190,7 @@ async function main(): Promise<void> {
     host.journal.close();
     for (const e of errors) console.error(`cleanup: ${e.message}`);
   }
+  out.load_avg.end = loadavg().map((x) => Number(x.toFixed(2)));
   const dir = join(process.cwd(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'generator.json'), JSON.stringify(out, null, 2) + '\n');
