@@ -1,6 +1,6 @@
 /** The QEMU command line for one guest instance. Pure: unit-tested without QEMU. */
 import type { GuestNic } from '../types.js';
-import type { QemuConfig } from './config.js';
+import { ramSizeArg, type QemuConfig } from './config.js';
 import { vfioDeviceArgs } from './passthrough.js';
 
 export interface InstanceFiles {
@@ -15,14 +15,16 @@ export function defaultMac(index: number, nic: number): string {
   return `52:54:00:${h(index >> 8)}:${h(index)}:${h(nic)}`;
 }
 
-export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: InstanceFiles, opts: { incoming?: boolean } = {}): string[] {
+export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: InstanceFiles, opts: { incoming?: boolean; paused?: boolean } = {}): string[] {
   const argv: string[] = [];
   if (cfg.coreBinding.length) argv.push('taskset', '-c', cfg.coreBinding.join(','));
   argv.push(cfg.qemuBin, '-name', files.name, '-machine', cfg.machine, '-accel', cfg.accelOptions ? `${cfg.accel},${cfg.accelOptions}` : cfg.accel, '-cpu', cfg.cpu);
-  argv.push('-smp', String(cfg.smp), '-m', `${cfg.memoryMiB}M`);
+  // Under TCG with memfd, GUEST_TCG_RAM_PAD_KB makes the size other than a multiple of 256 KiB (config.ts).
+  const ram = ramSizeArg(cfg);
+  argv.push('-smp', String(cfg.smp), '-m', ram);
   // vhost-user needs guest RAM shared with the backend (share=on); also what migration's dirty logging uses.
-  if (cfg.memBackend === 'memfd') argv.push('-object', `memory-backend-memfd,id=mem,size=${cfg.memoryMiB}M,share=on`);
-  else argv.push('-object', `memory-backend-file,id=mem,size=${cfg.memoryMiB}M,mem-path=${cfg.hugepagesDir},share=on`);
+  if (cfg.memBackend === 'memfd') argv.push('-object', `memory-backend-memfd,id=mem,size=${ram},share=on`);
+  else argv.push('-object', `memory-backend-file,id=mem,size=${ram},mem-path=${cfg.hugepagesDir},share=on`);
   argv.push('-numa', 'node,memdev=mem');
   argv.push('-kernel', cfg.kernel, '-initrd', cfg.initrd);
   const append = ['console=ttyS0', 'quiet', 'panic=-1', `vsperf.loopback=${cfg.loopback}`, `vsperf.nics=${nics.length + (cfg.pciDevices?.length ?? 0)}`];
@@ -42,6 +44,8 @@ export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic
   argv.push('-qmp', `unix:${files.qmpSocket},server=on,wait=off`);
   argv.push('-serial', `file:${files.serialLog}`, '-display', 'none', '-monitor', 'none', '-no-reboot', '-no-user-config', '-nodefaults');
   if (opts.incoming) argv.push('-incoming', 'defer');
+  // Stay paused after an incoming migration (MIGRATION_VERIFY_RAM compares the RAMs before `cont`).
+  if (opts.paused) argv.push('-S');
   argv.push(...cfg.extraArgs);
   return argv;
 }

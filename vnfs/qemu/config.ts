@@ -35,6 +35,14 @@ export interface QemuConfig {
   readonly bootTimeoutMs: number;
   readonly memBackend: 'memfd' | 'hugepages';
   readonly hugepagesDir: string;
+  /**
+   * KiB added to the guest RAM under TCG with memfd memory (GUEST_TCG_RAM_PAD_KB; 0/undefined = none).
+   * QEMU < 9.0 loses TCG guest stores during live migration when the RAM block is a multiple of 256 KiB:
+   * its word-at-a-time dirty-bitmap sync clears the bits without re-arming the TCG TLB's dirty tracking
+   * (fixed upstream by 03bfc2188f, QEMU 9.0; not in Debian 12's 7.2). Any other size takes the
+   * page-by-page sync, which re-arms it.
+   */
+  readonly tcgRamPadKiB?: number;
   /** virtio-net-pci `vectors=` (0 under TCG: QEMU 7.2 segfaults with MSI-X + vhost-user); undefined = omit. */
   readonly vectors: number | undefined;
   readonly nicQueues: number;
@@ -184,6 +192,21 @@ export function withTcg(cfg: QemuConfig, reason: string): QemuConfig {
   return { ...cfg, accel: 'tcg', accelReason: `TCG: ${reason}`, cpu: cfg.cpu.startsWith('host') ? 'qemu64' : cfg.cpu, vectors: cfg.vectors ?? 0 };
 }
 
+/** GUEST_TCG_RAM_PAD_KB: a multiple of 4 KiB (page), and not of 256 KiB (that would keep QEMU's fast sync). */
+export function tcgRamPad(settings: Settings, index: number): number {
+  const pad = num(settings, 'GUEST_TCG_RAM_PAD_KB', index, 64, 0);
+  if (pad % 4 !== 0 || (pad > 0 && pad % 256 === 0)) {
+    throw new ConfigError('GUEST_TCG_RAM_PAD_KB', settings.source('GUEST_TCG_RAM_PAD_KB'), `guest ${index}: must be 0 or a multiple of 4 that is not a multiple of 256 (KiB), got ${pad}`);
+  }
+  return pad;
+}
+
+/** The guest RAM size for -m and the memory backend: MiB, or KiB when the TCG pad applies. */
+export function ramSizeArg(cfg: QemuConfig): string {
+  const pad = cfg.accel === 'tcg' && cfg.memBackend === 'memfd' ? (cfg.tcgRamPadKiB ?? 0) : 0;
+  return pad > 0 ? `${Math.round(cfg.memoryMiB * 1024) + pad}K` : `${cfg.memoryMiB}M`;
+}
+
 export function qemuConfigFromSettings(settings: Settings, index: number): QemuConfig {
   const accelWish = str(settings, 'GUEST_ACCEL', index, 'auto').toLowerCase();
   if (!['auto', 'kvm', 'tcg'].includes(accelWish)) throw new ConfigError('GUEST_ACCEL', settings.source('GUEST_ACCEL'), `must be auto, kvm or tcg, got ${JSON.stringify(accelWish)}`);
@@ -231,6 +254,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     bootTimeoutMs: num(settings, 'GUEST_TIMEOUT', index, 120, 1) * 1000,
     memBackend,
     hugepagesDir: str(settings, 'GUEST_HUGEPAGES_DIR', index, '/dev/hugepages'),
+    tcgRamPadKiB: tcgRamPad(settings, index),
     vectors,
     nicQueues: num(settings, 'GUEST_NIC_QUEUES', index, 0, 0),
     mergeBuffersDisable: bool(settings, 'GUEST_NIC_MERGE_BUFFERS_DISABLE', index, false),

@@ -17,7 +17,7 @@ import { sleep, isAlive } from '../../framework/host/proc.js';
 import { AbortedError, DriverError } from '../../framework/errors.js';
 import { QmpClient } from '../qmp/client.js';
 import type { GuestNic, MigratableVnf, QemuInstanceHandle, VnfAttachment } from '../types.js';
-import { qemuConfigFromSettings, recordKvmProbe, withTcg, type QemuConfig } from './config.js';
+import { qemuConfigFromSettings, ramSizeArg, recordKvmProbe, withTcg, type QemuConfig } from './config.js';
 import { qemuArgv, type InstanceFiles } from './cmdline.js';
 
 export const READY_MARKER = 'VSPERF-READY';
@@ -49,9 +49,9 @@ export class QemuInstance implements QemuInstanceHandle {
   /** Set by the owning QemuVm: called when this process dies without being asked to. */
   onUnexpectedExit: ((e: DriverError) => void) | undefined;
 
-  static async launch(host: Host, log: Logger, cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: QemuInstance['files'], incoming: boolean): Promise<QemuInstance> {
+  static async launch(host: Host, log: Logger, cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: QemuInstance['files'], incoming: boolean, paused = false): Promise<QemuInstance> {
     for (const f of [files.qmpSocket, files.serialLog, files.qemuLog]) rmSync(f, { force: true });
-    const argv = qemuArgv(cfg, index, nics, files, { incoming });
+    const argv = qemuArgv(cfg, index, nics, files, { incoming, paused });
     log.debug(`starting ${argv.join(' ')}`);
     const child = await host.spawn(argv, { logFile: files.qemuLog, label: `stop QEMU ${files.name}`, graceMs: 3000 });
     return new QemuInstance(files.name, nics, files, child, incoming, log.child(files.name));
@@ -211,7 +211,11 @@ export class QemuVm implements MigratableVnf {
     if (!this.attachment && cfg.nicsNr > 0) {
       throw new DriverError(DRIVER, 'start', `${this.name} needs ${cfg.nicsNr} NIC(s) (GUEST_NICS_NR) but the deployment attached none`, { kind: 'usage' });
     }
-    this.log.info(`starting guest ${this.name}: ${cfg.accel} (${cfg.accelReason}), ${cfg.memoryMiB} MiB, ${cfg.smp} vCPU, ${nics.length} vhost-user NIC(s), loopback ${cfg.loopback}`);
+    const ram = ramSizeArg(cfg);
+    this.log.info(`starting guest ${this.name}: ${cfg.accel} (${cfg.accelReason}), ${cfg.memoryMiB} MiB${ram.endsWith('K') ? ` (${ram}: TCG migration fix, GUEST_TCG_RAM_PAD_KB)` : ''}, ${cfg.smp} vCPU, ${nics.length} vhost-user NIC(s), loopback ${cfg.loopback}`);
+    if (cfg.accel === 'tcg' && cfg.memBackend === 'hugepages') {
+      this.log.warn(`${this.name}: TCG with hugepage memory: QEMU < 9.0 can lose guest writes during live migration (RAM a multiple of 256 KiB; README, "Guests, QMP and live migration"); use GUEST_MEM_BACKEND=memfd to migrate`);
+    }
     this.bootStartMs = performance.now();
     const inst = await QemuInstance.launch(this.ctx.host, this.log, cfg, this.index, nics, this.files(this.name), false);
     this.adopt(inst);
@@ -274,9 +278,9 @@ export class QemuVm implements MigratableVnf {
   }
 
   /** A destination for live migration: same machine, other vhost sockets, `-incoming defer`. */
-  async startIncoming(nics: readonly GuestNic[], signal?: AbortSignal, timeoutMs = 30_000): Promise<QemuInstance> {
+  async startIncoming(nics: readonly GuestNic[], signal?: AbortSignal, timeoutMs = 30_000, opts: { paused?: boolean } = {}): Promise<QemuInstance> {
     const name = `${this.name}-m${++this.incomingSeq}`;
-    const inst = await QemuInstance.launch(this.ctx.host, this.log, this.config, this.index, nics, this.files(name), true);
+    const inst = await QemuInstance.launch(this.ctx.host, this.log, this.config, this.index, nics, this.files(name), true, opts.paused ?? false);
     this.adopt(inst);
     try {
       await inst.connectQmp(Date.now() + timeoutMs, signal);
@@ -335,6 +339,7 @@ export class QemuVm implements MigratableVnf {
       guest_loopback_app: cfg.loopback,
       guest_image: cfg.image,
       guest_mem_backend: cfg.memBackend,
+      guest_ram_size: ramSizeArg(cfg),
       ...(cfg.vectors !== undefined ? { guest_nic_vectors: cfg.vectors } : {}),
       ...(cfg.coreBinding.length ? { guest_core_binding: cfg.coreBinding.join(',') } : {}),
       ...(v ? { qemu_version: `${v.major}.${v.minor}.${v.micro}` } : {}),

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { cpus } from 'node:os';
 import { qemuArgv, defaultMac } from '../../../../vnfs/qemu/cmdline.js';
-import { coreBinding, cpusOfMask, parseCpuList, perGuest, withTcg, type QemuConfig } from '../../../../vnfs/qemu/config.js';
+import { coreBinding, cpusOfMask, parseCpuList, perGuest, ramSizeArg, tcgRamPad, withTcg, type QemuConfig } from '../../../../vnfs/qemu/config.js';
 import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
 
@@ -35,10 +35,37 @@ describe('vnfs/qemu command line and GUEST_* settings', () => {
     const macs = (argv: string[]): string[] => argv.filter((x) => x.startsWith('virtio-net-pci')).map((x) => /mac=([^,]+)/.exec(x)![1]!);
     expect(macs(dst)).to.deep.equal(macs(src));
     expect(dst.slice(-3)).to.deep.equal(['-incoming', 'defer', '-snapshot']);
+    // MIGRATION_VERIFY_RAM: the destination stays paused after the migration.
+    expect(qemuArgv(cfg, 3, [], files, { incoming: true, paused: true }).slice(-4)).to.deep.equal(['-incoming', 'defer', '-S', '-snapshot']);
+    expect(src).to.not.include('-S');
     expect(qemuArgv(cfg, 0, [], files).join(' ')).to.include('-nic none');
     expect(qemuArgv({ ...cfg, coreBinding: [0, 2] }, 0, [], files).slice(0, 4)).to.deep.equal(['taskset', '-c', '0,2', 'qemu-system-x86_64']);
     expect(qemuArgv({ ...cfg, accel: 'kvm', vectors: undefined }, 0, nics, files).join(' ')).to.not.include('vectors=');
     expect(withTcg({ ...cfg, accel: 'kvm', cpu: 'host,-arch-capabilities', vectors: undefined }, 'hang')).to.include({ accel: 'tcg', cpu: 'qemu64', vectors: 0 });
+  });
+
+  it('GUEST_TCG_RAM_PAD_KB: under TCG with memfd the RAM is not a multiple of 256 KiB (QEMU < 9.0 TCG migration fix)', () => {
+    const padded = { ...cfg, tcgRamPadKiB: 64 };
+    const a = qemuArgv(padded, 0, nics, files).join(' ');
+    // 256 MiB + 64 KiB = 262208 KiB, on -m and on the memory backend alike (the destination gets the same).
+    expect(a).to.include('-m 262208K');
+    expect(a).to.include('memory-backend-memfd,id=mem,size=262208K,share=on');
+    expect(262208 % 256).to.not.equal(0);
+    // Not under KVM (its dirty log is the kernel's), not with hugepages (2 MiB pages), not when 0.
+    expect(ramSizeArg({ ...padded, accel: 'kvm' })).to.equal('256M');
+    expect(ramSizeArg({ ...padded, memBackend: 'hugepages' })).to.equal('256M');
+    expect(ramSizeArg({ ...padded, tcgRamPadKiB: 0 })).to.equal('256M');
+    // A KVM guest that falls back to TCG gets the pad too.
+    expect(ramSizeArg(withTcg({ ...padded, accel: 'kvm', vectors: undefined }, 'hang'))).to.equal('262208K');
+  });
+
+  it('GUEST_TCG_RAM_PAD_KB: default 64 KiB; a multiple of 256 KiB or a partial page is a ConfigError', () => {
+    expect(tcgRamPad(new Settings({}), 0)).to.equal(64);
+    expect(tcgRamPad(new Settings({ GUEST_TCG_RAM_PAD_KB: [0] }), 0)).to.equal(0);
+    expect(tcgRamPad(new Settings({ GUEST_TCG_RAM_PAD_KB: [64, 4] }), 1)).to.equal(4);
+    for (const bad of [256, 512, 2, -4]) {
+      expect(() => tcgRamPad(new Settings({ GUEST_TCG_RAM_PAD_KB: [bad] }), 0), String(bad)).to.throw(ConfigError, /GUEST_TCG_RAM_PAD_KB/);
+    }
   });
 
   it('per-guest lists like VSPERF: index past the end takes the last entry; scalars apply to all', () => {
