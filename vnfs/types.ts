@@ -74,8 +74,11 @@ export interface MigratableVnf extends Vnf {
   readonly nics: readonly GuestNic[];
   /** The QEMU process the guest runs in now. */
   readonly current: QemuInstanceHandle;
-  /** Start an identical QEMU with `-incoming defer` on other vhost sockets; tracked by the same Host. */
-  startIncoming(nics: readonly GuestNic[], signal?: AbortSignal, timeoutMs?: number): Promise<QemuInstanceHandle>;
+  /**
+   * Start an identical QEMU with `-incoming defer` on other vhost sockets; tracked by the same Host.
+   * `paused`: it stays paused after the migration (`-S`) until `cont`.
+   */
+  startIncoming(nics: readonly GuestNic[], signal?: AbortSignal, timeoutMs?: number, opts?: { paused?: boolean }): Promise<QemuInstanceHandle>;
   /** The guest resumed in `inst`: make it current, return the previous instance (the caller quits it). */
   switchTo(inst: QemuInstanceHandle): QemuInstanceHandle;
   /** Seconds from launch to the ready marker, once booted. */

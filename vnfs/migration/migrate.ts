@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { sleep } from '../../framework/host/proc.js';
 import { AbortedError, VsperfError } from '../../framework/errors.js';
 import type { Logger } from '../../framework/log/logger.js';
@@ -41,6 +41,8 @@ export interface MigrationFigures {
   readonly dirtySyncCount: number;
   readonly mbps: number;
   readonly timeline: readonly TimelineEntry[];
+  /** MIGRATION_VERIFY_RAM: guest RAM pages that differ between source and destination after completion. */
+  readonly ramDiff?: { readonly pages: number; readonly first: readonly string[]; readonly bytes: number };
 }
 
 async function freeTcpPort(): Promise<number> {
@@ -150,6 +152,7 @@ export async function migrateOnce(
       await sleep(opts.pollMs);
     }
     const wallMs = performance.now() - t0;
+    const ramCheck = opts.verifyRam ? await verifyGuestRam(src, dst, workDir, log) : undefined;
     let stop: QmpEvent;
     let resume: QmpEvent;
     try {
@@ -176,6 +179,7 @@ export async function migrateOnce(
       dirtySyncCount: info.ram?.['dirty-sync-count'] ?? 0,
       mbps: info.ram?.mbps ?? 0,
       timeline,
+      ...(ramCheck ? { ramDiff: ramCheck } : {}),
     };
     log.info(
       `migration ${src.name} → ${dst.name}: total ${figures.totalMs} ms, setup ${figures.setupMs} ms, downtime ${figures.downtimeMs} ms, STOP→RESUME ${figures.stopResumeMs.toFixed(1)} ms, ${(figures.ramTransferredBytes / 1e6).toFixed(1)} MB`,
@@ -203,4 +207,56 @@ export async function ensureSourceRunning(src: QemuInstanceHandle, log: Logger):
   }
   const st = await src.qmp.queryStatus({ timeoutMs: 2000 }).catch(() => undefined);
   return st?.status ?? 'unknown';
+}
+
+/** Pages (4 KiB) whose content differs between the two dumps: count and the first few addresses. */
+export function diffPages(a: Buffer, b: Buffer, page = 4096, sample = 16): { pages: number; first: string[] } {
+  let pages = 0;
+  const first: string[] = [];
+  const len = Math.min(a.length, b.length);
+  for (let off = 0; off < len; off += page) {
+    const end = Math.min(off + page, len);
+    if (a.compare(b, off, end, off, end) !== 0) {
+      pages++;
+      if (first.length < sample) first.push(`0x${off.toString(16)}`);
+    }
+  }
+  if (a.length !== b.length) pages++;
+  return { pages, first };
+}
+
+/**
+ * MIGRATION_VERIFY_RAM: the destination (started with -S) is paused after the migration and the source
+ * is in postmigrate (vCPUs and vhost backends stopped), so both RAMs must be identical. Dumps
+ * guest-physical [0, min(RAM, 2 GiB)) of both with `pmemsave` into `dir`, compares page by page, then
+ * `cont`s the destination. Returns the differing pages.
+ */
+export async function verifyGuestRam(src: QemuInstanceHandle, dst: QemuInstanceHandle, dir: string, log: Logger): Promise<{ pages: number; first: string[]; bytes: number }> {
+  const call = { timeoutMs: 60_000 };
+  for (let i = 0; ; i++) {
+    const st = await dst.qmp.queryStatus({ timeoutMs: 5000 });
+    if (st.status === 'paused') break;
+    if (i >= 500) throw new MigrationError('verify', `destination ${dst.name} is ${st.status}, not paused, after the migration (MIGRATION_VERIFY_RAM needs it paused)`);
+    await sleep(10);
+  }
+  const summary = await src.qmp.execute<{ 'base-memory': number }>('query-memory-size-summary', undefined, call);
+  const bytes = Math.min(summary['base-memory'], 2 ** 31);
+  const fa = join(dir, `ram-${src.name}.bin`);
+  const fb = join(dir, `ram-${dst.name}.bin`);
+  try {
+    await src.qmp.execute('pmemsave', { val: 0, size: bytes, filename: fa }, call);
+    await dst.qmp.execute('pmemsave', { val: 0, size: bytes, filename: fb }, call);
+    const d = diffPages(readFileSync(fa), readFileSync(fb));
+    const msg = `RAM check ${src.name} → ${dst.name}: ${d.pages} of ${bytes / 4096} page(s) differ${d.pages ? `: ${d.first.join(', ')}${d.pages > d.first.length ? ', …' : ''}` : ''}`;
+    if (d.pages) log.warn(msg);
+    else log.info(msg);
+    return { ...d, bytes };
+  } catch (e) {
+    if (e instanceof VsperfError) throw e;
+    throw new MigrationError('verify', `MIGRATION_VERIFY_RAM: dumping guest RAM failed: ${(e as Error).message}`, { cause: e });
+  } finally {
+    rmSync(fa, { force: true });
+    rmSync(fb, { force: true });
+    await dst.qmp.cont({ timeoutMs: 5000 }).catch(() => undefined);
+  }
 }

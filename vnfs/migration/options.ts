@@ -25,6 +25,11 @@ export interface MigrationOptions {
   readonly settleMs: number;
   /** Traffic in both directions during migration (default false). */
   readonly bidir: boolean;
+  /**
+   * Debug: the destination stays paused after each migration until source and destination guest RAM
+   * were compared page by page (MIGRATION_VERIFY_RAM); the comparison time adds to the outage.
+   */
+  readonly verifyRam: boolean;
 }
 
 function n(s: Settings, key: string, dflt: number, min = 0): number {
@@ -77,5 +82,6 @@ export function migrationOptions(s: Settings): MigrationOptions {
     targetDowntimeMs: n(s, 'MIGRATION_TARGET_DOWNTIME_MS', 10, 0),
     settleMs: n(s, 'MIGRATION_SETTLE_S', 0) * 1000,
     bidir: /^(true|yes|1)$/i.test(String(s.getOr('MIGRATION_BIDIR', false))),
+    verifyRam: /^(true|yes|1)$/i.test(String(s.getOr('MIGRATION_VERIFY_RAM', false))),
   };
 }

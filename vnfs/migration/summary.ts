@@ -14,6 +14,8 @@ export interface MigrationRecord {
   readonly outageFromLossMs?: number;
   readonly ramTransferredBytes: number;
   readonly wallMs: number;
+  /** MIGRATION_VERIFY_RAM: guest RAM pages that differed between source and destination (0 = identical). */
+  readonly ramDiffPages?: number;
   readonly pass: boolean;
   readonly failed: readonly string[];
 }

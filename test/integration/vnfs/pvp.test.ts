@@ -59,24 +59,19 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     const row = tc.rows[0]!;
     expect(Number(row.throughput_rx_fps), JSON.stringify(row)).to.be.above(1000);
     expect(tc.facts.guest0_guest_loopback_app).to.equal('linux_bridge');
+    if (tc.facts.guest0_guest_accel === 'tcg') expect(tc.facts.guest0_guest_ram_size).to.equal('262208K');
     expect(['kvm', 'tcg']).to.include(tc.facts.guest0_guest_accel);
     expect(String(tc.facts.guest0_guest_accel_reason)).to.have.length.above(3);
     audit(resultsDir, tc);
   });
 
   it('vsperf pvp_live_migration migrates under traffic and reports all figures; outage ≈ lost frames / rate', () => {
-    // 250 fps: at 1000 fps the guest TX virtqueue broke on the first migration in 4 of 4 runs here, at
-    // 100–250 fps in none of 10 migrations (docs: known QEMU 7.2 TCG + vhost-user defect).
-    const rate = 250;
-    // Known defect of QEMU 7.2 TCG + OVS-DPDK vhost-user here (README, "Guests, QMP and live migration"): about one migration in
-    // three leaves the guest's TX virtqueue corrupted; the tool detects it (E_MIGRATION verify) and
-    // reports it. Such a run is repeated (at most 5 runs); any other failure fails at once.
-    let run = vsperf('pvp_live_migration', `MIGRATION_REPEAT=2;MIGRATION_TRAFFIC_FPS=${rate}`);
-    for (let attempt = 1; attempt < 5 && run.tc.status !== 'passed' && /live migration failed \(verify\)/.test(run.tc.error?.message ?? ''); attempt++) {
-      audit(run.resultsDir, run.tc);
-      console.warn(`      (known guest corruption after migration, run ${attempt}: ${run.tc.error?.message?.slice(0, 160)}; repeating)`);
-      run = vsperf('pvp_live_migration', `MIGRATION_REPEAT=2;MIGRATION_TRAFFIC_FPS=${rate}`);
-    }
+    // 1000 fps (MIGRATION_TRAFFIC_FPS default). QEMU 7.2 under TCG lost guest writes during migration
+    // (the migrated guest broke in ~1 of 4 migrations at this rate: "output.0:id N is not a head!",
+    // oopses) until GUEST_TCG_RAM_PAD_KB (default 64) made the RAM size other than a multiple of 256 KiB;
+    // README, "Guests, QMP and live migration". A relapse fails here as E_MIGRATION (verify): no retry.
+    const rate = 1000;
+    const run = vsperf('pvp_live_migration', `MIGRATION_REPEAT=2;MIGRATION_TRAFFIC_FPS=${rate}`);
     const { tc, resultsDir, out } = run;
     expect(tc.status, `${tc.error?.message}\n${out.slice(-2000)}`).to.equal('passed');
     const mig = tc.details!.migration!;
@@ -91,8 +86,9 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
       expect(r.stopResumeMs!).to.be.above(0);
       expect(r.ramTransferredBytes!).to.be.above(10e6);
       // The longest gap in the received sequence loses at least that many frames at the offered rate,
-      // and the lost frames are explained by the gap (not a guest that stopped forwarding).
-      expect(r.dataplaneOutageMs!).to.be.above(0);
+      // and the lost frames are explained by the gap (not a guest that stopped forwarding). A gap of 0
+      // happens (no frame lost: the frames of the switch-over were delayed, not dropped; README).
+      expect(r.dataplaneOutageMs!).to.be.at.least(0);
       expect(r.lostFrames!).to.be.at.least(Math.floor((r.dataplaneOutageMs! * rate) / 1000) - 2);
       expect(r.outageFromLossMs!).to.be.at.most(2 * r.dataplaneOutageMs! + 150);
     }
