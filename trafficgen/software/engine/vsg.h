@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <netinet/in.h>
 
-#define VSG_VERSION "0.3.0"
+#define VSG_VERSION "0.4.0"
 #define VSG_MAX_PORTS 2
 #define VSG_MAX_STREAMS 4
 #define VSG_MAX_IMIX 256
