@@ -59,8 +59,8 @@ export const liveMigration: Methodology = async (ctx) => {
       ? { ...traffic0.stream, l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' } }
       : traffic0.stream;
   if (stream !== traffic0.stream) log.info(`TRAFFIC.l2 MACs ${l2.srcMac}/${l2.dstMac} cannot cross a guest bridge: using 02:00:00:00:00:01/02`);
-  // MIGRATION_BIDIR (default false): see README, "Guests, QMP and live migration" — with traffic in both directions the guest's TX
-  // virtqueue was corrupted after migration on QEMU 7.2 (TCG) + OVS 3.1/DPDK 22.11 vhost-user here.
+  // MIGRATION_BIDIR (default false): one direction through the guest, or both (the outage is then the
+  // longest gap of either direction, the loss is over both).
   const spec = { ...traffic0, stream, bidir: opts.bidir, latency: false };
   const directions = spec.bidir ? 2 : 1;
 
