@@ -43,6 +43,17 @@ export interface IxiaOptions {
   readonly log?: Logger;
   /** Driver name in errors ("Ixia"). */
   readonly name?: string;
+  /**
+   * Run trials over one RunTrials stream (default) instead of one RunTrial call each. Only used when the
+   * shim has it (api_minor ≥ 1); it saves opening a call per trial.
+   */
+  readonly trialStream?: boolean;
+}
+
+/** The open RunTrials stream and the trial waiting on it. */
+interface TrialStream {
+  readonly call: grpc.ClientDuplexStream<pb.RunTrialsRequest, pb.RunTrialsResponse>;
+  pending: { progress(p: pb.LiveCounters | undefined): void; settle(e: unknown, r?: pb.TrialResult): void } | undefined;
 }
 
 const TLS_RE = /ssl|tls|certificate|handshake|self.signed|alert|wrong version number|unable to verify|CERT_/i;
@@ -62,6 +73,7 @@ export class IxiaDriver implements TrafficGenerator {
   private caps: GeneratorCaps | undefined;
   private info: pb.GetInfoResponse | undefined;
   private closed = false;
+  private trials: TrialStream | undefined;
 
   private constructor(private readonly opts: IxiaOptions) {
     this.name = opts.name ?? 'Ixia';
@@ -148,21 +160,30 @@ export class IxiaDriver implements TrafficGenerator {
   async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
     const sessionId = this.needSession('runTrial');
     if (signal?.aborted) throw new AbortedError('trial aborted before it started');
-    const deadline = new Date(Date.now() + this.expectedTrialMs(spec) + this.callTimeoutMs + 30_000);
-    const call = this.client.runTrial({ sessionId, trial: trialToPb(spec), progressIntervalMs: 1000 }, this.metadata(), { deadline });
+    const req: pb.RunTrialRequest = { sessionId, trial: trialToPb(spec), progressIntervalMs: 1000 };
+    const timeoutMs = this.expectedTrialMs(spec) + this.callTimeoutMs + 30_000;
+    const progress = (p: pb.LiveCounters | undefined): void => onProgress?.(liveFromPb(p));
+    const useStream = this.opts.trialStream !== false && (this.info?.apiMinor ?? 0) >= 1;
+    const result = useStream ? await this.trialOnStream(req, timeoutMs, signal, progress) : await this.trialOnCall(req, timeoutMs, signal, progress);
+    return resultFromPb(result, { shim: this.opts.address, shim_backend: this.info?.backend ?? '', shim_generator: this.info?.generator ?? '' });
+  }
+
+  /** One RunTrial call (shims before api_minor 1, or trialStream: false). */
+  private async trialOnCall(req: pb.RunTrialRequest, timeoutMs: number, signal: AbortSignal | undefined, progress: (p: pb.LiveCounters | undefined) => void): Promise<pb.TrialResult> {
+    const call = this.client.runTrial(req, this.metadata(), { deadline: new Date(Date.now() + timeoutMs) });
     let result: pb.TrialResult | undefined;
     let aborted = false;
     const onAbort = (): void => {
       aborted = true;
       call.cancel();
       // Belt and braces: the cancel already stops the trial on the shim; StopTraffic makes sure.
-      void this.stopTrafficQuietly(sessionId);
+      void this.stopTrafficQuietly(req.sessionId);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await new Promise<void>((resolve, reject) => {
         call.on('data', (ev: pb.RunTrialResponse) => {
-          if (ev.event?.$case === 'progress') onProgress?.(liveFromPb(ev.event.progress));
+          if (ev.event?.$case === 'progress') progress(ev.event.progress);
           else if (ev.event?.$case === 'result') {
             // The result is the last message; the shim has already released the traffic state, so
             // the trial is done here, without waiting for the trailers.
@@ -175,13 +196,81 @@ export class IxiaDriver implements TrafficGenerator {
       });
     } catch (e) {
       if (aborted) throw new AbortedError('trial aborted; traffic stopped on the shim');
-      throw this.mapError('runTrial', e, true);
+      throw this.mapError('runTrial', e, true, timeoutMs);
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
     if (aborted) throw new AbortedError('trial aborted; traffic stopped on the shim');
     if (!result) throw new DriverError(this.name, 'runTrial', `shim at ${this.opts.address} ended the trial without a result`);
-    return resultFromPb(result, { shim: this.opts.address, shim_backend: this.info?.backend ?? '', shim_generator: this.info?.generator ?? '' });
+    return result;
+  }
+
+  /** One trial on the RunTrials stream, opened at the first trial and kept while it works. */
+  private async trialOnStream(req: pb.RunTrialRequest, timeoutMs: number, signal: AbortSignal | undefined, progress: (p: pb.LiveCounters | undefined) => void): Promise<pb.TrialResult> {
+    const st = (this.trials ??= this.openTrialStream());
+    let aborted = false;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      return await new Promise<pb.TrialResult>((resolve, reject) => {
+        // A stream has no per-trial deadline: the trial's own timer, with the same effect as RunTrial's.
+        timer = setTimeout(() => {
+          this.dropTrialStream(st);
+          void this.stopTrafficQuietly(req.sessionId);
+          reject({ code: grpc.status.DEADLINE_EXCEEDED, details: 'no trial result before the deadline' });
+        }, timeoutMs);
+        onAbort = (): void => {
+          aborted = true;
+          // Cancelling the stream stops the trial on the shim; StopTraffic makes sure.
+          this.dropTrialStream(st);
+          void this.stopTrafficQuietly(req.sessionId);
+          reject(new AbortedError('trial aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        st.pending = { progress, settle: (e, r) => (e ? reject(e) : resolve(r!)) };
+        st.call.write({ run: req });
+      });
+    } catch (e) {
+      if (aborted) throw new AbortedError('trial aborted; traffic stopped on the shim');
+      if (e instanceof DriverError) throw e;
+      throw this.mapError('runTrial', e, true, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private openTrialStream(): TrialStream {
+    const st: TrialStream = { call: this.client.runTrials(this.metadata()), pending: undefined };
+    const settle = (e: unknown, r?: pb.TrialResult): void => {
+      const p = st.pending;
+      st.pending = undefined;
+      p?.settle(e, r);
+    };
+    const gone = (): void => {
+      if (this.trials === st) this.trials = undefined;
+    };
+    st.call.on('data', (m: pb.RunTrialsResponse) => {
+      const ev = m.event?.event;
+      if (ev?.$case === 'progress') st.pending?.progress(ev.progress);
+      else if (ev?.$case === 'result') settle(undefined, ev.result);
+    });
+    st.call.on('error', (e) => {
+      gone();
+      settle(e);
+    });
+    st.call.on('end', () => {
+      gone();
+      settle(new DriverError(this.name, 'runTrial', `shim at ${this.opts.address} ended the trial without a result`));
+    });
+    return st;
+  }
+
+  /** Forget a stream (abort, timeout): cancelling it stops its trial on the shim; the next trial opens a new one. */
+  private dropTrialStream(st: TrialStream): void {
+    if (this.trials === st) this.trials = undefined;
+    st.pending = undefined;
+    st.call.cancel();
   }
 
   private async doStartContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
@@ -216,6 +305,12 @@ export class IxiaDriver implements TrafficGenerator {
     if (this.renewTimer) clearInterval(this.renewTimer);
     const id = this.sessionId;
     this.sessionId = undefined;
+    if (this.trials) {
+      const st = this.trials;
+      this.trials = undefined;
+      st.pending = undefined;
+      st.call.end(); // the shim ends its side after the last result
+    }
     if (id) {
       await this.call('close', this.client.release.bind(this.client) as Unary<pb.ReleaseRequest, pb.ReleaseResponse>, { sessionId: id }, { timeoutMs: Math.min(this.callTimeoutMs, 5000), waitForReady: false }).catch((e) =>
         this.log.warn(`${this.name}: releasing the ports on the shim failed: ${errorMessage(e)}`),

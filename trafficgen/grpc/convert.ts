@@ -21,7 +21,8 @@ import { IMIX_SIZES } from '../types.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 
 export const API_MAJOR = 1;
-export const API_MINOR = 0;
+/** 1: RunTrials (trials on one stream). */
+export const API_MINOR = 1;
 export const SERVICE_NAME = 'tgshim.v1.TrafficGenShimService';
 
 /** A message field is missing, malformed or out of range. `field` is the proto path. */

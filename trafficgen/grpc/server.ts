@@ -273,6 +273,58 @@ export class ShimServer {
     };
   }
 
+  /** One trial for RunTrial and RunTrials: progress events while it runs, then its result. */
+  private async runOneTrial(
+    req: pb.RunTrialRequest,
+    call: { readonly cancelled: boolean; on(ev: 'cancelled', fn: () => void): unknown; off(ev: 'cancelled', fn: () => void): unknown },
+    write: (m: pb.RunTrialResponse) => void,
+  ): Promise<void> {
+    const s = this.sessionFor(req.sessionId);
+    const spec = trialFromPb(req.trial, 'trial', s.gen.capabilities());
+    const intervalMs = req.progressIntervalMs === 0 ? 1000 : req.progressIntervalMs;
+    if (intervalMs < 50 || intervalMs > 60_000) throw new InvalidFieldError('progress_interval_ms', `${intervalMs} ms is out of range 50..60000 ms`);
+    if (s.traffic) throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, `traffic is already running (${s.traffic.kind}); call StopTraffic first`);
+    const abort = new AbortController();
+    const onCancel = (): void => abort.abort(new AbortedError('RunTrial cancelled by the client'));
+    call.on('cancelled', onCancel);
+    let lastSent = Date.now();
+    const traffic: Traffic = {
+      kind: 'trial',
+      abort,
+      startedAt: Date.now(),
+      last: { elapsedS: 0, txFrames: 0, rxFrames: 0 },
+      phase: spec.learningS ? pb.Phase.PHASE_LEARNING : pb.Phase.PHASE_TRAFFIC,
+      done: Promise.resolve(),
+    };
+    const onProgress = (c: LiveCounters): void => {
+      traffic.last = c;
+      traffic.phase = pb.Phase.PHASE_TRAFFIC;
+      const now = Date.now();
+      if (now - lastSent >= intervalMs && !call.cancelled) {
+        lastSent = now;
+        write({ event: { $case: 'progress', progress: liveToPb(c, traffic.phase) } });
+      }
+    };
+    const t0 = Date.now();
+    const run = s.gen.runTrial(spec, abort.signal, onProgress);
+    traffic.done = run;
+    s.traffic = traffic;
+    try {
+      const result = await run;
+      if (abort.signal.aborted) throw abort.signal.reason instanceof Error ? abort.signal.reason : new AbortedError('trial stopped');
+      traffic.phase = pb.Phase.PHASE_DONE;
+      const r = result.wallS > 0 ? result : { ...result, wallS: (Date.now() - t0) / 1000 };
+      write({ event: { $case: 'result', result: resultToPb(r) } });
+    } catch (e) {
+      if (abort.signal.aborted) throw new AbortedError(errorMessage(abort.signal.reason ?? e));
+      throw e;
+    } finally {
+      call.off('cancelled', onCancel);
+      if (s.traffic === traffic) s.traffic = undefined;
+      s.lastSeenMs = Date.now();
+    }
+  }
+
   /** The live session named by `id`; renews its lease. */
   private sessionFor(id: string): Session {
     if (!id) throw new InvalidFieldError('session_id', 'is required');
@@ -360,52 +412,33 @@ export class ShimServer {
         return {};
       }),
 
-      runTrial: this.stream<pb.RunTrialRequest, pb.RunTrialResponse>(async (req, call) => {
-        const s = this.sessionFor(req.sessionId);
-        const spec = trialFromPb(req.trial, 'trial', s.gen.capabilities());
-        const intervalMs = req.progressIntervalMs === 0 ? 1000 : req.progressIntervalMs;
-        if (intervalMs < 50 || intervalMs > 60_000) throw new InvalidFieldError('progress_interval_ms', `${intervalMs} ms is out of range 50..60000 ms`);
-        if (s.traffic) throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, `traffic is already running (${s.traffic.kind}); call StopTraffic first`);
-        const abort = new AbortController();
-        const onCancel = (): void => abort.abort(new AbortedError('RunTrial cancelled by the client'));
-        call.on('cancelled', onCancel);
-        let lastSent = Date.now();
-        const traffic: Traffic = {
-          kind: 'trial',
-          abort,
-          startedAt: Date.now(),
-          last: { elapsedS: 0, txFrames: 0, rxFrames: 0 },
-          phase: spec.learningS ? pb.Phase.PHASE_LEARNING : pb.Phase.PHASE_TRAFFIC,
-          done: Promise.resolve(),
+      runTrial: this.stream<pb.RunTrialRequest, pb.RunTrialResponse>((req, call) => this.runOneTrial(req, call, (m) => call.write(m))),
+
+      runTrials: (call: grpc.ServerDuplexStream<pb.RunTrialsRequest | Malformed, pb.RunTrialsResponse>) => {
+        // Trials one after another on one stream: each request waits for the previous trial's result
+        // (the client sends the next one only then anyway). The first error ends the stream.
+        let chain = Promise.resolve();
+        let failed = false;
+        const fail = (e: unknown): void => {
+          if (failed) return;
+          failed = true;
+          // Field paths of this stream's messages start at the RunTrialsRequest.
+          const err = e instanceof InvalidFieldError ? new InvalidFieldError(`run.${e.field}`, e.reason) : e;
+          if (!call.cancelled) call.emit('error', ShimServer.toStatus(err));
         };
-        const onProgress = (c: LiveCounters): void => {
-          traffic.last = c;
-          traffic.phase = pb.Phase.PHASE_TRAFFIC;
-          const now = Date.now();
-          if (now - lastSent >= intervalMs && !call.cancelled) {
-            lastSent = now;
-            call.write({ event: { $case: 'progress', progress: liveToPb(c, traffic.phase) } });
-          }
-        };
-        const t0 = Date.now();
-        const run = s.gen.runTrial(spec, abort.signal, onProgress);
-        traffic.done = run;
-        s.traffic = traffic;
-        try {
-          const result = await run;
-          if (abort.signal.aborted) throw abort.signal.reason instanceof Error ? abort.signal.reason : new AbortedError('trial stopped');
-          traffic.phase = pb.Phase.PHASE_DONE;
-          const r = result.wallS > 0 ? result : { ...result, wallS: (Date.now() - t0) / 1000 };
-          call.write({ event: { $case: 'result', result: resultToPb(r) } });
-        } catch (e) {
-          if (abort.signal.aborted) throw new AbortedError(errorMessage(abort.signal.reason ?? e));
-          throw e;
-        } finally {
-          call.off('cancelled', onCancel);
-          if (s.traffic === traffic) s.traffic = undefined;
-          s.lastSeenMs = Date.now();
-        }
-      }),
+        call.on('data', (raw: pb.RunTrialsRequest | Malformed) => {
+          chain = chain
+            .then(async () => {
+              if (failed || call.cancelled) return;
+              const req = this.check(raw, call.metadata);
+              if (!req.run) throw new InvalidFieldError('run', 'is required');
+              await this.runOneTrial(req.run, call, (event) => call.write({ event }));
+            })
+            .catch(fail);
+        });
+        call.on('end', () => void chain.then(() => !failed && !call.cancelled && call.end()));
+        call.on('error', () => undefined); // a client that goes away mid-stream: 'cancelled' stops its trial
+      },
 
       startContinuous: this.unary<pb.StartContinuousRequest, pb.StartContinuousResponse>(async (req) => {
         const s = this.sessionFor(req.sessionId);

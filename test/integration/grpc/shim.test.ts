@@ -15,6 +15,7 @@ import { AbortedError, DriverError } from '../../../framework/errors.js';
 import { exec } from '../../../framework/host/exec.js';
 import { IxiaDriver, type IxiaOptions } from '../../../trafficgen/grpc/client.js';
 import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
+import { API_MINOR } from '../../../trafficgen/grpc/convert.js';
 import type { PortSpec, TrialSpec } from '../../../trafficgen/types.js';
 import type { DriverContext } from '../../../framework/registry/types.js';
 import { makePki, pidAlive, ROOT, SHIM_BIN, startShim, type RunningShim, type TestPki } from './helpers.js';
@@ -102,7 +103,8 @@ describe('tgshim over gRPC (integration)', function () {
       hc.close();
       expect(st.status).to.equal('SERVING');
       const d = await IxiaDriver.open(clientOpts(k, shim));
-      expect(d.shimInfo()).to.include({ backend: 'software', generator: 'Simulated', apiMinor: 0 });
+      expect(d.shimInfo()).to.include({ backend: 'software', generator: 'Simulated', apiMinor: API_MINOR });
+      expect(API_MINOR, 'RunTrials is api_minor 1').to.be.at.least(1);
       expect(d.capabilities().simulatesDut).to.equal(true);
       await d.close();
     });
@@ -110,9 +112,12 @@ describe('tgshim over gRPC (integration)', function () {
     it('returns the same counters as the wrapped generator run directly', async () => {
       const { createSimulated } = await import('../../../trafficgen/simulated/driver.js');
       const { loadShimSettings } = await import('../../../trafficgen/grpc/shim-cli.js');
+      // Both trial paths: the RunTrials stream (default) and one RunTrial call per trial; a fresh direct
+      // generator each time, as the shim opens a fresh one per session (same trial sequence, same numbers).
+      for (const trialStream of [true, false]) {
       const direct = await createSimulated({ settings: loadShimSettings([]) } as unknown as DriverContext);
       await direct.connect(PORTS);
-      const d = await IxiaDriver.open(clientOpts(k, shim));
+      const d = await IxiaDriver.open({ ...clientOpts(k, shim), trialStream });
       await d.connect(PORTS);
       try {
       for (const spec of [trial({ rate: { unit: 'pct', value: 100 }, bidir: true, latency: true }), trial({ durationS: undefined, frames: 12_345 })]) {
@@ -128,6 +133,7 @@ describe('tgshim over gRPC (integration)', function () {
       }
       } finally {
         await d.close();
+      }
       }
     });
 
@@ -244,6 +250,18 @@ describe('tgshim over gRPC (integration)', function () {
           c.on('end', () => res(undefined));
         });
 
+      /** Requests on one RunTrials stream, the client side closed after the last; the results and the end status. */
+      const runTrials = (reqs: pb.RunTrialRequest[]): Promise<{ results: number; error?: grpc.ServiceError }> =>
+        new Promise((res) => {
+          const c = raw.runTrials(md());
+          let results = 0;
+          c.on('data', (m: pb.RunTrialsResponse) => (m.event?.event?.$case === 'result' ? results++ : undefined));
+          c.on('error', (e: grpc.ServiceError) => res({ results, error: e }));
+          c.on('end', () => res({ results }));
+          for (const run of reqs) c.write({ run });
+          c.end();
+        });
+
       before(async () => {
         raw = new pb.TrafficGenShimServiceClient(shim.address, grpc.credentials.createSsl(k.pem(k.caCert), k.pem(k.clientKey), k.pem(k.clientCert)), {
           'grpc.ssl_target_name_override': 'localhost',
@@ -302,6 +320,17 @@ describe('tgshim over gRPC (integration)', function () {
           expect(e?.details).to.match(re);
         });
       }
+
+      it('RunTrials: runs the trials of one stream in order and ends after the last; a bad one ends it with INVALID_ARGUMENT naming run.trial…', async () => {
+        const ok = await runTrials([{ sessionId, trial: good(), progressIntervalMs: 0 }, { sessionId, trial: good(), progressIntervalMs: 0 }]);
+        expect(ok).to.deep.equal({ results: 2 });
+        const bad = good();
+        bad.traffic!.stream!.frameSize = 20;
+        const r = await runTrials([{ sessionId, trial: good(), progressIntervalMs: 0 }, { sessionId, trial: bad, progressIntervalMs: 0 }, { sessionId, trial: good(), progressIntervalMs: 0 }]);
+        expect(r.results, 'the trial before the bad one ran; none after it').to.equal(1);
+        expect(r.error?.code).to.equal(grpc.status.INVALID_ARGUMENT);
+        expect(r.error?.details).to.match(/^run\.trial\.traffic\.stream\.frame_size: 20 bytes is out of range/);
+      });
 
       it('rejects a missing session id and an unknown one', async () => {
         const e1 = await runTrial({ sessionId: '', trial: good(), progressIntervalMs: 0 });

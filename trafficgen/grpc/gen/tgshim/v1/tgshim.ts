@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -36,7 +38,7 @@ export const protobufFileName = "tgshim/v1/tgshim.proto";
  * Versioning: the package name carries the major version. Within v1, fields and RPCs are only added,
  * never renumbered or reused; removed fields are `reserved`. `GetInfo` returns `api_major` (always 1
  * here) and `api_minor` (bumped when something is added), and clients refuse a different major.
- * API_MINOR history: 0 = first release.
+ * API_MINOR history: 0 = first release; 1 = RunTrials.
  *
  * Conventions:
  * - Units are in field names (`_s` seconds, `_ms` milliseconds, `_ns` nanoseconds, `_fps` frames per
@@ -432,6 +434,16 @@ export interface LiveCounters {
 /** One event of a RunTrial stream. */
 export interface RunTrialResponse {
   event?: { $case: "progress"; progress: LiveCounters } | { $case: "result"; result: TrialResult } | undefined;
+}
+
+/** One trial on the RunTrials stream: the same request as RunTrial's. */
+export interface RunTrialsRequest {
+  run?: RunTrialRequest | undefined;
+}
+
+/** A progress event or the result of the current trial on the RunTrials stream (as from RunTrial). */
+export interface RunTrialsResponse {
+  event?: RunTrialResponse | undefined;
 }
 
 export interface StartContinuousRequest {
@@ -4293,6 +4305,144 @@ export const RunTrialResponse: MessageFns<RunTrialResponse> = {
   },
 };
 
+function createBaseRunTrialsRequest(): RunTrialsRequest {
+  return { run: undefined };
+}
+
+export const RunTrialsRequest: MessageFns<RunTrialsRequest> = {
+  encode(message: RunTrialsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.run !== undefined) {
+      RunTrialRequest.encode(message.run, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunTrialsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunTrialsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.run = RunTrialRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunTrialsRequest {
+    return { run: isSet(object.run) ? RunTrialRequest.fromJSON(object.run) : undefined };
+  },
+
+  toJSON(message: RunTrialsRequest): unknown {
+    const obj: any = {};
+    if (message.run !== undefined) {
+      obj.run = RunTrialRequest.toJSON(message.run);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunTrialsRequest>, I>>(base?: I): RunTrialsRequest {
+    return RunTrialsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunTrialsRequest>, I>>(object: I): RunTrialsRequest {
+    const message = createBaseRunTrialsRequest();
+    message.run = (object.run !== undefined && object.run !== null)
+      ? RunTrialRequest.fromPartial(object.run)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRunTrialsResponse(): RunTrialsResponse {
+  return { event: undefined };
+}
+
+export const RunTrialsResponse: MessageFns<RunTrialsResponse> = {
+  encode(message: RunTrialsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      RunTrialResponse.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunTrialsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunTrialsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = RunTrialResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunTrialsResponse {
+    return { event: isSet(object.event) ? RunTrialResponse.fromJSON(object.event) : undefined };
+  },
+
+  toJSON(message: RunTrialsResponse): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = RunTrialResponse.toJSON(message.event);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunTrialsResponse>, I>>(base?: I): RunTrialsResponse {
+    return RunTrialsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunTrialsResponse>, I>>(object: I): RunTrialsResponse {
+    const message = createBaseRunTrialsResponse();
+    message.event = (object.event !== undefined && object.event !== null)
+      ? RunTrialResponse.fromPartial(object.event)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseStartContinuousRequest(): StartContinuousRequest {
   return { sessionId: "", traffic: undefined };
 }
@@ -4939,6 +5089,22 @@ export const TrafficGenShimServiceService = {
     responseSerialize: (value: RunTrialResponse): Buffer => Buffer.from(RunTrialResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RunTrialResponse => RunTrialResponse.decode(value),
   },
+  /**
+   * Run trials one after another on one long-lived stream (api_minor >= 1). Each request runs one trial
+   * exactly as RunTrial does; its `progress` events and its `result` come back in order, and the next
+   * request is read only after that result. It saves opening a call per trial, which is most of the
+   * control overhead of short trials. An error ends the stream with the status RunTrial would give;
+   * cancelling the stream stops the running trial; closing the request side ends it after the last result.
+   */
+  runTrials: {
+    path: "/tgshim.v1.TrafficGenShimService/RunTrials" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: RunTrialsRequest): Buffer => Buffer.from(RunTrialsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RunTrialsRequest => RunTrialsRequest.decode(value),
+    responseSerialize: (value: RunTrialsResponse): Buffer => Buffer.from(RunTrialsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RunTrialsResponse => RunTrialsResponse.decode(value),
+  },
   /** Start traffic that runs until StopContinuous (live migration, continuous tests). */
   startContinuous: {
     path: "/tgshim.v1.TrafficGenShimService/StartContinuous" as const,
@@ -5003,6 +5169,14 @@ export interface TrafficGenShimServiceServer extends UntypedServiceImplementatio
    * `result`. Cancelling the call stops the traffic.
    */
   runTrial: handleServerStreamingCall<RunTrialRequest, RunTrialResponse>;
+  /**
+   * Run trials one after another on one long-lived stream (api_minor >= 1). Each request runs one trial
+   * exactly as RunTrial does; its `progress` events and its `result` come back in order, and the next
+   * request is read only after that result. It saves opening a call per trial, which is most of the
+   * control overhead of short trials. An error ends the stream with the status RunTrial would give;
+   * cancelling the stream stops the running trial; closing the request side ends it after the last result.
+   */
+  runTrials: handleBidiStreamingCall<RunTrialsRequest, RunTrialsResponse>;
   /** Start traffic that runs until StopContinuous (live migration, continuous tests). */
   startContinuous: handleUnaryCall<StartContinuousRequest, StartContinuousResponse>;
   /** Live counters of the running traffic (trial or continuous), every `interval_ms`, until it stops. */
@@ -5091,6 +5265,19 @@ export interface TrafficGenShimServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<RunTrialResponse>;
+  /**
+   * Run trials one after another on one long-lived stream (api_minor >= 1). Each request runs one trial
+   * exactly as RunTrial does; its `progress` events and its `result` come back in order, and the next
+   * request is read only after that result. It saves opening a call per trial, which is most of the
+   * control overhead of short trials. An error ends the stream with the status RunTrial would give;
+   * cancelling the stream stops the running trial; closing the request side ends it after the last result.
+   */
+  runTrials(): ClientDuplexStream<RunTrialsRequest, RunTrialsResponse>;
+  runTrials(options: Partial<CallOptions>): ClientDuplexStream<RunTrialsRequest, RunTrialsResponse>;
+  runTrials(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<RunTrialsRequest, RunTrialsResponse>;
   /** Start traffic that runs until StopContinuous (live migration, continuous tests). */
   startContinuous(
     request: StartContinuousRequest,
