@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync } from 'node:fs';
 import { sleep } from '../../framework/host/proc.js';
 import { AbortedError, VsperfError } from '../../framework/errors.js';
 import type { Logger } from '../../framework/log/logger.js';
@@ -226,6 +226,41 @@ export function diffPages(a: Buffer, b: Buffer, page = 4096, sample = 16): { pag
 }
 
 /**
+ * diffPages over two files, 1 MiB at a time: a guest's RAM dump can be 2 GiB, more than one Buffer
+ * (readFileSync) holds, and two of them in memory would be wasteful anyway.
+ */
+export function diffFiles(pathA: string, pathB: string, page = 4096, sample = 16, chunk = 1 << 20): { pages: number; first: string[] } {
+  const fa = openSync(pathA, 'r');
+  try {
+    const fb = openSync(pathB, 'r');
+    try {
+      const la = fstatSync(fa).size;
+      const lb = fstatSync(fb).size;
+      const ba = Buffer.alloc(chunk);
+      const bb = Buffer.alloc(chunk);
+      let pages = 0;
+      const first: string[] = [];
+      const len = Math.min(la, lb);
+      for (let off = 0; off < len; off += chunk) {
+        const n = Math.min(chunk, len - off);
+        readSync(fa, ba, 0, n, off);
+        readSync(fb, bb, 0, n, off);
+        if (ba.subarray(0, n).equals(bb.subarray(0, n))) continue;
+        const d = diffPages(ba.subarray(0, n), bb.subarray(0, n), page, sample);
+        pages += d.pages;
+        for (const a of d.first) if (first.length < sample) first.push(`0x${(off + Number.parseInt(a, 16)).toString(16)}`);
+      }
+      if (la !== lb) pages++;
+      return { pages, first };
+    } finally {
+      closeSync(fb);
+    }
+  } finally {
+    closeSync(fa);
+  }
+}
+
+/**
  * MIGRATION_VERIFY_RAM: the destination (started with -S) is paused after the migration and the source
  * is in postmigrate (vCPUs and vhost backends stopped), so both RAMs must be identical. Dumps
  * guest-physical [0, min(RAM, 2 GiB)) of both with `pmemsave` into `dir`, compares page by page, then
@@ -246,7 +281,7 @@ export async function verifyGuestRam(src: QemuInstanceHandle, dst: QemuInstanceH
   try {
     await src.qmp.execute('pmemsave', { val: 0, size: bytes, filename: fa }, call);
     await dst.qmp.execute('pmemsave', { val: 0, size: bytes, filename: fb }, call);
-    const d = diffPages(readFileSync(fa), readFileSync(fb));
+    const d = diffFiles(fa, fb);
     const msg = `RAM check ${src.name} → ${dst.name}: ${d.pages} of ${bytes / 4096} page(s) differ${d.pages ? `: ${d.first.join(', ')}${d.pages > d.first.length ? ', …' : ''}` : ''}`;
     if (d.pages) log.warn(msg);
     else log.info(msg);

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QmpClient } from '../../../../vnfs/qmp/client.js';
-import { diffPages, migrateOnce, verifyGuestRam } from '../../../../vnfs/migration/migrate.js';
+import { diffFiles, diffPages, migrateOnce, verifyGuestRam } from '../../../../vnfs/migration/migrate.js';
 import { migrationOptions } from '../../../../vnfs/migration/options.js';
 import { MigrationError } from '../../../../vnfs/migration/errors.js';
 import { Settings } from '../../../../framework/config/settings.js';
@@ -139,5 +139,25 @@ describe('vnfs/migration migrateOnce against fake QEMUs', () => {
     expect(diffPages(a, b)).to.deep.equal({ pages: 2, first: ['0x0', '0x4000'] });
     expect(diffPages(a, b, 4096, 1).first).to.deep.equal(['0x0']);
     expect(diffPages(a, a.subarray(0, 4096)).pages).to.equal(1);
+  });
+
+  it('diffFiles: chunked (a 2 GiB dump is more than one Buffer holds), addresses across chunks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnfs-diff-'));
+    try {
+      const fa = join(dir, 'a');
+      const fb = join(dir, 'b');
+      const a = Buffer.alloc(6 * 4096);
+      const b = Buffer.from(a);
+      b[4096 * 5] = 7; // in the third 8 KiB chunk
+      b[100] = 1;
+      writeFileSync(fa, a);
+      writeFileSync(fb, b);
+      expect(diffFiles(fa, fb, 4096, 16, 8192)).to.deep.equal({ pages: 2, first: ['0x0', '0x5000'] });
+      // A length mismatch counts as one more differing page; equal chunks take the fast path.
+      writeFileSync(fb, a.subarray(0, 5 * 4096));
+      expect(diffFiles(fa, fb, 4096, 16, 8192)).to.deep.equal({ pages: 1, first: [] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
