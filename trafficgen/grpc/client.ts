@@ -213,6 +213,7 @@ export class IxiaDriver implements TrafficGenerator {
     let onAbort: (() => void) | undefined;
     try {
       return await new Promise<pb.TrialResult>((resolve, reject) => {
+        const pending: NonNullable<TrialStream['pending']> = { progress, settle: (e, r) => (e ? reject(e) : resolve(r!)) };
         // A stream has no per-trial deadline: the trial's own timer, with the same effect as RunTrial's.
         timer = setTimeout(() => {
           this.dropTrialStream(st);
@@ -220,6 +221,7 @@ export class IxiaDriver implements TrafficGenerator {
           reject({ code: grpc.status.DEADLINE_EXCEEDED, details: 'no trial result before the deadline' });
         }, timeoutMs);
         onAbort = (): void => {
+          if (st.pending !== pending) return; // the result is already in
           aborted = true;
           // Cancelling the stream stops the trial on the shim; StopTraffic makes sure.
           this.dropTrialStream(st);
@@ -227,7 +229,7 @@ export class IxiaDriver implements TrafficGenerator {
           reject(new AbortedError('trial aborted'));
         };
         signal?.addEventListener('abort', onAbort, { once: true });
-        st.pending = { progress, settle: (e, r) => (e ? reject(e) : resolve(r!)) };
+        st.pending = pending;
         st.call.write({ run: req });
       });
     } catch (e) {
@@ -308,8 +310,12 @@ export class IxiaDriver implements TrafficGenerator {
     if (this.trials) {
       const st = this.trials;
       this.trials = undefined;
+      // A trial still running fails now (Release below stops its traffic), not at its deadline.
+      const p = st.pending;
       st.pending = undefined;
-      st.call.end(); // the shim ends its side after the last result
+      p?.settle(new DriverError(this.name, 'runTrial', 'driver closed during the trial; traffic stopped on the shim'));
+      if (p) st.call.cancel();
+      else st.call.end(); // the shim ends its side
     }
     if (id) {
       await this.call('close', this.client.release.bind(this.client) as Unary<pb.ReleaseRequest, pb.ReleaseResponse>, { sessionId: id }, { timeoutMs: Math.min(this.callTimeoutMs, 5000), waitForReady: false }).catch((e) =>

@@ -120,6 +120,8 @@ export class ShimServer {
   private caps: GeneratorCaps | undefined;
   private boundPort = 0;
   private leaseTimer: NodeJS.Timeout | undefined;
+  /** Open RunTrials streams, ended at shutdown. */
+  private readonly trialStreams = new Set<{ close(): void }>();
   private stopping: Promise<void> | undefined;
   private readonly tokenHash: Buffer | undefined;
 
@@ -182,6 +184,7 @@ export class ShimServer {
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     const s = this.session;
     if (s) await this.endSession(s, 'shim shutting down');
+    for (const t of this.trialStreams) t.close();
     await this.opts.backend.close().catch((e) => this.log.warn(`tgshim: backend close: ${errorMessage(e)}`));
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
@@ -419,7 +422,15 @@ export class ShimServer {
         // (the client sends the next one only then anyway). The first error ends the stream.
         let chain = Promise.resolve();
         let failed = false;
+        // At shutdown an idle stream is ended (after its running trial, which the shutdown aborts), so
+        // the server's graceful stop does not wait out its grace period for connected drivers.
+        const entry = { close: (): void => void chain.then(() => !failed && !call.cancelled && call.end()) };
+        this.trialStreams.add(entry);
+        const forget = (): void => void this.trialStreams.delete(entry);
+        call.on('cancelled', forget);
+        call.on('finish', forget);
         const fail = (e: unknown): void => {
+          forget();
           if (failed) return;
           failed = true;
           // Field paths of this stream's messages start at the RunTrialsRequest.
@@ -431,7 +442,7 @@ export class ShimServer {
             .then(async () => {
               if (failed || call.cancelled) return;
               const req = this.check(raw, call.metadata);
-              if (!req.run) throw new InvalidFieldError('run', 'is required');
+              if (!req.run) throw new ShimStatusError(grpc.status.INVALID_ARGUMENT, 'run: is required');
               await this.runOneTrial(req.run, call, (event) => call.write({ event }));
             })
             .catch(fail);

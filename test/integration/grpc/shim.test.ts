@@ -330,6 +330,16 @@ describe('tgshim over gRPC (integration)', function () {
         expect(r.results, 'the trial before the bad one ran; none after it').to.equal(1);
         expect(r.error?.code).to.equal(grpc.status.INVALID_ARGUMENT);
         expect(r.error?.details).to.match(/^run\.trial\.traffic\.stream\.frame_size: 20 bytes is out of range/);
+        const empty = await new Promise<grpc.ServiceError | undefined>((res) => {
+          const c = raw.runTrials(md());
+          c.on('data', () => undefined);
+          c.on('error', (e: grpc.ServiceError) => res(e));
+          c.on('end', () => res(undefined));
+          c.write({});
+          c.end();
+        });
+        expect(empty?.code).to.equal(grpc.status.INVALID_ARGUMENT);
+        expect(empty?.details).to.equal('run: is required');
       });
 
       it('rejects a missing session id and an unknown one', async () => {
@@ -445,6 +455,21 @@ describe('tgshim over gRPC (integration)', function () {
       const r = await d.runTrial(trial({ durationS: 0.3 }));
       expect(r.txFrames).to.equal(30_000);
       await d.close();
+      await shim.stop();
+    });
+
+    it('closing the driver during a trial fails the trial at once and stops the traffic on the shim', async () => {
+      const shim = await slowShim();
+      const d = await IxiaDriver.open(clientOpts(k, shim));
+      await d.connect(PORTS);
+      const p = failure(d.runTrial(trial({ durationS: 20 })));
+      await new Promise((r) => setTimeout(r, 1500));
+      await d.close();
+      const e = await p;
+      expect(e).to.be.instanceOf(DriverError);
+      expect(e.message).to.match(/driver closed during the trial/);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(marker()).to.match(/^stopped/);
       await shim.stop();
     });
 

@@ -5091,10 +5091,11 @@ export const TrafficGenShimServiceService = {
   },
   /**
    * Run trials one after another on one long-lived stream (api_minor >= 1). Each request runs one trial
-   * exactly as RunTrial does; its `progress` events and its `result` come back in order, and the next
-   * request is read only after that result. It saves opening a call per trial, which is most of the
-   * control overhead of short trials. An error ends the stream with the status RunTrial would give;
-   * cancelling the stream stops the running trial; closing the request side ends it after the last result.
+   * exactly as RunTrial does; requests are queued and run in order, one at a time, and each trial's
+   * `progress` events and `result` come back in that order. It saves opening a call per trial, which is
+   * most of the control overhead of short trials. An error ends the stream with the status RunTrial
+   * would give; cancelling the stream stops the running trial; closing the request side ends it after
+   * the last result, and the shim ends idle streams when it shuts down.
    */
   runTrials: {
     path: "/tgshim.v1.TrafficGenShimService/RunTrials" as const,
@@ -5171,10 +5172,11 @@ export interface TrafficGenShimServiceServer extends UntypedServiceImplementatio
   runTrial: handleServerStreamingCall<RunTrialRequest, RunTrialResponse>;
   /**
    * Run trials one after another on one long-lived stream (api_minor >= 1). Each request runs one trial
-   * exactly as RunTrial does; its `progress` events and its `result` come back in order, and the next
-   * request is read only after that result. It saves opening a call per trial, which is most of the
-   * control overhead of short trials. An error ends the stream with the status RunTrial would give;
-   * cancelling the stream stops the running trial; closing the request side ends it after the last result.
+   * exactly as RunTrial does; requests are queued and run in order, one at a time, and each trial's
+   * `progress` events and `result` come back in that order. It saves opening a call per trial, which is
+   * most of the control overhead of short trials. An error ends the stream with the status RunTrial
+   * would give; cancelling the stream stops the running trial; closing the request side ends it after
+   * the last result, and the shim ends idle streams when it shuts down.
    */
   runTrials: handleBidiStreamingCall<RunTrialsRequest, RunTrialsResponse>;
   /** Start traffic that runs until StopContinuous (live migration, continuous tests). */
@@ -5267,10 +5269,11 @@ export interface TrafficGenShimServiceClient extends Client {
   ): ClientReadableStream<RunTrialResponse>;
   /**
    * Run trials one after another on one long-lived stream (api_minor >= 1). Each request runs one trial
-   * exactly as RunTrial does; its `progress` events and its `result` come back in order, and the next
-   * request is read only after that result. It saves opening a call per trial, which is most of the
-   * control overhead of short trials. An error ends the stream with the status RunTrial would give;
-   * cancelling the stream stops the running trial; closing the request side ends it after the last result.
+   * exactly as RunTrial does; requests are queued and run in order, one at a time, and each trial's
+   * `progress` events and `result` come back in that order. It saves opening a call per trial, which is
+   * most of the control overhead of short trials. An error ends the stream with the status RunTrial
+   * would give; cancelling the stream stops the running trial; closing the request side ends it after
+   * the last result, and the shim ends idle streams when it shuts down.
    */
   runTrials(): ClientDuplexStream<RunTrialsRequest, RunTrialsResponse>;
   runTrials(options: Partial<CallOptions>): ClientDuplexStream<RunTrialsRequest, RunTrialsResponse>;
