@@ -8,7 +8,9 @@
  * the frame into the skb head. Without it the kernel copies 14 bytes and attaches the rest of the ring
  * page as a fragment, which a veth then copies again into a freshly allocated page (skb_copy_ubufs) and
  * frees after delivery: at 64 B skb_copy_ubufs alone took 11 % of the TX core. Larger
- * frames keep the fragment (hdr_len 0). Kernels without PACKET_VNET_HDR use the plain layout.
+ * frames keep the fragment (hdr_len 0). Kernels before 4.11 accept PACKET_VNET_HDR but their TX ring
+ * ignores it (the header would go out as frame bytes), so there, and where the option is refused, the
+ * plain layout is used.
  * The TX ring's frame size is the smallest that holds this port's largest frame (cache footprint).
  */
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include "vsg.h"
 
@@ -53,6 +56,14 @@ static int bind_if(int fd, int ifindex, int proto) {
   return bind(fd, (struct sockaddr *)&sll, sizeof sll);
 }
 
+/* The TX ring honours the virtio_net_hdr from Linux 4.11 on (tpacket_snd gso/csum offload). */
+static int tx_ring_vnet_ok(void) {
+  struct utsname u;
+  int major = 0, minor = 0;
+  if (uname(&u) != 0 || sscanf(u.release, "%d.%d", &major, &minor) != 2) return 0;
+  return major > 4 || (major == 4 && minor >= 11);
+}
+
 static int open_tx(struct io_port *io, const struct port *p, const struct engine *e, char *msg, size_t ml) {
   int v = TPACKET_V2, one = 1;
   io->txfd = socket(AF_PACKET, SOCK_RAW, 0); /* protocol 0: this socket receives nothing */
@@ -65,7 +76,7 @@ static int open_tx(struct io_port *io, const struct port *p, const struct engine
   if (setsockopt(io->txfd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one) < 0)
     return snprintf(msg, ml, "PACKET_QDISC_BYPASS: %s", strerror(errno)), -errno;
   /* Must precede PACKET_TX_RING; optional (EINVAL/ENOPROTOOPT on kernels without it). */
-  io->vnet = setsockopt(io->txfd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) == 0;
+  io->vnet = tx_ring_vnet_ok() && setsockopt(io->txfd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) == 0;
   io->tx_data = (unsigned)(TPACKET2_HDRLEN - sizeof(struct sockaddr_ll)) + (io->vnet ? (unsigned)sizeof(struct virtio_net_hdr) : 0u);
   /* Slot = header + this port's largest frame, rounded up to a cache line. */
   unsigned maxlen = 0, pi = (unsigned)(p - e->ports);
