@@ -103,14 +103,16 @@ describe('MultiGoalSearch (MLRsearch-style NDR/PDR)', () => {
             const visible = dut.trueThroughput(g.lossRatio + 1 / (g.lowerBoundFps! * 10), MAX);
             expect(g.regular, `${g.goal}: ${g.status}`).to.equal(true);
             expect(g.lowerBoundFps!).to.be.at.most(visible + 1e-3);
-            // Frame counts are integers: a loss ratio within half a frame of the goal may round either way.
-            const roundedDown = g.lossRatio > 0 ? dut.trueThroughput(g.lossRatio - 1 / (g.upperBoundFps! * 10), MAX) : truth;
+            // Frame counts are integers: a loss ratio within one frame of the goal may round either way, and
+            // with exceed ratio 0 one bad trial of any length makes an upper bound, so count one frame of the
+            // shortest (1 s) trial. (A 10 s frame here failed once: 191 of 38154 frames lost at 1 s, 0.5006 %.)
+            const roundedDown = g.lossRatio > 0 ? dut.trueThroughput(g.lossRatio - 1 / (g.upperBoundFps! * 1), MAX) : truth;
             expect(g.upperBoundFps!).to.be.greaterThan(Math.min(truth, roundedDown) - 1e-3);
             expect((g.upperBoundFps! - g.lowerBoundFps!) / g.upperBoundFps!).to.be.at.most(width + 1e-9);
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 150, ...(process.env.VSI_FC_SEED ? { seed: Number(process.env.VSI_FC_SEED), path: process.env.VSI_FC_PATH } : {}) },
     );
   });
 
