@@ -201,7 +201,7 @@ export class IxiaDriver implements TrafficGenerator {
       signal?.removeEventListener('abort', onAbort);
     }
     if (aborted) throw new AbortedError('trial aborted; traffic stopped on the shim');
-    if (!result) throw new DriverError(this.name, 'runTrial', `shim at ${this.opts.address} ended the trial without a result`);
+    if (!result) throw this.noResult();
     return result;
   }
 
@@ -263,9 +263,13 @@ export class IxiaDriver implements TrafficGenerator {
     });
     st.call.on('end', () => {
       gone();
-      settle(new DriverError(this.name, 'runTrial', `shim at ${this.opts.address} ended the trial without a result`));
+      settle(this.noResult());
     });
     return st;
+  }
+
+  private noResult(): DriverError {
+    return new DriverError(this.name, 'runTrial', `shim at ${this.opts.address} ended the trial without a result`);
   }
 
   /** Forget a stream (abort, timeout): cancelling it stops its trial on the shim; the next trial opens a new one. */
@@ -307,15 +311,15 @@ export class IxiaDriver implements TrafficGenerator {
     if (this.renewTimer) clearInterval(this.renewTimer);
     const id = this.sessionId;
     this.sessionId = undefined;
-    if (this.trials) {
-      const st = this.trials;
-      this.trials = undefined;
+    const st = this.trials;
+    if (st?.pending) {
       // A trial still running fails now (Release below stops its traffic), not at its deadline.
       const p = st.pending;
-      st.pending = undefined;
-      p?.settle(new DriverError(this.name, 'runTrial', 'driver closed during the trial; traffic stopped on the shim'));
-      if (p) st.call.cancel();
-      else st.call.end(); // the shim ends its side
+      this.dropTrialStream(st);
+      p.settle(new DriverError(this.name, 'runTrial', 'driver closed during the trial; traffic stopped on the shim'));
+    } else if (st) {
+      this.trials = undefined;
+      st.call.end(); // the shim ends its side
     }
     if (id) {
       await this.call('close', this.client.release.bind(this.client) as Unary<pb.ReleaseRequest, pb.ReleaseResponse>, { sessionId: id }, { timeoutMs: Math.min(this.callTimeoutMs, 5000), waitForReady: false }).catch((e) =>
