@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Config, PROJECT_ROOT } from '../framework/config/load.js';
 import { createLogger } from '../framework/log/logger.js';
-import { registerBuiltins } from '../framework/registry/builtins.js';
+import { registerBuiltins } from '../drivers.js';
 import { Registry } from '../framework/registry/registry.js';
 import { RunEvents } from '../framework/runner/events.js';
 import { runTestcases } from '../framework/runner/run.js';

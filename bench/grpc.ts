@@ -29,9 +29,9 @@ const { createSimulated } = await import('../trafficgen/simulated/driver.js');
 const { loadShimSettings } = await import('../trafficgen/grpc/shim-cli.js');
 const { IxiaDriver } = await import('../trafficgen/grpc/client.js');
 const { makePki, startShim } = await import('../test/integration/grpc/helpers.js');
-import type { PortSpec, TrafficGenerator, TrialSpec } from '../trafficgen/types.js';
-import type { DriverContext } from '../framework/registry/types.js';
-import { basicTrialSpec } from '../trafficgen/example-spec.js';
+import type { PortSpec, TrafficGenerator, TrialSpec } from '../framework/api/trafficgen.js';
+import type { DriverContext } from '../framework/api/driver.js';
+import { basicTrialSpec } from '../framework/api/example-spec.js';
 
 const N = Number(process.env.VSI_BENCH_TRIALS ?? 25);
 const median = (xs: number[]): number => {

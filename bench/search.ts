@@ -24,7 +24,7 @@ import { PRESETS } from '../framework/methodology/goals.js';
 import { SimulatedGenerator } from '../trafficgen/simulated/driver.js';
 import { SimulatedDut, type DutOptions } from '../trafficgen/simulated/dut.js';
 import type { MethodologyContext } from '../framework/methodology/context.js';
-import type { PortSpec } from '../trafficgen/types.js';
+import type { PortSpec } from '../framework/api/trafficgen.js';
 
 const DURATION_S = 30;
 const PDR_LOSS = 0.005;

@@ -4,7 +4,7 @@
  */
 import { ConfigError } from '../framework/errors.js';
 import type { JsonObject } from '../framework/config/settings.js';
-import type { FlowMatch, FlowSpec } from './types.js';
+import type { FlowMatch, FlowSpec } from '../framework/api/deployment.js';
 
 /** The part of VSPERF's TRAFFIC dict that shapes switch flows. */
 export interface ConnectionTraffic {

@@ -1,8 +1,8 @@
-/** Deployment factories by VSPERF name (registered in framework/registry/builtins.ts). */
-import type { DriverContext } from '../framework/registry/types.js';
+/** Deployment factories by VSPERF name (registered in drivers.ts). */
+import type { DriverContext } from '../framework/api/driver.js';
 import { VsperfDeployment } from './topologies/deployment.js';
 import { pxpShape } from './topologies/pxp-plan.js';
-import type { DeploymentFactory } from './types.js';
+import type { DeploymentFactory } from '../framework/api/driver.js';
 import type { Json } from '../framework/config/settings.js';
 
 /** `p2p` / `phy2phy`: generator port 0 → switch → generator port 1 (and back). */

@@ -1,53 +1,7 @@
-/** Guests (VNFs) and what runs inside them. */
+/** QEMU-specific guest contracts (live migration); the generic Vnf contract is in framework/api/vnf.ts. */
+import type { GuestNic, Vnf } from '../framework/api/vnf.js';
 
-/**
- * One guest NIC as the deployment wired it: the vhost-user socket the guest's QEMU serves (`server=on`;
- * the vSwitch connects as a dpdkvhostuserclient) and, when known, the vSwitch port it lands on.
- */
-export interface GuestNic {
-  /** vhost-user socket path (QEMU creates it; OVS connects as client). */
-  readonly socketPath: string;
-  /** MAC of the guest NIC; default derived from the guest index (VSPERF #MAC(00:00:00:00:00:01,2)). */
-  readonly mac?: string;
-  /** vSwitch port name and OpenFlow port number of the vhost port (needed by live migration). */
-  readonly portName?: string;
-  readonly ofport?: number;
-}
-
-/** How the deployment places a guest: its index (VSPERF #VMINDEX, selects per-guest GUEST_* entries) and NICs. */
-export interface VnfAttachment {
-  readonly index: number;
-  readonly nics: readonly GuestNic[];
-  /**
-   * Host PCI devices (NICs or SR-IOV VFs, bound to vfio-pci) passed through to the guest, in guest NIC
-   * order after the vhost-user NICs (VSPERF QemuPciPassthrough). Optional: absent = none.
-   */
-  readonly pciDevices?: readonly string[];
-}
-
-export interface Vnf {
-  readonly name: string;
-  /**
-   * Set by the deployment before start(): guest index and NICs (vhost sockets in guest NIC order).
-   * Optional for compatibility; a Vnf that needs NICs throws from start() when it was not attached.
-   */
-  attach?(a: VnfAttachment): void;
-  /** Launch the guest; resolves once the process runs (not yet booted). */
-  start(signal?: AbortSignal): Promise<void>;
-  /** Resolves when the guest's loopback app forwards (ready marker), or rejects with the log tail. */
-  waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void>;
-  /** Soft stop (QMP quit), then SIGTERM, then SIGKILL. Idempotent. */
-  stop(): Promise<void>;
-  /** Facts for results (accel kvm/tcg, memory, loopback app, image). */
-  facts(): Readonly<Record<string, string | number | boolean>>;
-}
-
-/** A loopback application inside the guest (linux_bridge, buildin, testpmd, l2fwd). */
-export interface LoopbackApp {
-  readonly name: string;
-  /** Kernel command-line / init parameters that select this app in our guest image. */
-  readonly guestArgs: readonly string[];
-}
+export * from '../framework/api/vnf.js';
 
 /** One QEMU process hosting a guest (the current one, or a migration destination). */
 export interface QemuInstanceHandle {
@@ -85,18 +39,6 @@ export interface MigratableVnf extends Vnf {
   readonly bootSeconds?: number | undefined;
   /** Directory for the guest's files (logs, QMP and migration sockets). */
   readonly workDir: string;
-}
-
-/**
- * A VNF whose guest NICs are host PCI devices passed through with vfio (VSPERF QemuPciPassthrough)
- * instead of vhost-user ports: deployments without a vSwitch (`none`) attach `pciDevices` to it.
- */
-export interface PciPassthroughVnf extends Vnf {
-  readonly pciPassthrough: true;
-}
-
-export function isPciPassthroughVnf(v: unknown): v is PciPassthroughVnf {
-  return typeof v === 'object' && v !== null && (v as { pciPassthrough?: unknown }).pciPassthrough === true;
 }
 
 export function isMigratable(v: unknown): v is MigratableVnf {

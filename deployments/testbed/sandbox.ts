@@ -10,8 +10,8 @@ import { EnvironmentError } from '../../framework/errors.js';
 import { exec } from '../../framework/host/exec.js';
 import type { Host } from '../../framework/host/host.js';
 import type { Logger } from '../../framework/log/logger.js';
-import type { PortSpec } from '../../trafficgen/types.js';
-import type { PhyPort } from '../types.js';
+import type { PortSpec } from '../../framework/api/trafficgen.js';
+import type { PhyPort } from '../../framework/api/deployment.js';
 
 export interface SandboxOptions {
   /** Short unique tag (hex); names are vsd-<tag> (netns), vsd<tag>g<i> (generator end), vsd<tag>s<i> (switch end). */

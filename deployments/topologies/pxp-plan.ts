@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../framework/errors.js';
 import { connectionFlows, ipAdd, macAdd, type ConnectionTraffic } from '../flows.js';
-import type { FlowSpec } from '../types.js';
+import type { FlowSpec } from '../../framework/api/deployment.js';
 
 export type PxpTopology = 'serial' | 'parallel';
 

@@ -4,7 +4,7 @@
  * Every switch operation is a CapabilityError: the deployment checks capabilities().bridges first.
  */
 import { CapabilityError } from '../../framework/errors.js';
-import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../types.js';
+import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 
 export class NoSwitch implements VSwitch {
   readonly name = 'none';

@@ -1,7 +1,7 @@
-/** Factories of the two OVS flavours, as registered in framework/registry/builtins.ts. */
+/** Factories of the two OVS flavours, as registered in drivers.ts. */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { DriverContext } from '../../framework/registry/types.js';
+import type { DriverContext } from '../../framework/api/driver.js';
 import { OvsSwitch } from './ovs.js';
 
 /** A private run dir: under the testcase's work dir when the path is short enough for unix sockets. */

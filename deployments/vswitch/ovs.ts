@@ -15,7 +15,7 @@ import type { Json, JsonObject, Settings } from '../../framework/config/settings
 import { flowText } from '../flows.js';
 import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../ovs/parse.js';
 import { ensureHugepages } from '../testbed/hugepages.js';
-import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../types.js';
+import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 
 export interface OvsOptions {
   /** Registered name (OvsDpdkVhost / OvsVanilla). */

@@ -6,22 +6,20 @@ import type { JsonObject, Settings } from '../config/settings.js';
 import { UsageError, VsperfError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { Registry } from '../registry/registry.js';
-import { registerBuiltins } from '../registry/builtins.js';
 import { loadPlugin } from '../registry/plugin-loader.js';
-import type { DriverKind } from '../registry/types.js';
+import type { DriverKind } from '../api/driver.js';
 import { selectTestcases } from '../runner/select-testcases.js';
 import { estimateTestcaseS } from '../runner/estimate.js';
 import { suggest } from '../util/suggest.js';
-import type { CliOptions } from './main.js';
-import { logLevelOf } from './main.js';
+import { logLevelOf, type CliOptions, type CliSetup } from './options.js';
 
 const out = (s: string): void => {
   process.stdout.write(s + '\n');
 };
 
-async function buildRegistry(plugins: readonly string[]): Promise<Registry> {
+async function buildRegistry(setup: CliSetup, plugins: readonly string[]): Promise<Registry> {
   const r = new Registry();
-  registerBuiltins(r);
+  setup.registerBuiltins(r);
   for (const p of plugins) await loadPlugin(p, r);
   return r;
 }
@@ -97,7 +95,7 @@ async function dryRun(config: Config, registry: Registry, tcs: readonly Testcase
   out(`Estimated total: ~${Math.round(total)} s`);
 }
 
-export async function execute(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[]): Promise<number> {
+export async function execute(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup): Promise<number> {
   const testParams = o.testParams !== undefined ? parseTestParamsOption(o.testParams) : undefined;
   const listOnly = o.list || o.listTrafficgens || o.listVswitches || o.listVnfs || o.listFwdapps || o.listLoadgens || o.listDeployments;
   const config = new Config({
@@ -108,7 +106,7 @@ export async function execute(names: string[], o: CliOptions, flags: Layer[], ar
     validate: !listOnly,
   });
   const plugins = [...config.base.getOr<string[]>('PLUGINS', []), ...o.plugin];
-  const registry = await buildRegistry(plugins);
+  const registry = await buildRegistry(setup, plugins);
   if (listOnly) {
     if (o.list) listTestcases(config);
     if (o.listTrafficgens) listDrivers(registry, 'trafficgen', 'Traffic generators');

@@ -1,7 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { VsperfError, UsageError } from '../errors.js';
-import { createLogger, isLogLevel, type LogLevel } from '../log/logger.js';
+import { createLogger } from '../log/logger.js';
 import type { Layer } from '../config/layers.js';
+import type { CliOptions, CliSetup } from './options.js';
 
 /** Subcommands live in their own modules, imported only when used (start-up stays fast). */
 const SUBCOMMANDS: Record<string, string> = {
@@ -11,34 +12,6 @@ const SUBCOMMANDS: Record<string, string> = {
 };
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
-
-export interface CliOptions {
-  list?: boolean;
-  listTrafficgens?: boolean;
-  listVswitches?: boolean;
-  listVnfs?: boolean;
-  listFwdapps?: boolean;
-  listLoadgens?: boolean;
-  listSettings?: boolean;
-  listDeployments?: boolean;
-  tests?: string;
-  exactTestName?: boolean;
-  suite?: string;
-  mode?: string;
-  trafficgen?: string;
-  vswitch?: string;
-  vnf?: string;
-  fwdapp?: string;
-  loadgen?: string;
-  confFile: string[];
-  loadEnv?: boolean;
-  testParams?: string;
-  verbosity?: string;
-  xunit?: boolean;
-  resultsDir?: string;
-  dryRun?: boolean;
-  plugin: string[];
-}
 
 export function buildProgram(): Command {
   const p = new Command('vsperf');
@@ -107,8 +80,8 @@ function oneLine(e: CommanderError): string {
   return e.message.replace(/^error: /, '').replace(/\n\(Did you mean (.*)\)/, '; did you mean $1?').replace(/\n/g, ' ');
 }
 
-/** Entry point: returns the process exit code. */
-export async function main(argv: string[]): Promise<number> {
+/** Entry point: returns the process exit code. `setup` brings the built-in drivers (see vsperf.ts). */
+export async function main(argv: string[], setup: CliSetup): Promise<number> {
   const sub = argv[0] !== undefined ? SUBCOMMANDS[argv[0]] : undefined;
   try {
     if (sub) {
@@ -127,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const opts = program.opts<CliOptions>();
     const { execute } = await import('./execute.js');
-    return await execute(program.args, opts, flagLayers(opts), argv);
+    return await execute(program.args, opts, flagLayers(opts), argv, setup);
   } catch (e) {
     if (e instanceof VsperfError) {
       process.stderr.write(`vsperf: ${e.brief()}\n`);
@@ -138,8 +111,5 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export function logLevelOf(v: unknown): LogLevel {
-  return typeof v === 'string' && isLogLevel(v) ? v : 'info';
-}
-
 export { createLogger };
+export { logLevelOf, type CliOptions } from './options.js';

@@ -6,7 +6,7 @@
  * Everything is spawned through ctx.host, so teardown and the janitor cover it too.
  */
 import { errorMessage } from '../errors.js';
-import type { DriverContext, LoadGenerator } from '../registry/types.js';
+import type { DriverContext, LoadGenerator } from '../api/driver.js';
 import type { Json } from '../config/settings.js';
 import { startCollector, type Collector, type CollectorResult } from './proc-stat.js';
 import { runCyclictest, type CyclictestResult } from './cyclictest.js';

@@ -9,8 +9,8 @@
  * errors instead of silently doing something else, and close() is idempotent.
  */
 import { expect } from 'chai';
-import type { PortSpec, TrafficGenerator, TrialSpec } from '../../trafficgen/types.js';
-import { basicTrialSpec } from '../../trafficgen/example-spec.js';
+import type { PortSpec, TrafficGenerator, TrialSpec } from '../api/trafficgen.js';
+import { basicTrialSpec } from '../api/example-spec.js';
 
 export interface GeneratorFixture {
   readonly generator: TrafficGenerator;

@@ -1,9 +1,9 @@
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
 import type { RunEvents } from '../runner/events.js';
-import type { TrafficGenerator, PortSpec, TrialResult } from '../../trafficgen/types.js';
-import type { Topology } from '../../deployments/types.js';
-import type { CounterCheck } from '../../deployments/counters.js';
+import type { TrafficGenerator, PortSpec, TrialResult } from '../api/trafficgen.js';
+import type { Topology } from '../api/deployment.js';
+import type { CounterCheck } from './counter-check.js';
 import type { ResultRow, TrialOutcome } from './types.js';
 
 /** One trial as kept in results.json. */

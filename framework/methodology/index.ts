@@ -1,12 +1,13 @@
 /**
  * traffic_type → methodology. Entries import lazily so start-up stays fast; a new traffic type is one
- * line here (and a module that exports a Methodology).
+ * line here (and a module that exports a Methodology), or, for one that lives with its drivers
+ * (live_migration in vnfs/), an `addTrafficType` call from the composition root (drivers.ts).
  */
 import { UsageError } from '../errors.js';
 import { suggest } from '../util/suggest.js';
 import type { Methodology } from './context.js';
 import { truthy } from './traffic-spec.js';
-import { imixAverage } from '../../trafficgen/types.js';
+import { imixAverage } from '../api/trafficgen.js';
 import type { JsonObject, Settings } from '../config/settings.js';
 
 const TABLE: Record<string, () => Promise<Methodology>> = {
@@ -19,8 +20,12 @@ const TABLE: Record<string, () => Promise<Methodology>> = {
   rfc2889_forwarding: async () => (await import('./rfc2889.js')).forwarding,
   rfc2889_caching: async () => (await import('./rfc2889.js')).caching,
   rfc2889_learning: async () => (await import('./rfc2889.js')).learning,
-  live_migration: async () => (await import('../../vnfs/migration/methodology.js')).liveMigration,
 };
+
+/** Registers a traffic type implemented outside the framework. Idempotent for the same name. */
+export function addTrafficType(name: string, load: () => Promise<Methodology>): void {
+  TABLE[name] = load;
+}
 
 export function trafficTypes(): string[] {
   return Object.keys(TABLE).sort();

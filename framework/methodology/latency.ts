@@ -12,7 +12,7 @@ import { fpsToMbps, round, searchColumns } from './rows.js';
 import { int, num, numList } from './options.js';
 import { runBinarySearch, statusText } from './throughput.js';
 import { CapabilityError } from '../errors.js';
-import type { LatencyStats } from '../../trafficgen/types.js';
+import type { LatencyStats } from '../api/trafficgen.js';
 import type { ResultRow } from './types.js';
 
 const PCT_COLUMNS: Record<string, string> = { p50: 'p50_latency_ns', p90: 'p90_latency_ns', p99: 'p99_latency_ns', 'p99.9': 'p99_9_latency_ns', 'p99.99': 'p99_99_latency_ns' };

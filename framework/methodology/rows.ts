@@ -1,4 +1,4 @@
-import type { TrialResult } from '../../trafficgen/types.js';
+import type { TrialResult } from '../api/trafficgen.js';
 import type { ResultRow } from './types.js';
 import type { TrialRecord } from './context.js';
 

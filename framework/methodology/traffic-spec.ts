@@ -1,5 +1,5 @@
 import type { Settings, JsonObject } from '../config/settings.js';
-import type { StreamSpec, TrafficSpec, Rate } from '../../trafficgen/types.js';
+import type { StreamSpec, TrafficSpec, Rate } from '../api/trafficgen.js';
 
 /** VSPERF's string booleans ('True', 'No'…) and real booleans. */
 export function truthy(v: unknown): boolean {

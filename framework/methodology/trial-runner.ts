@@ -1,7 +1,7 @@
-import { checkCounters, isSwitchCounters } from '../../deployments/counters.js';
+import { checkCounters, isSwitchCounters } from './counter-check.js';
 import { performance } from 'node:perf_hooks';
-import type { TrialSpec, TrialResult } from '../../trafficgen/types.js';
-import { imixAverage, lineRateFps } from '../../trafficgen/types.js';
+import type { TrialSpec, TrialResult } from '../api/trafficgen.js';
+import { imixAverage, lineRateFps } from '../api/trafficgen.js';
 import { AbortedError } from '../errors.js';
 import type { MethodologyContext, TrialRecord } from './context.js';
 import { commonOptions, type CommonOptions } from './options.js';

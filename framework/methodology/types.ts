@@ -3,7 +3,7 @@
  * `next()` for a trial, measures it, and hands the outcome to `record()`. No timers, no I/O inside, so
  * every search is unit-tested against a simulated DUT and behaves the same on every generator.
  */
-import type { TrialResult } from '../../trafficgen/types.js';
+import type { TrialResult } from '../api/trafficgen.js';
 
 export interface TrialRequest {
   /** Offered rate per direction (fps). */

@@ -3,7 +3,7 @@ import { isAbsolute, resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PluginError } from '../errors.js';
 import type { Registry } from './registry.js';
-import type { PluginRegister } from './types.js';
+import type { PluginRegister } from '../api/driver.js';
 
 /** Resolve a plugin spec: a path (./x, /x) or an npm package name, looked up from the working directory first. */
 export function resolvePlugin(spec: string, cwd = process.cwd()): string {

@@ -1,6 +1,6 @@
 import { PluginError, UsageError } from '../errors.js';
 import { suggest } from '../util/suggest.js';
-import type { DriverFactory, DriverKind, RegistryApi, DriverOf, DriverContext } from './types.js';
+import type { DriverFactory, DriverKind, RegistryApi, DriverOf, DriverContext } from '../api/driver.js';
 
 const LIST_FLAG: Record<DriverKind, string> = {
   trafficgen: '--list-trafficgens',

@@ -5,7 +5,7 @@
  */
 import type { TestcaseResult } from '../results/types.js';
 import type { TrialRecord } from '../methodology/context.js';
-import type { LatencyStats } from '../../trafficgen/types.js';
+import type { LatencyStats } from '../api/trafficgen.js';
 import { num } from '../compare/metrics.js';
 
 export function lossLimitPct(tc: TestcaseResult): number {

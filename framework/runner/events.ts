@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { TrialRequest, TrialOutcome, ResultRow } from '../methodology/types.js';
-import type { LiveCounters } from '../../trafficgen/types.js';
+import type { LiveCounters } from '../api/trafficgen.js';
 
 /** Runner events (`noun:verb`). Progress display and result writers only listen to these. */
 export interface RunEventMap {

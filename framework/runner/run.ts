@@ -11,7 +11,7 @@ import { Journal } from '../host/journal.js';
 import { runJanitor } from '../host/janitor.js';
 import { RunLock } from '../host/run-lock.js';
 import type { Registry } from '../registry/registry.js';
-import type { DriverContext, DriverKind, DriverOf } from '../registry/types.js';
+import type { DriverContext, DriverKind, DriverOf } from '../api/driver.js';
 import { getMethodology } from '../methodology/index.js';
 import type { MethodologyOutput } from '../methodology/context.js';
 import type { ResultRow } from '../methodology/types.js';
@@ -24,8 +24,8 @@ import { CleanupStack } from './cleanup-stack.js';
 import type { RunEvents } from './events.js';
 import { estimateTestcaseS } from './estimate.js';
 import { startTestcaseExtras } from '../collectors/extras.js';
-import type { PortSpec } from '../../trafficgen/types.js';
-import type { Topology } from '../../deployments/types.js';
+import type { PortSpec } from '../api/trafficgen.js';
+import type { Topology } from '../api/deployment.js';
 
 export type Mode = 'normal' | 'trafficgen' | 'trafficgen-off' | 'trafficgen-pause';
 

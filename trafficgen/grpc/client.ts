@@ -10,9 +10,9 @@ import { AbortedError, ConfigError, DriverError, TimeoutError, errorMessage } fr
 import type { Settings } from '../../framework/config/settings.js';
 import type { Logger } from '../../framework/log/logger.js';
 import { silentLogger } from '../../framework/log/logger.js';
-import type { DriverContext } from '../../framework/registry/types.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../types.js';
-import { imixAverage, rateToFps } from '../types.js';
+import type { DriverContext } from '../../framework/api/driver.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../framework/api/trafficgen.js';
+import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
 import { API_MAJOR, capsFromPb, liveFromPb, portToPb, resultFromPb, trafficToPb, trialToPb } from './convert.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 

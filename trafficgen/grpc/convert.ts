@@ -16,8 +16,8 @@ import type {
   TrafficSpec,
   TrialResult,
   TrialSpec,
-} from '../types.js';
-import { IMIX_SIZES } from '../types.js';
+} from '../../framework/api/trafficgen.js';
+import { IMIX_SIZES } from '../../framework/api/trafficgen.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 
 export const API_MAJOR = 1;

@@ -13,7 +13,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { AbortedError, UsageError, errorMessage } from '../../framework/errors.js';
 import type { Logger } from '../../framework/log/logger.js';
 import { silentLogger } from '../../framework/log/logger.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, TrafficGenerator } from '../types.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, TrafficGenerator } from '../../framework/api/trafficgen.js';
 import {
   API_MAJOR,
   API_MINOR,

@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import type { DriverContext } from '../../framework/registry/types.js';
+import type { DriverContext } from '../../framework/api/driver.js';
 import type { Settings, Json, JsonObject } from '../../framework/config/settings.js';
 import { CapabilityError, ConfigError, DriverError } from '../../framework/errors.js';
 import type {
   ContinuousRun, DirectionResult, GeneratorCaps, LatencyStats, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec,
-} from '../types.js';
-import { imixAverage, rateToFps } from '../types.js';
+} from '../../framework/api/trafficgen.js';
+import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
 import { SimulatedDut, type DutOptions } from './dut.js';
 
 export interface SimulatedGeneratorOptions {

@@ -7,7 +7,7 @@
  * seeded per-trial noise on the capacity, occasional loss spikes, a burst buffer (back-to-back), a MAC
  * table with a size and a learning rate (RFC 2889), and a latency model with percentiles.
  */
-import type { LatencyStats } from '../types.js';
+import type { LatencyStats } from '../../framework/api/trafficgen.js';
 
 /** Deterministic PRNG (mulberry32): a float in [0, 1). */
 export function rng(seed: number): () => number {

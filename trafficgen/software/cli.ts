@@ -8,7 +8,7 @@ import { CleanupStack } from '../../framework/runner/cleanup-stack.js';
 import { Journal } from '../../framework/host/journal.js';
 import { Host } from '../../framework/host/host.js';
 import { isVsperfError } from '../../framework/errors.js';
-import type { PortSpec, Rate, TrialResult, TrialSpec } from '../types.js';
+import type { PortSpec, Rate, TrialResult, TrialSpec } from '../../framework/api/trafficgen.js';
 import { SoftwareGenerator, calibrationSpec } from './driver.js';
 import type { Backend } from './protocol.js';
 

@@ -4,14 +4,14 @@
  * engine process per trial, controlled over the line protocol in protocol.ts.
  */
 import { readFileSync } from 'node:fs';
-import type { DriverContext } from '../../framework/registry/types.js';
+import type { DriverContext } from '../../framework/api/driver.js';
 import type { Settings } from '../../framework/config/settings.js';
 import type { Host } from '../../framework/host/host.js';
 import type { Logger } from '../../framework/log/logger.js';
 import { silentLogger } from '../../framework/log/logger.js';
 import { exec } from '../../framework/host/exec.js';
 import { CapabilityError, ConfigError, DriverError, EnvironmentError } from '../../framework/errors.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../types.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../framework/api/trafficgen.js';
 import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
 import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
 import { engineArgv, parseEngineLine, portArg, type Backend, type EngineProgress } from './protocol.js';

@@ -3,8 +3,8 @@
  * (frame size vs MTU and trailer, rate vs line rate) that must fail before anything is started.
  */
 import { DriverError } from '../../framework/errors.js';
-import type { PortSpec, StreamSpec, TrafficSpec } from '../types.js';
-import { IMIX_SIZES, lineRateFps, rateToFps } from '../types.js';
+import type { PortSpec, StreamSpec, TrafficSpec } from '../../framework/api/trafficgen.js';
+import { IMIX_SIZES, lineRateFps, rateToFps } from '../../framework/api/trafficgen.js';
 import type { Backend, EnginePlan, EngineStream } from './protocol.js';
 
 /** Bytes the engine puts at the end of every frame: magic, run tag, stream id, sequence, 48-bit TX timestamp. */

@@ -1,5 +1,5 @@
 /** Engine result → TrialResult: per-direction counters, merged latency histogram, percentiles. */
-import type { DirectionResult, FlowCounters, LatencyStats, TrialResult } from '../types.js';
+import type { DirectionResult, FlowCounters, LatencyStats, TrialResult } from '../../framework/api/trafficgen.js';
 import type { EngineResult, EngineStreamResult } from './protocol.js';
 
 /** A trial is generator-limited when it sent less than this share of the offered rate. */

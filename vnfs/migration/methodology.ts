@@ -12,7 +12,7 @@ import type { ResultRow } from '../../framework/methodology/types.js';
 import { frameSizes, trafficFromSettings } from '../../framework/methodology/traffic-spec.js';
 import { CapabilityError, UsageError, errorMessage } from '../../framework/errors.js';
 import { sleep } from '../../framework/host/proc.js';
-import type { ContinuousRun, TrialResult } from '../../trafficgen/types.js';
+import type { ContinuousRun, TrialResult } from '../../framework/api/trafficgen.js';
 import { isMigratable, type GuestNic, type MigratableVnf, type QemuInstanceHandle } from '../types.js';
 import { followFlows } from './flows.js';
 import { migrateOnce, ensureSourceRunning, type MigrationFigures } from './migrate.js';

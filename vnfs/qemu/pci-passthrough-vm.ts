@@ -5,7 +5,7 @@
  * before QEMU starts and turns QEMU's own vfio failure into one PassthroughError line. A guest with a
  * passed-through device cannot be live-migrated, so this VNF is not a MigratableVnf.
  */
-import type { DriverContext } from '../../framework/registry/types.js';
+import type { DriverContext } from '../../framework/api/driver.js';
 import { DriverError } from '../../framework/errors.js';
 import type { PciPassthroughVnf, VnfAttachment } from '../types.js';
 import { QemuVm } from './qemu-vm.js';

@@ -9,7 +9,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { DriverContext } from '../../framework/registry/types.js';
+import type { DriverContext } from '../../framework/api/driver.js';
 import type { Logger } from '../../framework/log/logger.js';
 import type { Child } from '../../framework/host/child.js';
 import type { Host } from '../../framework/host/host.js';

@@ -12,7 +12,7 @@ import { cpus, totalmem } from 'node:os';
 import { ConfigError, DriverError } from '../../errors.js';
 import type { JsonObject } from '../../config/settings.js';
 import { isPlainObject } from '../../config/settings.js';
-import type { DriverContext, LoadGenerator } from '../../registry/types.js';
+import type { DriverContext, LoadGenerator } from '../../api/driver.js';
 import type { Child } from '../../host/child.js';
 
 export interface LoadConfig {

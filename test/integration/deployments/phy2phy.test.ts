@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import { DriverError } from '../../../framework/errors.js';
-import type { Deployment, SwitchCounters, Topology } from '../../../deployments/types.js';
+import type { Deployment, SwitchCounters, Topology } from '../../../framework/api/deployment.js';
 import type { OvsSwitch } from '../../../deployments/vswitch/ovs.js';
 import { ifaceCounters, leftovers, makeCtx, NOTHING, scopeOf, sendFrames, type Scope, type TestCtx } from './helpers.js';
 

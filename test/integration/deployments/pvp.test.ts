@@ -4,7 +4,7 @@
  * generator port 0 → OVS → guest → OVS → generator port 1. Then nothing of ours is left.
  */
 import { expect } from 'chai';
-import type { SwitchCounters } from '../../../deployments/types.js';
+import type { SwitchCounters } from '../../../framework/api/deployment.js';
 import { ifaceCounters, leftovers, makeCtx, NOTHING, scopeOf, sendFrames, type Scope, type TestCtx } from './helpers.js';
 
 describe('deployments: pvp with a QEMU guest (integration)', function () {

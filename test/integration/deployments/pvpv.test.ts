@@ -6,7 +6,7 @@
  * (two TCG boots are the expensive part), torn down and audited in `after`.
  */
 import { expect } from 'chai';
-import type { Deployment, SwitchCounters, Topology } from '../../../deployments/types.js';
+import type { Deployment, SwitchCounters, Topology } from '../../../framework/api/deployment.js';
 import { ifaceCounters, leftovers, makeCtx, NOTHING, scopeOf, sendFrames, type Scope, type TestCtx } from './helpers.js';
 
 /** Frames the switch sent towards each guest (its eth0 port, delivered or dropped) and got back from it (its eth1 port) over one trial. */

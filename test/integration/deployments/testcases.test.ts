@@ -10,12 +10,12 @@ import { exec } from '../../../framework/host/exec.js';
 import { PROJECT_ROOT } from '../../../framework/config/load.js';
 import { Config } from '../../../framework/config/load.js';
 import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../framework/registry/builtins.js';
+import { registerBuiltins } from '../../../drivers.js';
 import { Registry } from '../../../framework/registry/registry.js';
 import { RunEvents } from '../../../framework/runner/events.js';
 import { runTestcases } from '../../../framework/runner/run.js';
 import type { TestcaseResult } from '../../../framework/results/types.js';
-import { checkCounters, isSwitchCounters } from '../../../deployments/counters.js';
+import { checkCounters, isSwitchCounters } from '../../../framework/methodology/counter-check.js';
 import { leftovers, mergeScopes, NOTHING, scopeOf } from './helpers.js';
 
 const TESTCASES = ['phy2phy_tput', 'phy2phy_cont', 'phy2phy_tput_mod_vlan', 'back2back', 'phy2phy_scalability'];

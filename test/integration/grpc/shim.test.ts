@@ -16,10 +16,10 @@ import { exec } from '../../../framework/host/exec.js';
 import { IxiaDriver, type IxiaOptions } from '../../../trafficgen/grpc/client.js';
 import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
 import { API_MINOR } from '../../../trafficgen/grpc/convert.js';
-import type { PortSpec, TrialSpec } from '../../../trafficgen/types.js';
-import type { DriverContext } from '../../../framework/registry/types.js';
+import type { PortSpec, TrialSpec } from '../../../framework/api/trafficgen.js';
+import type { DriverContext } from '../../../framework/api/driver.js';
 import { makePki, pidAlive, ROOT, SHIM_BIN, startShim, type RunningShim, type TestPki } from './helpers.js';
-import { basicTrialSpec } from '../../../trafficgen/example-spec.js';
+import { basicTrialSpec } from '../../../framework/api/example-spec.js';
 
 const PORTS: PortSpec[] = [
   { name: 'vsi-p0', speedMbps: 10_000 },

@@ -6,9 +6,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RegistryApi } from '../../../framework/registry/types.js';
-import type { GeneratorCaps, PortSpec, TrafficGenerator, TrialResult, TrialSpec } from '../../../trafficgen/types.js';
-import { rateToFps } from '../../../trafficgen/types.js';
+import type { RegistryApi } from '../../../framework/api/driver.js';
+import type { GeneratorCaps, PortSpec, TrafficGenerator, TrialResult, TrialSpec } from '../../../framework/api/trafficgen.js';
+import { rateToFps } from '../../../framework/api/trafficgen.js';
 
 class SlowGenerator implements TrafficGenerator {
   readonly name = 'VsiSlow';

@@ -15,9 +15,9 @@ import { Journal } from '../../../framework/host/journal.js';
 import { isAlive } from '../../../framework/host/proc.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { IxiaDriver } from '../../../trafficgen/grpc/client.js';
-import type { PortSpec, TrialSpec } from '../../../trafficgen/types.js';
+import type { PortSpec, TrialSpec } from '../../../framework/api/trafficgen.js';
 import { makePki, startShim, STATE_DIR, type RunningShim, type TestPki } from './helpers.js';
-import { basicTrialSpec } from '../../../trafficgen/example-spec.js';
+import { basicTrialSpec } from '../../../framework/api/example-spec.js';
 
 const PORTS: PortSpec[] = [
   { name: 'vsis0', netns: 'vsi-sa', speedMbps: 10_000 },

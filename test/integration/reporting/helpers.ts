@@ -9,9 +9,9 @@ import type { JsonObject } from '../../../framework/config/settings.js';
 import { Host } from '../../../framework/host/host.js';
 import { Journal } from '../../../framework/host/journal.js';
 import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../framework/registry/builtins.js';
+import { registerBuiltins } from '../../../drivers.js';
 import { Registry } from '../../../framework/registry/registry.js';
-import type { DriverContext, DriverKind, DriverOf } from '../../../framework/registry/types.js';
+import type { DriverContext, DriverKind, DriverOf } from '../../../framework/api/driver.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 
 export const STATE_DIR = '/tmp/vsperf-vsr-test';

@@ -13,7 +13,7 @@ import { AbortedError, DriverError, EnvironmentError } from '../../../framework/
 import type { Host } from '../../../framework/host/host.js';
 import { exec } from '../../../framework/host/exec.js';
 import { SoftwareGenerator, calibrationSpec } from '../../../trafficgen/software/driver.js';
-import type { PortSpec, TrialSpec, LiveCounters } from '../../../trafficgen/types.js';
+import type { PortSpec, TrialSpec, LiveCounters } from '../../../framework/api/trafficgen.js';
 import { enginePids, forwarderModel, linksList, makeHost, netnsList, quietNetns, startForwarder, stopForwarder, vethPair } from './helpers.js';
 
 const NS_A = 'vsg-it-a';

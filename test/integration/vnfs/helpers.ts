@@ -6,7 +6,7 @@ import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { Host } from '../../../framework/host/host.js';
 import { Journal } from '../../../framework/host/journal.js';
 import { createLogger, silentLogger, type Logger } from '../../../framework/log/logger.js';
-import type { DriverContext } from '../../../framework/registry/types.js';
+import type { DriverContext } from '../../../framework/api/driver.js';
 
 process.env.VSPERF_STATE_DIR ??= '/tmp/vsperf-vnfs-test';
 

@@ -14,9 +14,9 @@ import { Journal } from '../../../framework/host/journal.js';
 import type { Logger } from '../../../framework/log/logger.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { Registry } from '../../../framework/registry/registry.js';
-import { registerBuiltins } from '../../../framework/registry/builtins.js';
-import type { DriverContext, DriverKind, DriverOf } from '../../../framework/registry/types.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../types.js';
+import { registerBuiltins } from '../../../drivers.js';
+import type { DriverContext, DriverKind, DriverOf } from '../../../framework/api/driver.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../../framework/api/trafficgen.js';
 import type { ShimBackend } from '../server.js';
 
 export interface SoftwareBackendOptions {

@@ -13,12 +13,12 @@ import { Host } from '../../../../framework/host/host.js';
 import { Journal } from '../../../../framework/host/journal.js';
 import { silentLogger } from '../../../../framework/log/logger.js';
 import { Registry } from '../../../../framework/registry/registry.js';
-import type { DriverContext, DriverKind, DriverOf } from '../../../../framework/registry/types.js';
+import type { DriverContext, DriverKind, DriverOf } from '../../../../framework/api/driver.js';
 import { CleanupStack } from '../../../../framework/runner/cleanup-stack.js';
 import { phy2phyFactory, pxpFactory } from '../../../../deployments/index.js';
 import { flowText } from '../../../../deployments/flows.js';
-import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch } from '../../../../deployments/types.js';
-import type { Vnf, VnfAttachment } from '../../../../vnfs/types.js';
+import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch } from '../../../../framework/api/deployment.js';
+import type { Vnf, VnfAttachment } from '../../../../framework/api/vnf.js';
 import { NoSwitch } from '../../../../deployments/vswitch/none.js';
 import { FAKE_PF, fakeSysfs, fakeVf } from '../sriov/fake-sysfs.js';
 

@@ -8,9 +8,9 @@ import { RunEvents } from '../../../../framework/runner/events.js';
 import type { MethodologyContext } from '../../../../framework/methodology/context.js';
 import { SimulatedGenerator } from '../../../../trafficgen/simulated/driver.js';
 import { SimulatedDut, type DutOptions } from '../../../../trafficgen/simulated/dut.js';
-import type { PortSpec } from '../../../../trafficgen/types.js';
+import type { PortSpec } from '../../../../framework/api/trafficgen.js';
 import type { TrialOutcome, TrialRequest } from '../../../../framework/methodology/types.js';
-import type { TrialResult } from '../../../../trafficgen/types.js';
+import type { TrialResult } from '../../../../framework/api/trafficgen.js';
 
 function repoRoot(): string {
   let d = dirname(fileURLToPath(import.meta.url));

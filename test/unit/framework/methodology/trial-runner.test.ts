@@ -3,7 +3,7 @@ import { TrialRunner, invalidReason } from '../../../../framework/methodology/tr
 import { getMethodology } from '../../../../framework/methodology/index.js';
 import { AbortedError } from '../../../../framework/errors.js';
 import { simContext, outcome, LINE_64 } from './helpers.js';
-import type { TrialSpec } from '../../../../trafficgen/types.js';
+import type { TrialSpec } from '../../../../framework/api/trafficgen.js';
 
 describe('TrialRunner', () => {
   it('builds the TrialSpec from TRAFFIC and the request, passes per-trial learning, calls topology hooks and emits events', async () => {

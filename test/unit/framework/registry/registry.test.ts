@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { Registry } from '../../../../framework/registry/registry.js';
-import { registerBuiltins } from '../../../../framework/registry/builtins.js';
+import { registerBuiltins } from '../../../../drivers.js';
 import { loadPlugin } from '../../../../framework/registry/plugin-loader.js';
 import { PluginError, UsageError } from '../../../../framework/errors.js';
 import { PROJECT_ROOT } from '../../../../framework/config/load.js';
-import type { DriverContext } from '../../../../framework/registry/types.js';
+import type { DriverContext } from '../../../../framework/api/driver.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures');
 

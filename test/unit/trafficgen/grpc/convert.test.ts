@@ -10,7 +10,7 @@ import {
   trialToPb,
 } from '../../../../trafficgen/grpc/convert.js';
 import * as pb from '../../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
-import type { GeneratorCaps, TrialResult, TrialSpec } from '../../../../trafficgen/types.js';
+import type { GeneratorCaps, TrialResult, TrialSpec } from '../../../../framework/api/trafficgen.js';
 
 const CAPS: GeneratorCaps = { continuous: true, latency: true, bidir: true, imix: true, vlan: true, ipv6: true, maxFrameSize: 9000 };
 

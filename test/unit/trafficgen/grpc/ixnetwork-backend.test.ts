@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DriverError } from '../../../../framework/errors.js';
 import { IxNetworkGenerator } from '../../../../trafficgen/grpc/backends/ixnetwork/backend.js';
-import type { PortSpec, TrialSpec } from '../../../../trafficgen/types.js';
+import type { PortSpec, TrialSpec } from '../../../../framework/api/trafficgen.js';
 import { FakeIxNetwork } from '../../../fixtures/ixnetwork-fake/server.js';
 
 const PORTS: PortSpec[] = [

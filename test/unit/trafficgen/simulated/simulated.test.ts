@@ -5,7 +5,7 @@ import { SimulatedDut, rng } from '../../../../trafficgen/simulated/dut.js';
 import { SimulatedGenerator, dutFromSettings } from '../../../../trafficgen/simulated/driver.js';
 import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
-import type { TrialSpec } from '../../../../trafficgen/types.js';
+import type { TrialSpec } from '../../../../framework/api/trafficgen.js';
 
 const stream = {
   frameSize: 64,

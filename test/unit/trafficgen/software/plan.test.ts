@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DriverError } from '../../../../framework/errors.js';
 import { buildPlan, checkTrial, frameSizesOf, minFrameSize, type PlanPort } from '../../../../trafficgen/software/plan.js';
-import type { StreamSpec, TrialSpec } from '../../../../trafficgen/types.js';
+import type { StreamSpec, TrialSpec } from '../../../../framework/api/trafficgen.js';
 
 const stream: StreamSpec = {
   frameSize: 64,

@@ -7,7 +7,7 @@ import { Settings } from '../../../../framework/config/settings.js';
 import { Host } from '../../../../framework/host/host.js';
 import { Journal } from '../../../../framework/host/journal.js';
 import { silentLogger } from '../../../../framework/log/logger.js';
-import type { DriverContext } from '../../../../framework/registry/types.js';
+import type { DriverContext } from '../../../../framework/api/driver.js';
 import { CleanupStack } from '../../../../framework/runner/cleanup-stack.js';
 import { qemuArgv } from '../../../../vnfs/qemu/cmdline.js';
 import type { QemuConfig } from '../../../../vnfs/qemu/config.js';

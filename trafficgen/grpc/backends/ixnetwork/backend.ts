@@ -22,8 +22,8 @@ import type {
   TrafficSpec,
   TrialResult,
   TrialSpec,
-} from '../../../types.js';
-import { IMIX_SIZES, imixAverage, rateToFps } from '../../../types.js';
+} from '../../../../framework/api/trafficgen.js';
+import { IMIX_SIZES, imixAverage, rateToFps } from '../../../../framework/api/trafficgen.js';
 import type { ShimBackend } from '../../server.js';
 import { IxOperationError, IxRest, IxRestError, sleep } from './rest.js';
 

@@ -180,7 +180,7 @@ export interface GetInfoResponse {
   owner: string;
 }
 
-/** What the generator can do (trafficgen/types.ts GeneratorCaps). */
+/** What the generator can do (framework/api/trafficgen.ts GeneratorCaps). */
 export interface Capabilities {
   continuous: boolean;
   latency: boolean;
@@ -198,7 +198,7 @@ export interface Capabilities {
   simulatesDut: boolean;
 }
 
-/** A generator port (trafficgen/types.ts PortSpec). */
+/** A generator port (framework/api/trafficgen.ts PortSpec). */
 export interface Port {
   /** Interface name (software backend) or "chassis;card;port" location (ixnetwork backend). */
   name: string;
@@ -291,7 +291,7 @@ export interface Vlan {
   cfi: number;
 }
 
-/** One flow definition (trafficgen/types.ts StreamSpec). */
+/** One flow definition (framework/api/trafficgen.ts StreamSpec). */
 export interface StreamSpec {
   /** 64..max_frame_size bytes incl. FCS. */
   frameSize: number;
@@ -308,7 +308,7 @@ export interface StreamSpec {
   streamType: StreamType;
 }
 
-/** What to send (trafficgen/types.ts TrafficSpec). */
+/** What to send (framework/api/trafficgen.ts TrafficSpec). */
 export interface TrafficSpec {
   stream?: StreamSpec | undefined;
   bidir: boolean;
@@ -320,7 +320,7 @@ export interface TrafficSpec {
   latency: boolean;
 }
 
-/** One trial (trafficgen/types.ts TrialSpec). Exactly one of duration_s / frames. */
+/** One trial (framework/api/trafficgen.ts TrialSpec). Exactly one of duration_s / frames. */
 export interface TrialSpec {
   traffic?: TrafficSpec | undefined;
   length?:
@@ -401,7 +401,7 @@ export interface InfoValue {
     | undefined;
 }
 
-/** Counters of one trial (trafficgen/types.ts TrialResult). */
+/** Counters of one trial (framework/api/trafficgen.ts TrialResult). */
 export interface TrialResult {
   /** Sum over directions. */
   total?: FlowCounters | undefined;

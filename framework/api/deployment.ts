@@ -2,9 +2,8 @@
  * vSwitch drivers and deployment topologies. A deployment turns a testcase's `Deployment` name
  * (p2p/phy2phy, pvp, pvvp, pvpv, pxp…) into generator ports wired through a vSwitch and guests.
  */
-import type { PortSpec } from '../trafficgen/types.js';
-import type { DriverContext } from '../framework/registry/types.js';
-import type { Vnf } from '../vnfs/types.js';
+import type { PortSpec } from './trafficgen.js';
+import type { Vnf } from './vnf.js';
 
 /** A "physical" port as handed to the vSwitch: a PCI NIC (or SR-IOV VF), or a sandbox veth end used via af_packet/af_xdp. */
 export type PhyPort =
@@ -147,10 +146,4 @@ export interface Deployment {
   setup(signal: AbortSignal): Promise<Topology>;
   /** Releases what setup created (also covered by the cleanup stack). Idempotent. */
   teardown(): Promise<void>;
-}
-
-/** Registered under kind 'deployment'; builds a Deployment for a testcase from its settings. */
-export interface DeploymentFactory {
-  readonly name: string;
-  build(ctx: DriverContext): Promise<Deployment>;
 }

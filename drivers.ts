@@ -1,17 +1,19 @@
 /**
- * The built-in drivers, listed explicitly (no folder scan: one broken driver must not break the rest).
+ * Composition root: the built-in drivers (and the traffic types that live with them), listed explicitly (no folder scan: one broken driver must not break the rest).
  * Each entry is tiny; `create` imports the heavy module only when the driver is used, so
  * `vsperf --list` stays fast.
  */
-import type { Registry } from './registry.js';
+import type { RegistryApi } from './framework/api/driver.js';
+import { addTrafficType } from './framework/methodology/index.js';
 
-export function registerBuiltins(r: Registry): void {
+export function registerBuiltins(r: RegistryApi): void {
+  addTrafficType('live_migration', async () => (await import('./vnfs/migration/methodology.js')).liveMigration);
   r.add({
     kind: 'trafficgen',
     name: 'Simulated',
     aliases: ['Dummy'],
     summary: 'Simulated DUT and generator (computed, not measured: results are labelled simulated)',
-    create: async (ctx) => (await import('../../trafficgen/simulated/driver.js')).createSimulated(ctx),
+    create: async (ctx) => (await import('./trafficgen/simulated/driver.js')).createSimulated(ctx),
   });
   // --- builtins added by each area below (keep one block per area) ---
   // software generator (issue 4): native vsg-engine on AF_PACKET / AF_XDP
@@ -20,34 +22,34 @@ export function registerBuiltins(r: Registry): void {
     name: 'Software',
     aliases: ['vsg'],
     summary: 'Built-in software generator: real frames on interfaces/veths via the native vsg-engine (AF_XDP or AF_PACKET), per-frame loss and latency (TRAFFICGEN_SOFTWARE_*)',
-    create: async (ctx) => (await import('../../trafficgen/software/driver.js')).createSoftware(ctx),
+    create: async (ctx) => (await import('./trafficgen/software/driver.js')).createSoftware(ctx),
   });
   // deployments (issue 6): vSwitches and VSPERF deployment names
   r.add({
     kind: 'vswitch',
     name: 'OvsDpdkVhost',
     summary: 'Open vSwitch with DPDK (ovs-vswitchd-dpdk, private run dir), dpdk and vhost-user ports',
-    create: async (ctx) => (await import('../../deployments/vswitch/ovs-drivers.js')).createOvsDpdkVhost(ctx),
+    create: async (ctx) => (await import('./deployments/vswitch/ovs-drivers.js')).createOvsDpdkVhost(ctx),
   });
   r.add({
     kind: 'vswitch',
     name: 'OvsVanilla',
     summary: 'Open vSwitch without DPDK (userspace netdev datapath, kernel netdevs as ports)',
-    create: async (ctx) => (await import('../../deployments/vswitch/ovs-drivers.js')).createOvsVanilla(ctx),
+    create: async (ctx) => (await import('./deployments/vswitch/ovs-drivers.js')).createOvsVanilla(ctx),
   });
   r.add({
     kind: 'vswitch',
     name: 'none',
     aliases: ['SriovVf'],
     summary: 'no vSwitch: ports wired straight; with WHITELIST_NICS "PCI|vfN" the SR-IOV VFs are used (VSPERF SR-IOV mode)',
-    create: async () => new (await import('../../deployments/vswitch/none.js')).NoSwitch(),
+    create: async () => new (await import('./deployments/vswitch/none.js')).NoSwitch(),
   });
   r.add({
     kind: 'deployment',
     name: 'p2p',
     aliases: ['phy2phy'],
     summary: 'physical port → vSwitch → physical port',
-    create: async () => (await import('../../deployments/index.js')).phy2phyFactory(),
+    create: async () => (await import('./deployments/index.js')).phy2phyFactory(),
   });
   const pxp: Array<[string, string[], string]> = [
     ['pvp', ['pvvp1'], 'physical → guest → physical'],
@@ -61,7 +63,7 @@ export function registerBuiltins(r: Registry): void {
     ['pxp', [], 'guests in series, one per GUEST_NICS_NR entry'],
   ];
   for (const [name, aliases, summary] of pxp) {
-    r.add({ kind: 'deployment', name, aliases, summary, create: async () => (await import('../../deployments/index.js')).pxpFactory(name) });
+    r.add({ kind: 'deployment', name, aliases, summary, create: async () => (await import('./deployments/index.js')).pxpFactory(name) });
   }
   // grpc (issue 8): IXIA through the tgshim.v1 gRPC shim
   r.add({
@@ -69,7 +71,7 @@ export function registerBuiltins(r: Registry): void {
     name: 'Ixia',
     aliases: ['IxNet'],
     summary: 'IXIA (or any generator) behind a vsperf-tgshim gRPC shim: TLS + token, trial timing in the shim (TRAFFICGEN_IXIA_SHIM_*)',
-    create: async (ctx) => (await import('../../trafficgen/grpc/client.js')).createIxia(ctx),
+    create: async (ctx) => (await import('./trafficgen/grpc/client.js')).createIxia(ctx),
   });
   // reporting (issue 9): load generators
   r.add({
@@ -77,14 +79,14 @@ export function registerBuiltins(r: Registry): void {
     name: 'StressNg',
     aliases: ['stress-ng'],
     summary: 'stress-ng CPU/IO/memory load sized from LOADGEN_CONFIG (VSPERF Load: load %, reserved, pattern c/i/m, load_memory %)',
-    create: async (ctx) => (await import('../collectors/loadgen/stress-ng.js')).createStressNg(ctx),
+    create: async (ctx) => (await import('./framework/collectors/loadgen/stress-ng.js')).createStressNg(ctx),
   });
   r.add({
     kind: 'loadgen',
     name: 'DummyLoadGen',
     aliases: ['none'],
     summary: 'no background load (VSPERF default)',
-    create: async () => (await import('../collectors/loadgen/stress-ng.js')).createDummyLoadGen(),
+    create: async () => (await import('./framework/collectors/loadgen/stress-ng.js')).createDummyLoadGen(),
   });
   // vnfs (issue 7): QEMU guests, loopback apps of the built-in image
   r.add({
@@ -92,24 +94,24 @@ export function registerBuiltins(r: Registry): void {
     name: 'QemuDpdkVhostUser',
     aliases: ['Qemu'],
     summary: 'QEMU guest on vhost-user NICs (memfd shared memory; KVM when /dev/kvm works, else TCG), busybox image from `npm run setup`, QMP, live migration (GUEST_*)',
-    create: async (ctx) => (await import('../../vnfs/qemu/qemu-vm.js')).createQemuVm(ctx),
+    create: async (ctx) => (await import('./vnfs/qemu/qemu-vm.js')).createQemuVm(ctx),
   });
   r.add({
     kind: 'vnf',
     name: 'QemuPciPassthrough',
     summary: 'QEMU guest given the WHITELIST_NICS devices / SR-IOV VFs by PCI passthrough (vfio-pci), for --vswitch none pvp; preflight checks vfio binding, IOMMU group, /dev/vfio',
-    create: async (ctx) => (await import('../../vnfs/qemu/pci-passthrough-vm.js')).createQemuPciPassthrough(ctx),
+    create: async (ctx) => (await import('./vnfs/qemu/pci-passthrough-vm.js')).createQemuPciPassthrough(ctx),
   });
   r.add({
     kind: 'loopback',
     name: 'linux_bridge',
     summary: 'guest kernel bridge between each NIC pair (eth0<->eth1, ...)',
-    create: async () => (await import('../../vnfs/loopback.js')).linuxBridge,
+    create: async () => (await import('./vnfs/loopback.js')).linuxBridge,
   });
   r.add({
     kind: 'loopback',
     name: 'buildin',
     summary: "the image's own forwarding, vsperf configures nothing (built-in image: kernel bridge)",
-    create: async () => (await import('../../vnfs/loopback.js')).buildin,
+    create: async () => (await import('./vnfs/loopback.js')).buildin,
   });
 }

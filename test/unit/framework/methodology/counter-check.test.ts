@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { checkCounters, isSwitchCounters } from '../../../deployments/counters.js';
-import type { SwitchCounters } from '../../../deployments/types.js';
-import type { TrialResult } from '../../../trafficgen/types.js';
+import { checkCounters, isSwitchCounters } from '../../../../framework/methodology/counter-check.js';
+import type { SwitchCounters } from '../../../../framework/api/deployment.js';
+import type { TrialResult } from '../../../../framework/api/trafficgen.js';
 
 function trial(tx: number, rx: number, foreign = 0): TrialResult {
   const dir = { fromPort: 0, toPort: 1, txFrames: tx, rxFrames: rx, lostFrames: tx - rx, reordered: 0, duplicated: 0, foreign, txBytes: 0, rxBytes: 0 };
@@ -16,7 +16,7 @@ const sw = (rx0: number, tx1: number, rxDropped0 = 0): SwitchCounters => ({
   ],
 });
 
-describe('deployments/counters', () => {
+describe('counter check (generator vs switch counters)', () => {
   it('attributes losses to ingress, switch and egress', () => {
     const c = checkCounters(trial(100000, 90000), sw(98000, 95000));
     expect(c.consistent).to.equal(true);

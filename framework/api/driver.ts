@@ -1,0 +1,63 @@
+/** The plugin contract: driver kinds, what a factory receives (DriverContext), and the registry a plugin adds to. */
+import type { Logger } from '../log/logger.js';
+import type { Host } from '../host/host.js';
+import type { Settings } from '../config/settings.js';
+import type { TrafficGenerator } from './trafficgen.js';
+import type { VSwitch, Deployment } from './deployment.js';
+import type { Vnf, LoopbackApp } from './vnf.js';
+
+/** Kinds of pluggable components, as VSPERF's --list-* options name them. */
+export type DriverKind = 'trafficgen' | 'vswitch' | 'vnf' | 'fwdapp' | 'loadgen' | 'deployment' | 'loopback';
+
+export interface LoadGenerator {
+  readonly name: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A forwarding application that replaces the vSwitch (VSPERF --fwdapp, e.g. testpmd). */
+export type FwdApp = VSwitch;
+
+export interface DriverOf {
+  trafficgen: TrafficGenerator;
+  vswitch: VSwitch;
+  vnf: Vnf;
+  fwdapp: FwdApp;
+  loadgen: LoadGenerator;
+  deployment: DeploymentFactory;
+  loopback: LoopbackApp;
+}
+
+/** What a factory gets: its settings (frozen), a logger, the host (tracked resources), an abort signal. */
+export interface DriverContext {
+  readonly settings: Settings;
+  readonly log: Logger;
+  readonly host: Host;
+  readonly signal: AbortSignal;
+  /** Per-testcase scratch directory (logs, sockets). */
+  readonly workDir: string;
+  /** Create another registered driver by name (a deployment creating its VSWITCH and VNFs). */
+  create<K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]>;
+}
+
+/** A driver as registered: a plain object, like a Vite plugin. `create` imports the heavy code lazily. */
+export interface DriverFactory<K extends DriverKind = DriverKind> {
+  readonly kind: K;
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  readonly summary: string;
+  create(ctx: DriverContext): Promise<DriverOf[K]>;
+}
+
+/** What a vendor package exports: `export function register(registry) { registry.add({...}) }`. */
+export type PluginRegister = (registry: RegistryApi) => void | Promise<void>;
+
+export interface RegistryApi {
+  add<K extends DriverKind>(factory: DriverFactory<K>): void;
+}
+
+/** Registered under kind 'deployment'; builds a Deployment for a testcase from its settings. */
+export interface DeploymentFactory {
+  readonly name: string;
+  build(ctx: DriverContext): Promise<Deployment>;
+}

@@ -1,0 +1,77 @@
+/**
+ * Cross-check of one trial: what the generator says it sent/received against the switch's port
+ * counters (Topology.afterTrial). Pure; the framework can call it per trial and the tests use it.
+ *
+ * Per direction i → j: the switch cannot receive more on port i than the generator sent from i, and the
+ * generator cannot receive more on j than the switch sent to j (foreign frames excluded). Losses are
+ * attributed to where they happened: before the switch (ingress), inside it, or after it (egress).
+ */
+import type { TrialResult } from '../api/trafficgen.js';
+import type { SwitchCounters } from '../api/deployment.js';
+
+export interface DirectionCheck {
+  readonly fromPort: number;
+  readonly toPort: number;
+  readonly generatorTx: number;
+  readonly switchRx: number;
+  /** Frames the switch port itself dropped on receive (rx ring full: the datapath did not keep up). */
+  readonly switchRxDropped: number;
+  readonly switchTx: number;
+  readonly generatorRx: number;
+  /** Sent but never seen by the switch port (lost on the wire/veth). */
+  readonly lostBeforeSwitch: number;
+  /** Dropped by the switch: at its receive port plus between its ports. */
+  readonly lostInSwitch: number;
+  readonly lostAfterSwitch: number;
+  readonly consistent: boolean;
+  readonly problem?: string;
+}
+
+export interface CounterCheck {
+  readonly consistent: boolean;
+  readonly directions: readonly DirectionCheck[];
+}
+
+export function isSwitchCounters(v: unknown): v is SwitchCounters {
+  return typeof v === 'object' && v !== null && typeof (v as SwitchCounters).vswitch === 'string' && Array.isArray((v as SwitchCounters).ports);
+}
+
+/**
+ * `tolerance`: frames a counter may exceed the other by (kernel chatter, a frame in flight at the
+ * snapshot) as max(absolute, relative × frames). Default 10 frames or 0.1 %.
+ */
+export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance: { frames?: number; ratio?: number } = {}): CounterCheck {
+  const abs = tolerance.frames ?? 10;
+  const rel = tolerance.ratio ?? 0.001;
+  const gp = new Map((sw.generatorPorts ?? []).map((p) => [p.index, p]));
+  const dropped = new Map(sw.ports.map((p) => [p.name, p.rxDropped]));
+  const directions: DirectionCheck[] = [];
+  for (const d of result.directions) {
+    const inP = gp.get(d.fromPort);
+    const outP = gp.get(d.toPort);
+    if (!inP || !outP) continue;
+    const genRx = d.rxFrames - (d.foreign ?? 0);
+    const slack = (n: number): number => Math.max(abs, rel * n);
+    const rxDropped = dropped.get(inP.port) ?? 0;
+    const problems: string[] = [];
+    if (inP.rxFromGenerator + rxDropped > d.txFrames + slack(d.txFrames)) {
+      problems.push(`switch port ${inP.port} received ${inP.rxFromGenerator} (+${rxDropped} dropped) > generator sent ${d.txFrames}`);
+    }
+    if (genRx > outP.txToGenerator + slack(genRx)) problems.push(`generator port ${d.toPort} received ${genRx} > switch port ${outP.port} sent ${outP.txToGenerator}`);
+    directions.push({
+      fromPort: d.fromPort,
+      toPort: d.toPort,
+      generatorTx: d.txFrames,
+      switchRx: inP.rxFromGenerator,
+      switchRxDropped: rxDropped,
+      switchTx: outP.txToGenerator,
+      generatorRx: genRx,
+      lostBeforeSwitch: Math.max(0, d.txFrames - inP.rxFromGenerator - rxDropped),
+      lostInSwitch: rxDropped + Math.max(0, inP.rxFromGenerator - outP.txToGenerator),
+      lostAfterSwitch: Math.max(0, outP.txToGenerator - genRx),
+      consistent: problems.length === 0,
+      ...(problems.length ? { problem: problems.join('; ') } : {}),
+    });
+  }
+  return { consistent: directions.every((d) => d.consistent), directions };
+}
