@@ -18,8 +18,13 @@ export interface PortSpec {
   readonly speedMbps: number;
   readonly mac?: string;
   readonly mtu?: number;
-  /** I/O backend wish for software generators: 'auto' picks the fastest that works. */
-  readonly backend?: 'auto' | 'af_packet' | 'af_xdp';
+  /** I/O backend wish for software generators: 'auto' picks the fastest of the kernel paths that works; 'dpdk' drives a DPDK device. */
+  readonly backend?: 'auto' | 'af_packet' | 'af_xdp' | 'dpdk';
+  /**
+   * DPDK device of a `dpdk` port (EAL devargs): e.g. `net_virtio_user0,path=/run/x.sock,server=1`,
+   * `net_af_xdp0,iface=eth1`, `net_pcap0,iface=eth1`. Absent: the PCI address, else net_af_packet on `name`.
+   */
+  readonly devargs?: string;
 }
 
 /** One flow definition, VSPERF's TRAFFIC dict in typed form. */

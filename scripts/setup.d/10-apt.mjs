@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 
 export const PACKAGES = [
   'openvswitch-switch-dpdk', // OVS with the DPDK datapath (OvsDpdkVhost) and the plain build (OvsVanilla)
-  'dpdk', 'dpdk-dev',        // dpdk-testpmd (generator benchmark), PMDs net_af_packet/net_af_xdp
+  'dpdk', 'dpdk-dev',        // dpdk-testpmd (generator benchmark), PMDs net_af_packet/net_af_xdp/net_virtio_user/net_pcap
+  'libdpdk-dev',             // vsg-engine's dpdk backend (pkg-config libdpdk)
   'qemu-system-x86',         // guests and live migration
   'busybox-static', 'cpio',  // guest initramfs
   'iproute2',                // netns, veth

@@ -118,7 +118,7 @@ export function portsFromPb(ports: readonly pb.Port[], field = 'ports'): PortSpe
     positive(`${f}.speed_mbps`, p.speedMbps, 1_000_000, ' Mbit/s');
     if (p.mac && !MAC_RE.test(p.mac)) bad(`${f}.mac`, `"${p.mac}" is not a MAC address`);
     if (p.mtu) range(`${f}.mtu`, p.mtu, 68, 65535);
-    if (p.ioBackend && !['auto', 'af_packet', 'af_xdp'].includes(p.ioBackend)) bad(`${f}.io_backend`, `"${p.ioBackend}" is not one of auto, af_packet, af_xdp`);
+    if (p.ioBackend && !['auto', 'af_packet', 'af_xdp', 'dpdk'].includes(p.ioBackend)) bad(`${f}.io_backend`, `"${p.ioBackend}" is not one of auto, af_packet, af_xdp, dpdk`);
     return {
       name: p.name,
       speedMbps: p.speedMbps,

@@ -14,8 +14,11 @@ import { CapabilityError, ConfigError, DriverError, EnvironmentError } from '../
 import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../framework/api/trafficgen.js';
 import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
 import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
-import { engineArgv, parseEngineLine, portArg, type Backend, type EngineProgress } from './protocol.js';
+import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
 import { trialResultOf } from './results.js';
+import { dpdkDevargs, dpdkPreflight, isDpdkPort, PCI_RE } from './dpdk.js';
+import { Sriov } from '../../deployments/sriov/sriov.js';
+import { preflightPassthrough } from '../../vnfs/qemu/passthrough.js';
 
 export interface SoftwareOptions {
   readonly enginePath: string;
@@ -55,7 +58,8 @@ export const DEFAULT_OPTIONS: SoftwareOptions = {
 /** Share of the calibrated flat-out rate announced as the maximum. */
 export const CALIBRATION_HEADROOM = 0.95;
 
-const BACKENDS: readonly Backend[] = ['auto', 'af_packet', 'af_xdp'];
+const BACKENDS: readonly Backend[] = ['auto', 'af_packet', 'af_xdp', 'dpdk'];
+let dpdkRuns = 0;
 
 /** The TRAFFICGEN_SOFTWARE_* settings (conf/03_traffic_software.json) as options. */
 export function optionsFromSettings(s: Settings): SoftwareOptions {
@@ -102,6 +106,8 @@ export class SoftwareGenerator implements TrafficGenerator {
   private maxRate: number | undefined;
   private readonly opts: SoftwareOptions;
   private continuous: EngineRun | undefined;
+  /** PCI ports bound to vfio-pci by connect(): their original drivers come back at close(). */
+  private sriov: Sriov | undefined;
 
   constructor(
     private readonly host: Host,
@@ -132,21 +138,27 @@ export class SoftwareGenerator implements TrafficGenerator {
     if (!hasPrivileges())
       throw new EnvironmentError('the Software generator needs root (raw sockets and network namespaces need CAP_NET_RAW and CAP_SYS_ADMIN)', { hint: 'run vsperf as root' });
     requireEngine(this.opts.enginePath);
-    const argv = ['check', ...ports.flatMap((p) => ['--port', portArg({ name: p.name, ...(p.netns ? { netns: p.netns } : {}) })])];
+    for (const p of ports) if (p.backend !== undefined && !BACKENDS.includes(p.backend)) throw new DriverError('Software', 'connect', `port ${p.name}: unknown backend "${String(p.backend)}"`, { kind: 'usage' });
+    const dpdk = ports.map((p) => isDpdkPort(p, this.opts.backend));
+    if (dpdk.some(Boolean)) await this.prepareDpdk(ports.filter((_, i) => dpdk[i]));
+    const kernelPorts = ports.filter((_, i) => !dpdk[i]);
+    const argv = ['check', ...kernelPorts.flatMap((p) => ['--port', portArg({ name: p.name, ...(p.netns ? { netns: p.netns } : {}) })])];
     const r = await exec([this.opts.enginePath, ...argv], { allowFail: true, timeoutMs: 10_000, ...(signal ? { signal } : {}) });
     const line = r.stdout.split('\n').find((l) => l.includes('"event"'));
     if (!line) throw new DriverError('Software', 'connect', `engine check printed nothing (exit ${r.code}): ${r.stderr.trim().slice(-200)}`);
     const ev = parseEngineLine(line);
     if (ev.event !== 'check') throw new DriverError('Software', 'connect', `engine check answered "${ev.event}"`);
     const found: PlanPort[] = [];
+    let k = 0;
     ports.forEach((p, i) => {
-      const c = ev.ports[i];
+      // A DPDK device is checked by the engine when it opens it (EAL start); its MTU is the configured one.
+      if (dpdk[i]) return void found.push({ ...p, backend: 'dpdk', mtuFound: p.mtu ?? 1500 });
+      const c = ev.ports[k++];
       const where = p.netns ? ` in network namespace ${p.netns}` : '';
       if (!c) throw new DriverError('Software', 'connect', `engine check did not report port ${p.name}`);
       if (c.error) throw new EnvironmentError(`port ${i} (${p.name}${where}): ${c.error}`, { hint: p.netns ? `does /run/netns/${p.netns} exist?` : 'run as root' });
       if (!c.exists) throw new EnvironmentError(`port ${i}: interface ${p.name} not found${where}`, { hint: 'check TRAFFICGEN_PORTS / the deployment ports' });
       if (!c.up) throw new EnvironmentError(`port ${i}: interface ${p.name}${where} is down`, { hint: `ip ${p.netns ? `-n ${p.netns} ` : ''}link set ${p.name} up` });
-      if (p.backend !== undefined && !BACKENDS.includes(p.backend)) throw new DriverError('Software', 'connect', `port ${p.name}: unknown backend "${String(p.backend)}"`, { kind: 'usage' });
       found.push({ ...p, mtuFound: c.mtu });
     });
     this.ports = found;
@@ -154,6 +166,21 @@ export class SoftwareGenerator implements TrafficGenerator {
       this.maxRate = await this.calibrate(signal);
       this.log.info(`Software: calibrated maximum rate ${Math.round(this.maxRate)} fps per direction (64 B, ${this.ports.length > 1 && this.opts.calibrateBidir ? 'both directions' : 'one direction'})`);
     }
+  }
+
+  /**
+   * Before a dpdk engine starts: hugepages, the engine's CPUs not owned by another poller, and PCI ports
+   * on vfio-pci (bound here with the SR-IOV code's driver_override steps, journalled, restored at close;
+   * then the passthrough preflight: IOMMU group viable, /dev/vfio node usable).
+   */
+  private async prepareDpdk(ports: readonly PortSpec[]): Promise<void> {
+    dpdkPreflight(this.opts.cpus);
+    const pcis = ports.filter((p) => p.pci && !p.devargs).map((p) => p.pci!);
+    if (!pcis.length) return;
+    for (const pci of pcis) if (!PCI_RE.test(pci)) throw new DriverError('Software', 'connect', `"${pci}" is not a full PCI address (e.g. 0000:05:00.0)`, { kind: 'usage' });
+    this.sriov ??= new Sriov(this.host, { log: this.log });
+    for (const pci of pcis) await this.sriov.bind(pci, 'vfio-pci');
+    preflightPassthrough(pcis, { memoryMiB: 0 });
   }
 
   /**
@@ -177,7 +204,7 @@ export class SoftwareGenerator implements TrafficGenerator {
     const run = await EngineRun.start({
       host: this.host,
       enginePath: this.opts.enginePath,
-      argv: engineArgv(plan),
+      ...this.engineArgs(plan),
       operation: 'runTrial',
       xdpPorts: this.xdpPorts(plan.ports.length),
       ...(signal ? { signal } : {}),
@@ -188,11 +215,20 @@ export class SoftwareGenerator implements TrafficGenerator {
     return trialResultOf(res, { offeredFps, wallS: (Date.now() - started) / 1000 });
   }
 
+  /** The engine's argv; a run with DPDK ports gets its own EAL file prefix, journalled for the janitor. */
+  private engineArgs(plan: EnginePlan): { argv: string[]; dpdkRuntimeDir?: string } {
+    const dpdkPorts = plan.ports.some((p) => p.backend === 'dpdk');
+    if (!dpdkPorts) return { argv: engineArgv(plan) };
+    const prefix = `vsg-${process.pid}-${++dpdkRuns}`;
+    const base = process.getuid?.() === 0 ? '/var/run/dpdk' : `${process.env.XDG_RUNTIME_DIR ?? '/tmp'}/dpdk`;
+    return { argv: engineArgv({ ...plan, dpdkPrefix: prefix }), dpdkRuntimeDir: `${base}/${prefix}` };
+  }
+
   /** Ports that may run AF_XDP (backend auto or af_xdp): the engine attaches an XDP program there. */
   private xdpPorts(n: number): { iface: string; netns?: string }[] {
     return this.ports
       .slice(0, n)
-      .filter((p) => (p.backend ?? this.opts.backend) !== 'af_packet')
+      .filter((p) => !['af_packet', 'dpdk'].includes(p.backend ?? this.opts.backend))
       .map((p) => ({ iface: p.name, ...(p.netns ? { netns: p.netns } : {}) }));
   }
 
@@ -204,7 +240,7 @@ export class SoftwareGenerator implements TrafficGenerator {
     const run = await EngineRun.start({
       host: this.host,
       enginePath: this.opts.enginePath,
-      argv: engineArgv(plan),
+      ...this.engineArgs(plan),
       operation: 'continuous',
       xdpPorts: this.xdpPorts(plan.ports.length),
       ...(signal ? { signal } : {}),
@@ -234,6 +270,9 @@ export class SoftwareGenerator implements TrafficGenerator {
     this.continuous = undefined;
     if (c) await c.kill();
     this.ports = [];
+    const sriov = this.sriov;
+    this.sriov = undefined;
+    await sriov?.release();
   }
 }
 

@@ -3,7 +3,7 @@
  * stack, own process group), stdout parsed line by line, `stop` sent on stdin, killed as a group on abort.
  * Whatever happens, `finish()`/`kill()` leave no engine behind and remove its journal entry.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AbortedError, DriverError, EnvironmentError, TimeoutError, type VsperfError } from '../../framework/errors.js';
@@ -30,7 +30,7 @@ export function requireEngine(path: string): void {
 
 /** Engine error codes → the error a user sees. */
 export function engineError(e: EngineError, operation: string): VsperfError {
-  const env = ['E_NOIFACE', 'E_IFDOWN', 'E_PERM', 'E_NETNS', 'E_BACKEND'];
+  const env = ['E_NOIFACE', 'E_IFDOWN', 'E_PERM', 'E_NETNS', 'E_BACKEND', 'E_NOHUGE', 'E_NODEV', 'E_NOTBOUND', 'E_LCORE', 'E_DPDK'];
   const usage = ['E_USAGE', 'E_MTU', 'E_SIZE'];
   if (env.includes(e.code)) return new EnvironmentError(`Software generator: ${e.message}`, { hint: e.code === 'E_PERM' ? 'run as root' : `engine code ${e.code}` });
   return new DriverError('Software', operation, `${e.message} (${e.code})`, { kind: usage.includes(e.code) ? 'usage' : 'run' });
@@ -47,6 +47,8 @@ export interface EngineRunOptions {
   readonly timeoutMs: number;
   /** Ports that may get an XDP program (AF_XDP): detached by us if the engine dies without doing it. */
   readonly xdpPorts?: readonly { iface: string; netns?: string }[];
+  /** DPDK EAL runtime directory of this run (the engine removes it; the janitor does if it is killed). */
+  readonly dpdkRuntimeDir?: string;
 }
 
 export class EngineRun {
@@ -85,6 +87,10 @@ export class EngineRun {
         await exec([...(p.netns ? ['ip', '-n', p.netns] : ['ip']), 'link', 'set', 'dev', p.iface, 'xdp', 'off'], { allowFail: true, timeoutMs: 5000 });
       });
     });
+    if (opts.dpdkRuntimeDir) {
+      const dir = opts.dpdkRuntimeDir;
+      xdp.push(opts.host.track({ kind: 'dir', id: opts.host.journal.nextId('dir'), path: dir }, `rm -rf ${dir}`, () => rmSync(dir, { recursive: true, force: true })));
+    }
     const run: EngineRun = new EngineRun(child, release, xdp, opts);
     const split = new LineSplitter();
     child.proc.stdout?.setEncoding('utf8');

@@ -6,6 +6,7 @@ import { DriverError } from '../../framework/errors.js';
 import type { PortSpec, StreamSpec, TrafficSpec } from '../../framework/api/trafficgen.js';
 import { IMIX_SIZES, lineRateFps, rateToFps } from '../../framework/api/trafficgen.js';
 import type { Backend, EnginePlan, EngineStream } from './protocol.js';
+import { dpdkDevargs } from './dpdk.js';
 
 /** Bytes the engine puts at the end of every frame: magic, run tag, stream id, sequence, 48-bit TX timestamp. */
 export const TRAILER_BYTES = 14;
@@ -128,7 +129,12 @@ export function buildPlan(spec: TrafficSpec & TrialBounds, ports: readonly PlanP
   }
   const used = ports.slice(0, Math.max(fwd.rxPort, spec.bidir ? 1 : 0) + 1);
   const plan: EnginePlan = {
-    ports: used.map((p) => ({ name: p.name, ...(p.netns ? { netns: p.netns } : {}), ...(p.backend ? { backend: p.backend } : {}) })),
+    ports: used.map((p, i) => ({
+      name: p.name,
+      ...(p.netns ? { netns: p.netns } : {}),
+      ...(p.backend ? { backend: p.backend } : {}),
+      ...(p.backend === 'dpdk' ? { dev: dpdkDevargs(p, i) } : {}),
+    })),
     streams,
     ...(spec.frames !== undefined ? { frames: spec.frames } : { durationS: spec.durationS! }),
     ...(spec.learningS ? { learningS: spec.learningS, learningFps: opts.learningFps } : {}),

@@ -13,7 +13,7 @@
  */
 import { DriverError } from '../../framework/errors.js';
 
-export type Backend = 'auto' | 'af_packet' | 'af_xdp';
+export type Backend = 'auto' | 'af_packet' | 'af_xdp' | 'dpdk';
 
 /** One stream as the engine takes it (`--stream k=v,…`). Sizes are wire bytes without FCS. */
 export interface EngineStream {
@@ -39,6 +39,8 @@ export interface EnginePort {
   readonly name: string;
   readonly netns?: string;
   readonly backend?: Backend;
+  /** backend dpdk: the DPDK device (devargs or PCI address); `name` is then only a label. */
+  readonly dev?: string;
 }
 
 export interface EnginePlan {
@@ -58,12 +60,20 @@ export interface EnginePlan {
   readonly tag?: number;
   /** > 0: TX threads run SCHED_FIFO at this priority. */
   readonly rtPriority?: number;
+  /** DPDK EAL --file-prefix (its runtime dir /var/run/dpdk/<prefix> is journalled for the janitor). */
+  readonly dpdkPrefix?: string;
 }
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
+const DEVARGS_RE = /^[A-Za-z0-9_.:,=/+-]{1,255}$/;
 const NETNS_RE = /^[A-Za-z0-9_.-]{1,63}$/;
 
 export function portArg(p: EnginePort): string {
+  if (p.backend === 'dpdk') {
+    if (!p.dev || !DEVARGS_RE.test(p.dev)) throw new DriverError('Software', 'connect', `"${p.dev ?? ''}" is not a valid DPDK device (devargs of letters, digits and _.:,=/+-)`, { kind: 'usage' });
+    if (p.netns !== undefined && p.netns !== '' && !NETNS_RE.test(p.netns)) throw new DriverError('Software', 'connect', `"${p.netns}" is not a valid network namespace name`, { kind: 'usage' });
+    return `${p.dev}${p.netns ? `@${p.netns}` : ''}#dpdk`;
+  }
   if (!NAME_RE.test(p.name)) throw new DriverError('Software', 'connect', `"${p.name}" is not a valid interface name`, { kind: 'usage' });
   if (p.netns !== undefined && p.netns !== '' && !NETNS_RE.test(p.netns))
     throw new DriverError('Software', 'connect', `"${p.netns}" is not a valid network namespace name`, { kind: 'usage' });
@@ -107,6 +117,10 @@ export function engineArgv(plan: EnginePlan): string[] {
   if (plan.ringFrames) a.push('--ring', String(plan.ringFrames));
   if (plan.tag !== undefined) a.push('--tag', String(plan.tag & 0xff));
   if (plan.rtPriority) a.push('--rt-priority', String(Math.round(plan.rtPriority)));
+  if (plan.dpdkPrefix) {
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(plan.dpdkPrefix)) throw new DriverError('Software', 'runTrial', `"${plan.dpdkPrefix}" is not a valid DPDK file prefix`, { kind: 'usage' });
+    a.push('--dpdk-prefix', plan.dpdkPrefix);
+  }
   return a;
 }
 

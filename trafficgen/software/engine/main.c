@@ -54,22 +54,31 @@ static void close_ports(void) {
 
 /* ---------- argument parsing ---------- */
 
-/* IF[@NETNS][#BACKEND] */
-static void parse_port(const char *arg, struct port *p) {
-  char buf[160];
+static int known_backend(const char *b) { return !strcmp(b, "auto") || !strcmp(b, "af_packet") || !strcmp(b, "af_xdp") || !strcmp(b, "dpdk"); }
+
+/* IF[@NETNS][#BACKEND]; with backend dpdk (here or --backend) IF is a DPDK devargs string. */
+static void parse_port(const char *arg, struct port *p, const char *default_backend) {
+  char buf[320];
   snprintf(buf, sizeof buf, "%s", arg);
-  char *hash = strchr(buf, '#');
+  char *hash = strrchr(buf, '#');
   if (hash) {
     *hash = 0;
     snprintf(p->backend, sizeof p->backend, "%s", hash + 1);
-    if (strcmp(p->backend, "auto") && strcmp(p->backend, "af_packet") && strcmp(p->backend, "af_xdp")) fail("E_USAGE", "unknown backend %s in --port %s", p->backend, arg);
+    if (!known_backend(p->backend)) fail("E_USAGE", "unknown backend %s in --port %s", p->backend, arg);
   }
-  char *at = strchr(buf, '@');
+  char *at = strrchr(buf, '@');
   if (at) {
     *at = 0;
     snprintf(p->netns, sizeof p->netns, "%s", at + 1);
   }
   size_t n = strlen(buf);
+  if (!strcmp(*p->backend ? p->backend : default_backend, "dpdk")) {
+    if (n == 0 || n >= sizeof p->dev) fail("E_USAGE", "bad DPDK device in --port %s", arg);
+    memcpy(p->dev, buf, n + 1);
+    snprintf(p->backend, sizeof p->backend, "dpdk");
+    dpdk_port_label(p->dev, p->name, sizeof p->name);
+    return;
+  }
   if (n == 0 || n >= IFNAMSIZ) fail("E_USAGE", "bad interface name in --port %s", arg);
   memcpy(p->name, buf, n + 1);
 }
@@ -165,6 +174,7 @@ static void open_ports(void) {
   char msg[300];
   for (int i = 0; i < E.nports; i++) {
     struct port *p = &E.ports[i];
+    if (p->dev[0]) continue; /* a DPDK device: the backend checks it */
     int up = 0;
     int rc = if_facts(p, &up, msg, sizeof msg);
     if (rc == -ENODEV) fail("E_NOIFACE", "%s", msg);
@@ -172,13 +182,6 @@ static void open_ports(void) {
     if (!up) fail("E_IFDOWN", "interface %s%s%s is down (or has no carrier)", p->name, *p->netns ? " in netns " : "", p->netns);
     enter_netns("", msg, sizeof msg);
   }
-  for (int s = 0; s < E.nstreams; s++)
-    for (unsigned k = 0; k < E.streams[s].nsizes; k++) {
-      const struct stream_cfg *st = &E.streams[s];
-      unsigned l3 = st->sizes[k] - 14u - (st->vlan ? 4u : 0u);
-      const struct port *tp = &E.ports[st->tx_port];
-      if ((int)l3 > tp->mtu) fail("E_MTU", "frame of %u bytes (+4 FCS) needs an MTU of %u but %s has MTU %d", st->sizes[k], l3, tp->name, tp->mtu);
-    }
   for (int i = 0; i < E.nports; i++) {
     struct port *p = &E.ports[i];
     const char *wish = *p->backend ? p->backend : E.backend;
@@ -187,10 +190,13 @@ static void open_ports(void) {
     /* auto: AF_XDP first on send-only ports (the faster sender); AF_PACKET first on ports that receive:
      * its RX ring is cheaper per frame here, keeps up at the rate TX reaches (AF_XDP's RX queue overflowed
      * and delayed frames by milliseconds at saturation) and gives kernel RX timestamps. */
+    if (p->dev[0]) cands[nc++] = &dpdk_ops;
     int xdp_first = !strcmp(wish, "af_xdp") || (!strcmp(wish, "auto") && !p->needs_rx);
-    if (xdp_first && strcmp(wish, "af_packet")) cands[nc++] = &afxdp_ops;
-    if (strcmp(wish, "af_xdp")) cands[nc++] = &afpacket_ops;
-    if (!xdp_first && strcmp(wish, "af_packet")) cands[nc++] = &afxdp_ops;
+    if (!p->dev[0]) {
+      if (xdp_first && strcmp(wish, "af_packet")) cands[nc++] = &afxdp_ops;
+      if (strcmp(wish, "af_xdp")) cands[nc++] = &afpacket_ops;
+      if (!xdp_first && strcmp(wish, "af_packet")) cands[nc++] = &afxdp_ops;
+    }
     for (int c = 0; c < nc; c++) {
       char m2[64];
       if ((rc = enter_netns(p->netns, msg, sizeof msg)) == 0) {
@@ -207,6 +213,14 @@ static void open_ports(void) {
       fail(rc == -EPERM ? "E_PERM" : "E_BACKEND", "%s backend on %s: %s%s", cands[nc - 1]->name, p->name, msg,
            rc == -EPERM ? " (raw sockets need root or CAP_NET_RAW)" : "");
   }
+  /* After opening: a DPDK port learns its MTU from the device. */
+  for (int s = 0; s < E.nstreams; s++)
+    for (unsigned k = 0; k < E.streams[s].nsizes; k++) {
+      const struct stream_cfg *st = &E.streams[s];
+      unsigned l3 = st->sizes[k] - 14u - (st->vlan ? 4u : 0u);
+      const struct port *tp = &E.ports[st->tx_port];
+      if ((int)l3 > tp->mtu) fail("E_MTU", "frame of %u bytes (+4 FCS) needs an MTU of %u but %s has MTU %d", st->sizes[k], l3, tp->name, tp->mtu);
+    }
 }
 
 /* "af_packet", "af_xdp", or "mixed" when the ports differ. */
@@ -275,7 +289,7 @@ static void tx_paced(int si, uint16_t sid, double rate, uint64_t t_start, uint64
     if (total && want > total - sent) want = total - sent;
     unsigned n = ops->tx_reserve(io, (unsigned)want, bufs, slots);
     if (n == 0) continue; /* ring full: the backend kicked the kernel; retry */
-    uint64_t ts = now_real();
+    uint64_t ts = ops->clock ? ops->clock() : now_real();
     for (unsigned i = 0; i < n; i++) {
       uint32_t seq = (uint32_t)(sent + i);
       unsigned len = s->sizes[size_i];
@@ -463,8 +477,8 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: vsg-engine gen --port IF[@NETNS] [--port IF[@NETNS]] --stream k=v,... [--stream ...]\n"
           "                      (--duration S | --frames N) [--learning S] [--learning-rate FPS] [--drain S]\n"
-          "                      [--backend auto|af_packet|af_xdp] [--progress-ms N] [--batch N] [--ring N]\n"
-          "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency]\n"
+          "                      [--backend auto|af_packet|af_xdp|dpdk] [--progress-ms N] [--batch N] [--ring N]\n"
+          "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency] [--dpdk-prefix NAME]\n"
           "       vsg-engine check --port IF[@NETNS] ...\n"
           "       vsg-engine forward --in IF[@NETNS] --out IF[@NETNS] [--drop-every K] [--reorder-every M] [--dup-every D]\n"
           "       vsg-engine version\n"
@@ -479,7 +493,11 @@ static int check_main(int argc, char **argv) {
     if (strcmp(argv[i], "--port") || i + 1 >= argc) continue;
     struct port p;
     memset(&p, 0, sizeof p);
-    parse_port(argv[++i], &p);
+    parse_port(argv[++i], &p, "auto");
+    if (p.dev[0]) { /* a DPDK device: only the backend can check it (EAL start) */
+      printf("%s{\"name\":\"%s\",\"netns\":\"%s\",\"exists\":true,\"up\":true,\"mtu\":0,\"ifindex\":0,\"error\":\"\"}", n++ ? "," : "", p.name, p.netns);
+      continue;
+    }
     char msg[300] = "";
     int up = 0, rc = if_facts(&p, &up, msg, sizeof msg);
     char m2[64];
@@ -522,15 +540,16 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},      {"stream", 1, 0, 's'},   {"duration", 1, 0, 'd'}, {"frames", 1, 0, 'n'},      {"learning", 1, 0, 'l'},
       {"learning-rate", 1, 0, 'L'}, {"drain", 1, 0, 'D'}, {"backend", 1, 0, 'b'}, {"progress-ms", 1, 0, 'P'}, {"batch", 1, 0, 'B'},
-      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"help", 0, 0, 'h'},
+      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"dpdk-prefix", 1, 0, 'F'},  {"help", 0, 0, 'h'},
       {0, 0, 0, 0}};
+  const char *port_args[VSG_MAX_PORTS];
   int o;
   optind = 2;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
     case 'p':
       if (E.nports >= VSG_MAX_PORTS) fail("E_USAGE", "at most %d ports per engine", VSG_MAX_PORTS);
-      parse_port(optarg, &E.ports[E.nports++]);
+      port_args[E.nports++] = optarg; /* parsed after all options: --backend dpdk changes what a port is */
       break;
     case 's':
       if (E.nstreams >= VSG_MAX_STREAMS) fail("E_USAGE", "at most %d streams per engine", VSG_MAX_STREAMS);
@@ -548,6 +567,7 @@ int main(int argc, char **argv) {
     case 't': E.tag = (uint8_t)atoi(optarg); break;
     case 'T': E.rt_priority = atoi(optarg); break;
     case 'x': E.latency = 0; break;
+    case 'F': E.dpdk_prefix = optarg; break;
     case 'c': {
       char *save = NULL;
       for (char *t = strtok_r(strdup(optarg), ",", &save); t && E.ncpus < 8; t = strtok_r(NULL, ",", &save)) E.cpus[E.ncpus++] = atoi(t);
@@ -558,9 +578,10 @@ int main(int argc, char **argv) {
     }
   }
   if (!E.nports) fail("E_USAGE", "no --port given");
+  if (!known_backend(E.backend)) fail("E_USAGE", "unknown backend %s", E.backend);
+  for (int i = 0; i < E.nports; i++) parse_port(port_args[i], &E.ports[i], E.backend);
   if (!E.nstreams) fail("E_USAGE", "no --stream given");
   if ((E.duration_s > 0) == (E.frames > 0)) fail("E_USAGE", "give exactly one of --duration and --frames");
-  if (strcmp(E.backend, "auto") && strcmp(E.backend, "af_packet") && strcmp(E.backend, "af_xdp")) fail("E_USAGE", "unknown backend %s", E.backend);
   if (E.batch == 0) E.batch = 1;
   for (int s = 0; s < E.nstreams; s++) {
     struct stream_cfg *c = &E.streams[s];

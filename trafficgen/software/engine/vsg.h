@@ -3,7 +3,8 @@
  *
  * One process drives one port pair (or one port): TX threads put paced Ethernet/IPv4|IPv6/UDP frames
  * on the wire, RX threads count them per stream (loss, reorder, duplicates, foreign frames, latency
- * histogram). I/O backends: AF_PACKET with mmap'd TX/RX rings (io_afpacket.c) and AF_XDP (io_afxdp.c).
+ * histogram). I/O backends: AF_PACKET with mmap'd TX/RX rings (io_afpacket.c), AF_XDP (io_afxdp.c) and
+ * DPDK ethdevs (io_dpdk.c).
  * Control protocol and output: see README.md next to this file.
  */
 #ifndef VSG_H
@@ -86,12 +87,13 @@ struct port_rx_stats {
 struct io_port; /* backend-private */
 
 struct port {
-  char name[16]; /* IFNAMSIZ */
+  char name[64]; /* interface (IFNAMSIZ), or a DPDK device's name */
   char netns[64];
   int ifindex, mtu;
   struct io_port *io;
   const struct io_ops *ops; /* the backend this port runs on */
-  char backend[16];         /* wish: "auto" | "af_packet" | "af_xdp" */
+  char backend[16];         /* wish: "auto" | "af_packet" | "af_xdp" | "dpdk" */
+  char dev[256];            /* dpdk: the device's devargs (vdev string or PCI address); name is its label */
   int needs_tx, needs_rx;
   struct port_rx_stats rx;
 };
@@ -118,7 +120,8 @@ struct engine {
   int latency;
   int cpus[8], ncpus;
   int rt_priority; /* > 0: TX threads run SCHED_FIFO at this priority (pacing on a busy host) */
-  const char *backend; /* default wish for ports without one: "af_packet" | "af_xdp" | "auto" */
+  const char *backend; /* default wish for ports without one: "af_packet" | "af_xdp" | "dpdk" | "auto" */
+  const char *dpdk_prefix; /* EAL --file-prefix (runtime dir /var/run/dpdk/<prefix>); NULL = vsg-engine-<pid> */
   uint64_t t0_mono;    /* common TX start */
   atomic_int stop_tx, stop_rx;
 };
@@ -144,9 +147,14 @@ struct io_ops {
   /* Frames the kernel dropped because the RX ring was full (cumulative). */
   uint64_t (*rx_drops)(struct io_port *io);
   void (*close)(struct io_port *io);
+  /* TX timestamp source (CLOCK_REALTIME ns); NULL = clock_gettime. RX timestamps come with each frame. */
+  uint64_t (*clock)(void);
 };
 extern const struct io_ops afpacket_ops;
 extern const struct io_ops afxdp_ops;
+extern const struct io_ops dpdk_ops;
+int dpdk_is_pci(const char *dev);
+void dpdk_port_label(const char *dev, char *out, size_t n);
 
 /* ---- frames (frame.c) ---- */
 struct frame_tmpl {

@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EnvironmentError, DriverError } from '../../../../framework/errors.js';
+import { checkCpusFree, checkHugepages, cpuOwners, dpdkDevargs, isDpdkPort, parseCpuList, parseMeminfo } from '../../../../trafficgen/software/dpdk.js';
+import { engineArgv, portArg } from '../../../../trafficgen/software/protocol.js';
+
+describe('Software generator: dpdk backend (pure parts)', () => {
+  it('a port is its devargs, else its PCI address, else net_af_packet on its interface', () => {
+    expect(dpdkDevargs({ name: 'x', speedMbps: 1, devargs: 'net_virtio_user0,path=/tmp/a.sock,server=1' }, 0)).to.equal('net_virtio_user0,path=/tmp/a.sock,server=1');
+    expect(dpdkDevargs({ name: 'x', speedMbps: 1, pci: '0000:05:00.0' }, 1)).to.equal('0000:05:00.0');
+    expect(dpdkDevargs({ name: 'veth1', speedMbps: 1 }, 1)).to.equal('net_af_packet1,iface=veth1,framecnt=4096');
+  });
+
+  it('dpdk is the port wish, the default backend, or implied by devargs', () => {
+    expect(isDpdkPort({ name: 'a', speedMbps: 1 }, 'dpdk')).to.equal(true);
+    expect(isDpdkPort({ name: 'a', speedMbps: 1, backend: 'af_xdp' }, 'dpdk')).to.equal(false);
+    expect(isDpdkPort({ name: 'a', speedMbps: 1, devargs: 'net_pcap0,iface=a' }, 'auto')).to.equal(true);
+    expect(isDpdkPort({ name: 'a', speedMbps: 1 }, 'auto')).to.equal(false);
+  });
+
+  it('--port for a DPDK device: devargs[@netns]#dpdk; a bad device string is a usage error', () => {
+    expect(portArg({ name: 'p0', backend: 'dpdk', dev: 'net_af_packet0,iface=v0', netns: 'ns1' })).to.equal('net_af_packet0,iface=v0@ns1#dpdk');
+    expect(portArg({ name: 'p0', backend: 'dpdk', dev: '0000:05:00.0' })).to.equal('0000:05:00.0#dpdk');
+    for (const dev of ['net_pcap0,iface=a b', 'x#af_xdp', 'a@b', '', undefined]) expect(() => portArg({ name: 'p0', backend: 'dpdk', ...(dev !== undefined ? { dev } : {}) })).to.throw(DriverError);
+    const argv = engineArgv({ ports: [{ name: 'p', backend: 'dpdk', dev: 'net_null0' }], streams: [], durationS: 1, drainS: 0, backend: 'dpdk', progressMs: 0, latency: true, dpdkPrefix: 'vsg-1-2' });
+    expect(argv.slice(argv.indexOf('--dpdk-prefix'))).to.deep.equal(['--dpdk-prefix', 'vsg-1-2']);
+    expect(() => engineArgv({ ports: [], streams: [], durationS: 1, drainS: 0, backend: 'dpdk', progressMs: 0, latency: true, dpdkPrefix: '../x' })).to.throw(DriverError);
+  });
+
+  it('hugepages: too few free is one EnvironmentError naming nr_hugepages', () => {
+    const h = parseMeminfo('HugePages_Total:    1024\nHugePages_Free:      16\nHugepagesize:       2048 kB\n');
+    expect(h).to.deep.equal({ totalPages: 1024, freePages: 16, pageKiB: 2048 });
+    expect(() => checkHugepages(h)).to.throw(EnvironmentError, /64 MiB of free hugepages, 32 MiB are free/);
+    expect(() => checkHugepages(parseMeminfo('HugePages_Total: 0\nHugePages_Free: 0\n'))).to.throw(EnvironmentError, /none are reserved/);
+    try {
+      checkHugepages(parseMeminfo('HugePages_Total: 0\n'));
+    } catch (e) {
+      expect((e as EnvironmentError).hint).to.match(/nr_hugepages/);
+    }
+    expect(() => checkHugepages({ totalPages: 512, freePages: 32, pageKiB: 2048 })).to.not.throw();
+  });
+
+  it('CPU lists and the CPUs busy-polling threads own', () => {
+    expect(parseCpuList('0-2,5')).to.deep.equal([0, 1, 2, 5]);
+    expect(parseCpuList('1')).to.deep.equal([1]);
+    const root = mkdtempSync(join(tmpdir(), 'vsg-proc-'));
+    try {
+      const task = (pid: number, tid: number, name: string, cpus: string): void => {
+        mkdirSync(join(root, String(pid), 'task', String(tid)), { recursive: true });
+        writeFileSync(join(root, String(pid), 'task', String(tid), 'status'), `Name:\t${name}\nCpus_allowed_list:\t${cpus}\n`);
+      };
+      task(100, 100, 'ovs-vswitchd', '0-1');
+      task(100, 101, 'pmd-c01/id:7', '1');
+      task(200, 201, 'pmd-c00/id:8', '0-1'); // not pinned: shares
+      task(300, 301, 'bash', '0');
+      const owners = cpuOwners(root, 1);
+      expect(owners).to.deep.equal([{ pid: 100, comm: 'pmd-c01/id:7', cpu: 1 }]);
+      expect(() => checkCpusFree([0], owners)).to.not.throw();
+      expect(() => checkCpusFree([0, 1], owners)).to.throw(EnvironmentError, /CPU 1 .* is busy: thread pmd-c01\/id:7 of pid 100/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
