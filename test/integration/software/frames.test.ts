@@ -144,7 +144,7 @@ describe('vsg-engine frames on the wire (integration)', function () {
       // stdin stays open: EOF on stdin would tell the engine its driver is gone
       const engine = await host.spawn(
         [
-          defaultEnginePath(), 'gen', '--port', `${TX}@${NS_A}#${backend}`, '--stream',
+          defaultEnginePath(), 'gen', '--port', `${backend === 'dpdk' ? `net_af_packet0,iface=${TX}` : TX}@${NS_A}#${backend}`, '--stream',
           `tx=0,rx=-1,rate=10000,smac=${SMAC},dmac=${DMAC},${ip},sport=3000,dport=3001,flows=${p.flows},vary=l3,sizes=${p.sizes.join(':')}`,
           '--frames', String(n), '--ring', '64', '--batch', '32', '--tag', String(TAG), '--progress-ms', '0',
         ],
@@ -169,9 +169,10 @@ describe('vsg-engine frames on the wire (integration)', function () {
   // 7 sizes × 3 flows repeat every 21 frames; the rings (60 slots for AF_PACKET, 64 for AF_XDP) are not
   // multiples of that, so a slot holds a different frame on most laps and the same one on some.
   const imix: Pattern = { sizes: [60, 124, 60, 1000, 77, 60, 333], flows: 3, ipv6: false };
-  for (const backend of ['af_packet', 'af_xdp']) {
+  // dpdk (net_af_packet on the veth): the TX "ring" is the mbuf pool, 2047 mbufs at --ring 64.
+  for (const backend of ['af_packet', 'af_xdp', 'dpdk']) {
     it(`${backend}: every frame is exact after the TX ring wrapped many times (IMIX, 3 flows, IPv4)`, async () => {
-      const n = 3000;
+      const n = backend === 'dpdk' ? 7000 : 3000;
       const frames = await sendAndCapture(backend, imix, n);
       expect(frames.length).to.equal(n);
       frames.forEach((f, i) => checkFrame(f, i, imix));

@@ -76,7 +76,7 @@ const struct io_ops dpdk_ops = {.name = "dpdk", .open = dpdk_unavailable};
 #include <rte_mempool.h>
 
 #define DPDK_BURST 32
-#define DPDK_POOL 4095      /* mbufs per pool (2^n - 1: the ring's best size) */
+#define DPDK_POOL_MIN 2048  /* mbufs per pool at least (the TX ring and the caches hold some) */
 #define DPDK_DESC 1024      /* wanted RX/TX descriptors (the device may cap it: virtio_user queue_size) */
 #define DPDK_MIN_HUGE_MB 64 /* less free hugepage memory than this: fail before the EAL does, with the fix */
 #define VHOST_WAIT_S 15     /* virtio_user server mode waits this long for the switch to connect */
@@ -342,11 +342,15 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
   char name[RTE_MEMPOOL_NAMESIZE];
   int socket = rte_eth_dev_socket_id(pid) < 0 ? (int)rte_socket_id() : rte_eth_dev_socket_id(pid);
   snprintf(name, sizeof name, "vsg_tx%u", pid);
-  io->txpool = rte_pktmbuf_pool_create(name, DPDK_POOL, 256, 8, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
+  /* --ring sizes the pool (2^n - 1 mbufs: the mempool ring's best size). */
+  unsigned pool = DPDK_POOL_MIN;
+  while (pool < e->ring_frames) pool <<= 1;
+  pool -= 1;
+  io->txpool = rte_pktmbuf_pool_create(name, pool, 256, 8, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
   snprintf(name, sizeof name, "vsg_rx%u", pid);
-  io->rxpool = rte_pktmbuf_pool_create(name, DPDK_POOL, 256, 8, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
+  io->rxpool = rte_pktmbuf_pool_create(name, pool, 256, 8, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
   if (!io->txpool || !io->rxpool)
-    return fail_open(io, (snprintf(msg, ml, "cannot allocate %u mbufs from hugepages (%s): raise /proc/sys/vm/nr_hugepages", 2 * DPDK_POOL, rte_strerror(rte_errno)),
+    return fail_open(io, (snprintf(msg, ml, "cannot allocate %u mbufs from hugepages (%s): raise /proc/sys/vm/nr_hugepages", 2 * pool, rte_strerror(rte_errno)),
                           -ENOMEM));
   rte_mempool_obj_iter(io->txpool, mark_index, NULL);
   struct rte_eth_conf conf;
