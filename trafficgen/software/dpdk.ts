@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { EnvironmentError } from '../../framework/errors.js';
-import type { PortSpec } from '../types.js';
+import type { PortSpec } from '../../framework/api/trafficgen.js';
 
 /** What a DPDK device string may contain (no '@' or '#': they separate netns and backend in --port). */
 export const DEVARGS_RE = /^[A-Za-z0-9_.:,=/+-]{1,255}$/;
