@@ -14,6 +14,7 @@ export function registerBuiltins(r: RegistryApi): void {
     aliases: ['Dummy'],
     summary: 'Simulated DUT and generator (computed, not measured: results are labelled simulated)',
     create: async (ctx) => (await import('./trafficgen/simulated/driver.js')).createSimulated(ctx),
+    checkSettings: async (s) => (await import('./trafficgen/simulated/driver.js')).checkSimulatedSettings(s),
   });
   // --- builtins added by each area below (keep one block per area) ---
   // software generator (issue 4): native vsg-engine on AF_PACKET / AF_XDP

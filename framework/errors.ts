@@ -61,6 +61,26 @@ export class ParseError extends VsperfError {
   }
 }
 
+/** A file or argument is not valid UTF-8. `where` is `file:line:col` (1-based; col counts characters). */
+export class EncodingError extends VsperfError {
+  readonly where: string;
+  constructor(where: string, detail: string) {
+    super('E_ENCODING', `${where}: ${detail}`, { kind: 'usage', hint: 'settings files and --test-params must be UTF-8' });
+    this.where = where;
+  }
+}
+
+/** A results, state or work directory cannot be used (under /proc or /sys, not a directory, not writable…). */
+export class PathError extends VsperfError {
+  readonly path: string;
+  readonly label: string;
+  constructor(label: string, path: string, reason: string) {
+    super('E_PATH', `${label} ${JSON.stringify(path)}: ${reason}`, { kind: 'usage' });
+    this.path = path;
+    this.label = label;
+  }
+}
+
 export class PluginError extends VsperfError {
   readonly plugin: string;
   constructor(plugin: string, reason: string, opts: { hint?: string; cause?: unknown } = {}) {

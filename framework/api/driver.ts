@@ -47,6 +47,11 @@ export interface DriverFactory<K extends DriverKind = DriverKind> {
   readonly aliases?: readonly string[];
   readonly summary: string;
   create(ctx: DriverContext): Promise<DriverOf[K]>;
+  /**
+   * Plan-time check of the settings this driver reads, called by --dry-run and before a run for every
+   * driver the run would create; throws a ConfigError. Whatever passes here, `create` must accept.
+   */
+  checkSettings?(settings: Settings): void | Promise<void>;
 }
 
 /** What a vendor package exports: `export function register(registry) { registry.add({...}) }`. */

@@ -6,7 +6,7 @@
  * `samples` (one row per metric sample, see compare/metrics.ts). WAL mode and a busy timeout let a
  * report or trend reader run while a nightly job appends.
  */
-import { mkdirSync } from 'node:fs';
+import { makeDirectory } from '../host/paths.js';
 import { dirname, resolve } from 'node:path';
 import { VsperfError } from '../errors.js';
 import type { RunResults } from '../results/types.js';
@@ -102,7 +102,7 @@ export class ResultsArchive {
     const abs = resolve(path);
     let db: Db;
     try {
-      if (!opts.readonly) mkdirSync(dirname(abs), { recursive: true });
+      if (!opts.readonly) makeDirectory('archive directory (RESULTS_ARCHIVE)', dirname(abs));
       db = openDatabase(abs, opts);
     } catch (e) {
       if (e instanceof VsperfError) throw e;

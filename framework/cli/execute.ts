@@ -10,6 +10,8 @@ import { loadPlugin } from '../registry/plugin-loader.js';
 import type { DriverKind } from '../api/driver.js';
 import { selectTestcases } from '../runner/select-testcases.js';
 import { estimateTestcaseS } from '../runner/estimate.js';
+import { validatePlan, type Plan } from '../runner/plan.js';
+import { checkArgumentText } from '../config/utf8.js';
 import { suggest } from '../util/suggest.js';
 import { logLevelOf, type CliOptions, type CliSetup } from './options.js';
 
@@ -73,16 +75,13 @@ function planSettingsKeys(s: Settings): string[] {
   return ['TRAFFICGEN', 'VSWITCH', 'VNF', 'LOADGEN', 'MODE', 'TRAFFICGEN_DURATION', 'TRAFFICGEN_PKT_SIZES', 'TRAFFICGEN_LOSSRATE', 'TRAFFICGEN_RFC2544_TESTS', 'FRAME_MOD', 'TRAFFIC'].filter((k) => s.has(k));
 }
 
-async function dryRun(config: Config, registry: Registry, tcs: readonly TestcaseDef[]): Promise<void> {
-  out(`Plan: ${tcs.length} testcase(s) — dry run, nothing is executed`);
+async function dryRun(plan: Plan): Promise<void> {
+  out(`Plan: ${plan.testcases.length} testcase(s) — dry run, nothing is executed`);
   let total = 0;
-  for (const [i, tc] of tcs.entries()) {
-    const s = config.forTestcase(tc, i);
+  for (const { tc, index: i, settings: s, simulated } of plan.testcases) {
     const est = await estimateTestcaseS(s, tc.Deployment);
     total += est;
     const tg = s.string('TRAFFICGEN');
-    registry.get('trafficgen', tg);
-    const simulated = tg.toLowerCase() === 'simulated' || tg.toLowerCase() === 'dummy';
     out('');
     out(`[${i + 1}] ${tc.name}: ${tc.Description}`);
     out(`    deployment:   ${simulated ? `${tc.Deployment} (not set up: the Simulated generator models the DUT)` : tc.Deployment}`);
@@ -92,11 +91,43 @@ async function dryRun(config: Config, registry: Registry, tcs: readonly Testcase
     for (const k of planSettingsKeys(s)) out(`      ${k} = ${formatLiteral(s.get(k))}   [${s.source(k)}]`);
   }
   out('');
+  out(`Results under: ${plan.resultsRoot}`);
   out(`Estimated total: ~${Math.round(total)} s`);
 }
 
 export async function execute(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup): Promise<number> {
-  const testParams = o.testParams !== undefined ? parseTestParamsOption(o.testParams) : undefined;
+  const interrupted = interruptedBeforeRun();
+  try {
+    return await executeWith(names, o, flags, argv, setup, interrupted);
+  } finally {
+    interrupted.dispose();
+  }
+}
+
+/**
+ * SIGINT/SIGTERM while the settings load and the plan is checked: stop before anything starts (the
+ * run installs its own handlers that tear down what it created). Without this a signal in that phase
+ * would kill Node on the spot or, once the run's handlers exist, be noticed only after validation.
+ */
+function interruptedBeforeRun(): { signal: AbortSignal; dispose(): void } {
+  const ac = new AbortController();
+  const on = (sig: NodeJS.Signals): void => {
+    process.stderr.write(`vsperf: ${sig}: stopping before the run starts (nothing was created)\n`);
+    ac.abort();
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
+  };
+}
+
+async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup, interrupted: { signal: AbortSignal; dispose(): void }): Promise<number> {
+  const testParams = o.testParams !== undefined ? parseTestParamsOption(checkArgumentText(o.testParams, '--test-params')) : undefined;
   const listOnly = o.list || o.listTrafficgens || o.listVswitches || o.listVnfs || o.listFwdapps || o.listLoadgens || o.listDeployments;
   const config = new Config({
     confFiles: o.confFile,
@@ -121,13 +152,15 @@ export async function execute(names: string[], o: CliOptions, flags: Layer[], ar
     listSettings(config);
     return 0;
   }
-  const tcs = pickTestcases(config, names, o);
-  // Resolve every testcase's settings up front: a config error stops the run before anything starts.
-  tcs.forEach((tc, i) => config.forTestcase(tc, i));
+  // The dry run and the run pass through the same validation: what the one accepts, the other does.
+  const plan = await validatePlan(config, registry, pickTestcases(config, names, o));
   if (o.dryRun) {
-    await dryRun(config, registry, tcs);
+    if (interrupted.signal.aborted) return 130;
+    await dryRun(plan);
     return 0;
   }
+  if (interrupted.signal.aborted) return 130;
+  const tcs = plan.testcases.map((p) => p.tc);
   const level = logLevelOf(config.base.getOr('VERBOSITY', 'info'));
   const { RunEvents } = await import('../runner/events.js');
   const { attachProgress } = await import('./progress.js');
@@ -150,6 +183,8 @@ export async function execute(names: string[], o: CliOptions, flags: Layer[], ar
       process.exit(130);
     }
   };
+  interrupted.dispose();
+  if (interrupted.signal.aborted) return 130;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {

@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, existsSync } from 'node:fs';
 import { join, relative, basename } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseConfFile } from './test-params.js';
 import { parseLiteral } from './literal.js';
+import { decodeUtf8 } from './utf8.js';
 import { deepMerge, isPlainObject, type Json, type JsonObject } from './settings.js';
 
 /** One configuration layer: values plus where they came from. Later layers win. */
@@ -30,13 +31,37 @@ function adaptTestcaseList(values: JsonObject, source: string): JsonObject {
   return deepMerge(others, { TESTCASES: testcases });
 }
 
-export function readConfigFile(path: string, source = path): JsonObject {
-  let text: string;
+/** Larger than any real settings file; /dev/zero or a runaway generator output stops here. */
+export const MAX_CONF_BYTES = 16 * 1024 * 1024;
+
+/** The file's bytes, refusing more than `max` (readFileSync would read /dev/zero until memory runs out). */
+function readBounded(path: string, max: number, source: string): Buffer {
+  const fd = openSync(path, 'r');
   try {
-    text = readFileSync(path, 'utf8');
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(64 * 1024);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) return Buffer.concat(chunks, total);
+      total += n;
+      if (total > max) throw new ConfigError('(file)', source, `larger than ${max} bytes`);
+      chunks.push(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readConfigFile(path: string, source = path): JsonObject {
+  let bytes: Buffer;
+  try {
+    bytes = readBounded(path, MAX_CONF_BYTES, source);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError('(file)', source, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  const text = decodeUtf8(bytes, path);
   let values: Json;
   try {
     values = path.endsWith('.json') ? (JSON.parse(text) as Json) : parseConfFile(text);

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { ConfigError } from '../errors.js';
 import { suggest } from '../util/suggest.js';
+import { findImplausible } from './plausible.js';
 import type { JsonObject } from './settings.js';
 
 export interface SettingDoc {
@@ -53,7 +54,7 @@ export class SettingsSchema {
     if (!this.validator) {
       // Loaded on first validation only: `vsperf --list` never pays for ajv.
       const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-      const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
+      const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
       this.validator = ajv.compile({
         type: 'object',
         definitions: this.definitions,
@@ -67,7 +68,11 @@ export class SettingsSchema {
   /** Throws a ConfigError naming the first offending key, its expected type and its source. */
   validate(values: JsonObject, sourceOf: (key: string) => string): void {
     const validate = this.compile();
-    if (validate(values)) return;
+    if (validate(values)) {
+      const bad = findImplausible(values);
+      if (bad) throw new ConfigError(bad.key, sourceOf(bad.key), bad.message);
+      return;
+    }
     const errs = validate.errors ?? [];
     // Prefer the most specific error (deepest path); unknown-key errors are the most actionable.
     const e = errs.find((x) => x.keyword === 'additionalProperties') ?? errs.sort((a, b) => b.instancePath.length - a.instancePath.length)[0]!;
@@ -82,9 +87,11 @@ export class SettingsSchema {
     if (e.keyword === 'additionalProperties') {
       const extra = String((e.params as { additionalProperty: string }).additionalProperty);
       const key = [...path, extra].join('.');
-      const candidates = path.length === 0 ? Object.keys(this.properties) : [];
+      // Inside a dict setting (TRAFFIC.framerate) the candidates are that object's own keys.
+      const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+      const candidates = path.length === 0 ? Object.keys(this.properties) : Object.keys(props ?? {});
       const s = suggest(extra, candidates);
-      return new ConfigError(key, sourceOf(key), `unknown setting${s ? `; did you mean ${s}?` : ''}`, { hint: path.length === 0 ? 'see `vsperf --list-settings`' : undefined });
+      return new ConfigError(key, sourceOf(key), `unknown setting${s ? `; did you mean ${s}?` : ''}`, { hint: path.length === 0 ? 'see `vsperf --list-settings`' : candidates.length ? `known: ${candidates.join(', ')}` : undefined });
     }
     const key = path.join('.') || '(top level)';
     let msg = e.message ?? 'invalid';

@@ -1,3 +1,4 @@
+import { makeDirectory } from './paths.js';
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { CleanupStack } from '../runner/cleanup-stack.js';
 import type { Logger } from '../log/logger.js';
@@ -84,7 +85,7 @@ export class Host {
 
   /** A directory of ours, removed recursively at cleanup. */
   makeDir(path: string): () => Promise<void> {
-    mkdirSync(path, { recursive: true });
+    makeDirectory('work directory', path);
     return this.track({ kind: 'dir', id: this.journal.nextId('dir'), path }, `rm -rf ${path}`, () => rmSync(path, { recursive: true, force: true }));
   }
 

@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import { makeDirectory } from './paths.js';
 import { join } from 'node:path';
 
 /**
@@ -26,7 +27,7 @@ export class Journal {
   private seq = 0;
 
   constructor(readonly runId: string, dir = join(stateDir(), 'journal')) {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory('state directory (VSPERF_STATE_DIR)', dir);
     this.path = join(dir, `${runId}.jsonl`);
     writeFileSync(this.path, '', { flag: 'a' });
   }

@@ -1,8 +1,9 @@
-import { mkdirSync, openSync, closeSync, writeSync, readFileSync, rmSync } from 'node:fs';
+import { openSync, closeSync, writeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { isSameProcess, processStartTicks } from './proc.js';
 import { stateDir } from './journal.js';
+import { makeDirectory } from './paths.js';
 
 /**
  * One vsperf run per host at a time: two runs would fight over ports, hugepages and CPU and both
@@ -12,7 +13,7 @@ export class RunLock {
   private constructor(private readonly path: string) {}
 
   static acquire(dir = stateDir()): RunLock {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory('state directory (VSPERF_STATE_DIR)', dir);
     const path = join(dir, 'run.lock');
     for (let attempt = 0; attempt < 2; attempt++) {
       try {

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { AbortedError, VsperfError, errorMessage, UsageError } from '../errors.js';
+import { AbortedError, OutputError, VsperfError, errorMessage, UsageError } from '../errors.js';
+import { makeDirectory } from '../host/paths.js';
 import type { Config, TestcaseDef } from '../config/load.js';
 import { PROJECT_ROOT } from '../config/load.js';
 import type { Settings, JsonObject } from '../config/settings.js';
@@ -70,16 +71,13 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
   // Absolute: daemons (ovsdb-server, QEMU) get paths under it and do not share our working directory.
   const root = resolve(o.resultsRoot ?? o.config.base.string('RESULTS_PATH'));
   let resultsDir = join(root, `results_${timestampName(start)}`);
+  makeDirectory('results directory (RESULTS_PATH)', root);
   for (let n = 1; ; n++) {
     try {
       mkdirSync(resultsDir, { recursive: false });
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        mkdirSync(root, { recursive: true });
-        continue;
-      }
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 50) throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 50) throw new OutputError(resultsDir, e);
       resultsDir = join(root, `results_${timestampName(start)}_${n}`);
     }
   }

@@ -39,7 +39,7 @@ function matcher(term: string, exact: boolean): (name: string) => boolean {
 /** Testcase names to run, in run order. Throws UsageError when nothing (or an unknown name) is selected. */
 export function selectTestcases(all: readonly string[], opts: SelectOptions): string[] {
   const names = opts.names ?? [];
-  if (names.length && opts.tests) throw new UsageError('give testcases either as positional names or with --tests, not both');
+  if (names.length && opts.tests !== undefined) throw new UsageError('give testcases either as positional names or with --tests, not both');
   if (names.length) {
     for (const n of names) {
       if (!all.includes(n)) {
@@ -49,7 +49,7 @@ export function selectTestcases(all: readonly string[], opts: SelectOptions): st
     }
     return [...names];
   }
-  if (!opts.tests) return [...all];
+  if (opts.tests === undefined) return [...all];
   const terms = opts.tests.split(',').map((t) => t.trim()).filter(Boolean);
   if (!terms.length) throw new UsageError('--tests needs at least one term');
   const include = terms.filter((t) => !t.startsWith('!')).map((t) => matcher(t, !!opts.exact));

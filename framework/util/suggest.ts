@@ -15,6 +15,7 @@ export function editDistance(a: string, b: string): number {
 
 /** The closest candidate if it is close enough to be a plausible typo, else undefined. */
 export function suggest(input: string, candidates: readonly string[]): string | undefined {
+  if (input.length > 200) return undefined; // a typo is short; the distance is quadratic in length
   const lower = input.toLowerCase();
   let best: string | undefined;
   let bestD = Infinity;

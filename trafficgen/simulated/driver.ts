@@ -8,6 +8,9 @@ import type {
 import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
 import { SimulatedDut, type DutOptions } from './dut.js';
 
+/** Largest frame the Simulated generator sends (bytes). */
+const MAX_FRAME_SIZE = 9000;
+
 export interface SimulatedGeneratorOptions {
   /** Highest rate the simulated generator can send (fps per direction); above it trials are generator-limited. */
   readonly generatorMaxFps?: number;
@@ -35,7 +38,7 @@ export class SimulatedGenerator implements TrafficGenerator {
       imix: true,
       vlan: true,
       ipv6: true,
-      maxFrameSize: 9000,
+      maxFrameSize: MAX_FRAME_SIZE,
       simulatesDut: true,
       ...(this.opts.generatorMaxFps !== undefined ? { maxRateFps: this.opts.generatorMaxFps } : {}),
     };
@@ -63,7 +66,7 @@ export class SimulatedGenerator implements TrafficGenerator {
 
   private check(spec: TrafficSpec): void {
     const size = spec.stream.frameSize;
-    if (!spec.stream.imixGenome && (size < 64 || size > 9000)) throw new CapabilityError(this.name, `frame size ${size}`, 'supported: 64–9000 bytes');
+    if (!spec.stream.imixGenome && (size < 64 || size > MAX_FRAME_SIZE)) throw new CapabilityError(this.name, `frame size ${size}`, `supported: 64–${MAX_FRAME_SIZE} bytes`);
     if (spec.rate.value < 0 || !Number.isFinite(spec.rate.value)) throw new DriverError(this.name, 'runTrial', `rate must be a finite number ≥ 0, got ${spec.rate.value}`);
   }
 
@@ -222,6 +225,15 @@ export function dutFromSettings(settings: Settings): { dut: SimulatedDut; genera
     return { dut: new SimulatedDut(opts as unknown as DutOptions), ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}) };
   } catch (e) {
     throw new ConfigError('SIMULATED_DUT', src, (e as Error).message);
+  }
+}
+
+/** Plan-time check (--dry-run and before a run): the DUT model builds and every frame size is one the generator sends. */
+export function checkSimulatedSettings(settings: Settings): void {
+  dutFromSettings(settings);
+  const sizes = settings.getOr<Json>('TRAFFICGEN_PKT_SIZES', []);
+  for (const size of Array.isArray(sizes) ? sizes : []) {
+    if (typeof size === 'number' && size > MAX_FRAME_SIZE) throw new ConfigError('TRAFFICGEN_PKT_SIZES', settings.source('TRAFFICGEN_PKT_SIZES'), `${size} B is larger than the Simulated generator sends (${MAX_FRAME_SIZE} B)`);
   }
 }
 

@@ -98,12 +98,22 @@ describe('vsperf CLI', function () {
 
   it('a failing testcase does not stop the rest and the exit code says so', () => {
     const dir = join(tmp, 'fail');
-    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--test-params', "['TRAFFICGEN_DURATION=1;TRAFFIC={\"traffic_type\": \"no_such_type\"}', 'TRAFFICGEN_DURATION=1']", 'phy2phy_tput', 'phy2phy_cont'], env());
+    // A DUT that loses every frame: the first testcase finds no throughput, the second still runs.
+    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--test-params', "['TRAFFICGEN_DURATION=1;SIMULATED_DUT={\"curve\": \"points\", \"points\": [[0, 1]]}', 'TRAFFICGEN_DURATION=1']", 'phy2phy_tput', 'phy2phy_cont'], env());
     expect(r.code).to.equal(1);
     const [res] = readdirSync(dir);
-    const json = JSON.parse(readFileSync(join(dir, res!, 'results.json'), 'utf8')) as { testcases: { name: string; status: string; error?: { message: string } }[] };
+    const json = JSON.parse(readFileSync(join(dir, res!, 'results.json'), 'utf8')) as { testcases: { name: string; status: string; error?: { code: string } }[] };
     expect(json.testcases.map((t) => t.status)).to.deep.equal(['failed', 'passed']);
-    expect(json.testcases[0]!.error!.message).to.match(/unknown traffic_type "no_such_type"/);
+    expect(json.testcases[0]!.error!.code).to.equal('E_NO_THROUGHPUT');
+  });
+
+  it('a setting one testcase of a suite gets wrong stops the run before anything starts (exit 2, nothing written)', () => {
+    const dir = join(tmp, 'fail-early');
+    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--test-params', "['TRAFFICGEN_DURATION=1', 'TRAFFICGEN_DURATION=1;TRAFFIC={\"traffic_type\": \"no_such_type\"}']", 'phy2phy_tput', 'phy2phy_cont'], env());
+    expect(r.code).to.equal(2);
+    expect(r.stderr.trim().split('\n')).to.have.length(1);
+    expect(r.stderr).to.match(/E_CONFIG: TRAFFIC\.traffic_type: unknown traffic type "no_such_type" \(from --test-params\)/);
+    expect(existsSync(dir)).to.equal(false);
   });
 
   it('--plugin loads a vendor driver that --list-trafficgens then shows', () => {

@@ -1,0 +1,86 @@
+/**
+ * The one validation path: `--dry-run` prints what this accepts and a run starts only after it has
+ * accepted, so whatever the dry run accepts, the run accepts. It resolves every testcase's settings
+ * (schema, closed dicts, plausible numbers), checks that every driver the run would create is
+ * registered (after plugins loaded: plugin drivers and settings count), that the traffic type is
+ * known and can run with that generator and mode, and that the directories the run writes are usable.
+ * It creates nothing.
+ */
+import { dirname, resolve } from 'node:path';
+import type { Config, TestcaseDef } from '../config/load.js';
+import type { Settings } from '../config/settings.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { checkDirectory } from '../host/paths.js';
+import { stateDir } from '../host/journal.js';
+import { trafficTypes } from '../methodology/index.js';
+import type { Registry } from '../registry/registry.js';
+import type { DriverFactory, DriverKind } from '../registry/types.js';
+import { suggest } from '../util/suggest.js';
+
+export interface PlannedTestcase {
+  readonly tc: TestcaseDef;
+  readonly index: number;
+  readonly settings: Settings;
+  readonly trafficType: string;
+  /** The generator models the DUT: no deployment is set up. */
+  readonly simulated: boolean;
+}
+
+export interface Plan {
+  readonly testcases: readonly PlannedTestcase[];
+  /** Absolute RESULTS_PATH (checked, not created). */
+  readonly resultsRoot: string;
+}
+
+/** Traffic types that measure a guest and so need a real deployment with a QEMU guest. */
+const NEEDS_GUEST = new Set(['live_migration']);
+
+/** A registered driver for the setting `key`, or a ConfigError naming the key, its source and the choices. */
+function driver(registry: Registry, s: Settings, kind: DriverKind, key: string): DriverFactory {
+  const name = s.get(key);
+  if (typeof name !== 'string') throw new ConfigError(key, s.source(key), `must be a ${kind} name, got ${JSON.stringify(name)}`);
+  if (registry.has(kind, name)) return registry.get(kind, name);
+  const names = registry.list(kind).map((f) => f.name);
+  const hint = suggest(name, names);
+  throw new ConfigError(key, s.source(key), `unknown ${kind} "${name}"${hint ? `; did you mean "${hint}"?` : ''}`, { hint: `available: ${names.join(', ') || 'none'}` });
+}
+
+async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef, index: number): Promise<PlannedTestcase> {
+  const s = config.forTestcase(tc, index);
+  const mode = s.string('MODE');
+  const trafficType = s.get('TRAFFIC.traffic_type');
+  if (typeof trafficType !== 'string' || !trafficTypes().includes(trafficType)) {
+    const hint = suggest(String(trafficType), trafficTypes());
+    throw new ConfigError('TRAFFIC.traffic_type', s.source('TRAFFIC.traffic_type'), `unknown traffic type ${JSON.stringify(trafficType)}${hint ? `; did you mean "${hint}"?` : ''}`, { hint: `known: ${trafficTypes().join(', ')}` });
+  }
+  if (!registry.has('deployment', tc.Deployment)) {
+    const hint = suggest(tc.Deployment, registry.list('deployment').map((f) => f.name));
+    throw new ConfigError(`TESTCASES.${tc.name}.Deployment`, config.base.source(`TESTCASES.${tc.name}`), `unknown deployment "${tc.Deployment}"${hint ? `; did you mean "${hint}"?` : ''}`);
+  }
+  const generator = mode === 'trafficgen-off' ? undefined : driver(registry, s, 'trafficgen', 'TRAFFICGEN');
+  const simulated = generator?.name === 'Simulated';
+  // Checked even when the Simulated generator skips the deployment: a typo is a typo in every mode.
+  const drivers = [generator, registry.get('deployment', tc.Deployment)];
+  if (s.getOr('PKTFWD', '') !== '') drivers.push(driver(registry, s, 'fwdapp', 'PKTFWD'));
+  if (s.has('VSWITCH')) drivers.push(driver(registry, s, 'vswitch', 'VSWITCH'));
+  if (s.has('VNF')) drivers.push(driver(registry, s, 'vnf', 'VNF'));
+  if (s.has('LOADGEN')) drivers.push(driver(registry, s, 'loadgen', 'LOADGEN'));
+  if (NEEDS_GUEST.has(trafficType) && (simulated || mode === 'trafficgen' || mode === 'trafficgen-off')) {
+    throw new UsageError(`${tc.name}: ${trafficType} needs a deployment with a QEMU guest, which ${simulated ? 'the Simulated generator does not set up' : `mode ${mode} does not run`}`, { hint: 'use --trafficgen Software (or Ixia) in mode normal' });
+  }
+  if (mode === 'trafficgen-pause' && !process.stdin.isTTY) throw new UsageError('mode trafficgen-pause needs an interactive terminal to resume traffic');
+  for (const d of drivers) await d?.checkSettings?.(s);
+  return { tc, index, settings: s, trafficType, simulated };
+}
+
+/** Validates the whole run before anything starts; throws the first problem as a one-line VsperfError. */
+export async function validatePlan(config: Config, registry: Registry, testcases: readonly TestcaseDef[]): Promise<Plan> {
+  if (!testcases.length) throw new UsageError('no testcase selected: nothing would run', { hint: 'list them with `vsperf --list`' });
+  const planned: PlannedTestcase[] = [];
+  for (const [i, tc] of testcases.entries()) planned.push(await planTestcase(config, registry, tc, i));
+  const resultsRoot = checkDirectory('results directory (RESULTS_PATH)', config.base.string('RESULTS_PATH'));
+  checkDirectory('state directory (VSPERF_STATE_DIR)', stateDir());
+  const archive = config.base.getOr('RESULTS_ARCHIVE', '');
+  if (typeof archive === 'string' && archive !== '') checkDirectory('archive directory (RESULTS_ARCHIVE)', dirname(resolve(resultsRoot, archive)));
+  return { testcases: planned, resultsRoot };
+}
