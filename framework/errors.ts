@@ -54,6 +54,7 @@ export class ParseError extends VsperfError {
   constructor(input: string, position: number, message: string) {
     const raw = input.length > 60 ? input.slice(Math.max(0, position - 20), position + 20) : input;
     // One line, whatever the input holds (multi-line .conf files, control characters).
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped here
     const excerpt = raw.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
     super('E_PARSE', `${message} at offset ${position} in "${excerpt}"`, { kind: 'usage' });
     this.position = position;

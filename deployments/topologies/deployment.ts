@@ -12,11 +12,11 @@ import type { Json, JsonObject } from '../../framework/config/settings.js';
 import type { DriverContext } from '../../framework/api/driver.js';
 import type { PortSpec } from '../../framework/api/trafficgen.js';
 import { isPciPassthroughVnf, type GuestNic, type Vnf } from '../../framework/api/vnf.js';
-import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMod, type FrameModification } from '../flows.js';
+import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMod } from '../flows.js';
 import { resolveNics, Sriov } from '../sriov/sriov.js';
 import { createSandbox, type Testbed } from '../testbed/sandbox.js';
 import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
-import { guestNicCounts, pxpPlan, pxpShape, type PxpShape } from './pxp-plan.js';
+import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 
 const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false };
 

@@ -253,7 +253,6 @@ export class ResultsArchive {
         .all(opts.lastRuns ?? 30)
         .reverse();
       if (!runs.length) return [];
-      const byPk = new Map(runs.map((r) => [r.pk, r]));
       const rows = this.db
         .prepare<{ run_pk: number; testcase: string; deployment: string; frame_size: number; goal: string; metric: string; value: number }>(
           `SELECT run_pk, testcase, deployment, frame_size, goal, metric, value FROM samples

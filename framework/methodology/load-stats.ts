@@ -43,8 +43,10 @@ export function sums(trials: readonly LoadTrial[], p: ClassifyParams): LoadSums 
   for (const t of trials) {
     const hi = t.lossRatio > p.lossRatio;
     const full = t.durationS >= p.trialDurationS - EPS;
-    if (full) hi ? (fullHi += t.durationS) : (fullLo += t.durationS);
-    else hi ? (shortHi += t.durationS) : (shortLo += t.durationS);
+    if (full && hi) fullHi += t.durationS;
+    else if (full) fullLo += t.durationS;
+    else if (hi) shortHi += t.durationS;
+    else shortLo += t.durationS;
   }
   return { fullLo, fullHi, shortLo, shortHi };
 }

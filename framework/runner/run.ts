@@ -123,6 +123,7 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
       if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
     } catch (e) {
       // Never let a failed final write hide the error that ended the run.
+      // eslint-disable-next-line no-unsafe-finally -- only when no error is pending, so none is hidden
       if (pending === undefined) throw e;
       o.log.error(`could not write the final results: ${errorMessage(e)}`);
     } finally {
