@@ -16,7 +16,7 @@ import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
 import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
 import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
 import { trialResultOf } from './results.js';
-import { dpdkDevargs, dpdkPreflight, isDpdkPort, PCI_RE } from './dpdk.js';
+import { dpdkPreflight, isDpdkPort, PCI_RE } from './dpdk.js';
 import { Sriov } from '../../deployments/sriov/sriov.js';
 import { preflightPassthrough } from '../../vnfs/qemu/passthrough.js';
 
