@@ -126,6 +126,8 @@ export interface GeneratorCaps {
   readonly imix: boolean;
   readonly vlan: boolean;
   readonly ipv6: boolean;
+  /** Multistream varies the stream_type field per flow; undefined = yes (false: multistream > 1 is refused). */
+  readonly multistream?: boolean;
   readonly maxFrameSize: number;
   /** Highest rate (fps, per direction, at 64-byte frames) this generator can reach, if known. */
   readonly maxRateFps?: number;

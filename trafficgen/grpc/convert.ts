@@ -17,12 +17,12 @@ import type {
   TrialResult,
   TrialSpec,
 } from '../../framework/api/trafficgen.js';
-import { IMIX_SIZES } from '../../framework/api/trafficgen.js';
+import { IMIX_SIZES, imixAverage, lineRateFps, rateToFps } from '../../framework/api/trafficgen.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 
 export const API_MAJOR = 1;
-/** 1: RunTrials (trials on one stream). */
-export const API_MINOR = 1;
+/** 1: RunTrials (trials on one stream); 2: CleanupStale, Capabilities.multistream. */
+export const API_MINOR = 2;
 export const SERVICE_NAME = 'tgshim.v1.TrafficGenShimService';
 
 /** A message field is missing, malformed or out of range. `field` is the proto path. */
@@ -178,6 +178,7 @@ export function streamFromPb(s: pb.StreamSpec | undefined, field: string, caps: 
   range(`${field}.vlan.priority`, vlan.priority, 0, 7);
   range(`${field}.vlan.cfi`, vlan.cfi, 0, 1);
   range(`${field}.multistream`, s.multistream, 0, 1_000_000);
+  if (s.multistream > 1 && caps.multistream === false) bad(`${field}.multistream`, 'this generator does not vary flows (multistream)');
   const streamType = STREAM_TYPE_FROM_PB[s.streamType];
   if (!streamType) bad(`${field}.stream_type`, `unknown value ${s.streamType}`);
   return {
@@ -236,6 +237,7 @@ export function capsToPb(c: GeneratorCaps): pb.Capabilities {
     maxFrameSize: c.maxFrameSize,
     ...(c.maxRateFps !== undefined ? { maxRateFps: c.maxRateFps } : {}),
     simulatesDut: c.simulatesDut ?? false,
+    multistream: c.multistream !== false,
   };
 }
 
@@ -251,7 +253,30 @@ export function capsFromPb(c: pb.Capabilities | undefined): GeneratorCaps {
     maxFrameSize: x.maxFrameSize || 1518,
     ...(x.maxRateFps !== undefined ? { maxRateFps: x.maxRateFps } : {}),
     ...(x.simulatesDut ? { simulatesDut: true } : {}),
+    multistream: x.multistream,
   };
+}
+
+/**
+ * Checks that need the reserved ports: the offered rate fits the sending port's line rate, and a
+ * duration trial lasts at least one frame time (shorter sends no frame and would read as 0 % loss).
+ */
+export function checkAgainstPorts(spec: TrafficSpec & { durationS?: number }, ports: readonly PortSpec[], field: string): void {
+  const size = spec.stream.imixGenome ? imixAverage(spec.stream.imixGenome) : spec.stream.frameSize;
+  const senders = spec.bidir ? [0, 1] : [0];
+  for (const i of senders) {
+    const p = ports[i];
+    if (!p) continue;
+    const fps = rateToFps(spec.rate, p.speedMbps, size);
+    const line = lineRateFps(p.speedMbps, size);
+    if (fps > line * (1 + 1e-9)) {
+      bad(`${field}.rate.fps`, `${fps} fps is above the line rate of port ${i} (${Math.floor(line)} fps for ${size}-byte frames at ${p.speedMbps} Mbit/s)`);
+    }
+  }
+  if (spec.durationS !== undefined && ports[0]) {
+    const fps = rateToFps(spec.rate, ports[0].speedMbps, size);
+    if (spec.durationS * fps < 1) bad(`${field.replace(/\.traffic$/, '')}.duration_s`, `${spec.durationS} s is shorter than one frame at ${fps} fps (${1 / fps} s)`);
+  }
 }
 
 function latencyToPb(l: LatencyStats): pb.LatencyStats {

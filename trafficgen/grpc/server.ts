@@ -13,13 +13,14 @@ import { HealthImplementation } from 'grpc-health-check';
 import { AbortedError, UsageError, errorMessage } from '../../framework/errors.js';
 import type { Logger } from '../../framework/log/logger.js';
 import { silentLogger } from '../../framework/log/logger.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, TrafficGenerator } from '../../framework/api/trafficgen.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator } from '../../framework/api/trafficgen.js';
 import {
   API_MAJOR,
   API_MINOR,
   InvalidFieldError,
   SERVICE_NAME,
   capsToPb,
+  checkAgainstPorts,
   liveToPb,
   portsFromPb,
   resultToPb,
@@ -38,7 +39,17 @@ export interface ShimBackend {
   open(): Promise<TrafficGenerator>;
   /** Release backend-wide resources at shutdown. */
   close(): Promise<void>;
+  /**
+   * Find what dead earlier instances of this shim left on the generator, stop its traffic and remove
+   * it; returns one line per thing cleaned. Called at start and by the CleanupStale RPC.
+   */
+  cleanupStale?(): Promise<string[]>;
 }
+
+/** RunTrials bounds: queued requests per stream and in the whole shim, and open streams. */
+export const RUN_TRIALS_MAX_QUEUED_PER_STREAM = 64;
+export const RUN_TRIALS_MAX_QUEUED = 1024;
+export const RUN_TRIALS_MAX_STREAMS = 64;
 
 export interface ShimTls {
   readonly certPem: Buffer;
@@ -88,6 +99,7 @@ interface Session {
   readonly leaseS: number;
   lastSeenMs: number;
   readonly gen: TrafficGenerator;
+  readonly ports: readonly PortSpec[];
   traffic?: Traffic;
 }
 
@@ -124,6 +136,8 @@ export class ShimServer {
   private readonly trialStreams = new Set<{ close(): void }>();
   private stopping: Promise<void> | undefined;
   private readonly tokenHash: Buffer | undefined;
+  /** RunTrials requests received and not yet finished, over all streams. */
+  private queuedTrials = 0;
 
   constructor(private readonly opts: ShimServerOptions) {
     this.log = opts.log ?? silentLogger;
@@ -161,6 +175,7 @@ export class ShimServer {
           this.opts.tls.clientCaPem !== undefined,
         )
       : grpc.ServerCredentials.createInsecure();
+    await this.cleanupStale('start');
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.opts.address, creds, (err, port) => (err ? reject(err) : resolve(port))),
     );
@@ -168,8 +183,22 @@ export class ShimServer {
     this.health.setStatus(SERVICE_NAME, 'SERVING');
     this.leaseTimer = setInterval(() => void this.expireLease(), 1000);
     this.leaseTimer.unref();
-    this.log.info(`tgshim: serving ${SERVICE_NAME} on ${this.opts.address.replace(/:0$/, `:${this.boundPort}`)} (backend ${this.opts.backend.kind}, tls ${this.opts.tls ? (this.opts.tls.clientCaPem ? 'mutual' : 'server') : 'off'}, token ${this.opts.token ? 'on' : 'off'})`);
+    this.log.info(`serving ${SERVICE_NAME} on ${this.opts.address.replace(/:0$/, `:${this.boundPort}`)} (backend ${this.opts.backend.kind}, tls ${this.opts.tls ? (this.opts.tls.clientCaPem ? 'mutual' : 'server') : 'off'}, token ${this.opts.token ? 'on' : 'off'})`);
     return this.boundPort;
+  }
+
+  /** What dead earlier instances left on the generator; never fatal at start (the generator may be down). */
+  private async cleanupStale(why: string): Promise<string[]> {
+    if (!this.opts.backend.cleanupStale) return [];
+    try {
+      const cleaned = await this.opts.backend.cleanupStale();
+      for (const c of cleaned) this.log.warn(`cleaned up after an earlier shim (${why}): ${c}`);
+      return cleaned;
+    } catch (e) {
+      if (why !== 'start') throw e;
+      this.log.warn(`could not look for what earlier shims left behind: ${errorMessage(e)}`);
+      return [];
+    }
   }
 
   /** Graceful stop: no new calls, running traffic stopped, ports released, then the server closes. */
@@ -185,7 +214,7 @@ export class ShimServer {
     const s = this.session;
     if (s) await this.endSession(s, 'shim shutting down');
     for (const t of this.trialStreams) t.close();
-    await this.opts.backend.close().catch((e) => this.log.warn(`tgshim: backend close: ${errorMessage(e)}`));
+    await this.opts.backend.close().catch((e) => this.log.warn(`backend close: ${errorMessage(e)}`));
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => {
         this.server.forceShutdown();
@@ -196,7 +225,7 @@ export class ShimServer {
         resolve();
       });
     });
-    this.log.info('tgshim: stopped');
+    this.log.info('stopped');
   }
 
   // ------------------------------------------------------------------ plumbing
@@ -284,6 +313,7 @@ export class ShimServer {
   ): Promise<void> {
     const s = this.sessionFor(req.sessionId);
     const spec = trialFromPb(req.trial, 'trial', s.gen.capabilities());
+    checkAgainstPorts(spec, s.ports, 'trial.traffic');
     const intervalMs = req.progressIntervalMs === 0 ? 1000 : req.progressIntervalMs;
     if (intervalMs < 50 || intervalMs > 60_000) throw new InvalidFieldError('progress_interval_ms', `${intervalMs} ms is out of range 50..60000 ms`);
     if (s.traffic) throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, `traffic is already running (${s.traffic.kind}); call StopTraffic first`);
@@ -341,7 +371,7 @@ export class ShimServer {
     const s = this.session;
     if (!s || s.traffic) return;
     if (Date.now() - s.lastSeenMs > s.leaseS * 1000) {
-      this.log.warn(`tgshim: lease of ${s.clientName} (session ${s.id}) expired; releasing the ports`);
+      this.log.warn(`lease of ${s.clientName} (session ${s.id}) expired; releasing the ports`);
       await this.endSession(s, 'lease expired');
     }
   }
@@ -350,11 +380,72 @@ export class ShimServer {
     if (this.session === s) this.session = undefined;
     if (s.traffic) {
       s.traffic.abort.abort(new AbortedError(`traffic stopped: ${why}`));
-      if (s.traffic.run) await s.traffic.run.stop().catch((e) => this.log.warn(`tgshim: stop continuous: ${errorMessage(e)}`));
+      if (s.traffic.run) await s.traffic.run.stop().catch((e) => this.log.warn(`stop continuous: ${errorMessage(e)}`));
       await Promise.race([s.traffic.done.catch(() => undefined), new Promise((r) => setTimeout(r, this.opts.shutdownGraceMs ?? 5000))]);
     }
-    await s.gen.close().catch((e) => this.log.warn(`tgshim: closing generator: ${errorMessage(e)}`));
-    this.log.info(`tgshim: released ports of ${s.clientName} (${why})`);
+    await s.gen.close().catch((e) => this.log.warn(`closing generator: ${errorMessage(e)}`));
+    this.log.info(`released ports of ${s.clientName} (${why})`);
+  }
+
+  /**
+   * RunTrials: trials one after another on one stream. Each request waits for the previous trial's
+   * result (the client sends the next one only then anyway). The stream is authenticated when it
+   * opens, before any message; queues are bounded (RESOURCE_EXHAUSTED beyond). The first error ends it.
+   */
+  private runTrials(call: grpc.ServerDuplexStream<pb.RunTrialsRequest | Malformed, pb.RunTrialsResponse>): void {
+    try {
+      this.authorize(call.metadata);
+      if (this.stopping) throw new ShimStatusError(grpc.status.UNAVAILABLE, 'shim is shutting down');
+      if (this.trialStreams.size >= RUN_TRIALS_MAX_STREAMS) {
+        throw new ShimStatusError(grpc.status.RESOURCE_EXHAUSTED, `too many open RunTrials streams (${RUN_TRIALS_MAX_STREAMS}); close idle ones`);
+      }
+    } catch (e) {
+      call.emit('error', ShimServer.toStatus(e));
+      return;
+    }
+    let chain = Promise.resolve();
+    let failed = false;
+    let queued = 0;
+    // At shutdown an idle stream is ended (after its running trial, which the shutdown aborts), so
+    // the server's graceful stop does not wait out its grace period for connected drivers.
+    const entry = { close: (): void => void chain.then(() => !failed && !call.cancelled && call.end()) };
+    this.trialStreams.add(entry);
+    const forget = (): void => void this.trialStreams.delete(entry);
+    call.on('cancelled', forget);
+    call.on('finish', forget);
+    const fail = (e: unknown): void => {
+      forget();
+      if (failed) return;
+      failed = true;
+      // Field paths of this stream's messages start at the RunTrialsRequest.
+      const err = e instanceof InvalidFieldError ? new InvalidFieldError(`run.${e.field}`, e.reason) : e;
+      if (!call.cancelled) call.emit('error', ShimServer.toStatus(err));
+    };
+    call.on('data', (raw: pb.RunTrialsRequest | Malformed) => {
+      if (failed) return;
+      if (queued >= RUN_TRIALS_MAX_QUEUED_PER_STREAM || this.queuedTrials >= RUN_TRIALS_MAX_QUEUED) {
+        const which = queued >= RUN_TRIALS_MAX_QUEUED_PER_STREAM ? `${RUN_TRIALS_MAX_QUEUED_PER_STREAM} on this stream` : `${RUN_TRIALS_MAX_QUEUED} in the shim`;
+        fail(new ShimStatusError(grpc.status.RESOURCE_EXHAUSTED, `too many queued RunTrials requests (${which}); send the next trial after the previous result`));
+        return;
+      }
+      queued++;
+      this.queuedTrials++;
+      const done = (): void => {
+        queued--;
+        this.queuedTrials--;
+      };
+      chain = chain
+        .then(async () => {
+          if (failed || call.cancelled) return;
+          const req = this.check(raw, call.metadata);
+          if (!req.run) throw new ShimStatusError(grpc.status.INVALID_ARGUMENT, 'run: is required');
+          await this.runOneTrial(req.run, call, (event) => call.write({ event }));
+        })
+        .catch(fail)
+        .finally(done);
+    });
+    call.on('end', () => void chain.then(() => !failed && !call.cancelled && call.end()));
+    call.on('error', () => undefined); // a client that goes away mid-stream: 'cancelled' stops its trial
   }
 
   // ------------------------------------------------------------------ RPCs
@@ -397,9 +488,9 @@ export class ShimServer {
             throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, `cannot claim the ports: ${errorMessage(e)}`);
           }
           const leaseS = req.leaseS || this.opts.defaultLeaseS || 60;
-          const s: Session = { id: randomUUID(), clientName: who, since: new Date(), leaseS, lastSeenMs: Date.now(), gen };
+          const s: Session = { id: randomUUID(), clientName: who, since: new Date(), leaseS, lastSeenMs: Date.now(), gen, ports };
           this.session = s;
-          this.log.info(`tgshim: ${who} owns ports ${ports.map((p) => p.name).join(', ')} (session ${s.id}, lease ${leaseS} s)`);
+          this.log.info(`${who} owns ports ${ports.map((p) => p.name).join(', ')} (session ${s.id}, lease ${leaseS} s)`);
           return { sessionId: s.id, leaseS, capabilities: capsToPb(gen.capabilities()) };
         } finally {
           this.reserving = undefined;
@@ -417,43 +508,12 @@ export class ShimServer {
 
       runTrial: this.stream<pb.RunTrialRequest, pb.RunTrialResponse>((req, call) => this.runOneTrial(req, call, (m) => call.write(m))),
 
-      runTrials: (call: grpc.ServerDuplexStream<pb.RunTrialsRequest | Malformed, pb.RunTrialsResponse>) => {
-        // Trials one after another on one stream: each request waits for the previous trial's result
-        // (the client sends the next one only then anyway). The first error ends the stream.
-        let chain = Promise.resolve();
-        let failed = false;
-        // At shutdown an idle stream is ended (after its running trial, which the shutdown aborts), so
-        // the server's graceful stop does not wait out its grace period for connected drivers.
-        const entry = { close: (): void => void chain.then(() => !failed && !call.cancelled && call.end()) };
-        this.trialStreams.add(entry);
-        const forget = (): void => void this.trialStreams.delete(entry);
-        call.on('cancelled', forget);
-        call.on('finish', forget);
-        const fail = (e: unknown): void => {
-          forget();
-          if (failed) return;
-          failed = true;
-          // Field paths of this stream's messages start at the RunTrialsRequest.
-          const err = e instanceof InvalidFieldError ? new InvalidFieldError(`run.${e.field}`, e.reason) : e;
-          if (!call.cancelled) call.emit('error', ShimServer.toStatus(err));
-        };
-        call.on('data', (raw: pb.RunTrialsRequest | Malformed) => {
-          chain = chain
-            .then(async () => {
-              if (failed || call.cancelled) return;
-              const req = this.check(raw, call.metadata);
-              if (!req.run) throw new ShimStatusError(grpc.status.INVALID_ARGUMENT, 'run: is required');
-              await this.runOneTrial(req.run, call, (event) => call.write({ event }));
-            })
-            .catch(fail);
-        });
-        call.on('end', () => void chain.then(() => !failed && !call.cancelled && call.end()));
-        call.on('error', () => undefined); // a client that goes away mid-stream: 'cancelled' stops its trial
-      },
+      runTrials: (call: grpc.ServerDuplexStream<pb.RunTrialsRequest | Malformed, pb.RunTrialsResponse>) => this.runTrials(call),
 
       startContinuous: this.unary<pb.StartContinuousRequest, pb.StartContinuousResponse>(async (req) => {
         const s = this.sessionFor(req.sessionId);
         const spec = trafficFromPb(req.traffic, 'traffic', s.gen.capabilities());
+        checkAgainstPorts(spec, s.ports, 'traffic');
         if (!s.gen.startContinuous || !s.gen.capabilities().continuous) {
           throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, `generator ${s.gen.name} has no continuous mode`);
         }
@@ -498,12 +558,14 @@ export class ShimServer {
         }
       }),
 
+      cleanupStale: this.unary<pb.CleanupStaleRequest, pb.CleanupStaleResponse>(async () => ({ cleaned: await this.cleanupStale('CleanupStale') })),
+
       stopTraffic: this.unary<pb.StopTrafficRequest, pb.StopTrafficResponse>(async (req) => {
         const s = this.sessionFor(req.sessionId);
         const t = s.traffic;
         if (!t) return { stopped: false };
         t.abort.abort(new AbortedError('traffic stopped by StopTraffic'));
-        if (t.run) await t.run.stop().catch((e) => this.log.warn(`tgshim: stop continuous: ${errorMessage(e)}`));
+        if (t.run) await t.run.stop().catch((e) => this.log.warn(`stop continuous: ${errorMessage(e)}`));
         await t.done.catch(() => undefined);
         if (s.traffic === t) s.traffic = undefined;
         return { stopped: true };

@@ -67,7 +67,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--ixnet-user <name>', 'ixnetwork backend: user (Linux API server)', 'admin')
     .option('--ixnet-password-file <path>', 'ixnetwork backend: file holding the password')
     .option('--ixnet-api-key-file <path>', 'ixnetwork backend: file holding an existing API key')
-    .option('--ixnet-ca <path>', 'ixnetwork backend: CA to verify the API server (default: no verification, as IxNetwork uses self-signed certificates)')
+    .option('--ixnet-ca <path>', "ixnetwork backend: CA that signed the API server's certificate (IxNetwork's own is self-signed; default: system CAs)")
+    .option('--insecure', "ixnetwork backend: do not verify the API server's TLS certificate (warned; prefer --ixnet-ca)")
+    .addOption(new Option('--ixnet-latency-mode <mode>', 'ixnetwork backend: latency measurement mode (default: TRAFFICGEN_IXNET_LATENCY_MODE of the settings, storeForward)').choices(['storeForward', 'cutThrough', 'mef', 'forwardingDelay']))
+    .option('--name <name>', 'name of this shim in the IxNetwork session tags: a restarted shim of the same name and host cleans up what a dead one left; give distinct shims on one host distinct names', 'default')
     .option('--ixnet-poll-ms <n>', 'ixnetwork backend: async operation poll interval (ms)', '1000')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -81,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     listen: string; backend: 'software' | 'ixnetwork'; generator: string; confFile: string[]; plugin: string[]; tlsCert?: string; tlsKey?: string;
     tlsClientCa?: string; tokenFile?: string; leaseS: string; workDir: string; logLevel: string; ixnetUrl?: string;
     ixnetPlatform: 'linux' | 'windows'; ixnetUser: string; ixnetPasswordFile?: string; ixnetApiKeyFile?: string; ixnetCa?: string; ixnetPollMs: string;
+    insecure?: boolean; ixnetLatencyMode?: string; name: string;
   }>();
   const level: LogLevel = isLogLevel(o.logLevel) ? o.logLevel : 'info';
   const log = createLogger((lv, scope, msg) => process.stderr.write(`${new Date().toISOString()} ${lv.toUpperCase()} ${scope}: ${msg}\n`), level, 'tgshim');
@@ -103,8 +107,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       backend = new SoftwareBackend({ generator: o.generator, settings: loadShimSettings(o.confFile), log: log.child('software'), workDir: o.workDir, registry });
     } else {
       if (!o.ixnetUrl) throw new UsageError('--backend ixnetwork needs --ixnet-url');
-      const { IxNetworkBackend } = await import('./backends/ixnetwork/backend.js');
+      const { IxNetworkBackend, LATENCY_MODES } = await import('./backends/ixnetwork/backend.js');
+      const mode = o.ixnetLatencyMode ?? loadShimSettings(o.confFile).getOr<string>('TRAFFICGEN_IXNET_LATENCY_MODE', 'storeForward');
+      if (!(LATENCY_MODES as readonly string[]).includes(mode)) throw new UsageError(`TRAFFICGEN_IXNET_LATENCY_MODE "${mode}" is not one of ${LATENCY_MODES.join(', ')}`);
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) throw new UsageError(`--name "${o.name}": use 1-64 letters, digits, '.', '_' or '-'`);
+      if (o.insecure) log.warn(`--insecure: the certificate of ${o.ixnetUrl} is not verified; anyone on the path can read the IxNetwork credentials`);
       backend = new IxNetworkBackend({
+        latencyMode: mode as (typeof LATENCY_MODES)[number],
+        shimName: o.name,
+        ...(o.insecure ? { insecure: true } : {}),
         baseUrl: o.ixnetUrl,
         platform: o.ixnetPlatform,
         user: o.ixnetUser,

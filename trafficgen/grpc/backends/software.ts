@@ -40,7 +40,7 @@ export async function cleanupDeadShims(log: Logger): Promise<number> {
     const m = /^tgshim-(\d+)-/.exec(basename(path));
     if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
     const entries = Journal.read(path).reverse();
-    if (entries.length) log.info(`tgshim: releasing ${entries.length} leftover resource(s) of dead shim pid ${m[1]}`);
+    if (entries.length) log.info(`releasing ${entries.length} leftover resource(s) of dead shim pid ${m[1]}`);
     for (const e of entries.filter((x) => x.kind === 'process')) await releaseEntry(e, log);
     for (const e of entries.filter((x) => x.kind !== 'process')) await releaseEntry(e, log);
     n += entries.length;

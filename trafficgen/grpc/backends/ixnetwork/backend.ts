@@ -8,6 +8,7 @@
  * tracking per port pair → generate → apply → clearstats → start → wait → stop → read "Flow Statistics".
  * Every call and its source is listed in the README (section "IxNetwork backend: REST calls used") with their public sources.
  */
+import { randomUUID } from 'node:crypto';
 import { AbortedError, DriverError, errorMessage } from '../../../../framework/errors.js';
 import type { Logger } from '../../../../framework/log/logger.js';
 import { silentLogger } from '../../../../framework/log/logger.js';
@@ -25,7 +26,9 @@ import type {
 } from '../../../../framework/api/trafficgen.js';
 import { IMIX_SIZES, imixAverage, rateToFps } from '../../../../framework/api/trafficgen.js';
 import type { ShimBackend } from '../../server.js';
-import { IxOperationError, IxRest, IxRestError, sleep } from './rest.js';
+import { formatTag, isStale, ownTag, parseTag, type SessionTag } from './sessions.js';
+import { HeaderPlanError, headerPlan, reverseStream, type StackPlan } from './headers.js';
+import { IxOperationError, IxRest, IxRestError, sleep, toRef } from './rest.js';
 
 export interface IxNetworkOptions {
   /** API server base URL: https://host:443 (Linux) or http(s)://host:11009 (Windows). */
@@ -36,6 +39,12 @@ export interface IxNetworkOptions {
   /** An existing API key instead of user/password. */
   readonly apiKey?: string;
   readonly caPem?: Buffer;
+  /** Do not verify the API server's certificate (--insecure). */
+  readonly insecure?: boolean;
+  /** Latency measurement mode (traffic/statistics/latency mode): storeForward, cutThrough, mef, forwardingDelay. */
+  readonly latencyMode?: LatencyMode;
+  /** Name of this shim in session tags (sessions.ts); distinct shims sharing a host and server need distinct names. */
+  readonly shimName?: string;
   /** Async-operation and traffic-state poll interval (ms). */
   readonly pollMs?: number;
   /** Longest wait for ports to come up after assignment (ms). */
@@ -46,19 +55,80 @@ export interface IxNetworkOptions {
 export class IxNetworkBackend implements ShimBackend {
   readonly kind = 'ixnetwork';
   private lastBuild = '';
+  /** This shim instance's session tag. */
+  readonly tag: SessionTag;
 
-  constructor(private readonly opts: IxNetworkOptions) {}
+  constructor(private readonly opts: IxNetworkOptions) {
+    this.tag = ownTag(opts.shimName ?? 'default', randomUUID());
+  }
 
   generatorName(): string {
     return this.lastBuild ? `IxNetwork ${this.lastBuild}` : `IxNetwork at ${this.opts.baseUrl}`;
   }
 
   async open(): Promise<TrafficGenerator> {
-    return new IxNetworkGenerator(this.opts, (b) => (this.lastBuild = b));
+    return new IxNetworkGenerator(this.opts, (b) => (this.lastBuild = b), formatTag(this.tag));
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * Sessions of dead earlier instances of this shim (Linux API server): traffic stopped, session
+   * stopped and deleted. The Windows GUI has one shared, unnamed session, which every Reserve clears
+   * with newconfig; nothing to find there.
+   */
+  async cleanupStale(): Promise<string[]> {
+    if (this.opts.platform !== 'linux') return [];
+    const log = this.opts.log ?? silentLogger;
+    const rest = restFor(this.opts, log);
+    await login(rest, this.opts);
+    const list = await rest.get<Array<{ id: number | string; sessionName?: string; name?: string; state?: string; links?: Array<{ href?: string }> }>>('/api/v1/sessions');
+    const out: string[] = [];
+    for (const s of Array.isArray(list) ? list : []) {
+      const label = s.sessionName ?? s.name;
+      if (!isStale(parseTag(label), this.tag)) continue;
+      const path = s.links?.[0]?.href ? toRef(s.links[0].href) : `/api/v1/sessions/${s.id}`;
+      const did: string[] = [];
+      if (s.state === 'ACTIVE') {
+        const traffic = `${path}/ixnetwork/traffic`;
+        await rest.operation(`${traffic}/operations/stop`, { arg1: traffic }, { timeoutMs: 120_000 }).then(
+          () => did.push('traffic stopped'),
+          (e) => log.warn(`stale session ${path}: stop traffic: ${errorMessage(e)}`),
+        );
+        await rest.operation(`${path}/operations/stop`, {}).catch((e) => log.warn(`stale session ${path}: stop: ${errorMessage(e)}`));
+      }
+      await rest.delete(path);
+      did.push('deleted');
+      out.push(`${path} (${label}): ${did.join(', ')}`);
+    }
+    return out;
+  }
 }
+
+function restFor(opts: IxNetworkOptions, log: Logger): IxRest {
+  return new IxRest({
+    baseUrl: opts.baseUrl,
+    ...(opts.caPem ? { caPem: opts.caPem } : {}),
+    ...(opts.insecure ? { insecure: true } : {}),
+    ...(opts.apiKey ? { apiKey: opts.apiKey } : {}),
+    pollMs: opts.pollMs ?? 1000,
+    log,
+  });
+}
+
+/** Linux API server login: POST /api/v1/auth/session → apiKey, sent as X-Api-Key from then on. */
+async function login(rest: IxRest, opts: IxNetworkOptions): Promise<void> {
+  if (rest.apiKey) return;
+  const res = await rest.request('POST', '/api/v1/auth/session', { username: opts.user ?? 'admin', password: opts.password ?? '' }, { credentialsInBody: true });
+  const key = (res.body as { apiKey?: string } | undefined)?.apiKey;
+  if (!key) throw new IxRestError('POST', '/api/v1/auth/session', res.status, 'login answer carries no apiKey');
+  rest.apiKey = key;
+}
+
+export type LatencyMode = 'storeForward' | 'cutThrough' | 'mef' | 'forwardingDelay';
+export const LATENCY_MODES: readonly LatencyMode[] = ['storeForward', 'cutThrough', 'mef', 'forwardingDelay'];
+
+type TrialLength = { type: 'fixedDuration'; duration: number } | { type: 'fixedFrameCount'; frameCount: number } | { type: 'continuous' };
 
 interface Row {
   readonly [caption: string]: string;
@@ -95,6 +165,11 @@ function numCell(row: Row, ...captions: string[]): number | undefined {
   return undefined;
 }
 
+function latencyCell(row: Row, which: 'Min' | 'Avg' | 'Max'): number | undefined {
+  const caption = Object.keys(row).find((c) => c.endsWith(`${which} Latency (ns)`));
+  return caption ? numCell(row, caption) : undefined;
+}
+
 export class IxNetworkGenerator implements TrafficGenerator {
   readonly name = NAME;
   readonly startContinuous: (spec: TrafficSpec, signal?: AbortSignal) => Promise<ContinuousRun>;
@@ -107,10 +182,17 @@ export class IxNetworkGenerator implements TrafficGenerator {
   private ports: readonly PortSpec[] = [];
   private trafficItem: string | undefined;
   private running = false;
+  private templateRefs: Map<string, string> | undefined;
+  private readonly latencyMode: LatencyMode;
 
-  constructor(private readonly opts: IxNetworkOptions, private readonly onBuild: (b: string) => void = () => undefined) {
+  constructor(
+    private readonly opts: IxNetworkOptions,
+    private readonly onBuild: (b: string) => void = () => undefined,
+    private readonly sessionTag?: string,
+  ) {
     this.log = opts.log ?? silentLogger;
-    this.rest = new IxRest({ baseUrl: opts.baseUrl, ...(opts.caPem ? { caPem: opts.caPem } : {}), ...(opts.apiKey ? { apiKey: opts.apiKey } : {}), pollMs: opts.pollMs ?? 1000, log: this.log });
+    this.rest = restFor(opts, this.log);
+    this.latencyMode = opts.latencyMode ?? 'storeForward';
     this.startContinuous = (spec, signal) => this.doStartContinuous(spec, signal);
   }
 
@@ -119,9 +201,7 @@ export class IxNetworkGenerator implements TrafficGenerator {
   }
 
   capabilities(): GeneratorCaps {
-    // Headers are not programmed (the traffic item's default raw stack is sent), so VLAN and IPv6
-    // are not offered; see the README, section "IXIA through the gRPC shim".
-    return { continuous: true, latency: true, bidir: true, imix: true, vlan: false, ipv6: false, maxFrameSize: 9216 };
+    return { continuous: true, latency: true, bidir: true, imix: true, vlan: true, ipv6: true, multistream: true, maxFrameSize: 9216 };
   }
 
   /** Wrap REST failures into DriverError naming the step; operation errors get the app errors appended. */
@@ -162,7 +242,7 @@ export class IxNetworkGenerator implements TrafficGenerator {
     await this.step('login', () => this.openSession(signal));
     const build = await this.step('version', async () => (await this.rest.get<{ buildNumber?: string }>(`${this.ixn}/globals?includes=buildNumber`))?.buildNumber ?? '');
     if (build) this.onBuild(build);
-    this.log.info(`ixnetwork: session ${this.sessionPath} (build ${build || 'unknown'})`);
+    this.log.info(`session ${this.sessionPath} (build ${build || 'unknown'})`);
     await this.step('newconfig', () => this.rest.operation(`${this.ixn}/operations/newconfig`, {}, signal ? { signal } : {}));
     this.vports = [];
     this.vportNames = [];
@@ -195,15 +275,12 @@ export class IxNetworkGenerator implements TrafficGenerator {
       this.ownSession = false;
       return;
     }
-    if (!this.rest.apiKey) {
-      const res = await this.rest.request('POST', '/api/v1/auth/session', { username: this.opts.user ?? 'admin', password: this.opts.password ?? '' });
-      const key = (res.body as { apiKey?: string } | undefined)?.apiKey;
-      if (!key) throw new IxRestError('POST', '/api/v1/auth/session', res.status, 'login answer carries no apiKey');
-      this.rest.apiKey = key;
-    }
+    await login(this.rest, this.opts);
     const href = await this.rest.create('/api/v1/sessions', { applicationType: 'ixnrest' });
-    this.sessionPath = href.replace(/\/$/, '');
+    this.sessionPath = toRef(href);
     this.ownSession = true;
+    // Named at once, before anything can run in it, so a shim that dies from here on leaves a session its successor can find.
+    if (this.sessionTag) await this.rest.patch(this.sessionPath, { sessionName: this.sessionTag });
     const s = await this.rest.get<{ state?: string }>(this.sessionPath);
     if (s?.state !== 'ACTIVE') await this.rest.operation(`${this.sessionPath}/operations/start`, { applicationType: 'ixnrest' }, signal ? { signal } : {});
   }
@@ -213,29 +290,79 @@ export class IxNetworkGenerator implements TrafficGenerator {
   private frameSizeBody(spec: TrafficSpec): Record<string, unknown> {
     const g = spec.stream.imixGenome;
     if (!g) return { type: 'fixed', fixedSize: spec.stream.frameSize };
+    // IMIX as weightedPairs [size, weight, size, weight, …] (restpy frameSize.WeightedPairs, list of int).
     const counts = new Map<number, number>();
     for (const ch of g) counts.set(IMIX_SIZES[ch]!, (counts.get(IMIX_SIZES[ch]!) ?? 0) + 1);
     return { type: 'weightedPairs', weightedPairs: [...counts].flat() };
   }
 
-  /** A fresh traffic item for `spec`, generated and applied. */
-  private async configure(
-    spec: TrafficSpec,
-    length: { type: 'fixedDuration'; duration: number } | { type: 'fixedFrameCount'; frameCount: number } | { type: 'continuous' },
-    rate = spec.rate,
-    signal?: AbortSignal,
-  ): Promise<string> {
+  /** protocolTemplate href by stackTypeId ("vlan", "ipv4", …), read once per session. */
+  private async templates(): Promise<Map<string, string>> {
+    if (this.templateRefs) return this.templateRefs;
+    const list = await this.step('protocol templates', () => this.rest.get<Array<{ id: number | string; stackTypeId?: string; links?: Array<{ href?: string }> }>>(`${this.ixn}/traffic/protocolTemplate`));
+    const m = new Map<string, string>();
+    for (const t of Array.isArray(list) ? list : []) {
+      if (t.stackTypeId) m.set(t.stackTypeId, t.links?.[0]?.href ? toRef(t.links[0].href) : `${this.ixn}/traffic/protocolTemplate/${t.id}`);
+    }
+    this.templateRefs = m;
+    return m;
+  }
+
+  /** Append the plan's stacks after ethernet and set every planned field of one config element. */
+  private async programHeaders(ce: string, plan: readonly StackPlan[], signal?: AbortSignal): Promise<void> {
+    const stacks = await this.step('stack', () => this.rest.get<Array<{ id: number | string; stackTypeId?: string }>>(`${ce}/stack`));
+    const eth = (Array.isArray(stacks) ? stacks : []).find((x) => x.stackTypeId === 'ethernet');
+    if (!eth) throw new DriverError(NAME, 'stack', `config element ${ce} has no ethernet stack`);
+    let prev = `${ce}/stack/${eth.id}`;
+    const hrefs: string[] = [prev];
+    const templates = await this.templates();
+    for (const st of plan.slice(1)) {
+      const tpl = templates.get(st.stackTypeId);
+      if (!tpl) throw new DriverError(NAME, 'stack', `the server has no "${st.stackTypeId}" protocol template`);
+      const at = prev;
+      const added = await this.step('appendprotocol', () => this.rest.operation(`${at}/operations/appendprotocol`, { arg1: at, arg2: tpl }, signal ? { signal } : {}));
+      if (typeof added !== 'string') throw new DriverError(NAME, 'appendprotocol', `appending ${st.stackTypeId} returned no stack href`);
+      prev = added;
+      hrefs.push(prev);
+    }
+    for (const [i, st] of plan.entries()) {
+      const href = hrefs[i]!;
+      const fields = await this.step('field', () => this.rest.get<Array<{ id: number | string; fieldTypeId?: string }>>(`${href}/field`));
+      const byType = new Map((Array.isArray(fields) ? fields : []).map((f) => [f.fieldTypeId ?? '', f.id]));
+      for (const f of st.fields) {
+        const id = byType.get(f.fieldTypeId);
+        if (id === undefined) throw new DriverError(NAME, 'field', `stack ${st.stackTypeId} has no field ${f.fieldTypeId}`);
+        await this.step('field', () => this.rest.patch(`${href}/field/${id}`, f.value));
+      }
+    }
+  }
+
+  /** The length of each direction: integer seconds, or an exact frame count so the offered rate holds. */
+  private lengthOf(spec: TrialSpec, fps: number): TrialLength {
+    if (spec.frames !== undefined) return { type: 'fixedFrameCount', frameCount: Math.round(spec.frames) };
+    const d = spec.durationS ?? 1;
+    // transmissionControl.duration is an integer (restpy types it int); a fractional length is sent
+    // as the frame count it stands for, so the rate stays what was asked.
+    if (Number.isInteger(d)) return { type: 'fixedDuration', duration: d };
+    return { type: 'fixedFrameCount', frameCount: Math.max(1, Math.round(fps * d)) };
+  }
+
+  /** A fresh traffic item for `spec`: one endpoint set (and config element) per direction, generated and applied. */
+  private async configure(spec: TrafficSpec, length: TrialLength, signal?: AbortSignal): Promise<string> {
     if (this.trafficItem) {
       const old = this.trafficItem;
       this.trafficItem = undefined;
       await this.step('delete traffic item', () => this.rest.delete(old));
     }
-    await this.step('latency', () => this.rest.patch(`${this.ixn}/traffic/statistics/latency`, { enabled: spec.latency, mode: 'storeForward' }));
+    await this.step('latency', () => this.rest.patch(`${this.ixn}/traffic/statistics/latency`, { enabled: spec.latency, mode: this.latencyMode }));
+    const plans = this.plans(spec);
     const ti = await this.step('traffic item', () =>
       this.rest.create(`${this.ixn}/traffic/trafficItem`, {
         name: 'vsperf',
         trafficType: 'raw',
-        biDirectional: spec.bidir,
+        // Each direction is its own endpoint set so its headers can be the swapped ones; a
+        // biDirectional item would send the forward element's stack both ways.
+        biDirectional: false,
         srcDestMesh: 'oneToOne',
         routeMesh: 'oneToOne',
         allowSelfDestined: false,
@@ -243,27 +370,47 @@ export class IxNetworkGenerator implements TrafficGenerator {
       }),
     );
     this.trafficItem = ti;
-    await this.step('endpoint set', () => this.rest.create(`${ti}/endpointSet`, { name: 'vsperf', sources: [`${this.vports[0]}/protocols`], destinations: [`${this.vports[1]}/protocols`] }));
+    for (const [i, d] of plans.entries()) {
+      await this.step('endpoint set', () =>
+        this.rest.create(`${ti}/endpointSet`, { name: `vsperf-${d.from}-${d.to}`, sources: [`${this.vports[d.from]}/protocols`], destinations: [`${this.vports[d.to]}/protocols`] }),
+      );
+      void i;
+    }
     const elements = await this.step('config element', () => this.rest.get<Array<{ id: number | string }>>(`${ti}/configElement`));
-    if (!Array.isArray(elements) || elements.length === 0) throw new DriverError(NAME, 'configure', `traffic item ${ti} has no config element`);
-    for (const el of elements) {
+    if (!Array.isArray(elements) || elements.length !== plans.length) {
+      throw new DriverError(NAME, 'configure', `traffic item ${ti} has ${Array.isArray(elements) ? elements.length : 0} config elements, expected ${plans.length}`);
+    }
+    const rate = spec.rate;
+    for (const [i, el] of elements.entries()) {
       const ce = `${ti}/configElement/${el.id}`;
       await this.step('transmission control', async () => {
+        // The type first and on its own: other attributes depend on it (OpenIxia IxNetRestApiTraffic.py).
         await this.rest.patch(`${ce}/transmissionControl`, { type: length.type });
         if (length.type === 'fixedDuration') await this.rest.patch(`${ce}/transmissionControl`, { duration: length.duration });
         if (length.type === 'fixedFrameCount') await this.rest.patch(`${ce}/transmissionControl`, { frameCount: length.frameCount });
       });
-      await this.step('frame rate', () =>
-        this.rest.patch(`${ce}/frameRate`, rate.unit === 'fps' ? { type: 'framesPerSecond', rate: rate.value } : { type: 'percentLineRate', rate: rate.value }),
-      );
+      await this.step('frame rate', () => this.rest.patch(`${ce}/frameRate`, rate.unit === 'fps' ? { type: 'framesPerSecond', rate: rate.value } : { type: 'percentLineRate', rate: rate.value }));
       await this.step('frame rate distribution', () => this.rest.patch(`${ce}/frameRateDistribution`, { portDistribution: 'applyRateToAll' }));
       await this.step('frame size', () => this.rest.patch(`${ce}/frameSize`, this.frameSizeBody(spec)));
+      await this.programHeaders(ce, plans[i]!.stacks, signal);
     }
     await this.step('tracking', () => this.rest.patch(`${ti}/tracking`, { trackBy: ['trackingenabled0', 'sourceDestPortPair0'] }));
     const o = signal ? { signal } : {};
     await this.step('generate', () => this.rest.operation(`${this.ixn}/traffic/trafficItem/operations/generate`, { arg1: [ti] }, o));
     await this.step('apply', () => this.rest.operation(`${this.ixn}/traffic/operations/apply`, { arg1: `${this.ixn}/traffic` }, o));
     return ti;
+  }
+
+  /** Directions and their header stacks: port 0 → 1, and 1 → 0 with swapped addresses when bidirectional. */
+  private plans(spec: TrafficSpec): Array<{ from: number; to: number; stacks: StackPlan[] }> {
+    try {
+      const out = [{ from: 0, to: 1, stacks: headerPlan(spec.stream) }];
+      if (spec.bidir) out.push({ from: 1, to: 0, stacks: headerPlan(reverseStream(spec.stream)) });
+      return out;
+    } catch (e) {
+      if (e instanceof HeaderPlanError) throw new DriverError(NAME, 'headers', e.message, { kind: 'usage' });
+      throw e;
+    }
   }
 
   private async trafficState(): Promise<string> {
@@ -287,7 +434,7 @@ export class IxNetworkGenerator implements TrafficGenerator {
       const st = await this.trafficState();
       if (st === 'stopped') break;
       if (st === 'error') throw new DriverError(NAME, 'traffic', `traffic state is "error"${await this.appErrors().then((a) => (a ? `: ${a}` : ''), () => '')}`);
-      if (!TRAFFIC_RUNNING.has(st) && st !== 'unapplied') this.log.debug(`ixnetwork: traffic state ${st}`);
+      if (!TRAFFIC_RUNNING.has(st) && st !== 'unapplied') this.log.debug(`traffic state ${st}`);
       if (Date.now() > deadline) throw new DriverError(NAME, 'traffic', `traffic did not stop within ${timeoutMs} ms (state ${st})`);
       await onPoll?.();
       await sleep(this.rest.pollMs, signal);
@@ -346,9 +493,10 @@ export class IxNetworkGenerator implements TrafficGenerator {
       cur.rx += numCell(r, 'Rx Frames') ?? 0;
       cur.rxBytes += numCell(r, 'Rx Bytes') ?? 0;
       cur.txFps += numCell(r, 'Tx Frame Rate') ?? 0;
-      const min = numCell(r, 'Store-Forward Min Latency (ns)', 'Cut-Through Min Latency (ns)', 'Min Latency (ns)');
-      const avg = numCell(r, 'Store-Forward Avg Latency (ns)', 'Cut-Through Avg Latency (ns)', 'Avg Latency (ns)');
-      const max = numCell(r, 'Store-Forward Max Latency (ns)', 'Cut-Through Max Latency (ns)', 'Max Latency (ns)');
+      // "Store-Forward Avg Latency (ns)", "Cut-Through …", or plain "Avg Latency (ns)" depending on mode and build.
+      const min = latencyCell(r, 'Min');
+      const avg = latencyCell(r, 'Avg');
+      const max = latencyCell(r, 'Max');
       if (min !== undefined) cur.minNs = Math.min(cur.minNs ?? Infinity, min);
       if (max !== undefined) cur.maxNs = Math.max(cur.maxNs ?? 0, max);
       if (avg !== undefined) cur.avgNs = avg;
@@ -429,19 +577,15 @@ export class IxNetworkGenerator implements TrafficGenerator {
   async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
     const t0 = Date.now();
     try {
-      if (spec.learningS && spec.learningS > 0) {
-        // Learning: a short low-rate burst so the DUT learns the addresses, not counted.
-        await this.configure(spec, { type: 'fixedDuration', duration: spec.learningS }, { unit: 'pct', value: 1 }, signal);
-        await this.startTraffic(signal);
-        await this.waitStopped(spec.learningS * 1000 + 60_000, signal);
-      }
-      const length = spec.frames !== undefined ? ({ type: 'fixedFrameCount', frameCount: spec.frames } as const) : ({ type: 'fixedDuration', duration: spec.durationS ?? 1 } as const);
-      await this.configure(spec, length, spec.rate, signal);
+      const size = spec.stream.imixGenome ? imixAverage(spec.stream.imixGenome) : spec.stream.frameSize;
+      const fps = rateToFps(spec.rate, this.ports[0]?.speedMbps ?? 10_000, size);
+      const length = this.lengthOf(spec, fps);
+      await this.configure(spec, length, signal);
+      if (spec.learningS && spec.learningS > 0) await this.learn(spec.learningS, signal);
       await this.step('clearstats', () => this.rest.operation(`${this.ixn}/operations/clearstats`, { arg1: ['waitForPortStatsRefresh'] }, signal ? { signal } : {}));
       const tStart = Date.now();
       await this.startTraffic(signal);
-      const size = spec.stream.imixGenome ? imixAverage(spec.stream.imixGenome) : spec.stream.frameSize;
-      const expectedS = spec.frames !== undefined ? spec.frames / Math.max(1, rateToFps(spec.rate, this.ports[0]?.speedMbps ?? 10_000, size)) : spec.durationS ?? 1;
+      const expectedS = length.type === 'fixedFrameCount' ? length.frameCount / Math.max(1, fps) : length.type === 'fixedDuration' ? length.duration : 1;
       let lastProgress = 0;
       await this.waitStopped(expectedS * 1000 + 120_000, signal, async () => {
         if (!onProgress || Date.now() - lastProgress < 1000) return;
@@ -452,16 +596,25 @@ export class IxNetworkGenerator implements TrafficGenerator {
       const trafficS = (Date.now() - tStart) / 1000;
       await sleep((spec.drainS ?? 0.5) * 1000, signal);
       const stats = await this.flowStats();
-      return this.buildResult(spec, stats, spec.frames !== undefined ? trafficS : spec.durationS ?? trafficS, (Date.now() - t0) / 1000, spec.frames);
+      const nominalS = length.type === 'fixedDuration' ? length.duration : spec.durationS;
+      return this.buildResult(spec, stats, nominalS ?? trafficS, (Date.now() - t0) / 1000, nominalS === undefined ? spec.frames : undefined);
     } catch (e) {
-      if (this.running) await this.stopTraffic().catch((x) => this.log.warn(`ixnetwork: stop after failure: ${errorMessage(x)}`));
+      if (this.running) await this.stopTraffic().catch((x) => this.log.warn(`stop after failure: ${errorMessage(x)}`));
       if (signal?.aborted) throw new AbortedError('trial aborted; IxNetwork traffic stopped');
       throw e;
     }
   }
 
+  /** L2/L3 learning frames of the applied traffic (traffic.sendL2L3Learning, restpy traffic.py), then the rest of the learning time. */
+  private async learn(learningS: number, signal?: AbortSignal): Promise<void> {
+    const t = Date.now();
+    await this.step('learning', () => this.rest.operation(`${this.ixn}/traffic/operations/sendl2l3learning`, { arg1: `${this.ixn}/traffic` }, signal ? { signal } : {}));
+    const left = learningS * 1000 - (Date.now() - t);
+    if (left > 0) await sleep(left, signal);
+  }
+
   private async doStartContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
-    await this.configure(spec, { type: 'continuous' }, spec.rate, signal);
+    await this.configure(spec, { type: 'continuous' }, signal);
     await this.step('clearstats', () => this.rest.operation(`${this.ixn}/operations/clearstats`, { arg1: ['waitForPortStatsRefresh'] }));
     const t0 = Date.now();
     await this.startTraffic(signal);
@@ -487,12 +640,12 @@ export class IxNetworkGenerator implements TrafficGenerator {
     const path = this.sessionPath;
     this.sessionPath = path; // keep for the calls below
     try {
-      if (this.running) await this.stopTraffic().catch((e) => this.log.warn(`ixnetwork: stop: ${errorMessage(e)}`));
+      if (this.running) await this.stopTraffic().catch((e) => this.log.warn(`stop: ${errorMessage(e)}`));
       if (this.trafficItem) await this.rest.delete(this.trafficItem).catch(() => undefined);
       for (const v of this.vports) await this.rest.delete(v).catch(() => undefined);
       if (this.ownSession) {
-        await this.rest.operation(`${path}/operations/stop`, {}).catch((e) => this.log.warn(`ixnetwork: session stop: ${errorMessage(e)}`));
-        await this.rest.delete(path).catch((e) => this.log.warn(`ixnetwork: session delete: ${errorMessage(e)}`));
+        await this.rest.operation(`${path}/operations/stop`, {}).catch((e) => this.log.warn(`session stop: ${errorMessage(e)}`));
+        await this.rest.delete(path).catch((e) => this.log.warn(`session delete: ${errorMessage(e)}`));
       }
     } finally {
       this.sessionPath = '';

@@ -38,7 +38,12 @@ export const protobufFileName = "tgshim/v1/tgshim.proto";
  * Versioning: the package name carries the major version. Within v1, fields and RPCs are only added,
  * never renumbered or reused; removed fields are `reserved`. `GetInfo` returns `api_major` (always 1
  * here) and `api_minor` (bumped when something is added), and clients refuse a different major.
- * API_MINOR history: 0 = first release; 1 = RunTrials.
+ * API_MINOR history: 0 = first release; 1 = RunTrials; 2 = CleanupStale, Capabilities.multistream,
+ * RESOURCE_EXHAUSTED on RunTrials queues.
+ *
+ * Code generation: the file uses proto3 `optional`, which needs protoc >= 3.15 (or buf). Debian 12's
+ * python3-grpc-tools bundles protoc 3.5.1 and rejects it; build a descriptor set with buf instead
+ * (`buf build -o tgshim.binpb`) and generate from that (docs/ixia.md, "Clients in other languages").
  *
  * Conventions:
  * - Units are in field names (`_s` seconds, `_ms` milliseconds, `_ns` nanoseconds, `_fps` frames per
@@ -56,6 +61,8 @@ export const protobufFileName = "tgshim/v1/tgshim.proto";
  * - NOT_FOUND: unknown or expired session id.
  * - ABORTED: the trial was stopped (StopTraffic, shim shutdown, client cancelled).
  * - UNAVAILABLE: the shim is shutting down.
+ * - RESOURCE_EXHAUSTED: too many RunTrials requests queued on one stream (64) or in the whole shim
+ *   (1024), or too many open RunTrials streams (64). Send the next trial after the previous result.
  * - INTERNAL / UNKNOWN: the generator failed; the message carries its error.
  */
 
@@ -196,6 +203,11 @@ export interface Capabilities {
     | undefined;
   /** The generator models the DUT itself (Simulated): results are computed, not measured. */
   simulatesDut: boolean;
+  /**
+   * Multistream (StreamSpec.multistream > 1) varies the stream_type field per flow (api_minor >= 2;
+   * older shims send false and may ignore multistream).
+   */
+  multistream: boolean;
 }
 
 /** A generator port (framework/api/trafficgen.ts PortSpec). */
@@ -481,6 +493,14 @@ export interface StopTrafficResponse {
   stopped: boolean;
 }
 
+export interface CleanupStaleRequest {
+}
+
+export interface CleanupStaleResponse {
+  /** What was cleaned, one line each (e.g. "/api/v1/sessions/7 (vsperf-tgshim/default/host/123/…): traffic stopped, deleted"). */
+  cleaned: string[];
+}
+
 function createBaseGetInfoRequest(): GetInfoRequest {
   return {};
 }
@@ -731,6 +751,7 @@ function createBaseCapabilities(): Capabilities {
     maxFrameSize: 0,
     maxRateFps: undefined,
     simulatesDut: false,
+    multistream: false,
   };
 }
 
@@ -762,6 +783,9 @@ export const Capabilities: MessageFns<Capabilities> = {
     }
     if (message.simulatesDut !== false) {
       writer.uint32(72).bool(message.simulatesDut);
+    }
+    if (message.multistream !== false) {
+      writer.uint32(80).bool(message.multistream);
     }
     return writer;
   },
@@ -851,6 +875,14 @@ export const Capabilities: MessageFns<Capabilities> = {
             message.simulatesDut = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.multistream = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -886,6 +918,7 @@ export const Capabilities: MessageFns<Capabilities> = {
         : isSet(object.simulates_dut)
         ? globalThis.Boolean(object.simulates_dut)
         : false,
+      multistream: isSet(object.multistream) ? globalThis.Boolean(object.multistream) : false,
     };
   },
 
@@ -918,6 +951,9 @@ export const Capabilities: MessageFns<Capabilities> = {
     if (message.simulatesDut !== false) {
       obj.simulatesDut = message.simulatesDut;
     }
+    if (message.multistream !== false) {
+      obj.multistream = message.multistream;
+    }
     return obj;
   },
 
@@ -935,6 +971,7 @@ export const Capabilities: MessageFns<Capabilities> = {
     message.maxFrameSize = object.maxFrameSize ?? 0;
     message.maxRateFps = object.maxRateFps ?? undefined;
     message.simulatesDut = object.simulatesDut ?? false;
+    message.multistream = object.multistream ?? false;
     return message;
   },
 };
@@ -5030,6 +5067,127 @@ export const StopTrafficResponse: MessageFns<StopTrafficResponse> = {
   },
 };
 
+function createBaseCleanupStaleRequest(): CleanupStaleRequest {
+  return {};
+}
+
+export const CleanupStaleRequest: MessageFns<CleanupStaleRequest> = {
+  encode(_: CleanupStaleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CleanupStaleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCleanupStaleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): CleanupStaleRequest {
+    return {};
+  },
+
+  toJSON(_: CleanupStaleRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CleanupStaleRequest>, I>>(base?: I): CleanupStaleRequest {
+    return CleanupStaleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CleanupStaleRequest>, I>>(_: I): CleanupStaleRequest {
+    const message = createBaseCleanupStaleRequest();
+    return message;
+  },
+};
+
+function createBaseCleanupStaleResponse(): CleanupStaleResponse {
+  return { cleaned: [] };
+}
+
+export const CleanupStaleResponse: MessageFns<CleanupStaleResponse> = {
+  encode(message: CleanupStaleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.cleaned) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CleanupStaleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCleanupStaleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.cleaned.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CleanupStaleResponse {
+    return {
+      cleaned: globalThis.Array.isArray(object?.cleaned) ? object.cleaned.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: CleanupStaleResponse): unknown {
+    const obj: any = {};
+    if (message.cleaned?.length) {
+      obj.cleaned = message.cleaned;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CleanupStaleResponse>, I>>(base?: I): CleanupStaleResponse {
+    return CleanupStaleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CleanupStaleResponse>, I>>(object: I): CleanupStaleResponse {
+    const message = createBaseCleanupStaleResponse();
+    message.cleaned = object.cleaned?.map((e) => e) || [];
+    return message;
+  },
+};
+
 /** The shim. Health is served separately as grpc.health.v1.Health (service name "tgshim.v1.TrafficGenShimService"). */
 export type TrafficGenShimServiceService = typeof TrafficGenShimServiceService;
 export const TrafficGenShimServiceService = {
@@ -5151,6 +5309,21 @@ export const TrafficGenShimServiceService = {
     responseSerialize: (value: StopTrafficResponse): Buffer => Buffer.from(StopTrafficResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StopTrafficResponse => StopTrafficResponse.decode(value),
   },
+  /**
+   * Admin (api_minor >= 2): find what earlier, dead instances of this shim left on the generator (the
+   * ixnetwork backend: API sessions tagged with this shim's name and host whose process is gone), stop
+   * their traffic and delete them. The shim also does this when it starts. Needs no session.
+   */
+  cleanupStale: {
+    path: "/tgshim.v1.TrafficGenShimService/CleanupStale" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CleanupStaleRequest): Buffer => Buffer.from(CleanupStaleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CleanupStaleRequest => CleanupStaleRequest.decode(value),
+    responseSerialize: (value: CleanupStaleResponse): Buffer =>
+      Buffer.from(CleanupStaleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CleanupStaleResponse => CleanupStaleResponse.decode(value),
+  },
 } as const;
 
 export interface TrafficGenShimServiceServer extends UntypedServiceImplementation {
@@ -5187,6 +5360,12 @@ export interface TrafficGenShimServiceServer extends UntypedServiceImplementatio
   stopContinuous: handleUnaryCall<StopContinuousRequest, StopContinuousResponse>;
   /** Stop whatever traffic runs now (a running RunTrial then ends with ABORTED). Idempotent. */
   stopTraffic: handleUnaryCall<StopTrafficRequest, StopTrafficResponse>;
+  /**
+   * Admin (api_minor >= 2): find what earlier, dead instances of this shim left on the generator (the
+   * ixnetwork backend: API sessions tagged with this shim's name and host whose process is gone), stop
+   * their traffic and delete them. The shim also does this when it starts. Needs no session.
+   */
+  cleanupStale: handleUnaryCall<CleanupStaleRequest, CleanupStaleResponse>;
 }
 
 export interface TrafficGenShimServiceClient extends Client {
@@ -5338,6 +5517,26 @@ export interface TrafficGenShimServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StopTrafficResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Admin (api_minor >= 2): find what earlier, dead instances of this shim left on the generator (the
+   * ixnetwork backend: API sessions tagged with this shim's name and host whose process is gone), stop
+   * their traffic and delete them. The shim also does this when it starts. Needs no session.
+   */
+  cleanupStale(
+    request: CleanupStaleRequest,
+    callback: (error: ServiceError | null, response: CleanupStaleResponse) => void,
+  ): ClientUnaryCall;
+  cleanupStale(
+    request: CleanupStaleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CleanupStaleResponse) => void,
+  ): ClientUnaryCall;
+  cleanupStale(
+    request: CleanupStaleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CleanupStaleResponse) => void,
   ): ClientUnaryCall;
 }
 
