@@ -108,6 +108,6 @@ describe('trafficgen/grpc convert', () => {
     expect(ports([ok])).to.match(/^ports: needs at least 2 ports/);
     expect(ports([ok, { ...ok, speedMbps: 0 }])).to.match(/^ports\[1\]\.speed_mbps:/);
     expect(ports([ok, { ...ok, name: '' }])).to.match(/^ports\[1\]\.name:/);
-    expect(ports([ok, { ...ok, ioBackend: 'dpdk' }])).to.match(/^ports\[1\]\.io_backend:/);
+    expect(ports([ok, { ...ok, ioBackend: 'netmap' }])).to.match(/^ports\[1\]\.io_backend:/);
   });
 });
