@@ -12,6 +12,7 @@ import { frameSizes } from './traffic-spec.js';
 import { meanRows, round, searchColumns } from './rows.js';
 import { num } from './options.js';
 import type { ResultRow, Search, SearchDone, TrialOutcome, TrialRequest } from './types.js';
+import { lowerBoundNote } from './backoff.js';
 
 export interface B2bConfig {
   readonly rateFps: number;
@@ -35,9 +36,17 @@ export class B2bSearch implements Search<B2bResult> {
   private best: TrialOutcome | undefined;
   private first = true;
   private stopped: B2bResult | undefined;
+  /** Burst rate: the configured one until the generator backs off from it. */
+  private rateFps: number;
+  private limitedNote = '';
 
   constructor(private readonly cfg: B2bConfig) {
     this.hi = Math.max(1, Math.round(cfg.maxFrames));
+    this.rateFps = cfg.rateFps;
+  }
+
+  private note(message: string): string {
+    return this.limitedNote ? `${message}; ${this.limitedNote}` : message;
   }
 
   private finished(): boolean {
@@ -46,29 +55,35 @@ export class B2bSearch implements Search<B2bResult> {
 
   next(): TrialRequest | SearchDone<B2bResult> {
     if (this.stopped) return { done: true, result: this.stopped };
-    if (this.first) return { rateFps: this.cfg.rateFps, frames: this.hi, purpose: 'longest burst', latency: false };
+    if (this.first) return { rateFps: this.rateFps, frames: this.hi, purpose: 'longest burst', latency: false };
     if (this.finished()) {
       const r: B2bResult = this.lo > 0
-        ? { frames: this.lo, ...(this.best ? { best: this.best } : {}), status: 'ok', message: `longest passing burst ${this.lo} frames, shortest failing ${this.hi}` }
-        : { frames: 0, status: 'no-passing-burst', message: `loss above ${this.cfg.lossRatePct} % even with a ${this.hi}-frame burst` };
+        ? { frames: this.lo, ...(this.best ? { best: this.best } : {}), status: this.limitedNote ? 'generator-limited' : 'ok', message: this.note(`longest passing burst ${this.lo} frames, shortest failing ${this.hi}`) }
+        : { frames: 0, status: 'no-passing-burst', message: this.note(`loss above ${this.cfg.lossRatePct} % even with a ${this.hi}-frame burst`) };
       return { done: true, result: r };
     }
     const base = Math.max(1, this.lo);
     const mid = this.hi / base > 4 ? Math.round(Math.sqrt(base * this.hi)) : Math.round((this.lo + this.hi) / 2);
-    return { rateFps: this.cfg.rateFps, frames: Math.min(this.hi - 1, Math.max(this.lo + 1, mid)), purpose: 'bisect', latency: false };
+    return { rateFps: this.rateFps, frames: Math.min(this.hi - 1, Math.max(this.lo + 1, mid)), purpose: 'bisect', latency: false };
   }
 
   record(req: TrialRequest, out: TrialOutcome): void {
     const frames = req.frames ?? 0;
     if (!out.valid) {
-      this.stopped = { frames: this.lo, ...(this.best ? { best: this.best } : {}), status: 'generator-limited', message: `${out.invalidReason ?? 'invalid trial'}: the generator cannot send a back-to-back burst at ${Math.round(this.cfg.rateFps)} fps; search stopped` };
+      const why = out.backoffExhausted ?? `${out.invalidReason ?? 'invalid trial'}: the generator cannot send a back-to-back burst at ${Math.round(this.rateFps)} fps; search stopped`;
+      this.stopped = { frames: this.lo, ...(this.best ? { best: this.best } : {}), status: 'generator-limited', message: this.note(why) };
       return;
+    }
+    if (out.backoff) {
+      // Later bursts go at the rate the generator managed; a burst below line rate is not back-to-back.
+      this.rateFps = out.backoff.rateFps;
+      this.limitedNote = `${lowerBoundNote(out.backoff)}; bursts at ${Math.round(this.rateFps)} fps, not back-to-back at the configured rate`;
     }
     const pass = out.result.lossPct <= this.cfg.lossRatePct;
     if (this.first) {
       this.first = false;
       if (pass) {
-        this.stopped = { frames, best: out, status: 'no-loss-at-max', message: `no loss with the longest burst tried (${frames} frames = TRAFFICGEN_DURATION at the burst rate)` };
+        this.stopped = { frames, best: out, status: 'no-loss-at-max', message: this.note(`no loss with the longest burst tried (${frames} frames = TRAFFICGEN_DURATION at the burst rate)`) };
         return;
       }
     }

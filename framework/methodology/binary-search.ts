@@ -14,10 +14,13 @@
  *   [0, best − threshold], at most MAXIMUM_VERIFICATION_TRIALS times.
  *
  * vsperf-ts additions, all recorded in the result: the upper bound is capped at the generator's maximum
- * rate; a generator-limited (invalid) trial never counts as DUT loss: the search lowers its ceiling to
- * what the generator achieved and re-tests there (status 'generator-limited').
+ * rate; a generator-limited trial never counts as DUT loss: the runner backs off (backoff.ts) and hands
+ * over a valid trial at a lower rate, the search lowers its upper bound to what the generator achieved
+ * and goes on from the backed-off trial (status 'generator-limited': the result is a lower bound). Only
+ * when no rate gives a valid trial does it stop without a result.
  */
 import type { Search, SearchDone, TrialOutcome, TrialRequest } from './types.js';
+import { lowerBoundNote, type Backoff } from './backoff.js';
 import type { BinarySearchOptions } from './options.js';
 
 export interface BinarySearchConfig extends BinarySearchOptions {
@@ -74,8 +77,10 @@ export class VsperfBinarySearch implements Search<BinarySearchResult> {
   private status: BinarySearchStatus = 'ok';
   private message = '';
   private verifications = 0;
-  private invalidInARow = 0;
   private limitedNote = '';
+  private invalidInARow = 0;
+  /** No valid trial at any back-off rate. */
+  private exhausted = false;
   private readonly steps: BinarySearchStep[] = [];
   private readonly startPct: number;
 
@@ -123,6 +128,10 @@ export class VsperfBinarySearch implements Search<BinarySearchResult> {
       return;
     }
     this.invalidInARow = 0;
+    if (out.backoff && this.onBackoff(out.backoff, pct)) {
+      this.steps.push({ pct, lossPct, pass: lossPct <= this.cfg.lossRatePct, purpose: req.purpose ?? '', valid: true });
+      return;
+    }
     const pass = lossPct <= this.cfg.lossRatePct;
     this.steps.push({ pct, lossPct, pass, purpose: req.purpose ?? '', valid: true });
     if (this.phase === 'verify') {
@@ -176,19 +185,30 @@ export class VsperfBinarySearch implements Search<BinarySearchResult> {
     this.center = (this.left + this.right) / 2;
   }
 
+  /**
+   * An invalid trial. Through the TrialRunner it only arrives when every back-off rate was generator-limited
+   * too (`backoffExhausted`): no valid trial, nothing known about the DUT. Driven without the runner's
+   * back-off, the search lowers its ceiling to 99 % of what the generator achieved and re-tests there.
+   */
   private onInvalid(out: TrialOutcome, pct: number): void {
+    this.status = 'generator-limited';
+    if (out.backoffExhausted) {
+      this.exhausted = true;
+      this.message = out.backoffExhausted;
+      this.phase = 'done';
+      return;
+    }
     this.invalidInARow++;
     const achievedPct = (out.result.achievedTxFps / this.cfg.lineRateFps) * 100;
     const ceiling = Math.min(pct, achievedPct) * 0.99;
-    this.status = 'generator-limited';
     this.limitedNote = `generator could not send ${fmt(pct)} % (achieved ${fmt(achievedPct)} %): upper bound lowered to ${fmt(ceiling)} %; the result is a lower bound of the DUT's throughput`;
     if (this.invalidInARow >= 3 || !(ceiling > this.left) || ceiling <= 0) {
-      this.message = `${this.limitedNote}; search stopped after ${this.invalidInARow} invalid trials in a row`;
+      this.exhausted = !this.best;
+      this.message = `${this.limitedNote}; search stopped after ${this.invalidInARow} invalid trials in a row${this.best ? '' : ' (no valid trial)'}`;
       this.phase = 'done';
       return;
     }
     if (this.phase === 'verify') {
-      // The verification rate itself is out of reach: re-search below the generator's ceiling.
       this.phase = 'search';
       this.best = undefined;
       this.bestPct = 0;
@@ -199,11 +219,39 @@ export class VsperfBinarySearch implements Search<BinarySearchResult> {
     this.repeat = 0;
   }
 
+  /**
+   * The trial ran below `center` because the generator could not offer it: lower the upper bound and go
+   * on from the trial that ran. True when that trial is at or below an already passing rate, so it adds
+   * nothing but the lower ceiling.
+   */
+  private onBackoff(b: Backoff, pct: number): boolean {
+    const ceiling = (b.ceilingFps / this.cfg.lineRateFps) * 100;
+    this.status = 'generator-limited';
+    this.limitedNote = `${lowerBoundNote(b)}; the result is a lower bound of the DUT's throughput`;
+    if (this.phase === 'verify') {
+      // The verification rate itself is out of reach: search again below the generator's ceiling.
+      this.phase = 'search';
+      this.best = undefined;
+      this.bestPct = 0;
+      this.left = 0;
+    }
+    this.repeat = 0;
+    if (this.best && pct <= this.left) {
+      this.right = Math.max(this.left, Math.min(this.right, ceiling));
+      this.center = (this.left + this.right) / 2;
+      return true;
+    }
+    this.right = Math.max(pct, Math.min(this.right, ceiling));
+    this.center = pct;
+    return false;
+  }
+
   private result(): BinarySearchResult {
     let status = this.status;
     let message = this.message;
     if (!this.best && status !== 'no-rx') {
-      if (status !== 'generator-limited') status = 'no-passing-rate';
+      // A back-off that then found loss everywhere measured the DUT: that is no generator limit.
+      if (!this.exhausted) status = 'no-passing-rate';
       message = message || `loss above ${this.cfg.lossRatePct} % at every rate tried down to ${fmt(this.right)} % of line rate`;
     }
     if (this.limitedNote && !message.includes(this.limitedNote)) message = message ? `${message}; ${this.limitedNote}` : this.limitedNote;

@@ -158,6 +158,7 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
     if (req.purpose === 'warmup') {
       this.warmupPending = false;
       if (!out.valid) this.onInvalid(req, out);
+      else if (out.backoff) this.lowerMaxLoad(out.backoff.requestedFps, out.backoff.ceilingFps, out.backoff.reason);
       return;
     }
     const nom = this.pending;
@@ -166,6 +167,8 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
       this.onInvalid(req, out);
       return;
     }
+    // The runner backed off from a generator-limited rate (backoff.ts): lower max load, keep the trial.
+    if (out.backoff) this.lowerMaxLoad(out.backoff.requestedFps, out.backoff.ceilingFps, out.backoff.reason);
     this.trialCount++;
     const d = trialDurationS(out);
     this.timeS += d;
@@ -186,18 +189,27 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
   }
 
   private onInvalid(req: TrialRequest, out: TrialOutcome): void {
-    const achieved = Math.min(req.rateFps, out.result.achievedTxFps);
-    const newMax = round(achieved * 0.99);
-    this.notes.push(`${out.invalidReason ?? 'invalid trial'} at ${Math.round(req.rateFps)} fps: max load lowered to ${Math.round(newMax)} fps (results above it are the generator's limit, not the DUT's)`);
-    if (!(newMax > this.minLoad) || newMax >= this.maxLoad) {
-      this.stoppedBy = `generator-limited at ${Math.round(req.rateFps)} fps (${out.invalidReason ?? 'invalid'}); cannot search below the min load ${Math.round(this.minLoad)} fps`;
+    if (out.backoffExhausted) {
+      this.stoppedBy = out.backoffExhausted;
       return;
     }
+    if (!this.lowerMaxLoad(req.rateFps, Math.min(req.rateFps, out.result.achievedTxFps), out.invalidReason ?? 'invalid trial')) {
+      this.stoppedBy = `generator-limited at ${Math.round(req.rateFps)} fps (${out.invalidReason ?? 'invalid'}); cannot search below the min load ${Math.round(this.minLoad)} fps`;
+    }
+  }
+
+  /** Results above what the generator achieved are its limit, not the DUT's; false when max load cannot go lower. */
+  private lowerMaxLoad(rateFps: number, achievedFps: number, why: string): boolean {
+    const newMax = round(achievedFps * 0.99);
+    if (newMax >= this.maxLoad) return true;
+    if (!(newMax > this.minLoad)) return false;
+    this.notes.push(`${why} at ${Math.round(rateFps)} fps: max load lowered to ${Math.round(newMax)} fps (results above it are the generator's limit, not the DUT's; the bounds are lower bounds)`);
     this.maxLoad = newMax;
     for (const g of this.goals) {
       g.extendsUp = 0;
       g.halved = true;
     }
+    return true;
   }
 
   /** Classification of every measured load ≤ max load, for one target. */

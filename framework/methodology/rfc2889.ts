@@ -25,6 +25,7 @@ import { fpsToMbps, meanRows, rateColumns, round, searchColumns } from './rows.j
 import { int, num } from './options.js';
 import { runBinarySearch, statusText } from './throughput.js';
 import type { ResultRow, Search, SearchDone, TrialOutcome, TrialRequest } from './types.js';
+import { lowerBoundNote } from './backoff.js';
 
 /** Parameter search where each probe is a learning trial then a test trial; pass = test loss ≤ lossRatePct. */
 export interface ProbeConfig {
@@ -56,6 +57,7 @@ export class ProbeSearch implements Search<ProbeResult> {
   private result: ProbeResult | undefined;
   private firstTest: TrialOutcome | undefined;
   private bestTest: TrialOutcome | undefined;
+  private limitedNote = '';
 
   constructor(private readonly cfg: ProbeConfig) {
     if (!(cfg.max >= cfg.min)) throw new RangeError(`max (${cfg.max}) must be ≥ min (${cfg.min})`);
@@ -68,14 +70,17 @@ export class ProbeSearch implements Search<ProbeResult> {
   }
 
   private finish(r: Omit<ProbeResult, 'firstTest' | 'bestTest'>): void {
+    if (this.limitedNote) r = { ...r, message: `${r.message}; ${this.limitedNote}` };
     this.result = { ...r, ...(this.firstTest ? { firstTest: this.firstTest } : {}), ...(this.bestTest ? { bestTest: this.bestTest } : {}) };
   }
 
   record(_req: TrialRequest, out: TrialOutcome): void {
     if (!out.valid) {
-      this.finish({ ...(this.lo !== undefined ? { value: this.lo } : {}), status: 'generator-limited', message: `${out.invalidReason ?? 'invalid trial'}; search stopped` });
+      this.finish({ ...(this.lo !== undefined ? { value: this.lo } : {}), status: 'generator-limited', message: out.backoffExhausted ?? `${out.invalidReason ?? 'invalid trial'}; search stopped` });
       return;
     }
+    // A probe's frames went slower than asked (the generator backed off): the value is a lower bound.
+    if (out.backoff) this.limitedNote = `${lowerBoundNote(out.backoff)}; the result is a lower bound`;
     if (this.stage === 0) {
       this.stage = 1; // learning trial done; its loss does not matter
       return;
@@ -101,6 +106,11 @@ export class ProbeSearch implements Search<ProbeResult> {
     if (mid <= lo || mid >= hi) return this.finish({ value: lo, status: 'ok', message: `largest passing ${lo}, smallest failing ${hi}` });
     this.current = mid;
   }
+}
+
+/** Status text of a probe search: 'ok', or the status with its message (a lower bound says why). */
+function probeStatus(r: ProbeResult): string {
+  return r.status === 'ok' && !r.message.includes('lower bound') ? 'ok' : `${r.status}: ${r.message}`;
 }
 
 /** Locally administered base MACs, different for every probe so no probe profits from an earlier one. */
@@ -181,7 +191,7 @@ export const caching: Methodology = async (ctx) => {
         addr_learned_percent: first ? round(100 - first.lossPct, 6) : 0,
         tx_rate_fps: round(rate),
         tx_rate_mbps: round(fpsToMbps(rate, runner.l2FrameSize)),
-        ...searchColumns(runner.trials.slice(from), r.status === 'ok' ? 'ok' : `${r.status}: ${r.message}`),
+        ...searchColumns(runner.trials.slice(from), probeStatus(r)),
       });
     }
     rows.push(meanRows(rep));
@@ -211,7 +221,7 @@ export const learning: Methodology = async (ctx) => {
       rep.push({
         packet_size: size,
         optimal_learning_rate_fps: r.value !== undefined ? round(r.value) : 0,
-        ...searchColumns(runner.trials.slice(from), `${r.status === 'ok' ? 'ok' : `${r.status}: ${r.message}`}${hi < maxLr ? `; max learning rate capped at the generator maximum ${Math.round(hi)} fps` : ''}`),
+        ...searchColumns(runner.trials.slice(from), `${probeStatus(r)}${hi < maxLr ? `; max learning rate capped at the generator maximum ${Math.round(hi)} fps` : ''}`),
       });
     }
     rows.push(meanRows(rep));

@@ -6,6 +6,7 @@ import { AbortedError } from '../errors.js';
 import type { MethodologyContext, TrialRecord } from './context.js';
 import { commonOptions, type CommonOptions } from './options.js';
 import { trafficFromSettings } from './traffic-spec.js';
+import { BACKOFF_MAX_STEPS, backoffRequest, ceilingOf, exhaustedNote } from './backoff.js';
 import { isDone, trialDurationS, type Search, type TrialOutcome, type TrialRequest } from './types.js';
 
 /** Tx rate shortfall (fraction of the offered rate) beyond which a trial is generator-limited. */
@@ -147,11 +148,34 @@ export class TrialRunner {
     await this.once({ rateFps: Math.min(this.maxRateFps, 0.01 * this.lineRateFps), durationS: this.options.learningS, purpose: 'learning', latency: false });
   }
 
-  /** Drive a search to its end. */
+  /**
+   * Like measure(), but a trial that stays generator-limited is answered by backing off (backoff.ts) until
+   * a valid trial decides; that outcome carries `backoff`. When every step is limited too, the last
+   * invalid outcome is returned with `backoffExhausted`.
+   */
+  async measureBackingOff(req: TrialRequest): Promise<TrialOutcome> {
+    const first = await this.measure(req);
+    if (first.valid) return first;
+    let last = first;
+    for (let step = 1; step <= BACKOFF_MAX_STEPS; step++) {
+      const r = backoffRequest(req, first, step);
+      if (!(r.rateFps >= 1)) break;
+      this.ctx.log.warn(`trial at ${Math.round(req.rateFps)} fps is generator-limited (${first.invalidReason}); backing off to ${Math.round(r.rateFps)} fps`);
+      last = await this.once(r);
+      if (last.valid) {
+        const backoff = { requestedFps: req.rateFps, achievedFps: first.result.achievedTxFps, ceilingFps: ceilingOf(first), rateFps: r.rateFps, steps: step, reason: first.invalidReason ?? 'invalid' };
+        return { ...last, backoff };
+      }
+    }
+    return { ...last, backoffExhausted: exhaustedNote(req, last) };
+  }
+
+  /** Drive a search to its end; the search records the trial actually run (a back-off runs a lower rate). */
   async drive<R>(search: Search<R>): Promise<R> {
     for (let step = search.next(); ; step = search.next()) {
       if (isDone(step)) return step.result;
-      search.record(step, await this.measure(step));
+      const out = await this.measureBackingOff(step);
+      search.record(out.request, out);
     }
   }
 

@@ -4,6 +4,7 @@
  * every search is unit-tested against a simulated DUT and behaves the same on every generator.
  */
 import type { TrialResult } from '../api/trafficgen.js';
+import type { Backoff } from './backoff.js';
 
 export interface TrialRequest {
   /** Offered rate per direction (fps). */
@@ -34,6 +35,13 @@ export interface TrialOutcome {
   /** False when the trial says nothing about the DUT (generator-limited, nothing sent…). */
   readonly valid: boolean;
   readonly invalidReason?: string;
+  /**
+   * Set when the runner backed off from a generator-limited rate: this outcome is the valid trial at the
+   * lower rate (`request.rateFps`) and the search must treat `backoff.ceilingFps` as its upper limit.
+   */
+  readonly backoff?: Backoff;
+  /** Set on an invalid outcome after every back-off step was generator-limited too (a note for the status). */
+  readonly backoffExhausted?: string;
 }
 
 export interface SearchDone<R = unknown> {

@@ -291,7 +291,10 @@ export function validateRows(rows: readonly ResultRow[]): { code: string; messag
     const has = (k: string): boolean => r[k] !== undefined && r[k] !== UNKNOWN;
     const bad = has('b2b_frames') ? Number(r.b2b_frames) <= 0 : has('throughput_rx_fps') ? Number(r.throughput_rx_fps) <= 0 : false;
     if (bad) {
-      const why = typeof r.search_status === 'string' && r.search_status ? `: ${r.search_status}` : '';
+      const status = typeof r.search_status === 'string' ? r.search_status : '';
+      const why = status ? `: ${status}` : '';
+      // A search that never got a valid trial knows nothing about the DUT: that is not "nothing forwarded".
+      if (status.includes('no valid trial')) return { code: 'E_GENERATOR_LIMITED', message: `${r.packet_size ?? '?'} B: the generator could not offer any rate tried${why}` };
       return { code: 'E_NO_THROUGHPUT', message: `${r.packet_size ?? '?'} B: nothing was forwarded at any rate tried${why}` };
     }
   }

@@ -6,7 +6,19 @@ import type {
   ContinuousRun, DirectionResult, GeneratorCaps, LatencyStats, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec,
 } from '../../framework/api/trafficgen.js';
 import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
-import { SimulatedDut, type DutOptions } from './dut.js';
+import { SimulatedDut, rng, type DutOptions } from './dut.js';
+
+/** A generator that falls short of high offered rates at random (a software generator on a busy host). */
+export interface GeneratorShortfall {
+  /** Offered rates above this fall short (fps per direction). */
+  readonly aboveFps: number;
+  /** Shortfall as a fraction of the offered rate, drawn uniformly in [minRatio, maxRatio]. */
+  readonly minRatio: number;
+  readonly maxRatio: number;
+  /** Chance per trial that a rate above `aboveFps` falls short (1 = always). */
+  readonly probability: number;
+  readonly seed: number;
+}
 
 /** Largest frame the Simulated generator sends (bytes). */
 const MAX_FRAME_SIZE = 9000;
@@ -14,6 +26,7 @@ const MAX_FRAME_SIZE = 9000;
 export interface SimulatedGeneratorOptions {
   /** Highest rate the simulated generator can send (fps per direction); above it trials are generator-limited. */
   readonly generatorMaxFps?: number;
+  readonly shortfall?: GeneratorShortfall;
   /** Port speed used when no port is connected (Mbit/s). */
   readonly defaultSpeedMbps?: number;
 }
@@ -27,8 +40,11 @@ export class SimulatedGenerator implements TrafficGenerator {
   readonly name = 'Simulated';
   private ports: readonly PortSpec[] = [];
   private trialsRun = 0;
+  private readonly shortfallRand: () => number;
 
-  constructor(readonly dut: SimulatedDut, private readonly opts: SimulatedGeneratorOptions = {}) {}
+  constructor(readonly dut: SimulatedDut, private readonly opts: SimulatedGeneratorOptions = {}) {
+    this.shortfallRand = rng(opts.shortfall?.seed ?? 7);
+  }
 
   capabilities(): GeneratorCaps {
     return {
@@ -93,7 +109,10 @@ export class SimulatedGenerator implements TrafficGenerator {
   }
 
   private achievable(offeredFps: number): number {
-    return this.opts.generatorMaxFps !== undefined ? Math.min(offeredFps, this.opts.generatorMaxFps) : offeredFps;
+    const capped = this.opts.generatorMaxFps !== undefined ? Math.min(offeredFps, this.opts.generatorMaxFps) : offeredFps;
+    const f = this.opts.shortfall;
+    if (!f || capped <= f.aboveFps || this.shortfallRand() >= f.probability) return capped;
+    return capped * (1 - (f.minRatio + (f.maxRatio - f.minRatio) * this.shortfallRand()));
   }
 
   private compute(spec: TrafficSpec, frames: number | undefined, durationIn: number, learningS: number): TrialResult {
@@ -188,7 +207,7 @@ const DUT_KEYS: Record<string, keyof DutOptions> = {
  * spike_probability (per second), spike_frames, seed, buffer_frames, fdb_size, learning_rate_fps, unknown_unicast,
  * base_latency_ns, generator_max_fps } → a DUT model. Bad values raise ConfigError naming the key.
  */
-export function dutFromSettings(settings: Settings): { dut: SimulatedDut; generatorMaxFps?: number } {
+export function dutFromSettings(settings: Settings): { dut: SimulatedDut; generatorMaxFps?: number; shortfall?: GeneratorShortfall } {
   const src = settings.source('SIMULATED_DUT');
   const o = settings.getOr<JsonObject>('SIMULATED_DUT', {});
   const bad = (k: string, why: string): ConfigError => new ConfigError(`SIMULATED_DUT.${k}`, src, why);
@@ -198,14 +217,19 @@ export function dutFromSettings(settings: Settings): { dut: SimulatedDut; genera
   };
   const opts: Record<string, unknown> = { capacityFps: 1_000_000 };
   let generatorMaxFps: number | undefined;
+  let shortfall: GeneratorShortfall | undefined;
   for (const [k, v] of Object.entries(o)) {
     if (v === null) continue;
     if (k === 'generator_max_fps') {
       generatorMaxFps = num(k, v, 1);
       continue;
     }
+    if (k === 'generator_shortfall') {
+      shortfall = shortfallFrom(v, (sub, x, min, max) => num(`${k}.${sub}`, x, min, max), (sub, why) => bad(`${k}${sub ? `.${sub}` : ''}`, why));
+      continue;
+    }
     const field = DUT_KEYS[k];
-    if (!field) throw bad(k, `unknown key (known: ${[...Object.keys(DUT_KEYS), 'generator_max_fps'].join(', ')})`);
+    if (!field) throw bad(k, `unknown key (known: ${[...Object.keys(DUT_KEYS), 'generator_max_fps', 'generator_shortfall'].join(', ')})`);
     if (k === 'curve') {
       if (v !== 'cliff' && v !== 'soft' && v !== 'points') throw bad(k, `must be "cliff", "soft" or "points", got ${JSON.stringify(v)}`);
       opts[field] = v;
@@ -222,7 +246,7 @@ export function dutFromSettings(settings: Settings): { dut: SimulatedDut; genera
     else opts[field] = num(k, v);
   }
   try {
-    return { dut: new SimulatedDut(opts as unknown as DutOptions), ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}) };
+    return { dut: new SimulatedDut(opts as unknown as DutOptions), ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}), ...(shortfall ? { shortfall } : {}) };
   } catch (e) {
     throw new ConfigError('SIMULATED_DUT', src, (e as Error).message);
   }
@@ -237,11 +261,28 @@ export function checkSimulatedSettings(settings: Settings): void {
   }
 }
 
+/** SIMULATED_DUT.generator_shortfall = { above_fps, min_ratio, max_ratio, probability?, seed? }. */
+function shortfallFrom(
+  v: Json,
+  num: (sub: string, x: Json, min: number, max: number) => number,
+  bad: (sub: string, why: string) => ConfigError,
+): GeneratorShortfall {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('', 'must be a dict {above_fps, min_ratio, max_ratio, probability, seed}');
+  const known = ['above_fps', 'min_ratio', 'max_ratio', 'probability', 'seed'];
+  for (const k of Object.keys(v)) if (!known.includes(k)) throw bad(k, `unknown key (known: ${known.join(', ')})`);
+  const get = (k: string, d: number, min: number, max: number): number => (v[k] === undefined || v[k] === null ? d : num(k, v[k]!, min, max));
+  const minRatio = get('min_ratio', 0.003, 0, 1);
+  const maxRatio = get('max_ratio', 0.01, 0, 1);
+  if (maxRatio < minRatio) throw bad('max_ratio', `must be ≥ min_ratio (${minRatio}), got ${maxRatio}`);
+  return { aboveFps: get('above_fps', 0, 0, Infinity), minRatio, maxRatio, probability: get('probability', 1, 0, 1), seed: get('seed', 7, -Infinity, Infinity) };
+}
+
 export async function createSimulated(ctx: DriverContext): Promise<SimulatedGenerator> {
-  const { dut, generatorMaxFps } = dutFromSettings(ctx.settings);
+  const { dut, generatorMaxFps, shortfall } = dutFromSettings(ctx.settings);
   const speed = ctx.settings.getOr<Json>('TRAFFICGEN_PORT_SPEED_MBPS', 10_000);
   return new SimulatedGenerator(dut, {
     ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}),
+    ...(shortfall ? { shortfall } : {}),
     defaultSpeedMbps: typeof speed === 'number' && speed > 0 ? speed : 10_000,
   });
 }

@@ -6,7 +6,7 @@ import { Settings, deepMerge, type JsonObject } from '../../../../framework/conf
 import { silentLogger } from '../../../../framework/log/logger.js';
 import { RunEvents } from '../../../../framework/runner/events.js';
 import type { MethodologyContext } from '../../../../framework/methodology/context.js';
-import { SimulatedGenerator } from '../../../../trafficgen/simulated/driver.js';
+import { SimulatedGenerator, type GeneratorShortfall } from '../../../../trafficgen/simulated/driver.js';
 import { SimulatedDut, type DutOptions } from '../../../../trafficgen/simulated/dut.js';
 import type { PortSpec } from '../../../../framework/api/trafficgen.js';
 import type { TrialOutcome, TrialRequest } from '../../../../framework/methodology/types.js';
@@ -40,8 +40,8 @@ export const PORTS: PortSpec[] = [
   { name: 'sim1', speedMbps: 10_000 },
 ];
 
-export async function simContext(dut: DutOptions, over: JsonObject = {}, generatorMaxFps?: number): Promise<{ ctx: MethodologyContext; gen: SimulatedGenerator }> {
-  const gen = new SimulatedGenerator(new SimulatedDut(dut), generatorMaxFps !== undefined ? { generatorMaxFps } : {});
+export async function simContext(dut: DutOptions, over: JsonObject = {}, generatorMaxFps?: number, shortfall?: GeneratorShortfall): Promise<{ ctx: MethodologyContext; gen: SimulatedGenerator }> {
+  const gen = new SimulatedGenerator(new SimulatedDut(dut), { ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}), ...(shortfall ? { shortfall } : {}) });
   await gen.connect(PORTS);
   const ctx: MethodologyContext = {
     testcase: 'unit',
