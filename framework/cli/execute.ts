@@ -95,6 +95,15 @@ async function dryRun(plan: Plan): Promise<void> {
   out(`Estimated total: ~${Math.round(total)} s`);
 }
 
+/** `vsperf --check-host [--json]`: exit 0 when nothing fails, 3 (host error) otherwise. */
+async function checkHost(config: Config, json: boolean): Promise<number> {
+  const { hostChecks } = await import('../fidelity/check-host.js');
+  const { measureSteal, formatChecks } = await import('../fidelity/host-checks.js');
+  const checks = hostChecks(config.base, await measureSteal(2));
+  out(json ? JSON.stringify({ host_checks: checks }, null, 2) : formatChecks(checks));
+  return checks.some((c) => c.status === 'fail') ? 3 : 0;
+}
+
 export async function execute(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup): Promise<number> {
   const interrupted = interruptedBeforeRun();
   try {
@@ -152,6 +161,7 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
     listSettings(config);
     return 0;
   }
+  if (o.checkHost) return checkHost(config, !!o.json);
   // The dry run and the run pass through the same validation: what the one accepts, the other does.
   const plan = await validatePlan(config, registry, pickTestcases(config, names, o));
   if (o.dryRun) {

@@ -43,6 +43,8 @@ export function buildProgram(): Command {
     .option('--results-dir <dir>', 'directory under which results_<timestamp>/ is created (RESULTS_PATH)')
     .option('--dry-run', 'print the plan (testcases, deployment, drivers, resolved parameters) and do nothing')
     .option('--plugin <module>', 'load a driver package exporting register(registry); repeatable', collect, [])
+    .option('--check-host', 'check whether this host is fit to measure on (clocksource, governor, isolcpus, hugepages, THP, IRQs, KVM, steal, NUMA) and exit')
+    .option('--json', 'with --check-host: print the checks as JSON')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });

@@ -28,6 +28,8 @@ export interface CliOptions {
   resultsDir?: string;
   dryRun?: boolean;
   plugin: string[];
+  checkHost?: boolean;
+  json?: boolean;
 }
 
 /** Supplied by the composition root (vsperf.ts): the framework itself knows no concrete driver. */

@@ -130,6 +130,10 @@ export function compareSets(baseline: MetricSet, current: MetricSet, opts: GateO
   if (baseline.simulated !== current.simulated) {
     warnings.push(`comparing ${baseline.simulated ? 'simulated' : 'measured'} baseline with ${current.simulated ? 'simulated' : 'measured'} results: figures are not comparable`);
   }
+  for (const [side, set] of [['baseline', baseline], ['results', current]] as const) {
+    if (set.invalidRows?.length) warnings.push(`${set.invalidRows.length} ${side} row(s) with validity=invalid ignored: ${set.invalidRows.map((k) => k.split('|').filter((x) => x !== '' && x !== '0').join(' ')).join(', ')}`);
+  }
+  const invalidNow = new Set(current.invalidRows ?? []);
   const gated = (s: Series): boolean => s.metric in opts.thresholds;
   const bSeries = [...toSeries(baseline.samples).values()].filter(gated);
   const cSeries = toSeries(current.samples);
@@ -141,6 +145,10 @@ export function compareSets(baseline: MetricSet, current: MetricSet, opts: GateO
     const ident = { testcase: b.testcase, deployment: b.deployment, frameSize: b.frameSize, goal: b.goal, metric: b.metric, unit };
     const bs = stats(b.values);
     const c = cSeries.get(b.key);
+    if (!c && invalidNow.has([b.testcase, b.deployment, b.frameSize, b.goal].join('|'))) {
+      changes.push({ ...ident, baseline: bs, verdict: 'not-run', note: 'current row is invalid (validity verdict): not compared' });
+      continue;
+    }
     if (!c) {
       const tc = curTc.get(`${b.testcase}|${b.deployment}`);
       if (!tc) changes.push({ ...ident, baseline: bs, verdict: opts.failOnMissing ? 'missing' : 'not-run', note: 'testcase not in results' });

@@ -80,6 +80,8 @@ export interface MetricSet {
   readonly status: string;
   readonly testcases: TestcaseStatus[];
   readonly samples: MetricSample[];
+  /** Rows left out because their validity verdict is `invalid` ("testcase|deployment|size|goal"). */
+  readonly invalidRows?: string[];
 }
 
 /** Series identity of a sample (everything except value and repeat). */
@@ -103,6 +105,7 @@ export function extractMetrics(results: RunResults, label = results.runId): Metr
   const samples: MetricSample[] = [];
   const seen = new Map<string, number>();
   const testcases: TestcaseStatus[] = [];
+  const invalidRows: string[] = [];
   for (const tc of results.testcases) {
     testcases.push({ name: tc.name, deployment: tc.deployment, status: tc.status, ...(tc.error ? { error: `${tc.error.code}: ${tc.error.message}` } : {}) });
     if (tc.status !== 'passed') continue;
@@ -112,6 +115,11 @@ export function extractMetrics(results: RunResults, label = results.runId): Metr
       if (typeof row.id === 'string' && SUMMARY_IDS.has(row.id)) continue;
       const frameSize = num(row.packet_size) ?? 0;
       const goal = typeof row.goal === 'string' ? row.goal : '';
+      // A figure measured in unfit conditions says nothing about the DUT: never gate on it.
+      if (row.validity === 'invalid') {
+        invalidRows.push([tc.name, tc.deployment, frameSize, goal].join('|'));
+        continue;
+      }
       for (const [col, raw] of Object.entries(row)) {
         if (!(col in METRICS)) continue;
         const value = typeof raw === 'boolean' ? undefined : num(raw);
@@ -132,6 +140,7 @@ export function extractMetrics(results: RunResults, label = results.runId): Metr
     status: results.status,
     testcases,
     samples,
+    ...(invalidRows.length ? { invalidRows } : {}),
   };
 }
 

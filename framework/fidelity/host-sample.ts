@@ -19,6 +19,8 @@ export interface ProcTimes {
   readonly comm: string;
   /** utime + stime of the whole process (ticks). */
   readonly ticks: number;
+  /** Start time (ticks since boot): tells a reused pid apart. */
+  readonly start?: number;
 }
 
 export interface HostSnapshot {
@@ -56,7 +58,8 @@ export function parsePidStat(text: string): ProcTimes | undefined {
   const rest = text.slice(close + 2).split(' ');
   const ticks = Number(rest[11]) + Number(rest[12]);
   if (!Number.isFinite(ticks)) return undefined;
-  return { pid: Number(text.slice(0, open).trim()), ppid: Number(rest[1]), comm: text.slice(open + 1, close), ticks };
+  const start = Number(rest[19]);
+  return { pid: Number(text.slice(0, open).trim()), ppid: Number(rest[1]), comm: text.slice(open + 1, close), ticks, ...(Number.isFinite(start) ? { start } : {}) };
 }
 
 function read(path: string): string | undefined {
@@ -129,4 +132,22 @@ export function threadTicks(pid: number, root = '/proc'): Map<number, { comm: st
 /** The kernel's clocksource (tsc, kvm-clock, hpet…), or undefined when unreadable. */
 export function clocksource(sys = '/sys'): string | undefined {
   return read(`${sys}/devices/system/clocksource/clocksource0/current_clocksource`)?.trim() || undefined;
+}
+
+/** Direct children of a process (all its threads' children), cheap enough to read several times a second. */
+export function childrenOf(pid: number, root = '/proc'): number[] {
+  const out: number[] = [];
+  let tids: string[];
+  try {
+    tids = readdirSync(`${root}/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tids) for (const c of (read(`${root}/${pid}/task/${t}/children`) ?? '').split(' ')) if (/^\d+$/.test(c)) out.push(Number(c));
+  return out;
+}
+
+/** comm of a process, or undefined when gone. */
+export function commOf(pid: number, root = '/proc'): string | undefined {
+  return read(`${root}/${pid}/comm`)?.trim();
 }

@@ -5,6 +5,8 @@ import type { TrafficGenerator, PortSpec, TrialResult } from '../api/trafficgen.
 import type { Topology } from '../api/deployment.js';
 import type { CounterCheck } from './counter-check.js';
 import type { ResultRow, TrialOutcome } from './types.js';
+import type { ConditionsProbe, TrialConditions } from '../fidelity/conditions.js';
+import type { Validity } from '../fidelity/verdict.js';
 
 /** One trial as kept in results.json. */
 export interface TrialRecord {
@@ -26,6 +28,13 @@ export interface TrialRecord {
   readonly startedAt: string;
   /** Wall time of the trial as the runner measured it (s): learning, traffic, drain and hooks. */
   readonly wallS?: number;
+  /** Verdict from what was measured during the trial (framework/fidelity/verdict.ts). */
+  readonly validity?: Validity;
+  readonly validityReasons?: readonly string[];
+  /** The measured figure behind each reason, against its threshold. */
+  readonly validityDetails?: readonly string[];
+  /** Host conditions measured during the trial (absent for simulated trials). */
+  readonly conditions?: TrialConditions;
 }
 
 export interface MethodologyContext {
@@ -38,6 +47,8 @@ export interface MethodologyContext {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly events: RunEvents;
+  /** Measures the host's conditions around each trial (absent: simulated figures, nothing to measure). */
+  readonly conditions?: ConditionsProbe;
 }
 
 export interface MethodologyOutput {

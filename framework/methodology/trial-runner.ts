@@ -6,6 +6,7 @@ import { AbortedError } from '../errors.js';
 import type { MethodologyContext, TrialRecord } from './context.js';
 import { commonOptions, type CommonOptions } from './options.js';
 import { trafficFromSettings } from './traffic-spec.js';
+import { trialVerdict, validityThresholds, type ValidityThresholds } from '../fidelity/verdict.js';
 import { BACKOFF_MAX_STEPS, backoffRequest, ceilingOf, exhaustedNote } from './backoff.js';
 import { isDone, trialDurationS, type Search, type TrialOutcome, type TrialRequest } from './types.js';
 
@@ -35,6 +36,7 @@ export class TrialRunner {
   /** Mean L2 frame size (bytes incl. FCS): the frame size, or the IMIX genome's average. */
   readonly l2FrameSize: number;
   readonly options: CommonOptions;
+  private readonly thresholds: ValidityThresholds;
 
   constructor(
     private readonly ctx: MethodologyContext,
@@ -46,6 +48,7 @@ export class TrialRunner {
     this.l2FrameSize = genome ? imixAverage(genome) : frameSize;
     this.lineRateFps = lineRateFps(speed, this.l2FrameSize);
     this.options = commonOptions(ctx.settings);
+    this.thresholds = validityThresholds(ctx.settings);
   }
 
   /**
@@ -104,9 +107,11 @@ export class TrialRunner {
     const t0 = performance.now();
     this.ctx.events.emit('trial:start', { testcase: this.ctx.testcase, frameSize: this.frameSize, request: req, index });
     await this.ctx.topology?.beforeTrial?.();
+    const endConditions = this.ctx.conditions?.start();
     const result: TrialResult = await this.ctx.generator.runTrial(this.spec(req), this.ctx.signal, (counters) =>
       this.ctx.events.emit('trial:progress', { testcase: this.ctx.testcase, counters, request: req }),
     );
+    const conditions = endConditions?.();
     const switchCounters = await this.ctx.topology?.afterTrial?.();
     // The generator's counts must agree with the switch's port counters; a disagreement is recorded and
     // logged (it points at kernel chatter, a wrong port map or a counting bug), not silently ignored.
@@ -118,6 +123,16 @@ export class TrialRunner {
     const wallS = (performance.now() - t0) / 1000;
     const why = invalidReason(req, result);
     const outcome: TrialOutcome = why === undefined ? { request: req, result, valid: true } : { request: req, result, valid: false, invalidReason: why };
+    const verdict = trialVerdict(
+      {
+        valid: outcome.valid,
+        ...(why !== undefined ? { invalidReason: why } : {}),
+        ...(counterCheck ? { countersConsistent: counterCheck.consistent } : {}),
+        ...(conditions ? { conditions } : {}),
+        pmdProcessingPct: pmdProcessing(switchCounters),
+      },
+      this.thresholds,
+    );
     this.trials.push({
       index,
       frameSize: this.frameSize,
@@ -133,6 +148,10 @@ export class TrialRunner {
       ...(counterCheck ? { counterCheck } : {}),
       startedAt,
       wallS,
+      validity: verdict.validity,
+      validityReasons: verdict.reasons,
+      validityDetails: verdict.details,
+      ...(conditions ? { conditions } : {}),
     });
     this.ctx.events.emit('trial:end', { testcase: this.ctx.testcase, frameSize: this.frameSize, outcome, index });
     return outcome;
@@ -183,6 +202,14 @@ export class TrialRunner {
   trialTimeS(from = 0): number {
     return this.trials.slice(from).reduce((a, t) => a + (t.durationS ?? t.result.durationS), 0);
   }
+}
+
+/** Processing cycles % of each OVS PMD thread, from the switch counters' PMD stats (empty without). */
+function pmdProcessing(sw: unknown): number[] {
+  const pmd = isSwitchCounters(sw) ? sw.extra?.pmd : undefined;
+  if (!Array.isArray(pmd)) return [];
+  const threads = pmd as Array<{ thread?: unknown; processingPct?: unknown }>;
+  return threads.filter((p) => String(p.thread).startsWith('pmd')).map((p) => Number(p.processingPct)).filter((x) => Number.isFinite(x));
 }
 
 /** Sum of traffic durations of outcomes (s). */

@@ -297,6 +297,11 @@ export function renderHtml(results: RunResults, opts: ReportOptions = {}): strin
     ? `<h2>Regression gate</h2><p class="${opts.gate.passed ? 'passed' : 'failed'}">${opts.gate.passed ? 'PASS' : `FAIL: ${opts.gate.regressions} regression(s)`} against ${esc(opts.gate.baseline.label)}</p><details${opts.gate.passed ? '' : ' open'}><summary>changes</summary><pre>${esc(formatMarkdown(opts.gate))}</pre></details>`
     : '';
   const h = results.host;
+  // Host checks that did not pass belong in the header: they qualify every figure below.
+  const notPassed = (results.host_checks ?? []).filter((c) => c.status !== 'pass');
+  const hostChecks = notPassed.length
+    ? `<div class="banner host-checks"><b>Host checks:</b> ${notPassed.map((c) => `${esc(c.status.toUpperCase())} ${esc(c.name)}: ${esc(c.detail)}${c.fix ? ` (${esc(c.fix)})` : ''}`).join('<br>')}</div>`
+    : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="vsperf-ts ${esc(results.tool?.version ?? '')}">
@@ -307,6 +312,7 @@ export function renderHtml(results: RunResults, opts: ReportOptions = {}): strin
 host ${esc(h?.hostname ?? '?')} (${esc(h?.cpuModel ?? '?')}, ${esc(h?.cpus ?? '?')} CPUs, ${esc(h?.memGiB ?? '?')} GiB, kernel ${esc(h?.kernel ?? '?')}, node ${esc(h?.node ?? '?')})<br>
 ${Object.entries(results.versions ?? {}).map(([k, v]) => `${esc(k)} <code>${esc(v)}</code>`).join(' · ')}<br>
 command: <code>vsperf ${esc((results.argv ?? []).join(' '))}</code></p>
+${hostChecks}
 ${simulated ? '<div class="banner">This run contains SIMULATED results (computed by the Simulated generator, not measured).</div>' : ''}
 ${gate}
 <h2>Overview</h2>

@@ -27,6 +27,8 @@ export const EXTRA_COLUMNS = [
   // Live migration.
   'migration_total_ms', 'migration_setup_ms', 'migration_downtime_ms', 'migration_stop_resume_ms',
   'dataplane_outage_ms', 'migration_lost_frames', 'migration_ram_transferred_bytes', 'migration_pass',
+  // Measurement fidelity: the verdict from measured conditions (framework/fidelity/verdict.ts).
+  'validity', 'validity_reasons',
   // Provenance: never pass a computed figure off as measured.
   'trafficgen', 'trafficgen_backend', 'simulated',
 ] as const;

@@ -5,6 +5,7 @@
 import type { ResultRow } from '../methodology/types.js';
 import type { TrialRecord } from '../methodology/context.js';
 import type { JsonObject } from '../config/settings.js';
+import type { HostCheck } from '../fidelity/host-checks.js';
 
 export interface TestcaseResult {
   readonly index: number;
@@ -40,6 +41,8 @@ export interface RunResults {
   readonly stopTime?: string;
   readonly argv: readonly string[];
   readonly host: { hostname: string; kernel: string; cpus: number; cpuModel: string; memGiB: number; node: string };
+  /** `vsperf --check-host` at the start of the run (steal measured over the whole run). */
+  readonly host_checks?: HostCheck[];
   readonly versions: Record<string, string>;
   readonly status: 'passed' | 'failed' | 'aborted' | 'running';
   readonly testcases: TestcaseResult[];

@@ -16,6 +16,7 @@ import { trafficTypes } from '../methodology/index.js';
 import type { Registry } from '../registry/registry.js';
 import type { DriverFactory, DriverKind } from '../registry/types.js';
 import { suggest } from '../util/suggest.js';
+import { validityThresholds } from '../fidelity/verdict.js';
 
 export interface PlannedTestcase {
   readonly tc: TestcaseDef;
@@ -70,6 +71,7 @@ async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef,
   }
   if (mode === 'trafficgen-pause' && !process.stdin.isTTY) throw new UsageError('mode trafficgen-pause needs an interactive terminal to resume traffic');
   for (const d of drivers) await d?.checkSettings?.(s);
+  validityThresholds(s);
   return { tc, index, settings: s, trafficType, simulated };
 }
 

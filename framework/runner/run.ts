@@ -25,6 +25,9 @@ import { CleanupStack } from './cleanup-stack.js';
 import type { RunEvents } from './events.js';
 import { estimateTestcaseS } from './estimate.js';
 import { startTestcaseExtras } from '../collectors/extras.js';
+import { TestcaseFidelity } from '../fidelity/testcase.js';
+import { validityThresholds } from '../fidelity/verdict.js';
+import { hostChecks, stealMark, stealSince } from '../fidelity/check-host.js';
 import type { PortSpec } from '../api/trafficgen.js';
 import type { Topology } from '../api/deployment.js';
 
@@ -89,10 +92,13 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
     startTime: start.toISOString(),
     argv: o.argv,
     host: hostFacts(),
+    // Steal is measured over the whole run and filled in at its end.
+    host_checks: hostChecks(o.config.base),
     versions: { node: process.version },
     status: 'running',
     testcases: [],
   };
+  const steal0 = stealMark();
   const save = (): void => writeJsonAtomic(join(resultsDir, 'results.json'), run);
   save();
   let passed = 0;
@@ -117,7 +123,7 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
     pending = e;
     throw e;
   } finally {
-    Object.assign(run, { stopTime: new Date().toISOString(), status: o.signal.aborted ? 'aborted' : failed || pending ? 'failed' : 'passed' });
+    Object.assign(run, { host_checks: hostChecks(o.config.base, stealSince(steal0)), stopTime: new Date().toISOString(), status: o.signal.aborted ? 'aborted' : failed || pending ? 'failed' : 'passed' });
     try {
       save();
       if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
@@ -164,6 +170,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   let trafficgen = UNKNOWN;
   let backend = '';
   let error: { code: string; message: string } | undefined;
+  let fidelity: TestcaseFidelity | undefined;
   const cleanup = new CleanupStack(log);
   const host = new Host(cleanup, journal, log);
   const workDir = join(resultsDir, `.work_${index}_${tc.name}`);
@@ -171,6 +178,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   try {
     settings = o.config.forTestcase(tc, index);
     const s = settings;
+    validityThresholds(s); // a bad VALIDITY_THRESHOLDS entry is a config error before anything runs
     const estimateS = await estimateTestcaseS(s, tc.Deployment);
     o.events.emit('testcase:phase', { name: tc.name, phase: `estimated ${Math.round(estimateS)} s` });
     host.makeDir(workDir);
@@ -189,6 +197,8 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     const gen = mode === 'trafficgen-off' ? undefined : await o.registry.create('trafficgen', trafficgen, ctx);
     if (gen) cleanup.defer(`close ${gen.name}`, () => gen.close());
     simulated = !!gen?.capabilities().simulatesDut;
+    // Simulated figures are computed: the host's condition says nothing about them.
+    fidelity = new TestcaseFidelity(s, !simulated);
 
     let topology: Topology | undefined;
     let ports: PortSpec[];
@@ -219,12 +229,14 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     const signal = topology?.health ? AbortSignal.any([o.signal, topology.health]) : o.signal;
     // Deployments may shape the traffic (pvpv: one stream per guest NIC pair, as VSPERF does).
     const msettings = topology?.trafficOverrides ? s.with({ TRAFFIC: { ...topology.trafficOverrides } }, `deployment ${tc.Deployment}`) : s;
+    fidelity.start();
     try {
-      output = await methodology!({ testcase: tc.name, settings: msettings, generator: gen!, ports, ...(topology ? { topology } : {}), log, signal, events: o.events });
+      output = await methodology!({ testcase: tc.name, settings: msettings, generator: gen!, ports, ...(topology ? { topology } : {}), ...(fidelity.probe ? { conditions: fidelity.probe } : {}), log, signal, events: o.events });
     } catch (e) {
       if (topology?.health?.aborted && !o.signal.aborted) throw topology.health.reason instanceof Error ? topology.health.reason : e;
       throw e;
     } finally {
+      fidelity.stop();
       // A failing stop must not replace the error that ended the methodology.
       extraDetails = { ...(await extras.stop().catch((e: unknown) => (log.warn(`stopping load generator/collectors: ${errorMessage(e)}`), {}))) };
     }
@@ -243,7 +255,9 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   }
   const stopTime = new Date().toISOString();
   const wallS = (Date.now() - t0) / 1000;
-  const rows = decorateRows(output?.rows ?? [], tc, settings, facts, { startTime, stopTime, wallS, trafficgen, backend, simulated });
+  const verdictRows = fidelity ? fidelity.decorate(output?.rows ?? [], output?.trials ?? []) : (output?.rows ?? []);
+  if (fidelity?.conditions) extraDetails = { ...extraDetails, conditions: fidelity.conditions };
+  const rows = decorateRows(verdictRows, tc, settings, facts, { startTime, stopTime, wallS, trafficgen, backend, simulated });
   let csv = rows.length ? csvFileName(index, tc.name, tc.Deployment) : undefined;
   if (csv) {
     try {

@@ -123,6 +123,31 @@ describe('vsperf CLI', function () {
   });
 });
 
+describe('vsperf --check-host', function () {
+  this.timeout(60_000);
+  it('prints one line per check on this host, and the same checks as JSON with --json', () => {
+    const r = vsperf(['--check-host']);
+    expect(r.code, r.stderr).to.be.oneOf([0, 3]);
+    const lines = r.stdout.trim().split('\n');
+    for (const name of ['clocksource', 'cpu-governor', 'isolcpus', 'hugepages', 'transparent-hugepages', 'irq-affinity', 'kvm', 'steal', 'numa']) {
+      expect(lines.some((l) => new RegExp(`^(PASS|WARN|FAIL)\\s+${name}\\s`).test(l)), name).to.equal(true);
+    }
+    const j = vsperf(['--check-host', '--json']);
+    const parsed = JSON.parse(j.stdout) as { host_checks: { name: string; status: string }[] };
+    expect(parsed.host_checks.map((c) => c.name)).to.include.members(['clocksource', 'steal', 'numa']);
+    expect(j.code).to.equal(parsed.host_checks.some((c) => c.status === 'fail') ? 3 : 0);
+  });
+
+  it('a bad VALIDITY_THRESHOLDS entry is a one-line config error', () => {
+    const r = vsperf(['--trafficgen', 'Simulated', '--test-params', "VALIDITY_THRESHOLDS={'steal_pc': 1}", 'phy2phy_cont']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr.trim().split('\n')).to.have.length(1);
+    expect(r.stderr).to.match(/E_CONFIG: VALIDITY_THRESHOLDS\.steal_pc: unknown threshold/);
+    const n = vsperf(['--trafficgen', 'Simulated', '--test-params', "VALIDITY_THRESHOLDS={'steal_pct': -1}", 'phy2phy_cont']);
+    expect(n.stderr).to.match(/E_CONFIG: VALIDITY_THRESHOLDS\.steal_pct: must be a number ≥ 0, got -1/);
+  });
+});
+
 describe('testcase validity (VSPERF rule)', () => {
   it('a row without throughput or b2b frames fails the testcase with the search status', async () => {
     const { validateRows } = await import('../../../../framework/runner/run.js');

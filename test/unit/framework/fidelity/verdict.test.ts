@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { conditionsBetween, type TrialConditions } from '../../../../framework/fidelity/conditions.js';
+import { parsePidStat, parseProcStat, descendants, type HostSnapshot } from '../../../../framework/fidelity/host-sample.js';
+import { DEFAULT_THRESHOLDS, rowVerdict, trialVerdict, validityThresholds } from '../../../../framework/fidelity/verdict.js';
+import { maskCpus } from '../../../../framework/fidelity/testcase.js';
+import { ConfigError } from '../../../../framework/errors.js';
+import { compareSets } from '../../../../framework/compare/gate.js';
+import { extractMetrics } from '../../../../framework/compare/metrics.js';
+import { settings } from '../methodology/helpers.js';
+import type { RunResults } from '../../../../framework/results/types.js';
+
+const QUIET: TrialConditions = { wallS: 1, cpus: [0, 1], stealPct: 0, busyPct: { 0: 30, 1: 100 }, runQueuePerCpu: 1, runQueueMaxPerCpu: 1.5, otherCpuPct: 3, otherTop: [], coLocated: [], clocksource: 'tsc' };
+
+describe('fidelity: /proc parsing and conditions between two snapshots', () => {
+  it('parses /proc/stat per CPU (steal apart) and procs_running, and a pid stat line with a tricky comm', () => {
+    const st = parseProcStat('cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 100 0 50 800 10 5 5 30 0 0\ncpu1 1 1 1 1 1 1 1 1 0 0\nprocs_running 4\n');
+    expect(st.cpus.get(0)).to.deep.equal({ busy: 160, idle: 810, steal: 30 });
+    expect(st.running).to.equal(4);
+    const p = parsePidStat('123 (a (b) c) S 7 123 123 0 -1 4194560 10 0 0 0 40 2 0 0 20 0 1 0 5 0 0');
+    expect(p).to.deep.equal({ pid: 123, ppid: 7, comm: 'a (b) c', ticks: 42, start: 5 });
+  });
+
+  it('descendants follow ppid links', () => {
+    const procs = [1, 2, 3, 4].map((pid) => ({ pid, ppid: pid === 1 ? 0 : pid === 4 ? 1 : pid - 1, comm: 'x', ticks: 0 }));
+    expect([...descendants(procs, 2)].sort()).to.deep.equal([2, 3]);
+  });
+
+  it('steal, run queue, other processes and co-located measurements from two snapshots', () => {
+    const cpu = (busy: number, idle: number, steal: number) => ({ busy, idle, steal });
+    const a: HostSnapshot = { tMs: 0, running: 1, cpus: new Map([[0, cpu(0, 0, 0)], [1, cpu(0, 0, 0)]]), procs: [
+      { pid: 10, ppid: 1, comm: 'node', ticks: 0 }, { pid: 11, ppid: 10, comm: 'vsg-engine', ticks: 0 },
+      { pid: 50, ppid: 1, comm: 'cc1', ticks: 100 }, { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 0 }, { pid: 12, ppid: 10, comm: 'stress-ng', ticks: 0 },
+    ] };
+    const b: HostSnapshot = { tMs: 2000, running: 3, cpus: new Map([[0, cpu(150, 40, 10)], [1, cpu(200, 0, 0)]]), procs: [
+      { pid: 10, ppid: 1, comm: 'node', ticks: 20 }, { pid: 11, ppid: 10, comm: 'vsg-engine', ticks: 190 },
+      { pid: 50, ppid: 1, comm: 'cc1', ticks: 200 }, { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 30 }, { pid: 12, ppid: 10, comm: 'stress-ng', ticks: 180 },
+    ] };
+    const c = conditionsBetween(a, b, { cpus: [], ours: new Set([10, 11, 12]), runQueue: [2, 4], hz: 100, clocksource: 'kvm-clock' });
+    expect(c.stealPct).to.equal(5);
+    expect(c.runQueuePerCpu).to.equal(1.5);
+    expect(c.runQueueMaxPerCpu).to.equal(2);
+    // cc1 100 ticks + foreign engine 30 + our stress-ng 180 (load is load) over 2 s = 155 % of a CPU.
+    expect(c.otherCpuPct).to.equal(155);
+    expect(c.otherTop[0]).to.deep.equal({ pid: 12, comm: 'stress-ng', cpuPct: 90 });
+    expect(c.coLocated.map((p) => p.pid).sort()).to.deep.equal([12, 60]);
+    const v = trialVerdict({ valid: true, conditions: c });
+    expect(v.validity).to.equal('invalid');
+    expect(v.reasons).to.include.members(['cpu-contention', 'co-located', 'clock']);
+  });
+});
+
+describe('fidelity: verdicts', () => {
+  it('a quiet trial is valid; pmd-saturated says who limited without lowering it', () => {
+    expect(trialVerdict({ valid: true, conditions: QUIET })).to.deep.include({ validity: 'valid', reasons: [] });
+    const v = trialVerdict({ valid: true, conditions: QUIET, pmdProcessingPct: [97.5] });
+    expect(v.validity).to.equal('valid');
+    expect(v.reasons).to.deep.equal(['pmd-saturated']);
+  });
+
+  it('each measured condition gives its code and level', () => {
+    expect(trialVerdict({ valid: false, invalidReason: 'generator-limited: sent 1 of 2' })).to.deep.include({ validity: 'invalid', reasons: ['generator-limited'] });
+    expect(trialVerdict({ valid: true, countersConsistent: false }).reasons).to.deep.equal(['counter-mismatch']);
+    expect(trialVerdict({ valid: true, conditions: { ...QUIET, stealPct: 3 } })).to.deep.include({ validity: 'questionable', reasons: ['cpu-contention'] });
+    expect(trialVerdict({ valid: true, conditions: { ...QUIET, stealPct: 12 } }).validity).to.equal('invalid');
+    expect(trialVerdict({ valid: true, conditions: { ...QUIET, runQueuePerCpu: 2 } }).reasons).to.deep.equal(['cpu-contention']);
+    expect(trialVerdict({ valid: true, conditions: { ...QUIET, generatorThreadMaxPct: 99 } }).reasons).to.deep.equal(['generator-saturated']);
+    expect(trialVerdict({ valid: true, conditions: { ...QUIET, clocksource: 'hpet' } }).reasons).to.deep.equal(['clock']);
+  });
+
+  it('a row takes the worst of its valid trials, a lower bound is questionable, no valid trial invalid', () => {
+    const t = (validity: 'valid' | 'questionable', reasons: string[], frameSize = 64) => ({ frameSize, valid: true, validity, validityReasons: reasons });
+    const limited = { frameSize: 64, valid: false, validity: 'invalid' as const, validityReasons: ['generator-limited'] };
+    expect(rowVerdict({ packet_size: 64, search_status: 'ok' }, [t('valid', []), limited, t('questionable', ['clock'], 128)])).to.deep.include({ validity: 'valid' });
+    expect(rowVerdict({ packet_size: 64, search_status: 'generator-limited: lower bound: …' }, [t('valid', []), limited]).reasons).to.deep.equal(['generator-limited']);
+    expect(rowVerdict({ packet_size: 64, search_status: 'invalid: generator-limited' }, [limited]).validity).to.equal('invalid');
+    const tc = trialVerdict({ valid: true, conditions: { ...QUIET, otherCpuPct: 40 } });
+    expect(rowVerdict({ id: 'migration_1' }, [], tc)).to.deep.include({ validity: 'questionable', reasons: ['cpu-contention'] });
+  });
+
+  it('VALIDITY_THRESHOLDS: merged over defaults; an unknown name or a negative value is a one-line config error', () => {
+    expect(validityThresholds(settings({ VALIDITY_THRESHOLDS: { steal_pct: 5 } }))).to.deep.equal({ ...DEFAULT_THRESHOLDS, steal_pct: 5 });
+    expect(() => validityThresholds(settings({ VALIDITY_THRESHOLDS: { steal_pc: 5 } }))).to.throw(ConfigError, /^VALIDITY_THRESHOLDS\.steal_pc: unknown threshold \(known: steal_pct, .*\) \(from --test-params\)$/);
+    expect(() => validityThresholds(settings({ VALIDITY_THRESHOLDS: { other_cpu_pct: -1 } }))).to.throw(ConfigError, /VALIDITY_THRESHOLDS\.other_cpu_pct: must be a number ≥ 0, got -1/);
+  });
+
+  it('VSWITCH_PMD_CPU_MASK → CPUs', () => {
+    expect(maskCpus('2')).to.deep.equal([1]);
+    expect(maskCpus('0x6')).to.deep.equal([1, 2]);
+    expect(maskCpus('')).to.deep.equal([]);
+  });
+});
+
+describe('fidelity: the regression gate ignores invalid rows and says so', () => {
+  const run = (fps: number, validity: string): RunResults =>
+    ({ runId: 'r', startTime: '2026-01-01T00:00:00Z', status: 'passed', testcases: [{ name: 'phy2phy_tput', deployment: 'p2p', status: 'passed', simulated: false, rows: [{ packet_size: 64, throughput_rx_fps: fps, validity }] }] }) as unknown as RunResults;
+  it('an invalid current row is not compared (no regression), and a warning names it', () => {
+    const thresholds = { throughput_rx_fps: { better: 'higher' as const, pct: 5 } };
+    const r = compareSets(extractMetrics(run(100_000, 'valid')), extractMetrics(run(10_000, 'invalid')), { thresholds, noiseSigma: 0, failOnMissing: true });
+    expect(r.passed).to.equal(true);
+    expect(r.warnings.join('\n')).to.match(/1 results row\(s\) with validity=invalid ignored: phy2phy_tput p2p 64/);
+    expect(r.changes[0]!.note).to.match(/invalid/);
+    const q = compareSets(extractMetrics(run(100_000, 'valid')), extractMetrics(run(10_000, 'questionable')), { thresholds, noiseSigma: 0, failOnMissing: true });
+    expect(q.passed).to.equal(false);
+  });
+});
