@@ -13,6 +13,8 @@ import { ConfigError, UsageError } from '../errors.js';
 import { checkDirectory } from '../host/paths.js';
 import { stateDir } from '../host/journal.js';
 import { trafficTypes } from '../methodology/index.js';
+import { binarySearchOptions, commonOptions } from '../methodology/options.js';
+import { multiGoalOptions } from '../methodology/goals.js';
 import type { Registry } from '../registry/registry.js';
 import type { DriverFactory, DriverKind } from '../registry/types.js';
 import { suggest } from '../util/suggest.js';
@@ -46,6 +48,14 @@ function driver(registry: Registry, s: Settings, kind: DriverKind, key: string):
   throw new ConfigError(key, s.source(key), `unknown ${kind} "${name}"${hint ? `; did you mean "${hint}"?` : ''}`, { hint: `available: ${names.join(', ') || 'none'}` });
 }
 
+/** The option readers the methodologies run first, run here so their errors come before anything starts. */
+function checkMethodologySettings(trafficType: string, s: Settings): void {
+  if (trafficType === 'live_migration') return; // reads its own MIGRATION_* options, checked by the schema
+  commonOptions(s);
+  binarySearchOptions(s);
+  if (trafficType === 'ndr_pdr') multiGoalOptions(s);
+}
+
 async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef, index: number): Promise<PlannedTestcase> {
   const s = config.forTestcase(tc, index);
   const mode = s.string('MODE');
@@ -70,6 +80,7 @@ async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef,
     throw new UsageError(`${tc.name}: ${trafficType} needs a deployment with a QEMU guest, which ${simulated ? 'the Simulated generator does not set up' : `mode ${mode} does not run`}`, { hint: 'use --trafficgen Software (or Ixia) in mode normal' });
   }
   if (mode === 'trafficgen-pause' && !process.stdin.isTTY) throw new UsageError('mode trafficgen-pause needs an interactive terminal to resume traffic');
+  checkMethodologySettings(trafficType, s);
   for (const d of drivers) await d?.checkSettings?.(s);
   validityThresholds(s);
   return { tc, index, settings: s, trafficType, simulated };
