@@ -1,7 +1,7 @@
 /** The plugin contract: driver kinds, what a factory receives (DriverContext), and the registry a plugin adds to. */
 import type { Logger } from '../log/logger.js';
 import type { Host } from '../host/host.js';
-import type { Settings } from '../config/settings.js';
+import type { Json, Settings } from '../config/settings.js';
 import type { TrafficGenerator } from './trafficgen.js';
 import type { VSwitch, Deployment } from './deployment.js';
 import type { Vnf, LoopbackApp } from './vnf.js';
@@ -57,8 +57,29 @@ export interface DriverFactory<K extends DriverKind = DriverKind> {
 /** What a vendor package exports: `export function register(registry) { registry.add({...}) }`. */
 export type PluginRegister = (registry: RegistryApi) => void | Promise<void>;
 
+/** JSON Schema of one setting a plugin declares. `description` is shown by --list-settings. */
+export interface SettingSchema {
+  readonly description: string;
+  /** Value used when no conf file, environment variable or --test-params sets it. */
+  readonly default?: Json;
+  readonly type?: string | readonly string[];
+  readonly [keyword: string]: unknown;
+}
+
+/**
+ * Settings a plugin adds to the closed schema, in the same form as conf/schema/*.schema.json:
+ * upper-case top-level keys, prefixed with the driver's name by convention (TRAFFICGEN_ACME_HOST).
+ */
+export interface SettingsFragment {
+  readonly properties: Readonly<Record<string, SettingSchema>>;
+  /** Shared JSON Schema definitions the properties refer to with $ref: '#/definitions/…'. */
+  readonly definitions?: Readonly<Record<string, unknown>>;
+}
+
 export interface RegistryApi {
   add<K extends DriverKind>(factory: DriverFactory<K>): void;
+  /** Declare settings; plugins load before the configuration is validated, so they work everywhere. */
+  addSettings(fragment: SettingsFragment): void;
 }
 
 /** Registered under kind 'deployment'; builds a Deployment for a testcase from its settings. */

@@ -19,7 +19,7 @@ export type {
 } from './deployment.js';
 export type { Vnf, VnfAttachment, GuestNic, LoopbackApp, PciPassthroughVnf } from './vnf.js';
 export { isPciPassthroughVnf } from './vnf.js';
-export type { DeploymentFactory, DriverFactory, DriverKind, DriverContext, DriverOf, RegistryApi, PluginRegister, LoadGenerator, FwdApp } from './driver.js';
+export type { SettingSchema, SettingsFragment, DeploymentFactory, DriverFactory, DriverKind, DriverContext, DriverOf, RegistryApi, PluginRegister, LoadGenerator, FwdApp } from './driver.js';
 export * from './errors.js';
 export * from './settings.js';
 export { checkCounters, isSwitchCounters, type CounterCheck, type DirectionCheck } from '../methodology/counter-check.js';

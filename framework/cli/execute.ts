@@ -2,8 +2,8 @@ import { Config, type TestcaseDef } from '../config/load.js';
 import type { Layer } from '../config/layers.js';
 import { parseTestParamsOption } from '../config/test-params.js';
 import { formatLiteral } from '../config/literal.js';
-import type { JsonObject, Settings } from '../config/settings.js';
-import { UsageError, VsperfError } from '../errors.js';
+import type { Json, JsonObject, Settings } from '../config/settings.js';
+import { ConfigError, UsageError, VsperfError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { Registry } from '../registry/registry.js';
 import { loadPlugin } from '../registry/plugin-loader.js';
@@ -24,6 +24,13 @@ async function buildRegistry(setup: CliSetup, plugins: readonly string[]): Promi
   setup.registerBuiltins(r);
   for (const p of plugins) await loadPlugin(p, r);
   return r;
+}
+
+/** PLUGINS as the unvalidated configuration gives it (validation waits for the plugins' own settings). */
+function pluginsOf(raw: Config): string[] {
+  const v = raw.base.getOr<Json>('PLUGINS', []);
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ConfigError('PLUGINS', raw.base.source('PLUGINS'), 'must be a list of package names or paths');
+  return v as string[];
 }
 
 function listDrivers(r: Registry, kind: DriverKind, title: string): void {
@@ -138,15 +145,10 @@ function interruptedBeforeRun(): { signal: AbortSignal; dispose(): void } {
 async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup, interrupted: { signal: AbortSignal; dispose(): void }): Promise<number> {
   const testParams = o.testParams !== undefined ? parseTestParamsOption(checkArgumentText(o.testParams, '--test-params')) : undefined;
   const listOnly = o.list || o.listTrafficgens || o.listVswitches || o.listVnfs || o.listFwdapps || o.listLoadgens || o.listDeployments;
-  const config = new Config({
-    confFiles: o.confFile,
-    loadEnv: !!o.loadEnv,
-    ...(testParams ? { testParams } : {}),
-    cliFlags: flags,
-    validate: !listOnly,
-  });
-  const plugins = [...config.base.getOr<string[]>('PLUGINS', []), ...o.plugin];
-  const registry = await buildRegistry(setup, plugins);
+  const load = { confFiles: o.confFile, loadEnv: !!o.loadEnv, ...(testParams ? { testParams } : {}), cliFlags: flags };
+  // Plugins load before validation: the settings they declare are then known to every layer.
+  const registry = await buildRegistry(setup, [...pluginsOf(new Config({ ...load, validate: false })), ...o.plugin]);
+  const config = new Config({ ...load, validate: !listOnly, pluginSettings: registry.declaredSettings() });
   if (listOnly) {
     if (o.list) listTestcases(config);
     if (o.listTrafficgens) listDrivers(registry, 'trafficgen', 'Traffic generators');

@@ -2,7 +2,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { confDirLayers, envLayer, mergeLayers, readConfigFile, type Layer } from './layers.js';
-import { SettingsSchema } from './schema.js';
+import { SettingsSchema, type DeclaredSettings } from './schema.js';
 import { Settings, isPlainObject, type JsonObject } from './settings.js';
 import { paramsForTestcase } from './test-params.js';
 
@@ -21,6 +21,8 @@ export interface LoadOptions {
   readonly cliFlags?: readonly Layer[];
   /** Skip ajv validation (fast paths such as --list that only read the catalogue). */
   readonly validate?: boolean;
+  /** Settings plugins declared (schema and defaults), loaded before validation. */
+  readonly pluginSettings?: readonly DeclaredSettings[];
 }
 
 export interface TestcaseDef {
@@ -44,7 +46,7 @@ export class Config {
   constructor(private readonly opts: LoadOptions = {}) {
     const confDir = opts.confDir ?? DEFAULT_CONF_DIR;
     this.schema = new SettingsSchema(join(confDir, 'schema'));
-    const layers = confDirLayers(confDir);
+    const layers = [...pluginDefaults(this.schema, opts.pluginSettings ?? []), ...confDirLayers(confDir)];
     for (const f of opts.confFiles ?? []) layers.push({ source: `--conf-file ${f}`, values: readConfigFile(f, `--conf-file ${f}`) });
     if (opts.loadEnv) layers.push(envLayer(opts.env ?? process.env, this.schema.keys()));
     this.baseLayers = layers;
@@ -97,4 +99,14 @@ export class Config {
     layers.push(...this.testParamLayers(index), ...(this.opts.cliFlags ?? []));
     return this.resolve(layers);
   }
+}
+
+/** Adds plugin settings to the schema; their defaults are the lowest layer (any conf file overrides them). */
+function pluginDefaults(schema: SettingsSchema, declared: readonly DeclaredSettings[]): Layer[] {
+  return declared.flatMap(({ owner, fragment }) => {
+    schema.addFragment(owner, fragment);
+    const values: JsonObject = {};
+    for (const [key, prop] of Object.entries(fragment.properties)) if (prop.default !== undefined) values[key] = structuredClone(prop.default);
+    return Object.keys(values).length ? [{ source: `plugin ${owner} (default)`, values }] : [];
+  });
 }

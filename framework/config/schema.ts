@@ -2,16 +2,23 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { ConfigError } from '../errors.js';
+import { ConfigError, PluginError } from '../errors.js';
 import { suggest } from '../util/suggest.js';
 import { findImplausible } from './plausible.js';
 import type { JsonObject } from './settings.js';
+import type { SettingsFragment } from '../api/driver.js';
 
 export interface SettingDoc {
   readonly key: string;
   readonly description: string;
   readonly type: string;
   readonly file: string;
+}
+
+/** Settings a plugin declared through `registry.addSettings`, with who declared them. */
+export interface DeclaredSettings {
+  readonly owner: string;
+  readonly fragment: SettingsFragment;
 }
 
 interface SchemaFile {
@@ -44,6 +51,23 @@ export class SettingsSchema {
       }
     }
     this.docs.sort((a, b) => a.key.localeCompare(b.key));
+  }
+
+  /** Settings a plugin declared (registry.addSettings): they may not redefine an existing one. */
+  addFragment(owner: string, fragment: SettingsFragment): void {
+    for (const name of Object.keys(fragment.definitions ?? {})) {
+      if (name in this.definitions) throw new PluginError(owner, `schema definition "${name}" is already defined`);
+    }
+    for (const [key, prop] of Object.entries(fragment.properties)) {
+      const known = this.docs.find((d) => d.key === key);
+      if (known) throw new PluginError(owner, `setting ${key} is already defined (${known.file})`, { hint: 'prefix plugin settings with the driver name' });
+      const p = prop as { description?: string; type?: string | string[] } & Record<string, unknown>;
+      this.properties[key] = p;
+      this.docs.push({ key, description: p.description ?? '', type: Array.isArray(p.type) ? p.type.join('|') : (p.type ?? 'any'), file: `plugin ${owner}` });
+    }
+    Object.assign(this.definitions, fragment.definitions ?? {});
+    this.docs.sort((a, b) => a.key.localeCompare(b.key));
+    this.validator = undefined;
   }
 
   keys(): Set<string> {

@@ -37,7 +37,7 @@ export async function loadPlugin(spec: string, registry: Registry, cwd?: string)
   const register = (typeof mod.register === 'function' ? mod.register : mod.default?.register) as PluginRegister | undefined;
   if (typeof register !== 'function') throw new PluginError(spec, 'does not export a register(registry) function');
   try {
-    await register(registry);
+    await registry.asPlugin(spec, () => register(registry));
   } catch (e) {
     if (e instanceof PluginError) throw e;
     throw new PluginError(spec, `register() failed: ${(e as Error).message}`, { cause: e });

@@ -1,21 +1,54 @@
 import { PluginError, UsageError } from '../errors.js';
 import { suggest } from '../util/suggest.js';
-import type { DriverFactory, DriverKind, RegistryApi, DriverOf, DriverContext } from '../api/driver.js';
+import type { DeclaredSettings } from '../config/schema.js';
+import type { DriverFactory, DriverKind, RegistryApi, DriverOf, DriverContext, SettingsFragment } from '../api/driver.js';
 
-const LIST_FLAG: Record<DriverKind, string> = {
+/** The option listing each kind (loopback apps have none: they are chosen by GUEST_LOOPBACK). */
+const LIST_FLAG: Record<DriverKind, string | undefined> = {
   trafficgen: '--list-trafficgens',
   vswitch: '--list-vswitches',
   vnf: '--list-vnfs',
   fwdapp: '--list-fwdapps',
   loadgen: '--list-loadgens',
   deployment: '--list-deployments',
-  loopback: '--list-loopbacks',
+  loopback: undefined,
 };
+
+const SETTING_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 /** Drivers by kind and case-insensitive name (aliases included). A duplicate name is an error. */
 export class Registry implements RegistryApi {
   private readonly byKind = new Map<DriverKind, Map<string, DriverFactory>>();
   private readonly primary = new Map<DriverKind, DriverFactory[]>();
+  private readonly declared: DeclaredSettings[] = [];
+  private owner = 'built-in';
+
+  /** Runs a plugin's register(): what it adds is attributed to `plugin` in errors and --list-settings. */
+  async asPlugin(plugin: string, register: () => void | Promise<void>): Promise<void> {
+    const previous = this.owner;
+    this.owner = plugin;
+    try {
+      await register();
+    } finally {
+      this.owner = previous;
+    }
+  }
+
+  addSettings(fragment: SettingsFragment): void {
+    const props = (fragment as { properties?: unknown } | undefined)?.properties;
+    if (typeof props !== 'object' || props === null || Array.isArray(props)) throw new PluginError(this.owner, 'addSettings() needs { properties: { NAME: { description, type, default } } }');
+    for (const [key, schema] of Object.entries(props as Record<string, unknown>)) {
+      if (!SETTING_NAME.test(key)) throw new PluginError(this.owner, `setting "${key}" must be upper case (A-Z, 0-9, _), like TRAFFICGEN_ACME_HOST`);
+      const description = (schema as { description?: unknown } | null)?.description;
+      if (typeof description !== 'string' || !description.trim()) throw new PluginError(this.owner, `setting ${key} needs a description (shown by vsperf --list-settings)`);
+    }
+    this.declared.push({ owner: this.owner, fragment });
+  }
+
+  /** Settings declared by plugins so far, in registration order. */
+  declaredSettings(): readonly DeclaredSettings[] {
+    return [...this.declared];
+  }
 
   add<K extends DriverKind>(factory: DriverFactory<K>): void {
     if (!factory || typeof factory !== 'object' || typeof factory.name !== 'string' || typeof factory.create !== 'function') {
@@ -43,7 +76,7 @@ export class Registry implements RegistryApi {
     const names = this.list(kind).map((x) => x.name);
     const s = suggest(name, names);
     throw new UsageError(`unknown ${kind} "${name}"${s ? `; did you mean "${s}"?` : ''}`, {
-      hint: `available: ${names.join(', ') || 'none'} (vsperf ${LIST_FLAG[kind]})`,
+      hint: `available: ${names.join(', ') || 'none'}${LIST_FLAG[kind] ? ` (vsperf ${LIST_FLAG[kind]})` : ''}`,
     });
   }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../../../framework/config/load.js';
@@ -120,6 +120,44 @@ describe('vsperf CLI', function () {
     const r = vsperf(['--plugin', join(PROJECT_ROOT, 'test', 'fixtures', 'plugin-acme'), '--list-trafficgens']);
     expect(r.code).to.equal(0);
     expect(r.stdout).to.match(/\* AcmeGen \(alias: Acme\): Acme fixture generator/);
+  });
+
+  describe('settings a plugin declares', () => {
+    const ACME = join(PROJECT_ROOT, 'test', 'fixtures', 'plugin-acme');
+    const setting = (out: string, key: string): string => out.split('\n').find((l) => l.startsWith(`${key} `)) ?? '';
+
+    it('--list-settings shows them with type, default, description and the plugin as source', () => {
+      const r = vsperf(['--plugin', ACME, '--list-settings'], env());
+      expect(r.code, r.stderr).to.equal(0);
+      expect(setting(r.stdout, 'TRAFFICGEN_ACME_HOST')).to.equal("TRAFFICGEN_ACME_HOST (string) = 'acme.local'");
+      expect(r.stdout).to.include(`    Acme chassis address  [plugin ${ACME} (default)]`);
+      expect(setting(r.stdout, 'TRAFFICGEN_ACME_PORTS')).to.equal('TRAFFICGEN_ACME_PORTS (integer) = 2');
+    });
+
+    it('are set from a conf file, PLUGINS, --load-env and --test-params, each named as source', () => {
+      const conf = join(tmp, 'acme.conf');
+      writeFileSync(conf, `PLUGINS = ['${ACME}']\nTRAFFICGEN_ACME_HOST = 'from-conf'\n`);
+      let r = vsperf(['--conf-file', conf, '--list-settings'], env());
+      expect(r.code, r.stderr).to.equal(0);
+      expect(setting(r.stdout, 'TRAFFICGEN_ACME_HOST')).to.equal("TRAFFICGEN_ACME_HOST (string) = 'from-conf'");
+      r = vsperf(['--conf-file', conf, '--load-env', '--list-settings'], { ...env(), VSPERF_TRAFFICGEN_ACME_PORTS: '7' });
+      expect(setting(r.stdout, 'TRAFFICGEN_ACME_PORTS')).to.equal('TRAFFICGEN_ACME_PORTS (integer) = 7');
+      r = vsperf(['--conf-file', conf, '--test-params', "TRAFFICGEN_ACME_HOST='10.0.0.9'", '--list-settings'], env());
+      expect(setting(r.stdout, 'TRAFFICGEN_ACME_HOST')).to.equal("TRAFFICGEN_ACME_HOST (string) = '10.0.0.9'");
+      expect(r.stdout).to.include('Acme chassis address  [--test-params]');
+    });
+
+    it('are validated by their schema, and a typo gets "did you mean"', () => {
+      let r = vsperf(['--plugin', ACME, '--test-params', "TRAFFICGEN_ACME_PORTS='two'", '--dry-run', 'phy2phy_tput'], env());
+      expect(r.code).to.equal(2);
+      expect(r.stderr.trim()).to.equal('vsperf: E_CONFIG: TRAFFICGEN_ACME_PORTS: must be integer (from --test-params)');
+      r = vsperf(['--plugin', ACME, '--test-params', "TRAFFICGEN_ACME_HOTS='x'", '--dry-run', 'phy2phy_tput'], env());
+      expect(r.code).to.equal(2);
+      expect(r.stderr).to.match(/^vsperf: E_CONFIG: TRAFFICGEN_ACME_HOTS: unknown setting; did you mean TRAFFICGEN_ACME_HOST\? \(from --test-params\)/);
+      r = vsperf(['--test-params', "TRAFFICGEN_ACME_HOST='x'", '--dry-run', 'phy2phy_tput'], env());
+      expect(r.code, 'without the plugin the setting does not exist').to.equal(2);
+      expect(r.stderr).to.match(/E_CONFIG: TRAFFICGEN_ACME_HOST: unknown setting/);
+    });
   });
 });
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { Registry } from '../../../../framework/registry/registry.js';
 import { registerBuiltins } from '../../../../drivers.js';
 import { loadPlugin } from '../../../../framework/registry/plugin-loader.js';
-import { PluginError, UsageError } from '../../../../framework/errors.js';
-import { PROJECT_ROOT } from '../../../../framework/config/load.js';
+import { ConfigError, PluginError, UsageError } from '../../../../framework/errors.js';
+import { Config, PROJECT_ROOT } from '../../../../framework/config/load.js';
 import type { DriverContext } from '../../../../framework/api/driver.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures');
@@ -67,5 +67,36 @@ describe('plugin loading', () => {
     }
     expect(err).to.be.instanceOf(PluginError);
     expect((err as Error).message).to.match(/does not export a register/);
+  });
+});
+
+describe('plugin settings', () => {
+  it('are attributed to the plugin that declared them; malformed declarations are refused with E_PLUGIN', async () => {
+    const r = new Registry();
+    await loadPlugin(join(FIXTURES, 'plugin-acme'), r);
+    const declared = r.declaredSettings();
+    expect(declared.map((d) => d.owner)).to.deep.equal([join(FIXTURES, 'plugin-acme')]);
+    expect(Object.keys(declared[0]!.fragment.properties)).to.deep.equal(['TRAFFICGEN_ACME_HOST', 'TRAFFICGEN_ACME_PORTS']);
+    const bad = (fragment: unknown): string => {
+      try {
+        r.addSettings(fragment as never);
+      } catch (e) {
+        return `${(e as PluginError).code}: ${(e as Error).message}`;
+      }
+      return 'accepted';
+    };
+    expect(bad({ properties: { acme_host: { description: 'x' } } })).to.match(/^E_PLUGIN: .*"acme_host" must be upper case/);
+    expect(bad({ properties: { ACME_HOST: { type: 'string' } } })).to.match(/^E_PLUGIN: .*ACME_HOST needs a description/);
+    expect(bad({ ACME_HOST: { description: 'x' } })).to.match(/^E_PLUGIN: .*needs \{ properties/);
+  });
+
+  it('may not redefine a built-in setting; an invalid default is a config error naming the plugin', () => {
+    const clash = { owner: 'acme', fragment: { properties: { TRAFFICGEN_DURATION: { description: 'mine', type: 'string' } } } };
+    expect(() => new Config({ pluginSettings: [clash] })).to.throw(PluginError, /plugin acme: setting TRAFFICGEN_DURATION is already defined \(methodology\.schema\.json\)/);
+    const badDefault = { owner: 'acme', fragment: { properties: { ACME_N: { description: 'n', type: 'integer', default: 'two' } } } };
+    expect(() => new Config({ pluginSettings: [badDefault] })).to.throw(ConfigError, /ACME_N: must be integer \(from plugin acme \(default\)\)/);
+    const ok = new Config({ pluginSettings: [{ owner: 'acme', fragment: { properties: { ACME_N: { description: 'n', type: 'integer', default: 3 } } } }] });
+    expect(ok.base.get('ACME_N')).to.equal(3);
+    expect(ok.schema.docs.find((d) => d.key === 'ACME_N')).to.deep.equal({ key: 'ACME_N', description: 'n', type: 'integer', file: 'plugin acme' });
   });
 });
