@@ -1,30 +1,39 @@
 /**
- * Multi-goal NDR/PDR search in the spirit of MLRsearch (RFC 9971), as a pure state machine.
+ * Multi-goal NDR/PDR search: MLRsearch (RFC 9971) as a pure state machine, structured like FD.io CSIT's
+ * reference implementation (written from RFC 9971 and a reading of CSIT's design; no code copied).
  *
  * - Several goals at once (e.g. NDR: loss ratio 0, PDR: 0.5 %); every trial counts for every goal.
- * - Each goal has a chain of targets from coarse to fine: short trials, small duration sums and wide
- *   widths first, the goal's final trial duration / duration sum / relative width last. Width doubles
- *   at each coarser step; duration sums shrink geometrically down to the initial trial duration.
- * - Loads are classified per goal and target from all trials at that load (load-stats.ts: exceed ratio,
- *   short trials cancelling, duration sum); the relevant lower bound is the largest lower bound below
- *   the smallest upper bound.
- * - Each goal nominates one trial per step (halve the bracket inherited from the coarser target,
- *   refine an undecided load, bisect, or extend outward with a growing step, seeded by the forwarding
- *   rate seen at the upper bound); the smallest load wins, then the longest duration.
- * - Result per goal: relevant lower and upper bound under its final target and the conditional
- *   throughput at the lower bound; "irregular" when max load is a lower bound or min load an upper bound.
- * - A generator-limited trial is never DUT loss: the max load is lowered to what the generator achieved.
+ * - Loads live on a logarithmic integer grid whose step divides every goal width (load-grid.ts), so a
+ *   final interval is exactly one goal width, never narrower than asked.
+ * - Each goal has a chain of targets from coarse to fine: the final target (final trial duration,
+ *   duration sum, goal width) and `precedingTargets` coarser ones whose duration sums shrink
+ *   geometrically to the initial trial duration and whose widths double at each step.
+ * - Initial trials (at the coarsest duration): the max load; then the forwarding rate seen there,
+ *   divided by (1 − smallest goal loss ratio) and rounded down to the grid; then, if that was low-loss,
+ *   one coarsest width above it, else the forwarding rate seen at it, rounded down again.
+ * - Then each goal nominates a trial (goal-selector.ts: halve, refine, extend, bisect); the smallest
+ *   load wins, then the longest duration, then the widest expected interval.
+ * - Loads are classified per goal and target from all trials at that load (load-stats.ts). The search
+ *   ends when every goal's final target has both relevant bounds within one goal width (or a limit
+ *   is a bound: "irregular").
+ * - Result per goal: the relevant lower and upper bounds of its final target and the conditional
+ *   throughput at the lower bound (the primary figure).
+ * - A generator-limited trial is never DUT loss: the runner backs off (backoff.ts) and the search lowers
+ *   its max load below the generator's ceiling (`lowerMaxLoad`, the one place that handles it).
  */
 import type { Search, SearchDone, TrialOutcome, TrialRequest } from './types.js';
 import { lossRatioOf, trialDurationS } from './types.js';
-import { classify, conditionalThroughput, pessimisticLossRatio, type ClassifyParams, type LoadClass, type LoadTrial } from './load-stats.js';
+import { classify, conditionalThroughput, pessimisticLossRatio, type ClassifyParams, type LoadTrial } from './load-stats.js';
 import type { MultiGoalOptions, SearchGoal } from './goals.js';
+import { LoadGrid } from './load-grid.js';
+import { keepInside } from './grid-steps.js';
+import { GoalSelector, type Nomination, type SelectorHost, type StepBounds, type StepTarget } from './goal-selector.js';
 
 export interface Target extends ClassifyParams {
   readonly relativeWidth: number;
 }
 
-/** Targets from coarse to fine; the last is the goal's final target. */
+/** Targets from coarse to fine; the last is the goal's final target. Widths double towards the coarse end. */
 export function targetChain(g: SearchGoal, preceding: number): Target[] {
   const final: Target = { lossRatio: g.lossRatio, exceedRatio: g.exceedRatio, relativeWidth: g.relativeWidth, trialDurationS: g.finalTrialDurationS, durationSumS: g.durationSumS };
   const chain: Target[] = [final];
@@ -35,9 +44,8 @@ export function targetChain(g: SearchGoal, preceding: number): Target[] {
       const sum = k === n ? g.initialTrialDurationS : g.durationSumS * Math.pow(m, k);
       chain.unshift({
         lossRatio: g.lossRatio,
-        // Coarse targets decide on one short trial when the goal tolerates no exceeding.
         exceedRatio: g.exceedRatio,
-        relativeWidth: Math.min(0.5, g.relativeWidth * Math.pow(2, k)),
+        relativeWidth: g.relativeWidth * Math.pow(2, k),
         trialDurationS: Math.min(g.finalTrialDurationS, sum),
         durationSumS: sum,
       });
@@ -52,6 +60,7 @@ export interface GoalResult {
   readonly exceedRatio: number;
   readonly lowerBoundFps?: number;
   readonly upperBoundFps?: number;
+  /** RFC 9971 conditional throughput at the relevant lower bound: the primary figure. */
   readonly conditionalThroughputFps?: number;
   /** Loss ratio used for the conditional throughput (at the lower bound). */
   readonly pessimisticLossRatio?: number;
@@ -72,81 +81,100 @@ export interface MultiGoalResult {
   readonly notes: readonly string[];
 }
 
-interface LoadEntry {
-  readonly load: number;
-  readonly trials: Array<LoadTrial & { fwdFps: number }>;
-}
-
-interface Nomination {
-  readonly load: number;
-  readonly durationS: number;
-  readonly purpose: string;
-  readonly goalIndex: number;
-}
-
-interface GoalState {
-  readonly goal: SearchGoal;
-  readonly chain: readonly Target[];
-  targetIndex: number;
-  finished: boolean;
-  /** Bounds when the previous target finished (for halving). */
-  inherited?: { lo?: number; hi?: number };
-  halved: boolean;
-  extendsUp: number;
-  extendsDown: number;
-  /** Why the final target finished: 'regular', 'regular (load grid …)' or 'irregular: …'. */
-  irregular?: string;
-}
-
 export interface MultiGoalConfig extends MultiGoalOptions {
   /** Highest load (fps per direction): line rate capped by the generator and max_load_fps. */
   readonly maxLoadFps: number;
 }
 
-/** Loads live on a 0.001 fps grid so that repeated trials at one load aggregate exactly. */
-const GRID = 0.001;
-const round = (x: number): number => Math.round(x * 1000) / 1000;
+interface LoadEntry {
+  readonly step: number;
+  readonly trials: LoadTrial[];
+}
 
-export class MultiGoalSearch implements Search<MultiGoalResult> {
+/** Where the initial trials are: the next one to measure, or the main loop. */
+type Phase = { kind: 'max' } | { kind: 'mrr'; step: number } | { kind: 'mrr2'; mrr: number; step: number } | { kind: 'main' };
+
+/** A pending trial: what to do once it is recorded. */
+interface Pending {
+  readonly step: number;
+  readonly nomination?: Nomination;
+}
+
+export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
+  private readonly grid: LoadGrid;
   private readonly loads = new Map<number, LoadEntry>();
-  private readonly goals: GoalState[];
-  private maxLoad: number;
-  private readonly minLoad: number;
+  private readonly selectors: GoalSelector[];
+  /** Coarsest targets' settings used by the initial trials: smallest loss ratio, longest duration, widest width. */
+  private readonly initial: { lossRatio: number; durationS: number; widthSteps: number };
+  readonly minStep = 0;
+  maxStep: number;
+  globalWidth = 0;
+  private phase: Phase = { kind: 'max' };
   private warmupPending: boolean;
   private trialCount = 0;
   private timeS = 0;
   private stoppedBy: string | undefined;
   private readonly notes: string[] = [];
-  private pending: Nomination | undefined;
+  private pending: Pending | undefined;
 
   constructor(private readonly cfg: MultiGoalConfig) {
     if (cfg.goals.length === 0) throw new RangeError('at least one goal is needed');
-    this.maxLoad = round(cfg.maxLoadFps);
-    this.minLoad = round(Math.min(cfg.minLoadFps ?? cfg.maxLoadFps / 1000, this.maxLoad / 2));
+    if (!(cfg.maxLoadFps > 0)) throw new RangeError(`max load must be > 0, got ${cfg.maxLoadFps}`);
+    const minLoad = Math.min(cfg.minLoadFps ?? cfg.maxLoadFps / 1000, cfg.maxLoadFps / 2);
+    this.grid = new LoadGrid(minLoad, cfg.maxLoadFps, cfg.goals.map((g) => g.relativeWidth));
+    this.maxStep = this.grid.top;
     this.warmupPending = cfg.warmupDurationS > 0;
-    this.goals = cfg.goals.map((g) => ({ goal: g, chain: targetChain(g, cfg.precedingTargets), targetIndex: 0, finished: false, halved: false, extendsUp: 0, extendsDown: 0 }));
+    const chains = cfg.goals.map((g) => {
+      const steps = this.grid.steps(g.relativeWidth);
+      const chain = targetChain(g, cfg.precedingTargets);
+      return chain.map((t, k): StepTarget => ({ ...t, widthSteps: steps * 2 ** (chain.length - 1 - k) }));
+    });
+    const first = chains.map((c) => c[0]!);
+    this.initial = {
+      lossRatio: Math.min(...first.map((t) => t.lossRatio)),
+      durationS: Math.max(...first.map((t) => t.trialDurationS)),
+      widthSteps: Math.max(...first.map((t) => t.widthSteps)),
+    };
+    this.selectors = chains.map((c, i) => new GoalSelector(this, c, i, cfg.expansionCoefficient, {}));
   }
 
   next(): TrialRequest | SearchDone<MultiGoalResult> {
-    if (this.warmupPending) {
-      return { rateFps: this.maxLoad, durationS: this.cfg.warmupDurationS, purpose: 'warmup' };
-    }
+    if (this.warmupPending) return { rateFps: this.grid.fps(this.maxStep), durationS: this.cfg.warmupDurationS, purpose: 'warmup' };
     if (this.stoppedBy) return { done: true, result: this.result() };
-    const noms: Nomination[] = [];
-    for (let i = 0; i < this.goals.length; i++) {
-      const n = this.nominate(i);
-      if (n) noms.push(n);
-    }
-    if (noms.length === 0) return { done: true, result: this.result() };
+    const want = this.phase.kind === 'main' ? this.mainNomination() : this.initialTrial();
+    if (!want) return { done: true, result: this.result() };
     if (this.trialCount >= this.cfg.maxTrials) return this.stop(`max_trials (${this.cfg.maxTrials}) reached`);
-    noms.sort((a, b) => a.load - b.load || b.durationS - a.durationS || a.goalIndex - b.goalIndex);
-    const win = noms[0]!;
-    if (this.cfg.searchDurationMaxS > 0 && this.timeS + win.durationS > this.cfg.searchDurationMaxS) {
+    if (this.cfg.searchDurationMaxS > 0 && this.timeS + want.durationS > this.cfg.searchDurationMaxS) {
       return this.stop(`search_duration_max_s (${this.cfg.searchDurationMaxS} s) reached`);
     }
-    this.pending = win;
-    const goalsHere = noms.filter((n) => n.load === win.load).map((n) => this.goals[n.goalIndex]!.goal.name);
-    return { rateFps: win.load, durationS: win.durationS, purpose: win.purpose, goal: [...new Set(goalsHere)].join('+') };
+    this.pending = { step: want.step, ...(want.nomination ? { nomination: want.nomination } : {}) };
+    return { rateFps: this.grid.fps(want.step), durationS: want.durationS, purpose: want.purpose, ...(want.goal ? { goal: want.goal } : {}) };
+  }
+
+  private initialTrial(): { step: number; durationS: number; purpose: string; goal?: string; nomination?: Nomination } {
+    const durationS = this.initial.durationS;
+    // Initial trials serve every goal.
+    const goal = this.cfg.goals.map((g) => g.name).join('+');
+    switch (this.phase.kind) {
+      case 'max':
+        return { step: this.maxStep, durationS, purpose: 'initial', goal };
+      case 'mrr':
+        return { step: this.phase.step, durationS, purpose: 'initial-mrr', goal };
+      default:
+        return { step: (this.phase as { step: number }).step, durationS, purpose: 'initial-mrr2', goal };
+    }
+  }
+
+  private mainNomination(): { step: number; durationS: number; purpose: string; goal: string; nomination: Nomination } | undefined {
+    const noms = this.selectors.map((s) => s.nominate()).filter((n): n is Nomination => n !== undefined);
+    if (noms.length === 0) return undefined;
+    noms.sort(
+      (a, b) =>
+        a.step - b.step || b.durationS - a.durationS || (a.width === undefined ? 1 : 0) - (b.width === undefined ? 1 : 0) || (b.width ?? 0) - (a.width ?? 0) || a.goalIndex - b.goalIndex,
+    );
+    const win = noms[0]!;
+    const goals = noms.filter((n) => n.step === win.step).map((n) => this.cfg.goals[n.goalIndex]!.name);
+    return { step: win.step, durationS: win.durationS, purpose: win.purpose, goal: [...new Set(goals)].join('+'), nomination: win };
   }
 
   private stop(why: string): SearchDone<MultiGoalResult> {
@@ -157,177 +185,146 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
   record(req: TrialRequest, out: TrialOutcome): void {
     if (req.purpose === 'warmup') {
       this.warmupPending = false;
-      if (!out.valid) this.onInvalid(req, out);
+      if (!out.valid) this.generatorLimited(req, out);
       else if (out.backoff) this.lowerMaxLoad(out.backoff.requestedFps, out.backoff.ceilingFps, out.backoff.reason);
       return;
     }
-    const nom = this.pending;
+    const pending = this.pending;
     this.pending = undefined;
     if (!out.valid) {
-      this.onInvalid(req, out);
+      this.generatorLimited(req, out);
       return;
     }
-    // The runner backed off from a generator-limited rate (backoff.ts): lower max load, keep the trial.
-    if (out.backoff) this.lowerMaxLoad(out.backoff.requestedFps, out.backoff.ceilingFps, out.backoff.reason);
-    this.trialCount++;
     const d = trialDurationS(out);
-    this.timeS += d;
-    const load = round(req.rateFps);
-    let e = this.loads.get(load);
-    if (!e) {
-      e = { load, trials: [] };
-      this.loads.set(load, e);
-    }
     const lr = lossRatioOf(out.result);
-    e.trials.push({ durationS: d, lossRatio: lr, fwdFps: load * (1 - lr) });
-    if (nom) {
-      const g = this.goals[nom.goalIndex]!;
-      if (nom.purpose.startsWith('extend-up')) g.extendsUp++;
-      if (nom.purpose.startsWith('extend-down')) g.extendsDown++;
-      if (nom.purpose === 'halve') g.halved = true;
+    this.trialCount++;
+    this.timeS += d;
+    if (out.backoff) {
+      // The runner backed off from a generator-limited rate (backoff.ts) to a load off this grid: its time
+      // counts, its loss is not attributed to a grid load; the search restarts below the generator's ceiling.
+      if (!this.lowerMaxLoad(out.backoff.requestedFps, out.backoff.ceilingFps, out.backoff.reason)) this.stoppedBy ??= this.belowMinLoad(out.backoff.requestedFps, out.backoff.reason);
+      return;
+    }
+    const step = pending?.step ?? this.grid.floor(req.rateFps);
+    let e = this.loads.get(step);
+    if (!e) {
+      e = { step, trials: [] };
+      this.loads.set(step, e);
+    }
+    e.trials.push({ durationS: d, lossRatio: lr });
+    if (this.phase.kind === 'main') {
+      const n = pending?.nomination;
+      if (n?.width !== undefined) this.globalWidth = n.width;
+      n?.won();
+    } else {
+      this.afterInitialTrial(step, lr);
     }
   }
 
-  private onInvalid(req: TrialRequest, out: TrialOutcome): void {
+  /** The initial trials: max load, then the forwarding-rate estimate rounded down, then one width above it. */
+  private afterInitialTrial(step: number, lossRatio: number): void {
+    const { lossRatio: ratio, widthSteps: w } = this.initial;
+    const limits = { min: this.minStep, max: this.maxStep };
+    // Forwarding rate at this load, as the load that would carry it at the goal loss ratio, rounded down.
+    const estimate = (): number => this.grid.floor((this.grid.fps(step) * (1 - lossRatio)) / (1 - ratio));
+    if (this.phase.kind === 'max') {
+      const est = estimate();
+      if (est >= this.maxStep) return this.startMain(step, step);
+      const mrr = keepInside(est, w, limits);
+      if (mrr === undefined) return this.startMain(step, step);
+      this.phase = { kind: 'mrr', step: mrr };
+      return;
+    }
+    if (this.phase.kind === 'mrr') {
+      const mrr2 = lossRatio > ratio ? keepInside(estimate(), w, { ...limits, hi: step }) : keepInside(step + w, w, { ...limits, lo: step, hi: this.maxStep });
+      if (mrr2 === undefined) return this.startMain(step, step);
+      this.phase = { kind: 'mrr2', mrr: step, step: mrr2 };
+      return;
+    }
+    if (this.phase.kind === 'mrr2') this.startMain(this.phase.mrr, step);
+  }
+
+  private startMain(a: number, b: number): void {
+    const lo = Math.min(a, b);
+    const hi = Math.max(a, b);
+    this.globalWidth = hi - lo;
+    this.phase = { kind: 'main' };
+    for (const s of this.selectors) s.restart({ lo, hi });
+  }
+
+  /**
+   * A trial the generator could not deliver says nothing about the DUT (a runner without back-off, or
+   * back-off exhausted): the max load drops below what the generator achieved, or the search stops.
+   */
+  private generatorLimited(req: TrialRequest, out: TrialOutcome): void {
     if (out.backoffExhausted) {
       this.stoppedBy = out.backoffExhausted;
       return;
     }
-    if (!this.lowerMaxLoad(req.rateFps, Math.min(req.rateFps, out.result.achievedTxFps), out.invalidReason ?? 'invalid trial')) {
-      this.stoppedBy = `generator-limited at ${Math.round(req.rateFps)} fps (${out.invalidReason ?? 'invalid'}); cannot search below the min load ${Math.round(this.minLoad)} fps`;
-    }
+    const why = out.invalidReason ?? 'invalid trial';
+    if (!this.lowerMaxLoad(req.rateFps, Math.min(req.rateFps, out.result.achievedTxFps), why)) this.stoppedBy = this.belowMinLoad(req.rateFps, why);
   }
 
-  /** Results above what the generator achieved are its limit, not the DUT's; false when max load cannot go lower. */
+  private belowMinLoad(rateFps: number, why: string): string {
+    return `generator-limited at ${Math.round(rateFps)} fps (${why}); cannot search below the min load ${Math.round(this.grid.fps(this.minStep))} fps`;
+  }
+
+  /**
+   * Results above what the generator achieved are its limit, not the DUT's: the max load drops to the
+   * grid load at or below 99 % of it and the search starts again from its initial trials there (every
+   * trial at or below the new max load still counts). False when that would be at or below the min load.
+   */
   private lowerMaxLoad(rateFps: number, achievedFps: number, why: string): boolean {
-    const newMax = round(achievedFps * 0.99);
-    if (newMax >= this.maxLoad) return true;
-    if (!(newMax > this.minLoad)) return false;
-    this.notes.push(`${why} at ${Math.round(rateFps)} fps: max load lowered to ${Math.round(newMax)} fps (results above it are the generator's limit, not the DUT's; the bounds are lower bounds)`);
-    this.maxLoad = newMax;
-    for (const g of this.goals) {
-      g.extendsUp = 0;
-      g.halved = true;
-    }
+    const newMax = achievedFps * 0.99;
+    const step = this.grid.floor(newMax);
+    if (step >= this.maxStep) return true;
+    if (!(newMax > this.grid.fps(this.minStep)) || step <= this.minStep) return false;
+    this.notes.push(`${why} at ${Math.round(rateFps)} fps: max load lowered to ${Math.round(this.grid.fps(step))} fps (results above it are the generator's limit, not the DUT's; the bounds are lower bounds)`);
+    this.maxStep = step;
+    this.phase = { kind: 'max' };
+    for (const sel of this.selectors) sel.restart({});
     return true;
   }
 
-  /** Classification of every measured load ≤ max load, for one target. */
-  private classes(t: Target): Array<{ load: number; cls: LoadClass; entry: LoadEntry }> {
-    const out: Array<{ load: number; cls: LoadClass; entry: LoadEntry }> = [];
-    for (const e of this.loads.values()) if (e.load <= this.maxLoad) out.push({ load: e.load, cls: classify(e.trials, t), entry: e });
-    return out.sort((a, b) => a.load - b.load);
-  }
-
-  /** Relevant bounds under a target. */
-  private bounds(t: Target): { lo?: number; hi?: number; classes: ReturnType<MultiGoalSearch['classes']> } {
-    const classes = this.classes(t);
-    const hi = classes.find((c) => c.cls === 'upper')?.load;
+  /** Relevant bounds under a target: the smallest upper bound, and the largest lower bound below it. */
+  bounds(t: StepTarget): StepBounds {
+    const steps = [...this.loads.keys()].filter((s) => s <= this.maxStep).sort((a, b) => a - b);
     let lo: number | undefined;
-    for (const c of classes) if (c.cls === 'lower' && (hi === undefined || c.load < hi)) lo = c.load;
-    return { ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}), classes };
-  }
-
-  private width(lo: number, hi: number): number {
-    return (hi - lo) / hi;
-  }
-
-  /** Is a target finished? Returns the reason when it is. */
-  private targetDone(t: Target, lo: number | undefined, hi: number | undefined): string | undefined {
-    if (lo !== undefined && hi !== undefined && this.width(lo, hi) <= t.relativeWidth + 1e-12) return 'regular';
-    if (lo !== undefined && hi !== undefined) {
-      const mid = round((lo + hi) / 2);
-      if (mid <= lo || mid >= hi) return 'regular (load grid resolution reached)';
+    for (const s of steps) {
+      const cls = classify(this.loads.get(s)!.trials, t);
+      if (cls === 'upper') return { ...(lo !== undefined ? { lo } : {}), hi: s };
+      if (cls === 'lower') lo = s;
     }
-    if (hi === undefined && lo !== undefined && lo >= this.maxLoad) return 'irregular: max load is a lower bound';
-    if (lo === undefined && hi !== undefined && hi <= this.minLoad) return 'irregular: min load is an upper bound';
-    return undefined;
+    return lo !== undefined ? { lo } : {};
   }
 
-  private nominate(gi: number): Nomination | undefined {
-    const g = this.goals[gi]!;
-    for (;;) {
-      if (g.finished) return undefined;
-      const t = g.chain[g.targetIndex]!;
-      const { lo, hi, classes } = this.bounds(t);
-      const done = this.targetDone(t, lo, hi);
-      if (done) {
-        if (g.targetIndex === g.chain.length - 1) {
-          g.finished = true;
-          g.irregular = done;
-          return undefined;
-        }
-        g.targetIndex++;
-        g.inherited = { ...(lo !== undefined ? { lo } : {}), ...(hi !== undefined ? { hi } : {}) };
-        g.halved = false;
-        g.extendsUp = 0;
-        g.extendsDown = 0;
-        continue;
-      }
-      const nom = (load: number, purpose: string): Nomination => ({ load: round(load), durationS: t.trialDurationS, purpose, goalIndex: gi });
-      const inside = (x: number): boolean => (lo === undefined || x > lo) && (hi === undefined || x < hi);
-      // 1. Halve the bracket inherited from the coarser target (once), at this target's duration.
-      const inh = g.inherited;
-      if (!g.halved && inh?.lo !== undefined && inh.hi !== undefined && this.width(inh.lo, inh.hi) > t.relativeWidth) {
-        const mid = round((inh.lo + inh.hi) / 2);
-        if (inside(mid) && !this.loads.has(mid) && mid > inh.lo && mid < inh.hi) return nom(mid, 'halve');
-        g.halved = true;
-      }
-      // 2. Refine an undecided load inside the bracket: the highest one that looks low-loss, else the lowest.
-      const undecided = classes.filter((c) => c.cls === 'undecided' && inside(c.load));
-      if (undecided.length > 0) {
-        const looksLow = undecided.filter((c) => {
-          const lowT = c.entry.trials.filter((x) => x.lossRatio <= t.lossRatio).reduce((a, x) => a + x.durationS, 0);
-          const highT = c.entry.trials.filter((x) => x.lossRatio > t.lossRatio).reduce((a, x) => a + x.durationS, 0);
-          return lowT >= highT;
-        });
-        const pick = looksLow.length > 0 ? looksLow[looksLow.length - 1]! : undecided[0]!;
-        return nom(pick.load, looksLow.length > 0 ? 'refine-lo' : 'refine-hi');
-      }
-      // 3. Bisect, or extend outward when a bound is missing.
-      if (lo !== undefined && hi !== undefined) return nom((lo + hi) / 2, 'bisect');
-      if (lo !== undefined) {
-        const step = t.relativeWidth * Math.pow(this.cfg.expansionCoefficient, g.extendsUp);
-        return nom(Math.min(this.maxLoad, Math.max(lo + GRID, lo / (1 - Math.min(0.5, step)))), `extend-up`);
-      }
-      if (hi !== undefined) {
-        const step = t.relativeWidth * Math.pow(this.cfg.expansionCoefficient, g.extendsDown);
-        let cand = hi * (1 - Math.min(0.5, step));
-        if (g.extendsDown === 0) {
-          // Seed from the forwarding rate seen at the upper bound (MLRsearch's "mrr").
-          const e = this.loads.get(hi)!;
-          const fwd = Math.min(...e.trials.map((x) => x.fwdFps));
-          const mrr = fwd / (1 - t.lossRatio);
-          if (mrr < cand && mrr > 0) cand = mrr;
-        }
-        return nom(Math.max(this.minLoad, Math.min(hi - GRID, cand)), 'extend-down');
-      }
-      return nom(this.maxLoad, 'initial');
-    }
+  private goalStatus(s: GoalSelector, b: StepBounds): string {
+    if (!s.finished) return `incomplete: ${this.stoppedBy ?? 'search ended'} (target ${s.targetIndex + 1} of ${s.chain.length})`;
+    const w = s.target.widthSteps;
+    if (b.lo !== undefined && b.hi !== undefined && b.hi - b.lo <= w) return 'regular';
+    if (b.hi === undefined && b.lo !== undefined && b.lo >= this.maxStep) return 'irregular: max load is a lower bound';
+    if (b.lo === undefined && b.hi !== undefined && b.hi <= this.minStep) return 'irregular: min load is an upper bound';
+    return 'irregular: no bracket within the goal width';
   }
 
   private result(): MultiGoalResult {
-    const goals: GoalResult[] = this.goals.map((g) => {
-      const t = g.chain[g.chain.length - 1]!;
-      const { lo, hi } = this.bounds(t);
-      const entry = lo !== undefined ? this.loads.get(lo) : undefined;
-      const ct = lo !== undefined && entry ? conditionalThroughput(lo, entry.trials, t) : undefined;
-      const plr = entry ? pessimisticLossRatio(entry.trials, t) : undefined;
-      const width = lo !== undefined && hi !== undefined ? this.width(lo, hi) : undefined;
-      const regular = lo !== undefined && hi !== undefined && (width! <= t.relativeWidth + 1e-12 || (g.irregular ?? '').startsWith('regular'));
-      const status = g.finished
-        ? g.irregular ?? 'regular'
-        : `incomplete: ${this.stoppedBy ?? 'search ended'} (target ${g.targetIndex + 1} of ${g.chain.length})`;
+    const goals: GoalResult[] = this.selectors.map((s) => {
+      const g = this.cfg.goals[s.goalIndex]!;
+      const t = s.chain[s.chain.length - 1]!;
+      const b = this.bounds(t);
+      const lo = b.lo !== undefined ? this.grid.fps(b.lo) : undefined;
+      const hi = b.hi !== undefined ? this.grid.fps(b.hi) : undefined;
+      const trials = b.lo !== undefined ? this.loads.get(b.lo)!.trials : undefined;
+      const status = this.goalStatus(s, b);
       return {
-        goal: g.goal.name,
-        lossRatio: g.goal.lossRatio,
-        exceedRatio: g.goal.exceedRatio,
+        goal: g.name,
+        lossRatio: g.lossRatio,
+        exceedRatio: g.exceedRatio,
         ...(lo !== undefined ? { lowerBoundFps: lo } : {}),
         ...(hi !== undefined ? { upperBoundFps: hi } : {}),
-        ...(ct !== undefined ? { conditionalThroughputFps: ct } : {}),
-        ...(plr !== undefined ? { pessimisticLossRatio: plr } : {}),
-        ...(width !== undefined ? { relativeWidth: width } : {}),
-        regular: regular && g.finished,
+        ...(lo !== undefined && trials ? { conditionalThroughputFps: conditionalThroughput(lo, trials, t), pessimisticLossRatio: pessimisticLossRatio(trials, t) } : {}),
+        ...(lo !== undefined && hi !== undefined ? { relativeWidth: (hi - lo) / hi } : {}),
+        regular: status === 'regular',
         status,
       };
     });
@@ -335,8 +332,8 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
       goals,
       trials: this.trialCount,
       trialTimeS: this.timeS,
-      maxLoadFps: this.maxLoad,
-      minLoadFps: this.minLoad,
+      maxLoadFps: this.grid.fps(this.maxStep),
+      minLoadFps: this.grid.fps(this.minStep),
       ...(this.stoppedBy ? { stoppedBy: this.stoppedBy } : {}),
       notes: this.notes,
     };
