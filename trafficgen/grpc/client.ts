@@ -4,7 +4,9 @@
  * into framework types and typed errors.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { checkServerIdentity } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { AbortedError, ConfigError, DriverError, TimeoutError, errorMessage } from '../../framework/errors.js';
 import type { Settings } from '../../framework/config/settings.js';
@@ -56,6 +58,13 @@ interface TrialStream {
   pending: { progress(p: pb.LiveCounters | undefined): void; settle(e: unknown, r?: pb.TrialResult): void } | undefined;
 }
 
+/** The host of "host:port" / "[v6]:port" when it is an IP address. */
+function ipHostOf(address: string): string | undefined {
+  const m = /^\[?([^\]]*?)\]?:\d+$/.exec(address);
+  const h = m?.[1] ?? '';
+  return isIP(h) ? h : undefined;
+}
+
 const TLS_RE = /ssl|tls|certificate|handshake|self.signed|alert|wrong version number|unable to verify|CERT_/i;
 
 type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
@@ -89,11 +98,18 @@ export class IxiaDriver implements TrafficGenerator {
     };
     let creds: grpc.ChannelCredentials;
     if (opts.tls) {
-      creds = grpc.credentials.createSsl(opts.tls.caPem ?? null, opts.tls.keyPem ?? null, opts.tls.certPem ?? null);
+      const ip = ipHostOf(opts.address);
+      let verify: grpc.VerifyOptions = {};
       if (opts.tls.serverName) {
         channelOpts['grpc.ssl_target_name_override'] = opts.tls.serverName;
         channelOpts['grpc.default_authority'] = opts.tls.serverName;
+      } else if (ip) {
+        // grpc-js would send the IP as TLS server name, which RFC 6066 forbids and Node warns about
+        // (DEP0123). Send a reserved non-name instead and check the certificate against the IP itself.
+        channelOpts['grpc.ssl_target_name_override'] = 'tgshim.invalid';
+        verify = { checkServerIdentity: (_name, cert) => checkServerIdentity(ip, cert) };
       }
+      creds = grpc.credentials.createSsl(opts.tls.caPem ?? null, opts.tls.keyPem ?? null, opts.tls.certPem ?? null, verify);
     } else creds = grpc.credentials.createInsecure();
     this.client = new pb.TrafficGenShimServiceClient(opts.address, creds, channelOpts);
     this.startContinuous = (spec, signal) => this.doStartContinuous(spec, signal);

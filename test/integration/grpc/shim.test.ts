@@ -95,6 +95,16 @@ describe('tgshim over gRPC (integration)', function () {
       shims.push(shim);
     });
 
+    it('an IP shim address without a server name: the certificate is checked against the IP, and Node prints no DEP0123 warning', async () => {
+      const client = join(ROOT, 'dist', 'trafficgen', 'grpc', 'client.js');
+      const script = `import { IxiaDriver } from ${JSON.stringify(client)}; import { readFileSync as r } from 'node:fs';
+        const d = await IxiaDriver.open({ address: ${JSON.stringify(shim.address)}, tls: { caPem: r(${JSON.stringify(k.caCert)}), certPem: r(${JSON.stringify(k.clientCert)}), keyPem: r(${JSON.stringify(k.clientKey)}) }, token: ${JSON.stringify(k.token)}, retries: 0 });
+        console.log('backend', d.shimInfo().backend); await d.close();`;
+      const ok = await exec([process.execPath, '--input-type=module', '-e', script], { timeoutMs: 20_000 });
+      expect(ok.stdout).to.match(/backend software/);
+      expect(ok.stderr).to.not.match(/DEP0123|ServerName to an IP address/);
+    });
+
     it('serves grpc.health.v1 and reports the backend, version and capabilities', async () => {
       const Health = grpc.makeClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'Health');
       const creds = grpc.credentials.createSsl(k.pem(k.caCert), k.pem(k.clientKey), k.pem(k.clientCert));
