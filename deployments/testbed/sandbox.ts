@@ -6,6 +6,8 @@
  * datapath creates host netdevs (`ovs-netdev`, one tap per bridge) with fixed names. Everything is
  * created through Host, so it is journalled for the janitor and released by the cleanup stack.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EnvironmentError } from '../../framework/errors.js';
 import { exec } from '../../framework/host/exec.js';
 import type { Host } from '../../framework/host/host.js';
@@ -21,6 +23,11 @@ export interface SandboxOptions {
   /** true = no switch: one veth pair joins generator port 0 and 1 directly (both ends in the netns). */
   readonly direct: boolean;
   readonly io: 'af_packet' | 'af_xdp';
+  /**
+   * veth (default): veth pairs. vhost: no veths; each generator port is a DPDK net_virtio_user device
+   * serving a vhost-user socket (dir of ours) that the switch connects to as its "physical" port.
+   */
+  readonly portType?: 'veth' | 'vhost';
   readonly speedMbps: number;
   readonly mtu?: number;
   readonly log: Logger;
@@ -28,6 +35,7 @@ export interface SandboxOptions {
 
 export interface Testbed {
   readonly kind: 'sandbox' | 'nics';
+  readonly portType?: 'veth' | 'vhost';
   readonly generatorPorts: PortSpec[];
   /** Switch-side "physical" ports, index-aligned with generatorPorts (empty when direct). */
   readonly switchPorts: PhyPort[];
@@ -79,6 +87,21 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
   const generatorPorts: PortSpec[] = [];
   const switchPorts: PhyPort[] = [];
   const mtu = o.mtu ? ['mtu', String(o.mtu)] : [];
+  if (o.portType === 'vhost') {
+    if (o.direct) throw new RangeError('a vhost sandbox needs a switch between the generator ports');
+    const dir = join(tmpdir(), `vsd-${o.tag}-vhost`);
+    releases.push(host.makeDir(dir));
+    for (let i = 0; i < o.ports; i++) {
+      const socketPath = join(dir, `g${i}.sock`);
+      // queue_size 1024: the virtio default of 256 descriptors overflows while the engine's RX thread sleeps.
+      const devargs = `net_virtio_user${i},path=${socketPath},server=1,queue_size=1024`;
+      generatorPorts.push({ name: sandboxNames(o.tag, i).gen, speedMbps: o.speedMbps, backend: 'dpdk', devargs, ...(o.mtu ? { mtu: o.mtu } : {}) });
+      switchPorts.push({ kind: 'vhost', socketPath });
+    }
+    o.log.info(`sandbox testbed: vhost-user ports ${switchPorts.map((p) => (p.kind === 'vhost' ? p.socketPath : '')).join(', ')} (generator: net_virtio_user servers; switch: vhost-user clients)`);
+    // The engine waits for each vhost link when it opens its device: nothing to wait for here.
+    return { kind: 'sandbox', portType: 'vhost', generatorPorts, switchPorts, netns, switchNetns, release };
+  }
   if (o.direct) {
     if (o.ports !== 2) throw new RangeError('a direct sandbox wires exactly 2 generator ports');
     const a = sandboxNames(o.tag, 0).gen;
@@ -104,7 +127,7 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
       switchPorts.push({ kind: 'veth', iface: sw, io: o.io });
     }
   }
-  o.log.info(`sandbox testbed: netns ${netns}${o.direct ? '' : ` (switch in ${switchNetns})`}, generator ports ${generatorPorts.map((p) => p.name).join(', ')}${switchPorts.length ? `, switch ports ${switchPorts.map((p) => (p.kind === 'veth' ? p.iface : p.pci)).join(', ')} (${o.io})` : ' (wired straight)'}`);
+  o.log.info(`sandbox testbed: netns ${netns}${o.direct ? '' : ` (switch in ${switchNetns})`}, generator ports ${generatorPorts.map((p) => p.name).join(', ')}${switchPorts.length ? `, switch ports ${switchPorts.map((p) => (p.kind === 'veth' ? p.iface : p.kind === 'pci' ? p.pci : p.socketPath)).join(', ')} (${o.io})` : ' (wired straight)'}`);
   const waitUp = async (timeoutMs: number): Promise<void> => {
     const down = async (): Promise<string[]> => {
       const out: string[] = [];
@@ -128,5 +151,5 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  return { kind: 'sandbox', generatorPorts, switchPorts, netns, ...(o.direct ? {} : { switchNetns }), waitUp, release };
+  return { kind: 'sandbox', portType: 'veth', generatorPorts, switchPorts, netns, ...(o.direct ? {} : { switchNetns }), waitUp, release };
 }

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConfigError, DriverError, UsageError } from '../../framework/errors.js';
-import type { Json, JsonObject } from '../../framework/config/settings.js';
+import type { Json, JsonObject, Settings } from '../../framework/config/settings.js';
 import type { DriverContext } from '../../framework/api/driver.js';
 import type { PortSpec } from '../../framework/api/trafficgen.js';
 import { isPciPassthroughVnf, type GuestNic, type Vnf } from '../../framework/api/vnf.js';
@@ -19,6 +19,22 @@ import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 
 const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false };
+
+/**
+ * SANDBOX_PORT_TYPE: veth (the kernel's veth path on both ends) or vhost (vhost-user sockets: the switch
+ * measures its own cost). auto = vhost when the Software generator runs its dpdk backend and the switch
+ * has vhost-user ports, else veth.
+ */
+export function sandboxPortType(s: Settings, caps: VSwitchCaps, direct: boolean): 'veth' | 'vhost' {
+  const v = String(s.getOr('SANDBOX_PORT_TYPE', 'auto'));
+  if (!['auto', 'veth', 'vhost'].includes(v)) throw new ConfigError('SANDBOX_PORT_TYPE', s.source('SANDBOX_PORT_TYPE'), `must be auto, veth or vhost, got ${JSON.stringify(v)}`);
+  const dpdkGen = String(s.getOr('TRAFFICGEN', 'Software')) === 'Software' && String(s.getOr('TRAFFICGEN_SOFTWARE_BACKEND', 'auto')) === 'dpdk';
+  if (v === 'vhost' || (v === 'auto' && dpdkGen && caps.vhostUser && caps.bridges && !direct)) {
+    if (direct || !caps.vhostUser) throw new UsageError(`SANDBOX_PORT_TYPE=vhost needs a vSwitch with vhost-user ports (${direct ? 'VSWITCH=none wires the generator ports straight' : 'this vSwitch has none'})`, { hint: 'use VSWITCH=OvsDpdkVhost, or SANDBOX_PORT_TYPE=veth' });
+    return 'vhost';
+  }
+  return 'veth';
+}
 
 function strList(v: Json | undefined): string[] {
   return Array.isArray(v) ? v.map((x) => String(x)) : v === undefined || v === null || v === '' ? [] : [String(v)];
@@ -46,6 +62,8 @@ export class VsperfDeployment implements Deployment {
   private dropCleanupStep: (() => void) | undefined;
   /** WHITELIST_NICS entry behind each resolved NIC (for the results). */
   private nicLabels: string[] = [];
+  /** The sandbox's "phy" ports are vhost-user: OVS has their counters only while the generator is connected. */
+  private vhostPhy = false;
   readonly tag = randomBytes(2).toString('hex');
 
   constructor(
@@ -70,11 +88,13 @@ export class VsperfDeployment implements Deployment {
       const io = String(this.s.getOr('SANDBOX_PORT_IO', 'af_xdp'));
       if (io !== 'af_xdp' && io !== 'af_packet') throw new ConfigError('SANDBOX_PORT_IO', this.s.source('SANDBOX_PORT_IO'), `must be af_xdp or af_packet, got ${JSON.stringify(io)}`);
       const jumbo = (this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED'));
+      const direct = !caps.bridges && !this.pxp;
       const tb = await createSandbox(this.ctx.host, {
         tag: this.tag,
         ports: 2,
-        direct: !caps.bridges && !this.pxp,
+        direct,
         io,
+        portType: sandboxPortType(this.s, caps, direct),
         // veth "wires" have no line speed; a nominal 1 Gbit/s keeps VSPERF's 0.05 %-point search
         // precision meaningful at software-generator rates (0.05 % of 10 G would be ±7 kfps).
         speedMbps: Number(this.s.getOr('SANDBOX_PORT_SPEED_MBPS', 1000)),
@@ -148,6 +168,7 @@ export class VsperfDeployment implements Deployment {
     const frameMod = parseFrameModification(this.s.getOr('FRAME_MOD', ''), this.s.source('FRAME_MOD'));
     if (frameMod && !caps.bridges) throw new UsageError(`frame modification "${frameMod}" needs a vSwitch (VSWITCH=none cannot modify frames)`);
     const tb = await this.testbed(caps);
+    this.vhostPhy = tb.portType === 'vhost';
     this.defer(`release ${tb.kind} testbed`, () => tb.release());
     signal.throwIfAborted();
     const facts: Record<string, string | number | boolean> = {
@@ -155,6 +176,13 @@ export class VsperfDeployment implements Deployment {
       vswitch: vswitch.name,
       testbed: tb.kind,
       ...(tb.netns ? { testbed_netns: tb.netns } : {}),
+      ...(tb.portType === 'vhost'
+        ? {
+            testbed_port_type: 'vhost-user',
+            testbed_note: 'the "physical" ports are vhost-user sockets to the generator (net_virtio_user), not NICs: the result is the switch\'s vhost-to-vhost forwarding rate',
+            switch_counters: 'OVS drops a vhost-user port\'s counters when the generator disconnects after each trial: no per-port cross-check (the PMD stats count what the switch received)',
+          }
+        : tb.kind === 'sandbox' ? { testbed_port_type: 'veth' } : {}),
     };
     let bridge: string | undefined;
     const signals: AbortSignal[] = [];
@@ -219,7 +247,7 @@ export class VsperfDeployment implements Deployment {
     // VSWITCH=none: ports wired straight (phy2phy), or handed to the guest by PCI passthrough (pvp).
     facts.vswitch_version = await vswitch.version();
     if (passthroughVnf) {
-      const pciDevices = tb.switchPorts.map((p) => (p.kind === 'pci' ? p.pci : p.iface));
+      const pciDevices = tb.switchPorts.map((p) => (p.kind === 'pci' ? p.pci : p.kind === 'veth' ? p.iface : p.socketPath));
       facts.guests = 1;
       facts.guest_topology = 'pci-passthrough';
       facts.pci_passthrough = this.nicLabels.join(', ');
@@ -301,7 +329,7 @@ export class VsperfDeployment implements Deployment {
         ...(p.txBytes !== undefined ? { txBytes: p.txBytes - (b?.txBytes ?? 0) } : {}),
       };
     });
-    const generatorPorts = [1, 2].flatMap((of, index) => {
+    const generatorPorts = this.vhostPhy ? [] : [1, 2].flatMap((of, index) => {
       const p = ports.find((x) => x.ofport === of);
       return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets }] : [];
     });

@@ -356,10 +356,16 @@ export class OvsSwitch implements VSwitch {
 
   async addPhyPort(bridge: string, name: string, port: PhyPort, ofport: number): Promise<SwitchPort> {
     if (!this.opts.dpdk) {
+      if (port.kind === 'vhost') throw new CapabilityError(this.name, 'vhost-user "physical" ports', 'use OvsDpdkVhost, or SANDBOX_PORT_TYPE=veth');
       if (port.kind !== 'veth') throw new CapabilityError(this.name, 'PCI ports', 'the plain OVS build uses kernel netdevs; bind the NIC to its kernel driver and name the netdev');
       // Userspace datapath: the kernel netdev itself is the port (its name is the interface name).
       await this.addPort(bridge, port.iface, ofport, [], `add-port ${port.iface}`);
       return { name: port.iface, ofport };
+    }
+    if (port.kind === 'vhost') {
+      // The generator's net_virtio_user device is the server; OVS connects (and reconnects per trial).
+      await this.addPort(bridge, name, ofport, ['type=dpdkvhostuserclient', `options:vhost-server-path=${port.socketPath}`], `add-port ${name} (vhost-user to the generator)`);
+      return { name, ofport, socketPath: port.socketPath };
     }
     let devargs: string;
     if (port.kind === 'pci') devargs = port.pci;

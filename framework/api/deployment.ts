@@ -5,10 +5,15 @@
 import type { PortSpec } from './trafficgen.js';
 import type { Vnf } from './vnf.js';
 
-/** A "physical" port as handed to the vSwitch: a PCI NIC (or SR-IOV VF), or a sandbox veth end used via af_packet/af_xdp. */
+/**
+ * A "physical" port as handed to the vSwitch: a PCI NIC (or SR-IOV VF), a sandbox veth end used via
+ * af_packet/af_xdp, or (sandbox) a vhost-user socket whose server end is the generator's virtio-user
+ * device: the switch's vhost path stands in for a NIC, so no kernel cost shows on either end.
+ */
 export type PhyPort =
   | { readonly kind: 'pci'; readonly pci: string; readonly vf?: number }
-  | { readonly kind: 'veth'; readonly iface: string; readonly io: 'af_packet' | 'af_xdp' };
+  | { readonly kind: 'veth'; readonly iface: string; readonly io: 'af_packet' | 'af_xdp' }
+  | { readonly kind: 'vhost'; readonly socketPath: string };
 
 export interface SwitchPort {
   readonly name: string;

@@ -112,6 +112,12 @@ export function checkCpusFree(cpus: readonly number[], owners: readonly CpuOwner
   }
 }
 
+/** CPUs this process may use that no busy poller owns. */
+export function freeCpus(owners: readonly CpuOwner[], statusFile = '/proc/self/status'): number[] {
+  const allowed = parseCpuList(/^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync(statusFile, 'utf8'))?.[1] ?? '');
+  return allowed.filter((c) => !owners.some((o) => o.cpu === c));
+}
+
 /** Everything the dpdk backend needs before the engine starts. */
 export function dpdkPreflight(cpus: readonly number[], meminfo = '/proc/meminfo'): void {
   checkHugepages(parseMeminfo(readFileSync(meminfo, 'utf8')));

@@ -16,7 +16,8 @@ import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
 import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
 import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
 import { trialResultOf } from './results.js';
-import { dpdkPreflight, isDpdkPort, PCI_RE } from './dpdk.js';
+import { availableParallelism } from 'node:os';
+import { cpuOwners, dpdkPreflight, freeCpus, isDpdkPort, PCI_RE } from './dpdk.js';
 import { Sriov } from '../../deployments/sriov/sriov.js';
 import { preflightPassthrough } from '../../vnfs/qemu/passthrough.js';
 
@@ -108,6 +109,8 @@ export class SoftwareGenerator implements TrafficGenerator {
   private continuous: EngineRun | undefined;
   /** PCI ports bound to vfio-pci by connect(): their original drivers come back at close(). */
   private sriov: Sriov | undefined;
+  /** CPUs for the engine's threads: TRAFFICGEN_SOFTWARE_CORES, or (dpdk) the CPUs no busy poller owns. */
+  private cpus: readonly number[];
 
   constructor(
     private readonly host: Host,
@@ -116,6 +119,7 @@ export class SoftwareGenerator implements TrafficGenerator {
   ) {
     this.opts = { ...DEFAULT_OPTIONS, ...opts, enginePath: opts.enginePath || defaultEnginePath() };
     if (this.opts.maxRateFps > 0) this.maxRate = this.opts.maxRateFps;
+    this.cpus = this.opts.cpus;
   }
 
   capabilities(): GeneratorCaps {
@@ -175,6 +179,14 @@ export class SoftwareGenerator implements TrafficGenerator {
    */
   private async prepareDpdk(ports: readonly PortSpec[]): Promise<void> {
     dpdkPreflight(this.opts.cpus);
+    if (!this.opts.cpus.length) {
+      // A polling engine next to a switch's PMD: keep off the PMD's CPU (2-core box: PMD on one, engine on the other).
+      const free = freeCpus(cpuOwners());
+      if (free.length && free.length < availableParallelism()) {
+        this.cpus = free;
+        this.log.info(`Software: dpdk engine on CPU ${free.join(',')} (the others are polled by ${cpuOwners().map((o) => o.comm).join(', ')})`);
+      }
+    }
     const pcis = ports.filter((p) => p.pci && !p.devargs).map((p) => p.pci!);
     if (!pcis.length) return;
     for (const pci of pcis) if (!PCI_RE.test(pci)) throw new DriverError('Software', 'connect', `"${pci}" is not a full PCI address (e.g. 0000:05:00.0)`, { kind: 'usage' });
@@ -198,7 +210,7 @@ export class SoftwareGenerator implements TrafficGenerator {
   }
 
   async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
-    const { plan, offeredFps } = buildPlan(spec, this.ports, this.opts);
+    const { plan, offeredFps } = buildPlan(spec, this.ports, { ...this.opts, cpus: this.cpus });
     const started = Date.now();
     const trafficS = spec.durationS ?? (spec.frames ?? 0) / Math.max(1, Math.min(offeredFps, this.maxRate ?? offeredFps));
     const run = await EngineRun.start({
@@ -235,7 +247,7 @@ export class SoftwareGenerator implements TrafficGenerator {
   async startContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
     if (this.continuous) throw new DriverError('Software', 'startContinuous', 'continuous traffic is already running', { kind: 'usage' });
     const bounds: TrialBounds = { durationS: 365 * 24 * 3600 };
-    const { plan, offeredFps } = buildPlan({ ...spec, ...bounds }, this.ports, this.opts);
+    const { plan, offeredFps } = buildPlan({ ...spec, ...bounds }, this.ports, { ...this.opts, cpus: this.cpus });
     const started = Date.now();
     const run = await EngineRun.start({
       host: this.host,

@@ -80,6 +80,7 @@ const struct io_ops dpdk_ops = {.name = "dpdk", .open = dpdk_unavailable};
 #define DPDK_DESC 1024      /* wanted RX/TX descriptors (the device may cap it: virtio_user queue_size) */
 #define DPDK_MIN_HUGE_MB 64 /* less free hugepage memory than this: fail before the EAL does, with the fix */
 #define VHOST_WAIT_S 15     /* virtio_user server mode waits this long for the switch to connect */
+#define VHOST_SETTLE_MS 300 /* after the vhost link is up, before the first frame */
 
 struct io_port {
   uint16_t port_id;
@@ -377,6 +378,12 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
     nanosleep(&ts, NULL);
   }
   if (!link.link_status) fprintf(stderr, "vsg-engine: DPDK port %s link still down after 5 s; sending anyway\n", io->devname);
+  if (strstr(p->dev, "net_virtio_user") == p->dev) {
+    /* The link is up once the switch accepted the rings, but OVS gives the new port to a PMD a moment
+     * later (datapath reconfiguration): frames of the first milliseconds were dropped there. */
+    struct timespec ts = {0, VHOST_SETTLE_MS * 1000000L};
+    nanosleep(&ts, NULL);
+  }
   uint16_t mtu = 1500;
   rte_eth_dev_get_mtu(pid, &mtu);
   p->mtu = mtu;

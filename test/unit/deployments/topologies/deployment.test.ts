@@ -41,7 +41,7 @@ class RecordingSwitch implements VSwitch {
     this.log.push(`bridge:${b}`);
   }
   async addPhyPort(_b: string, name: string, p: PhyPort, ofport: number): Promise<SwitchPort> {
-    this.log.push(`phy:${name}:${p.kind === 'pci' ? p.pci : p.iface}:${ofport}`);
+    this.log.push(`phy:${name}:${p.kind === 'pci' ? p.pci : p.kind === 'veth' ? p.iface : p.socketPath}:${ofport}`);
     return { name, ofport };
   }
   async addVhostPort(_b: string, name: string, ofport: number): Promise<SwitchPort> {

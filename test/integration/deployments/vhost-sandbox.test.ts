@@ -1,0 +1,87 @@
+/**
+ * The vhost sandbox: OVS-DPDK's "physical" ports are vhost-user clients of the Software generator's
+ * net_virtio_user devices (dpdk backend). Real frames through the switch both ways, the generator's
+ * counts checked against the PMD's own count, and nothing of ours left (sockets, EAL runtime dirs).
+ */
+import { expect } from 'chai';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Deployment, Topology } from '../../../framework/api/deployment.js';
+import { UsageError } from '../../../framework/errors.js';
+import { SoftwareGenerator, calibrationSpec } from '../../../trafficgen/software/driver.js';
+import { leftovers, makeCtx, NOTHING, scopeOf, type Scope, type TestCtx } from './helpers.js';
+
+function dpdkRuntimeDirs(): string[] {
+  return existsSync('/var/run/dpdk') ? readdirSync('/var/run/dpdk').filter((d) => d.startsWith(`vsg-${process.pid}-`)) : [];
+}
+
+describe('deployments: the vhost sandbox with the dpdk generator backend (integration)', function () {
+  this.timeout(180_000);
+  let t: TestCtx | undefined;
+  let scope: Scope | undefined;
+
+  afterEach(async () => {
+    if (t) {
+      const { errors, live } = await t.dispose();
+      t = undefined;
+      expect(errors).to.deep.equal([]);
+      expect(live).to.deep.equal([]);
+    }
+    if (scope) {
+      const left = await leftovers(scope);
+      scope = undefined;
+      expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
+    }
+    expect(dpdkRuntimeDirs(), 'EAL runtime dirs of our engines').to.deep.equal([]);
+  });
+
+  it('phy2phy: generator ports are net_virtio_user servers, OVS forwards every frame both ways, the PMD counted them', async () => {
+    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk' });
+    const factory = await t.registry.create('deployment', 'phy2phy', t.ctx);
+    const dep: Deployment = await factory.build(t.ctx);
+    const topo: Topology = await dep.setup(t.ctx.signal);
+    scope = scopeOf(topo.facts, t.workDir);
+    expect(topo.facts.testbed_port_type).to.equal('vhost-user');
+    expect(String(topo.facts.testbed_note)).to.match(/not NICs/);
+    const [g0, g1] = topo.generatorPorts;
+    expect(g0!.backend).to.equal('dpdk');
+    expect(g0!.devargs).to.match(/^net_virtio_user0,path=\/.*\/g0\.sock,server=1/);
+    expect(g1!.devargs).to.match(/^net_virtio_user1,path=.*g1\.sock/);
+    const sockDir = dirname(/path=([^,]+)/.exec(g0!.devargs!)![1]!);
+    expect(existsSync(sockDir)).to.equal(true);
+
+    const gen = new SoftwareGenerator(t.ctx.host, { backend: 'dpdk', calibrateS: 0, cpus: [0] });
+    try {
+      await gen.connect(topo.generatorPorts);
+      await topo.beforeTrial!();
+      const r = await gen.runTrial({ ...calibrationSpec(), bidir: true, rate: { unit: 'fps', value: 5000 }, frames: 10_000 });
+      const sw = (await topo.afterTrial!()) as { extra?: { pmd?: Array<{ packetsReceived: number }> } };
+      expect(r.directions).to.have.length(2);
+      for (const d of r.directions) {
+        expect(d.txFrames).to.equal(10_000);
+        expect(d.rxFrames, `direction ${d.fromPort}→${d.toPort}`).to.equal(10_000);
+        expect(d.lostFrames).to.equal(0);
+        expect(d.latency!.minNs).to.be.greaterThan(0);
+      }
+      // The switch's own count (its PMD received from both vhost ports) is the independent observer.
+      const pmdRx = (sw.extra?.pmd ?? []).reduce((a, p) => a + p.packetsReceived, 0);
+      expect(pmdRx).to.equal(20_000);
+    } finally {
+      await gen.close();
+    }
+    await dep.teardown();
+    expect(existsSync(sockDir), 'socket dir removed').to.equal(false);
+  });
+
+  it('SANDBOX_PORT_TYPE=vhost without a switch is a usage error naming the fix', async () => {
+    t = makeCtx({ VSWITCH: 'none', SANDBOX_PORT_TYPE: 'vhost' });
+    const factory = await t.registry.create('deployment', 'phy2phy', t.ctx);
+    const dep = await factory.build(t.ctx);
+    const err = await dep.setup(t.ctx.signal).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(UsageError);
+    expect((err as UsageError).message).to.match(/SANDBOX_PORT_TYPE=vhost needs a vSwitch with vhost-user ports/);
+  });
+});
