@@ -14,6 +14,7 @@ export const PACKAGES = [
   'socat', 'tcpdump',        // debugging aids used by the docs
   'influxdb',                // InfluxDB 1.x for the export test
   'chromium',                // headless rendering test of the HTML report
+  'python3-grpcio', 'python3-protobuf', // foreign-client interop test of the shim (gRPC C core, stubs from a buf descriptor set)
 ];
 
 function missing() {
