@@ -82,6 +82,24 @@ export class PathError extends VsperfError {
   }
 }
 
+/**
+ * A settings file (VSPERF conf dialect) holds something that cannot be read or is not supported:
+ * `file:line:col: what`. Line and column are 1-based.
+ */
+export class ConfSourceError extends VsperfError {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly reason: string;
+  constructor(file: string, line: number, col: number, reason: string) {
+    super('E_PARSE', `${file}:${line}:${col}: ${reason}`, { kind: 'usage' });
+    this.file = file;
+    this.line = line;
+    this.col = col;
+    this.reason = reason;
+  }
+}
+
 export class PluginError extends VsperfError {
   readonly plugin: string;
   constructor(plugin: string, reason: string, opts: { hint?: string; cause?: unknown } = {}) {
