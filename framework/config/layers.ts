@@ -1,10 +1,15 @@
 import { closeSync, openSync, readSync, readdirSync, existsSync } from 'node:fs';
-import { join, relative, basename } from 'node:path';
+import { join, relative, basename, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
-import { parseConfFile } from './test-params.js';
 import { parseLiteral } from './literal.js';
 import { decodeUtf8 } from './utf8.js';
+import { ConfFileReader } from './conf-reader.js';
+import { vsperfCatalogue } from './vsperf-catalogue.js';
 import { deepMerge, isPlainObject, type Json, type JsonObject } from './settings.js';
+
+const PROJECT_ROOT_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const DEFAULT_CONF_DIR_PATH = join(PROJECT_ROOT_PATH, 'conf');
 
 /** One configuration layer: values plus where they came from. Later layers win. */
 export interface Layer {
@@ -13,22 +18,28 @@ export interface Layer {
 }
 
 /**
- * VSPERF lists testcases in PERFORMANCE_TESTS (an array: a later file would replace the whole list).
- * We keep them in TESTCASES keyed by name, so a custom file adds or changes one testcase; a
- * PERFORMANCE_TESTS array in a user file is converted to that form on load.
+ * VSPERF lists testcases in PERFORMANCE_TESTS and INTEGRATION_TESTS (arrays: a later file would replace
+ * the whole list). We keep them in TESTCASES / INTEGRATION_TESTCASES keyed by name, so a custom file
+ * adds or changes one testcase; such an array in a user file is converted to that form on load.
  */
+const TESTCASE_LISTS: Record<string, string> = { PERFORMANCE_TESTS: 'TESTCASES', INTEGRATION_TESTS: 'INTEGRATION_TESTCASES' };
+
 function adaptTestcaseList(values: JsonObject, source: string): JsonObject {
-  const list = values.PERFORMANCE_TESTS;
-  if (list === undefined) return values;
-  if (!Array.isArray(list)) throw new ConfigError('PERFORMANCE_TESTS', source, 'must be a list of testcase definitions');
-  const testcases: JsonObject = {};
-  list.forEach((tc, i) => {
-    if (!isPlainObject(tc) || typeof tc.Name !== 'string') throw new ConfigError(`PERFORMANCE_TESTS[${i}]`, source, 'each testcase needs a "Name" string');
-    const { Name, ...rest } = tc;
-    testcases[Name] = rest;
-  });
-  const { PERFORMANCE_TESTS: _drop, ...others } = values;
-  return deepMerge(others, { TESTCASES: testcases });
+  let out = values;
+  for (const [listKey, key] of Object.entries(TESTCASE_LISTS)) {
+    const list = out[listKey];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new ConfigError(listKey, source, 'must be a list of testcase definitions');
+    const testcases: JsonObject = {};
+    list.forEach((tc, i) => {
+      if (!isPlainObject(tc) || typeof tc.Name !== 'string') throw new ConfigError(`${listKey}[${i}]`, source, 'each testcase needs a "Name" string');
+      const { Name, ...rest } = tc;
+      testcases[Name] = rest;
+    });
+    const { [listKey]: _drop, ...others } = out;
+    out = deepMerge(others, { [key]: testcases });
+  }
+  return out;
 }
 
 /** Larger than any real settings file; /dev/zero or a runaway generator output stops here. */
@@ -53,7 +64,11 @@ function readBounded(path: string, max: number, source: string): Buffer {
   }
 }
 
-export function readConfigFile(path: string, source = path): JsonObject {
+/**
+ * One settings file: JSON, or VSPERF's conf dialect (run by `reader` with the layers loaded before it
+ * visible by name; a fresh reader sees VSPERF's defaults only).
+ */
+export function readConfigFile(path: string, source = path, reader?: ConfFileReader, earlier: readonly Layer[] = []): JsonObject {
   let bytes: Buffer;
   try {
     bytes = readBounded(path, MAX_CONF_BYTES, source);
@@ -63,26 +78,31 @@ export function readConfigFile(path: string, source = path): JsonObject {
   }
   const text = decodeUtf8(bytes, path);
   let values: Json;
-  try {
-    values = path.endsWith('.json') ? (JSON.parse(text) as Json) : parseConfFile(text);
-  } catch (e) {
-    throw new ConfigError('(file)', source, `not valid ${path.endsWith('.json') ? 'JSON' : 'settings syntax'}: ${(e as Error).message}`);
-  }
+  if (path.endsWith('.json')) {
+    try {
+      values = JSON.parse(text) as Json;
+    } catch (e) {
+      throw new ConfigError('(file)', source, `not valid JSON: ${(e as Error).message}`);
+    }
+  } else values = (reader ?? defaultReader()).run(text, path, earlier);
   if (!isPlainObject(values)) throw new ConfigError('(file)', source, 'top level must be an object of SETTING: value');
   return adaptTestcaseList(values, source);
 }
 
-/** conf/NN_*.json in name order (VSPERF's numbered layers; a higher number wins). */
-export function confDirLayers(confDir: string): Layer[] {
+function defaultReader(): ConfFileReader {
+  return new ConfFileReader(() => vsperfCatalogue(DEFAULT_CONF_DIR_PATH, DEFAULT_CONF_DIR_PATH), PROJECT_ROOT_PATH);
+}
+
+/** conf/NN_*.json|conf in name order (VSPERF's numbered layers, 01a_ after 01_; a higher number wins). */
+export function confDirLayers(confDir: string, reader?: ConfFileReader, earlier: readonly Layer[] = []): Layer[] {
   if (!existsSync(confDir)) throw new ConfigError('(conf dir)', confDir, 'configuration directory not found');
-  return readdirSync(confDir)
-    .filter((f) => /^\d\d_.*\.(json|conf)$/.test(f))
-    .sort()
-    .map((f) => {
-      const path = join(confDir, f);
-      const source = relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || basename(path);
-      return { source, values: readConfigFile(path, source) };
-    });
+  const layers: Layer[] = [];
+  for (const f of readdirSync(confDir).filter((x) => /^\d\d[a-z]?_.*\.(json|conf)$/.test(x)).sort()) {
+    const path = join(confDir, f);
+    const source = relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || basename(path);
+    layers.push({ source, values: readConfigFile(path, source, reader, [...earlier, ...layers]) });
+  }
+  return layers;
 }
 
 /**

@@ -1,10 +1,14 @@
+import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { confDirLayers, envLayer, mergeLayers, readConfigFile, type Layer } from './layers.js';
 import { SettingsSchema, type DeclaredSettings } from './schema.js';
-import { Settings, isPlainObject, type JsonObject } from './settings.js';
+import { Settings, isPlainObject, type Json, type JsonObject } from './settings.js';
 import { paramsForTestcase } from './test-params.js';
+import { ConfFileReader } from './conf-reader.js';
+import { vsperfCatalogue, type VsperfCatalogue } from './vsperf-catalogue.js';
+import { suggest } from '../util/suggest.js';
 
 /** Project root (the folder holding package.json and conf/). */
 export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -23,6 +27,14 @@ export interface LoadOptions {
   readonly validate?: boolean;
   /** Settings plugins declared (schema and defaults), loaded before validation. */
   readonly pluginSettings?: readonly DeclaredSettings[];
+  /** vsperf --integration: also load conf/integration/ and use its testcase catalogue. */
+  readonly integration?: boolean;
+}
+
+/** A known VSPERF setting that was set but has no effect here, with its value and where it came from. */
+export interface IneffectiveSetting {
+  readonly value: Json;
+  readonly source: string;
 }
 
 export interface TestcaseDef {
@@ -43,14 +55,29 @@ export class Config {
   private readonly baseLayers: Layer[];
   readonly base: Settings;
 
+  /** VSPERF settings without effect that any layer or testcase set (reported once by the CLI). */
+  readonly ineffective = new Map<string, IneffectiveSetting>();
+  private readonly confDir: string;
+
   constructor(private readonly opts: LoadOptions = {}) {
     const confDir = opts.confDir ?? DEFAULT_CONF_DIR;
+    this.confDir = confDir;
     this.schema = new SettingsSchema(join(confDir, 'schema'));
-    const layers = [...pluginDefaults(this.schema, opts.pluginSettings ?? []), ...confDirLayers(confDir)];
-    for (const f of opts.confFiles ?? []) layers.push({ source: `--conf-file ${f}`, values: readConfigFile(f, `--conf-file ${f}`) });
+    const reader = new ConfFileReader(() => this.catalogue, PROJECT_ROOT, opts.env ?? process.env);
+    const layers = [...pluginDefaults(this.schema, opts.pluginSettings ?? [])];
+    layers.push(...confDirLayers(confDir, reader, layers));
+    // As VSPERF: conf/integration/ loads after conf/ and before the user's --conf-file.
+    const integrationDir = join(confDir, 'integration');
+    if (opts.integration && existsSync(integrationDir)) layers.push(...confDirLayers(integrationDir, reader, layers));
+    for (const f of opts.confFiles ?? []) layers.push({ source: `--conf-file ${f}`, values: readConfigFile(f, `--conf-file ${f}`, reader, layers) });
     if (opts.loadEnv) layers.push(envLayer(opts.env ?? process.env, this.schema.keys()));
     this.baseLayers = layers;
     this.base = this.resolve([...layers, ...this.testParamLayers(0), ...(opts.cliFlags ?? [])]);
+  }
+
+  /** VSPERF's settings catalogue (conf/vsperf-settings.json), read on first use. */
+  get catalogue(): VsperfCatalogue {
+    return vsperfCatalogue(this.confDir, DEFAULT_CONF_DIR);
   }
 
   private testParamLayers(index: number): Layer[] {
@@ -62,16 +89,46 @@ export class Config {
 
   private resolve(layers: Layer[]): Settings {
     const { values, provenance } = mergeLayers(layers);
-    const settings = new Settings(values, provenance);
-    if (this.opts.validate !== false) this.schema.validate(values, (k) => settings.source(k));
+    const effective = this.setAsideIneffective(values, (k) => provenance.get(k) ?? 'defaults');
+    const settings = new Settings(effective, provenance);
+    if (this.opts.validate !== false) this.schema.validate(effective, (k) => settings.source(k));
     return settings;
   }
 
-  /** The catalogue, in definition order. */
+  /**
+   * Takes out the settings conf/schema does not describe but VSPERF defines (and `_NAMES`, the
+   * private helper values of VSPERF testcases): accepted without effect. A name neither knows is an
+   * unknown setting, with the closest name of either as suggestion.
+   */
+  private setAsideIneffective(values: JsonObject, sourceOf: (key: string) => string): JsonObject {
+    const known = this.schema.keys();
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(values)) {
+      if (known.has(k)) out[k] = v;
+      else if (k.startsWith('_') || this.catalogue.has(k)) this.ineffective.set(k, { value: v, source: sourceOf(k) });
+      else if (this.opts.validate === false) out[k] = v;
+      else {
+        const s = suggest(k, [...known, ...this.catalogue.names()]);
+        throw new ConfigError(k, sourceOf(k), `unknown setting${s ? `; did you mean ${s}?` : ''}`, { hint: 'see `vsperf --list-settings`' });
+      }
+    }
+    return out;
+  }
+
+  /** The catalogue of this run (the integration one with --integration), in definition order. */
   testcases(): TestcaseDef[] {
-    const tcs = this.base.getOr<JsonObject>('TESTCASES', {});
+    return this.opts.integration ? this.integrationTestcases() : this.catalogueOf('TESTCASES');
+  }
+
+  /** VSPERF's integration testcases (conf/integration/, INTEGRATION_TESTS of any conf file). */
+  integrationTestcases(): TestcaseDef[] {
+    return this.catalogueOf('INTEGRATION_TESTCASES');
+  }
+
+  private catalogueOf(key: 'TESTCASES' | 'INTEGRATION_TESTCASES'): TestcaseDef[] {
+    const tcs = this.base.getOr<JsonObject>(key, {});
     return Object.entries(tcs).map(([name, raw]) => {
-      if (!isPlainObject(raw)) throw new ConfigError(`TESTCASES.${name}`, this.base.source(`TESTCASES.${name}`), 'must be an object');
+      if (!isPlainObject(raw)) throw new ConfigError(`${key}.${name}`, this.base.source(`${key}.${name}`), 'must be an object');
       return {
         name,
         Deployment: String(raw.Deployment ?? ''),

@@ -5,6 +5,7 @@
 import { ParseError } from '../errors.js';
 import { LiteralParser } from './literal.js';
 import type { JsonObject } from './settings.js';
+import { ConfNamespace } from './pyconf/interpret.js';
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -56,23 +57,7 @@ export function paramsForTestcase(list: readonly JsonObject[], i: number): JsonO
   return list.length ? list[Math.min(i, list.length - 1)]! : {};
 }
 
-/** VSPERF `.conf` files: `NAME = literal` statements with # comments. Parsed, never executed. */
-export function parseConfFile(src: string): JsonObject {
-  const p: LiteralParser = new LiteralParser(src);
-  const out: JsonObject = {};
-  for (;;) {
-    p.skipWs(true);
-    if (p.eof()) return out;
-    const at = p.pos;
-    const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(src.slice(p.pos))?.[0];
-    if (!name) p.fail('expected NAME = value', at);
-    if (name === 'import' || name === 'from' || name === 'def' || name === 'class') p.fail(`'${name}' statements are not supported: settings files hold only NAME = value`, at);
-    p.pos += name.length;
-    p.skipWs(true);
-    p.expect('=');
-    out[name] = p.value(0, { comments: true });
-    const lineEnd = /^[ \t]*(#[^\n]*)?(\n|$)/.exec(src.slice(p.pos));
-    if (!lineEnd) p.fail(`expected end of line after the value of ${name}`);
-    p.pos += lineEnd[0].length;
-  }
+/** A VSPERF `.conf` text on its own (no earlier layers): the settings it sets. Interpreted, never executed. */
+export function parseConfFile(src: string, file = '<conf>'): JsonObject {
+  return new ConfNamespace().runFile(src, file).values;
 }

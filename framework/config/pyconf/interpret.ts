@@ -50,6 +50,12 @@ export class ConfNamespace {
     this.globals.set(name, fromJson(value));
   }
 
+  /** Python type name of a name's value ('list', 'tuple', 'dict', 'str', …), undefined when unset. */
+  typeOf(name: string): string | undefined {
+    const v = this.globals.get(name);
+    return v === undefined ? undefined : typeName(v);
+  }
+
   has(name: string): boolean {
     return this.globals.has(name);
   }

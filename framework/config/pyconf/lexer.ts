@@ -40,14 +40,34 @@ export class Lexer {
     throw new ConfSourceError(this.file, line, col, msg);
   }
 
-  tokens(): Token[] {
-    const out: Token[] = [];
+  private last: Token | undefined;
+  private pending: Token | undefined;
+
+  /** The next significant token (blank and comment lines yield none), lexed on demand. */
+  nextToken(): Token {
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = undefined;
+      return (this.last = p);
+    }
     for (;;) {
       const t = this.next();
       if (t === undefined) continue;
-      // A newline only ends a statement when one has started (blank and comment lines are skipped).
-      if (t.kind === 'newline' && (out.length === 0 || out[out.length - 1]!.kind === 'newline')) continue;
-      if (t.kind === 'eof' && out.length && out[out.length - 1]!.kind !== 'newline') out.push({ kind: 'newline', text: '', line: t.line, col: t.col });
+      // A newline only ends a statement when one has started.
+      if (t.kind === 'newline' && (this.last === undefined || this.last.kind === 'newline')) continue;
+      if (t.kind === 'eof' && this.last && this.last.kind !== 'newline') {
+        this.pending = t;
+        return (this.last = { kind: 'newline', text: '', line: t.line, col: t.col });
+      }
+      return (this.last = t);
+    }
+  }
+
+  /** All tokens at once (tests, tools). */
+  tokens(): Token[] {
+    const out: Token[] = [];
+    for (;;) {
+      const t = this.nextToken();
       out.push(t);
       if (t.kind === 'eof') return out;
     }

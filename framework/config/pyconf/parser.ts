@@ -41,17 +41,27 @@ const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
 export class Parser {
   private i = 0;
-  private readonly toks: Token[];
+  private readonly lexer: Lexer;
+  /** Tokens lexed so far: the lexer runs only as far as the parser looks, so errors come in order. */
+  private readonly buf: Token[] = [];
 
   constructor(
     text: string,
     private readonly file: string,
   ) {
-    this.toks = new Lexer(text, file).tokens();
+    this.lexer = new Lexer(text, file);
+  }
+
+  private tok(i: number): Token {
+    while (this.buf.length <= i) {
+      const last = this.buf[this.buf.length - 1];
+      this.buf.push(last?.kind === 'eof' ? last : this.lexer.nextToken());
+    }
+    return this.buf[i]!;
   }
 
   private get cur(): Token {
-    return this.toks[this.i]!;
+    return this.tok(this.i);
   }
 
   private fail(msg: string, at: Pos = this.cur): never {
@@ -104,7 +114,7 @@ export class Parser {
     const at: Pos = { line: t.line, col: t.col };
     if (t.kind === 'name' && t.text === 'import') return this.importStmt(at);
     if (t.kind === 'name' && t.text === 'from') return this.fromStmt(at);
-    if (t.kind === 'name' && STATEMENT_KEYWORDS.has(t.text) && !(t.text === 'match' && this.toks[this.i + 1]?.kind === 'op')) this.fail(`'${t.text}' statements are not supported`);
+    if (t.kind === 'name' && STATEMENT_KEYWORDS.has(t.text) && !(t.text === 'match' && this.tok(this.i + 1).kind === 'op')) this.fail(`'${t.text}' statements are not supported`);
     const first = this.tupleExpr();
     if (this.isOp('+=')) {
       this.i++;
@@ -291,7 +301,7 @@ export class Parser {
     while (!this.isOp(')')) {
       if (this.isOp('*') || this.isOp('**')) this.fail('*args and **kwargs in calls are not supported');
       const t = this.cur;
-      if (t.kind === 'name' && this.toks[this.i + 1]?.kind === 'op' && this.toks[this.i + 1]!.text === '=') {
+      if (t.kind === 'name' && this.tok(this.i + 1).kind === 'op' && this.tok(this.i + 1).text === '=') {
         this.i += 2;
         if (kwargs.some(([k]) => k === t.text)) this.fail(`keyword argument repeated: ${t.text}`, t);
         kwargs.push([t.text, this.expr()]);

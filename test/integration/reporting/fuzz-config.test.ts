@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTestParams, parseTestParamsOption, parseConfFile } from '../../../framework/config/test-params.js';
 import { Config } from '../../../framework/config/load.js';
-import { ParseError, VsperfError } from '../../../framework/errors.js';
+import { ConfSourceError, ParseError, VsperfError } from '../../../framework/errors.js';
 
 const SEED = 20261125;
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -40,10 +40,14 @@ function checkParse(src: string, parse: (s: string) => unknown): void {
     const v = parse(src);
     expect(isJson(v), `non-JSON value from ${JSON.stringify(src)}`).to.equal(true);
   } catch (e) {
-    expect(e, `${(e as Error)?.name}: ${(e as Error)?.message} for ${JSON.stringify(src)}`).to.be.instanceOf(ParseError);
-    const pe = e as ParseError;
-    expect(pe.position).to.be.within(0, src.length);
-    expect(pe.message.split('\n')).to.have.length(1);
+    expect(e, `${(e as Error)?.name}: ${(e as Error)?.message} for ${JSON.stringify(src)}`).to.satisfy((x: unknown) => x instanceof ParseError || x instanceof ConfSourceError);
+    if (e instanceof ParseError) expect(e.position).to.be.within(0, src.length);
+    else {
+      const ce = e as ConfSourceError;
+      expect(ce.line).to.be.within(1, src.split(/\r\n?|\n/).length + 1);
+      expect(ce.col).to.be.at.least(1);
+    }
+    expect((e as Error).message.split('\n')).to.have.length(1);
   }
   expect(performance.now() - t0, `slow parse of ${JSON.stringify(src).slice(0, 80)}`).to.be.below(1000);
 }
@@ -72,7 +76,7 @@ describe('fault: fuzzing the config loader and the --test-params parser (fast-ch
     );
   });
 
-  it('parseTestParamsOption and .conf files: value or ParseError (2000 runs each)', () => {
+  it('parseTestParamsOption and .conf files: value, or ParseError / ConfSourceError at file:line:col (2000 runs each)', () => {
     fc.assert(fc.property(fc.oneof(paramsLike, fc.string({ maxLength: 120 }).map((s) => `['${s}']`)), (src) => checkParse(src, parseTestParamsOption)), { numRuns: 2000, seed: SEED });
     const confLike = fc.array(fc.oneof(token, fc.constantFrom('\n', 'A = ', 'import os\n', 'B = [1,\n 2]\n')), { maxLength: 30 }).map((xs) => xs.join(''));
     fc.assert(fc.property(confLike, (src) => checkParse(src, parseConfFile)), { numRuns: 2000, seed: SEED });

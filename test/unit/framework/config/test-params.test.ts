@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { parseTestParams, parseTestParamsOption, paramsForTestcase, parseConfFile } from '../../../../framework/config/test-params.js';
 import { parseLiteral, formatLiteral } from '../../../../framework/config/literal.js';
-import { ParseError } from '../../../../framework/errors.js';
+import { ConfSourceError, ParseError } from '../../../../framework/errors.js';
 import type { Json } from '../../../../framework/config/settings.js';
 
 describe('test-params parser', () => {
@@ -120,8 +120,9 @@ describe('VSPERF-style .conf files', () => {
     const src = `# custom settings\nTRAFFICGEN = 'Software'   # our generator\nTRAFFICGEN_PKT_SIZES = (64,\n    128)\nTRAFFIC = {\n  'bidir': 'False',  # one way\n}\n`;
     expect(parseConfFile(src)).to.deep.equal({ TRAFFICGEN: 'Software', TRAFFICGEN_PKT_SIZES: [64, 128], TRAFFIC: { bidir: 'False' } });
   });
-  it('refuses Python statements', () => {
-    expect(() => parseConfFile('import os\n')).to.throw(ParseError, /not supported/);
-    expect(() => parseConfFile("X = os.getcwd()\n")).to.throw(ParseError, /not a literal/);
+  it('refuses Python beyond the conf dialect with file:line:col', () => {
+    expect(() => parseConfFile('import sys\n', 'a.conf')).to.throw(ConfSourceError, /^a\.conf:1:8: import of 'sys' is not supported/);
+    expect(() => parseConfFile('X = 1\nY = os.getcwd()\n', 'a.conf')).to.throw(ConfSourceError, /^a\.conf:2:7: os\.getcwd is not supported/);
+    expect(() => parseConfFile('if True:\n  X = 1\n', 'a.conf')).to.throw(ConfSourceError, /^a\.conf:1:1: 'if' statements are not supported/);
   });
 });
