@@ -13,6 +13,10 @@ import { estimateTestcaseS } from '../runner/estimate.js';
 import { validatePlan, type Plan } from '../runner/plan.js';
 import { checkArgumentText } from '../config/utf8.js';
 import { suggest } from '../util/suggest.js';
+import { accessSync, constants as fsConstants, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunResults } from '../results/types.js';
+import { gridTable, matrixRst, matrixTable } from './matrix.js';
 import { logLevelOf, type CliOptions, type CliSetup } from './options.js';
 
 const out = (s: string): void => {
@@ -109,6 +113,52 @@ async function checkHost(config: Config, json: boolean): Promise<number> {
   const checks = hostChecks(config.base, await measureSteal(2));
   out(json ? JSON.stringify({ host_checks: checks }, null, 2) : formatChecks(checks));
   return checks.some((c) => c.status === 'fail') ? 3 : 0;
+/** --xunit-dir must be an existing, writable directory (as VSPERF checks it). */
+function checkXunitDir(dir: string): string {
+  try {
+    if (!statSync(dir).isDirectory()) throw new UsageError(`--xunit-dir ${JSON.stringify(dir)}: not a directory`);
+    accessSync(dir, fsConstants.W_OK);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--xunit-dir ${JSON.stringify(dir)}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : 'not writable'}`);
+  }
+  return dir;
+}
+
+/** One line for every VSPERF setting the configuration set that has no effect here. */
+function warnIneffective(config: Config): void {
+  const names = [...config.ineffective.keys()].filter((k) => !k.startsWith('_')).sort();
+  if (!names.length) return;
+  const shown = names.slice(0, 8).join(', ');
+  process.stderr.write(`vsperf: warning: ${names.length} VSPERF setting(s) accepted without effect here: ${shown}${names.length > 8 ? `, … (${names.length - 8} more)` : ''} (see vsperf --list-settings)\n`);
+}
+
+/** What COLLECTOR / --sysmetrics can name here. */
+const COLLECTORS: readonly [string, string][] = [
+  ['ProcStat', "CPU time per process and PMD thread from /proc, sampled during trials (VSPERF's Pidstat is accepted as its name)"],
+  ['none', 'no collector'],
+];
+
+/** --matrix after the run: the table on stdout and result_performance_matrix.rst beside the results. */
+function printMatrix(run: RunResults, resultsDir: string | undefined, config: Config): void {
+  const metric = String(config.base.getOr('MATRIX_METRIC', 'throughput_rx_fps'));
+  const entries = run.testcases.map((tc) => {
+    const v = tc.status === 'passed' ? Number((tc.rows[0] as Record<string, unknown> | undefined)?.[metric]) : NaN;
+    return { name: tc.name, value: Number.isFinite(v) ? v : undefined, params: Object.entries(tc.settings.TEST_PARAMS ?? {}).map(([k, x]) => `'${k}': ${formatLiteral(x as never)}`).join(', ') };
+  });
+  const table = matrixTable(metric, entries, config.base.getOr('CUMULATIVE_PARAMS', false));
+  if (!table) {
+    process.stderr.write(`vsperf: warning: no performance matrix: the first testcase has no ${metric}\n`);
+    return;
+  }
+  out(gridTable(table));
+  if (resultsDir) writeFileSync(join(resultsDir, 'result_performance_matrix.rst'), matrixRst(metric, table));
+}
+
+function listCollectors(): void {
+  out('System metrics collectors:');
+  out('==========================');
+  for (const [name, summary] of COLLECTORS) out(`* ${name}: ${summary}`);
 }
 
 export async function execute(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup): Promise<number> {
@@ -144,13 +194,16 @@ function interruptedBeforeRun(): { signal: AbortSignal; dispose(): void } {
 
 async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup, interrupted: { signal: AbortSignal; dispose(): void }): Promise<number> {
   const testParams = o.testParams !== undefined ? parseTestParamsOption(checkArgumentText(o.testParams, '--test-params')) : undefined;
-  const listOnly = o.list || o.listTrafficgens || o.listVswitches || o.listVnfs || o.listFwdapps || o.listLoadgens || o.listDeployments;
-  const load = { confFiles: o.confFile, loadEnv: !!o.loadEnv, ...(testParams ? { testParams } : {}), cliFlags: flags };
+  const list = o.list || o.listTests;
+  const listOnly = list || o.listTrafficgens || o.listVswitches || o.listVnfs || o.listFwdapps || o.listLoadgens || o.listDeployments || o.listCollectors;
+  const xunitDir = o.xunitDir !== undefined ? checkXunitDir(o.xunitDir) : undefined;
+  const load = { confFiles: o.confFile, loadEnv: !!o.loadEnv, ...(testParams ? { testParams } : {}), cliFlags: flags, integration: !!o.integration };
   // Plugins load before validation: the settings they declare are then known to every layer.
   const registry = await buildRegistry(setup, [...pluginsOf(new Config({ ...load, validate: false })), ...o.plugin]);
   const config = new Config({ ...load, validate: !listOnly, pluginSettings: registry.declaredSettings() });
   if (listOnly) {
-    if (o.list) listTestcases(config);
+    if (list) listTestcases(config);
+    if (o.listCollectors) listCollectors();
     if (o.listTrafficgens) listDrivers(registry, 'trafficgen', 'Traffic generators');
     if (o.listVswitches) listDrivers(registry, 'vswitch', 'vSwitches');
     if (o.listVnfs) listDrivers(registry, 'vnf', 'VNFs');
@@ -166,6 +219,7 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   if (o.checkHost) return checkHost(config, !!o.json);
   // The dry run and the run pass through the same validation: what the one accepts, the other does.
   const plan = await validatePlan(config, registry, pickTestcases(config, names, o));
+  warnIneffective(config);
   if (o.dryRun) {
     if (interrupted.signal.aborted) return 130;
     await dryRun(plan);
@@ -178,6 +232,8 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   const { attachProgress } = await import('./progress.js');
   const { runTestcases } = await import('../runner/run.js');
   const events = new RunEvents();
+  let resultsDir: string | undefined;
+  events.on('run:end', (e) => (resultsDir = e.resultsDir));
   const progress = attachProgress(events);
   const log = createLogger((lvl, scope, msg) => {
     progress.clearLine();
@@ -200,7 +256,8 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const run = await runTestcases({ config, registry, testcases: tcs, log, events, argv, xunit: !!o.xunit, signal: ac.signal });
+    const run = await runTestcases({ config, registry, testcases: tcs, log, events, argv, xunit: !!o.xunit || xunitDir !== undefined, ...(xunitDir ? { xunitDir } : {}), signal: ac.signal });
+    if (o.matrix) printMatrix(run, resultsDir, config);
     if (run.status === 'aborted') return 130;
     return run.status === 'passed' ? 0 : 1;
   } finally {

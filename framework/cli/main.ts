@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { VsperfError, UsageError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
@@ -13,12 +14,22 @@ const SUBCOMMANDS: Record<string, string> = {
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
+/** The version in package.json (read once, only for --version). */
+function packageVersion(): string {
+  const pkg = createRequire(import.meta.url)('../../../package.json') as { name: string; version: string };
+  return `${pkg.name} ${pkg.version}`;
+}
+
 export function buildProgram(): Command {
   const p = new Command('vsperf');
   p.description('Benchmark virtual switching hosts: RFC 2544 throughput, NDR/PDR, back-to-back, latency and QEMU live-migration downtime.\nVSPERF-compatible testcases, options and CSV columns. Subcommands: compare, report, trend (vsperf <subcommand> --help).')
     .usage('[options] [TESTCASE...]')
     .argument('[testcases...]', 'exact testcase names to run, in order (default: all, or those chosen by --tests/--suite)')
+    .version(packageVersion(), '--version', 'print the vsperf-ts version and exit')
     .option('--list', 'list the testcases and exit')
+    .option('--list-tests', 'same as --list (VSPERF spelling)')
+    .option('--list-collectors', 'list system metrics collectors and exit')
+    .option('--integration', "use VSPERF's integration testcases (conf/integration/) instead of the performance ones")
     .option('--list-trafficgens', 'list traffic generators and exit')
     .option('--list-vswitches', 'list vSwitches and exit')
     .option('--list-vnfs', 'list VNFs (guests) and exit')
@@ -40,6 +51,10 @@ export function buildProgram(): Command {
     .option('--test-params <params>', 'override settings: "KEY=VALUE;KEY=VALUE" (Python literals, never evaluated), or a list of such strings, one per testcase')
     .addOption(new Option('--verbosity <level>', 'log level').choices(['debug', 'info', 'warning', 'error', 'critical']))
     .option('--xunit', 'also write JUnit XML (results.xml) into the results directory')
+    .option('--xunit-dir <dir>', 'write the JUnit XML (results.xml) into this existing directory too (implies --xunit)')
+    .option('--sysmetrics <name>', 'system metrics collector to use (COLLECTOR), see --list-collectors')
+    .option('--collector <name>', 'same as --sysmetrics')
+    .option('--matrix', "after the run, print VSPERF's performance matrix: MATRIX_METRIC of every testcase and its change against the first")
     .option('--results-dir <dir>', 'directory under which results_<timestamp>/ is created (RESULTS_PATH)')
     .option('--dry-run', 'print the plan (testcases, deployment, drivers, resolved parameters) and do nothing')
     .option('--plugin <module>', 'load a driver package exporting register(registry); repeatable', collect, [])
@@ -70,6 +85,8 @@ function flagLayers(o: CliOptions): Layer[] {
   add('--trafficgen', 'TRAFFICGEN', o.trafficgen);
   add('--vswitch', 'VSWITCH', o.vswitch);
   add('--fwdapp', 'PKTFWD', o.fwdapp);
+  add('--sysmetrics', 'COLLECTOR', o.sysmetrics);
+  add('--collector', 'COLLECTOR', o.collector);
   add('--vnf', 'VNF', o.vnf);
   add('--loadgen', 'LOADGEN', o.loadgen);
   add('--verbosity', 'VERBOSITY', o.verbosity);

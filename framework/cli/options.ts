@@ -30,6 +30,13 @@ export interface CliOptions {
   plugin: string[];
   checkHost?: boolean;
   json?: boolean;
+  listTests?: boolean;
+  listCollectors?: boolean;
+  integration?: boolean;
+  xunitDir?: string;
+  sysmetrics?: string;
+  collector?: string;
+  matrix?: boolean;
 }
 
 /** Supplied by the composition root (vsperf.ts): the framework itself knows no concrete driver. */

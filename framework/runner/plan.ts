@@ -72,7 +72,9 @@ async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef,
   const simulated = generator?.name === 'Simulated';
   // Checked even when the Simulated generator skips the deployment: a typo is a typo in every mode.
   const drivers = [generator, registry.get('deployment', tc.Deployment)];
-  if (s.getOr('PKTFWD', '') !== '') drivers.push(driver(registry, s, 'fwdapp', 'PKTFWD'));
+  // As VSPERF: the forwarding application replaces the vSwitch only with VSWITCH none (conf files set PKTFWD regardless).
+  const fwdapp = s.getOr('PKTFWD', '') !== '' && (String(s.getOr('VSWITCH', '')).toLowerCase() === 'none' || s.source('PKTFWD') === '--fwdapp');
+  if (fwdapp) drivers.push(driver(registry, s, 'fwdapp', 'PKTFWD'));
   if (s.has('VSWITCH')) drivers.push(driver(registry, s, 'vswitch', 'VSWITCH'));
   if (s.has('VNF')) drivers.push(driver(registry, s, 'vnf', 'VNF'));
   if (s.has('LOADGEN')) drivers.push(driver(registry, s, 'loadgen', 'LOADGEN'));

@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly events: RunEvents;
   readonly argv: readonly string[];
   readonly xunit?: boolean;
+  /** --xunit-dir: results.xml is written there too. */
+  readonly xunitDir?: string;
   /** Where results_<timestamp>/ goes (default: RESULTS_PATH). */
   readonly resultsRoot?: string;
   /** Aborting this (SIGINT/SIGTERM in the CLI) stops the run and unwinds cleanly. */
@@ -127,6 +129,7 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
     try {
       save();
       if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
+      if (o.xunitDir) writeJunit(join(o.xunitDir, 'results.xml'), run);
     } catch (e) {
       // Never let a failed final write hide the error that ended the run.
       // eslint-disable-next-line no-unsafe-finally -- only when no error is pending, so none is hidden

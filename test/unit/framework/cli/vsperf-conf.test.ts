@@ -1,0 +1,85 @@
+/**
+ * VSPERF's own conf files through the CLI: every file of conf/ and conf/integration/ loads with
+ * --dry-run --conf-file in VSPERF's order, settings without effect give one warning line, a user's
+ * CRLF/BOM file with VSPERF idioms loads on its own, unknown names and unsupported Python fail with
+ * one line naming file:line:col. Also --version, --list-tests, --list-collectors, --integration.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../../../framework/config/load.js';
+
+const BIN = join(PROJECT_ROOT, 'bin', 'vsperf.js');
+const CONF = join(PROJECT_ROOT, 'test', 'fixtures', 'vsperf', 'conf');
+
+function vsperf(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, VSPERF_STATE_DIR: join(tmpdir(), 'vsperf-ts-conf-test') }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const confFiles = (dir: string): string[] => readdirSync(dir).filter((f) => /^\d+[a-z]?_.*\.conf$/.test(f)).sort().map((f) => join(dir, f));
+
+describe("CLI with VSPERF's conf files", function () {
+  this.timeout(120_000);
+  let tmp: string;
+  before(() => (tmp = mkdtempSync(join(tmpdir(), 'vsperf-conf-'))));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('loads all 18 files of conf/ and conf/integration/ in name order with --dry-run, one warning line', () => {
+    const files = [...confFiles(CONF), ...confFiles(join(CONF, 'integration'))];
+    expect(files).to.have.length(18);
+    const r = vsperf(['--dry-run', ...files.flatMap((f) => ['--conf-file', f]), 'phy2phy_tput']);
+    expect(r.stderr.trim().split('\n'), r.stderr).to.have.length(1);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/^vsperf: warning: \d+ VSPERF setting\(s\) accepted without effect here: .*TRAFFICGEN_STC_|^vsperf: warning: \d+ VSPERF setting\(s\) accepted without effect here: .*\(\d+ more\)/);
+    // VSPERF's 03_traffic.conf sets TRAFFICGEN_DURATION = 30 and the plan shows where it came from.
+    expect(r.stdout).to.match(/TRAFFICGEN_DURATION = 30 +\[--conf-file .*03_traffic\.conf\]/);
+  });
+
+  it('loads each file on its own too (names of earlier VSPERF files come from the settings catalogue)', () => {
+    for (const f of [...confFiles(CONF), ...confFiles(join(CONF, 'integration'))]) {
+      const r = vsperf(['--list', '--conf-file', f]);
+      expect(r.code, `${f}: ${r.stderr}`).to.equal(0);
+    }
+  });
+
+  it("a user's file with CRLF, a BOM, continuation lines and VSPERF idioms loads", () => {
+    const f = join(tmp, '10_user.conf');
+    const text = ['import os', "TRAFFICGEN_DURATION = 2 \\", '    * 5', "PATHS['dpdk']['bin']['path'] = os.path.join('/usr', 'bin')", "TRAFFICGEN_PKT_SIZES = (64,\r\n  128)", "PERFORMANCE_TESTS = PERFORMANCE_TESTS + [{'Name': 'my_tput', 'Deployment': 'p2p', 'Description': 'x' 'y',", "  'Parameters': {'TRAFFIC': {'traffic_type': 'rfc2544_throughput'}}}]", ''].join('\r\n');
+    writeFileSync(f, '\ufeff' + text);
+    const r = vsperf(['--dry-run', '--conf-file', f, 'my_tput']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/TRAFFICGEN_DURATION = 10 +\[--conf-file/);
+    expect(r.stdout).to.match(/TRAFFICGEN_PKT_SIZES = \[64, 128\]/);
+    expect(r.stdout).to.include('[1] my_tput: xy');
+    expect(r.stderr).to.match(/warning: 1 VSPERF setting\(s\) accepted without effect here: PATHS/);
+  });
+
+  it('an unknown setting is an error with a suggestion; unsupported Python is one line with file:line:col', () => {
+    const f = join(tmp, 'typo.conf');
+    writeFileSync(f, "TRAFFICGEN_DURATON = 5\n");
+    let r = vsperf(['--dry-run', '--conf-file', f, 'phy2phy_tput']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/^vsperf: E_CONFIG: TRAFFICGEN_DURATON: unknown setting; did you mean TRAFFICGEN_DURATION\?/);
+    writeFileSync(f, "X = 1\nif X:\n    TRAFFICGEN_DURATION = 5\n");
+    r = vsperf(['--dry-run', '--conf-file', f, 'phy2phy_tput']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr.trim()).to.equal(`vsperf: E_PARSE: ${f}:2:1: 'if' statements are not supported`);
+    writeFileSync(f, "TRAFFICGEN_DURATION = __import__('os').system('id')\n");
+    r = vsperf(['--dry-run', '--conf-file', f, 'phy2phy_tput']);
+    expect(r.stderr.trim()).to.equal(`vsperf: E_PARSE: ${f}:1:23: name '__import__' is not defined (only str, int, float, hex, round, len, os.path.*, os.getenv and copy.* can be called)`);
+  });
+
+  it('--version, --list-tests, --list-collectors and --integration --list', () => {
+    const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(vsperf(['--version']).stdout.trim()).to.equal(`vsperf-ts ${pkg.version}`);
+    expect(vsperf(['--list-tests']).stdout).to.equal(vsperf(['--list']).stdout);
+    expect(vsperf(['--list-collectors']).stdout).to.match(/\* ProcStat: /);
+    const r = vsperf(['--integration', '--list', '--conf-file', join(CONF, 'integration', '01_testcases.conf')]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/\* vswitch_add_del_bridge +\[clean\]/);
+    expect(r.stdout).to.not.match(/\* phy2phy_tput /);
+  });
+});
