@@ -113,6 +113,8 @@ async function checkHost(config: Config, json: boolean): Promise<number> {
   const checks = hostChecks(config.base, await measureSteal(2));
   out(json ? JSON.stringify({ host_checks: checks }, null, 2) : formatChecks(checks));
   return checks.some((c) => c.status === 'fail') ? 3 : 0;
+}
+
 /** --xunit-dir must be an existing, writable directory (as VSPERF checks it). */
 function checkXunitDir(dir: string): string {
   try {
