@@ -73,6 +73,7 @@ export function registerBuiltins(r: RegistryApi): void {
     aliases: ['IxNet'],
     summary: 'IXIA (or any generator) behind a vsperf-tgshim gRPC shim: TLS + token, trial timing in the shim (TRAFFICGEN_IXIA_SHIM_*)',
     create: async (ctx) => (await import('./trafficgen/grpc/client.js')).createIxia(ctx),
+    describePlan: async (s) => (await import('./trafficgen/grpc/ixnet-plan.js')).describeIxnetPlan(s),
   });
   // reporting (issue 9): load generators
   r.add({

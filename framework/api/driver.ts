@@ -52,6 +52,8 @@ export interface DriverFactory<K extends DriverKind = DriverKind> {
    * driver the run would create; throws a ConfigError. Whatever passes here, `create` must accept.
    */
   checkSettings?(settings: Settings): void | Promise<void>;
+  /** Lines --dry-run prints for this driver under a testcase (e.g. the headers a hardware generator will program). */
+  describePlan?(settings: Settings): string[] | Promise<string[]>;
 }
 
 /** What a vendor package exports: `export function register(registry) { registry.add({...}) }`. */

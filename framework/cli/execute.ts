@@ -86,7 +86,7 @@ function planSettingsKeys(s: Settings): string[] {
   return ['TRAFFICGEN', 'VSWITCH', 'VNF', 'LOADGEN', 'MODE', 'TRAFFICGEN_DURATION', 'TRAFFICGEN_PKT_SIZES', 'TRAFFICGEN_LOSSRATE', 'TRAFFICGEN_RFC2544_TESTS', 'FRAME_MOD', 'TRAFFIC'].filter((k) => s.has(k));
 }
 
-async function dryRun(plan: Plan): Promise<void> {
+async function dryRun(plan: Plan, registry: Registry): Promise<void> {
   out(`Plan: ${plan.testcases.length} testcase(s) — dry run, nothing is executed`);
   let total = 0;
   for (const { tc, index: i, settings: s, simulated } of plan.testcases) {
@@ -100,6 +100,8 @@ async function dryRun(plan: Plan): Promise<void> {
     out(`    methodology:  ${String(s.get('TRAFFIC.traffic_type'))}   estimated ~${Math.round(est)} s`);
     out('    parameters:');
     for (const k of planSettingsKeys(s)) out(`      ${k} = ${formatLiteral(s.get(k))}   [${s.source(k)}]`);
+    const describe = registry.get('trafficgen', tg).describePlan;
+    if (describe) for (const line of await describe(s)) out(`    ${line}`);
   }
   out('');
   out(`Results under: ${plan.resultsRoot}`);
@@ -224,7 +226,7 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   warnIneffective(config);
   if (o.dryRun) {
     if (interrupted.signal.aborted) return 130;
-    await dryRun(plan);
+    await dryRun(plan, registry);
     return 0;
   }
   if (interrupted.signal.aborted) return 130;

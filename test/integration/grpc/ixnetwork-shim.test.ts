@@ -15,7 +15,8 @@ import { IxiaDriver } from '../../../trafficgen/grpc/client.js';
 import { trafficToPb, trialToPb, portToPb } from '../../../trafficgen/grpc/convert.js';
 import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
 import { FakeIxNetwork } from '../../fixtures/ixnetwork-fake/server.js';
-import { pidAlive, startShim, type RunningShim } from './helpers.js';
+import { exec } from '../../../framework/host/exec.js';
+import { pidAlive, ROOT, startShim, type RunningShim } from './helpers.js';
 
 const IXPORTS: PortSpec[] = [
   { name: '10.0.0.5;1;1', speedMbps: 10_000 },
@@ -150,5 +151,23 @@ describe('tgshim ixnetwork backend: crash safety and shim-side validation (stric
       expect(results.length).to.be.below(64);
       call.end();
     });
+  });
+
+  it('vsperf --trafficgen IxNet --dry-run pvp_tput shows the headers the backend will program', async () => {
+    const r = await exec([process.execPath, join(ROOT, 'bin', 'vsperf.js'), '--trafficgen', 'IxNet', '--dry-run', 'pvp_tput', '--test-params', "TRAFFIC={'multistream':1000,'stream_type':'L3','vlan':{'enabled':True,'id':10,'priority':3}}"], { env: { ...process.env, VSPERF_STATE_DIR: dir } });
+    expect(r.code, r.stderr).to.equal(0);
+    const plan = r.stdout.slice(r.stdout.indexOf('IxNetwork traffic item')).split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    expect(plan.slice(1, 11)).to.deep.equal([
+      'port 0 → 1:',
+      'ethernet destinationAddress=02:00:00:00:00:02 sourceAddress=02:00:00:00:00:01',
+      'vlan vlanUserPriority=3 cfi=0 vlanID=10',
+      'ipv4 srcIp=1.1.1.1 dstIp=90.90.90.90 increment 0.0.0.1 ×1000',
+      'udp srcPort=3000 dstPort=3001',
+      'port 1 → 0:',
+      'ethernet destinationAddress=02:00:00:00:00:01 sourceAddress=02:00:00:00:00:02',
+      'vlan vlanUserPriority=3 cfi=0 vlanID=10',
+      'ipv4 srcIp=90.90.90.90 dstIp=1.1.1.1 increment 0.0.0.1 ×1000',
+      'udp srcPort=3001 dstPort=3000',
+    ]);
   });
 });
