@@ -10,7 +10,7 @@
  */
 export type {
   TrafficGenerator, TrialSpec, TrialResult, TrafficSpec, StreamSpec, PortSpec, Rate, GeneratorCaps,
-  LatencyStats, FlowCounters, DirectionResult, LiveCounters, ContinuousRun,
+  LatencyStats, FlowCounters, DirectionResult, LiveCounters, ContinuousRun, ReceiverTimeline,
 } from './trafficgen.js';
 export { lineRateFps, rateToFps, imixAverage, IMIX_SIZES } from './trafficgen.js';
 export { basicStream, basicTrialSpec } from './example-spec.js';

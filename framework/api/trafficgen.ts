@@ -92,9 +92,28 @@ export interface FlowCounters {
   readonly maxGapMs?: number;
 }
 
+/**
+ * What the receiving port saw on the receiver's own clock (epoch ms, CLOCK_REALTIME), for outages that
+ * sequence numbers cannot show (frames delayed, not lost). Reported by generators that timestamp frames
+ * on receive; the Software generator does for every backend.
+ */
+export interface ReceiverTimeline {
+  /** Longest silences between two consecutive received frames, [start, end] epoch ms, longest first. */
+  readonly gapsMs: readonly (readonly [number, number])[];
+  /** Receive time of the last frame (epoch ms). */
+  readonly lastRxMs?: number;
+  /** Frames whose latency exceeded `delayThresholdNs`, counted from ContinuousRun.mark() on. */
+  readonly delayedFrames?: number;
+  /** 10 × the p99 latency measured before mark() (ns); absent before a mark or without latency. */
+  readonly delayThresholdNs?: number;
+  /** Per `binMs` bin from `t0Ms`: frames received and their largest one-way latency (µs). */
+  readonly bins?: { readonly t0Ms: number; readonly binMs: number; readonly rxFrames: readonly number[]; readonly maxLatencyUs: readonly number[] };
+}
+
 export interface DirectionResult extends FlowCounters {
   readonly fromPort: number;
   readonly toPort: number;
+  readonly receiver?: ReceiverTimeline;
 }
 
 export interface TrialResult extends FlowCounters {
@@ -147,6 +166,8 @@ export interface ContinuousRun {
   poll(): Promise<LiveCounters>;
   /** Stop traffic, drain, and return the counters of the whole run. */
   stop(): Promise<TrialResult>;
+  /** From now on count frames later than 10 × the p99 latency so far (ReceiverTimeline.delayedFrames). */
+  mark?(): Promise<void>;
 }
 
 export interface TrafficGenerator {

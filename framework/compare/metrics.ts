@@ -44,6 +44,9 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   migration_downtime_ms: { better: 'lower', unit: 'ms', label: 'QEMU downtime' },
   migration_stop_resume_ms: { better: 'lower', unit: 'ms', label: 'STOP→RESUME' },
   dataplane_outage_ms: { better: 'lower', unit: 'ms', label: 'data-plane outage' },
+  rx_gap_ms: { better: 'lower', unit: 'ms', label: 'receive silence in migration' },
+  migration_max_latency_ms: { better: 'lower', unit: 'ms', label: 'max latency in migration' },
+  delayed_frames: { better: 'lower', unit: 'frames', label: 'frames delayed in migration' },
   migration_lost_frames: { better: 'lower', unit: 'frames', label: 'frames lost in migration' },
   migration_ram_transferred_bytes: { better: 'none', unit: 'B', label: 'RAM transferred' },
 };

@@ -82,8 +82,8 @@ export interface TimelineEvent {
 export interface MigrationTimeline {
   readonly events: TimelineEvent[];
   readonly gaps: { startMs: number; endMs: number; lostFrames?: number }[];
-  /** Received frames per bin, bins of binMs starting at 0. */
-  readonly rx?: { binMs: number; frames: number[] };
+  /** Received frames (and the largest latency, ms) per bin, bins of binMs starting at startMs. */
+  readonly rx?: { binMs: number; frames: number[]; startMs?: number; maxLatencyMs?: number[] };
   readonly figures: Record<string, number>;
 }
 
@@ -106,8 +106,24 @@ export function migrationTimelines(tc: TestcaseResult): MigrationTimeline[] {
   const mig = obj(d.migration);
   if (mig && Array.isArray(mig.timelines)) {
     const records = Array.isArray(mig.records) ? mig.records.map(obj) : [];
+    const receivers = Array.isArray(mig.receivers) ? mig.receivers.map(obj) : [];
     list = mig.timelines.map((events, i) => {
       const rec = records[i] ?? {};
+      const rcv = receivers[i];
+      // The receiver's clock gives the real silence and the 1 ms bins (ms since the migration start).
+      if (rcv) {
+        return {
+          events,
+          gaps: (Array.isArray(rcv.rxGaps) ? rcv.rxGaps : []).map((g) => ({ ...obj(g), ...(num(rec.lostFrames) !== undefined ? { lostFrames: num(rec.lostFrames) } : {}) })),
+          ...(rcv.rxTimeline ? { rxTimeline: rcv.rxTimeline } : {}),
+          totalMs: num(rec.totalMs),
+          downtimeMs: num(rec.downtimeMs),
+          stopResumeMs: num(rec.stopResumeMs),
+          outageMs: num(rec.dataplaneOutageMs),
+          rxGapMs: num(rec.rxGapMs),
+          maxLatencyMs: num(rec.migrationMaxLatencyMs),
+        };
+      }
       const stop = (Array.isArray(events) ? events : []).map(obj).find((e) => e?.event === 'STOP' && e.side !== 'dst');
       const outage = num(rec.dataplaneOutageMs);
       const stopMs = stop ? num(stop.tMs) : undefined;
@@ -145,12 +161,14 @@ export function migrationTimelines(tc: TestcaseResult): MigrationTimeline[] {
     const rt = obj(m.rxTimeline);
     const frames = rt ? ((Array.isArray(rt.rxFrames) ? rt.rxFrames : Array.isArray(rt.counts) ? rt.counts : []) as unknown[]).map((x) => num(x) ?? 0) : [];
     const binMs = rt ? num(rt.binMs) : undefined;
+    const latency = rt && Array.isArray(rt.maxLatencyMs) ? (rt.maxLatencyMs as unknown[]).map((x) => num(x) ?? 0) : undefined;
+    const startMs = rt ? (num(rt.startMs) ?? 0) : 0;
     const figures: Record<string, number> = {};
     for (const [k, v] of Object.entries(m)) {
       const n = num(v);
       if (n !== undefined && typeof v === 'number') figures[k] = n;
     }
-    out.push({ events, gaps, ...(binMs && frames.length ? { rx: { binMs, frames } } : {}), figures });
+    out.push({ events, gaps, ...(binMs && frames.length ? { rx: { binMs, frames, startMs, ...(latency ? { maxLatencyMs: latency } : {}) } } : {}), figures });
   }
   return out.filter((m) => m.events.length || m.gaps.length || m.rx);
 }

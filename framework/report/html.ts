@@ -170,34 +170,65 @@ function histograms(tc: TestcaseResult, max: number): string {
 
 const EVENT_COLORS: Record<string, string> = { STOP: FAIL_COLOR, RESUME: PASS_COLOR, MIGRATION: '#1f77b4', MIGRATION_PASS: '#7f7f7f' };
 
+/** The receive bins inside a range, merged so a chart never holds more than ~1500 points (frames summed, latency maximised). */
+function rxBins(m: MigrationTimeline, zoom?: readonly [number, number]): { x: number; w: number; frames: number; latMs: number }[] {
+  if (!m.rx) return [];
+  const { binMs, frames } = m.rx;
+  const start = m.rx.startMs ?? 0;
+  const lat = m.rx.maxLatencyMs;
+  const idx = frames.map((_, k) => k).filter((k) => !zoom || (start + k * binMs >= zoom[0] && start + k * binMs <= zoom[1]));
+  const f = Math.max(1, Math.ceil(idx.length / 1500));
+  const out: { x: number; w: number; frames: number; latMs: number }[] = [];
+  for (let j = 0; j < idx.length; j += f) {
+    const part = idx.slice(j, j + f);
+    out.push({ x: start + part[0]! * binMs, w: part.length * binMs, frames: part.reduce((a, k) => a + (frames[k] ?? 0), 0), latMs: Math.max(...part.map((k) => lat?.[k] ?? 0)) });
+  }
+  return out;
+}
+
 function timelineChart(tc: TestcaseResult, m: MigrationTimeline, i: number, zoom?: readonly [number, number]): string {
   const series: LineSeries[] = [];
-  if (m.rx) {
-    const { binMs, frames } = m.rx;
+  const bins = rxBins(m, zoom);
+  if (bins.length) {
+    const last = bins[bins.length - 1]!;
     series.push({
-      name: 'rx frames / bin',
+      name: `rx frames / s (${shortNum(bins[0]!.w)} ms bins)`,
       color: '#1f77b4',
       step: true,
-      points: frames.map((f, k): Point => ({ x: k * binMs, y: (f * 1000) / binMs, title: `${k * binMs}–${(k + 1) * binMs} ms: ${f} frames` })).concat([{ x: frames.length * binMs, y: ((frames[frames.length - 1] ?? 0) * 1000) / binMs }]),
+      points: bins.map((b): Point => ({ x: b.x, y: (b.frames * 1000) / b.w, title: `${shortNum(b.x)}–${shortNum(b.x + b.w)} ms: ${b.frames} frames` })).concat([{ x: last.x + last.w, y: (last.frames * 1000) / last.w }]),
     });
   }
   const fig = m.figures;
-  const figs = ['totalMs', 'downtimeMs', 'stopResumeMs', 'outageMs'].filter((k) => fig[k] !== undefined).map((k) => `${k}=${shortNum(fig[k]!)}`).join(', ');
-  return lineChart({
-    cls: 'plot plot-timeline',
-    title: zoom ? `${tc.name}: migration ${i + 1}, switch-over (zoom)` : `${tc.name}: migration ${i + 1} timeline${figs ? ` (${figs})` : ''}`,
+  const figs = ['totalMs', 'downtimeMs', 'stopResumeMs', 'outageMs', 'rxGapMs', 'maxLatencyMs'].filter((k) => fig[k] !== undefined).map((k) => `${k}=${shortNum(fig[k]!)}`).join(', ');
+  const common = {
     ...(zoom ? { xRange: zoom } : {}),
-    xLabel: 'time since traffic start (ms)',
-    yLabel: 'received rate (fps)',
-    series: series.length ? series : [{ name: '', points: [], color: '#1f77b4' }],
+    xLabel: 'time since the migration started (ms)',
     width: 900,
-    height: 340,
-    bands: m.gaps.map((g) => ({ x0: g.startMs, x1: g.endMs, color: FAIL_COLOR, title: `traffic gap ${shortNum(g.endMs - g.startMs)} ms${g.lostFrames !== undefined ? `, ${g.lostFrames} frames lost` : ''}` })),
+    bands: m.gaps.map((g) => ({ x0: g.startMs, x1: g.endMs, color: FAIL_COLOR, title: `receive silence ${shortNum(g.endMs - g.startMs)} ms${g.lostFrames !== undefined ? `, ${g.lostFrames} frames lost in the migration` : ''}` })),
     vlines: m.events
       .filter((e) => zoom !== undefined || e.event === 'STOP' || e.event === 'RESUME' || (e.event === 'MIGRATION' && /setup|completed|failed/.test(e.detail)))
       .map((e) => ({ x: e.tMs, label: `${e.side ? `${e.side} ` : ''}${e.event}${e.detail ? ` ${e.detail}` : ''}`, color: EVENT_COLORS[e.event] ?? '#9467bd', title: `${e.tMs.toFixed(1)} ms: ${e.side} ${e.event} ${e.detail}` })),
     data: { testcase: tc.name, migration: String(i) },
+  };
+  const rate = lineChart({
+    ...common,
+    cls: 'plot plot-timeline',
+    title: zoom ? `${tc.name}: migration ${i + 1}, switch-over (zoom)` : `${tc.name}: migration ${i + 1} timeline${figs ? ` (${figs})` : ''}`,
+    yLabel: 'received rate (fps)',
+    series: series.length ? series : [{ name: '', points: [], color: '#1f77b4' }],
+    height: 340,
   });
+  if (!bins.some((b) => b.latMs > 0)) return rate;
+  // The same bins' largest one-way latency: a delay (frames held, not lost) shows here, not as a gap.
+  const latency = lineChart({
+    ...common,
+    cls: 'plot plot-timeline-latency',
+    title: `${tc.name}: migration ${i + 1}, largest latency per bin${zoom ? ' (zoom)' : ''}`,
+    yLabel: 'max one-way latency (ms)',
+    series: [{ name: 'max latency (ms)', color: '#d62728', step: true, points: bins.map((b): Point => ({ x: b.x, y: b.latMs, title: `${shortNum(b.x)} ms: max ${shortNum(b.latMs)} ms` })) }],
+    height: 220,
+  });
+  return rate + latency;
 }
 
 function timelines(tc: TestcaseResult): string {

@@ -26,7 +26,8 @@ export const EXTRA_COLUMNS = [
   'trials', 'trial_time_s', 'search_status',
   // Live migration.
   'migration_total_ms', 'migration_setup_ms', 'migration_downtime_ms', 'migration_stop_resume_ms',
-  'dataplane_outage_ms', 'migration_lost_frames', 'migration_ram_transferred_bytes', 'migration_pass',
+  'dataplane_outage_ms', 'rx_gap_ms', 'migration_max_latency_ms', 'delayed_frames', 'outage_kind',
+  'migration_lost_frames', 'migration_ram_transferred_bytes', 'migration_pass',
   // Measurement fidelity: the verdict from measured conditions (framework/fidelity/verdict.ts).
   'validity', 'validity_reasons',
   // Provenance: never pass a computed figure off as measured.

@@ -247,7 +247,9 @@ export class SoftwareGenerator implements TrafficGenerator {
   async startContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
     if (this.continuous) throw new DriverError('Software', 'startContinuous', 'continuous traffic is already running', { kind: 'usage' });
     const bounds: TrialBounds = { durationS: 365 * 24 * 3600 };
-    const { plan, offeredFps } = buildPlan({ ...spec, ...bounds }, this.ports, { ...this.opts, cpus: this.cpus });
+    const { plan: base, offeredFps } = buildPlan({ ...spec, ...bounds }, this.ports, { ...this.opts, cpus: this.cpus });
+    // Continuous traffic is what live migration measures on: keep the receiver's 1 ms timeline.
+    const plan = { ...base, timeline: true };
     const started = Date.now();
     const run = await EngineRun.start({
       host: this.host,
@@ -266,6 +268,7 @@ export class SoftwareGenerator implements TrafficGenerator {
         const p = run.lastProgress;
         return { elapsedS: p?.elapsed_s ?? 0, txFrames: p?.tx ?? 0, rxFrames: p?.rx ?? 0 };
       },
+      mark: async () => run.mark(),
       stop: async () => {
         run.requestStop();
         try {

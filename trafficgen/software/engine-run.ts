@@ -135,6 +135,11 @@ export class EngineRun {
     if (this.child.running) this.child.proc.stdin?.write('stop\n');
   }
 
+  /** Start counting delayed frames (later than 10 × the p99 latency so far). */
+  mark(): void {
+    if (this.child.running) this.child.proc.stdin?.write('mark\n');
+  }
+
   /** Kill the engine group at once (abort path) and forget it. */
   async kill(): Promise<void> {
     await this.child.stop(500);

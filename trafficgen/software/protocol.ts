@@ -54,6 +54,8 @@ export interface EnginePlan {
   readonly backend: Backend;
   readonly progressMs: number;
   readonly latency: boolean;
+  /** Keep 1 ms receive bins (continuous runs: live migration). */
+  readonly timeline?: boolean;
   readonly cpus?: readonly number[];
   readonly batch?: number;
   readonly ringFrames?: number;
@@ -112,6 +114,7 @@ export function engineArgv(plan: EnginePlan): string[] {
   if (plan.learningS) a.push('--learning', String(plan.learningS), '--learning-rate', String(plan.learningFps ?? 1000));
   a.push('--drain', String(plan.drainS), '--backend', plan.backend, '--progress-ms', String(plan.progressMs));
   if (!plan.latency) a.push('--no-latency');
+  if (plan.timeline) a.push('--timeline');
   if (plan.cpus && plan.cpus.length) a.push('--cpus', plan.cpus.join(','));
   if (plan.batch) a.push('--batch', String(plan.batch));
   if (plan.ringFrames) a.push('--ring', String(plan.ringFrames));
@@ -172,6 +175,13 @@ export interface EngineStreamResult {
   readonly lat_max_ns: number;
   /** [bucket lower bound ns, count] for non-empty buckets. */
   readonly hist: readonly (readonly [number, number])[];
+  /** Receiver clock (engine ≥ this issue): longest silences [start, end] (ns, CLOCK_REALTIME), longest first. */
+  readonly rx_gaps?: readonly (readonly [number, number])[];
+  readonly last_rx_ns?: number;
+  readonly delayed?: number;
+  readonly delay_threshold_ns?: number;
+  /** With --timeline: 1 ms bins from t0_ns. */
+  readonly timeline?: { readonly t0_ns: number; readonly bin_ms: number; readonly rx: readonly number[]; readonly max_lat_us: readonly number[] };
 }
 export interface EngineResult {
   readonly event: 'result';

@@ -1,5 +1,5 @@
 /** Engine result → TrialResult: per-direction counters, merged latency histogram, percentiles. */
-import type { DirectionResult, FlowCounters, LatencyStats, TrialResult } from '../../framework/api/trafficgen.js';
+import type { DirectionResult, FlowCounters, LatencyStats, ReceiverTimeline, TrialResult } from '../../framework/api/trafficgen.js';
 import type { EngineResult, EngineStreamResult } from './protocol.js';
 
 /** A trial is generator-limited when it sent less than this share of the offered rate. */
@@ -84,6 +84,19 @@ export function directionOf(s: EngineStreamResult, foreignOnRxPort: number, offe
     rxBytes: s.rx_bytes,
     ...(latency ? { latency } : {}),
     ...(offeredFps > 0 ? { maxGapMs: (s.max_gap / offeredFps) * 1000 } : {}),
+    ...(s.rx_gaps ? { receiver: receiverOf(s) } : {}),
+  };
+}
+
+/** The engine's receiver-clock fields as epoch milliseconds. */
+export function receiverOf(s: EngineStreamResult): ReceiverTimeline {
+  const ms = (ns: number): number => ns / 1e6;
+  const t = s.timeline;
+  return {
+    gapsMs: (s.rx_gaps ?? []).map(([a, b]) => [ms(a), ms(b)] as const),
+    ...(s.last_rx_ns ? { lastRxMs: ms(s.last_rx_ns) } : {}),
+    ...(s.delay_threshold_ns ? { delayedFrames: s.delayed ?? 0, delayThresholdNs: s.delay_threshold_ns } : {}),
+    ...(t ? { bins: { t0Ms: ms(t.t0_ns), binMs: t.bin_ms, rxFrames: t.rx, maxLatencyUs: t.max_lat_us } } : {}),
   };
 }
 

@@ -19,6 +19,7 @@ import { migrateOnce, ensureSourceRunning, type MigrationFigures } from './migra
 import { migrationOptions } from './options.js';
 import { checkTargets, round, summarize, type MigrationRecord } from './summary.js';
 import { MigrationError } from './errors.js';
+import { receiverFigures } from './receiver.js';
 
 /** Zero or multicast MACs are not valid source addresses (a bridge drops such frames). */
 export function badSourceMac(mac: string): boolean {
@@ -61,7 +62,8 @@ export const liveMigration: Methodology = async (ctx) => {
   if (stream !== traffic0.stream) log.info(`TRAFFIC.l2 MACs ${l2.srcMac}/${l2.dstMac} cannot cross a guest bridge: using 02:00:00:00:00:01/02`);
   // MIGRATION_BIDIR (default false): one direction through the guest, or both (the outage is then the
   // longest gap of either direction, the loss is over both).
-  const spec = { ...traffic0, stream, bidir: opts.bidir, latency: false };
+  // Latency on: the receiver's clock (per-frame latency, 1 ms bins) is what shows a delayed, not lost, frame.
+  const spec = { ...traffic0, stream, bidir: opts.bidir, latency: true };
   const directions = spec.bidir ? 2 : 1;
 
   // Second set of vhost ports for the destination, and flows that follow the guest.
@@ -89,6 +91,7 @@ export const liveMigration: Methodology = async (ctx) => {
   }
   const records: MigrationRecord[] = [];
   const figures: MigrationFigures[] = [];
+  const receivers: Record<string, unknown>[] = [];
   const trials: TrialRecord[] = [];
   const onA = (inst: QemuInstanceHandle): boolean => inst.nics[0]?.socketPath === nicsA[0]?.socketPath;
   try {
@@ -102,11 +105,15 @@ export const liveMigration: Methodology = async (ctx) => {
       let run: ContinuousRun | undefined;
       let fig: MigrationFigures;
       let traffic: TrialResult;
+      let trafficStopMs = 0;
       try {
         run = await gen.startContinuous(spec, ctx.signal);
         await sleep(opts.warmupMs, ctx.signal);
+        // The warm-up's latency is the reference: later than 10 × its p99 counts as delayed.
+        await run.mark?.();
         fig = await migrateOnce(src, dst, opts, guest.workDir, log, ctx.signal);
         await sleep(opts.cooldownMs, ctx.signal);
+        trafficStopMs = Date.now();
         traffic = await run.stop();
         run = undefined;
       } catch (e) {
@@ -132,8 +139,10 @@ export const liveMigration: Methodology = async (ctx) => {
           hint: 'under TCG on QEMU < 9.0 keep GUEST_MEM_BACKEND=memfd and GUEST_TCG_RAM_PAD_KB > 0 (lost dirty tracking; README, "Guests, QMP and live migration"); MIGRATION_VERIFY_RAM=true compares the RAMs; serial log: VSPERF_GUEST_LOG_DIR',
         });
       }
-      const outage = traffic.maxGapMs;
+      const seqGapMs = traffic.maxGapMs;
       const lost = traffic.lostFrames;
+      const rx = receiverFigures(traffic.directions, { startMs: fig.startEpochMs, endMs: trafficStopMs }, { ...(seqGapMs !== undefined ? { seqGapMs } : {}), lostFrames: lost, rateFps: opts.rateFps, binsBeforeMs: 300 });
+      const outage = rx.outageMs;
       const unexplained = outage !== undefined && (lost / (opts.rateFps * directions)) * 1000 > outage + Math.max(50, outage);
       if (unexplained) log.warn(`migration ${i + 1}: ${lost} frames lost but the longest gap is only ${round(outage!)} ms: traffic did not fully recover (tail loss) or the guest dropped frames`);
       const rec0 = {
@@ -144,6 +153,11 @@ export const liveMigration: Methodology = async (ctx) => {
         downtimeMs: fig.downtimeMs,
         stopResumeMs: round(fig.stopResumeMs),
         ...(outage !== undefined ? { dataplaneOutageMs: round(outage) } : {}),
+        ...(seqGapMs !== undefined ? { seqGapMs: round(seqGapMs) } : {}),
+        ...(rx.rxGapMs !== undefined ? { rxGapMs: round(rx.rxGapMs) } : {}),
+        ...(rx.maxLatencyMs !== undefined ? { migrationMaxLatencyMs: round(rx.maxLatencyMs) } : {}),
+        ...(rx.delayedFrames !== undefined ? { delayedFrames: rx.delayedFrames } : {}),
+        outageKind: rx.outageKind,
         lostFrames: lost,
         outageFromLossMs: round((lost / (opts.rateFps * directions)) * 1000),
         ramTransferredBytes: fig.ramTransferredBytes,
@@ -154,6 +168,11 @@ export const liveMigration: Methodology = async (ctx) => {
       const rec: MigrationRecord = { ...rec0, pass: failed.length === 0, failed };
       records.push(rec);
       figures.push(fig);
+      receivers.push({
+        ...(rx.rxGap ? { rxGaps: [{ startMs: round(rx.rxGap.startMs - fig.startEpochMs), endMs: round(rx.rxGap.endMs - fig.startEpochMs) }] } : {}),
+        ...(rx.bins ? { rxTimeline: { startMs: round(rx.bins.startMs - fig.startEpochMs), binMs: rx.bins.binMs, rxFrames: rx.bins.rxFrames, maxLatencyMs: rx.bins.maxLatencyMs } } : {}),
+        resumeMs: round(fig.resumeEpochMs - fig.startEpochMs),
+      });
       trials.push({ index: i, frameSize, purpose: `migration ${i + 1} (${direction})`, rateFps: opts.rateFps, durationS: traffic.durationS, valid: !traffic.generatorLimited, ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}), result: traffic, startedAt });
       log.info(
         `migration ${i + 1}/${opts.repeat} ${direction}: total ${rec.totalMs} ms, downtime ${rec.downtimeMs} ms, STOP→RESUME ${rec.stopResumeMs} ms, outage ${rec.dataplaneOutageMs ?? '?'} ms, lost ${lost} (= ${rec.outageFromLossMs} ms at ${opts.rateFps} fps) → ${rec.pass ? 'PASS' : `FAIL (${failed.join('; ')})`}`,
@@ -185,6 +204,9 @@ export const liveMigration: Methodology = async (ctx) => {
     put('migration_downtime_ms', r.downtimeMs);
     put('migration_stop_resume_ms', r.stopResumeMs);
     put('dataplane_outage_ms', r.dataplaneOutageMs);
+    put('rx_gap_ms', r.rxGapMs);
+    put('migration_max_latency_ms', r.migrationMaxLatencyMs);
+    put('delayed_frames', r.delayedFrames);
     put('migration_lost_frames', r.lostFrames);
     put('outage_from_loss_ms', r.outageFromLossMs);
     put('migration_ram_transferred_bytes', r.ramTransferredBytes);
@@ -192,7 +214,7 @@ export const liveMigration: Methodology = async (ctx) => {
     if (failed.length) out.migration_fail_reason = failed.join('; ');
     return out;
   };
-  const rows: ResultRow[] = records.map((r) => row(`migration_${r.index}`, r as unknown as Record<string, number>, r.pass, r.failed));
+  const rows: ResultRow[] = records.map((r) => ({ ...row(`migration_${r.index}`, r as unknown as Record<string, number>, r.pass, r.failed), ...(r.outageKind ? { outage_kind: r.outageKind } : {}) }));
   for (const which of ['min', 'median', 'max'] as const) {
     const vals = Object.fromEntries(Object.entries(sum).map(([k, s]) => [k, s![which]]));
     const failed = checkTargets({ totalMs: vals.totalMs ?? 0, downtimeMs: vals.downtimeMs ?? 0, ...(vals.dataplaneOutageMs !== undefined ? { dataplaneOutageMs: vals.dataplaneOutageMs } : {}) }, targets);
@@ -218,6 +240,8 @@ export const liveMigration: Methodology = async (ctx) => {
         records,
         summary: sum,
         timelines: figures.map((f) => f.timeline),
+        // Receiver clock per migration, ms since the migration start: the silence and the 1 ms bins.
+        receivers,
         guest: guest.facts(),
       },
     },

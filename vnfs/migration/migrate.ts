@@ -41,6 +41,9 @@ export interface MigrationFigures {
   readonly dirtySyncCount: number;
   readonly mbps: number;
   readonly timeline: readonly TimelineEntry[];
+  /** Migration start (`setup`, else estimated) and destination RESUME, epoch ms (QMP timestamps: the host's CLOCK_REALTIME). */
+  readonly startEpochMs: number;
+  readonly resumeEpochMs: number;
   /** MIGRATION_VERIFY_RAM: guest RAM pages that differ between source and destination after completion. */
   readonly ramDiff?: { readonly pages: number; readonly first: readonly string[]; readonly bytes: number };
 }
@@ -179,6 +182,8 @@ export async function migrateOnce(
       dirtySyncCount: info.ram?.['dirty-sync-count'] ?? 0,
       mbps: info.ram?.mbps ?? 0,
       timeline,
+      startEpochMs: anchor / 1000,
+      resumeEpochMs: resume.qemuTsUs / 1000,
       ...(ramCheck ? { ramDiff: ramCheck } : {}),
     };
     log.info(

@@ -7,8 +7,18 @@ export interface MigrationRecord {
   readonly setupMs: number;
   readonly downtimeMs: number;
   readonly stopResumeMs: number;
-  /** Longest gap in the received sequence, as time at the offered rate (ms). */
+  /** The longest time the receiver got nothing new: max(rxGapMs, seqGapMs) (ms). */
   readonly dataplaneOutageMs?: number;
+  /** Longest gap in the received sequence, as time at the offered rate (ms). */
+  readonly seqGapMs?: number;
+  /** Longest receive silence inside the migration window, receiver clock (ms). */
+  readonly rxGapMs?: number;
+  /** Largest one-way latency of a frame received inside the migration window (ms). */
+  readonly migrationMaxLatencyMs?: number;
+  /** Frames later than 10 × the pre-migration p99 latency. */
+  readonly delayedFrames?: number;
+  /** loss | delay | both | none. */
+  readonly outageKind?: string;
   readonly lostFrames?: number;
   /** lost frames / (rate × directions) (ms): must agree with dataplaneOutageMs when all loss is the outage. */
   readonly outageFromLossMs?: number;
@@ -52,10 +62,10 @@ export function stat(xs: readonly number[]): Stat | undefined {
   return { min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
 }
 
-export type SummaryKey = 'totalMs' | 'setupMs' | 'downtimeMs' | 'stopResumeMs' | 'dataplaneOutageMs' | 'lostFrames' | 'outageFromLossMs' | 'ramTransferredBytes';
+export type SummaryKey = 'totalMs' | 'setupMs' | 'downtimeMs' | 'stopResumeMs' | 'dataplaneOutageMs' | 'lostFrames' | 'outageFromLossMs' | 'ramTransferredBytes' | 'rxGapMs' | 'migrationMaxLatencyMs' | 'delayedFrames';
 
 export function summarize(records: readonly MigrationRecord[]): Partial<Record<SummaryKey, Stat>> {
-  const keys: SummaryKey[] = ['totalMs', 'setupMs', 'downtimeMs', 'stopResumeMs', 'dataplaneOutageMs', 'lostFrames', 'outageFromLossMs', 'ramTransferredBytes'];
+  const keys: SummaryKey[] = ['totalMs', 'setupMs', 'downtimeMs', 'stopResumeMs', 'dataplaneOutageMs', 'lostFrames', 'outageFromLossMs', 'ramTransferredBytes', 'rxGapMs', 'migrationMaxLatencyMs', 'delayedFrames'];
   const out: Partial<Record<SummaryKey, Stat>> = {};
   for (const k of keys) {
     const s = stat(records.map((r) => r[k]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));

@@ -384,6 +384,7 @@ static void rx_frame(void *ctx, const uint8_t *f, unsigned len, uint64_t rx_ns) 
     lat = d >= (1ull << 47) ? 0 : (int64_t)d; /* a clock step backwards: clamp to 0 */
   }
   rx_account(&E.rx[sid], seq, len, lat);
+  rx_timeline(&E.rx[sid], rx_ns, lat);
 }
 
 static void *rx_thread(void *arg) {
@@ -420,6 +421,28 @@ static void print_progress(uint64_t t_start) {
   fflush(stdout);
 }
 
+/* The receiver-clock fields of one stream: silences (longest first), delayed frames, 1 ms bins. */
+static void print_timeline(const struct rx_timeline *t) {
+  unsigned order[VSG_TOP_GAPS];
+  for (unsigned i = 0; i < t->ngaps; i++) order[i] = i;
+  for (unsigned i = 1; i < t->ngaps; i++) /* insertion sort by length, longest first */
+    for (unsigned j = i; j > 0 && t->gaps[order[j]][1] - t->gaps[order[j]][0] > t->gaps[order[j - 1]][1] - t->gaps[order[j - 1]][0]; j--) {
+      unsigned x = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = x;
+    }
+  printf(",\"rx_gaps\":[");
+  for (unsigned i = 0; i < t->ngaps; i++) printf("%s[%llu,%llu]", i ? "," : "", (unsigned long long)t->gaps[order[i]][0], (unsigned long long)t->gaps[order[i]][1]);
+  printf("],\"last_rx_ns\":%llu,\"delayed\":%llu,\"delay_threshold_ns\":%llu", (unsigned long long)t->last_rx_ns, (unsigned long long)t->delayed,
+         (unsigned long long)atomic_load(&t->delay_threshold_ns));
+  if (!t->bin0_ns) return;
+  printf(",\"timeline\":{\"t0_ns\":%llu,\"bin_ms\":1,\"rx\":[", (unsigned long long)t->bin0_ns);
+  for (unsigned b = 0; b < t->nbins; b++) printf("%s%u", b ? "," : "", t->bin_rx[b]);
+  printf("],\"max_lat_us\":[");
+  for (unsigned b = 0; b < t->nbins; b++) printf("%s%u", b ? "," : "", t->bin_lat_us[b]);
+  printf("]}");
+}
+
 static void print_result(double wall_s, const char *stopped_by) {
   printf("{\"event\":\"result\",\"version\":\"%s\",\"backend\":\"%s\",\"tag\":%u,\"wall_s\":%.6f,\"stopped_by\":\"%s\",\"ports\":[", VSG_VERSION,
          backend_used(), E.tag, wall_s, stopped_by);
@@ -452,7 +475,9 @@ static void print_result(double wall_s, const char *stopped_by) {
         printf("%s[%llu,%llu]", first ? "" : ",", (unsigned long long)hist_lower(b), (unsigned long long)r->hist[b]);
         first = 0;
       }
-    printf("]}");
+    printf("]");
+    print_timeline(&r->tl);
+    printf("}");
   }
   printf("]}\n");
   fflush(stdout);
@@ -460,7 +485,15 @@ static void print_result(double wall_s, const char *stopped_by) {
 
 /* ---------- control ---------- */
 
-/* Returns 1 on "stop", 2 on EOF, 0 otherwise. */
+/* "mark": from now on count the frames later than 10 x each stream's p99 latency so far (delayed frames). */
+static void mark_streams(void) {
+  for (int s = 0; s < E.nstreams; s++) {
+    uint64_t p99 = hist_quantile(&E.rx[s], 0.99);
+    if (p99) atomic_store(&E.rx[s].tl.delay_threshold_ns, 10 * p99);
+  }
+}
+
+/* Returns 1 on "stop", 2 on EOF, 0 otherwise; acts on "mark" itself. */
 static int read_control(void) {
   struct pollfd pfd = {.fd = 0, .events = POLLIN};
   if (poll(&pfd, 1, 0) <= 0) return 0;
@@ -470,6 +503,7 @@ static int read_control(void) {
   if (n == 0) return 2;
   if (n < 0) return 0;
   buf[n] = 0;
+  if (strstr(buf, "mark")) mark_streams();
   return strstr(buf, "stop") ? 1 : 0;
 }
 
@@ -478,7 +512,7 @@ static void usage(FILE *f) {
           "usage: vsg-engine gen --port IF[@NETNS] [--port IF[@NETNS]] --stream k=v,... [--stream ...]\n"
           "                      (--duration S | --frames N) [--learning S] [--learning-rate FPS] [--drain S]\n"
           "                      [--backend auto|af_packet|af_xdp|dpdk] [--progress-ms N] [--batch N] [--ring N]\n"
-          "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency] [--dpdk-prefix NAME]\n"
+          "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency] [--timeline] [--dpdk-prefix NAME]\n"
           "       vsg-engine check --port IF[@NETNS] ...\n"
           "       vsg-engine forward --in IF[@NETNS] --out IF[@NETNS] [--drop-every K] [--reorder-every M] [--dup-every D]\n"
           "       vsg-engine version\n"
@@ -540,7 +574,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},      {"stream", 1, 0, 's'},   {"duration", 1, 0, 'd'}, {"frames", 1, 0, 'n'},      {"learning", 1, 0, 'l'},
       {"learning-rate", 1, 0, 'L'}, {"drain", 1, 0, 'D'}, {"backend", 1, 0, 'b'}, {"progress-ms", 1, 0, 'P'}, {"batch", 1, 0, 'B'},
-      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"dpdk-prefix", 1, 0, 'F'},  {"help", 0, 0, 'h'},
+      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"help", 0, 0, 'h'},
       {0, 0, 0, 0}};
   const char *port_args[VSG_MAX_PORTS];
   int o;
@@ -567,6 +601,7 @@ int main(int argc, char **argv) {
     case 't': E.tag = (uint8_t)atoi(optarg); break;
     case 'T': E.rt_priority = atoi(optarg); break;
     case 'x': E.latency = 0; break;
+    case 'W': E.timeline = 1; break;
     case 'F': E.dpdk_prefix = optarg; break;
     case 'c': {
       char *save = NULL;
@@ -617,6 +652,10 @@ int main(int argc, char **argv) {
 
   uint64_t t_wall0 = now_mono();
   E.t0_mono = t_wall0 + 2000000ull + (E.learning_s > 0 ? (uint64_t)(E.learning_s * 1e9) + 100000000ull : 0);
+  if (E.timeline) {
+    uint64_t t0_real = now_real() + (E.t0_mono - now_mono());
+    for (int s = 0; s < E.nstreams; s++) E.rx[s].tl.bin0_ns = t0_real - t0_real % VSG_BIN_NS;
+  }
   pthread_t rxt[VSG_MAX_PORTS], txt[VSG_MAX_STREAMS];
   int rx_started[VSG_MAX_PORTS] = {0};
   for (int i = 0, ord = 0; i < E.nports; i++)

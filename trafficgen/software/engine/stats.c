@@ -30,6 +30,75 @@ int rx_stats_init(struct rx_stats *r) {
 void rx_stats_free(struct rx_stats *r) {
   free(r->win);
   r->win = NULL;
+  free(r->tl.bin_rx);
+  free(r->tl.bin_lat_us);
+  r->tl.bin_rx = r->tl.bin_lat_us = NULL;
+}
+
+/* Keep the VSG_TOP_GAPS longest silences: replace the shortest kept one when this one is longer. */
+static void keep_gap(struct rx_timeline *t, uint64_t from, uint64_t to) {
+  uint64_t len = to - from;
+  if (t->ngaps < VSG_TOP_GAPS) {
+    t->gaps[t->ngaps][0] = from;
+    t->gaps[t->ngaps][1] = to;
+    t->ngaps++;
+    return;
+  }
+  unsigned min = 0;
+  for (unsigned i = 1; i < VSG_TOP_GAPS; i++)
+    if (t->gaps[i][1] - t->gaps[i][0] < t->gaps[min][1] - t->gaps[min][0]) min = i;
+  if (len > t->gaps[min][1] - t->gaps[min][0]) {
+    t->gaps[min][0] = from;
+    t->gaps[min][1] = to;
+  }
+}
+
+static int grow_bins(struct rx_timeline *t, unsigned need) {
+  if (need <= t->cap) return 0;
+  unsigned cap = t->cap ? t->cap : 4096;
+  while (cap < need) cap *= 2;
+  if (cap > VSG_MAX_BINS) cap = VSG_MAX_BINS;
+  uint32_t *a = realloc(t->bin_rx, cap * sizeof *a);
+  if (!a) return -1;
+  t->bin_rx = a;
+  uint32_t *b = realloc(t->bin_lat_us, cap * sizeof *b);
+  if (!b) return -1;
+  t->bin_lat_us = b;
+  memset(t->bin_rx + t->cap, 0, (cap - t->cap) * sizeof *a);
+  memset(t->bin_lat_us + t->cap, 0, (cap - t->cap) * sizeof *b);
+  t->cap = cap;
+  return 0;
+}
+
+void rx_timeline(struct rx_stats *r, uint64_t rx_ns, int64_t lat_ns) {
+  struct rx_timeline *t = &r->tl;
+  /* Receive times of one RX ring are ordered; a step backwards (clock step) is not a silence. */
+  if (t->last_rx_ns && rx_ns > t->last_rx_ns) keep_gap(t, t->last_rx_ns, rx_ns);
+  if (rx_ns > t->last_rx_ns) t->last_rx_ns = rx_ns;
+  uint64_t thr = atomic_load_explicit(&t->delay_threshold_ns, memory_order_relaxed);
+  if (thr && lat_ns >= 0 && (uint64_t)lat_ns > thr) t->delayed++;
+  if (!t->bin0_ns) return;
+  uint64_t b = rx_ns > t->bin0_ns ? (rx_ns - t->bin0_ns) / VSG_BIN_NS : 0;
+  if (b >= VSG_MAX_BINS || grow_bins(t, (unsigned)b + 1) < 0) return;
+  if (b >= t->nbins) t->nbins = (unsigned)b + 1;
+  t->bin_rx[b]++;
+  if (lat_ns >= 0) {
+    uint64_t us = (uint64_t)lat_ns / 1000;
+    if (us > UINT32_MAX) us = UINT32_MAX;
+    if (us > t->bin_lat_us[b]) t->bin_lat_us[b] = (uint32_t)us;
+  }
+}
+
+uint64_t hist_quantile(const struct rx_stats *r, double q) {
+  uint64_t n = 0;
+  for (unsigned b = 0; b < HIST_BUCKETS; b++) n += r->hist[b];
+  if (!n) return 0;
+  uint64_t want = (uint64_t)(q * (double)n), seen = 0;
+  for (unsigned b = 0; b < HIST_BUCKETS; b++) {
+    seen += r->hist[b];
+    if (seen > want) return b + 1 < HIST_BUCKETS ? hist_lower(b + 1) : hist_lower(b);
+  }
+  return hist_lower(HIST_BUCKETS - 1);
 }
 
 static inline int bit_test_set(uint8_t *w, uint64_t i) {

@@ -71,6 +71,28 @@ struct tx_stats {
   int done;
 };
 
+/* Longest receive silences kept per stream (so a window can be chosen afterwards). */
+#define VSG_TOP_GAPS 16
+/* Receive timeline bins: 1 ms each, at most 3 minutes (the result line stays well under the 4 MiB the driver reads). */
+#define VSG_BIN_NS 1000000ull
+#define VSG_MAX_BINS 180000u
+
+/*
+ * The receiver's clock (backend-independent: every backend hands rx_frame a CLOCK_REALTIME receive time):
+ * the longest silences between consecutive frames, per 1 ms bin the frames received and their largest
+ * latency, and the frames later than a threshold set by the "mark" command (10 x p99 so far).
+ */
+struct rx_timeline {
+  uint64_t last_rx_ns;              /* receive time of the previous frame, 0 before the first */
+  uint64_t gaps[VSG_TOP_GAPS][2];   /* [start, end] receive times (ns) of the longest silences */
+  unsigned ngaps;
+  uint64_t bin0_ns;                 /* CLOCK_REALTIME of bin 0; 0 = no bins */
+  uint32_t *bin_rx, *bin_lat_us;    /* per bin: frames, largest latency (us) */
+  unsigned nbins, cap;
+  _Atomic uint64_t delay_threshold_ns; /* 0 = not marked yet */
+  uint64_t delayed;                 /* frames with latency above the threshold, after the mark */
+};
+
 struct rx_stats {
   _Atomic uint64_t frames; /* all of this stream's frames received, duplicates included */
   uint64_t bytes, dup, reordered, too_old, max_gap;
@@ -78,6 +100,7 @@ struct rx_stats {
   uint8_t *win;    /* SEQ_WIN bits */
   uint64_t lat_min, lat_max, lat_sum, lat_n;
   uint64_t hist[HIST_BUCKETS];
+  struct rx_timeline tl;
 };
 
 struct port_rx_stats {
@@ -123,6 +146,7 @@ struct engine {
   const char *backend; /* default wish for ports without one: "af_packet" | "af_xdp" | "dpdk" | "auto" */
   const char *dpdk_prefix; /* EAL --file-prefix (runtime dir /var/run/dpdk/<prefix>); NULL = vsg-engine-<pid> */
   uint64_t t0_mono;    /* common TX start */
+  int timeline;        /* --timeline: keep 1 ms receive bins */
   atomic_int stop_tx, stop_rx;
 };
 
@@ -178,6 +202,10 @@ int trailer_parse(const uint8_t *f, unsigned len, uint8_t tag, uint16_t *stream,
 int rx_stats_init(struct rx_stats *r);
 void rx_stats_free(struct rx_stats *r);
 void rx_account(struct rx_stats *r, uint32_t seq, unsigned len, int64_t lat_ns);
+/* The receiver-clock accounting of one frame (any backend): silences, 1 ms bins, delayed frames. */
+void rx_timeline(struct rx_stats *r, uint64_t rx_ns, int64_t lat_ns);
+/* Latency quantile q (0..1) of the histogram so far (ns), 0 without samples. */
+uint64_t hist_quantile(const struct rx_stats *r, double q);
 
 /* ---- util ---- */
 uint64_t now_mono(void);
