@@ -34,7 +34,7 @@ describe('report', () => {
     expect(urls).to.deep.equal([]);
     // Trajectory markers carry pass/fail colours and the per-trial figures.
     expect(html).to.match(/trial 0 \(64 B, bisect\): offered [\d.]+M fps.*→ fail/);
-    expect(html).to.match(/STOP/).and.match(/RESUME/).and.match(/traffic gap 73 ms/);
+    expect(html).to.match(/STOP/).and.match(/RESUME/).and.match(/receive silence 73 ms/);
   });
 
   it('escapes text that comes from results', () => {
