@@ -22,7 +22,8 @@ const FIGURE: Record<(typeof SEARCHES)[number], string> = {
   rfc2889_learning: 'optimal_learning_rate_fps',
 };
 
-describe('generator back-off: no false zero (property, Simulated DUT + short-falling generator)', () => {
+describe('generator back-off: no false zero (property, Simulated DUT + short-falling generator)', function () {
+  this.timeout(60_000);
   it('back-off rates: 90 % of what was achieved, then halving', () => {
     expect(backoffRate(1000, 800, 1)).to.equal(800 * BACKOFF_FIRST_RATIO);
     expect(backoffRate(1000, 800, 2)).to.equal(800 * BACKOFF_FIRST_RATIO * 0.5);
