@@ -13,6 +13,8 @@
  * - The same with Simulated (instant trials): the pure RPC + shim cost per trial.
  * - direct_fps / shim_fps: median achieved tx rate of 1 s trials at 100 % line rate (generator-bound),
  *   showing the shim does not change what the generator sends.
+ * - ixnetwork_trial_overhead_ms: the IxNetwork backend's own cost per trial against the strict fake
+ *   IxNetwork (bench/_ixnetwork-overhead.ts): whole-trial time minus traffic time, median of 50.
  * Writes bench/results/grpc.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -159,6 +161,7 @@ try {
     server.forceShutdown();
     results.grpc_unary_rtt_ms_median_baseline = r2(median(rtt));
   }
+  Object.assign(results, await (await import('./_ixnetwork-overhead.js')).ixnetworkOverhead(50));
   const { loadavg } = await import('node:os');
   results.load_average_1m = r2(loadavg()[0]!);
   const out = {
