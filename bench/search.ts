@@ -18,7 +18,8 @@
  *
  * Reported per strategy: trials and trial time (sum over part 1, mean per DUT in part 2), mean absolute
  * error (%) of the relevant lower bound against the model's true (noise-free) NDR and PDR, the fraction
- * of DUTs whose bounds bracket both true values (lower ≤ true < upper), and the mean final width
+ * of DUTs whose bounds bracket both true values (lower ≤ true < upper; also at frame resolution, see
+ * frameResolution), and the mean final width
  * relative to the goal width. Writes bench/results/search.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -86,15 +87,36 @@ function settings(): Settings {
 interface Truth {
   ndr: number;
   pdr: number;
+  /** The same at the resolution of whole frames: [lowest, highest] value a trial can tell apart (see frameResolution). */
+  ndrFrames: [number, number];
+  pdrFrames: [number, number];
 }
 
-async function runner(dut: DutOptions): Promise<{ runner: TrialRunner; truth: Truth }> {
-  const model = new SimulatedDut(dut);
-  const gen = new SimulatedGenerator(model);
+/**
+ * Loss smaller than half a frame is invisible and frame counts round: a lower bound measured with 30 s
+ * trials may sit up to where a 30 s trial loses half a frame beyond the goal, and an upper bound (one
+ * lossy trial of any length, exceed ratio 0) down to where a 1 s trial rounds up to the goal.
+ */
+function frameResolution(model: SimulatedDut, goal: number, truth: number, maxFps: number): [number, number] {
+  const hi = model.trueThroughput(goal + 0.5 / (DURATION_S * truth), maxFps);
+  const lo = goal > 0 ? model.trueThroughput(Math.max(0, goal - 0.5 / truth), maxFps) : truth;
+  return [lo, hi];
+}
+
+async function runner(dut: DutOptions): Promise<{ runner: TrialRunner }> {
+  const gen = new SimulatedGenerator(new SimulatedDut(dut));
   await gen.connect(PORTS);
   const ctx: MethodologyContext = { testcase: 'bench', settings: settings(), generator: gen, ports: PORTS, log: silentLogger, signal: new AbortController().signal, events: new RunEvents() };
-  const r = new TrialRunner(ctx, 64);
-  return { runner: r, truth: { ndr: model.trueThroughput(0, r.lineRateFps), pdr: model.trueThroughput(PDR_LOSS, r.lineRateFps) } };
+  return { runner: new TrialRunner(ctx, 64) };
+}
+
+/** The model's noise-free NDR and PDR (loads up to the 64-byte line rate). */
+async function truthOf(dut: DutOptions): Promise<Truth> {
+  const { runner: r } = await runner(dut);
+  const model = new SimulatedDut(dut);
+  const ndr = model.trueThroughput(0, r.lineRateFps);
+  const pdr = model.trueThroughput(PDR_LOSS, r.lineRateFps);
+  return { ndr, pdr, ndrFrames: frameResolution(model, 0, ndr, r.lineRateFps), pdrFrames: frameResolution(model, PDR_LOSS, pdr, r.lineRateFps) };
 }
 
 /** What a strategy reports per goal: the lower bound (compared with the truth) and, if it has them, the upper bound and CT. */
@@ -163,6 +185,7 @@ async function csit(dut: DutOptions): Promise<Outcome> {
 const errPct = (found: number, truth: number): number => (Math.abs(found - truth) / truth) * 100;
 const r4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 const brackets = (g: GoalOut, truth: number): boolean => g.lo <= truth && g.hi !== undefined && truth < g.hi;
+const bracketsFrames = (g: GoalOut, [lo, hi]: [number, number]): boolean => g.lo <= hi && g.hi !== undefined && g.hi > lo;
 
 interface Summary {
   name: string;
@@ -172,6 +195,7 @@ interface Summary {
   ndr_err_pct: number;
   pdr_err_pct: number;
   bracketing: number;
+  bracketing_frames: number;
   width_vs_goal: number | null;
 }
 
@@ -181,6 +205,7 @@ async function evaluate(name: string, run: (d: DutOptions) => Promise<Outcome>, 
   let ndrErr = 0;
   let pdrErr = 0;
   let bracketed = 0;
+  let bracketedFrames = 0;
   let widths = 0;
   let widthN = 0;
   for (const d of duts) {
@@ -191,6 +216,7 @@ async function evaluate(name: string, run: (d: DutOptions) => Promise<Outcome>, 
     ndrErr += errPct(o.ndr.lo, t.ndr);
     pdrErr += errPct(o.pdr.lo, t.pdr);
     if (brackets(o.ndr, t.ndr) && brackets(o.pdr, t.pdr)) bracketed++;
+    if (bracketsFrames(o.ndr, t.ndrFrames) && bracketsFrames(o.pdr, t.pdrFrames)) bracketedFrames++;
     for (const g of [o.ndr, o.pdr]) {
       if (g.hi === undefined) continue;
       widths += (g.hi - g.lo) / g.hi / WIDTH;
@@ -201,19 +227,19 @@ async function evaluate(name: string, run: (d: DutOptions) => Promise<Outcome>, 
     }
   }
   const n = duts.length;
-  return { name, duts: n, trials, trial_time_s: r4(timeS), ndr_err_pct: r4(ndrErr / n), pdr_err_pct: r4(pdrErr / n), bracketing: r4(bracketed / n), width_vs_goal: widthN ? r4(widths / widthN) : null };
+  return { name, duts: n, trials, trial_time_s: r4(timeS), ndr_err_pct: r4(ndrErr / n), pdr_err_pct: r4(pdrErr / n), bracketing: r4(bracketed / n), bracketing_frames: r4(bracketedFrames / n), width_vs_goal: widthN ? r4(widths / widthN) : null };
 }
 
 async function truthsOf(duts: ReadonlyArray<{ name: string; dut: DutOptions }>): Promise<Map<string, Truth>> {
   const m = new Map<string, Truth>();
-  for (const d of duts) m.set(d.name, (await runner(d.dut)).truth);
+  for (const d of duts) m.set(d.name, await truthOf(d.dut));
   return m;
 }
 
 function table(rows: Summary[], perDut: boolean): void {
   const k = (s: Summary): number => (perDut ? s.duts : 1);
-  console.log(`\n| strategy | trials${perDut ? ' per DUT' : ''} | trial time${perDut ? ' per DUT' : ''} (s) | NDR error (%) | PDR error (%) | bracketing | final width / goal |\n|---|---:|---:|---:|---:|---:|---:|`);
-  for (const s of rows) console.log(`| ${s.name} | ${r4(s.trials / k(s)).toFixed(1)} | ${r4(s.trial_time_s / k(s)).toFixed(1)} | ${s.ndr_err_pct.toFixed(4)} | ${s.pdr_err_pct.toFixed(4)} | ${(s.bracketing * 100).toFixed(1)} % | ${s.width_vs_goal === null ? '—' : s.width_vs_goal.toFixed(3)} |`);
+  console.log(`\n| strategy | trials${perDut ? ' per DUT' : ''} | trial time${perDut ? ' per DUT' : ''} (s) | NDR error (%) | PDR error (%) | bracketing | bracketing (frames) | final width / goal |\n|---|---:|---:|---:|---:|---:|---:|---:|`);
+  for (const s of rows) console.log(`| ${s.name} | ${r4(s.trials / k(s)).toFixed(1)} | ${r4(s.trial_time_s / k(s)).toFixed(1)} | ${s.ndr_err_pct.toFixed(4)} | ${s.pdr_err_pct.toFixed(4)} | ${(s.bracketing * 100).toFixed(1)} % | ${(s.bracketing_frames * 100).toFixed(1)} % | ${s.width_vs_goal === null ? '—' : s.width_vs_goal.toFixed(3)} |`);
 }
 
 async function main(): Promise<void> {

@@ -79,6 +79,10 @@ describe('methodologies on the Simulated generator', () => {
       expect(r).to.include.keys('goal', 'goal_loss_ratio', 'lower_bound_fps', 'upper_bound_fps', 'conditional_throughput_fps', 'throughput_rx_fps', 'search_status', 'trials', 'trial_time_s');
       expect(r.search_status).to.equal('regular');
       expect(Number(r.lower_bound_fps)).to.be.lessThan(Number(r.upper_bound_fps));
+      // The conditional throughput is the primary figure; the bounds stand beside it.
+      expect(r.throughput_rx_fps).to.equal(r.conditional_throughput_fps);
+      expect(Number(r.conditional_throughput_fps)).to.be.at.most(Number(r.lower_bound_fps));
+      expect(r.tx_rate_fps).to.equal(r.lower_bound_fps);
     }
     expect(Number(out.rows[0]!.lower_bound_fps)).to.be.within(2_700_000 * 0.99, 2_700_001);
     expect(out.rows[1]!.goal_loss_ratio).to.equal(0.005);
