@@ -27,6 +27,8 @@ interface SchemaFile {
   definitions?: Record<string, unknown>;
 }
 
+const COMPILED = new Map<string, ValidateFunction>();
+
 /** All conf/schema/*.schema.json files merged: their `properties` describe the top-level settings. */
 export class SettingsSchema {
   readonly properties: Record<string, Record<string, unknown>> = {};
@@ -76,15 +78,18 @@ export class SettingsSchema {
 
   private compile(): ValidateFunction {
     if (!this.validator) {
-      // Loaded on first validation only: `vsperf --list` never pays for ajv.
-      const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-      const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
-      this.validator = ajv.compile({
-        type: 'object',
-        definitions: this.definitions,
-        properties: this.properties,
-        additionalProperties: false,
-      });
+      const schema = { type: 'object', definitions: this.definitions, properties: this.properties, additionalProperties: false };
+      // Compiling takes tens of milliseconds; a process that loads settings many times (tests, the
+      // fuzz suite, a shim) compiles each distinct schema once.
+      const key = JSON.stringify(schema);
+      this.validator = COMPILED.get(key);
+      if (!this.validator) {
+        // Loaded on first validation only: `vsperf --list` never pays for ajv.
+        const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+        const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, verbose: true });
+        this.validator = ajv.compile(schema);
+        COMPILED.set(key, this.validator);
+      }
     }
     return this.validator;
   }
