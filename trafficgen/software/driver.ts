@@ -3,7 +3,7 @@
  * in the sandbox, NIC netdevs otherwise), sent and counted by the native vsg-engine (engine/), one
  * engine process per trial, controlled over the line protocol in protocol.ts.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { DriverContext } from '../../framework/api/driver.js';
 import type { Settings } from '../../framework/config/settings.js';
 import type { Host } from '../../framework/host/host.js';
@@ -189,7 +189,10 @@ export class SoftwareGenerator implements TrafficGenerator {
     }
     const pcis = ports.filter((p) => p.pci && !p.devargs).map((p) => p.pci!);
     if (!pcis.length) return;
-    for (const pci of pcis) if (!PCI_RE.test(pci)) throw new DriverError('Software', 'connect', `"${pci}" is not a full PCI address (e.g. 0000:05:00.0)`, { kind: 'usage' });
+    for (const pci of pcis) {
+      if (!PCI_RE.test(pci)) throw new DriverError('Software', 'connect', `"${pci}" is not a full PCI address (e.g. 0000:05:00.0)`, { kind: 'usage' });
+      if (!existsSync(`/sys/bus/pci/devices/${pci}`)) throw new EnvironmentError(`PCI device ${pci} (TRAFFICGEN_PORTS) not found`, { hint: 'lspci -D lists the addresses' });
+    }
     this.sriov ??= new Sriov(this.host, { log: this.log });
     for (const pci of pcis) await this.sriov.bind(pci, 'vfio-pci');
     preflightPassthrough(pcis, { memoryMiB: 0 });

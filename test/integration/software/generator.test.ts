@@ -295,6 +295,48 @@ describe('Software generator on veth pairs (integration)', function () {
     expect(bad.stderr.trim()).to.match(/^vsperf-gen: E_ENV: port 0: interface vsgnope9 not found in network namespace vsg-it-a/);
   });
 
+  describe('dpdk backend (DPDK net_af_packet devices on the veths)', () => {
+    it('counts every frame both ways against a kernel AF_PACKET port, with positive latency from the TSC clock', async () => {
+      const g = new SoftwareGenerator(host, { calibrateS: 0, backend: 'af_packet' });
+      try {
+        await g.connect([{ ...pair[0]!, backend: 'dpdk' }, pair[1]!]);
+        const r = await g.runTrial(spec({ bidir: true, durationS: undefined, frames: 5000 } as Partial<TrialSpec>));
+        expect(r.directions).to.have.length(2);
+        for (const d of r.directions) {
+          expect(d.txFrames, `${d.fromPort}→${d.toPort}`).to.equal(5000);
+          expect(d.rxFrames, `${d.fromPort}→${d.toPort}`).to.equal(5000);
+          expect(d.lostFrames).to.equal(0);
+          // TX stamped by the kernel clock, RX by the TSC mapped to it (or the reverse): a bad mapping goes negative or huge
+          expect(d.latency!.minNs).to.be.greaterThan(0);
+          expect(d.latency!.minNs).to.be.below(50_000_000);
+        }
+      } finally {
+        await g.close();
+      }
+    });
+
+    it('a DPDK device that cannot be probed is one EnvironmentError naming it', async () => {
+      const g = new SoftwareGenerator(host, { calibrateS: 0, backend: 'dpdk' });
+      try {
+        await g.connect([{ name: 'vsgnope0', netns: NS_A, speedMbps: SPEED }]);
+        const e = await g.runTrial(spec({ durationS: 0.2 })).then(() => undefined, (x: unknown) => x as Error);
+        expect(e).to.be.instanceOf(EnvironmentError);
+        expect(e!.message).to.match(/could not probe device net_af_packet0,iface=vsgnope0/);
+        expect(enginePids()).to.deep.equal([]);
+      } finally {
+        await g.close();
+      }
+    });
+
+    it('a PCI port that does not exist is one EnvironmentError before anything is bound', async () => {
+      const g = new SoftwareGenerator(host, { calibrateS: 0, backend: 'dpdk' });
+      const e = await g.connect([{ name: 'nic0', pci: '0000:ff:1f.7', speedMbps: SPEED }]).then(() => undefined, (x: unknown) => x as Error);
+      expect(e).to.be.instanceOf(EnvironmentError);
+      expect(e!.message).to.match(/PCI device 0000:ff:1f.7 .* not found/);
+      await g.close();
+    });
+  });
+
   describe('bad input: one clear error, nothing left running', () => {
     async function failure(fn: () => Promise<unknown>): Promise<Error> {
       try {
