@@ -28,6 +28,7 @@ import {
   trialFromPb,
 } from './convert.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
+import { leaseExpiresMs, type LeaseFile, type LeaseRecord } from './lease-file.js';
 
 /** A backend: makes one generator per session. */
 export interface ShimBackend {
@@ -71,6 +72,8 @@ export interface ShimServerOptions {
   readonly serverVersion?: string;
   /** Longest wait for running traffic to stop at shutdown (ms). */
   readonly shutdownGraceMs?: number;
+  /** Keep the lease here so it holds across a restart of this shim (lease-file.ts). */
+  readonly leaseFile?: LeaseFile;
 }
 
 /** A failure with a gRPC status code, raised inside handlers. */
@@ -138,6 +141,8 @@ export class ShimServer {
   private readonly tokenHash: Buffer | undefined;
   /** RunTrials requests received and not yet finished, over all streams. */
   private queuedTrials = 0;
+  /** A lease of a client of this shim's previous run (killed), still unexpired: the ports stay its. */
+  private heldLease: LeaseRecord | undefined;
 
   constructor(private readonly opts: ShimServerOptions) {
     this.log = opts.log ?? silentLogger;
@@ -176,6 +181,10 @@ export class ShimServer {
         )
       : grpc.ServerCredentials.createInsecure();
     await this.cleanupStale('start');
+    this.heldLease = this.opts.leaseFile?.read();
+    if (this.heldLease) {
+      this.log.warn(`the ports stay reserved for ${this.heldLease.clientName} until ${new Date(leaseExpiresMs(this.heldLease)).toISOString()} (lease from before this shim restarted)`);
+    }
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.opts.address, creds, (err, port) => (err ? reject(err) : resolve(port))),
     );
@@ -358,10 +367,21 @@ export class ShimServer {
     }
   }
 
+  private persistLease(s: Session): void {
+    try {
+      this.opts.leaseFile?.write({ sessionId: s.id, clientName: s.clientName, leaseS: s.leaseS, lastSeenMs: s.lastSeenMs });
+    } catch (e) {
+      this.log.warn(`cannot keep the lease on disk: ${errorMessage(e)}`);
+    }
+  }
+
   /** The live session named by `id`; renews its lease. */
   private sessionFor(id: string): Session {
     if (!id) throw new InvalidFieldError('session_id', 'is required');
     const s = this.session;
+    if (this.heldLease?.sessionId === id) {
+      throw new ShimStatusError(grpc.status.NOT_FOUND, `session ${id} was lost when the shim restarted (its traffic was stopped); call Reserve again`);
+    }
     if (!s || s.id !== id) throw new ShimStatusError(grpc.status.NOT_FOUND, `session ${id} is unknown or expired; call Reserve again`);
     s.lastSeenMs = Date.now();
     return s;
@@ -377,7 +397,10 @@ export class ShimServer {
   }
 
   private async endSession(s: Session, why: string): Promise<void> {
-    if (this.session === s) this.session = undefined;
+    if (this.session === s) {
+      this.session = undefined;
+      this.opts.leaseFile?.remove();
+    }
     if (s.traffic) {
       s.traffic.abort.abort(new AbortedError(`traffic stopped: ${why}`));
       if (s.traffic.run) await s.traffic.run.stop().catch((e) => this.log.warn(`stop continuous: ${errorMessage(e)}`));
@@ -459,7 +482,7 @@ export class ShimServer {
         backend: this.opts.backend.kind,
         generator: this.opts.backend.generatorName(),
         capabilities: capsToPb(this.caps!),
-        owner: this.session?.clientName ?? '',
+        owner: this.session?.clientName ?? (this.heldLease && leaseExpiresMs(this.heldLease) > Date.now() ? this.heldLease.clientName : ''),
       })),
 
       reserve: this.unary<pb.ReserveRequest, pb.ReserveResponse>(async (req, call) => {
@@ -475,6 +498,13 @@ export class ShimServer {
           );
         }
         if (this.reserving !== undefined) throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, `ports are being reserved by ${this.reserving}`);
+        const held = this.heldLease;
+        if (held && leaseExpiresMs(held) > Date.now() && held.clientName !== who) {
+          throw new ShimStatusError(
+            grpc.status.FAILED_PRECONDITION,
+            `ports are owned by ${held.clientName} (lease from before the shim restarted, until ${new Date(leaseExpiresMs(held)).toISOString()}); wait until it expires`,
+          );
+        }
         this.reserving = who;
         try {
           if (cur) await this.endSession(cur, 'lease expired');
@@ -490,6 +520,8 @@ export class ShimServer {
           const leaseS = req.leaseS || this.opts.defaultLeaseS || 60;
           const s: Session = { id: randomUUID(), clientName: who, since: new Date(), leaseS, lastSeenMs: Date.now(), gen, ports };
           this.session = s;
+          this.heldLease = undefined;
+          this.persistLease(s);
           this.log.info(`${who} owns ports ${ports.map((p) => p.name).join(', ')} (session ${s.id}, lease ${leaseS} s)`);
           return { sessionId: s.id, leaseS, capabilities: capsToPb(gen.capabilities()) };
         } finally {
@@ -497,7 +529,11 @@ export class ShimServer {
         }
       }),
 
-      renew: this.unary<pb.RenewRequest, pb.RenewResponse>(async (req) => ({ leaseS: this.sessionFor(req.sessionId).leaseS })),
+      renew: this.unary<pb.RenewRequest, pb.RenewResponse>(async (req) => {
+        const s = this.sessionFor(req.sessionId);
+        this.persistLease(s);
+        return { leaseS: s.leaseS };
+      }),
 
       release: this.unary<pb.ReleaseRequest, pb.ReleaseResponse>(async (req) => {
         if (!req.sessionId) throw new InvalidFieldError('session_id', 'is required');

@@ -16,7 +16,7 @@ import { Command, Option } from 'commander';
 import { UsageError, errorMessage, isVsperfError } from '../../framework/errors.js';
 import { Settings, deepMerge, isPlainObject, type JsonObject } from '../../framework/config/settings.js';
 import { createLogger, isLogLevel, type LogLevel } from '../../framework/log/logger.js';
-import { ShimServer, type ShimBackend } from './server.js';
+import { ShimServer, splitAddress, type ShimBackend } from './server.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -47,6 +47,20 @@ export function loadShimSettings(confFiles: readonly string[], confDir = join(RO
   return new Settings(values, prov);
 }
 
+/**
+ * The lease file of the shim `name` listening on `listen`: a restart with the same name and address is
+ * the same shim. A shim on port 0 (any free port) cannot be found again, so it keeps no lease file.
+ */
+async function leaseFileFor(name: string, listen: string): Promise<{ leaseFile?: import('./lease-file.js').LeaseFile }> {
+  const { host, port } = splitAddress(listen);
+  if (port === 0) return {};
+  const { LeaseFile } = await import('./lease-file.js');
+  const { stateDir } = await import('../../framework/host/journal.js');
+  const { makeDirectory } = await import('../../framework/host/paths.js');
+  makeDirectory('state directory (VSPERF_STATE_DIR)', stateDir());
+  return { leaseFile: new LeaseFile(join(stateDir(), `tgshim-lease-${name}-${host.replace(/[^A-Za-z0-9.]/g, '_')}_${port}.json`)) };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('vsperf-tgshim')
     .description('tgshim.v1 gRPC server: runs traffic-generator trials for a remote vsperf (Ixia driver)')
@@ -70,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--ixnet-ca <path>', "ixnetwork backend: CA that signed the API server's certificate (IxNetwork's own is self-signed; default: system CAs)")
     .option('--insecure', "ixnetwork backend: do not verify the API server's TLS certificate (warned; prefer --ixnet-ca)")
     .addOption(new Option('--ixnet-latency-mode <mode>', 'ixnetwork backend: latency measurement mode (default: TRAFFICGEN_IXNET_LATENCY_MODE of the settings, storeForward)').choices(['storeForward', 'cutThrough', 'mef', 'forwardingDelay']))
-    .option('--name <name>', 'name of this shim in the IxNetwork session tags: a restarted shim of the same name and host cleans up what a dead one left; give distinct shims on one host distinct names', 'default')
+    .option('--name <name>', 'name of this shim: a restarted shim of the same name (and, for the lease, listen address) cleans up the IxNetwork sessions a dead one left and keeps its client\'s lease; give distinct shims on one host distinct names', 'default')
     .option('--ixnet-poll-ms <n>', 'ixnetwork backend: async operation poll interval (ms)', '1000')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -93,6 +107,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!!o.tlsCert !== !!o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
     if (o.tlsClientCa && !o.tlsCert) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
     const token = o.tokenFile ? readText(o.tokenFile, 'token file').trim() : undefined;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) throw new UsageError(`--name "${o.name}": use 1-64 letters, digits, '.', '_' or '-'`);
     const leaseS = Number(o.leaseS);
     if (!Number.isInteger(leaseS) || leaseS < 1 || leaseS > 3600) throw new UsageError(`--lease-s ${o.leaseS}: must be an integer 1..3600`);
     let backend: ShimBackend;
@@ -110,7 +125,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { IxNetworkBackend, LATENCY_MODES } = await import('./backends/ixnetwork/backend.js');
       const mode = o.ixnetLatencyMode ?? loadShimSettings(o.confFile).getOr<string>('TRAFFICGEN_IXNET_LATENCY_MODE', 'storeForward');
       if (!(LATENCY_MODES as readonly string[]).includes(mode)) throw new UsageError(`TRAFFICGEN_IXNET_LATENCY_MODE "${mode}" is not one of ${LATENCY_MODES.join(', ')}`);
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) throw new UsageError(`--name "${o.name}": use 1-64 letters, digits, '.', '_' or '-'`);
       if (o.insecure) log.warn(`--insecure: the certificate of ${o.ixnetUrl} is not verified; anyone on the path can read the IxNetwork credentials`);
       backend = new IxNetworkBackend({
         latencyMode: mode as (typeof LATENCY_MODES)[number],
@@ -129,6 +143,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     server = new ShimServer({
       address: o.listen,
+      ...(await leaseFileFor(o.name, o.listen)),
       backend,
       ...(o.tlsCert && o.tlsKey
         ? {

@@ -6,12 +6,12 @@
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { PortSpec } from '../../../framework/api/trafficgen.js';
 import { basicTrialSpec } from '../../../framework/api/example-spec.js';
-import { IxiaDriver } from '../../../trafficgen/grpc/client.js';
 import { trafficToPb, trialToPb, portToPb } from '../../../trafficgen/grpc/convert.js';
 import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
 import { FakeIxNetwork } from '../../fixtures/ixnetwork-fake/server.js';
@@ -23,6 +23,14 @@ const IXPORTS: PortSpec[] = [
   { name: '10.0.0.5;1;2', speedMbps: 10_000 },
 ];
 const TOKEN = 'ixn-shim-token-0123456789';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 function md(token = TOKEN): grpc.Metadata {
   const m = new grpc.Metadata();
@@ -69,26 +77,39 @@ describe('tgshim ixnetwork backend: crash safety and shim-side validation (stric
     for (const s of shims) expect(pidAlive(s.child.pid), `shim pid ${s.child.pid} still running`).to.equal(false);
   });
 
-  it('kill -9 during continuous traffic: the restarted shim stops that traffic and deletes the session', async () => {
-    const first = await startShim(shimArgs());
+  it('kill -9 during continuous traffic: the restarted shim stops that traffic, deletes the session and keeps the lease', async () => {
+    const port = await freePort();
+    const args = [...shimArgs(), '--listen', `127.0.0.1:${port}`];
+    const first = await startShim(args);
     shims.push(first);
-    const d = await IxiaDriver.open({ address: first.address, token: TOKEN, callTimeoutMs: 5000, retries: 0, clientName: 'crash-test' });
-    await d.connect(IXPORTS);
-    await d.startContinuous!(basicTrialSpec({ rate: { unit: 'pct', value: 10 }, bidir: true }));
+    let client = new pb.TrafficGenShimServiceClient(first.address, grpc.credentials.createInsecure());
+    const res = (await unary(client.reserve.bind(client), { clientName: 'crash-test', ports: IXPORTS.map(portToPb), leaseS: 60 })) as pb.ReserveResponse;
+    await unary(client.startContinuous.bind(client), { sessionId: res.sessionId, traffic: trafficToPb(basicTrialSpec({ rate: { unit: 'pct', value: 10 }, bidir: true })) });
+    client.close();
     expect(fake.runningSessions()).to.have.length(1);
     const leaked = fake.only();
     expect(leaked.sessionName).to.match(new RegExp(`^vsperf-tgshim/crash-test/[^/]+/${first.child.pid}/`));
     process.kill(first.child.pid, 'SIGKILL');
     await first.child.waitExit();
-    await d.close().catch(() => undefined);
     // What a crash leaves: the session, with traffic running.
     expect(fake.runningSessions()).to.deep.equal([leaked.id]);
-    const second = await startShim(shimArgs());
+    const second = await startShim(args);
     shims.push(second);
     expect(fake.runningSessions()).to.deep.equal([]);
     expect([...fake.sessions.values()].filter((s) => s.sessionName.startsWith('vsperf-tgshim/'))).to.deep.equal([]);
     expect(second.output()).to.match(/cleaned up after an earlier shim \(start\): \/api\/v1\/sessions\/\d+ \(vsperf-tgshim\/crash-test\/.*traffic stopped, deleted/);
+    // The lease held across the restart: another client is refused, the old session id is answered clearly, the owner may reserve again.
+    client = new pb.TrafficGenShimServiceClient(second.address, grpc.credentials.createInsecure());
+    const other = await code(unary(client.reserve.bind(client), { clientName: 'intruder', ports: IXPORTS.map(portToPb), leaseS: 60 }));
+    expect(other.code).to.equal(grpc.status.FAILED_PRECONDITION);
+    expect(other.details).to.match(/ports are owned by crash-test \(lease from before the shim restarted, until /);
+    const lost = await code(unary(client.renew.bind(client), { sessionId: res.sessionId }));
+    expect(lost).to.deep.equal({ code: grpc.status.NOT_FOUND, details: `session ${res.sessionId} was lost when the shim restarted (its traffic was stopped); call Reserve again` });
+    const again = (await unary(client.reserve.bind(client), { clientName: 'crash-test', ports: IXPORTS.map(portToPb), leaseS: 60 })) as pb.ReserveResponse;
+    await unary(client.release.bind(client), { sessionId: again.sessionId });
+    client.close();
     await second.stop();
+    expect(fake.sessions.size).to.equal(0);
   });
 
   describe('one shim', () => {

@@ -6,7 +6,7 @@
  * Per trial: one raw traffic item port0→port1 (bidirectional when asked), transmission control
  * fixedDuration / fixedFrameCount / continuous, frame rate (fps or % line rate), fixed size or IMIX,
  * tracking per port pair → generate → apply → clearstats → start → wait → stop → read "Flow Statistics".
- * Every call and its source is listed in the README (section "IxNetwork backend: REST calls used") with their public sources.
+ * Every call, header field path and its public source is listed in docs/ixia.md ("IxNetwork backend: REST calls and field paths").
  */
 import { randomUUID } from 'node:crypto';
 import { AbortedError, DriverError, errorMessage } from '../../../../framework/errors.js';
