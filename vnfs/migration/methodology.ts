@@ -172,6 +172,10 @@ export const liveMigration: Methodology = async (ctx) => {
         ...(rx.rxGap ? { rxGaps: [{ startMs: round(rx.rxGap.startMs - fig.startEpochMs), endMs: round(rx.rxGap.endMs - fig.startEpochMs) }] } : {}),
         ...(rx.bins ? { rxTimeline: { startMs: round(rx.bins.startMs - fig.startEpochMs), binMs: rx.bins.binMs, rxFrames: rx.bins.rxFrames, maxLatencyMs: rx.bins.maxLatencyMs } } : {}),
         resumeMs: round(fig.resumeEpochMs - fig.startEpochMs),
+        // The window on the host clock, for an observer outside (a capture): start and traffic stop.
+        startEpochMs: fig.startEpochMs,
+        trafficStopEpochMs: trafficStopMs,
+        ...(traffic.info?.runTag !== undefined ? { runTag: traffic.info.runTag } : {}),
       });
       trials.push({ index: i, frameSize, purpose: `migration ${i + 1} (${direction})`, rateFps: opts.rateFps, durationS: traffic.durationS, valid: !traffic.generatorLimited, ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}), result: traffic, startedAt });
       log.info(

@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../../../framework/host/host.js';
@@ -16,37 +16,10 @@ import { sleep } from '../../../framework/host/proc.js';
 import { SoftwareGenerator, calibrationSpec } from '../../../trafficgen/software/driver.js';
 import type { TrialSpec } from '../../../framework/api/trafficgen.js';
 import { enginePids, linksList, makeHost, netnsList, quietNetns, startForwarder, stopForwarder, vethPair } from './helpers.js';
+import { readTrailers } from './pcap.js';
 
 const NS_A = 'vsg-itr-a';
 const NS_F = 'vsg-itr-f';
-
-interface Captured {
-  readonly tNs: number;
-  readonly tag: number;
-  readonly stream: number;
-  readonly seq: number;
-}
-
-/** Our frames in a pcap (ns or µs timestamps, either byte order), decoded from the 14-byte trailer. */
-export function readTrailers(file: string): Captured[] {
-  const b = readFileSync(file);
-  const m = b.readUInt32LE(0);
-  const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
-  const nano = (le ? m : b.readUInt32BE(0)) === 0xa1b23c4d;
-  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const out: Captured[] = [];
-  for (let o = 24; o + 16 <= b.length; ) {
-    const incl = u32(o + 8);
-    const f = b.subarray(o + 16, o + 16 + incl);
-    const tNs = u32(o) * 1e9 + u32(o + 4) * (nano ? 1 : 1000);
-    o += 16 + incl;
-    if (f.length < 14) continue;
-    const t = f.subarray(f.length - 14);
-    if (t[0] !== 0x56) continue;
-    out.push({ tNs, tag: t[1]!, stream: t.readUInt16BE(2), seq: t.readUInt32BE(4) });
-  }
-  return out;
-}
 
 async function tcpdump(ns: string, dev: string, file: string): Promise<ChildProcess> {
   const p = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });

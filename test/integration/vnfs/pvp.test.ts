@@ -7,10 +7,11 @@
  * Each run ends with a leftover audit (no process, netns of the run).
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { processesMentioning, ROOT_DIR } from './helpers.js';
+import { readTrailers } from '../software/pcap.js';
 
 const ROOT = process.cwd();
 // Valid MACs (a guest bridge drops zero source MACs) and a search starting at 0.1 % of 10G line rate
@@ -22,7 +23,8 @@ interface Tc {
   error?: { message: string };
   rows: Record<string, unknown>[];
   facts: Record<string, unknown>;
-  details?: { migration?: { records: Record<string, number>[]; pass: boolean; targets: Record<string, number> } };
+  details?: { migration?: { records: Record<string, number>[]; pass: boolean; targets: Record<string, number>; receivers: Record<string, number>[] } };
+  trials: { result: { txFrames: number; info?: Record<string, number> } }[];
 }
 
 function vsperf(testcase: string, params: string): { tc: Tc; resultsDir: string; out: string } {
@@ -40,6 +42,47 @@ function vsperf(testcase: string, params: string): { tc: Tc; resultsDir: string;
   expect(dir, `no results dir; output:\n${out.slice(-3000)}`).to.be.a('string');
   const res = JSON.parse(readFileSync(join(base, dir!, 'results.json'), 'utf8')) as { testcases: Tc[] };
   return { tc: res.testcases[0]!, resultsDir: base, out };
+}
+
+/**
+ * vsperf run asynchronously with tcpdump capturing the generator's receiving port (sandbox netns
+ * vsd-<tag>, interface vsd<tag>g1) from the moment the sandbox exists: the independent observer.
+ */
+async function vsperfCaptured(testcase: string, params: string, pcap: string): Promise<{ tc: Tc; resultsDir: string; out: string; tcpdumpErr: string }> {
+  const base = join(ROOT_DIR, `ci-${testcase}-${process.pid}`);
+  rmSync(base, { recursive: true, force: true });
+  mkdirSync(base, { recursive: true });
+  const before = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]));
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'vsperf.js'), testcase, '--results-dir', base, '--test-params', params], {
+    cwd: ROOT,
+    env: { ...process.env, VSPERF_STATE_DIR: join(ROOT_DIR, 'ci-state') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let cap: ChildProcess | undefined;
+  let tcpdumpErr = '';
+  const deadline = Date.now() + 10 * 60_000;
+  while (!cap && Date.now() < deadline && child.exitCode === null) {
+    const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).find((n) => /^vsd-[0-9a-f]+$/.test(n) && !before.has(n));
+    const dev = ns ? `vsd${ns.slice(4)}g1` : undefined;
+    if (ns && dev && spawnSync('ip', ['-n', ns, 'link', 'show', dev]).status === 0) {
+      cap = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap], { stdio: ['ignore', 'ignore', 'pipe'] });
+      cap.stderr!.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
+    } else await new Promise((r) => setTimeout(r, 100));
+  }
+  await exited;
+  // The interface goes with the sandbox: tcpdump ends by itself, with its drop counts on stderr.
+  if (cap && cap.exitCode === null) {
+    cap.kill('SIGINT');
+    await new Promise((r) => cap!.once('exit', r));
+  }
+  const dir = readdirSync(base).find((d) => d.startsWith('results_'));
+  expect(dir, `no results dir; output:\n${out.slice(-3000)}`).to.be.a('string');
+  const res = JSON.parse(readFileSync(join(base, dir!, 'results.json'), 'utf8')) as { testcases: Tc[] };
+  return { tc: res.testcases[0]!, resultsDir: base, out, tcpdumpErr };
 }
 
 function audit(resultsDir: string, tc: Tc): void {
@@ -65,13 +108,14 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     audit(resultsDir, tc);
   });
 
-  it('vsperf pvp_live_migration migrates under traffic and reports all figures; outage ≈ lost frames / rate', () => {
+  it('vsperf pvp_live_migration migrates under traffic and reports all figures; receive silence and lost frames agree with tcpdump', async () => {
     // 1000 fps (MIGRATION_TRAFFIC_FPS default). QEMU 7.2 under TCG lost guest writes during migration
     // (the migrated guest broke in ~1 of 4 migrations at this rate: "output.0:id N is not a head!",
     // oopses) until GUEST_TCG_RAM_PAD_KB (default 64) made the RAM size other than a multiple of 256 KiB;
     // README, "Guests, QMP and live migration". A relapse fails here as E_MIGRATION (verify): no retry.
     const rate = 1000;
-    const run = vsperf('pvp_live_migration', `MIGRATION_REPEAT=2;MIGRATION_TRAFFIC_FPS=${rate}`);
+    const pcap = join(ROOT_DIR, `ci-migration-${process.pid}.pcap`);
+    const run = await vsperfCaptured('pvp_live_migration', `MIGRATION_REPEAT=2;MIGRATION_TRAFFIC_FPS=${rate}`, pcap);
     const { tc, resultsDir, out } = run;
     expect(tc.status, `${tc.error?.message}\n${out.slice(-2000)}`).to.equal('passed');
     const mig = tc.details!.migration!;
@@ -104,6 +148,25 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
       expect(row.migration_target_downtime_ms).to.equal(10);
     }
     expect(mig.pass).to.be.a('boolean');
+    // The independent observer: tcpdump on the receiving port, trailers decoded here. Per migration (one
+    // engine run = one trailer tag): the longest silence inside the migration window within 2 ms of
+    // rx_gap_ms, and the frames sent minus the distinct sequence numbers seen = migration_lost_frames.
+    expect(run.tcpdumpErr, 'tcpdump dropped nothing').to.match(/\b0 packets dropped by kernel/);
+    const frames = readTrailers(pcap);
+    mig.records.forEach((r, i) => {
+      const w = mig.receivers[i]!;
+      const mine = frames.filter((f) => f.tag === w.runTag && f.stream === 0);
+      let gap = 0;
+      for (let k = 1; k < mine.length; k++) {
+        const a = mine[k - 1]!.tNs / 1e6;
+        const b = mine[k]!.tNs / 1e6;
+        if (b > w.startEpochMs! && a < w.trafficStopEpochMs!) gap = Math.max(gap, b - a);
+      }
+      const tx = tc.trials[i]!.result.txFrames;
+      expect(Math.abs(r.rxGapMs! - gap), `migration ${i + 1}: rx_gap_ms ${r.rxGapMs} vs capture ${gap.toFixed(3)} ms`).to.be.at.most(2);
+      expect(r.lostFrames, `migration ${i + 1}: lost frames vs capture`).to.equal(tx - new Set(mine.map((f) => f.seq)).size);
+    });
+    rmSync(pcap, { force: true });
     audit(resultsDir, tc);
   });
 });

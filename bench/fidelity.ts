@@ -1,0 +1,136 @@
+/**
+ * bench/fidelity (issue 13): do the figures match the wire, does the search ever report a false zero,
+ * and do the verdicts follow the measured conditions? Writes bench/results/fidelity.json:
+ *   {"migration":[{"rx_gap_ms","capture_gap_ms","lost","capture_lost"}…],
+ *    "search_false_zero_runs": N, "search_runs": 5, "search_throughput_fps": […],
+ *    "verdicts":{"quiet":[codes…],"loaded":[codes…]}, "conditions": {load averages, what ran}}
+ * - migration: pvp_live_migration (3 migrations, 1 kpps) with tcpdump on the generator's receiving port;
+ * - search: `vsperf phy2phy_tput` with TRAFFICGEN_DURATION=1, 64 B, five times in a row on the sandbox;
+ * - verdicts: one phy2phy_cont trial with the generator pinned to CPU 0, alone, then while stress-ng
+ *   loads CPU 0 (loaded must show cpu-contention).
+ * Every vsperf run holds /tmp/vsperf-hw.lock (flock), so engineers sharing the box do not measure each other.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readTrailers } from '../test/integration/software/pcap.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const work = '/tmp/vsperf-fidelity-bench';
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+interface Tc {
+  status: string;
+  error?: { code: string; message: string };
+  rows: Record<string, unknown>[];
+  trials: { result: { txFrames: number } }[];
+  details?: { migration?: { records: Record<string, number>[]; receivers: Record<string, number>[] } };
+}
+
+function newNetns(before: Set<string>): string | undefined {
+  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).find((n) => /^vsd-[0-9a-f]+$/.test(n) && !before.has(n));
+}
+
+/** One vsperf run under the hardware lock; with `pcap`, tcpdump captures the receiving generator port. */
+async function vsperf(name: string, args: string[], pcap?: string): Promise<{ tc?: Tc; tcpdumpErr: string }> {
+  const dir = join(work, `${name}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  const before = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!));
+  const child = spawn('flock', ['/tmp/vsperf-hw.lock', process.execPath, join(root, 'bin', 'vsperf.js'), ...args, '--results-dir', dir], {
+    cwd: root,
+    env: { ...process.env, VSPERF_STATE_DIR: join(work, 'state') },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  let cap: ChildProcess | undefined;
+  let tcpdumpErr = '';
+  while (pcap && !cap && child.exitCode === null) {
+    const ns = newNetns(before);
+    const dev = ns ? `vsd${ns.slice(4)}g1` : '';
+    if (ns && spawnSync('ip', ['-n', ns, 'link', 'show', dev]).status === 0) {
+      cap = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap], { stdio: ['ignore', 'ignore', 'pipe'] });
+      cap.stderr!.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
+    } else await new Promise((r) => setTimeout(r, 100));
+  }
+  await exited;
+  if (cap && cap.exitCode === null) {
+    cap.kill('SIGINT');
+    await new Promise((r) => cap!.once('exit', r));
+  }
+  const res = readdirSync(dir).find((d) => d.startsWith('results_'));
+  if (!res) return { tcpdumpErr };
+  return { tc: (JSON.parse(readFileSync(join(dir, res, 'results.json'), 'utf8')) as { testcases: Tc[] }).testcases[0], tcpdumpErr };
+}
+
+const conditions: Record<string, string> = { start: loadavg() };
+
+// 1. Search: five sandbox runs of the issue's command; a false zero is a row at 0 fps or E_NO_THROUGHPUT.
+const throughput: number[] = [];
+let falseZero = 0;
+for (let i = 0; i < 5; i++) {
+  const { tc } = await vsperf('tput', ['phy2phy_tput', '--test-params', 'TRAFFICGEN_DURATION=1;TRAFFICGEN_PKT_SIZES=(64,)']);
+  const fps = Number(tc?.rows[0]?.throughput_rx_fps ?? 0);
+  throughput.push(fps);
+  if (!(fps > 0) || tc?.error?.code === 'E_NO_THROUGHPUT') falseZero++;
+  console.log(`bench/fidelity: phy2phy_tput run ${i + 1}: ${fps} fps ${tc?.rows[0]?.validity ?? ''} (${tc?.error?.code ?? 'ok'}), load ${loadavg()}`);
+}
+conditions.after_search = loadavg();
+
+// 2. Verdicts: one continuous trial, generator pinned to CPU 0, quiet then with stress-ng on CPU 0.
+const cont = ['phy2phy_cont', '--test-params', 'TRAFFICGEN_DURATION=3;TRAFFICGEN_PKT_SIZES=(64,);TRAFFICGEN_SOFTWARE_CORES=[0];TRAFFIC={\'frame_rate\':1}'];
+const quiet = await vsperf('quiet', cont);
+const stress = spawn('stress-ng', ['--cpu', '1', '--taskset', '0', '--timeout', '300s'], { stdio: 'ignore' });
+await new Promise((r) => setTimeout(r, 1000));
+const loaded = await vsperf('loaded', cont);
+stress.kill('SIGTERM');
+await new Promise((r) => stress.once('exit', r));
+const codes = (tc?: Tc): string[] => String(tc?.rows[0]?.validity_reasons ?? '').split(';').filter(Boolean);
+conditions.after_verdicts = loadavg();
+console.log(`bench/fidelity: quiet ${quiet.tc?.rows[0]?.validity} [${codes(quiet.tc).join(', ')}], loaded ${loaded.tc?.rows[0]?.validity} [${codes(loaded.tc).join(', ')}]`);
+
+// 3. Migration against the wire.
+const pcap = join(work, 'migration.pcap');
+const mig = await vsperf('migration', ['pvp_live_migration', '--test-params', 'MIGRATION_REPEAT=3;MIGRATION_TRAFFIC_FPS=1000'], pcap);
+conditions.after_migration = loadavg();
+const frames = mig.tc ? readTrailers(pcap) : [];
+const migration = (mig.tc?.details?.migration?.records ?? []).map((r, i) => {
+  const w = mig.tc!.details!.migration!.receivers[i]!;
+  const mine = frames.filter((f) => f.tag === w.runTag && f.stream === 0);
+  let gap = 0;
+  for (let k = 1; k < mine.length; k++) {
+    const a = mine[k - 1]!.tNs / 1e6;
+    const b = mine[k]!.tNs / 1e6;
+    if (b > w.startEpochMs! && a < w.trafficStopEpochMs!) gap = Math.max(gap, b - a);
+  }
+  return {
+    rx_gap_ms: r.rxGapMs ?? null,
+    capture_gap_ms: Math.round(gap * 1000) / 1000,
+    lost: r.lostFrames ?? null,
+    capture_lost: mig.tc!.trials[i]!.result.txFrames - new Set(mine.map((f) => f.seq)).size,
+    dataplane_outage_ms: r.dataplaneOutageMs ?? null,
+    outage_kind: (r as unknown as Record<string, string>).outageKind ?? null,
+    migration_max_latency_ms: r.migrationMaxLatencyMs ?? null,
+    delayed_frames: r.delayedFrames ?? null,
+    setup_ms: r.setupMs ?? null,
+    downtime_ms: r.downtimeMs ?? null,
+  };
+});
+const out = {
+  migration,
+  migration_status: mig.tc?.status ?? 'no result',
+  tcpdump: mig.tcpdumpErr.split('\n').filter((l) => /packets/.test(l)),
+  search_false_zero_runs: falseZero,
+  search_runs: throughput.length,
+  search_throughput_fps: throughput,
+  verdicts: { quiet: codes(quiet.tc), loaded: codes(loaded.tc) },
+  verdict_validity: { quiet: quiet.tc?.rows[0]?.validity ?? null, loaded: loaded.tc?.rows[0]?.validity ?? null },
+  conditions: { ...conditions, note: 'load averages (1/5/15 min) of a 2-core VM shared with other engineers\' builds and tests' },
+};
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', 'fidelity.json'), JSON.stringify(out, null, 2) + '\n');
+console.log(`bench/fidelity: ${JSON.stringify(out.migration)}; false zeros ${falseZero}/${throughput.length}`);
+const ok = falseZero === 0 && codes(loaded.tc).includes('cpu-contention') && migration.length > 0 && migration.every((m) => m.rx_gap_ms !== null && Math.abs(m.rx_gap_ms - m.capture_gap_ms) <= 2 && m.lost === m.capture_lost);
+process.exit(ok ? 0 : 1);
