@@ -1,3 +1,5 @@
+// Bench only: the multi-goal search as it was before issue 17 (linear midpoints on a 0.001 fps grid), kept
+// so that `npm run bench -- search` measures the gain of the current search in one run. Not used at run time.
 /**
  * Multi-goal NDR/PDR search in the spirit of MLRsearch (RFC 9971), as a pure state machine.
  *
