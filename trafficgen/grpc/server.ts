@@ -13,7 +13,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { AbortedError, UsageError, errorMessage } from '../../framework/errors.js';
 import type { Logger } from '../../framework/log/logger.js';
 import { silentLogger } from '../../framework/log/logger.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator } from '../../framework/api/trafficgen.js';
+import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, StreamSpec, TrafficGenerator, TrafficSpec } from '../../framework/api/trafficgen.js';
 import {
   API_MAJOR,
   API_MINOR,
@@ -108,6 +108,21 @@ interface Session {
 
 const MALFORMED = Symbol('malformed');
 type Malformed = { [MALFORMED]: string };
+
+/**
+ * A generator's own check of a stream it could not program (the ixnetwork backend: a multistream
+ * range it cannot express), as INVALID_ARGUMENT naming the field, before any traffic is configured.
+ */
+function checkWithGenerator(gen: TrafficGenerator, spec: TrafficSpec, field: string): void {
+  const g = gen as Partial<{ checkStream(stream: StreamSpec, bidir: boolean): void }>;
+  try {
+    g.checkStream?.(spec.stream, spec.bidir);
+  } catch (e) {
+    const x = e as { field?: unknown; reason?: unknown };
+    if (typeof x.field === 'string' && typeof x.reason === 'string') throw new InvalidFieldError(`${field}.stream.${x.field}`, x.reason);
+    throw e;
+  }
+}
 
 function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '');
@@ -323,6 +338,7 @@ export class ShimServer {
     const s = this.sessionFor(req.sessionId);
     const spec = trialFromPb(req.trial, 'trial', s.gen.capabilities());
     checkAgainstPorts(spec, s.ports, 'trial.traffic');
+    checkWithGenerator(s.gen, spec, 'trial.traffic');
     const intervalMs = req.progressIntervalMs === 0 ? 1000 : req.progressIntervalMs;
     if (intervalMs < 50 || intervalMs > 60_000) throw new InvalidFieldError('progress_interval_ms', `${intervalMs} ms is out of range 50..60000 ms`);
     if (s.traffic) throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, `traffic is already running (${s.traffic.kind}); call StopTraffic first`);
@@ -550,6 +566,7 @@ export class ShimServer {
         const s = this.sessionFor(req.sessionId);
         const spec = trafficFromPb(req.traffic, 'traffic', s.gen.capabilities());
         checkAgainstPorts(spec, s.ports, 'traffic');
+        checkWithGenerator(s.gen, spec, 'traffic');
         if (!s.gen.startContinuous || !s.gen.capabilities().continuous) {
           throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, `generator ${s.gen.name} has no continuous mode`);
         }

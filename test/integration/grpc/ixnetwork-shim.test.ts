@@ -151,6 +151,9 @@ describe('tgshim ixnetwork backend: crash safety and shim-side validation (stric
       const short = await code(run({ rate: { unit: 'fps', value: 1000 }, durationS: 1e-9 }));
       expect(short.code).to.equal(grpc.status.INVALID_ARGUMENT);
       expect(short.details).to.match(/^trial\.duration_s: 1e-9 s is shorter than one frame at 1000 fps/);
+      const wrap = await code(run({ rate: { unit: 'fps', value: 1000 }, durationS: 1, stream: { ...basicTrialSpec().stream, multistream: 5000, streamType: 'L4', l4: { enabled: true, srcPort: 1, dstPort: 65000 } } }));
+      expect(wrap.code).to.equal(grpc.status.INVALID_ARGUMENT);
+      expect(wrap.details).to.match(/^trial\.traffic\.stream\.l4\.dst_port: 5000 flows from 65000 wrap the field/);
       const cont = await code(unary(client.startContinuous.bind(client), { sessionId: session, traffic: trafficToPb(basicTrialSpec({ rate: { unit: 'fps', value: 2e7 } })) }));
       expect(cont.details).to.match(/^traffic\.rate\.fps: .* above the line rate/);
       expect(fake.runningSessions()).to.deep.equal([]);

@@ -19,6 +19,7 @@ import type {
   LatencyStats,
   LiveCounters,
   PortSpec,
+  StreamSpec,
   TrafficGenerator,
   TrafficSpec,
   TrialResult,
@@ -399,6 +400,15 @@ export class IxNetworkGenerator implements TrafficGenerator {
     await this.step('generate', () => this.rest.operation(`${this.ixn}/traffic/trafficItem/operations/generate`, { arg1: [ti] }, o));
     await this.step('apply', () => this.rest.operation(`${this.ixn}/traffic/operations/apply`, { arg1: `${this.ixn}/traffic` }, o));
     return ti;
+  }
+
+  /**
+   * Shim-side check before anything reaches IxNetwork: the headers of both directions can be
+   * programmed. Throws HeaderPlanError naming the stream field (e.g. "l3.dst_ip").
+   */
+  checkStream(stream: StreamSpec, bidir: boolean): void {
+    headerPlan(stream);
+    if (bidir) headerPlan(reverseStream(stream));
   }
 
   /** Directions and their header stacks: port 0 → 1, and 1 → 0 with swapped addresses when bidirectional. */

@@ -50,7 +50,10 @@ export function reverseStream(s: StreamSpec): StreamSpec {
 export const MAX_VALUE_LIST = 4096;
 
 export class HeaderPlanError extends Error {
-  constructor(readonly field: string, reason: string) {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(`${field}: ${reason}`);
     this.name = 'HeaderPlanError';
   }
