@@ -52,6 +52,12 @@ export function registerBuiltins(r: RegistryApi): void {
     summary: 'physical port → vSwitch → physical port',
     create: async () => (await import('./deployments/index.js')).phy2phyFactory(),
   });
+  r.add({
+    kind: 'deployment',
+    name: 'clean',
+    summary: 'vSwitch started with nothing configured: the testcase TestSteps add bridges, ports, flows and guests',
+    create: async () => (await import('./deployments/index.js')).cleanFactory(),
+  });
   const pxp: Array<[string, string[], string]> = [
     ['pvp', ['pvvp1'], 'physical → guest → physical'],
     ['pvvp', ['pvvp2'], 'two guests in series (pvvpN: N guests)'],

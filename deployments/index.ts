@@ -20,3 +20,8 @@ export function pxpFactory(name: string): DeploymentFactory {
     },
   };
 }
+
+/** `clean`: the vSwitch runs on the testbed with nothing configured; TestSteps do the rest. */
+export function cleanFactory(): DeploymentFactory {
+  return { name: 'clean', build: async (ctx: DriverContext) => new VsperfDeployment('clean', ctx) };
+}

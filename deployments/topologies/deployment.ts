@@ -17,6 +17,8 @@ import { resolveNics, Sriov } from '../sriov/sriov.js';
 import { createSandbox, type Testbed } from '../testbed/sandbox.js';
 import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
+import { VswitchSteps } from '../steps/vswitch-target.js';
+import { VnfSteps } from '../steps/vnf-target.js';
 
 const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false };
 
@@ -198,6 +200,7 @@ export class VsperfDeployment implements Deployment {
       if (typeof runDir === 'string') facts.vswitch_run_dir = runDir;
       this.defer(`stop ${vswitch.name}`, () => vswitch.stop());
       if (vswitch.health) signals.push(vswitch.health);
+      if (this.name === 'clean') return this.cleanTopology(tb, vswitch, facts, signals);
       // The bridge's internal port is a tap netdev: in the sandbox give it our prefix (it lives in the switch netns anyway).
       bridge = tb.kind === 'sandbox' ? `vsd${this.tag}br0` : String(this.s.getOr('VSWITCH_BRIDGE_NAME', 'vsperf-br0'));
       await vswitch.addBridge(bridge);
@@ -255,6 +258,35 @@ export class VsperfDeployment implements Deployment {
     }
     await tb.waitUp?.(10_000);
     return this.topology(tb, undefined, facts, signals);
+  }
+
+  /**
+   * VSPERF's `clean` deployment: the switch runs with no bridge, ports or flows; the testcase's
+   * TestSteps build everything through the `vswitch` and `vnf` step objects.
+   */
+  private async cleanTopology(tb: Testbed, vswitch: VSwitch, facts: Record<string, string | number | boolean>, signals: AbortSignal[]): Promise<Topology> {
+    facts.vswitch_version = await vswitch.version();
+    const serverMode = this.s.has('VSWITCH_VHOSTUSER_SERVER_MODE') && this.s.boolean('VSWITCH_VHOSTUSER_SERVER_MODE');
+    const vsSteps = new VswitchSteps({
+      vswitch,
+      phyPorts: tb.switchPorts,
+      testbedLabel: tb.kind === 'sandbox' ? 'the sandbox testbed' : 'WHITELIST_NICS',
+      vhostServerMode: serverMode,
+      log: this.ctx.log,
+    });
+    const vnfSteps = new VnfSteps({ ctx: this.ctx, vswitch, vhostPort: (n) => vsSteps.vhostPort(n), vhostServerMode: serverMode });
+    this.defer('stop guests started by steps', () => vnfSteps.stopAll());
+    const topo = this.topology(tb, undefined, facts, signals);
+    return {
+      ...topo,
+      vswitch,
+      stepObject: (object) => {
+        if (object === 'vswitch') return vsSteps;
+        if (/^vnf\w*$/.test(object)) return vnfSteps.target(object);
+        if (/^VNF\d+$/.test(object)) return `${object}: deployment clean starts no guests (use vnf steps)`;
+        return undefined;
+      },
+    };
   }
 
   /** Guests in VM index order: vhost-user NICs, or PCI devices for a passthrough VNF (`first`: already created). */

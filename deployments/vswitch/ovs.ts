@@ -394,6 +394,51 @@ export class OvsSwitch implements VSwitch {
     for (const [k, v] of m ?? []) if (v === name) m!.delete(k);
   }
 
+  async delBridge(name: string): Promise<void> {
+    await this.vsctl(['--if-exists', 'del-br', name], `del-br ${name}`);
+    this.ports.delete(name);
+  }
+
+  async listBridges(): Promise<string[]> {
+    return (await this.vsctl(['list-br'], 'list-br')).stdout.split('\n').filter((l) => l.trim() !== '');
+  }
+
+  async show(): Promise<string> {
+    return (await this.vsctl(['show'], 'show')).stdout;
+  }
+
+  async getPorts(bridge: string): Promise<SwitchPort[]> {
+    const names = (await this.vsctl(['list-ports', bridge], `list-ports ${bridge}`)).stdout.split('\n').filter((l) => l.trim() !== '');
+    const out: SwitchPort[] = [];
+    for (const name of names) {
+      const of = Number((await this.vsctl(['get', 'Interface', name, 'ofport'], `ofport ${name}`)).stdout.trim());
+      out.push({ name, ofport: of });
+    }
+    return out.sort((a, b) => a.ofport - b.ofport);
+  }
+
+  async delFlowsMatching(bridge: string, match: string): Promise<void> {
+    if (/[\s\n]/.test(match)) throw new DriverError(this.name, 'del-flows', `flow match must not contain whitespace: ${JSON.stringify(match)}`);
+    await this.ofctl('del-flows', bridge, match ? [match] : [], `del-flows ${match}`);
+  }
+
+  async addTunnelPort(bridge: string, name: string, type: 'vxlan' | 'gre' | 'geneve', remoteIp: string, ofport: number, options: Readonly<Record<string, string>> = {}): Promise<SwitchPort> {
+    const opts = Object.entries({ remote_ip: remoteIp, ...options }).map(([k, v]) => `options:${k}=${v}`);
+    await this.addPort(bridge, name, ofport, [`type=${type}`, ...opts], `add-port ${name} (${type} to ${remoteIp})`);
+    return { name, ofport };
+  }
+
+  toolArgv(tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl'): string[] {
+    if (tool === 'ovs-vsctl') return ['ovs-vsctl', `--db=unix:${this.dbSock}`];
+    if (tool === 'ovs-appctl') return ['ovs-appctl', '-t', this.ctl('ovs-vswitchd')];
+    return ['ovs-ofctl', ...strList(this.s.getOr('OVS_OFCTL_ARGS', ['-O', 'OpenFlow13']))];
+  }
+
+  /** OpenFlow management socket of a bridge (ovs-ofctl reaches a bridge through it). */
+  mgmtSocket(bridge: string): string {
+    return `unix:${join(this.runDir, `${bridge}.mgmt`)}`;
+  }
+
   async waitLinksUp(_bridge: string, names: readonly string[], timeoutMs: number): Promise<string[]> {
     const end = Date.now() + timeoutMs;
     for (;;) {

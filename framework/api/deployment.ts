@@ -4,6 +4,7 @@
  */
 import type { PortSpec } from './trafficgen.js';
 import type { Vnf } from './vnf.js';
+import type { StepTarget } from '../steps/types.js';
 
 /**
  * A "physical" port as handed to the vSwitch: a PCI NIC (or SR-IOV VF), a sandbox veth end used via
@@ -94,6 +95,24 @@ export interface VSwitch {
   addFlows?(bridge: string, flows: readonly FlowSpec[]): Promise<void>;
   delFlows(bridge: string): Promise<void>;
   dumpFlows(bridge: string): Promise<string[]>;
+  // ---- operations TestSteps need (VSPERF IVswitch: del_switch, get_ports, del_flow, …); optional ----
+  /** Remove a bridge and its ports. */
+  delBridge?(name: string): Promise<void>;
+  /** Ports on a bridge as the switch reports them (name, OpenFlow port), in ofport order. */
+  getPorts?(bridge: string): Promise<SwitchPort[]>;
+  /** Delete the flows matching an OpenFlow match text (`in_port=1`, no actions); '' = all. */
+  delFlowsMatching?(bridge: string, match: string): Promise<void>;
+  /** The switch's own description of its configuration (ovs-vsctl show): validation reads it. */
+  show?(): Promise<string>;
+  /** Bridges that exist now. */
+  listBridges?(): Promise<string[]>;
+  /**
+   * A tunnel port (VXLAN/GRE/GENEVE) to `remoteIp`; the tunnel's local endpoint is an address on a
+   * bridge's LOCAL port, routed by the switch itself (OVS-DPDK: tnl/route).
+   */
+  addTunnelPort?(bridge: string, name: string, type: 'vxlan' | 'gre' | 'geneve', remoteIp: string, ofport: number, options?: Readonly<Record<string, string>>): Promise<SwitchPort>;
+  /** Run a command of the switch's own tools (ovs-vsctl/ovs-ofctl/ovs-appctl) with its private sockets. */
+  toolArgv?(tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl'): string[];
   portStats(bridge: string): Promise<PortStats[]>;
   /** Driver-specific statistics for results (PMD stats, …). */
   extraStats?(): Promise<Record<string, unknown>>;
@@ -140,6 +159,11 @@ export interface Topology {
   readonly trafficOverrides?: Readonly<Record<string, string | number>>;
   /** Aborted when a switch or guest process dies mid-testcase (reason: DriverError with log tail). */
   readonly health?: AbortSignal;
+  /**
+   * TestSteps objects this deployment provides (`vswitch`, `vnf`, `vnf1`, `VNF0`…); a string says why
+   * the object is not available here, undefined = not this deployment's object.
+   */
+  stepObject?(object: string): StepTarget | string | undefined;
   /** Called before each trial (e.g. clear counters). */
   beforeTrial?(): Promise<void>;
   /** Called after each trial: switch-side counters to cross-check the generator's counts. */

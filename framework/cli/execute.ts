@@ -89,15 +89,17 @@ function planSettingsKeys(s: Settings): string[] {
 async function dryRun(plan: Plan, registry: Registry): Promise<void> {
   out(`Plan: ${plan.testcases.length} testcase(s) — dry run, nothing is executed`);
   let total = 0;
-  for (const { tc, index: i, settings: s, simulated } of plan.testcases) {
+  for (const { tc, index: i, settings: s, simulated, unavailable } of plan.testcases) {
     const est = await estimateTestcaseS(s, tc.Deployment);
     total += est;
     const tg = s.string('TRAFFICGEN');
     out('');
     out(`[${i + 1}] ${tc.name}: ${tc.Description}`);
     out(`    deployment:   ${simulated ? `${tc.Deployment} (not set up: the Simulated generator models the DUT)` : tc.Deployment}`);
+    if (unavailable) out(`    not runnable here: ${unavailable}`);
     out(`    trafficgen:   ${tg}${s.has('VSWITCH') ? `   vswitch: ${String(s.get('VSWITCH'))}` : ''}${s.has('VNF') && tc.Deployment !== 'p2p' ? `   vnf: ${String(s.get('VNF'))}` : ''}`);
     out(`    methodology:  ${String(s.get('TRAFFIC.traffic_type'))}   estimated ~${Math.round(est)} s`);
+    if (tc.raw.TestSteps !== undefined) out(`    TestSteps:    ${(tc.raw.TestSteps as unknown[]).length} steps${tc.Deployment === 'clean' ? ' (traffic only where a step sends it)' : ''}`);
     out('    parameters:');
     for (const k of planSettingsKeys(s)) out(`      ${k} = ${formatLiteral(s.get(k))}   [${s.source(k)}]`);
     const describe = registry.get('trafficgen', tg).describePlan;
@@ -222,7 +224,7 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   }
   if (o.checkHost) return checkHost(config, !!o.json);
   // The dry run and the run pass through the same validation: what the one accepts, the other does.
-  const plan = await validatePlan(config, registry, pickTestcases(config, names, o));
+  const plan = await validatePlan(config, registry, pickTestcases(config, names, o), { integration: !!o.integration });
   warnIneffective(config);
   if (o.dryRun) {
     if (interrupted.signal.aborted) return 130;
@@ -260,7 +262,7 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const run = await runTestcases({ config, registry, testcases: tcs, log, events, argv, xunit: !!o.xunit || xunitDir !== undefined, ...(xunitDir ? { xunitDir } : {}), signal: ac.signal });
+    const run = await runTestcases({ config, registry, testcases: tcs, log, events, argv, xunit: !!o.xunit || xunitDir !== undefined, ...(xunitDir ? { xunitDir } : {}), integration: !!o.integration, signal: ac.signal });
     if (o.matrix) printMatrix(run, resultsDir, config);
     if (run.status === 'aborted') return 130;
     return run.status === 'passed' ? 0 : 1;

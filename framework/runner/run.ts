@@ -30,6 +30,9 @@ import { validityThresholds } from '../fidelity/verdict.js';
 import { hostChecks, stealMark, stealSince } from '../fidelity/check-host.js';
 import type { PortSpec } from '../api/trafficgen.js';
 import type { Topology } from '../api/deployment.js';
+import { parseTestSteps } from '../steps/steps.js';
+import type { PyValue } from '../steps/pyvalue.js';
+import { integrationRows, runStepsTestcase } from './steps-testcase.js';
 
 export type Mode = 'normal' | 'trafficgen' | 'trafficgen-off' | 'trafficgen-pause';
 
@@ -43,6 +46,8 @@ export interface RunOptions {
   readonly xunit?: boolean;
   /** --xunit-dir: results.xml is written there too. */
   readonly xunitDir?: string;
+  /** VSPERF --integration: TestSteps are validated step by step and status/details reported. */
+  readonly integration?: boolean;
   /** Where results_<timestamp>/ goes (default: RESULTS_PATH). */
   readonly resultsRoot?: string;
   /** Aborting this (SIGINT/SIGTERM in the CLI) stops the run and unwinds cleanly. */
@@ -174,6 +179,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   let backend = '';
   let error: { code: string; message: string } | undefined;
   let fidelity: TestcaseFidelity | undefined;
+  let stepFailure: { code: string; message: string } | undefined;
   const cleanup = new CleanupStack(log);
   const host = new Host(cleanup, journal, log);
   const workDir = join(resultsDir, `.work_${index}_${tc.name}`);
@@ -195,7 +201,9 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     };
     const mode = s.string('MODE') as Mode;
     const trafficType = String(s.get('TRAFFIC.traffic_type'));
-    const methodology = mode === 'trafficgen-off' ? undefined : await getMethodology(trafficType);
+    const steps = tc.raw.TestSteps !== undefined ? parseTestSteps(tc.raw.TestSteps as PyValue, `testcase ${tc.name}`) : undefined;
+    // A clean deployment sends traffic only when a step asks for it (with its own traffic_type).
+    const methodology = mode === 'trafficgen-off' || tc.Deployment === 'clean' ? undefined : await getMethodology(trafficType);
     trafficgen = s.string('TRAFFICGEN');
     const gen = mode === 'trafficgen-off' ? undefined : await o.registry.create('trafficgen', trafficgen, ctx);
     if (gen) cleanup.defer(`close ${gen.name}`, () => gen.close());
@@ -231,13 +239,43 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     // A vswitchd or guest that dies mid-testcase aborts the trial at once (Topology.health), not at its end.
     const signal = topology?.health ? AbortSignal.any([o.signal, topology.health]) : o.signal;
     // Deployments may shape the traffic (pvpv: one stream per guest NIC pair, as VSPERF does).
-    const msettings = topology?.trafficOverrides ? s.with({ TRAFFIC: { ...topology.trafficOverrides } }, `deployment ${tc.Deployment}`) : s;
     fidelity.start();
+    const shaped = (x: Settings): Settings => (topology?.trafficOverrides ? x.with({ TRAFFIC: { ...topology.trafficOverrides } }, `deployment ${tc.Deployment}`) : x);
+    const runMethodology = async (x: Settings, m?: Awaited<ReturnType<typeof getMethodology>>): Promise<MethodologyOutput> => {
+      const method = m ?? (await getMethodology(String(x.get('TRAFFIC.traffic_type'))));
+      try {
+        return await method({ testcase: tc.name, settings: shaped(x), generator: gen!, ports, ...(topology ? { topology } : {}), ...(fidelity!.probe ? { conditions: fidelity!.probe } : {}), log, signal, events: o.events });
+      } catch (e) {
+        if (topology?.health?.aborted && !o.signal.aborted) throw topology.health.reason instanceof Error ? topology.health.reason : e;
+        throw e;
+      }
+    };
     try {
-      output = await methodology!({ testcase: tc.name, settings: msettings, generator: gen!, ports, ...(topology ? { topology } : {}), ...(fidelity.probe ? { conditions: fidelity.probe } : {}), log, signal, events: o.events });
-    } catch (e) {
-      if (topology?.health?.aborted && !o.signal.aborted) throw topology.health.reason instanceof Error ? topology.health.reason : e;
-      throw e;
+      if (steps) {
+        o.events.emit('testcase:phase', { name: tc.name, phase: `${steps.length} TestSteps` });
+        const so = await runStepsTestcase({
+          steps,
+          integration: !!o.integration,
+          settings: s,
+          ...(topology ? { topology } : {}),
+          traffic: (x) => runMethodology(x),
+          validateRows,
+          log,
+          host,
+          workDir,
+          signal,
+          ...(process.stdin.isTTY ? { waitForUser: (p: string) => waitForEnterPrompt(p, o.signal) } : {}),
+        });
+        output = { rows: so.rows, trials: so.trials };
+        if (so.status.ok && tc.Deployment !== 'clean' && !so.sentTraffic) {
+          const after = await runMethodology(so.settings, methodology);
+          output = { ...after, rows: [...so.rows, ...after.rows], trials: [...so.trials, ...after.trials] };
+        }
+        if (o.integration) output = { ...output, rows: integrationRows(output.rows, so.status) };
+        if (!so.status.ok) stepFailure = { code: 'E_STEP_FAILED', message: `step ${so.status.failedStep}: ${so.status.details}` };
+      } else {
+        output = await runMethodology(s, methodology);
+      }
     } finally {
       fidelity.stop();
       // A failing stop must not replace the error that ended the methodology.
@@ -272,6 +310,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
       csv = undefined;
     }
   }
+  if (!error && stepFailure) error = stepFailure;
   if (!error && !rows.length) error = { code: 'E_NO_RESULT', message: 'the testcase produced no result rows' };
   if (!error) error = validateRows(rows);
   const status: 'passed' | 'failed' = error ? 'failed' : 'passed';
@@ -352,6 +391,24 @@ function decorateRows(
     ...(meta.backend ? { trafficgen_backend: meta.backend } : {}),
     simulated: meta.simulated,
   }));
+}
+
+/** A TestSteps `wait` step: prompt, then resolve on Enter (or reject when the run is aborted). */
+async function waitForEnterPrompt(prompt: string, signal: AbortSignal): Promise<void> {
+  process.stderr.write(`${prompt}\n`);
+  if (signal.aborted) throw new AbortedError('aborted while waiting');
+  const rl = createInterface({ input: process.stdin });
+  let onAbort: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      rl.once('line', () => resolve());
+      onAbort = () => reject(new AbortedError('aborted while waiting'));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    rl.close();
+  }
 }
 
 async function waitForEnter(log: Logger, signal: AbortSignal): Promise<void> {

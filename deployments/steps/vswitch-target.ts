@@ -1,0 +1,222 @@
+/**
+ * The `vswitch` step object: VSPERF's IVswitch operations (add_switch, add_phy_port, add_vport,
+ * add_connection, add_flow, …) on a running vSwitch, with VSPERF's port naming (dpdk<n> for the n-th
+ * physical port, dpdkvhostuserclient<n> for vhost ports; OvsVanilla names a physical port by its
+ * netdev) and VSPERF's `validate_*` checks, made against what the switch itself reports
+ * (`ovs-vsctl show`, `ovs-ofctl dump-flows`), never against our own bookkeeping.
+ */
+import { CapabilityError, VsperfError } from '../../framework/errors.js';
+import type { Logger } from '../../framework/log/logger.js';
+import { pyStr, type PyValue } from '../../framework/steps/pyvalue.js';
+import type { StepTarget } from '../../framework/steps/types.js';
+import type { PhyPort, SwitchPort, VSwitch } from '../../framework/api/deployment.js';
+import { flowKey, flowPresent, isFlowDict, type FlowDict } from './flow-key.js';
+
+export interface VswitchStepOptions {
+  readonly vswitch: VSwitch;
+  /** The testbed's physical ports, in order (add_phy_port takes the next one). */
+  readonly phyPorts: readonly PhyPort[];
+  /** What the testbed is, for the error when a testcase wants more physical ports than it has. */
+  readonly testbedLabel: string;
+  readonly vhostServerMode: boolean;
+  readonly log: Logger;
+}
+
+const METHODS = ['add_switch', 'del_switch', 'add_phy_port', 'add_vport', 'del_port', 'add_flow', 'del_flow', 'dump_flows', 'add_connection', 'del_connection', 'dump_connections', 'get_ports'];
+
+function unsupported(method: string, why: string): never {
+  throw new VsperfError('E_STEP_UNSUPPORTED', `vswitch ${method}: ${why}`);
+}
+
+export class VswitchSteps implements StepTarget {
+  /** bridge → port name → port (ports added through steps). */
+  private readonly bridges = new Map<string, Map<string, SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }>>();
+
+  constructor(private readonly o: VswitchStepOptions) {}
+
+  private get vs(): VSwitch {
+    return this.o.vswitch;
+  }
+
+  private bridge(name: PyValue): Map<string, SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }> {
+    const b = this.bridges.get(pyStr(name));
+    if (!b) throw new VsperfError('E_STEP_BRIDGE', `KeyError: no bridge ${pyStr(name)} was added by an earlier step`);
+    return b;
+  }
+
+  private allPorts(): Array<SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }> {
+    return [...this.bridges.values()].flatMap((b) => [...b.values()]);
+  }
+
+  private nextOfport(b: Map<string, SwitchPort>): number {
+    const used = new Set([...b.values()].map((p) => p.ofport));
+    let n = 1;
+    while (used.has(n)) n++;
+    return n;
+  }
+
+  private ofportOf(bridge: PyValue, port: PyValue): number {
+    const p = this.bridge(bridge).get(pyStr(port));
+    if (!p) throw new VsperfError('E_STEP_PORT', `KeyError: port ${pyStr(port)} is not on bridge ${pyStr(bridge)}`);
+    return p.ofport;
+  }
+
+  /** vhost-user ports added so far, by name (vnf steps attach guests to them). */
+  vhostPort(name: string): SwitchPort | undefined {
+    return this.allPorts().find((p) => p.kind === 'vhost' && p.name === name);
+  }
+
+  /** The bridge and ofport a physical port index landed on (traffic steps, counters). */
+  phyPortsInUse(): Array<{ bridge: string; port: SwitchPort; phyIndex: number }> {
+    return [...this.bridges.entries()].flatMap(([bridge, b]) => [...b.values()].filter((p) => p.kind === 'phy').map((p) => ({ bridge, port: p, phyIndex: p.phyIndex! })));
+  }
+
+  async call(method: string, args: readonly PyValue[]): Promise<PyValue> {
+    const [a0, a1, a2] = args;
+    switch (method) {
+      case 'add_switch': {
+        const name = pyStr(a0 ?? null);
+        if (!/^[\w.-]{1,15}$/.test(name)) throw new VsperfError('E_STEP_BRIDGE', `bridge name ${JSON.stringify(name)}: 1-15 letters, digits, _ . -`);
+        if (a1 !== undefined && a1 !== null) this.o.log.warn(`vswitch add_switch ${name}: extra bridge parameters ${pyStr(a1)} are not applied`);
+        await this.vs.addBridge(name);
+        this.bridges.set(name, new Map());
+        return null;
+      }
+      case 'del_switch': {
+        const name = pyStr(a0 ?? null);
+        if (!this.vs.delBridge) unsupported(method, `${this.vs.name} cannot delete bridges`);
+        await this.vs.delBridge!(name);
+        this.bridges.delete(name);
+        return null;
+      }
+      case 'add_phy_port':
+        return this.addPhyPort(a0 ?? null);
+      case 'add_vport':
+        return this.addVport(a0 ?? null);
+      case 'del_port': {
+        const b = this.bridge(a0 ?? null);
+        await this.vs.delPort(pyStr(a0 ?? null), pyStr(a1 ?? null));
+        b.delete(pyStr(a1 ?? null));
+        return null;
+      }
+      case 'add_flow': {
+        if (!isFlowDict(a1 ?? null)) throw new VsperfError('E_STEP_FLOW', 'vswitch add_flow takes a flow dictionary');
+        this.bridge(a0 ?? null);
+        await this.vs.addFlow(pyStr(a0 ?? null), { type: 'raw', flow: flowKey(a1 as FlowDict) });
+        return null;
+      }
+      case 'del_flow': {
+        this.bridge(a0 ?? null);
+        const flow = isFlowDict(a1 ?? null) ? (a1 as FlowDict) : {};
+        if (!this.vs.delFlowsMatching) unsupported(method, `${this.vs.name} cannot delete single flows`);
+        const { actions: _a, idle_timeout: _t, ...match } = flow;
+        await this.vs.delFlowsMatching!(pyStr(a0 ?? null), flowKey(match));
+        return null;
+      }
+      case 'dump_flows':
+      case 'dump_connections': {
+        const lines = await this.vs.dumpFlows(pyStr(a0 ?? null));
+        for (const l of lines) this.o.log.info(`${pyStr(a0 ?? null)}: ${l}`);
+        return lines;
+      }
+      case 'add_connection': {
+        for (const f of this.connectionFlows(a0 ?? null, a1 ?? null, a2 ?? null)) await this.vs.addFlow(pyStr(a0 ?? null), { type: 'raw', flow: flowKey(f) });
+        return null;
+      }
+      case 'del_connection': {
+        this.bridge(a0 ?? null);
+        const match = a1 !== undefined && a1 !== null ? `in_port=${this.ofportOf(a0 ?? null, a1)}` : '';
+        await this.vs.delFlowsMatching!(pyStr(a0 ?? null), match);
+        return null;
+      }
+      case 'get_ports': {
+        if (!this.vs.getPorts) unsupported(method, `${this.vs.name} cannot list ports`);
+        return (await this.vs.getPorts!(pyStr(a0 ?? null))).map((p) => [p.name, p.ofport]);
+      }
+      case 'restart':
+        return unsupported(method, 'restarting the switch inside a testcase is not supported here (the sandbox switch is owned by the deployment)');
+      case 'run_vppctl':
+        return unsupported(method, 'VPP is not available in vsperf-ts (no VppDpdkVhost driver)');
+      default:
+        return unsupported(method, `not implemented for ${this.vs.name} in vsperf-ts`);
+    }
+  }
+
+  /** VSPERF's add_connection flow: in_port → output, with the flow template (idle_timeout 0). */
+  private connectionFlows(bridge: PyValue, p1: PyValue, p2: PyValue | undefined): FlowDict[] {
+    const flow: Record<string, PyValue> = { idle_timeout: '0', in_port: String(this.ofportOf(bridge, p1)), actions: [`output:${this.ofportOf(bridge, p2 ?? null)}`] };
+    return [flow];
+  }
+
+  private async addPhyPort(bridgeName: PyValue): Promise<PyValue> {
+    const b = this.bridge(bridgeName);
+    const used = new Set(this.allPorts().filter((p) => p.kind === 'phy').map((p) => p.phyIndex!));
+    const index = [...this.o.phyPorts.keys()].find((i) => !used.has(i));
+    if (index === undefined) {
+      throw new CapabilityError(this.vs.name, `a physical port number ${used.size + 1}`, `${this.o.testbedLabel} has ${this.o.phyPorts.length} physical port(s) (set WHITELIST_NICS to more NICs)`);
+    }
+    const phy = this.o.phyPorts[index]!;
+    const caps = this.vs.capabilities?.();
+    // VSPERF: OvsDpdkVhost names the n-th DPDK port dpdk<n>; OvsVanilla adds the NIC's netdev under its own name.
+    const name = caps && !caps.vhostUser && phy.kind === 'veth' ? phy.iface : `dpdk${used.size}`;
+    const port = await this.vs.addPhyPort(pyStr(bridgeName), name, phy, this.nextOfport(b));
+    b.set(port.name, { ...port, kind: 'phy', phyIndex: index });
+    return [port.name, port.ofport];
+  }
+
+  private async addVport(bridgeName: PyValue): Promise<PyValue> {
+    const b = this.bridge(bridgeName);
+    const kind = this.o.vhostServerMode ? 'dpdkvhostuser' : 'dpdkvhostuserclient';
+    const count = this.allPorts().filter((p) => p.kind === 'vhost').length;
+    const port = await this.vs.addVhostPort(pyStr(bridgeName), `${kind}${count}`, this.nextOfport(b));
+    b.set(port.name, { ...port, kind: 'vhost' });
+    return [port.name, port.ofport];
+  }
+
+  canValidate(method: string): boolean {
+    return METHODS.includes(method);
+  }
+
+  async validate(method: string, result: PyValue, args: readonly PyValue[]): Promise<boolean> {
+    const [a0, a1, a2] = args;
+    const bridge = pyStr(a0 ?? null);
+    const show = async (): Promise<string> => {
+      if (!this.vs.show) unsupported(method, `${this.vs.name} cannot show its configuration for validation`);
+      return this.vs.show!();
+    };
+    const re = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    switch (method) {
+      case 'add_switch':
+        return new RegExp(`Bridge ["']?${re(bridge)}["']?\\s*$`, 'm').test(await show());
+      case 'del_switch':
+        return !new RegExp(`Bridge ["']?${re(bridge)}["']?\\s*$`, 'm').test(await show());
+      case 'add_phy_port':
+      case 'add_vport': {
+        if (!Array.isArray(result)) return false;
+        const name = pyStr(result[0] ?? null);
+        const text = await show();
+        return new RegExp(`Port ["']?${re(name)}["']?\\s*$`, 'm').test(text) && new RegExp(`Interface ["']?${re(name)}["']?\\s*$`, 'm').test(text);
+      }
+      case 'del_port':
+        return !new RegExp(`Port ["']?${re(pyStr(a1 ?? null))}["']?\\s*$`, 'm').test(await show());
+      case 'add_flow':
+        return isFlowDict(a1 ?? null) && flowPresent(await this.vs.dumpFlows(bridge), a1 as FlowDict);
+      case 'del_flow': {
+        if (!isFlowDict(a1 ?? null) || Object.keys(a1 as FlowDict).length === 0) return true;
+        return !flowPresent(await this.vs.dumpFlows(bridge), a1 as FlowDict);
+      }
+      case 'add_connection': {
+        const dump = await this.vs.dumpFlows(bridge);
+        return this.connectionFlows(a0 ?? null, a1 ?? null, a2).every((f) => flowPresent(dump, f));
+      }
+      case 'del_connection': {
+        if (a1 === undefined || a1 === null) return (await this.vs.dumpFlows(bridge)).length === 0;
+        return !flowPresent(await this.vs.dumpFlows(bridge), { in_port: String(this.ofportOf(a0 ?? null, a1)) });
+      }
+      case 'get_ports':
+        return Array.isArray(result);
+      default:
+        return true; // dump_flows, dump_connections: the call itself is the check
+    }
+  }
+}

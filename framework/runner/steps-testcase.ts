@@ -1,0 +1,110 @@
+/**
+ * A testcase's TestSteps inside the runner: the step objects the framework provides itself
+ * (trafficgen, settings, tools, log) joined with those of the deployment (vswitch, vnfN, VNFn), and
+ * the results VSPERF reports for it: the traffic rows of every `trafficgen send_traffic`, and for
+ * integration testcases a `status`/`details` pair on each row (or one row of its own).
+ */
+import { UsageError } from '../errors.js';
+import type { Host } from '../host/host.js';
+import type { Logger } from '../log/logger.js';
+import type { Json, JsonObject, Settings } from '../config/settings.js';
+import type { MethodologyOutput, TrialRecord } from '../methodology/context.js';
+import type { ResultRow } from '../methodology/types.js';
+import { logTarget, settingsTarget, toolsTarget } from '../steps/builtin-objects.js';
+import type { PyValue } from '../steps/pyvalue.js';
+import { runTestSteps, type StepRunResult } from '../steps/run-steps.js';
+import type { ParsedStep } from '../steps/steps.js';
+import type { StepObjects, StepTarget } from '../steps/types.js';
+import type { Topology } from '../api/deployment.js';
+
+export interface StepsTestcaseOptions {
+  readonly steps: readonly ParsedStep[];
+  /** Integration testcase: every step is validated, and status/details are reported. */
+  readonly integration: boolean;
+  readonly settings: Settings;
+  readonly topology?: Topology;
+  /** Runs the testcase's methodology with these settings (send_traffic); undefined = no generator. */
+  readonly traffic?: (s: Settings) => Promise<MethodologyOutput>;
+  /** Why traffic cannot be sent, when `traffic` is undefined. */
+  readonly noTrafficReason?: string;
+  readonly validateRows: (rows: readonly ResultRow[]) => { code: string; message: string } | undefined;
+  readonly log: Logger;
+  readonly host: Host;
+  readonly workDir: string;
+  readonly signal: AbortSignal;
+  readonly waitForUser?: (prompt: string) => Promise<void>;
+}
+
+export interface StepsTestcaseOutput {
+  readonly status: StepRunResult;
+  readonly sentTraffic: boolean;
+  readonly rows: ResultRow[];
+  readonly trials: TrialRecord[];
+  /** Settings as the steps left them (setValue), for a methodology run after the steps. */
+  readonly settings: Settings;
+}
+
+export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTestcaseOutput> {
+  const overlay = new Map<string, PyValue>();
+  const current = (): Settings => (overlay.size ? o.settings.with(Object.fromEntries(overlay) as JsonObject, 'TestSteps settings setValue') : o.settings);
+  const stepSettings = {
+    get: (name: string): PyValue | undefined => (overlay.has(name) ? overlay.get(name) : o.settings.has(name) ? (o.settings.get(name) as PyValue) : undefined),
+    set: (name: string, v: PyValue) => void overlay.set(name, v),
+    reset: (name: string) => void overlay.delete(name),
+  };
+  const rows: ResultRow[] = [];
+  const trials: TrialRecord[] = [];
+  let sentTraffic = false;
+  const trafficgen: StepTarget = {
+    async call(method, args) {
+      if (method === 'get_results') return rows as unknown as PyValue;
+      if (method !== 'send_traffic') throw new UsageError(`trafficgen ${method} is not supported in vsperf-ts (send_traffic and get_results are)`);
+      if (!o.traffic) throw new UsageError(`trafficgen send_traffic: ${o.noTrafficReason ?? 'no traffic generator in this mode'}`);
+      const t = args[0];
+      const extra = t && typeof t === 'object' && !Array.isArray(t) ? (t as JsonObject) : {};
+      sentTraffic = true;
+      const out = await o.traffic(current().with({ TRAFFIC: extra as Json } as JsonObject, 'TestSteps trafficgen send_traffic'));
+      rows.push(...out.rows);
+      trials.push(...out.trials);
+      return out.rows as unknown as PyValue;
+    },
+    canValidate: (m) => m === 'send_traffic' || m === 'get_results',
+    async validate(method, result) {
+      if (method === 'get_results') return Array.isArray(result);
+      return Array.isArray(result) && result.length > 0 && o.validateRows(result as unknown as ResultRow[]) === undefined;
+    },
+  };
+  const own: Record<string, StepTarget> = {
+    trafficgen,
+    settings: settingsTarget(stepSettings),
+    tools: toolsTarget({ log: o.log, host: o.host, cwd: o.workDir, timeoutS: Number(o.settings.getOr('TEST_STEP_SHELL_TIMEOUT_S', 120)), signal: o.signal }),
+    log: logTarget(o.log),
+  };
+  const objects: StepObjects = {
+    target(object) {
+      const mine = own[object];
+      if (mine) return mine;
+      const dep = o.topology?.stepObject?.(object);
+      if (dep !== undefined) return dep;
+      if (object === 'namespace' || object === 'veth') return `${object} steps are not supported yet in vsperf-ts (the sandbox manages its own namespaces and veths)`;
+      return `step object ${object} is not available in this deployment`;
+    },
+  };
+  const status = await runTestSteps({
+    steps: o.steps,
+    objects,
+    check: o.integration,
+    log: o.log,
+    signal: o.signal,
+    setting: stepSettings.get,
+    stepDelayS: Number(o.settings.getOr('TEST_STEP_DELAY', 0)),
+    ...(o.waitForUser ? { waitForUser: o.waitForUser } : {}),
+  });
+  return { status, sentTraffic, rows, trials, settings: current() };
+}
+
+/** VSPERF's integration report: status and details on every traffic row, or a row of their own. */
+export function integrationRows(rows: readonly ResultRow[], status: StepRunResult): ResultRow[] {
+  const s = { status: status.ok ? 'OK' : 'FAILED', details: status.details };
+  return rows.length ? rows.map((r) => ({ ...s, ...r })) : [s as ResultRow];
+}

@@ -1,0 +1,149 @@
+/**
+ * Step objects that need no deployment: `tools` (assert, eval, exec_shell, exec_shell_background),
+ * `settings` (getValue, setValue, resetValue) and `log`. Shell commands run as an argv without a
+ * shell unless the string itself uses shell syntax (pipes, redirections, `;`, `&&`, `$(…)`, globs) —
+ * then, as the user asked, through `sh -c`.
+ */
+import { VsperfError } from '../errors.js';
+import { exec } from '../host/exec.js';
+import type { Host } from '../host/host.js';
+import type { Logger } from '../log/logger.js';
+import { evalExpression } from './expr.js';
+import { pyRepr, pyStr, pyTruthy, StepExprError, type PyValue } from './pyvalue.js';
+import { filterOutput } from './steps.js';
+import type { StepTarget } from './types.js';
+
+/** Shell syntax in a command string: then (and only then) it runs through `sh -c`. */
+const SHELL_SYNTAX = /[|&;<>()$`*?[\]{}~\\]|\n/;
+
+/** Split a command line into argv with POSIX quoting ('…', "…", \x); undefined when it needs a shell. */
+export function commandArgv(command: string): string[] | undefined {
+  const argv: string[] = [];
+  let cur: string | undefined;
+  let i = 0;
+  while (i < command.length) {
+    const c = command[i]!;
+    if (c === ' ' || c === '\t') {
+      if (cur !== undefined) argv.push(cur);
+      cur = undefined;
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      const end = command.indexOf(c, i + 1);
+      if (end < 0) return undefined;
+      const inner = command.slice(i + 1, end);
+      if (c === '"' && /[$`\\]/.test(inner)) return undefined;
+      cur = (cur ?? '') + inner;
+      i = end + 1;
+      continue;
+    }
+    if (SHELL_SYNTAX.test(c)) return undefined;
+    cur = (cur ?? '') + c;
+    i++;
+  }
+  if (cur !== undefined) argv.push(cur);
+  return argv.length ? argv : undefined;
+}
+
+export function shellArgv(command: string): string[] {
+  return commandArgv(command) ?? ['sh', '-c', command];
+}
+
+export interface ToolsOptions {
+  readonly log: Logger;
+  readonly host: Host;
+  /** Working directory of shell commands (VSPERF runs them in its own cwd; we use the testcase's dir). */
+  readonly cwd: string;
+  /** Maximum run time of exec_shell commands (s). */
+  readonly timeoutS: number;
+  readonly signal: AbortSignal;
+}
+
+export function toolsTarget(o: ToolsOptions): StepTarget {
+  return {
+    async call(method, args) {
+      switch (method) {
+        case 'assert': {
+          const v = evalExpression(String(args[0]));
+          if (!pyTruthy(v)) throw new StepExprError(`AssertionError: condition ${String(args[0])} is not True`);
+          return true;
+        }
+        case 'eval':
+          return evalExpression(String(args[0]));
+        case 'exec_shell': {
+          const argv = shellArgv(String(args[0]));
+          let out: string;
+          try {
+            out = (await exec(argv, { cwd: o.cwd, timeoutMs: o.timeoutS * 1000, signal: o.signal })).stdout;
+          } catch (e) {
+            // VSPERF returns None when the command cannot be started; a failing command fails the step.
+            if (e instanceof VsperfError && e.code === 'E_ENV') return null;
+            throw e;
+          }
+          return typeof args[1] === 'string' && args[1] ? filterOutput(out, args[1]) : out;
+        }
+        case 'exec_shell_background': {
+          const child = await o.host.spawn(shellArgv(String(args[0])), { cwd: o.cwd, label: `stop background step command ${pyRepr(String(args[0]))}` });
+          return child.pid;
+        }
+        case 'exec_python':
+          throw new VsperfError('E_STEP_UNSUPPORTED', 'tools exec_python runs arbitrary Python code; vsperf-ts has no Python at run time (use exec_shell, or python3 -c through exec_shell if you accept that)');
+        default:
+          throw new VsperfError('E_STEP_UNSUPPORTED', `tools ${method} is not supported`);
+      }
+    },
+    canValidate: (m) => ['assert', 'eval', 'exec_shell', 'exec_shell_background', 'exec_python'].includes(m),
+    async validate(method, result) {
+      if (method === 'assert') return result === true;
+      if (method === 'exec_python') return pyTruthy(result);
+      return result !== null && result !== undefined;
+    },
+  };
+}
+
+/** Settings as steps see them: reads and writes go to a per-testcase overlay; resetValue drops it. */
+export interface StepSettings {
+  get(name: string): PyValue | undefined;
+  set(name: string, value: PyValue): void;
+  reset(name: string): void;
+}
+
+export function settingsTarget(s: StepSettings): StepTarget {
+  return {
+    async call(method, args) {
+      const name = pyStr(args[0] ?? null);
+      if (method === 'getValue') {
+        const v = s.get(name);
+        if (v === undefined) throw new StepExprError(`AttributeError: no setting ${name}`);
+        return v;
+      }
+      if (method === 'setValue') {
+        s.set(name, args[1] ?? null);
+        return null;
+      }
+      s.reset(name);
+      return null;
+    },
+    canValidate: () => true,
+    async validate(method, result, args) {
+      const name = pyStr(args[0] ?? null);
+      if (method === 'getValue') return result !== undefined;
+      if (method === 'setValue') return pyRepr(s.get(name) ?? null) === pyRepr(args[1] ?? null);
+      return true;
+    },
+  };
+}
+
+export function logTarget(log: Logger): StepTarget {
+  return {
+    async call(method, args) {
+      const text = args.map((a) => pyStr(a)).join(' ');
+      if (method === 'debug') log.debug(text);
+      else if (method === 'warning') log.warn(text);
+      else if (method === 'error' || method === 'critical') log.error(text);
+      else log.info(text);
+      return null;
+    },
+  };
+}
