@@ -276,6 +276,7 @@ export class VsperfDeployment implements Deployment {
     });
     const vnfSteps = new VnfSteps({ ctx: this.ctx, vswitch, vhostPort: (n) => vsSteps.vhostPort(n), vhostServerMode: serverMode });
     this.defer('stop guests started by steps', () => vnfSteps.stopAll());
+    await tb.waitUp?.(10_000);
     const topo = this.topology(tb, undefined, facts, signals);
     return {
       ...topo,

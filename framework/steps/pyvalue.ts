@@ -2,6 +2,8 @@
  * Python value semantics the step language depends on: `str()` of a step result (VSPERF pastes
  * `str(step_result[...])` into later steps' text), truthiness, equality and ordering. Values are
  * JSON-like: string, number, boolean, null (None), arrays (lists and tuples), plain objects (dicts).
+ * Python's int and float are one JS number here: comparisons and arithmetic agree with Python, but
+ * str() of a whole float prints `1000`, where Python prints `1000.0`; tuples are lists (`(1, 2) == [1, 2]`).
  */
 import { VsperfError } from '../errors.js';
 

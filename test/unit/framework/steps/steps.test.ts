@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { ConfigError } from '../../../../framework/errors.js';
+import { expandParam } from '../../../../framework/steps/macros.js';
+import { runTestSteps } from '../../../../framework/steps/run-steps.js';
+import { filterOutput, parseTestSteps } from '../../../../framework/steps/steps.js';
+import { silentLogger } from '../../../../framework/log/logger.js';
+import type { PyValue } from '../../../../framework/steps/pyvalue.js';
+import type { StepTarget } from '../../../../framework/steps/types.js';
+import { toolsTarget, settingsTarget, commandArgv } from '../../../../framework/steps/builtin-objects.js';
+
+describe('TestSteps parsing and validation', () => {
+  it('splits alias, ! and |filter, and checks #STEP references', () => {
+    const [a, b] = parseTestSteps(
+      [
+        ['#ports', 'vswitch', 'add_phy_port', 'br0'],
+        ['!tools', 'exec_shell', 'echo #STEP[ports][0]', '|(\\d+)'],
+      ],
+      'testcase t',
+    );
+    expect(a).to.include({ alias: 'ports', object: 'vswitch', method: 'add_phy_port', noCheck: false });
+    expect(b).to.include({ object: 'tools', noCheck: true, filter: '(\\d+)' });
+  });
+
+  it('rejects what VSPERF rejects, with the step named', () => {
+    const bad: Array<[PyValue, RegExp]> = [
+      [[['#1', 'vswitch', 'add_switch', 'a']], /alias can't be an integer/],
+      [[['#x', 'log', 'info', 'a'], ['#x', 'log', 'info', 'b']], /alias x has been used already/],
+      [[['vswitch', 'add_bridge', 'a']], /no method "add_bridge"/],
+      [[['pdb']], /pdb/],
+      [[['vswitch', 'del_port', 'br', '#STEP[0][0]']], /not run yet/],
+      [[['log', 'info', 'x'], ['tools', 'assert', '#STEP[-1] ==']], /SyntaxError/],
+      [[['sleep', 'x']], /whole number/],
+      [[['teapot', 'brew']], /unknown step object/],
+    ];
+    for (const [steps, re] of bad) expect(() => parseTestSteps(steps, 'testcase t'), JSON.stringify(steps)).to.throw(ConfigError, re);
+  });
+
+  it('expands #STEP and $SETTING macros as VSPERF does (str() of the value)', () => {
+    const ctx = { results: [['dpdk0', 1], null, { x: [7] }], aliases: new Map([['p', 0]]), setting: (n: string) => ({ NICS: [{ device: 'eth1' }], BR: 'br0' } as Record<string, PyValue>)[n] };
+    expect(expandParam({ in_port: '#STEP[0][1]', actions: ['output:#STEP[p][1]'] }, ctx)).to.deep.equal({ in_port: '1', actions: ['output:1'] });
+    expect(expandParam('#STEP[-1]["x"][0] on $BR $NICS[0]["device"] $UNKNOWN', ctx)).to.equal('7 on br0 eth1 $UNKNOWN');
+    expect(expandParam('#STEP[0]', ctx)).to.equal("['dpdk0', 1]");
+  });
+
+  it('filters output line by line like re.findall', () => {
+    expect(filterOutput('available: 2 nodes\nnode 0 cpus: 0 1 2 3', 'available: ([0-9]+)')).to.deep.equal(['2']);
+    expect(filterOutput('node 0 cpus: 0 1 2 3', 'node 0 cpus:.*\\s+(\\d+) (\\d+)$')).to.deep.equal([['2', '3']]);
+    expect(filterOutput('Version: v18.01', '(?P<v>v\\d+)')).to.deep.equal(['v18']);
+  });
+
+  it('runs steps, validates each in integration mode, and stops at the first failure', async () => {
+    const calls: string[] = [];
+    const fake: StepTarget = {
+      async call(m, args) {
+        calls.push(`${m} ${JSON.stringify(args)}`);
+        return m === 'add_phy_port' ? ['dpdk0', 1] : null;
+      },
+      canValidate: (m) => m !== 'dump_flows',
+      async validate(m) {
+        return m !== 'del_switch';
+      },
+    };
+    const objects = { target: (o: string) => (o === 'vswitch' ? fake : o === 'tools' ? toolsTarget({ log: silentLogger, host: undefined as never, cwd: '/', timeoutS: 5, signal: new AbortController().signal }) : 'no') };
+    const steps = parseTestSteps(
+      [
+        ['vswitch', 'add_phy_port', 'br0'],
+        ['tools', 'assert', '#STEP[-1][1] == 1'],
+        ['!vswitch', 'dump_flows', 'br0'],
+        ['vswitch', 'del_switch', 'br0'],
+        ['vswitch', 'add_switch', 'never'],
+      ],
+      't',
+    );
+    const r = await runTestSteps({ steps, objects, check: true, log: silentLogger, signal: new AbortController().signal, setting: () => undefined });
+    expect(r.ok).to.equal(false);
+    expect(r.failedStep).to.equal(3);
+    expect(r.details).to.match(/del_switch.*validation failed/);
+    expect(calls).to.have.length(3);
+    const r2 = await runTestSteps({ steps: parseTestSteps([['vswitch', 'dump_flows', 'br0']], 't'), objects, check: true, log: silentLogger, signal: new AbortController().signal, setting: () => undefined });
+    expect(r2.ok, 'a checked step without a validation fails, as in VSPERF').to.equal(false);
+    const r3 = await runTestSteps({ steps: parseTestSteps([['tools', 'assert', '1 == 2']], 't'), objects, check: false, log: silentLogger, signal: new AbortController().signal, setting: () => undefined });
+    expect(r3.ok, 'a failing assert fails even unchecked').to.equal(false);
+  });
+
+  it('exec_shell runs an argv without a shell unless the command uses shell syntax', async () => {
+    expect(commandArgv("echo 'a b' c")).to.deep.equal(['echo', 'a b', 'c']);
+    expect(commandArgv('echo a | wc -l')).to.equal(undefined);
+    expect(commandArgv('echo $HOME')).to.equal(undefined);
+    const tools = toolsTarget({ log: silentLogger, host: undefined as never, cwd: '/', timeoutS: 5, signal: new AbortController().signal });
+    expect(await tools.call('exec_shell', ['echo $((1+2)) | tr 3 x'])).to.equal('x\n');
+    expect(await tools.call('exec_shell', ['echo a; echo b', '(b)'])).to.deep.equal(['b']);
+    expect(await tools.call('exec_shell', ['printf "%s\\n" 12 34', '^(\\d)'])).to.deep.equal(['1', '3']);
+    expect(await tools.call('exec_shell', ['no-such-binary-vsperf'])).to.equal(null);
+  });
+
+  it('settings setValue/getValue/resetValue work on an overlay', async () => {
+    const base: Record<string, PyValue> = { A: 1 };
+    const over = new Map<string, PyValue>();
+    const t = settingsTarget({ get: (n) => (over.has(n) ? over.get(n) : base[n]), set: (n, v) => void over.set(n, v), reset: (n) => void over.delete(n) });
+    await t.call('setValue', ['A', [['1', '2']]]);
+    expect(await t.call('getValue', ['A'])).to.deep.equal([['1', '2']]);
+    expect(await t.validate!('setValue', null, ['A', [['1', '2']]])).to.equal(true);
+    await t.call('resetValue', ['A']);
+    expect(await t.call('getValue', ['A'])).to.equal(1);
+  });
+});
