@@ -67,6 +67,7 @@ export function registerBuiltins(r: RegistryApi): void {
     ['pvpv1', [], 'one guest, each NIC pair wired to the physical ports in parallel'],
     ['pvpv3', [], 'three guests in parallel'],
     ['pvpv4', [], 'four guests in parallel'],
+    ['pvpv6', [], 'six guests in parallel (VSPERF 6pvp_udp_dest_flows)'],
     ['pxp', [], 'guests in series, one per GUEST_NICS_NR entry'],
   ];
   for (const [name, aliases, summary] of pxp) {

@@ -115,6 +115,11 @@ export class Config {
     return out;
   }
 
+  /** Setting holding the testcase catalogue: TESTCASES, or INTEGRATION_TESTCASES with --integration. */
+  get catalogueKey(): string {
+    return this.opts.integration ? 'INTEGRATION_TESTCASES' : 'TESTCASES';
+  }
+
   /** The catalogue of this run (the integration one with --integration), in definition order. */
   testcases(): TestcaseDef[] {
     return this.opts.integration ? this.integrationTestcases() : this.catalogueOf('TESTCASES');

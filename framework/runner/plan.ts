@@ -73,7 +73,7 @@ async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef,
   }
   if (!registry.has('deployment', tc.Deployment)) {
     const hint = suggest(tc.Deployment, registry.list('deployment').map((f) => f.name));
-    throw new ConfigError(`TESTCASES.${tc.name}.Deployment`, config.base.source(`TESTCASES.${tc.name}`), `unknown deployment "${tc.Deployment}"${hint ? `; did you mean "${hint}"?` : ''}`);
+    throw new ConfigError(`${config.catalogueKey}.${tc.name}.Deployment`, config.base.source(`${config.catalogueKey}.${tc.name}`), `unknown deployment "${tc.Deployment}"${hint ? `; did you mean "${hint}"?` : ''}`);
   }
   const generator = mode === 'trafficgen-off' ? undefined : driver(registry, s, 'trafficgen', 'TRAFFICGEN');
   const simulated = generator?.name === 'Simulated';

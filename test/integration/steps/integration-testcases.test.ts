@@ -1,0 +1,128 @@
+/**
+ * `vsperf --integration` end to end: VSPERF's own integration testcases (conf/integration/, as
+ * VSPERF ships them) through the real runner on the sandbox with a private OVS-DPDK. Every step is
+ * validated against what the switch reports (ovs-vsctl show, dump-flows), as VSPERF does; the
+ * negative cases show that a step whose effect is missing, or an assert that does not hold, fails
+ * the testcase with the step named.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Config } from '../../../framework/config/load.js';
+import { silentLogger } from '../../../framework/log/logger.js';
+import { registerBuiltins } from '../../../drivers.js';
+import { Registry } from '../../../framework/registry/registry.js';
+import { RunEvents } from '../../../framework/runner/events.js';
+import { runTestcases } from '../../../framework/runner/run.js';
+import type { TestcaseResult } from '../../../framework/results/types.js';
+import { leftovers, mergeScopes, NOTHING, scopeOf } from '../deployments/helpers.js';
+
+/** VSPERF's vswitch_* functional testcases that need neither a guest nor traffic. */
+const FUNCTIONAL = [
+  'vswitch_add_del_bridge', 'vswitch_add_del_bridges', 'vswitch_add_del_phy_port', 'vswitch_add_del_phy_ports',
+  'vswitch_add_del_vport', 'vswitch_add_del_vports', 'vswitch_add_del_connection', 'vswitch_vports_add_del_connection',
+  'vswitch_add_del_connections', 'vswitch_add_del_flow', 'vswitch_vports_add_del_flow', 'vswitch_add_del_flows',
+];
+
+/** Testcases of our own in VSPERF's format: each must fail, at the step named. */
+const NEGATIVE = {
+  INTEGRATION_TESTS: [
+    {
+      Name: 'neg_assert',
+      Deployment: 'clean',
+      TestSteps: [
+        ['vswitch', 'add_switch', 'int_br0'],
+        ['#p', 'vswitch', 'add_phy_port', 'int_br0'],
+        ['tools', 'assert', '#STEP[p][1] == 2'],
+        ['vswitch', 'del_switch', 'int_br0'],
+      ],
+    },
+    {
+      // The port is gone (del_port): a connection to it must fail, not silently add a flow.
+      Name: 'neg_flow_gone',
+      Deployment: 'clean',
+      TestSteps: [
+        ['vswitch', 'add_switch', 'int_br0'],
+        ['vswitch', 'add_phy_port', 'int_br0'],
+        ['vswitch', 'add_phy_port', 'int_br0'],
+        ['vswitch', 'add_connection', 'int_br0', '#STEP[1][0]', '#STEP[2][0]'],
+        ['vswitch', 'add_switch', 'int_br1'],
+        ['vswitch', 'del_port', 'int_br0', '#STEP[1][0]'],
+        ['vswitch', 'add_connection', 'int_br0', '#STEP[1][0]', '#STEP[2][0]'],
+      ],
+    },
+    {
+      Name: 'neg_third_phy_port',
+      Deployment: 'clean',
+      TestSteps: [
+        ['vswitch', 'add_switch', 'int_br0'],
+        ['vswitch', 'add_phy_port', 'int_br0'],
+        ['vswitch', 'add_phy_port', 'int_br0'],
+        ['vswitch', 'add_phy_port', 'int_br0'],
+      ],
+    },
+  ],
+};
+
+describe('--integration: VSPERF integration testcases on the sandbox with OVS-DPDK (integration)', function () {
+  this.timeout(600_000);
+  const resultsRoot = '/tmp/vsd-int-results';
+  let results: TestcaseResult[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'vsd-int-'));
+
+  before(async () => {
+    rmSync(resultsRoot, { recursive: true, force: true });
+    const negFile = join(dir, 'negative.json');
+    writeFileSync(negFile, JSON.stringify(NEGATIVE));
+    const config = new Config({ integration: true, confFiles: [negFile], testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2 }] });
+    const registry = new Registry();
+    registerBuiltins(registry);
+    const want = [...FUNCTIONAL, ...NEGATIVE.INTEGRATION_TESTS.map((t) => t.Name)];
+    const tcs = config.testcases().filter((t) => want.includes(t.name));
+    expect(tcs.map((t) => t.name).sort()).to.deep.equal([...want].sort());
+    const run = await runTestcases({ config, registry, testcases: tcs, log: silentLogger, events: new RunEvents(), argv: ['int'], resultsRoot, integration: true, signal: new AbortController().signal });
+    results = run.testcases;
+  });
+
+  after(() => {
+    rmSync(resultsRoot, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const name of FUNCTIONAL) {
+    it(`${name}: every step passes its validation; the row says OK`, () => {
+      const r = results.find((x) => x.name === name)!;
+      expect(r.status, JSON.stringify(r.error)).to.equal('passed');
+      expect(r.facts.vswitch).to.equal('OvsDpdkVhost');
+      expect(r.rows).to.have.length(1);
+      expect(r.rows[0]).to.include({ status: 'OK', details: '' });
+    });
+  }
+
+  it('an assert that does not hold fails the testcase at that step', () => {
+    const r = results.find((x) => x.name === 'neg_assert')!;
+    expect(r.status).to.equal('failed');
+    expect(r.error?.code).to.equal('E_STEP_FAILED');
+    expect(r.error?.message).to.match(/^step 2: tools assert \['1 == 2'\]: .*AssertionError/);
+    expect(r.rows[0]).to.include({ status: 'FAILED' });
+  });
+
+  it('a connection to a deleted port fails (the switch does not have it)', () => {
+    const r = results.find((x) => x.name === 'neg_flow_gone')!;
+    expect(r.status).to.equal('failed');
+    expect(r.error?.message).to.match(/^step 6: vswitch add_connection .*KeyError: port dpdk0 is not on bridge int_br0/);
+  });
+
+  it('a third physical port on a 2-port sandbox fails with one line naming what is missing', () => {
+    const r = results.find((x) => x.name === 'neg_third_phy_port')!;
+    expect(r.status).to.equal('failed');
+    expect(r.error?.message).to.match(/^step 3: vswitch add_phy_port .*the sandbox testbed has 2 physical port\(s\)/);
+    expect(r.error?.message).to.not.include('\n');
+  });
+
+  it('leaves nothing behind', async () => {
+    const scope = mergeScopes(...results.map((r) => scopeOf(r.facts)));
+    expect(await leftovers(scope)).to.deep.equal(NOTHING);
+  });
+});
