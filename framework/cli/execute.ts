@@ -102,7 +102,7 @@ async function dryRun(plan: Plan, registry: Registry): Promise<void> {
     if (tc.raw.TestSteps !== undefined) out(`    TestSteps:    ${(tc.raw.TestSteps as unknown[]).length} steps${tc.Deployment === 'clean' ? ' (traffic only where a step sends it)' : ''}`);
     out('    parameters:');
     for (const k of planSettingsKeys(s)) out(`      ${k} = ${formatLiteral(s.get(k))}   [${s.source(k)}]`);
-    const describe = registry.get('trafficgen', tg).describePlan;
+    const describe = registry.has('trafficgen', tg) ? registry.get('trafficgen', tg).describePlan : undefined;
     if (describe) for (const line of await describe(s)) out(`    ${line}`);
   }
   out('');
