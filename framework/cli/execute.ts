@@ -168,37 +168,15 @@ function listCollectors(): void {
 }
 
 export async function execute(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup): Promise<number> {
-  const interrupted = interruptedBeforeRun();
-  try {
-    return await executeWith(names, o, flags, argv, setup, interrupted);
-  } finally {
-    interrupted.dispose();
-  }
+  return executeWith(names, o, flags, argv, setup);
 }
 
 /**
- * SIGINT/SIGTERM while the settings load and the plan is checked: stop before anything starts (the
- * run installs its own handlers that tear down what it created). Without this a signal in that phase
- * would kill Node on the spot or, once the run's handlers exist, be noticed only after validation.
+ * Until the run starts, SIGINT/SIGTERM keep their default action (end the process at once): nothing
+ * has been created yet, and loading a large settings file is synchronous, so a JavaScript handler
+ * could not run before it finished. The run installs handlers that tear down what it created.
  */
-function interruptedBeforeRun(): { signal: AbortSignal; dispose(): void } {
-  const ac = new AbortController();
-  const on = (sig: NodeJS.Signals): void => {
-    process.stderr.write(`vsperf: ${sig}: stopping before the run starts (nothing was created)\n`);
-    ac.abort();
-  };
-  process.on('SIGINT', on);
-  process.on('SIGTERM', on);
-  return {
-    signal: ac.signal,
-    dispose: () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-    },
-  };
-}
-
-async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup, interrupted: { signal: AbortSignal; dispose(): void }): Promise<number> {
+async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv: readonly string[], setup: CliSetup): Promise<number> {
   const testParams = o.testParams !== undefined ? parseTestParamsOption(checkArgumentText(o.testParams, '--test-params')) : undefined;
   const list = o.list || o.listTests;
   const listOnly = list || o.listTrafficgens || o.listVswitches || o.listVnfs || o.listFwdapps || o.listLoadgens || o.listDeployments || o.listCollectors;
@@ -227,11 +205,9 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   const plan = await validatePlan(config, registry, pickTestcases(config, names, o), { integration: !!o.integration });
   warnIneffective(config);
   if (o.dryRun) {
-    if (interrupted.signal.aborted) return 130;
     await dryRun(plan, registry);
     return 0;
   }
-  if (interrupted.signal.aborted) return 130;
   const tcs = plan.testcases.map((p) => p.tc);
   const level = logLevelOf(config.base.getOr('VERBOSITY', 'info'));
   const { RunEvents } = await import('../runner/events.js');
@@ -257,8 +233,6 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
       process.exit(130);
     }
   };
-  interrupted.dispose();
-  if (interrupted.signal.aborted) return 130;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
