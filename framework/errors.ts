@@ -92,7 +92,8 @@ export class ConfSourceError extends VsperfError {
   readonly col: number;
   readonly reason: string;
   constructor(file: string, line: number, col: number, reason: string) {
-    super('E_PARSE', `${file}:${line}:${col}: ${reason}`, { kind: 'usage' });
+    // One line whatever the reason quotes (a key or name holding a newline).
+    super('E_PARSE', `${file}:${line}:${col}: ${reason.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`, { kind: 'usage' });
     this.file = file;
     this.line = line;
     this.col = col;

@@ -36,7 +36,7 @@ export type Stmt =
 const STATEMENT_KEYWORDS = new Set(['if', 'elif', 'else', 'for', 'while', 'def', 'class', 'with', 'try', 'except', 'finally', 'return', 'yield', 'del', 'global', 'nonlocal', 'assert', 'raise', 'pass', 'break', 'continue', 'async', 'await', 'match']);
 const EXPR_KEYWORDS = new Set(['lambda', 'not', 'and', 'or', 'is', 'in', 'if', 'else', 'for', 'await', 'yield']);
 const CONSTANTS: Record<string, PyValue> = { True: true, False: false, None: null };
-const MAX_NESTING = 100;
+const MAX_NESTING = 200;
 const COMPARISONS = new Set(['==', '!=', '<', '>', '<=', '>=']);
 
 export class Parser {
@@ -94,6 +94,13 @@ export class Parser {
     if (t.kind === 'name' && EXPR_KEYWORDS.has(t.text)) this.fail(`'${t.text}' expressions are not supported`);
     const found = t.kind === 'eof' ? 'end of file' : t.kind === 'newline' ? 'end of line' : t.kind === 'string' ? 'a string' : `'${t.text}'`;
     return this.fail(`${context}, found ${found}`);
+  }
+
+  wholeExpression(): Expr {
+    const e = this.tupleExpr();
+    if (this.cur.kind === 'newline') this.i++;
+    if (this.cur.kind !== 'eof') this.unexpected('expected end of the value');
+    return e;
   }
 
   parseFile(): Stmt[] {
@@ -340,7 +347,9 @@ export class Parser {
         this.i++;
         return { t: 'const', v: CONSTANTS[t.text]!, at };
       }
-      if (EXPR_KEYWORDS.has(t.text) || STATEMENT_KEYWORDS.has(t.text) || t.text === 'import' || t.text === 'from') this.unexpected('expected a value');
+      // Only these keywords can start an expression in Python; any other is a syntax error, not a feature.
+      if (['not', 'lambda', 'await', 'yield'].includes(t.text)) this.unexpected('expected a value');
+      if (EXPR_KEYWORDS.has(t.text) || STATEMENT_KEYWORDS.has(t.text) || t.text === 'import' || t.text === 'from') this.fail(`invalid syntax: '${t.text}' where a value was expected`);
       this.i++;
       return { t: 'name', id: t.text, at };
     }
@@ -387,6 +396,11 @@ export class Parser {
     this.expect('}', 'to close the dict');
     return { t: 'dict', entries, at };
   }
+}
+
+/** One expression filling the whole text (Python's eval mode, as ast.literal_eval parses). */
+export function parseExpression(text: string, file: string): Expr {
+  return new Parser(text, file).wholeExpression();
 }
 
 export function parseConf(text: string, file: string): Stmt[] {
