@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { qemuArgv, defaultMac } from '../../../../vnfs/qemu/cmdline.js';
-import { coreBinding, cpusOfMask, parseCpuList, perGuest, ramSizeArg, tcgRamPad, withTcg, type QemuConfig } from '../../../../vnfs/qemu/config.js';
+import { coreBinding, cpusOfMask, needsTcgPad, parseCpuList, perGuest, ramSizeArg, tcgRamPad, withTcg, type QemuConfig } from '../../../../vnfs/qemu/config.js';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
 
@@ -87,5 +89,21 @@ describe('vnfs/qemu command line and GUEST_* settings', () => {
     if (n > 1) expect(auto).to.deep.equal(Array.from({ length: n }, (_, i) => i).filter((c) => c !== 1));
     expect(coreBinding(new Settings({ GUEST_CORE_BINDING: [[0]] }), 0)).to.deep.equal([0]);
     expect(coreBinding(new Settings({ GUEST_CORE_BINDING: [[]] }), 0)).to.deep.equal([]);
+  });
+});
+
+describe('TCG RAM pad only where QEMU lacks the dirty-bitmap fix', () => {
+  it('QEMU < 9.0 (or a version it cannot read) gets the pad, QEMU ≥ 9.0 does not', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vsv-qemu-'));
+    const fake = (name: string, version: string): string => {
+      const p = join(dir, name);
+      writeFileSync(p, `#!/bin/sh\necho "QEMU emulator version ${version} (Debian)"\n`);
+      chmodSync(p, 0o755);
+      return p;
+    };
+    expect(needsTcgPad(fake('q7', '7.2.22'))).to.equal(true);
+    expect(needsTcgPad(fake('q10', '10.0.2'))).to.equal(false);
+    expect(needsTcgPad(fake('q9', '9.0.0'))).to.equal(false);
+    expect(needsTcgPad(join(dir, 'missing'))).to.equal(true);
   });
 });
