@@ -6,7 +6,7 @@
  * of its stack, addressed by `fieldTypeId` (the part of VSPERF's field aliases before the `-N` index):
  *   ethernet.header.destinationAddress / sourceAddress       (VSPERF 3rd_party/ixia/ixnetrfc2544.tcl)
  *   vlan.header.vlanTag.vlanUserPriority / cfi / vlanID      (same file, "vlan-N" stack)
- *   ipv4.header.srcIp / dstIp, ipv6.header.srcIP / dstIP     (same file; ipv6 ids from restpy's ipv6 template)
+ *   ipv4.header.srcIp / dstIp, ipv6.header.srcIP / dstIP     (tcl; IPv6: restpy …/configelement/stack/ipv6_template.py)
  *   udp.header.srcPort / dstPort                             (same file, "udp-N" stack)
  * Field attribute names and the valueType enum (singleValue | increment | valueList, with startValue,
  * stepValue, countValue, all strings) are restpy's `traffic/trafficItem/configElement/stack/field`.
