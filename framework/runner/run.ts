@@ -302,7 +302,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
   let csv = rows.length ? csvFileName(index, tc.name, tc.Deployment) : undefined;
   if (csv) {
     try {
-      writeCsv(join(resultsDir, csv), rows);
+      writeCsv(join(resultsDir, csv), rows, settings?.getOr<string>('CSV_FORMAT', 'vsperf') === 'iso' ? 'iso' : 'vsperf');
     } catch (e) {
       // Keep the testcase's result (results.json may still be writable) and say what was lost.
       log.error(errorMessage(e));
@@ -375,12 +375,18 @@ function decorateRows(
   meta: { startTime: string; stopTime: string; wallS: number; trafficgen: string; backend: string; simulated: boolean },
 ): ResultRow[] {
   const trafficType = s ? String(s.getOr('TRAFFIC.traffic_type', UNKNOWN)) : UNKNOWN;
+  // VSPERF's CSV: traffic_type is the L3 protocol of the traffic; the scalability columns only with multistream.
+  const multistream = s ? Number(s.getOr('TRAFFIC.multistream', 0)) : 0;
+  const scalability: Record<string, string | number> = multistream
+    ? { stream_count: multistream, match_type: String(s!.getOr('TRAFFIC.stream_type', UNKNOWN)), 'pre-installed_flows': String(s!.getOr('TRAFFIC.pre_installed_flows', UNKNOWN)) }
+    : {};
   return rows.map((r) => ({
     type: trafficType,
     id: tc.name,
     deployment: tc.Deployment,
     vswitch: String(facts.vswitch ?? (meta.simulated ? 'simulated' : s?.getOr('VSWITCH', UNKNOWN) ?? UNKNOWN)),
-    traffic_type: trafficType,
+    traffic_type: s ? String(s.getOr('TRAFFIC.l3.proto', UNKNOWN)) : UNKNOWN,
+    ...scalability,
     guest_loopback_app: String(facts.guest_loopback_app ?? UNKNOWN),
     tunnel_type: UNKNOWN,
     test_execution_time: Math.round(meta.wallS * 1000) / 1000,

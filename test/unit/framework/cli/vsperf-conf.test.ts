@@ -82,4 +82,21 @@ describe("CLI with VSPERF's conf files", function () {
     expect(r.stdout).to.match(/\* vswitch_add_del_bridge +\[clean\]/);
     expect(r.stdout).to.not.match(/\* phy2phy_tput /);
   });
+
+  it('a Simulated run writes VSPERF CSV formats and scalability columns, and --matrix its table and .rst', () => {
+    const dir = join(tmp, 'results');
+    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--matrix', '--test-params', "TRAFFIC={'multistream': 4, 'stream_type': 'L3', 'pre_installed_flows': 'Yes'};TRAFFICGEN_DURATION=1;TRAFFICGEN_PKT_SIZES=64,", 'phy2phy_tput', 'phy2phy_cont']);
+    expect(r.code, r.stderr).to.equal(0);
+    const [run] = readdirSync(dir);
+    const csv = readFileSync(join(dir, run!, 'result_0_phy2phy_tput_p2p.csv'), 'utf8').trim().split('\n');
+    const header = csv[0]!.split(',');
+    const row = Object.fromEntries(csv[1]!.split(',').map((v, i) => [header[i], v]));
+    expect(header.slice(0, 8)).to.deep.equal(['type', 'id', 'packet_size', 'deployment', 'vswitch', 'traffic_type', 'guest_loopback_app', 'tunnel_type']);
+    expect(row).to.include({ type: 'rfc2544_throughput', id: 'phy2phy_tput', traffic_type: 'udp', stream_count: '4', match_type: 'L3', 'pre-installed_flows': 'Yes' });
+    expect(row.test_execution_time).to.match(/^\d\d:\d\d:\d\d$/);
+    expect(row.start_time).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    expect(r.stdout).to.match(/\| ID \| Name +\| throughput_rx_fps \| Change \[%\] \|/);
+    expect(r.stdout).to.match(/\| +1 \| phy2phy_cont +\| +\d+\.\d{3} \|/);
+    expect(readFileSync(join(dir, run!, 'result_performance_matrix.rst'), 'utf8')).to.match(/^Performance Matrix\n-{18}\n[\s\S]*The metric used for comparison is throughput_rx_fps\.\n\n== {2}=+/);
+  });
 });

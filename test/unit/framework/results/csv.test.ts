@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { parse } from 'node:path';
-import { toCsv, csvFileName } from '../../../../framework/results/csv-writer.js';
+import { toCsv, csvFileName, vsperfDuration } from '../../../../framework/results/csv-writer.js';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../../../framework/config/load.js';
 import { VSPERF_COLUMNS, columnsFor } from '../../../../framework/results/columns.js';
 
 describe('CSV results', () => {
@@ -26,5 +29,26 @@ describe('CSV results', () => {
     for (const k of ['type', 'packet_size', 'throughput_rx_fps', 'throughput_rx_mbps', 'throughput_rx_percent', 'tx_rate_fps', 'min_latency_ns', 'avg_latency_ns', 'max_latency_ns', 'frame_loss_percent', 'b2b_frames', 'deployment', 'vswitch', 'traffic_type', 'guest_loopback_app']) {
       expect(VSPERF_COLUMNS as readonly string[]).to.include(k);
     }
+  });
+});
+
+describe("CSV results against VSPERF's own definitions", () => {
+  it("VSPERF's columns come first in the order of core/results/results_constants.py (read by python3)", () => {
+    const src = join(PROJECT_ROOT, 'test', 'fixtures', 'vsperf', 'results_constants.py');
+    const py = `import ast,json,sys\nt=ast.parse(open(sys.argv[1]).read())\ncls=[n for n in t.body if isinstance(n,ast.ClassDef)][0]\nprint(json.dumps([a.value.value for a in cls.body if isinstance(a,ast.Assign) and isinstance(a.value,ast.Constant) and a.targets[0].id!='UNKNOWN_VALUE']))`;
+    const columns = JSON.parse(execFileSync('python3', ['-c', py, src], { encoding: 'utf8' })) as string[];
+    expect(columns.length).to.be.greaterThan(40);
+    expect([...VSPERF_COLUMNS]).to.deep.equal(columns);
+    // tools/report reads these from every row.
+    for (const k of ['id', 'deployment', 'type', 'packet_size', 'tunnel_type']) expect(columns).to.include(k);
+  });
+
+  it('writes test_execution_time as HH:MM:SS and start/stop as local YYYY-MM-DD HH:MM:SS; csv_format iso keeps ours', () => {
+    const start = new Date(2026, 0, 2, 3, 4, 5).toISOString();
+    const row = { id: 't', test_execution_time: 3725.6, start_time: start, stop_time: start };
+    const [, line] = toCsv([row]).trim().split('\n');
+    expect(line).to.equal('t,01:02:05,2026-01-02 03:04:05,2026-01-02 03:04:05');
+    expect(vsperfDuration(86400 + 61)).to.equal('00:01:01');
+    expect(toCsv([row], 'iso').trim().split('\n')[1]).to.equal(`t,3725.6,${start},${start}`);
   });
 });
