@@ -95,9 +95,11 @@ export function conditionsBetween(
     const same = prev && (prev.start !== undefined && p.start !== undefined ? prev.start === p.start : prev.comm === p.comm);
     const d = same ? p.ticks - prev.ticks : p.ticks;
     const cpuPct = round((d / o.hz / wallS) * 100, 1);
-    // A load generator started by this run is load on the host all the same.
-    const ours = o.ours.has(p.pid) && !LOAD_COMMS.includes(p.comm);
-    const measuring = MEASUREMENT_COMMS.includes(p.comm);
+    // A load generator started by this run is load on the host all the same (stress-ng workers are
+    // named stress-ng-cpu, stress-ng-vm…).
+    const load = LOAD_COMMS.some((c) => p.comm === c || p.comm.startsWith(`${c}-`));
+    const ours = o.ours.has(p.pid) && !load;
+    const measuring = load || MEASUREMENT_COMMS.includes(p.comm);
     // A load generator is co-located even when this run started it; our own generator engine is not.
     if (measuring && !ours) coLocated.push({ pid: p.pid, comm: p.comm, cpuPct });
     if (ours || d <= 0) continue;

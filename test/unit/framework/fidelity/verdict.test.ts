@@ -29,11 +29,11 @@ describe('fidelity: /proc parsing and conditions between two snapshots', () => {
     const cpu = (busy: number, idle: number, steal: number) => ({ busy, idle, steal });
     const a: HostSnapshot = { tMs: 0, running: 1, cpus: new Map([[0, cpu(0, 0, 0)], [1, cpu(0, 0, 0)]]), procs: [
       { pid: 10, ppid: 1, comm: 'node', ticks: 0 }, { pid: 11, ppid: 10, comm: 'vsg-engine', ticks: 0 },
-      { pid: 50, ppid: 1, comm: 'cc1', ticks: 100 }, { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 0 }, { pid: 12, ppid: 10, comm: 'stress-ng', ticks: 0 },
+      { pid: 50, ppid: 1, comm: 'cc1', ticks: 100 }, { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 0 }, { pid: 12, ppid: 10, comm: 'stress-ng-cpu', ticks: 0 },
     ] };
     const b: HostSnapshot = { tMs: 2000, running: 3, cpus: new Map([[0, cpu(150, 40, 10)], [1, cpu(200, 0, 0)]]), procs: [
       { pid: 10, ppid: 1, comm: 'node', ticks: 20 }, { pid: 11, ppid: 10, comm: 'vsg-engine', ticks: 190 },
-      { pid: 50, ppid: 1, comm: 'cc1', ticks: 200 }, { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 30 }, { pid: 12, ppid: 10, comm: 'stress-ng', ticks: 180 },
+      { pid: 50, ppid: 1, comm: 'cc1', ticks: 200 }, { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 30 }, { pid: 12, ppid: 10, comm: 'stress-ng-cpu', ticks: 180 },
     ] };
     const c = conditionsBetween(a, b, { cpus: [], ours: new Set([10, 11, 12]), runQueue: [2, 4], hz: 100, clocksource: 'kvm-clock' });
     expect(c.stealPct).to.equal(5);
@@ -41,7 +41,7 @@ describe('fidelity: /proc parsing and conditions between two snapshots', () => {
     expect(c.runQueueMaxPerCpu).to.equal(2);
     // cc1 100 ticks + foreign engine 30 + our stress-ng 180 (load is load) over 2 s = 155 % of a CPU.
     expect(c.otherCpuPct).to.equal(155);
-    expect(c.otherTop[0]).to.deep.equal({ pid: 12, comm: 'stress-ng', cpuPct: 90 });
+    expect(c.otherTop[0]).to.deep.equal({ pid: 12, comm: 'stress-ng-cpu', cpuPct: 90 });
     expect(c.coLocated.map((p) => p.pid).sort()).to.deep.equal([12, 60]);
     const v = trialVerdict({ valid: true, conditions: c });
     expect(v.validity).to.equal('invalid');
