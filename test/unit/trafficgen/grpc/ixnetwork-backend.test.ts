@@ -226,6 +226,31 @@ for (const links of ['relative', 'absolute'] as const) {
   });
 }
 
+describe('trafficgen/grpc IxNetwork backend: stale cleanup on the Windows GUI (tagged traffic items)', function () {
+  this.timeout(20_000);
+  it('stops and deletes the traffic item a dead shim left running in the shared session, and only that', async () => {
+    const fake = new FakeIxNetwork({ platform: 'windows', opDelayMs: 5 });
+    const url = await fake.start();
+    const opts = { baseUrl: url, platform: 'windows' as const, pollMs: 20, shimName: 'test' };
+    const me = new IxNetworkBackend(opts);
+    const host = me.tag.host;
+    const dead = new IxNetworkGenerator(opts, undefined, `vsperf-tgshim/test/${host}/4194305/dead`);
+    try {
+      await dead.connect(PORTS);
+      await dead.startContinuous(trial({ bidir: false }));
+      expect(fake.runningSessions()).to.deep.equal([1]);
+      expect(await new IxNetworkBackend({ ...opts, shimName: 'other' }).cleanupStale()).to.deep.equal([]);
+      const cleaned = await me.cleanupStale();
+      expect(cleaned).to.have.length(1);
+      expect(cleaned[0]).to.match(/^\/api\/v1\/sessions\/1\/ixnetwork\/traffic\/trafficItem\/1 \(vsperf-tgshim\/test\/.*\/4194305\/dead\): traffic stopped, deleted$/);
+      expect(fake.runningSessions()).to.deep.equal([]);
+      expect(fake.only().model.trafficItems.size).to.equal(0);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
 describe('strict fake IxNetwork: refuses what the real server refuses', function () {
   let fake: FakeIxNetwork;
   let url: string;

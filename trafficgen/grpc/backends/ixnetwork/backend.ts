@@ -75,13 +75,13 @@ export class IxNetworkBackend implements ShimBackend {
 
   /**
    * Sessions of dead earlier instances of this shim (Linux API server): traffic stopped, session
-   * stopped and deleted. The Windows GUI has one shared, unnamed session, which every Reserve clears
-   * with newconfig; nothing to find there.
+   * stopped and deleted. The Windows GUI has one shared session that cannot be named: there the
+   * traffic items carry the tag, and stale ones are stopped and deleted.
    */
   async cleanupStale(): Promise<string[]> {
-    if (this.opts.platform !== 'linux') return [];
     const log = this.opts.log ?? silentLogger;
     const rest = restFor(this.opts, log);
+    if (this.opts.platform !== 'linux') return this.cleanupStaleItems(rest, '/api/v1/sessions/1', log);
     await login(rest, this.opts);
     const list = await rest.get<Array<{ id: number | string; sessionName?: string; name?: string; state?: string; links?: Array<{ href?: string }> }>>('/api/v1/sessions');
     const out: string[] = [];
@@ -101,6 +101,23 @@ export class IxNetworkBackend implements ShimBackend {
       await rest.delete(path);
       did.push('deleted');
       out.push(`${path} (${label}): ${did.join(', ')}`);
+    }
+    return out;
+  }
+
+  /** Windows GUI: the stale tagged traffic items of the shared session; traffic stopped, items deleted. */
+  private async cleanupStaleItems(rest: IxRest, session: string, log: Logger): Promise<string[]> {
+    const ixn = `${session}/ixnetwork`;
+    const items = await rest.get<Array<{ id: number | string; name?: string }>>(`${ixn}/traffic/trafficItem`);
+    const stale = (Array.isArray(items) ? items : []).filter((t) => isStale(parseTag(t.name), this.tag));
+    if (!stale.length) return [];
+    await rest.operation(`${ixn}/traffic/operations/stop`, { arg1: `${ixn}/traffic` }, { timeoutMs: 120_000 }).catch((e) => log.warn(`stale traffic: stop: ${errorMessage(e)}`));
+    const deadline = Date.now() + 60_000;
+    while ((await rest.get<{ state?: string }>(`${ixn}/traffic`))?.state !== 'stopped' && Date.now() < deadline) await sleep(rest.pollMs);
+    const out: string[] = [];
+    for (const t of stale) {
+      await rest.delete(`${ixn}/traffic/trafficItem/${t.id}`);
+      out.push(`${ixn}/traffic/trafficItem/${t.id} (${t.name}): traffic stopped, deleted`);
     }
     return out;
   }
@@ -359,7 +376,8 @@ export class IxNetworkGenerator implements TrafficGenerator {
     const plans = this.plans(spec);
     const ti = await this.step('traffic item', () =>
       this.rest.create(`${this.ixn}/traffic/trafficItem`, {
-        name: 'vsperf',
+        // The tag lets a later shim find it where sessions cannot be named (Windows GUI).
+        name: this.sessionTag ?? 'vsperf',
         trafficType: 'raw',
         // Each direction is its own endpoint set so its headers can be the swapped ones; a
         // biDirectional item would send the forward element's stack both ways.
