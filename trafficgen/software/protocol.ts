@@ -33,6 +33,8 @@ export interface EngineStream {
   /** Frames per second; 0 = as fast as the engine can. */
   readonly rateFps: number;
   readonly sizes: readonly number[];
+  /** Outer headers (hex, see encap.ts): frames are sent encapsulated; sizes are then outer sizes. */
+  readonly encap?: string;
 }
 
 export interface EnginePort {
@@ -100,6 +102,10 @@ export function streamArg(s: EngineStream): string {
     `sizes=${s.sizes.join(':')}`,
   ];
   if (s.vlan) kv.push(`vlan=${s.vlan.id}`, `prio=${s.vlan.priority}`, `cfi=${s.vlan.cfi}`);
+  if (s.encap) {
+    if (!/^[0-9a-f]+$/.test(s.encap)) throw new DriverError('Software', 'runTrial', 'encapsulation header must be lowercase hex', { kind: 'usage' });
+    kv.push(`encap=${s.encap}`);
+  }
   for (const v of kv) if (/[,\s]/.test(v.slice(v.indexOf('=') + 1))) throw new DriverError('Software', 'runTrial', `stream value "${v}" contains a comma or space`, { kind: 'usage' });
   return kv.join(',');
 }

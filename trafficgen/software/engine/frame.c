@@ -1,4 +1,8 @@
-/* Frame building and trailer parsing. Layout: Ethernet [802.1Q] [IPv4|IPv6 [UDP]] zero payload, trailer. */
+/*
+ * Frame building and trailer parsing. Layout: [outer headers of a tunnel] Ethernet [802.1Q] [IPv4|IPv6
+ * [UDP]] zero payload, trailer. The trailer is the frame's last bytes whether or not the frame is
+ * encapsulated, so a receiver finds it in plain, encapsulated and decapsulated frames alike.
+ */
 #include <arpa/inet.h>
 #include <string.h>
 #include "vsg.h"
@@ -22,7 +26,7 @@ static void put32(uint8_t *p, uint32_t v) { p[0] = v >> 24; p[1] = v >> 16; p[2]
 static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
 
 unsigned frame_min_len(const struct stream_cfg *s) {
-  unsigned n = 14 + (s->vlan ? 4 : 0);
+  unsigned n = s->encap_len + 14 + (s->vlan ? 4 : 0);
   if (s->l3) n += (s->ipv6 ? 40 : 20) + (s->l4 ? 8 : 0);
   return n + VSG_TRAILER_LEN;
 }
@@ -108,7 +112,33 @@ static void udp6_csum(const struct frame_tmpl *t, uint8_t *buf, unsigned len) {
   put16(udp + 6, c ? c : 0xffff);
 }
 
+/* Outer IPv4 total length and header checksum, outer UDP length (checksum 0: optional over IPv4). */
+static void encap_fix(const struct stream_cfg *s, uint8_t *buf, unsigned len) {
+  uint8_t *ip = buf + 14;
+  unsigned ihl = (unsigned)(ip[0] & 0x0f) * 4;
+  put16(ip + 2, (uint16_t)(len - 14));
+  put16(ip + 10, 0);
+  put16(ip + 10, csum_fold(csum_add(0, ip, ihl)));
+  if (ip[9] == IPPROTO_UDP && s->encap_len >= 14 + ihl + 8) {
+    put16(ip + ihl + 4, (uint16_t)(len - 14 - ihl));
+    put16(ip + ihl + 6, 0);
+  }
+}
+
+static void inner_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint8_t tag, uint32_t seq, uint64_t ts_ns);
+
 void frame_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint8_t tag, uint32_t seq, uint64_t ts_ns) {
+  const struct stream_cfg *s = t->s;
+  if (!s->encap_len) {
+    inner_build(t, buf, len, flow, stream, tag, seq, ts_ns);
+    return;
+  }
+  memcpy(buf, s->encap, s->encap_len);
+  inner_build(t, buf + s->encap_len, len - s->encap_len, flow, stream, tag, seq, ts_ns);
+  encap_fix(s, buf, len);
+}
+
+static void inner_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint8_t tag, uint32_t seq, uint64_t ts_ns) {
   const struct stream_cfg *s = t->s;
   memcpy(buf, t->hdr, t->hdrlen);
   /* The buffer may hold an older frame (another size, or another user of the ring): zero payload. */
@@ -136,7 +166,7 @@ void frame_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigne
 
 void frame_restamp(const struct frame_tmpl *t, uint8_t *buf, unsigned len, uint32_t seq, uint64_t ts_ns) {
   put_seq_ts(buf + len - VSG_TRAILER_LEN, seq, ts_ns);
-  if (t->udp6) udp6_csum(t, buf, len);
+  if (t->udp6) udp6_csum(t, buf + t->s->encap_len, len - t->s->encap_len);
 }
 
 int trailer_parse(const uint8_t *f, unsigned len, uint8_t tag, uint16_t *stream, uint32_t *seq, uint64_t *ts48) {

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -89,6 +90,20 @@ static void parse_ip(const char *v, struct stream_cfg *s, uint8_t *dst, const ch
   s->ipv6 = v6;
 }
 
+/* encap=HEX: outer Ethernet + IPv4 + (UDP + VXLAN/GENEVE | GRE) header bytes, built by the driver. */
+static void parse_encap(const char *v, struct stream_cfg *s) {
+  size_t n = strlen(v);
+  if (n % 2 || n / 2 > VSG_MAX_ENCAP || n / 2 < 14 + 20) fail("E_USAGE", "encap= needs 34..%d bytes of hex (outer Ethernet + IPv4 + tunnel header)", VSG_MAX_ENCAP);
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned b;
+    if (sscanf(v + 2 * i, "%2x", &b) != 1 || !isxdigit((unsigned char)v[2 * i]) || !isxdigit((unsigned char)v[2 * i + 1])) fail("E_USAGE", "encap= is not hex");
+    s->encap[i] = (uint8_t)b;
+  }
+  s->encap_len = (unsigned)(n / 2);
+  if (s->encap[12] != 0x08 || s->encap[13] != 0x00 || (s->encap[14] >> 4) != 4 || (unsigned)(s->encap[14] & 0x0f) * 4 + 14 > s->encap_len)
+    fail("E_USAGE", "encap= must start with an Ethernet header of EtherType IPv4 and a complete IPv4 header");
+}
+
 /* --stream tx=0,rx=1,smac=..,dmac=..,sip=..,dip=..,sport=..,dport=..,vlan=ID,prio=P,cfi=C,flows=N,vary=l4,rate=FPS,sizes=60:60:..,l3=1,l4=1 */
 static void parse_stream(char *arg, struct stream_cfg *s) {
   memset(s, 0, sizeof *s);
@@ -124,6 +139,7 @@ static void parse_stream(char *arg, struct stream_cfg *s) {
     else if (!strcmp(k, "rate")) s->rate_fps = strtod(v, NULL);
     else if (!strcmp(k, "l3")) s->l3 = atoi(v);
     else if (!strcmp(k, "l4")) s->l4 = atoi(v);
+    else if (!strcmp(k, "encap")) parse_encap(v, s);
     else if (!strcmp(k, "vary")) {
       s->vary = !strcasecmp(v, "l2") ? VARY_L2 : !strcasecmp(v, "l3") ? VARY_L3 : !strcasecmp(v, "l4") ? VARY_L4 : VARY_NONE;
     } else if (!strcmp(k, "sizes")) {

@@ -19,6 +19,7 @@
 #define VSG_MAX_PORTS 2
 #define VSG_MAX_STREAMS 4
 #define VSG_MAX_IMIX 256
+#define VSG_MAX_ENCAP 96  /* outer headers of an encapsulated stream */
 #define VSG_MAX_FRAME 9018 /* without FCS: 9000 MTU + 14 Ethernet + 4 VLAN */
 
 /* ---- trailer: the last 14 bytes of every frame ---- */
@@ -59,6 +60,11 @@ struct stream_cfg {
   unsigned flows;      /* multistream: number of flows (>= 1) */
   enum vary vary;
   double rate_fps;     /* 0: as fast as possible */
+  /* Overlay: outer Ethernet/IPv4/(UDP+VXLAN|GENEVE | GRE) header put before every frame (decapsulation
+     tests). The engine fills in the outer IPv4 total length and checksum and the outer UDP length; frame
+     sizes are outer (on-wire) sizes. encap_len 0 = plain frames. */
+  uint8_t encap[VSG_MAX_ENCAP];
+  unsigned encap_len;
   unsigned nsizes;     /* frame sizes without FCS; more than one = IMIX sequence */
   uint16_t sizes[VSG_MAX_IMIX];
 };
