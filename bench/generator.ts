@@ -11,6 +11,10 @@
  *     core, the per-CPU-second figure its cost per frame. Both ratios are reported; the goal is the first.
  *  2. RX counting at the rate TX reaches: a flat-out two-port trial through the driver; lost must be 0.
  *  3. Rate accuracy at 10 %, 50 % and 90 % of the engine's maximum (two-port trials, the normal path).
+ *  4. dpdk backend: the engine vs testpmd on the same vdev (net_af_packet, net_af_xdp) as in 1; rate
+ *     accuracy at 10/50/90 % and latency p50/p99 of the loss-free 10 % trial, both ports DPDK devices.
+ *  5. sandbox phy2phy_tput (64 B, 10 s trials): vhost-user ports + dpdk backend vs veth ports, with the
+ *     OVS PMD's busy % at the reported rate and the row's validity verdict (BENCH_GENERATOR_SANDBOX=0 skips).
  *
  * Writes bench/results/generator.json as
  * {"results":[{"backend","ours_pps","testpmd_pps","ratio", "ours_pps_per_cpu","testpmd_pps_per_cpu","ratio_per_cpu",
@@ -28,6 +32,7 @@ import { exec } from '../framework/host/exec.js';
 import { sleep } from '../framework/host/proc.js';
 import { SoftwareGenerator, calibrationSpec } from '../trafficgen/software/driver.js';
 import { defaultEnginePath } from '../trafficgen/software/engine-run.js';
+import { sandboxPhy2phy, type SandboxFigure } from './_generator-sandbox.js';
 
 process.env.VSPERF_STATE_DIR ??= '/tmp/vsperf-software-bench';
 const NS_A = 'vsg-bench-a';
@@ -37,7 +42,7 @@ const PEER = 'vsgb1';
 const WARM_S = 1;
 const WINDOW_S = 2;
 /** Senders alternate this many times and the median is kept: the CPU is shared with other work. */
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.BENCH_GENERATOR_ROUNDS ?? 5);
 /** USER_HZ: the unit of utime/stime in /proc (100 on every Linux ABI). */
 const CLK_TCK = 100;
 const TX_CPU = 1;
@@ -107,9 +112,11 @@ function testpmd(vdev: string): string[] {
   ];
 }
 
-function ours(backend: 'af_packet' | 'af_xdp'): string[] {
+function ours(backend: string, vdev: string): string[] {
+  // backend "dpdk:…": the engine's dpdk backend on the same vdev testpmd gets
+  const port = backend.startsWith('dpdk') ? `${vdev}@${NS_A}#dpdk` : `${GEN}@${NS_A}#${backend}`;
   return [
-    defaultEnginePath(), 'gen', '--port', `${GEN}@${NS_A}#${backend}`, '--stream', 'tx=0,rx=-1,rate=0,sizes=60,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02',
+    defaultEnginePath(), 'gen', '--port', port, '--stream', 'tx=0,rx=-1,rate=0,sizes=60,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02',
     '--duration', String(WARM_S + WINDOW_S + 30), '--cpus', String(TX_CPU), '--progress-ms', '0', '--no-latency',
   ];
 }
@@ -129,6 +136,10 @@ async function main(): Promise<void> {
       rounds: { ours_pps: number; testpmd_pps: number; ours_cpu: number; testpmd_cpu: number }[];
     }[],
     rate_accuracy: [] as { requested_pps: number; achieved_pps: number }[],
+    dpdk_rate_accuracy: [] as { pct: number; requested_pps: number; achieved_pps: number; error_pct: number; lost: number }[],
+    dpdk_latency_ns: null as null | { rate_pps: number; p50: number; p99: number; min: number; max: number },
+    sandbox_phy2phy: [] as SandboxFigure[],
+    sandbox_verdict: '',
     load_avg: { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] },
   };
   try {
@@ -140,16 +151,18 @@ async function main(): Promise<void> {
     host.track({ kind: 'dir', id: host.journal.nextId('dir'), path: '/var/run/dpdk/vsgbench' }, 'rm testpmd runtime dir', () => rmSync('/var/run/dpdk/vsgbench', { recursive: true, force: true }));
 
     console.log(`TX rate, 64 B frames, one TX core (cpu ${TX_CPU}); peer RX counter over ${WINDOW_S} s after ${WARM_S} s warm-up`);
-    const pairs: ['af_packet' | 'af_xdp', string][] = [
+    const pairs: [string, string][] = [
       ['af_packet', `net_af_packet0,iface=${GEN}`],
       ['af_xdp', `net_af_xdp0,iface=${GEN},start_queue=0,queue_count=1`],
+      ['dpdk:net_af_packet', `net_af_packet0,iface=${GEN}`],
+      ['dpdk:net_af_xdp', `net_af_xdp0,iface=${GEN},start_queue=0,queue_count=1`],
     ];
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     for (const [backend, vdev] of pairs) {
       const os: Measured[] = [];
       const ts: Measured[] = [];
       for (let i = 0; i < ROUNDS; i++) {
-        os.push(await measure(host, `vsg-engine ${backend}`, ours(backend)));
+        os.push(await measure(host, `vsg-engine ${backend}`, ours(backend, vdev)));
         ts.push(await measure(host, `testpmd ${vdev.split(',')[0]}`, testpmd(vdev)));
       }
       const o = median(os.map((m) => m.pps));
@@ -185,10 +198,44 @@ async function main(): Promise<void> {
       out.rate_accuracy.push({ requested_pps: req, achieved_pps: Math.round(r.achievedTxFps) });
     }
     await g.close();
+
+    // dpdk backend on both ports (net_af_packet on the veths): rate accuracy and latency.
+    const d = new SoftwareGenerator(host, { calibrateS: 2, calibrateBidir: false, backend: 'dpdk', cpus: [TX_CPU, 0] });
+    await d.connect([
+      { name: GEN, netns: NS_A, speedMbps: 10_000 },
+      { name: PEER, netns: NS_B, speedMbps: 10_000 },
+    ]);
+    const dmax = d.capabilities().maxRateFps!;
+    for (const pct of [10, 50, 90]) {
+      const req = Math.round((dmax * pct) / 100);
+      const r = await d.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
+      const err = (r.achievedTxFps / req - 1) * 100;
+      console.log(`  dpdk ${pct} % of max ${Math.round(dmax)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${err.toFixed(3)} %), lost ${r.lostFrames}`);
+      out.dpdk_rate_accuracy.push({ pct, requested_pps: req, achieved_pps: Math.round(r.achievedTxFps), error_pct: Number(err.toFixed(4)), lost: r.lostFrames });
+      const lat = r.directions[0]?.latency;
+      if (pct === 10 && lat?.percentilesNs) {
+        out.dpdk_latency_ns = { rate_pps: req, p50: lat.percentilesNs.p50!, p99: lat.percentilesNs.p99!, min: lat.minNs, max: lat.maxNs };
+        console.log(`  dpdk latency at ${req} fps (lost ${r.lostFrames}): p50 ${lat.percentilesNs.p50} ns, p99 ${lat.percentilesNs.p99} ns`);
+      }
+    }
+    await d.close();
   } finally {
     const errors = await cleanup.unwind();
     host.journal.close();
     for (const e of errors) console.error(`cleanup: ${e.message}`);
+  }
+  if (process.env.BENCH_GENERATOR_SANDBOX !== '0') {
+    for (const pt of ['vhost', 'veth'] as const) {
+      const f = await sandboxPhy2phy(pt, Number(process.env.BENCH_GENERATOR_SANDBOX_S ?? 10));
+      console.log(`sandbox phy2phy_tput (${pt}): ${f.throughput_rx_fps} fps, PMD busy ${f.pmd_busy_pct} %, validity ${f.validity} (${f.validity_reasons}), ${f.trials} trials in ${f.wall_s} s${f.error ? `, error ${f.error}` : ''}`);
+      out.sandbox_phy2phy.push(f);
+    }
+    const [vh, ve] = out.sandbox_phy2phy;
+    const ratio = vh?.throughput_rx_fps && ve?.throughput_rx_fps ? vh.throughput_rx_fps / ve.throughput_rx_fps : NaN;
+    out.sandbox_verdict = `vhost ${vh?.throughput_rx_fps} fps vs veth ${ve?.throughput_rx_fps} fps (×${ratio.toFixed(1)}; goal ≥ 1 Mfps and ≥ ×10); limited by: ${
+      (vh?.pmd_busy_pct ?? 0) >= 90 ? `the switch (PMD ${vh?.pmd_busy_pct} % busy)` : `not the switch (PMD ${vh?.pmd_busy_pct} % busy): the generator or CPU contention (${vh?.validity_reasons})`
+    }`;
+    console.log(out.sandbox_verdict);
   }
   out.load_avg.end = loadavg().map((x) => Number(x.toFixed(2)));
   const dir = join(process.cwd(), 'bench', 'results');

@@ -1,20 +1,38 @@
 /** Host checks from the settings in force: for `vsperf --check-host` and for every run's results.json. */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Json, Settings } from '../config/settings.js';
 import { PROJECT_ROOT } from '../config/load.js';
 import { judgeHost, kvmProbeVerdict, readHostFacts, type HostCheck } from './host-checks.js';
 import { maskCpus } from './testcase.js';
 import { parseProcStat } from './host-sample.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 
 function portNames(s: Settings): string[] {
   const ports = s.getOr<Json>('TRAFFICGEN_PORTS', []);
   return Array.isArray(ports) ? ports.map((p) => (typeof p === 'object' && p !== null && !Array.isArray(p) ? String(p.name ?? '') : '')).filter(Boolean) : [];
 }
 
+/**
+ * Generator NICs for the Software generator's dpdk backend (TRAFFICGEN_PORTS entries with `pci`): present,
+ * in an IOMMU group, vfio-pci loadable. Not yet on vfio-pci is a warning: the generator binds them.
+ */
+export function dpdkNicChecks(s: Settings, sys = '/sys'): HostCheck[] {
+  const ports = s.getOr<Json>('TRAFFICGEN_PORTS', []);
+  const pcis = (Array.isArray(ports) ? ports : []).flatMap((p) => (typeof p === 'object' && p !== null && !Array.isArray(p) && typeof p.pci === 'string' ? [p.pci] : []));
+  return pcis.map((pci): HostCheck => {
+    const dev = join(sys, 'bus/pci/devices', pci);
+    const name = `dpdk-nic ${pci}`;
+    if (!existsSync(dev)) return { name, status: 'fail', detail: 'no such PCI device', fix: 'check TRAFFICGEN_PORTS against lspci -D' };
+    if (!existsSync(join(dev, 'iommu_group'))) return { name, status: 'fail', detail: 'no IOMMU group (the IOMMU is off)', fix: 'boot with intel_iommu=on iommu=pt (amd_iommu=on on AMD)' };
+    const driver = existsSync(join(dev, 'driver')) ? basename(readlinkSync(join(dev, 'driver'))) : 'no driver';
+    if (driver === 'vfio-pci') return { name, status: 'pass', detail: 'on vfio-pci' };
+    return { name, status: 'warn', detail: `on ${driver}: the Software generator binds it to vfio-pci for the run and restores ${driver}`, fix: 'modprobe vfio-pci' };
+  });
+}
+
 export function hostChecks(s: Settings, steal?: { pct: number; overS: number }): HostCheck[] {
   const gen = s.getOr<Json>('TRAFFICGEN_SOFTWARE_CORES', []);
-  return judgeHost(
+  return [...judgeHost(
     readHostFacts({
       pmdCpus: maskCpus(String(s.getOr<Json>('VSWITCH_PMD_CPU_MASK', ''))),
       generatorCpus: Array.isArray(gen) ? gen.filter((x): x is number => typeof x === 'number') : [],
@@ -25,7 +43,7 @@ export function hostChecks(s: Settings, steal?: { pct: number; overS: number }):
         return k ? { kvmProbe: k } : {};
       })(),
     }),
-  );
+  ), ...dpdkNicChecks(s)];
 }
 
 /** Steal counter now, to measure steal over a whole run without waiting for it. */

@@ -429,7 +429,7 @@ static void dpdk_tx_submit(struct io_port *io, unsigned n, const uint16_t *lens)
       io->unsent += n - done;
       break;
     }
-    rte_pause();
+    sched_yield(); /* the switch needs CPU to empty the queue; on a shared core it may be ours */
   }
   io->npend = 0;
 }
@@ -447,9 +447,12 @@ static int dpdk_rx_poll(struct io_port *io, int timeout_ms, void (*cb)(void *, c
   ensure_registered();
   struct rte_mbuf *m[DPDK_BURST];
   uint64_t hz = rte_get_tsc_hz(), start = rte_rdtsc(), end = start + hz / 1000 * (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
-  /* Poll without sleeping for 50 µs after the last frame, then back off with 20 µs sleeps: a busy
-   * port is polled continuously, an idle one leaves the CPU to the TX thread it may share it with. */
-  uint64_t spin_until = start + hz / 20000;
+  /* An empty poll sleeps 20 µs: the engine's TX and RX threads often share one core (the other runs the
+   * switch's PMD), and an RX thread spinning there starves the sender (measured: ms of queueing, loss).
+   * A busy port is drained burst after burst without sleeping. VSG_RX_SPIN_US > 0 polls that long first. */
+  static int64_t spin_us = -1;
+  if (spin_us < 0) spin_us = getenv("VSG_RX_SPIN_US") ? atoll(getenv("VSG_RX_SPIN_US")) : 0;
+  uint64_t spin_until = start + hz / 1000000 * (uint64_t)spin_us;
   for (;;) {
     uint16_t n = rte_eth_rx_burst(io->port_id, 0, m, DPDK_BURST);
     if (n) {

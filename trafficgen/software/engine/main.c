@@ -179,7 +179,7 @@ static int if_facts(struct port *p, int *up, char *msg, size_t ml) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", p->name);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%.15s", p->name);
   *up = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
   p->mtu = fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 1500;
   if (fd >= 0) close(fd);
