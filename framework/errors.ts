@@ -187,8 +187,14 @@ export class AbortedError extends VsperfError {
   }
 }
 
+/**
+ * A VsperfError from this copy of vsperf-ts or from the copy a plugin brought along (instanceof tells
+ * only the former): recognised by its stable code and its one-line brief().
+ */
 export function isVsperfError(e: unknown): e is VsperfError {
-  return e instanceof VsperfError;
+  if (e instanceof VsperfError) return true;
+  const o = e as { code?: unknown; brief?: unknown; exitCode?: unknown } | null;
+  return typeof o === 'object' && o !== null && typeof o.code === 'string' && /^E_[A-Z0-9_]+$/.test(o.code) && typeof o.brief === 'function' && typeof o.exitCode === 'number';
 }
 
 /** Message of any thrown value, for logs. */

@@ -14,6 +14,7 @@ export type {
 } from './trafficgen.js';
 export { lineRateFps, rateToFps, imixAverage, IMIX_SIZES } from './trafficgen.js';
 export { basicStream, basicTrialSpec } from './example-spec.js';
+export { checkTrialSpec, checkTrafficSpec } from './trial-check.js';
 export type {
   VSwitch, VSwitchCaps, Deployment, Topology, PhyPort, SwitchPort, PortStats, FlowSpec, FlowMatch, SwitchCounters,
 } from './deployment.js';

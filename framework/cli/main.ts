@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import { VsperfError, UsageError } from '../errors.js';
+import { isVsperfError, UsageError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import type { Layer } from '../config/layers.js';
 import type { CliOptions, CliSetup } from './options.js';
@@ -121,7 +121,7 @@ export async function main(argv: string[], setup: CliSetup): Promise<number> {
     const { execute } = await import('./execute.js');
     return await execute(program.args, opts, flagLayers(opts), argv, setup);
   } catch (e) {
-    if (e instanceof VsperfError) {
+    if (isVsperfError(e)) {
       process.stderr.write(`vsperf: ${e.brief()}\n`);
       return e.exitCode;
     }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { AbortedError, OutputError, VsperfError, errorMessage, UsageError } from '../errors.js';
+import { AbortedError, OutputError, errorMessage, isVsperfError, UsageError } from '../errors.js';
 import { makeDirectory } from '../host/paths.js';
 import type { Config, TestcaseDef } from '../config/load.js';
 import { PROJECT_ROOT } from '../config/load.js';
@@ -286,10 +286,10 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     const last = output.trials.at(-1)?.result.info?.backend;
     if (last !== undefined) backend = String(last);
   } catch (e) {
-    error = e instanceof VsperfError ? e.toJSON() : { code: 'E_BUG', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
-    if (o.signal.aborted && !(e instanceof VsperfError)) error = new AbortedError('run aborted').toJSON();
-    log.error(`testcase ${tc.name} failed: ${e instanceof VsperfError ? e.brief() : errorMessage(e)}`);
-    if (!(e instanceof VsperfError) && e instanceof Error && e.stack) log.debug(e.stack);
+    error = isVsperfError(e) ? e.toJSON() : { code: 'E_BUG', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+    if (o.signal.aborted && !(isVsperfError(e))) error = new AbortedError('run aborted').toJSON();
+    log.error(`testcase ${tc.name} failed: ${isVsperfError(e) ? e.brief() : errorMessage(e)}`);
+    if (!(isVsperfError(e)) && e instanceof Error && e.stack) log.debug(e.stack);
   } finally {
     const errs = await cleanup.unwind();
     if (errs.length && !error) error = { code: 'E_CLEANUP', message: `teardown: ${errs.map((x) => x.message).join('; ')}` };
@@ -306,7 +306,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     } catch (e) {
       // Keep the testcase's result (results.json may still be writable) and say what was lost.
       log.error(errorMessage(e));
-      if (!error) error = e instanceof VsperfError ? e.toJSON() : { code: 'E_OUTPUT', message: errorMessage(e) };
+      if (!error) error = isVsperfError(e) ? e.toJSON() : { code: 'E_OUTPUT', message: errorMessage(e) };
       csv = undefined;
     }
   }

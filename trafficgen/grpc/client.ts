@@ -3,6 +3,7 @@
  * runs each trial (timing included); this driver sends the spec and turns the answer, or the failure,
  * into framework types and typed errors.
  */
+import { checkTrafficSpec, checkTrialSpec } from '../../framework/api/trial-check.js';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
@@ -175,6 +176,7 @@ export class IxiaDriver implements TrafficGenerator {
 
   async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
     const sessionId = this.needSession('runTrial');
+    checkTrialSpec(this.name, this.capabilities(), spec);
     if (signal?.aborted) throw new AbortedError('trial aborted before it started');
     const req: pb.RunTrialRequest = { sessionId, trial: trialToPb(spec), progressIntervalMs: 1000 };
     const timeoutMs = this.expectedTrialMs(spec) + this.callTimeoutMs + 30_000;
@@ -297,6 +299,7 @@ export class IxiaDriver implements TrafficGenerator {
 
   private async doStartContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
     const sessionId = this.needSession('startContinuous');
+    checkTrafficSpec(this.name, this.capabilities(), spec);
     await this.call('startContinuous', this.client.startContinuous.bind(this.client) as Unary<pb.StartContinuousRequest, pb.StartContinuousResponse>, {
       sessionId,
       traffic: trafficToPb(spec),

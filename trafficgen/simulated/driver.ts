@@ -1,11 +1,12 @@
+import { checkTrafficSpec, checkTrialSpec } from '../../framework/api/trial-check.js';
 import { performance } from 'node:perf_hooks';
 import type { DriverContext } from '../../framework/api/driver.js';
 import type { Settings, Json, JsonObject } from '../../framework/config/settings.js';
-import { CapabilityError, ConfigError, DriverError } from '../../framework/errors.js';
+import { ConfigError } from '../../framework/errors.js';
 import type {
   ContinuousRun, DirectionResult, GeneratorCaps, LatencyStats, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec,
 } from '../../framework/api/trafficgen.js';
-import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
+import { imixAverage, lineRateFps, rateToFps } from '../../framework/api/trafficgen.js';
 import { SimulatedDut, rng, type DutOptions } from './dut.js';
 
 /** A generator that falls short of high offered rates at random (a software generator on a busy host). */
@@ -75,24 +76,17 @@ export class SimulatedGenerator implements TrafficGenerator {
 
   async runTrial(spec: TrialSpec, signal?: AbortSignal): Promise<TrialResult> {
     signal?.throwIfAborted();
-    this.check(spec);
-    if ((spec.frames === undefined) === (spec.durationS === undefined)) throw new DriverError(this.name, 'runTrial', 'exactly one of durationS and frames must be set');
+    checkTrialSpec(this.name, this.capabilities(), spec);
     return this.compute(spec, spec.frames, spec.durationS ?? 1, spec.learningS ?? 0);
-  }
-
-  private check(spec: TrafficSpec): void {
-    const size = spec.stream.frameSize;
-    if (!spec.stream.imixGenome && (size < 64 || size > MAX_FRAME_SIZE)) throw new CapabilityError(this.name, `frame size ${size}`, `supported: 64–${MAX_FRAME_SIZE} bytes`);
-    if (spec.rate.value < 0 || !Number.isFinite(spec.rate.value)) throw new DriverError(this.name, 'runTrial', `rate must be a finite number ≥ 0, got ${spec.rate.value}`);
   }
 
   async startContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
     signal?.throwIfAborted();
-    this.check(spec);
+    checkTrafficSpec(this.name, this.capabilities(), spec);
     const t0 = performance.now();
     const speed = this.speedMbps();
     const offered = rateToFps(spec.rate, speed, frameSizeOf(spec));
-    const achieved = this.achievable(offered);
+    const achieved = this.achievable(offered, lineRateFps(speed, frameSizeOf(spec)));
     const nDir = spec.bidir ? 2 : 1;
     let stopped: TrialResult | undefined;
     return {
@@ -108,8 +102,9 @@ export class SimulatedGenerator implements TrafficGenerator {
     };
   }
 
-  private achievable(offeredFps: number): number {
-    const capped = this.opts.generatorMaxFps !== undefined ? Math.min(offeredFps, this.opts.generatorMaxFps) : offeredFps;
+  /** No generator sends faster than the line, nor than its declared maximum. */
+  private achievable(offeredFps: number, lineFps: number): number {
+    const capped = Math.min(offeredFps, lineFps, this.opts.generatorMaxFps ?? Infinity);
     const f = this.opts.shortfall;
     if (!f || capped <= f.aboveFps || this.shortfallRand() >= f.probability) return capped;
     return capped * (1 - (f.minRatio + (f.maxRatio - f.minRatio) * this.shortfallRand()));
@@ -120,7 +115,7 @@ export class SimulatedGenerator implements TrafficGenerator {
     this.trialsRun++;
     const frameSize = frameSizeOf(spec);
     const offered = rateToFps(spec.rate, this.speedMbps(), frameSize);
-    const achieved = this.achievable(offered);
+    const achieved = this.achievable(offered, lineRateFps(this.speedMbps(), frameSize));
     const nDir = spec.bidir ? 2 : 1;
     const durationS = frames !== undefined ? frames / Math.max(achieved, 1e-9) : durationIn;
     const l2Flows = spec.stream.streamType === 'L2' && spec.stream.multistream > 1 ? spec.stream.multistream : 0;

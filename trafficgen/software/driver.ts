@@ -3,6 +3,7 @@
  * in the sandbox, NIC netdevs otherwise), sent and counted by the native vsg-engine (engine/), one
  * engine process per trial, controlled over the line protocol in protocol.ts.
  */
+import { checkTrafficSpec, checkTrialSpec } from '../../framework/api/trial-check.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { DriverContext } from '../../framework/api/driver.js';
 import type { Settings } from '../../framework/config/settings.js';
@@ -213,6 +214,7 @@ export class SoftwareGenerator implements TrafficGenerator {
   }
 
   async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
+    checkTrialSpec('Software', this.capabilities(), spec);
     const { plan, offeredFps } = buildPlan(spec, this.ports, { ...this.opts, cpus: this.cpus });
     const started = Date.now();
     const trafficS = spec.durationS ?? (spec.frames ?? 0) / Math.max(1, Math.min(offeredFps, this.maxRate ?? offeredFps));
@@ -248,6 +250,7 @@ export class SoftwareGenerator implements TrafficGenerator {
   }
 
   async startContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
+    checkTrafficSpec('Software', this.capabilities(), spec);
     if (this.continuous) throw new DriverError('Software', 'startContinuous', 'continuous traffic is already running', { kind: 'usage' });
     const bounds: TrialBounds = { durationS: 365 * 24 * 3600 };
     const { plan: base, offeredFps } = buildPlan({ ...spec, ...bounds }, this.ports, { ...this.opts, cpus: this.cpus });
