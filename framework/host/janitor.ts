@@ -5,10 +5,19 @@ import { silentLogger } from '../log/logger.js';
 import { exec } from './exec.js';
 import { Journal, type JournalEntry } from './journal.js';
 import { isSameProcess, killTree } from './proc.js';
+import { releaseRemoteEntry } from './remote-host.js';
+import type { SshTarget } from './ssh.js';
 
 /** Release one leftover resource. Never throws: the janitor must get through the whole list. */
-export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger): Promise<void> {
+export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger, routes: ReadonlyMap<string, SshTarget> = new Map()): Promise<void> {
   try {
+    if (e.host !== undefined) {
+      const route = routes.get(e.host);
+      if (!route) throw new Error(`no ssh route to host ${e.host} in the journal`);
+      log.info(`janitor: releasing ${e.kind} ${e.id} on ${e.host}`);
+      await releaseRemoteEntry(route, e);
+      return;
+    }
     switch (e.kind) {
       case 'process':
         if (isSameProcess(e.pid, e.startTicks)) {
@@ -35,6 +44,8 @@ export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger):
       case 'sysctl':
         writeFileSync(e.path, e.restore);
         break;
+      case 'ssh':
+        break;
     }
   } catch (err) {
     log.warn(`janitor: could not release ${e.kind} ${e.id}: ${(err as Error).message}`);
@@ -52,9 +63,24 @@ export async function runJanitor(opts: { exceptRunId?: string; log?: Logger; dir
     if (opts.exceptRunId && basename(path) === `${opts.exceptRunId}.jsonl`) continue;
     const entries = Journal.read(path).reverse();
     if (entries.length) log.info(`janitor: cleaning ${entries.length} leftover resource(s) of run ${basename(path, '.jsonl')}`);
-    // Processes first: they hold the netns, sockets and hugepages the other entries refer to.
-    for (const e of entries.filter((x) => x.kind === 'process')) await releaseEntry(e, log);
-    for (const e of entries.filter((x) => x.kind !== 'process')) await releaseEntry(e, log);
+    const routes = new Map<string, SshTarget>();
+    for (const e of entries)
+      if (e.kind === 'ssh')
+        routes.set(e.name, {
+          name: e.name,
+          address: e.address,
+          user: e.user,
+          keyFile: e.keyFile,
+          knownHosts: e.knownHosts,
+          ...(e.port ? { port: e.port } : {}),
+        });
+    // Remote hosts first, while the local things that may carry the route to them (a sandbox's sshd) still
+    // exist; on each host processes first: they hold the netns, sockets and hugepages the other entries refer to.
+    for (const remote of [true, false]) {
+      const here = entries.filter((x) => (x.host !== undefined) === remote);
+      for (const e of here.filter((x) => x.kind === 'process')) await releaseEntry(e, log, routes);
+      for (const e of here.filter((x) => x.kind !== 'process')) await releaseEntry(e, log, routes);
+    }
     n += entries.length;
     rmSync(path, { force: true });
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
  * Host resources a run created, written to disk the moment they exist, so that the janitor of the next
  * run can remove them after a crash or SIGKILL. One JSON object per line; removal is recorded too.
  */
-export type JournalEntry =
+type Resource =
   | { kind: 'process'; id: string; pid: number; startTicks: number; argv0: string }
   | { kind: 'netns'; id: string; name: string }
   | { kind: 'link'; id: string; name: string; netns?: string }
@@ -14,7 +14,12 @@ export type JournalEntry =
   | { kind: 'file'; id: string; path: string }
   | { kind: 'mount'; id: string; path: string }
   | { kind: 'sysctl'; id: string; path: string; restore: string }
-  | { kind: 'xdp'; id: string; iface: string; netns?: string };
+  | { kind: 'xdp'; id: string; iface: string; netns?: string }
+  // How to reach a remote host again (the janitor reconnects with it); releases nothing itself.
+  | { kind: 'ssh'; id: string; name: string; address: string; port?: number; user: string; keyFile: string; knownHosts: string };
+
+/** `host`: the resource lives on that remote host (its 'ssh' entry says how to reach it); absent = here. */
+export type JournalEntry = Resource & { host?: string };
 
 type Line = { op: 'add'; entry: JournalEntry } | { op: 'del'; id: string };
 
@@ -26,7 +31,10 @@ export class Journal {
   readonly path: string;
   private seq = 0;
 
-  constructor(readonly runId: string, dir = join(stateDir(), 'journal')) {
+  constructor(
+    readonly runId: string,
+    dir = join(stateDir(), 'journal'),
+  ) {
     makeDirectory('state directory (VSPERF_STATE_DIR)', dir);
     this.path = join(dir, `${runId}.jsonl`);
     writeFileSync(this.path, '', { flag: 'a' });

@@ -15,6 +15,7 @@ export const PACKAGES = [
   'influxdb',                // InfluxDB 1.x for the export test
   'chromium',                // headless rendering test of the HTML report
   'python3-grpcio', 'python3-protobuf', // foreign-client interop test of the shim (gRPC C core, stubs from a buf descriptor set)
+  'openssh-server',          // sshd of each two-host sandbox host (own config per namespace; never started as a service)
 ];
 
 function missing() {

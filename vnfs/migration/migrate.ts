@@ -61,6 +61,7 @@ async function freeTcpPort(): Promise<number> {
 
 let uriSeq = 0;
 export async function migrationUri(opts: MigrationOptions, workDir: string): Promise<{ uri: string; release: () => void }> {
+  if (opts.peer) return { uri: `tcp:${opts.peer.address}:${opts.peer.port}`, release: () => undefined };
   if (opts.transport === 'tcp') return { uri: `tcp:127.0.0.1:${await freeTcpPort()}`, release: () => undefined };
   let path = join(workDir, `mig-${process.pid}-${++uriSeq}.sock`);
   // sun_path holds 107 bytes (QEMU refuses longer): fall back to a short path for deep work dirs.

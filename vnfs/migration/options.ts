@@ -30,6 +30,11 @@ export interface MigrationOptions {
    * were compared page by page (MIGRATION_VERIFY_RAM); the comparison time adds to the outage.
    */
   readonly verifyRam: boolean;
+  /**
+   * Peer-to-peer: the destination runs on another host and listens on this address and port (the
+   * migration stream crosses the network: `tcp:ADDRESS:PORT`). Absent = both QEMUs on this host.
+   */
+  readonly peer?: { readonly address: string; readonly port: number };
 }
 
 function n(s: Settings, key: string, dflt: number, min = 0): number {

@@ -1,0 +1,194 @@
+/**
+ * A host reached over SSH. Every resource created on it is journalled on the local journal with the
+ * host's name (and, first of all, an 'ssh' entry saying how to reach it), so the janitor of a later
+ * run can release it there after a SIGKILL of vsperf, exactly like a local one.
+ */
+import { join } from 'node:path';
+import { ProcessError, TimeoutError } from '../errors.js';
+import type { Child } from './child.js';
+import { exec, type ExecOptions, type ExecResult } from './exec.js';
+import type { Host } from './host.js';
+import type { JournalEntry } from './journal.js';
+import { sleep } from './proc.js';
+import { classifySshFailure, commandArgv, forwardArgv, masterArgv, type SshTarget } from './ssh.js';
+
+/** Runs on the remote shell as `sh -c SCRIPT sh ARGV…`: report pid and start time, then become ARGV. */
+const SPAWN_SCRIPT = 'echo "vsperf-pid $$ $(cut -d" " -f22 /proc/$$/stat)"; exec "$@"';
+/** Kill PID ($1) only if it is still the process that started at ticks $2 (pid reuse safe). */
+const KILL_SCRIPT =
+  'for s in TERM TERM TERM TERM KILL; do st=$(cut -d" " -f3,22 /proc/$1/stat 2>/dev/null); [ "${st#* }" = "$2" ] && [ "${st% *}" != Z ] || exit 0; kill -$s $1 2>/dev/null; sleep 0.2; done';
+
+/** Run argv on the target without a master (janitor, one-off checks). Throws SshError for ssh's own failures. */
+export async function sshExec(t: SshTarget, argv: readonly string[], opts: ExecOptions & { controlPath?: string } = {}): Promise<ExecResult> {
+  const r = await exec(commandArgv(t, argv, opts.controlPath), { ...opts, allowFail: true });
+  const sshErr = classifySshFailure(t, r.code, r.stderr);
+  if (sshErr) throw sshErr;
+  if (r.code !== 0 && !opts.allowFail) throw new ProcessError([`${t.name}:`, ...argv], r.code, r.stderr || r.stdout, r.signal);
+  return r;
+}
+
+/** A process on a remote host, held by a local ssh channel. */
+export class RemoteProcess {
+  constructor(
+    readonly channel: Child,
+    readonly pid: number,
+    readonly startTicks: number,
+    private readonly host: RemoteHost,
+  ) {}
+
+  get running(): boolean {
+    return this.channel.running;
+  }
+
+  async stop(): Promise<void> {
+    await this.host
+      .exec(['sh', '-c', KILL_SCRIPT, 'sh', String(this.pid), String(this.startTicks)], { allowFail: true, timeoutMs: 15_000 })
+      .catch(() => undefined);
+    await this.channel.stop(1000);
+  }
+}
+
+let masterSeq = 0;
+
+export class RemoteHost {
+  readonly name: string;
+  private master: Child | undefined;
+  readonly controlPath: string;
+
+  constructor(
+    readonly target: SshTarget,
+    readonly local: Host,
+    /** Local directory for the control socket (short: unix socket paths hold 107 bytes). */
+    controlDir: string,
+  ) {
+    this.name = target.name;
+    // One socket per connection: a second master on the same path would pass `-O check` on the first one's.
+    this.controlPath = join(controlDir, `ssh-${target.name}-${process.pid}-${++masterSeq}.ctl`);
+  }
+
+  /** Authenticate once (ControlMaster); later commands are channels of this connection. */
+  async connect(timeoutMs = 15_000): Promise<void> {
+    const t = this.target;
+    // First in, last out: the janitor needs this to reach the host for every entry tracked after it.
+    this.local.track(
+      {
+        kind: 'ssh',
+        id: this.local.journal.nextId('ssh'),
+        name: t.name,
+        address: t.address,
+        ...(t.port ? { port: t.port } : {}),
+        user: t.user,
+        keyFile: t.keyFile,
+        knownHosts: t.knownHosts,
+      },
+      `forget ssh route to ${t.name}`,
+      () => undefined,
+    );
+    this.master = await this.local.spawn(masterArgv(t, this.controlPath), { label: `close ssh master to ${t.name}`, graceMs: 1000 });
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.master.running) {
+        await this.master.closed();
+        const st = this.master.exitStatus;
+        throw (
+          classifySshFailure(t, st?.code ?? 255, this.master.tail()) ?? new ProcessError(masterArgv(t, this.controlPath), st?.code ?? null, this.master.tail())
+        );
+      }
+      const r = await exec(['ssh', '-o', `ControlPath=${this.controlPath}`, '-O', 'check', t.address], { allowFail: true });
+      if (r.code === 0) return;
+      if (Date.now() > end) throw new TimeoutError(`ssh connection to ${t.name} (${t.address})`, timeoutMs);
+      await sleep(50);
+    }
+  }
+
+  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return sshExec(this.target, argv, { ...opts, controlPath: this.controlPath });
+  }
+
+  /** Journal a resource of this host and register its release. */
+  track(entry: JournalEntry, label: string, release: () => Promise<void> | void): () => Promise<void> {
+    return this.local.track({ ...entry, host: this.name }, `${this.name}: ${label}`, release);
+  }
+
+  /** Start a long-running process on the host; stopped (pid-reuse safe) at cleanup and by the janitor. */
+  async spawn(argv: readonly string[], opts: { label?: string; logFile?: string; timeoutMs?: number } = {}): Promise<RemoteProcess> {
+    const { Child } = await import('./child.js');
+    const channel = await Child.start(
+      commandArgv(this.target, ['sh', '-c', SPAWN_SCRIPT, 'sh', ...argv], this.controlPath),
+      opts.logFile ? { logFile: opts.logFile } : {},
+    );
+    const end = Date.now() + (opts.timeoutMs ?? 10_000);
+    let m: RegExpMatchArray | null = null;
+    while (!(m = /vsperf-pid (\d+) (\d+)/.exec(channel.tail(200)))) {
+      if (!channel.running || Date.now() > end) {
+        await channel.stop(500);
+        await channel.closed();
+        throw (
+          classifySshFailure(this.target, channel.exitStatus?.code ?? null, channel.tail()) ??
+          new ProcessError([`${this.name}:`, ...argv], channel.exitStatus?.code ?? null, channel.tail())
+        );
+      }
+      await sleep(20);
+    }
+    const proc = new RemoteProcess(channel, Number(m[1]), Number(m[2]), this);
+    this.track(
+      { kind: 'process', id: this.local.journal.nextId('proc'), pid: proc.pid, startTicks: proc.startTicks, argv0: argv[0]! },
+      opts.label ?? `stop ${argv[0]} (pid ${proc.pid})`,
+      () => proc.stop(),
+    );
+    return proc;
+  }
+
+  /** A directory on the host, removed at cleanup. */
+  async makeDir(path: string): Promise<() => Promise<void>> {
+    await this.exec(['mkdir', '-p', path]);
+    return this.track({ kind: 'dir', id: this.local.journal.nextId('dir'), path }, `rm -rf ${path}`, async () => {
+      await this.exec(['rm', '-rf', '--', path], { allowFail: true });
+    });
+  }
+
+  /** Forward a local unix socket to one on the host (e.g. a remote QEMU's QMP) through the master. */
+  async forwardSocket(local: string, remote: string): Promise<() => Promise<void>> {
+    const r = await exec(forwardArgv(this.target, this.controlPath, local, remote), { allowFail: true });
+    if (r.code !== 0) throw classifySshFailure(this.target, 255, r.stderr) ?? new ProcessError(['ssh', '-O', 'forward'], r.code, r.stderr);
+    return async () => {
+      await exec(forwardArgv(this.target, this.controlPath, local, remote, true), { allowFail: true });
+    };
+  }
+
+  /** Close the master (its channels end with it). */
+  async close(): Promise<void> {
+    await this.master?.stop(1000);
+  }
+}
+
+/** Janitor side: release one entry that lives on a remote host. Never throws. */
+export async function releaseRemoteEntry(t: SshTarget, e: JournalEntry): Promise<void> {
+  const run = (argv: string[]): Promise<unknown> => sshExec(t, argv, { allowFail: true, timeoutMs: 20_000 });
+  switch (e.kind) {
+    case 'process':
+      await run(['sh', '-c', KILL_SCRIPT, 'sh', String(e.pid), String(e.startTicks)]);
+      break;
+    case 'netns':
+      await run(['ip', 'netns', 'del', e.name]);
+      break;
+    case 'link':
+      await run(e.netns ? ['ip', '-n', e.netns, 'link', 'del', e.name] : ['ip', 'link', 'del', e.name]);
+      break;
+    case 'xdp':
+      await run([...(e.netns ? ['ip', '-n', e.netns] : ['ip']), 'link', 'set', 'dev', e.iface, 'xdp', 'off']);
+      break;
+    case 'mount':
+      await run(['umount', '-l', e.path]);
+      break;
+    case 'dir':
+    case 'file':
+      await run(['rm', '-rf', '--', e.path]);
+      break;
+    case 'sysctl':
+      await run(['sh', '-c', 'printf "%s\\n" "$1" > "$2"', 'sh', e.restore, e.path]);
+      break;
+    case 'ssh':
+      break;
+  }
+}

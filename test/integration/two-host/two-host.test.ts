@@ -1,0 +1,148 @@
+/**
+ * The two-host sandbox and the remote Host over the system ssh client: commands run in hostB's
+ * namespace through its own sshd with host-key checking, a wrong host key is refused with one line,
+ * remote processes and directories are released at cleanup and, after a SIGKILL, by the janitor.
+ */
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Host } from '../../../framework/host/host.js';
+import { Journal } from '../../../framework/host/journal.js';
+import { exec } from '../../../framework/host/exec.js';
+import { runJanitor } from '../../../framework/host/janitor.js';
+import { isAlive } from '../../../framework/host/proc.js';
+import { RemoteHost } from '../../../framework/host/remote-host.js';
+import { SshError } from '../../../framework/host/ssh.js';
+import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
+import { createTwoHostSandbox, type TwoHostSandbox } from '../../../deployments/testbed/two-host.js';
+
+const STATE = '/tmp/vsperf-two-host-test';
+
+async function ourNetns(tag: string): Promise<string[]> {
+  const r = await exec(['ip', '-j', 'netns', 'list']);
+  return ((JSON.parse(r.stdout || '[]') as Array<{ name: string }>) ?? []).map((n) => n.name).filter((n) => n.startsWith(`vs2-${tag}-`));
+}
+
+async function ourLinks(tag: string): Promise<string[]> {
+  const r = await exec(['ip', '-j', 'link', 'show']);
+  return (JSON.parse(r.stdout) as Array<{ ifname: string }>).map((l) => l.ifname).filter((n) => n.startsWith(`vs2${tag}`));
+}
+
+describe('two-host sandbox: remote Host over ssh (integration)', function () {
+  this.timeout(60_000);
+  const tag = randomBytes(2).toString('hex');
+  let cleanup: CleanupStack;
+  let journal: Journal;
+  let host: Host;
+  let sb: TwoHostSandbox;
+
+  before(async () => {
+    cleanup = new CleanupStack();
+    journal = new Journal(`vs2-test-${tag}`, join(STATE, 'journal'));
+    host = new Host(cleanup, journal);
+    sb = await createTwoHostSandbox(host, tag);
+  });
+
+  after(async () => {
+    const errors = await cleanup.unwind();
+    expect(errors.map((e) => e.message)).to.deep.equal([]);
+    expect(Journal.read(journal.path), 'every journal entry released').to.deep.equal([]);
+    journal.close();
+    expect(await ourNetns(tag)).to.deep.equal([]);
+    expect(await ourLinks(tag)).to.deep.equal([]);
+    expect(existsSync(sb.dir)).to.equal(false);
+  });
+
+  it('runs a command in hostB through its sshd, host key checked, argv intact', async () => {
+    const b = new RemoteHost(sb.hosts[1]!, host, sb.dir);
+    await b.connect();
+    const addr = await b.exec(['ip', '-o', '-4', 'addr', 'show', 'dev', 'mgmt0']);
+    expect(addr.stdout).to.contain(`${sb.hosts[1]!.address}/24`);
+    // The command ran in hostB's namespace: its fab0 exists there, and nothing called fab0 exists here.
+    expect((await b.exec(['ip', 'link', 'show', 'fab0'])).code).to.equal(0);
+    expect((await exec(['ip', 'link', 'show', 'fab0'], { allowFail: true })).code).to.not.equal(0);
+    const tricky = `a b'c;$(touch /tmp/vs2-pwned)"\\ *`;
+    expect((await b.exec(['printf', '%s', tricky])).stdout).to.equal(tricky);
+    expect(existsSync('/tmp/vs2-pwned')).to.equal(false);
+    const r = await b.exec(['sh', '-c', 'exit 7'], { allowFail: true });
+    expect(r.code).to.equal(7);
+  });
+
+  it('starts a process on hostB and stops it at release (pid checked on the host)', async () => {
+    const b = new RemoteHost(sb.hosts[1]!, host, sb.dir);
+    await b.connect();
+    const p = await b.spawn(['sleep', '1000']);
+    // Same machine: the remote pid is visible here and really is that sleep.
+    expect(readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0')[0]).to.equal('sleep');
+    await p.stop();
+    expect(isAlive(p.pid)).to.equal(false);
+  });
+
+  it('refuses a host whose key is not the one in known_hosts, with one line', async () => {
+    const wrong = join(sb.dir, 'known_hosts_wrong');
+    // hostA's key filed under hostB's address: what a man in the middle with another key looks like.
+    const lines = readFileSync(sb.hosts[0]!.knownHosts, 'utf8').trim().split('\n');
+    const aKey = lines
+      .find((l) => l.startsWith(`${sb.hosts[0]!.address} `))!
+      .split(' ')
+      .slice(1)
+      .join(' ');
+    writeFileSync(wrong, `${sb.hosts[1]!.address} ${aKey}\n`);
+    const b = new RemoteHost({ ...sb.hosts[1]!, knownHosts: wrong }, host, sb.dir);
+    const err = await b.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(SshError);
+    expect((err as SshError).code).to.equal('E_SSH_HOSTKEY');
+    expect((err as SshError).brief()).to.not.contain('\n');
+    expect((err as SshError).message).to.contain('hostB');
+    // Unknown host (empty known_hosts) is refused the same way: never trust on first use.
+    writeFileSync(wrong, '');
+    const err2 = await new RemoteHost({ ...sb.hosts[1]!, knownHosts: wrong }, host, sb.dir).connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((err2 as SshError).code).to.equal('E_SSH_HOSTKEY');
+  });
+});
+
+describe('two-host sandbox: SIGKILL of vsperf, then the janitor (integration)', function () {
+  this.timeout(60_000);
+
+  it('releases the remote process and directory on hostB, then the sandbox itself', async () => {
+    const tag = randomBytes(2).toString('hex');
+    const journalDir = join(STATE, `journal-kill-${tag}`);
+    const holder = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'holder.js');
+    const child = spawn(process.execPath, [holder, tag, `vs2-kill-${tag}`, journalDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const info = await new Promise<{ pid: number; dir: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`holder not ready: ${out} ${err}`)), 40_000);
+      child.stdout.on('data', () => {
+        const m = /READY (\{.*\})/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(JSON.parse(m[1]!));
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`holder exited ${code}: ${err}`)));
+    });
+    expect(isAlive(info.pid)).to.equal(true);
+    expect(existsSync(info.dir)).to.equal(true);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(isAlive(info.pid), 'the remote process outlives vsperf').to.equal(true);
+
+    const released = await runJanitor({ dir: journalDir });
+    expect(released).to.be.greaterThan(5);
+    expect(isAlive(info.pid)).to.equal(false);
+    expect(existsSync(info.dir)).to.equal(false);
+    expect(await ourNetns(tag)).to.deep.equal([]);
+    expect(await ourLinks(tag)).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * A QEMU process on another host (peer-to-peer migration): started over SSH by a RemoteHost, its QMP
+ * socket forwarded to a local unix socket through the same SSH connection, so the QMP client and the
+ * migration code work on it exactly as on a local instance.
+ */
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import type { GuestNic } from '../../framework/api/vnf.js';
+import type { RemoteHost, RemoteProcess } from '../../framework/host/remote-host.js';
+import { sleep } from '../../framework/host/proc.js';
+import type { Logger } from '../../framework/log/logger.js';
+import { QmpClient } from '../qmp/client.js';
+import type { QemuInstanceHandle } from '../types.js';
+
+export interface RemoteQemuOptions {
+  readonly name: string;
+  /** QEMU argv without the QMP option (added here). */
+  readonly argv: readonly string[];
+  /** Directory on the remote host for the QMP socket (created and removed here). */
+  readonly remoteDir: string;
+  /** Local directory for the forwarded QMP socket (short path: sun_path holds 107 bytes). */
+  readonly localDir: string;
+  readonly nics?: readonly GuestNic[];
+  readonly log: Logger;
+  readonly timeoutMs?: number;
+}
+
+export class RemoteQemu implements QemuInstanceHandle {
+  readonly qmp: QmpClient;
+  readonly nics: readonly GuestNic[];
+
+  private constructor(
+    readonly name: string,
+    readonly host: RemoteHost,
+    private readonly proc: RemoteProcess,
+    private readonly unforward: () => Promise<void>,
+    qmp: QmpClient,
+    nics: readonly GuestNic[],
+  ) {
+    this.qmp = qmp;
+    this.nics = nics;
+  }
+
+  static async start(host: RemoteHost, o: RemoteQemuOptions): Promise<RemoteQemu> {
+    await host.makeDir(o.remoteDir);
+    const remoteQmp = join(o.remoteDir, `${o.name}-qmp.sock`);
+    const localQmp = join(o.localDir, `${host.name}-${o.name}-qmp.sock`);
+    rmSync(localQmp, { force: true });
+    const proc = await host.spawn([...o.argv, '-qmp', `unix:${remoteQmp},server=on,wait=off`], { label: `stop QEMU ${o.name} on ${host.name}` });
+    const deadline = Date.now() + (o.timeoutMs ?? 20_000);
+    // The remote socket exists only once QEMU has set up its monitor.
+    while ((await host.exec(['test', '-S', remoteQmp], { allowFail: true })).code !== 0) {
+      if (!proc.running) throw new Error(`QEMU ${o.name} on ${host.name} exited: ${proc.channel.tail(5).trim()}`);
+      if (Date.now() > deadline) throw new Error(`QEMU ${o.name} on ${host.name}: no QMP socket after ${o.timeoutMs ?? 20_000} ms`);
+      await sleep(100);
+    }
+    const unforward = await host.forwardSocket(localQmp, remoteQmp);
+    const qmp = new QmpClient({ log: o.log, defaultTimeoutMs: 10_000 });
+    await qmp.connect(localQmp, { timeoutMs: Math.max(1000, deadline - Date.now()) });
+    return new RemoteQemu(
+      o.name,
+      host,
+      proc,
+      async () => {
+        await unforward();
+        rmSync(localQmp, { force: true });
+      },
+      qmp,
+      o.nics ?? [],
+    );
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  get alive(): boolean {
+    return this.proc.running;
+  }
+
+  logTail(lines = 20): string {
+    return this.proc.channel.tail(lines);
+  }
+
+  serial(): string {
+    return '';
+  }
+
+  async stop(): Promise<void> {
+    if (this.alive && this.qmp.state === 'running') await this.qmp.quit({ timeoutMs: 2000 }).catch(() => undefined);
+    await this.qmp.close();
+    await this.unforward();
+    await this.proc.stop();
+  }
+}
