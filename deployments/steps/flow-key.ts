@@ -44,8 +44,19 @@ function normalizeDump(line: string): string {
     .replace(/\bdl_type=0x800\b/g, 'dl_type=0x0800');
 }
 
+/** `90.90.90.90/8` as dump-flows prints it: the network address (`90.0.0.0/8`); `/32` is the address alone. */
+function cidrNetwork(text: string): string {
+  return text.replace(/\b(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})\b/g, (_m, a: string, b: string, c: string, d: string, p: string) => {
+    const bits = Number(p);
+    if (bits >= 32) return `${a}.${b}.${c}.${d}`;
+    const ip = ((Number(a) << 24) | (Number(b) << 16) | (Number(c) << 8) | Number(d)) >>> 0;
+    const net = bits === 0 ? 0 : (ip & (~0 << (32 - bits))) >>> 0;
+    return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}/${bits}`;
+  });
+}
+
 function normalizeSource(key: string): string {
-  return key
+  return cidrNetwork(key)
     .replace(/\bactions=/g, 'action=')
     .replace(/\b(udp|tcp)_(src|dst)=/g, 'tp_$2=')
     .replace(/\b0x800\b/g, '0x0800');

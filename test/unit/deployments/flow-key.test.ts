@@ -13,5 +13,8 @@ describe('VSPERF flow dictionaries', () => {
     expect(flowPresent(dump, { in_port: '2', actions: ['output:1'], idle_timeout: '0' })).to.equal(true);
     expect(flowPresent(dump, { in_port: '2', actions: ['output:3'] })).to.equal(false);
     expect(flowPresent(dump, { in_port: '3' })).to.equal(false);
+    const masked = ['cookie=0x0, table=0, n_packets=0, n_bytes=0, ip,in_port=1,nw_dst=90.0.0.0/8 actions=output:2'];
+    expect(flowPresent(masked, { in_port: '1', dl_type: '0x800', nw_dst: '90.90.90.90/8', actions: ['output:2'], idle_timeout: '0' })).to.equal(true);
+    expect(flowPresent(masked, { in_port: '1', dl_type: '0x800', nw_dst: '91.90.90.90/8', actions: ['output:2'] })).to.equal(false);
   });
 });
