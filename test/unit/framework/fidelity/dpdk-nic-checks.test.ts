@@ -12,10 +12,13 @@ describe('--check-host: generator NICs for the dpdk backend', () => {
       const dev = (pci: string, driver?: string, group = true): void => {
         const d = join(sys, 'bus/pci/devices', pci);
         mkdirSync(d, { recursive: true });
-        if (group) symlinkSync('../../../kernel/iommu_groups/7', join(d, 'iommu_group'));
+        if (group) {
+          mkdirSync(join(sys, 'kernel/iommu_groups/7'), { recursive: true });
+          symlinkSync(join(sys, 'kernel/iommu_groups/7'), join(d, 'iommu_group'));
+        }
         if (driver) {
           mkdirSync(join(sys, 'bus/pci/drivers', driver), { recursive: true });
-          symlinkSync(`../../../bus/pci/drivers/${driver}`, join(d, 'driver'));
+          symlinkSync(join(sys, 'bus/pci/drivers', driver), join(d, 'driver'));
         }
       };
       dev('0000:05:00.0', 'ixgbe');
