@@ -108,9 +108,15 @@ export class TrialRunner {
     this.ctx.events.emit('trial:start', { testcase: this.ctx.testcase, frameSize: this.frameSize, request: req, index });
     await this.ctx.topology?.beforeTrial?.();
     const endConditions = this.ctx.conditions?.start();
-    const result: TrialResult = await this.ctx.generator.runTrial(this.spec(req), this.ctx.signal, (counters) =>
-      this.ctx.events.emit('trial:progress', { testcase: this.ctx.testcase, counters, request: req }),
-    );
+    let result: TrialResult;
+    try {
+      result = await this.ctx.generator.runTrial(this.spec(req), this.ctx.signal, (counters) =>
+        this.ctx.events.emit('trial:progress', { testcase: this.ctx.testcase, counters, request: req }),
+      );
+    } catch (e) {
+      endConditions?.(); // stops the sampler of a trial that failed
+      throw e;
+    }
     const conditions = endConditions?.();
     const switchCounters = await this.ctx.topology?.afterTrial?.();
     // The generator's counts must agree with the switch's port counters; a disagreement is recorded and
