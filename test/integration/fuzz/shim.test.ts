@@ -173,22 +173,35 @@ describe('fuzz: the gRPC shim answers malformed messages with INVALID_ARGUMENT a
     );
   });
 
+  /** A valid 64-byte trial at 1000 fps for 0.1 s, with `over` applied. */
+  const goodTrial = (over: Partial<pb.TrialSpec> = {}, rate: NonNullable<pb.Rate['value']> = { $case: 'fps', fps: 1000 }): pb.RunTrialRequest => ({
+    sessionId,
+    progressIntervalMs: 0,
+    trial: {
+      traffic: {
+        stream: { frameSize: 64, imixGenome: '', l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' }, l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' }, l4: { enabled: true, srcPort: 3000, dstPort: 3001 }, vlan: { enabled: false, id: 0, priority: 0, cfi: 0 }, multistream: 0, streamType: pb.StreamType.STREAM_TYPE_L4 },
+        bidir: false,
+        rate: { value: rate },
+        latency: false,
+      },
+      length: { $case: 'durationS', durationS: 0.1 },
+      learningS: 0,
+      ...over,
+    },
+  });
+
+  it("the issue's cases: duration_s = 1e-9 (no frame would be sent) and 1e10 fps on a 10G port are INVALID_ARGUMENT", async () => {
+    const short = await runTrial(goodTrial({ length: { $case: 'durationS', durationS: 1e-9 } }));
+    expect(short.code, short.details).to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(short.details).to.match(/^trial\.duration_s: /);
+    const fast = await runTrial(goodTrial({}, { $case: 'fps', fps: 1e10 }));
+    expect(fast.code, fast.details).to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(fast.details).to.match(/^trial\.traffic\.rate\.fps: /);
+  });
+
   it('keeps serving: the process is alive and a good trial on the fuzzed session passes', async () => {
     expect(pidAlive(shim.child.pid)).to.equal(true);
-    const good = await runTrial({
-      sessionId,
-      progressIntervalMs: 0,
-      trial: {
-        traffic: {
-          stream: { frameSize: 64, imixGenome: '', l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' }, l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' }, l4: { enabled: true, srcPort: 3000, dstPort: 3001 }, vlan: { enabled: false, id: 0, priority: 0, cfi: 0 }, multistream: 0, streamType: pb.StreamType.STREAM_TYPE_L4 },
-          bidir: false,
-          rate: { value: { $case: 'fps', fps: 1000 } },
-          latency: false,
-        },
-        length: { $case: 'durationS', durationS: 0.1 },
-        learningS: 0,
-      },
-    });
+    const good = await runTrial(goodTrial());
     expect(good.code, good.details).to.equal(grpc.status.OK);
     expect(good.txFrames).to.equal(100n);
   });
