@@ -60,6 +60,16 @@ function listSettings(config: Config): void {
     out(`${d.key} (${d.type}) = ${v.length > 100 ? v.slice(0, 97) + '...' : v}`);
     if (d.description) out(`    ${d.description}  [${config.base.source(d.key)}]`);
   }
+  // VSPERF's settings this build has no use for: accepted in conf files and --test-params, no effect.
+  const known = config.schema.keys();
+  const ineffective = config.catalogue.all().filter((s) => !known.has(s.name));
+  out('');
+  out(`VSPERF settings accepted without effect here (${ineffective.length}):`);
+  for (const s of ineffective) {
+    const set = config.ineffective.get(s.name);
+    const v = formatLiteral(set ? set.value : s.default);
+    out(`${s.name} (${s.type}) = ${v.length > 100 ? v.slice(0, 97) + '...' : v}  [${set ? set.source : `VSPERF default, ${s.file}`}]`);
+  }
 }
 
 /** The testcases the options ask for, in run order. */

@@ -72,6 +72,15 @@ describe("CLI with VSPERF's conf files", function () {
     expect(r.stderr.trim()).to.equal(`vsperf: E_PARSE: ${f}:1:23: name '__import__' is not defined (only str, int, float, hex, round, len, os.path.*, os.getenv and copy.* can be called)`);
   });
 
+  it('--list-settings lists the VSPERF settings without effect, with the value and source a file gave', () => {
+    const f = join(CONF, '03_traffic.conf');
+    const r = vsperf(['--list-settings', '--conf-file', f]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^VSPERF settings accepted without effect here \(\d+\):$/m);
+    expect(r.stdout).to.include(`TRAFFICGEN_STC_EAST_CHASSIS_ADDR (str) = ''  [--conf-file ${f}]`);
+    expect(r.stdout).to.match(/^APP_NAME \(str\) = 'l2fwd'  \[VSPERF default, conf\/12_k8s\.conf\]$/m);
+  });
+
   it('--version, --list-tests, --list-collectors and --integration --list', () => {
     const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(vsperf(['--version']).stdout.trim()).to.equal(`vsperf-ts ${pkg.version}`);
