@@ -38,6 +38,13 @@ describe("CLI with VSPERF's conf files", function () {
     expect(r.stdout).to.match(/TRAFFICGEN_DURATION = 30 +\[--conf-file .*03_traffic\.conf\]/);
   });
 
+  it("with --tests '!vpp' and a real generator, every testcase of the run plans", () => {
+    const files = [...confFiles(CONF), ...confFiles(join(CONF, 'integration'))];
+    const r = vsperf(['--dry-run', '--trafficgen', 'Software', '--tests', '!vpp', ...files.flatMap((f) => ['--conf-file', f])]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^Plan: 25 testcase\(s\)/);
+  });
+
   it('loads each file on its own too (names of earlier VSPERF files come from the settings catalogue)', () => {
     for (const f of [...confFiles(CONF), ...confFiles(join(CONF, 'integration'))]) {
       const r = vsperf(['--list', '--conf-file', f]);
