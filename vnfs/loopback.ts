@@ -14,5 +14,3 @@ export const linuxBridge: LoopbackApp = { name: 'linux_bridge', guestArgs: ['vsp
  * forwarding is the kernel bridge, so the data path equals linux_bridge.
  */
 export const buildin: LoopbackApp = { name: 'buildin', guestArgs: ['vsperf.loopback=buildin'] };
-
-export const LOOPBACK_APPS: readonly LoopbackApp[] = [linuxBridge, buildin];

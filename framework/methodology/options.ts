@@ -3,7 +3,7 @@
  * ConfigError naming the key and the file/flag it came from. Keys and their defaults are documented in
  * conf/schema/methodology.schema.json and set in conf/03_traffic.json / conf/03_traffic_methodology.json.
  */
-import type { Json, JsonObject, Settings } from '../config/settings.js';
+import type { Json, Settings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
 import { truthy } from './traffic-spec.js';
 
@@ -96,10 +96,4 @@ export function binarySearchOptions(s: Settings): BinarySearchOptions {
     verificationS: num(s, 'TRAFFICGEN_TREX_VERIFICATION_DURATION', 60, 1e-3),
     maxVerificationTrials: int(s, 'TRAFFICGEN_TREX_MAXIMUM_VERIFICATION_TRIALS', 10, 1, 1000),
   };
-}
-
-export function objectSetting(s: Settings, key: string): JsonObject {
-  const v = s.getOr<Json>(key, {});
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(key, s.source(key), `must be an object, got ${JSON.stringify(v)}`);
-  return v;
 }

@@ -8,7 +8,7 @@ import { commonOptions, type CommonOptions } from './options.js';
 import { trafficFromSettings } from './traffic-spec.js';
 import { trialVerdict, validityThresholds, type ValidityThresholds } from '../fidelity/verdict.js';
 import { BACKOFF_MAX_STEPS, backoffRequest, ceilingOf, exhaustedNote } from './backoff.js';
-import { isDone, trialDurationS, type Search, type TrialOutcome, type TrialRequest } from './types.js';
+import { isDone, type Search, type TrialOutcome, type TrialRequest } from './types.js';
 
 /** Tx rate shortfall (fraction of the offered rate) beyond which a trial is generator-limited. */
 export const TX_SHORTFALL_TOLERANCE = 0.01;
@@ -216,9 +216,4 @@ function pmdProcessing(sw: unknown): number[] {
   if (!Array.isArray(pmd)) return [];
   const threads = pmd as Array<{ thread?: unknown; processingPct?: unknown }>;
   return threads.filter((p) => String(p.thread).startsWith('pmd')).map((p) => Number(p.processingPct)).filter((x) => Number.isFinite(x));
-}
-
-/** Sum of traffic durations of outcomes (s). */
-export function sumDurationS(outcomes: readonly TrialOutcome[]): number {
-  return outcomes.reduce((a, o) => a + trialDurationS(o), 0);
 }

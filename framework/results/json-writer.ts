@@ -42,7 +42,3 @@ export function toolVersion(root: string): string {
     return 'unknown';
   }
 }
-
-export function readResults(dir: string): RunResults {
-  return JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResults;
-}

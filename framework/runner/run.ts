@@ -149,18 +149,11 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
   return run;
 }
 
-/** Reports, archive and export (issue 9); absent until that module exists. */
+/** Reports, archive and export; loaded only now (they pull in ajv, sqlite and the report code). */
 async function postRun(resultsDir: string, settings: Settings, log: Logger): Promise<void> {
-  let mod: { afterRun(dir: string, s: Settings, l: Logger): Promise<void> } | undefined;
+  const { afterRun } = await import('../results/post-run.js');
   try {
-    const path = '../results/post-run.js';
-    mod = (await import(path)) as typeof mod;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-  }
-  if (!mod) return;
-  try {
-    await mod.afterRun(resultsDir, settings, log);
+    await afterRun(resultsDir, settings, log);
   } catch (e) {
     log.warn(`post-run (report/archive/export) failed: ${errorMessage(e)}`);
   }

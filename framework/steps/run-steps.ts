@@ -4,6 +4,7 @@
  * unless the step says `!` — validated by the object's validate_<method>. The first failing step
  * ends the list; the caller stops what the steps started.
  */
+import { sleep } from '../host/proc.js';
 import { VsperfError, errorMessage } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { expandParam, type MacroContext } from './macros.js';
@@ -34,20 +35,6 @@ export interface StepRunResult {
   /** Index of the failing step. */
   readonly failedStep?: number;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 
 function describe(s: ParsedStep, params: readonly PyValue[]): string {
   return `${s.object} ${s.method}${params.length ? ' ' + pyRepr(params as PyValue) : ''}`.trim();

@@ -1,4 +1,5 @@
 /** `vsperf trend [TESTCASE]`: a metric across archived runs, per testcase / frame size / goal. */
+import { stringify } from 'csv-stringify/sync';
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
@@ -80,7 +81,9 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     if (o.format === 'csv') {
-      out(['testcase,deployment,packet_size,goal,metric,run_id,start_time,value,n', ...series.flatMap((s) => s.points.map((pt) => [s.testcase, s.deployment, s.frameSize, s.goal, s.metric, pt.runId, pt.startTime, pt.value, pt.n].join(',')))].join('\n'));
+      // csv-stringify quotes a field holding a comma or quote (a testcase name may).
+      const rows = series.flatMap((s) => s.points.map((pt) => [s.testcase, s.deployment, s.frameSize, s.goal, s.metric, pt.runId, pt.startTime, pt.value, pt.n]));
+      out(stringify(rows, { header: true, columns: ['testcase', 'deployment', 'packet_size', 'goal', 'metric', 'run_id', 'start_time', 'value', 'n'] }).trimEnd());
       return 0;
     }
     const rows = series.map((s) => {

@@ -13,6 +13,7 @@
  * Redirects keep method and body (restpy re-sends to Location itself, connection.py `_send_recv`), but a
  * redirect to another origin drops the API key, never carries a login body, and https→http is refused.
  */
+import { sleep as hostSleep } from '../../../../framework/host/proc.js';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { AbortedError, errorMessage } from '../../../../framework/errors.js';
@@ -243,17 +244,9 @@ export function refsIn(v: unknown): unknown {
   return v;
 }
 
+/** The host's sleep, ending with an AbortedError whatever the abort reason (the backend's callers match it). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError('aborted'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(new AbortedError('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
+  return hostSleep(ms, signal).catch((e: unknown) => {
+    throw signal?.aborted ? new AbortedError('aborted') : e;
   });
 }
