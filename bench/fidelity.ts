@@ -15,7 +15,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readTrailers } from '../test/integration/software/pcap.js';
+import { framesOfRun, readTrailers } from '../test/integration/software/pcap.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = '/tmp/vsperf-fidelity-bench';
@@ -99,7 +99,8 @@ conditions.after_migration = loadavg();
 const frames = mig.tc ? readTrailers(pcap) : [];
 const migration = (mig.tc?.details?.migration?.records ?? []).map((r, i) => {
   const w = mig.tc!.details!.migration!.receivers[i]!;
-  const mine = frames.filter((f) => f.tag === w.runTag && f.stream === 0);
+  const after = i > 0 ? mig.tc!.details!.migration!.receivers[i - 1]!.trafficStopEpochMs! + 1000 : 0;
+      const mine = framesOfRun(frames, w.runTag!, after, w.trafficStopEpochMs! + 1000);
   let gap = 0;
   for (let k = 1; k < mine.length; k++) {
     const a = mine[k - 1]!.tNs / 1e6;

@@ -29,3 +29,11 @@ export function readTrailers(file: string): Captured[] {
   return out;
 }
 
+
+/**
+ * The frames of one generator run: its trailer tag, stream 0, captured after the previous run's traffic
+ * stopped (+ the 1 s drain) and up to this run's stop + drain. Tags are 8 bits: two runs may share one.
+ */
+export function framesOfRun(frames: readonly Captured[], tag: number, afterMs: number, untilMs: number): Captured[] {
+  return frames.filter((f) => f.tag === tag && f.stream === 0 && f.tNs / 1e6 > afterMs && f.tNs / 1e6 <= untilMs);
+}

@@ -11,7 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { processesMentioning, ROOT_DIR } from './helpers.js';
-import { readTrailers } from '../software/pcap.js';
+import { framesOfRun, readTrailers } from '../software/pcap.js';
 
 const ROOT = process.cwd();
 // Valid MACs (a guest bridge drops zero source MACs) and a search starting at 0.1 % of 10G line rate
@@ -155,7 +155,8 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     const frames = readTrailers(pcap);
     mig.records.forEach((r, i) => {
       const w = mig.receivers[i]!;
-      const mine = frames.filter((f) => f.tag === w.runTag && f.stream === 0);
+      const after = i > 0 ? mig.receivers[i - 1]!.trafficStopEpochMs! + 1000 : 0;
+      const mine = framesOfRun(frames, w.runTag!, after, w.trafficStopEpochMs! + 1000);
       let gap = 0;
       for (let k = 1; k < mine.length; k++) {
         const a = mine[k - 1]!.tNs / 1e6;
