@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { UsageError, errorMessage, isVsperfError } from '../../framework/errors.js';
 import { Settings, deepMerge, isPlainObject, type JsonObject } from '../../framework/config/settings.js';
-import { createLogger, isLogLevel, type LogLevel } from '../../framework/log/logger.js';
+import { createLogger, isLogLevel, type LogLevel, type Logger } from '../../framework/log/logger.js';
 import { ShimServer, splitAddress, type ShimBackend } from './server.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -61,8 +61,15 @@ async function leaseFileFor(name: string, listen: string): Promise<{ leaseFile?:
   return { leaseFile: new LeaseFile(join(stateDir(), `tgshim-lease-${name}-${host.replace(/[^A-Za-z0-9.]/g, '_')}_${port}.json`)) };
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = new Command('vsperf-tgshim')
+interface ShimOptions {
+    listen: string; backend: 'software' | 'ixnetwork'; generator: string; confFile: string[]; plugin: string[]; tlsCert?: string; tlsKey?: string;
+    tlsClientCa?: string; tokenFile?: string; leaseS: string; workDir: string; logLevel: string; ixnetUrl?: string;
+    ixnetPlatform: 'linux' | 'windows'; ixnetUser: string; ixnetPasswordFile?: string; ixnetApiKeyFile?: string; ixnetCa?: string; ixnetPollMs: string;
+    insecure?: boolean; ixnetLatencyMode?: string; name: string;
+}
+
+function buildProgram(): Command {
+  return new Command('vsperf-tgshim')
     .description('tgshim.v1 gRPC server: runs traffic-generator trials for a remote vsperf (Ixia driver)')
     .option('--listen <host:port>', 'address to serve on (port 0 = any free port)', '127.0.0.1:50551')
     .addOption(new Option('--backend <kind>', 'generator backend').choices(['software', 'ixnetwork']).default('software'))
@@ -88,92 +95,83 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--ixnet-poll-ms <n>', 'ixnetwork backend: async operation poll interval (ms)', '1000')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse(argv as string[], { from: 'user' });
-  } catch (e) {
-    const code = (e as { exitCode?: number }).exitCode;
-    return code === 0 ? 0 : 2;
-  }
-  const o = program.opts<{
-    listen: string; backend: 'software' | 'ixnetwork'; generator: string; confFile: string[]; plugin: string[]; tlsCert?: string; tlsKey?: string;
-    tlsClientCa?: string; tokenFile?: string; leaseS: string; workDir: string; logLevel: string; ixnetUrl?: string;
-    ixnetPlatform: 'linux' | 'windows'; ixnetUser: string; ixnetPasswordFile?: string; ixnetApiKeyFile?: string; ixnetCa?: string; ixnetPollMs: string;
-    insecure?: boolean; ixnetLatencyMode?: string; name: string;
-  }>();
-  const level: LogLevel = isLogLevel(o.logLevel) ? o.logLevel : 'info';
-  const log = createLogger((lv, scope, msg) => process.stderr.write(`${new Date().toISOString()} ${lv.toUpperCase()} ${scope}: ${msg}\n`), level, 'tgshim');
-  let server: ShimServer | undefined;
-  try {
-    if (!!o.tlsCert !== !!o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
-    if (o.tlsClientCa && !o.tlsCert) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
-    const token = o.tokenFile ? readText(o.tokenFile, 'token file').trim() : undefined;
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) throw new UsageError(`--name "${o.name}": use 1-64 letters, digits, '.', '_' or '-'`);
-    const leaseS = Number(o.leaseS);
-    if (!Number.isInteger(leaseS) || leaseS < 1 || leaseS > 3600) throw new UsageError(`--lease-s ${o.leaseS}: must be an integer 1..3600`);
-    let backend: ShimBackend;
-    if (o.backend === 'software') {
-      const { SoftwareBackend, cleanupDeadShims } = await import('./backends/software.js');
-      await cleanupDeadShims(log);
-      const registry = SoftwareBackend.defaultRegistry();
-      if (o.plugin.length) {
-        const { loadPlugin } = await import('../../framework/registry/plugin-loader.js');
-        for (const p of o.plugin) await loadPlugin(p, registry);
-      }
-      backend = new SoftwareBackend({ generator: o.generator, settings: loadShimSettings(o.confFile), log: log.child('software'), workDir: o.workDir, registry });
-    } else {
-      if (!o.ixnetUrl) throw new UsageError('--backend ixnetwork needs --ixnet-url');
-      const { IxNetworkBackend, LATENCY_MODES } = await import('./backends/ixnetwork/backend.js');
-      const mode = o.ixnetLatencyMode ?? loadShimSettings(o.confFile).getOr<string>('TRAFFICGEN_IXNET_LATENCY_MODE', 'storeForward');
-      if (!(LATENCY_MODES as readonly string[]).includes(mode)) throw new UsageError(`TRAFFICGEN_IXNET_LATENCY_MODE "${mode}" is not one of ${LATENCY_MODES.join(', ')}`);
-      if (o.insecure) log.warn(`--insecure: the certificate of ${o.ixnetUrl} is not verified; anyone on the path can read the IxNetwork credentials`);
-      backend = new IxNetworkBackend({
-        latencyMode: mode as (typeof LATENCY_MODES)[number],
-        shimName: o.name,
-        ...(o.insecure ? { insecure: true } : {}),
-        baseUrl: o.ixnetUrl,
-        platform: o.ixnetPlatform,
-        user: o.ixnetUser,
-        ...(o.ixnetPasswordFile ? { password: readText(o.ixnetPasswordFile, 'password file').trim() } : {}),
-        ...(o.ixnetApiKeyFile ? { apiKey: readText(o.ixnetApiKeyFile, 'API key file').trim() } : {}),
-        ...(o.ixnetCa ? { caPem: Buffer.from(readText(o.ixnetCa, 'CA file')) } : {}),
-        pollMs: Number(o.ixnetPollMs),
-        log: log.child('ixnetwork'),
-      });
+}
+
+/** Option combinations commander cannot check; the token and lease they give. */
+function checkOptions(o: ShimOptions): { token?: string; leaseS: number } {
+  if (!!o.tlsCert !== !!o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
+  if (o.tlsClientCa && !o.tlsCert) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
+  const token = o.tokenFile ? readText(o.tokenFile, 'token file').trim() : undefined;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) throw new UsageError(`--name "${o.name}": use 1-64 letters, digits, '.', '_' or '-'`);
+  const leaseS = Number(o.leaseS);
+  if (!Number.isInteger(leaseS) || leaseS < 1 || leaseS > 3600) throw new UsageError(`--lease-s ${o.leaseS}: must be an integer 1..3600`);
+  return { ...(token !== undefined ? { token } : {}), leaseS };
+}
+
+/** The generator side: the software backend wraps a registered generator, the ixnetwork one an IxNetwork API server. */
+async function createBackend(o: ShimOptions, log: Logger): Promise<ShimBackend> {
+  if (o.backend === 'software') {
+    const { SoftwareBackend, cleanupDeadShims } = await import('./backends/software.js');
+    await cleanupDeadShims(log);
+    const registry = SoftwareBackend.defaultRegistry();
+    if (o.plugin.length) {
+      const { loadPlugin } = await import('../../framework/registry/plugin-loader.js');
+      for (const p of o.plugin) await loadPlugin(p, registry);
     }
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    server = new ShimServer({
-      address: o.listen,
-      ...(await leaseFileFor(o.name, o.listen)),
-      backend,
-      ...(o.tlsCert && o.tlsKey
-        ? {
-            tls: {
-              certPem: Buffer.from(readText(o.tlsCert, 'certificate')),
-              keyPem: Buffer.from(readText(o.tlsKey, 'key')),
-              ...(o.tlsClientCa ? { clientCaPem: Buffer.from(readText(o.tlsClientCa, 'client CA')) } : {}),
-            },
-          }
-        : {}),
-      ...(token !== undefined ? { token } : {}),
-      defaultLeaseS: leaseS,
-      log,
-      serverVersion: pkg.version,
+    return new SoftwareBackend({ generator: o.generator, settings: loadShimSettings(o.confFile), log: log.child('software'), workDir: o.workDir, registry });
+  } else {
+    if (!o.ixnetUrl) throw new UsageError('--backend ixnetwork needs --ixnet-url');
+    const { IxNetworkBackend, LATENCY_MODES } = await import('./backends/ixnetwork/backend.js');
+    const mode = o.ixnetLatencyMode ?? loadShimSettings(o.confFile).getOr<string>('TRAFFICGEN_IXNET_LATENCY_MODE', 'storeForward');
+    if (!(LATENCY_MODES as readonly string[]).includes(mode)) throw new UsageError(`TRAFFICGEN_IXNET_LATENCY_MODE "${mode}" is not one of ${LATENCY_MODES.join(', ')}`);
+    if (o.insecure) log.warn(`--insecure: the certificate of ${o.ixnetUrl} is not verified; anyone on the path can read the IxNetwork credentials`);
+    return new IxNetworkBackend({
+      latencyMode: mode as (typeof LATENCY_MODES)[number],
+      shimName: o.name,
+      ...(o.insecure ? { insecure: true } : {}),
+      baseUrl: o.ixnetUrl,
+      platform: o.ixnetPlatform,
+      user: o.ixnetUser,
+      ...(o.ixnetPasswordFile ? { password: readText(o.ixnetPasswordFile, 'password file').trim() } : {}),
+      ...(o.ixnetApiKeyFile ? { apiKey: readText(o.ixnetApiKeyFile, 'API key file').trim() } : {}),
+      ...(o.ixnetCa ? { caPem: Buffer.from(readText(o.ixnetCa, 'CA file')) } : {}),
+      pollMs: Number(o.ixnetPollMs),
+      log: log.child('ixnetwork'),
     });
-    const port = await server.start();
-    process.stdout.write(JSON.stringify({ event: 'listening', port }) + '\n');
-  } catch (e) {
-    process.stderr.write(`vsperf-tgshim: ${errorMessage(e)}\n`);
-    await server?.stop().catch(() => undefined);
-    return isVsperfError(e) ? e.exitCode : 1;
   }
-  const s = server;
+}
+
+function createServer(o: ShimOptions, backend: ShimBackend, auth: { token?: string; leaseS: number }, log: Logger, lease: Awaited<ReturnType<typeof leaseFileFor>>): ShimServer {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  return new ShimServer({
+    address: o.listen,
+    ...lease,
+    backend,
+    ...(o.tlsCert && o.tlsKey
+      ? {
+          tls: {
+            certPem: Buffer.from(readText(o.tlsCert, 'certificate')),
+            keyPem: Buffer.from(readText(o.tlsKey, 'key')),
+            ...(o.tlsClientCa ? { clientCaPem: Buffer.from(readText(o.tlsClientCa, 'client CA')) } : {}),
+          },
+        }
+      : {}),
+    ...(auth.token !== undefined ? { token: auth.token } : {}),
+    defaultLeaseS: auth.leaseS,
+    log,
+    serverVersion: pkg.version,
+  });
+}
+
+/** Serves until SIGINT/SIGTERM, then stops traffic and shuts down: 0 on a clean stop. */
+function serveUntilSignalled(server: ShimServer, log: Logger): Promise<number> {
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (sig: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
       log.info(`${sig}: stopping traffic and shutting down`);
-      s.stop().then(
+      server.stop().then(
         () => resolve(0),
         (e) => {
           log.error(`shutdown: ${errorMessage(e)}`);
@@ -184,4 +182,29 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    program.parse(argv as string[], { from: 'user' });
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    return code === 0 ? 0 : 2;
+  }
+  const o = program.opts<ShimOptions>();
+  const level: LogLevel = isLogLevel(o.logLevel) ? o.logLevel : 'info';
+  const log = createLogger((lv, scope, msg) => process.stderr.write(`${new Date().toISOString()} ${lv.toUpperCase()} ${scope}: ${msg}\n`), level, 'tgshim');
+  let server: ShimServer | undefined;
+  try {
+    const auth = checkOptions(o);
+    server = createServer(o, await createBackend(o, log), auth, log, await leaseFileFor(o.name, o.listen));
+    const port = await server.start();
+    process.stdout.write(JSON.stringify({ event: 'listening', port }) + '\n');
+  } catch (e) {
+    process.stderr.write(`vsperf-tgshim: ${errorMessage(e)}\n`);
+    await server?.stop().catch(() => undefined);
+    return isVsperfError(e) ? e.exitCode : 1;
+  }
+  return serveUntilSignalled(server, log);
 }
