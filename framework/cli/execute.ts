@@ -1,6 +1,8 @@
 import { Config, type TestcaseDef } from '../config/load.js';
 import type { Layer } from '../config/layers.js';
-import { parseTestParamsOption } from '../config/test-params.js';
+import { paramsForTestcase, parseTestParamsOption } from '../config/test-params.js';
+import { pyRepr } from '../config/pyconf/repr.js';
+import { fromJson } from '../config/pyconf/values.js';
 import { formatLiteral } from '../config/literal.js';
 import type { Json, JsonObject, Settings } from '../config/settings.js';
 import { ConfigError, UsageError, VsperfError } from '../errors.js';
@@ -156,11 +158,12 @@ const COLLECTORS: readonly [string, string][] = [
 ];
 
 /** --matrix after the run: the table on stdout and result_performance_matrix.rst beside the results. */
-function printMatrix(run: RunResults, resultsDir: string | undefined, config: Config): void {
+function printMatrix(run: RunResults, resultsDir: string | undefined, config: Config, testParams: readonly JsonObject[]): void {
   const metric = String(config.base.getOr('MATRIX_METRIC', 'throughput_rx_fps'));
   const entries = run.testcases.map((tc) => {
     const v = tc.status === 'passed' ? Number((tc.rows[0] as Record<string, unknown> | undefined)?.[metric]) : NaN;
-    return { name: tc.name, value: Number.isFinite(v) ? v : undefined, params: Object.entries(tc.settings.TEST_PARAMS ?? {}).map(([k, x]) => `'${k}': ${formatLiteral(x as never)}`).join(', ') };
+    // VSPERF shows str(test_params)[1:-1]: this testcase's --test-params as a Python dict, without braces.
+    return { name: tc.name, value: Number.isFinite(v) ? v : undefined, params: pyRepr(fromJson(paramsForTestcase(testParams, tc.index))).slice(1, -1) };
   });
   const table = matrixTable(metric, entries, config.base.getOr('CUMULATIVE_PARAMS', false));
   if (!table) {
@@ -247,7 +250,7 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   process.on('SIGTERM', onSignal);
   try {
     const run = await runTestcases({ config, registry, testcases: tcs, log, events, argv, xunit: !!o.xunit || xunitDir !== undefined, ...(xunitDir ? { xunitDir } : {}), integration: !!o.integration, signal: ac.signal });
-    if (o.matrix) printMatrix(run, resultsDir, config);
+    if (o.matrix) printMatrix(run, resultsDir, config, testParams ?? []);
     if (run.status === 'aborted') return 130;
     return run.status === 'passed' ? 0 : 1;
   } finally {

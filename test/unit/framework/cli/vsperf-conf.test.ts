@@ -113,6 +113,7 @@ describe("CLI with VSPERF's conf files", function () {
     expect(row.start_time).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect(r.stdout).to.match(/\| ID \| Name +\| throughput_rx_fps \| Change \[%\] \|/);
     expect(r.stdout).to.match(/\| +1 \| phy2phy_cont +\| +\d+\.\d{3} \|/);
+    expect(r.stdout).to.include("'TRAFFICGEN_DURATION': 1, 'TRAFFICGEN_PKT_SIZES': [64]");
     expect(readFileSync(join(dir, run!, 'result_performance_matrix.rst'), 'utf8')).to.match(/^Performance Matrix\n-{18}\n[\s\S]*The metric used for comparison is throughput_rx_fps\.\n\n== {2}=+/);
   });
 });
