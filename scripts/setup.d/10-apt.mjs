@@ -7,6 +7,7 @@ export const PACKAGES = [
   'libdpdk-dev',             // vsg-engine's dpdk backend (pkg-config libdpdk)
   'qemu-system-x86',         // guests and live migration
   'busybox-static', 'cpio',  // guest initramfs
+  'dpdk-doc', 'binutils',    // guest image: l2fwd example sources (built against libdpdk-dev), readelf for the apps' libraries
   'iproute2',                // netns, veth
   'gcc', 'make', 'pkg-config', 'libc6-dev', // native packet engine
   'libxdp-dev', 'libbpf-dev', 'xdp-tools', // AF_XDP backend

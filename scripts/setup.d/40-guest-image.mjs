@@ -3,15 +3,16 @@
 // starts the loopback app named on the kernel command line and prints a ready marker on ttyS0.
 // Cached under .vsperf/guest/ (or $VSPERF_GUEST_DIR); rebuilt when the kernel package, busybox or this
 // file's init script change. Debian packages only.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync, copyFileSync, chmodSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync, copyFileSync, chmodSync, renameSync, symlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { dpdkFiles, dpdkInputs } from '../guest/dpdk-apps.mjs';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 
 /** Kernel modules, in insmod order (from `modinfo -F depends`; the .deb ships no modules.dep). */
 export const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci',
-  'failover', 'net_failover', 'virtio_net', 'llc', 'stp', 'bridge'];
+  'failover', 'net_failover', 'virtio_net', 'llc', 'stp', 'bridge', 'uio', 'uio_pci_generic'];
 
 /**
  * /init of the guest. Kernel parameters it reads: vsperf.loopback=<app> (linux_bridge | buildin |
@@ -20,7 +21,7 @@ export const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virti
 export const INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mkdir -p /tmp /var/run
 say() { echo "$*" > /dev/ttyS0; }
 say "VSPERF-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
 APP=buildin; NICS=2
@@ -48,11 +49,58 @@ bridge_pairs() {
     ip link set $b up; k=$((k+1))
   done
 }
+# DPDK apps (their plugins: symlinks to the libraries, nothing else in the plugin directory) drive the virtio NICs from user space. The guest kernel hands them over through
+# uio_pci_generic: Debian's kernel has no CONFIG_VFIO_NOIOMMU and a TCG guest has no IOMMU, so
+# vfio-pci cannot take them; DPDK's virtio PMD polls and needs no interrupt from uio.
+dpdk_bind() {
+  n=0
+  for d in /sys/bus/pci/devices/*; do
+    [ "$(cat $d/vendor)" = 0x1af4 ] || continue
+    case "$(cat $d/device)" in 0x1000|0x1041) ;; *) continue;; esac
+    a=\${d##*/}
+    echo uio_pci_generic > $d/driver_override
+    [ -e $d/driver ] && echo $a > $d/driver/unbind
+    echo $a > /sys/bus/pci/drivers_probe
+    n=$((n+1))
+  done
+  [ "$n" -eq "$NICS" ] || say "VSPERF-ERR bound $n virtio NICs to uio_pci_generic, expected $NICS"
+  mkdir -p /dev/hugepages; mount -t hugetlbfs nodev /dev/hugepages
+  [ "$(cat /proc/sys/vm/nr_hugepages)" -gt 0 ] || say "VSPERF-ERR no hugepages (kernel command line hugepages=)"
+}
+# Run a DPDK app in the background with a stdin that never ends (testpmd exits on EOF) and wait for
+# its ready line. $1 name, $2 ready pattern, then the argv.
+dpdk_run() {
+  app=$1; pat=$2; shift 2
+  mkfifo /tmp/$app.in; sleep 2147483647 > /tmp/$app.in &
+  "$@" < /tmp/$app.in > /tmp/$app.log 2>&1 &
+  pid=$!; i=0
+  while ! grep -q "$pat" /tmp/$app.log; do
+    kill -0 $pid 2>/dev/null || { say "VSPERF-ERR $app exited: $(tail -n 12 /tmp/$app.log | tr '\\n' ' ')"; return 1; }
+    i=$((i+1)); [ $i -lt 1800 ] || { say "VSPERF-ERR $app not forwarding after 180 s: $(tail -n 4 /tmp/$app.log | tr '\\n' ' ')"; return 1; }
+    sleep 0.1
+  done
+  say "VSPERF-READY app=$app uptime=$(cut -d' ' -f1 /proc/uptime) ports=$NICS"
+}
+# Two lcores for testpmd (main + one forwarding); on one vCPU both run on CPU 0: the main lcore only
+# waits on stdin.
+testpmd_lcores() { [ "$(nproc)" -ge 2 ] && echo "-l 0,1" || echo "--lcores=0@0,1@0"; }
 case "$APP" in
+  testpmd)
+    dpdk_bind
+    FWD=io; EXTRA=
+    for a in $(cat /proc/cmdline); do
+      case "$a" in vsperf.fwd=*) FWD="\${a#vsperf.fwd=}";; vsperf.testpmd=*) EXTRA="$(echo "\${a#vsperf.testpmd=}" | base64 -d)";; esac
+    done
+    dpdk_run testpmd "Press enter to exit" dpdk-testpmd $(testpmd_lcores) -n 1 -m 64 --no-telemetry -- \
+      --forward-mode=$FWD --auto-start --nb-cores=1 --total-num-mbufs=4096 --txd=256 --rxd=256 $EXTRA;;
+  l2fwd)
+    dpdk_bind
+    mask=$(printf '0x%x' $(( (1 << NICS) - 1 )))
+    dpdk_run l2fwd "entering main loop" dpdk-l2fwd -l 0 -n 1 -m 64 --no-telemetry -- -p $mask -q $NICS -T 0 --no-mac-updating;;
   linux_bridge) bridge_pairs; say "VSPERF-READY app=linux_bridge uptime=$(cut -d' ' -f1 /proc/uptime) $(ls /sys/class/net | tr '\\n' ' ')";;
   buildin) bridge_pairs; say "VSPERF-READY app=buildin uptime=$(cut -d' ' -f1 /proc/uptime) $(ls /sys/class/net | tr '\\n' ' ')";;
   none) ;;
-  *) say "VSPERF-ERR loopback app $APP is not in this image (it has linux_bridge, buildin)";;
+  *) say "VSPERF-ERR loopback app $APP is not in this image (it has linux_bridge, buildin, testpmd, l2fwd)";;
 esac
 while true; do sleep 3600; done
 `;
@@ -85,6 +133,7 @@ function inputs() {
     kernelPackage: k.pkg,
     kernelVersion: k.version,
     busybox: busyboxVersion(),
+    dpdk: dpdkInputs().dpdk,
     init: createHash('sha256').update(INIT).update(MODULES.join(',')).digest('hex').slice(0, 16),
   };
 }
@@ -110,7 +159,7 @@ export async function check() {
     // apt metadata unavailable (offline box): keep a complete image built from the same init script.
     return have.init === createHash('sha256').update(INIT).update(MODULES.join(',')).digest('hex').slice(0, 16);
   }
-  return ['kernelPackage', 'kernelVersion', 'busybox', 'init'].every((k) => have[k] === want[k]);
+  return ['kernelPackage', 'kernelVersion', 'busybox', 'dpdk', 'init'].every((k) => have[k] === want[k]);
 }
 
 export async function run(ctx) {
@@ -144,6 +193,18 @@ export async function run(ctx) {
     if (!f) throw new Error(`module ${m}.ko not found in ${deb}`);
     copyFileSync(f, join(rootfs, 'mods', `${m}.ko`));
   }
+  const dpdk = dpdkFiles(join(work, 'dpdk'));
+  for (const [at, real] of dpdk.files) {
+    const dest = join(rootfs, at);
+    mkdirSync(dirname(dest), { recursive: true });
+    copyFileSync(real, dest);
+    chmodSync(dest, 0o755);
+  }
+  for (const [at, target] of dpdk.links) {
+    mkdirSync(dirname(join(rootfs, at)), { recursive: true });
+    symlinkSync(target, join(rootfs, at));
+  }
+  log(`guest image: dpdk-testpmd, dpdk-l2fwd, ${dpdk.files.size - 2} libraries, ${dpdk.links.size} PMD plugins`);
   writeFileSync(join(rootfs, 'init'), INIT, { mode: 0o755 });
   const list = out(['find', '.'], { cwd: rootfs });
   const cpio = spawnSync('cpio', ['-o', '-H', 'newc', '--quiet'], { cwd: rootfs, input: list, maxBuffer: 512 * 1024 * 1024 });

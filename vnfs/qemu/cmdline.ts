@@ -2,6 +2,7 @@
 import type { GuestNic } from '../types.js';
 import { ramSizeArg, type QemuConfig } from './config.js';
 import { vfioDeviceArgs } from './passthrough.js';
+import { dpdkAppend, isDpdkApp } from './dpdk-guest.js';
 
 export interface InstanceFiles {
   readonly name: string;
@@ -28,6 +29,7 @@ export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic
   argv.push('-numa', 'node,memdev=mem');
   argv.push('-kernel', cfg.kernel, '-initrd', cfg.initrd);
   const append = ['console=ttyS0', 'quiet', 'panic=-1', `vsperf.loopback=${cfg.loopback}`, `vsperf.nics=${nics.length + (cfg.pciDevices?.length ?? 0)}`];
+  if (isDpdkApp(cfg.loopback)) append.push(...dpdkAppend(cfg.loopback, cfg.testpmd?.fwdMode ?? 'io', cfg.testpmd?.args ?? []));
   if (cfg.appendExtra) append.push(cfg.appendExtra);
   argv.push('-append', append.join(' '));
   if (nics.length === 0) argv.push('-nic', 'none');

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings, Json } from '../../framework/config/settings.js';
 import { ConfigError, EnvironmentError } from '../../framework/errors.js';
+import { checkFwdMode, isDpdkApp, TCG_DPDK_CPU, testpmdAppArgs } from './dpdk-guest.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -50,6 +51,8 @@ export interface QemuConfig {
   readonly mergeBuffersDisable: boolean;
   readonly extraArgs: readonly string[];
   readonly appendExtra: string;
+  /** testpmd's forwarding mode and extra application arguments (DPDK loopback apps only). */
+  readonly testpmd?: { readonly fwdMode: string; readonly args: readonly string[]; readonly dropped: readonly string[] };
   /** Host PCI devices passed through with vfio-pci (from the deployment's attachment, not from settings). */
   readonly pciDevices?: readonly string[];
 }
@@ -250,7 +253,9 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     });
   }
   const cpuSetting = str(settings, 'GUEST_CPU_OPTIONS', index, 'auto');
-  const cpu = cpuSetting === 'auto' ? (accel === 'kvm' ? 'host,-arch-capabilities' : 'qemu64') : cpuSetting;
+  const loopback = str(settings, 'GUEST_LOOPBACK', index, 'linux_bridge');
+  const dpdk = isDpdkApp(loopback);
+  const cpu = cpuSetting === 'auto' ? (accel === 'kvm' ? 'host,-arch-capabilities' : dpdk ? TCG_DPDK_CPU : 'qemu64') : cpuSetting;
   const vecSetting = perGuest(settings, 'GUEST_NIC_VECTORS', index);
   const vectors =
     vecSetting === undefined || vecSetting === null || vecSetting === 'auto' ? (accel === 'tcg' ? 0 : undefined) : vecSetting === '' ? undefined : num(settings, 'GUEST_NIC_VECTORS', index, 0);
@@ -270,7 +275,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     smp: num(settings, 'GUEST_SMP', index, 1, 1),
     coreBinding: coreBinding(settings, index),
     nicsNr: num(settings, 'GUEST_NICS_NR', index, 2, 0),
-    loopback: str(settings, 'GUEST_LOOPBACK', index, 'linux_bridge'),
+    loopback,
     kernel,
     initrd,
     image,
@@ -283,5 +288,13 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     mergeBuffersDisable: bool(settings, 'GUEST_NIC_MERGE_BUFFERS_DISABLE', index, false),
     extraArgs,
     appendExtra: str(settings, 'GUEST_KERNEL_APPEND', index, ''),
+    ...(dpdk ? { testpmd: testpmdConfig(settings, index) } : {}),
   };
+}
+
+/** VSPERF's GUEST_TESTPMD_FWD_MODE and GUEST_TESTPMD_PARAMS for guest `index`. */
+function testpmdConfig(settings: Settings, index: number): NonNullable<QemuConfig['testpmd']> {
+  const fwdMode = checkFwdMode(str(settings, 'GUEST_TESTPMD_FWD_MODE', index, 'io'), settings.source('GUEST_TESTPMD_FWD_MODE'));
+  const { args, dropped } = testpmdAppArgs(str(settings, 'GUEST_TESTPMD_PARAMS', index, ''), settings.source('GUEST_TESTPMD_PARAMS'));
+  return { fwdMode, args, dropped };
 }

@@ -213,6 +213,9 @@ export class QemuVm implements MigratableVnf {
     }
     const ram = ramSizeArg(cfg);
     this.log.info(`starting guest ${this.name}: ${cfg.accel} (${cfg.accelReason}), ${cfg.memoryMiB} MiB${ram.endsWith('K') ? ` (${ram}: TCG migration fix, GUEST_TCG_RAM_PAD_KB)` : ''}, ${cfg.smp} vCPU, ${nics.length} vhost-user NIC(s), loopback ${cfg.loopback}`);
+    if (cfg.testpmd?.dropped.length && cfg.loopback === 'testpmd') {
+      this.log.warn(`${this.name}: GUEST_TESTPMD_PARAMS: ignoring ${cfg.testpmd.dropped.join(' ')} (interactive mode, or removed from DPDK before 22.11)`);
+    }
     if (cfg.accel === 'tcg' && cfg.memBackend === 'hugepages') {
       this.log.warn(`${this.name}: TCG with hugepage memory: QEMU < 9.0 can lose guest writes during live migration (RAM a multiple of 256 KiB; README, "Guests, QMP and live migration"); use GUEST_MEM_BACKEND=memfd to migrate`);
     }
@@ -337,6 +340,7 @@ export class QemuVm implements MigratableVnf {
       guest_nics: this.nics.length,
       ...(cfg.pciDevices?.length ? { guest_pci_devices: cfg.pciDevices.join(',') } : {}),
       guest_loopback_app: cfg.loopback,
+      ...(cfg.testpmd && cfg.loopback === 'testpmd' ? { guest_testpmd_fwd_mode: cfg.testpmd.fwdMode, guest_testpmd_args: cfg.testpmd.args.join(' ') } : {}),
       guest_image: cfg.image,
       guest_mem_backend: cfg.memBackend,
       guest_ram_size: ramSizeArg(cfg),
