@@ -66,7 +66,10 @@ export function dpdkFiles(workDir) {
   // Every library goes to one system directory of the guest, including those the host finds through
   // testpmd's RUNPATH (DPDK's plugin directory): EAL loads every file in that directory as a plugin,
   // and the guest's must hold only the three above. The loader falls back to the system directory.
-  for (const [at, real] of elfClosure([TESTPMD, l2fwd, ...plugins])) files.set(at.startsWith('/lib64/') ? at : join(LIB_DIR, basename(at)), real);
+  // glibc loads libgcc_s with dlopen (thread cancellation and unwinding): no DT_NEEDED names it.
+  const libgcc = join(LIB_DIR, 'libgcc_s.so.1');
+  files.set(libgcc, realpathSync(libgcc));
+  for (const [at, real] of elfClosure([TESTPMD, l2fwd, libgcc, ...plugins])) files.set(at.startsWith('/lib64/') ? at : join(LIB_DIR, basename(at)), real);
   return { files, links };
 }
 

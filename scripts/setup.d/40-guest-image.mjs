@@ -74,9 +74,12 @@ dpdk_run() {
   mkfifo /tmp/$app.in; sleep 2147483647 > /tmp/$app.in &
   "$@" < /tmp/$app.in > /tmp/$app.log 2>&1 &
   pid=$!; i=0
+  # GUEST_KERNEL_APPEND=vsperf.debug=1 (libgcc_s in the image) streams the app's output to the serial console.
+  grep -q vsperf.debug=1 /proc/cmdline && tail -f /tmp/$app.log > /dev/ttyS0 &
   while ! grep -q "$pat" /tmp/$app.log; do
     kill -0 $pid 2>/dev/null || { say "VSPERF-ERR $app exited: $(tail -n 12 /tmp/$app.log | tr '\\n' ' ')"; return 1; }
-    i=$((i+1)); [ $i -lt 1800 ] || { say "VSPERF-ERR $app not forwarding after 180 s: $(tail -n 4 /tmp/$app.log | tr '\\n' ' ')"; return 1; }
+    i=$((i+1)); [ $((i % 100)) -ne 0 ] || say "VSPERF-WAIT $app $((i/10)) s: $(tail -n 1 /tmp/$app.log)"
+    [ $i -lt 1800 ] || { say "VSPERF-ERR $app not forwarding after 180 s: $(tail -n 4 /tmp/$app.log | tr '\\n' ' ')"; return 1; }
     sleep 0.1
   done
   say "VSPERF-READY app=$app uptime=$(cut -d' ' -f1 /proc/uptime) ports=$NICS"
@@ -92,7 +95,7 @@ case "$APP" in
       case "$a" in vsperf.fwd=*) FWD="\${a#vsperf.fwd=}";; vsperf.testpmd=*) EXTRA="$(echo "\${a#vsperf.testpmd=}" | base64 -d)";; esac
     done
     dpdk_run testpmd "Press enter to exit" dpdk-testpmd $(testpmd_lcores) -n 1 -m 64 --no-telemetry -- \
-      --forward-mode=$FWD --auto-start --nb-cores=1 --total-num-mbufs=4096 --txd=256 --rxd=256 $EXTRA;;
+      --forward-mode=$FWD --auto-start --disable-link-check --no-lsc-interrupt --nb-cores=1 --total-num-mbufs=8192 $EXTRA;;
   l2fwd)
     dpdk_bind
     mask=$(printf '0x%x' $(( (1 << NICS) - 1 )))

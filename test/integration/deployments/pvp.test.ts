@@ -11,9 +11,10 @@ describe('deployments: pvp with a QEMU guest (integration)', function () {
   this.timeout(240_000);
   let t: TestCtx | undefined;
 
-  it('forwards frames through the guest and tears down clean', async () => {
+  /** pvp with one guest running `loopback`: frames cross it, counters agree, nothing is left. */
+  async function forwardsThroughGuest(loopback: string): Promise<void> {
     let scope: Scope | undefined;
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', VNF: 'QemuDpdkVhostUser', GUEST_NICS_NR: [2] });
+    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', VNF: 'QemuDpdkVhostUser', GUEST_NICS_NR: [2], GUEST_LOOPBACK: [loopback] });
     try {
       const factory = await t.registry.create('deployment', 'pvp', t.ctx);
       const dep = await factory.build(t.ctx);
@@ -51,7 +52,12 @@ describe('deployments: pvp with a QEMU guest (integration)', function () {
     }
     const left = await leftovers(scope!);
     expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
-  });
+  }
+
+  it('forwards frames through the guest (kernel bridge) and tears down clean', () => forwardsThroughGuest('linux_bridge'));
+
+  // DPDK's l2fwd polls the virtio NICs through uio_pci_generic inside the TCG guest.
+  it('forwards frames through a guest running DPDK l2fwd and tears down clean', () => forwardsThroughGuest('l2fwd'));
 
   it('pvvp: two guests in series forward frames (PHY1 → VM1 → VM2 → PHY2) and tear down clean', async () => {
     let scope: Scope | undefined;

@@ -47,7 +47,7 @@ describe('vnfs/qemu QemuDpdkVhostUser on real QEMU (no NICs)', function () {
   });
 
   it('a loopback app missing from the image fails with the guest error and the serial tail', async () => {
-    ctx = makeCtx({ GUEST_NICS_NR: [0], GUEST_LOOPBACK: ['testpmd'] });
+    ctx = makeCtx({ GUEST_NICS_NR: [0], GUEST_LOOPBACK: ['vpp'] });
     const vm = new QemuVm(ctx, 'vsv-g1', false);
     await vm.start();
     let err: unknown;
@@ -57,7 +57,7 @@ describe('vnfs/qemu QemuDpdkVhostUser on real QEMU (no NICs)', function () {
       err = e;
     }
     expect(err).to.be.instanceOf(DriverError);
-    expect((err as Error).message).to.match(/loopback app testpmd is not in this image/);
+    expect((err as Error).message).to.match(/loopback app vpp is not in this image \(it has linux_bridge, buildin, testpmd, l2fwd\)/);
     expect((err as Error).message).to.match(/serial: .*VSPERF-INIT/s);
     expect(vm.alive).to.equal(false);
   });
