@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Host } from '../../../framework/host/host.js';
@@ -144,5 +144,6 @@ describe('two-host sandbox: SIGKILL of vsperf, then the janitor (integration)', 
     expect(existsSync(info.dir)).to.equal(false);
     expect(await ourNetns(tag)).to.deep.equal([]);
     expect(await ourLinks(tag)).to.deep.equal([]);
+    rmSync(journalDir, { recursive: true, force: true });
   });
 });
