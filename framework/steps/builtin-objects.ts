@@ -61,6 +61,8 @@ export interface ToolsOptions {
 }
 
 export function toolsTarget(o: ToolsOptions): StepTarget {
+  // Why the last exec_shell gave None, for the validation failure (`numactl: command not found`).
+  let lastFailure = '';
   return {
     async call(method, args) {
       switch (method) {
@@ -78,7 +80,10 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
             out = (await exec(argv, { cwd: o.cwd, timeoutMs: o.timeoutS * 1000, signal: o.signal })).stdout;
           } catch (e) {
             // VSPERF returns None when the command cannot be started; a failing command fails the step.
-            if (e instanceof VsperfError && e.code === 'E_ENV') return null;
+            if (e instanceof VsperfError && e.code === 'E_ENV') {
+              lastFailure = e.message;
+              return null;
+            }
             throw e;
           }
           return typeof args[1] === 'string' && args[1] ? filterOutput(out, args[1]) : out;
@@ -97,6 +102,7 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
     async validate(method, result) {
       if (method === 'assert') return result === true;
       if (method === 'exec_python') return pyTruthy(result);
+      if ((result === null || result === undefined) && lastFailure) throw new VsperfError('E_STEP_VALIDATION', `the command could not be started: ${lastFailure}`);
       return result !== null && result !== undefined;
     },
   };

@@ -25,6 +25,9 @@ const FUNCTIONAL = [
   'vswitch_add_del_connections', 'vswitch_add_del_flow', 'vswitch_vports_add_del_flow', 'vswitch_add_del_flows',
 ];
 
+/** Performance-style integration testcases with guests (pvpv2: two QEMU guests in parallel). */
+const WITH_GUESTS = ['2pvp_udp_dest_flows'];
+
 /** Testcases of our own in VSPERF's format: each must fail, at the step named. */
 const NEGATIVE = {
   INTEGRATION_TESTS: [
@@ -78,7 +81,7 @@ describe('--integration: VSPERF integration testcases on the sandbox with OVS-DP
     const config = new Config({ integration: true, confFiles: [negFile], testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2 }] });
     const registry = new Registry();
     registerBuiltins(registry);
-    const want = [...FUNCTIONAL, ...NEGATIVE.INTEGRATION_TESTS.map((t) => t.Name)];
+    const want = [...FUNCTIONAL, ...WITH_GUESTS, ...NEGATIVE.INTEGRATION_TESTS.map((t) => t.Name)];
     const tcs = config.testcases().filter((t) => want.includes(t.name));
     expect(tcs.map((t) => t.name).sort()).to.deep.equal([...want].sort());
     const run = await runTestcases({ config, registry, testcases: tcs, log: silentLogger, events: new RunEvents(), argv: ['int'], resultsRoot, integration: true, signal: new AbortController().signal });
@@ -99,6 +102,18 @@ describe('--integration: VSPERF integration testcases on the sandbox with OVS-DP
       expect(r.rows[0]).to.include({ status: 'OK', details: '' });
     });
   }
+
+  it('2pvp_udp_dest_flows: two guests in parallel forward traffic; counters of generator and switch agree', () => {
+    const r = results.find((x) => x.name === '2pvp_udp_dest_flows')!;
+    expect(r.status, JSON.stringify(r.error)).to.equal('passed');
+    expect(r.facts.guests).to.equal(2);
+    expect(Number(r.rows[0]!.throughput_rx_fps)).to.be.greaterThan(0);
+    // No TestSteps: VSPERF reports it like a performance testcase (no status/details columns).
+    expect(r.rows[0]).to.not.have.property('status');
+    const checked = r.trials.filter((t) => t.counterCheck);
+    expect(checked.length).to.be.greaterThan(0);
+    expect(checked.every((t) => t.counterCheck!.consistent), JSON.stringify(checked.map((t) => t.counterCheck))).to.equal(true);
+  });
 
   it('an assert that does not hold fails the testcase at that step', () => {
     const r = results.find((x) => x.name === 'neg_assert')!;
