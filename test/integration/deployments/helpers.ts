@@ -1,17 +1,15 @@
 /** Shared plumbing for the deployment integration tests: a DriverContext on the real host, a frame sender, the leftover audit. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config } from '../../../framework/config/load.js';
 import type { JsonObject } from '../../../framework/config/settings.js';
-import { Host } from '../../../framework/host/host.js';
 import { Journal, type JournalEntry } from '../../../framework/host/journal.js';
 import { exec } from '../../../framework/host/exec.js';
-import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../drivers.js';
 import { Registry } from '../../../framework/registry/registry.js';
-import type { DriverContext, DriverKind, DriverOf } from '../../../framework/api/driver.js';
+import type { DriverContext } from '../../../framework/api/driver.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
+import { hostContext } from '../../helpers/driver-context.js';
 
 export const STATE_DIR = '/tmp/vsperf-deployments-test';
 process.env.VSPERF_STATE_DIR = STATE_DIR;
@@ -35,23 +33,7 @@ export function testSettings(overrides: JsonObject = {}) {
 }
 
 export function makeCtx(overrides: JsonObject = {}, runId = `vsd-test-${randomBytes(3).toString('hex')}`): TestCtx {
-  const registry = new Registry();
-  registerBuiltins(registry);
-  const cleanup = new CleanupStack(silentLogger);
-  const journal = new Journal(runId, join(STATE_DIR, 'journal'));
-  const host = new Host(cleanup, journal, silentLogger);
-  const workDir = `/tmp/vsd-t-${randomBytes(3).toString('hex')}`;
-  mkdirSync(workDir, { recursive: true });
-  const settings = testSettings(overrides);
-  const ctl = new AbortController();
-  const ctx: DriverContext = {
-    settings,
-    log: silentLogger,
-    host,
-    signal: ctl.signal,
-    workDir,
-    create: <K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]> => registry.create(kind, name, ctx),
-  };
+  const { ctx, cleanup, journal, workDir, registry } = hostContext(testSettings(overrides), { runId, journalDir: join(STATE_DIR, 'journal'), workDirPrefix: 'vsd-t' });
   return {
     ctx,
     cleanup,

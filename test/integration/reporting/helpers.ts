@@ -1,18 +1,15 @@
 /** Plumbing for the reporting integration tests: a DriverContext on the real host, PNG decoding, the leftover audit. */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { Config } from '../../../framework/config/load.js';
 import type { JsonObject } from '../../../framework/config/settings.js';
-import { Host } from '../../../framework/host/host.js';
 import { Journal } from '../../../framework/host/journal.js';
-import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../drivers.js';
-import { Registry } from '../../../framework/registry/registry.js';
-import type { DriverContext, DriverKind, DriverOf } from '../../../framework/api/driver.js';
+import type { DriverContext } from '../../../framework/api/driver.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
+import { hostContext } from '../../helpers/driver-context.js';
 
 export const STATE_DIR = '/tmp/vsperf-vsr-test';
 process.env.VSPERF_STATE_DIR = STATE_DIR;
@@ -38,22 +35,11 @@ export interface TestCtx {
  * resources as leftovers of a crashed run.
  */
 export function makeCtx(overrides: JsonObject = {}, journalDir = join(STATE_DIR, 'journal')): TestCtx {
-  const registry = new Registry();
-  registerBuiltins(registry);
-  const cleanup = new CleanupStack(silentLogger);
-  const journal = new Journal(`vsr-test-${randomBytes(3).toString('hex')}`, journalDir);
-  const host = new Host(cleanup, journal, silentLogger);
-  const workDir = `/tmp/vsr-t-${randomBytes(3).toString('hex')}`;
-  mkdirSync(workDir, { recursive: true });
-  const ctl = new AbortController();
-  const ctx: DriverContext = {
-    settings: settingsWith(overrides),
-    log: silentLogger,
-    host,
-    signal: ctl.signal,
-    workDir,
-    create: <K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]> => registry.create(kind, name, ctx),
-  };
+  const { ctx, cleanup, journal, workDir } = hostContext(settingsWith(overrides), {
+    runId: `vsr-test-${randomBytes(3).toString('hex')}`,
+    journalDir,
+    workDirPrefix: 'vsr-t',
+  });
   return {
     ctx,
     cleanup,
