@@ -248,3 +248,4 @@ export function describeTrafficGenerator(name: string, make: () => Promise<Gener
 
 export { descendants } from './processes.js';
 export { conformanceHost } from './host.js';
+export { describeVSwitch, type VSwitchFixture } from './vswitch.js';
