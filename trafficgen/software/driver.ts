@@ -3,6 +3,7 @@
  * in the sandbox, NIC netdevs otherwise), sent and counted by the native vsg-engine (engine/), one
  * engine process per trial, controlled over the line protocol in protocol.ts.
  */
+import { basicStream } from '../../framework/api/example-spec.js';
 import { checkTrafficSpec, checkTrialSpec } from '../../framework/api/trial-check.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { DriverContext } from '../../framework/api/driver.js';
@@ -299,19 +300,8 @@ export class SoftwareGenerator implements TrafficGenerator {
 
 /** A plain 64-byte IPv4/UDP stream with VSPERF's default addresses (calibration, vsperf-gen). */
 export function calibrationSpec(frameSize = 64): Omit<TrialSpec, 'rate'> {
-  return {
-    stream: {
-      frameSize,
-      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
-      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '1.1.1.1', dstIp: '90.90.90.90' },
-      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-      vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-      multistream: 0,
-      streamType: 'L4',
-    },
-    bidir: false,
-    latency: true,
-  };
+  // The addresses of VSPERF's default TRAFFIC (conf/03_traffic.json).
+  return { stream: basicStream({ frameSize, l3: { enabled: true, version: 4, proto: 'udp', srcIp: '1.1.1.1', dstIp: '90.90.90.90' } }), bidir: false, latency: true };
 }
 
 export async function createSoftware(ctx: DriverContext): Promise<SoftwareGenerator> {
