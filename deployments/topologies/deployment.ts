@@ -151,103 +151,131 @@ export class VsperfDeployment implements Deployment {
     const vsName = String(this.s.getOr('VSWITCH', 'OvsDpdkVhost'));
     const vswitch = await this.ctx.create('vswitch', vsName);
     const caps = vswitch.capabilities?.() ?? FULL_CAPS;
-    // Guests without vhost-user ports: only `none` with a PCI-passthrough VNF (VSPERF: QemuPciPassthrough, pvp only).
-    let passthroughVnf: Vnf | undefined;
-    if (this.pxp && !caps.vhostUser) {
-      const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
-      const vnf = caps.bridges ? undefined : await this.ctx.create('vnf', vnfName);
-      if (!isPciPassthroughVnf(vnf)) {
-        throw new UsageError(`deployment ${this.name} needs vhost-user ports; vSwitch ${vswitch.name} has none`, {
-          hint: caps.bridges ? 'use VSWITCH=OvsDpdkVhost' : `without a vSwitch the guest gets the NICs by PCI passthrough: --vnf QemuPciPassthrough (VNF ${vnfName} uses vhost-user)`,
-        });
-      }
-      if (this.pxp.vms !== 1) throw new UsageError(`PCI passthrough (VNF ${vnfName}) works with deployment pvp only (one guest gets the NICs), not ${this.name}`);
-      if (strList(this.s.getOr('WHITELIST_NICS', [])).length === 0) {
-        throw new UsageError(`PCI passthrough (VNF ${vnfName}) needs WHITELIST_NICS: PCI NICs or SR-IOV VFs ("0000:05:00.0|vf0"); the sandbox's veth ports cannot be given to a guest`);
-      }
-      passthroughVnf = vnf;
-    }
+    const passthroughVnf = await this.passthroughVnf(vswitch, caps);
     const frameMod = parseFrameModification(this.s.getOr('FRAME_MOD', ''), this.s.source('FRAME_MOD'));
     if (frameMod && !caps.bridges) throw new UsageError(`frame modification "${frameMod}" needs a vSwitch (VSWITCH=none cannot modify frames)`);
     const tb = await this.testbed(caps);
     this.vhostPhy = tb.portType === 'vhost';
     this.defer(`release ${tb.kind} testbed`, () => tb.release());
     signal.throwIfAborted();
-    const facts: Record<string, string | number | boolean> = {
-      deployment: this.name,
-      vswitch: vswitch.name,
-      testbed: tb.kind,
-      ...(tb.netns ? { testbed_netns: tb.netns } : {}),
-      ...(tb.portType === 'vhost'
-        ? {
-            testbed_port_type: 'vhost-user',
-            testbed_note: 'the "physical" ports are vhost-user sockets to the generator (net_virtio_user), not NICs: the result is the switch\'s vhost-to-vhost forwarding rate',
-            switch_counters: 'OVS drops a vhost-user port\'s counters when the generator disconnects after each trial: no per-port cross-check (the PMD stats count what the switch received)',
-          }
-        : tb.kind === 'sandbox' ? { testbed_port_type: 'veth' } : {}),
-    };
-    let bridge: string | undefined;
+    const facts = this.testbedFacts(tb, vswitch);
     const signals: AbortSignal[] = [];
-    if (caps.bridges) {
-      if (tb.switchNetns) {
-        if (!vswitch.useNetns) throw new UsageError(`vSwitch ${vswitch.name} cannot run in the sandbox's switch namespace (no useNetns())`);
-        vswitch.useNetns(tb.switchNetns);
-        facts.testbed_switch_netns = tb.switchNetns;
-      }
-      await vswitch.start(signal);
-      this.vswitch = vswitch;
-      const runDir = (vswitch as { runDir?: unknown }).runDir;
-      if (typeof runDir === 'string') facts.vswitch_run_dir = runDir;
-      this.defer(`stop ${vswitch.name}`, () => vswitch.stop());
-      if (vswitch.health) signals.push(vswitch.health);
-      if (this.name === 'clean') return this.cleanTopology(tb, vswitch, facts, signals);
-      // The bridge's internal port is a tap netdev: in the sandbox give it our prefix (it lives in the switch netns anyway).
-      bridge = tb.kind === 'sandbox' ? `vsd${this.tag}br0` : String(this.s.getOr('VSWITCH_BRIDGE_NAME', 'vsperf-br0'));
-      await vswitch.addBridge(bridge);
-      const phy: number[] = [];
-      for (const [i, p] of tb.switchPorts.entries()) phy.push((await vswitch.addPhyPort(bridge, `dpdk${i}`, p, i + 1)).ofport);
-      const traffic = connectionTraffic((this.s.getOr('TRAFFIC', {}) as JsonObject) ?? {}, this.s.source('TRAFFIC'));
-      let flows: FlowSpec[];
-      let trafficOverrides: Record<string, string | number> | undefined;
-      const guestNics: GuestNic[][] = [];
-      if (!this.pxp) {
-        flows = [...withFrameMod(connectionFlows(phy[0]!, phy[1]!, traffic), frameMod, true), ...withFrameMod(connectionFlows(phy[1]!, phy[0]!, traffic), frameMod, false)];
-      } else {
-        const nicsNr = (this.s.getOr('GUEST_NICS_NR', [2]) as Json[]).map(Number);
-        const plan = pxpPlan(this.pxp, guestNicCounts(this.pxp.vms, nicsNr), traffic, phy[0], phy[1]);
-        let k = 0;
-        for (const ports of plan.vmPorts) {
-          const nics: GuestNic[] = [];
-          for (const of of ports) {
-            const sp = await vswitch.addVhostPort(bridge, `dpdkvhostuserclient${k++}`, of);
-            nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport });
-          }
-          guestNics.push(nics);
-        }
-        flows = frameMod ? plan.flows.map((f) => withFrameMod([f], frameMod, true)[0]!) : plan.flows;
-        trafficOverrides = plan.trafficOverrides;
-        facts.guests = this.pxp.vms;
-        facts.guest_topology = this.pxp.topology;
-      }
-      if (vswitch.addFlows) await vswitch.addFlows(bridge, flows);
-      else for (const f of flows) await vswitch.addFlow(bridge, f);
-      facts.vswitch_version = await vswitch.version();
-      facts.bridge = bridge;
-      facts.flows_installed = flows.length;
-      const dump = await vswitch.dumpFlows(bridge);
-      facts.flows = dump.length > 20 ? `${dump.slice(0, 20).join(' | ')} | … (${dump.length} flows)` : dump.join(' | ');
-      if (frameMod) facts.frame_modification = frameMod;
-      if (this.pxp) {
-        await this.startGuests(guestNics.map((nics) => ({ nics })), signal, signals);
-        // A guest that printed its ready marker may still be bringing up virtio: wait for the vhost links.
-        const names = guestNics.flat().map((n) => n.portName!);
-        const down = vswitch.waitLinksUp ? await vswitch.waitLinksUp(bridge, names, Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000) : [];
-        if (down.length) throw new DriverError(vswitch.name, 'setup', `vhost-user ports still down after the guests booted: ${down.join(', ')}`);
-      }
-      await tb.waitUp?.(10_000);
-      return this.topology(tb, bridge, facts, signals, trafficOverrides);
+    if (caps.bridges) return this.bridgeTopology(vswitch, tb, frameMod, facts, signals, signal);
+    return this.wiredTopology(vswitch, tb, passthroughVnf, facts, signals, signal);
+  }
+
+  /** Guests without vhost-user ports: only `none` with a PCI-passthrough VNF (VSPERF: QemuPciPassthrough, pvp only). */
+  private async passthroughVnf(vswitch: VSwitch, caps: VSwitchCaps): Promise<Vnf | undefined> {
+  if (this.pxp && !caps.vhostUser) {
+    const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
+    const vnf = caps.bridges ? undefined : await this.ctx.create('vnf', vnfName);
+    if (!isPciPassthroughVnf(vnf)) {
+      throw new UsageError(`deployment ${this.name} needs vhost-user ports; vSwitch ${vswitch.name} has none`, {
+        hint: caps.bridges ? 'use VSWITCH=OvsDpdkVhost' : `without a vSwitch the guest gets the NICs by PCI passthrough: --vnf QemuPciPassthrough (VNF ${vnfName} uses vhost-user)`,
+      });
     }
-    // VSWITCH=none: ports wired straight (phy2phy), or handed to the guest by PCI passthrough (pvp).
+    if (this.pxp.vms !== 1) throw new UsageError(`PCI passthrough (VNF ${vnfName}) works with deployment pvp only (one guest gets the NICs), not ${this.name}`);
+    if (strList(this.s.getOr('WHITELIST_NICS', [])).length === 0) {
+      throw new UsageError(`PCI passthrough (VNF ${vnfName}) needs WHITELIST_NICS: PCI NICs or SR-IOV VFs ("0000:05:00.0|vf0"); the sandbox's veth ports cannot be given to a guest`);
+    }
+    return vnf;
+  }
+    return undefined;
+  }
+
+  private testbedFacts(tb: Testbed, vswitch: VSwitch): Record<string, string | number | boolean> {
+    return {
+    deployment: this.name,
+    vswitch: vswitch.name,
+    testbed: tb.kind,
+    ...(tb.netns ? { testbed_netns: tb.netns } : {}),
+    ...(tb.portType === 'vhost'
+      ? {
+          testbed_port_type: 'vhost-user',
+          testbed_note: 'the "physical" ports are vhost-user sockets to the generator (net_virtio_user), not NICs: the result is the switch\'s vhost-to-vhost forwarding rate',
+          switch_counters: 'OVS drops a vhost-user port\'s counters when the generator disconnects after each trial: no per-port cross-check (the PMD stats count what the switch received)',
+        }
+      : tb.kind === 'sandbox' ? { testbed_port_type: 'veth' } : {}),
+    };
+  }
+
+  /** A switch with bridges: start it, add the bridge, ports and flows, and start the guests of pvp/pvvp/pvpv/pxp. */
+  private async bridgeTopology(
+    vswitch: VSwitch,
+    tb: Testbed,
+    frameMod: ReturnType<typeof parseFrameModification>,
+    facts: Record<string, string | number | boolean>,
+    signals: AbortSignal[],
+    signal: AbortSignal,
+  ): Promise<Topology> {
+    if (tb.switchNetns) {
+      if (!vswitch.useNetns) throw new UsageError(`vSwitch ${vswitch.name} cannot run in the sandbox's switch namespace (no useNetns())`);
+      vswitch.useNetns(tb.switchNetns);
+      facts.testbed_switch_netns = tb.switchNetns;
+    }
+    await vswitch.start(signal);
+    this.vswitch = vswitch;
+    const runDir = (vswitch as { runDir?: unknown }).runDir;
+    if (typeof runDir === 'string') facts.vswitch_run_dir = runDir;
+    this.defer(`stop ${vswitch.name}`, () => vswitch.stop());
+    if (vswitch.health) signals.push(vswitch.health);
+    if (this.name === 'clean') return this.cleanTopology(tb, vswitch, facts, signals);
+    // The bridge's internal port is a tap netdev: in the sandbox give it our prefix (it lives in the switch netns anyway).
+    const bridge = tb.kind === 'sandbox' ? `vsd${this.tag}br0` : String(this.s.getOr('VSWITCH_BRIDGE_NAME', 'vsperf-br0'));
+    await vswitch.addBridge(bridge);
+    const phy: number[] = [];
+    for (const [i, p] of tb.switchPorts.entries()) phy.push((await vswitch.addPhyPort(bridge, `dpdk${i}`, p, i + 1)).ofport);
+    const traffic = connectionTraffic((this.s.getOr('TRAFFIC', {}) as JsonObject) ?? {}, this.s.source('TRAFFIC'));
+    let flows: FlowSpec[];
+    let trafficOverrides: Record<string, string | number> | undefined;
+    const guestNics: GuestNic[][] = [];
+    if (!this.pxp) {
+      flows = [...withFrameMod(connectionFlows(phy[0]!, phy[1]!, traffic), frameMod, true), ...withFrameMod(connectionFlows(phy[1]!, phy[0]!, traffic), frameMod, false)];
+    } else {
+      const nicsNr = (this.s.getOr('GUEST_NICS_NR', [2]) as Json[]).map(Number);
+      const plan = pxpPlan(this.pxp, guestNicCounts(this.pxp.vms, nicsNr), traffic, phy[0], phy[1]);
+      let k = 0;
+      for (const ports of plan.vmPorts) {
+        const nics: GuestNic[] = [];
+        for (const of of ports) {
+          const sp = await vswitch.addVhostPort(bridge, `dpdkvhostuserclient${k++}`, of);
+          nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport });
+        }
+        guestNics.push(nics);
+      }
+      flows = frameMod ? plan.flows.map((f) => withFrameMod([f], frameMod, true)[0]!) : plan.flows;
+      trafficOverrides = plan.trafficOverrides;
+      facts.guests = this.pxp.vms;
+      facts.guest_topology = this.pxp.topology;
+    }
+    if (vswitch.addFlows) await vswitch.addFlows(bridge, flows);
+    else for (const f of flows) await vswitch.addFlow(bridge, f);
+    facts.vswitch_version = await vswitch.version();
+    facts.bridge = bridge;
+    facts.flows_installed = flows.length;
+    const dump = await vswitch.dumpFlows(bridge);
+    facts.flows = dump.length > 20 ? `${dump.slice(0, 20).join(' | ')} | … (${dump.length} flows)` : dump.join(' | ');
+    if (frameMod) facts.frame_modification = frameMod;
+    if (this.pxp) {
+      await this.startGuests(guestNics.map((nics) => ({ nics })), signal, signals);
+      // A guest that printed its ready marker may still be bringing up virtio: wait for the vhost links.
+      const names = guestNics.flat().map((n) => n.portName!);
+      const down = vswitch.waitLinksUp ? await vswitch.waitLinksUp(bridge, names, Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000) : [];
+      if (down.length) throw new DriverError(vswitch.name, 'setup', `vhost-user ports still down after the guests booted: ${down.join(', ')}`);
+    }
+    await tb.waitUp?.(10_000);
+    return this.topology(tb, bridge, facts, signals, trafficOverrides);
+  }
+
+  /** VSWITCH=none: ports wired straight (phy2phy), or handed to the guest by PCI passthrough (pvp). */
+  private async wiredTopology(
+    vswitch: VSwitch,
+    tb: Testbed,
+    passthroughVnf: Vnf | undefined,
+    facts: Record<string, string | number | boolean>,
+    signals: AbortSignal[],
+    signal: AbortSignal,
+  ): Promise<Topology> {
     facts.vswitch_version = await vswitch.version();
     if (passthroughVnf) {
       const pciDevices = tb.switchPorts.map((p) => (p.kind === 'pci' ? p.pci : p.kind === 'veth' ? p.iface : p.socketPath));
@@ -259,6 +287,7 @@ export class VsperfDeployment implements Deployment {
     await tb.waitUp?.(10_000);
     return this.topology(tb, undefined, facts, signals);
   }
+
 
   /**
    * VSPERF's `clean` deployment: the switch runs with no bridge, ports or flows; the testcase's
