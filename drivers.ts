@@ -22,7 +22,8 @@ export function registerBuiltins(r: RegistryApi): void {
     kind: 'trafficgen',
     name: 'Software',
     aliases: ['vsg'],
-    summary: 'Built-in software generator: real frames on interfaces/veths via the native vsg-engine (AF_XDP or AF_PACKET), per-frame loss and latency (TRAFFICGEN_SOFTWARE_*)',
+    summary:
+      'Built-in software generator: real frames on interfaces/veths via the native vsg-engine (AF_XDP or AF_PACKET), per-frame loss and latency (TRAFFICGEN_SOFTWARE_*)',
     create: async (ctx) => (await import('./trafficgen/software/driver.js')).createSoftware(ctx),
   });
   // deployments (issue 6): vSwitches and VSPERF deployment names
@@ -102,13 +103,15 @@ export function registerBuiltins(r: RegistryApi): void {
     kind: 'vnf',
     name: 'QemuDpdkVhostUser',
     aliases: ['Qemu'],
-    summary: 'QEMU guest on vhost-user NICs (memfd shared memory; KVM when /dev/kvm works, else TCG), busybox image from `npm run setup`, QMP, live migration (GUEST_*)',
+    summary:
+      'QEMU guest on vhost-user NICs (memfd shared memory; KVM when /dev/kvm works, else TCG), busybox image from `npm run setup`, QMP, live migration (GUEST_*)',
     create: async (ctx) => (await import('./vnfs/qemu/qemu-vm.js')).createQemuVm(ctx),
   });
   r.add({
     kind: 'vnf',
     name: 'QemuPciPassthrough',
-    summary: 'QEMU guest given the WHITELIST_NICS devices / SR-IOV VFs by PCI passthrough (vfio-pci), for --vswitch none pvp; preflight checks vfio binding, IOMMU group, /dev/vfio',
+    summary:
+      'QEMU guest given the WHITELIST_NICS devices / SR-IOV VFs by PCI passthrough (vfio-pci), for --vswitch none pvp; preflight checks vfio binding, IOMMU group, /dev/vfio',
     create: async (ctx) => (await import('./vnfs/qemu/pci-passthrough-vm.js')).createQemuPciPassthrough(ctx),
   });
   r.add({

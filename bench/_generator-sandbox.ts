@@ -29,7 +29,10 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
   rmSync(resultsRoot, { recursive: true, force: true });
   mkdirSync(resultsRoot, { recursive: true });
   const params: Record<string, unknown> = {
-    TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: durationS, TRAFFICGEN_PKT_SIZES: [64],
+    TRAFFICGEN: 'Software',
+    VSWITCH: 'OvsDpdkVhost',
+    TRAFFICGEN_DURATION: durationS,
+    TRAFFICGEN_PKT_SIZES: [64],
     // 10 Gbit/s nominal: % of line rate must not cap a sandbox that forwards Mfps.
     SANDBOX_PORT_SPEED_MBPS: 10_000,
     ...(portType === 'vhost' ? { TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk' } : { TRAFFICGEN_SOFTWARE_CORES: [0] }),
@@ -40,7 +43,16 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
   const tc = config.testcases().find((x) => x.name === 'phy2phy_tput')!;
   const t0 = performance.now();
   try {
-    const res = await runTestcases({ config, registry, testcases: [tc], log: silentLogger, events: new RunEvents(), argv: ['bench'], resultsRoot, signal: new AbortController().signal });
+    const res = await runTestcases({
+      config,
+      registry,
+      testcases: [tc],
+      log: silentLogger,
+      events: new RunEvents(),
+      argv: ['bench'],
+      resultsRoot,
+      signal: new AbortController().signal,
+    });
     const r = res.testcases[0]!;
     const row = (r.rows[0] ?? {}) as Record<string, unknown>;
     const tput = Number(row.throughput_rx_fps);

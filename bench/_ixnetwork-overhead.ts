@@ -24,7 +24,11 @@ export async function ixnetworkOverhead(n = 50): Promise<Record<string, number |
     ]);
     const fps = 100_000;
     const frames = 1000;
-    const spec = { ...basicTrialSpec({ rate: { unit: 'fps', value: fps }, bidir: true, latency: true, drainS: 0 }, { multistream: 100, streamType: 'L3' }), durationS: undefined, frames };
+    const spec = {
+      ...basicTrialSpec({ rate: { unit: 'fps', value: fps }, bidir: true, latency: true, drainS: 0 }, { multistream: 100, streamType: 'L3' }),
+      durationS: undefined,
+      frames,
+    };
     const over: number[] = [];
     const requests: number[] = [];
     for (let i = 0; i < n + 3; i++) {

@@ -40,12 +40,30 @@ async function tputFps(speedMbps: number): Promise<{ fps: number; row: Record<st
   const config = new Config({
     validate: false,
     // A veth has no line rate: the nominal speed only scales "% of line rate". Generator on CPU 0, away from the OVS PMD on CPU 1.
-    testParams: [{ TRAFFICGEN: 'Software', TRAFFICGEN_DURATION: 3, TRAFFICGEN_PKT_SIZES: [64], VSWITCH: 'OvsDpdkVhost', SANDBOX_PORT_SPEED_MBPS: speedMbps, TRAFFICGEN_SOFTWARE_CORES: [0] }],
+    testParams: [
+      {
+        TRAFFICGEN: 'Software',
+        TRAFFICGEN_DURATION: 3,
+        TRAFFICGEN_PKT_SIZES: [64],
+        VSWITCH: 'OvsDpdkVhost',
+        SANDBOX_PORT_SPEED_MBPS: speedMbps,
+        TRAFFICGEN_SOFTWARE_CORES: [0],
+      },
+    ],
   });
   const registry = new Registry();
   registerBuiltins(registry);
   const tc = config.testcases().find((x) => x.name === 'phy2phy_tput')!;
-  const res = await runTestcases({ config, registry, testcases: [tc], log, events: new RunEvents(), argv: ['bench'], resultsRoot, signal: new AbortController().signal });
+  const res = await runTestcases({
+    config,
+    registry,
+    testcases: [tc],
+    log,
+    events: new RunEvents(),
+    argv: ['bench'],
+    resultsRoot,
+    signal: new AbortController().signal,
+  });
   const r = res.testcases[0]!;
   if (r.status !== 'passed') throw new Error(`phy2phy_tput failed: ${JSON.stringify(r.error)}`);
   const row = r.rows[0] as Record<string, unknown>;

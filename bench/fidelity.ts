@@ -32,14 +32,21 @@ interface Tc {
 }
 
 function newNetns(before: Set<string>): string | undefined {
-  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).find((n) => /^vsd-[0-9a-f]+$/.test(n) && !before.has(n));
+  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .find((n) => /^vsd-[0-9a-f]+$/.test(n) && !before.has(n));
 }
 
 /** One vsperf run under the hardware lock; with `pcap`, tcpdump captures the receiving generator port. */
 async function vsperf(name: string, args: string[], pcap?: string): Promise<{ tc?: Tc; tcpdumpErr: string }> {
   const dir = join(work, `${name}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
-  const before = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!));
+  const before = new Set(
+    spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.split(' ')[0]!),
+  );
   const child = spawn(process.execPath, [join(root, 'bin', 'vsperf.js'), ...args, '--results-dir', dir], {
     cwd: root,
     env: { ...process.env, VSPERF_STATE_DIR: join(work, 'state') },
@@ -52,7 +59,9 @@ async function vsperf(name: string, args: string[], pcap?: string): Promise<{ tc
     const ns = newNetns(before);
     const dev = ns ? `vsd${ns.slice(4)}g1` : '';
     if (ns && spawnSync('ip', ['-n', ns, 'link', 'show', dev]).status === 0) {
-      cap = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap], { stdio: ['ignore', 'ignore', 'pipe'] });
+      cap = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       cap.stderr!.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
     } else await new Promise((r) => setTimeout(r, 100));
   }
@@ -81,16 +90,21 @@ for (let i = 0; i < 5; i++) {
 conditions.after_search = loadavg();
 
 // 2. Verdicts: one continuous trial, generator pinned to CPU 0, quiet then with stress-ng on CPU 0.
-const cont = ['phy2phy_cont', '--test-params', 'TRAFFICGEN_DURATION=3;TRAFFICGEN_PKT_SIZES=(64,);TRAFFICGEN_SOFTWARE_CORES=[0];TRAFFIC={\'frame_rate\':1}'];
+const cont = ['phy2phy_cont', '--test-params', "TRAFFICGEN_DURATION=3;TRAFFICGEN_PKT_SIZES=(64,);TRAFFICGEN_SOFTWARE_CORES=[0];TRAFFIC={'frame_rate':1}"];
 const quiet = await vsperf('quiet', cont);
 const stress = spawn('stress-ng', ['--cpu', '1', '--taskset', '0', '--timeout', '120s'], { stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 1000));
 const loaded = await vsperf('loaded', cont);
 stress.kill('SIGTERM');
 await new Promise((r) => stress.once('exit', r));
-const codes = (tc?: Tc): string[] => String(tc?.rows[0]?.validity_reasons ?? '').split(';').filter(Boolean);
+const codes = (tc?: Tc): string[] =>
+  String(tc?.rows[0]?.validity_reasons ?? '')
+    .split(';')
+    .filter(Boolean);
 conditions.after_verdicts = loadavg();
-console.log(`bench/fidelity: quiet ${quiet.tc?.rows[0]?.validity} [${codes(quiet.tc).join(', ')}], loaded ${loaded.tc?.rows[0]?.validity} [${codes(loaded.tc).join(', ')}]`);
+console.log(
+  `bench/fidelity: quiet ${quiet.tc?.rows[0]?.validity} [${codes(quiet.tc).join(', ')}], loaded ${loaded.tc?.rows[0]?.validity} [${codes(loaded.tc).join(', ')}]`,
+);
 
 // 3. Migration against the wire.
 const pcap = join(work, 'migration.pcap');
@@ -100,7 +114,7 @@ const frames = mig.tc ? readTrailers(pcap) : [];
 const migration = (mig.tc?.details?.migration?.records ?? []).map((r, i) => {
   const w = mig.tc!.details!.migration!.receivers[i]!;
   const after = i > 0 ? mig.tc!.details!.migration!.receivers[i - 1]!.trafficStopEpochMs! + 1000 : 0;
-      const mine = framesOfRun(frames, w.runTag!, after, w.trafficStopEpochMs! + 1000);
+  const mine = framesOfRun(frames, w.runTag!, after, w.trafficStopEpochMs! + 1000);
   let gap = 0;
   for (let k = 1; k < mine.length; k++) {
     const a = mine[k - 1]!.tNs / 1e6;
@@ -129,10 +143,14 @@ const out = {
   search_throughput_fps: throughput,
   verdicts: { quiet: codes(quiet.tc), loaded: codes(loaded.tc) },
   verdict_validity: { quiet: quiet.tc?.rows[0]?.validity ?? null, loaded: loaded.tc?.rows[0]?.validity ?? null },
-  conditions: { ...conditions, note: 'load averages (1/5/15 min) of a 2-core VM shared with other engineers\' builds and tests' },
+  conditions: { ...conditions, note: "load averages (1/5/15 min) of a 2-core VM shared with other engineers' builds and tests" },
 };
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'fidelity.json'), JSON.stringify(out, null, 2) + '\n');
 console.log(`bench/fidelity: ${JSON.stringify(out.migration)}; false zeros ${falseZero}/${throughput.length}`);
-const ok = falseZero === 0 && codes(loaded.tc).includes('cpu-contention') && migration.length > 0 && migration.every((m) => m.rx_gap_ms !== null && Math.abs(m.rx_gap_ms - m.capture_gap_ms) <= 2 && m.lost === m.capture_lost);
+const ok =
+  falseZero === 0 &&
+  codes(loaded.tc).includes('cpu-contention') &&
+  migration.length > 0 &&
+  migration.every((m) => m.rx_gap_ms !== null && Math.abs(m.rx_gap_ms - m.capture_gap_ms) <= 2 && m.lost === m.capture_lost);
 process.exit(ok ? 0 : 1);

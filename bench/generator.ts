@@ -107,8 +107,30 @@ async function measure(host: Host, label: string, argv: string[]): Promise<Measu
 function testpmd(vdev: string): string[] {
   // No hugepages needed (--no-huge): other components may hold them. TX lcore = TX_CPU.
   return [
-    'ip', 'netns', 'exec', NS_A, 'dpdk-testpmd', '-l', `0,${TX_CPU}`, '--main-lcore', '0', '-n', '1', '--no-pci', '--no-huge', '-m', '512',
-    '--file-prefix', 'vsgbench', `--vdev=${vdev}`, '--', '--forward-mode=txonly', '--txpkts=60', '--nb-cores=1', '--stats-period=1', '--total-num-mbufs=16384',
+    'ip',
+    'netns',
+    'exec',
+    NS_A,
+    'dpdk-testpmd',
+    '-l',
+    `0,${TX_CPU}`,
+    '--main-lcore',
+    '0',
+    '-n',
+    '1',
+    '--no-pci',
+    '--no-huge',
+    '-m',
+    '512',
+    '--file-prefix',
+    'vsgbench',
+    `--vdev=${vdev}`,
+    '--',
+    '--forward-mode=txonly',
+    '--txpkts=60',
+    '--nb-cores=1',
+    '--stats-period=1',
+    '--total-num-mbufs=16384',
   ];
 }
 
@@ -116,8 +138,19 @@ function ours(backend: string, vdev: string): string[] {
   // backend "dpdk:…": the engine's dpdk backend on the same vdev testpmd gets
   const port = backend.startsWith('dpdk') ? `${vdev}@${NS_A}#dpdk` : `${GEN}@${NS_A}#${backend}`;
   return [
-    defaultEnginePath(), 'gen', '--port', port, '--stream', 'tx=0,rx=-1,rate=0,sizes=60,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02',
-    '--duration', String(WARM_S + WINDOW_S + 30), '--cpus', String(TX_CPU), '--progress-ms', '0', '--no-latency',
+    defaultEnginePath(),
+    'gen',
+    '--port',
+    port,
+    '--stream',
+    'tx=0,rx=-1,rate=0,sizes=60,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02',
+    '--duration',
+    String(WARM_S + WINDOW_S + 30),
+    '--cpus',
+    String(TX_CPU),
+    '--progress-ms',
+    '0',
+    '--no-latency',
   ];
 }
 
@@ -148,7 +181,9 @@ async function main(): Promise<void> {
       await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     }
     await host.createVethPair(GEN, PEER, { aNetns: NS_A, bNetns: NS_B });
-    host.track({ kind: 'dir', id: host.journal.nextId('dir'), path: '/var/run/dpdk/vsgbench' }, 'rm testpmd runtime dir', () => rmSync('/var/run/dpdk/vsgbench', { recursive: true, force: true }));
+    host.track({ kind: 'dir', id: host.journal.nextId('dir'), path: '/var/run/dpdk/vsgbench' }, 'rm testpmd runtime dir', () =>
+      rmSync('/var/run/dpdk/vsgbench', { recursive: true, force: true }),
+    );
 
     console.log(`TX rate, 64 B frames, one TX core (cpu ${TX_CPU}); peer RX counter over ${WINDOW_S} s after ${WARM_S} s warm-up`);
     const pairs: [string, string][] = [
@@ -169,7 +204,9 @@ async function main(): Promise<void> {
       const t = median(ts.map((m) => m.pps));
       const oc = median(os.map((m) => m.pps / m.cpu));
       const tc = median(ts.map((m) => m.pps / m.cpu));
-      console.log(`  ${backend}: median ours ${Math.round(o)} pps, testpmd ${Math.round(t)} pps, ratio ${(o / t).toFixed(3)}; per CPU-second ${Math.round(oc)} vs ${Math.round(tc)}, ratio ${(oc / tc).toFixed(3)}`);
+      console.log(
+        `  ${backend}: median ours ${Math.round(o)} pps, testpmd ${Math.round(t)} pps, ratio ${(o / t).toFixed(3)}; per CPU-second ${Math.round(oc)} vs ${Math.round(tc)}, ratio ${(oc / tc).toFixed(3)}`,
+      );
       out.results.push({
         backend,
         ours_pps: Math.round(o),
@@ -178,7 +215,12 @@ async function main(): Promise<void> {
         ours_pps_per_cpu: Math.round(oc),
         testpmd_pps_per_cpu: Math.round(tc),
         ratio_per_cpu: Number((oc / tc).toFixed(3)),
-        rounds: os.map((m, i) => ({ ours_pps: Math.round(m.pps), testpmd_pps: Math.round(ts[i]!.pps), ours_cpu: Number(m.cpu.toFixed(3)), testpmd_cpu: Number(ts[i]!.cpu.toFixed(3)) })),
+        rounds: os.map((m, i) => ({
+          ours_pps: Math.round(m.pps),
+          testpmd_pps: Math.round(ts[i]!.pps),
+          ours_cpu: Number(m.cpu.toFixed(3)),
+          testpmd_cpu: Number(ts[i]!.cpu.toFixed(3)),
+        })),
       });
     }
 
@@ -190,11 +232,15 @@ async function main(): Promise<void> {
     ]);
     const max = g.capabilities().maxRateFps!;
     const flat = await g.runTrial({ ...calibrationSpec(64), rate: { unit: 'pct', value: 100 }, durationS: 3, drainS: 2 });
-    console.log(`RX counting at the rate TX reaches (${flat.info?.backend}): tx ${flat.txFrames} at ${Math.round(flat.achievedTxFps)} fps, rx ${flat.rxFrames}, lost ${flat.lostFrames}, rx ring drops ${flat.info?.rxRingDrops}`);
+    console.log(
+      `RX counting at the rate TX reaches (${flat.info?.backend}): tx ${flat.txFrames} at ${Math.round(flat.achievedTxFps)} fps, rx ${flat.rxFrames}, lost ${flat.lostFrames}, rx ring drops ${flat.info?.rxRingDrops}`,
+    );
     for (const pct of [10, 50, 90]) {
       const req = Math.round((max * pct) / 100);
       const r = await g.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
-      console.log(`  ${pct} % of max ${Math.round(max)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${((r.achievedTxFps / req - 1) * 100).toFixed(3)} %), lost ${r.lostFrames}`);
+      console.log(
+        `  ${pct} % of max ${Math.round(max)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${((r.achievedTxFps / req - 1) * 100).toFixed(3)} %), lost ${r.lostFrames}`,
+      );
       out.rate_accuracy.push({ requested_pps: req, achieved_pps: Math.round(r.achievedTxFps) });
     }
     await g.close();
@@ -210,8 +256,16 @@ async function main(): Promise<void> {
       const req = Math.round((dmax * pct) / 100);
       const r = await d.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
       const err = (r.achievedTxFps / req - 1) * 100;
-      console.log(`  dpdk ${pct} % of max ${Math.round(dmax)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${err.toFixed(3)} %), lost ${r.lostFrames}`);
-      out.dpdk_rate_accuracy.push({ pct, requested_pps: req, achieved_pps: Math.round(r.achievedTxFps), error_pct: Number(err.toFixed(4)), lost: r.lostFrames });
+      console.log(
+        `  dpdk ${pct} % of max ${Math.round(dmax)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${err.toFixed(3)} %), lost ${r.lostFrames}`,
+      );
+      out.dpdk_rate_accuracy.push({
+        pct,
+        requested_pps: req,
+        achieved_pps: Math.round(r.achievedTxFps),
+        error_pct: Number(err.toFixed(4)),
+        lost: r.lostFrames,
+      });
       const lat = r.directions[0]?.latency;
       if (pct === 10 && lat?.percentilesNs) {
         out.dpdk_latency_ns = { rate_pps: req, p50: lat.percentilesNs.p50!, p99: lat.percentilesNs.p99!, min: lat.minNs, max: lat.maxNs };
@@ -227,13 +281,17 @@ async function main(): Promise<void> {
   if (process.env.BENCH_GENERATOR_SANDBOX !== '0') {
     for (const pt of ['vhost', 'veth'] as const) {
       const f = await sandboxPhy2phy(pt, Number(process.env.BENCH_GENERATOR_SANDBOX_S ?? 10));
-      console.log(`sandbox phy2phy_tput (${pt}): ${f.throughput_rx_fps} fps, PMD busy ${f.pmd_busy_pct} %, validity ${f.validity} (${f.validity_reasons}), ${f.trials} trials in ${f.wall_s} s${f.error ? `, error ${f.error}` : ''}`);
+      console.log(
+        `sandbox phy2phy_tput (${pt}): ${f.throughput_rx_fps} fps, PMD busy ${f.pmd_busy_pct} %, validity ${f.validity} (${f.validity_reasons}), ${f.trials} trials in ${f.wall_s} s${f.error ? `, error ${f.error}` : ''}`,
+      );
       out.sandbox_phy2phy.push(f);
     }
     const [vh, ve] = out.sandbox_phy2phy;
     const ratio = vh?.throughput_rx_fps && ve?.throughput_rx_fps ? vh.throughput_rx_fps / ve.throughput_rx_fps : NaN;
     out.sandbox_verdict = `vhost ${vh?.throughput_rx_fps} fps vs veth ${ve?.throughput_rx_fps} fps (×${ratio.toFixed(1)}; goal ≥ 1 Mfps and ≥ ×10); limited by: ${
-      (vh?.pmd_busy_pct ?? 0) >= 90 ? `the switch (PMD ${vh?.pmd_busy_pct} % busy)` : `not the switch (PMD ${vh?.pmd_busy_pct} % busy): the generator or CPU contention (${vh?.validity_reasons})`
+      (vh?.pmd_busy_pct ?? 0) >= 90
+        ? `the switch (PMD ${vh?.pmd_busy_pct} % busy)`
+        : `not the switch (PMD ${vh?.pmd_busy_pct} % busy): the generator or CPU contention (${vh?.validity_reasons})`
     }`;
     console.log(out.sandbox_verdict);
   }

@@ -94,7 +94,8 @@ const work = mkdtempSync(join(tmpdir(), 'vsi-bench-'));
 try {
   await host.createNetns('vsi-ba');
   await host.createNetns('vsi-bb');
-  for (const ns of ['vsi-ba', 'vsi-bb']) await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  for (const ns of ['vsi-ba', 'vsi-bb'])
+    await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
   await host.createVethPair('vsib0', 'vsib1', { aNetns: 'vsi-ba', bNetns: 'vsi-bb' });
   const ports: PortSpec[] = [
     { name: 'vsib0', netns: 'vsi-ba', speedMbps: 10_000 },
@@ -109,9 +110,25 @@ try {
 
   const results: Record<string, number | string | boolean> = {};
   for (const gen of ['Software', 'Simulated'] as const) {
-    const direct: TrafficGenerator = gen === 'Software' ? await createSoftware({ ...ctx, log: (await import('../framework/log/logger.js')).silentLogger }) : await createSimulated(ctx);
+    const direct: TrafficGenerator =
+      gen === 'Software' ? await createSoftware({ ...ctx, log: (await import('../framework/log/logger.js')).silentLogger }) : await createSimulated(ctx);
     await direct.connect(ports);
-    const shim = await startShim(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert, '--token-file', pki.tokenFile, '--generator', gen, '--conf-file', conf, '--log-level', 'warning']);
+    const shim = await startShim([
+      '--tls-cert',
+      pki.serverCert,
+      '--tls-key',
+      pki.serverKey,
+      '--tls-client-ca',
+      pki.caCert,
+      '--token-file',
+      pki.tokenFile,
+      '--generator',
+      gen,
+      '--conf-file',
+      conf,
+      '--log-level',
+      'warning',
+    ]);
     try {
       const ixia = await IxiaDriver.open({
         address: shim.address,
@@ -135,7 +152,9 @@ try {
         results.direct_fps = Math.round(median(col(line.d, 'fps')));
         results.shim_fps = Math.round(median(col(line.s, 'fps')));
       }
-      console.log(`${gen}: fixed-count trial (2000 frames @100 kfps) median direct ${r2(median(col(short.d, 'wallMs')))} ms, via shim ${r2(median(col(short.s, 'wallMs')))} ms over ${N} pairs`);
+      console.log(
+        `${gen}: fixed-count trial (2000 frames @100 kfps) median direct ${r2(median(col(short.d, 'wallMs')))} ms, via shim ${r2(median(col(short.s, 'wallMs')))} ms over ${N} pairs`,
+      );
     } finally {
       await shim.stop();
       await direct.close();
@@ -148,9 +167,14 @@ try {
     const { HealthImplementation, service } = await import('grpc-health-check');
     const server = new grpc.Server();
     new HealthImplementation({ '': 'SERVING' }).addToServer(server);
-    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    const port = await new Promise<number>((res, rej) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+    );
     const Health = grpc.makeClientConstructor(service as unknown as import('@grpc/grpc-js').ServiceDefinition, 'Health');
-    const c = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as { check(r: object, cb: (e: Error | null) => void): void; close(): void };
+    const c = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
+      check(r: object, cb: (e: Error | null) => void): void;
+      close(): void;
+    };
     const rtt: number[] = [];
     for (let i = 0; i < N + 5; i++) {
       const t0 = process.hrtime.bigint();

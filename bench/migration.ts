@@ -69,8 +69,15 @@ const out = {
 };
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', 'migration.json'), JSON.stringify(out, null, 2) + '\n');
-const outages = out.migrations.map((m) => m.dataplane_outage_ms).filter((x): x is number => typeof x === 'number').sort((a, b) => a - b);
-const med = outages.length ? (outages.length % 2 ? outages[(outages.length - 1) / 2]! : (outages[outages.length / 2 - 1]! + outages[outages.length / 2]!) / 2) : NaN;
+const outages = out.migrations
+  .map((m) => m.dataplane_outage_ms)
+  .filter((x): x is number => typeof x === 'number')
+  .sort((a, b) => a - b);
+const med = outages.length
+  ? outages.length % 2
+    ? outages[(outages.length - 1) / 2]!
+    : (outages[outages.length / 2 - 1]! + outages[outages.length / 2]!) / 2
+  : NaN;
 console.log(
   `bench/migration: boot ${out.boot_s} s (${tc?.facts.guest0_guest_accel}), ${out.migrations.length} migration(s), median data-plane outage ${med} ms (goal ≤ 100 ms: ${med <= 100 ? 'met' : 'missed'}), wall ${((Date.now() - t0) / 1000).toFixed(0)} s`,
 );

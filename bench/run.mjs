@@ -8,7 +8,12 @@ import { spawnSync } from 'node:child_process';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, 'dist', 'bench');
-const all = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.js') && !f.startsWith('_')).map((f) => f.replace(/\.js$/, '')).sort() : [];
+const all = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith('.js') && !f.startsWith('_'))
+      .map((f) => f.replace(/\.js$/, ''))
+      .sort()
+  : [];
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
 for (const n of names) {

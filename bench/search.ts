@@ -65,9 +65,11 @@ export function randomDuts(n: number, seed = 2026): Array<{ name: string; dut: D
     const capacityFps = Math.round(Math.exp(Math.log(1e5) + r() * (Math.log(14e6) - Math.log(1e5))));
     const kind = i % 3;
     const dut: DutOptions =
-      kind === 0 ? { capacityFps, seed: 1000 + i }
-      : kind === 1 ? { capacityFps, curve: 'soft', kneeRatio: 0.8 + 0.19 * r(), softLossAtCapacity: 0.006 + 0.044 * r(), seed: 1000 + i }
-      : { capacityFps, overloadCollapse: 0.1 + 0.8 * r(), seed: 1000 + i };
+      kind === 0
+        ? { capacityFps, seed: 1000 + i }
+        : kind === 1
+          ? { capacityFps, curve: 'soft', kneeRatio: 0.8 + 0.19 * r(), softLossAtCapacity: 0.006 + 0.044 * r(), seed: 1000 + i }
+          : { capacityFps, overloadCollapse: 0.1 + 0.8 * r(), seed: 1000 + i };
     out.push({ name: `${['cliff', 'soft', 'collapse'][kind]}-${i}`, dut });
   }
   return out;
@@ -106,7 +108,15 @@ function frameResolution(model: SimulatedDut, goal: number, truth: number, maxFp
 async function runner(dut: DutOptions): Promise<{ runner: TrialRunner }> {
   const gen = new SimulatedGenerator(new SimulatedDut(dut));
   await gen.connect(PORTS);
-  const ctx: MethodologyContext = { testcase: 'bench', settings: settings(), generator: gen, ports: PORTS, log: silentLogger, signal: new AbortController().signal, events: new RunEvents() };
+  const ctx: MethodologyContext = {
+    testcase: 'bench',
+    settings: settings(),
+    generator: gen,
+    ports: PORTS,
+    log: silentLogger,
+    signal: new AbortController().signal,
+    events: new RunEvents(),
+  };
   return { runner: new TrialRunner(ctx, 64) };
 }
 
@@ -135,7 +145,18 @@ interface Outcome {
 
 async function vsperfTwice(dut: DutOptions): Promise<Outcome> {
   const { runner: r } = await runner(dut);
-  const common = { lineRateFps: r.lineRateFps, maxRateFps: r.maxRateFps, thresholdPct: 0.05, startPct: 100, durationS: DURATION_S, lossVerification: false, maxRepeat: 0, verification: false, verificationS: 60, maxVerificationTrials: 10 };
+  const common = {
+    lineRateFps: r.lineRateFps,
+    maxRateFps: r.maxRateFps,
+    thresholdPct: 0.05,
+    startPct: 100,
+    durationS: DURATION_S,
+    lossVerification: false,
+    maxRepeat: 0,
+    verification: false,
+    verificationS: 60,
+    maxVerificationTrials: 10,
+  };
   const ndr = await r.drive(new VsperfBinarySearch({ ...common, lossRatePct: 0 }));
   const pdr = await r.drive(new VsperfBinarySearch({ ...common, lossRatePct: PDR_LOSS * 100 }));
   return { trials: r.trials.length, timeS: r.trialTimeS(), ndr: { lo: (ndr.bestPct / 100) * r.lineRateFps }, pdr: { lo: (pdr.bestPct / 100) * r.lineRateFps } };
@@ -143,22 +164,49 @@ async function vsperfTwice(dut: DutOptions): Promise<Outcome> {
 
 async function nfvbench(dut: DutOptions): Promise<Outcome> {
   const { runner: r } = await runner(dut);
-  const found = await r.drive(new RangeSearch({ targets: [{ name: 'NDR', dropPct: 0 }, { name: 'PDR', dropPct: PDR_LOSS * 100 }], lineRateFps: r.lineRateFps, loadEpsilonPct: 0.1, durationS: DURATION_S }));
+  const found = await r.drive(
+    new RangeSearch({
+      targets: [
+        { name: 'NDR', dropPct: 0 },
+        { name: 'PDR', dropPct: PDR_LOSS * 100 },
+      ],
+      lineRateFps: r.lineRateFps,
+      loadEpsilonPct: 0.1,
+      durationS: DURATION_S,
+    }),
+  );
   return { trials: r.trials.length, timeS: r.trialTimeS(), ndr: { lo: found[0]!.loadFps }, pdr: { lo: found[1]!.loadFps } };
 }
 
 const GOAL = { exceedRatio: 0, relativeWidth: WIDTH, initialTrialDurationS: 1, finalTrialDurationS: DURATION_S, durationSumS: DURATION_S };
-const GOALS: SearchGoal[] = [{ name: 'NDR', lossRatio: 0, ...GOAL }, { name: 'PDR', lossRatio: PDR_LOSS, ...GOAL }];
+const GOALS: SearchGoal[] = [
+  { name: 'NDR', lossRatio: 0, ...GOAL },
+  { name: 'PDR', lossRatio: PDR_LOSS, ...GOAL },
+];
 
 function goalOut(res: MultiGoalResult, i: number): GoalOut {
   const g = res.goals[i]!;
-  return { lo: g.lowerBoundFps ?? 0, ...(g.upperBoundFps !== undefined ? { hi: g.upperBoundFps } : {}), ...(g.conditionalThroughputFps !== undefined ? { ct: g.conditionalThroughputFps } : {}) };
+  return {
+    lo: g.lowerBoundFps ?? 0,
+    ...(g.upperBoundFps !== undefined ? { hi: g.upperBoundFps } : {}),
+    ...(g.conditionalThroughputFps !== undefined ? { ct: g.conditionalThroughputFps } : {}),
+  };
 }
 
 function multiGoalWith(make: (c: MultiGoalConfig) => Search<MultiGoalResult>): (dut: DutOptions) => Promise<Outcome> {
   return async (dut) => {
     const { runner: r } = await runner(dut);
-    const res = await r.drive(make({ goals: GOALS, precedingTargets: 2, expansionCoefficient: 2, warmupDurationS: 0, searchDurationMaxS: 0, maxTrials: 1000, maxLoadFps: r.maxRateFps }));
+    const res = await r.drive(
+      make({
+        goals: GOALS,
+        precedingTargets: 2,
+        expansionCoefficient: 2,
+        warmupDurationS: 0,
+        searchDurationMaxS: 0,
+        maxTrials: 1000,
+        maxLoadFps: r.maxRateFps,
+      }),
+    );
     return { trials: r.trials.length, timeS: r.trialTimeS(), ndr: goalOut(res, 0), pdr: goalOut(res, 1) };
   };
 }
@@ -169,10 +217,14 @@ const CSIT_MIN_LOAD = process.env.CSIT_MIN_LOAD ? Number(process.env.CSIT_MIN_LO
 /** CSIT's MLRsearch (Python, bench-only oracle) on the same DUT model: it asks for trials over a pipe. */
 async function csit(dut: DutOptions): Promise<Outcome> {
   const { runner: r } = await runner(dut);
-  const { goals, error } = await csitSearch(CSIT_DIR!, { goals: GOALS, precedingTargets: 2, expansionCoefficient: 2, minLoadFps: CSIT_MIN_LOAD ?? r.maxRateFps / 1000, maxLoadFps: r.maxRateFps }, async (load, durationS) => {
-    const o = await r.measure({ rateFps: load, durationS, purpose: 'csit' });
-    return { tx: o.result.txFrames, rx: o.result.rxFrames };
-  });
+  const { goals, error } = await csitSearch(
+    CSIT_DIR!,
+    { goals: GOALS, precedingTargets: 2, expansionCoefficient: 2, minLoadFps: CSIT_MIN_LOAD ?? r.maxRateFps / 1000, maxLoadFps: r.maxRateFps },
+    async (load, durationS) => {
+      const o = await r.measure({ rateFps: load, durationS, purpose: 'csit' });
+      return { tx: o.result.txFrames, rx: o.result.rxFrames };
+    },
+  );
   const g = (i: number): GoalOut => {
     if (!goals) return { lo: 0 };
     const x = goals[i]!;
@@ -199,7 +251,13 @@ interface Summary {
   width_vs_goal: number | null;
 }
 
-async function evaluate(name: string, run: (d: DutOptions) => Promise<Outcome>, duts: ReadonlyArray<{ name: string; dut: DutOptions }>, truths: Map<string, Truth>, verbose: boolean): Promise<Summary> {
+async function evaluate(
+  name: string,
+  run: (d: DutOptions) => Promise<Outcome>,
+  duts: ReadonlyArray<{ name: string; dut: DutOptions }>,
+  truths: Map<string, Truth>,
+  verbose: boolean,
+): Promise<Summary> {
   let trials = 0;
   let timeS = 0;
   let ndrErr = 0;
@@ -223,11 +281,23 @@ async function evaluate(name: string, run: (d: DutOptions) => Promise<Outcome>, 
       widthN++;
     }
     if (verbose) {
-      console.log(`  ${name.padEnd(20)} ${d.name.padEnd(16)} trials ${String(o.trials).padStart(3)}  time ${o.timeS.toFixed(0).padStart(5)} s  NDR ${Math.round(o.ndr.lo)} (true ${Math.round(t.ndr)}, err ${errPct(o.ndr.lo, t.ndr).toFixed(3)} %)  PDR ${Math.round(o.pdr.lo)} (true ${Math.round(t.pdr)}, err ${errPct(o.pdr.lo, t.pdr).toFixed(3)} %)`);
+      console.log(
+        `  ${name.padEnd(20)} ${d.name.padEnd(16)} trials ${String(o.trials).padStart(3)}  time ${o.timeS.toFixed(0).padStart(5)} s  NDR ${Math.round(o.ndr.lo)} (true ${Math.round(t.ndr)}, err ${errPct(o.ndr.lo, t.ndr).toFixed(3)} %)  PDR ${Math.round(o.pdr.lo)} (true ${Math.round(t.pdr)}, err ${errPct(o.pdr.lo, t.pdr).toFixed(3)} %)`,
+      );
     }
   }
   const n = duts.length;
-  return { name, duts: n, trials, trial_time_s: r4(timeS), ndr_err_pct: r4(ndrErr / n), pdr_err_pct: r4(pdrErr / n), bracketing: r4(bracketed / n), bracketing_frames: r4(bracketedFrames / n), width_vs_goal: widthN ? r4(widths / widthN) : null };
+  return {
+    name,
+    duts: n,
+    trials,
+    trial_time_s: r4(timeS),
+    ndr_err_pct: r4(ndrErr / n),
+    pdr_err_pct: r4(pdrErr / n),
+    bracketing: r4(bracketed / n),
+    bracketing_frames: r4(bracketedFrames / n),
+    width_vs_goal: widthN ? r4(widths / widthN) : null,
+  };
 }
 
 async function truthsOf(duts: ReadonlyArray<{ name: string; dut: DutOptions }>): Promise<Map<string, Truth>> {
@@ -238,8 +308,13 @@ async function truthsOf(duts: ReadonlyArray<{ name: string; dut: DutOptions }>):
 
 function table(rows: Summary[], perDut: boolean): void {
   const k = (s: Summary): number => (perDut ? s.duts : 1);
-  console.log(`\n| strategy | trials${perDut ? ' per DUT' : ''} | trial time${perDut ? ' per DUT' : ''} (s) | NDR error (%) | PDR error (%) | bracketing | bracketing (frames) | final width / goal |\n|---|---:|---:|---:|---:|---:|---:|---:|`);
-  for (const s of rows) console.log(`| ${s.name} | ${r4(s.trials / k(s)).toFixed(1)} | ${r4(s.trial_time_s / k(s)).toFixed(1)} | ${s.ndr_err_pct.toFixed(4)} | ${s.pdr_err_pct.toFixed(4)} | ${(s.bracketing * 100).toFixed(1)} % | ${(s.bracketing_frames * 100).toFixed(1)} % | ${s.width_vs_goal === null ? '—' : s.width_vs_goal.toFixed(3)} |`);
+  console.log(
+    `\n| strategy | trials${perDut ? ' per DUT' : ''} | trial time${perDut ? ' per DUT' : ''} (s) | NDR error (%) | PDR error (%) | bracketing | bracketing (frames) | final width / goal |\n|---|---:|---:|---:|---:|---:|---:|---:|`,
+  );
+  for (const s of rows)
+    console.log(
+      `| ${s.name} | ${r4(s.trials / k(s)).toFixed(1)} | ${r4(s.trial_time_s / k(s)).toFixed(1)} | ${s.ndr_err_pct.toFixed(4)} | ${s.pdr_err_pct.toFixed(4)} | ${(s.bracketing * 100).toFixed(1)} % | ${(s.bracketing_frames * 100).toFixed(1)} % | ${s.width_vs_goal === null ? '—' : s.width_vs_goal.toFixed(3)} |`,
+    );
 }
 
 async function main(): Promise<void> {
@@ -263,7 +338,8 @@ async function main(): Promise<void> {
   const random = randomDuts(RANDOM_DUTS);
   const randomTruths = await truthsOf(random);
   const part2: Summary[] = [];
-  for (const s of fixed.filter((x) => x.name.startsWith('multi-goal') || x.name === 'csit-mlrsearch')) part2.push(await evaluate(s.name, s.run, random, randomTruths, false));
+  for (const s of fixed.filter((x) => x.name.startsWith('multi-goal') || x.name === 'csit-mlrsearch'))
+    part2.push(await evaluate(s.name, s.run, random, randomTruths, false));
   console.log(`\nPart 2: ${random.length} random noise-free DUTs (cliffs, soft knees, collapse; capacity log-uniform 0.1–14 Mfps), means per DUT`);
   table(part2, true);
   if (!haveCsit) console.log('\n(csit-mlrsearch not run: set CSIT_MLRSEARCH to the resources/libraries/python directory of an FDio/csit checkout)');
@@ -283,8 +359,12 @@ async function main(): Promise<void> {
   mkdirSync(join('bench', 'results'), { recursive: true });
   writeFileSync(join('bench', 'results', 'search.json'), `${JSON.stringify(result, null, 2)}\n`);
   const accOk = mine1.ndr_err_pct <= base.ndr_err_pct && mine1.pdr_err_pct <= base.pdr_err_pct;
-  console.log(`\ntime_ratio ${result.time_ratio} against the two binary searches (goal ≤ 0.5: ${result.time_ratio <= 0.5 ? 'met' : 'NOT met'}); accuracy ${accOk ? 'same or better' : 'WORSE'}`);
-  console.log(`trial time against the previous multi-goal search: ${result.gain_vs_previous.fixed_time_ratio} (fixed DUTs), ${result.gain_vs_previous.random_time_ratio} (random DUTs); computed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `\ntime_ratio ${result.time_ratio} against the two binary searches (goal ≤ 0.5: ${result.time_ratio <= 0.5 ? 'met' : 'NOT met'}); accuracy ${accOk ? 'same or better' : 'WORSE'}`,
+  );
+  console.log(
+    `trial time against the previous multi-goal search: ${result.gain_vs_previous.fixed_time_ratio} (fixed DUTs), ${result.gain_vs_previous.random_time_ratio} (random DUTs); computed in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   await robustness();
   if (result.time_ratio > 0.5 || !accOk) process.exitCode = 1;
 }
@@ -297,13 +377,40 @@ async function robustness(): Promise<void> {
   for (let seed = 1; seed <= seeds; seed++) {
     {
       const { runner: r } = await runner(dut(seed));
-      const b = await r.drive(new VsperfBinarySearch({ lineRateFps: r.lineRateFps, maxRateFps: r.maxRateFps, thresholdPct: 0.05, startPct: 100, durationS: DURATION_S, lossVerification: false, maxRepeat: 0, verification: false, verificationS: 60, maxVerificationTrials: 10, lossRatePct: 0 }));
+      const b = await r.drive(
+        new VsperfBinarySearch({
+          lineRateFps: r.lineRateFps,
+          maxRateFps: r.maxRateFps,
+          thresholdPct: 0.05,
+          startPct: 100,
+          durationS: DURATION_S,
+          lossVerification: false,
+          maxRepeat: 0,
+          verification: false,
+          verificationS: 60,
+          maxVerificationTrials: 10,
+          lossRatePct: 0,
+        }),
+      );
       acc['vsperf-binary (NDR)']![0] += errPct((b.bestPct / 100) * r.lineRateFps, 4_000_000);
       acc['vsperf-binary (NDR)']![1] += r.trialTimeS();
     }
-    for (const [name, goal] of [['multi-goal exceed 0', GOALS[0]!], ['multi-goal csit preset', PRESETS.csit!.goals[0]!]] as const) {
+    for (const [name, goal] of [
+      ['multi-goal exceed 0', GOALS[0]!],
+      ['multi-goal csit preset', PRESETS.csit!.goals[0]!],
+    ] as const) {
       const { runner: r } = await runner(dut(seed));
-      const m = await r.drive(new MultiGoalSearch({ goals: [goal], precedingTargets: 2, expansionCoefficient: 2, warmupDurationS: 0, searchDurationMaxS: 0, maxTrials: 1000, maxLoadFps: r.maxRateFps }));
+      const m = await r.drive(
+        new MultiGoalSearch({
+          goals: [goal],
+          precedingTargets: 2,
+          expansionCoefficient: 2,
+          warmupDurationS: 0,
+          searchDurationMaxS: 0,
+          maxTrials: 1000,
+          maxLoadFps: r.maxRateFps,
+        }),
+      );
       acc[name]![0] += errPct(m.goals[0]!.lowerBoundFps ?? 0, 4_000_000);
       acc[name]![1] += r.trialTimeS();
     }

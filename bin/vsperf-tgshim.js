@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // Thin launcher for the tgshim.v1 server (trafficgen/grpc/shim-cli.ts, compiled into dist/).
-import('../dist/trafficgen/grpc/shim-cli.js').then((m) => m.main(process.argv.slice(2))).then(
-  (code) => { process.exit(code); },
-  (err) => { console.error(err); process.exit(1); },
-);
+import('../dist/trafficgen/grpc/shim-cli.js')
+  .then((m) => m.main(process.argv.slice(2)))
+  .then(
+    (code) => {
+      process.exit(code);
+    },
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );

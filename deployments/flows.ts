@@ -45,7 +45,8 @@ export function connectionTraffic(t: JsonObject, source = 'TRAFFIC'): Connection
   const proto = String(l3.proto ?? 'udp').toLowerCase();
   if (proto !== 'udp' && proto !== 'tcp') throw new ConfigError('TRAFFIC.l3.proto', source, `must be udp or tcp, got ${JSON.stringify(l3.proto)}`);
   const multistream = Number(t.multistream ?? 0);
-  if (!Number.isInteger(multistream) || multistream < 0) throw new ConfigError('TRAFFIC.multistream', source, `must be a non-negative integer, got ${JSON.stringify(t.multistream)}`);
+  if (!Number.isInteger(multistream) || multistream < 0)
+    throw new ConfigError('TRAFFIC.multistream', source, `must be a non-negative integer, got ${JSON.stringify(t.multistream)}`);
   return {
     preInstalledFlows: isTrue(t.pre_installed_flows ?? 'No'),
     multistream,

@@ -55,7 +55,9 @@ export class ParseError extends VsperfError {
     const raw = input.length > 60 ? input.slice(Math.max(0, position - 20), position + 20) : input;
     // One line, whatever the input holds (multi-line .conf files, control characters).
     // eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped here
-    const excerpt = raw.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+    const excerpt = raw.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+      c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+    );
     super('E_PARSE', `${message} at offset ${position} in "${excerpt}"`, { kind: 'usage' });
     this.position = position;
     this.input = input;
@@ -93,7 +95,12 @@ export class ConfSourceError extends VsperfError {
   readonly reason: string;
   constructor(file: string, line: number, col: number, reason: string) {
     // One line whatever the reason quotes (a key or name holding a newline).
-    super('E_PARSE', `${file}:${line}:${col}: ${reason.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`, { kind: 'usage' });
+    super(
+      'E_PARSE',
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what is escaped here
+      `${file}:${line}:${col}: ${reason.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`,
+      { kind: 'usage' },
+    );
     this.file = file;
     this.line = line;
     this.col = col;
@@ -194,7 +201,14 @@ export class AbortedError extends VsperfError {
 export function isVsperfError(e: unknown): e is VsperfError {
   if (e instanceof VsperfError) return true;
   const o = e as { code?: unknown; brief?: unknown; exitCode?: unknown } | null;
-  return typeof o === 'object' && o !== null && typeof o.code === 'string' && /^E_[A-Z0-9_]+$/.test(o.code) && typeof o.brief === 'function' && typeof o.exitCode === 'number';
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    typeof o.code === 'string' &&
+    /^E_[A-Z0-9_]+$/.test(o.code) &&
+    typeof o.brief === 'function' &&
+    typeof o.exitCode === 'number'
+  );
 }
 
 /** Message of any thrown value, for logs. */

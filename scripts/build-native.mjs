@@ -15,8 +15,12 @@ function buildEngine() {
   const dir = join(root, 'trafficgen', 'software', 'engine');
   const out = join(dir, 'build', 'vsg-engine');
   const hashFile = join(dir, 'build', '.sources.sha256');
-  const sources = readdirSync(dir).filter((f) => f.endsWith('.c')).sort();
-  const headers = readdirSync(dir).filter((f) => f.endsWith('.h')).sort();
+  const sources = readdirSync(dir)
+    .filter((f) => f.endsWith('.c'))
+    .sort();
+  const headers = readdirSync(dir)
+    .filter((f) => f.endsWith('.h'))
+    .sort();
   const pc = spawnSync('pkg-config', ['--cflags', '--libs', 'libxdp', 'libbpf'], { encoding: 'utf8' });
   const xdp = pc.status === 0;
   const xdpFlags = xdp ? pc.stdout.trim().split(/\s+/).filter(Boolean) : [];
@@ -24,7 +28,22 @@ function buildEngine() {
   const dp = spawnSync('pkg-config', ['--cflags', '--libs', 'libdpdk'], { encoding: 'utf8' });
   const dpdk = dp.status === 0;
   const dpdkFlags = dpdk ? dp.stdout.trim().split(/\s+/).filter(Boolean) : [];
-  const argv = ['-O2', '-g', '-Wall', '-Wextra', '-std=gnu11', '-pthread', ...(xdp ? ['-DVSG_HAVE_XDP'] : []), ...(dpdk ? ['-DVSG_HAVE_DPDK'] : []), '-o', out, ...sources.map((s) => join(dir, s)), ...xdpFlags, ...dpdkFlags, '-lm'];
+  const argv = [
+    '-O2',
+    '-g',
+    '-Wall',
+    '-Wextra',
+    '-std=gnu11',
+    '-pthread',
+    ...(xdp ? ['-DVSG_HAVE_XDP'] : []),
+    ...(dpdk ? ['-DVSG_HAVE_DPDK'] : []),
+    '-o',
+    out,
+    ...sources.map((s) => join(dir, s)),
+    ...xdpFlags,
+    ...dpdkFlags,
+    '-lm',
+  ];
   const h = createHash('sha256');
   for (const f of [...sources, ...headers]) h.update(f).update(readFileSync(join(dir, f)));
   h.update(argv.join('\0'));

@@ -15,7 +15,11 @@ function files(dir) {
 
 const out = mkdtempSync(join(tmpdir(), 'vsperf-proto-'));
 try {
-  execFileSync(join(bin, 'buf'), ['generate', '--output', out], { cwd: grpcDir, stdio: 'inherit', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  execFileSync(join(bin, 'buf'), ['generate', '--output', out], {
+    cwd: grpcDir,
+    stdio: 'inherit',
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  });
   const fresh = new Map(files(join(out, 'gen')).map((f) => [relative(join(out, 'gen'), f), readFileSync(f, 'utf8')]));
   const kept = new Map(files(join(grpcDir, 'gen')).map((f) => [relative(join(grpcDir, 'gen'), f), readFileSync(f, 'utf8')]));
   const differ = [...new Set([...fresh.keys(), ...kept.keys()])].filter((f) => fresh.get(f) !== kept.get(f));

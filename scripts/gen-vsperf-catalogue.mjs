@@ -26,7 +26,11 @@ const RUNTIME = {
 /** Testcase lists: the catalogue keeps them empty (the testcases are listed by --list / --integration --list). */
 const TESTCASE_LISTS = new Set(['PERFORMANCE_TESTS', 'INTEGRATION_TESTS', 'K8SPERFORMANCE_TESTS']);
 
-const list = (d) => readdirSync(d).filter((f) => /^\d+[a-z]?_.*\.conf$/.test(f)).sort().map((f) => join(d, f));
+const list = (d) =>
+  readdirSync(d)
+    .filter((f) => /^\d+[a-z]?_.*\.conf$/.test(f))
+    .sort()
+    .map((f) => join(d, f));
 const files = [...list(confDir), ...list(join(confDir, 'integration')), ...list(join(confDir, 'kubernetes'))];
 // ROOT_DIR and the paths built from it are shown relative to a VSPERF checkout at /vsperf.
 const ns = new ConfNamespace({ initial: { RESULTS_PATH: '/tmp', LOG_TIMESTAMP: '' }, cwd: '/', env: {} });

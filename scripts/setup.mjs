@@ -18,9 +18,17 @@ const ctx = {
   ci: process.env.CI === 'true',
   /** Run a command (argv array, no shell); throws with its output on failure. */
   sh(argv, opts = {}) {
-    const r = spawnSync(argv[0], argv.slice(1), { stdio: opts.quiet ? 'pipe' : 'inherit', encoding: 'utf8', env: { ...process.env, ...(opts.env ?? {}) }, cwd: opts.cwd ?? root });
+    const r = spawnSync(argv[0], argv.slice(1), {
+      stdio: opts.quiet ? 'pipe' : 'inherit',
+      encoding: 'utf8',
+      env: { ...process.env, ...(opts.env ?? {}) },
+      cwd: opts.cwd ?? root,
+    });
     if (r.error) throw new Error(`${argv[0]}: ${r.error.message}`);
-    if (r.status !== 0 && !opts.allowFail) throw new Error(`${argv.join(' ')} exited with ${r.status}${opts.quiet ? `: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+    if (r.status !== 0 && !opts.allowFail)
+      throw new Error(
+        `${argv.join(' ')} exited with ${r.status}${opts.quiet ? `: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+      );
     return r;
   },
   log: (m) => console.log(`setup: ${m}`),
@@ -28,7 +36,9 @@ const ctx = {
 
 const t0 = Date.now();
 let failed = 0;
-for (const f of readdirSync(dir).filter((x) => x.endsWith('.mjs')).sort()) {
+for (const f of readdirSync(dir)
+  .filter((x) => x.endsWith('.mjs'))
+  .sort()) {
   const step = await import(pathToFileURL(join(dir, f)).href);
   if (only.length && !only.some((o) => f.includes(o))) continue;
   const t = Date.now();

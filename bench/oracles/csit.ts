@@ -44,15 +44,26 @@ function adapterPath(): string {
 }
 
 /** Runs CSIT's search; `measure` performs each trial it asks for and returns the frame counts. */
-export async function csitSearch(dir: string, cfg: CsitConfig, measure: (loadFps: number, durationS: number) => Promise<{ tx: number; rx: number }>): Promise<{ goals?: CsitGoal[]; error?: string }> {
+export async function csitSearch(
+  dir: string,
+  cfg: CsitConfig,
+  measure: (loadFps: number, durationS: number) => Promise<{ tx: number; rx: number }>,
+): Promise<{ goals?: CsitGoal[]; error?: string }> {
   const child = spawn('python3', [adapterPath()], { env: { ...process.env, CSIT_MLRSEARCH: dir }, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const config = {
     goals: cfg.goals.map((g) => ({
-      loss_ratio: g.lossRatio, exceed_ratio: g.exceedRatio, relative_width: g.relativeWidth,
-      initial_trial_duration: g.initialTrialDurationS, final_trial_duration: g.finalTrialDurationS, duration_sum: g.durationSumS,
+      loss_ratio: g.lossRatio,
+      exceed_ratio: g.exceedRatio,
+      relative_width: g.relativeWidth,
+      initial_trial_duration: g.initialTrialDurationS,
+      final_trial_duration: g.finalTrialDurationS,
+      duration_sum: g.durationSumS,
     })),
-    preceding_targets: cfg.precedingTargets, expansion_coefficient: cfg.expansionCoefficient, min_load: cfg.minLoadFps, max_load: cfg.maxLoadFps,
+    preceding_targets: cfg.precedingTargets,
+    expansion_coefficient: cfg.expansionCoefficient,
+    min_load: cfg.minLoadFps,
+    max_load: cfg.maxLoadFps,
   };
   child.stdin.write(`${JSON.stringify(config)}\n`);
   for await (const line of lines) {

@@ -12,7 +12,15 @@ import { PRESETS, type SearchGoal } from '../../framework/methodology/goals.js';
 import { csitDir, csitSearch, type CsitConfig, type CsitGoal } from './csit.js';
 
 const LINE_64 = 10_000e6 / (84 * 8);
-const bench = (lossRatio: number, name: string, relativeWidth = 0.001): SearchGoal => ({ name, lossRatio, exceedRatio: 0, relativeWidth, initialTrialDurationS: 1, finalTrialDurationS: 30, durationSumS: 30 });
+const bench = (lossRatio: number, name: string, relativeWidth = 0.001): SearchGoal => ({
+  name,
+  lossRatio,
+  exceedRatio: 0,
+  relativeWidth,
+  initialTrialDurationS: 1,
+  finalTrialDurationS: 30,
+  durationSumS: 30,
+});
 const BENCH_GOALS = [bench(0, 'NDR'), bench(0.005, 'PDR')];
 const PUBLISHED = [bench(0, 'NDR', 0.005), bench(0.005, 'PDR', 0.005)];
 const CSIT = [...PRESETS.csit!.goals];
@@ -35,11 +43,21 @@ const CASES: Case[] = [
     ['collapse-4M', { capacityFps: 4_000_000, overloadCollapse: 0.3, seed: 18 }],
     ['above-line-rate', { capacityFps: 20_000_000, seed: 19 }],
     ['drops-all', { capacityFps: 1e-3, seed: 20 }],
-  ].map(([name, dut]) => ({ name: `bench goals, ${name as string}`, dut: dut as DutOptions, goals: BENCH_GOALS, ...base, minLoadFps: LINE_64 / 1000, maxLoadFps: LINE_64 })),
+  ].map(([name, dut]) => ({
+    name: `bench goals, ${name as string}`,
+    dut: dut as DutOptions,
+    goals: BENCH_GOALS,
+    ...base,
+    minLoadFps: LINE_64 / 1000,
+    maxLoadFps: LINE_64,
+  })),
   ...[9001, 18_750, 100_000].map((min) => ({
     name: `published example settings, min load ${min}`,
     dut: { capacityFps: 5.3e6, curve: 'soft' as const, kneeRatio: 5.125 / 5.3, softLossAtCapacity: 0.02, noise: 0.001, seed: 3 },
-    goals: PUBLISHED, ...base, minLoadFps: min, maxLoadFps: 18.75e6,
+    goals: PUBLISHED,
+    ...base,
+    minLoadFps: min,
+    maxLoadFps: 18.75e6,
   })),
   ...[
     ['spikes-4M', { capacityFps: 4_000_000, spikeProbabilityPerS: 0.02, spikeFrames: 3, seed: 7 }],
@@ -49,7 +67,11 @@ const CASES: Case[] = [
   {
     name: 'goals of different widths (NDR 0.5 %, PDR 0.1 %), expansion 3',
     dut: { capacityFps: 7_000_000, curve: 'soft', kneeRatio: 0.9, softLossAtCapacity: 0.02, seed: 23 },
-    goals: [bench(0, 'NDR', 0.005), bench(0.005, 'PDR', 0.001)], precedingTargets: 3, expansionCoefficient: 3, minLoadFps: 9001, maxLoadFps: LINE_64,
+    goals: [bench(0, 'NDR', 0.005), bench(0.005, 'PDR', 0.001)],
+    precedingTargets: 3,
+    expansionCoefficient: 3,
+    minLoadFps: 9001,
+    maxLoadFps: LINE_64,
   },
 ];
 

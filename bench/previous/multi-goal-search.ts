@@ -19,7 +19,14 @@
  */
 import type { Search, SearchDone, TrialOutcome, TrialRequest } from '../../framework/methodology/types.js';
 import { lossRatioOf, trialDurationS } from '../../framework/methodology/types.js';
-import { classify, conditionalThroughput, pessimisticLossRatio, type ClassifyParams, type LoadClass, type LoadTrial } from '../../framework/methodology/load-stats.js';
+import {
+  classify,
+  conditionalThroughput,
+  pessimisticLossRatio,
+  type ClassifyParams,
+  type LoadClass,
+  type LoadTrial,
+} from '../../framework/methodology/load-stats.js';
 import type { MultiGoalOptions, SearchGoal } from '../../framework/methodology/goals.js';
 
 export interface Target extends ClassifyParams {
@@ -28,7 +35,13 @@ export interface Target extends ClassifyParams {
 
 /** Targets from coarse to fine; the last is the goal's final target. */
 export function targetChain(g: SearchGoal, preceding: number): Target[] {
-  const final: Target = { lossRatio: g.lossRatio, exceedRatio: g.exceedRatio, relativeWidth: g.relativeWidth, trialDurationS: g.finalTrialDurationS, durationSumS: g.durationSumS };
+  const final: Target = {
+    lossRatio: g.lossRatio,
+    exceedRatio: g.exceedRatio,
+    relativeWidth: g.relativeWidth,
+    trialDurationS: g.finalTrialDurationS,
+    durationSumS: g.durationSumS,
+  };
   const chain: Target[] = [final];
   const n = g.initialTrialDurationS < g.durationSumS ? preceding : 0;
   if (n > 0) {
@@ -126,7 +139,15 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
     this.maxLoad = round(cfg.maxLoadFps);
     this.minLoad = round(Math.min(cfg.minLoadFps ?? cfg.maxLoadFps / 1000, this.maxLoad / 2));
     this.warmupPending = cfg.warmupDurationS > 0;
-    this.goals = cfg.goals.map((g) => ({ goal: g, chain: targetChain(g, cfg.precedingTargets), targetIndex: 0, finished: false, halved: false, extendsUp: 0, extendsDown: 0 }));
+    this.goals = cfg.goals.map((g) => ({
+      goal: g,
+      chain: targetChain(g, cfg.precedingTargets),
+      targetIndex: 0,
+      finished: false,
+      halved: false,
+      extendsUp: 0,
+      extendsDown: 0,
+    }));
   }
 
   next(): TrialRequest | SearchDone<MultiGoalResult> {
@@ -190,7 +211,9 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
   private onInvalid(req: TrialRequest, out: TrialOutcome): void {
     const achieved = Math.min(req.rateFps, out.result.achievedTxFps);
     const newMax = round(achieved * 0.99);
-    this.notes.push(`${out.invalidReason ?? 'invalid trial'} at ${Math.round(req.rateFps)} fps: max load lowered to ${Math.round(newMax)} fps (results above it are the generator's limit, not the DUT's)`);
+    this.notes.push(
+      `${out.invalidReason ?? 'invalid trial'} at ${Math.round(req.rateFps)} fps: max load lowered to ${Math.round(newMax)} fps (results above it are the generator's limit, not the DUT's)`,
+    );
     if (!(newMax > this.minLoad) || newMax >= this.maxLoad) {
       this.stoppedBy = `generator-limited at ${Math.round(req.rateFps)} fps (${out.invalidReason ?? 'invalid'}); cannot search below the min load ${Math.round(this.minLoad)} fps`;
       return;
@@ -306,7 +329,7 @@ export class MultiGoalSearch implements Search<MultiGoalResult> {
       const width = lo !== undefined && hi !== undefined ? this.width(lo, hi) : undefined;
       const regular = lo !== undefined && hi !== undefined && (width! <= t.relativeWidth + 1e-12 || (g.irregular ?? '').startsWith('regular'));
       const status = g.finished
-        ? g.irregular ?? 'regular'
+        ? (g.irregular ?? 'regular')
         : `incomplete: ${this.stoppedBy ?? 'search ended'} (target ${g.targetIndex + 1} of ${g.chain.length})`;
       return {
         goal: g.goal.name,

@@ -59,7 +59,10 @@ export class Sriov {
   private readonly log: Logger;
   private readonly releases: Array<() => Promise<void>> = [];
 
-  constructor(private readonly host: Host, o: SriovOptions) {
+  constructor(
+    private readonly host: Host,
+    o: SriovOptions,
+  ) {
     this.root = o.sysfsRoot ?? '/sys';
     this.runCmd = o.run ?? (async (argv) => void (await exec(argv)));
     this.log = o.log;
@@ -129,10 +132,12 @@ export class Sriov {
     if (old !== 0) writeFileSync(path, '0');
     writeFileSync(path, String(count));
     this.log.info(`sriov: ${pf} VFs ${old} → ${count}`);
-    this.releases.push(this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path, restore: String(old) }, `restore ${pf} sriov_numvfs=${old}`, () => {
-      writeFileSync(path, '0');
-      if (old !== 0) writeFileSync(path, String(old));
-    }));
+    this.releases.push(
+      this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path, restore: String(old) }, `restore ${pf} sriov_numvfs=${old}`, () => {
+        writeFileSync(path, '0');
+        if (old !== 0) writeFileSync(path, String(old));
+      }),
+    );
   }
 
   /** MAC / VLAN / spoof check of a VF, set on its PF with `ip link set PF vf N …`. */
@@ -169,13 +174,25 @@ export class Sriov {
     // Journal in the order the janitor must undo in reverse: rebind original ← clear override ← unbind.
     if (orig) {
       const origBind = join(this.root, 'bus/pci/drivers', orig, 'bind');
-      this.releases.push(this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: origBind, restore: pci }, `bind ${pci} to ${orig}`, () => writeFileSync(origBind, pci)));
+      this.releases.push(
+        this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: origBind, restore: pci }, `bind ${pci} to ${orig}`, () =>
+          writeFileSync(origBind, pci),
+        ),
+      );
     }
-    this.releases.push(this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: override, restore: '\n' }, `clear driver_override of ${pci}`, () => writeFileSync(override, '\n')));
+    this.releases.push(
+      this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: override, restore: '\n' }, `clear driver_override of ${pci}`, () =>
+        writeFileSync(override, '\n'),
+      ),
+    );
     writeFileSync(override, driver);
     if (orig) writeFileSync(join(this.root, 'bus/pci/drivers', orig, 'unbind'), pci);
     const unbind = join(drvDir, 'unbind');
-    this.releases.push(this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: unbind, restore: pci }, `unbind ${pci} from ${driver}`, () => writeFileSync(unbind, pci)));
+    this.releases.push(
+      this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: unbind, restore: pci }, `unbind ${pci} from ${driver}`, () =>
+        writeFileSync(unbind, pci),
+      ),
+    );
     writeFileSync(join(drvDir, 'bind'), pci);
     this.log.info(`sriov: ${pci} ${orig ?? '(no driver)'} → ${driver}`);
   }
@@ -208,7 +225,11 @@ export async function resolveNics(
       continue;
     }
     const mac = o.macs?.[i];
-    await sriov.configureVf(r.pci, r.vf, { ...(mac ? { mac } : {}), ...(o.vlan ? { vlan: o.vlan } : {}), ...(o.spoofchk !== undefined ? { spoofchk: o.spoofchk } : {}) });
+    await sriov.configureVf(r.pci, r.vf, {
+      ...(mac ? { mac } : {}),
+      ...(o.vlan ? { vlan: o.vlan } : {}),
+      ...(o.spoofchk !== undefined ? { spoofchk: o.spoofchk } : {}),
+    });
     out.push({ ref: r, pci: sriov.vfPci(r.pci, r.vf) });
   }
   if (o.driver) for (const n of out) await sriov.bind(n.pci, o.driver);

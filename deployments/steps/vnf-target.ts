@@ -51,7 +51,8 @@ export class VnfSteps {
       const names = [`${kind}${2 * g.index}`, `${kind}${2 * g.index + 1}`];
       const nics: GuestNic[] = names.map((n) => {
         const p = this.o.vhostPort(n);
-        if (!p?.socketPath) throw new VsperfError('E_STEP_VNF', `${object} (guest ${g.index}) needs vhost port ${n}; add it with a "vswitch add_vport" step first`);
+        if (!p?.socketPath)
+          throw new VsperfError('E_STEP_VNF', `${object} (guest ${g.index}) needs vhost port ${n}; add it with a "vswitch add_vport" step first`);
         return { socketPath: p.socketPath, portName: p.name, ofport: p.ofport };
       });
       const vnf = await this.o.ctx.create('vnf', String(s.getOr('VNF', 'QemuDpdkVhostUser')));
@@ -73,7 +74,10 @@ export class VnfSteps {
       await vnf.stop();
       return null;
     }
-    throw new VsperfError('E_STEP_UNSUPPORTED', `${object} ${method}: commands inside the guest are not supported (the vsperf-ts guest image has no shell to run them in)`);
+    throw new VsperfError(
+      'E_STEP_UNSUPPORTED',
+      `${object} ${method}: commands inside the guest are not supported (the vsperf-ts guest image has no shell to run them in)`,
+    );
   }
 
   /** Stop every guest the steps left running (VSPERF step_stop_vnfs). */

@@ -22,7 +22,20 @@ export interface VswitchStepOptions {
   readonly log: Logger;
 }
 
-const METHODS = ['add_switch', 'del_switch', 'add_phy_port', 'add_vport', 'del_port', 'add_flow', 'del_flow', 'dump_flows', 'add_connection', 'del_connection', 'dump_connections', 'get_ports'];
+const METHODS = [
+  'add_switch',
+  'del_switch',
+  'add_phy_port',
+  'add_vport',
+  'del_port',
+  'add_flow',
+  'del_flow',
+  'dump_flows',
+  'add_connection',
+  'del_connection',
+  'dump_connections',
+  'get_ports',
+];
 
 function unsupported(method: string, why: string): never {
   throw new VsperfError('E_STEP_UNSUPPORTED', `vswitch ${method}: ${why}`);
@@ -68,7 +81,9 @@ export class VswitchSteps implements StepTarget {
 
   /** The bridge and ofport a physical port index landed on (traffic steps, counters). */
   phyPortsInUse(): Array<{ bridge: string; port: SwitchPort; phyIndex: number }> {
-    return [...this.bridges.entries()].flatMap(([bridge, b]) => [...b.values()].filter((p) => p.kind === 'phy').map((p) => ({ bridge, port: p, phyIndex: p.phyIndex! })));
+    return [...this.bridges.entries()].flatMap(([bridge, b]) =>
+      [...b.values()].filter((p) => p.kind === 'phy').map((p) => ({ bridge, port: p, phyIndex: p.phyIndex! })),
+    );
   }
 
   async call(method: string, args: readonly PyValue[]): Promise<PyValue> {
@@ -144,16 +159,28 @@ export class VswitchSteps implements StepTarget {
 
   /** VSPERF's add_connection flow: in_port → output, with the flow template (idle_timeout 0). */
   private connectionFlows(bridge: PyValue, p1: PyValue, p2: PyValue | undefined): FlowDict[] {
-    const flow: Record<string, PyValue> = { idle_timeout: '0', in_port: String(this.ofportOf(bridge, p1)), actions: [`output:${this.ofportOf(bridge, p2 ?? null)}`] };
+    const flow: Record<string, PyValue> = {
+      idle_timeout: '0',
+      in_port: String(this.ofportOf(bridge, p1)),
+      actions: [`output:${this.ofportOf(bridge, p2 ?? null)}`],
+    };
     return [flow];
   }
 
   private async addPhyPort(bridgeName: PyValue): Promise<PyValue> {
     const b = this.bridge(bridgeName);
-    const used = new Set(this.allPorts().filter((p) => p.kind === 'phy').map((p) => p.phyIndex!));
+    const used = new Set(
+      this.allPorts()
+        .filter((p) => p.kind === 'phy')
+        .map((p) => p.phyIndex!),
+    );
     const index = [...this.o.phyPorts.keys()].find((i) => !used.has(i));
     if (index === undefined) {
-      throw new CapabilityError(this.vs.name, `a physical port number ${used.size + 1}`, `${this.o.testbedLabel} has ${this.o.phyPorts.length} physical port(s) (set WHITELIST_NICS to more NICs)`);
+      throw new CapabilityError(
+        this.vs.name,
+        `a physical port number ${used.size + 1}`,
+        `${this.o.testbedLabel} has ${this.o.phyPorts.length} physical port(s) (set WHITELIST_NICS to more NICs)`,
+      );
     }
     const phy = this.o.phyPorts[index]!;
     const caps = this.vs.capabilities?.();

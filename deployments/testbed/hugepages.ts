@@ -30,7 +30,8 @@ const DEFAULT_PATHS: HugepagePaths = { meminfo: '/proc/meminfo', nrHugepages: '/
  */
 export function ensureHugepages(host: Host, needKb: number, log: Logger, paths: HugepagePaths = DEFAULT_PATHS): number {
   const info = readHugepages(paths.meminfo);
-  if (!Number.isFinite(info.sizeKb) || info.sizeKb <= 0) throw new EnvironmentError('no hugepage support in this kernel (Hugepagesize missing in /proc/meminfo)');
+  if (!Number.isFinite(info.sizeKb) || info.sizeKb <= 0)
+    throw new EnvironmentError('no hugepage support in this kernel (Hugepagesize missing in /proc/meminfo)');
   const need = Math.ceil(needKb / info.sizeKb);
   if (info.free >= need) return need;
   const old = readFileSync(paths.nrHugepages, 'utf8').trim();

@@ -98,7 +98,9 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
       generatorPorts.push({ name: sandboxNames(o.tag, i).gen, speedMbps: o.speedMbps, backend: 'dpdk', devargs, ...(o.mtu ? { mtu: o.mtu } : {}) });
       switchPorts.push({ kind: 'vhost', socketPath });
     }
-    o.log.info(`sandbox testbed: vhost-user ports ${switchPorts.map((p) => (p.kind === 'vhost' ? p.socketPath : '')).join(', ')} (generator: net_virtio_user servers; switch: vhost-user clients)`);
+    o.log.info(
+      `sandbox testbed: vhost-user ports ${switchPorts.map((p) => (p.kind === 'vhost' ? p.socketPath : '')).join(', ')} (generator: net_virtio_user servers; switch: vhost-user clients)`,
+    );
     // The engine waits for each vhost link when it opens its device: nothing to wait for here.
     return { kind: 'sandbox', portType: 'vhost', generatorPorts, switchPorts, netns, switchNetns, release };
   }
@@ -107,9 +109,11 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
     const a = sandboxNames(o.tag, 0).gen;
     const b = sandboxNames(o.tag, 1).gen;
     await exec(['ip', '-n', netns, 'link', 'add', a, ...mtu, 'type', 'veth', 'peer', 'name', b, ...mtu]);
-    releases.push(host.track({ kind: 'link', id: host.journal.nextId('link'), name: a, netns }, `ip -n ${netns} link del ${a}`, async () => {
-      await exec(['ip', '-n', netns, 'link', 'del', a], { allowFail: true });
-    }));
+    releases.push(
+      host.track({ kind: 'link', id: host.journal.nextId('link'), name: a, netns }, `ip -n ${netns} link del ${a}`, async () => {
+        await exec(['ip', '-n', netns, 'link', 'del', a], { allowFail: true });
+      }),
+    );
     for (const dev of [a, b]) {
       await exec(['ip', '-n', netns, 'link', 'set', dev, 'up']);
       generatorPorts.push({ name: dev, netns, speedMbps: o.speedMbps, ...(o.mtu ? { mtu: o.mtu } : {}) });
@@ -118,16 +122,20 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
     for (let i = 0; i < o.ports; i++) {
       const { gen, sw } = sandboxNames(o.tag, i);
       await exec(['ip', '-n', switchNetns, 'link', 'add', sw, ...mtu, 'type', 'veth', 'peer', 'name', gen, 'netns', netns, ...mtu]);
-      releases.push(host.track({ kind: 'link', id: host.journal.nextId('link'), name: sw, netns: switchNetns }, `ip -n ${switchNetns} link del ${sw}`, async () => {
-        await exec(['ip', '-n', switchNetns, 'link', 'del', sw], { allowFail: true });
-      }));
+      releases.push(
+        host.track({ kind: 'link', id: host.journal.nextId('link'), name: sw, netns: switchNetns }, `ip -n ${switchNetns} link del ${sw}`, async () => {
+          await exec(['ip', '-n', switchNetns, 'link', 'del', sw], { allowFail: true });
+        }),
+      );
       await exec(['ip', '-n', switchNetns, 'link', 'set', sw, 'up']);
       await exec(['ip', '-n', netns, 'link', 'set', gen, 'up']);
       generatorPorts.push({ name: gen, netns, speedMbps: o.speedMbps, ...(o.mtu ? { mtu: o.mtu } : {}) });
       switchPorts.push({ kind: 'veth', iface: sw, io: o.io });
     }
   }
-  o.log.info(`sandbox testbed: netns ${netns}${o.direct ? '' : ` (switch in ${switchNetns})`}, generator ports ${generatorPorts.map((p) => p.name).join(', ')}${switchPorts.length ? `, switch ports ${switchPorts.map((p) => (p.kind === 'veth' ? p.iface : p.kind === 'pci' ? p.pci : p.socketPath)).join(', ')} (${o.io})` : ' (wired straight)'}`);
+  o.log.info(
+    `sandbox testbed: netns ${netns}${o.direct ? '' : ` (switch in ${switchNetns})`}, generator ports ${generatorPorts.map((p) => p.name).join(', ')}${switchPorts.length ? `, switch ports ${switchPorts.map((p) => (p.kind === 'veth' ? p.iface : p.kind === 'pci' ? p.pci : p.socketPath)).join(', ')} (${o.io})` : ' (wired straight)'}`,
+  );
   const waitUp = async (timeoutMs: number): Promise<void> => {
     const down = async (): Promise<string[]> => {
       const out: string[] = [];

@@ -29,10 +29,15 @@ const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false
  */
 export function sandboxPortType(s: Settings, caps: VSwitchCaps, direct: boolean): 'veth' | 'vhost' {
   const v = String(s.getOr('SANDBOX_PORT_TYPE', 'auto'));
-  if (!['auto', 'veth', 'vhost'].includes(v)) throw new ConfigError('SANDBOX_PORT_TYPE', s.source('SANDBOX_PORT_TYPE'), `must be auto, veth or vhost, got ${JSON.stringify(v)}`);
+  if (!['auto', 'veth', 'vhost'].includes(v))
+    throw new ConfigError('SANDBOX_PORT_TYPE', s.source('SANDBOX_PORT_TYPE'), `must be auto, veth or vhost, got ${JSON.stringify(v)}`);
   const dpdkGen = String(s.getOr('TRAFFICGEN', 'Software')) === 'Software' && String(s.getOr('TRAFFICGEN_SOFTWARE_BACKEND', 'auto')) === 'dpdk';
   if (v === 'vhost' || (v === 'auto' && dpdkGen && caps.vhostUser && caps.bridges && !direct)) {
-    if (direct || !caps.vhostUser) throw new UsageError(`SANDBOX_PORT_TYPE=vhost needs a vSwitch with vhost-user ports (${direct ? 'VSWITCH=none wires the generator ports straight' : 'this vSwitch has none'})`, { hint: 'use VSWITCH=OvsDpdkVhost, or SANDBOX_PORT_TYPE=veth' });
+    if (direct || !caps.vhostUser)
+      throw new UsageError(
+        `SANDBOX_PORT_TYPE=vhost needs a vSwitch with vhost-user ports (${direct ? 'VSWITCH=none wires the generator ports straight' : 'this vSwitch has none'})`,
+        { hint: 'use VSWITCH=OvsDpdkVhost, or SANDBOX_PORT_TYPE=veth' },
+      );
     return 'vhost';
   }
   return 'veth';
@@ -88,8 +93,9 @@ export class VsperfDeployment implements Deployment {
     const speedMbps = Number(this.s.getOr('TRAFFICGEN_PORT_SPEED_MBPS', 10000));
     if (nics.length === 0) {
       const io = String(this.s.getOr('SANDBOX_PORT_IO', 'af_xdp'));
-      if (io !== 'af_xdp' && io !== 'af_packet') throw new ConfigError('SANDBOX_PORT_IO', this.s.source('SANDBOX_PORT_IO'), `must be af_xdp or af_packet, got ${JSON.stringify(io)}`);
-      const jumbo = (this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED'));
+      if (io !== 'af_xdp' && io !== 'af_packet')
+        throw new ConfigError('SANDBOX_PORT_IO', this.s.source('SANDBOX_PORT_IO'), `must be af_xdp or af_packet, got ${JSON.stringify(io)}`);
+      const jumbo = this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED');
       const direct = !caps.bridges && !this.pxp;
       const tb = await createSandbox(this.ctx.host, {
         tag: this.tag,
@@ -112,12 +118,12 @@ export class VsperfDeployment implements Deployment {
     let resolved;
     try {
       resolved = await resolveNics(sriov, nics.slice(0, 2), {
-      // DPDK (and guests) need the devices on vfio-pci; a plain OVS uses kernel netdevs.
-      ...(caps.bridges && !caps.vhostUser ? {} : { driver: String(this.s.getOr('SRIOV_VF_DRIVER', 'vfio-pci')) }),
-      macs: strList(this.s.getOr('SRIOV_VF_MACS', [])),
-      ...(vlan ? { vlan } : {}),
-      ...(typeof spoof === 'boolean' ? { spoofchk: spoof } : {}),
-      source: this.s.source('WHITELIST_NICS'),
+        // DPDK (and guests) need the devices on vfio-pci; a plain OVS uses kernel netdevs.
+        ...(caps.bridges && !caps.vhostUser ? {} : { driver: String(this.s.getOr('SRIOV_VF_DRIVER', 'vfio-pci')) }),
+        macs: strList(this.s.getOr('SRIOV_VF_MACS', [])),
+        ...(vlan ? { vlan } : {}),
+        ...(typeof spoof === 'boolean' ? { spoofchk: spoof } : {}),
+        source: this.s.source('WHITELIST_NICS'),
       });
     } catch (e) {
       await sriov.release().catch(() => undefined);
@@ -166,36 +172,45 @@ export class VsperfDeployment implements Deployment {
 
   /** Guests without vhost-user ports: only `none` with a PCI-passthrough VNF (VSPERF: QemuPciPassthrough, pvp only). */
   private async passthroughVnf(vswitch: VSwitch, caps: VSwitchCaps): Promise<Vnf | undefined> {
-  if (this.pxp && !caps.vhostUser) {
-    const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
-    const vnf = caps.bridges ? undefined : await this.ctx.create('vnf', vnfName);
-    if (!isPciPassthroughVnf(vnf)) {
-      throw new UsageError(`deployment ${this.name} needs vhost-user ports; vSwitch ${vswitch.name} has none`, {
-        hint: caps.bridges ? 'use VSWITCH=OvsDpdkVhost' : `without a vSwitch the guest gets the NICs by PCI passthrough: --vnf QemuPciPassthrough (VNF ${vnfName} uses vhost-user)`,
-      });
+    if (this.pxp && !caps.vhostUser) {
+      const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
+      const vnf = caps.bridges ? undefined : await this.ctx.create('vnf', vnfName);
+      if (!isPciPassthroughVnf(vnf)) {
+        throw new UsageError(`deployment ${this.name} needs vhost-user ports; vSwitch ${vswitch.name} has none`, {
+          hint: caps.bridges
+            ? 'use VSWITCH=OvsDpdkVhost'
+            : `without a vSwitch the guest gets the NICs by PCI passthrough: --vnf QemuPciPassthrough (VNF ${vnfName} uses vhost-user)`,
+        });
+      }
+      if (this.pxp.vms !== 1)
+        throw new UsageError(`PCI passthrough (VNF ${vnfName}) works with deployment pvp only (one guest gets the NICs), not ${this.name}`);
+      if (strList(this.s.getOr('WHITELIST_NICS', [])).length === 0) {
+        throw new UsageError(
+          `PCI passthrough (VNF ${vnfName}) needs WHITELIST_NICS: PCI NICs or SR-IOV VFs ("0000:05:00.0|vf0"); the sandbox's veth ports cannot be given to a guest`,
+        );
+      }
+      return vnf;
     }
-    if (this.pxp.vms !== 1) throw new UsageError(`PCI passthrough (VNF ${vnfName}) works with deployment pvp only (one guest gets the NICs), not ${this.name}`);
-    if (strList(this.s.getOr('WHITELIST_NICS', [])).length === 0) {
-      throw new UsageError(`PCI passthrough (VNF ${vnfName}) needs WHITELIST_NICS: PCI NICs or SR-IOV VFs ("0000:05:00.0|vf0"); the sandbox's veth ports cannot be given to a guest`);
-    }
-    return vnf;
-  }
     return undefined;
   }
 
   private testbedFacts(tb: Testbed, vswitch: VSwitch): Record<string, string | number | boolean> {
     return {
-    deployment: this.name,
-    vswitch: vswitch.name,
-    testbed: tb.kind,
-    ...(tb.netns ? { testbed_netns: tb.netns } : {}),
-    ...(tb.portType === 'vhost'
-      ? {
-          testbed_port_type: 'vhost-user',
-          testbed_note: 'the "physical" ports are vhost-user sockets to the generator (net_virtio_user), not NICs: the result is the switch\'s vhost-to-vhost forwarding rate',
-          switch_counters: 'OVS drops a vhost-user port\'s counters when the generator disconnects after each trial: no per-port cross-check (the PMD stats count what the switch received)',
-        }
-      : tb.kind === 'sandbox' ? { testbed_port_type: 'veth' } : {}),
+      deployment: this.name,
+      vswitch: vswitch.name,
+      testbed: tb.kind,
+      ...(tb.netns ? { testbed_netns: tb.netns } : {}),
+      ...(tb.portType === 'vhost'
+        ? {
+            testbed_port_type: 'vhost-user',
+            testbed_note:
+              'the "physical" ports are vhost-user sockets to the generator (net_virtio_user), not NICs: the result is the switch\'s vhost-to-vhost forwarding rate',
+            switch_counters:
+              "OVS drops a vhost-user port's counters when the generator disconnects after each trial: no per-port cross-check (the PMD stats count what the switch received)",
+          }
+        : tb.kind === 'sandbox'
+          ? { testbed_port_type: 'veth' }
+          : {}),
     };
   }
 
@@ -230,7 +245,10 @@ export class VsperfDeployment implements Deployment {
     let trafficOverrides: Record<string, string | number> | undefined;
     const guestNics: GuestNic[][] = [];
     if (!this.pxp) {
-      flows = [...withFrameMod(connectionFlows(phy[0]!, phy[1]!, traffic), frameMod, true), ...withFrameMod(connectionFlows(phy[1]!, phy[0]!, traffic), frameMod, false)];
+      flows = [
+        ...withFrameMod(connectionFlows(phy[0]!, phy[1]!, traffic), frameMod, true),
+        ...withFrameMod(connectionFlows(phy[1]!, phy[0]!, traffic), frameMod, false),
+      ];
     } else {
       const nicsNr = (this.s.getOr('GUEST_NICS_NR', [2]) as Json[]).map(Number);
       const plan = pxpPlan(this.pxp, guestNicCounts(this.pxp.vms, nicsNr), traffic, phy[0], phy[1]);
@@ -257,7 +275,11 @@ export class VsperfDeployment implements Deployment {
     facts.flows = dump.length > 20 ? `${dump.slice(0, 20).join(' | ')} | … (${dump.length} flows)` : dump.join(' | ');
     if (frameMod) facts.frame_modification = frameMod;
     if (this.pxp) {
-      await this.startGuests(guestNics.map((nics) => ({ nics })), signal, signals);
+      await this.startGuests(
+        guestNics.map((nics) => ({ nics })),
+        signal,
+        signals,
+      );
       // A guest that printed its ready marker may still be bringing up virtio: wait for the vhost links.
       const names = guestNics.flat().map((n) => n.portName!);
       const down = vswitch.waitLinksUp ? await vswitch.waitLinksUp(bridge, names, Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000) : [];
@@ -287,7 +309,6 @@ export class VsperfDeployment implements Deployment {
     await tb.waitUp?.(10_000);
     return this.topology(tb, undefined, facts, signals);
   }
-
 
   /**
    * VSPERF's `clean` deployment: the switch runs with no bridge, ports or flows; the testcase's
@@ -327,7 +348,9 @@ export class VsperfDeployment implements Deployment {
       const vnf = index === 0 && first ? first : await this.ctx.create('vnf', vnfName);
       if (!vnf.attach) throw new DriverError(vnfName, 'attach', 'this VNF driver cannot be given vhost-user NICs (no attach())');
       if (!g.pciDevices && isPciPassthroughVnf(vnf)) {
-        throw new UsageError(`VNF ${vnfName} passes host PCI devices to the guest and needs --vswitch none (deployment pvp)`, { hint: 'use VNF=QemuDpdkVhostUser with a vSwitch' });
+        throw new UsageError(`VNF ${vnfName} passes host PCI devices to the guest and needs --vswitch none (deployment pvp)`, {
+          hint: 'use VNF=QemuDpdkVhostUser with a vSwitch',
+        });
       }
       vnf.attach({ index, nics: g.nics, ...(g.pciDevices ? { pciDevices: g.pciDevices } : {}) });
       this.guests.push(vnf);
@@ -342,7 +365,13 @@ export class VsperfDeployment implements Deployment {
     }
   }
 
-  private topology(tb: Testbed, bridge: string | undefined, facts: Record<string, string | number | boolean>, signals: AbortSignal[], trafficOverrides?: Record<string, string | number>): Topology {
+  private topology(
+    tb: Testbed,
+    bridge: string | undefined,
+    facts: Record<string, string | number | boolean>,
+    signals: AbortSignal[],
+    trafficOverrides?: Record<string, string | number>,
+  ): Topology {
     const vswitch = this.vswitch;
     const guests = this.guests;
     const health = signals.length ? anySignal(signals) : undefined;
@@ -391,10 +420,12 @@ export class VsperfDeployment implements Deployment {
         ...(p.txBytes !== undefined ? { txBytes: p.txBytes - (b?.txBytes ?? 0) } : {}),
       };
     });
-    const generatorPorts = this.vhostPhy ? [] : [1, 2].flatMap((of, index) => {
-      const p = ports.find((x) => x.ofport === of);
-      return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets }] : [];
-    });
+    const generatorPorts = this.vhostPhy
+      ? []
+      : [1, 2].flatMap((of, index) => {
+          const p = ports.find((x) => x.ofport === of);
+          return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets }] : [];
+        });
     const extra = vswitch.extraStats ? await vswitch.extraStats() : undefined;
     return { vswitch: vswitch.name, ports, generatorPorts, ...(extra && Object.keys(extra).length ? { extra } : {}) };
   }

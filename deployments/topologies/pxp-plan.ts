@@ -77,7 +77,8 @@ export function pxpPlan(shape: PxpShape, nicCounts: readonly number[], traffic: 
   // Parallel: every NIC pair gets its own stream, dispatched by the stream-type field (+ stream index).
   let stream = 0;
   for (const ports of vmPorts) {
-    const pairs: [number, number][] = ports.length > 1 ? Array.from({ length: ports.length / 2 }, (_, x) => [ports[2 * x]!, ports[2 * x + 1]!]) : [[ports[0]!, ports[0]!]];
+    const pairs: [number, number][] =
+      ports.length > 1 ? Array.from({ length: ports.length / 2 }, (_, x) => [ports[2 * x]!, ports[2 * x + 1]!]) : [[ports[0]!, ports[0]!]];
     for (const [a, b] of pairs) {
       const t: ConnectionTraffic = {
         ...traffic,

@@ -12,7 +12,14 @@ export function ovsRunDir(workDir: string): string {
 
 /** VSPERF's OvsDpdkVhost: ovs-vswitchd-dpdk, netdev bridges, dpdk and dpdkvhostuser(client) ports. */
 export function createOvsDpdkVhost(ctx: DriverContext): OvsSwitch {
-  return new OvsSwitch({ name: 'OvsDpdkVhost', dpdk: true, settings: ctx.settings, host: ctx.host, log: ctx.log.child('ovs-dpdk'), runDir: ovsRunDir(ctx.workDir) });
+  return new OvsSwitch({
+    name: 'OvsDpdkVhost',
+    dpdk: true,
+    settings: ctx.settings,
+    host: ctx.host,
+    log: ctx.log.child('ovs-dpdk'),
+    runDir: ovsRunDir(ctx.workDir),
+  });
 }
 
 /** VSPERF's OvsVanilla: plain ovs-vswitchd; userspace (netdev) datapath since no kernel module is loaded here. */

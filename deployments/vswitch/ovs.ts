@@ -98,7 +98,14 @@ export class OvsSwitch implements VSwitch {
     return join(this.runDir, `${d}.ctl`);
   }
   private get env(): NodeJS.ProcessEnv {
-    return { ...process.env, OVS_RUNDIR: this.runDir, OVS_DBDIR: this.runDir, OVS_LOGDIR: this.runDir, OVS_SYSCONFDIR: this.runDir, OVS_PKGDATADIR: process.env.OVS_PKGDATADIR ?? '/usr/share/openvswitch' };
+    return {
+      ...process.env,
+      OVS_RUNDIR: this.runDir,
+      OVS_DBDIR: this.runDir,
+      OVS_LOGDIR: this.runDir,
+      OVS_SYSCONFDIR: this.runDir,
+      OVS_PKGDATADIR: process.env.OVS_PKGDATADIR ?? '/usr/share/openvswitch',
+    };
   }
   private get timeoutS(): number {
     return Number(this.s.getOr('OVS_CMD_TIMEOUT', 10));
@@ -122,7 +129,14 @@ export class OvsSwitch implements VSwitch {
 
   vsctl(args: string[], what = 'ovs-vsctl', opts: { signal?: AbortSignal; noWait?: boolean } = {}): Promise<ExecResult> {
     return this.run(
-      ['ovs-vsctl', `--db=unix:${this.dbSock}`, `--timeout=${this.timeoutS}`, ...(opts.noWait ? ['--no-wait'] : []), ...strList(this.s.getOr('OVS_VSCTL_ARGS', [])), ...args],
+      [
+        'ovs-vsctl',
+        `--db=unix:${this.dbSock}`,
+        `--timeout=${this.timeoutS}`,
+        ...(opts.noWait ? ['--no-wait'] : []),
+        ...strList(this.s.getOr('OVS_VSCTL_ARGS', [])),
+        ...args,
+      ],
       what,
       opts.signal ? { signal: opts.signal } : {},
     );
@@ -130,7 +144,14 @@ export class OvsSwitch implements VSwitch {
 
   ofctl(cmd: string, bridge: string, args: string[] = [], what = `ovs-ofctl ${cmd}`, input?: string): Promise<ExecResult> {
     return this.run(
-      ['ovs-ofctl', ...strList(this.s.getOr('OVS_OFCTL_ARGS', ['-O', 'OpenFlow13'])), `--timeout=${this.timeoutS}`, cmd, `unix:${join(this.runDir, `${bridge}.mgmt`)}`, ...args],
+      [
+        'ovs-ofctl',
+        ...strList(this.s.getOr('OVS_OFCTL_ARGS', ['-O', 'OpenFlow13'])),
+        `--timeout=${this.timeoutS}`,
+        cmd,
+        `unix:${join(this.runDir, `${bridge}.mgmt`)}`,
+        ...args,
+      ],
       what,
       input !== undefined ? { input } : {},
     );
@@ -170,7 +191,9 @@ export class OvsSwitch implements VSwitch {
     const sockLen = join(this.runDir, 'dpdkvhostuserclient99').length;
     if (sockLen > SOCKET_PATH_MAX) throw new EnvironmentError(`OVS run dir ${this.runDir} is too long for unix socket paths (${sockLen} > ${SOCKET_PATH_MAX})`);
     if (!existsSync(this.vswitchdBin)) {
-      throw new EnvironmentError(`${this.name}: ovs-vswitchd binary not found: ${this.vswitchdBin}`, { hint: 'run `npm run setup` (installs openvswitch-switch-dpdk)' });
+      throw new EnvironmentError(`${this.name}: ovs-vswitchd binary not found: ${this.vswitchdBin}`, {
+        hint: 'run `npm run setup` (installs openvswitch-switch-dpdk)',
+      });
     }
     this.releases.push(this.host.makeDir(this.runDir));
     const schema = String(this.s.getOr('OVS_SCHEMA', '/usr/share/openvswitch/vswitch.ovsschema'));
@@ -217,7 +240,16 @@ export class OvsSwitch implements VSwitch {
     // `ip netns exec` execs the daemon in place: the tracked pid is ovs-vswitchd's own.
     const inNs = this.netns ? ['ip', 'netns', 'exec', this.netns] : [];
     this.vswitchd = await this.spawnDaemon(
-      [...inNs, this.vswitchdBin, `unix:${this.dbSock}`, `--pidfile=${join(this.runDir, 'ovs-vswitchd.pid')}`, `--log-file=${vsLog}`, `--unixctl=${this.ctl('ovs-vswitchd')}`, '-vconsole:off', ...vargs],
+      [
+        ...inNs,
+        this.vswitchdBin,
+        `unix:${this.dbSock}`,
+        `--pidfile=${join(this.runDir, 'ovs-vswitchd.pid')}`,
+        `--log-file=${vsLog}`,
+        `--unixctl=${this.ctl('ovs-vswitchd')}`,
+        '-vconsole:off',
+        ...vargs,
+      ],
       'ovs-vswitchd',
       vsLog,
     );
@@ -227,7 +259,10 @@ export class OvsSwitch implements VSwitch {
         if (this.failure) return true;
         if (!existsSync(this.ctl('ovs-vswitchd'))) return false;
         if (!this.opts.dpdk) return true;
-        const r = await exec(['ovs-vsctl', `--db=unix:${this.dbSock}`, '--timeout=2', 'get', 'Open_vSwitch', '.', 'dpdk_initialized'], { env: this.env, allowFail: true });
+        const r = await exec(['ovs-vsctl', `--db=unix:${this.dbSock}`, '--timeout=2', 'get', 'Open_vSwitch', '.', 'dpdk_initialized'], {
+          env: this.env,
+          allowFail: true,
+        });
         return r.stdout.trim() === 'true';
       },
       30_000,
@@ -339,7 +374,9 @@ export class OvsSwitch implements VSwitch {
   }
 
   private mtuParams(): string[] {
-    return (this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED')) ? [`mtu_request=${Number(this.s.getOr('VSWITCH_JUMBO_FRAMES_SIZE', 9000))}`] : [];
+    return this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED')
+      ? [`mtu_request=${Number(this.s.getOr('VSWITCH_JUMBO_FRAMES_SIZE', 9000))}`]
+      : [];
   }
 
   private async addPort(bridge: string, name: string, ofport: number, iface: string[], what: string): Promise<void> {
@@ -357,14 +394,21 @@ export class OvsSwitch implements VSwitch {
   async addPhyPort(bridge: string, name: string, port: PhyPort, ofport: number): Promise<SwitchPort> {
     if (!this.opts.dpdk) {
       if (port.kind === 'vhost') throw new CapabilityError(this.name, 'vhost-user "physical" ports', 'use OvsDpdkVhost, or SANDBOX_PORT_TYPE=veth');
-      if (port.kind !== 'veth') throw new CapabilityError(this.name, 'PCI ports', 'the plain OVS build uses kernel netdevs; bind the NIC to its kernel driver and name the netdev');
+      if (port.kind !== 'veth')
+        throw new CapabilityError(this.name, 'PCI ports', 'the plain OVS build uses kernel netdevs; bind the NIC to its kernel driver and name the netdev');
       // Userspace datapath: the kernel netdev itself is the port (its name is the interface name).
       await this.addPort(bridge, port.iface, ofport, [], `add-port ${port.iface}`);
       return { name: port.iface, ofport };
     }
     if (port.kind === 'vhost') {
       // The generator's net_virtio_user device is the server; OVS connects (and reconnects per trial).
-      await this.addPort(bridge, name, ofport, ['type=dpdkvhostuserclient', `options:vhost-server-path=${port.socketPath}`], `add-port ${name} (vhost-user to the generator)`);
+      await this.addPort(
+        bridge,
+        name,
+        ofport,
+        ['type=dpdkvhostuserclient', `options:vhost-server-path=${port.socketPath}`],
+        `add-port ${name} (vhost-user to the generator)`,
+      );
       return { name, ofport, socketPath: port.socketPath };
     }
     let devargs: string;
@@ -381,7 +425,7 @@ export class OvsSwitch implements VSwitch {
 
   async addVhostPort(bridge: string, name: string, ofport: number): Promise<SwitchPort> {
     if (!this.opts.dpdk) throw new CapabilityError(this.name, 'vhost-user ports', 'use OvsDpdkVhost for guests');
-    const server = (this.s.has('VSWITCH_VHOSTUSER_SERVER_MODE') && this.s.boolean('VSWITCH_VHOSTUSER_SERVER_MODE'));
+    const server = this.s.has('VSWITCH_VHOSTUSER_SERVER_MODE') && this.s.boolean('VSWITCH_VHOSTUSER_SERVER_MODE');
     const socketPath = join(this.runDir, name);
     const params = server ? ['type=dpdkvhostuser'] : ['type=dpdkvhostuserclient', `options:vhost-server-path=${socketPath}`];
     await this.addPort(bridge, name, ofport, params, `add-port ${name} (vhost-user)`);
@@ -422,7 +466,14 @@ export class OvsSwitch implements VSwitch {
     await this.ofctl('del-flows', bridge, match ? [match] : [], `del-flows ${match}`);
   }
 
-  async addTunnelPort(bridge: string, name: string, type: 'vxlan' | 'gre' | 'geneve', remoteIp: string, ofport: number, options: Readonly<Record<string, string>> = {}): Promise<SwitchPort> {
+  async addTunnelPort(
+    bridge: string,
+    name: string,
+    type: 'vxlan' | 'gre' | 'geneve',
+    remoteIp: string,
+    ofport: number,
+    options: Readonly<Record<string, string>> = {},
+  ): Promise<SwitchPort> {
     const opts = Object.entries({ remote_ip: remoteIp, ...options }).map(([k, v]) => `options:${k}=${v}`);
     await this.addPort(bridge, name, ofport, [`type=${type}`, ...opts], `add-port ${name} (${type} to ${remoteIp})`);
     return { name, ofport };

@@ -125,11 +125,12 @@ async function main() {
     if (cmd.op === 'expect') {
       counts = { trial: cmd.trial, from: {}, foreign: 0 };
       reply({ op: 'expecting', trial: cmd.trial });
-    }
-    else if (cmd.op === 'send') send(cmd, tx, txPort);
+    } else if (cmd.op === 'send') send(cmd, tx, txPort);
     else if (cmd.op === 'abort' && sending) sending.stopped = true;
     else if (cmd.op === 'counts') {
-      const from = Object.fromEntries(Object.entries(counts.from).map(([p, c]) => [p, { rx: c.rx, rxBytes: c.rxBytes, duplicated: c.duplicated, reordered: c.reordered }]));
+      const from = Object.fromEntries(
+        Object.entries(counts.from).map(([p, c]) => [p, { rx: c.rx, rxBytes: c.rxBytes, duplicated: c.duplicated, reordered: c.reordered }]),
+      );
       reply({ op: 'counts', trial: cmd.trial, from, foreign: counts.foreign });
     } else if (cmd.op === 'quit') quit(0);
   });

@@ -14,7 +14,10 @@ const NAME = 'TemplateGen';
 class Agent {
   static async start(host, port, index) {
     const argv = [process.execPath, AGENT, port.name, String(index)];
-    const child = await host.spawn(port.netns ? ['ip', 'netns', 'exec', port.netns, ...argv] : argv, { stdinPipe: true, label: `stop ${NAME} agent on ${port.name}` });
+    const child = await host.spawn(port.netns ? ['ip', 'netns', 'exec', port.netns, ...argv] : argv, {
+      stdinPipe: true,
+      label: `stop ${NAME} agent on ${port.name}`,
+    });
     const agent = new Agent(child, port.name);
     await agent.reply('ready', undefined, 15_000);
     return agent;
@@ -121,14 +124,23 @@ export class TemplateGen {
     if (signal?.aborted) throw abortError(signal);
     const trial = ++this.trial;
     const offeredFps = rateToFps(spec.rate, this.ports[0].speedMbps, spec.stream.frameSize);
-    const directions = spec.bidir ? [[0, 1], [1, 0]] : [[0, 1]];
+    const directions = spec.bidir
+      ? [
+          [0, 1],
+          [1, 0],
+        ]
+      : [[0, 1]];
     const started = performance.now();
     // Every receiver counts for this trial before any sender starts.
     await Promise.all(this.agents.map((a) => a.request({ op: 'expect', trial }, 'expecting', 5000)));
     const length = spec.frames !== undefined ? { frames: spec.frames } : { durationS: spec.durationS };
     const trafficS = spec.durationS ?? spec.frames / Math.max(offeredFps, 1);
     const sends = directions.map(([from]) =>
-      this.agents[from].request({ op: 'send', trial, stream: this.streamFrom(spec.stream, from), rateFps: offeredFps, ...length }, 'sent', trafficS * 2000 + 10_000),
+      this.agents[from].request(
+        { op: 'send', trial, stream: this.streamFrom(spec.stream, from), rateFps: offeredFps, ...length },
+        'sent',
+        trafficS * 2000 + 10_000,
+      ),
     );
     let sent;
     try {
@@ -165,7 +177,19 @@ export class TemplateGen {
       const lostFrames = Math.max(0, txFrames - (c.rx - c.duplicated));
       const planned = spec.frames ?? offeredFps * spec.durationS;
       const durationS = Math.max(s.elapsedS, planned / Math.max(offeredFps, 1e-9));
-      return { fromPort: from, toPort: to, txFrames, rxFrames, lostFrames, reordered: c.reordered, duplicated: c.duplicated, foreign, txBytes: txFrames * size, rxBytes: c.rxBytes, durationS };
+      return {
+        fromPort: from,
+        toPort: to,
+        txFrames,
+        rxFrames,
+        lostFrames,
+        reordered: c.reordered,
+        duplicated: c.duplicated,
+        foreign,
+        txBytes: txFrames * size,
+        rxBytes: c.rxBytes,
+        durationS,
+      };
     });
     const sum = (k) => dirs.reduce((a, d) => a + d[k], 0);
     const durationS = Math.max(...dirs.map((d) => d.durationS));

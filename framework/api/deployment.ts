@@ -61,7 +61,13 @@ export interface FlowMatch {
  */
 export type FlowSpec =
   | { readonly type: 'port'; readonly inPort: number; readonly outPorts: readonly number[]; readonly modActions?: readonly string[] }
-  | { readonly type: 'match'; readonly match: FlowMatch; readonly outPorts: readonly number[]; readonly modActions?: readonly string[]; readonly priority?: number }
+  | {
+      readonly type: 'match';
+      readonly match: FlowMatch;
+      readonly outPorts: readonly number[];
+      readonly modActions?: readonly string[];
+      readonly priority?: number;
+    }
   | { readonly type: 'raw'; readonly flow: string };
 
 /** What a vSwitch can do; deployments wire topologies accordingly. */
@@ -110,7 +116,14 @@ export interface VSwitch {
    * A tunnel port (VXLAN/GRE/GENEVE) to `remoteIp`; the tunnel's local endpoint is an address on a
    * bridge's LOCAL port, routed by the switch itself (OVS-DPDK: tnl/route).
    */
-  addTunnelPort?(bridge: string, name: string, type: 'vxlan' | 'gre' | 'geneve', remoteIp: string, ofport: number, options?: Readonly<Record<string, string>>): Promise<SwitchPort>;
+  addTunnelPort?(
+    bridge: string,
+    name: string,
+    type: 'vxlan' | 'gre' | 'geneve',
+    remoteIp: string,
+    ofport: number,
+    options?: Readonly<Record<string, string>>,
+  ): Promise<SwitchPort>;
   /** Run a command of the switch's own tools (ovs-vsctl/ovs-ofctl/ovs-appctl) with its private sockets. */
   toolArgv?(tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl'): string[];
   portStats(bridge: string): Promise<PortStats[]>;

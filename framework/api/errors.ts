@@ -4,8 +4,21 @@
  * whose classes are not ours.
  */
 export {
-  VsperfError, UsageError, ConfigError, ParseError, PluginError, CapabilityError, DriverError, EnvironmentError,
-  ProcessError, TimeoutError, OutputError, AbortedError, isVsperfError, errorMessage, type ExitKind,
+  VsperfError,
+  UsageError,
+  ConfigError,
+  ParseError,
+  PluginError,
+  CapabilityError,
+  DriverError,
+  EnvironmentError,
+  ProcessError,
+  TimeoutError,
+  OutputError,
+  AbortedError,
+  isVsperfError,
+  errorMessage,
+  type ExitKind,
 } from '../errors.js';
 
 /** The stable `code` of each error class. */

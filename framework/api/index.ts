@@ -9,18 +9,40 @@
  *   }
  */
 export type {
-  TrafficGenerator, TrialSpec, TrialResult, TrafficSpec, StreamSpec, PortSpec, Rate, GeneratorCaps,
-  LatencyStats, FlowCounters, DirectionResult, LiveCounters, ContinuousRun, ReceiverTimeline,
+  TrafficGenerator,
+  TrialSpec,
+  TrialResult,
+  TrafficSpec,
+  StreamSpec,
+  PortSpec,
+  Rate,
+  GeneratorCaps,
+  LatencyStats,
+  FlowCounters,
+  DirectionResult,
+  LiveCounters,
+  ContinuousRun,
+  ReceiverTimeline,
 } from './trafficgen.js';
 export { lineRateFps, rateToFps, imixAverage, IMIX_SIZES } from './trafficgen.js';
 export { basicStream, basicTrialSpec } from './example-spec.js';
 export { checkTrialSpec, checkTrafficSpec } from './trial-check.js';
-export type {
-  VSwitch, VSwitchCaps, Deployment, Topology, PhyPort, SwitchPort, PortStats, FlowSpec, FlowMatch, SwitchCounters,
-} from './deployment.js';
+export type { VSwitch, VSwitchCaps, Deployment, Topology, PhyPort, SwitchPort, PortStats, FlowSpec, FlowMatch, SwitchCounters } from './deployment.js';
 export type { Vnf, VnfAttachment, GuestNic, LoopbackApp, PciPassthroughVnf } from './vnf.js';
 export { isPciPassthroughVnf } from './vnf.js';
-export type { SettingSchema, SettingsFragment, DeploymentFactory, DriverFactory, DriverKind, DriverContext, DriverOf, RegistryApi, PluginRegister, LoadGenerator, FwdApp } from './driver.js';
+export type {
+  SettingSchema,
+  SettingsFragment,
+  DeploymentFactory,
+  DriverFactory,
+  DriverKind,
+  DriverContext,
+  DriverOf,
+  RegistryApi,
+  PluginRegister,
+  LoadGenerator,
+  FwdApp,
+} from './driver.js';
 export * from './errors.js';
 export * from './settings.js';
 export { checkCounters, isSwitchCounters, type CounterCheck, type DirectionCheck } from '../methodology/counter-check.js';

@@ -19,7 +19,8 @@ function checkShape(driver: string, spec: TrafficSpec): void {
   if (!finite(rate.value) || rate.value < 0) throw malformed(driver, `rate must be a finite number ≥ 0, got ${rate.value}`);
   if (stream.imixGenome !== undefined) {
     const bad = [...stream.imixGenome].find((c) => IMIX_SIZES[c] === undefined);
-    if (!stream.imixGenome.length || bad !== undefined) throw malformed(driver, `IMIX genome "${stream.imixGenome}" (letters ${Object.keys(IMIX_SIZES).join('')})`);
+    if (!stream.imixGenome.length || bad !== undefined)
+      throw malformed(driver, `IMIX genome "${stream.imixGenome}" (letters ${Object.keys(IMIX_SIZES).join('')})`);
   } else if (!Number.isInteger(stream.frameSize) || stream.frameSize < 64) {
     throw malformed(driver, `frame size must be an integer ≥ 64 bytes, got ${stream.frameSize}`);
   }
@@ -29,7 +30,8 @@ function checkShape(driver: string, spec: TrafficSpec): void {
 function checkLength(driver: string, spec: TrialSpec): void {
   if ((spec.durationS === undefined) === (spec.frames === undefined)) throw malformed(driver, 'exactly one of durationS and frames must be set');
   if (spec.durationS !== undefined && (!finite(spec.durationS) || spec.durationS <= 0)) throw malformed(driver, `durationS must be > 0, got ${spec.durationS}`);
-  if (spec.frames !== undefined && (!Number.isInteger(spec.frames) || spec.frames <= 0)) throw malformed(driver, `frames must be an integer > 0, got ${spec.frames}`);
+  if (spec.frames !== undefined && (!Number.isInteger(spec.frames) || spec.frames <= 0))
+    throw malformed(driver, `frames must be an integer > 0, got ${spec.frames}`);
   for (const k of ['learningS', 'drainS'] as const) {
     const v = spec[k];
     if (v !== undefined && (!finite(v) || v < 0)) throw malformed(driver, `${k} must be ≥ 0, got ${v}`);

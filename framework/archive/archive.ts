@@ -95,7 +95,10 @@ interface RunRow {
 }
 
 export class ResultsArchive {
-  private constructor(readonly path: string, private readonly db: Db) {}
+  private constructor(
+    readonly path: string,
+    private readonly db: Db,
+  ) {}
 
   /** Open (and create) an archive file. */
   static open(path: string, opts: { readonly?: boolean } = {}): ResultsArchive {
@@ -118,7 +121,8 @@ export class ResultsArchive {
         db.exec(DDL);
         const v = db.prepare<{ value: string }>('SELECT value FROM meta WHERE key = ?').get('schema_version');
         if (!v) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-        else if (Number(v.value) > SCHEMA_VERSION) throw new ArchiveError(abs, `schema version ${v.value} is newer than this vsperf-ts understands (${SCHEMA_VERSION})`);
+        else if (Number(v.value) > SCHEMA_VERSION)
+          throw new ArchiveError(abs, `schema version ${v.value} is newer than this vsperf-ts understands (${SCHEMA_VERSION})`);
       }
       db.pragma('foreign_keys = ON');
     } catch (e) {
@@ -171,7 +175,9 @@ export class ResultsArchive {
             new Date().toISOString(),
           );
         const pk = Number(info.lastInsertRowid);
-        const ins = this.db.prepare('INSERT INTO samples (run_pk, testcase, deployment, frame_size, goal, metric, repeat, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+        const ins = this.db.prepare(
+          'INSERT INTO samples (run_pk, testcase, deployment, frame_size, goal, metric, repeat, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        );
         for (const s of set.samples) ins.run(pk, s.testcase, s.deployment, s.frameSize, s.goal, s.metric, s.repeat, s.value);
         return set.samples.length;
       })(),
@@ -190,7 +196,16 @@ export class ResultsArchive {
           `SELECT r.*, (SELECT COUNT(*) FROM samples s WHERE s.run_pk = r.pk) AS n FROM runs r ORDER BY r.start_time DESC, r.pk DESC LIMIT ?`,
         )
         .all(limit)
-        .map((r) => ({ runId: r.run_id, label: r.label, resultsDir: r.results_dir, startTime: r.start_time, status: r.status, gate: r.gate, simulated: r.simulated === 1, samples: r.n })),
+        .map((r) => ({
+          runId: r.run_id,
+          label: r.label,
+          resultsDir: r.results_dir,
+          startTime: r.start_time,
+          status: r.status,
+          gate: r.gate,
+          simulated: r.simulated === 1,
+          samples: r.n,
+        })),
     );
   }
 
@@ -208,7 +223,15 @@ export class ResultsArchive {
         'SELECT testcase, deployment, frame_size, goal, metric, repeat, value FROM samples WHERE run_pk = ? ORDER BY rowid',
       )
       .all(r.pk)
-      .map((s): MetricSample => ({ testcase: s.testcase, deployment: s.deployment, frameSize: s.frame_size, goal: s.goal, metric: s.metric, repeat: s.repeat, value: s.value }));
+      .map((s): MetricSample => ({
+        testcase: s.testcase,
+        deployment: s.deployment,
+        frameSize: s.frame_size,
+        goal: s.goal,
+        metric: s.metric,
+        repeat: s.repeat,
+        value: s.value,
+      }));
     return {
       runId: r.run_id,
       startTime: r.start_time,
@@ -278,7 +301,14 @@ export class ResultsArchive {
         }
         out.push({ ...s, points });
       }
-      out.sort((a, b) => a.testcase.localeCompare(b.testcase) || a.deployment.localeCompare(b.deployment) || a.frameSize - b.frameSize || a.goal.localeCompare(b.goal) || a.metric.localeCompare(b.metric));
+      out.sort(
+        (a, b) =>
+          a.testcase.localeCompare(b.testcase) ||
+          a.deployment.localeCompare(b.deployment) ||
+          a.frameSize - b.frameSize ||
+          a.goal.localeCompare(b.goal) ||
+          a.metric.localeCompare(b.metric),
+      );
       return out;
     });
   }

@@ -35,7 +35,8 @@ async function buildRegistry(setup: CliSetup, plugins: readonly string[]): Promi
 /** PLUGINS as the unvalidated configuration gives it (validation waits for the plugins' own settings). */
 function pluginsOf(raw: Config): string[] {
   const v = raw.base.getOr<Json>('PLUGINS', []);
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new ConfigError('PLUGINS', raw.base.source('PLUGINS'), 'must be a list of package names or paths');
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string'))
+    throw new ConfigError('PLUGINS', raw.base.source('PLUGINS'), 'must be a list of package names or paths');
   return v as string[];
 }
 
@@ -85,7 +86,9 @@ function pickTestcases(config: Config, names: readonly string[], o: CliOptions):
     const suite = suites[o.suite];
     if (!Array.isArray(suite)) {
       const s = suggest(o.suite, Object.keys(suites));
-      throw new UsageError(`unknown suite "${o.suite}"${s ? `; did you mean "${s}"?` : ''}`, { hint: `suites: ${Object.keys(suites).join(', ') || 'none (set SUITES)'}` });
+      throw new UsageError(`unknown suite "${o.suite}"${s ? `; did you mean "${s}"?` : ''}`, {
+        hint: `suites: ${Object.keys(suites).join(', ') || 'none (set SUITES)'}`,
+      });
     }
     chosen = selectTestcases([...byName.keys()], { names: suite.map(String) });
   } else {
@@ -95,7 +98,19 @@ function pickTestcases(config: Config, names: readonly string[], o: CliOptions):
 }
 
 function planSettingsKeys(s: Settings): string[] {
-  return ['TRAFFICGEN', 'VSWITCH', 'VNF', 'LOADGEN', 'MODE', 'TRAFFICGEN_DURATION', 'TRAFFICGEN_PKT_SIZES', 'TRAFFICGEN_LOSSRATE', 'TRAFFICGEN_RFC2544_TESTS', 'FRAME_MOD', 'TRAFFIC'].filter((k) => s.has(k));
+  return [
+    'TRAFFICGEN',
+    'VSWITCH',
+    'VNF',
+    'LOADGEN',
+    'MODE',
+    'TRAFFICGEN_DURATION',
+    'TRAFFICGEN_PKT_SIZES',
+    'TRAFFICGEN_LOSSRATE',
+    'TRAFFICGEN_RFC2544_TESTS',
+    'FRAME_MOD',
+    'TRAFFIC',
+  ].filter((k) => s.has(k));
 }
 
 async function dryRun(plan: Plan, registry: Registry): Promise<void> {
@@ -109,9 +124,12 @@ async function dryRun(plan: Plan, registry: Registry): Promise<void> {
     out(`[${i + 1}] ${tc.name}: ${tc.Description}`);
     out(`    deployment:   ${simulated ? `${tc.Deployment} (not set up: the Simulated generator models the DUT)` : tc.Deployment}`);
     if (unavailable) out(`    not runnable here: ${unavailable}`);
-    out(`    trafficgen:   ${tg}${s.has('VSWITCH') ? `   vswitch: ${String(s.get('VSWITCH'))}` : ''}${s.has('VNF') && tc.Deployment !== 'p2p' ? `   vnf: ${String(s.get('VNF'))}` : ''}`);
+    out(
+      `    trafficgen:   ${tg}${s.has('VSWITCH') ? `   vswitch: ${String(s.get('VSWITCH'))}` : ''}${s.has('VNF') && tc.Deployment !== 'p2p' ? `   vnf: ${String(s.get('VNF'))}` : ''}`,
+    );
     out(`    methodology:  ${String(s.get('TRAFFIC.traffic_type'))}   estimated ~${Math.round(est)} s`);
-    if (tc.raw.TestSteps !== undefined) out(`    TestSteps:    ${(tc.raw.TestSteps as unknown[]).length} steps${tc.Deployment === 'clean' ? ' (traffic only where a step sends it)' : ''}`);
+    if (tc.raw.TestSteps !== undefined)
+      out(`    TestSteps:    ${(tc.raw.TestSteps as unknown[]).length} steps${tc.Deployment === 'clean' ? ' (traffic only where a step sends it)' : ''}`);
     out('    parameters:');
     for (const k of planSettingsKeys(s)) out(`      ${k} = ${formatLiteral(s.get(k))}   [${s.source(k)}]`);
     const describe = registry.has('trafficgen', tg) ? registry.get('trafficgen', tg).describePlan : undefined;
@@ -148,7 +166,9 @@ function warnIneffective(config: Config): void {
   const names = [...config.ineffective.keys()].filter((k) => !k.startsWith('_')).sort();
   if (!names.length) return;
   const shown = names.slice(0, 8).join(', ');
-  process.stderr.write(`vsperf: warning: ${names.length} VSPERF setting(s) accepted without effect here: ${shown}${names.length > 8 ? `, … (${names.length - 8} more)` : ''} (see vsperf --list-settings)\n`);
+  process.stderr.write(
+    `vsperf: warning: ${names.length} VSPERF setting(s) accepted without effect here: ${shown}${names.length > 8 ? `, … (${names.length - 8} more)` : ''} (see vsperf --list-settings)\n`,
+  );
 }
 
 /** What COLLECTOR / --sysmetrics can name here. */
@@ -249,7 +269,18 @@ async function executeWith(names: string[], o: CliOptions, flags: Layer[], argv:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const run = await runTestcases({ config, registry, testcases: tcs, log, events, argv, xunit: !!o.xunit || xunitDir !== undefined, ...(xunitDir ? { xunitDir } : {}), integration: !!o.integration, signal: ac.signal });
+    const run = await runTestcases({
+      config,
+      registry,
+      testcases: tcs,
+      log,
+      events,
+      argv,
+      xunit: !!o.xunit || xunitDir !== undefined,
+      ...(xunitDir ? { xunitDir } : {}),
+      integration: !!o.integration,
+      signal: ac.signal,
+    });
     if (o.matrix) printMatrix(run, resultsDir, config, testParams ?? []);
     if (run.status === 'aborted') return 130;
     return run.status === 'passed' ? 0 : 1;

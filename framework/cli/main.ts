@@ -22,7 +22,9 @@ function packageVersion(): string {
 
 export function buildProgram(): Command {
   const p = new Command('vsperf');
-  p.description('Benchmark virtual switching hosts: RFC 2544 throughput, NDR/PDR, back-to-back, latency and QEMU live-migration downtime.\nVSPERF-compatible testcases, options and CSV columns. Subcommands: compare, report, trend (vsperf <subcommand> --help).')
+  p.description(
+    'Benchmark virtual switching hosts: RFC 2544 throughput, NDR/PDR, back-to-back, latency and QEMU live-migration downtime.\nVSPERF-compatible testcases, options and CSV columns. Subcommands: compare, report, trend (vsperf <subcommand> --help).',
+  )
     .usage('[options] [TESTCASE...]')
     .argument('[testcases...]', 'exact testcase names to run, in order (default: all, or those chosen by --tests/--suite)')
     .version(packageVersion(), '--version', 'print the vsperf-ts version and exit')
@@ -40,7 +42,12 @@ export function buildProgram(): Command {
     .option('-t, --tests <terms>', 'comma-separated terms: names containing a term run (globs * ? [] allowed); "!term" excludes, e.g. "pvp_*,!pvp_cont"')
     .option('--exact-test-name', '--tests terms must equal testcase names (no substring match)')
     .option('--suite <name>', 'run a named suite from the SUITES setting (e.g. nightly)')
-    .addOption(new Option('-m, --mode <mode>', 'normal: vSwitch, VNF and traffic; trafficgen: traffic only (ports from TRAFFICGEN_PORTS); trafficgen-off: vSwitch and VNF only; trafficgen-pause: wait for Enter before traffic').choices(['normal', 'trafficgen', 'trafficgen-off', 'trafficgen-pause']))
+    .addOption(
+      new Option(
+        '-m, --mode <mode>',
+        'normal: vSwitch, VNF and traffic; trafficgen: traffic only (ports from TRAFFICGEN_PORTS); trafficgen-off: vSwitch and VNF only; trafficgen-pause: wait for Enter before traffic',
+      ).choices(['normal', 'trafficgen', 'trafficgen-off', 'trafficgen-pause']),
+    )
     .option('--trafficgen <name>', 'traffic generator to use (TRAFFICGEN)')
     .option('--vswitch <name>', 'vSwitch to use (VSWITCH)')
     .option('--fwdapp <name>', 'packet forwarding application to use instead of a vSwitch (PKTFWD)')
@@ -48,7 +55,10 @@ export function buildProgram(): Command {
     .option('--loadgen <name>', 'load generator to use (LOADGEN)')
     .option('--conf-file <path>', 'settings file (JSON, or VSPERF-style NAME = value); repeatable, later wins', collect, [])
     .option('--load-env', 'also read settings from environment variables VSPERF_<SETTING>')
-    .option('--test-params <params>', 'override settings: "KEY=VALUE;KEY=VALUE" (Python literals, never evaluated), or a list of such strings, one per testcase')
+    .option(
+      '--test-params <params>',
+      'override settings: "KEY=VALUE;KEY=VALUE" (Python literals, never evaluated), or a list of such strings, one per testcase',
+    )
     .addOption(new Option('--verbosity <level>', 'log level').choices(['debug', 'info', 'warning', 'error', 'critical']))
     .option('--xunit', 'also write JUnit XML (results.xml) into the results directory')
     .option('--xunit-dir <dir>', 'write the JUnit XML (results.xml) into this existing directory too (implies --xunit)')
@@ -96,7 +106,10 @@ function flagLayers(o: CliOptions): Layer[] {
 }
 
 function oneLine(e: CommanderError): string {
-  return e.message.replace(/^error: /, '').replace(/\n\(Did you mean (.*)\)/, '; did you mean $1?').replace(/\n/g, ' ');
+  return e.message
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean (.*)\)/, '; did you mean $1?')
+    .replace(/\n/g, ' ');
 }
 
 /** Entry point: returns the process exit code. `setup` brings the built-in drivers (see vsperf.ts). */

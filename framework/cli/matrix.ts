@@ -22,7 +22,9 @@ export function matrixTable(metric: string, entries: readonly MatrixEntry[], cum
   if (base === undefined || base === 0) return undefined;
   const header = ['ID', 'Name', metric, 'Change [%]', `Parameters, CUMULATIVE_PARAMS = ${cumulative === true ? 'True' : 'False'}`];
   const rows = entries.map((e, i) =>
-    e.value === undefined ? [String(i), e.name, 'Test Failed', '0.000', e.params] : [String(i), e.name, e.value.toFixed(3), (e.value / (base / 100) - 100).toFixed(3), e.params],
+    e.value === undefined
+      ? [String(i), e.name, 'Test Failed', '0.000', e.params]
+      : [String(i), e.name, e.value.toFixed(3), (e.value / (base / 100) - 100).toFixed(3), e.params],
   );
   return { header, rows };
 }
@@ -49,7 +51,11 @@ export function gridTable(t: MatrixTable): string {
 export function rstTable(t: MatrixTable): string {
   const w = widths(t);
   const rule = w.map((n) => '='.repeat(n)).join('  ');
-  const row = (r: readonly string[]): string => r.map((x, i) => cell(x, w[i]!)).join('  ').trimEnd();
+  const row = (r: readonly string[]): string =>
+    r
+      .map((x, i) => cell(x, w[i]!))
+      .join('  ')
+      .trimEnd();
   return [rule, row(t.header), rule, ...t.rows.map(row), rule].join('\n');
 }
 

@@ -1,7 +1,13 @@
 import type { RunEvents } from '../runner/events.js';
 
-const fmtS = (s: number): string => (s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(0)}s`);
-const fmtRate = (fps: number): string => (fps >= 1e6 ? `${(fps / 1e6).toFixed(3)} Mfps` : fps >= 1e3 ? `${(fps / 1e3).toFixed(1)} kfps` : `${fps.toFixed(0)} fps`);
+const fmtS = (s: number): string =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`
+      : `${s.toFixed(0)}s`;
+const fmtRate = (fps: number): string =>
+  fps >= 1e6 ? `${(fps / 1e6).toFixed(3)} Mfps` : fps >= 1e3 ? `${(fps / 1e3).toFixed(1)} kfps` : `${fps.toFixed(0)} fps`;
 
 /**
  * Progress on a TTY: one status line rewritten in place (testcase, trial, rate, loss, elapsed/estimate).
@@ -65,8 +71,19 @@ export function attachProgress(events: RunEvents, out: NodeJS.WriteStream = proc
   });
   events.on('testcase:end', (e) => {
     const first = e.rows[0];
-    const head = first ? Object.entries(first).filter(([k]) => ['packet_size', 'throughput_rx_fps', 'frame_loss_percent', 'b2b_frames', 'conditional_throughput_fps', 'dataplane_outage_ms', 'simulated'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' ') : '';
-    say(`vsperf: [${e.index + 1}/${tcTotal}] ${e.name}: ${e.status.toUpperCase()} in ${fmtS(e.wallS)}${head ? ` (${head})` : ''}${e.error ? `: ${e.error.code}: ${e.error.message.split('\n')[0]}` : ''}`);
+    const head = first
+      ? Object.entries(first)
+          .filter(([k]) =>
+            ['packet_size', 'throughput_rx_fps', 'frame_loss_percent', 'b2b_frames', 'conditional_throughput_fps', 'dataplane_outage_ms', 'simulated'].includes(
+              k,
+            ),
+          )
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')
+      : '';
+    say(
+      `vsperf: [${e.index + 1}/${tcTotal}] ${e.name}: ${e.status.toUpperCase()} in ${fmtS(e.wallS)}${head ? ` (${head})` : ''}${e.error ? `: ${e.error.code}: ${e.error.message.split('\n')[0]}` : ''}`,
+    );
   });
   events.on('run:end', (e) => {
     say(`vsperf: ${e.passed} passed, ${e.failed} failed; results in ${e.resultsDir}`);

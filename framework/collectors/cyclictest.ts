@@ -27,7 +27,17 @@ export interface CyclictestResult {
 }
 
 export function cyclictestArgv(o: CyclictestOptions): string[] {
-  const argv = [o.bin ?? 'cyclictest', '-q', '-m', '-p', String(o.priority ?? 99), '-i', String(o.intervalUs ?? 1000), `--threads=${o.threads ?? 1}`, `--duration=${Math.max(1, Math.round(o.durationS))}`];
+  const argv = [
+    o.bin ?? 'cyclictest',
+    '-q',
+    '-m',
+    '-p',
+    String(o.priority ?? 99),
+    '-i',
+    String(o.intervalUs ?? 1000),
+    `--threads=${o.threads ?? 1}`,
+    `--duration=${Math.max(1, Math.round(o.durationS))}`,
+  ];
   argv.push(`--histogram=${o.histogramUs ?? 100}`);
   return argv;
 }
@@ -49,7 +59,13 @@ export function parseCyclictest(out: string, argv: string[] = []): CyclictestRes
     const m = /^(\d{6})\s+(.*)$/.exec(line);
     if (!m) continue;
     lowerUs.push(Number(m[1]));
-    counts.push(m[2]!.trim().split(/\s+/).map(Number).reduce((a, b) => a + b, 0));
+    counts.push(
+      m[2]!
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .reduce((a, b) => a + b, 0),
+    );
   }
   if (!min.length || !max.length) throw new ProcessError(argv, 0, `no latency summary in cyclictest output: ${out.slice(-300)}`);
   const samples = total.length ? total.reduce((a, b) => a + b, 0) : counts.reduce((a, b) => a + b, 0);

@@ -89,7 +89,8 @@ export function parseThresholds(v: Json, source: string): Record<string, Thresho
     }
     if (!isPlainObject(raw)) throw new ConfigError(key, source, 'must be a number (percent), {pct, abs, better}, or false to switch it off');
     const t = raw as JsonObject;
-    for (const k of Object.keys(t)) if (!['pct', 'abs', 'better'].includes(k)) throw new ConfigError(`${key}.${k}`, source, 'unknown field (expected pct, abs, better)');
+    for (const k of Object.keys(t))
+      if (!['pct', 'abs', 'better'].includes(k)) throw new ConfigError(`${key}.${k}`, source, 'unknown field (expected pct, abs, better)');
     const better = t.better === undefined ? defaultBetter(metric, key, source) : t.better;
     if (better !== 'higher' && better !== 'lower') throw new ConfigError(`${key}.better`, source, `must be "higher" or "lower", got ${JSON.stringify(better)}`);
     const th: { better: Better; pct?: number; abs?: number } = { better };
@@ -128,10 +129,25 @@ export function noiseBand(b: { stdev: number; n: number }, c: { stdev: number; n
 export function compareSets(baseline: MetricSet, current: MetricSet, opts: GateOptions = DEFAULT_GATE): GateReport {
   const warnings: string[] = [];
   if (baseline.simulated !== current.simulated) {
-    warnings.push(`comparing ${baseline.simulated ? 'simulated' : 'measured'} baseline with ${current.simulated ? 'simulated' : 'measured'} results: figures are not comparable`);
+    warnings.push(
+      `comparing ${baseline.simulated ? 'simulated' : 'measured'} baseline with ${current.simulated ? 'simulated' : 'measured'} results: figures are not comparable`,
+    );
   }
-  for (const [side, set] of [['baseline', baseline], ['results', current]] as const) {
-    if (set.invalidRows?.length) warnings.push(`${set.invalidRows.length} ${side} row(s) with validity=invalid ignored: ${set.invalidRows.map((k) => k.split('|').filter((x) => x !== '' && x !== '0').join(' ')).join(', ')}`);
+  for (const [side, set] of [
+    ['baseline', baseline],
+    ['results', current],
+  ] as const) {
+    if (set.invalidRows?.length)
+      warnings.push(
+        `${set.invalidRows.length} ${side} row(s) with validity=invalid ignored: ${set.invalidRows
+          .map((k) =>
+            k
+              .split('|')
+              .filter((x) => x !== '' && x !== '0')
+              .join(' '),
+          )
+          .join(', ')}`,
+      );
   }
   const invalidNow = new Set(current.invalidRows ?? []);
   const gated = (s: Series): boolean => s.metric in opts.thresholds;
@@ -172,16 +188,42 @@ export function compareSets(baseline: MetricSet, current: MetricSet, opts: GateO
   const bKeys = new Set(bSeries.map((s) => s.key));
   for (const c of cSeries.values()) {
     if (!gated(c) || bKeys.has(c.key)) continue;
-    changes.push({ testcase: c.testcase, deployment: c.deployment, frameSize: c.frameSize, goal: c.goal, metric: c.metric, unit: metricInfo(c.metric).unit, current: stats(c.values), verdict: 'new', note: 'no baseline' });
+    changes.push({
+      testcase: c.testcase,
+      deployment: c.deployment,
+      frameSize: c.frameSize,
+      goal: c.goal,
+      metric: c.metric,
+      unit: metricInfo(c.metric).unit,
+      current: stats(c.values),
+      verdict: 'new',
+      note: 'no baseline',
+    });
   }
   // Testcases that failed now but produced no gated series in the baseline still fail the gate.
   const bTc = new Set(baseline.testcases.map((t) => `${t.name}|${t.deployment}`));
   for (const t of current.testcases) {
     if (t.status === 'failed' && !changes.some((ch) => ch.testcase === t.name && ch.deployment === t.deployment && ch.verdict === 'failed')) {
-      changes.push({ testcase: t.name, deployment: t.deployment, frameSize: 0, goal: '', metric: 'status', unit: '', verdict: bTc.has(`${t.name}|${t.deployment}`) || opts.failOnMissing ? 'failed' : 'new', ...(t.error ? { note: t.error } : {}) });
+      changes.push({
+        testcase: t.name,
+        deployment: t.deployment,
+        frameSize: 0,
+        goal: '',
+        metric: 'status',
+        unit: '',
+        verdict: bTc.has(`${t.name}|${t.deployment}`) || opts.failOnMissing ? 'failed' : 'new',
+        ...(t.error ? { note: t.error } : {}),
+      });
     }
   }
-  changes.sort((a, b) => a.testcase.localeCompare(b.testcase) || a.deployment.localeCompare(b.deployment) || a.frameSize - b.frameSize || a.goal.localeCompare(b.goal) || a.metric.localeCompare(b.metric));
+  changes.sort(
+    (a, b) =>
+      a.testcase.localeCompare(b.testcase) ||
+      a.deployment.localeCompare(b.deployment) ||
+      a.frameSize - b.frameSize ||
+      a.goal.localeCompare(b.goal) ||
+      a.metric.localeCompare(b.metric),
+  );
   const bad = (v: Verdict): boolean => v === 'regression' || v === 'failed' || v === 'missing';
   const regressions = changes.filter((c) => bad(c.verdict)).length;
   return {

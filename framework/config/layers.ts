@@ -97,7 +97,9 @@ function defaultReader(): ConfFileReader {
 export function confDirLayers(confDir: string, reader?: ConfFileReader, earlier: readonly Layer[] = []): Layer[] {
   if (!existsSync(confDir)) throw new ConfigError('(conf dir)', confDir, 'configuration directory not found');
   const layers: Layer[] = [];
-  for (const f of readdirSync(confDir).filter((x) => /^\d\d[a-z]?_.*\.(json|conf)$/.test(x)).sort()) {
+  for (const f of readdirSync(confDir)
+    .filter((x) => /^\d\d[a-z]?_.*\.(json|conf)$/.test(x))
+    .sort()) {
     const path = join(confDir, f);
     const source = relative(process.cwd(), path).startsWith('..') ? path : relative(process.cwd(), path) || basename(path);
     layers.push({ source, values: readConfigFile(path, source, reader, [...earlier, ...layers]) });

@@ -69,7 +69,8 @@ export class LiteralParser {
         const at = this.pos;
         this.pos += bare.length;
         this.skipWs();
-        if (this.peek() === '(' || this.peek() === '[' || this.peek() === '.') this.fail(`'${bare}${this.peek()}…' is not a literal (calls, indexing and attribute access are not allowed)`, at);
+        if (this.peek() === '(' || this.peek() === '[' || this.peek() === '.')
+          this.fail(`'${bare}${this.peek()}…' is not a literal (calls, indexing and attribute access are not allowed)`, at);
         return bare;
       }
     }
@@ -192,7 +193,10 @@ export function formatLiteral(v: Json): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (typeof v === 'number') return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(v);
-  if (typeof v === 'string') return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\0/g, '\\0')}'`;
+  if (typeof v === 'string')
+    return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\0/g, '\\0')}'`;
   if (Array.isArray(v)) return `[${v.map(formatLiteral).join(', ')}]`;
-  return `{${Object.entries(v).map(([k, x]) => `${formatLiteral(k)}: ${formatLiteral(x)}`).join(', ')}}`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${formatLiteral(k)}: ${formatLiteral(x)}`)
+    .join(', ')}}`;
 }

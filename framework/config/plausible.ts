@@ -38,7 +38,8 @@ function kindOf(path: readonly string[], lineRate: number): Kind | undefined {
   if (/DURATION/i.test(name) || /_S$/i.test(name)) return { unit: 's', max: WEEK_S, what: 'one week' };
   if (/_MS$/i.test(name)) return { unit: 'ms', max: WEEK_S * 1e3, what: 'one week' };
   if (/_US$/i.test(name)) return { unit: 'µs', max: WEEK_S * 1e6, what: 'one week' };
-  if (!model && (/_FPS$/i.test(name) || /(^|_)(AC|MIN|MAX)_LR$/.test(name))) return { unit: 'fps', max: lineRate, what: 'the line rate of the fastest port at 64 B' };
+  if (!model && (/_FPS$/i.test(name) || /(^|_)(AC|MIN|MAX)_LR$/.test(name)))
+    return { unit: 'fps', max: lineRate, what: 'the line rate of the fastest port at 64 B' };
   if (/(^|_)FRAMES$/i.test(name) || name === 'burst_size') return { unit: 'frames', max: Math.floor(lineRate * WEEK_S), what: 'one week at line rate' };
   if (/(_TESTS|_TRIALS|_REPEAT|_STEPS|_RETRIES)$/i.test(name) || name === 'max_trials') return { unit: '', max: MAX_REPEATS, what: 'a million repetitions' };
   return undefined;
@@ -62,7 +63,8 @@ export function findImplausible(values: JsonObject): Implausible | undefined {
         const unit = kind.unit ? ' ' + kind.unit : '';
         return { key, message: `${n}${unit} is not plausible (at most ${Math.floor(kind.max)}${unit}: ${kind.what})` };
       }
-      if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) return { key, message: `${n} is out of range (at most ${Number.MAX_SAFE_INTEGER} in magnitude)` };
+      if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER)
+        return { key, message: `${n} is out of range (at most ${Number.MAX_SAFE_INTEGER} in magnitude)` };
     }
   }
   return undefined;

@@ -37,7 +37,9 @@ export class SettingsSchema {
   private definitions: Record<string, unknown> = {};
 
   constructor(readonly schemaDir: string) {
-    for (const f of readdirSync(schemaDir).filter((x) => x.endsWith('.schema.json')).sort()) {
+    for (const f of readdirSync(schemaDir)
+      .filter((x) => x.endsWith('.schema.json'))
+      .sort()) {
       let s: SchemaFile;
       try {
         s = JSON.parse(readFileSync(join(schemaDir, f), 'utf8')) as SchemaFile;
@@ -120,12 +122,14 @@ export class SettingsSchema {
       const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
       const candidates = path.length === 0 ? Object.keys(this.properties) : Object.keys(props ?? {});
       const s = suggest(extra, candidates);
-      return new ConfigError(key, sourceOf(key), `unknown setting${s ? `; did you mean ${s}?` : ''}`, { hint: path.length === 0 ? 'see `vsperf --list-settings`' : candidates.length ? `known: ${candidates.join(', ')}` : undefined });
+      return new ConfigError(key, sourceOf(key), `unknown setting${s ? `; did you mean ${s}?` : ''}`, {
+        hint: path.length === 0 ? 'see `vsperf --list-settings`' : candidates.length ? `known: ${candidates.join(', ')}` : undefined,
+      });
     }
     const key = path.join('.') || '(top level)';
     let msg = e.message ?? 'invalid';
     if (e.keyword === 'type') msg = `must be ${(e.params as { type: string }).type}`;
-    if (e.keyword === 'enum') msg = `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map((x) => JSON.stringify(x)).join(', ')}`;
+    if (e.keyword === 'enum') msg = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((x) => JSON.stringify(x)).join(', ')}`;
     return new ConfigError(key, sourceOf(key), msg);
   }
 }

@@ -10,7 +10,10 @@ export type JsonObject = { [k: string]: Json };
 export class Settings {
   private readonly values: Readonly<JsonObject>;
 
-  constructor(values: JsonObject, private readonly provenance: ReadonlyMap<string, string> = new Map()) {
+  constructor(
+    values: JsonObject,
+    private readonly provenance: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.values = deepFreeze(structuredClone(values));
   }
 

@@ -71,7 +71,8 @@ export function parseTestParamsOption(src: string): JsonObject[] {
     const r = literalEval(src);
     if (r.kind === 'syntax-error') throw new ParseError(src, Math.min(Math.max(0, r.error.col - 1), src.length), r.error.reason);
     const v = r.kind === 'value' ? r.value : undefined;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ParseError(src, 0, 'a --test-params list must hold strings of the form "KEY=VALUE;…"');
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+      throw new ParseError(src, 0, 'a --test-params list must hold strings of the form "KEY=VALUE;…"');
     if (v.length === 0) throw new ParseError(src, 0, 'empty --test-params list');
     return (v as string[]).map(parseTestParams);
   }

@@ -32,7 +32,7 @@ function sequenceLength(b: Uint8Array, i: number): number {
 export function firstInvalidUtf8(bytes: Uint8Array): (TextPosition & { offset: number; byte: number }) | undefined {
   let line = 1;
   let col = 1;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const n = sequenceLength(bytes, i);
     if (n === 0) return { line, col, offset: i, byte: bytes[i]! };
     if (bytes[i] === 0x0a) {
@@ -50,7 +50,10 @@ export function decodeUtf8(bytes: Uint8Array, name: string): string {
     return fatal.decode(bytes);
   } catch {
     const bad = firstInvalidUtf8(bytes)!;
-    throw new EncodingError(`${name}:${bad.line}:${bad.col}`, `invalid UTF-8 byte 0x${bad.byte.toString(16).toUpperCase().padStart(2, '0')} at byte offset ${bad.offset}`);
+    throw new EncodingError(
+      `${name}:${bad.line}:${bad.col}`,
+      `invalid UTF-8 byte 0x${bad.byte.toString(16).toUpperCase().padStart(2, '0')} at byte offset ${bad.offset}`,
+    );
   }
 }
 

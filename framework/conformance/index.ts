@@ -53,7 +53,10 @@ export interface ConformanceOptions {
 const OPTIONAL_FEATURES = ['bidir', 'latency', 'imix', 'vlan', 'ipv6'] as const;
 
 function trial(o: ConformanceOptions, extra: Partial<TrialSpec> = {}, stream: Parameters<typeof basicStream>[0] = {}): TrialSpec {
-  return basicTrialSpec({ rate: { unit: 'fps', value: o.lossFreeRateFps }, durationS: o.durationS ?? 1, latency: false, ...extra }, { frameSize: o.frameSize ?? 64, ...stream });
+  return basicTrialSpec(
+    { rate: { unit: 'fps', value: o.lossFreeRateFps }, durationS: o.durationS ?? 1, latency: false, ...extra },
+    { frameSize: o.frameSize ?? 64, ...stream },
+  );
 }
 
 /** The spec that asks for exactly one optional feature. */
@@ -93,7 +96,8 @@ function expectEveryFrameAccounted(r: TrialResult, directions: number): void {
   expect(r.directions.length, 'directions').to.equal(directions);
   expect(r.txFrames).to.equal(r.directions.reduce((a, d) => a + d.txFrames, 0));
   expect(r.rxFrames).to.equal(r.directions.reduce((a, d) => a + d.rxFrames, 0));
-  for (const d of r.directions) expect(d.lostFrames, `lost ${d.fromPort}→${d.toPort}`).to.equal(Math.max(0, d.txFrames - (d.rxFrames - d.duplicated - d.foreign)));
+  for (const d of r.directions)
+    expect(d.lostFrames, `lost ${d.fromPort}→${d.toPort}`).to.equal(Math.max(0, d.txFrames - (d.rxFrames - d.duplicated - d.foreign)));
   expect(r.lostFrames, 'lost at a loss-free rate').to.equal(0);
   expect(r.rxFrames - r.duplicated - r.foreign, 'received').to.equal(r.txFrames);
   expect(r.lossPct).to.equal(0);

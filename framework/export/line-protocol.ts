@@ -96,17 +96,27 @@ export function runToPoints(r: RunResults, opts: ExportOptions = {}): Point[] {
       const fields: Record<string, FieldValue> = {};
       for (const [k, v] of Object.entries(row)) {
         const n = typeof v === 'boolean' ? undefined : num(v);
-        if (n !== undefined && (k in METRICS || k.endsWith('_fps') || k.endsWith('_ns') || k.endsWith('_ms') || k.endsWith('_percent') || k.endsWith('_frames'))) fields[k] = n;
+        if (
+          n !== undefined &&
+          (k in METRICS || k.endsWith('_fps') || k.endsWith('_ns') || k.endsWith('_ms') || k.endsWith('_percent') || k.endsWith('_frames'))
+        )
+          fields[k] = n;
         else if (typeof v === 'boolean' && k !== 'simulated') fields[k] = v;
       }
       delete fields.packet_size;
       fields.status = tc.status;
       const tags: Record<string, string> = { ...tcTags };
-      for (const t of ['packet_size', 'goal', 'vswitch', 'trafficgen', 'guest_loopback_app'] as const) if (row[t] !== undefined && row[t] !== 'Unknown') tags[t] = String(row[t]);
+      for (const t of ['packet_size', 'goal', 'vswitch', 'trafficgen', 'guest_loopback_app'] as const)
+        if (row[t] !== undefined && row[t] !== 'Unknown') tags[t] = String(row[t]);
       points.push({ measurement: `${prefix}_result`, tags, fields, timeNs: base + BigInt(i) });
     });
     if (tc.status === 'failed') {
-      points.push({ measurement: `${prefix}_result`, tags: tcTags, fields: { status: 'failed', error: tc.error ? `${tc.error.code}: ${tc.error.message}` : 'failed' }, timeNs: base });
+      points.push({
+        measurement: `${prefix}_result`,
+        tags: tcTags,
+        fields: { status: 'failed', error: tc.error ? `${tc.error.code}: ${tc.error.message}` : 'failed' },
+        timeNs: base,
+      });
     }
     if (opts.trials !== false) {
       for (const t of tc.trials) {

@@ -18,32 +18,43 @@ function portNames(s: Settings): string[] {
  */
 export function dpdkNicChecks(s: Settings, sys = '/sys'): HostCheck[] {
   const ports = s.getOr<Json>('TRAFFICGEN_PORTS', []);
-  const pcis = (Array.isArray(ports) ? ports : []).flatMap((p) => (typeof p === 'object' && p !== null && !Array.isArray(p) && typeof p.pci === 'string' ? [p.pci] : []));
+  const pcis = (Array.isArray(ports) ? ports : []).flatMap((p) =>
+    typeof p === 'object' && p !== null && !Array.isArray(p) && typeof p.pci === 'string' ? [p.pci] : [],
+  );
   return pcis.map((pci): HostCheck => {
     const dev = join(sys, 'bus/pci/devices', pci);
     const name = `dpdk-nic ${pci}`;
     if (!existsSync(dev)) return { name, status: 'fail', detail: 'no such PCI device', fix: 'check TRAFFICGEN_PORTS against lspci -D' };
-    if (!existsSync(join(dev, 'iommu_group'))) return { name, status: 'fail', detail: 'no IOMMU group (the IOMMU is off)', fix: 'boot with intel_iommu=on iommu=pt (amd_iommu=on on AMD)' };
+    if (!existsSync(join(dev, 'iommu_group')))
+      return { name, status: 'fail', detail: 'no IOMMU group (the IOMMU is off)', fix: 'boot with intel_iommu=on iommu=pt (amd_iommu=on on AMD)' };
     const driver = existsSync(join(dev, 'driver')) ? basename(readlinkSync(join(dev, 'driver'))) : 'no driver';
     if (driver === 'vfio-pci') return { name, status: 'pass', detail: 'on vfio-pci' };
-    return { name, status: 'warn', detail: `on ${driver}: the Software generator binds it to vfio-pci for the run and restores ${driver}`, fix: 'modprobe vfio-pci' };
+    return {
+      name,
+      status: 'warn',
+      detail: `on ${driver}: the Software generator binds it to vfio-pci for the run and restores ${driver}`,
+      fix: 'modprobe vfio-pci',
+    };
   });
 }
 
 export function hostChecks(s: Settings, steal?: { pct: number; overS: number }): HostCheck[] {
   const gen = s.getOr<Json>('TRAFFICGEN_SOFTWARE_CORES', []);
-  return [...judgeHost(
-    readHostFacts({
-      pmdCpus: maskCpus(String(s.getOr<Json>('VSWITCH_PMD_CPU_MASK', ''))),
-      generatorCpus: Array.isArray(gen) ? gen.filter((x): x is number => typeof x === 'number') : [],
-      ports: portNames(s),
-      ...(steal ? { steal } : {}),
-      ...(() => {
-        const k = kvmProbeVerdict(process.env.VSPERF_GUEST_DIR || join(PROJECT_ROOT, '.vsperf', 'guest'));
-        return k ? { kvmProbe: k } : {};
-      })(),
-    }),
-  ), ...dpdkNicChecks(s)];
+  return [
+    ...judgeHost(
+      readHostFacts({
+        pmdCpus: maskCpus(String(s.getOr<Json>('VSWITCH_PMD_CPU_MASK', ''))),
+        generatorCpus: Array.isArray(gen) ? gen.filter((x): x is number => typeof x === 'number') : [],
+        ports: portNames(s),
+        ...(steal ? { steal } : {}),
+        ...(() => {
+          const k = kvmProbeVerdict(process.env.VSPERF_GUEST_DIR || join(PROJECT_ROOT, '.vsperf', 'guest'));
+          return k ? { kvmProbe: k } : {};
+        })(),
+      }),
+    ),
+    ...dpdkNicChecks(s),
+  ];
 }
 
 /** Steal counter now, to measure steal over a whole run without waiting for it. */

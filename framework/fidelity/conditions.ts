@@ -8,7 +8,25 @@ import { clockTicks } from '../collectors/proc-stat.js';
 import { childrenOf, clocksource, commOf, descendants, runningNow, snapshot, threadTicks, type HostSnapshot, type ProcTimes } from './host-sample.js';
 
 /** Process names of traffic generators and load generators: running outside this run, they share the host. */
-export const MEASUREMENT_COMMS = ['ovs-vswitchd', 'qemu-system-x86', 'vsg-engine', 'dpdk-testpmd', 'testpmd', 't-rex-64', '_t-rex-64', 'pktgen', 'iperf3', 'iperf', 'netperf', 'netserver', 'stress-ng', 'moongen', 'trafgen', 'vsperf', 'cyclictest'];
+export const MEASUREMENT_COMMS = [
+  'ovs-vswitchd',
+  'qemu-system-x86',
+  'vsg-engine',
+  'dpdk-testpmd',
+  'testpmd',
+  't-rex-64',
+  '_t-rex-64',
+  'pktgen',
+  'iperf3',
+  'iperf',
+  'netperf',
+  'netserver',
+  'stress-ng',
+  'moongen',
+  'trafgen',
+  'vsperf',
+  'cyclictest',
+];
 
 /** Load generators: never counted as this run's own CPU, even when this run started them. */
 export const LOAD_COMMS = ['stress-ng', 'stress'];
@@ -135,7 +153,11 @@ function dedupe(list: OtherProcess[]): OtherProcess[] {
 class EngineWatch {
   private readonly last = new Map<number, { tMs: number; ticks: number }>();
   private readonly first = new Map<number, { tMs: number; ticks: number }>();
-  constructor(private readonly rootPid: number, private readonly root: string, private readonly hz: number) {}
+  constructor(
+    private readonly rootPid: number,
+    private readonly root: string,
+    private readonly hz: number,
+  ) {}
 
   sample(): void {
     const now = performance.now();
@@ -183,7 +205,14 @@ export function hostConditionsProbe(opts: ProbeOptions = {}): ConditionsProbe {
         const ours = descendants([...a.procs, ...b.procs], rootPid);
         const gen = engine.maxPct();
         const cs = clocksource(opts.sysRoot);
-        return conditionsBetween(a, b, { cpus: opts.cpus ?? [], ours, runQueue, hz, ...(gen !== undefined ? { generatorThreadMaxPct: gen } : {}), ...(cs ? { clocksource: cs } : {}) });
+        return conditionsBetween(a, b, {
+          cpus: opts.cpus ?? [],
+          ours,
+          runQueue,
+          hz,
+          ...(gen !== undefined ? { generatorThreadMaxPct: gen } : {}),
+          ...(cs ? { clocksource: cs } : {}),
+        });
       };
     },
   };

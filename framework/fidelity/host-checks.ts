@@ -51,52 +51,124 @@ export function judgeHost(f: HostFacts): HostCheck[] {
   };
   // Clocksource: latency and rates are read from it.
   const cs = f.clocksource ?? 'unknown';
-  add('clocksource', cs === 'tsc' ? 'pass' : cs === 'kvm-clock' ? 'warn' : 'fail', `current ${cs}${f.availableClocksources?.length ? ` (available: ${f.availableClocksources.join(' ')})` : ''}`,
-    f.availableClocksources?.includes('tsc') ? 'echo tsc > /sys/devices/system/clocksource/clocksource0/current_clocksource (or boot with clocksource=tsc tsc=reliable)' : 'use a host with an invariant TSC; timestamps from this clocksource cost more and drift more');
+  add(
+    'clocksource',
+    cs === 'tsc' ? 'pass' : cs === 'kvm-clock' ? 'warn' : 'fail',
+    `current ${cs}${f.availableClocksources?.length ? ` (available: ${f.availableClocksources.join(' ')})` : ''}`,
+    f.availableClocksources?.includes('tsc')
+      ? 'echo tsc > /sys/devices/system/clocksource/clocksource0/current_clocksource (or boot with clocksource=tsc tsc=reliable)'
+      : 'use a host with an invariant TSC; timestamps from this clocksource cost more and drift more',
+  );
   // CPU frequency.
   const govs = Object.values(f.governors);
   if (!govs.length) add('cpu-governor', 'pass', 'no cpufreq driver: the frequency is not scaled by this kernel (VM or fixed)');
   else {
     const bad = Object.entries(f.governors).filter(([, g]) => g !== 'performance');
-    add('cpu-governor', bad.length ? 'warn' : 'pass', bad.length ? `${bad.length} of ${govs.length} CPUs not on performance (${[...new Set(bad.map(([, g]) => g))].join(', ')})` : `performance on all ${govs.length} CPUs`,
-      'cpupower frequency-set -g performance (or echo performance > /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor)');
+    add(
+      'cpu-governor',
+      bad.length ? 'warn' : 'pass',
+      bad.length
+        ? `${bad.length} of ${govs.length} CPUs not on performance (${[...new Set(bad.map(([, g]) => g))].join(', ')})`
+        : `performance on all ${govs.length} CPUs`,
+      'cpupower frequency-set -g performance (or echo performance > /sys/devices/system/cpu/cpu*/cpufreq/scaling_governor)',
+    );
   }
-  if (f.boost !== undefined) add('frequency-boost', f.boost ? 'warn' : 'pass', f.boost ? 'turbo/boost on: the clock changes with load and temperature' : 'turbo/boost off', 'echo 0 > /sys/devices/system/cpu/cpufreq/boost (or intel_pstate/no_turbo = 1)');
+  if (f.boost !== undefined)
+    add(
+      'frequency-boost',
+      f.boost ? 'warn' : 'pass',
+      f.boost ? 'turbo/boost on: the clock changes with load and temperature' : 'turbo/boost off',
+      'echo 0 > /sys/devices/system/cpu/cpufreq/boost (or intel_pstate/no_turbo = 1)',
+    );
   // Isolation of the cores that measure.
   const cores = [...new Set([...f.pmdCpus, ...f.generatorCpus])].sort((a, b) => a - b);
-  if (!cores.length) add('isolcpus', 'warn', `generator and PMD cores not pinned; isolated: ${list(f.isolated)}`, 'set TRAFFICGEN_SOFTWARE_CORES and VSWITCH_PMD_CPU_MASK, and boot with isolcpus=<those> nohz_full=<those>');
+  if (!cores.length)
+    add(
+      'isolcpus',
+      'warn',
+      `generator and PMD cores not pinned; isolated: ${list(f.isolated)}`,
+      'set TRAFFICGEN_SOFTWARE_CORES and VSWITCH_PMD_CPU_MASK, and boot with isolcpus=<those> nohz_full=<those>',
+    );
   else {
     const notIso = cores.filter((c) => !f.isolated.includes(c));
     const notNohz = cores.filter((c) => !f.nohzFull.includes(c));
-    add('isolcpus', notIso.length ? 'warn' : 'pass', `PMD/generator cores ${list(cores)}; isolated: ${list(f.isolated)}`, `boot with isolcpus=${list(cores)} so the scheduler keeps other tasks off them`);
+    add(
+      'isolcpus',
+      notIso.length ? 'warn' : 'pass',
+      `PMD/generator cores ${list(cores)}; isolated: ${list(f.isolated)}`,
+      `boot with isolcpus=${list(cores)} so the scheduler keeps other tasks off them`,
+    );
     add('nohz_full', notNohz.length ? 'warn' : 'pass', `nohz_full: ${list(f.nohzFull)}`, `boot with nohz_full=${list(cores)} rcu_nocbs=${list(cores)}`);
   }
   // Hugepages for OVS-DPDK and guests.
   const hp = f.hugepages;
   const freeMiB = (hp.free * hp.sizeKb) / 1024;
-  add('hugepages', hp.total === 0 ? 'fail' : freeMiB < 512 ? 'warn' : 'pass', `${hp.free} of ${hp.total} × ${hp.sizeKb} kB free (${Math.round(freeMiB)} MiB)`, 'reserve them: echo 1024 > /proc/sys/vm/nr_hugepages (npm run setup does), or hugepages= on the kernel command line');
+  add(
+    'hugepages',
+    hp.total === 0 ? 'fail' : freeMiB < 512 ? 'warn' : 'pass',
+    `${hp.free} of ${hp.total} × ${hp.sizeKb} kB free (${Math.round(freeMiB)} MiB)`,
+    'reserve them: echo 1024 > /proc/sys/vm/nr_hugepages (npm run setup does), or hugepages= on the kernel command line',
+  );
   // THP: khugepaged compaction stalls.
-  if (f.thp !== undefined) add('transparent-hugepages', f.thp === 'always' ? 'warn' : 'pass', `enabled = ${f.thp}`, 'echo never > /sys/kernel/mm/transparent_hugepage/enabled (khugepaged compaction stalls the guests and the switch)');
+  if (f.thp !== undefined)
+    add(
+      'transparent-hugepages',
+      f.thp === 'always' ? 'warn' : 'pass',
+      `enabled = ${f.thp}`,
+      'echo never > /sys/kernel/mm/transparent_hugepage/enabled (khugepaged compaction stalls the guests and the switch)',
+    );
   // IRQs of the ports must stay off the PMD cores.
   const ports = Object.entries(f.portIrqs);
   if (!ports.length) add('irq-affinity', 'pass', 'the ports have no IRQs (veth sandbox or no NIC named)');
   else {
     const clash = ports.filter(([, cpus]) => cpus.some((c) => f.pmdCpus.includes(c)));
-    add('irq-affinity', clash.length ? 'warn' : 'pass', ports.map(([p, cpus]) => `${p} → CPUs ${list(cpus)}`).join('; '), `move the port IRQs off the PMD cores ${list(f.pmdCpus)} (/proc/irq/N/smp_affinity_list; stop irqbalance)`);
+    add(
+      'irq-affinity',
+      clash.length ? 'warn' : 'pass',
+      ports.map(([p, cpus]) => `${p} → CPUs ${list(cpus)}`).join('; '),
+      `move the port IRQs off the PMD cores ${list(f.pmdCpus)} (/proc/irq/N/smp_affinity_list; stop irqbalance)`,
+    );
   }
   // KVM.
   const k = f.kvm;
-  if (!k.present) add('kvm', 'warn', '/dev/kvm absent: guests run under TCG (slow, migration figures not representative)', 'load kvm_intel / kvm_amd, enable virtualization in the BIOS (or nested virtualization in the VM)');
+  if (!k.present)
+    add(
+      'kvm',
+      'warn',
+      '/dev/kvm absent: guests run under TCG (slow, migration figures not representative)',
+      'load kvm_intel / kvm_amd, enable virtualization in the BIOS (or nested virtualization in the VM)',
+    );
   else if (!k.usable) add('kvm', 'warn', '/dev/kvm not accessible to this user', 'run as root or add the user to group kvm');
-  else if (k.probe) add('kvm', 'warn', `/dev/kvm present, but ${k.probe}: guests fall back to TCG`, 'use a host where a KVM guest boots (nested virtualization is often broken)');
+  else if (k.probe)
+    add(
+      'kvm',
+      'warn',
+      `/dev/kvm present, but ${k.probe}: guests fall back to TCG`,
+      'use a host where a KVM guest boots (nested virtualization is often broken)',
+    );
   else add('kvm', 'pass', '/dev/kvm present and accessible');
   // Steal: another tenant takes the CPU away.
-  if (f.steal) add('steal', f.steal.pct > 10 ? 'fail' : f.steal.pct > 1 ? 'warn' : 'pass', `${f.steal.pct.toFixed(2)} % of CPU time stolen over ${f.steal.overS} s`, 'a VM sharing its physical cores: use dedicated (pinned) vCPUs or bare metal');
+  if (f.steal)
+    add(
+      'steal',
+      f.steal.pct > 10 ? 'fail' : f.steal.pct > 1 ? 'warn' : 'pass',
+      `${f.steal.pct.toFixed(2)} % of CPU time stolen over ${f.steal.overS} s`,
+      'a VM sharing its physical cores: use dedicated (pinned) vCPUs or bare metal',
+    );
   // NUMA.
   if (f.numaNodes <= 1) add('numa', 'pass', `${Math.max(1, f.numaNodes)} NUMA node: ports, memory and cores are local`);
   else {
     const remote = Object.entries(f.portNuma).filter(([, n]) => n >= 0 && n !== 0);
-    add('numa', remote.length ? 'warn' : 'pass', `${f.numaNodes} nodes; ports: ${Object.entries(f.portNuma).map(([p, n]) => `${p} node ${n}`).join(', ') || 'none named'}`, 'run the PMD and generator cores and DPDK_SOCKET_MEM on the ports\' node');
+    add(
+      'numa',
+      remote.length ? 'warn' : 'pass',
+      `${f.numaNodes} nodes; ports: ${
+        Object.entries(f.portNuma)
+          .map(([p, n]) => `${p} node ${n}`)
+          .join(', ') || 'none named'
+      }`,
+      "run the PMD and generator cores and DPDK_SOCKET_MEM on the ports' node",
+    );
   }
   return out;
 }
@@ -112,7 +184,10 @@ function read(p: string): string | undefined {
 /** "0-2,5" → [0,1,2,5]. */
 export function cpuList(s: string | undefined): number[] {
   const out: number[] = [];
-  for (const part of (s ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m) continue;
     for (let c = Number(m[1]); c <= Number(m[2] ?? m[1]); c++) out.push(c);

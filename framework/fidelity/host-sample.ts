@@ -59,7 +59,13 @@ export function parsePidStat(text: string): ProcTimes | undefined {
   const ticks = Number(rest[11]) + Number(rest[12]);
   if (!Number.isFinite(ticks)) return undefined;
   const start = Number(rest[19]);
-  return { pid: Number(text.slice(0, open).trim()), ppid: Number(rest[1]), comm: text.slice(open + 1, close), ticks, ...(Number.isFinite(start) ? { start } : {}) };
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    ppid: Number(rest[1]),
+    comm: text.slice(open + 1, close),
+    ticks,
+    ...(Number.isFinite(start) ? { start } : {}),
+  };
 }
 
 function read(path: string): string | undefined {
@@ -108,7 +114,13 @@ export function descendants(procs: readonly ProcTimes[], root: number): Set<numb
   }
   const out = new Set<number>([root]);
   const stack = [root];
-  while (stack.length) for (const c of children.get(stack.pop()!) ?? []) if (!out.has(c)) (out.add(c), stack.push(c));
+  while (stack.length) {
+    for (const c of children.get(stack.pop()!) ?? []) {
+      if (out.has(c)) continue;
+      out.add(c);
+      stack.push(c);
+    }
+  }
   return out;
 }
 

@@ -98,16 +98,25 @@ export function trialVerdict(e: TrialEvidence, t: ValidityThresholds = DEFAULT_T
   if (e.countersConsistent === false) v.add('counter-mismatch', 'questionable', 'generator counts disagree with the switch port counters');
   const c = e.conditions;
   if (c) {
-    if (c.stealPct > t.steal_pct) v.add('cpu-contention', c.stealPct > t.steal_invalid_pct ? 'invalid' : 'questionable', `steal ${c.stealPct} % > ${t.steal_pct} %`);
+    if (c.stealPct > t.steal_pct)
+      v.add('cpu-contention', c.stealPct > t.steal_invalid_pct ? 'invalid' : 'questionable', `steal ${c.stealPct} % > ${t.steal_pct} %`);
     if (c.otherCpuPct > t.other_cpu_pct) {
       const top = c.otherTop.map((p) => `${p.comm}[${p.pid}] ${p.cpuPct} %`).join(', ');
-      v.add('cpu-contention', c.otherCpuPct > t.other_cpu_invalid_pct ? 'invalid' : 'questionable', `other processes ${c.otherCpuPct} % of a CPU > ${t.other_cpu_pct} % (${top})`);
+      v.add(
+        'cpu-contention',
+        c.otherCpuPct > t.other_cpu_invalid_pct ? 'invalid' : 'questionable',
+        `other processes ${c.otherCpuPct} % of a CPU > ${t.other_cpu_pct} % (${top})`,
+      );
     }
     if (c.runQueuePerCpu > t.run_queue_per_cpu) v.add('cpu-contention', 'questionable', `run queue ${c.runQueuePerCpu} per CPU > ${t.run_queue_per_cpu}`);
     if (c.coLocated.length) v.add('co-located', 'questionable', c.coLocated.map((p) => `${p.comm}[${p.pid}] ${p.cpuPct} %`).join(', '));
     if (c.clocksource !== undefined && c.clocksource !== 'tsc') v.add('clock', 'questionable', `clocksource ${c.clocksource}, not tsc`);
     if (c.generatorThreadMaxPct !== undefined && c.generatorThreadMaxPct >= t.generator_thread_pct) {
-      v.add('generator-saturated', 'questionable', `generator thread at ${c.generatorThreadMaxPct} % of a CPU ≥ ${t.generator_thread_pct} %: the generator may have been the bottleneck`);
+      v.add(
+        'generator-saturated',
+        'questionable',
+        `generator thread at ${c.generatorThreadMaxPct} % of a CPU ≥ ${t.generator_thread_pct} %: the generator may have been the bottleneck`,
+      );
     }
   }
   const pmd = Math.max(...(e.pmdProcessingPct ?? []), -1);
@@ -146,7 +155,13 @@ export function rowVerdict(row: Readonly<Record<string, unknown>>, trials: reado
   const parts: Verdict[] = used.map((t) => ({ validity: t.validity!, reasons: t.validityReasons ?? [], details: t.validityDetails ?? [] }));
   if (!mine.length && testcase) parts.push(testcase);
   const status = typeof row.search_status === 'string' ? row.search_status : '';
-  if (/^invalid:|no valid trial/.test(status)) parts.push({ validity: 'invalid', reasons: ['generator-limited'], details: ['generator-limited: no valid trial behind this figure'] });
-  else if (/lower bound/.test(status)) parts.push({ validity: 'questionable', reasons: ['generator-limited'], details: ['generator-limited: the figure is a lower bound (the generator could not offer more)'] });
+  if (/^invalid:|no valid trial/.test(status))
+    parts.push({ validity: 'invalid', reasons: ['generator-limited'], details: ['generator-limited: no valid trial behind this figure'] });
+  else if (/lower bound/.test(status))
+    parts.push({
+      validity: 'questionable',
+      reasons: ['generator-limited'],
+      details: ['generator-limited: the figure is a lower bound (the generator could not offer more)'],
+    });
   return combine(parts);
 }

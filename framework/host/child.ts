@@ -30,7 +30,11 @@ export class Child extends EventEmitter {
   private readonly closePromise: Promise<void>;
   private log: WriteStream | undefined;
 
-  private constructor(readonly argv: readonly string[], proc: ChildProcess, private readonly opts: ChildOptions) {
+  private constructor(
+    readonly argv: readonly string[],
+    proc: ChildProcess,
+    private readonly opts: ChildOptions,
+  ) {
     super();
     this.proc = proc;
     this.pid = proc.pid!;
@@ -66,9 +70,7 @@ export class Child extends EventEmitter {
       });
       proc.once('error', (err: NodeJS.ErrnoException) =>
         reject(
-          err.code === 'ENOENT'
-            ? new EnvironmentError(`command not found: ${argv[0]}`, { hint: 'run `npm run setup` to install the system packages' })
-            : err,
+          err.code === 'ENOENT' ? new EnvironmentError(`command not found: ${argv[0]}`, { hint: 'run `npm run setup` to install the system packages' }) : err,
         ),
       );
       proc.once('spawn', () => resolve(new Child(argv, proc, opts)));

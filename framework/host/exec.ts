@@ -60,9 +60,7 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
     child.on('error', (err: NodeJS.ErrnoException) => {
       finish(() =>
         reject(
-          err.code === 'ENOENT'
-            ? new EnvironmentError(`command not found: ${argv[0]}`, { hint: 'run `npm run setup` to install the system packages' })
-            : err,
+          err.code === 'ENOENT' ? new EnvironmentError(`command not found: ${argv[0]}`, { hint: 'run `npm run setup` to install the system packages' }) : err,
         ),
       );
     });

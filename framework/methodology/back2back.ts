@@ -57,9 +57,15 @@ export class B2bSearch implements Search<B2bResult> {
     if (this.stopped) return { done: true, result: this.stopped };
     if (this.first) return { rateFps: this.rateFps, frames: this.hi, purpose: 'longest burst', latency: false };
     if (this.finished()) {
-      const r: B2bResult = this.lo > 0
-        ? { frames: this.lo, ...(this.best ? { best: this.best } : {}), status: this.limitedNote ? 'generator-limited' : 'ok', message: this.note(`longest passing burst ${this.lo} frames, shortest failing ${this.hi}`) }
-        : { frames: 0, status: 'no-passing-burst', message: this.note(`loss above ${this.cfg.lossRatePct} % even with a ${this.hi}-frame burst`) };
+      const r: B2bResult =
+        this.lo > 0
+          ? {
+              frames: this.lo,
+              ...(this.best ? { best: this.best } : {}),
+              status: this.limitedNote ? 'generator-limited' : 'ok',
+              message: this.note(`longest passing burst ${this.lo} frames, shortest failing ${this.hi}`),
+            }
+          : { frames: 0, status: 'no-passing-burst', message: this.note(`loss above ${this.cfg.lossRatePct} % even with a ${this.hi}-frame burst`) };
       return { done: true, result: r };
     }
     const base = Math.max(1, this.lo);
@@ -70,7 +76,9 @@ export class B2bSearch implements Search<B2bResult> {
   record(req: TrialRequest, out: TrialOutcome): void {
     const frames = req.frames ?? 0;
     if (!out.valid) {
-      const why = out.backoffExhausted ?? `${out.invalidReason ?? 'invalid trial'}: the generator cannot send a back-to-back burst at ${Math.round(this.rateFps)} fps; search stopped`;
+      const why =
+        out.backoffExhausted ??
+        `${out.invalidReason ?? 'invalid trial'}: the generator cannot send a back-to-back burst at ${Math.round(this.rateFps)} fps; search stopped`;
       this.stopped = { frames: this.lo, ...(this.best ? { best: this.best } : {}), status: 'generator-limited', message: this.note(why) };
       return;
     }
@@ -83,7 +91,12 @@ export class B2bSearch implements Search<B2bResult> {
     if (this.first) {
       this.first = false;
       if (pass) {
-        this.stopped = { frames, best: out, status: 'no-loss-at-max', message: this.note(`no loss with the longest burst tried (${frames} frames = TRAFFICGEN_DURATION at the burst rate)`) };
+        this.stopped = {
+          frames,
+          best: out,
+          status: 'no-loss-at-max',
+          message: this.note(`no loss with the longest burst tried (${frames} frames = TRAFFICGEN_DURATION at the burst rate)`),
+        };
         return;
       }
     }

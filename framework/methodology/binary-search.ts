@@ -36,13 +36,7 @@ export interface BinarySearchConfig extends BinarySearchOptions {
   readonly durationS: number;
 }
 
-export type BinarySearchStatus =
-  | 'ok'
-  | 'passed-at-start'
-  | 'no-rx'
-  | 'no-passing-rate'
-  | 'unverified'
-  | 'generator-limited';
+export type BinarySearchStatus = 'ok' | 'passed-at-start' | 'no-rx' | 'no-passing-rate' | 'unverified' | 'generator-limited';
 
 export interface BinarySearchStep {
   readonly pct: number;

@@ -57,7 +57,8 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
     if (inP.rxFromGenerator + rxDropped > d.txFrames + slack(d.txFrames)) {
       problems.push(`switch port ${inP.port} received ${inP.rxFromGenerator} (+${rxDropped} dropped) > generator sent ${d.txFrames}`);
     }
-    if (genRx > outP.txToGenerator + slack(genRx)) problems.push(`generator port ${d.toPort} received ${genRx} > switch port ${outP.port} sent ${outP.txToGenerator}`);
+    if (genRx > outP.txToGenerator + slack(genRx))
+      problems.push(`generator port ${d.toPort} received ${genRx} > switch port ${outP.port} sent ${outP.txToGenerator}`);
     directions.push({
       fromPort: d.fromPort,
       toPort: d.toPort,

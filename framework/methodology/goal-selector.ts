@@ -142,7 +142,14 @@ export class GoalSelector {
   }
 
   private propose(b: StepBounds): Proposal | undefined {
-    return this.halve(b) ?? this.refine(b, this.initLo, 'refine-lo') ?? this.refine(b, this.initHi, 'refine-hi') ?? this.extendLo(b) ?? this.extendHi(b) ?? this.bisect(b);
+    return (
+      this.halve(b) ??
+      this.refine(b, this.initLo, 'refine-lo') ??
+      this.refine(b, this.initHi, 'refine-hi') ??
+      this.extendLo(b) ??
+      this.extendHi(b) ??
+      this.bisect(b)
+    );
   }
 
   private halve(b: StepBounds): Proposal | undefined {
@@ -187,13 +194,15 @@ export class GoalSelector {
     if (this.initHi !== undefined && mid < this.initHi) {
       const width = this.extensionWidth();
       const step = keepInside(b.hi - width, w, this.limits(b));
-      if (step !== undefined && step > mid && step < this.initHi) return { step, width, purpose: 'extend-lo', won: (nb, s) => (nb.hi === s ? this.expand() : undefined) };
+      if (step !== undefined && step > mid && step < this.initHi)
+        return { step, width, purpose: 'extend-lo', won: (nb, s) => (nb.hi === s ? this.expand() : undefined) };
     }
     // Likewise above a lower bound that rose over the inherited one.
     if (this.initLo !== undefined && mid > this.initLo) {
       const width = this.extensionWidth();
       const step = keepInside(b.lo + width, w, this.limits(b));
-      if (step !== undefined && step < mid && step > this.initLo) return { step, width, purpose: 'extend-hi', won: (nb, s) => (nb.lo === s ? this.expand() : undefined) };
+      if (step !== undefined && step < mid && step > this.initLo)
+        return { step, width, purpose: 'extend-hi', won: (nb, s) => (nb.lo === s ? this.expand() : undefined) };
     }
     if (this.notWorth(b, mid)) return undefined;
     const width = Math.min(mid - b.lo, b.hi - mid);

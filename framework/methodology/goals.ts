@@ -41,7 +41,13 @@ export interface MultiGoalOptions {
 }
 
 const goal = (name: string, lossRatio: number, exceedRatio: number, relativeWidth: number, init: number, final: number, sum: number): SearchGoal => ({
-  name, lossRatio, exceedRatio, relativeWidth, initialTrialDurationS: init, finalTrialDurationS: final, durationSumS: sum,
+  name,
+  lossRatio,
+  exceedRatio,
+  relativeWidth,
+  initialTrialDurationS: init,
+  finalTrialDurationS: final,
+  durationSumS: sum,
 });
 
 export const PRESETS: Readonly<Record<string, Omit<MultiGoalOptions, 'minLoadFps' | 'maxLoadFps' | 'warmupDurationS' | 'searchDurationMaxS' | 'maxTrials'>>> = {
@@ -54,23 +60,44 @@ export const PRESETS: Readonly<Record<string, Omit<MultiGoalOptions, 'minLoadFps
 };
 
 const GOAL_KEYS: Record<string, keyof SearchGoal> = {
-  name: 'name', loss_ratio: 'lossRatio', exceed_ratio: 'exceedRatio', relative_width: 'relativeWidth',
-  initial_trial_duration_s: 'initialTrialDurationS', final_trial_duration_s: 'finalTrialDurationS', duration_sum_s: 'durationSumS',
+  name: 'name',
+  loss_ratio: 'lossRatio',
+  exceed_ratio: 'exceedRatio',
+  relative_width: 'relativeWidth',
+  initial_trial_duration_s: 'initialTrialDurationS',
+  final_trial_duration_s: 'finalTrialDurationS',
+  duration_sum_s: 'durationSumS',
 };
 
-const TOP_KEYS = ['preset', 'goals', 'min_load_fps', 'max_load_fps', 'preceding_targets', 'expansion_coefficient', 'warmup_duration_s', 'search_duration_max_s', 'max_trials'];
+const TOP_KEYS = [
+  'preset',
+  'goals',
+  'min_load_fps',
+  'max_load_fps',
+  'preceding_targets',
+  'expansion_coefficient',
+  'warmup_duration_s',
+  'search_duration_max_s',
+  'max_trials',
+];
 
 /** Check one goal; throws RangeError with the reason. */
 export function validateGoal(g: SearchGoal): SearchGoal {
-  const why =
-    !g.name ? 'name must not be empty'
-    : !(g.lossRatio >= 0 && g.lossRatio < 1) ? `loss_ratio must be in [0, 1), got ${g.lossRatio}`
-    : !(g.exceedRatio >= 0 && g.exceedRatio < 1) ? `exceed_ratio must be in [0, 1), got ${g.exceedRatio}`
-    : !(g.relativeWidth > 0 && g.relativeWidth < 1) ? `relative_width must be in (0, 1), got ${g.relativeWidth}`
-    : !(g.initialTrialDurationS > 0) ? `initial_trial_duration_s must be > 0, got ${g.initialTrialDurationS}`
-    : !(g.finalTrialDurationS >= g.initialTrialDurationS) ? `final_trial_duration_s (${g.finalTrialDurationS}) must be ≥ initial_trial_duration_s (${g.initialTrialDurationS})`
-    : !(g.durationSumS >= g.finalTrialDurationS) ? `duration_sum_s (${g.durationSumS}) must be ≥ final_trial_duration_s (${g.finalTrialDurationS})`
-    : undefined;
+  const why = !g.name
+    ? 'name must not be empty'
+    : !(g.lossRatio >= 0 && g.lossRatio < 1)
+      ? `loss_ratio must be in [0, 1), got ${g.lossRatio}`
+      : !(g.exceedRatio >= 0 && g.exceedRatio < 1)
+        ? `exceed_ratio must be in [0, 1), got ${g.exceedRatio}`
+        : !(g.relativeWidth > 0 && g.relativeWidth < 1)
+          ? `relative_width must be in (0, 1), got ${g.relativeWidth}`
+          : !(g.initialTrialDurationS > 0)
+            ? `initial_trial_duration_s must be > 0, got ${g.initialTrialDurationS}`
+            : !(g.finalTrialDurationS >= g.initialTrialDurationS)
+              ? `final_trial_duration_s (${g.finalTrialDurationS}) must be ≥ initial_trial_duration_s (${g.initialTrialDurationS})`
+              : !(g.durationSumS >= g.finalTrialDurationS)
+                ? `duration_sum_s (${g.durationSumS}) must be ≥ final_trial_duration_s (${g.finalTrialDurationS})`
+                : undefined;
   if (why) throw new RangeError(`goal ${g.name || '?'}: ${why}`);
   return g;
 }
@@ -89,7 +116,8 @@ export function multiGoalOptions(settings: Settings): MultiGoalOptions {
   const numAt = (k: string, fallback: number | undefined, min: number): number | undefined => {
     const v = o[k];
     if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) throw new ConfigError(`${key}.${k}`, src, `must be a number ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min)
+      throw new ConfigError(`${key}.${k}`, src, `must be a number ≥ ${min}, got ${JSON.stringify(v)}`);
     return v;
   };
   let goals: SearchGoal[] = [...preset.goals];

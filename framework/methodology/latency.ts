@@ -15,7 +15,13 @@ import { CapabilityError } from '../errors.js';
 import type { LatencyStats } from '../api/trafficgen.js';
 import type { ResultRow } from './types.js';
 
-const PCT_COLUMNS: Record<string, string> = { p50: 'p50_latency_ns', p90: 'p90_latency_ns', p99: 'p99_latency_ns', 'p99.9': 'p99_9_latency_ns', 'p99.99': 'p99_99_latency_ns' };
+const PCT_COLUMNS: Record<string, string> = {
+  p50: 'p50_latency_ns',
+  p90: 'p90_latency_ns',
+  p99: 'p99_latency_ns',
+  'p99.9': 'p99_9_latency_ns',
+  'p99.99': 'p99_99_latency_ns',
+};
 
 /** Merge latency of several trials. Percentiles come from the merged histogram when every trial has one. */
 export function mergeLatency(list: readonly LatencyStats[]): LatencyStats | undefined {
@@ -32,7 +38,13 @@ export function mergeLatency(list: readonly LatencyStats[]): LatencyStats | unde
     const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0]);
     const total = sorted.reduce((a, [, c]) => a + c, 0);
     const top = Math.max(...xs.map((l) => l.maxNs));
-    for (const [k, q] of [['p50', 0.5], ['p90', 0.9], ['p99', 0.99], ['p99.9', 0.999], ['p99.99', 0.9999]] as const) {
+    for (const [k, q] of [
+      ['p50', 0.5],
+      ['p90', 0.9],
+      ['p99', 0.99],
+      ['p99.9', 0.999],
+      ['p99.99', 0.9999],
+    ] as const) {
       let acc = 0;
       for (let i = 0; i < sorted.length; i++) {
         const [lo, c] = sorted[i]!;
@@ -100,7 +112,9 @@ export const latency: Methodology = async (ctx) => {
       }
       const notes = [
         `throughput ${statusText(tput)}`,
-        ...(valid.length < outs.length ? [`${outs.length - valid.length} of ${outs.length} latency trials invalid (${outs.find((o) => !o.valid)?.invalidReason})`] : []),
+        ...(valid.length < outs.length
+          ? [`${outs.length - valid.length} of ${outs.length} latency trials invalid (${outs.find((o) => !o.valid)?.invalidReason})`]
+          : []),
         ...(lat ? [] : ['the generator returned no latency samples']),
       ];
       rows.push({ ...row, ...searchColumns([...runner.trials.slice(searchFrom, searchEnd), ...runner.trials.slice(from)], notes.join('; ')) });

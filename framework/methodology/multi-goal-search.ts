@@ -35,7 +35,13 @@ export interface Target extends ClassifyParams {
 
 /** Targets from coarse to fine; the last is the goal's final target. Widths double towards the coarse end. */
 export function targetChain(g: SearchGoal, preceding: number): Target[] {
-  const final: Target = { lossRatio: g.lossRatio, exceedRatio: g.exceedRatio, relativeWidth: g.relativeWidth, trialDurationS: g.finalTrialDurationS, durationSumS: g.durationSumS };
+  const final: Target = {
+    lossRatio: g.lossRatio,
+    exceedRatio: g.exceedRatio,
+    relativeWidth: g.relativeWidth,
+    trialDurationS: g.finalTrialDurationS,
+    durationSumS: g.durationSumS,
+  };
   const chain: Target[] = [final];
   const n = g.initialTrialDurationS < g.durationSumS ? preceding : 0;
   if (n > 0) {
@@ -121,7 +127,11 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     if (cfg.goals.length === 0) throw new RangeError('at least one goal is needed');
     if (!(cfg.maxLoadFps > 0)) throw new RangeError(`max load must be > 0, got ${cfg.maxLoadFps}`);
     const minLoad = Math.min(cfg.minLoadFps ?? cfg.maxLoadFps / 1000, cfg.maxLoadFps / 2);
-    this.grid = new LoadGrid(minLoad, cfg.maxLoadFps, cfg.goals.map((g) => g.relativeWidth));
+    this.grid = new LoadGrid(
+      minLoad,
+      cfg.maxLoadFps,
+      cfg.goals.map((g) => g.relativeWidth),
+    );
     this.maxStep = this.grid.top;
     this.warmupPending = cfg.warmupDurationS > 0;
     const chains = cfg.goals.map((g) => {
@@ -170,7 +180,11 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     if (noms.length === 0) return undefined;
     noms.sort(
       (a, b) =>
-        a.step - b.step || b.durationS - a.durationS || (a.width === undefined ? 1 : 0) - (b.width === undefined ? 1 : 0) || (b.width ?? 0) - (a.width ?? 0) || a.goalIndex - b.goalIndex,
+        a.step - b.step ||
+        b.durationS - a.durationS ||
+        (a.width === undefined ? 1 : 0) - (b.width === undefined ? 1 : 0) ||
+        (b.width ?? 0) - (a.width ?? 0) ||
+        a.goalIndex - b.goalIndex,
     );
     const win = noms[0]!;
     const goals = noms.filter((n) => n.step === win.step).map((n) => this.cfg.goals[n.goalIndex]!.name);
@@ -202,7 +216,8 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     if (out.backoff) {
       // The runner backed off from a generator-limited rate (backoff.ts) to a load off this grid: its time
       // counts, its loss is not attributed to a grid load; the search restarts below the generator's ceiling.
-      if (!this.lowerMaxLoad(out.backoff.requestedFps, out.backoff.ceilingFps, out.backoff.reason)) this.stoppedBy ??= this.belowMinLoad(out.backoff.requestedFps, out.backoff.reason);
+      if (!this.lowerMaxLoad(out.backoff.requestedFps, out.backoff.ceilingFps, out.backoff.reason))
+        this.stoppedBy ??= this.belowMinLoad(out.backoff.requestedFps, out.backoff.reason);
       return;
     }
     const step = pending?.step ?? this.grid.floor(req.rateFps);
@@ -279,7 +294,9 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     const step = this.grid.floor(newMax);
     if (step >= this.maxStep) return true;
     if (!(newMax > this.grid.fps(this.minStep)) || step <= this.minStep) return false;
-    this.notes.push(`${why} at ${Math.round(rateFps)} fps: max load lowered to ${Math.round(this.grid.fps(step))} fps (results above it are the generator's limit, not the DUT's; the bounds are lower bounds)`);
+    this.notes.push(
+      `${why} at ${Math.round(rateFps)} fps: max load lowered to ${Math.round(this.grid.fps(step))} fps (results above it are the generator's limit, not the DUT's; the bounds are lower bounds)`,
+    );
     this.maxStep = step;
     this.phase = { kind: 'max' };
     for (const sel of this.selectors) sel.restart({});
@@ -322,7 +339,9 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
         exceedRatio: g.exceedRatio,
         ...(lo !== undefined ? { lowerBoundFps: lo } : {}),
         ...(hi !== undefined ? { upperBoundFps: hi } : {}),
-        ...(lo !== undefined && trials ? { conditionalThroughputFps: conditionalThroughput(lo, trials, t), pessimisticLossRatio: pessimisticLossRatio(trials, t) } : {}),
+        ...(lo !== undefined && trials
+          ? { conditionalThroughputFps: conditionalThroughput(lo, trials, t), pessimisticLossRatio: pessimisticLossRatio(trials, t) }
+          : {}),
         ...(lo !== undefined && hi !== undefined ? { relativeWidth: (hi - lo) / hi } : {}),
         regular: status === 'regular',
         status,

@@ -27,10 +27,17 @@ export const ndrPdr: Methodology = async (ctx) => {
     for (const g of res.goals) {
       const lo = g.lowerBoundFps;
       // Measured figures of the longest trial at the lower bound (latency, achieved rates).
-      const atLo = lo === undefined ? undefined : [...mine].filter((t) => t.valid && Math.abs(t.rateFps - lo) < 1e-3).sort((a, b) => (b.durationS ?? 0) - (a.durationS ?? 0))[0];
+      const atLo =
+        lo === undefined
+          ? undefined
+          : [...mine].filter((t) => t.valid && Math.abs(t.rateFps - lo) < 1e-3).sort((a, b) => (b.durationS ?? 0) - (a.durationS ?? 0))[0];
       const measured = atLo ? rateColumns(atLo.result, runner.l2FrameSize, runner.lineRateFps) : {};
       const ct = g.conditionalThroughputFps ?? 0;
-      const status = [g.status, ...(res.notes.length ? res.notes : []), ...(runner.generatorCapped ? [`max load capped at the generator maximum ${Math.round(runner.maxRateFps)} fps`] : [])].join('; ');
+      const status = [
+        g.status,
+        ...(res.notes.length ? res.notes : []),
+        ...(runner.generatorCapped ? [`max load capped at the generator maximum ${Math.round(runner.maxRateFps)} fps`] : []),
+      ].join('; ');
       rows.push({
         packet_size: size,
         goal: g.goal,
@@ -59,7 +66,9 @@ export const ndrPdr: Methodology = async (ctx) => {
       ...(res.stoppedBy ? { stopped_by: res.stoppedBy } : {}),
       notes: res.notes,
     });
-    ctx.log.info(`${size} B: ${res.goals.map((g) => `${g.goal} ${Math.round(g.conditionalThroughputFps ?? 0)} fps (${g.status})`).join(', ')} after ${res.trials} trials, ${round(res.trialTimeS)} s of traffic`);
+    ctx.log.info(
+      `${size} B: ${res.goals.map((g) => `${g.goal} ${Math.round(g.conditionalThroughputFps ?? 0)} fps (${g.status})`).join(', ')} after ${res.trials} trials, ${round(res.trialTimeS)} s of traffic`,
+    );
     trials.push(...runner.trials);
   }
   return { rows, trials, details: { search: 'multi-goal', goals: opts.goals, runs: details } };

@@ -76,7 +76,11 @@ export class ProbeSearch implements Search<ProbeResult> {
 
   record(_req: TrialRequest, out: TrialOutcome): void {
     if (!out.valid) {
-      this.finish({ ...(this.lo !== undefined ? { value: this.lo } : {}), status: 'generator-limited', message: out.backoffExhausted ?? `${out.invalidReason ?? 'invalid trial'}; search stopped` });
+      this.finish({
+        ...(this.lo !== undefined ? { value: this.lo } : {}),
+        status: 'generator-limited',
+        message: out.backoffExhausted ?? `${out.invalidReason ?? 'invalid trial'}; search stopped`,
+      });
       return;
     }
     // A probe's frames went slower than asked (the generator backed off): the value is a lower bound.
@@ -183,7 +187,16 @@ export const caching: Methodology = async (ctx) => {
     for (let i = 0; i < reps; i++) {
       const from = runner.trials.length;
       const l2Probe = l2Prober();
-      const r = await runner.drive(new ProbeSearch({ min: Math.min(minA, maxA), max: maxA, resolution: 1, integer: true, lossRatePct: runner.options.lossRatePct, probe: (n) => l2Probe(n, rate, rate) }));
+      const r = await runner.drive(
+        new ProbeSearch({
+          min: Math.min(minA, maxA),
+          max: maxA,
+          resolution: 1,
+          integer: true,
+          lossRatePct: runner.options.lossRatePct,
+          probe: (n) => l2Probe(n, rate, rate),
+        }),
+      );
       const first = r.firstTest?.result;
       rep.push({
         packet_size: size,
@@ -217,11 +230,23 @@ export const learning: Methodology = async (ctx) => {
     for (let i = 0; i < reps; i++) {
       const from = runner.trials.length;
       const l2Probe = l2Prober();
-      const r = await runner.drive(new ProbeSearch({ min: Math.min(minLr, hi), max: hi, resolution: precision, integer: false, lossRatePct: runner.options.lossRatePct, probe: (rate) => l2Probe(addrs, rate, Math.min(testRate, runner.maxRateFps)) }));
+      const r = await runner.drive(
+        new ProbeSearch({
+          min: Math.min(minLr, hi),
+          max: hi,
+          resolution: precision,
+          integer: false,
+          lossRatePct: runner.options.lossRatePct,
+          probe: (rate) => l2Probe(addrs, rate, Math.min(testRate, runner.maxRateFps)),
+        }),
+      );
       rep.push({
         packet_size: size,
         optimal_learning_rate_fps: r.value !== undefined ? round(r.value) : 0,
-        ...searchColumns(runner.trials.slice(from), `${probeStatus(r)}${hi < maxLr ? `; max learning rate capped at the generator maximum ${Math.round(hi)} fps` : ''}`),
+        ...searchColumns(
+          runner.trials.slice(from),
+          `${probeStatus(r)}${hi < maxLr ? `; max learning rate capped at the generator maximum ${Math.round(hi)} fps` : ''}`,
+        ),
       });
     }
     rows.push(meanRows(rep));

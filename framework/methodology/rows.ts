@@ -23,7 +23,13 @@ export function rateColumns(r: TrialResult, frameSize: number, lineRateFps: numb
     row.avg_latency_ns = round(r.latency.avgNs);
     row.max_latency_ns = round(r.latency.maxNs);
     const p = r.latency.percentilesNs;
-    const map: Record<string, string> = { p50: 'p50_latency_ns', p90: 'p90_latency_ns', p99: 'p99_latency_ns', 'p99.9': 'p99_9_latency_ns', 'p99.99': 'p99_99_latency_ns' };
+    const map: Record<string, string> = {
+      p50: 'p50_latency_ns',
+      p90: 'p90_latency_ns',
+      p99: 'p99_latency_ns',
+      'p99.9': 'p99_9_latency_ns',
+      'p99.99': 'p99_99_latency_ns',
+    };
     for (const [k, col] of Object.entries(map)) if (p[k] !== undefined) row[col] = round(p[k]!);
   }
   return row;

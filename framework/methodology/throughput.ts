@@ -52,7 +52,15 @@ export const throughput: Methodology = async (ctx) => {
       const from = runner.trials.length;
       const r = await runBinarySearch(ctx, runner);
       reps.push(throughputRow(size, runner, r, runner.trials.slice(from)));
-      details.push({ packet_size: size, test: i + 1, status: r.status, message: r.message, best_pct: round(r.bestPct, 6), bracket_pct: [round(r.leftPct, 6), round(r.rightPct, 6)], steps: r.steps });
+      details.push({
+        packet_size: size,
+        test: i + 1,
+        status: r.status,
+        message: r.message,
+        best_pct: round(r.bestPct, 6),
+        bracket_pct: [round(r.leftPct, 6), round(r.rightPct, 6)],
+        steps: r.steps,
+      });
       ctx.log.info(`${size} B: throughput ${reps[reps.length - 1]!.throughput_rx_fps} fps (${r.status}) after ${runner.trials.length - from} trials`);
     }
     rows.push(meanRows(reps));

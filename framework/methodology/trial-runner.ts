@@ -123,7 +123,10 @@ export class TrialRunner {
     // logged (it points at kernel chatter, a wrong port map or a counting bug), not silently ignored.
     const counterCheck = isSwitchCounters(switchCounters) ? checkCounters(result, switchCounters) : undefined;
     if (counterCheck && !counterCheck.consistent) {
-      const problems = counterCheck.directions.filter((d) => !d.consistent).map((d) => d.problem).join('; ');
+      const problems = counterCheck.directions
+        .filter((d) => !d.consistent)
+        .map((d) => d.problem)
+        .join('; ');
       this.ctx.log.warn(`trial ${index + 1}: generator and switch counters disagree: ${problems}`);
     }
     const wallS = (performance.now() - t0) / 1000;
@@ -188,7 +191,14 @@ export class TrialRunner {
       this.ctx.log.warn(`trial at ${Math.round(req.rateFps)} fps is generator-limited (${first.invalidReason}); backing off to ${Math.round(r.rateFps)} fps`);
       last = await this.once(r);
       if (last.valid) {
-        const backoff = { requestedFps: req.rateFps, achievedFps: first.result.achievedTxFps, ceilingFps: ceilingOf(first), rateFps: r.rateFps, steps: step, reason: first.invalidReason ?? 'invalid' };
+        const backoff = {
+          requestedFps: req.rateFps,
+          achievedFps: first.result.achievedTxFps,
+          ceilingFps: ceilingOf(first),
+          rateFps: r.rateFps,
+          steps: step,
+          reason: first.invalidReason ?? 'invalid',
+        };
         return { ...last, backoff };
       }
     }
@@ -215,5 +225,8 @@ function pmdProcessing(sw: unknown): number[] {
   const pmd = isSwitchCounters(sw) ? sw.extra?.pmd : undefined;
   if (!Array.isArray(pmd)) return [];
   const threads = pmd as Array<{ thread?: unknown; processingPct?: unknown }>;
-  return threads.filter((p) => String(p.thread).startsWith('pmd')).map((p) => Number(p.processingPct)).filter((x) => Number.isFinite(x));
+  return threads
+    .filter((p) => String(p.thread).startsWith('pmd'))
+    .map((p) => Number(p.processingPct))
+    .filter((x) => Number.isFinite(x));
 }

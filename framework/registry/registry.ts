@@ -36,11 +36,13 @@ export class Registry implements RegistryApi {
 
   addSettings(fragment: SettingsFragment): void {
     const props = (fragment as { properties?: unknown } | undefined)?.properties;
-    if (typeof props !== 'object' || props === null || Array.isArray(props)) throw new PluginError(this.owner, 'addSettings() needs { properties: { NAME: { description, type, default } } }');
+    if (typeof props !== 'object' || props === null || Array.isArray(props))
+      throw new PluginError(this.owner, 'addSettings() needs { properties: { NAME: { description, type, default } } }');
     for (const [key, schema] of Object.entries(props as Record<string, unknown>)) {
       if (!SETTING_NAME.test(key)) throw new PluginError(this.owner, `setting "${key}" must be upper case (A-Z, 0-9, _), like TRAFFICGEN_ACME_HOST`);
       const description = (schema as { description?: unknown } | null)?.description;
-      if (typeof description !== 'string' || !description.trim()) throw new PluginError(this.owner, `setting ${key} needs a description (shown by vsperf --list-settings)`);
+      if (typeof description !== 'string' || !description.trim())
+        throw new PluginError(this.owner, `setting ${key} needs a description (shown by vsperf --list-settings)`);
     }
     this.declared.push({ owner: this.owner, fragment });
   }

@@ -114,7 +114,10 @@ export function migrationTimelines(tc: TestcaseResult): MigrationTimeline[] {
       if (rcv) {
         return {
           events,
-          gaps: (Array.isArray(rcv.rxGaps) ? rcv.rxGaps : []).map((g) => ({ ...obj(g), ...(num(rec.lostFrames) !== undefined ? { lostFrames: num(rec.lostFrames) } : {}) })),
+          gaps: (Array.isArray(rcv.rxGaps) ? rcv.rxGaps : []).map((g) => ({
+            ...obj(g),
+            ...(num(rec.lostFrames) !== undefined ? { lostFrames: num(rec.lostFrames) } : {}),
+          })),
           ...(rcv.rxTimeline ? { rxTimeline: rcv.rxTimeline } : {}),
           totalMs: num(rec.totalMs),
           downtimeMs: num(rec.downtimeMs),
@@ -129,7 +132,9 @@ export function migrationTimelines(tc: TestcaseResult): MigrationTimeline[] {
       const stopMs = stop ? num(stop.tMs) : undefined;
       return {
         events,
-        ...(outage !== undefined && stopMs !== undefined ? { gaps: [{ startMs: stopMs, endMs: stopMs + outage, ...(num(rec.lostFrames) !== undefined ? { lostFrames: num(rec.lostFrames) } : {}) }] } : {}),
+        ...(outage !== undefined && stopMs !== undefined
+          ? { gaps: [{ startMs: stopMs, endMs: stopMs + outage, ...(num(rec.lostFrames) !== undefined ? { lostFrames: num(rec.lostFrames) } : {}) }] }
+          : {}),
         totalMs: num(rec.totalMs),
         downtimeMs: num(rec.downtimeMs),
         stopResumeMs: num(rec.stopResumeMs),
@@ -148,7 +153,11 @@ export function migrationTimelines(tc: TestcaseResult): MigrationTimeline[] {
       const t = num(e.tMs) ?? num(e.timeMs) ?? (num(e.qemuTsUs) !== undefined ? (num(e.qemuTsUs)! - baseUs) / 1000 + (num(m.startMs) ?? 0) : undefined);
       if (t === undefined) continue;
       const data = obj(e.data);
-      const detail = data ? Object.entries(data).map(([k, v]) => `${k}=${String(v)}`).join(' ') : '';
+      const detail = data
+        ? Object.entries(data)
+            .map(([k, v]) => `${k}=${String(v)}`)
+            .join(' ')
+        : '';
       events.push({ side: String(e.side ?? ''), event: String(e.event ?? e.name ?? '?'), tMs: t, detail });
     }
     events.sort((a, b) => a.tMs - b.tMs);

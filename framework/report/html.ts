@@ -58,7 +58,21 @@ export function keyFigure(tc: TestcaseResult): string {
   return parts.slice(0, 6).join('; ') + (parts.length > 6 ? '; …' : '');
 }
 
-const LABEL_COLS = new Set(['type', 'id', 'deployment', 'vswitch', 'traffic_type', 'guest_loopback_app', 'tunnel_type', 'trafficgen', 'trafficgen_backend', 'simulated', 'start_time', 'stop_time', 'test_execution_time']);
+const LABEL_COLS = new Set([
+  'type',
+  'id',
+  'deployment',
+  'vswitch',
+  'traffic_type',
+  'guest_loopback_app',
+  'tunnel_type',
+  'trafficgen',
+  'trafficgen_backend',
+  'simulated',
+  'start_time',
+  'stop_time',
+  'test_execution_time',
+]);
 
 function rowsTable(tc: TestcaseResult): string {
   if (!tc.rows.length) return '<p class="meta">no result rows</p>';
@@ -75,7 +89,10 @@ function rowsTable(tc: TestcaseResult): string {
 }
 
 function sizeChart(tc: TestcaseResult, cls: string, title: string, yLabel: string, columns: readonly { col: string; name: string }[], yLog = false): string {
-  const per = perFrameSize(tc, columns.map((c) => c.col));
+  const per = perFrameSize(
+    tc,
+    columns.map((c) => c.col),
+  );
   if (!per.sizes.length || !per.values.size) return '';
   const series: LineSeries[] = [];
   let ci = 0;
@@ -94,12 +111,23 @@ function sizeChart(tc: TestcaseResult, cls: string, title: string, yLabel: strin
       series.push({ name: goal ? `${name} (${goal})` : name, points: pts, color });
       // Repeats as faint markers.
       const reps: Point[] = [];
-      arr.forEach((vals, i) => vals && vals.length > 1 && vals.forEach((v) => reps.push({ x: i, y: v, title: `${name} repeat @ ${per.sizes[i]} B: ${shortNum(v)}` })));
+      arr.forEach(
+        (vals, i) => vals && vals.length > 1 && vals.forEach((v) => reps.push({ x: i, y: v, title: `${name} repeat @ ${per.sizes[i]} B: ${shortNum(v)}` })),
+      );
       if (reps.length) series.push({ name: '', points: reps, color, markersOnly: true });
     }
   }
   if (!series.length) return '';
-  return lineChart({ cls: `plot ${cls}`, title, xLabel: 'frame size (bytes)', yLabel, series, xCategories: per.sizes.map(String), yLog, data: { testcase: tc.name } });
+  return lineChart({
+    cls: `plot ${cls}`,
+    title,
+    xLabel: 'frame size (bytes)',
+    yLabel,
+    series,
+    xCategories: per.sizes.map(String),
+    yLog,
+    data: { testcase: tc.name },
+  });
 }
 
 function trajectoryCharts(tc: TestcaseResult): string {
@@ -129,15 +157,34 @@ function trajectoryCharts(tc: TestcaseResult): string {
     loss.push({
       name: `${size} B`,
       color: c,
-      points: trials.map((t) => ({ x: t.index, y: t.result.lossPct, color: color[classifyTrial(t, lim)], title: `trial ${t.index}: loss ${t.result.lossPct.toPrecision(4)} %` })),
+      points: trials.map((t) => ({
+        x: t.index,
+        y: t.result.lossPct,
+        color: color[classifyTrial(t, lim)],
+        title: `trial ${t.index}: loss ${t.result.lossPct.toPrecision(4)} %`,
+      })),
     });
   });
   const legend = `<p class="meta">Marker colour: <span style="color:${PASS_COLOR}">● pass</span> (loss ≤ ${lim} %), <span style="color:${FAIL_COLOR}">● fail</span>, <span style="color:${INVALID_COLOR}">● invalid</span> (generator-limited or aborted). Hover a marker for its figures.</p>`;
   return (
     legend +
     '<div class="plots">' +
-    lineChart({ cls: 'plot plot-trajectory', title: `${tc.name}: search trajectory (offered rate per trial)`, xLabel: 'trial #', yLabel: 'offered rate (fps)', series: rate, data: { testcase: tc.name } }) +
-    lineChart({ cls: 'plot plot-trajectory-loss', title: `${tc.name}: frame loss per trial`, xLabel: 'trial #', yLabel: 'loss (%)', series: loss, data: { testcase: tc.name } }) +
+    lineChart({
+      cls: 'plot plot-trajectory',
+      title: `${tc.name}: search trajectory (offered rate per trial)`,
+      xLabel: 'trial #',
+      yLabel: 'offered rate (fps)',
+      series: rate,
+      data: { testcase: tc.name },
+    }) +
+    lineChart({
+      cls: 'plot plot-trajectory-loss',
+      title: `${tc.name}: frame loss per trial`,
+      xLabel: 'trial #',
+      yLabel: 'loss (%)',
+      series: loss,
+      data: { testcase: tc.name },
+    }) +
     '</div>'
   );
 }
@@ -181,7 +228,12 @@ function rxBins(m: MigrationTimeline, zoom?: readonly [number, number]): { x: nu
   const out: { x: number; w: number; frames: number; latMs: number }[] = [];
   for (let j = 0; j < idx.length; j += f) {
     const part = idx.slice(j, j + f);
-    out.push({ x: start + part[0]! * binMs, w: part.length * binMs, frames: part.reduce((a, k) => a + (frames[k] ?? 0), 0), latMs: Math.max(...part.map((k) => lat?.[k] ?? 0)) });
+    out.push({
+      x: start + part[0]! * binMs,
+      w: part.length * binMs,
+      frames: part.reduce((a, k) => a + (frames[k] ?? 0), 0),
+      latMs: Math.max(...part.map((k) => lat?.[k] ?? 0)),
+    });
   }
   return out;
 }
@@ -195,19 +247,34 @@ function timelineChart(tc: TestcaseResult, m: MigrationTimeline, i: number, zoom
       name: `rx frames / s (${shortNum(bins[0]!.w)} ms bins)`,
       color: '#1f77b4',
       step: true,
-      points: bins.map((b): Point => ({ x: b.x, y: (b.frames * 1000) / b.w, title: `${shortNum(b.x)}–${shortNum(b.x + b.w)} ms: ${b.frames} frames` })).concat([{ x: last.x + last.w, y: (last.frames * 1000) / last.w }]),
+      points: bins
+        .map((b): Point => ({ x: b.x, y: (b.frames * 1000) / b.w, title: `${shortNum(b.x)}–${shortNum(b.x + b.w)} ms: ${b.frames} frames` }))
+        .concat([{ x: last.x + last.w, y: (last.frames * 1000) / last.w }]),
     });
   }
   const fig = m.figures;
-  const figs = ['totalMs', 'downtimeMs', 'stopResumeMs', 'outageMs', 'rxGapMs', 'maxLatencyMs'].filter((k) => fig[k] !== undefined).map((k) => `${k}=${shortNum(fig[k]!)}`).join(', ');
+  const figs = ['totalMs', 'downtimeMs', 'stopResumeMs', 'outageMs', 'rxGapMs', 'maxLatencyMs']
+    .filter((k) => fig[k] !== undefined)
+    .map((k) => `${k}=${shortNum(fig[k]!)}`)
+    .join(', ');
   const common = {
     ...(zoom ? { xRange: zoom } : {}),
     xLabel: 'time since the migration started (ms)',
     width: 900,
-    bands: m.gaps.map((g) => ({ x0: g.startMs, x1: g.endMs, color: FAIL_COLOR, title: `receive silence ${shortNum(g.endMs - g.startMs)} ms${g.lostFrames !== undefined ? `, ${g.lostFrames} frames lost in the migration` : ''}` })),
+    bands: m.gaps.map((g) => ({
+      x0: g.startMs,
+      x1: g.endMs,
+      color: FAIL_COLOR,
+      title: `receive silence ${shortNum(g.endMs - g.startMs)} ms${g.lostFrames !== undefined ? `, ${g.lostFrames} frames lost in the migration` : ''}`,
+    })),
     vlines: m.events
       .filter((e) => zoom !== undefined || e.event === 'STOP' || e.event === 'RESUME' || (e.event === 'MIGRATION' && /setup|completed|failed/.test(e.detail)))
-      .map((e) => ({ x: e.tMs, label: `${e.side ? `${e.side} ` : ''}${e.event}${e.detail ? ` ${e.detail}` : ''}`, color: EVENT_COLORS[e.event] ?? '#9467bd', title: `${e.tMs.toFixed(1)} ms: ${e.side} ${e.event} ${e.detail}` })),
+      .map((e) => ({
+        x: e.tMs,
+        label: `${e.side ? `${e.side} ` : ''}${e.event}${e.detail ? ` ${e.detail}` : ''}`,
+        color: EVENT_COLORS[e.event] ?? '#9467bd',
+        title: `${e.tMs.toFixed(1)} ms: ${e.side} ${e.event} ${e.detail}`,
+      })),
     data: { testcase: tc.name, migration: String(i) },
   };
   const rate = lineChart({
@@ -225,7 +292,14 @@ function timelineChart(tc: TestcaseResult, m: MigrationTimeline, i: number, zoom
     cls: 'plot plot-timeline-latency',
     title: `${tc.name}: migration ${i + 1}, largest latency per bin${zoom ? ' (zoom)' : ''}`,
     yLabel: 'max one-way latency (ms)',
-    series: [{ name: 'max latency (ms)', color: '#d62728', step: true, points: bins.map((b): Point => ({ x: b.x, y: b.latMs, title: `${shortNum(b.x)} ms: max ${shortNum(b.latMs)} ms` })) }],
+    series: [
+      {
+        name: 'max latency (ms)',
+        color: '#d62728',
+        step: true,
+        points: bins.map((b): Point => ({ x: b.x, y: b.latMs, title: `${shortNum(b.x)} ms: max ${shortNum(b.latMs)} ms` })),
+      },
+    ],
     height: 220,
   });
   return rate + latency;
@@ -238,7 +312,10 @@ function timelines(tc: TestcaseResult): string {
     .map(
       (m, i) =>
         `<details><summary>migration ${i + 1}: ${m.events.length} QMP events, ${m.gaps.length} traffic gap(s)</summary><table><tr><th>t (ms)</th><th class="l">side</th><th class="l">event</th><th class="l">data</th></tr>${m.events
-          .map((e) => `<tr><td>${e.tMs.toFixed(1)}</td><td class="l">${esc(e.side)}</td><td class="l">${esc(e.event)}</td><td class="l">${esc(e.detail)}</td></tr>`)
+          .map(
+            (e) =>
+              `<tr><td>${e.tMs.toFixed(1)}</td><td class="l">${esc(e.side)}</td><td class="l">${esc(e.event)}</td><td class="l">${esc(e.detail)}</td></tr>`,
+          )
           .join('')}</table></details>`,
     )
     .join('');
@@ -253,7 +330,9 @@ function timelines(tc: TestcaseResult): string {
 /** CPU use per process (and PMD threads) over the testcase, from details.cpu (framework/collectors). */
 function cpuChart(tc: TestcaseResult): string {
   const cpu = (tc.details as { cpu?: { samples?: unknown } } | undefined)?.cpu;
-  const samples = Array.isArray(cpu?.samples) ? (cpu!.samples as { tMs: number; pid: number; name: string; cpuPct: number; threads?: Record<string, number> }[]) : [];
+  const samples = Array.isArray(cpu?.samples)
+    ? (cpu!.samples as { tMs: number; pid: number; name: string; cpuPct: number; threads?: Record<string, number> }[])
+    : [];
   if (!samples.length) return '';
   const series = new Map<string, Point[]>();
   for (const s of samples) {
@@ -277,8 +356,12 @@ function cpuChart(tc: TestcaseResult): string {
 
 function testcaseSection(tc: TestcaseResult, opts: ReportOptions): string {
   const parts: string[] = [];
-  parts.push(`<h2 id="tc-${tc.index}">${esc(tc.index)}. ${esc(tc.name)} <small>(${esc(tc.deployment)}, ${esc(tc.trafficType)})</small> ${statusSpan(tc.status)}</h2>`);
-  parts.push(`<p class="meta">${esc(tc.description)} · ${esc(tc.startTime)} → ${esc(tc.stopTime)} (${esc(fmt(tc.wallS))} s) · ${tc.trials.length} trial(s)${tc.csv ? ` · <code>${esc(tc.csv)}</code>` : ''}</p>`);
+  parts.push(
+    `<h2 id="tc-${tc.index}">${esc(tc.index)}. ${esc(tc.name)} <small>(${esc(tc.deployment)}, ${esc(tc.trafficType)})</small> ${statusSpan(tc.status)}</h2>`,
+  );
+  parts.push(
+    `<p class="meta">${esc(tc.description)} · ${esc(tc.startTime)} → ${esc(tc.stopTime)} (${esc(fmt(tc.wallS))} s) · ${tc.trials.length} trial(s)${tc.csv ? ` · <code>${esc(tc.csv)}</code>` : ''}</p>`,
+  );
   if (tc.simulated) parts.push('<div class="banner">Simulated: these figures were computed by the Simulated generator, not measured.</div>');
   if (tc.error) parts.push(`<div class="error">${esc(tc.error.code)}: ${esc(tc.error.message)}</div>`);
   parts.push(rowsTable(tc));
@@ -286,7 +369,9 @@ function testcaseSection(tc: TestcaseResult, opts: ReportOptions): string {
     { col: 'throughput_rx_fps', name: 'throughput' },
     { col: 'lower_bound_fps', name: 'lower bound' },
   ]);
-  const tputPct = sizeChart(tc, 'plot-throughput-pct', `${tc.name}: throughput, % of line rate`, '% of line rate', [{ col: 'throughput_rx_percent', name: 'throughput' }]);
+  const tputPct = sizeChart(tc, 'plot-throughput-pct', `${tc.name}: throughput, % of line rate`, '% of line rate', [
+    { col: 'throughput_rx_percent', name: 'throughput' },
+  ]);
   const b2b = sizeChart(tc, 'plot-b2b', `${tc.name}: back-to-back burst per frame size`, 'frames', [{ col: 'b2b_frames', name: 'b2b frames' }]);
   const lat = sizeChart(
     tc,
@@ -311,7 +396,8 @@ function testcaseSection(tc: TestcaseResult, opts: ReportOptions): string {
   parts.push(timelines(tc));
   parts.push(cpuChart(tc));
   parts.push(`<details><summary>settings of this testcase</summary><pre>${esc(JSON.stringify(tc.settings, null, 2))}</pre></details>`);
-  if (Object.keys(tc.facts ?? {}).length) parts.push(`<details><summary>deployment facts</summary><pre>${esc(JSON.stringify(tc.facts, null, 2))}</pre></details>`);
+  if (Object.keys(tc.facts ?? {}).length)
+    parts.push(`<details><summary>deployment facts</summary><pre>${esc(JSON.stringify(tc.facts, null, 2))}</pre></details>`);
   return parts.join('\n');
 }
 
@@ -341,7 +427,9 @@ export function renderHtml(results: RunResults, opts: ReportOptions = {}): strin
 <h1>${esc(title)}</h1>
 <p class="meta">run <code>${esc(results.runId)}</code> · status ${statusSpan(results.status)} · ${esc(results.startTime)} → ${esc(results.stopTime ?? '…')}<br>
 host ${esc(h?.hostname ?? '?')} (${esc(h?.cpuModel ?? '?')}, ${esc(h?.cpus ?? '?')} CPUs, ${esc(h?.memGiB ?? '?')} GiB, kernel ${esc(h?.kernel ?? '?')}, node ${esc(h?.node ?? '?')})<br>
-${Object.entries(results.versions ?? {}).map(([k, v]) => `${esc(k)} <code>${esc(v)}</code>`).join(' · ')}<br>
+${Object.entries(results.versions ?? {})
+  .map(([k, v]) => `${esc(k)} <code>${esc(v)}</code>`)
+  .join(' · ')}<br>
 command: <code>vsperf ${esc((results.argv ?? []).join(' '))}</code></p>
 ${hostChecks}
 ${simulated ? '<div class="banner">This run contains SIMULATED results (computed by the Simulated generator, not measured).</div>' : ''}

@@ -99,7 +99,11 @@ export interface ChartSpec {
 const M = { left: 70, right: 20, top: 34, bottom: 46 };
 
 function dataAttrs(d?: Readonly<Record<string, string>>): string {
-  return d ? Object.entries(d).map(([k, v]) => ` data-${k}="${esc(v)}"`).join('') : '';
+  return d
+    ? Object.entries(d)
+        .map(([k, v]) => ` data-${k}="${esc(v)}"`)
+        .join('')
+    : '';
 }
 
 /** Line/scatter chart with axes, grid, legend, optional bands (shaded x ranges) and labelled vertical lines. */
@@ -109,7 +113,12 @@ export function lineChart(spec: ChartSpec): string {
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const pts = spec.series.flatMap((s) => s.points).filter((p) => !spec.xRange || (p.x >= spec.xRange[0] && p.x <= spec.xRange[1]));
-  const xs = pts.map((p) => p.x).concat((spec.bands ?? []).flatMap((b) => [b.x0, b.x1]), (spec.vlines ?? []).map((v) => v.x));
+  const xs = pts
+    .map((p) => p.x)
+    .concat(
+      (spec.bands ?? []).flatMap((b) => [b.x0, b.x1]),
+      (spec.vlines ?? []).map((v) => v.x),
+    );
   const ysRaw = pts.map((p) => p.y);
   const cats = spec.xCategories;
   let xMin = cats ? -0.5 : spec.xRange ? spec.xRange[0] : Math.min(...xs);
@@ -147,7 +156,9 @@ export function lineChart(spec: ChartSpec): string {
   for (const b of spec.bands ?? []) {
     const x0 = sx(Math.min(b.x0, b.x1));
     const w = Math.max(1.5, sx(Math.max(b.x0, b.x1)) - x0);
-    out.push(`<rect class="band" x="${x0.toFixed(1)}" y="${M.top}" width="${w.toFixed(1)}" height="${ph}" fill="${b.color}" fill-opacity="0.25"><title>${esc(b.title)}</title></rect>`);
+    out.push(
+      `<rect class="band" x="${x0.toFixed(1)}" y="${M.top}" width="${w.toFixed(1)}" height="${ph}" fill="${b.color}" fill-opacity="0.25"><title>${esc(b.title)}</title></rect>`,
+    );
   }
   // Grid and y axis.
   for (const t of yTicks) {
@@ -171,7 +182,9 @@ export function lineChart(spec: ChartSpec): string {
   }
   out.push(`<rect x="${M.left}" y="${M.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   out.push(`<text x="${M.left + pw / 2}" y="${H - 8}" text-anchor="middle" font-size="12">${esc(spec.xLabel)}</text>`);
-  out.push(`<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(spec.yLabel)}${yLog ? ' (log)' : ''}</text>`);
+  out.push(
+    `<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(spec.yLabel)}${yLog ? ' (log)' : ''}</text>`,
+  );
   // Vertical event lines with labels (alternating heights so close events stay readable).
   // Labels go in lanes: a label takes the first lane whose previous label ends left of it.
   const laneEnd: number[] = [];
@@ -183,7 +196,9 @@ export function lineChart(spec: ChartSpec): string {
     if (lane < 0) lane = laneEnd.length;
     laneEnd[lane] = x + 3 + w;
     const right = x + 3 + w > M.left + pw;
-    out.push(`<line class="vline" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${M.top}" y2="${M.top + ph}" stroke="${v.color}" stroke-dasharray="4 3"><title>${esc(v.title ?? v.label)}</title></line>`);
+    out.push(
+      `<line class="vline" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${M.top}" y2="${M.top + ph}" stroke="${v.color}" stroke-dasharray="4 3"><title>${esc(v.title ?? v.label)}</title></line>`,
+    );
     out.push(
       `<text x="${(right ? x - 3 : x + 3).toFixed(1)}" y="${M.top + 12 + (lane % 12) * 12}" font-size="10" fill="${v.color}"${right ? ' text-anchor="end"' : ''}>${esc(v.label)}</text>`,
     );
@@ -245,7 +260,9 @@ export function histogramChart(h: HistogramSpec): string {
   const ph = H - M.top - M.bottom;
   const n = h.counts.length;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="${esc(h.cls)}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(h.title)}"${dataAttrs(h.data)}>`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="${esc(h.cls)}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(h.title)}"${dataAttrs(h.data)}>`,
+  );
   out.push(`<title>${esc(h.title)}</title><rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(h.title)}</text>`);
   if (n === 0) {

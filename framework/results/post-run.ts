@@ -48,7 +48,12 @@ export async function afterRun(resultsDir: string, settings: Settings, log: Logg
       const a = ResultsArchive.open(archiveFile);
       try {
         if (settings.getOr<Json>('REPORT_GATE_LAST_GOOD', true) === true && results.status !== 'aborted') {
-          const base = a.lastGood({ excludeRunId: results.runId, before: results.startTime, simulated: metrics.simulated, testcases: results.testcases.map((t) => t.name) });
+          const base = a.lastGood({
+            excludeRunId: results.runId,
+            before: results.startTime,
+            simulated: metrics.simulated,
+            testcases: results.testcases.map((t) => t.name),
+          });
           if (base) {
             gate = compareSets(base, metrics, gateOptions(settings));
             log.info(`regression gate vs ${base.runId}: ${gate.passed ? 'pass' : `${gate.regressions} regression(s)`}`);

@@ -52,7 +52,9 @@ function driver(registry: Registry, s: Settings, kind: DriverKind, key: string):
   if (registry.has(kind, name)) return registry.get(kind, name);
   const names = registry.list(kind).map((f) => f.name);
   const hint = suggest(name, names);
-  throw new ConfigError(key, s.source(key), `unknown ${kind} "${name}"${hint ? `; did you mean "${hint}"?` : ''}`, { hint: `available: ${names.join(', ') || 'none'}` });
+  throw new ConfigError(key, s.source(key), `unknown ${kind} "${name}"${hint ? `; did you mean "${hint}"?` : ''}`, {
+    hint: `available: ${names.join(', ') || 'none'}`,
+  });
 }
 
 /** The option readers the methodologies run first, run here so their errors come before anything starts. */
@@ -69,11 +71,23 @@ async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef,
   const trafficType = s.get('TRAFFIC.traffic_type');
   if (typeof trafficType !== 'string' || !trafficTypes().includes(trafficType)) {
     const hint = suggest(String(trafficType), trafficTypes());
-    throw new ConfigError('TRAFFIC.traffic_type', s.source('TRAFFIC.traffic_type'), `unknown traffic type ${JSON.stringify(trafficType)}${hint ? `; did you mean "${hint}"?` : ''}`, { hint: `known: ${trafficTypes().join(', ')}` });
+    throw new ConfigError(
+      'TRAFFIC.traffic_type',
+      s.source('TRAFFIC.traffic_type'),
+      `unknown traffic type ${JSON.stringify(trafficType)}${hint ? `; did you mean "${hint}"?` : ''}`,
+      { hint: `known: ${trafficTypes().join(', ')}` },
+    );
   }
   if (!registry.has('deployment', tc.Deployment)) {
-    const hint = suggest(tc.Deployment, registry.list('deployment').map((f) => f.name));
-    throw new ConfigError(`${config.catalogueKey}.${tc.name}.Deployment`, config.base.source(`${config.catalogueKey}.${tc.name}`), `unknown deployment "${tc.Deployment}"${hint ? `; did you mean "${hint}"?` : ''}`);
+    const hint = suggest(
+      tc.Deployment,
+      registry.list('deployment').map((f) => f.name),
+    );
+    throw new ConfigError(
+      `${config.catalogueKey}.${tc.name}.Deployment`,
+      config.base.source(`${config.catalogueKey}.${tc.name}`),
+      `unknown deployment "${tc.Deployment}"${hint ? `; did you mean "${hint}"?` : ''}`,
+    );
   }
   const generator = mode === 'trafficgen-off' ? undefined : driver(registry, s, 'trafficgen', 'TRAFFICGEN');
   const simulated = generator?.name === 'Simulated';
@@ -86,7 +100,10 @@ async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef,
   if (s.has('VNF')) drivers.push(driver(registry, s, 'vnf', 'VNF'));
   if (s.has('LOADGEN')) drivers.push(driver(registry, s, 'loadgen', 'LOADGEN'));
   if (NEEDS_GUEST.has(trafficType) && (simulated || mode === 'trafficgen' || mode === 'trafficgen-off')) {
-    throw new UsageError(`${tc.name}: ${trafficType} needs a deployment with a QEMU guest, which ${simulated ? 'the Simulated generator does not set up' : `mode ${mode} does not run`}`, { hint: 'use --trafficgen Software (or Ixia) in mode normal' });
+    throw new UsageError(
+      `${tc.name}: ${trafficType} needs a deployment with a QEMU guest, which ${simulated ? 'the Simulated generator does not set up' : `mode ${mode} does not run`}`,
+      { hint: 'use --trafficgen Software (or Ixia) in mode normal' },
+    );
   }
   if (mode === 'trafficgen-pause' && !process.stdin.isTTY) throw new UsageError('mode trafficgen-pause needs an interactive terminal to resume traffic');
   checkMethodologySettings(trafficType, s);
@@ -108,7 +125,14 @@ export async function validatePlan(config: Config, registry: Registry, testcases
       // testcases are listed and planned with the reason, and fail with it when run.
       const missing = e instanceof ConfigError && /: unknown (trafficgen|vswitch|deployment|vnf) "/.test(e.message);
       if (!opts.integration || !missing) throw e;
-      planned.push({ tc, index: i, settings: config.forTestcase(tc, i), trafficType: String(config.forTestcase(tc, i).getOr('TRAFFIC.traffic_type', '')), simulated: false, unavailable: (e as ConfigError).message });
+      planned.push({
+        tc,
+        index: i,
+        settings: config.forTestcase(tc, i),
+        trafficType: String(config.forTestcase(tc, i).getOr('TRAFFIC.traffic_type', '')),
+        simulated: false,
+        unavailable: (e as ConfigError).message,
+      });
     }
   }
   const resultsRoot = checkDirectory('results directory (RESULTS_PATH)', config.base.string('RESULTS_PATH'));

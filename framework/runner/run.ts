@@ -130,7 +130,11 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
     pending = e;
     throw e;
   } finally {
-    Object.assign(run, { host_checks: hostChecks(o.config.base, stealSince(steal0)), stopTime: new Date().toISOString(), status: o.signal.aborted ? 'aborted' : failed || pending ? 'failed' : 'passed' });
+    Object.assign(run, {
+      host_checks: hostChecks(o.config.base, stealSince(steal0)),
+      stopTime: new Date().toISOString(),
+      status: o.signal.aborted ? 'aborted' : failed || pending ? 'failed' : 'passed',
+    });
     try {
       save();
       if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
@@ -233,11 +237,22 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     const signal = topology?.health ? AbortSignal.any([o.signal, topology.health]) : o.signal;
     // Deployments may shape the traffic (pvpv: one stream per guest NIC pair, as VSPERF does).
     fidelity.start();
-    const shaped = (x: Settings): Settings => (topology?.trafficOverrides ? x.with({ TRAFFIC: { ...topology.trafficOverrides } }, `deployment ${tc.Deployment}`) : x);
+    const shaped = (x: Settings): Settings =>
+      topology?.trafficOverrides ? x.with({ TRAFFIC: { ...topology.trafficOverrides } }, `deployment ${tc.Deployment}`) : x;
     const runMethodology = async (x: Settings, m?: Awaited<ReturnType<typeof getMethodology>>): Promise<MethodologyOutput> => {
       const method = m ?? (await getMethodology(String(x.get('TRAFFIC.traffic_type'))));
       try {
-        return await method({ testcase: tc.name, settings: shaped(x), generator: gen!, ports, ...(topology ? { topology } : {}), ...(fidelity!.probe ? { conditions: fidelity!.probe } : {}), log, signal, events: o.events });
+        return await method({
+          testcase: tc.name,
+          settings: shaped(x),
+          generator: gen!,
+          ports,
+          ...(topology ? { topology } : {}),
+          ...(fidelity!.probe ? { conditions: fidelity!.probe } : {}),
+          log,
+          signal,
+          events: o.events,
+        });
       } catch (e) {
         if (topology?.health?.aborted && !o.signal.aborted) throw topology.health.reason instanceof Error ? topology.health.reason : e;
         throw e;
@@ -275,14 +290,15 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
       extraDetails = { ...(await extras.stop().catch((e: unknown) => (log.warn(`stopping load generator/collectors: ${errorMessage(e)}`), {}))) };
     }
     const checked = output.trials.filter((t) => t.counterCheck);
-    if (checked.length) facts.counter_check = `${checked.filter((t) => t.counterCheck!.consistent).length}/${checked.length} trials: generator and switch counters agree`;
+    if (checked.length)
+      facts.counter_check = `${checked.filter((t) => t.counterCheck!.consistent).length}/${checked.length} trials: generator and switch counters agree`;
     const last = output.trials.at(-1)?.result.info?.backend;
     if (last !== undefined) backend = String(last);
   } catch (e) {
     error = isVsperfError(e) ? e.toJSON() : { code: 'E_BUG', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
-    if (o.signal.aborted && !(isVsperfError(e))) error = new AbortedError('run aborted').toJSON();
+    if (o.signal.aborted && !isVsperfError(e)) error = new AbortedError('run aborted').toJSON();
     log.error(`testcase ${tc.name} failed: ${isVsperfError(e) ? e.brief() : errorMessage(e)}`);
-    if (!(isVsperfError(e)) && e instanceof Error && e.stack) log.debug(e.stack);
+    if (!isVsperfError(e) && e instanceof Error && e.stack) log.debug(e.stack);
   } finally {
     const errs = await cleanup.unwind();
     if (errs.length && !error) error = { code: 'E_CLEANUP', message: `teardown: ${errs.map((x) => x.message).join('; ')}` };
@@ -343,7 +359,8 @@ export function validateRows(rows: readonly ResultRow[]): { code: string; messag
       const status = typeof r.search_status === 'string' ? r.search_status : '';
       const why = status ? `: ${status}` : '';
       // A search that never got a valid trial knows nothing about the DUT: that is not "nothing forwarded".
-      if (status.includes('no valid trial')) return { code: 'E_GENERATOR_LIMITED', message: `${r.packet_size ?? '?'} B: the generator could not offer any rate tried${why}` };
+      if (status.includes('no valid trial'))
+        return { code: 'E_GENERATOR_LIMITED', message: `${r.packet_size ?? '?'} B: the generator could not offer any rate tried${why}` };
       return { code: 'E_NO_THROUGHPUT', message: `${r.packet_size ?? '?'} B: nothing was forwarded at any rate tried${why}` };
     }
   }
@@ -353,10 +370,11 @@ export function validateRows(rows: readonly ResultRow[]): { code: string; messag
 function configuredPorts(s: Settings): PortSpec[] {
   const speed = s.number('TRAFFICGEN_PORT_SPEED_MBPS');
   const list = s.getOr<JsonObject[]>('TRAFFICGEN_PORTS', []);
-  if (!list.length) return [
-    { name: 'port0', speedMbps: speed },
-    { name: 'port1', speedMbps: speed },
-  ];
+  if (!list.length)
+    return [
+      { name: 'port0', speedMbps: speed },
+      { name: 'port1', speedMbps: speed },
+    ];
   return list.map((p) => ({ ...(p as unknown as PortSpec), speedMbps: Number(p.speedMbps ?? speed) }));
 }
 
@@ -371,13 +389,17 @@ function decorateRows(
   // VSPERF's CSV: traffic_type is the L3 protocol of the traffic; the scalability columns only with multistream.
   const multistream = s ? Number(s.getOr('TRAFFIC.multistream', 0)) : 0;
   const scalability: Record<string, string | number> = multistream
-    ? { stream_count: multistream, match_type: String(s!.getOr('TRAFFIC.stream_type', UNKNOWN)), 'pre-installed_flows': String(s!.getOr('TRAFFIC.pre_installed_flows', UNKNOWN)) }
+    ? {
+        stream_count: multistream,
+        match_type: String(s!.getOr('TRAFFIC.stream_type', UNKNOWN)),
+        'pre-installed_flows': String(s!.getOr('TRAFFIC.pre_installed_flows', UNKNOWN)),
+      }
     : {};
   return rows.map((r) => ({
     type: trafficType,
     id: tc.name,
     deployment: tc.Deployment,
-    vswitch: String(facts.vswitch ?? (meta.simulated ? 'simulated' : s?.getOr('VSWITCH', UNKNOWN) ?? UNKNOWN)),
+    vswitch: String(facts.vswitch ?? (meta.simulated ? 'simulated' : (s?.getOr('VSWITCH', UNKNOWN) ?? UNKNOWN))),
     traffic_type: s ? String(s.getOr('TRAFFIC.l3.proto', UNKNOWN)) : UNKNOWN,
     ...scalability,
     guest_loopback_app: String(facts.guest_loopback_app ?? UNKNOWN),

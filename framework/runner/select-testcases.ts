@@ -50,7 +50,10 @@ export function selectTestcases(all: readonly string[], opts: SelectOptions): st
     return [...names];
   }
   if (opts.tests === undefined) return [...all];
-  const terms = opts.tests.split(',').map((t) => t.trim()).filter(Boolean);
+  const terms = opts.tests
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   if (!terms.length) throw new UsageError('--tests needs at least one term');
   const include = terms.filter((t) => !t.startsWith('!')).map((t) => matcher(t, !!opts.exact));
   const exclude = terms.filter((t) => t.startsWith('!')).map((t) => matcher(t.slice(1), !!opts.exact));

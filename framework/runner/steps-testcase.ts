@@ -86,7 +86,8 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
       if (mine) return mine;
       const dep = o.topology?.stepObject?.(object);
       if (dep !== undefined) return dep;
-      if (object === 'namespace' || object === 'veth') return `${object} steps are not supported yet in vsperf-ts (the sandbox manages its own namespaces and veths)`;
+      if (object === 'namespace' || object === 'veth')
+        return `${object} steps are not supported yet in vsperf-ts (the sandbox manages its own namespaces and veths)`;
       return `step object ${object} is not available in this deployment`;
     },
   };

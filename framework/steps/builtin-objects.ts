@@ -93,7 +93,10 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
           return child.pid;
         }
         case 'exec_python':
-          throw new VsperfError('E_STEP_UNSUPPORTED', 'tools exec_python runs arbitrary Python code; vsperf-ts has no Python at run time (use exec_shell, or python3 -c through exec_shell if you accept that)');
+          throw new VsperfError(
+            'E_STEP_UNSUPPORTED',
+            'tools exec_python runs arbitrary Python code; vsperf-ts has no Python at run time (use exec_shell, or python3 -c through exec_shell if you accept that)',
+          );
         default:
           throw new VsperfError('E_STEP_UNSUPPORTED', `tools ${method} is not supported`);
       }
@@ -102,7 +105,8 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
     async validate(method, result) {
       if (method === 'assert') return result === true;
       if (method === 'exec_python') return pyTruthy(result);
-      if ((result === null || result === undefined) && lastFailure) throw new VsperfError('E_STEP_VALIDATION', `the command could not be started: ${lastFailure}`);
+      if ((result === null || result === undefined) && lastFailure)
+        throw new VsperfError('E_STEP_VALIDATION', `the command could not be started: ${lastFailure}`);
       return result !== null && result !== undefined;
     },
   };

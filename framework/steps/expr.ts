@@ -81,7 +81,10 @@ type Node =
 
 class Parser {
   private i = 0;
-  constructor(private readonly toks: Tok[], private readonly src: string) {}
+  constructor(
+    private readonly toks: Tok[],
+    private readonly src: string,
+  ) {}
 
   private peek(): Tok {
     return this.toks[this.i]!;
@@ -332,7 +335,12 @@ function strMethod(self: PyValue, name: string, args: PyValue[]): PyValue {
   };
   switch (name) {
     case 'split':
-      return args.length ? self.split(s0(0)) : self.trim().split(/\s+/).filter((x) => x !== '');
+      return args.length
+        ? self.split(s0(0))
+        : self
+            .trim()
+            .split(/\s+/)
+            .filter((x) => x !== '');
     case 'strip':
       return self.trim();
     case 'lower':

@@ -41,7 +41,9 @@ function stepResult(key: string, ctx: MacroContext): PyValue {
 }
 
 function expandString(s: string, ctx: MacroContext): string {
-  let out = s.replace(STEP_RE, (_m, key: string, chain: string) => pyStr(parseSubscripts(chain).reduce<PyValue>((v, k) => pyIndex(v, k), stepResult(key, ctx))));
+  let out = s.replace(STEP_RE, (_m, key: string, chain: string) =>
+    pyStr(parseSubscripts(chain).reduce<PyValue>((v, k) => pyIndex(v, k), stepResult(key, ctx))),
+  );
   out = out.replace(SETTING_RE, (whole: string, name: string, chain: string) => {
     const base = ctx.setting(name);
     if (base === undefined) return whole;

@@ -45,7 +45,9 @@ export function pyRepr(v: PyValue): string {
   if (typeof v === 'number') return reprNumber(v);
   if (typeof v === 'string') return reprString(v);
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
-  return `{${Object.entries(v).map(([k, x]) => `${reprString(k)}: ${pyRepr(x)}`).join(', ')}}`;
+  return `{${Object.entries(v)
+    .map(([k, x]) => `${reprString(k)}: ${pyRepr(x)}`)
+    .join(', ')}}`;
 }
 
 /** Python's str(): strings as they are, everything else as repr(). */
@@ -117,7 +119,8 @@ export function pyContains(haystack: PyValue, needle: PyValue): boolean {
 /** value[index] with Python's negative indexes and KeyError/IndexError. */
 export function pyIndex(v: PyValue, index: PyValue): PyValue {
   if (typeof v === 'string' || Array.isArray(v)) {
-    if (typeof index !== 'number' || !Number.isInteger(index)) throw new StepExprError(`TypeError: ${typeName(v)} indices must be integers, not ${typeName(index)}`);
+    if (typeof index !== 'number' || !Number.isInteger(index))
+      throw new StepExprError(`TypeError: ${typeName(v)} indices must be integers, not ${typeName(index)}`);
     const i = index < 0 ? v.length + index : index;
     if (i < 0 || i >= v.length) throw new StepExprError(`IndexError: ${typeName(v)} index ${index} out of range`);
     return (v as readonly PyValue[])[i] ?? (typeof v === 'string' ? v[i]! : null);

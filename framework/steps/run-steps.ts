@@ -53,7 +53,8 @@ export async function runTestSteps(o: StepRunOptions): Promise<StepRunResult> {
       continue;
     }
     if (s.object === 'wait') {
-      if (!o.waitForUser) return { ok: false, details: `wait: step ${s.index} waits for Enter, but vsperf is not attached to a terminal`, results, failedStep: s.index };
+      if (!o.waitForUser)
+        return { ok: false, details: `wait: step ${s.index} waits for Enter, but vsperf is not attached to a terminal`, results, failedStep: s.index };
       await o.waitForUser(`Step ${s.index}: press Enter to continue with the next step...`);
       continue;
     }

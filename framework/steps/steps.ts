@@ -13,9 +13,27 @@ import { StepExprError, type PyValue } from './pyvalue.js';
 /** VSPERF method names per step object (what a testcase may call; what runs here is up to the target). */
 export const STEP_METHODS: Readonly<Record<string, readonly string[]>> = {
   vswitch: [
-    'add_switch', 'del_switch', 'add_phy_port', 'add_vport', 'del_port', 'add_flow', 'del_flow', 'dump_flows',
-    'add_connection', 'del_connection', 'dump_connections', 'get_ports', 'restart', 'add_tunnel_port',
-    'add_veth_pair_port', 'add_route', 'set_tunnel_arp', 'enable_stp', 'disable_stp', 'enable_rstp', 'disable_rstp',
+    'add_switch',
+    'del_switch',
+    'add_phy_port',
+    'add_vport',
+    'del_port',
+    'add_flow',
+    'del_flow',
+    'dump_flows',
+    'add_connection',
+    'del_connection',
+    'dump_connections',
+    'get_ports',
+    'restart',
+    'add_tunnel_port',
+    'add_veth_pair_port',
+    'add_route',
+    'set_tunnel_arp',
+    'enable_stp',
+    'disable_stp',
+    'enable_rstp',
+    'disable_rstp',
     'run_vppctl',
   ],
   vnf: ['start', 'stop', 'execute', 'execute_and_wait', 'wait'],
@@ -79,7 +97,8 @@ export function parseStep(raw: PyValue, index: number, where: string): ParsedSte
     parts = parts.slice(0, -1);
   }
   const head = parts[0];
-  if (typeof head !== 'string' || head === '' || head === '!') return fail('the first element must name the step object (vswitch, vnf, trafficgen, settings, tools, …)');
+  if (typeof head !== 'string' || head === '' || head === '!')
+    return fail('the first element must name the step object (vswitch, vnf, trafficgen, settings, tools, …)');
   const noCheck = head.startsWith('!');
   const object = noCheck ? head.slice(1) : head;
   const family = familyOf(object);
@@ -156,7 +175,11 @@ export function parseTestSteps(raw: PyValue, where: string): ParsedStep[] {
 
 /** A Python regular expression as a JS RegExp (named groups and \A \Z spelled the JS way). */
 export function pyRegex(src: string, flags = ''): RegExp {
-  const js = src.replace(/\(\?P<(\w+)>/g, '(?<$1>').replace(/\(\?P=(\w+)\)/g, '\\k<$1>').replace(/\\A/g, '^').replace(/\\Z/g, '$');
+  const js = src
+    .replace(/\(\?P<(\w+)>/g, '(?<$1>')
+    .replace(/\(\?P=(\w+)\)/g, '\\k<$1>')
+    .replace(/\\A/g, '^')
+    .replace(/\\Z/g, '$');
   return new RegExp(js, flags);
 }
 

@@ -3,20 +3,31 @@ import { spawnSync } from 'node:child_process';
 
 export const PACKAGES = [
   'openvswitch-switch-dpdk', // OVS with the DPDK datapath (OvsDpdkVhost) and the plain build (OvsVanilla)
-  'dpdk', 'dpdk-dev',        // dpdk-testpmd (generator benchmark), PMDs net_af_packet/net_af_xdp/net_virtio_user/net_pcap
-  'libdpdk-dev',             // vsg-engine's dpdk backend (pkg-config libdpdk)
-  'qemu-system-x86',         // guests and live migration
-  'busybox-static', 'cpio',  // guest initramfs
-  'dpdk-doc', 'binutils',    // guest image: l2fwd example sources (built against libdpdk-dev), readelf for the apps' libraries
-  'iproute2',                // netns, veth
-  'gcc', 'make', 'pkg-config', 'libc6-dev', // native packet engine
-  'libxdp-dev', 'libbpf-dev', 'xdp-tools', // AF_XDP backend
-  'stress-ng', 'rt-tests',   // load generators (phy2phy_cpu_load/mem_load), cyclictest
-  'socat', 'tcpdump',        // debugging aids used by the docs
-  'influxdb',                // InfluxDB 1.x for the export test
-  'chromium',                // headless rendering test of the HTML report
-  'python3-grpcio', 'python3-protobuf', // foreign-client interop test of the shim (gRPC C core, stubs from a buf descriptor set)
-  'openssh-server',          // sshd of each two-host sandbox host (own config per namespace; never started as a service)
+  'dpdk',
+  'dpdk-dev', // dpdk-testpmd (generator benchmark), PMDs net_af_packet/net_af_xdp/net_virtio_user/net_pcap
+  'libdpdk-dev', // vsg-engine's dpdk backend (pkg-config libdpdk)
+  'qemu-system-x86', // guests and live migration
+  'busybox-static',
+  'cpio', // guest initramfs
+  'dpdk-doc',
+  'binutils', // guest image: l2fwd example sources (built against libdpdk-dev), readelf for the apps' libraries
+  'iproute2', // netns, veth
+  'gcc',
+  'make',
+  'pkg-config',
+  'libc6-dev', // native packet engine
+  'libxdp-dev',
+  'libbpf-dev',
+  'xdp-tools', // AF_XDP backend
+  'stress-ng',
+  'rt-tests', // load generators (phy2phy_cpu_load/mem_load), cyclictest
+  'socat',
+  'tcpdump', // debugging aids used by the docs
+  'influxdb', // InfluxDB 1.x for the export test
+  'chromium', // headless rendering test of the HTML report
+  'python3-grpcio',
+  'python3-protobuf', // foreign-client interop test of the shim (gRPC C core, stubs from a buf descriptor set)
+  'openssh-server', // sshd of each two-host sandbox host (own config per namespace; never started as a service)
 ];
 
 function missing() {

@@ -3,7 +3,10 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 
 const WANT = Number(process.env.VSPERF_HUGEPAGES || 1024);
 const nr = () => Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8').trim());
-const mounted = () => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[2] === 'hugetlbfs');
+const mounted = () =>
+  readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[2] === 'hugetlbfs');
 
 export const title = `hugepages (${WANT} x 2 MiB, hugetlbfs mounted)`;
 export async function check() {

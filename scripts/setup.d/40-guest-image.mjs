@@ -11,8 +11,21 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 
 /** Kernel modules, in insmod order (from `modinfo -F depends`; the .deb ships no modules.dep). */
-export const MODULES = ['virtio_ring', 'virtio', 'virtio_pci_modern_dev', 'virtio_pci_legacy_dev', 'virtio_pci',
-  'failover', 'net_failover', 'virtio_net', 'llc', 'stp', 'bridge', 'uio', 'uio_pci_generic'];
+export const MODULES = [
+  'virtio_ring',
+  'virtio',
+  'virtio_pci_modern_dev',
+  'virtio_pci_legacy_dev',
+  'virtio_pci',
+  'failover',
+  'net_failover',
+  'virtio_net',
+  'llc',
+  'stp',
+  'bridge',
+  'uio',
+  'uio_pci_generic',
+];
 
 /**
  * /init of the guest. Kernel parameters it reads: vsperf.loopback=<app> (linux_bridge | buildin |

@@ -14,7 +14,16 @@ import type { Settings } from '../../framework/config/settings.js';
 import type { Logger } from '../../framework/log/logger.js';
 import { silentLogger } from '../../framework/log/logger.js';
 import type { DriverContext } from '../../framework/api/driver.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../framework/api/trafficgen.js';
+import type {
+  ContinuousRun,
+  GeneratorCaps,
+  LiveCounters,
+  PortSpec,
+  TrafficGenerator,
+  TrafficSpec,
+  TrialResult,
+  TrialSpec,
+} from '../../framework/api/trafficgen.js';
 import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
 import { API_MAJOR, capsFromPb, liveFromPb, portToPb, resultFromPb, trafficToPb, trialToPb } from './convert.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
@@ -68,7 +77,12 @@ function ipHostOf(address: string): string | undefined {
 
 const TLS_RE = /ssl|tls|certificate|handshake|self.signed|alert|wrong version number|unable to verify|CERT_/i;
 
-type Unary<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
+type Unary<Req, Res> = (
+  req: Req,
+  md: grpc.Metadata,
+  opts: Partial<grpc.CallOptions>,
+  cb: (e: grpc.ServiceError | null, r: Res) => void,
+) => grpc.ClientUnaryCall;
 
 export class IxiaDriver implements TrafficGenerator {
   readonly name: string;
@@ -130,7 +144,9 @@ export class IxiaDriver implements TrafficGenerator {
       d.info = info;
       d.caps = capsFromPb(info.capabilities);
       if (!d.caps.continuous) (d as { startContinuous?: unknown }).startContinuous = undefined;
-      d.log.info(`${d.name}: shim ${opts.address}: tgshim.v${info.apiMajor}.${info.apiMinor}, server ${info.serverVersion}, backend ${info.backend} (${info.generator})`);
+      d.log.info(
+        `${d.name}: shim ${opts.address}: tgshim.v${info.apiMajor}.${info.apiMinor}, server ${info.serverVersion}, backend ${info.backend} (${info.generator})`,
+      );
       return d;
     } catch (e) {
       d.client.close();
@@ -167,8 +183,8 @@ export class IxiaDriver implements TrafficGenerator {
     const everyMs = Math.max(1000, (res.leaseS * 1000) / 3);
     this.renewTimer = setInterval(() => {
       if (!this.sessionId) return;
-      this.call('renew', this.client.renew.bind(this.client) as Unary<pb.RenewRequest, pb.RenewResponse>, { sessionId: this.sessionId }, { retry: true }).catch((e) =>
-        this.log.warn(`${this.name}: lease renewal failed: ${errorMessage(e)}`),
+      this.call('renew', this.client.renew.bind(this.client) as Unary<pb.RenewRequest, pb.RenewResponse>, { sessionId: this.sessionId }, { retry: true }).catch(
+        (e) => this.log.warn(`${this.name}: lease renewal failed: ${errorMessage(e)}`),
       );
     }, everyMs);
     this.renewTimer.unref();
@@ -187,7 +203,12 @@ export class IxiaDriver implements TrafficGenerator {
   }
 
   /** One RunTrial call (shims before api_minor 1, or trialStream: false). */
-  private async trialOnCall(req: pb.RunTrialRequest, timeoutMs: number, signal: AbortSignal | undefined, progress: (p: pb.LiveCounters | undefined) => void): Promise<pb.TrialResult> {
+  private async trialOnCall(
+    req: pb.RunTrialRequest,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    progress: (p: pb.LiveCounters | undefined) => void,
+  ): Promise<pb.TrialResult> {
     const call = this.client.runTrial(req, this.metadata(), { deadline: new Date(Date.now() + timeoutMs) });
     let result: pb.TrialResult | undefined;
     let aborted = false;
@@ -224,7 +245,12 @@ export class IxiaDriver implements TrafficGenerator {
   }
 
   /** One trial on the RunTrials stream, opened at the first trial and kept while it works. */
-  private async trialOnStream(req: pb.RunTrialRequest, timeoutMs: number, signal: AbortSignal | undefined, progress: (p: pb.LiveCounters | undefined) => void): Promise<pb.TrialResult> {
+  private async trialOnStream(
+    req: pb.RunTrialRequest,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    progress: (p: pb.LiveCounters | undefined) => void,
+  ): Promise<pb.TrialResult> {
     const st = (this.trials ??= this.openTrialStream());
     let aborted = false;
     let timer: NodeJS.Timeout | undefined;
@@ -300,10 +326,15 @@ export class IxiaDriver implements TrafficGenerator {
   private async doStartContinuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {
     const sessionId = this.needSession('startContinuous');
     checkTrafficSpec(this.name, this.capabilities(), spec);
-    await this.call('startContinuous', this.client.startContinuous.bind(this.client) as Unary<pb.StartContinuousRequest, pb.StartContinuousResponse>, {
-      sessionId,
-      traffic: trafficToPb(spec),
-    }, { signal });
+    await this.call(
+      'startContinuous',
+      this.client.startContinuous.bind(this.client) as Unary<pb.StartContinuousRequest, pb.StartContinuousResponse>,
+      {
+        sessionId,
+        traffic: trafficToPb(spec),
+      },
+      { signal },
+    );
     let last: LiveCounters = { elapsedS: 0, txFrames: 0, rxFrames: 0 };
     const watch = this.client.watchCounters({ sessionId, intervalMs: 500 }, this.metadata());
     watch.on('data', (m: pb.WatchCountersResponse) => (last = liveFromPb(m.counters)));
@@ -315,9 +346,14 @@ export class IxiaDriver implements TrafficGenerator {
       stop: async () => {
         signal?.removeEventListener('abort', onAbort);
         watch.cancel();
-        const res = await this.call('stopContinuous', this.client.stopContinuous.bind(this.client) as Unary<pb.StopContinuousRequest, pb.StopContinuousResponse>, {
-          sessionId,
-        }, { timeoutMs: this.callTimeoutMs + 60_000 });
+        const res = await this.call(
+          'stopContinuous',
+          this.client.stopContinuous.bind(this.client) as Unary<pb.StopContinuousRequest, pb.StopContinuousResponse>,
+          {
+            sessionId,
+          },
+          { timeoutMs: this.callTimeoutMs + 60_000 },
+        );
         if (!res.result) throw new DriverError(this.name, 'stopContinuous', 'shim returned no counters');
         return resultFromPb(res.result, { shim: this.opts.address });
       },
@@ -341,9 +377,12 @@ export class IxiaDriver implements TrafficGenerator {
       st.call.end(); // the shim ends its side
     }
     if (id) {
-      await this.call('close', this.client.release.bind(this.client) as Unary<pb.ReleaseRequest, pb.ReleaseResponse>, { sessionId: id }, { timeoutMs: Math.min(this.callTimeoutMs, 5000), waitForReady: false }).catch((e) =>
-        this.log.warn(`${this.name}: releasing the ports on the shim failed: ${errorMessage(e)}`),
-      );
+      await this.call(
+        'close',
+        this.client.release.bind(this.client) as Unary<pb.ReleaseRequest, pb.ReleaseResponse>,
+        { sessionId: id },
+        { timeoutMs: Math.min(this.callTimeoutMs, 5000), waitForReady: false },
+      ).catch((e) => this.log.warn(`${this.name}: releasing the ports on the shim failed: ${errorMessage(e)}`));
     }
     this.client.close();
   }
@@ -378,9 +417,12 @@ export class IxiaDriver implements TrafficGenerator {
   }
 
   private async stopTrafficQuietly(sessionId: string): Promise<void> {
-    await this.call('stopTraffic', this.client.stopTraffic.bind(this.client) as Unary<pb.StopTrafficRequest, pb.StopTrafficResponse>, { sessionId }, { timeoutMs: 5000, waitForReady: false }).catch((e) =>
-      this.log.warn(`${this.name}: StopTraffic after abort failed: ${errorMessage(e)}`),
-    );
+    await this.call(
+      'stopTraffic',
+      this.client.stopTraffic.bind(this.client) as Unary<pb.StopTrafficRequest, pb.StopTrafficResponse>,
+      { sessionId },
+      { timeoutMs: 5000, waitForReady: false },
+    ).catch((e) => this.log.warn(`${this.name}: StopTraffic after abort failed: ${errorMessage(e)}`));
   }
 
   /** One unary call with a deadline, abort support, and retries of transient failures when allowed. */
@@ -429,7 +471,7 @@ export class IxiaDriver implements TrafficGenerator {
     switch (se.code) {
       case grpc.status.UNAUTHENTICATED:
         return new DriverError(this.name, op, `${at} rejected the credentials: ${details}`, {
-          hint: 'check TRAFFICGEN_IXIA_SHIM_TOKEN_FILE (or VSPERF_TGSHIM_TOKEN) against the shim\'s --token-file',
+          hint: "check TRAFFICGEN_IXIA_SHIM_TOKEN_FILE (or VSPERF_TGSHIM_TOKEN) against the shim's --token-file",
           kind: 'environment',
           cause: e,
         });
@@ -454,9 +496,14 @@ export class IxiaDriver implements TrafficGenerator {
           });
         }
         if (midTrial) {
-          return new DriverError(this.name, op, `${at} died or the connection dropped during the trial (${details}); the trial's results are lost, earlier trials are kept`, {
-            cause: e,
-          });
+          return new DriverError(
+            this.name,
+            op,
+            `${at} died or the connection dropped during the trial (${details}); the trial's results are lost, earlier trials are kept`,
+            {
+              cause: e,
+            },
+          );
         }
         if (se.code === grpc.status.INTERNAL) return new DriverError(this.name, op, `${at}: ${details}`, { cause: e });
         return new DriverError(this.name, op, `${at} is unreachable: ${details}`, {
@@ -496,23 +543,34 @@ export function ixiaOptionsFromSettings(settings: Settings, log: Logger, name = 
     try {
       token = readFileSync(tokenFile, 'utf8').trim();
     } catch (e) {
-      throw new ConfigError('TRAFFICGEN_IXIA_SHIM_TOKEN_FILE', settings.source('TRAFFICGEN_IXIA_SHIM_TOKEN_FILE'), `cannot read ${tokenFile}: ${errorMessage(e)}`);
+      throw new ConfigError(
+        'TRAFFICGEN_IXIA_SHIM_TOKEN_FILE',
+        settings.source('TRAFFICGEN_IXIA_SHIM_TOKEN_FILE'),
+        `cannot read ${tokenFile}: ${errorMessage(e)}`,
+      );
     }
   }
   const certPem = readPem(settings, 'TRAFFICGEN_IXIA_SHIM_CLIENT_CERT');
   const keyPem = readPem(settings, 'TRAFFICGEN_IXIA_SHIM_CLIENT_KEY');
   if (!!certPem !== !!keyPem) {
-    throw new ConfigError('TRAFFICGEN_IXIA_SHIM_CLIENT_CERT', settings.source('TRAFFICGEN_IXIA_SHIM_CLIENT_CERT'), 'client certificate and key must be given together');
+    throw new ConfigError(
+      'TRAFFICGEN_IXIA_SHIM_CLIENT_CERT',
+      settings.source('TRAFFICGEN_IXIA_SHIM_CLIENT_CERT'),
+      'client certificate and key must be given together',
+    );
   }
   const caPem = readPem(settings, 'TRAFFICGEN_IXIA_SHIM_CA_CERT');
   const serverName = settings.getOr<string>('TRAFFICGEN_IXIA_SHIM_SERVER_NAME', '');
   const host = settings.getOr<string>('TRAFFICGEN_IXIA_HOST', '');
   const card = String(settings.getOr<string | number>('TRAFFICGEN_IXIA_CARD', ''));
   const portLocations = host
-    ? [String(settings.getOr<string | number>('TRAFFICGEN_IXIA_PORT1', '')), String(settings.getOr<string | number>('TRAFFICGEN_IXIA_PORT2', ''))].map((p, i) => {
-        if (!p) throw new ConfigError(`TRAFFICGEN_IXIA_PORT${i + 1}`, settings.source(`TRAFFICGEN_IXIA_PORT${i + 1}`), 'must be set when TRAFFICGEN_IXIA_HOST is');
-        return `${host};${card};${p}`;
-      })
+    ? [String(settings.getOr<string | number>('TRAFFICGEN_IXIA_PORT1', '')), String(settings.getOr<string | number>('TRAFFICGEN_IXIA_PORT2', ''))].map(
+        (p, i) => {
+          if (!p)
+            throw new ConfigError(`TRAFFICGEN_IXIA_PORT${i + 1}`, settings.source(`TRAFFICGEN_IXIA_PORT${i + 1}`), 'must be set when TRAFFICGEN_IXIA_HOST is');
+          return `${host};${card};${p}`;
+        },
+      )
     : undefined;
   return {
     name,

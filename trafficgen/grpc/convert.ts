@@ -27,7 +27,10 @@ export const SERVICE_NAME = 'tgshim.v1.TrafficGenShimService';
 
 /** A message field is missing, malformed or out of range. `field` is the proto path. */
 export class InvalidFieldError extends Error {
-  constructor(readonly field: string, readonly reason: string) {
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
     super(`${field}: ${reason}`);
     this.name = 'InvalidFieldError';
   }
@@ -118,7 +121,8 @@ export function portsFromPb(ports: readonly pb.Port[], field = 'ports'): PortSpe
     positive(`${f}.speed_mbps`, p.speedMbps, 1_000_000, ' Mbit/s');
     if (p.mac && !MAC_RE.test(p.mac)) bad(`${f}.mac`, `"${p.mac}" is not a MAC address`);
     if (p.mtu) range(`${f}.mtu`, p.mtu, 68, 65535);
-    if (p.ioBackend && !['auto', 'af_packet', 'af_xdp', 'dpdk'].includes(p.ioBackend)) bad(`${f}.io_backend`, `"${p.ioBackend}" is not one of auto, af_packet, af_xdp, dpdk`);
+    if (p.ioBackend && !['auto', 'af_packet', 'af_xdp', 'dpdk'].includes(p.ioBackend))
+      bad(`${f}.io_backend`, `"${p.ioBackend}" is not one of auto, af_packet, af_xdp, dpdk`);
     return {
       name: p.name,
       speedMbps: p.speedMbps,
@@ -151,7 +155,8 @@ export function streamFromPb(s: pb.StreamSpec | undefined, field: string, caps: 
   if (s.imixGenome) {
     if (!caps.imix) bad(`${field}.imix_genome`, 'this generator does not support IMIX');
     if (s.imixGenome.length > 256) bad(`${field}.imix_genome`, 'at most 256 letters');
-    for (const ch of s.imixGenome) if (IMIX_SIZES[ch] === undefined) bad(`${field}.imix_genome`, `letter "${ch}" is not one of ${Object.keys(IMIX_SIZES).join('')}`);
+    for (const ch of s.imixGenome)
+      if (IMIX_SIZES[ch] === undefined) bad(`${field}.imix_genome`, `letter "${ch}" is not one of ${Object.keys(IMIX_SIZES).join('')}`);
   }
   const l2 = s.l2 ?? { srcMac: '00:00:00:00:00:00', dstMac: '00:00:00:00:00:00' };
   for (const k of ['srcMac', 'dstMac'] as const) {
@@ -275,7 +280,8 @@ export function checkAgainstPorts(spec: TrafficSpec & { durationS?: number }, po
   }
   if (spec.durationS !== undefined && ports[0]) {
     const fps = rateToFps(spec.rate, ports[0].speedMbps, size);
-    if (spec.durationS * fps < 1) bad(`${field.replace(/\.traffic$/, '')}.duration_s`, `${spec.durationS} s is shorter than one frame at ${fps} fps (${1 / fps} s)`);
+    if (spec.durationS * fps < 1)
+      bad(`${field.replace(/\.traffic$/, '')}.duration_s`, `${spec.durationS} s is shorter than one frame at ${fps} fps (${1 / fps} s)`);
   }
 }
 

@@ -30,7 +30,8 @@ export class LeaseFile {
       return undefined;
     }
     const r = v as Partial<LeaseRecord>;
-    if (typeof r.sessionId !== 'string' || typeof r.clientName !== 'string' || typeof r.leaseS !== 'number' || typeof r.lastSeenMs !== 'number') return undefined;
+    if (typeof r.sessionId !== 'string' || typeof r.clientName !== 'string' || typeof r.leaseS !== 'number' || typeof r.lastSeenMs !== 'number')
+      return undefined;
     return leaseExpiresMs(r as LeaseRecord) > now ? (r as LeaseRecord) : undefined;
   }
 

@@ -78,7 +78,10 @@ export interface ShimServerOptions {
 
 /** A failure with a gRPC status code, raised inside handlers. */
 export class ShimStatusError extends Error {
-  constructor(readonly code: grpc.status, message: string) {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
     super(message);
     this.name = 'ShimStatusError';
   }
@@ -198,7 +201,9 @@ export class ShimServer {
     await this.cleanupStale('start');
     this.heldLease = this.opts.leaseFile?.read();
     if (this.heldLease) {
-      this.log.warn(`the ports stay reserved for ${this.heldLease.clientName} until ${new Date(leaseExpiresMs(this.heldLease)).toISOString()} (lease from before this shim restarted)`);
+      this.log.warn(
+        `the ports stay reserved for ${this.heldLease.clientName} until ${new Date(leaseExpiresMs(this.heldLease)).toISOString()} (lease from before this shim restarted)`,
+      );
     }
     this.boundPort = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(this.opts.address, creds, (err, port) => (err ? reject(err) : resolve(port))),
@@ -207,7 +212,9 @@ export class ShimServer {
     this.health.setStatus(SERVICE_NAME, 'SERVING');
     this.leaseTimer = setInterval(() => void this.expireLease(), 1000);
     this.leaseTimer.unref();
-    this.log.info(`serving ${SERVICE_NAME} on ${this.opts.address.replace(/:0$/, `:${this.boundPort}`)} (backend ${this.opts.backend.kind}, tls ${this.opts.tls ? (this.opts.tls.clientCaPem ? 'mutual' : 'server') : 'off'}, token ${this.opts.token ? 'on' : 'off'})`);
+    this.log.info(
+      `serving ${SERVICE_NAME} on ${this.opts.address.replace(/:0$/, `:${this.boundPort}`)} (backend ${this.opts.backend.kind}, tls ${this.opts.tls ? (this.opts.tls.clientCaPem ? 'mutual' : 'server') : 'off'}, token ${this.opts.token ? 'on' : 'off'})`,
+    );
     return this.boundPort;
   }
 
@@ -463,8 +470,11 @@ export class ShimServer {
     call.on('data', (raw: pb.RunTrialsRequest | Malformed) => {
       if (failed) return;
       if (queued >= RUN_TRIALS_MAX_QUEUED_PER_STREAM || this.queuedTrials >= RUN_TRIALS_MAX_QUEUED) {
-        const which = queued >= RUN_TRIALS_MAX_QUEUED_PER_STREAM ? `${RUN_TRIALS_MAX_QUEUED_PER_STREAM} on this stream` : `${RUN_TRIALS_MAX_QUEUED} in the shim`;
-        fail(new ShimStatusError(grpc.status.RESOURCE_EXHAUSTED, `too many queued RunTrials requests (${which}); send the next trial after the previous result`));
+        const which =
+          queued >= RUN_TRIALS_MAX_QUEUED_PER_STREAM ? `${RUN_TRIALS_MAX_QUEUED_PER_STREAM} on this stream` : `${RUN_TRIALS_MAX_QUEUED} in the shim`;
+        fail(
+          new ShimStatusError(grpc.status.RESOURCE_EXHAUSTED, `too many queued RunTrials requests (${which}); send the next trial after the previous result`),
+        );
         return;
       }
       queued++;

@@ -32,7 +32,12 @@ function readText(path: string, what: string): string {
 export function loadShimSettings(confFiles: readonly string[], confDir = join(ROOT, 'conf')): Settings {
   let values: JsonObject = {};
   const prov = new Map<string, string>();
-  const files = existsSync(confDir) ? readdirSync(confDir).filter((f) => /^\d\d_.*\.json$/.test(f)).sort().map((f) => join(confDir, f)) : [];
+  const files = existsSync(confDir)
+    ? readdirSync(confDir)
+        .filter((f) => /^\d\d_.*\.json$/.test(f))
+        .sort()
+        .map((f) => join(confDir, f))
+    : [];
   for (const f of [...files, ...confFiles]) {
     let v: unknown;
     try {
@@ -62,10 +67,28 @@ async function leaseFileFor(name: string, listen: string): Promise<{ leaseFile?:
 }
 
 interface ShimOptions {
-    listen: string; backend: 'software' | 'ixnetwork'; generator: string; confFile: string[]; plugin: string[]; tlsCert?: string; tlsKey?: string;
-    tlsClientCa?: string; tokenFile?: string; leaseS: string; workDir: string; logLevel: string; ixnetUrl?: string;
-    ixnetPlatform: 'linux' | 'windows'; ixnetUser: string; ixnetPasswordFile?: string; ixnetApiKeyFile?: string; ixnetCa?: string; ixnetPollMs: string;
-    insecure?: boolean; ixnetLatencyMode?: string; name: string;
+  listen: string;
+  backend: 'software' | 'ixnetwork';
+  generator: string;
+  confFile: string[];
+  plugin: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsClientCa?: string;
+  tokenFile?: string;
+  leaseS: string;
+  workDir: string;
+  logLevel: string;
+  ixnetUrl?: string;
+  ixnetPlatform: 'linux' | 'windows';
+  ixnetUser: string;
+  ixnetPasswordFile?: string;
+  ixnetApiKeyFile?: string;
+  ixnetCa?: string;
+  ixnetPollMs: string;
+  insecure?: boolean;
+  ixnetLatencyMode?: string;
+  name: string;
 }
 
 function buildProgram(): Command {
@@ -90,8 +113,17 @@ function buildProgram(): Command {
     .option('--ixnet-api-key-file <path>', 'ixnetwork backend: file holding an existing API key')
     .option('--ixnet-ca <path>', "ixnetwork backend: CA that signed the API server's certificate (IxNetwork's own is self-signed; default: system CAs)")
     .option('--insecure', "ixnetwork backend: do not verify the API server's TLS certificate (warned; prefer --ixnet-ca)")
-    .addOption(new Option('--ixnet-latency-mode <mode>', 'ixnetwork backend: latency measurement mode (default: TRAFFICGEN_IXNET_LATENCY_MODE of the settings, storeForward)').choices(['storeForward', 'cutThrough', 'mef', 'forwardingDelay']))
-    .option('--name <name>', 'name of this shim: a restarted shim of the same name (and, for the lease, listen address) cleans up the IxNetwork sessions a dead one left and keeps its client\'s lease; give distinct shims on one host distinct names', 'default')
+    .addOption(
+      new Option(
+        '--ixnet-latency-mode <mode>',
+        'ixnetwork backend: latency measurement mode (default: TRAFFICGEN_IXNET_LATENCY_MODE of the settings, storeForward)',
+      ).choices(['storeForward', 'cutThrough', 'mef', 'forwardingDelay']),
+    )
+    .option(
+      '--name <name>',
+      "name of this shim: a restarted shim of the same name (and, for the lease, listen address) cleans up the IxNetwork sessions a dead one left and keeps its client's lease; give distinct shims on one host distinct names",
+      'default',
+    )
     .option('--ixnet-poll-ms <n>', 'ixnetwork backend: async operation poll interval (ms)', '1000')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -123,7 +155,8 @@ async function createBackend(o: ShimOptions, log: Logger): Promise<ShimBackend> 
     if (!o.ixnetUrl) throw new UsageError('--backend ixnetwork needs --ixnet-url');
     const { IxNetworkBackend, LATENCY_MODES } = await import('./backends/ixnetwork/backend.js');
     const mode = o.ixnetLatencyMode ?? loadShimSettings(o.confFile).getOr<string>('TRAFFICGEN_IXNET_LATENCY_MODE', 'storeForward');
-    if (!(LATENCY_MODES as readonly string[]).includes(mode)) throw new UsageError(`TRAFFICGEN_IXNET_LATENCY_MODE "${mode}" is not one of ${LATENCY_MODES.join(', ')}`);
+    if (!(LATENCY_MODES as readonly string[]).includes(mode))
+      throw new UsageError(`TRAFFICGEN_IXNET_LATENCY_MODE "${mode}" is not one of ${LATENCY_MODES.join(', ')}`);
     if (o.insecure) log.warn(`--insecure: the certificate of ${o.ixnetUrl} is not verified; anyone on the path can read the IxNetwork credentials`);
     return new IxNetworkBackend({
       latencyMode: mode as (typeof LATENCY_MODES)[number],
@@ -141,7 +174,13 @@ async function createBackend(o: ShimOptions, log: Logger): Promise<ShimBackend> 
   }
 }
 
-function createServer(o: ShimOptions, backend: ShimBackend, auth: { token?: string; leaseS: number }, log: Logger, lease: Awaited<ReturnType<typeof leaseFileFor>>): ShimServer {
+function createServer(
+  o: ShimOptions,
+  backend: ShimBackend,
+  auth: { token?: string; leaseS: number },
+  log: Logger,
+  lease: Awaited<ReturnType<typeof leaseFileFor>>,
+): ShimServer {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
   return new ShimServer({
     address: o.listen,

@@ -4,7 +4,16 @@ import type { DriverContext } from '../../framework/api/driver.js';
 import type { Settings, Json, JsonObject } from '../../framework/config/settings.js';
 import { ConfigError } from '../../framework/errors.js';
 import type {
-  ContinuousRun, DirectionResult, GeneratorCaps, LatencyStats, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec,
+  ContinuousRun,
+  DirectionResult,
+  GeneratorCaps,
+  LatencyStats,
+  LiveCounters,
+  PortSpec,
+  TrafficGenerator,
+  TrafficSpec,
+  TrialResult,
+  TrialSpec,
 } from '../../framework/api/trafficgen.js';
 import { imixAverage, lineRateFps, rateToFps } from '../../framework/api/trafficgen.js';
 import { SimulatedDut, rng, type DutOptions } from './dut.js';
@@ -43,7 +52,10 @@ export class SimulatedGenerator implements TrafficGenerator {
   private trialsRun = 0;
   private readonly shortfallRand: () => number;
 
-  constructor(readonly dut: SimulatedDut, private readonly opts: SimulatedGeneratorOptions = {}) {
+  constructor(
+    readonly dut: SimulatedDut,
+    private readonly opts: SimulatedGeneratorOptions = {},
+  ) {
     this.shortfallRand = rng(opts.shortfall?.seed ?? 7);
   }
 
@@ -139,8 +151,17 @@ export class SimulatedGenerator implements TrafficGenerator {
       const rx = tx - lost;
       const latency = spec.latency ? this.dut.latency(achieved, rx, factor) : undefined;
       directions.push({
-        fromPort: d, toPort: 1 - d, txFrames: tx, rxFrames: rx, lostFrames: lost, reordered: 0, duplicated: 0, foreign: 0,
-        txBytes: tx * frameSize, rxBytes: rx * frameSize, ...(latency ? { latency } : {}),
+        fromPort: d,
+        toPort: 1 - d,
+        txFrames: tx,
+        rxFrames: rx,
+        lostFrames: lost,
+        reordered: 0,
+        duplicated: 0,
+        foreign: 0,
+        txBytes: tx * frameSize,
+        rxBytes: rx * frameSize,
+        ...(latency ? { latency } : {}),
       });
     }
     const sum = (k: 'txFrames' | 'rxFrames' | 'lostFrames' | 'txBytes' | 'rxBytes'): number => directions.reduce((a, x) => a + x[k], 0);
@@ -148,8 +169,14 @@ export class SimulatedGenerator implements TrafficGenerator {
     const rx = sum('rxFrames');
     const latency = mergeLatency(directions.map((x) => x.latency).filter((x): x is LatencyStats => x !== undefined));
     return {
-      txFrames: tx, rxFrames: rx, lostFrames: sum('lostFrames'), reordered: 0, duplicated: 0, foreign: 0,
-      txBytes: sum('txBytes'), rxBytes: sum('rxBytes'),
+      txFrames: tx,
+      rxFrames: rx,
+      lostFrames: sum('lostFrames'),
+      reordered: 0,
+      duplicated: 0,
+      foreign: 0,
+      txBytes: sum('txBytes'),
+      rxBytes: sum('rxBytes'),
       ...(latency ? { latency } : {}),
       offeredFps: offered,
       achievedTxFps: achieved,
@@ -192,9 +219,21 @@ function mergeLatency(list: readonly LatencyStats[]): LatencyStats | undefined {
 }
 
 const DUT_KEYS: Record<string, keyof DutOptions> = {
-  capacity_fps: 'capacityFps', curve: 'curve', knee_ratio: 'kneeRatio', soft_loss_at_capacity: 'softLossAtCapacity', points: 'points',
-  overload_collapse: 'overloadCollapse', noise: 'noise', spike_probability: 'spikeProbabilityPerS', spike_frames: 'spikeFrames', seed: 'seed',
-  buffer_frames: 'bufferFrames', fdb_size: 'fdbSize', learning_rate_fps: 'learningRateFps', unknown_unicast: 'unknownUnicast', base_latency_ns: 'baseLatencyNs',
+  capacity_fps: 'capacityFps',
+  curve: 'curve',
+  knee_ratio: 'kneeRatio',
+  soft_loss_at_capacity: 'softLossAtCapacity',
+  points: 'points',
+  overload_collapse: 'overloadCollapse',
+  noise: 'noise',
+  spike_probability: 'spikeProbabilityPerS',
+  spike_frames: 'spikeFrames',
+  seed: 'seed',
+  buffer_frames: 'bufferFrames',
+  fdb_size: 'fdbSize',
+  learning_rate_fps: 'learningRateFps',
+  unknown_unicast: 'unknownUnicast',
+  base_latency_ns: 'baseLatencyNs',
 };
 
 /**
@@ -220,7 +259,11 @@ export function dutFromSettings(settings: Settings): { dut: SimulatedDut; genera
       continue;
     }
     if (k === 'generator_shortfall') {
-      shortfall = shortfallFrom(v, (sub, x, min, max) => num(`${k}.${sub}`, x, min, max), (sub, why) => bad(`${k}${sub ? `.${sub}` : ''}`, why));
+      shortfall = shortfallFrom(
+        v,
+        (sub, x, min, max) => num(`${k}.${sub}`, x, min, max),
+        (sub, why) => bad(`${k}${sub ? `.${sub}` : ''}`, why),
+      );
       continue;
     }
     const field = DUT_KEYS[k];
@@ -241,7 +284,11 @@ export function dutFromSettings(settings: Settings): { dut: SimulatedDut; genera
     else opts[field] = num(k, v);
   }
   try {
-    return { dut: new SimulatedDut(opts as unknown as DutOptions), ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}), ...(shortfall ? { shortfall } : {}) };
+    return {
+      dut: new SimulatedDut(opts as unknown as DutOptions),
+      ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}),
+      ...(shortfall ? { shortfall } : {}),
+    };
   } catch (e) {
     throw new ConfigError('SIMULATED_DUT', src, (e as Error).message);
   }
@@ -252,7 +299,12 @@ export function checkSimulatedSettings(settings: Settings): void {
   dutFromSettings(settings);
   const sizes = settings.getOr<Json>('TRAFFICGEN_PKT_SIZES', []);
   for (const size of Array.isArray(sizes) ? sizes : []) {
-    if (typeof size === 'number' && size > MAX_FRAME_SIZE) throw new ConfigError('TRAFFICGEN_PKT_SIZES', settings.source('TRAFFICGEN_PKT_SIZES'), `${size} B is larger than the Simulated generator sends (${MAX_FRAME_SIZE} B)`);
+    if (typeof size === 'number' && size > MAX_FRAME_SIZE)
+      throw new ConfigError(
+        'TRAFFICGEN_PKT_SIZES',
+        settings.source('TRAFFICGEN_PKT_SIZES'),
+        `${size} B is larger than the Simulated generator sends (${MAX_FRAME_SIZE} B)`,
+      );
   }
 }
 
@@ -269,7 +321,13 @@ function shortfallFrom(
   const minRatio = get('min_ratio', 0.003, 0, 1);
   const maxRatio = get('max_ratio', 0.01, 0, 1);
   if (maxRatio < minRatio) throw bad('max_ratio', `must be ≥ min_ratio (${minRatio}), got ${maxRatio}`);
-  return { aboveFps: get('above_fps', 0, 0, Infinity), minRatio, maxRatio, probability: get('probability', 1, 0, 1), seed: get('seed', 7, -Infinity, Infinity) };
+  return {
+    aboveFps: get('above_fps', 0, 0, Infinity),
+    minRatio,
+    maxRatio,
+    probability: get('probability', 1, 0, 1),
+    seed: get('seed', 7, -Infinity, Infinity),
+  };
 }
 
 export async function createSimulated(ctx: DriverContext): Promise<SimulatedGenerator> {

@@ -50,7 +50,11 @@ export function buildCommand(): Command {
     .option('--rx-interface <name>', 'interface to count received frames on (default: --interface)')
     .option('--rx-netns <name>', 'network namespace of --rx-interface (default: --netns)')
     .option('-s, --frame-size <bytes>', 'frame size including the 4-byte FCS (RFC 2544: 64..9018)', integer, 64)
-    .addOption(new Option('-r, --rate <rate>', 'frames per second (10000, 250k, 1.5M) or percent of line rate (50%)').argParser(parseRate).default({ unit: 'fps', value: 10_000 }, '10000 fps'))
+    .addOption(
+      new Option('-r, --rate <rate>', 'frames per second (10000, 250k, 1.5M) or percent of line rate (50%)')
+        .argParser(parseRate)
+        .default({ unit: 'fps', value: 10_000 }, '10000 fps'),
+    )
     .option('-d, --duration <s>', 'traffic duration in seconds', positive)
     .option('-f, --frames <n>', 'send exactly this many frames instead of a duration', integer)
     .option('--speed-mbps <n>', 'port line speed for percent rates and the line-rate check (Mbit/s)', positive, 10_000)

@@ -13,7 +13,16 @@ import type { Logger } from '../../framework/log/logger.js';
 import { silentLogger } from '../../framework/log/logger.js';
 import { exec } from '../../framework/host/exec.js';
 import { CapabilityError, ConfigError, DriverError, EnvironmentError } from '../../framework/errors.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../framework/api/trafficgen.js';
+import type {
+  ContinuousRun,
+  GeneratorCaps,
+  LiveCounters,
+  PortSpec,
+  TrafficGenerator,
+  TrafficSpec,
+  TrialResult,
+  TrialSpec,
+} from '../../framework/api/trafficgen.js';
 import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
 import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
 import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
@@ -142,9 +151,13 @@ export class SoftwareGenerator implements TrafficGenerator {
   async connect(ports: readonly PortSpec[], signal?: AbortSignal): Promise<void> {
     if (ports.length < 1 || ports.length > 2) throw new CapabilityError('Software', `${ports.length} ports`, 'one engine drives one port or one port pair');
     if (!hasPrivileges())
-      throw new EnvironmentError('the Software generator needs root (raw sockets and network namespaces need CAP_NET_RAW and CAP_SYS_ADMIN)', { hint: 'run vsperf as root' });
+      throw new EnvironmentError('the Software generator needs root (raw sockets and network namespaces need CAP_NET_RAW and CAP_SYS_ADMIN)', {
+        hint: 'run vsperf as root',
+      });
     requireEngine(this.opts.enginePath);
-    for (const p of ports) if (p.backend !== undefined && !BACKENDS.includes(p.backend)) throw new DriverError('Software', 'connect', `port ${p.name}: unknown backend "${String(p.backend)}"`, { kind: 'usage' });
+    for (const p of ports)
+      if (p.backend !== undefined && !BACKENDS.includes(p.backend))
+        throw new DriverError('Software', 'connect', `port ${p.name}: unknown backend "${String(p.backend)}"`, { kind: 'usage' });
     const dpdk = ports.map((p) => isDpdkPort(p, this.opts.backend));
     if (dpdk.some(Boolean)) await this.prepareDpdk(ports.filter((_, i) => dpdk[i]));
     const kernelPorts = ports.filter((_, i) => !dpdk[i]);
@@ -162,15 +175,19 @@ export class SoftwareGenerator implements TrafficGenerator {
       const c = ev.ports[k++];
       const where = p.netns ? ` in network namespace ${p.netns}` : '';
       if (!c) throw new DriverError('Software', 'connect', `engine check did not report port ${p.name}`);
-      if (c.error) throw new EnvironmentError(`port ${i} (${p.name}${where}): ${c.error}`, { hint: p.netns ? `does /run/netns/${p.netns} exist?` : 'run as root' });
+      if (c.error)
+        throw new EnvironmentError(`port ${i} (${p.name}${where}): ${c.error}`, { hint: p.netns ? `does /run/netns/${p.netns} exist?` : 'run as root' });
       if (!c.exists) throw new EnvironmentError(`port ${i}: interface ${p.name} not found${where}`, { hint: 'check TRAFFICGEN_PORTS / the deployment ports' });
-      if (!c.up) throw new EnvironmentError(`port ${i}: interface ${p.name}${where} is down`, { hint: `ip ${p.netns ? `-n ${p.netns} ` : ''}link set ${p.name} up` });
+      if (!c.up)
+        throw new EnvironmentError(`port ${i}: interface ${p.name}${where} is down`, { hint: `ip ${p.netns ? `-n ${p.netns} ` : ''}link set ${p.name} up` });
       found.push({ ...p, mtuFound: c.mtu });
     });
     this.ports = found;
     if (this.maxRate === undefined && this.opts.calibrateS > 0) {
       this.maxRate = await this.calibrate(signal);
-      this.log.info(`Software: calibrated maximum rate ${Math.round(this.maxRate)} fps per direction (64 B, ${this.ports.length > 1 && this.opts.calibrateBidir ? 'both directions' : 'one direction'})`);
+      this.log.info(
+        `Software: calibrated maximum rate ${Math.round(this.maxRate)} fps per direction (64 B, ${this.ports.length > 1 && this.opts.calibrateBidir ? 'both directions' : 'one direction'})`,
+      );
     }
   }
 
@@ -186,14 +203,19 @@ export class SoftwareGenerator implements TrafficGenerator {
       const free = freeCpus(cpuOwners());
       if (free.length && free.length < availableParallelism()) {
         this.cpus = free;
-        this.log.info(`Software: dpdk engine on CPU ${free.join(',')} (the others are polled by ${cpuOwners().map((o) => o.comm).join(', ')})`);
+        this.log.info(
+          `Software: dpdk engine on CPU ${free.join(',')} (the others are polled by ${cpuOwners()
+            .map((o) => o.comm)
+            .join(', ')})`,
+        );
       }
     }
     const pcis = ports.filter((p) => p.pci && !p.devargs).map((p) => p.pci!);
     if (!pcis.length) return;
     for (const pci of pcis) {
       if (!PCI_RE.test(pci)) throw new DriverError('Software', 'connect', `"${pci}" is not a full PCI address (e.g. 0000:05:00.0)`, { kind: 'usage' });
-      if (!existsSync(`/sys/bus/pci/devices/${pci}`)) throw new EnvironmentError(`PCI device ${pci} (TRAFFICGEN_PORTS) not found`, { hint: 'lspci -D lists the addresses' });
+      if (!existsSync(`/sys/bus/pci/devices/${pci}`))
+        throw new EnvironmentError(`PCI device ${pci} (TRAFFICGEN_PORTS) not found`, { hint: 'lspci -D lists the addresses' });
     }
     this.sriov ??= new Sriov(this.host, { log: this.log });
     for (const pci of pcis) await this.sriov.bind(pci, 'vfio-pci');
@@ -301,7 +323,11 @@ export class SoftwareGenerator implements TrafficGenerator {
 /** A plain 64-byte IPv4/UDP stream with VSPERF's default addresses (calibration, vsperf-gen). */
 export function calibrationSpec(frameSize = 64): Omit<TrialSpec, 'rate'> {
   // The addresses of VSPERF's default TRAFFIC (conf/03_traffic.json).
-  return { stream: basicStream({ frameSize, l3: { enabled: true, version: 4, proto: 'udp', srcIp: '1.1.1.1', dstIp: '90.90.90.90' } }), bidir: false, latency: true };
+  return {
+    stream: basicStream({ frameSize, l3: { enabled: true, version: 4, proto: 'udp', srcIp: '1.1.1.1', dstIp: '90.90.90.90' } }),
+    bidir: false,
+    latency: true,
+  };
 }
 
 export async function createSoftware(ctx: DriverContext): Promise<SoftwareGenerator> {

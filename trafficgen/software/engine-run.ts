@@ -25,14 +25,16 @@ export function defaultEnginePath(): string {
 }
 
 export function requireEngine(path: string): void {
-  if (!existsSync(path)) throw new EnvironmentError(`the Software generator engine ${path} is not built`, { hint: 'run `npm run build` (needs gcc; `npm run setup` installs it)' });
+  if (!existsSync(path))
+    throw new EnvironmentError(`the Software generator engine ${path} is not built`, { hint: 'run `npm run build` (needs gcc; `npm run setup` installs it)' });
 }
 
 /** Engine error codes → the error a user sees. */
 export function engineError(e: EngineError, operation: string): VsperfError {
   const env = ['E_NOIFACE', 'E_IFDOWN', 'E_PERM', 'E_NETNS', 'E_BACKEND', 'E_NOHUGE', 'E_NODEV', 'E_NOTBOUND', 'E_LCORE', 'E_DPDK'];
   const usage = ['E_USAGE', 'E_MTU', 'E_SIZE'];
-  if (env.includes(e.code)) return new EnvironmentError(`Software generator: ${e.message}`, { hint: e.code === 'E_PERM' ? 'run as root' : `engine code ${e.code}` });
+  if (env.includes(e.code))
+    return new EnvironmentError(`Software generator: ${e.message}`, { hint: e.code === 'E_PERM' ? 'run as root' : `engine code ${e.code}` });
   return new DriverError('Software', operation, `${e.message} (${e.code})`, { kind: usage.includes(e.code) ? 'usage' : 'run' });
 }
 
@@ -77,8 +79,10 @@ export class EngineRun {
     const argv = [opts.enginePath, ...opts.argv];
     const child = await Child.start(argv, { stdinPipe: true, tailChars: 4096 });
     const id = opts.host.journal.nextId('proc');
-    const release = opts.host.track({ kind: 'process', id, pid: child.pid, startTicks: child.startTicks, argv0: 'vsg-engine' }, `stop vsg-engine (pid ${child.pid})`, () =>
-      child.stop(1000),
+    const release = opts.host.track(
+      { kind: 'process', id, pid: child.pid, startTicks: child.startTicks, argv0: 'vsg-engine' },
+      `stop vsg-engine (pid ${child.pid})`,
+      () => child.stop(1000),
     );
     const xdp = (opts.xdpPorts ?? []).map((p) => {
       const entry = { kind: 'xdp' as const, id: opts.host.journal.nextId('xdp'), iface: p.iface, ...(p.netns ? { netns: p.netns } : {}) };
@@ -89,7 +93,9 @@ export class EngineRun {
     });
     if (opts.dpdkRuntimeDir) {
       const dir = opts.dpdkRuntimeDir;
-      xdp.push(opts.host.track({ kind: 'dir', id: opts.host.journal.nextId('dir'), path: dir }, `rm -rf ${dir}`, () => rmSync(dir, { recursive: true, force: true })));
+      xdp.push(
+        opts.host.track({ kind: 'dir', id: opts.host.journal.nextId('dir'), path: dir }, `rm -rf ${dir}`, () => rmSync(dir, { recursive: true, force: true })),
+      );
     }
     const run: EngineRun = new EngineRun(child, release, xdp, opts);
     const split = new LineSplitter();

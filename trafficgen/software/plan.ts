@@ -19,7 +19,8 @@ export function frameSizesOf(stream: StreamSpec): number[] {
   const out: number[] = [];
   for (const ch of stream.imixGenome) {
     const s = IMIX_SIZES[ch];
-    if (s === undefined) throw new DriverError('Software', 'runTrial', `IMIX genome letter '${ch}' is not one of ${Object.keys(IMIX_SIZES).join('')}`, { kind: 'usage' });
+    if (s === undefined)
+      throw new DriverError('Software', 'runTrial', `IMIX genome letter '${ch}' is not one of ${Object.keys(IMIX_SIZES).join('')}`, { kind: 'usage' });
     out.push(s);
   }
   if (out.length === 0) throw new DriverError('Software', 'runTrial', 'empty IMIX genome', { kind: 'usage' });
@@ -69,36 +70,59 @@ export function checkTrial(spec: TrafficSpec & TrialBounds, ports: readonly Plan
   const st = spec.stream;
   if (ports.length === 0) throw new DriverError('Software', op, 'not connected (call connect() first)', { kind: 'usage' });
   if (spec.bidir && ports.length < 2) throw new DriverError('Software', op, 'a bidirectional trial needs two ports', { kind: 'usage' });
-  if ((spec.durationS === undefined) === (spec.frames === undefined)) throw new DriverError('Software', op, 'give exactly one of durationS and frames', { kind: 'usage' });
-  if (spec.durationS !== undefined && !(spec.durationS > 0)) throw new DriverError('Software', op, `durationS must be > 0, got ${spec.durationS}`, { kind: 'usage' });
-  if (spec.frames !== undefined && !(Number.isInteger(spec.frames) && spec.frames > 0)) throw new DriverError('Software', op, `frames must be a positive integer, got ${spec.frames}`, { kind: 'usage' });
+  if ((spec.durationS === undefined) === (spec.frames === undefined))
+    throw new DriverError('Software', op, 'give exactly one of durationS and frames', { kind: 'usage' });
+  if (spec.durationS !== undefined && !(spec.durationS > 0))
+    throw new DriverError('Software', op, `durationS must be > 0, got ${spec.durationS}`, { kind: 'usage' });
+  if (spec.frames !== undefined && !(Number.isInteger(spec.frames) && spec.frames > 0))
+    throw new DriverError('Software', op, `frames must be a positive integer, got ${spec.frames}`, { kind: 'usage' });
   const sizes = frameSizesOf(st);
   const min = minFrameSize(st);
   for (const s of sizes) {
     if (!Number.isInteger(s) || s < min)
-      throw new DriverError('Software', op, `frame size ${s} B is below the minimum of ${min} B for this stream (headers + ${TRAILER_BYTES}-byte trailer + FCS)`, { kind: 'usage' });
+      throw new DriverError(
+        'Software',
+        op,
+        `frame size ${s} B is below the minimum of ${min} B for this stream (headers + ${TRAILER_BYTES}-byte trailer + FCS)`,
+        { kind: 'usage' },
+      );
     if (s > MAX_FRAME_SIZE) throw new DriverError('Software', op, `frame size ${s} B is above the maximum of ${MAX_FRAME_SIZE} B`, { kind: 'usage' });
     const used = spec.bidir ? ports.slice(0, 2) : ports.slice(0, 1);
     for (const p of used) {
       const need = mtuNeeded(s, st.vlan.enabled);
       if (need > p.mtuFound)
-        throw new DriverError('Software', op, `frame size ${s} B is larger than port ${p.name} allows: it needs MTU ${need}, the interface has MTU ${p.mtuFound}`, { kind: 'usage' });
+        throw new DriverError(
+          'Software',
+          op,
+          `frame size ${s} B is larger than port ${p.name} allows: it needs MTU ${need}, the interface has MTU ${p.mtuFound}`,
+          { kind: 'usage' },
+        );
     }
   }
   const avg = sizes.reduce((a, b) => a + b, 0) / sizes.length;
   const speed = ports[0]!.speedMbps;
   const offered = rateToFps(spec.rate, speed, avg);
-  if (!(offered > 0) || !Number.isFinite(offered)) throw new DriverError('Software', op, `rate must be > 0, got ${JSON.stringify(spec.rate)}`, { kind: 'usage' });
+  if (!(offered > 0) || !Number.isFinite(offered))
+    throw new DriverError('Software', op, `rate must be > 0, got ${JSON.stringify(spec.rate)}`, { kind: 'usage' });
   const line = lineRateFps(speed, avg);
   if (offered > line * 1.000001)
-    throw new DriverError('Software', op, `rate ${Math.round(offered)} fps is above the line rate of ${Math.round(line)} fps (${speed} Mbit/s at ${avg} B frames)`, { kind: 'usage' });
+    throw new DriverError(
+      'Software',
+      op,
+      `rate ${Math.round(offered)} fps is above the line rate of ${Math.round(line)} fps (${speed} Mbit/s at ${avg} B frames)`,
+      { kind: 'usage' },
+    );
   return { offeredFps: offered, avgFrameSize: avg, sizes };
 }
 
 const VARY: Record<StreamSpec['streamType'], EngineStream['vary']> = { L2: 'l2', L3: 'l3', L4: 'l4' };
 
 /** The engine plan of one trial: stream 0 is port 0 → 1 (or 0 → 0 with one port), stream 1 the reverse. */
-export function buildPlan(spec: TrafficSpec & TrialBounds, ports: readonly PlanPort[], opts: PlanOptions): { plan: EnginePlan; offeredFps: number; avgFrameSize: number } {
+export function buildPlan(
+  spec: TrafficSpec & TrialBounds,
+  ports: readonly PlanPort[],
+  opts: PlanOptions,
+): { plan: EnginePlan; offeredFps: number; avgFrameSize: number } {
   const { offeredFps, avgFrameSize, sizes } = checkTrial(spec, ports);
   const st = spec.stream;
   const wire = sizes.map((s) => s - FCS_BYTES);
@@ -118,14 +142,24 @@ export function buildPlan(spec: TrafficSpec & TrialBounds, ports: readonly PlanP
     l4: st.l4.enabled,
     ...(st.vlan.enabled ? { vlan: { id: st.vlan.id, priority: st.vlan.priority, cfi: st.vlan.cfi } } : {}),
     flows: Math.max(1, st.multistream),
-    vary: st.multistream > 1 ? VARY[st.streamType] ?? 'l4' : 'none',
+    vary: st.multistream > 1 ? (VARY[st.streamType] ?? 'l4') : 'none',
     rateFps: engineRate,
     sizes: wire,
   };
   const streams: EngineStream[] = [fwd];
   if (spec.bidir) {
     // The reverse direction swaps addresses and ports, as VSPERF's generators do.
-    streams.push({ ...fwd, txPort: 1, rxPort: 0, srcMac: fwd.dstMac, dstMac: fwd.srcMac, srcIp: fwd.dstIp, dstIp: fwd.srcIp, srcPort: fwd.dstPort, dstPort: fwd.srcPort });
+    streams.push({
+      ...fwd,
+      txPort: 1,
+      rxPort: 0,
+      srcMac: fwd.dstMac,
+      dstMac: fwd.srcMac,
+      srcIp: fwd.dstIp,
+      dstIp: fwd.srcIp,
+      srcPort: fwd.dstPort,
+      dstPort: fwd.srcPort,
+    });
   }
   const used = ports.slice(0, Math.max(fwd.rxPort, spec.bidir ? 1 : 0) + 1);
   const plan: EnginePlan = {

@@ -74,8 +74,10 @@ const NETNS_RE = /^[A-Za-z0-9_.-]{1,63}$/;
 
 export function portArg(p: EnginePort): string {
   if (p.backend === 'dpdk') {
-    if (!p.dev || !DEVARGS_RE.test(p.dev)) throw new DriverError('Software', 'connect', `"${p.dev ?? ''}" is not a valid DPDK device (devargs of letters, digits and _.:,=/+-)`, { kind: 'usage' });
-    if (p.netns !== undefined && p.netns !== '' && !NETNS_RE.test(p.netns)) throw new DriverError('Software', 'connect', `"${p.netns}" is not a valid network namespace name`, { kind: 'usage' });
+    if (!p.dev || !DEVARGS_RE.test(p.dev))
+      throw new DriverError('Software', 'connect', `"${p.dev ?? ''}" is not a valid DPDK device (devargs of letters, digits and _.:,=/+-)`, { kind: 'usage' });
+    if (p.netns !== undefined && p.netns !== '' && !NETNS_RE.test(p.netns))
+      throw new DriverError('Software', 'connect', `"${p.netns}" is not a valid network namespace name`, { kind: 'usage' });
     return `${p.dev}${p.netns ? `@${p.netns}` : ''}#dpdk`;
   }
   if (!NAME_RE.test(p.name)) throw new DriverError('Software', 'connect', `"${p.name}" is not a valid interface name`, { kind: 'usage' });
@@ -106,7 +108,9 @@ export function streamArg(s: EngineStream): string {
     if (!/^[0-9a-f]+$/.test(s.encap)) throw new DriverError('Software', 'runTrial', 'encapsulation header must be lowercase hex', { kind: 'usage' });
     kv.push(`encap=${s.encap}`);
   }
-  for (const v of kv) if (/[,\s]/.test(v.slice(v.indexOf('=') + 1))) throw new DriverError('Software', 'runTrial', `stream value "${v}" contains a comma or space`, { kind: 'usage' });
+  for (const v of kv)
+    if (/[,\s]/.test(v.slice(v.indexOf('=') + 1)))
+      throw new DriverError('Software', 'runTrial', `stream value "${v}" contains a comma or space`, { kind: 'usage' });
   return kv.join(',');
 }
 
@@ -127,7 +131,8 @@ export function engineArgv(plan: EnginePlan): string[] {
   if (plan.tag !== undefined) a.push('--tag', String(plan.tag & 0xff));
   if (plan.rtPriority) a.push('--rt-priority', String(Math.round(plan.rtPriority)));
   if (plan.dpdkPrefix) {
-    if (!/^[A-Za-z0-9_-]{1,40}$/.test(plan.dpdkPrefix)) throw new DriverError('Software', 'runTrial', `"${plan.dpdkPrefix}" is not a valid DPDK file prefix`, { kind: 'usage' });
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(plan.dpdkPrefix))
+      throw new DriverError('Software', 'runTrial', `"${plan.dpdkPrefix}" is not a valid DPDK file prefix`, { kind: 'usage' });
     a.push('--dpdk-prefix', plan.dpdkPrefix);
   }
   return a;
@@ -260,12 +265,32 @@ export function parseEngineLine(line: string): EngineEvent {
         if (!isObj(s)) throw bad(line, 'result.streams[] is not an object');
         need(
           s,
-          ['id', 'tx_port', 'rx_port', 'offered_fps', 'planned', 'tx_frames', 'tx_bytes', 'tx_s', 'achieved_fps', 'rx_frames', 'rx_bytes', 'duplicated', 'reordered', 'max_gap', 'lat_samples', 'lat_min_ns', 'lat_avg_ns', 'lat_max_ns'],
+          [
+            'id',
+            'tx_port',
+            'rx_port',
+            'offered_fps',
+            'planned',
+            'tx_frames',
+            'tx_bytes',
+            'tx_s',
+            'achieved_fps',
+            'rx_frames',
+            'rx_bytes',
+            'duplicated',
+            'reordered',
+            'max_gap',
+            'lat_samples',
+            'lat_min_ns',
+            'lat_avg_ns',
+            'lat_max_ns',
+          ],
           'number',
           line,
           'result.streams[]',
         );
-        if (!Array.isArray(s.hist) || !s.hist.every((b) => Array.isArray(b) && b.length === 2 && isNum(b[0]) && isNum(b[1]))) throw bad(line, 'result.streams[].hist is not [[lower, count], …]');
+        if (!Array.isArray(s.hist) || !s.hist.every((b) => Array.isArray(b) && b.length === 2 && isNum(b[0]) && isNum(b[1])))
+          throw bad(line, 'result.streams[].hist is not [[lower, count], …]');
       }
       return v as unknown as EngineResult;
     }

@@ -100,11 +100,14 @@ export function receiverOf(s: EngineStreamResult): ReceiverTimeline {
   };
 }
 
-export function trialResultOf(r: EngineResult, opts: { offeredFps: number; wallS: number; extraInfo?: Record<string, string | number | boolean> }): TrialResult {
+export function trialResultOf(
+  r: EngineResult,
+  opts: { offeredFps: number; wallS: number; extraInfo?: Record<string, string | number | boolean> },
+): TrialResult {
   // Foreign frames are counted per receiving port; give each to the first direction received there.
   const foreignGiven = new Set<number>();
   const directions = r.streams.map((s) => {
-    const foreign = foreignGiven.has(s.rx_port) ? 0 : r.ports[s.rx_port]?.foreign ?? 0;
+    const foreign = foreignGiven.has(s.rx_port) ? 0 : (r.ports[s.rx_port]?.foreign ?? 0);
     foreignGiven.add(s.rx_port);
     return directionOf(s, foreign, opts.offeredFps);
   });

@@ -45,9 +45,11 @@ export const liveMigration: Methodology = async (ctx) => {
   const { vswitch, bridge } = topo;
   if (!vswitch || !bridge) throw new UsageError(`${ctx.testcase}: live_migration needs a vSwitch with a bridge (VSWITCH=OvsDpdkVhost)`);
   const gen = ctx.generator;
-  if (!gen.capabilities().continuous || !gen.startContinuous) throw new CapabilityError(gen.name, 'continuous traffic', 'live_migration measures the data-plane outage on continuous traffic');
+  if (!gen.capabilities().continuous || !gen.startContinuous)
+    throw new CapabilityError(gen.name, 'continuous traffic', 'live_migration measures the data-plane outage on continuous traffic');
   const nicsA = guest.nics;
-  if (nicsA.some((n) => n.ofport === undefined)) throw new UsageError(`${ctx.testcase}: the deployment did not report the guest's vhost ofports (GuestNic.ofport)`);
+  if (nicsA.some((n) => n.ofport === undefined))
+    throw new UsageError(`${ctx.testcase}: the deployment did not report the guest's vhost ofports (GuestNic.ofport)`);
   const log = ctx.log.child('migration');
   const frameSize = frameSizes(ctx.settings)[0] ?? 64;
   const traffic0 = trafficFromSettings(ctx.settings, frameSize, { unit: 'fps' as const, value: opts.rateFps });
@@ -81,7 +83,11 @@ export const liveMigration: Methodology = async (ctx) => {
   });
   const before = await vswitch.dumpFlows(bridge);
   const follow = followFlows(before, pairs);
-  if (vswitch.addFlows) await vswitch.addFlows(bridge, follow.map((flow) => ({ type: 'raw' as const, flow })));
+  if (vswitch.addFlows)
+    await vswitch.addFlows(
+      bridge,
+      follow.map((flow) => ({ type: 'raw' as const, flow })),
+    );
   else for (const flow of follow) await vswitch.addFlow(bridge, { type: 'raw', flow });
   log.info(`destination ports ${nicsB.map((n) => `${n.portName}(${n.ofport})`).join(', ')}; ${follow.length} flow(s) now also reach them`);
 
@@ -121,7 +127,12 @@ export const liveMigration: Methodology = async (ctx) => {
         await dst.stop().catch(() => undefined);
         const state = await ensureSourceRunning(src, log);
         log.warn(`migration ${i + 1} failed: ${errorMessage(e)}; source guest ${src.name}: ${state}`);
-        if (e instanceof MigrationError) throw new MigrationError(e.phase, `${e.message.replace(/^live migration failed \([^)]*\): /, '')} (migration ${i + 1}/${opts.repeat}; source guest ${state})`, { cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+        if (e instanceof MigrationError)
+          throw new MigrationError(
+            e.phase,
+            `${e.message.replace(/^live migration failed \([^)]*\): /, '')} (migration ${i + 1}/${opts.repeat}; source guest ${state})`,
+            { cause: e, ...(e.hint ? { hint: e.hint } : {}) },
+          );
         throw e;
       }
       guest.switchTo(dst);
@@ -129,9 +140,13 @@ export const liveMigration: Methodology = async (ctx) => {
       // Did the guest survive? (QEMU < 9.0 under TCG lost guest writes during migration when the RAM
       // block was a multiple of 256 KiB: GUEST_TCG_RAM_PAD_KB; README, "Guests, QMP and live migration".)
       if (fig.ramDiff?.pages) {
-        throw new MigrationError('verify', `guest RAM differs between source and destination after migration ${i + 1}/${opts.repeat} (${direction}): ${fig.ramDiff.pages} page(s) at ${fig.ramDiff.first.join(', ')}`, {
-          hint: 'lost dirty tracking: under TCG keep GUEST_MEM_BACKEND=memfd and GUEST_TCG_RAM_PAD_KB > 0 (QEMU < 9.0; README, "Guests, QMP and live migration")',
-        });
+        throw new MigrationError(
+          'verify',
+          `guest RAM differs between source and destination after migration ${i + 1}/${opts.repeat} (${direction}): ${fig.ramDiff.pages} page(s) at ${fig.ramDiff.first.join(', ')}`,
+          {
+            hint: 'lost dirty tracking: under TCG keep GUEST_MEM_BACKEND=memfd and GUEST_TCG_RAM_PAD_KB > 0 (QEMU < 9.0; README, "Guests, QMP and live migration")',
+          },
+        );
       }
       const bad = guestFault(dst);
       if (bad) {
@@ -141,10 +156,17 @@ export const liveMigration: Methodology = async (ctx) => {
       }
       const seqGapMs = traffic.maxGapMs;
       const lost = traffic.lostFrames;
-      const rx = receiverFigures(traffic.directions, { startMs: fig.startEpochMs, endMs: trafficStopMs }, { ...(seqGapMs !== undefined ? { seqGapMs } : {}), lostFrames: lost, rateFps: opts.rateFps, binsBeforeMs: 300 });
+      const rx = receiverFigures(
+        traffic.directions,
+        { startMs: fig.startEpochMs, endMs: trafficStopMs },
+        { ...(seqGapMs !== undefined ? { seqGapMs } : {}), lostFrames: lost, rateFps: opts.rateFps, binsBeforeMs: 300 },
+      );
       const outage = rx.outageMs;
       const unexplained = outage !== undefined && (lost / (opts.rateFps * directions)) * 1000 > outage + Math.max(50, outage);
-      if (unexplained) log.warn(`migration ${i + 1}: ${lost} frames lost but the longest gap is only ${round(outage!)} ms: traffic did not fully recover (tail loss) or the guest dropped frames`);
+      if (unexplained)
+        log.warn(
+          `migration ${i + 1}: ${lost} frames lost but the longest gap is only ${round(outage!)} ms: traffic did not fully recover (tail loss) or the guest dropped frames`,
+        );
       const rec0 = {
         index: i + 1,
         direction,
@@ -170,21 +192,41 @@ export const liveMigration: Methodology = async (ctx) => {
       figures.push(fig);
       receivers.push({
         ...(rx.rxGap ? { rxGaps: [{ startMs: round(rx.rxGap.startMs - fig.startEpochMs), endMs: round(rx.rxGap.endMs - fig.startEpochMs) }] } : {}),
-        ...(rx.bins ? { rxTimeline: { startMs: round(rx.bins.startMs - fig.startEpochMs), binMs: rx.bins.binMs, rxFrames: rx.bins.rxFrames, maxLatencyMs: rx.bins.maxLatencyMs } } : {}),
+        ...(rx.bins
+          ? {
+              rxTimeline: {
+                startMs: round(rx.bins.startMs - fig.startEpochMs),
+                binMs: rx.bins.binMs,
+                rxFrames: rx.bins.rxFrames,
+                maxLatencyMs: rx.bins.maxLatencyMs,
+              },
+            }
+          : {}),
         resumeMs: round(fig.resumeEpochMs - fig.startEpochMs),
         // The window on the host clock, for an observer outside (a capture): start and traffic stop.
         startEpochMs: fig.startEpochMs,
         trafficStopEpochMs: trafficStopMs,
         ...(traffic.info?.runTag !== undefined ? { runTag: traffic.info.runTag } : {}),
       });
-      trials.push({ index: i, frameSize, purpose: `migration ${i + 1} (${direction})`, rateFps: opts.rateFps, durationS: traffic.durationS, valid: !traffic.generatorLimited, ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}), result: traffic, startedAt });
+      trials.push({
+        index: i,
+        frameSize,
+        purpose: `migration ${i + 1} (${direction})`,
+        rateFps: opts.rateFps,
+        durationS: traffic.durationS,
+        valid: !traffic.generatorLimited,
+        ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}),
+        result: traffic,
+        startedAt,
+      });
       log.info(
         `migration ${i + 1}/${opts.repeat} ${direction}: total ${rec.totalMs} ms, downtime ${rec.downtimeMs} ms, STOP→RESUME ${rec.stopResumeMs} ms, outage ${rec.dataplaneOutageMs ?? '?'} ms, lost ${lost} (= ${rec.outageFromLossMs} ms at ${opts.rateFps} fps) → ${rec.pass ? 'PASS' : `FAIL (${failed.join('; ')})`}`,
       );
     }
   } finally {
     // The deployment owns set A; set B goes unless the guest lives there now.
-    if (guest.current.alive && onA(guest.current)) for (const n of nicsB) await vswitch.delPort(bridge, n.portName!).catch((e) => log.warn(`del-port ${n.portName}: ${errorMessage(e)}`));
+    if (guest.current.alive && onA(guest.current))
+      for (const n of nicsB) await vswitch.delPort(bridge, n.portName!).catch((e) => log.warn(`del-port ${n.portName}: ${errorMessage(e)}`));
   }
 
   const sum = summarize(records);
@@ -218,10 +260,20 @@ export const liveMigration: Methodology = async (ctx) => {
     if (failed.length) out.migration_fail_reason = failed.join('; ');
     return out;
   };
-  const rows: ResultRow[] = records.map((r) => ({ ...row(`migration_${r.index}`, r as unknown as Record<string, number>, r.pass, r.failed), ...(r.outageKind ? { outage_kind: r.outageKind } : {}) }));
+  const rows: ResultRow[] = records.map((r) => ({
+    ...row(`migration_${r.index}`, r as unknown as Record<string, number>, r.pass, r.failed),
+    ...(r.outageKind ? { outage_kind: r.outageKind } : {}),
+  }));
   for (const which of ['min', 'median', 'max'] as const) {
     const vals = Object.fromEntries(Object.entries(sum).map(([k, s]) => [k, s![which]]));
-    const failed = checkTargets({ totalMs: vals.totalMs ?? 0, downtimeMs: vals.downtimeMs ?? 0, ...(vals.dataplaneOutageMs !== undefined ? { dataplaneOutageMs: vals.dataplaneOutageMs } : {}) }, targets);
+    const failed = checkTargets(
+      {
+        totalMs: vals.totalMs ?? 0,
+        downtimeMs: vals.downtimeMs ?? 0,
+        ...(vals.dataplaneOutageMs !== undefined ? { dataplaneOutageMs: vals.dataplaneOutageMs } : {}),
+      },
+      targets,
+    );
     rows.push(row(which, vals, failed.length === 0, failed));
   }
   const allPass = records.every((r) => r.pass);

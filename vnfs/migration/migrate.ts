@@ -149,9 +149,13 @@ export async function migrateOnce(
       }
       if (performance.now() > deadline) {
         await src.qmp.migrateCancel({ timeoutMs: 2000 }).catch(() => undefined);
-        throw new MigrationError('converge', `not completed within ${opts.timeoutMs / 1000} s (status ${st}, remaining ${info.ram?.remaining ?? '?'} B); cancelled`, {
-          hint: 'raise MIGRATION_MAX_BANDWIDTH or MIGRATION_DOWNTIME_LIMIT_MS, or enable auto-converge',
-        });
+        throw new MigrationError(
+          'converge',
+          `not completed within ${opts.timeoutMs / 1000} s (status ${st}, remaining ${info.ram?.remaining ?? '?'} B); cancelled`,
+          {
+            hint: 'raise MIGRATION_MAX_BANDWIDTH or MIGRATION_DOWNTIME_LIMIT_MS, or enable auto-converge',
+          },
+        );
       }
       await sleep(opts.pollMs);
     }
@@ -272,12 +276,18 @@ export function diffFiles(pathA: string, pathB: string, page = 4096, sample = 16
  * guest-physical [0, min(RAM, 2 GiB)) of both with `pmemsave` into `dir`, compares page by page, then
  * `cont`s the destination. Returns the differing pages.
  */
-export async function verifyGuestRam(src: QemuInstanceHandle, dst: QemuInstanceHandle, dir: string, log: Logger): Promise<{ pages: number; first: string[]; bytes: number }> {
+export async function verifyGuestRam(
+  src: QemuInstanceHandle,
+  dst: QemuInstanceHandle,
+  dir: string,
+  log: Logger,
+): Promise<{ pages: number; first: string[]; bytes: number }> {
   const call = { timeoutMs: 60_000 };
   for (let i = 0; ; i++) {
     const st = await dst.qmp.queryStatus({ timeoutMs: 5000 });
     if (st.status === 'paused') break;
-    if (i >= 500) throw new MigrationError('verify', `destination ${dst.name} is ${st.status}, not paused, after the migration (MIGRATION_VERIFY_RAM needs it paused)`);
+    if (i >= 500)
+      throw new MigrationError('verify', `destination ${dst.name} is ${st.status}, not paused, after the migration (MIGRATION_VERIFY_RAM needs it paused)`);
     await sleep(10);
   }
   const summary = await src.qmp.execute<{ 'base-memory': number }>('query-memory-size-summary', undefined, call);

@@ -45,24 +45,45 @@ function n(s: Settings, key: string, dflt: number, min = 0): number {
   return x;
 }
 
-const ALLOWED_CAPS = ['xbzrle', 'postcopy-ram', 'auto-converge', 'zero-blocks', 'compress', 'multifd', 'validate-uuid', 'x-ignore-shared', 'zero-copy-send', 'dirty-bitmaps', 'late-block-activate', 'pause-before-switchover'];
+const ALLOWED_CAPS = [
+  'xbzrle',
+  'postcopy-ram',
+  'auto-converge',
+  'zero-blocks',
+  'compress',
+  'multifd',
+  'validate-uuid',
+  'x-ignore-shared',
+  'zero-copy-send',
+  'dirty-bitmaps',
+  'late-block-activate',
+  'pause-before-switchover',
+];
 
 export function migrationOptions(s: Settings): MigrationOptions {
   const transport = String(s.getOr('MIGRATION_TRANSPORT', 'unix'));
-  if (transport !== 'unix' && transport !== 'tcp') throw new ConfigError('MIGRATION_TRANSPORT', s.source('MIGRATION_TRANSPORT'), `must be unix or tcp, got ${JSON.stringify(transport)}`);
+  if (transport !== 'unix' && transport !== 'tcp')
+    throw new ConfigError('MIGRATION_TRANSPORT', s.source('MIGRATION_TRANSPORT'), `must be unix or tcp, got ${JSON.stringify(transport)}`);
   const capsIn = s.getOr('MIGRATION_CAPABILITIES', {}) as JsonObject;
-  if (typeof capsIn !== 'object' || capsIn === null || Array.isArray(capsIn)) throw new ConfigError('MIGRATION_CAPABILITIES', s.source('MIGRATION_CAPABILITIES'), 'must be an object {capability: boolean}');
+  if (typeof capsIn !== 'object' || capsIn === null || Array.isArray(capsIn))
+    throw new ConfigError('MIGRATION_CAPABILITIES', s.source('MIGRATION_CAPABILITIES'), 'must be an object {capability: boolean}');
   const capabilities: Record<string, boolean> = { events: true, 'return-path': true };
   for (const [k, v] of Object.entries(capsIn)) {
-    if (typeof v !== 'boolean') throw new ConfigError(`MIGRATION_CAPABILITIES.${k}`, s.source('MIGRATION_CAPABILITIES'), `must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean')
+      throw new ConfigError(`MIGRATION_CAPABILITIES.${k}`, s.source('MIGRATION_CAPABILITIES'), `must be true or false, got ${JSON.stringify(v)}`);
     if (!ALLOWED_CAPS.includes(k) && k !== 'events' && k !== 'return-path') {
-      throw new ConfigError(`MIGRATION_CAPABILITIES.${k}`, s.source('MIGRATION_CAPABILITIES'), `unknown migration capability (known: ${ALLOWED_CAPS.join(', ')})`);
+      throw new ConfigError(
+        `MIGRATION_CAPABILITIES.${k}`,
+        s.source('MIGRATION_CAPABILITIES'),
+        `unknown migration capability (known: ${ALLOWED_CAPS.join(', ')})`,
+      );
     }
     if (k === 'events' || k === 'return-path') continue;
     capabilities[k] = v;
   }
   const extra = s.getOr('MIGRATION_PARAMETERS', {}) as JsonObject;
-  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new ConfigError('MIGRATION_PARAMETERS', s.source('MIGRATION_PARAMETERS'), 'must be an object of migrate-set-parameters members');
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+    throw new ConfigError('MIGRATION_PARAMETERS', s.source('MIGRATION_PARAMETERS'), 'must be an object of migrate-set-parameters members');
   const parameters: Record<string, Json> = { 'downtime-limit': n(s, 'MIGRATION_DOWNTIME_LIMIT_MS', 100, 1) };
   const bw = n(s, 'MIGRATION_MAX_BANDWIDTH', 0);
   if (bw > 0) parameters['max-bandwidth'] = Math.round(bw);
@@ -71,7 +92,8 @@ export function migrationOptions(s: Settings): MigrationOptions {
   const traffic = n(s, 'MIGRATION_TRAFFIC_FPS', 1000);
   const mode = probe > 0 ? 'idle' : 'traffic';
   const rateFps = mode === 'idle' ? probe : traffic;
-  if (rateFps <= 0) throw new ConfigError('MIGRATION_TRAFFIC_FPS', s.source('MIGRATION_TRAFFIC_FPS'), 'must be > 0 (the data-plane outage is measured on this traffic)');
+  if (rateFps <= 0)
+    throw new ConfigError('MIGRATION_TRAFFIC_FPS', s.source('MIGRATION_TRAFFIC_FPS'), 'must be > 0 (the data-plane outage is measured on this traffic)');
   return {
     transport,
     capabilities,

@@ -40,7 +40,8 @@ export function checkTargets(r: Pick<MigrationRecord, 'totalMs' | 'downtimeMs' |
   const f: string[] = [];
   if (r.totalMs > t.totalMs) f.push(`total ${round(r.totalMs)} ms > ${t.totalMs} ms`);
   if (r.downtimeMs > t.downtimeMs) f.push(`downtime ${round(r.downtimeMs)} ms > ${t.downtimeMs} ms`);
-  if (r.dataplaneOutageMs !== undefined && r.dataplaneOutageMs > t.downtimeMs) f.push(`data-plane outage ${round(r.dataplaneOutageMs)} ms > ${t.downtimeMs} ms`);
+  if (r.dataplaneOutageMs !== undefined && r.dataplaneOutageMs > t.downtimeMs)
+    f.push(`data-plane outage ${round(r.dataplaneOutageMs)} ms > ${t.downtimeMs} ms`);
   return f;
 }
 
@@ -62,10 +63,33 @@ export function stat(xs: readonly number[]): Stat | undefined {
   return { min: Math.min(...xs), median: median(xs), max: Math.max(...xs) };
 }
 
-export type SummaryKey = 'totalMs' | 'setupMs' | 'downtimeMs' | 'stopResumeMs' | 'dataplaneOutageMs' | 'lostFrames' | 'outageFromLossMs' | 'ramTransferredBytes' | 'rxGapMs' | 'migrationMaxLatencyMs' | 'delayedFrames';
+export type SummaryKey =
+  | 'totalMs'
+  | 'setupMs'
+  | 'downtimeMs'
+  | 'stopResumeMs'
+  | 'dataplaneOutageMs'
+  | 'lostFrames'
+  | 'outageFromLossMs'
+  | 'ramTransferredBytes'
+  | 'rxGapMs'
+  | 'migrationMaxLatencyMs'
+  | 'delayedFrames';
 
 export function summarize(records: readonly MigrationRecord[]): Partial<Record<SummaryKey, Stat>> {
-  const keys: SummaryKey[] = ['totalMs', 'setupMs', 'downtimeMs', 'stopResumeMs', 'dataplaneOutageMs', 'lostFrames', 'outageFromLossMs', 'ramTransferredBytes', 'rxGapMs', 'migrationMaxLatencyMs', 'delayedFrames'];
+  const keys: SummaryKey[] = [
+    'totalMs',
+    'setupMs',
+    'downtimeMs',
+    'stopResumeMs',
+    'dataplaneOutageMs',
+    'lostFrames',
+    'outageFromLossMs',
+    'ramTransferredBytes',
+    'rxGapMs',
+    'migrationMaxLatencyMs',
+    'delayedFrames',
+  ];
   const out: Partial<Record<SummaryKey, Stat>> = {};
   for (const k of keys) {
     const s = stat(records.map((r) => r[k]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x)));

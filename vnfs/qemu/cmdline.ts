@@ -16,10 +16,26 @@ export function defaultMac(index: number, nic: number): string {
   return `52:54:00:${h(index >> 8)}:${h(index)}:${h(nic)}`;
 }
 
-export function qemuArgv(cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: InstanceFiles, opts: { incoming?: boolean; paused?: boolean } = {}): string[] {
+export function qemuArgv(
+  cfg: QemuConfig,
+  index: number,
+  nics: readonly GuestNic[],
+  files: InstanceFiles,
+  opts: { incoming?: boolean; paused?: boolean } = {},
+): string[] {
   const argv: string[] = [];
   if (cfg.coreBinding.length) argv.push('taskset', '-c', cfg.coreBinding.join(','));
-  argv.push(cfg.qemuBin, '-name', files.name, '-machine', cfg.machine, '-accel', cfg.accelOptions ? `${cfg.accel},${cfg.accelOptions}` : cfg.accel, '-cpu', cfg.cpu);
+  argv.push(
+    cfg.qemuBin,
+    '-name',
+    files.name,
+    '-machine',
+    cfg.machine,
+    '-accel',
+    cfg.accelOptions ? `${cfg.accel},${cfg.accelOptions}` : cfg.accel,
+    '-cpu',
+    cfg.cpu,
+  );
   // Under TCG with memfd, GUEST_TCG_RAM_PAD_KB makes the size other than a multiple of 256 KiB (config.ts).
   const ram = ramSizeArg(cfg);
   argv.push('-smp', String(cfg.smp), '-m', ram);

@@ -200,7 +200,11 @@ export function withTcg(cfg: QemuConfig, reason: string): QemuConfig {
 export function tcgRamPad(settings: Settings, index: number): number {
   const pad = num(settings, 'GUEST_TCG_RAM_PAD_KB', index, 64, 0);
   if (pad % 4 !== 0 || (pad > 0 && pad % 256 === 0)) {
-    throw new ConfigError('GUEST_TCG_RAM_PAD_KB', settings.source('GUEST_TCG_RAM_PAD_KB'), `guest ${index}: must be 0 or a multiple of 4 that is not a multiple of 256 (KiB), got ${pad}`);
+    throw new ConfigError(
+      'GUEST_TCG_RAM_PAD_KB',
+      settings.source('GUEST_TCG_RAM_PAD_KB'),
+      `guest ${index}: must be 0 or a multiple of 4 that is not a multiple of 256 (KiB), got ${pad}`,
+    );
   }
   return pad;
 }
@@ -235,9 +239,11 @@ export function ramSizeArg(cfg: QemuConfig): string {
 
 export function qemuConfigFromSettings(settings: Settings, index: number): QemuConfig {
   const accelWish = str(settings, 'GUEST_ACCEL', index, 'auto').toLowerCase();
-  if (!['auto', 'kvm', 'tcg'].includes(accelWish)) throw new ConfigError('GUEST_ACCEL', settings.source('GUEST_ACCEL'), `must be auto, kvm or tcg, got ${JSON.stringify(accelWish)}`);
+  if (!['auto', 'kvm', 'tcg'].includes(accelWish))
+    throw new ConfigError('GUEST_ACCEL', settings.source('GUEST_ACCEL'), `must be auto, kvm or tcg, got ${JSON.stringify(accelWish)}`);
   const haveKvm = kvmUsable();
-  if (accelWish === 'kvm' && !haveKvm) throw new EnvironmentError('GUEST_ACCEL=kvm but /dev/kvm is missing or not accessible', { hint: 'use GUEST_ACCEL=auto to fall back to TCG' });
+  if (accelWish === 'kvm' && !haveKvm)
+    throw new EnvironmentError('GUEST_ACCEL=kvm but /dev/kvm is missing or not accessible', { hint: 'use GUEST_ACCEL=auto to fall back to TCG' });
   const kvmBroken = accelWish === 'auto' && haveKvm ? kvmKnownBroken() : undefined;
   const accel: Accel = accelWish === 'tcg' ? 'tcg' : accelWish === 'kvm' ? 'kvm' : haveKvm && !kvmBroken ? 'kvm' : 'tcg';
   const accelReason =
@@ -258,9 +264,16 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
   const cpu = cpuSetting === 'auto' ? (accel === 'kvm' ? 'host,-arch-capabilities' : dpdk ? TCG_DPDK_CPU : 'qemu64') : cpuSetting;
   const vecSetting = perGuest(settings, 'GUEST_NIC_VECTORS', index);
   const vectors =
-    vecSetting === undefined || vecSetting === null || vecSetting === 'auto' ? (accel === 'tcg' ? 0 : undefined) : vecSetting === '' ? undefined : num(settings, 'GUEST_NIC_VECTORS', index, 0);
+    vecSetting === undefined || vecSetting === null || vecSetting === 'auto'
+      ? accel === 'tcg'
+        ? 0
+        : undefined
+      : vecSetting === ''
+        ? undefined
+        : num(settings, 'GUEST_NIC_VECTORS', index, 0);
   const memBackend = str(settings, 'GUEST_MEM_BACKEND', index, 'memfd');
-  if (memBackend !== 'memfd' && memBackend !== 'hugepages') throw new ConfigError('GUEST_MEM_BACKEND', settings.source('GUEST_MEM_BACKEND'), `must be memfd or hugepages, got ${JSON.stringify(memBackend)}`);
+  if (memBackend !== 'memfd' && memBackend !== 'hugepages')
+    throw new ConfigError('GUEST_MEM_BACKEND', settings.source('GUEST_MEM_BACKEND'), `must be memfd or hugepages, got ${JSON.stringify(memBackend)}`);
   const extra = perGuest(settings, 'GUEST_QEMU_EXTRA_ARGS', index);
   const extraArgs = Array.isArray(extra) ? extra.map(String) : typeof extra === 'string' && extra ? extra.split(/\s+/) : [];
   return {

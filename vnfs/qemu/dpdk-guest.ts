@@ -23,7 +23,8 @@ export const TCG_DPDK_CPU = 'qemu64,+ssse3,+sse4.1,+sse4.2,+popcnt';
 const FWD_MODES = ['io', 'mac', 'macswap', 'csum', 'flowgen', 'rxonly', 'txonly', '5tuple', 'icmpecho'];
 
 export function checkFwdMode(mode: string, source: string): string {
-  if (!FWD_MODES.includes(mode)) throw new ConfigError('GUEST_TESTPMD_FWD_MODE', source, `unknown testpmd forwarding mode ${JSON.stringify(mode)} (one of ${FWD_MODES.join(', ')})`);
+  if (!FWD_MODES.includes(mode))
+    throw new ConfigError('GUEST_TESTPMD_FWD_MODE', source, `unknown testpmd forwarding mode ${JSON.stringify(mode)} (one of ${FWD_MODES.join(', ')})`);
   return mode;
 }
 
@@ -36,13 +37,22 @@ export function checkFwdMode(mode: string, source: string): string {
  */
 export function testpmdAppArgs(params: string, source: string): { args: string[]; dropped: string[] } {
   const at = ` ${params} `.indexOf(' -- ');
-  const app = at < 0 ? [] : ` ${params} `.slice(at + 4).trim().split(/\s+/).filter(Boolean);
+  const app =
+    at < 0
+      ? []
+      : ` ${params} `
+          .slice(at + 4)
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean);
   const args: string[] = [];
   const dropped: string[] = [];
   for (const a of app) {
     if (a === '-i' || a === '--interactive' || /^--txqflags(=|$)/.test(a) || a.startsWith('--disable-hw-vlan')) dropped.push(a);
-    else if (/^--(forward-mode|auto-start|nb-cores)(=|$)/.test(a)) throw new ConfigError('GUEST_TESTPMD_PARAMS', source, `${a} is set by the guest image (use GUEST_TESTPMD_FWD_MODE for the forwarding mode)`);
-    else if (!/^-{1,2}[A-Za-z0-9][A-Za-z0-9-]*(=[\x21-\x7e]*)?$|^[\x21-\x7e]+$/.test(a)) throw new ConfigError('GUEST_TESTPMD_PARAMS', source, `argument ${JSON.stringify(a)} is not printable ASCII`);
+    else if (/^--(forward-mode|auto-start|nb-cores)(=|$)/.test(a))
+      throw new ConfigError('GUEST_TESTPMD_PARAMS', source, `${a} is set by the guest image (use GUEST_TESTPMD_FWD_MODE for the forwarding mode)`);
+    else if (!/^-{1,2}[A-Za-z0-9][A-Za-z0-9-]*(=[\x21-\x7e]*)?$|^[\x21-\x7e]+$/.test(a))
+      throw new ConfigError('GUEST_TESTPMD_PARAMS', source, `argument ${JSON.stringify(a)} is not printable ASCII`);
     else args.push(a);
   }
   return { args, dropped };

@@ -70,7 +70,9 @@ export interface PassthroughDevice {
 /** RLIMIT_MEMLOCK soft limit of this process in bytes (Infinity when unlimited or unreadable). */
 export function memlockLimitBytes(limitsFile = '/proc/self/limits'): number {
   try {
-    const line = readFileSync(limitsFile, 'utf8').split('\n').find((l) => l.startsWith('Max locked memory'));
+    const line = readFileSync(limitsFile, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max locked memory'));
     const soft = line?.slice('Max locked memory'.length).trim().split(/\s+/)[0];
     return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
   } catch {
@@ -94,15 +96,30 @@ export function preflightPassthrough(devices: readonly string[], o: PassthroughP
     if (seen.has(pci)) throw new PassthroughError(pci, 'duplicate', 'named twice (a device can be given to one guest NIC only)');
     seen.add(pci);
     if (!existsSync(devDir(pci))) {
-      throw new PassthroughError(pci, 'not-found', `no such PCI device (${devDir(pci)} missing)`, 'check WHITELIST_NICS against lspci -D; for "|vfN" entries the PF must have SR-IOV enabled');
+      throw new PassthroughError(
+        pci,
+        'not-found',
+        `no such PCI device (${devDir(pci)} missing)`,
+        'check WHITELIST_NICS against lspci -D; for "|vfN" entries the PF must have SR-IOV enabled',
+      );
     }
     const driver = driverOf(pci);
     if (!driver || !isVfioDriver(driver)) {
-      throw new PassthroughError(pci, 'not-vfio', `bound to ${driver ?? 'no driver'}, not vfio-pci`, `modprobe vfio-pci; echo vfio-pci > ${devDir(pci, 'driver_override')}; echo ${pci} > ${join(sys, 'bus/pci/drivers/vfio-pci/bind')} (after unbinding it; the deployment does this for WHITELIST_NICS with SRIOV_VF_DRIVER=vfio-pci)`);
+      throw new PassthroughError(
+        pci,
+        'not-vfio',
+        `bound to ${driver ?? 'no driver'}, not vfio-pci`,
+        `modprobe vfio-pci; echo vfio-pci > ${devDir(pci, 'driver_override')}; echo ${pci} > ${join(sys, 'bus/pci/drivers/vfio-pci/bind')} (after unbinding it; the deployment does this for WHITELIST_NICS with SRIOV_VF_DRIVER=vfio-pci)`,
+      );
     }
     const groupLink = devDir(pci, 'iommu_group');
     if (!existsSync(groupLink)) {
-      throw new PassthroughError(pci, 'no-iommu-group', 'has no IOMMU group (the IOMMU is off)', 'enable VT-d / AMD-Vi in the BIOS and boot with intel_iommu=on iommu=pt (amd_iommu=on on AMD)');
+      throw new PassthroughError(
+        pci,
+        'no-iommu-group',
+        'has no IOMMU group (the IOMMU is off)',
+        'enable VT-d / AMD-Vi in the BIOS and boot with intel_iommu=on iommu=pt (amd_iommu=on on AMD)',
+      );
     }
     const group = basename(readlinkSync(groupLink));
     const node = join(vfioDir, group);
@@ -110,16 +127,28 @@ export function preflightPassthrough(devices: readonly string[], o: PassthroughP
       accessSync(node, constants.R_OK | constants.W_OK);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new PassthroughError(pci, 'no-vfio-dev', `${node} ${code === 'ENOENT' ? 'missing' : `not usable (${code})`} (IOMMU group ${group})`, 'modprobe vfio-pci and bind the device to it; run as root or give the user access to the group node');
+      throw new PassthroughError(
+        pci,
+        'no-vfio-dev',
+        `${node} ${code === 'ENOENT' ? 'missing' : `not usable (${code})`} (IOMMU group ${group})`,
+        'modprobe vfio-pci and bind the device to it; run as root or give the user access to the group node',
+      );
     }
     const groupDir = join(sys, 'kernel/iommu_groups', group, 'devices');
     const members = existsSync(groupDir) ? readdirSync(groupDir).sort() : [pci];
-    const blockers = members.filter((m) => m !== pci).flatMap((m) => {
-      const d = driverOf(m);
-      return d === undefined || isVfioDriver(d) || GROUP_SAFE_DRIVERS.has(d) ? [] : [`${m} (${d})`];
-    });
+    const blockers = members
+      .filter((m) => m !== pci)
+      .flatMap((m) => {
+        const d = driverOf(m);
+        return d === undefined || isVfioDriver(d) || GROUP_SAFE_DRIVERS.has(d) ? [] : [`${m} (${d})`];
+      });
     if (blockers.length) {
-      throw new PassthroughError(pci, 'group-not-viable', `IOMMU group ${group} is not viable: ${blockers.join(', ')} in the same group ${blockers.length > 1 ? 'are' : 'is'} not on vfio-pci`, 'bind every device of the group to vfio-pci (or unbind it), or use a slot/VF with its own group (ACS)');
+      throw new PassthroughError(
+        pci,
+        'group-not-viable',
+        `IOMMU group ${group} is not viable: ${blockers.join(', ')} in the same group ${blockers.length > 1 ? 'are' : 'is'} not on vfio-pci`,
+        'bind every device of the group to vfio-pci (or unbind it), or use a slot/VF with its own group (ACS)',
+      );
     }
     out.push({ pci, driver, iommuGroup: group, groupDevices: members });
   }
@@ -128,7 +157,12 @@ export function preflightPassthrough(devices: readonly string[], o: PassthroughP
   if (memMiB > 0 && !privileged && devices.length) {
     const limit = o.memlockBytes ?? memlockLimitBytes();
     if (limit < memMiB * 1024 * 1024) {
-      throw new PassthroughError(devices[0]!, 'memlock', `vfio pins all ${memMiB} MiB of guest RAM but the locked-memory limit is ${Math.floor(limit / 1024)} KiB`, `raise it (ulimit -l ${memMiB * 1024} or unlimited; LimitMEMLOCK= for services) or run as root`);
+      throw new PassthroughError(
+        devices[0]!,
+        'memlock',
+        `vfio pins all ${memMiB} MiB of guest RAM but the locked-memory limit is ${Math.floor(limit / 1024)} KiB`,
+        `raise it (ulimit -l ${memMiB * 1024} or unlimited; LimitMEMLOCK= for services) or run as root`,
+      );
     }
   }
   return out;

@@ -33,7 +33,8 @@ export class QemuPciPassthrough implements PciPassthroughVnf {
   }
 
   attach(a: VnfAttachment): void {
-    if (!a.pciDevices?.length) throw new DriverError(DRIVER, 'attach', 'no PCI devices given (the deployment passes WHITELIST_NICS; use --vswitch none with pvp)', { kind: 'usage' });
+    if (!a.pciDevices?.length)
+      throw new DriverError(DRIVER, 'attach', 'no PCI devices given (the deployment passes WHITELIST_NICS; use --vswitch none with pvp)', { kind: 'usage' });
     this.vm.attach(a);
     this.devices = [...a.pciDevices];
   }
@@ -57,7 +58,8 @@ export class QemuPciPassthrough implements PciPassthroughVnf {
     } catch (e) {
       // QEMU refused a device (group busy, device gone, IOMMU fault): say which, in one line.
       const v = qemuVfioError(this.vm.current.logTail(40), this.devices);
-      if (v) throw new PassthroughError(v.device, 'qemu', `QEMU could not attach it: ${v.reason}`, 'see the real-hardware checklist in the README (SR-IOV section)');
+      if (v)
+        throw new PassthroughError(v.device, 'qemu', `QEMU could not attach it: ${v.reason}`, 'see the real-hardware checklist in the README (SR-IOV section)');
       throw e;
     }
   }

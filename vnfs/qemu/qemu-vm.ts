@@ -49,7 +49,16 @@ export class QemuInstance implements QemuInstanceHandle {
   /** Set by the owning QemuVm: called when this process dies without being asked to. */
   onUnexpectedExit: ((e: DriverError) => void) | undefined;
 
-  static async launch(host: Host, log: Logger, cfg: QemuConfig, index: number, nics: readonly GuestNic[], files: QemuInstance['files'], incoming: boolean, paused = false): Promise<QemuInstance> {
+  static async launch(
+    host: Host,
+    log: Logger,
+    cfg: QemuConfig,
+    index: number,
+    nics: readonly GuestNic[],
+    files: QemuInstance['files'],
+    incoming: boolean,
+    paused = false,
+  ): Promise<QemuInstance> {
     for (const f of [files.qmpSocket, files.serialLog, files.qemuLog]) rmSync(f, { force: true });
     const argv = qemuArgv(cfg, index, nics, files, { incoming, paused });
     log.debug(`starting ${argv.join(' ')}`);
@@ -94,7 +103,11 @@ export class QemuInstance implements QemuInstanceHandle {
         }
       }
       if (Date.now() > deadline) {
-        throw new DriverError(DRIVER, 'start', `${this.name}: no QMP socket within the deadline${this.nics.length ? ' (QEMU waits until the vSwitch connects to every vhost-user socket)' : ''}\n${this.logTail()}`);
+        throw new DriverError(
+          DRIVER,
+          'start',
+          `${this.name}: no QMP socket within the deadline${this.nics.length ? ' (QEMU waits until the vSwitch connects to every vhost-user socket)' : ''}\n${this.logTail()}`,
+        );
       }
       await sleep(50);
     }
@@ -212,12 +225,16 @@ export class QemuVm implements MigratableVnf {
       throw new DriverError(DRIVER, 'start', `${this.name} needs ${cfg.nicsNr} NIC(s) (GUEST_NICS_NR) but the deployment attached none`, { kind: 'usage' });
     }
     const ram = ramSizeArg(cfg);
-    this.log.info(`starting guest ${this.name}: ${cfg.accel} (${cfg.accelReason}), ${cfg.memoryMiB} MiB${ram.endsWith('K') ? ` (${ram}: TCG migration fix, GUEST_TCG_RAM_PAD_KB)` : ''}, ${cfg.smp} vCPU, ${nics.length} vhost-user NIC(s), loopback ${cfg.loopback}`);
+    this.log.info(
+      `starting guest ${this.name}: ${cfg.accel} (${cfg.accelReason}), ${cfg.memoryMiB} MiB${ram.endsWith('K') ? ` (${ram}: TCG migration fix, GUEST_TCG_RAM_PAD_KB)` : ''}, ${cfg.smp} vCPU, ${nics.length} vhost-user NIC(s), loopback ${cfg.loopback}`,
+    );
     if (cfg.testpmd?.dropped.length && cfg.loopback === 'testpmd') {
       this.log.warn(`${this.name}: GUEST_TESTPMD_PARAMS: ignoring ${cfg.testpmd.dropped.join(' ')} (interactive mode, or removed from DPDK before 22.11)`);
     }
     if (cfg.accel === 'tcg' && cfg.memBackend === 'hugepages') {
-      this.log.warn(`${this.name}: TCG with hugepage memory: QEMU < 9.0 can lose guest writes during live migration (RAM a multiple of 256 KiB; README, "Guests, QMP and live migration"); use GUEST_MEM_BACKEND=memfd to migrate`);
+      this.log.warn(
+        `${this.name}: TCG with hugepage memory: QEMU < 9.0 can lose guest writes during live migration (RAM a multiple of 256 KiB; README, "Guests, QMP and live migration"); use GUEST_MEM_BACKEND=memfd to migrate`,
+      );
     }
     this.bootStartMs = performance.now();
     const inst = await QemuInstance.launch(this.ctx.host, this.log, cfg, this.index, nics, this.files(this.name), false);
@@ -263,7 +280,11 @@ export class QemuVm implements MigratableVnf {
           continue;
         }
         if (Date.now() > deadline) {
-          throw new DriverError(DRIVER, 'boot', `guest ${this.name} did not print ${READY_MARKER} within ${Math.round(timeoutMs / 1000)} s (GUEST_TIMEOUT)\n${inst.logTail()}`);
+          throw new DriverError(
+            DRIVER,
+            'boot',
+            `guest ${this.name} did not print ${READY_MARKER} within ${Math.round(timeoutMs / 1000)} s (GUEST_TIMEOUT)\n${inst.logTail()}`,
+          );
         }
         await sleep(20);
       }

@@ -122,11 +122,7 @@ export class EventListener {
 export function matcher(name: string | readonly string[], match?: WaitOptions['match']): EventFilter {
   const names = typeof name === 'string' ? [name] : name;
   const dataOk: EventFilter =
-    match === undefined
-      ? () => true
-      : typeof match === 'function'
-        ? match
-        : (e) => Object.entries(match).every(([k, v]) => e.data[k] === v);
+    match === undefined ? () => true : typeof match === 'function' ? match : (e) => Object.entries(match).every(([k, v]) => e.data[k] === v);
   return (e) => names.includes(e.event) && dataOk(e);
 }
 
@@ -174,7 +170,9 @@ export class EventHub {
    */
   waitFor(name: string | readonly string[], opts: WaitOptions = {}): Promise<QmpEvent> {
     const l = this.listen(name, opts.match);
-    const p = l.next({ ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) }).finally(() => this.remove(l));
+    const p = l
+      .next({ ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })
+      .finally(() => this.remove(l));
     p.catch(() => undefined);
     return p;
   }

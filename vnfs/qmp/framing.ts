@@ -44,7 +44,9 @@ export class LineSplitter {
   }
 
   private overflow(piece: Buffer): never {
-    const head = Buffer.concat([...this.parts, piece]).subarray(0, 120).toString('utf8');
+    const head = Buffer.concat([...this.parts, piece])
+      .subarray(0, 120)
+      .toString('utf8');
     this.parts = [];
     this.pending = 0;
     throw new QmpProtocolError(`line longer than ${this.maxLineBytes} bytes`, head);

@@ -21,7 +21,9 @@ export function parseArgs(p: Command, argv: string[]): Command | undefined {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function addConfOptions(p: Command): Command {
-  return p.option('--conf-file <path>', 'settings file (JSON or VSPERF-style); repeatable, later wins', collect, []).option('--load-env', 'also read settings from VSPERF_<SETTING> environment variables');
+  return p
+    .option('--conf-file <path>', 'settings file (JSON or VSPERF-style); repeatable, later wins', collect, [])
+    .option('--load-env', 'also read settings from VSPERF_<SETTING> environment variables');
 }
 
 /**

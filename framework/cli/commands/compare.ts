@@ -29,7 +29,9 @@ const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function program(): Command {
   const p = new Command('compare')
-    .description('Regression gate: compare RESULTS against a baseline results directory or the last good archived run.\nExit codes: 0 no regression, 1 regression, 2 usage/config error, 3 environment error.')
+    .description(
+      'Regression gate: compare RESULTS against a baseline results directory or the last good archived run.\nExit codes: 0 no regression, 1 regression, 2 usage/config error, 3 environment error.',
+    )
     .usage('[options] [BASELINE_DIR] RESULTS_DIR')
     .argument('<dirs...>', 'BASELINE_DIR RESULTS_DIR, or RESULTS_DIR alone with --baseline')
     .option('--baseline <dir|last-good|run:ID>', 'baseline: a results directory, the newest good run in the archive (last-good), or an archived run id')
@@ -84,18 +86,31 @@ export async function run(argv: string[]): Promise<number> {
   let baseline: MetricSet;
   if (baselineSpec === 'last-good' || baselineSpec.startsWith('run:')) {
     if (!archiveFile) throw new UsageError(`--baseline ${baselineSpec} needs the results archive`, { hint: 'set RESULTS_ARCHIVE or pass --archive' });
-    if (!existsSync(archiveFile)) throw new UsageError(`results archive ${archiveFile} does not exist`, { hint: 'runs are archived after each `vsperf` run; pass --archive PATH if it lives elsewhere' });
+    if (!existsSync(archiveFile))
+      throw new UsageError(`results archive ${archiveFile} does not exist`, {
+        hint: 'runs are archived after each `vsperf` run; pass --archive PATH if it lives elsewhere',
+      });
     const { ResultsArchive } = await import('../../archive/archive.js');
     const a = ResultsArchive.open(archiveFile);
     try {
       const found =
         baselineSpec === 'last-good'
-          ? a.lastGood({ excludeRunId: current.results.runId, before: current.results.startTime, simulated: currentSet.simulated, testcases: current.results.testcases.map((t) => t.name) })
+          ? a.lastGood({
+              excludeRunId: current.results.runId,
+              before: current.results.startTime,
+              simulated: currentSet.simulated,
+              testcases: current.results.testcases.map((t) => t.name),
+            })
           : a.metricSet(baselineSpec.slice(4));
       if (!found)
-        throw new UsageError(baselineSpec === 'last-good' ? `no good run before ${current.results.startTime} in ${archiveFile} to compare with` : `run ${baselineSpec.slice(4)} is not in ${archiveFile}`, {
-          hint: 'vsperf trend lists the archived runs',
-        });
+        throw new UsageError(
+          baselineSpec === 'last-good'
+            ? `no good run before ${current.results.startTime} in ${archiveFile} to compare with`
+            : `run ${baselineSpec.slice(4)} is not in ${archiveFile}`,
+          {
+            hint: 'vsperf trend lists the archived runs',
+          },
+        );
       baseline = found;
     } finally {
       a.close();

@@ -43,7 +43,12 @@ export async function run(argv: string[]): Promise<number> {
       const { ResultsArchive } = await import('../../archive/archive.js');
       const a = ResultsArchive.open(file);
       try {
-        const base = a.lastGood({ excludeRunId: cur.results.runId, before: cur.results.startTime, simulated: set.simulated, testcases: cur.results.testcases.map((t) => t.name) });
+        const base = a.lastGood({
+          excludeRunId: cur.results.runId,
+          before: cur.results.startTime,
+          simulated: set.simulated,
+          testcases: cur.results.testcases.map((t) => t.name),
+        });
         if (base) gate = compareSets(base, set, gateOptions(settings));
         else out('report: no good archived run to compare with; writing the report without a gate');
       } finally {

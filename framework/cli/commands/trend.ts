@@ -30,7 +30,11 @@ export function sparkline(values: readonly number[]): string {
 function table(head: string[], rows: string[][]): string {
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => [...(r[i] ?? '')].length)));
-  const line = (r: string[]): string => r.map((v, i) => v + ' '.repeat(w[i]! - [...v].length)).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((v, i) => v + ' '.repeat(w[i]! - [...v].length))
+      .join('  ')
+      .trimEnd();
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -56,14 +60,23 @@ export async function run(argv: string[]): Promise<number> {
   const settings = await loadSettings(o);
   const file = archivePath(settings, o.archive);
   if (!file) throw new UsageError('no results archive configured', { hint: 'set RESULTS_ARCHIVE or pass --archive' });
-  if (!existsSync(file)) throw new UsageError(`results archive ${file} does not exist`, { hint: 'runs are archived after each `vsperf` run; pass --archive PATH if it lives elsewhere' });
+  if (!existsSync(file))
+    throw new UsageError(`results archive ${file} does not exist`, {
+      hint: 'runs are archived after each `vsperf` run; pass --archive PATH if it lives elsewhere',
+    });
   const { ResultsArchive } = await import('../../archive/archive.js');
   const a = ResultsArchive.open(file, { readonly: true });
   try {
     if (o.runs) {
       const runs = a.runs(last);
       if (o.format === 'json') out(JSON.stringify(runs, null, 2));
-      else out(table(['start', 'run', 'status', 'gate', 'samples', 'results'], runs.map((r) => [r.startTime, r.runId, r.status + (r.simulated ? ' (sim)' : ''), r.gate ?? '-', String(r.samples), r.resultsDir])));
+      else
+        out(
+          table(
+            ['start', 'run', 'status', 'gate', 'samples', 'results'],
+            runs.map((r) => [r.startTime, r.runId, r.status + (r.simulated ? ' (sim)' : ''), r.gate ?? '-', String(r.samples), r.resultsDir]),
+          ),
+        );
       return 0;
     }
     const testcase = p.args[0];
@@ -82,8 +95,12 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (o.format === 'csv') {
       // csv-stringify quotes a field holding a comma or quote (a testcase name may).
-      const rows = series.flatMap((s) => s.points.map((pt) => [s.testcase, s.deployment, s.frameSize, s.goal, s.metric, pt.runId, pt.startTime, pt.value, pt.n]));
-      out(stringify(rows, { header: true, columns: ['testcase', 'deployment', 'packet_size', 'goal', 'metric', 'run_id', 'start_time', 'value', 'n'] }).trimEnd());
+      const rows = series.flatMap((s) =>
+        s.points.map((pt) => [s.testcase, s.deployment, s.frameSize, s.goal, s.metric, pt.runId, pt.startTime, pt.value, pt.n]),
+      );
+      out(
+        stringify(rows, { header: true, columns: ['testcase', 'deployment', 'packet_size', 'goal', 'metric', 'run_id', 'start_time', 'value', 'n'] }).trimEnd(),
+      );
       return 0;
     }
     const rows = series.map((s) => {
@@ -91,7 +108,19 @@ export async function run(argv: string[]): Promise<number> {
       const first = v[0]!;
       const lastV = v[v.length - 1]!;
       const change = first !== 0 ? `${(((lastV - first) / Math.abs(first)) * 100).toFixed(1)}%` : '-';
-      return [s.testcase, s.frameSize ? String(s.frameSize) : '-', s.goal || '-', s.metric, String(v.length), fmtNum(first), fmtNum(lastV), fmtNum(Math.min(...v)), fmtNum(Math.max(...v)), change, sparkline(v)];
+      return [
+        s.testcase,
+        s.frameSize ? String(s.frameSize) : '-',
+        s.goal || '-',
+        s.metric,
+        String(v.length),
+        fmtNum(first),
+        fmtNum(lastV),
+        fmtNum(Math.min(...v)),
+        fmtNum(Math.max(...v)),
+        change,
+        sparkline(v),
+      ];
     });
     out(table(['testcase', 'size', 'goal', 'metric', 'runs', 'first', 'last', 'min', 'max', 'first→last', 'trend'], rows));
     return 0;

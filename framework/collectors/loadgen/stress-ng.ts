@@ -29,18 +29,26 @@ const KEY = 'LOADGEN_CONFIG';
 export function parseLoadConfig(v: unknown, source: string): LoadConfig {
   if (!isPlainObject(v as never)) throw new ConfigError(KEY, source, 'must be an object {load, pattern, reserved?, load_memory?, options?}');
   const o = v as JsonObject;
-  for (const k of Object.keys(o)) if (!['load', 'reserved', 'pattern', 'load_memory', 'options'].includes(k)) throw new ConfigError(`${KEY}.${k}`, source, 'unknown field (expected load, reserved, pattern, load_memory, options)');
+  for (const k of Object.keys(o))
+    if (!['load', 'reserved', 'pattern', 'load_memory', 'options'].includes(k))
+      throw new ConfigError(`${KEY}.${k}`, source, 'unknown field (expected load, reserved, pattern, load_memory, options)');
   const load = o.load;
-  if (typeof load !== 'number' || !(load > 0 && load <= 100)) throw new ConfigError(`${KEY}.load`, source, `must be a number in (0, 100], got ${JSON.stringify(load)}`, { hint: 'StressNg needs a load; use LOADGEN=DummyLoadGen for none' });
+  if (typeof load !== 'number' || !(load > 0 && load <= 100))
+    throw new ConfigError(`${KEY}.load`, source, `must be a number in (0, 100], got ${JSON.stringify(load)}`, {
+      hint: 'StressNg needs a load; use LOADGEN=DummyLoadGen for none',
+    });
   const pattern = o.pattern;
-  if (typeof pattern !== 'string' || !/[cim]/i.test(pattern) || /[^cim]/i.test(pattern)) throw new ConfigError(`${KEY}.pattern`, source, `must be letters c, i, m (e.g. "c" or "ccm"), got ${JSON.stringify(pattern)}`);
+  if (typeof pattern !== 'string' || !/[cim]/i.test(pattern) || /[^cim]/i.test(pattern))
+    throw new ConfigError(`${KEY}.pattern`, source, `must be letters c, i, m (e.g. "c" or "ccm"), got ${JSON.stringify(pattern)}`);
   const out: { -readonly [K in keyof LoadConfig]: LoadConfig[K] } = { load, pattern: pattern.toLowerCase() };
   if (o.reserved !== undefined) {
-    if (typeof o.reserved !== 'number' || !Number.isInteger(o.reserved) || o.reserved < 0) throw new ConfigError(`${KEY}.reserved`, source, `must be an integer ≥ 0, got ${JSON.stringify(o.reserved)}`);
+    if (typeof o.reserved !== 'number' || !Number.isInteger(o.reserved) || o.reserved < 0)
+      throw new ConfigError(`${KEY}.reserved`, source, `must be an integer ≥ 0, got ${JSON.stringify(o.reserved)}`);
     out.reserved = o.reserved;
   }
   if (o.load_memory !== undefined) {
-    if (typeof o.load_memory !== 'number' || !(o.load_memory > 0 && o.load_memory <= 100)) throw new ConfigError(`${KEY}.load_memory`, source, `must be a percentage in (0, 100], got ${JSON.stringify(o.load_memory)}`);
+    if (typeof o.load_memory !== 'number' || !(o.load_memory > 0 && o.load_memory <= 100))
+      throw new ConfigError(`${KEY}.load_memory`, source, `must be a percentage in (0, 100], got ${JSON.stringify(o.load_memory)}`);
     out.load_memory = o.load_memory;
   }
   if (o.options !== undefined) {
@@ -72,7 +80,7 @@ export function stressNgArgv(cfg: LoadConfig, cpuCount = cpus().length, memBytes
     if (t === 'c') argv.push('--cpu-load', '100');
     if (t === 'm') vm = w;
   }
-  if (vm > 0 && cfg.load_memory) argv.push('--vm-bytes', String(Math.round((memBytes / 100) * cfg.load_memory / vm)));
+  if (vm > 0 && cfg.load_memory) argv.push('--vm-bytes', String(Math.round(((memBytes / 100) * cfg.load_memory) / vm)));
   if (cfg.options) argv.push(...cfg.options.split(/\s+/).filter(Boolean));
   // Our own safety net: stress-ng stops by itself if we (and the janitor) were all killed.
   if (!argv.includes('--timeout') && !argv.includes('-t')) argv.push('--timeout', '6h');
@@ -83,7 +91,10 @@ export class StressNg implements LoadGenerator {
   readonly name = 'StressNg';
   private child: Child | undefined;
 
-  constructor(private readonly ctx: DriverContext, readonly argv: readonly string[]) {}
+  constructor(
+    private readonly ctx: DriverContext,
+    readonly argv: readonly string[],
+  ) {}
 
   async start(): Promise<void> {
     if (this.child?.running) return;

@@ -27,7 +27,9 @@ export function fn(name: string, min: number, max: number, body: (args: Args, kw
       for (const k of kwargs.keys()) if (kw !== '*' && !kw.includes(k)) throw new PyError(`TypeError: ${name}() got an unexpected keyword argument '${k}'`);
       if (args.length < min || args.length > max) {
         const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
-        throw new PyError(`TypeError: ${name}() takes ${want} positional argument${want === '1' ? '' : 's'} but ${args.length} ${args.length === 1 ? 'was' : 'were'} given`);
+        throw new PyError(
+          `TypeError: ${name}() takes ${want} positional argument${want === '1' ? '' : 's'} but ${args.length} ${args.length === 1 ? 'was' : 'were'} given`,
+        );
       }
       return body(args, kwargs);
     },
@@ -128,7 +130,14 @@ export function osModule(host: HostContext): PyModule {
     },
     ['default'],
   );
-  return { kind: 'module', name: 'os', attrs: new Map<string, PyValue>([['path', path], ['getenv', getenv]]) };
+  return {
+    kind: 'module',
+    name: 'os',
+    attrs: new Map<string, PyValue>([
+      ['path', path],
+      ['getenv', getenv],
+    ]),
+  };
 }
 
 export const copyModule: PyModule = {
@@ -158,7 +167,9 @@ export function settingsModule(host: HostContext): PyModule {
 // ---- builtins ----
 
 const INT_TEXT = /^[+-]?(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|[0-9](?:_?[0-9])*)$/;
-const FLOAT_TEXT = /^[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9](?:_?[0-9])*(?:[eE][+-]?[0-9](?:_?[0-9])*)?|[0-9](?:_?[0-9])*\.(?:[eE][+-]?[0-9](?:_?[0-9])*)?|inf|infinity|nan)$/i;
+const FLOAT_TEXT =
+  /^[+-]?(?:(?:[0-9](?:_?[0-9])*)?\.?[0-9](?:_?[0-9])*(?:[eE][+-]?[0-9](?:_?[0-9])*)?|[0-9](?:_?[0-9])*\.(?:[eE][+-]?[0-9](?:_?[0-9])*)?|inf|infinity|nan)$/i;
+// eslint-disable-next-line no-control-regex -- Python's str.strip() also strips the separators \x1c-\x1f
 const PY_SPACE = /^[\s\u001c-\u001f]+|[\s\u001c-\u001f]+$/g;
 
 function intFromString(s: string, base: number): bigint {
@@ -239,7 +250,7 @@ const builtinHex = fn('hex', 1, 1, ([v]) => {
 function roundHalfEvenInt(v: bigint, digits: bigint): bigint {
   if (digits >= 0n) return v;
   const m = 10n ** -digits;
-  const q = v >= 0n ? v / m : -((-v) / m);
+  const q = v >= 0n ? v / m : -(-v / m);
   let r = v - q * m;
   let base = q;
   if (r < 0n) {
@@ -363,20 +374,25 @@ export function strFormat(fmt: string, args: Args, kwargs: Kwargs): string {
 export function method(obj: PyValue, name: string): PyFunction | undefined {
   if (typeof obj === 'string' && name === 'format') return fn('format', 0, Infinity, (args, kwargs) => strFormat(obj, args, kwargs), '*');
   if (obj instanceof PyDict && name === 'update')
-    return fn('update', 0, 1, (args, kwargs) => {
-      const src = args[0];
-      if (src !== undefined) {
-        if (!(src instanceof PyDict)) throw new PyError('dict.update() takes a dict here (pairs are not supported)');
-        for (const [k, v] of src.entries()) obj.set(k, v);
-      }
-      for (const [k, v] of kwargs) obj.set(k, v);
-      return null;
-    }, '*');
+    return fn(
+      'update',
+      0,
+      1,
+      (args, kwargs) => {
+        const src = args[0];
+        if (src !== undefined) {
+          if (!(src instanceof PyDict)) throw new PyError('dict.update() takes a dict here (pairs are not supported)');
+          for (const [k, v] of src.entries()) obj.set(k, v);
+        }
+        for (const [k, v] of kwargs) obj.set(k, v);
+        return null;
+      },
+      '*',
+    );
   if (Array.isArray(obj) && name === 'append') return fn('append', 1, 1, ([v]) => (obj.push(v!), null));
   if (Array.isArray(obj) && name === 'extend') return fn('extend', 1, 1, ([v]) => (obj.push(...iterate(v!)), null));
   return undefined;
 }
-
 
 export function iterate(v: PyValue): PyValue[] {
   if (Array.isArray(v)) return [...v];

@@ -170,7 +170,12 @@ class FileRun {
     if (t.t === 'tuple' || t.t === 'list') {
       const items = this.at(t.at, () => iterate(v));
       if (items.length !== t.items.length) {
-        this.fail(t.at, items.length > t.items.length ? `ValueError: too many values to unpack (expected ${t.items.length})` : `ValueError: not enough values to unpack (expected ${t.items.length}, got ${items.length})`);
+        this.fail(
+          t.at,
+          items.length > t.items.length
+            ? `ValueError: too many values to unpack (expected ${t.items.length})`
+            : `ValueError: not enough values to unpack (expected ${t.items.length}, got ${items.length})`,
+        );
       }
       t.items.forEach((x, i) => this.assign(x, items[i]!, at));
       return;
@@ -194,7 +199,11 @@ class FileRun {
       this.touchRoot(t, at);
       return;
     }
-    this.assign(t, this.at(at, () => binary('+', cur, add)), at);
+    this.assign(
+      t,
+      this.at(at, () => binary('+', cur, add)),
+      at,
+    );
   }
 
   private eval(e: Expr): PyValue {
@@ -251,7 +260,10 @@ class FileRun {
     const v = this.globals.get(id) ?? BUILTINS.get(id);
     if (v !== undefined) return v;
     const s = suggest(id, [...this.globals.keys(), ...BUILTINS.keys()]);
-    return this.fail(at, `name '${id}' is not defined${s ? `; did you mean '${s}'?` : ''}${/^[a-z_]+$/.test(id) && !s ? ' (only str, int, float, hex, round, len, os.path.*, os.getenv and copy.* can be called)' : ''}`);
+    return this.fail(
+      at,
+      `name '${id}' is not defined${s ? `; did you mean '${s}'?` : ''}${/^[a-z_]+$/.test(id) && !s ? ' (only str, int, float, hex, round, len, os.path.*, os.getenv and copy.* can be called)' : ''}`,
+    );
   }
 
   private attribute(obj: PyValue, name: string, at: Pos): PyValue {
@@ -271,7 +283,10 @@ function getItem(obj: PyValue, key: PyValue): PyValue {
     const v = obj.get(key);
     if (v !== undefined) return v;
     if (PyDict.keyOf(key) === undefined) throw new PyError(`TypeError: unhashable type: '${typeName(key)}'`);
-    const keys = obj.entries().map(([k]) => k).filter((k): k is string => typeof k === 'string');
+    const keys = obj
+      .entries()
+      .map(([k]) => k)
+      .filter((k): k is string => typeof k === 'string');
     const s = typeof key === 'string' ? suggest(key, keys) : undefined;
     throw new PyError(`KeyError: ${typeof key === 'string' ? `'${key}'` : String(key)} is not in the dict${s ? `; did you mean '${s}'?` : ''}`);
   }
@@ -299,7 +314,9 @@ function setItem(obj: PyValue, key: PyValue, v: PyValue): void {
 function slice(obj: PyValue, lo: PyValue | undefined, hi: PyValue | undefined, step: PyValue | undefined): PyValue {
   if (typeof obj === 'string') {
     const chars = [...obj];
-    return sliceIndices(chars.length, lo, hi, step).map((i) => chars[i]).join('');
+    return sliceIndices(chars.length, lo, hi, step)
+      .map((i) => chars[i])
+      .join('');
   }
   if (Array.isArray(obj)) return sliceIndices(obj.length, lo, hi, step).map((i) => obj[i]!);
   if (obj instanceof PyTuple) return new PyTuple(sliceIndices(obj.items.length, lo, hi, step).map((i) => obj.items[i]!));

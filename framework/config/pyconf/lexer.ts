@@ -15,7 +15,55 @@ export interface Token {
   readonly col: number;
 }
 
-const OPS = ['**=', '//=', '>>=', '<<=', '...', '**', '//', '<<', '>>', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '@=', '==', '!=', '<=', '>=', '->', ':=', '+', '-', '*', '/', '%', '@', '&', '|', '^', '~', '<', '>', '(', ')', '[', ']', '{', '}', ',', ':', '.', ';', '='];
+const OPS = [
+  '**=',
+  '//=',
+  '>>=',
+  '<<=',
+  '...',
+  '**',
+  '//',
+  '<<',
+  '>>',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '@=',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '->',
+  ':=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '@',
+  '&',
+  '|',
+  '^',
+  '~',
+  '<',
+  '>',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ':',
+  '.',
+  ';',
+  '=',
+];
 const SIMPLE_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 const ID_START = /[\p{ID_Start}_]/u;
 const ID_CONT = /[\p{ID_Continue}\u00b7]/u;
@@ -155,13 +203,15 @@ export class Lexer {
     const text = radix?.[0] ?? dec![0];
     const after = rest[text.length] ?? '';
     if (/^[jJ]$/.test(after)) this.fail('complex numbers are not supported', this.line, start - this.lineStart + 1);
-    if (after === '_' || (after !== '' && ID_CONT.test(after) && !/^[eE]$/.test(after))) this.fail(`invalid number literal '${text}${after}'`, this.line, start - this.lineStart + 1);
+    if (after === '_' || (after !== '' && ID_CONT.test(after) && !/^[eE]$/.test(after)))
+      this.fail(`invalid number literal '${text}${after}'`, this.line, start - this.lineStart + 1);
     if (after === '.' && radix) this.fail(`invalid number literal '${text}.'`, this.line, start - this.lineStart + 1);
     this.pos += text.length;
     const clean = text.replace(/_/g, '');
     const isFloat = !radix && /[.eE]/.test(clean);
     // Python 3 forbids leading zeros on a non-zero decimal integer (0777 was octal in Python 2).
-    if (!isFloat && !radix && /^0+[1-9]/.test(clean)) this.fail('leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers', this.line, start - this.lineStart + 1);
+    if (!isFloat && !radix && /^0+[1-9]/.test(clean))
+      this.fail('leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers', this.line, start - this.lineStart + 1);
     return this.tok(isFloat ? 'float' : 'int', clean, start);
   }
 

@@ -8,12 +8,17 @@ import { ConfSourceError } from '../../errors.js';
 import { parseExpression, type Expr } from './parser.js';
 import { PyDict, PyTuple, type PyValue } from './values.js';
 
-export type LiteralEvalResult = { kind: 'value'; value: PyValue } | { kind: 'not-literal' } | { kind: 'syntax-error'; error: ConfSourceError } | { kind: 'unstorable'; error: ConfSourceError };
+export type LiteralEvalResult =
+  | { kind: 'value'; value: PyValue }
+  | { kind: 'not-literal' }
+  | { kind: 'syntax-error'; error: ConfSourceError }
+  | { kind: 'unstorable'; error: ConfSourceError };
 
 class NotLiteral extends Error {}
 
 /** Parser refusals for text Python parses fine (so literal_eval says ValueError, not SyntaxError). */
-const VALID_PYTHON_BUT_NOT_LITERAL = /^(f-strings|comparison|operator|tuple indexes|generator expressions|comprehensions|unpacking|dict unpacking|\*args|'(not|lambda|and|or|is|in|if|else|for|await|yield)' expressions) .*not supported/;
+const VALID_PYTHON_BUT_NOT_LITERAL =
+  /^(f-strings|comparison|operator|tuple indexes|generator expressions|comprehensions|unpacking|dict unpacking|\*args|'(not|lambda|and|or|is|in|if|else|for|await|yield)' expressions) .*not supported/;
 
 function literal(e: Expr): PyValue {
   switch (e.t) {

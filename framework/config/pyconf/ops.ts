@@ -74,7 +74,7 @@ function floatDivmod(a: number, b: number): [number, number] {
 function intFloorDiv(a: bigint, b: bigint): bigint {
   if (b === 0n) throw new PyError('ZeroDivisionError: integer division or modulo by zero');
   const q = a / b;
-  return (a % b !== 0n && a < 0n !== b < 0n) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 function intMod(a: bigint, b: bigint): bigint {
@@ -145,7 +145,7 @@ function floatPow(x: number, y: number): number {
   if (x < 0 && !Number.isInteger(y) && Number.isFinite(y)) throw new PyError('complex results are not supported');
   if (x === 1 || y === 0) return 1;
   const r = Math.pow(x, y);
-  if (!Number.isFinite(r) && Number.isFinite(x) && Number.isFinite(y)) throw new PyError('OverflowError: (34, \'Numerical result out of range\')');
+  if (!Number.isFinite(r) && Number.isFinite(x) && Number.isFinite(y)) throw new PyError("OverflowError: (34, 'Numerical result out of range')");
   return r;
 }
 

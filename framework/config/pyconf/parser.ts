@@ -33,7 +33,32 @@ export type Stmt =
   | { t: 'import'; modules: string[]; at: Pos }
   | { t: 'from'; module: string; names: string[]; at: Pos };
 
-const STATEMENT_KEYWORDS = new Set(['if', 'elif', 'else', 'for', 'while', 'def', 'class', 'with', 'try', 'except', 'finally', 'return', 'yield', 'del', 'global', 'nonlocal', 'assert', 'raise', 'pass', 'break', 'continue', 'async', 'await', 'match']);
+const STATEMENT_KEYWORDS = new Set([
+  'if',
+  'elif',
+  'else',
+  'for',
+  'while',
+  'def',
+  'class',
+  'with',
+  'try',
+  'except',
+  'finally',
+  'return',
+  'yield',
+  'del',
+  'global',
+  'nonlocal',
+  'assert',
+  'raise',
+  'pass',
+  'break',
+  'continue',
+  'async',
+  'await',
+  'match',
+]);
 const EXPR_KEYWORDS = new Set(['lambda', 'not', 'and', 'or', 'is', 'in', 'if', 'else', 'for', 'await', 'yield']);
 const CONSTANTS: Record<string, PyValue> = { True: true, False: false, None: null };
 const MAX_NESTING = 200;
@@ -121,7 +146,8 @@ export class Parser {
     const at: Pos = { line: t.line, col: t.col };
     if (t.kind === 'name' && t.text === 'import') return this.importStmt(at);
     if (t.kind === 'name' && t.text === 'from') return this.fromStmt(at);
-    if (t.kind === 'name' && STATEMENT_KEYWORDS.has(t.text) && !(t.text === 'match' && this.tok(this.i + 1).kind === 'op')) this.fail(`'${t.text}' statements are not supported`);
+    if (t.kind === 'name' && STATEMENT_KEYWORDS.has(t.text) && !(t.text === 'match' && this.tok(this.i + 1).kind === 'op'))
+      this.fail(`'${t.text}' statements are not supported`);
     const first = this.tupleExpr();
     if (this.isOp('+=')) {
       this.i++;
@@ -194,7 +220,8 @@ export class Parser {
       this.i++;
       if (this.isName('as')) this.fail(`'from … import … as' is not supported`);
     } while (this.take(','));
-    if (module !== 'conf' || names.some((n) => n !== 'settings')) this.fail(`'from ${module} import ${names.join(', ')}' is not supported (only 'from conf import settings')`, mAt);
+    if (module !== 'conf' || names.some((n) => n !== 'settings'))
+      this.fail(`'from ${module} import ${names.join(', ')}' is not supported (only 'from conf import settings')`, mAt);
     return { t: 'from', module, names, at };
   }
 
@@ -227,7 +254,11 @@ export class Parser {
     return e;
   }
 
-  private static readonly LEVELS: readonly (readonly string[])[] = [['<<', '>>'], ['+', '-'], ['*', '/', '//', '%']];
+  private static readonly LEVELS: readonly (readonly string[])[] = [
+    ['<<', '>>'],
+    ['+', '-'],
+    ['*', '/', '//', '%'],
+  ];
 
   private binary(level: number): Expr {
     if (level === Parser.LEVELS.length) return this.unary();
@@ -327,7 +358,16 @@ export class Parser {
     const at: Pos = { line: t.line, col: t.col };
     if (t.kind === 'int') {
       this.i++;
-      return { t: 'const', v: BigInt(t.text.replace(/^0[oO]/, '0o').replace(/^0[bB]/, '0b').replace(/^0[xX]/, '0x')), at };
+      return {
+        t: 'const',
+        v: BigInt(
+          t.text
+            .replace(/^0[oO]/, '0o')
+            .replace(/^0[bB]/, '0b')
+            .replace(/^0[xX]/, '0x'),
+        ),
+        at,
+      };
     }
     if (t.kind === 'float') {
       this.i++;
@@ -349,7 +389,8 @@ export class Parser {
       }
       // Only these keywords can start an expression in Python; any other is a syntax error, not a feature.
       if (['not', 'lambda', 'await', 'yield'].includes(t.text)) this.unexpected('expected a value');
-      if (EXPR_KEYWORDS.has(t.text) || STATEMENT_KEYWORDS.has(t.text) || t.text === 'import' || t.text === 'from') this.fail(`invalid syntax: '${t.text}' where a value was expected`);
+      if (EXPR_KEYWORDS.has(t.text) || STATEMENT_KEYWORDS.has(t.text) || t.text === 'import' || t.text === 'from')
+        this.fail(`invalid syntax: '${t.text}' where a value was expected`);
       this.i++;
       return { t: 'name', id: t.text, at };
     }

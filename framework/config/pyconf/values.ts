@@ -109,10 +109,18 @@ export function truthy(v: PyValue): boolean {
 export function pyEquals(a: PyValue, b: PyValue): boolean {
   const na = numeric(a);
   const nb = numeric(b);
-  if (na !== undefined && nb !== undefined) return typeof na === typeof nb ? na === nb : Number(na) === Number(nb) && (typeof na === 'number' ? Number.isInteger(na) : Number.isInteger(nb));
+  if (na !== undefined && nb !== undefined)
+    return typeof na === typeof nb ? na === nb : Number(na) === Number(nb) && (typeof na === 'number' ? Number.isInteger(na) : Number.isInteger(nb));
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => pyEquals(x, b[i]!));
   if (a instanceof PyTuple && b instanceof PyTuple) return a.items.length === b.items.length && a.items.every((x, i) => pyEquals(x, b.items[i]!));
-  if (a instanceof PyDict && b instanceof PyDict) return a.size === b.size && a.entries().every(([k, x]) => { const y = b.get(k); return y !== undefined && pyEquals(x, y); });
+  if (a instanceof PyDict && b instanceof PyDict)
+    return (
+      a.size === b.size &&
+      a.entries().every(([k, x]) => {
+        const y = b.get(k);
+        return y !== undefined && pyEquals(x, y);
+      })
+    );
   return a === b;
 }
 
@@ -131,7 +139,8 @@ const BAD_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  */
 export function toJson(v: PyValue, path = ''): Json {
   if (typeof v === 'bigint') {
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw new ConversionError(`${path || 'value'}: integer ${v} is beyond 2^53 and cannot be kept exactly`);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+      throw new ConversionError(`${path || 'value'}: integer ${v} is beyond 2^53 and cannot be kept exactly`);
     return Number(v);
   }
   if (typeof v === 'number') {
@@ -149,7 +158,8 @@ export function toJson(v: PyValue, path = ''): Json {
       else if (typeof k === 'bigint') key = String(k);
       else throw new ConversionError(`${path || 'value'}: dict key of type ${typeName(k)} is not supported (use strings or ints)`);
       if (BAD_KEYS.has(key)) throw new ConversionError(`${path || 'value'}: dict key '${key}' is not supported`);
-      if (Object.prototype.hasOwnProperty.call(out, key)) throw new ConversionError(`${path || 'value'}: dict key '${key}' appears both as a string and as an int`);
+      if (Object.prototype.hasOwnProperty.call(out, key))
+        throw new ConversionError(`${path || 'value'}: dict key '${key}' appears both as a string and as an int`);
       out[key] = toJson(x, `${path}[${JSON.stringify(key)}]`);
     }
     return out;

@@ -23,7 +23,8 @@ import { registerBuiltins } from '../../../drivers.js';
 const USAGE_CODES = new Set(['E_USAGE', 'E_CONFIG', 'E_PARSE', 'E_PLUGIN', 'E_CAPABILITY', 'E_PATH', 'E_ENCODING']);
 
 /** Fast, quiet runs: 1 s trials (computed, not waited for), no reports, archive or collectors. */
-const BASE = "TRAFFICGEN_DURATION=1;TRAFFICGEN_LATENCY_DURATION=1;TRAFFICGEN_TREX_LEARNING_MODE=False;REPORT_HTML=False;REPORT_MARKDOWN=False;RESULTS_ARCHIVE='';COLLECTOR='none'";
+const BASE =
+  "TRAFFICGEN_DURATION=1;TRAFFICGEN_LATENCY_DURATION=1;TRAFFICGEN_TREX_LEARNING_MODE=False;REPORT_HTML=False;REPORT_MARKDOWN=False;RESULTS_ARCHIVE='';COLLECTOR='none'";
 
 /** Parameter mutations a user might write; each is applied to every catalogue testcase. */
 const MUTATIONS = [
@@ -99,7 +100,15 @@ describe('plan and run agree: whatever --dry-run accepts, the run accepts (every
       }
       tally.accepted += accepted.length;
       if (!accepted.length) continue;
-      const run = await runTestcases({ config, registry, testcases: accepted, log: silent, events: new RunEvents(), argv: [], signal: new AbortController().signal });
+      const run = await runTestcases({
+        config,
+        registry,
+        testcases: accepted,
+        log: silent,
+        events: new RunEvents(),
+        argv: [],
+        signal: new AbortController().signal,
+      });
       for (const r of run.testcases) {
         const why = `${r.name} with "${mutation}": ${r.error?.code}: ${r.error?.message}`;
         expect(USAGE_CODES.has(r.error?.code ?? ''), `the dry run accepted what the run rejected: ${why}`).to.equal(false);

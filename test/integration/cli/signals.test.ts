@@ -25,7 +25,11 @@ interface Watched {
 }
 
 function start(args: string[], dir: string): Watched {
-  const child = spawn(process.execPath, [VSPERF, ...args], { cwd: dir, env: { ...process.env, VSPERF_STATE_DIR: join(dir, 'state') }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [VSPERF, ...args], {
+    cwd: dir,
+    env: { ...process.env, VSPERF_STATE_DIR: join(dir, 'state') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   const waiters: Array<{ re: RegExp; resolve: (t: number) => void }> = [];
   child.stderr!.on('data', (d: Buffer) => {
@@ -38,7 +42,9 @@ function start(args: string[], dir: string): Watched {
       }
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((res) => child.on('exit', (code, signal) => res({ code, signal, at: performance.now() })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal, at: performance.now() })),
+  );
   return {
     child,
     stderr: () => err,
@@ -56,14 +62,25 @@ function start(args: string[], dir: string): Watched {
 /** Sandbox namespaces (vsd-…) that exist now. */
 function sandboxNetns(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return r.stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('vsd-'));
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter((n) => n.startsWith('vsd-'));
 }
 
 describe('signals: SIGTERM is handled within a second in every phase of a real run', function () {
   this.timeout(180_000);
   let dir: string;
   let netnsBefore: string[];
-  const RUN = ['--vswitch', 'none', '--verbosity', 'debug', '--test-params', "TRAFFICGEN_DURATION=3;REPORT_HTML=False;REPORT_MARKDOWN=False;RESULTS_ARCHIVE=''", 'phy2phy_cont'];
+  const RUN = [
+    '--vswitch',
+    'none',
+    '--verbosity',
+    'debug',
+    '--test-params',
+    "TRAFFICGEN_DURATION=3;REPORT_HTML=False;REPORT_MARKDOWN=False;RESULTS_ARCHIVE=''",
+    'phy2phy_cont',
+  ];
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'vsperf-sig-'));
@@ -81,7 +98,10 @@ describe('signals: SIGTERM is handled within a second in every phase of a real r
     expect(handled - sent, `SIGTERM handled after ${Math.round(handled - sent)} ms (marker ${marker})`).to.be.below(HANDLED_WITHIN_MS);
     const st = await w.exit();
     expect(st.code, w.stderr()).to.equal(130);
-    expect(sandboxNetns().filter((n) => !netnsBefore.includes(n)), 'sandbox namespaces left behind').to.deep.equal([]);
+    expect(
+      sandboxNetns().filter((n) => !netnsBefore.includes(n)),
+      'sandbox namespaces left behind',
+    ).to.deep.equal([]);
     expect(existsSync(join(dir, 'state', 'run.lock')), 'run lock left behind').to.equal(false);
   }
 

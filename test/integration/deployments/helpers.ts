@@ -33,7 +33,11 @@ export function testSettings(overrides: JsonObject = {}) {
 }
 
 export function makeCtx(overrides: JsonObject = {}, runId = `vsd-test-${randomBytes(3).toString('hex')}`): TestCtx {
-  const { ctx, cleanup, journal, workDir, registry } = hostContext(testSettings(overrides), { runId, journalDir: join(STATE_DIR, 'journal'), workDirPrefix: 'vsd-t' });
+  const { ctx, cleanup, journal, workDir, registry } = hostContext(testSettings(overrides), {
+    runId,
+    journalDir: join(STATE_DIR, 'journal'),
+    workDirPrefix: 'vsd-t',
+  });
   return {
     ctx,
     cleanup,
@@ -123,7 +127,10 @@ export async function leftovers(scope: Scope): Promise<Leftovers> {
       /* gone */
     }
   }
-  const ns = (await exec(['ip', 'netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(hasTag);
+  const ns = (await exec(['ip', 'netns', 'list'])).stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(hasTag);
   const links = (await exec(['ip', '-o', 'link', 'show'])).stdout
     .split('\n')
     .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1] ?? '')

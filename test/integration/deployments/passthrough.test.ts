@@ -86,7 +86,9 @@ describe('deployments: pvp with PCI passthrough (QemuPciPassthrough, integration
           () => expect.fail('start should fail'),
           (e) => {
             expect(e).to.be.instanceOf(PassthroughError).and.include({ check, device: dev });
-            expect((e as Error).message).to.include(text).and.not.include('\n');
+            expect((e as Error).message)
+              .to.include(text)
+              .and.not.include('\n');
           },
         );
         await vnf.stop();

@@ -67,7 +67,10 @@ describe('deployments: pvpv with two QEMU guests in parallel (integration)', fun
     const r = await trial(300);
     // The switch dispatches exactly: 150 frames per guest.
     expect(r.c.generatorPorts![0]!.rxFromGenerator).to.equal(300);
-    expect(r.guests.map((g) => g.toGuest), 'frames the switch sent to each guest').to.deep.equal([150, 150]);
+    expect(
+      r.guests.map((g) => g.toGuest),
+      'frames the switch sent to each guest',
+    ).to.deep.equal([150, 150]);
     // Each guest must forward its own share (the TCG guests on a loaded 2-core box may drop a few).
     for (const [i, g] of r.guests.entries()) expect(g.fromGuest, `frames forwarded by guest ${i}`).to.be.at.least(135);
     expect(r.atGenerator, 'frames back at generator port 1').to.equal(r.guests[0]!.fromGuest + r.guests[1]!.fromGuest);

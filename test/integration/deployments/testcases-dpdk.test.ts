@@ -30,13 +30,31 @@ describe('deployments: VSPERF testcases with the dpdk generator backend on the v
     const config = new Config({
       validate: false,
       // 20 Mbit/s nominal: the same modest rates as the veth variant, so the test checks function, not speed.
-      testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk', TRAFFICGEN_DURATION: 1, TRAFFICGEN_PKT_SIZES: [64], SANDBOX_PORT_SPEED_MBPS: 20 }],
+      testParams: [
+        {
+          TRAFFICGEN: 'Software',
+          VSWITCH: 'OvsDpdkVhost',
+          TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk',
+          TRAFFICGEN_DURATION: 1,
+          TRAFFICGEN_PKT_SIZES: [64],
+          SANDBOX_PORT_SPEED_MBPS: 20,
+        },
+      ],
     });
     const registry = new Registry();
     registerBuiltins(registry);
     const tcs = config.testcases().filter((t) => TESTCASES.includes(t.name));
     expect(tcs.map((t) => t.name).sort()).to.deep.equal([...TESTCASES].sort());
-    const run = await runTestcases({ config, registry, testcases: tcs, log: silentLogger, events: new RunEvents(), argv: ['e2e-dpdk'], resultsRoot, signal: new AbortController().signal });
+    const run = await runTestcases({
+      config,
+      registry,
+      testcases: tcs,
+      log: silentLogger,
+      events: new RunEvents(),
+      argv: ['e2e-dpdk'],
+      resultsRoot,
+      signal: new AbortController().signal,
+    });
     results = run.testcases;
   });
 

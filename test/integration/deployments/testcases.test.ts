@@ -32,13 +32,31 @@ describe('deployments: VSPERF testcases through the runner with OVS-DPDK and the
       validate: false,
       // A veth has no line rate: 20 Mbit/s (29.8 kfps at 64 B) is what the Software generator and the PMD
       // sustain on this shared 2-core box, so "% of line rate" trials are not generator-limited.
-      testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2, TRAFFICGEN_PKT_SIZES: [64], TRAFFICGEN_SOFTWARE_CORES: [0], SANDBOX_PORT_SPEED_MBPS: 20 }],
+      testParams: [
+        {
+          TRAFFICGEN: 'Software',
+          VSWITCH: 'OvsDpdkVhost',
+          TRAFFICGEN_DURATION: 2,
+          TRAFFICGEN_PKT_SIZES: [64],
+          TRAFFICGEN_SOFTWARE_CORES: [0],
+          SANDBOX_PORT_SPEED_MBPS: 20,
+        },
+      ],
     });
     const registry = new Registry();
     registerBuiltins(registry);
     const tcs = config.testcases().filter((t) => TESTCASES.includes(t.name));
     expect(tcs.map((t) => t.name).sort()).to.deep.equal([...TESTCASES].sort());
-    const run = await runTestcases({ config, registry, testcases: tcs, log: silentLogger, events: new RunEvents(), argv: ['e2e'], resultsRoot, signal: new AbortController().signal });
+    const run = await runTestcases({
+      config,
+      registry,
+      testcases: tcs,
+      log: silentLogger,
+      events: new RunEvents(),
+      argv: ['e2e'],
+      resultsRoot,
+      signal: new AbortController().signal,
+    });
     results = run.testcases;
   });
 
@@ -71,14 +89,27 @@ describe('deployments: VSPERF testcases through the runner with OVS-DPDK and the
     const dir = '/tmp/vsd-e2e-cli';
     rmSync(dir, { recursive: true, force: true });
     const r = await exec(
-      [process.execPath, join(PROJECT_ROOT, 'bin/vsperf.js'), '--trafficgen', 'Software', '--vswitch', 'OvsDpdkVhost', '--results-dir', dir,
-        '--test-params', 'TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,);SANDBOX_PORT_SPEED_MBPS=20;TRAFFICGEN_SOFTWARE_CORES=[0]', 'phy2phy_tput'],
+      [
+        process.execPath,
+        join(PROJECT_ROOT, 'bin/vsperf.js'),
+        '--trafficgen',
+        'Software',
+        '--vswitch',
+        'OvsDpdkVhost',
+        '--results-dir',
+        dir,
+        '--test-params',
+        'TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,);SANDBOX_PORT_SPEED_MBPS=20;TRAFFICGEN_SOFTWARE_CORES=[0]',
+        'phy2phy_tput',
+      ],
       { timeoutMs: 300_000, allowFail: true, env: { ...process.env } },
     );
     try {
       expect(r.code, r.stderr.slice(-2000)).to.equal(0);
       const res = readdirSync(dir).find((d) => d.startsWith('results_'))!;
-      const csv = readFileSync(join(dir, res, 'result_0_phy2phy_tput_p2p.csv'), 'utf8').trim().split('\n');
+      const csv = readFileSync(join(dir, res, 'result_0_phy2phy_tput_p2p.csv'), 'utf8')
+        .trim()
+        .split('\n');
       const head = csv[0]!.split(',');
       const row = csv[1]!.split(',');
       expect(row[head.indexOf('vswitch')]).to.equal('OvsDpdkVhost');

@@ -10,7 +10,11 @@ import { hostContext } from '../../helpers/driver-context.js';
 const NS = { gen: 'vsc-gen', sw: 'vsc-sw' };
 
 describeVSwitch('OvsVanilla', async () => {
-  const t = hostContext(testSettings({ VSWITCH: 'OvsVanilla' }), { runId: `vsc-${process.pid}`, journalDir: join(tmpdir(), 'vsc-journal'), workDirPrefix: 'vsc' });
+  const t = hostContext(testSettings({ VSWITCH: 'OvsVanilla' }), {
+    runId: `vsc-${process.pid}`,
+    journalDir: join(tmpdir(), 'vsc-journal'),
+    workDirPrefix: 'vsc',
+  });
   const host = t.ctx.host;
   for (const ns of Object.values(NS)) await host.createNetns(ns);
   for (const i of [0, 1]) await host.createVethPair(`vscg${i}`, `vscs${i}`, { aNetns: NS.gen, bNetns: NS.sw });

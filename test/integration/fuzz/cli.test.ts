@@ -22,9 +22,41 @@ const CHILD_LIMIT_MS = 60_000;
 
 /** Settings-shaped text: names, literals, separators and hostile bits (VSPERF dialect and --test-params). */
 const token = fc.oneof(
-  fc.constantFrom('TRAFFICGEN_DURATION', 'TRAFFIC', 'TRAFFICGEN_PKT_SIZES', 'TRAFFICGEN_LOSSRATE', 'RESULTS_PATH', 'VSWITCH', 'TRAFFICGEN', 'MODE', 'TEST_PARAMS', '__proto__', 'x'),
+  fc.constantFrom(
+    'TRAFFICGEN_DURATION',
+    'TRAFFIC',
+    'TRAFFICGEN_PKT_SIZES',
+    'TRAFFICGEN_LOSSRATE',
+    'RESULTS_PATH',
+    'VSWITCH',
+    'TRAFFICGEN',
+    'MODE',
+    'TEST_PARAMS',
+    '__proto__',
+    'x',
+  ),
   fc.constantFrom('=', ';', ',', ':', '(', ')', '[', ']', '{', '}', "'", '"', '\\', ' ', '\n', '\r\n', '#', '\uFEFF'),
-  fc.constantFrom("'traffic_type'", "'framerate'", "'frame_rate'", "'bogus'", "'Simulated'", "'/proc/x'", "''", 'True', 'None', '1e308', '2e21', '-1', '0', '1e-9', '0x10', '9018', '65536', "'rfc2544_back2back'", '__import__("os")'),
+  fc.constantFrom(
+    "'traffic_type'",
+    "'framerate'",
+    "'frame_rate'",
+    "'bogus'",
+    "'Simulated'",
+    "'/proc/x'",
+    "''",
+    'True',
+    'None',
+    '1e308',
+    '2e21',
+    '-1',
+    '0',
+    '1e-9',
+    '0x10',
+    '9018',
+    '65536',
+    "'rfc2544_back2back'",
+    '__import__("os")',
+  ),
   fc.integer().map(String),
   fc.double().map(String),
   fc.string({ maxLength: 6 }),
@@ -33,7 +65,11 @@ const settingsText = fc.array(token, { maxLength: 30 }).map((xs) => xs.join(''))
 
 /** Well-formed statements with values a hurried user might write: most are valid, some are not. */
 const statement = fc.oneof(
-  fc.constantFrom('TRAFFICGEN_DURATION', 'TRAFFICGEN_LOSSRATE', 'TRAFFICGEN_RFC2544_TESTS').chain((k) => fc.oneof(fc.double(), fc.integer(), fc.constantFrom(1, 0.5, 1e308, 2 ** 70, -1, 0)).map((v) => `${k}=${Number.isFinite(v) ? String(v) : '1e999'}`)),
+  fc
+    .constantFrom('TRAFFICGEN_DURATION', 'TRAFFICGEN_LOSSRATE', 'TRAFFICGEN_RFC2544_TESTS')
+    .chain((k) =>
+      fc.oneof(fc.double(), fc.integer(), fc.constantFrom(1, 0.5, 1e308, 2 ** 70, -1, 0)).map((v) => `${k}=${Number.isFinite(v) ? String(v) : '1e999'}`),
+    ),
   fc.constantFrom(
     'TRAFFICGEN_PKT_SIZES=(64,)',
     'TRAFFICGEN_PKT_SIZES=(64,9018)',
@@ -55,7 +91,10 @@ const statement = fc.oneof(
     'NO_SUCH_SETTING=1',
   ),
 );
-const testParams = fc.oneof(settingsText, fc.array(statement, { minLength: 1, maxLength: 4 }).map((xs) => xs.join(';')));
+const testParams = fc.oneof(
+  settingsText,
+  fc.array(statement, { minLength: 1, maxLength: 4 }).map((xs) => xs.join(';')),
+);
 
 describe('fuzz: the CLI input boundary (argv, --test-params, settings files)', function () {
   this.timeout(240_000);
@@ -109,36 +148,92 @@ describe('fuzz: the CLI input boundary (argv, --test-params, settings files)', f
 
   const fileArg = (): fc.Arbitrary<string> => fc.constantFrom(...Object.values(files), '/dev/null', '/dev/zero', '/nonexistent.conf', base, '');
   const valueArg = fc.oneof(
-    fc.constantFrom('', ' ', '-', 'Simulated', 'Dummy', 'Software', 'VppDpdkVhost', 'none', 'QemuVirtioNet', 'StressNg', 'phy2phy', '!phy2phy_tput', 'p*', '!*', '[', 'é', '\uFFFD', 'x'.repeat(3000)),
+    fc.constantFrom(
+      '',
+      ' ',
+      '-',
+      'Simulated',
+      'Dummy',
+      'Software',
+      'VppDpdkVhost',
+      'none',
+      'QemuVirtioNet',
+      'StressNg',
+      'phy2phy',
+      '!phy2phy_tput',
+      'p*',
+      '!*',
+      '[',
+      'é',
+      '\uFFFD',
+      'x'.repeat(3000),
+    ),
     fc.string({ maxLength: 12 }),
   );
   const optionArg = fc.oneof(
-    fc.tuple(fc.constantFrom('--trafficgen', '--vswitch', '--vnf', '--loadgen', '--fwdapp', '--tests', '-t', '--suite', '--mode', '-m', '--verbosity'), valueArg),
+    fc.tuple(
+      fc.constantFrom('--trafficgen', '--vswitch', '--vnf', '--loadgen', '--fwdapp', '--tests', '-t', '--suite', '--mode', '-m', '--verbosity'),
+      valueArg,
+    ),
     fc.tuple(fc.constant('--results-dir'), fc.constantFrom('', '/proc/x', '/sys/x', '/dev/x', '/', `${tmpdir()}/vsperf-fuzz-absent/a/b`, 'relative/dir')),
     fc.tuple(fc.constant('--conf-file'), fileArg()),
     fc.tuple(fc.constant('--test-params'), testParams),
     fc.tuple(fc.constant('--plugin'), fc.constantFrom('', 'vsperf-no-such-plugin', './nope.js', join(PROJECT_ROOT, 'test', 'fixtures', 'plugin-broken.js'))),
-    fc.constantFrom(['--exact-test-name'], ['--xunit'], ['--load-env'], ['--list'], ['--list-settings'], ['--list-vswitches'], ['--bogus'], ['-x'], ['--dry-run=1'], ['--trafficgen']),
+    fc.constantFrom(
+      ['--exact-test-name'],
+      ['--xunit'],
+      ['--load-env'],
+      ['--list'],
+      ['--list-settings'],
+      ['--list-vswitches'],
+      ['--bogus'],
+      ['-x'],
+      ['--dry-run=1'],
+      ['--trafficgen'],
+    ),
     fc.constantFrom(['phy2phy_tput'], ['pvp_tput'], ['pvp_live_migration'], ['nope'], ['PHY2PHY_TPUT'], ['']),
   );
 
   it('generated argv vectors (dry runs, in process): exit 0/2/3 and one error line (≤ 150 runs, ≤ 25 s)', async () => {
     const argv = fc.array(optionArg, { maxLength: 6 }).map((xs) => [...xs.flat(), '--dry-run']);
-    await fuzz('cli.test.js', fc.asyncProperty(argv, async (a) => expectCleanOutcome(a, await runMain(a))), 150);
+    await fuzz(
+      'cli.test.js',
+      fc.asyncProperty(argv, async (a) => expectCleanOutcome(a, await runMain(a))),
+      150,
+    );
   });
 
   it('generated --test-params strings (dry runs, in process) (≤ 150 runs, ≤ 25 s)', async () => {
     const argv = testParams.map((p) => ['--trafficgen', 'Simulated', '--test-params', p, '--dry-run', 'phy2phy_tput']);
-    await fuzz('cli.test.js', fc.asyncProperty(argv, async (a) => expectCleanOutcome(a, await runMain(a))), 150);
+    await fuzz(
+      'cli.test.js',
+      fc.asyncProperty(argv, async (a) => expectCleanOutcome(a, await runMain(a))),
+      150,
+    );
   });
 
   it('generated settings files, JSON and VSPERF dialect, text and raw bytes (dry runs, in process) (≤ 100 runs, ≤ 20 s)', async () => {
-    const json = fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.dictionary(fc.constantFrom('TRAFFICGEN_DURATION', 'TRAFFIC', 'TRAFFICGEN_PKT_SIZES', 'VSWITCH', 'x'), fc.jsonValue()).map((v) => JSON.stringify(v)));
+    const json = fc.oneof(
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.dictionary(fc.constantFrom('TRAFFICGEN_DURATION', 'TRAFFIC', 'TRAFFICGEN_PKT_SIZES', 'VSWITCH', 'x'), fc.jsonValue()).map((v) => JSON.stringify(v)),
+    );
     const content = fc.oneof(
-      fc.tuple(fc.constant('.conf'), settingsText.map((s) => Buffer.from(s))),
-      fc.tuple(fc.constant('.conf'), fc.array(statement, { maxLength: 5 }).map((xs) => Buffer.from(xs.map((x) => x.replace('=', ' = ')).join('\n')))),
-      fc.tuple(fc.constant('.json'), json.map((s) => Buffer.from(s))),
-      fc.tuple(fc.constantFrom('.conf', '.json'), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b))),
+      fc.tuple(
+        fc.constant('.conf'),
+        settingsText.map((s) => Buffer.from(s)),
+      ),
+      fc.tuple(
+        fc.constant('.conf'),
+        fc.array(statement, { maxLength: 5 }).map((xs) => Buffer.from(xs.map((x) => x.replace('=', ' = ')).join('\n'))),
+      ),
+      fc.tuple(
+        fc.constant('.json'),
+        json.map((s) => Buffer.from(s)),
+      ),
+      fc.tuple(
+        fc.constantFrom('.conf', '.json'),
+        fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+      ),
     );
     let n = 0;
     await fuzz(
@@ -184,7 +279,11 @@ describe('fuzz: the CLI input boundary (argv, --test-params, settings files)', f
 
   function runChild(argv: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
     return new Promise((res, rej) => {
-      const c = spawn(process.execPath, [VSPERF, ...argv], { cwd, env: { ...process.env, VSPERF_STATE_DIR: join(base, 'state') }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const c = spawn(process.execPath, [VSPERF, ...argv], {
+        cwd,
+        env: { ...process.env, VSPERF_STATE_DIR: join(base, 'state') },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const t = setTimeout(() => {

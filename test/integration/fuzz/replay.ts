@@ -25,5 +25,7 @@ export async function fuzz<T>(file: string, property: fc.IAsyncProperty<T> | fc.
   if (!out.failed) return;
   const replay = `VSPERF_FUZZ_SEED=${out.seed} VSPERF_FUZZ_PATH=${out.counterexamplePath ?? ''} npx mocha dist/test/integration/fuzz/${file}`;
   const err = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
-  throw new Error(`fuzz failure (seed ${out.seed}) after ${out.numRuns} run(s)\ncounterexample: ${JSON.stringify(out.counterexample)?.slice(0, 2000)}\n${err}\nreplay: ${replay}`);
+  throw new Error(
+    `fuzz failure (seed ${out.seed}) after ${out.numRuns} run(s)\ncounterexample: ${JSON.stringify(out.counterexample)?.slice(0, 2000)}\n${err}\nreplay: ${replay}`,
+  );
 }

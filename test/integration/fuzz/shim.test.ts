@@ -23,10 +23,14 @@ const weirdNumber = fc.oneof(
   fc.double({ min: 0.001, max: 0.05, noNaN: true }),
 );
 const smallInt = fc.oneof(fc.integer({ min: -5, max: 70_000 }), fc.constantFrom(0, 64, 1518, 9000, 9018, 2 ** 31 - 1));
-const text = fc.oneof(fc.constantFrom('', '00:00:00:00:00:01', 'zz:zz', '10.0.0.1', '300.1.1.1', '::1', 'udp', 'tcp', 'aaddg', 'x'), fc.string({ maxLength: 12 }));
+const text = fc.oneof(
+  fc.constantFrom('', '00:00:00:00:00:01', 'zz:zz', '10.0.0.1', '300.1.1.1', '::1', 'udp', 'tcp', 'aaddg', 'x'),
+  fc.string({ maxLength: 12 }),
+);
 
 /** Mostly a valid value, sometimes a hostile one: each field alone decides, so both outcomes occur. */
-const mostly = <T>(valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: hostile, weight: 1 });
+const mostly = <T>(valid: fc.Arbitrary<T>, hostile: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+  fc.oneof({ arbitrary: valid, weight: 6 }, { arbitrary: hostile, weight: 1 });
 
 /** A RunTrialRequest with every field drawn from plausible and hostile values. */
 const trialRequest = (sessionId: string): fc.Arbitrary<pb.RunTrialRequest> =>
@@ -44,12 +48,26 @@ const trialRequest = (sessionId: string): fc.Arbitrary<pb.RunTrialRequest> =>
       streamType: mostly(fc.integer({ min: 0, max: 3 }), fc.integer({ min: -1, max: 5 })),
       bidir: fc.boolean(),
       rate: mostly(
-        fc.oneof(fc.double({ min: 1, max: 1e6, noNaN: true }).map((v) => ({ $case: 'fps' as const, fps: v })), fc.double({ min: 0.01, max: 100, noNaN: true }).map((v) => ({ $case: 'pct' as const, pct: v }))),
-        fc.oneof(weirdNumber.map((v) => ({ $case: 'fps' as const, fps: v })), weirdNumber.map((v) => ({ $case: 'pct' as const, pct: v })), fc.constant(undefined)),
+        fc.oneof(
+          fc.double({ min: 1, max: 1e6, noNaN: true }).map((v) => ({ $case: 'fps' as const, fps: v })),
+          fc.double({ min: 0.01, max: 100, noNaN: true }).map((v) => ({ $case: 'pct' as const, pct: v })),
+        ),
+        fc.oneof(
+          weirdNumber.map((v) => ({ $case: 'fps' as const, fps: v })),
+          weirdNumber.map((v) => ({ $case: 'pct' as const, pct: v })),
+          fc.constant(undefined),
+        ),
       ),
       length: mostly(
-        fc.oneof(fc.double({ min: 0.001, max: 0.05, noNaN: true }).map((v) => ({ $case: 'durationS' as const, durationS: v })), fc.bigInt({ min: 1n, max: 2000n }).map((v) => ({ $case: 'frames' as const, frames: v }))),
-        fc.oneof(weirdNumber.map((v) => ({ $case: 'durationS' as const, durationS: v })), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v) => ({ $case: 'frames' as const, frames: v })), fc.constant(undefined)),
+        fc.oneof(
+          fc.double({ min: 0.001, max: 0.05, noNaN: true }).map((v) => ({ $case: 'durationS' as const, durationS: v })),
+          fc.bigInt({ min: 1n, max: 2000n }).map((v) => ({ $case: 'frames' as const, frames: v })),
+        ),
+        fc.oneof(
+          weirdNumber.map((v) => ({ $case: 'durationS' as const, durationS: v })),
+          fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v) => ({ $case: 'frames' as const, frames: v })),
+          fc.constant(undefined),
+        ),
       ),
       learningS: mostly(fc.constant(0), weirdNumber),
     })
@@ -78,7 +96,11 @@ const trialRequest = (sessionId: string): fc.Arbitrary<pb.RunTrialRequest> =>
     }));
 
 /** Every method with the codec of its request, for the random-bytes property. */
-const METHODS = Object.values(pb.TrafficGenShimServiceService).map((m) => ({ path: m.path, stream: m.responseStream || m.requestStream, decode: (b: Buffer) => m.requestDeserialize(b) }));
+const METHODS = Object.values(pb.TrafficGenShimServiceService).map((m) => ({
+  path: m.path,
+  stream: m.responseStream || m.requestStream,
+  decode: (b: Buffer) => m.requestDeserialize(b),
+}));
 
 describe('fuzz: the gRPC shim answers malformed messages with INVALID_ARGUMENT and keeps serving', function () {
   this.timeout(180_000);
@@ -90,7 +112,17 @@ describe('fuzz: the gRPC shim answers malformed messages with INVALID_ARGUMENT a
     shim = await startShim(['--generator', 'Simulated']);
     raw = new pb.TrafficGenShimServiceClient(shim.address, grpc.credentials.createInsecure());
     const reserved = await new Promise<pb.ReserveResponse>((res, rej) =>
-      raw.reserve({ clientName: 'fuzz', ports: [{ ...pb.Port.create(), name: 'a', speedMbps: 10_000 }, { ...pb.Port.create(), name: 'b', speedMbps: 10_000 }], leaseS: 0 }, (e, r) => (e ? rej(e) : res(r))),
+      raw.reserve(
+        {
+          clientName: 'fuzz',
+          ports: [
+            { ...pb.Port.create(), name: 'a', speedMbps: 10_000 },
+            { ...pb.Port.create(), name: 'b', speedMbps: 10_000 },
+          ],
+          leaseS: 0,
+        },
+        (e, r) => (e ? rej(e) : res(r)),
+      ),
     );
     sessionId = reserved.sessionId;
   });
@@ -138,7 +170,7 @@ describe('fuzz: the gRPC shim answers malformed messages with INVALID_ARGUMENT a
         expect([grpc.status.OK, grpc.status.INVALID_ARGUMENT], what).to.include(r.code);
         if (r.code === grpc.status.INVALID_ARGUMENT) {
           seen.invalid++;
-          expect(r.details, what).to.match(/^(trial|session_id)[.:a-z_\[\]0-9 ]*: ./);
+          expect(r.details, what).to.match(/^(trial|session_id)[.:a-z_[\]0-9 ]*: ./);
         } else {
           seen.ok++;
           expect(r.txFrames, `${what}: a trial that ran must have sent frames`).to.be.a('bigint');
@@ -179,7 +211,16 @@ describe('fuzz: the gRPC shim answers malformed messages with INVALID_ARGUMENT a
     progressIntervalMs: 0,
     trial: {
       traffic: {
-        stream: { frameSize: 64, imixGenome: '', l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' }, l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' }, l4: { enabled: true, srcPort: 3000, dstPort: 3001 }, vlan: { enabled: false, id: 0, priority: 0, cfi: 0 }, multistream: 0, streamType: pb.StreamType.STREAM_TYPE_L4 },
+        stream: {
+          frameSize: 64,
+          imixGenome: '',
+          l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' },
+          l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
+          l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
+          vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
+          multistream: 0,
+          streamType: pb.StreamType.STREAM_TYPE_L4,
+        },
         bidir: false,
         rate: { value: rate },
         latency: false,

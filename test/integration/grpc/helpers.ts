@@ -41,9 +41,23 @@ export async function makePki(): Promise<TestPki> {
   };
   const leaf = async (name: string, caName: string, cn: string, san?: string): Promise<void> => {
     await exec([
-      'openssl', 'req', '-x509', ...EC, '-keyout', p(`${name}.key`), '-out', p(`${name}.crt`), '-subj', `/CN=${cn}`,
-      ...(san ? ['-addext', `subjectAltName=${san}`] : []), '-addext', 'basicConstraints=critical,CA:FALSE',
-      '-CA', p(`${caName}.crt`), '-CAkey', p(`${caName}.key`),
+      'openssl',
+      'req',
+      '-x509',
+      ...EC,
+      '-keyout',
+      p(`${name}.key`),
+      '-out',
+      p(`${name}.crt`),
+      '-subj',
+      `/CN=${cn}`,
+      ...(san ? ['-addext', `subjectAltName=${san}`] : []),
+      '-addext',
+      'basicConstraints=critical,CA:FALSE',
+      '-CA',
+      p(`${caName}.crt`),
+      '-CAkey',
+      p(`${caName}.key`),
     ]);
   };
   await ca('ca');
@@ -82,7 +96,10 @@ export interface RunningShim {
 /** Start bin/vsperf-tgshim.js with `args` (+ --listen 127.0.0.1:0 unless given); wait for "listening". */
 export async function startShim(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunningShim> {
   const listen = args.includes('--listen') ? [] : ['--listen', '127.0.0.1:0'];
-  const child = await Child.start([process.execPath, SHIM_BIN, ...listen, ...args], { env: { ...process.env, VSPERF_STATE_DIR: STATE_DIR, ...env }, tailChars: 64 * 1024 });
+  const child = await Child.start([process.execPath, SHIM_BIN, ...listen, ...args], {
+    env: { ...process.env, VSPERF_STATE_DIR: STATE_DIR, ...env },
+    tailChars: 64 * 1024,
+  });
   let out = '';
   child.on('output', (s: string) => (out += s));
   const port = await new Promise<number>((resolve, reject) => {

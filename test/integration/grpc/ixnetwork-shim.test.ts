@@ -59,8 +59,20 @@ describe('tgshim ixnetwork backend: crash safety and shim-side validation (stric
   const shims: RunningShim[] = [];
 
   const shimArgs = (): string[] => [
-    '--backend', 'ixnetwork', '--ixnet-url', url, '--ixnet-user', 'admin', '--ixnet-password-file', join(dir, 'pw'),
-    '--ixnet-poll-ms', '20', '--name', 'crash-test', '--token-file', join(dir, 'token'),
+    '--backend',
+    'ixnetwork',
+    '--ixnet-url',
+    url,
+    '--ixnet-user',
+    'admin',
+    '--ixnet-password-file',
+    join(dir, 'pw'),
+    '--ixnet-poll-ms',
+    '20',
+    '--name',
+    'crash-test',
+    '--token-file',
+    join(dir, 'token'),
   ];
 
   before(async () => {
@@ -84,7 +96,10 @@ describe('tgshim ixnetwork backend: crash safety and shim-side validation (stric
     shims.push(first);
     let client = new pb.TrafficGenShimServiceClient(first.address, grpc.credentials.createInsecure());
     const res = (await unary(client.reserve.bind(client), { clientName: 'crash-test', ports: IXPORTS.map(portToPb), leaseS: 60 })) as pb.ReserveResponse;
-    await unary(client.startContinuous.bind(client), { sessionId: res.sessionId, traffic: trafficToPb(basicTrialSpec({ rate: { unit: 'pct', value: 10 }, bidir: true })) });
+    await unary(client.startContinuous.bind(client), {
+      sessionId: res.sessionId,
+      traffic: trafficToPb(basicTrialSpec({ rate: { unit: 'pct', value: 10 }, bidir: true })),
+    });
     client.close();
     expect(fake.runningSessions()).to.have.length(1);
     const leaked = fake.only();
@@ -97,14 +112,19 @@ describe('tgshim ixnetwork backend: crash safety and shim-side validation (stric
     shims.push(second);
     expect(fake.runningSessions()).to.deep.equal([]);
     expect([...fake.sessions.values()].filter((s) => s.sessionName.startsWith('vsperf-tgshim/'))).to.deep.equal([]);
-    expect(second.output()).to.match(/cleaned up after an earlier shim \(start\): \/api\/v1\/sessions\/\d+ \(vsperf-tgshim\/crash-test\/.*traffic stopped, deleted/);
+    expect(second.output()).to.match(
+      /cleaned up after an earlier shim \(start\): \/api\/v1\/sessions\/\d+ \(vsperf-tgshim\/crash-test\/.*traffic stopped, deleted/,
+    );
     // The lease held across the restart: another client is refused, the old session id is answered clearly, the owner may reserve again.
     client = new pb.TrafficGenShimServiceClient(second.address, grpc.credentials.createInsecure());
     const other = await code(unary(client.reserve.bind(client), { clientName: 'intruder', ports: IXPORTS.map(portToPb), leaseS: 60 }));
     expect(other.code).to.equal(grpc.status.FAILED_PRECONDITION);
     expect(other.details).to.match(/ports are owned by crash-test \(lease from before the shim restarted, until /);
     const lost = await code(unary(client.renew.bind(client), { sessionId: res.sessionId }));
-    expect(lost).to.deep.equal({ code: grpc.status.NOT_FOUND, details: `session ${res.sessionId} was lost when the shim restarted (its traffic was stopped); call Reserve again` });
+    expect(lost).to.deep.equal({
+      code: grpc.status.NOT_FOUND,
+      details: `session ${res.sessionId} was lost when the shim restarted (its traffic was stopped); call Reserve again`,
+    });
     const again = (await unary(client.reserve.bind(client), { clientName: 'crash-test', ports: IXPORTS.map(portToPb), leaseS: 60 })) as pb.ReserveResponse;
     await unary(client.release.bind(client), { sessionId: again.sessionId });
     client.close();
@@ -147,21 +167,36 @@ describe('tgshim ixnetwork backend: crash safety and shim-side validation (stric
         });
       const fast = await code(run({ rate: { unit: 'fps', value: 1e10 }, durationS: 1 }));
       expect(fast.code).to.equal(grpc.status.INVALID_ARGUMENT);
-      expect(fast.details).to.match(/^trial\.traffic\.rate\.fps: 10000000000 fps is above the line rate of port 0 \(14880952 fps for 64-byte frames at 10000 Mbit\/s\)/);
+      expect(fast.details).to.match(
+        /^trial\.traffic\.rate\.fps: 10000000000 fps is above the line rate of port 0 \(14880952 fps for 64-byte frames at 10000 Mbit\/s\)/,
+      );
       const short = await code(run({ rate: { unit: 'fps', value: 1000 }, durationS: 1e-9 }));
       expect(short.code).to.equal(grpc.status.INVALID_ARGUMENT);
       expect(short.details).to.match(/^trial\.duration_s: 1e-9 s is shorter than one frame at 1000 fps/);
-      const wrap = await code(run({ rate: { unit: 'fps', value: 1000 }, durationS: 1, stream: { ...basicTrialSpec().stream, multistream: 5000, streamType: 'L4', l4: { enabled: true, srcPort: 1, dstPort: 65000 } } }));
+      const wrap = await code(
+        run({
+          rate: { unit: 'fps', value: 1000 },
+          durationS: 1,
+          stream: { ...basicTrialSpec().stream, multistream: 5000, streamType: 'L4', l4: { enabled: true, srcPort: 1, dstPort: 65000 } },
+        }),
+      );
       expect(wrap.code).to.equal(grpc.status.INVALID_ARGUMENT);
       expect(wrap.details).to.match(/^trial\.traffic\.stream\.l4\.dst_port: 5000 flows from 65000 wrap the field/);
-      const cont = await code(unary(client.startContinuous.bind(client), { sessionId: session, traffic: trafficToPb(basicTrialSpec({ rate: { unit: 'fps', value: 2e7 } })) }));
+      const cont = await code(
+        unary(client.startContinuous.bind(client), { sessionId: session, traffic: trafficToPb(basicTrialSpec({ rate: { unit: 'fps', value: 2e7 } })) }),
+      );
       expect(cont.details).to.match(/^traffic\.rate\.fps: .* above the line rate/);
       expect(fake.runningSessions()).to.deep.equal([]);
     });
 
     it('RunTrials: UNAUTHENTICATED when the stream opens, before any message; RESOURCE_EXHAUSTED beyond 64 queued requests', async () => {
       const noAuth = client.runTrials(new grpc.Metadata());
-      const st = await new Promise<grpc.StatusObject>((resolve) => noAuth.on('status', resolve).on('error', () => undefined).on('data', () => undefined));
+      const st = await new Promise<grpc.StatusObject>((resolve) =>
+        noAuth
+          .on('status', resolve)
+          .on('error', () => undefined)
+          .on('data', () => undefined),
+      );
       expect(st.code).to.equal(grpc.status.UNAUTHENTICATED);
       const call = client.runTrials(md());
       const results: unknown[] = [];
@@ -178,9 +213,24 @@ describe('tgshim ixnetwork backend: crash safety and shim-side validation (stric
   });
 
   it('vsperf --trafficgen IxNet --dry-run pvp_tput shows the headers the backend will program', async () => {
-    const r = await exec([process.execPath, join(ROOT, 'bin', 'vsperf.js'), '--trafficgen', 'IxNet', '--dry-run', 'pvp_tput', '--test-params', "TRAFFIC={'multistream':1000,'stream_type':'L3','vlan':{'enabled':True,'id':10,'priority':3}}"], { env: { ...process.env, VSPERF_STATE_DIR: dir } });
+    const r = await exec(
+      [
+        process.execPath,
+        join(ROOT, 'bin', 'vsperf.js'),
+        '--trafficgen',
+        'IxNet',
+        '--dry-run',
+        'pvp_tput',
+        '--test-params',
+        "TRAFFIC={'multistream':1000,'stream_type':'L3','vlan':{'enabled':True,'id':10,'priority':3}}",
+      ],
+      { env: { ...process.env, VSPERF_STATE_DIR: dir } },
+    );
     expect(r.code, r.stderr).to.equal(0);
-    const plan = r.stdout.slice(r.stdout.indexOf('IxNetwork traffic item')).split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    const plan = r.stdout
+      .slice(r.stdout.indexOf('IxNetwork traffic item'))
+      .split('\n')
+      .map((l) => l.trim().replace(/\s+/g, ' '));
     expect(plan.slice(1, 11)).to.deep.equal([
       'port 0 → 1:',
       'ethernet destinationAddress=02:00:00:00:00:02 sourceAddress=02:00:00:00:00:01',

@@ -32,14 +32,20 @@ describe('tgshim: a Python grpcio client over TLS + token (foreign client intero
   });
 
   it('health, GetInfo, auth failures, Reserve, RunTrial, RunTrials, INVALID_ARGUMENT, StartContinuous/StopContinuous, Release', async () => {
-    for (const [input, out] of [[join(ROOT, 'trafficgen', 'grpc', 'proto'), 'tgshim.binpb'], [join(ROOT, 'node_modules', 'grpc-health-check', 'proto'), 'health.binpb']] as const) {
+    for (const [input, out] of [
+      [join(ROOT, 'trafficgen', 'grpc', 'proto'), 'tgshim.binpb'],
+      [join(ROOT, 'node_modules', 'grpc-health-check', 'proto'), 'health.binpb'],
+    ] as const) {
       const b = await exec([BUF, 'build', input, '-o', join(dir, out)]);
       expect(b.code, b.stderr).to.equal(0);
     }
     const gen = await exec([PYTHON, join(ROOT, 'scripts', 'proto-stubs-python.py'), join(dir, 'stubs'), join(dir, 'tgshim.binpb'), join(dir, 'health.binpb')]);
     expect(gen.code, `stub generation failed (is python3-protobuf installed? npm run setup):\n${gen.stderr}`).to.equal(0);
     shim = await startShim(['--generator', 'Simulated', '--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--token-file', pki.tokenFile]);
-    const r = await exec([PYTHON, join(ROOT, 'test', 'integration', 'grpc', 'python', 'interop_client.py'), join(dir, 'stubs'), shim.address, pki.caCert, pki.token], { timeoutMs: 60_000 });
+    const r = await exec(
+      [PYTHON, join(ROOT, 'test', 'integration', 'grpc', 'python', 'interop_client.py'), join(dir, 'stubs'), shim.address, pki.caCert, pki.token],
+      { timeoutMs: 60_000 },
+    );
     expect(r.code, `python client failed (is python3-grpcio installed? npm run setup):\n${r.stderr}`).to.equal(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
     expect(out.health).to.equal('SERVING');

@@ -109,7 +109,10 @@ describe('tgshim over gRPC (integration)', function () {
     it('serves grpc.health.v1 and reports the backend, version and capabilities', async () => {
       const Health = grpc.makeClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'Health');
       const creds = grpc.credentials.createSsl(k.pem(k.caCert), k.pem(k.clientKey), k.pem(k.clientCert));
-      const hc = new Health(shim.address, creds, { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as { check(req: { service: string }, cb: (e: Error | null, r: { status: string }) => void): void; close(): void };
+      const hc = new Health(shim.address, creds, { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as {
+        check(req: { service: string }, cb: (e: Error | null, r: { status: string }) => void): void;
+        close(): void;
+      };
       const st = await new Promise<{ status: string }>((res, rej) => hc.check({ service: 'tgshim.v1.TrafficGenShimService' }, (e, r) => (e ? rej(e) : res(r))));
       hc.close();
       expect(st.status).to.equal('SERVING');
@@ -126,25 +129,27 @@ describe('tgshim over gRPC (integration)', function () {
       // Both trial paths: the RunTrials stream (default) and one RunTrial call per trial; a fresh direct
       // generator each time, as the shim opens a fresh one per session (same trial sequence, same numbers).
       for (const trialStream of [true, false]) {
-      const direct = await createSimulated({ settings: loadShimSettings([]) } as unknown as DriverContext);
-      await direct.connect(PORTS);
-      const d = await IxiaDriver.open({ ...clientOpts(k, shim), trialStream });
-      await d.connect(PORTS);
-      try {
-      for (const spec of [trial({ rate: { unit: 'pct', value: 100 }, bidir: true, latency: true }), trial({ durationS: undefined, frames: 12_345 })]) {
-        const a = await direct.runTrial(spec);
-        const b = await d.runTrial(spec);
-        expect(b.txFrames).to.equal(a.txFrames);
-        expect(b.rxFrames).to.equal(a.rxFrames);
-        expect(b.lossPct).to.be.closeTo(a.lossPct, 1e-9);
-        expect(b.directions.map((x) => [x.fromPort, x.toPort, x.txFrames, x.rxFrames])).to.deep.equal(a.directions.map((x) => [x.fromPort, x.toPort, x.txFrames, x.rxFrames]));
-        expect(b.latency?.avgNs).to.equal(a.latency?.avgNs);
-        expect(b.simulated).to.equal(true);
-        expect(b.info?.shim_backend).to.equal('software');
-      }
-      } finally {
-        await d.close();
-      }
+        const direct = await createSimulated({ settings: loadShimSettings([]) } as unknown as DriverContext);
+        await direct.connect(PORTS);
+        const d = await IxiaDriver.open({ ...clientOpts(k, shim), trialStream });
+        await d.connect(PORTS);
+        try {
+          for (const spec of [trial({ rate: { unit: 'pct', value: 100 }, bidir: true, latency: true }), trial({ durationS: undefined, frames: 12_345 })]) {
+            const a = await direct.runTrial(spec);
+            const b = await d.runTrial(spec);
+            expect(b.txFrames).to.equal(a.txFrames);
+            expect(b.rxFrames).to.equal(a.rxFrames);
+            expect(b.lossPct).to.be.closeTo(a.lossPct, 1e-9);
+            expect(b.directions.map((x) => [x.fromPort, x.toPort, x.txFrames, x.rxFrames])).to.deep.equal(
+              a.directions.map((x) => [x.fromPort, x.toPort, x.txFrames, x.rxFrames]),
+            );
+            expect(b.latency?.avgNs).to.equal(a.latency?.avgNs);
+            expect(b.simulated).to.equal(true);
+            expect(b.info?.shim_backend).to.equal('software');
+          }
+        } finally {
+          await d.close();
+        }
       }
     });
 
@@ -160,7 +165,7 @@ describe('tgshim over gRPC (integration)', function () {
         const live = await run.poll();
         const r = await run.stop();
         expect(r.txFrames).to.be.greaterThan(0);
-        expect(live.elapsedS, "live counters must have streamed during 1.2 s of traffic").to.be.greaterThan(0).and.below(10);
+        expect(live.elapsedS, 'live counters must have streamed during 1.2 s of traffic').to.be.greaterThan(0).and.below(10);
         expect((await d.runTrial(trial())).txFrames, 'trials run again after the continuous run').to.be.greaterThan(0);
       } finally {
         await d.close();
@@ -179,7 +184,10 @@ describe('tgshim over gRPC (integration)', function () {
     it('rejects a client without a certificate, with an untrusted certificate, without TLS, or not trusting the shim', async () => {
       const cases: Array<[string, Partial<IxiaOptions>]> = [
         ['no client certificate', { tls: { caPem: k.pem(k.caCert), serverName: 'localhost' } }],
-        ['client certificate from another CA', { tls: { caPem: k.pem(k.caCert), certPem: k.pem(k.otherClientCert), keyPem: k.pem(k.otherClientKey), serverName: 'localhost' } }],
+        [
+          'client certificate from another CA',
+          { tls: { caPem: k.pem(k.caCert), certPem: k.pem(k.otherClientCert), keyPem: k.pem(k.otherClientKey), serverName: 'localhost' } },
+        ],
         ['shim CA not trusted', { tls: { caPem: k.pem(k.otherCaCert), certPem: k.pem(k.clientCert), keyPem: k.pem(k.clientKey), serverName: 'localhost' } }],
         ['plaintext', { tls: undefined }],
       ];
@@ -216,7 +224,9 @@ describe('tgshim over gRPC (integration)', function () {
       const md = new grpc.Metadata();
       md.set('authorization', `Bearer ${k.token}`);
       const ports = PORTS.map((p) => ({ ...pb.Port.create(), name: p.name, speedMbps: p.speedMbps }));
-      const res = await new Promise<pb.ReserveResponse>((ok, ko) => raw.reserve({ clientName: 'vsi-silent', ports, leaseS: 1 }, md, (e, r) => (e ? ko(e) : ok(r))));
+      const res = await new Promise<pb.ReserveResponse>((ok, ko) =>
+        raw.reserve({ clientName: 'vsi-silent', ports, leaseS: 1 }, md, (e, r) => (e ? ko(e) : ok(r))),
+      );
       expect(res.leaseS).to.equal(1);
       const b = await IxiaDriver.open(clientOpts(k, shim, { clientName: 'vsi-next' }));
       try {
@@ -233,7 +243,9 @@ describe('tgshim over gRPC (integration)', function () {
     it('reports a server that does not serve tgshim.v1 as a version mismatch', async () => {
       const server = new grpc.Server();
       new HealthImplementation({ '': 'SERVING' }).addToServer(server);
-      const port = await new Promise<number>((ok, ko) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))));
+      const port = await new Promise<number>((ok, ko) =>
+        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))),
+      );
       try {
         const e = await failure(IxiaDriver.open({ address: `127.0.0.1:${port}`, retries: 0 }));
         expect(e).to.be.instanceOf(DriverError);
@@ -277,12 +289,17 @@ describe('tgshim over gRPC (integration)', function () {
         raw = new pb.TrafficGenShimServiceClient(shim.address, grpc.credentials.createSsl(k.pem(k.caCert), k.pem(k.clientKey), k.pem(k.clientCert)), {
           'grpc.ssl_target_name_override': 'localhost',
         });
-        const r = await unary<pb.ReserveRequest, pb.ReserveResponse>(raw.reserve.bind(raw), { clientName: 'vsi-raw', ports: [], leaseS: 0 }).catch((e: grpc.ServiceError) => e);
+        const r = await unary<pb.ReserveRequest, pb.ReserveResponse>(raw.reserve.bind(raw), { clientName: 'vsi-raw', ports: [], leaseS: 0 }).catch(
+          (e: grpc.ServiceError) => e,
+        );
         expect((r as grpc.ServiceError).code).to.equal(grpc.status.INVALID_ARGUMENT);
         expect((r as grpc.ServiceError).details).to.match(/^ports: needs at least 2 ports/);
         const ok = await unary<pb.ReserveRequest, pb.ReserveResponse>(raw.reserve.bind(raw), {
           clientName: 'vsi-raw',
-          ports: [{ ...pb.Port.create(), name: 'a', speedMbps: 10_000 }, { ...pb.Port.create(), name: 'b', speedMbps: 10_000 }],
+          ports: [
+            { ...pb.Port.create(), name: 'a', speedMbps: 10_000 },
+            { ...pb.Port.create(), name: 'b', speedMbps: 10_000 },
+          ],
           leaseS: 0,
         });
         sessionId = ok.sessionId;
@@ -297,7 +314,16 @@ describe('tgshim over gRPC (integration)', function () {
         const t = trial();
         return {
           traffic: {
-            stream: { frameSize: 64, imixGenome: '', l2: { srcMac: t.stream.l2.srcMac, dstMac: t.stream.l2.dstMac }, l3: { ...t.stream.l3 }, l4: { ...t.stream.l4 }, vlan: { ...t.stream.vlan }, multistream: 0, streamType: pb.StreamType.STREAM_TYPE_L4 },
+            stream: {
+              frameSize: 64,
+              imixGenome: '',
+              l2: { srcMac: t.stream.l2.srcMac, dstMac: t.stream.l2.dstMac },
+              l3: { ...t.stream.l3 },
+              l4: { ...t.stream.l4 },
+              vlan: { ...t.stream.vlan },
+              multistream: 0,
+              streamType: pb.StreamType.STREAM_TYPE_L4,
+            },
             bidir: false,
             rate: { value: { $case: 'fps', fps: 1000 } },
             latency: false,
@@ -333,11 +359,18 @@ describe('tgshim over gRPC (integration)', function () {
       }
 
       it('RunTrials: runs the trials of one stream in order and ends after the last; a bad one ends it with INVALID_ARGUMENT naming run.trial…', async () => {
-        const ok = await runTrials([{ sessionId, trial: good(), progressIntervalMs: 0 }, { sessionId, trial: good(), progressIntervalMs: 0 }]);
+        const ok = await runTrials([
+          { sessionId, trial: good(), progressIntervalMs: 0 },
+          { sessionId, trial: good(), progressIntervalMs: 0 },
+        ]);
         expect(ok).to.deep.equal({ results: 2 });
         const bad = good();
         bad.traffic!.stream!.frameSize = 20;
-        const r = await runTrials([{ sessionId, trial: good(), progressIntervalMs: 0 }, { sessionId, trial: bad, progressIntervalMs: 0 }, { sessionId, trial: good(), progressIntervalMs: 0 }]);
+        const r = await runTrials([
+          { sessionId, trial: good(), progressIntervalMs: 0 },
+          { sessionId, trial: bad, progressIntervalMs: 0 },
+          { sessionId, trial: good(), progressIntervalMs: 0 },
+        ]);
         expect(r.results, 'the trial before the bad one ran; none after it').to.equal(1);
         expect(r.error?.code).to.equal(grpc.status.INVALID_ARGUMENT);
         expect(r.error?.details).to.match(/^run\.trial\.traffic\.stream\.frame_size: 20 bytes is out of range/);
@@ -397,7 +430,20 @@ describe('tgshim over gRPC (integration)', function () {
       fake = new FakeIxNetwork({ capacityFps: 70_000, redirect: true });
       const url = await fake.start();
       writeFileSync(join(k.dir, 'ixpw'), 'admin\n');
-      shim = await startShim(tlsShimArgs(k, ['--backend', 'ixnetwork', '--ixnet-url', url, '--ixnet-user', 'admin', '--ixnet-password-file', join(k.dir, 'ixpw'), '--ixnet-poll-ms', '50']));
+      shim = await startShim(
+        tlsShimArgs(k, [
+          '--backend',
+          'ixnetwork',
+          '--ixnet-url',
+          url,
+          '--ixnet-user',
+          'admin',
+          '--ixnet-password-file',
+          join(k.dir, 'ixpw'),
+          '--ixnet-poll-ms',
+          '50',
+        ]),
+      );
       shims.push(shim);
     });
     after(async () => {
@@ -538,7 +584,10 @@ describe('tgshim over gRPC (integration)', function () {
       const r = await exec([process.execPath, SHIM_BIN, '--listen', '0.0.0.0:0', '--generator', 'Simulated'], { allowFail: true, timeoutMs: 20_000 });
       expect(r.code).to.equal(2);
       expect(r.stderr).to.match(/refusing to listen on 0\.0\.0\.0:0 without TLS and a token/);
-      const r2 = await exec([process.execPath, SHIM_BIN, '--listen', '0.0.0.0:0', '--generator', 'Simulated', '--token-file', k.tokenFile], { allowFail: true, timeoutMs: 20_000 });
+      const r2 = await exec([process.execPath, SHIM_BIN, '--listen', '0.0.0.0:0', '--generator', 'Simulated', '--token-file', k.tokenFile], {
+        allowFail: true,
+        timeoutMs: 20_000,
+      });
       expect(r2.code).to.equal(2);
     });
   });

@@ -19,7 +19,11 @@ class SlowGenerator implements TrafficGenerator {
   async connect(ports: readonly PortSpec[]): Promise<void> {
     this.ports = ports;
   }
-  async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: { elapsedS: number; txFrames: number; rxFrames: number }) => void): Promise<TrialResult> {
+  async runTrial(
+    spec: TrialSpec,
+    signal?: AbortSignal,
+    onProgress?: (c: { elapsedS: number; txFrames: number; rxFrames: number }) => void,
+  ): Promise<TrialResult> {
     const marker = (state: string): void => {
       const dir = process.env.VSI_SLOW_MARKER_DIR;
       if (dir) writeFileSync(join(dir, 'traffic'), state);
@@ -37,17 +41,42 @@ class SlowGenerator implements TrafficGenerator {
         clearInterval(tick);
         resolve();
       }, durationS * 1000);
-      signal?.addEventListener('abort', () => {
-        clearTimeout(done);
-        clearInterval(tick);
-        marker('stopped-by-abort');
-        reject(new Error('aborted'));
-      }, { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(done);
+          clearInterval(tick);
+          marker('stopped-by-abort');
+          reject(new Error('aborted'));
+        },
+        { once: true },
+      );
     });
     marker('finished');
     const tx = Math.round(fps * durationS);
-    const d = { fromPort: 0, toPort: 1, txFrames: tx, rxFrames: tx, lostFrames: 0, reordered: 0, duplicated: 0, foreign: 0, txBytes: tx * spec.stream.frameSize, rxBytes: tx * spec.stream.frameSize };
-    return { ...d, offeredFps: fps, achievedTxFps: fps, rxFps: fps, lossPct: 0, durationS, wallS: (Date.now() - t0) / 1000, generatorLimited: false, directions: [d] };
+    const d = {
+      fromPort: 0,
+      toPort: 1,
+      txFrames: tx,
+      rxFrames: tx,
+      lostFrames: 0,
+      reordered: 0,
+      duplicated: 0,
+      foreign: 0,
+      txBytes: tx * spec.stream.frameSize,
+      rxBytes: tx * spec.stream.frameSize,
+    };
+    return {
+      ...d,
+      offeredFps: fps,
+      achievedTxFps: fps,
+      rxFps: fps,
+      lossPct: 0,
+      durationS,
+      wallS: (Date.now() - t0) / 1000,
+      generatorLimited: false,
+      directions: [d],
+    };
   }
   async close(): Promise<void> {}
 }

@@ -35,7 +35,11 @@ async function ourNetns(): Promise<string[]> {
 
 function shimJournals(pid: number): string[] {
   const dir = join(STATE_DIR, 'journal');
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`tgshim-${pid}-`)).map((f) => join(dir, f)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.startsWith(`tgshim-${pid}-`))
+        .map((f) => join(dir, f))
+    : [];
 }
 
 describe('tgshim wrapping the Software generator on a veth pair (integration)', function () {
@@ -46,7 +50,20 @@ describe('tgshim wrapping the Software generator on a veth pair (integration)', 
   let conf: string;
   const shims: RunningShim[] = [];
 
-  const shimArgs = (): string[] => ['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert, '--token-file', pki.tokenFile, '--generator', 'Software', '--conf-file', conf];
+  const shimArgs = (): string[] => [
+    '--tls-cert',
+    pki.serverCert,
+    '--tls-key',
+    pki.serverKey,
+    '--tls-client-ca',
+    pki.caCert,
+    '--token-file',
+    pki.tokenFile,
+    '--generator',
+    'Software',
+    '--conf-file',
+    conf,
+  ];
   const open = (shim: RunningShim): Promise<IxiaDriver> =>
     IxiaDriver.open({
       address: shim.address,
@@ -80,7 +97,10 @@ describe('tgshim wrapping the Software generator on a veth pair (integration)', 
     expect(await ourNetns()).to.deep.equal([]);
     for (const s of shims) {
       expect(isAlive(s.child.pid), `shim ${s.child.pid}`).to.equal(false);
-      expect(shimJournals(s.child.pid).flatMap((f) => Journal.read(f)), `live resources of shim ${s.child.pid}`).to.deep.equal([]);
+      expect(
+        shimJournals(s.child.pid).flatMap((f) => Journal.read(f)),
+        `live resources of shim ${s.child.pid}`,
+      ).to.deep.equal([]);
     }
   });
 
@@ -94,7 +114,7 @@ describe('tgshim wrapping the Software generator on a veth pair (integration)', 
     { lossFreeRateFps: 10_000 },
   );
 
-  it('a shim killed mid-trial: clear DriverError, no engine left, the next shim releases the dead one\'s journal', async () => {
+  it("a shim killed mid-trial: clear DriverError, no engine left, the next shim releases the dead one's journal", async () => {
     const shim = await startShim(shimArgs());
     shims.push(shim);
     const d = await open(shim);

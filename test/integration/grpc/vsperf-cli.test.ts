@@ -40,7 +40,9 @@ function readCsv(dir: string): Row[] {
   expect(run, `no results_* in ${dir}`).to.be.a('string');
   const file = readdirSync(join(dir, run!)).find((f) => /^result_\d+_phy2phy_tput_.*\.csv$/.test(f));
   expect(file, 'phy2phy_tput CSV').to.be.a('string');
-  const [head, ...lines] = readFileSync(join(dir, run!, file!), 'utf8').trim().split('\n');
+  const [head, ...lines] = readFileSync(join(dir, run!, file!), 'utf8')
+    .trim()
+    .split('\n');
   const cols = head!.split(',');
   return lines.map((l) => Object.fromEntries(l.split(',').map((v, i) => [cols[i]!, v])));
 }
@@ -74,7 +76,20 @@ describe('vsperf --trafficgen Ixia phy2phy_tput through the shim (integration)',
   it('gets the same throughput as --trafficgen Software on the same DUT, over TLS + token', async () => {
     const swConf = join(tmp, 'software.json');
     writeFileSync(swConf, JSON.stringify(SOFTWARE_SETTINGS));
-    shim = await startShim(['--tls-cert', pki.serverCert, '--tls-key', pki.serverKey, '--tls-client-ca', pki.caCert, '--token-file', pki.tokenFile, '--generator', 'Software', '--conf-file', swConf]);
+    shim = await startShim([
+      '--tls-cert',
+      pki.serverCert,
+      '--tls-key',
+      pki.serverKey,
+      '--tls-client-ca',
+      pki.caCert,
+      '--token-file',
+      pki.tokenFile,
+      '--generator',
+      'Software',
+      '--conf-file',
+      swConf,
+    ]);
     const conf = join(tmp, 'ixia.json');
     writeFileSync(
       conf,

@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../../framework/config/load.js';
 
 function run(argv: string[], cwd: string, timeoutMs: number): { code: number | null; out: string } {
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    cwd,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' },
+  });
   return { code: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
@@ -26,7 +31,10 @@ describe('examples/plugin-template installed from a packed vsperf-ts', function 
     // --ignore-scripts: dist/ is already built; `prepare` would only compile it again.
     const pack = run(['npm', 'pack', '--ignore-scripts', '--pack-destination', tmp], PROJECT_ROOT, 120_000);
     expect(pack.code, pack.out).to.equal(0);
-    tarball = join(tmp, readdirSync(tmp).find((f) => f.endsWith('.tgz'))!);
+    tarball = join(
+      tmp,
+      readdirSync(tmp).find((f) => f.endsWith('.tgz'))!,
+    );
     plugin = join(tmp, 'plugin-template');
     cpSync(join(PROJECT_ROOT, 'examples', 'plugin-template'), plugin, { recursive: true, filter: (src) => !src.includes('node_modules') });
     const install = run(['npm', 'install', '--prefer-offline', '--ignore-scripts', tarball], plugin, 240_000);
@@ -36,11 +44,20 @@ describe('examples/plugin-template installed from a packed vsperf-ts', function 
 
   it('the package holds the API, the kit and the CLI, and no tests or benchmarks', () => {
     const files = run(['tar', 'tzf', tarball], tmp, 30_000).out.split('\n');
-    for (const f of ['package/dist/framework/api/index.d.ts', 'package/dist/framework/conformance/index.js', 'package/dist/vsperf.js', 'package/dist/drivers.js', 'package/bin/vsperf.js', 'package/LICENSE']) {
+    for (const f of [
+      'package/dist/framework/api/index.d.ts',
+      'package/dist/framework/conformance/index.js',
+      'package/dist/vsperf.js',
+      'package/dist/drivers.js',
+      'package/bin/vsperf.js',
+      'package/LICENSE',
+    ]) {
       expect(files, f).to.include(f);
     }
     expect(files.filter((f) => /^package\/dist\/(test|bench)\//.test(f))).to.deep.equal([]);
-    const installed = JSON.parse(readFileSync(join(plugin, 'node_modules', 'vsperf-ts', 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+    const installed = JSON.parse(readFileSync(join(plugin, 'node_modules', 'vsperf-ts', 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+    };
     expect(Object.keys(installed.peerDependencies).sort()).to.deep.equal(['chai', 'mocha']);
   });
 
@@ -57,7 +74,11 @@ describe('examples/plugin-template installed from a packed vsperf-ts', function 
     const list = run([process.execPath, vsperf, '--plugin', plugin, '--list-settings'], tmp, 60_000);
     expect(list.code, list.out).to.equal(0);
     expect(list.out).to.include('TRAFFICGEN_TEMPLATE_MAX_FPS (integer) = 20000');
-    const typo = run([process.execPath, vsperf, '--plugin', plugin, '--test-params', 'TRAFFICGEN_TEMPLATE_MAX_FSP=10', '--dry-run', 'phy2phy_cont'], tmp, 60_000);
+    const typo = run(
+      [process.execPath, vsperf, '--plugin', plugin, '--test-params', 'TRAFFICGEN_TEMPLATE_MAX_FSP=10', '--dry-run', 'phy2phy_cont'],
+      tmp,
+      60_000,
+    );
     expect(typo.code).to.equal(2);
     expect(typo.out).to.match(/E_CONFIG: TRAFFICGEN_TEMPLATE_MAX_FSP: unknown setting; did you mean TRAFFICGEN_TEMPLATE_MAX_FPS\?/);
   });
@@ -71,8 +92,19 @@ describe('examples/plugin-template installed from a packed vsperf-ts', function 
       240_000,
     );
     expect(r.code, r.out).to.equal(0);
-    const dir = join(tmp, readdirSync(tmp).find((f) => f.startsWith('results_'))!);
-    const csv = readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.csv'))!), 'utf8').trim().split('\n');
+    const dir = join(
+      tmp,
+      readdirSync(tmp).find((f) => f.startsWith('results_'))!,
+    );
+    const csv = readFileSync(
+      join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.csv'))!,
+      ),
+      'utf8',
+    )
+      .trim()
+      .split('\n');
     const header = csv[0]!.split(',');
     const row = csv[1]!.split(',');
     const col = (name: string): number => Number(row[header.indexOf(name)]);

@@ -33,7 +33,9 @@ describe('vsperf compare / report / trend (CLI)', function () {
   it('compare passes (exit 0) on equal results', () => {
     const r = vsperf(['compare', base, equal], dir);
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.match(/0 regression\(s\)/).and.match(/PASS: no regression/);
+    expect(r.out)
+      .to.match(/0 regression\(s\)/)
+      .and.match(/PASS: no regression/);
   });
 
   it('compare fails (exit 1) on results degraded by a configured drop, and the threshold comes from config', () => {
@@ -42,7 +44,22 @@ describe('vsperf compare / report / trend (CLI)', function () {
     expect(r.out).to.match(/phy2phy_tput\s+64\s+-\s+throughput_rx_fps\s+\S+\s+\S+\s+-1\d\.\d\d%\s+\S+\s+REGRESSION/);
     expect(r.out).to.match(/FAIL: regression/);
     // A looser limit on the command line turns the same drop into a pass for that metric.
-    const loose = vsperf(['compare', base, degraded, '--threshold', 'throughput_rx_fps=20', '--threshold', 'b2b_frames=20', '--threshold', 'frame_loss_percent=lower:100:100', '--format', 'json'], dir);
+    const loose = vsperf(
+      [
+        'compare',
+        base,
+        degraded,
+        '--threshold',
+        'throughput_rx_fps=20',
+        '--threshold',
+        'b2b_frames=20',
+        '--threshold',
+        'frame_loss_percent=lower:100:100',
+        '--format',
+        'json',
+      ],
+      dir,
+    );
     const report = JSON.parse(loose.out) as { changes: { metric: string; verdict: string }[] };
     expect(report.changes.filter((c) => c.metric === 'throughput_rx_fps').every((c) => c.verdict !== 'regression')).to.equal(true);
   });
@@ -73,7 +90,9 @@ describe('vsperf compare / report / trend (CLI)', function () {
 
     const runs = vsperf(['trend', '--runs', '--archive', archive], dir);
     expect(runs.code).to.equal(0);
-    expect(runs.out).to.match(/n3\s+passed\s+regression/).and.match(/n2\s+passed\s+pass/);
+    expect(runs.out)
+      .to.match(/n3\s+passed\s+regression/)
+      .and.match(/n2\s+passed\s+pass/);
     const t = vsperf(['trend', 'phy2phy_tput', '--metric', 'throughput_rx_fps', '--archive', archive], dir);
     expect(t.code, t.err).to.equal(0);
     const line64 = t.out.split('\n').find((l) => /^phy2phy_tput\s+64\s/.test(l))!;

@@ -26,7 +26,10 @@ interface Running {
 
 function start(root: string, args: string[], env: NodeJS.ProcessEnv = {}): Running {
   mkdirSync(root, { recursive: true });
-  const child = spawn(process.execPath, [VSPERF, ...args, '--results-dir', root], { env: { ...process.env, VSPERF_STATE_DIR: STATE_DIR, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [VSPERF, ...args, '--results-dir', root], {
+    env: { ...process.env, VSPERF_STATE_DIR: STATE_DIR, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -48,7 +51,12 @@ function resultsOf(root: string): { dir: string; results: RunResults } {
 }
 
 function netnsList(): Set<string> {
-  return new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean));
+  return new Set(
+    spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.split(' ')[0]!)
+      .filter(Boolean),
+  );
 }
 
 function sandboxNetns(out: string): string[] {
@@ -68,7 +76,9 @@ function audit(root: string, out: string, before: Set<string>): string[] {
   const alive = new Set(processes().map((p) => p.pid));
   return [
     ...leftovers({ markers: [root, ...ovs.dirs] }),
-    ...sandboxNetns(out).filter((n) => now.has(n) && !before.has(n)).map((n) => `netns ${n}`),
+    ...sandboxNetns(out)
+      .filter((n) => now.has(n) && !before.has(n))
+      .map((n) => `netns ${n}`),
     ...ovs.pids.filter((p) => alive.has(p) && processes().some((x) => x.pid === p && x.cmdline.includes('ovs'))).map((p) => `ovs pid ${p}`),
     ...ovs.dirs.filter((d) => existsSync(d)).map((d) => `OVS run dir ${d}`),
   ];
@@ -145,7 +155,11 @@ describe('fault tests (real sandbox)', function () {
   };
   const victims: [string, RegExp, (r: Running) => number | undefined][] = [
     ['ovs-vswitchd', /^E_[A-Z]+: .*ovs-vswitchd \(pid \d+\) killed by SIGKILL/, (r) => ovsOf(r.output()).pids.at(-1)],
-    ['the generator engine', /^E_[A-Z]+: .*(engine|generator)/i, (r) => processes().find((p) => p.cmdline.includes('vsg-engine') && ppidOf(p.pid) === r.child.pid)?.pid],
+    [
+      'the generator engine',
+      /^E_[A-Z]+: .*(engine|generator)/i,
+      (r) => processes().find((p) => p.cmdline.includes('vsg-engine') && ppidOf(p.pid) === r.child.pid)?.pid,
+    ],
   ];
   for (const [what, msg, find] of victims) {
     it(`${what} killed mid-trial: the testcase fails with a clear message, the run goes on, nothing left`, async () => {
@@ -195,7 +209,10 @@ describe('fault tests (real sandbox)', function () {
       expect(out).to.match(/^vsperf: E_[A-Z]+: .*(ENOSPC|full).*$/m);
       const { dir, results } = resultsOf(mnt);
       firstTestcaseIntact(dir, results, 'phy2phy_tput');
-      expect(readdirSync(dir).filter((f) => f.includes('.tmp')), 'partial files').to.deep.equal([]);
+      expect(
+        readdirSync(dir).filter((f) => f.includes('.tmp')),
+        'partial files',
+      ).to.deep.equal([]);
     } finally {
       expect(await t.dispose()).to.deep.equal([]);
     }
@@ -217,7 +234,10 @@ describe('fault tests (real sandbox)', function () {
     const { dir, results } = resultsOf(r.root);
     firstTestcaseIntact(dir, results, 'phy2phy_cont');
     expect(results.testcases[1]!.status).to.equal('failed');
-    expect(processes().filter((p) => p.cmdline.includes('qemu-system') && p.cmdline.includes(r.root)), 'QEMU left running').to.deep.equal([]);
+    expect(
+      processes().filter((p) => p.cmdline.includes('qemu-system') && p.cmdline.includes(r.root)),
+      'QEMU left running',
+    ).to.deep.equal([]);
     expect(audit(r.root, out, before)).to.deep.equal([]);
   });
 });

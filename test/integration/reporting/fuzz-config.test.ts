@@ -18,7 +18,24 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const token = fc.oneof(
   fc.constantFrom('TRAFFICGEN_DURATION', 'TRAFFIC', 'TRAFFICGEN_PKT_SIZES', '__proto__', 'constructor', 'TEST_PARAMS', 'x', '_'),
   fc.constantFrom('=', ';', ',', ':', '(', ')', '[', ']', '{', '}', "'", '"', '\\', ' ', '\n', '#'),
-  fc.constantFrom('True', 'False', 'None', '1e309', '-0', '0x10', '1_000', "'a'", '"b"', "'\\x41'", '__import__("os")', 'eval(1)', 'lambda: 1', '#EVAL(1)', '$(id)', '`id`'),
+  fc.constantFrom(
+    'True',
+    'False',
+    'None',
+    '1e309',
+    '-0',
+    '0x10',
+    '1_000',
+    "'a'",
+    '"b"',
+    "'\\x41'",
+    '__import__("os")',
+    'eval(1)',
+    'lambda: 1',
+    '#EVAL(1)',
+    '$(id)',
+    '`id`',
+  ),
   fc.integer().map(String),
   fc.double({ noNaN: false }).map(String),
   fc.string({ maxLength: 8 }),
@@ -40,7 +57,9 @@ function checkParse(src: string, parse: (s: string) => unknown): void {
     const v = parse(src);
     expect(isJson(v), `non-JSON value from ${JSON.stringify(src)}`).to.equal(true);
   } catch (e) {
-    expect(e, `${(e as Error)?.name}: ${(e as Error)?.message} for ${JSON.stringify(src)}`).to.satisfy((x: unknown) => x instanceof ParseError || x instanceof ConfSourceError);
+    expect(e, `${(e as Error)?.name}: ${(e as Error)?.message} for ${JSON.stringify(src)}`).to.satisfy(
+      (x: unknown) => x instanceof ParseError || x instanceof ConfSourceError,
+    );
     if (e instanceof ParseError) expect(e.position).to.be.within(0, src.length);
     else {
       const ce = e as ConfSourceError;
@@ -64,7 +83,7 @@ describe('fault: fuzzing the config loader and the --test-params parser (fast-ch
 
   it('parseTestParams: grammar-shaped and arbitrary strings → object with valid keys, or ParseError (3000 runs)', () => {
     fc.assert(
-      fc.property(fc.oneof(paramsLike, fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 60 })), (src) => {
+      fc.property(fc.oneof(paramsLike, fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 60 })), (src) => {
         checkParse(src, (s) => {
           const v = parseTestParams(s);
           for (const k of Object.keys(v)) expect(k).to.match(KEY);
@@ -77,9 +96,21 @@ describe('fault: fuzzing the config loader and the --test-params parser (fast-ch
   });
 
   it('parseTestParamsOption and .conf files: value, or ParseError / ConfSourceError at file:line:col (2000 runs each)', () => {
-    fc.assert(fc.property(fc.oneof(paramsLike, fc.string({ maxLength: 120 }).map((s) => `['${s}']`)), (src) => checkParse(src, parseTestParamsOption)), { numRuns: 2000, seed: SEED });
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          paramsLike,
+          fc.string({ maxLength: 120 }).map((s) => `['${s}']`),
+        ),
+        (src) => checkParse(src, parseTestParamsOption),
+      ),
+      { numRuns: 2000, seed: SEED },
+    );
     const confLike = fc.array(fc.oneof(token, fc.constantFrom('\n', 'A = ', 'import os\n', 'B = [1,\n 2]\n')), { maxLength: 30 }).map((xs) => xs.join(''));
-    fc.assert(fc.property(confLike, (src) => checkParse(src, parseConfFile)), { numRuns: 2000, seed: SEED });
+    fc.assert(
+      fc.property(confLike, (src) => checkParse(src, parseConfFile)),
+      { numRuns: 2000, seed: SEED },
+    );
   });
 
   it('well-formed params round-trip: KEY=<int>;KEY2=(list) parse to those values (1000 runs)', () => {
@@ -96,26 +127,46 @@ describe('fault: fuzzing the config loader and the --test-params parser (fast-ch
   it('Config with a fuzzed --conf-file (JSON values and VSPERF .conf text) loads or throws one VsperfError (150 runs)', () => {
     const jsonValue = fc.jsonValue({ maxDepth: 3 });
     const confObject = fc.dictionary(
-      fc.oneof(fc.constantFrom('TRAFFICGEN_DURATION', 'TRAFFIC', 'TESTCASES', 'SUITES', 'COMPARE_THRESHOLDS', 'RESULTS_ARCHIVE', '__proto__', 'PERFORMANCE_TESTS', 'LOADGEN_CONFIG'), fc.string({ maxLength: 10 })),
+      fc.oneof(
+        fc.constantFrom(
+          'TRAFFICGEN_DURATION',
+          'TRAFFIC',
+          'TESTCASES',
+          'SUITES',
+          'COMPARE_THRESHOLDS',
+          'RESULTS_ARCHIVE',
+          '__proto__',
+          'PERFORMANCE_TESTS',
+          'LOADGEN_CONFIG',
+        ),
+        fc.string({ maxLength: 10 }),
+      ),
       jsonValue,
       { maxKeys: 4 },
     );
     let loaded = 0;
     let rejected = 0;
     fc.assert(
-      fc.property(fc.oneof(confObject.map((o) => ({ ext: 'json', text: JSON.stringify(o) })), fc.string({ maxLength: 80 }).map((t) => ({ ext: 'json', text: t })), paramsLike.map((t) => ({ ext: 'conf', text: t.replace(/;/g, '\n') }))), ({ ext, text }) => {
-        const file = join(dir, `fuzz.${ext}`);
-        writeFileSync(file, text);
-        try {
-          const c = new Config({ confFiles: [file] });
-          c.testcases();
-          loaded++;
-        } catch (e) {
-          expect(e, `${(e as Error)?.name}: ${(e as Error)?.message} for ${text.slice(0, 120)}`).to.be.instanceOf(VsperfError);
-          expect((e as VsperfError).exitCode).to.equal(2);
-          rejected++;
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          confObject.map((o) => ({ ext: 'json', text: JSON.stringify(o) })),
+          fc.string({ maxLength: 80 }).map((t) => ({ ext: 'json', text: t })),
+          paramsLike.map((t) => ({ ext: 'conf', text: t.replace(/;/g, '\n') })),
+        ),
+        ({ ext, text }) => {
+          const file = join(dir, `fuzz.${ext}`);
+          writeFileSync(file, text);
+          try {
+            const c = new Config({ confFiles: [file] });
+            c.testcases();
+            loaded++;
+          } catch (e) {
+            expect(e, `${(e as Error)?.name}: ${(e as Error)?.message} for ${text.slice(0, 120)}`).to.be.instanceOf(VsperfError);
+            expect((e as VsperfError).exitCode).to.equal(2);
+            rejected++;
+          }
+        },
+      ),
       { numRuns: 150, seed: SEED },
     );
     // The generators reach both outcomes (the property is not vacuous).

@@ -59,13 +59,17 @@ describe('InfluxDB export (real influxd 1.x on loopback)', function () {
     t = makeCtx();
     const child = await t.ctx.host.spawn(['influxd', '-config', conf], { label: 'stop influxd', logFile: join(dir, 'influxd.log') });
     pgid = child.pid;
-    const up = await waitUntil(async () => {
-      try {
-        return (await fetch(`${url}/ping`)).status === 204;
-      } catch {
-        return false;
-      }
-    }, 30_000, 200);
+    const up = await waitUntil(
+      async () => {
+        try {
+          return (await fetch(`${url}/ping`)).status === 204;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      200,
+    );
     expect(up, `influxd did not answer /ping: ${child.tail(5)}`).to.equal(true);
   });
 
@@ -81,7 +85,14 @@ describe('InfluxDB export (real influxd 1.x on loopback)', function () {
   it('afterRun writes result rows, trials and the run, and they read back identical', async () => {
     const results = makeRunResults({ runId: 'influx-1' });
     const resultsDir = writeResultsDir(join(dir, 'results_1'), results);
-    const settings = settingsWith({ INFLUXDB_URL: url, INFLUXDB_DB: 'vsr_test', INFLUXDB_FILE: 'influx.lp', RESULTS_ARCHIVE: '', REPORT_HTML: false, REPORT_MARKDOWN: false });
+    const settings = settingsWith({
+      INFLUXDB_URL: url,
+      INFLUXDB_DB: 'vsr_test',
+      INFLUXDB_FILE: 'influx.lp',
+      RESULTS_ARCHIVE: '',
+      REPORT_HTML: false,
+      REPORT_MARKDOWN: false,
+    });
     await afterRun(resultsDir, settings, silentLogger);
 
     const rows = await q(`SELECT throughput_rx_fps, avg_latency_ns FROM vsperf_result WHERE testcase = 'phy2phy_tput' AND run_id = 'influx-1'`, 'vsr_test');

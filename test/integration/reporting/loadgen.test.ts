@@ -36,7 +36,9 @@ describe('load generators and cyclictest (real processes)', function () {
       const ours = group.find((p) => findPids(['stress-ng']).has(p.pid) && p.pgid === p.pid);
       expect(ours, 'stress-ng leader').to.not.equal(undefined);
       pgid = ours!.pgid;
-      const workers = processes().filter((p) => p.pgid === pgid).map((p) => p.pid);
+      const workers = processes()
+        .filter((p) => p.pgid === pgid)
+        .map((p) => p.pid);
       expect(workers.length).to.be.at.least(2); // leader + one cpu worker
       const c = startCollector(workers, { intervalMs: 250 });
       await new Promise((r) => setTimeout(r, 1500));
@@ -105,11 +107,16 @@ describe('load generators and cyclictest (real processes)', function () {
     let pgids: number[] = [];
     try {
       const extras = await startTestcaseExtras(t.ctx);
-      pgids = processes().filter((p) => p.cmdline.startsWith('stress-ng') && p.pgid === p.pid).map((p) => p.pid);
+      pgids = processes()
+        .filter((p) => p.cmdline.startsWith('stress-ng') && p.pgid === p.pid)
+        .map((p) => p.pid);
       await new Promise((r) => setTimeout(r, 1500));
       const d = await extras.stop();
       expect(d.loadgen!.name).to.equal('StressNg');
-      expect(d.cpu!.summary.some((p) => p.name.startsWith('stress-ng') && p.avgPct > 10), JSON.stringify(d.cpu!.summary)).to.equal(true);
+      expect(
+        d.cpu!.summary.some((p) => p.name.startsWith('stress-ng') && p.avgPct > 10),
+        JSON.stringify(d.cpu!.summary),
+      ).to.equal(true);
       expect((d.cyclictest as { samples: number }).samples).to.be.greaterThan(300);
       const r = makeRunResults();
       const html = renderHtml({ ...r, testcases: [{ ...r.testcases[0]!, details: { ...d } }] });

@@ -34,7 +34,10 @@ function runInto(root: string, args: string[], cwd: string): { dir: string; out:
 
 function netnsList(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  return r.stdout.split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }
 
 describe('nightly-style suite twice, then the regression gate', function () {
@@ -42,7 +45,10 @@ describe('nightly-style suite twice, then the regression gate', function () {
   let dir: string;
   before(() => {
     dir = mkdtempSync('/tmp/vsr-suite-');
-    writeFileSync(join(dir, 'suite.json'), JSON.stringify({ SUITES: { vsr_small: ['phy2phy_tput', 'back2back', 'phy2phy_cont'] }, RESULTS_ARCHIVE: join(dir, 'archive.sqlite') }));
+    writeFileSync(
+      join(dir, 'suite.json'),
+      JSON.stringify({ SUITES: { vsr_small: ['phy2phy_tput', 'back2back', 'phy2phy_cont'] }, RESULTS_ARCHIVE: join(dir, 'archive.sqlite') }),
+    );
   });
   after(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -50,12 +56,17 @@ describe('nightly-style suite twice, then the regression gate', function () {
 
   it('A: Simulated suite — equal runs pass, a run with the DUT capacity cut by the drop fails', () => {
     const common = ['--trafficgen', 'Simulated', '--conf-file', join(dir, 'suite.json'), '--suite', 'vsr_small'];
-    const params = (capacity: number): string[] => ['--test-params', `TRAFFICGEN_PKT_SIZES=(64,512);SIMULATED_DUT={'capacity_fps': ${capacity}, 'curve': 'cliff', 'noise': 0, 'seed': 1}`];
+    const params = (capacity: number): string[] => [
+      '--test-params',
+      `TRAFFICGEN_PKT_SIZES=(64,512);SIMULATED_DUT={'capacity_fps': ${capacity}, 'curve': 'cliff', 'noise': 0, 'seed': 1}`,
+    ];
     const r1 = runInto(join(dir, 'a1'), [...common, ...params(1_000_000)], dir);
     const r2 = runInto(join(dir, 'a2'), [...common, ...params(1_000_000)], dir);
     const r3 = runInto(join(dir, 'a3'), [...common, ...params(1_000_000 * (1 - DROP_PCT / 100))], dir);
     for (const r of [r1, r2, r3]) {
-      expect(r.out).to.match(/\[1\/3\] phy2phy_tput/).and.match(/3 passed, 0 failed/);
+      expect(r.out)
+        .to.match(/\[1\/3\] phy2phy_tput/)
+        .and.match(/3 passed, 0 failed/);
       expect(existsSync(join(r.dir, 'report.html')) && existsSync(join(r.dir, 'summary.md'))).to.equal(true);
     }
     const eq = vsperf(['compare', r1.dir, r2.dir], dir);
@@ -84,12 +95,21 @@ describe('nightly-style suite twice, then the regression gate', function () {
     for (const d of ['b1', 'b2', 'b3']) rmSync(join(dir, d), { recursive: true, force: true });
     const conf = join(dir, 'real.json');
     // Only the figures that are stable at a fixed low rate on a shared 2-core box are gated here.
-    writeFileSync(conf, JSON.stringify({ RESULTS_ARCHIVE: '', COMPARE_THRESHOLDS: { avg_latency_ns: false, p99_latency_ns: false, frame_loss_percent: { better: 'lower', abs: 5 } } }));
+    writeFileSync(
+      conf,
+      JSON.stringify({
+        RESULTS_ARCHIVE: '',
+        COMPARE_THRESHOLDS: { avg_latency_ns: false, p99_latency_ns: false, frame_loss_percent: { better: 'lower', abs: 5 } },
+      }),
+    );
     const before = new Set(netnsList());
     const args = ['--conf-file', conf, '--test-params', "TRAFFICGEN_DURATION=3;TRAFFICGEN_PKT_SIZES=(64,);TRAFFIC={'frame_rate': 0.1}", 'phy2phy_cont'];
     const r1 = runInto(join(dir, 'b1'), args, dir);
     const r2 = runInto(join(dir, 'b2'), args, dir);
-    for (const r of [r1, r2]) expect(r.out).to.match(/phy2phy_cont: PASSED/).and.match(/simulated=false/);
+    for (const r of [r1, r2])
+      expect(r.out)
+        .to.match(/phy2phy_cont: PASSED/)
+        .and.match(/simulated=false/);
     const ns = [...(r1.out + r2.out).matchAll(/netns (vsd-[0-9a-f]+)/g)].map((m) => m[1]!);
     expect(ns.length, 'the runs used a sandbox netns').to.be.at.least(2);
 

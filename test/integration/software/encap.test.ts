@@ -68,7 +68,31 @@ describe('vsg-engine encapsulated streams: VXLAN, GENEVE, GRE (integration)', fu
   for (const [type, decoded] of cases) {
     it(`${type}: every frame is received and counted, and tcpdump decodes outer and inner headers`, async () => {
       const file = join(dir, `${type}.pcap`);
-      const dump = await host.spawn(['ip', 'netns', 'exec', NS_B, 'tcpdump', '-i', RX, '-w', file, '-U', '-s', '0', '-B', '16384', '--immediate-mode', '-c', String(N), 'ether', 'src', OUTER_SMAC], { label: 'stop tcpdump', graceMs: 1000 });
+      const dump = await host.spawn(
+        [
+          'ip',
+          'netns',
+          'exec',
+          NS_B,
+          'tcpdump',
+          '-i',
+          RX,
+          '-w',
+          file,
+          '-U',
+          '-s',
+          '0',
+          '-B',
+          '16384',
+          '--immediate-mode',
+          '-c',
+          String(N),
+          'ether',
+          'src',
+          OUTER_SMAC,
+        ],
+        { label: 'stop tcpdump', graceMs: 1000 },
+      );
       const t0 = Date.now();
       while (!dump.tail(20).includes('listening on')) {
         if (!dump.running || Date.now() - t0 > 10_000) throw new Error(`tcpdump did not start: ${dump.tail(10)}`);
@@ -78,15 +102,29 @@ describe('vsg-engine encapsulated streams: VXLAN, GENEVE, GRE (integration)', fu
       const size = 128;
       const engine = await host.spawn(
         [
-          defaultEnginePath(), 'gen', '--port', `${TX}@${NS_A}#af_packet`, '--port', `${RX}@${NS_B}#af_packet`, '--stream',
+          defaultEnginePath(),
+          'gen',
+          '--port',
+          `${TX}@${NS_A}#af_packet`,
+          '--port',
+          `${RX}@${NS_B}#af_packet`,
+          '--stream',
           `tx=0,rx=1,rate=1000,smac=02:00:00:00:00:0a,dmac=02:00:00:00:00:0b,sip=192.168.0.10,dip=192.168.240.9,sport=3000,dport=3001,sizes=${size},encap=${encap}`,
-          '--frames', String(N), '--progress-ms', '0', '--drain', '0.5',
+          '--frames',
+          String(N),
+          '--progress-ms',
+          '0',
+          '--drain',
+          '0.5',
         ],
         { label: 'stop vsg-engine', graceMs: 1000, stdinPipe: true },
       );
       await Promise.race([engine.waitExit(), sleep(30_000)]);
       await engine.stop(1000);
-      const line = engine.tail(8).split('\n').find((l) => l.includes('"event":"result"'));
+      const line = engine
+        .tail(8)
+        .split('\n')
+        .find((l) => l.includes('"event":"result"'));
       expect(line, engine.tail(10)).to.be.a('string');
       const r = JSON.parse(line!) as { streams: { tx_frames: number; rx_frames: number }[] };
       expect(r.streams[0]!.tx_frames, 'sent').to.equal(N);
@@ -111,10 +149,25 @@ describe('vsg-engine encapsulated streams: VXLAN, GENEVE, GRE (integration)', fu
   }
 
   it('refuses headers that are not Ethernet + IPv4, and sizes that cannot hold the outer headers', async () => {
-    const bad = await exec([defaultEnginePath(), 'gen', '--port', `${TX}@${NS_A}#af_packet`, '--stream', `tx=0,rx=-1,sizes=128,encap=${'00'.repeat(50)}`, '--frames', '1'], { allowFail: true });
+    const bad = await exec(
+      [defaultEnginePath(), 'gen', '--port', `${TX}@${NS_A}#af_packet`, '--stream', `tx=0,rx=-1,sizes=128,encap=${'00'.repeat(50)}`, '--frames', '1'],
+      { allowFail: true },
+    );
     expect(bad.code).to.not.equal(0);
     expect(bad.stdout + bad.stderr).to.match(/E_USAGE.*encap= must start with an Ethernet header/);
-    const small = await exec([defaultEnginePath(), 'gen', '--port', `${TX}@${NS_A}#af_packet`, '--stream', `tx=0,rx=-1,sizes=64,encap=${encapHeader({ type: 'vxlan', srcMac: OUTER_SMAC, dstMac: OUTER_SMAC, srcIp: '1.1.1.1', dstIp: '2.2.2.2' })}`, '--frames', '1'], { allowFail: true });
+    const small = await exec(
+      [
+        defaultEnginePath(),
+        'gen',
+        '--port',
+        `${TX}@${NS_A}#af_packet`,
+        '--stream',
+        `tx=0,rx=-1,sizes=64,encap=${encapHeader({ type: 'vxlan', srcMac: OUTER_SMAC, dstMac: OUTER_SMAC, srcIp: '1.1.1.1', dstIp: '2.2.2.2' })}`,
+        '--frames',
+        '1',
+      ],
+      { allowFail: true },
+    );
     expect(small.stdout + small.stderr).to.match(/E_SIZE/);
   });
 });

@@ -32,7 +32,7 @@ function readPcap(file: string): Buffer[] {
   expect(le || b.readUInt32BE(0) === 0xa1b2c3d4 || b.readUInt32BE(0) === 0xa1b23c4d, 'pcap magic').to.equal(true);
   const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
   const out: Buffer[] = [];
-  for (let o = 24; o + 16 <= b.length; ) {
+  for (let o = 24; o + 16 <= b.length;) {
     const incl = u32(o + 8);
     const orig = u32(o + 12);
     expect(incl, 'frame captured whole').to.equal(orig);
@@ -84,7 +84,7 @@ function checkFrame(f: Buffer, i: number, p: Pattern): void {
     expect(ip[6], `${at}: next header`).to.equal(17);
     expect(ip.readUInt32BE(36), `${at}: dst IP low 32 bits (flow ${flow})`).to.equal(1 + flow);
     // UDP checksum over the pseudo header (addresses, length, protocol) and the whole UDP datagram
-    const pseudo = onesSum(ip.subarray(8, 40), (len - 54) + 17);
+    const pseudo = onesSum(ip.subarray(8, 40), len - 54 + 17);
     expect(onesSum(f.subarray(54), pseudo), `${at}: UDP checksum`).to.equal(0xffff);
     l4 = 54;
   }
@@ -93,7 +93,10 @@ function checkFrame(f: Buffer, i: number, p: Pattern): void {
   expect(f.readUInt16BE(l4 + 4), `${at}: UDP length`).to.equal(len - l4);
   if (!p.ipv6) expect(f.readUInt16BE(l4 + 6), `${at}: IPv4 UDP checksum (unused)`).to.equal(0);
   const tr = len - 14;
-  expect(f.subarray(l4 + 8, tr).every((x) => x === 0), `${at}: zero payload`).to.equal(true);
+  expect(
+    f.subarray(l4 + 8, tr).every((x) => x === 0),
+    `${at}: zero payload`,
+  ).to.equal(true);
   expect(f[tr], `${at}: magic`).to.equal(0x56);
   expect(f[tr + 1], `${at}: run tag`).to.equal(TAG);
   expect(f.readUInt16BE(tr + 2), `${at}: stream id`).to.equal(0);
@@ -144,16 +147,32 @@ describe('vsg-engine frames on the wire (integration)', function () {
       // stdin stays open: EOF on stdin would tell the engine its driver is gone
       const engine = await host.spawn(
         [
-          defaultEnginePath(), 'gen', '--port', `${backend === 'dpdk' ? `net_af_packet0,iface=${TX}` : TX}@${NS_A}#${backend}`, '--stream',
+          defaultEnginePath(),
+          'gen',
+          '--port',
+          `${backend === 'dpdk' ? `net_af_packet0,iface=${TX}` : TX}@${NS_A}#${backend}`,
+          '--stream',
           `tx=0,rx=-1,rate=10000,smac=${SMAC},dmac=${DMAC},${ip},sport=3000,dport=3001,flows=${p.flows},vary=l3,sizes=${p.sizes.join(':')}`,
-          '--frames', String(n), '--ring', '64', '--batch', '32', '--tag', String(TAG), '--progress-ms', '0',
+          '--frames',
+          String(n),
+          '--ring',
+          '64',
+          '--batch',
+          '32',
+          '--tag',
+          String(TAG),
+          '--progress-ms',
+          '0',
         ],
         { label: 'stop vsg-engine', graceMs: 1000, stdinPipe: true },
       );
       const exit = await Promise.race([engine.waitExit(), sleep(20_000).then(() => undefined)]);
       await engine.stop(1000);
       expect(exit, `engine exit: ${engine.tail(5)}`).to.deep.equal({ code: 0, signal: null });
-      const line = engine.tail(5).split('\n').find((l) => l.includes('"event":"result"'));
+      const line = engine
+        .tail(5)
+        .split('\n')
+        .find((l) => l.includes('"event":"result"'));
       expect(line, `result line in ${engine.tail(5)}`).to.be.a('string');
       const result = JSON.parse(line!) as { backend: string; streams: { tx_frames: number }[] };
       expect(result.backend).to.equal(backend);

@@ -116,7 +116,10 @@ describe('Software generator on veth pairs (integration)', function () {
     const g = await connected();
     const r = await g.runTrial(spec({ bidir: true, durationS: undefined, frames: 5_000, rate: { unit: 'fps', value: 20_000 } }));
     await g.close();
-    expect(r.directions.map((d) => [d.fromPort, d.toPort, d.txFrames, d.rxFrames, d.lostFrames]), JSON.stringify(r.info)).to.deep.equal([
+    expect(
+      r.directions.map((d) => [d.fromPort, d.toPort, d.txFrames, d.rxFrames, d.lostFrames]),
+      JSON.stringify(r.info),
+    ).to.deep.equal([
       [0, 1, 5_000, 5_000, 0],
       [1, 0, 5_000, 5_000, 0],
     ]);
@@ -136,13 +139,24 @@ describe('Software generator on veth pairs (integration)', function () {
     for (const stream of variants) {
       const r = await g.runTrial({ ...spec({ durationS: undefined, frames: 3_000, rate: { unit: 'fps', value: 20_000 } }), stream });
       expect([r.txFrames, r.rxFrames, r.lostFrames], JSON.stringify([stream, r.info])).to.deep.equal([3_000, 3_000, 0]);
-      if (stream.imixGenome) expect(r.txBytes).to.equal(3_000 / 12 * (7 * 60 + 4 * 508 + 1514));
+      if (stream.imixGenome) expect(r.txBytes).to.equal((3_000 / 12) * (7 * 60 + 4 * 508 + 1514));
     }
     await g.close();
   });
 
   it('measures a forwarder that drops every 7th, duplicates every 11th and reorders every 13th frame exactly', async () => {
-    const fwd = await startForwarder(host, ['--in', `vsgf1@${NS_F}`, '--out', `vsgf2@${NS_F}`, '--drop-every', '7', '--dup-every', '11', '--reorder-every', '13']);
+    const fwd = await startForwarder(host, [
+      '--in',
+      `vsgf1@${NS_F}`,
+      '--out',
+      `vsgf2@${NS_F}`,
+      '--drop-every',
+      '7',
+      '--dup-every',
+      '11',
+      '--reorder-every',
+      '13',
+    ]);
     const g = await connected([
       { name: 'vsgf0', netns: NS_A, speedMbps: SPEED },
       { name: 'vsgf3', netns: NS_A, speedMbps: SPEED },
@@ -183,12 +197,18 @@ describe('Software generator on veth pairs (integration)', function () {
     await g.close();
     expect([r.info?.backend, r.info?.port0Backend, r.info?.port1Backend]).to.deep.equal(['mixed', 'af_xdp', 'af_packet']);
     expect(r.rxFrames).to.equal(2_000);
-    await g.connect([{ ...pair[0]!, backend: 'af_packet' }, { ...pair[1]!, backend: 'af_xdp' }]);
+    await g.connect([
+      { ...pair[0]!, backend: 'af_packet' },
+      { ...pair[1]!, backend: 'af_xdp' },
+    ]);
     const m = await g.runTrial(spec({ durationS: undefined, frames: 2_000 }));
     await g.close();
     expect([m.info?.backend, m.info?.port0Backend, m.info?.port1Backend]).to.deep.equal(['mixed', 'af_packet', 'af_xdp']);
     expect(m.rxFrames).to.equal(2_000);
-    await g.connect([{ name: 'vsgj0', netns: NS_A, speedMbps: SPEED }, { name: 'vsgj1', netns: NS_B, speedMbps: SPEED }]);
+    await g.connect([
+      { name: 'vsgj0', netns: NS_A, speedMbps: SPEED },
+      { name: 'vsgj1', netns: NS_B, speedMbps: SPEED },
+    ]);
     const j = await g.runTrial(spec({ frameSize: 9018, durationS: undefined, frames: 2_000 }));
     await g.close();
     expect(j.info?.backend).to.equal('af_packet');
@@ -213,7 +233,10 @@ describe('Software generator on veth pairs (integration)', function () {
 
   it('never leaves an engine (or its XDP program) behind when the driver process is SIGKILLed', async () => {
     const probe = join(fileURLToPath(import.meta.url), '..', 'orphan-probe.js');
-    const child = spawn(process.execPath, [probe, 'vsgi0', NS_A, 'vsgi1', NS_B], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VSPERF_STATE_DIR: '/tmp/vsperf-software-test-orphan' } });
+    const child = spawn(process.execPath, [probe, 'vsgi0', NS_A, 'vsgi1', NS_B], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, VSPERF_STATE_DIR: '/tmp/vsperf-software-test-orphan' },
+    });
     const line = await new Promise<string>((resolve, reject) => {
       let buf = '';
       const t = setTimeout(() => reject(new Error('probe printed no engine pid')), 15_000);
@@ -279,7 +302,11 @@ describe('Software generator on veth pairs (integration)', function () {
 
   it('vsperf-gen runs a one-port and a two-port trial and prints the counters as JSON', () => {
     const bin = join(fileURLToPath(import.meta.url), '..', '..', '..', '..', '..', 'bin', 'vsperf-gen.js');
-    const two = spawnSync(process.execPath, [bin, '-i', 'vsgi0', '-n', NS_A, '--rx-interface', 'vsgi1', '--rx-netns', NS_B, '-r', '20k', '-f', '3000', '-b', 'af_packet'], { encoding: 'utf8', timeout: 30_000 });
+    const two = spawnSync(
+      process.execPath,
+      [bin, '-i', 'vsgi0', '-n', NS_A, '--rx-interface', 'vsgi1', '--rx-netns', NS_B, '-r', '20k', '-f', '3000', '-b', 'af_packet'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(two.status, two.stderr).to.equal(0);
     const r = JSON.parse(two.stdout) as { txFrames: number; rxFrames: number; latency: { samples: number; histogram?: unknown }; info: { backend: string } };
     expect([r.txFrames, r.rxFrames, r.latency.samples, r.info.backend]).to.deep.equal([3000, 3000, 3000, 'af_packet']);
@@ -319,7 +346,10 @@ describe('Software generator on veth pairs (integration)', function () {
       const g = new SoftwareGenerator(host, { calibrateS: 0, backend: 'dpdk' });
       try {
         await g.connect([{ name: 'vsgnope0', netns: NS_A, speedMbps: SPEED }]);
-        const e = await g.runTrial(spec({ durationS: 0.2 })).then(() => undefined, (x: unknown) => x as Error);
+        const e = await g.runTrial(spec({ durationS: 0.2 })).then(
+          () => undefined,
+          (x: unknown) => x as Error,
+        );
         expect(e).to.be.instanceOf(EnvironmentError);
         expect(e!.message).to.match(/could not probe device net_af_packet0,iface=vsgnope0/);
         expect(enginePids()).to.deep.equal([]);
@@ -330,7 +360,10 @@ describe('Software generator on veth pairs (integration)', function () {
 
     it('a PCI port that does not exist is one EnvironmentError before anything is bound', async () => {
       const g = new SoftwareGenerator(host, { calibrateS: 0, backend: 'dpdk' });
-      const e = await g.connect([{ name: 'nic0', pci: '0000:ff:1f.7', speedMbps: SPEED }]).then(() => undefined, (x: unknown) => x as Error);
+      const e = await g.connect([{ name: 'nic0', pci: '0000:ff:1f.7', speedMbps: SPEED }]).then(
+        () => undefined,
+        (x: unknown) => x as Error,
+      );
       expect(e).to.be.instanceOf(EnvironmentError);
       expect(e!.message).to.match(/PCI device 0000:ff:1f.7 .* not found/);
       await g.close();
@@ -370,7 +403,10 @@ describe('Software generator on veth pairs (integration)', function () {
     });
 
     it('frame larger than the MTU', async () => {
-      const g = await connected([{ name: 'vsgm0', netns: NS_A, speedMbps: SPEED }, { name: 'vsgm1', netns: NS_B, speedMbps: SPEED }]);
+      const g = await connected([
+        { name: 'vsgm0', netns: NS_A, speedMbps: SPEED },
+        { name: 'vsgm1', netns: NS_B, speedMbps: SPEED },
+      ]);
       const e = await failure(() => g.runTrial(spec({ frameSize: 1518 })));
       // capabilities() announce the smallest port MTU + 18 as maxFrameSize; the API's trial check refuses above it
       expect(e).to.be.instanceOf(CapabilityError);
@@ -379,7 +415,10 @@ describe('Software generator on veth pairs (integration)', function () {
     });
 
     it('rate above line rate', async () => {
-      const g = await connected([{ name: 'vsgi0', netns: NS_A, speedMbps: 100 }, { name: 'vsgi1', netns: NS_B, speedMbps: 100 }]);
+      const g = await connected([
+        { name: 'vsgi0', netns: NS_A, speedMbps: 100 },
+        { name: 'vsgi1', netns: NS_B, speedMbps: 100 },
+      ]);
       const e = await failure(() => g.runTrial(spec({ rate: { unit: 'fps', value: 200_000 } })));
       expect(e).to.be.instanceOf(DriverError);
       expect(e.message).to.match(/rate 200000 fps is above the line rate of 148810 fps \(100 Mbit\/s at 64 B frames\)/);

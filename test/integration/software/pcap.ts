@@ -16,7 +16,7 @@ export function readTrailers(file: string): Captured[] {
   const nano = (le ? m : b.readUInt32BE(0)) === 0xa1b23c4d;
   const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
   const out: Captured[] = [];
-  for (let o = 24; o + 16 <= b.length; ) {
+  for (let o = 24; o + 16 <= b.length;) {
     const incl = u32(o + 8);
     const f = b.subarray(o + 16, o + 16 + incl);
     const tNs = u32(o) * 1e9 + u32(o + 4) * (nano ? 1 : 1000);
@@ -28,7 +28,6 @@ export function readTrailers(file: string): Captured[] {
   }
   return out;
 }
-
 
 /**
  * The frames of one generator run: its trailer tag, stream 0, captured after the previous run's traffic

@@ -22,7 +22,9 @@ const NS_A = 'vsg-itr-a';
 const NS_F = 'vsg-itr-f';
 
 async function tcpdump(ns: string, dev: string, file: string): Promise<ChildProcess> {
-  const p = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const p = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`tcpdump did not start: ${err}`)), 10_000);
@@ -118,7 +120,10 @@ describe('receiver clock vs a capture of the wire (integration)', function () {
     expect(r.lostFrames).to.be.above(0); // every 101st frame dropped by the forwarder
     expect(rcv.delayedFrames, `delayed (threshold ${rcv.delayThresholdNs} ns)`).to.be.at.least(150);
     const bins = rcv.bins!;
-    expect(bins.rxFrames.reduce((a, x) => a + x, 0), 'bins hold every received frame').to.equal(r.rxFrames);
+    expect(
+      bins.rxFrames.reduce((a, x) => a + x, 0),
+      'bins hold every received frame',
+    ).to.equal(r.rxFrames);
     expect(Math.max(...bins.maxLatencyUs) / 1000, 'the held frames waited ~250 ms').to.be.within(200, 400);
   });
 });

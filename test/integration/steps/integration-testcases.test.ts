@@ -20,9 +20,18 @@ import { leftovers, mergeScopes, NOTHING, scopeOf } from '../deployments/helpers
 
 /** VSPERF's vswitch_* functional testcases that need neither a guest nor traffic. */
 const FUNCTIONAL = [
-  'vswitch_add_del_bridge', 'vswitch_add_del_bridges', 'vswitch_add_del_phy_port', 'vswitch_add_del_phy_ports',
-  'vswitch_add_del_vport', 'vswitch_add_del_vports', 'vswitch_add_del_connection', 'vswitch_vports_add_del_connection',
-  'vswitch_add_del_connections', 'vswitch_add_del_flow', 'vswitch_vports_add_del_flow', 'vswitch_add_del_flows',
+  'vswitch_add_del_bridge',
+  'vswitch_add_del_bridges',
+  'vswitch_add_del_phy_port',
+  'vswitch_add_del_phy_ports',
+  'vswitch_add_del_vport',
+  'vswitch_add_del_vports',
+  'vswitch_add_del_connection',
+  'vswitch_vports_add_del_connection',
+  'vswitch_add_del_connections',
+  'vswitch_add_del_flow',
+  'vswitch_vports_add_del_flow',
+  'vswitch_add_del_flows',
 ];
 
 /** Performance-style integration testcases with guests (pvpv2: two QEMU guests in parallel). */
@@ -78,13 +87,27 @@ describe('--integration: VSPERF integration testcases on the sandbox with OVS-DP
     rmSync(resultsRoot, { recursive: true, force: true });
     const negFile = join(dir, 'negative.json');
     writeFileSync(negFile, JSON.stringify(NEGATIVE));
-    const config = new Config({ integration: true, confFiles: [negFile], testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2 }] });
+    const config = new Config({
+      integration: true,
+      confFiles: [negFile],
+      testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2 }],
+    });
     const registry = new Registry();
     registerBuiltins(registry);
     const want = [...FUNCTIONAL, ...WITH_GUESTS, ...NEGATIVE.INTEGRATION_TESTS.map((t) => t.Name)];
     const tcs = config.testcases().filter((t) => want.includes(t.name));
     expect(tcs.map((t) => t.name).sort()).to.deep.equal([...want].sort());
-    const run = await runTestcases({ config, registry, testcases: tcs, log: silentLogger, events: new RunEvents(), argv: ['int'], resultsRoot, integration: true, signal: new AbortController().signal });
+    const run = await runTestcases({
+      config,
+      registry,
+      testcases: tcs,
+      log: silentLogger,
+      events: new RunEvents(),
+      argv: ['int'],
+      resultsRoot,
+      integration: true,
+      signal: new AbortController().signal,
+    });
     results = run.testcases;
   });
 
@@ -112,7 +135,10 @@ describe('--integration: VSPERF integration testcases on the sandbox with OVS-DP
     expect(r.rows[0]).to.not.have.property('status');
     const checked = r.trials.filter((t) => t.counterCheck);
     expect(checked.length).to.be.greaterThan(0);
-    expect(checked.every((t) => t.counterCheck!.consistent), JSON.stringify(checked.map((t) => t.counterCheck))).to.equal(true);
+    expect(
+      checked.every((t) => t.counterCheck!.consistent),
+      JSON.stringify(checked.map((t) => t.counterCheck)),
+    ).to.equal(true);
   });
 
   it('an assert that does not hold fails the testcase at that step', () => {

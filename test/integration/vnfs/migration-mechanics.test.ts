@@ -38,7 +38,9 @@ describe('vnfs/migration mechanics on real QEMU (no NICs)', function () {
       expect(f.totalMs).to.be.above(0);
       expect(f.setupMs).to.be.at.least(0).and.below(f.totalMs);
       expect(f.downtimeMs).to.be.above(0).and.at.most(f.totalMs);
-      expect(f.stopResumeMs).to.be.above(0).and.below(f.totalMs + 1000);
+      expect(f.stopResumeMs)
+        .to.be.above(0)
+        .and.below(f.totalMs + 1000);
       expect(f.ramTransferredBytes).to.be.above(1e6);
       expect(f.timeline.map((t) => `${t.side}:${t.event}`)).to.include.members(['src:STOP', 'dst:RESUME']);
       expect((await dst.qmp.queryStatus()).status).to.equal('running');

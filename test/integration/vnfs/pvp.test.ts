@@ -52,7 +52,11 @@ async function vsperfCaptured(testcase: string, params: string, pcap: string): P
   const base = join(ROOT_DIR, `ci-${testcase}-${process.pid}`);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
-  const before = new Set(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]));
+  const before = new Set(
+    spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.split(' ')[0]),
+  );
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'vsperf.js'), testcase, '--results-dir', base, '--test-params', params], {
     cwd: ROOT,
     env: { ...process.env, VSPERF_STATE_DIR: join(ROOT_DIR, 'ci-state') },
@@ -66,10 +70,15 @@ async function vsperfCaptured(testcase: string, params: string, pcap: string): P
   let tcpdumpErr = '';
   const deadline = Date.now() + 10 * 60_000;
   while (!cap && Date.now() < deadline && child.exitCode === null) {
-    const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(' ')[0]!).find((n) => /^vsd-[0-9a-f]+$/.test(n) && !before.has(n));
+    const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => l.split(' ')[0]!)
+      .find((n) => /^vsd-[0-9a-f]+$/.test(n) && !before.has(n));
     const dev = ns ? `vsd${ns.slice(4)}g1` : undefined;
     if (ns && dev && spawnSync('ip', ['-n', ns, 'link', 'show', dev]).status === 0) {
-      cap = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap], { stdio: ['ignore', 'ignore', 'pipe'] });
+      cap = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       cap.stderr!.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
     } else await new Promise((r) => setTimeout(r, 100));
   }
@@ -89,7 +98,11 @@ function audit(resultsDir: string, tc: Tc): void {
   expect(processesMentioning(resultsDir), 'processes of the run left').to.deep.equal([]);
   const ns = String(tc.facts.testbed_netns ?? '');
   const list = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  if (ns) expect(list.split('\n').some((l) => l.split(' ')[0] === ns), `netns ${ns} left`).to.equal(false);
+  if (ns)
+    expect(
+      list.split('\n').some((l) => l.split(' ')[0] === ns),
+      `netns ${ns} left`,
+    ).to.equal(false);
   if (ns) expect(processesMentioning(ns), 'processes in the run netns left').to.deep.equal([]);
 }
 
@@ -122,7 +135,20 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     expect(mig.records).to.have.length(2);
     expect(mig.targets).to.deep.equal({ totalMs: 2000, downtimeMs: 10 });
     for (const r of mig.records) {
-      for (const k of ['totalMs', 'setupMs', 'downtimeMs', 'stopResumeMs', 'dataplaneOutageMs', 'seqGapMs', 'rxGapMs', 'migrationMaxLatencyMs', 'delayedFrames', 'lostFrames', 'outageFromLossMs', 'ramTransferredBytes']) {
+      for (const k of [
+        'totalMs',
+        'setupMs',
+        'downtimeMs',
+        'stopResumeMs',
+        'dataplaneOutageMs',
+        'seqGapMs',
+        'rxGapMs',
+        'migrationMaxLatencyMs',
+        'delayedFrames',
+        'lostFrames',
+        'outageFromLossMs',
+        'ramTransferredBytes',
+      ]) {
         expect(r[k], `${k} in ${JSON.stringify(r)}`).to.be.a('number');
       }
       expect(r.totalMs!).to.be.above(r.setupMs!);

@@ -8,7 +8,10 @@ describe('VSPERF flow dictionaries', () => {
     expect(() => flowKey({ in_port: '1 ,actions=drop' })).to.throw(/whitespace/);
   });
   it('finds a flow in dump-flows output whatever shorthand the dump uses', () => {
-    const dump = ['cookie=0x0, table=0, n_packets=0, n_bytes=0, udp,in_port=1,tp_dst=0 actions=output:2', 'cookie=0x0, table=0, n_packets=0, n_bytes=0, in_port=2 actions=output:1'];
+    const dump = [
+      'cookie=0x0, table=0, n_packets=0, n_bytes=0, udp,in_port=1,tp_dst=0 actions=output:2',
+      'cookie=0x0, table=0, n_packets=0, n_bytes=0, in_port=2 actions=output:1',
+    ];
     expect(flowPresent(dump, { dl_type: '0x800', nw_proto: '17', in_port: '1', udp_dst: '0', actions: ['output:2'] })).to.equal(true);
     expect(flowPresent(dump, { in_port: '2', actions: ['output:1'], idle_timeout: '0' })).to.equal(true);
     expect(flowPresent(dump, { in_port: '2', actions: ['output:3'] })).to.equal(false);

@@ -2,7 +2,15 @@ import { expect } from 'chai';
 import { ConfigError } from '../../../framework/errors.js';
 import { connectionFlows, connectionTraffic, flowText, ipAdd, macAdd, parseFrameModification, withFrameMod } from '../../../deployments/flows.js';
 
-const T = connectionTraffic({ multistream: 0, stream_type: 'L4', pre_installed_flows: 'No', flow_type: 'port', l2: { dstmac: '00:00:00:00:00:02' }, l3: { srcip: '1.1.1.1', dstip: '90.90.90.90', proto: 'udp' }, l4: { dstport: 3001 } });
+const T = connectionTraffic({
+  multistream: 0,
+  stream_type: 'L4',
+  pre_installed_flows: 'No',
+  flow_type: 'port',
+  l2: { dstmac: '00:00:00:00:00:02' },
+  l3: { srcip: '1.1.1.1', dstip: '90.90.90.90', proto: 'udp' },
+  l4: { dstport: 3001 },
+});
 
 describe('deployments/flows', () => {
   it('port flow (VSPERF default flow_type "port")', () => {
@@ -61,10 +69,18 @@ describe('deployments/flows', () => {
   });
 
   it('bad TRAFFIC values and frame modifications are ConfigErrors naming the key', () => {
-    expect(() => connectionTraffic({ stream_type: 'L7' })).to.throw(ConfigError).with.property('key', 'TRAFFIC.stream_type');
-    expect(() => connectionTraffic({ flow_type: 'mac' })).to.throw(ConfigError).with.property('key', 'TRAFFIC.flow_type');
-    expect(() => connectionTraffic({ multistream: -1 })).to.throw(ConfigError).with.property('key', 'TRAFFIC.multistream');
-    expect(() => parseFrameModification('qinq', 'testcase x')).to.throw(ConfigError).with.property('key', 'FRAME_MOD');
+    expect(() => connectionTraffic({ stream_type: 'L7' }))
+      .to.throw(ConfigError)
+      .with.property('key', 'TRAFFIC.stream_type');
+    expect(() => connectionTraffic({ flow_type: 'mac' }))
+      .to.throw(ConfigError)
+      .with.property('key', 'TRAFFIC.flow_type');
+    expect(() => connectionTraffic({ multistream: -1 }))
+      .to.throw(ConfigError)
+      .with.property('key', 'TRAFFIC.multistream');
+    expect(() => parseFrameModification('qinq', 'testcase x'))
+      .to.throw(ConfigError)
+      .with.property('key', 'FRAME_MOD');
     expect(parseFrameModification('VLAN')).to.equal('vlan');
     expect(parseFrameModification('')).to.equal(undefined);
   });

@@ -16,7 +16,16 @@ import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { Registry } from '../../../framework/registry/registry.js';
 import { registerBuiltins } from '../../../drivers.js';
 import type { DriverContext, DriverKind, DriverOf } from '../../../framework/api/driver.js';
-import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../../../framework/api/trafficgen.js';
+import type {
+  ContinuousRun,
+  GeneratorCaps,
+  LiveCounters,
+  PortSpec,
+  TrafficGenerator,
+  TrafficSpec,
+  TrialResult,
+  TrialSpec,
+} from '../../../framework/api/trafficgen.js';
 import type { ShimBackend } from '../server.js';
 
 export interface SoftwareBackendOptions {
@@ -113,7 +122,10 @@ export class SoftwareBackend implements ShimBackend {
 class SessionGenerator implements TrafficGenerator {
   readonly startContinuous?: (spec: TrafficSpec, signal?: AbortSignal) => Promise<ContinuousRun>;
 
-  constructor(private readonly inner: TrafficGenerator, private readonly release: () => Promise<void>) {
+  constructor(
+    private readonly inner: TrafficGenerator,
+    private readonly release: () => Promise<void>,
+  ) {
     if (inner.startContinuous) this.startContinuous = (spec, signal) => inner.startContinuous!(spec, signal);
   }
 

@@ -40,7 +40,14 @@ describe('deployments/ovs/parse', () => {
   it('pmd-stats-show: per thread packets and cycle split', () => {
     const s = parsePmdStats(PMD);
     expect(s).to.have.length(2);
-    expect(s[0]).to.deep.include({ thread: 'pmd thread numa_id 0 core_id 1', packetsReceived: 1010, idlePct: 99.89, processingPct: 0.11, megaflowHits: 4, missWithSuccessUpcall: 3 });
+    expect(s[0]).to.deep.include({
+      thread: 'pmd thread numa_id 0 core_id 1',
+      packetsReceived: 1010,
+      idlePct: 99.89,
+      processingPct: 0.11,
+      megaflowHits: 4,
+      missWithSuccessUpcall: 3,
+    });
     expect(s[0]!.avgProcessingCyclesPerPacket).to.be.closeTo(13076.6, 0.01);
     expect(s[1]).to.deep.include({ thread: 'main thread', packetsReceived: 0 });
   });

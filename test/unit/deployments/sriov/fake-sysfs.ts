@@ -44,7 +44,10 @@ export function fakeDevice(root: string, pci: string, o: { driver?: string | und
  * virtfnN links (the kernel creates them on the sriov_numvfs write). `vfDriver` is their driver,
  * `groups` puts VF i in IOMMU group groups[i].
  */
-export function fakeSysfs(root: string, o: { numVfs?: number; vfDriver?: string; groups?: readonly number[]; pf?: string; vf?: (i: number) => string } = {}): void {
+export function fakeSysfs(
+  root: string,
+  o: { numVfs?: number; vfDriver?: string; groups?: readonly number[]; pf?: string; vf?: (i: number) => string } = {},
+): void {
   const pf = o.pf ?? FAKE_PF;
   const vf = o.vf ?? fakeVf;
   fakeDrivers(root);

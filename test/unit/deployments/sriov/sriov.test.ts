@@ -37,13 +37,20 @@ describe('deployments/sriov (fake sysfs)', () => {
     expect(checkPci('10000:05:00.0')).to.equal('0000:05:00.0');
     expect(parseNic('0000:05:00.0|vf1')).to.deep.equal({ raw: '0000:05:00.0|vf1', pci: '0000:05:00.0', vf: 1 });
     expect(parseNic('05:00.1')).to.deep.equal({ raw: '05:00.1', pci: '0000:05:00.1' });
-    expect(() => parseNic('eth0')).to.throw(ConfigError).with.property('key', 'WHITELIST_NICS');
+    expect(() => parseNic('eth0'))
+      .to.throw(ConfigError)
+      .with.property('key', 'WHITELIST_NICS');
     expect(() => parseNic('0000:05:00.0|mac')).to.throw(ConfigError);
   });
 
   it('creates VFs (max index + 1), sets MAC/VLAN/spoofchk, binds to vfio-pci, and undoes it all', async () => {
     fakeSysfs(root);
-    const nics = await resolveNics(sriov, [`${PF}|vf0`, `${PF}|vf1`], { driver: 'vfio-pci', macs: ['02:00:00:00:00:01', '02:00:00:00:00:02'], vlan: 100, spoofchk: false });
+    const nics = await resolveNics(sriov, [`${PF}|vf0`, `${PF}|vf1`], {
+      driver: 'vfio-pci',
+      macs: ['02:00:00:00:00:01', '02:00:00:00:00:02'],
+      vlan: 100,
+      spoofchk: false,
+    });
     expect(nics.map((n) => n.pci)).to.deep.equal([VF(0), VF(1)]);
     expect(readFileSync(join(root, 'bus/pci/devices', PF, 'sriov_numvfs'), 'utf8')).to.equal('2');
     expect(cmds).to.deep.equal([

@@ -10,7 +10,8 @@ import { CleanupStack } from '../../../../framework/runner/cleanup-stack.js';
 import { ensureHugepages, readHugepages } from '../../../../deployments/testbed/hugepages.js';
 import { sandboxNames } from '../../../../deployments/testbed/sandbox.js';
 
-const meminfo = (total: number, free: number) => `MemTotal: 1000 kB\nHugePages_Total:     ${total}\nHugePages_Free:      ${free}\nHugePages_Rsvd:        0\nHugepagesize:       2048 kB\n`;
+const meminfo = (total: number, free: number) =>
+  `MemTotal: 1000 kB\nHugePages_Total:     ${total}\nHugePages_Free:      ${free}\nHugePages_Rsvd:        0\nHugepagesize:       2048 kB\n`;
 
 describe('deployments/testbed', () => {
   let dir: string;

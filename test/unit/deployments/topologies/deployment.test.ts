@@ -63,7 +63,10 @@ class RecordingSwitch implements VSwitch {
 
 class RecordingVnf implements Vnf {
   attached: VnfAttachment | undefined;
-  constructor(readonly name: string, private readonly log: string[]) {}
+  constructor(
+    readonly name: string,
+    private readonly log: string[],
+  ) {}
   attach(a: VnfAttachment) {
     this.attached = a;
     this.log.push(`vnf:attach:${a.index}:${a.nics.map((n) => n.socketPath).join('|')}`);
@@ -89,7 +92,10 @@ class RecordingPtVnf extends RecordingVnf {
     super.attach(a);
     this.log2.push(`vnf:pci:${a.index}:${(a.pciDevices ?? []).join('|')}`);
   }
-  constructor(name: string, private readonly log2: string[]) {
+  constructor(
+    name: string,
+    private readonly log2: string[],
+  ) {
     super(name, log2);
   }
 }
@@ -186,7 +192,7 @@ describe('deployments/topologies/deployment (NIC mode, recording drivers)', () =
     await dep.teardown();
     expect(log.at(-1)).to.equal('switch:stop');
     expect(readFileSync(join(root, 'bus/pci/drivers/ixgbe/bind'), 'utf8')).to.equal(NICS[0]); // original driver back
-    expect(cleanup.labels(), "every host step released").to.deep.equal([]);
+    expect(cleanup.labels(), 'every host step released').to.deep.equal([]);
   });
 
   it('pvvp: vhost ports and all flows exist before any guest starts; guests stop before the switch', async () => {
@@ -255,7 +261,10 @@ describe('deployments/topologies/deployment (NIC mode, recording drivers)', () =
     await fail(make({ VNF: 'RecPt' }, 'none'), 'pvvp', 'pvp only');
     await fail(make({ VNF: 'RecPt', WHITELIST_NICS: [] }, 'none'), 'pvp', 'needs WHITELIST_NICS');
     await fail(make({ VNF: 'RecPt' }), 'pvp', 'needs --vswitch none');
-    expect(log.filter((l) => l.startsWith('vnf:start')), 'no guest started').to.deep.equal([]);
+    expect(
+      log.filter((l) => l.startsWith('vnf:start')),
+      'no guest started',
+    ).to.deep.equal([]);
     expect(cleanup.size, 'failed setups released what they created').to.equal(0);
   });
 
@@ -263,7 +272,12 @@ describe('deployments/topologies/deployment (NIC mode, recording drivers)', () =
     ctx = make({}, 'none');
     await (await pxpFactory('pvp').build(ctx)).setup(ctx.signal).then(
       () => expect.fail('should throw'),
-      (e) => expect(e).to.be.instanceOf(UsageError).and.include({ hint: 'without a vSwitch the guest gets the NICs by PCI passthrough: --vnf QemuPciPassthrough (VNF RecVnf uses vhost-user)' }).and.have.property('message').that.includes('vhost-user'),
+      (e) =>
+        expect(e)
+          .to.be.instanceOf(UsageError)
+          .and.include({ hint: 'without a vSwitch the guest gets the NICs by PCI passthrough: --vnf QemuPciPassthrough (VNF RecVnf uses vhost-user)' })
+          .and.have.property('message')
+          .that.includes('vhost-user'),
     );
     ctx = make({ FRAME_MOD: 'vlan' }, 'none');
     await (await phy2phyFactory().build(ctx)).setup(ctx.signal).then(

@@ -33,9 +33,21 @@ describe('deployments/topologies/pxp-plan', () => {
 
   it('pvvp with [2, 4] NICs: PHY1 → VM1_1 → VM1_2 → VM2_1 → VM2_2 → VM2_3 → VM2_4 → PHY2 (seed example)', () => {
     const p = pxpPlan({ topology: 'serial', vms: 2 }, [2, 4], T);
-    expect(p.vmPorts).to.deep.equal([[3, 4], [5, 6, 7, 8]]);
+    expect(p.vmPorts).to.deep.equal([
+      [3, 4],
+      [5, 6, 7, 8],
+    ]);
     const f = text(p);
-    for (const want of ['in_port=1,actions=output:3', 'in_port=4,actions=output:5', 'in_port=6,actions=output:7', 'in_port=8,actions=output:2', 'in_port=2,actions=output:8', 'in_port=7,actions=output:6', 'in_port=5,actions=output:4', 'in_port=3,actions=output:1']) {
+    for (const want of [
+      'in_port=1,actions=output:3',
+      'in_port=4,actions=output:5',
+      'in_port=6,actions=output:7',
+      'in_port=8,actions=output:2',
+      'in_port=2,actions=output:8',
+      'in_port=7,actions=output:6',
+      'in_port=5,actions=output:4',
+      'in_port=3,actions=output:1',
+    ]) {
       expect(f).to.include(want);
     }
     expect(f).to.have.length(8);

@@ -22,7 +22,32 @@ describe('vsperf CLI', function () {
   it('--help documents every VSPERF option', () => {
     const r = vsperf(['--help']);
     expect(r.code).to.equal(0);
-    for (const o of ['--list', '--list-trafficgens', '--list-vswitches', '--list-vnfs', '--list-fwdapps', '--list-loadgens', '--list-settings', '--tests', '--exact-test-name', '--mode', '--trafficgen', '--vswitch', '--vnf', '--fwdapp', '--loadgen', '--conf-file', '--load-env', '--test-params', '--verbosity', '--xunit', '--results-dir', '--dry-run', '--plugin', '--suite']) {
+    for (const o of [
+      '--list',
+      '--list-trafficgens',
+      '--list-vswitches',
+      '--list-vnfs',
+      '--list-fwdapps',
+      '--list-loadgens',
+      '--list-settings',
+      '--tests',
+      '--exact-test-name',
+      '--mode',
+      '--trafficgen',
+      '--vswitch',
+      '--vnf',
+      '--fwdapp',
+      '--loadgen',
+      '--conf-file',
+      '--load-env',
+      '--test-params',
+      '--verbosity',
+      '--xunit',
+      '--results-dir',
+      '--dry-run',
+      '--plugin',
+      '--suite',
+    ]) {
       expect(r.stdout, o).to.include(o);
     }
   });
@@ -49,7 +74,10 @@ describe('vsperf CLI', function () {
   });
 
   it('a malicious --test-params is refused before anything runs', () => {
-    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', join(tmp, 'evil'), '--test-params', "TRAFFICGEN_DURATION=__import__('os').system('id')", 'phy2phy_tput'], env());
+    const r = vsperf(
+      ['--trafficgen', 'Simulated', '--results-dir', join(tmp, 'evil'), '--test-params', "TRAFFICGEN_DURATION=__import__('os').system('id')", 'phy2phy_tput'],
+      env(),
+    );
     expect(r.code).to.equal(2);
     // As VSPERF's parse_param_string: not a literal, so kept as a string (never run), then refused by the setting's type.
     expect(r.stderr).to.match(/E_CONFIG: TRAFFICGEN_DURATION: must be number \(from --test-params\)/);
@@ -76,12 +104,27 @@ describe('vsperf CLI', function () {
 
   it('--trafficgen Simulated writes CSV, results.json and JUnit, labelled simulated', () => {
     const dir = join(tmp, 'sim');
-    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--xunit', '--test-params', 'TRAFFICGEN_DURATION=1;TRAFFICGEN_PKT_SIZES=(64,128)', 'phy2phy_tput', 'phy2phy_cont'], env());
+    const r = vsperf(
+      [
+        '--trafficgen',
+        'Simulated',
+        '--results-dir',
+        dir,
+        '--xunit',
+        '--test-params',
+        'TRAFFICGEN_DURATION=1;TRAFFICGEN_PKT_SIZES=(64,128)',
+        'phy2phy_tput',
+        'phy2phy_cont',
+      ],
+      env(),
+    );
     expect(r.code, r.stderr).to.equal(0);
     const [res] = readdirSync(dir);
     const files = readdirSync(join(dir, res!));
     expect(files).to.include.members(['result_0_phy2phy_tput_p2p.csv', 'result_1_phy2phy_cont_p2p.csv', 'results.json', 'results.xml']);
-    const csv = readFileSync(join(dir, res!, 'result_0_phy2phy_tput_p2p.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(dir, res!, 'result_0_phy2phy_tput_p2p.csv'), 'utf8')
+      .trim()
+      .split('\n');
     const header = csv[0]!.split(',');
     expect(header.slice(0, 3)).to.deep.equal(['type', 'id', 'packet_size']);
     expect(csv).to.have.length(3);
@@ -89,7 +132,10 @@ describe('vsperf CLI', function () {
     expect(row.packet_size).to.equal('64');
     expect(Number(row.throughput_rx_fps)).to.be.greaterThan(0);
     expect(row.simulated).to.equal('true');
-    const json = JSON.parse(readFileSync(join(dir, res!, 'results.json'), 'utf8')) as { status: string; testcases: { simulated: boolean; trials: unknown[]; settings: { TRAFFICGEN_DURATION: number } }[] };
+    const json = JSON.parse(readFileSync(join(dir, res!, 'results.json'), 'utf8')) as {
+      status: string;
+      testcases: { simulated: boolean; trials: unknown[]; settings: { TRAFFICGEN_DURATION: number } }[];
+    };
     expect(json.status).to.equal('passed');
     expect(json.testcases[0]!.simulated).to.equal(true);
     expect(json.testcases[0]!.trials.length).to.be.greaterThan(1);
@@ -101,17 +147,43 @@ describe('vsperf CLI', function () {
   it('a failing testcase does not stop the rest and the exit code says so', () => {
     const dir = join(tmp, 'fail');
     // A DUT that loses every frame: the first testcase finds no throughput, the second still runs.
-    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--test-params', "['TRAFFICGEN_DURATION=1;SIMULATED_DUT={\"curve\": \"points\", \"points\": [[0, 1]]}', 'TRAFFICGEN_DURATION=1']", 'phy2phy_tput', 'phy2phy_cont'], env());
+    const r = vsperf(
+      [
+        '--trafficgen',
+        'Simulated',
+        '--results-dir',
+        dir,
+        '--test-params',
+        '[\'TRAFFICGEN_DURATION=1;SIMULATED_DUT={"curve": "points", "points": [[0, 1]]}\', \'TRAFFICGEN_DURATION=1\']',
+        'phy2phy_tput',
+        'phy2phy_cont',
+      ],
+      env(),
+    );
     expect(r.code).to.equal(1);
     const [res] = readdirSync(dir);
-    const json = JSON.parse(readFileSync(join(dir, res!, 'results.json'), 'utf8')) as { testcases: { name: string; status: string; error?: { code: string } }[] };
+    const json = JSON.parse(readFileSync(join(dir, res!, 'results.json'), 'utf8')) as {
+      testcases: { name: string; status: string; error?: { code: string } }[];
+    };
     expect(json.testcases.map((t) => t.status)).to.deep.equal(['failed', 'passed']);
     expect(json.testcases[0]!.error!.code).to.equal('E_NO_THROUGHPUT');
   });
 
   it('a setting one testcase of a suite gets wrong stops the run before anything starts (exit 2, nothing written)', () => {
     const dir = join(tmp, 'fail-early');
-    const r = vsperf(['--trafficgen', 'Simulated', '--results-dir', dir, '--test-params', "['TRAFFICGEN_DURATION=1', 'TRAFFICGEN_DURATION=1;TRAFFIC={\"traffic_type\": \"no_such_type\"}']", 'phy2phy_tput', 'phy2phy_cont'], env());
+    const r = vsperf(
+      [
+        '--trafficgen',
+        'Simulated',
+        '--results-dir',
+        dir,
+        '--test-params',
+        '[\'TRAFFICGEN_DURATION=1\', \'TRAFFICGEN_DURATION=1;TRAFFIC={"traffic_type": "no_such_type"}\']',
+        'phy2phy_tput',
+        'phy2phy_cont',
+      ],
+      env(),
+    );
     expect(r.code).to.equal(2);
     expect(r.stderr.trim().split('\n')).to.have.length(1);
     expect(r.stderr).to.match(/E_CONFIG: TRAFFIC\.traffic_type: unknown traffic type "no_such_type" \(from --test-params\)/);
@@ -170,7 +242,10 @@ describe('vsperf --check-host', function () {
     expect(r.code, r.stderr).to.be.oneOf([0, 3]);
     const lines = r.stdout.trim().split('\n');
     for (const name of ['clocksource', 'cpu-governor', 'isolcpus', 'hugepages', 'transparent-hugepages', 'irq-affinity', 'kvm', 'steal', 'numa']) {
-      expect(lines.some((l) => new RegExp(`^(PASS|WARN|FAIL)\\s+${name}\\s`).test(l)), name).to.equal(true);
+      expect(
+        lines.some((l) => new RegExp(`^(PASS|WARN|FAIL)\\s+${name}\\s`).test(l)),
+        name,
+      ).to.equal(true);
     }
     const j = vsperf(['--check-host', '--json']);
     const parsed = JSON.parse(j.stdout) as { host_checks: { name: string; status: string }[] };
@@ -194,7 +269,10 @@ describe('testcase validity (VSPERF rule)', () => {
     expect(validateRows([{ packet_size: 64, throughput_rx_fps: 1000 }])).to.equal(undefined);
     expect(validateRows([{ packet_size: 64, b2b_frames: 10, throughput_rx_fps: 0 }])).to.equal(undefined);
     expect(validateRows([{ packet_size: 64, dataplane_outage_ms: 10 }])).to.equal(undefined);
-    const e = validateRows([{ packet_size: 64, throughput_rx_fps: 1000 }, { packet_size: 128, throughput_rx_fps: 0, search_status: 'generator-limited' }]);
+    const e = validateRows([
+      { packet_size: 64, throughput_rx_fps: 1000 },
+      { packet_size: 128, throughput_rx_fps: 0, search_status: 'generator-limited' },
+    ]);
     expect(e?.code).to.equal('E_NO_THROUGHPUT');
     expect(e?.message).to.match(/128 B: .*generator-limited/);
     expect(validateRows([{ packet_size: 64, b2b_frames: 0 }])?.code).to.equal('E_NO_THROUGHPUT');
@@ -202,7 +280,7 @@ describe('testcase validity (VSPERF rule)', () => {
 });
 
 describe('frame MACs', () => {
-  it('VSPERF\'s all-zero default MACs become locally administered unicast ones; set MACs are kept', async () => {
+  it("VSPERF's all-zero default MACs become locally administered unicast ones; set MACs are kept", async () => {
     const { frameMacs } = await import('../../../../framework/methodology/traffic-spec.js');
     expect(frameMacs('00:00:00:00:00:00', '00:00:00:00:00:00')).to.deep.equal({ srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' });
     expect(frameMacs('52:54:00:00:00:01', '00:00:00:00:00:00')).to.deep.equal({ srcMac: '52:54:00:00:00:01', dstMac: '00:00:00:00:00:00' });

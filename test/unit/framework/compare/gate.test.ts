@@ -5,7 +5,11 @@ import { formatText } from '../../../../framework/compare/format.js';
 import { ConfigError } from '../../../../framework/errors.js';
 import { makeRunResults } from '../../../fixtures/results/make.js';
 
-const opts: GateOptions = { thresholds: { throughput_rx_fps: { better: 'higher', pct: 5 }, avg_latency_ns: { better: 'lower', pct: 25 }, b2b_frames: { better: 'higher', pct: 10 } }, noiseSigma: 3, failOnMissing: true };
+const opts: GateOptions = {
+  thresholds: { throughput_rx_fps: { better: 'higher', pct: 5 }, avg_latency_ns: { better: 'lower', pct: 25 }, b2b_frames: { better: 'higher', pct: 10 } },
+  noiseSigma: 3,
+  failOnMissing: true,
+};
 
 describe('compare/gate', () => {
   const base = extractMetrics(makeRunResults({ runId: 'a' }));
@@ -26,7 +30,9 @@ describe('compare/gate', () => {
       expect(c.verdict).to.equal('regression');
       expect(c.changePct!).to.be.below(-5);
     }
-    expect(formatText(r)).to.match(/FAIL/).and.match(/phy2phy_tput\s+64\s+-\s+throughput_rx_fps/);
+    expect(formatText(r))
+      .to.match(/FAIL/)
+      .and.match(/phy2phy_tput\s+64\s+-\s+throughput_rx_fps/);
   });
 
   it('does not fail on a drop smaller than the threshold', () => {
@@ -43,7 +49,11 @@ describe('compare/gate', () => {
 
   it('is noise-aware: a drop inside the spread of repeats is "within-noise", the same drop without repeats regresses', () => {
     const mk = (vals: number[]) => ({
-      runId: 'x', startTime: '2026-01-01T00:00:00Z', label: 'x', simulated: false, status: 'passed',
+      runId: 'x',
+      startTime: '2026-01-01T00:00:00Z',
+      label: 'x',
+      simulated: false,
+      status: 'passed',
       testcases: [{ name: 't', deployment: 'p2p', status: 'passed' as const }],
       samples: vals.map((value, repeat) => ({ testcase: 't', deployment: 'p2p', frameSize: 64, goal: '', metric: 'throughput_rx_fps', value, repeat })),
     });
@@ -62,12 +72,19 @@ describe('compare/gate', () => {
     const partial = makeRunResults({ runId: 'g' });
     const missing = compareSets(base, extractMetrics({ ...partial, testcases: partial.testcases.slice(0, 2) }), opts);
     expect(missing.changes.some((c) => c.verdict === 'missing')).to.equal(true);
-    expect(compareSets(base, extractMetrics({ ...partial, testcases: partial.testcases.slice(0, 2) }), { ...opts, failOnMissing: false }).passed).to.equal(true);
+    expect(compareSets(base, extractMetrics({ ...partial, testcases: partial.testcases.slice(0, 2) }), { ...opts, failOnMissing: false }).passed).to.equal(
+      true,
+    );
   });
 
   it('loss uses the absolute floor: 0 → 0.005 % passes, 0 → 0.5 % fails', () => {
     const mk = (v: number) => ({
-      runId: 'x', startTime: 't', label: 'x', simulated: false, status: 'passed', testcases: [{ name: 't', deployment: 'p2p', status: 'passed' as const }],
+      runId: 'x',
+      startTime: 't',
+      label: 'x',
+      simulated: false,
+      status: 'passed',
+      testcases: [{ name: 't', deployment: 'p2p', status: 'passed' as const }],
       samples: [{ testcase: 't', deployment: 'p2p', frameSize: 64, goal: '', metric: 'frame_loss_percent', value: v, repeat: 0 }],
     });
     expect(compareSets(mk(0), mk(0.005)).changes[0]!.verdict).to.equal('ok');
@@ -86,7 +103,10 @@ describe('compare/gate', () => {
       avg_latency_ns: { better: 'lower', pct: 10, abs: 500 },
     });
     expect(parseThresholds({ throughput_rx_fps: 3, avg_latency_ns: false, p99_latency_ns: null }, 't')).to.have.keys(['throughput_rx_fps']);
-    expect(() => parseThresholds({ throughput_rx_fps: { pct: -1 } }, 'conf/x.json')).to.throw(ConfigError, /COMPARE_THRESHOLDS\.throughput_rx_fps\.pct.*conf\/x\.json/);
+    expect(() => parseThresholds({ throughput_rx_fps: { pct: -1 } }, 'conf/x.json')).to.throw(
+      ConfigError,
+      /COMPARE_THRESHOLDS\.throughput_rx_fps\.pct.*conf\/x\.json/,
+    );
     expect(() => parseThresholds({ tx_rate_fps: 5 }, 'f')).to.throw(ConfigError, /no known good direction/);
     expect(() => parseThresholds({ throughput_rx_fps: { pct: 1, bogus: 1 } }, 'f')).to.throw(ConfigError, /bogus/);
   });

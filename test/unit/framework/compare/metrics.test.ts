@@ -31,7 +31,9 @@ describe('compare/metrics', () => {
     const r = makeRunResults();
     const mig = r.testcases[4]!;
     const row = mig.rows[0]!;
-    const rows = [1, 2, 3].map((i) => ({ ...row, id: `migration_${i}`, migration_downtime_ms: 90 + i })).concat(['min', 'median', 'max'].map((id) => ({ ...row, id, migration_downtime_ms: 0 })));
+    const rows = [1, 2, 3]
+      .map((i) => ({ ...row, id: `migration_${i}`, migration_downtime_ms: 90 + i }))
+      .concat(['min', 'median', 'max'].map((id) => ({ ...row, id, migration_downtime_ms: 0 })));
     const set = extractMetrics({ ...r, testcases: [{ ...mig, rows }] });
     expect(toSeries(set.samples).get('pvp_live_migration|pvp|64||migration_downtime_ms')!.values).to.deep.equal([91, 92, 93]);
   });

@@ -27,7 +27,7 @@ describe('input boundary: UTF-8 settings text', () => {
     expect(decodeUtf8(Buffer.from('\uFEFFA = 1', 'utf8'), 'f')).to.equal('A = 1');
   });
 
-  it('agrees with Node\'s fatal TextDecoder on arbitrary bytes (2000 runs)', () => {
+  it("agrees with Node's fatal TextDecoder on arbitrary bytes (2000 runs)", () => {
     const fatal = new TextDecoder('utf-8', { fatal: true });
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 40 }), (b) => {
@@ -83,7 +83,10 @@ describe('input boundary: directories', () => {
     chmodSync(dir, 0o755);
     const script = `import(${JSON.stringify(join(PROJECT_ROOT, 'dist', 'framework', 'host', 'paths.js'))}).then((m) => { try { m.checkDirectory('results directory', ${JSON.stringify(join(dir, 'x'))}); console.log('accepted'); } catch (e) { console.log(e.message); } })`;
     // As root everything is writable; run the check as nobody (setpriv, util-linux) when we are root.
-    const argv = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script] : [process.execPath, '-e', script];
+    const argv =
+      process.getuid?.() === 0
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script]
+        : [process.execPath, '-e', script];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
     expect(r.stdout.trim(), r.stderr).to.equal(`results directory ${JSON.stringify(join(dir, 'x'))}: ${dir} is not writable (EACCES)`);
   });

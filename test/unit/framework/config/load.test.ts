@@ -23,7 +23,12 @@ function confDir(): string {
     }),
   );
   writeFileSync(join(d, '00_common.json'), JSON.stringify({ DURATION: 30, NAME: 'base', TRAFFIC: { rate: 100, mode: 'a' }, SIZES: [64], TEST_PARAMS: {} }));
-  writeFileSync(join(d, '01_testcases.json'), JSON.stringify({ TESTCASES: { t1: { Deployment: 'p2p', Description: 'one', Parameters: { DURATION: 5, TRAFFIC: { mode: 'tc' } } }, t2: { Deployment: 'pvp' } } }));
+  writeFileSync(
+    join(d, '01_testcases.json'),
+    JSON.stringify({
+      TESTCASES: { t1: { Deployment: 'p2p', Description: 'one', Parameters: { DURATION: 5, TRAFFIC: { mode: 'tc' } } }, t2: { Deployment: 'pvp' } },
+    }),
+  );
   writeFileSync(join(d, '02_more.json'), JSON.stringify({ NAME: 'layer2' }));
   return d;
 }
@@ -130,7 +135,28 @@ describe('the shipped configuration', () => {
   it('loads, validates, and has the VSPERF testcases', () => {
     const c = new Config({});
     const names = c.testcases().map((t) => t.name);
-    for (const n of ['phy2phy_tput', 'back2back', 'phy2phy_tput_mod_vlan', 'phy2phy_cont', 'pvp_cont', 'pvvp_cont', 'pvpv_cont', 'phy2phy_scalability', 'pvp_tput', 'pvp_back2back', 'pvvp_tput', 'pvvp_back2back', 'phy2phy_cpu_load', 'phy2phy_mem_load', 'phy2phy_burst', 'phy2phy_forwarding', 'phy2phy_learning', 'phy2phy_caching', 'pvp_live_migration', 'pvp_live_migration_idle']) {
+    for (const n of [
+      'phy2phy_tput',
+      'back2back',
+      'phy2phy_tput_mod_vlan',
+      'phy2phy_cont',
+      'pvp_cont',
+      'pvvp_cont',
+      'pvpv_cont',
+      'phy2phy_scalability',
+      'pvp_tput',
+      'pvp_back2back',
+      'pvvp_tput',
+      'pvvp_back2back',
+      'phy2phy_cpu_load',
+      'phy2phy_mem_load',
+      'phy2phy_burst',
+      'phy2phy_forwarding',
+      'phy2phy_learning',
+      'phy2phy_caching',
+      'pvp_live_migration',
+      'pvp_live_migration_idle',
+    ]) {
       expect(names, n).to.include(n);
     }
     c.testcases().forEach((t, i) => {

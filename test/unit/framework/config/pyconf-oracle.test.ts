@@ -23,7 +23,11 @@ function oracle<T>(request: object): T {
 
 /** VSPERF's files in the order VSPERF loads them: conf/, then conf/integration/ (--integration). */
 export function vsperfConfFiles(): string[] {
-  const list = (d: string): string[] => readdirSync(d).filter((f) => /^\d+[a-z]?_.*\.conf$/.test(f)).sort().map((f) => join(d, f));
+  const list = (d: string): string[] =>
+    readdirSync(d)
+      .filter((f) => /^\d+[a-z]?_.*\.conf$/.test(f))
+      .sort()
+      .map((f) => join(d, f));
   return [...list(VSPERF_CONF), ...list(join(VSPERF_CONF, 'integration'))];
 }
 

@@ -8,7 +8,7 @@ import type { Json } from '../../../../framework/config/settings.js';
 describe('test-params parser', () => {
   it('parses the VSPERF examples', () => {
     expect(parseTestParams('TRAFFICGEN_DURATION=10;TRAFFICGEN_PKT_SIZES=(64,128)')).to.deep.equal({ TRAFFICGEN_DURATION: 10, TRAFFICGEN_PKT_SIZES: [64, 128] });
-    expect(parseTestParams("TRAFFICGEN_DURATION=10;TRAFFICGEN_PKT_SIZES=(128,);")).to.deep.equal({ TRAFFICGEN_DURATION: 10, TRAFFICGEN_PKT_SIZES: [128] });
+    expect(parseTestParams('TRAFFICGEN_DURATION=10;TRAFFICGEN_PKT_SIZES=(128,);')).to.deep.equal({ TRAFFICGEN_DURATION: 10, TRAFFICGEN_PKT_SIZES: [128] });
     expect(parseTestParams("GUEST_LOOPBACK=['testpmd','l2fwd']")).to.deep.equal({ GUEST_LOOPBACK: ['testpmd', 'l2fwd'] });
     expect(parseTestParams("TRAFFIC={'traffic_type':'rfc2544_continuous','bidir':'False', 'frame_rate':60}")).to.deep.equal({
       TRAFFIC: { traffic_type: 'rfc2544_continuous', bidir: 'False', frame_rate: 60 },
@@ -17,7 +17,12 @@ describe('test-params parser', () => {
 
   it('handles True/False/None, negative and float numbers, nested dicts and escapes', () => {
     expect(parseTestParams('A=True;B=False;C=None;D=-1.5e3;E={"x": {"y": [1, (2, 3)]}};F="a=b,c\\n\\d"')).to.deep.equal({
-      A: true, B: false, C: null, D: -1500, E: { x: { y: [1, [2, 3]] } }, F: 'a=b,c\n\\d',
+      A: true,
+      B: false,
+      C: null,
+      D: -1500,
+      E: { x: { y: [1, [2, 3]] } },
+      F: 'a=b,c\n\\d',
     });
   });
 
@@ -86,7 +91,11 @@ describe('test-params parser', () => {
       fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }).filter((x) => !Object.is(x, -0)),
       fc.string({ maxLength: 12 }),
       fc.array(tie('v'), { maxLength: 4 }),
-      fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k)), tie('v'), { maxKeys: 4 }),
+      fc.dictionary(
+        fc.string({ minLength: 1, maxLength: 8 }).filter((k) => !['__proto__', 'constructor', 'prototype'].includes(k)),
+        tie('v'),
+        { maxKeys: 4 },
+      ),
     ),
   })).v;
 
@@ -101,10 +110,21 @@ describe('test-params parser', () => {
 
   it('round-trips KEY=VALUE sets without ";" in strings (property; VSPERF cuts at every ";")', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,10}$/).filter((k) => k !== 'TEST_PARAMS'), literal, { maxKeys: 5 }).filter((d) => !JSON.stringify(d).includes(';')), (d) => {
-        const src = Object.entries(d).map(([k, v]) => `${k}=${formatLiteral(v)}`).join(';');
-        expect(parseTestParams(src)).to.deep.equal(d);
-      }),
+      fc.property(
+        fc
+          .dictionary(
+            fc.stringMatching(/^[A-Z][A-Z0-9_]{0,10}$/).filter((k) => k !== 'TEST_PARAMS'),
+            literal,
+            { maxKeys: 5 },
+          )
+          .filter((d) => !JSON.stringify(d).includes(';')),
+        (d) => {
+          const src = Object.entries(d)
+            .map(([k, v]) => `${k}=${formatLiteral(v)}`)
+            .join(';');
+          expect(parseTestParams(src)).to.deep.equal(d);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -113,14 +133,25 @@ describe('test-params parser', () => {
     const marker = '/tmp/vsperf-test-params-pwned';
     (globalThis as Record<string, unknown>).__pwned = false;
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom(`X=__import__('os').system('touch ${marker}')`, 'X=globalThis.__pwned=true', 'X=(() => { globalThis.__pwned = true })()', "X=require('fs')")), (s) => {
-        try {
-          parseTestParamsOption(s);
-        } catch (e) {
-          expect(e).to.be.instanceOf(ParseError);
-        }
-        expect((globalThis as Record<string, unknown>).__pwned).to.equal(false);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 80 }),
+          fc.constantFrom(
+            `X=__import__('os').system('touch ${marker}')`,
+            'X=globalThis.__pwned=true',
+            'X=(() => { globalThis.__pwned = true })()',
+            "X=require('fs')",
+          ),
+        ),
+        (s) => {
+          try {
+            parseTestParamsOption(s);
+          } catch (e) {
+            expect(e).to.be.instanceOf(ParseError);
+          }
+          expect((globalThis as Record<string, unknown>).__pwned).to.equal(false);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

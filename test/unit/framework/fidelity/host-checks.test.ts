@@ -5,31 +5,67 @@ import { join } from 'node:path';
 import { cpuList, formatChecks, judgeHost, readHostFacts, type HostFacts } from '../../../../framework/fidelity/host-checks.js';
 
 const FIT: HostFacts = {
-  clocksource: 'tsc', availableClocksources: ['tsc', 'hpet'], governors: { cpu0: 'performance', cpu1: 'performance' }, boost: false,
-  isolated: [1, 2], nohzFull: [1, 2], pmdCpus: [1], generatorCpus: [2], hugepages: { total: 1024, free: 1024, sizeKb: 2048 }, thp: 'never',
-  portIrqs: { eth0: [0] }, kvm: { present: true, usable: true }, steal: { pct: 0, overS: 2 }, numaNodes: 1, portNuma: {},
+  clocksource: 'tsc',
+  availableClocksources: ['tsc', 'hpet'],
+  governors: { cpu0: 'performance', cpu1: 'performance' },
+  boost: false,
+  isolated: [1, 2],
+  nohzFull: [1, 2],
+  pmdCpus: [1],
+  generatorCpus: [2],
+  hugepages: { total: 1024, free: 1024, sizeKb: 2048 },
+  thp: 'never',
+  portIrqs: { eth0: [0] },
+  kvm: { present: true, usable: true },
+  steal: { pct: 0, overS: 2 },
+  numaNodes: 1,
+  portNuma: {},
 };
 
 describe('fidelity: vsperf --check-host rules', () => {
   it('a fit host passes every check', () => {
     const checks = judgeHost(FIT);
-    expect(checks.map((c) => c.name)).to.deep.equal(['clocksource', 'cpu-governor', 'frequency-boost', 'isolcpus', 'nohz_full', 'hugepages', 'transparent-hugepages', 'irq-affinity', 'kvm', 'steal', 'numa']);
+    expect(checks.map((c) => c.name)).to.deep.equal([
+      'clocksource',
+      'cpu-governor',
+      'frequency-boost',
+      'isolcpus',
+      'nohz_full',
+      'hugepages',
+      'transparent-hugepages',
+      'irq-affinity',
+      'kvm',
+      'steal',
+      'numa',
+    ]);
     expect(checks.filter((c) => c.status !== 'pass')).to.deep.equal([]);
   });
 
   it('an unfit host gets warn/fail lines that say what to do', () => {
     const checks = judgeHost({
-      ...FIT, clocksource: 'hpet', governors: { cpu0: 'powersave' }, boost: true, isolated: [], nohzFull: [], hugepages: { total: 0, free: 0, sizeKb: 2048 },
-      thp: 'always', portIrqs: { eth0: [1] }, kvm: { present: false, usable: false }, steal: { pct: 12.5, overS: 2 }, numaNodes: 2, portNuma: { eth0: 1 },
+      ...FIT,
+      clocksource: 'hpet',
+      governors: { cpu0: 'powersave' },
+      boost: true,
+      isolated: [],
+      nohzFull: [],
+      hugepages: { total: 0, free: 0, sizeKb: 2048 },
+      thp: 'always',
+      portIrqs: { eth0: [1] },
+      kvm: { present: false, usable: false },
+      steal: { pct: 12.5, overS: 2 },
+      numaNodes: 2,
+      portNuma: { eth0: 1 },
     });
     const by = Object.fromEntries(checks.map((c) => [c.name, c]));
     expect(by.clocksource!.status).to.equal('fail');
     expect(by.clocksource!.fix).to.match(/echo tsc/);
     expect(by.hugepages!.status).to.equal('fail');
     expect(by.steal!.status).to.equal('fail');
-    for (const n of ['cpu-governor', 'frequency-boost', 'isolcpus', 'nohz_full', 'transparent-hugepages', 'irq-affinity', 'kvm', 'numa']) expect(by[n]!.status, n).to.equal('warn');
+    for (const n of ['cpu-governor', 'frequency-boost', 'isolcpus', 'nohz_full', 'transparent-hugepages', 'irq-affinity', 'kvm', 'numa'])
+      expect(by[n]!.status, n).to.equal('warn');
     expect(formatChecks(checks).split('\n')).to.have.length(checks.length);
-    expect(formatChecks(checks)).to.match(/^FAIL  clocksource\s+current hpet .* — echo tsc/m);
+    expect(formatChecks(checks)).to.match(/^FAIL {2}clocksource\s+current hpet .* — echo tsc/m);
   });
 
   it('reads the facts from /sys and /proc trees', () => {

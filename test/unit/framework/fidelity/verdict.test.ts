@@ -9,7 +9,18 @@ import { extractMetrics } from '../../../../framework/compare/metrics.js';
 import { settings } from '../methodology/helpers.js';
 import type { RunResults } from '../../../../framework/results/types.js';
 
-const QUIET: TrialConditions = { wallS: 1, cpus: [0, 1], stealPct: 0, busyPct: { 0: 30, 1: 100 }, runQueuePerCpu: 1, runQueueMaxPerCpu: 1.5, otherCpuPct: 3, otherTop: [], coLocated: [], clocksource: 'tsc' };
+const QUIET: TrialConditions = {
+  wallS: 1,
+  cpus: [0, 1],
+  stealPct: 0,
+  busyPct: { 0: 30, 1: 100 },
+  runQueuePerCpu: 1,
+  runQueueMaxPerCpu: 1.5,
+  otherCpuPct: 3,
+  otherTop: [],
+  coLocated: [],
+  clocksource: 'tsc',
+};
 
 describe('fidelity: /proc parsing and conditions between two snapshots', () => {
   it('parses /proc/stat per CPU (steal apart) and procs_running, and a pid stat line with a tricky comm', () => {
@@ -27,14 +38,36 @@ describe('fidelity: /proc parsing and conditions between two snapshots', () => {
 
   it('steal, run queue, other processes and co-located measurements from two snapshots', () => {
     const cpu = (busy: number, idle: number, steal: number) => ({ busy, idle, steal });
-    const a: HostSnapshot = { tMs: 0, running: 1, cpus: new Map([[0, cpu(0, 0, 0)], [1, cpu(0, 0, 0)]]), procs: [
-      { pid: 10, ppid: 1, comm: 'node', ticks: 0 }, { pid: 11, ppid: 10, comm: 'vsg-engine', ticks: 0 },
-      { pid: 50, ppid: 1, comm: 'cc1', ticks: 100 }, { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 0 }, { pid: 12, ppid: 10, comm: 'stress-ng-cpu', ticks: 0 },
-    ] };
-    const b: HostSnapshot = { tMs: 2000, running: 3, cpus: new Map([[0, cpu(150, 40, 10)], [1, cpu(200, 0, 0)]]), procs: [
-      { pid: 10, ppid: 1, comm: 'node', ticks: 20 }, { pid: 11, ppid: 10, comm: 'vsg-engine', ticks: 190 },
-      { pid: 50, ppid: 1, comm: 'cc1', ticks: 200 }, { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 30 }, { pid: 12, ppid: 10, comm: 'stress-ng-cpu', ticks: 180 },
-    ] };
+    const a: HostSnapshot = {
+      tMs: 0,
+      running: 1,
+      cpus: new Map([
+        [0, cpu(0, 0, 0)],
+        [1, cpu(0, 0, 0)],
+      ]),
+      procs: [
+        { pid: 10, ppid: 1, comm: 'node', ticks: 0 },
+        { pid: 11, ppid: 10, comm: 'vsg-engine', ticks: 0 },
+        { pid: 50, ppid: 1, comm: 'cc1', ticks: 100 },
+        { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 0 },
+        { pid: 12, ppid: 10, comm: 'stress-ng-cpu', ticks: 0 },
+      ],
+    };
+    const b: HostSnapshot = {
+      tMs: 2000,
+      running: 3,
+      cpus: new Map([
+        [0, cpu(150, 40, 10)],
+        [1, cpu(200, 0, 0)],
+      ]),
+      procs: [
+        { pid: 10, ppid: 1, comm: 'node', ticks: 20 },
+        { pid: 11, ppid: 10, comm: 'vsg-engine', ticks: 190 },
+        { pid: 50, ppid: 1, comm: 'cc1', ticks: 200 },
+        { pid: 60, ppid: 1, comm: 'vsg-engine', ticks: 30 },
+        { pid: 12, ppid: 10, comm: 'stress-ng-cpu', ticks: 180 },
+      ],
+    };
     const c = conditionsBetween(a, b, { cpus: [], ours: new Set([10, 11, 12]), runQueue: [2, 4], hz: 100, clocksource: 'kvm-clock' });
     expect(c.stealPct).to.equal(5);
     expect(c.runQueuePerCpu).to.equal(1.5);
@@ -58,7 +91,10 @@ describe('fidelity: verdicts', () => {
   });
 
   it('each measured condition gives its code and level', () => {
-    expect(trialVerdict({ valid: false, invalidReason: 'generator-limited: sent 1 of 2' })).to.deep.include({ validity: 'invalid', reasons: ['generator-limited'] });
+    expect(trialVerdict({ valid: false, invalidReason: 'generator-limited: sent 1 of 2' })).to.deep.include({
+      validity: 'invalid',
+      reasons: ['generator-limited'],
+    });
     expect(trialVerdict({ valid: true, countersConsistent: false }).reasons).to.deep.equal(['counter-mismatch']);
     expect(trialVerdict({ valid: true, conditions: { ...QUIET, stealPct: 3 } })).to.deep.include({ validity: 'questionable', reasons: ['cpu-contention'] });
     expect(trialVerdict({ valid: true, conditions: { ...QUIET, stealPct: 12 } }).validity).to.equal('invalid');
@@ -70,8 +106,12 @@ describe('fidelity: verdicts', () => {
   it('a row takes the worst of its valid trials, a lower bound is questionable, no valid trial invalid', () => {
     const t = (validity: 'valid' | 'questionable', reasons: string[], frameSize = 64) => ({ frameSize, valid: true, validity, validityReasons: reasons });
     const limited = { frameSize: 64, valid: false, validity: 'invalid' as const, validityReasons: ['generator-limited'] };
-    expect(rowVerdict({ packet_size: 64, search_status: 'ok' }, [t('valid', []), limited, t('questionable', ['clock'], 128)])).to.deep.include({ validity: 'valid' });
-    expect(rowVerdict({ packet_size: 64, search_status: 'generator-limited: lower bound: …' }, [t('valid', []), limited]).reasons).to.deep.equal(['generator-limited']);
+    expect(rowVerdict({ packet_size: 64, search_status: 'ok' }, [t('valid', []), limited, t('questionable', ['clock'], 128)])).to.deep.include({
+      validity: 'valid',
+    });
+    expect(rowVerdict({ packet_size: 64, search_status: 'generator-limited: lower bound: …' }, [t('valid', []), limited]).reasons).to.deep.equal([
+      'generator-limited',
+    ]);
     expect(rowVerdict({ packet_size: 64, search_status: 'invalid: generator-limited' }, [limited]).validity).to.equal('invalid');
     const tc = trialVerdict({ valid: true, conditions: { ...QUIET, otherCpuPct: 40 } });
     expect(rowVerdict({ id: 'migration_1' }, [], tc)).to.deep.include({ validity: 'questionable', reasons: ['cpu-contention'] });
@@ -79,8 +119,14 @@ describe('fidelity: verdicts', () => {
 
   it('VALIDITY_THRESHOLDS: merged over defaults; an unknown name or a negative value is a one-line config error', () => {
     expect(validityThresholds(settings({ VALIDITY_THRESHOLDS: { steal_pct: 5 } }))).to.deep.equal({ ...DEFAULT_THRESHOLDS, steal_pct: 5 });
-    expect(() => validityThresholds(settings({ VALIDITY_THRESHOLDS: { steal_pc: 5 } }))).to.throw(ConfigError, /^VALIDITY_THRESHOLDS\.steal_pc: unknown threshold \(known: steal_pct, .*\) \(from --test-params\)$/);
-    expect(() => validityThresholds(settings({ VALIDITY_THRESHOLDS: { other_cpu_pct: -1 } }))).to.throw(ConfigError, /VALIDITY_THRESHOLDS\.other_cpu_pct: must be a number ≥ 0, got -1/);
+    expect(() => validityThresholds(settings({ VALIDITY_THRESHOLDS: { steal_pc: 5 } }))).to.throw(
+      ConfigError,
+      /^VALIDITY_THRESHOLDS\.steal_pc: unknown threshold \(known: steal_pct, .*\) \(from --test-params\)$/,
+    );
+    expect(() => validityThresholds(settings({ VALIDITY_THRESHOLDS: { other_cpu_pct: -1 } }))).to.throw(
+      ConfigError,
+      /VALIDITY_THRESHOLDS\.other_cpu_pct: must be a number ≥ 0, got -1/,
+    );
   });
 
   it('VSWITCH_PMD_CPU_MASK → CPUs', () => {
@@ -92,14 +138,25 @@ describe('fidelity: verdicts', () => {
 
 describe('fidelity: the regression gate ignores invalid rows and says so', () => {
   const run = (fps: number, validity: string): RunResults =>
-    ({ runId: 'r', startTime: '2026-01-01T00:00:00Z', status: 'passed', testcases: [{ name: 'phy2phy_tput', deployment: 'p2p', status: 'passed', simulated: false, rows: [{ packet_size: 64, throughput_rx_fps: fps, validity }] }] }) as unknown as RunResults;
+    ({
+      runId: 'r',
+      startTime: '2026-01-01T00:00:00Z',
+      status: 'passed',
+      testcases: [
+        { name: 'phy2phy_tput', deployment: 'p2p', status: 'passed', simulated: false, rows: [{ packet_size: 64, throughput_rx_fps: fps, validity }] },
+      ],
+    }) as unknown as RunResults;
   it('an invalid current row is not compared (no regression), and a warning names it', () => {
     const thresholds = { throughput_rx_fps: { better: 'higher' as const, pct: 5 } };
     const r = compareSets(extractMetrics(run(100_000, 'valid')), extractMetrics(run(10_000, 'invalid')), { thresholds, noiseSigma: 0, failOnMissing: true });
     expect(r.passed).to.equal(true);
     expect(r.warnings.join('\n')).to.match(/1 results row\(s\) with validity=invalid ignored: phy2phy_tput p2p 64/);
     expect(r.changes[0]!.note).to.match(/invalid/);
-    const q = compareSets(extractMetrics(run(100_000, 'valid')), extractMetrics(run(10_000, 'questionable')), { thresholds, noiseSigma: 0, failOnMissing: true });
+    const q = compareSets(extractMetrics(run(100_000, 'valid')), extractMetrics(run(10_000, 'questionable')), {
+      thresholds,
+      noiseSigma: 0,
+      failOnMissing: true,
+    });
     expect(q.passed).to.equal(false);
   });
 });

@@ -43,8 +43,12 @@ describe('generator back-off: no false zero (property, Simulated DUT + short-fal
             const scale = tt === 'rfc2889_caching' || tt === 'rfc2889_learning' ? 2000 : Math.min(capacityFps, LINE_64);
             const shortfall = { aboveFps: aboveRatio * scale, minRatio: 0.003, maxRatio: 0.01, probability: 1, seed };
             const over = {
-              TRAFFICGEN_TREX_LEARNING_MODE: false, TRAFFICGEN_DURATION: 1, TRAFFIC: { traffic_type: tt },
-              TRAFFICGEN_RFC2889_MAX_ADDRS: 4096, TRAFFICGEN_RFC2889_MIN_ADDRS: 16, TRAFFICGEN_RFC2889_FWD_STEPS: 3,
+              TRAFFICGEN_TREX_LEARNING_MODE: false,
+              TRAFFICGEN_DURATION: 1,
+              TRAFFIC: { traffic_type: tt },
+              TRAFFICGEN_RFC2889_MAX_ADDRS: 4096,
+              TRAFFICGEN_RFC2889_MIN_ADDRS: 16,
+              TRAFFICGEN_RFC2889_FWD_STEPS: 3,
             };
             const { ctx } = await simContext({ capacityFps, curve, seed, fdbSize: 6000, learningRateFps: 8000 }, over, undefined, shortfall);
             const out = await (await getMethodology(tt))(ctx);
@@ -53,7 +57,10 @@ describe('generator back-off: no false zero (property, Simulated DUT + short-fal
             const limited = out.trials.filter((t) => !t.valid);
             const decisive = out.trials.some((t) => /generator back-off/.test(t.purpose ?? ''));
             if (decisive) {
-              expect(out.rows.every((r) => /lower bound/.test(String(r.search_status))), String(out.rows[0]!.search_status)).to.equal(true);
+              expect(
+                out.rows.every((r) => /lower bound/.test(String(r.search_status))),
+                String(out.rows[0]!.search_status),
+              ).to.equal(true);
               expect(limited.length).to.be.greaterThan(0);
             }
           },
@@ -64,11 +71,29 @@ describe('generator back-off: no false zero (property, Simulated DUT + short-fal
   }
 
   it('E_NO_THROUGHPUT only when a valid trial forwarded nothing; no valid trial at all is E_GENERATOR_LIMITED', async () => {
-    const dead = await simContext({ capacityFps: 1e6, curve: 'points', points: [[0, 1], [1e9, 1]] }, { TRAFFICGEN_TREX_LEARNING_MODE: false, TRAFFICGEN_DURATION: 1 }, undefined, { aboveFps: 1e5, minRatio: 0.003, maxRatio: 0.01, probability: 1, seed: 1 });
+    const dead = await simContext(
+      {
+        capacityFps: 1e6,
+        curve: 'points',
+        points: [
+          [0, 1],
+          [1e9, 1],
+        ],
+      },
+      { TRAFFICGEN_TREX_LEARNING_MODE: false, TRAFFICGEN_DURATION: 1 },
+      undefined,
+      { aboveFps: 1e5, minRatio: 0.003, maxRatio: 0.01, probability: 1, seed: 1 },
+    );
     const d = await (await getMethodology('rfc2544_throughput'))(dead.ctx);
     expect(validateRows(d.rows)?.code).to.equal('E_NO_THROUGHPUT');
     expect(d.trials.some((t) => t.valid && t.result.rxFrames === 0)).to.equal(true);
-    const never = await simContext({ capacityFps: 1e6 }, { TRAFFICGEN_TREX_LEARNING_MODE: false, TRAFFICGEN_DURATION: 1 }, undefined, { aboveFps: 0, minRatio: 0.003, maxRatio: 0.01, probability: 1, seed: 1 });
+    const never = await simContext({ capacityFps: 1e6 }, { TRAFFICGEN_TREX_LEARNING_MODE: false, TRAFFICGEN_DURATION: 1 }, undefined, {
+      aboveFps: 0,
+      minRatio: 0.003,
+      maxRatio: 0.01,
+      probability: 1,
+      seed: 1,
+    });
     const n = await (await getMethodology('rfc2544_throughput'))(never.ctx);
     expect(n.trials.every((t) => !t.valid)).to.equal(true);
     expect(validateRows(n.rows)?.code).to.equal('E_GENERATOR_LIMITED');
@@ -78,7 +103,13 @@ describe('generator back-off: no false zero (property, Simulated DUT + short-fal
   it('SIMULATED_DUT.generator_shortfall is read and checked', () => {
     const ok = dutFromSettings(settings({ SIMULATED_DUT: { capacity_fps: 1e6, generator_shortfall: { above_fps: 5e5, min_ratio: 0.003, max_ratio: 0.01 } } }));
     expect(ok.shortfall).to.deep.equal({ aboveFps: 5e5, minRatio: 0.003, maxRatio: 0.01, probability: 1, seed: 7 });
-    expect(() => dutFromSettings(settings({ SIMULATED_DUT: { generator_shortfall: { above: 1 } } }))).to.throw(ConfigError, /SIMULATED_DUT\.generator_shortfall\.above: unknown key/);
-    expect(() => dutFromSettings(settings({ SIMULATED_DUT: { generator_shortfall: { min_ratio: 0.02, max_ratio: 0.01 } } }))).to.throw(ConfigError, /max_ratio/);
+    expect(() => dutFromSettings(settings({ SIMULATED_DUT: { generator_shortfall: { above: 1 } } }))).to.throw(
+      ConfigError,
+      /SIMULATED_DUT\.generator_shortfall\.above: unknown key/,
+    );
+    expect(() => dutFromSettings(settings({ SIMULATED_DUT: { generator_shortfall: { min_ratio: 0.02, max_ratio: 0.01 } } }))).to.throw(
+      ConfigError,
+      /max_ratio/,
+    );
   });
 });

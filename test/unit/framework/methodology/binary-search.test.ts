@@ -7,8 +7,17 @@ import { SimulatedDut } from '../../../../trafficgen/simulated/dut.js';
 
 const LINE = 1_000_000;
 const base: BinarySearchConfig = {
-  lineRateFps: LINE, maxRateFps: LINE, lossRatePct: 0, startPct: 100, durationS: 30, thresholdPct: 0.05,
-  lossVerification: false, maxRepeat: 0, verification: false, verificationS: 60, maxVerificationTrials: 10,
+  lineRateFps: LINE,
+  maxRateFps: LINE,
+  lossRatePct: 0,
+  startPct: 100,
+  durationS: 30,
+  thresholdPct: 0.05,
+  lossVerification: false,
+  maxRepeat: 0,
+  verification: false,
+  verificationS: 60,
+  maxVerificationTrials: 10,
 };
 
 /** Drive a search against a loss function of the rate; returns the requests made. */
@@ -22,7 +31,10 @@ function drive<R>(s: Search<R>, loss: (req: TrialRequest, i: number) => number, 
   }
 }
 
-const cliff = (capFps: number) => (req: TrialRequest): number => (req.rateFps > capFps ? 1 - capFps / req.rateFps : 0);
+const cliff =
+  (capFps: number) =>
+  (req: TrialRequest): number =>
+    req.rateFps > capFps ? 1 - capFps / req.rateFps : 0;
 
 describe('VsperfBinarySearch (VSPERF RFC 2544 throughput)', () => {
   it('starts at TRAFFIC.frame_rate and stops at once on exactly zero loss there', () => {
@@ -91,13 +103,15 @@ describe('VsperfBinarySearch (VSPERF RFC 2544 throughput)', () => {
     const v = reqs.filter((r) => r.purpose === 'verify');
     expect(v).to.have.length(2);
     expect(v[0]!.durationS).to.equal(60);
-    expect(v[1]!.rateFps).to.be.lessThan(v[0]!.rateFps - 0.05 * LINE / 100 + 1e-6);
+    expect(v[1]!.rateFps).to.be.lessThan(v[0]!.rateFps - (0.05 * LINE) / 100 + 1e-6);
     expect(result.best!.request.purpose).to.equal('verify');
     expect(result.status).to.equal('ok');
   });
 
   it('gives up verification after MAXIMUM_VERIFICATION_TRIALS and says so', () => {
-    const { reqs, result } = drive(new VsperfBinarySearch({ ...base, verification: true, maxVerificationTrials: 2 }), (req) => (req.purpose === 'verify' ? 0.01 : cliff(0.4 * LINE)(req)));
+    const { reqs, result } = drive(new VsperfBinarySearch({ ...base, verification: true, maxVerificationTrials: 2 }), (req) =>
+      req.purpose === 'verify' ? 0.01 : cliff(0.4 * LINE)(req),
+    );
     expect(reqs.filter((r) => r.purpose === 'verify')).to.have.length(2);
     expect(result.status).to.equal('unverified');
   });
@@ -120,13 +134,19 @@ describe('VsperfBinarySearch (VSPERF RFC 2544 throughput)', () => {
 
   it('property: for any monotone DUT the true capacity lies in [best, best + threshold]', () => {
     fc.assert(
-      fc.property(fc.double({ min: 0.5, max: 99.5, noNaN: true }), fc.constantFrom(0.05, 0.5, 1), fc.constantFrom('cliff', 'soft'), (capPct, threshold, kind) => {
-        const cap = (capPct / 100) * LINE;
-        const loss = kind === 'cliff' ? cliff(cap) : (req: TrialRequest) => (req.rateFps > cap ? Math.min(0.99, 0.01 + (req.rateFps - cap) / req.rateFps) : 0);
-        const { result } = drive(new VsperfBinarySearch({ ...base, thresholdPct: threshold }), loss);
-        expect(result.bestPct).to.be.at.most(capPct + 1e-9);
-        expect(capPct - result.bestPct).to.be.at.most(threshold + 1e-9);
-      }),
+      fc.property(
+        fc.double({ min: 0.5, max: 99.5, noNaN: true }),
+        fc.constantFrom(0.05, 0.5, 1),
+        fc.constantFrom('cliff', 'soft'),
+        (capPct, threshold, kind) => {
+          const cap = (capPct / 100) * LINE;
+          const loss =
+            kind === 'cliff' ? cliff(cap) : (req: TrialRequest) => (req.rateFps > cap ? Math.min(0.99, 0.01 + (req.rateFps - cap) / req.rateFps) : 0);
+          const { result } = drive(new VsperfBinarySearch({ ...base, thresholdPct: threshold }), loss);
+          expect(result.bestPct).to.be.at.most(capPct + 1e-9);
+          expect(capPct - result.bestPct).to.be.at.most(threshold + 1e-9);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -41,7 +41,16 @@ describe('MultiGoalSearch against FD.io CSIT MLRsearch (recorded oracle runs)', 
   for (const c of fx.cases) {
     it(`${c.name}: the same trials and the same bounds as CSIT's code`, () => {
       const dut = new SimulatedDut(c.dut);
-      const s = new MultiGoalSearch({ goals: c.goals, precedingTargets: c.precedingTargets, expansionCoefficient: c.expansionCoefficient, minLoadFps: c.minLoadFps, maxLoadFps: c.maxLoadFps, warmupDurationS: 0, searchDurationMaxS: 0, maxTrials: 1000 });
+      const s = new MultiGoalSearch({
+        goals: c.goals,
+        precedingTargets: c.precedingTargets,
+        expansionCoefficient: c.expansionCoefficient,
+        minLoadFps: c.minLoadFps,
+        maxLoadFps: c.maxLoadFps,
+        warmupDurationS: 0,
+        searchDurationMaxS: 0,
+        maxTrials: 1000,
+      });
       const mine: Array<[number, number]> = [];
       for (let step = s.next(); ; step = s.next()) {
         if (isDone(step)) {
@@ -64,7 +73,10 @@ describe('MultiGoalSearch against FD.io CSIT MLRsearch (recorded oracle runs)', 
         }
         const want = c.trials[mine.length];
         expect(want, `trial ${mine.length + 1} beyond CSIT's ${c.trials.length}`).to.not.equal(undefined);
-        expect(close(step.rateFps, want![0]) && close(step.durationS!, want![1]), `trial ${mine.length + 1}: ${step.rateFps} fps ${step.durationS} s vs CSIT ${want![0]} fps ${want![1]} s`).to.equal(true);
+        expect(
+          close(step.rateFps, want![0]) && close(step.durationS!, want![1]),
+          `trial ${mine.length + 1}: ${step.rateFps} fps ${step.durationS} s vs CSIT ${want![0]} fps ${want![1]} s`,
+        ).to.equal(true);
         mine.push([step.rateFps, step.durationS!]);
         const tx = Math.max(1, Math.round(step.rateFps * step.durationS!));
         s.record(step, outcome(step, dut.trialLoss(step.rateFps, step.durationS!, tx).lost / tx));

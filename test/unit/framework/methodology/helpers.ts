@@ -40,8 +40,16 @@ export const PORTS: PortSpec[] = [
   { name: 'sim1', speedMbps: 10_000 },
 ];
 
-export async function simContext(dut: DutOptions, over: JsonObject = {}, generatorMaxFps?: number, shortfall?: GeneratorShortfall): Promise<{ ctx: MethodologyContext; gen: SimulatedGenerator }> {
-  const gen = new SimulatedGenerator(new SimulatedDut(dut), { ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}), ...(shortfall ? { shortfall } : {}) });
+export async function simContext(
+  dut: DutOptions,
+  over: JsonObject = {},
+  generatorMaxFps?: number,
+  shortfall?: GeneratorShortfall,
+): Promise<{ ctx: MethodologyContext; gen: SimulatedGenerator }> {
+  const gen = new SimulatedGenerator(new SimulatedDut(dut), {
+    ...(generatorMaxFps !== undefined ? { generatorMaxFps } : {}),
+    ...(shortfall ? { shortfall } : {}),
+  });
   await gen.connect(PORTS);
   const ctx: MethodologyContext = {
     testcase: 'unit',
@@ -63,9 +71,23 @@ export function outcome(req: TrialRequest, lr: number, opts: { limitedAt?: numbe
   const rx = Math.round(tx * (1 - lr));
   const limited = achieved < req.rateFps * 0.999;
   const result: TrialResult = {
-    txFrames: tx, rxFrames: rx, lostFrames: tx - rx, reordered: 0, duplicated: 0, foreign: 0, txBytes: tx * 64, rxBytes: rx * 64,
-    offeredFps: req.rateFps, achievedTxFps: achieved, rxFps: rx / durationS, lossPct: tx > 0 ? ((tx - rx) / tx) * 100 : 0,
-    durationS, wallS: 0, generatorLimited: limited, directions: [], simulated: true,
+    txFrames: tx,
+    rxFrames: rx,
+    lostFrames: tx - rx,
+    reordered: 0,
+    duplicated: 0,
+    foreign: 0,
+    txBytes: tx * 64,
+    rxBytes: rx * 64,
+    offeredFps: req.rateFps,
+    achievedTxFps: achieved,
+    rxFps: rx / durationS,
+    lossPct: tx > 0 ? ((tx - rx) / tx) * 100 : 0,
+    durationS,
+    wallS: 0,
+    generatorLimited: limited,
+    directions: [],
+    simulated: true,
   };
   return limited ? { request: req, result, valid: false, invalidReason: 'generator-limited' } : { request: req, result, valid: true };
 }

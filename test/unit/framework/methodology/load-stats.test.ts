@@ -24,9 +24,24 @@ describe('load classification (RFC 9971)', () => {
   });
 
   it('CSIT preset: needs about half of 21 s either way; short trials cancel by the exceed ratio', () => {
-    expect(classify(Array.from({ length: 10 }, () => t(1, 0)), csit)).to.equal('undecided');
-    expect(classify(Array.from({ length: 11 }, () => t(1, 0)), csit)).to.equal('lower');
-    expect(classify(Array.from({ length: 11 }, () => t(1, 0.5)), csit)).to.equal('upper');
+    expect(
+      classify(
+        Array.from({ length: 10 }, () => t(1, 0)),
+        csit,
+      ),
+    ).to.equal('undecided');
+    expect(
+      classify(
+        Array.from({ length: 11 }, () => t(1, 0)),
+        csit,
+      ),
+    ).to.equal('lower');
+    expect(
+      classify(
+        Array.from({ length: 11 }, () => t(1, 0.5)),
+        csit,
+      ),
+    ).to.equal('upper');
     expect(classify([...Array.from({ length: 11 }, () => t(1, 0)), ...Array.from({ length: 10 }, () => t(1, 0.5))], csit)).to.equal('lower');
     // Short high-loss trials beyond what short low-loss trials cancel count as high-loss time.
     const longGoal = { ...csit, trialDurationS: 10, durationSumS: 20 };

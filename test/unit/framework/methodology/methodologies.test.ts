@@ -13,7 +13,17 @@ async function run(trafficType: string, dut: DutOptions, over: JsonObject = {}, 
 
 describe('methodologies on the Simulated generator', () => {
   it('knows every VSPERF traffic type plus ndr_pdr and rfc2544_latency, and suggests on a typo', async () => {
-    for (const t of ['rfc2544_throughput', 'rfc2544_back2back', 'rfc2544_continuous', 'burst', 'rfc2889_forwarding', 'rfc2889_learning', 'rfc2889_caching', 'ndr_pdr', 'rfc2544_latency']) {
+    for (const t of [
+      'rfc2544_throughput',
+      'rfc2544_back2back',
+      'rfc2544_continuous',
+      'burst',
+      'rfc2889_forwarding',
+      'rfc2889_learning',
+      'rfc2889_caching',
+      'ndr_pdr',
+      'rfc2544_latency',
+    ]) {
       expect(trafficTypes()).to.include(t);
     }
     let err: unknown;
@@ -27,12 +37,30 @@ describe('methodologies on the Simulated generator', () => {
   });
 
   it('rfc2544_throughput: one row per packet size with VSPERF columns, every trial recorded with its wall time', async () => {
-    const { out } = await run('rfc2544_throughput', { capacityFps: 2_000_000 }, { TRAFFICGEN_PKT_SIZES: [64, 1518], TRAFFICGEN_TREX_LEARNING_MODE: true, TRAFFICGEN_TREX_LEARNING_DURATION: 2 });
+    const { out } = await run(
+      'rfc2544_throughput',
+      { capacityFps: 2_000_000 },
+      { TRAFFICGEN_PKT_SIZES: [64, 1518], TRAFFICGEN_TREX_LEARNING_MODE: true, TRAFFICGEN_TREX_LEARNING_DURATION: 2 },
+    );
     expect(out.rows).to.have.length(2);
     const r64 = out.rows[0]!;
     expect(r64.packet_size).to.equal(64);
     expect(Number(r64.throughput_rx_fps)).to.be.within(2_000_000 - 0.0005 * LINE_64 - 1, 2_000_000);
-    expect(r64).to.include.keys('tx_rate_fps', 'tx_rate_mbps', 'throughput_rx_mbps', 'tx_rate_percent', 'throughput_rx_percent', 'frame_loss_percent', 'min_latency_ns', 'avg_latency_ns', 'max_latency_ns', 'p99_latency_ns', 'trials', 'trial_time_s', 'search_status');
+    expect(r64).to.include.keys(
+      'tx_rate_fps',
+      'tx_rate_mbps',
+      'throughput_rx_mbps',
+      'tx_rate_percent',
+      'throughput_rx_percent',
+      'frame_loss_percent',
+      'min_latency_ns',
+      'avg_latency_ns',
+      'max_latency_ns',
+      'p99_latency_ns',
+      'trials',
+      'trial_time_s',
+      'search_status',
+    );
     expect(r64.simulated).to.equal(true);
     expect(r64.trials).to.equal(12);
     expect(out.trials.filter((t) => t.purpose === 'learning')).to.have.length(2);
@@ -51,7 +79,11 @@ describe('methodologies on the Simulated generator', () => {
   });
 
   it('a generator-limited trial is retried, recorded invalid, and never reported as DUT loss', async () => {
-    const { ctx, gen } = await simContext({ capacityFps: 20_000_000 }, { TRAFFICGEN_TREX_LEARNING_MODE: false, TRAFFICGEN_INVALID_TRIAL_RETRIES: 2 }, 5_000_000);
+    const { ctx, gen } = await simContext(
+      { capacityFps: 20_000_000 },
+      { TRAFFICGEN_TREX_LEARNING_MODE: false, TRAFFICGEN_INVALID_TRIAL_RETRIES: 2 },
+      5_000_000,
+    );
     const caps = gen.capabilities();
     gen.capabilities = () => ({ ...caps, maxRateFps: undefined }); // a generator that does not know its limit
     const cont = await (await getMethodology('rfc2544_continuous'))(ctx);
@@ -76,7 +108,17 @@ describe('methodologies on the Simulated generator', () => {
     const { out } = await run('ndr_pdr', { capacityFps: 3_000_000, curve: 'soft', kneeRatio: 0.9, softLossAtCapacity: 0.02 });
     expect(out.rows.map((r) => r.goal)).to.deep.equal(['NDR', 'PDR']);
     for (const r of out.rows) {
-      expect(r).to.include.keys('goal', 'goal_loss_ratio', 'lower_bound_fps', 'upper_bound_fps', 'conditional_throughput_fps', 'throughput_rx_fps', 'search_status', 'trials', 'trial_time_s');
+      expect(r).to.include.keys(
+        'goal',
+        'goal_loss_ratio',
+        'lower_bound_fps',
+        'upper_bound_fps',
+        'conditional_throughput_fps',
+        'throughput_rx_fps',
+        'search_status',
+        'trials',
+        'trial_time_s',
+      );
       expect(r.search_status).to.equal('regular');
       expect(Number(r.lower_bound_fps)).to.be.lessThan(Number(r.upper_bound_fps));
       // The conditional throughput is the primary figure; the bounds stand beside it.
@@ -97,7 +139,17 @@ describe('methodologies on the Simulated generator', () => {
   });
 
   it('TRAFFICGEN_NDR_PDR: goals override the preset; bad values raise ConfigError naming the key', () => {
-    const o = multiGoalOptions(settings({ TRAFFICGEN_NDR_PDR: { preset: 'rfc2544', goals: [{ name: 'PDR', loss_ratio: 0.001 }, { name: 'X', loss_ratio: 0.01, final_trial_duration_s: 10, duration_sum_s: 10 }] } }));
+    const o = multiGoalOptions(
+      settings({
+        TRAFFICGEN_NDR_PDR: {
+          preset: 'rfc2544',
+          goals: [
+            { name: 'PDR', loss_ratio: 0.001 },
+            { name: 'X', loss_ratio: 0.01, final_trial_duration_s: 10, duration_sum_s: 10 },
+          ],
+        },
+      }),
+    );
     expect(o.goals[0]).to.include({ name: 'PDR', lossRatio: 0.001, finalTrialDurationS: 60, exceedRatio: 0 });
     expect(o.goals[1]).to.include({ name: 'X', lossRatio: 0.01, finalTrialDurationS: 10 });
     expect(PRESETS.csit!.goals[1]!.lossRatio).to.equal(0.005);
@@ -123,7 +175,16 @@ describe('methodologies on the Simulated generator', () => {
     const r = out.rows[0]!;
     const expected = 4096 / (1 - 2_000_000 / LINE_64);
     expect(Number(r.b2b_frames)).to.be.within(expected * 0.998 - 1, expected + 1);
-    expect(r).to.include.keys('b2b_rx_fps', 'b2b_tx_fps', 'b2b_rx_percent', 'b2b_tx_percent', 'b2b_tx_count', 'b2b_frames', 'b2b_frame_loss_frames', 'b2b_frame_loss_percent');
+    expect(r).to.include.keys(
+      'b2b_rx_fps',
+      'b2b_tx_fps',
+      'b2b_rx_percent',
+      'b2b_tx_percent',
+      'b2b_tx_count',
+      'b2b_frames',
+      'b2b_frame_loss_frames',
+      'b2b_frame_loss_percent',
+    );
     expect(r.b2b_frame_loss_frames).to.equal(0);
     expect(out.trials[0]!.frames).to.equal(Math.round(LINE_64 * 30));
   });
@@ -137,7 +198,11 @@ describe('methodologies on the Simulated generator', () => {
   });
 
   it('rfc2544_latency: latency at each fraction of the found throughput with percentiles', async () => {
-    const { out } = await run('rfc2544_latency', { capacityFps: 2_000_000 }, { TRAFFICGEN_LATENCY_LOAD_PCT: [50, 90], TRAFFICGEN_LATENCY_DURATION: 10, TRAFFICGEN_LATENCY_TRIALS: 2 });
+    const { out } = await run(
+      'rfc2544_latency',
+      { capacityFps: 2_000_000 },
+      { TRAFFICGEN_LATENCY_LOAD_PCT: [50, 90], TRAFFICGEN_LATENCY_DURATION: 10, TRAFFICGEN_LATENCY_TRIALS: 2 },
+    );
     expect(out.rows.map((r) => r.latency_load_pct)).to.deep.equal([50, 90]);
     const [a, b] = out.rows as [Record<string, number>, Record<string, number>];
     expect(a.tx_rate_fps).to.be.closeTo(0.5 * 2_000_000, 0.001 * LINE_64);
@@ -156,7 +221,9 @@ describe('methodologies on the Simulated generator', () => {
     gen.capabilities = () => ({ ...caps, latency: false });
     let err: unknown;
     try {
-      await (await getMethodology('rfc2544_latency'))(ctx);
+      await (
+        await getMethodology('rfc2544_latency')
+      )(ctx);
     } catch (e) {
       err = e;
     }
@@ -181,7 +248,12 @@ describe('methodologies on the Simulated generator', () => {
 
   it('estimates traffic time per frame size within a factor of two of what the search spends', async () => {
     const dut = { capacityFps: 3_000_000, curve: 'soft' as const, kneeRatio: 0.9, softLossAtCapacity: 0.02 };
-    for (const [t, over] of [['rfc2544_throughput', {}], ['ndr_pdr', {}], ['ndr_pdr', { TRAFFICGEN_NDR_PDR: { preset: 'rfc2544' } }], ['rfc2544_latency', { TRAFFICGEN_LATENCY_DURATION: 10 }]] as const) {
+    for (const [t, over] of [
+      ['rfc2544_throughput', {}],
+      ['ndr_pdr', {}],
+      ['ndr_pdr', { TRAFFICGEN_NDR_PDR: { preset: 'rfc2544' } }],
+      ['rfc2544_latency', { TRAFFICGEN_LATENCY_DURATION: 10 }],
+    ] as const) {
       const { ctx } = await simContext(dut, { TRAFFICGEN_TREX_LEARNING_MODE: false, ...over });
       const out = await (await getMethodology(t))(ctx);
       const spent = out.trials.reduce((a, x) => a + (x.durationS ?? x.result.durationS), 0);

@@ -9,13 +9,31 @@ import { outcome } from './helpers.js';
 
 const MAX = 10_000_000;
 const fast = (name: string, lossRatio: number, over: Partial<SearchGoal> = {}): SearchGoal => ({
-  name, lossRatio, exceedRatio: 0, relativeWidth: 0.005, initialTrialDurationS: 1, finalTrialDurationS: 30, durationSumS: 30, ...over,
+  name,
+  lossRatio,
+  exceedRatio: 0,
+  relativeWidth: 0.005,
+  initialTrialDurationS: 1,
+  finalTrialDurationS: 30,
+  durationSumS: 30,
+  ...over,
 });
 const cfg = (goals: SearchGoal[], over: Partial<MultiGoalConfig> = {}): MultiGoalConfig => ({
-  goals, precedingTargets: 2, expansionCoefficient: 2, warmupDurationS: 0, searchDurationMaxS: 0, maxTrials: 1000, maxLoadFps: MAX, ...over,
+  goals,
+  precedingTargets: 2,
+  expansionCoefficient: 2,
+  warmupDurationS: 0,
+  searchDurationMaxS: 0,
+  maxTrials: 1000,
+  maxLoadFps: MAX,
+  ...over,
 });
 
-interface Run<R> { result: R; reqs: TrialRequest[]; timeS: number }
+interface Run<R> {
+  result: R;
+  reqs: TrialRequest[];
+  timeS: number;
+}
 
 /** Drive a search against a simulated DUT model (loss drawn per trial with its noise and spikes). */
 function driveDut<R>(s: Search<R>, dut: SimulatedDut, limitedAt?: number): Run<R> {
@@ -50,7 +68,10 @@ describe('MultiGoalSearch (MLRsearch-style NDR/PDR)', () => {
   it('finds NDR and PDR of a soft-knee DUT in one run, each bracketing the truth within its width', () => {
     const dut = new SimulatedDut({ capacityFps: 3_000_000, curve: 'soft', kneeRatio: 0.9, softLossAtCapacity: 0.02 });
     const { result, reqs } = driveDut(new MultiGoalSearch(cfg([fast('NDR', 0), fast('PDR', 0.005)])), dut);
-    for (const [name, lr] of [['NDR', 0], ['PDR', 0.005]] as const) {
+    for (const [name, lr] of [
+      ['NDR', 0],
+      ['PDR', 0.005],
+    ] as const) {
       const g = goal(result, name);
       const truth = dut.trueThroughput(lr, MAX);
       expect(g.regular, g.status).to.equal(true);
@@ -83,7 +104,18 @@ describe('MultiGoalSearch (MLRsearch-style NDR/PDR)', () => {
   it('spends far less trial time than two binary searches with the same trial duration', () => {
     const dut = new SimulatedDut({ capacityFps: 2_000_000 });
     const mg = driveDut(new MultiGoalSearch(cfg([fast('NDR', 0), fast('PDR', 0.005)])), dut);
-    const common = { lineRateFps: MAX, maxRateFps: MAX, thresholdPct: 0.05, startPct: 100, durationS: 30, lossVerification: false, maxRepeat: 0, verification: false, verificationS: 60, maxVerificationTrials: 10 };
+    const common = {
+      lineRateFps: MAX,
+      maxRateFps: MAX,
+      thresholdPct: 0.05,
+      startPct: 100,
+      durationS: 30,
+      lossVerification: false,
+      maxRepeat: 0,
+      verification: false,
+      verificationS: 60,
+      maxVerificationTrials: 10,
+    };
     const b1 = driveDut(new VsperfBinarySearch({ ...common, lossRatePct: 0 }), dut);
     const b2 = driveDut(new VsperfBinarySearch({ ...common, lossRatePct: 0.5 }), dut);
     expect(mg.timeS).to.be.at.most(0.5 * (b1.timeS + b2.timeS));
@@ -98,7 +130,10 @@ describe('MultiGoalSearch (MLRsearch-style NDR/PDR)', () => {
         fc.constantFrom(0.001, 0.005, 0.02),
         (cap, curve, knee, width) => {
           const dut = new SimulatedDut({ capacityFps: cap, curve, kneeRatio: knee, softLossAtCapacity: 0.02 });
-          const goals = [fast('NDR', 0, { relativeWidth: width, finalTrialDurationS: 10, durationSumS: 10 }), fast('PDR', 0.005, { relativeWidth: width, finalTrialDurationS: 10, durationSumS: 10 })];
+          const goals = [
+            fast('NDR', 0, { relativeWidth: width, finalTrialDurationS: 10, durationSumS: 10 }),
+            fast('PDR', 0.005, { relativeWidth: width, finalTrialDurationS: 10, durationSumS: 10 }),
+          ];
           const { result } = driveDut(new MultiGoalSearch(cfg(goals)), dut);
           for (const g of result.goals) {
             const truth = dut.trueThroughput(g.lossRatio, MAX);
@@ -137,15 +172,20 @@ describe('MultiGoalSearch (MLRsearch-style NDR/PDR)', () => {
 
   it('property: noisy DUTs converge (regular result near the noise band) with the CSIT preset', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.double({ min: 200_000, max: 9_000_000, noNaN: true }), fc.constantFrom(0.001, 0.005, 0.01), (seed, cap, noise) => {
-        const dut = new SimulatedDut({ capacityFps: cap, noise, seed, curve: 'soft', kneeRatio: 0.95 });
-        const { result } = driveDut(new MultiGoalSearch(cfg([...PRESETS.csit!.goals])), dut);
-        for (const g of result.goals) {
-          const truth = dut.trueThroughput(g.lossRatio, MAX);
-          expect(g.regular, `${g.goal}: ${g.status}`).to.equal(true);
-          expect(Math.abs(g.lowerBoundFps! - truth) / truth).to.be.at.most(noise + 0.005 + 1e-9);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.double({ min: 200_000, max: 9_000_000, noNaN: true }),
+        fc.constantFrom(0.001, 0.005, 0.01),
+        (seed, cap, noise) => {
+          const dut = new SimulatedDut({ capacityFps: cap, noise, seed, curve: 'soft', kneeRatio: 0.95 });
+          const { result } = driveDut(new MultiGoalSearch(cfg([...PRESETS.csit!.goals])), dut);
+          for (const g of result.goals) {
+            const truth = dut.trueThroughput(g.lossRatio, MAX);
+            expect(g.regular, `${g.goal}: ${g.status}`).to.equal(true);
+            expect(Math.abs(g.lowerBoundFps! - truth) / truth).to.be.at.most(noise + 0.005 + 1e-9);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -213,7 +253,16 @@ describe('MultiGoalSearch (MLRsearch-style NDR/PDR)', () => {
 
   it('handles a non-monotone DUT: a regular bracket whose lower bound is loss-free and upper bound lossy', () => {
     // Loss only in a band around 3–3.5 Mfps, then fine again up to the 6 Mfps capacity.
-    const dut = new SimulatedDut({ capacityFps: 6_000_000, curve: 'points', points: [[2_999_000, 0], [3_000_000, 0.01], [3_500_000, 0.01], [3_501_000, 0]] });
+    const dut = new SimulatedDut({
+      capacityFps: 6_000_000,
+      curve: 'points',
+      points: [
+        [2_999_000, 0],
+        [3_000_000, 0.01],
+        [3_500_000, 0.01],
+        [3_501_000, 0],
+      ],
+    });
     const { result } = driveDut(new MultiGoalSearch(cfg([fast('NDR', 0)])), dut);
     const g = goal(result, 'NDR');
     expect(g.regular).to.equal(true);

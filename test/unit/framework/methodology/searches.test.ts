@@ -21,7 +21,9 @@ describe('B2bSearch (back-to-back)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 40_000_000 }), fc.constantFrom(0, 0.1, 1), (limit, precisionPct) => {
         const max = 50_000_000;
-        const { result } = drive(new B2bSearch({ rateFps: 1e7, maxFrames: max, lossRatePct: 0, precisionPct }), (r) => (r.frames! > limit ? Math.max(0.01, 1 / r.frames!) : 0));
+        const { result } = drive(new B2bSearch({ rateFps: 1e7, maxFrames: max, lossRatePct: 0, precisionPct }), (r) =>
+          r.frames! > limit ? Math.max(0.01, 1 / r.frames!) : 0,
+        );
         expect(result.frames).to.be.at.most(limit);
         expect(limit - result.frames).to.be.at.most(Math.max(1, (result.frames * precisionPct) / 100));
         expect(result.status).to.equal('ok');
@@ -31,8 +33,14 @@ describe('B2bSearch (back-to-back)', () => {
   });
 
   it('no loss at the longest burst ends after one trial; loss at one frame gives 0 with the reason', () => {
-    expect(drive(new B2bSearch({ rateFps: 1e6, maxFrames: 3e7, lossRatePct: 0, precisionPct: 0.1 }), () => 0).result).to.include({ frames: 3e7, status: 'no-loss-at-max' });
-    expect(drive(new B2bSearch({ rateFps: 1e6, maxFrames: 3e7, lossRatePct: 0, precisionPct: 0.1 }), () => 1).result).to.include({ frames: 0, status: 'no-passing-burst' });
+    expect(drive(new B2bSearch({ rateFps: 1e6, maxFrames: 3e7, lossRatePct: 0, precisionPct: 0.1 }), () => 0).result).to.include({
+      frames: 3e7,
+      status: 'no-loss-at-max',
+    });
+    expect(drive(new B2bSearch({ rateFps: 1e6, maxFrames: 3e7, lossRatePct: 0, precisionPct: 0.1 }), () => 1).result).to.include({
+      frames: 0,
+      status: 'no-passing-burst',
+    });
   });
 
   it('stops with generator-limited when the generator cannot send back-to-back', () => {
@@ -50,7 +58,9 @@ describe('ProbeSearch (RFC 2889 learning/caching)', () => {
   it('property: the largest passing value is within the resolution; learning trial loss is ignored', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1000, max: 65536 }), (cap) => {
-        const { result, reqs } = drive(new ProbeSearch({ min: 1000, max: 65536, resolution: 1, integer: true, lossRatePct: 0, probe }), (r) => (r.purpose === 'learn' ? 1 : r.frames! > cap ? 0.1 : 0));
+        const { result, reqs } = drive(new ProbeSearch({ min: 1000, max: 65536, resolution: 1, integer: true, lossRatePct: 0, probe }), (r) =>
+          r.purpose === 'learn' ? 1 : r.frames! > cap ? 0.1 : 0,
+        );
         expect(reqs.filter((r) => r.purpose === 'learn')).to.have.length(reqs.length / 2);
         expect(result.value).to.equal(cap);
       }),
@@ -58,7 +68,10 @@ describe('ProbeSearch (RFC 2889 learning/caching)', () => {
     );
   });
   it('reports max-passes and min-fails', () => {
-    expect(drive(new ProbeSearch({ min: 10, max: 100, resolution: 1, integer: true, lossRatePct: 0, probe }), () => 0).result).to.include({ value: 100, status: 'max-passes' });
+    expect(drive(new ProbeSearch({ min: 10, max: 100, resolution: 1, integer: true, lossRatePct: 0, probe }), () => 0).result).to.include({
+      value: 100,
+      status: 'max-passes',
+    });
     const r = drive(new ProbeSearch({ min: 10, max: 100, resolution: 1, integer: true, lossRatePct: 0, probe }), (q) => (q.purpose === 'test' ? 1 : 0)).result;
     expect(r.status).to.equal('min-fails');
     expect(r.value).to.equal(undefined);
@@ -73,7 +86,18 @@ describe('RangeSearch (NFVbench single-pass NDR/PDR)', () => {
   it('first trial at 100 %, shares trials until the targets diverge, finds each within load_epsilon', () => {
     const line = 1e7;
     const loss = (r: TrialRequest): number => (r.rateFps <= 4e6 ? 0 : r.rateFps <= 4.2e6 ? 0.002 : 1 - 4e6 / r.rateFps);
-    const { result, reqs } = drive(new RangeSearch({ targets: [{ name: 'NDR', dropPct: 0 }, { name: 'PDR', dropPct: 0.5 }], lineRateFps: line, loadEpsilonPct: 0.1, durationS: 60 }), loss);
+    const { result, reqs } = drive(
+      new RangeSearch({
+        targets: [
+          { name: 'NDR', dropPct: 0 },
+          { name: 'PDR', dropPct: 0.5 },
+        ],
+        lineRateFps: line,
+        loadEpsilonPct: 0.1,
+        durationS: 60,
+      }),
+      loss,
+    );
     expect(reqs[0]!.rateFps).to.equal(line);
     const [ndr, pdr] = result;
     expect(40 - ndr!.loadPct).to.be.within(0, 0.1);

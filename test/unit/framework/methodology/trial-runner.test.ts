@@ -7,7 +7,10 @@ import type { TrialSpec } from '../../../../framework/api/trafficgen.js';
 
 describe('TrialRunner', () => {
   it('builds the TrialSpec from TRAFFIC and the request, passes per-trial learning, calls topology hooks and emits events', async () => {
-    const { ctx, gen } = await simContext({ capacityFps: 1e6 }, { TRAFFICGEN_TRIAL_LEARNING_DURATION: 2, TRAFFIC: { bidir: 'False', multistream: 16, stream_type: 'L3' } });
+    const { ctx, gen } = await simContext(
+      { capacityFps: 1e6 },
+      { TRAFFICGEN_TRIAL_LEARNING_DURATION: 2, TRAFFIC: { bidir: 'False', multistream: 16, stream_type: 'L3' } },
+    );
     const specs: TrialSpec[] = [];
     const run = gen.runTrial.bind(gen);
     gen.runTrial = async (s, sig) => {
@@ -18,7 +21,14 @@ describe('TrialRunner', () => {
     const events: string[] = [];
     ctx.events.on('trial:start', () => events.push('start'));
     ctx.events.on('trial:end', () => events.push('end'));
-    const c = { ...ctx, topology: { generatorPorts: [], beforeTrial: async () => void calls.push('before'), afterTrial: async () => (calls.push('after'), { rx_packets: 1 }) } as never };
+    const c = {
+      ...ctx,
+      topology: {
+        generatorPorts: [],
+        beforeTrial: async () => void calls.push('before'),
+        afterTrial: async () => (calls.push('after'), { rx_packets: 1 }),
+      } as never,
+    };
     const r = new TrialRunner(c, 64);
     const o = await r.measure({ rateFps: 5e5, durationS: 3, purpose: 'x', goal: 'NDR' });
     expect(o.valid).to.equal(true);
@@ -61,7 +71,10 @@ describe('TrialRunner', () => {
   });
 
   it('uses the IMIX average frame size for line rate and adds VSPERF imix columns', async () => {
-    const { ctx } = await simContext({ capacityFps: 1e5 }, { TRAFFIC: { imix: { enabled: true, genome: 'aaaaaaaddddg' } }, TRAFFICGEN_TREX_LEARNING_MODE: false });
+    const { ctx } = await simContext(
+      { capacityFps: 1e5 },
+      { TRAFFIC: { imix: { enabled: true, genome: 'aaaaaaaddddg' } }, TRAFFICGEN_TREX_LEARNING_MODE: false },
+    );
     const r = new TrialRunner(ctx, 64);
     expect(r.l2FrameSize).to.be.closeTo((7 * 64 + 4 * 512 + 1518) / 12, 1e-9);
     const out = await (await getMethodology('rfc2544_continuous'))(ctx);

@@ -18,7 +18,14 @@ describe('driver registry', () => {
   });
   it('refuses a duplicate name or alias', () => {
     const r = new Registry();
-    const f = { kind: 'trafficgen' as const, name: 'X', summary: 'x', create: async () => { throw new Error('no'); } };
+    const f = {
+      kind: 'trafficgen' as const,
+      name: 'X',
+      summary: 'x',
+      create: async () => {
+        throw new Error('no');
+      },
+    };
     r.add(f);
     expect(() => r.add({ ...f, name: 'x' })).to.throw(PluginError, /already registered/);
     expect(() => r.add({ ...f, name: 'Y', aliases: ['X'] })).to.throw(PluginError, /already registered/);
@@ -92,7 +99,10 @@ describe('plugin settings', () => {
 
   it('may not redefine a built-in setting; an invalid default is a config error naming the plugin', () => {
     const clash = { owner: 'acme', fragment: { properties: { TRAFFICGEN_DURATION: { description: 'mine', type: 'string' } } } };
-    expect(() => new Config({ pluginSettings: [clash] })).to.throw(PluginError, /plugin acme: setting TRAFFICGEN_DURATION is already defined \(methodology\.schema\.json\)/);
+    expect(() => new Config({ pluginSettings: [clash] })).to.throw(
+      PluginError,
+      /plugin acme: setting TRAFFICGEN_DURATION is already defined \(methodology\.schema\.json\)/,
+    );
     const badDefault = { owner: 'acme', fragment: { properties: { ACME_N: { description: 'n', type: 'integer', default: 'two' } } } };
     expect(() => new Config({ pluginSettings: [badDefault] })).to.throw(ConfigError, /ACME_N: must be integer \(from plugin acme \(default\)\)/);
     const ok = new Config({ pluginSettings: [{ owner: 'acme', fragment: { properties: { ACME_N: { description: 'n', type: 'integer', default: 3 } } } }] });

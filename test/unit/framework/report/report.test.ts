@@ -34,7 +34,10 @@ describe('report', () => {
     expect(urls).to.deep.equal([]);
     // Trajectory markers carry pass/fail colours and the per-trial figures.
     expect(html).to.match(/trial 0 \(64 B, bisect\): offered [\d.]+M fps.*→ fail/);
-    expect(html).to.match(/STOP/).and.match(/RESUME/).and.match(/receive silence 73 ms/);
+    expect(html)
+      .to.match(/STOP/)
+      .and.match(/RESUME/)
+      .and.match(/receive silence 73 ms/);
   });
 
   it('escapes text that comes from results', () => {
@@ -94,7 +97,17 @@ describe('report', () => {
     expect(m[0]!.events.map((e) => e.event)).to.include.members(['STOP', 'RESUME']);
     expect(m[0]!.gaps[0]!.endMs - m[0]!.gaps[0]!.startMs).to.be.closeTo(73, 0.01);
     // Absolute QEMU timestamps are made relative.
-    const abs = { ...r.testcases[4]!, details: { migration: { events: [{ event: 'STOP', qemuTsUs: 1_795_615_923_802_833 }, { event: 'RESUME', qemuTsUs: 1_795_615_923_854_867 }] } } };
+    const abs = {
+      ...r.testcases[4]!,
+      details: {
+        migration: {
+          events: [
+            { event: 'STOP', qemuTsUs: 1_795_615_923_802_833 },
+            { event: 'RESUME', qemuTsUs: 1_795_615_923_854_867 },
+          ],
+        },
+      },
+    };
     const ev = migrationTimelines(abs)[0]!.events;
     expect(ev[1]!.tMs - ev[0]!.tMs).to.be.closeTo(52.034, 0.001);
     // The vnfs/migration shape: timelines[] + records[]; the outage is placed at the source STOP.
@@ -102,7 +115,12 @@ describe('report', () => {
       ...r.testcases[4]!,
       details: {
         migration: {
-          timelines: [[{ side: 'src', event: 'STOP', data: {}, tMs: 2878 }, { side: 'dst', event: 'RESUME', data: {}, tMs: 2930 }]],
+          timelines: [
+            [
+              { side: 'src', event: 'STOP', data: {}, tMs: 2878 },
+              { side: 'dst', event: 'RESUME', data: {}, tMs: 2930 },
+            ],
+          ],
           records: [{ index: 1, totalMs: 2953, downtimeMs: 96, stopResumeMs: 52, dataplaneOutageMs: 73, lostFrames: 73 }],
         },
       },

@@ -6,7 +6,8 @@ import { pyRepr, StepExprError, type PyValue } from '../../../../framework/steps
 
 /** Python's own eval() as the oracle: repr() of each result, or the exception's class name. */
 function pythonEval(exprs: readonly string[]): string[] {
-  const prog = 'import json,sys\nout=[]\nfor e in json.load(sys.stdin):\n    try:\n        out.append(repr(eval(e, {"__builtins__": {"len": len, "int": int, "float": float, "str": str, "abs": abs, "round": round, "min": min, "max": max, "bool": bool, "sum": sum}})))\n    except Exception as x:\n        out.append("!" + type(x).__name__)\nprint(json.dumps(out))\n';
+  const prog =
+    'import json,sys\nout=[]\nfor e in json.load(sys.stdin):\n    try:\n        out.append(repr(eval(e, {"__builtins__": {"len": len, "int": int, "float": float, "str": str, "abs": abs, "round": round, "min": min, "max": max, "bool": bool, "sum": sum}})))\n    except Exception as x:\n        out.append("!" + type(x).__name__)\nprint(json.dumps(out))\n';
   return JSON.parse(execFileSync('python3', ['-c', prog], { input: JSON.stringify(exprs) }).toString()) as string[];
 }
 
@@ -32,7 +33,7 @@ describe('step expressions (tools assert / eval)', () => {
     expect(evalExpression("int('9000')==9000")).to.equal(true);
     expect(evalExpression('abs(1-float("980")*1000/float(1000000))')).to.be.closeTo(0.02, 1e-12);
     expect(evalExpression('str("None") != "None"')).to.equal(false);
-    expect(evalExpression("'a/b/c.ko'.split(\"/\")[-1].split(\".\")[0]")).to.equal('c');
+    expect(evalExpression('\'a/b/c.ko\'.split("/")[-1].split(".")[0]')).to.equal('c');
     expect(evalExpression('1 < 2 < 3')).to.equal(true);
     expect(evalExpression('not len([])')).to.equal(true);
   });
@@ -45,11 +46,46 @@ describe('step expressions (tools assert / eval)', () => {
 
   it('agrees with Python on the catalogue forms and on errors', () => {
     const cases = [
-      '5 == 5', "'5' == 5", "'5' > 1", '2 > 1', '"1" + "2"', '[1, 2] + [3]', 'len("abc") == 3', 'len(5)', '[1,2][5]',
-      "{'a': 1}['b']", '1/0', '7 // 2', '-7 // 2', '-7 % 3', '2 ** 10', 'round(2.5)', 'round(3.5)', 'round(0.125, 2)', 'int("  42 ")',
-      'int("4.2")', 'float("1e3")', 'float("x")', '"a" in ["a", "b"]', '"c" in {"c": 1}', '1 in "abc"', 'not 0 and 1', '0 or "x"',
-      'None is None', 'True == 1', 'min(3, 1, 2)', 'max([1, 5, 2])', 'sum([1, 2.5])', "'ab' * 3", '"x" < "y" <= "y"',
-      "str(1.5)", "str([1, 'a'])", 'abs(-3)', '"a\\tb"', "'it''s'", "r'\\d+'",
+      '5 == 5',
+      "'5' == 5",
+      "'5' > 1",
+      '2 > 1',
+      '"1" + "2"',
+      '[1, 2] + [3]',
+      'len("abc") == 3',
+      'len(5)',
+      '[1,2][5]',
+      "{'a': 1}['b']",
+      '1/0',
+      '7 // 2',
+      '-7 // 2',
+      '-7 % 3',
+      '2 ** 10',
+      'round(2.5)',
+      'round(3.5)',
+      'round(0.125, 2)',
+      'int("  42 ")',
+      'int("4.2")',
+      'float("1e3")',
+      'float("x")',
+      '"a" in ["a", "b"]',
+      '"c" in {"c": 1}',
+      '1 in "abc"',
+      'not 0 and 1',
+      '0 or "x"',
+      'None is None',
+      'True == 1',
+      'min(3, 1, 2)',
+      'max([1, 5, 2])',
+      'sum([1, 2.5])',
+      "'ab' * 3",
+      '"x" < "y" <= "y"',
+      'str(1.5)',
+      "str([1, 'a'])",
+      'abs(-3)',
+      '"a\\tb"',
+      "'it''s'",
+      "r'\\d+'",
     ];
     const py = pythonEval(cases);
     cases.forEach((c, i) => expect(wholeFloat(ours(c)), c).to.equal(wholeFloat(py[i]!)));
@@ -58,8 +94,14 @@ describe('step expressions (tools assert / eval)', () => {
   it('agrees with Python on generated arithmetic and comparisons', function () {
     this.timeout(20000);
     const num = fc.oneof(fc.integer({ min: -1000, max: 1000 }).map(String), fc.constantFrom('0.5', '2.25', '1e3', '-3.75'));
-    const atom = fc.oneof(num, num.map((n) => `"${n}"`).map((s) => `float(${s})`), num.map((n) => `abs(${n})`));
-    const expr = fc.tuple(atom, fc.constantFrom('+', '-', '*', '/', '//', '%'), atom, fc.constantFrom('==', '!=', '<', '>', '<=', '>='), atom).map(([a, op, b, cmp, c]) => `${a} ${op} ${b} ${cmp} ${c}`);
+    const atom = fc.oneof(
+      num,
+      num.map((n) => `"${n}"`).map((s) => `float(${s})`),
+      num.map((n) => `abs(${n})`),
+    );
+    const expr = fc
+      .tuple(atom, fc.constantFrom('+', '-', '*', '/', '//', '%'), atom, fc.constantFrom('==', '!=', '<', '>', '<=', '>='), atom)
+      .map(([a, op, b, cmp, c]) => `${a} ${op} ${b} ${cmp} ${c}`);
     const samples = fc.sample(expr, { numRuns: 400, seed: 14 });
     const py = pythonEval(samples);
     samples.forEach((c, i) => expect(wholeFloat(ours(c)), c).to.equal(wholeFloat(py[i]!)));

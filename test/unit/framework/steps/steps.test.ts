@@ -24,11 +24,23 @@ describe('TestSteps parsing and validation', () => {
   it('rejects what VSPERF rejects, with the step named', () => {
     const bad: Array<[PyValue, RegExp]> = [
       [[['#1', 'vswitch', 'add_switch', 'a']], /alias can't be an integer/],
-      [[['#x', 'log', 'info', 'a'], ['#x', 'log', 'info', 'b']], /alias x has been used already/],
+      [
+        [
+          ['#x', 'log', 'info', 'a'],
+          ['#x', 'log', 'info', 'b'],
+        ],
+        /alias x has been used already/,
+      ],
       [[['vswitch', 'add_bridge', 'a']], /no method "add_bridge"/],
       [[['pdb']], /pdb/],
       [[['vswitch', 'del_port', 'br', '#STEP[0][0]']], /not run yet/],
-      [[['log', 'info', 'x'], ['tools', 'assert', '#STEP[-1] ==']], /SyntaxError/],
+      [
+        [
+          ['log', 'info', 'x'],
+          ['tools', 'assert', '#STEP[-1] =='],
+        ],
+        /SyntaxError/,
+      ],
       [[['sleep', 'x']], /whole number/],
       [[['teapot', 'brew']], /unknown step object/],
     ];
@@ -36,7 +48,11 @@ describe('TestSteps parsing and validation', () => {
   });
 
   it('expands #STEP and $SETTING macros as VSPERF does (str() of the value)', () => {
-    const ctx = { results: [['dpdk0', 1], null, { x: [7] }], aliases: new Map([['p', 0]]), setting: (n: string) => ({ NICS: [{ device: 'eth1' }], BR: 'br0' } as Record<string, PyValue>)[n] };
+    const ctx = {
+      results: [['dpdk0', 1], null, { x: [7] }],
+      aliases: new Map([['p', 0]]),
+      setting: (n: string) => (({ NICS: [{ device: 'eth1' }], BR: 'br0' }) as Record<string, PyValue>)[n],
+    };
     expect(expandParam({ in_port: '#STEP[0][1]', actions: ['output:#STEP[p][1]'] }, ctx)).to.deep.equal({ in_port: '1', actions: ['output:1'] });
     expect(expandParam('#STEP[-1]["x"][0] on $BR $NICS[0]["device"] $UNKNOWN', ctx)).to.equal('7 on br0 eth1 $UNKNOWN');
     expect(expandParam('#STEP[0]', ctx)).to.equal("['dpdk0', 1]");
@@ -60,7 +76,14 @@ describe('TestSteps parsing and validation', () => {
         return m !== 'del_switch';
       },
     };
-    const objects = { target: (o: string) => (o === 'vswitch' ? fake : o === 'tools' ? toolsTarget({ log: silentLogger, host: undefined as never, cwd: '/', timeoutS: 5, signal: new AbortController().signal }) : 'no') };
+    const objects = {
+      target: (o: string) =>
+        o === 'vswitch'
+          ? fake
+          : o === 'tools'
+            ? toolsTarget({ log: silentLogger, host: undefined as never, cwd: '/', timeoutS: 5, signal: new AbortController().signal })
+            : 'no',
+    };
     const steps = parseTestSteps(
       [
         ['vswitch', 'add_phy_port', 'br0'],
@@ -76,9 +99,23 @@ describe('TestSteps parsing and validation', () => {
     expect(r.failedStep).to.equal(3);
     expect(r.details).to.match(/del_switch.*validation failed/);
     expect(calls).to.have.length(3);
-    const r2 = await runTestSteps({ steps: parseTestSteps([['vswitch', 'dump_flows', 'br0']], 't'), objects, check: true, log: silentLogger, signal: new AbortController().signal, setting: () => undefined });
+    const r2 = await runTestSteps({
+      steps: parseTestSteps([['vswitch', 'dump_flows', 'br0']], 't'),
+      objects,
+      check: true,
+      log: silentLogger,
+      signal: new AbortController().signal,
+      setting: () => undefined,
+    });
     expect(r2.ok, 'a checked step without a validation fails, as in VSPERF').to.equal(false);
-    const r3 = await runTestSteps({ steps: parseTestSteps([['tools', 'assert', '1 == 2']], 't'), objects, check: false, log: silentLogger, signal: new AbortController().signal, setting: () => undefined });
+    const r3 = await runTestSteps({
+      steps: parseTestSteps([['tools', 'assert', '1 == 2']], 't'),
+      objects,
+      check: false,
+      log: silentLogger,
+      signal: new AbortController().signal,
+      setting: () => undefined,
+    });
     expect(r3.ok, 'a failing assert fails even unchecked').to.equal(false);
   });
 

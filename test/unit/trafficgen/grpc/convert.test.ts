@@ -1,14 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  InvalidFieldError,
-  portsFromPb,
-  portToPb,
-  resultFromPb,
-  resultToPb,
-  trialFromPb,
-  trialToPb,
-} from '../../../../trafficgen/grpc/convert.js';
+import { InvalidFieldError, portsFromPb, portToPb, resultFromPb, resultToPb, trialFromPb, trialToPb } from '../../../../trafficgen/grpc/convert.js';
 import * as pb from '../../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
 import type { GeneratorCaps, TrialResult, TrialSpec } from '../../../../framework/api/trafficgen.js';
 
@@ -47,15 +39,47 @@ function wire(t: pb.TrialSpec): pb.TrialSpec {
 
 describe('trafficgen/grpc convert', () => {
   it('round-trips a TrialSpec through the wire format', () => {
-    for (const s of [spec(), clean(spec({ durationS: undefined, frames: 123_456_789, rate: { unit: 'fps', value: 1e6 }, learningS: undefined, drainS: undefined }))]) {
+    for (const s of [
+      spec(),
+      clean(spec({ durationS: undefined, frames: 123_456_789, rate: { unit: 'fps', value: 1e6 }, learningS: undefined, drainS: undefined })),
+    ]) {
       expect(trialFromPb(wire(trialToPb(s)), 'trial', CAPS)).to.deep.equal(s);
     }
   });
 
   it('round-trips results with uint64 counters above 2^32 and a latency histogram', () => {
-    const d = { fromPort: 0, toPort: 1, txFrames: 2 ** 40, rxFrames: 2 ** 40 - 5, lostFrames: 5, reordered: 1, duplicated: 0, foreign: 2, txBytes: 2 ** 46, rxBytes: 2 ** 46 - 320,
-      latency: { minNs: 1000, avgNs: 1500.5, maxNs: 9000, percentilesNs: { p50: 1400, 'p99.9': 8000 }, histogram: { lowerNs: [0, 1000, 2000], counts: [0, 2 ** 33, 7] }, samples: 2 ** 33 + 7 } };
-    const r: TrialResult = { ...d, offeredFps: 1e6, achievedTxFps: 999_999.5, rxFps: 999_990, lossPct: 1e-9, durationS: 30, wallS: 33.2, generatorLimited: false, directions: [d], info: { backend: 'af_xdp', cores: 2, ok: true } };
+    const d = {
+      fromPort: 0,
+      toPort: 1,
+      txFrames: 2 ** 40,
+      rxFrames: 2 ** 40 - 5,
+      lostFrames: 5,
+      reordered: 1,
+      duplicated: 0,
+      foreign: 2,
+      txBytes: 2 ** 46,
+      rxBytes: 2 ** 46 - 320,
+      latency: {
+        minNs: 1000,
+        avgNs: 1500.5,
+        maxNs: 9000,
+        percentilesNs: { p50: 1400, 'p99.9': 8000 },
+        histogram: { lowerNs: [0, 1000, 2000], counts: [0, 2 ** 33, 7] },
+        samples: 2 ** 33 + 7,
+      },
+    };
+    const r: TrialResult = {
+      ...d,
+      offeredFps: 1e6,
+      achievedTxFps: 999_999.5,
+      rxFps: 999_990,
+      lossPct: 1e-9,
+      durationS: 30,
+      wallS: 33.2,
+      generatorLimited: false,
+      directions: [d],
+      info: { backend: 'af_xdp', cores: 2, ok: true },
+    };
     const back = resultFromPb(pb.TrialResult.decode(pb.TrialResult.encode(resultToPb(r)).finish()));
     const { fromPort: _f, toPort: _t, ...total } = d;
     expect(back).to.deep.include({ ...total, offeredFps: 1e6, achievedTxFps: 999_999.5, lossPct: 1e-9, generatorLimited: false });
@@ -65,10 +89,15 @@ describe('trafficgen/grpc convert', () => {
 
   it('keeps every valid frame size, rate and length (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 64, max: 9000 }), fc.double({ min: 0.001, max: 100, noNaN: true }), fc.integer({ min: 1, max: 2 ** 40 }), (size, pct, frames) => {
-        const s = clean(spec({ stream: { ...spec().stream, frameSize: size }, rate: { unit: 'pct', value: pct }, durationS: undefined, frames }));
-        expect(trialFromPb(wire(trialToPb(s)), 'trial', CAPS)).to.deep.equal(s);
-      }),
+      fc.property(
+        fc.integer({ min: 64, max: 9000 }),
+        fc.double({ min: 0.001, max: 100, noNaN: true }),
+        fc.integer({ min: 1, max: 2 ** 40 }),
+        (size, pct, frames) => {
+          const s = clean(spec({ stream: { ...spec().stream, frameSize: size }, rate: { unit: 'pct', value: pct }, durationS: undefined, frames }));
+          expect(trialFromPb(wire(trialToPb(s)), 'trial', CAPS)).to.deep.equal(s);
+        },
+      ),
     );
   });
 

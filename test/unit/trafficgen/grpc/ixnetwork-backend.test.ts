@@ -53,7 +53,11 @@ for (const links of ['relative', 'absolute'] as const) {
       fake = new FakeIxNetwork({ links, opDelayMs: 5, ...o });
       const url = await fake.start();
       const platform = o?.platform ?? 'linux';
-      gen = new IxNetworkGenerator({ baseUrl: url, platform, user: 'admin', password, pollMs: 20, portUpTimeoutMs: 5000 }, undefined, 'vsperf-tgshim/test/h/1/x');
+      gen = new IxNetworkGenerator(
+        { baseUrl: url, platform, user: 'admin', password, pollMs: 20, portUpTimeoutMs: 5000 },
+        undefined,
+        'vsperf-tgshim/test/h/1/x',
+      );
       await gen.connect(PORTS);
       return gen;
     }
@@ -100,7 +104,9 @@ for (const links of ['relative', 'absolute'] as const) {
         'udp udp.header.dstPort': { valueType: 'singleValue', singleValue: '3000', auto: false },
       });
       expect(stackOrder(fake, 1)).to.deep.equal(['ethernet', 'ipv4', 'udp', 'fcs']);
-      const tc = fake.requests.filter((q) => q.method === 'PATCH' && q.status !== 307 && q.path.endsWith('/configElement/1/transmissionControl')).map((q) => q.body);
+      const tc = fake.requests
+        .filter((q) => q.method === 'PATCH' && q.status !== 307 && q.path.endsWith('/configElement/1/transmissionControl'))
+        .map((q) => q.body);
       expect(tc).to.deep.equal([{ type: 'fixedDuration' }, { duration: 1 }]);
       await gen!.close();
       gen = undefined;
@@ -127,19 +133,37 @@ for (const links of ['relative', 'absolute'] as const) {
         'ipv6 ipv6.header.srcIP': { valueType: 'singleValue', singleValue: '2001:db8:0:0:0:0:0:1', auto: false },
         'ipv6 ipv6.header.dstIP': { valueType: 'singleValue', singleValue: '2001:db8:0:0:0:0:0:2', auto: false },
       });
-      expect(fields(fake.fieldWrites, 2)).to.deep.include({ 'ipv6 ipv6.header.dstIP': { valueType: 'singleValue', singleValue: '2001:db8:0:0:0:0:0:1', auto: false } });
+      expect(fields(fake.fieldWrites, 2)).to.deep.include({
+        'ipv6 ipv6.header.dstIP': { valueType: 'singleValue', singleValue: '2001:db8:0:0:0:0:0:1', auto: false },
+      });
     });
 
     it('varies the stream_type field per flow: L2 MAC, L3 IP, L4 UDP port increments with the flow count; a wrapping range as a valueList', async () => {
       await connect();
       await gen!.runTrial(trial({ bidir: false, durationS: 0.2 }, { multistream: 1000, streamType: 'L3' }));
-      expect(fields(fake.fieldWrites, 1)['ipv4 ipv4.header.dstIp']).to.deep.equal({ valueType: 'increment', startValue: '90.90.90.90', stepValue: '0.0.0.1', countValue: '1000', auto: false });
+      expect(fields(fake.fieldWrites, 1)['ipv4 ipv4.header.dstIp']).to.deep.equal({
+        valueType: 'increment',
+        startValue: '90.90.90.90',
+        stepValue: '0.0.0.1',
+        countValue: '1000',
+        auto: false,
+      });
       fake.fieldWrites.length = 0;
       await gen!.runTrial(trial({ bidir: false, durationS: 0.2 }, { multistream: 256, streamType: 'L2' }));
-      expect(fields(fake.fieldWrites, 1)['ethernet ethernet.header.destinationAddress']).to.deep.equal({ valueType: 'increment', startValue: '00:00:00:00:00:02', stepValue: '00:00:00:00:00:01', countValue: '256', auto: false });
+      expect(fields(fake.fieldWrites, 1)['ethernet ethernet.header.destinationAddress']).to.deep.equal({
+        valueType: 'increment',
+        startValue: '00:00:00:00:00:02',
+        stepValue: '00:00:00:00:00:01',
+        countValue: '256',
+        auto: false,
+      });
       fake.fieldWrites.length = 0;
       await gen!.runTrial(trial({ bidir: false, durationS: 0.2 }, { multistream: 4, streamType: 'L4', l4: { enabled: true, srcPort: 1, dstPort: 65534 } }));
-      expect(fields(fake.fieldWrites, 1)['udp udp.header.dstPort']).to.deep.equal({ valueType: 'valueList', valueList: ['65534', '65535', '0', '1'], auto: false });
+      expect(fields(fake.fieldWrites, 1)['udp udp.header.dstPort']).to.deep.equal({
+        valueType: 'valueList',
+        valueList: ['65534', '65535', '0', '1'],
+        auto: false,
+      });
     });
 
     it('sends IMIX as weightedPairs and a fractional duration as the exact frame count', async () => {
@@ -212,9 +236,20 @@ for (const links of ['relative', 'absolute'] as const) {
       fake.only().sessionName = tag.replace(/\/\d+\/([^/]+)$/, '/4194305/$1');
       const dead = fake.only().id;
       // A session of a foreign tool and one of a live shim (this process, another name) stay.
-      const foreign = new IxNetworkGenerator({ baseUrl: url, platform: 'linux', user: 'admin', password: 'admin', pollMs: 20 }, undefined, `vsperf-tgshim/other/${tag.split('/')[2]}/${process.pid}/y`);
+      const foreign = new IxNetworkGenerator(
+        { baseUrl: url, platform: 'linux', user: 'admin', password: 'admin', pollMs: 20 },
+        undefined,
+        `vsperf-tgshim/other/${tag.split('/')[2]}/${process.pid}/y`,
+      );
       await foreign.connect(PORTS);
-      const cleaned = await new IxNetworkBackend({ baseUrl: url, platform: 'linux', user: 'admin', password: 'admin', pollMs: 20, shimName: 'test' }).cleanupStale();
+      const cleaned = await new IxNetworkBackend({
+        baseUrl: url,
+        platform: 'linux',
+        user: 'admin',
+        password: 'admin',
+        pollMs: 20,
+        shimName: 'test',
+      }).cleanupStale();
       expect(cleaned).to.have.length(1);
       expect(cleaned[0]).to.match(new RegExp(`^/api/v1/sessions/${dead} .*traffic stopped, deleted$`));
       expect(fake.sessions.has(dead)).to.equal(false);
@@ -242,7 +277,9 @@ describe('trafficgen/grpc IxNetwork backend: stale cleanup on the Windows GUI (t
       expect(await new IxNetworkBackend({ ...opts, shimName: 'other' }).cleanupStale()).to.deep.equal([]);
       const cleaned = await me.cleanupStale();
       expect(cleaned).to.have.length(1);
-      expect(cleaned[0]).to.match(/^\/api\/v1\/sessions\/1\/ixnetwork\/traffic\/trafficItem\/1 \(vsperf-tgshim\/test\/.*\/4194305\/dead\): traffic stopped, deleted$/);
+      expect(cleaned[0]).to.match(
+        /^\/api\/v1\/sessions\/1\/ixnetwork\/traffic\/trafficItem\/1 \(vsperf-tgshim\/test\/.*\/4194305\/dead\): traffic stopped, deleted$/,
+      );
       expect(fake.runningSessions()).to.deep.equal([]);
       expect(fake.only().model.trafficItems.size).to.equal(0);
     } finally {
@@ -258,7 +295,11 @@ describe('strict fake IxNetwork: refuses what the real server refuses', function
   let ixn: string;
 
   async function req(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const r = await fetch(`${url}${path}`, { method, headers: { 'content-type': 'application/json', ...key }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const r = await fetch(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...key },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : undefined };
   }
@@ -282,18 +323,54 @@ describe('strict fake IxNetwork: refuses what the real server refuses', function
     ['a string duration', 'PATCH', '/traffic/trafficItem/1/configElement/1/transmissionControl', { duration: 'banana' }, /expected an integer/],
     ['a fractional duration', 'PATCH', '/traffic/trafficItem/1/configElement/1/transmissionControl', { duration: 1.5 }, /expected an integer/],
     ['a negative frame count', 'PATCH', '/traffic/trafficItem/1/configElement/1/transmissionControl', { frameCount: -5 }, /out of range/],
-    ['type with other attributes', 'PATCH', '/traffic/trafficItem/1/configElement/1/transmissionControl', { type: 'fixedDuration', duration: 1 }, /type on its own/],
+    [
+      'type with other attributes',
+      'PATCH',
+      '/traffic/trafficItem/1/configElement/1/transmissionControl',
+      { type: 'fixedDuration', duration: 1 },
+      /type on its own/,
+    ],
     ['a negative rate', 'PATCH', '/traffic/trafficItem/1/configElement/1/frameRate', { type: 'framesPerSecond', rate: -1 }, /out of range/],
     ['more than 100 % line rate', 'PATCH', '/traffic/trafficItem/1/configElement/1/frameRate', { type: 'percentLineRate', rate: 101 }, /above 100 percent/],
     ['frame size type bogus', 'PATCH', '/traffic/trafficItem/1/configElement/1/frameSize', { type: 'bogus' }, /is not one of/],
     ['odd weightedPairs', 'PATCH', '/traffic/trafficItem/1/configElement/1/frameSize', { type: 'weightedPairs', weightedPairs: [64, 1, 128] }, /pairs/],
     ['latency mode warp', 'PATCH', '/traffic/statistics/latency', { mode: 'warp' }, /is not one of cutThrough/],
     ['an unknown attribute', 'PATCH', '/traffic/trafficItem/1', { colour: 'red' }, /unknown or read-only attribute "colour"/],
-    ['a bad MAC', 'PATCH', '/traffic/trafficItem/1/configElement/1/stack/1/field/1', { valueType: 'singleValue', singleValue: 'zz:00:00:00:00:00' }, /not a valid MAC/],
-    ['a VLAN id as a number', 'PATCH', '/traffic/trafficItem/1/configElement/1/stack/1/field/1', { valueType: 'singleValue', singleValue: 5 }, /expected a string/],
-    ['increment without count', 'PATCH', '/traffic/trafficItem/1/configElement/1/stack/1/field/1', { valueType: 'increment', startValue: '00:00:00:00:00:01', stepValue: '00:00:00:00:00:01' }, /needs countValue/],
-    ['the same vport as source and destination', 'POST', '/traffic/trafficItem/1/endpointSet', { sources: [`/api/v1/sessions/1/ixnetwork/vport/1/protocols`], destinations: [`/api/v1/sessions/1/ixnetwork/vport/1/protocols`] }, /both source and destination/],
-    ['an absolute reference in arg1', 'POST', '/traffic/operations/apply', { arg1: 'https://10.0.0.1/ixnetworkweb/api/v1/sessions/1/ixnetwork/traffic' }, /not a valid object reference/],
+    [
+      'a bad MAC',
+      'PATCH',
+      '/traffic/trafficItem/1/configElement/1/stack/1/field/1',
+      { valueType: 'singleValue', singleValue: 'zz:00:00:00:00:00' },
+      /not a valid MAC/,
+    ],
+    [
+      'a VLAN id as a number',
+      'PATCH',
+      '/traffic/trafficItem/1/configElement/1/stack/1/field/1',
+      { valueType: 'singleValue', singleValue: 5 },
+      /expected a string/,
+    ],
+    [
+      'increment without count',
+      'PATCH',
+      '/traffic/trafficItem/1/configElement/1/stack/1/field/1',
+      { valueType: 'increment', startValue: '00:00:00:00:00:01', stepValue: '00:00:00:00:00:01' },
+      /needs countValue/,
+    ],
+    [
+      'the same vport as source and destination',
+      'POST',
+      '/traffic/trafficItem/1/endpointSet',
+      { sources: [`/api/v1/sessions/1/ixnetwork/vport/1/protocols`], destinations: [`/api/v1/sessions/1/ixnetwork/vport/1/protocols`] },
+      /both source and destination/,
+    ],
+    [
+      'an absolute reference in arg1',
+      'POST',
+      '/traffic/operations/apply',
+      { arg1: 'https://10.0.0.1/ixnetworkweb/api/v1/sessions/1/ixnetwork/traffic' },
+      /not a valid object reference/,
+    ],
     ['trackBy in the create', 'POST', '/traffic/trafficItem', { name: 'x', trackBy: ['flowGroup0'] }, /trackBy cannot be set/],
   ];
   for (const [what, method, path, body, re] of cases) {

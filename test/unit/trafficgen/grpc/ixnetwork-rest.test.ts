@@ -10,7 +10,10 @@ import { IxRest, refsIn, toRef } from '../../../../trafficgen/grpc/backends/ixne
 
 type Seen = { path: string; key: string | undefined; body: string };
 
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void, tls?: { key: Buffer; cert: Buffer }): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
+async function serve(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void,
+  tls?: { key: Buffer; cert: Buffer },
+): Promise<{ url: string; seen: Seen[]; close(): Promise<void> }> {
   const seen: Seen[] = [];
   const h = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     let body = '';
@@ -30,7 +33,8 @@ async function serve(handler: (req: http.IncomingMessage, res: http.ServerRespon
   };
 }
 
-const json = (res: http.ServerResponse, status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+const json = (res: http.ServerResponse, status: number, body: unknown): void =>
+  void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
 async function failure(p: Promise<unknown>): Promise<Error> {
   try {
@@ -84,7 +88,26 @@ describe('trafficgen/grpc IxNetwork REST client: links, redirects, TLS', functio
     let tls: { key: Buffer; cert: Buffer };
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'vsi-ixtls-'));
-      await exec(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c'), '-subj', '/CN=ixn', '-addext', 'subjectAltName=IP:127.0.0.1']);
+      await exec([
+        'openssl',
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'k'),
+        '-out',
+        join(dir, 'c'),
+        '-subj',
+        '/CN=ixn',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ]);
       tls = { key: readFileSync(join(dir, 'k')), cert: readFileSync(join(dir, 'c')) };
     });
     after(() => rmSync(dir, { recursive: true, force: true }));

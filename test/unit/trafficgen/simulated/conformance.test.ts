@@ -6,7 +6,10 @@ describeTrafficGenerator(
   'Simulated',
   async () => ({
     generator: new SimulatedGenerator(new SimulatedDut({ capacityFps: 1e6 }), { generatorMaxFps: 5e6 }),
-    ports: [{ name: 'sim0', speedMbps: 10_000 }, { name: 'sim1', speedMbps: 10_000 }],
+    ports: [
+      { name: 'sim0', speedMbps: 10_000 },
+      { name: 'sim1', speedMbps: 10_000 },
+    ],
     close: async () => undefined,
   }),
   { lossFreeRateFps: 100_000, computesInstantly: true },

@@ -16,11 +16,21 @@ const stream = {
   multistream: 0,
   streamType: 'L4' as const,
 };
-const spec = (fps: number, over: Partial<TrialSpec> = {}): TrialSpec => ({ stream, bidir: true, rate: { unit: 'fps', value: fps }, latency: true, durationS: 30, ...over });
+const spec = (fps: number, over: Partial<TrialSpec> = {}): TrialSpec => ({
+  stream,
+  bidir: true,
+  rate: { unit: 'fps', value: fps },
+  latency: true,
+  durationS: 30,
+  ...over,
+});
 
 async function gen(dut: ConstructorParameters<typeof SimulatedDut>[0], generatorMaxFps?: number): Promise<SimulatedGenerator> {
   const g = new SimulatedGenerator(new SimulatedDut(dut), generatorMaxFps !== undefined ? { generatorMaxFps } : {});
-  await g.connect([{ name: 'a', speedMbps: 10_000 }, { name: 'b', speedMbps: 10_000 }]);
+  await g.connect([
+    { name: 'a', speedMbps: 10_000 },
+    { name: 'b', speedMbps: 10_000 },
+  ]);
   return g;
 }
 
@@ -50,7 +60,15 @@ describe('Simulated DUT and generator', () => {
   });
 
   it('points curve can be non-monotone; overload collapse lowers forwarding above capacity', () => {
-    const d = new SimulatedDut({ capacityFps: 5e6, curve: 'points', points: [[1e6, 0], [1.1e6, 0.1], [1.2e6, 0]] });
+    const d = new SimulatedDut({
+      capacityFps: 5e6,
+      curve: 'points',
+      points: [
+        [1e6, 0],
+        [1.1e6, 0.1],
+        [1.2e6, 0],
+      ],
+    });
     expect(d.lossRatio(1.1e6)).to.be.closeTo(0.1, 1e-12);
     expect(d.lossRatio(1.3e6)).to.equal(0);
     expect(d.trueThroughput(0, 1e7)).to.be.closeTo(1e6, 1);
@@ -60,11 +78,17 @@ describe('Simulated DUT and generator', () => {
 
   it('property: the noise-free loss ratio never decreases with rate on cliff and soft curves', () => {
     fc.assert(
-      fc.property(fc.double({ min: 1e3, max: 1e7, noNaN: true }), fc.constantFrom('cliff' as const, 'soft' as const), fc.double({ min: 0, max: 2e7, noNaN: true }), fc.double({ min: 0, max: 2e7, noNaN: true }), (cap, curve, a, b) => {
-        const d = new SimulatedDut({ capacityFps: cap, curve });
-        const [lo, hi] = a < b ? [a, b] : [b, a];
-        expect(d.lossRatio(lo)).to.be.at.most(d.lossRatio(hi) + 1e-12);
-      }),
+      fc.property(
+        fc.double({ min: 1e3, max: 1e7, noNaN: true }),
+        fc.constantFrom('cliff' as const, 'soft' as const),
+        fc.double({ min: 0, max: 2e7, noNaN: true }),
+        fc.double({ min: 0, max: 2e7, noNaN: true }),
+        (cap, curve, a, b) => {
+          const d = new SimulatedDut({ capacityFps: cap, curve });
+          const [lo, hi] = a < b ? [a, b] : [b, a];
+          expect(d.lossRatio(lo)).to.be.at.most(d.lossRatio(hi) + 1e-12);
+        },
+      ),
     );
   });
 
@@ -108,7 +132,8 @@ describe('Simulated DUT and generator', () => {
 
   it('MAC table: unknown destinations are dropped until learned; the table size and learning rate limit learning', async () => {
     const g = await gen({ capacityFps: 1e7, fdbSize: 1000, learningRateFps: 2000 });
-    const l2 = (n: number, fps: number) => spec(fps, { frames: n, durationS: undefined, bidir: false, stream: { ...stream, multistream: n, streamType: 'L2' } });
+    const l2 = (n: number, fps: number) =>
+      spec(fps, { frames: n, durationS: undefined, bidir: false, stream: { ...stream, multistream: n, streamType: 'L2' } });
     expect((await g.runTrial(l2(500, 1000))).lossPct).to.equal(100); // nothing learned yet
     expect((await g.runTrial(l2(500, 1000))).lossPct).to.equal(0); // learned by the first trial
     await g.runTrial(l2(2000, 1000));
@@ -133,10 +158,33 @@ describe('Simulated DUT and generator', () => {
 
   it('SIMULATED_DUT settings: defaults, all keys, and a ConfigError naming a bad key', () => {
     const s = (v: unknown) => new Settings({ SIMULATED_DUT: v } as never, new Map([['SIMULATED_DUT', 'conf/03_traffic_simulated.json']]));
-    const { dut, generatorMaxFps } = dutFromSettings(s({ capacity_fps: 5e5, curve: 'soft', knee_ratio: 0.8, noise: 0.01, spike_probability: 0.001, spike_frames: 3, seed: 4, buffer_frames: 10, fdb_size: 100, learning_rate_fps: 10, unknown_unicast: 'flood', base_latency_ns: 5000, overload_collapse: 0.1, soft_loss_at_capacity: 0.05, generator_max_fps: 1e6 }));
+    const { dut, generatorMaxFps } = dutFromSettings(
+      s({
+        capacity_fps: 5e5,
+        curve: 'soft',
+        knee_ratio: 0.8,
+        noise: 0.01,
+        spike_probability: 0.001,
+        spike_frames: 3,
+        seed: 4,
+        buffer_frames: 10,
+        fdb_size: 100,
+        learning_rate_fps: 10,
+        unknown_unicast: 'flood',
+        base_latency_ns: 5000,
+        overload_collapse: 0.1,
+        soft_loss_at_capacity: 0.05,
+        generator_max_fps: 1e6,
+      }),
+    );
     expect(dut.options).to.include({ capacityFps: 5e5, curve: 'soft', kneeRatio: 0.8, unknownUnicast: 'flood', fdbSize: 100 });
     expect(generatorMaxFps).to.equal(1e6);
-    for (const [v, key] of [[{ curve: 'wavy' }, 'SIMULATED_DUT.curve'], [{ capacity_fps: -1 }, 'SIMULATED_DUT.capacity_fps'], [{ colour: 1 }, 'SIMULATED_DUT.colour'], [{ curve: 'points' }, 'SIMULATED_DUT']] as const) {
+    for (const [v, key] of [
+      [{ curve: 'wavy' }, 'SIMULATED_DUT.curve'],
+      [{ capacity_fps: -1 }, 'SIMULATED_DUT.capacity_fps'],
+      [{ colour: 1 }, 'SIMULATED_DUT.colour'],
+      [{ curve: 'points' }, 'SIMULATED_DUT'],
+    ] as const) {
       let err: unknown;
       try {
         dutFromSettings(s(v));

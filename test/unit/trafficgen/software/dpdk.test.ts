@@ -8,7 +8,9 @@ import { engineArgv, portArg } from '../../../../trafficgen/software/protocol.js
 
 describe('Software generator: dpdk backend (pure parts)', () => {
   it('a port is its devargs, else its PCI address, else net_af_packet on its interface', () => {
-    expect(dpdkDevargs({ name: 'x', speedMbps: 1, devargs: 'net_virtio_user0,path=/tmp/a.sock,server=1' }, 0)).to.equal('net_virtio_user0,path=/tmp/a.sock,server=1');
+    expect(dpdkDevargs({ name: 'x', speedMbps: 1, devargs: 'net_virtio_user0,path=/tmp/a.sock,server=1' }, 0)).to.equal(
+      'net_virtio_user0,path=/tmp/a.sock,server=1',
+    );
     expect(dpdkDevargs({ name: 'x', speedMbps: 1, pci: '0000:05:00.0' }, 1)).to.equal('0000:05:00.0');
     expect(dpdkDevargs({ name: 'veth1', speedMbps: 1 }, 1)).to.equal('net_af_packet1,iface=veth1,framecnt=4096');
   });
@@ -23,10 +25,22 @@ describe('Software generator: dpdk backend (pure parts)', () => {
   it('--port for a DPDK device: devargs[@netns]#dpdk; a bad device string is a usage error', () => {
     expect(portArg({ name: 'p0', backend: 'dpdk', dev: 'net_af_packet0,iface=v0', netns: 'ns1' })).to.equal('net_af_packet0,iface=v0@ns1#dpdk');
     expect(portArg({ name: 'p0', backend: 'dpdk', dev: '0000:05:00.0' })).to.equal('0000:05:00.0#dpdk');
-    for (const dev of ['net_pcap0,iface=a b', 'x#af_xdp', 'a@b', '', undefined]) expect(() => portArg({ name: 'p0', backend: 'dpdk', ...(dev !== undefined ? { dev } : {}) })).to.throw(DriverError);
-    const argv = engineArgv({ ports: [{ name: 'p', backend: 'dpdk', dev: 'net_null0' }], streams: [], durationS: 1, drainS: 0, backend: 'dpdk', progressMs: 0, latency: true, dpdkPrefix: 'vsg-1-2' });
+    for (const dev of ['net_pcap0,iface=a b', 'x#af_xdp', 'a@b', '', undefined])
+      expect(() => portArg({ name: 'p0', backend: 'dpdk', ...(dev !== undefined ? { dev } : {}) })).to.throw(DriverError);
+    const argv = engineArgv({
+      ports: [{ name: 'p', backend: 'dpdk', dev: 'net_null0' }],
+      streams: [],
+      durationS: 1,
+      drainS: 0,
+      backend: 'dpdk',
+      progressMs: 0,
+      latency: true,
+      dpdkPrefix: 'vsg-1-2',
+    });
     expect(argv.slice(argv.indexOf('--dpdk-prefix'))).to.deep.equal(['--dpdk-prefix', 'vsg-1-2']);
-    expect(() => engineArgv({ ports: [], streams: [], durationS: 1, drainS: 0, backend: 'dpdk', progressMs: 0, latency: true, dpdkPrefix: '../x' })).to.throw(DriverError);
+    expect(() => engineArgv({ ports: [], streams: [], durationS: 1, drainS: 0, backend: 'dpdk', progressMs: 0, latency: true, dpdkPrefix: '../x' })).to.throw(
+      DriverError,
+    );
   });
 
   it('hugepages: too few free is one EnvironmentError naming nr_hugepages', () => {

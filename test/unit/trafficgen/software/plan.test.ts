@@ -16,7 +16,14 @@ const ports: PlanPort[] = [
   { name: 'vsg0', netns: 'ns', speedMbps: 10_000, mtuFound: 1500 },
   { name: 'vsg1', netns: 'ns', speedMbps: 10_000, mtuFound: 1500 },
 ];
-const trial = (over: Partial<TrialSpec> = {}): TrialSpec => ({ stream, bidir: false, rate: { unit: 'fps', value: 1000 }, latency: true, durationS: 2, ...over });
+const trial = (over: Partial<TrialSpec> = {}): TrialSpec => ({
+  stream,
+  bidir: false,
+  rate: { unit: 'fps', value: 1000 },
+  latency: true,
+  durationS: 2,
+  ...over,
+});
 const opts = { backend: 'auto' as const, drainS: 1, progressMs: 250, learningFps: 1000 };
 
 describe('software/plan', () => {
@@ -32,11 +39,24 @@ describe('software/plan', () => {
   it('swaps addresses and ports for the reverse direction of a bidirectional trial', () => {
     const { plan } = buildPlan(trial({ bidir: true }), ports, opts);
     const [f, r] = plan.streams;
-    expect([r!.txPort, r!.rxPort, r!.srcMac, r!.dstMac, r!.srcIp, r!.dstIp, r!.srcPort, r!.dstPort]).to.deep.equal([1, 0, f!.dstMac, f!.srcMac, f!.dstIp, f!.srcIp, 3001, 3000]);
+    expect([r!.txPort, r!.rxPort, r!.srcMac, r!.dstMac, r!.srcIp, r!.dstIp, r!.srcPort, r!.dstPort]).to.deep.equal([
+      1,
+      0,
+      f!.dstMac,
+      f!.srcMac,
+      f!.dstIp,
+      f!.srcIp,
+      3001,
+      3000,
+    ]);
   });
 
   it('maps multistream and stream_type to the varied field, and % of line rate to fps', () => {
-    const { plan, offeredFps } = buildPlan(trial({ stream: { ...stream, multistream: 1024, streamType: 'L3' }, rate: { unit: 'pct', value: 50 } }), ports, opts);
+    const { plan, offeredFps } = buildPlan(
+      trial({ stream: { ...stream, multistream: 1024, streamType: 'L3' }, rate: { unit: 'pct', value: 50 } }),
+      ports,
+      opts,
+    );
     expect(plan.streams[0]).to.include({ flows: 1024, vary: 'l3' });
     expect(offeredFps).to.be.closeTo(14_880_952.38 / 2, 0.01);
   });
@@ -48,7 +68,10 @@ describe('software/plan', () => {
   });
 
   it('rejects a frame larger than the port MTU, naming the port and both MTUs', () => {
-    expect(() => checkTrial(trial({ stream: { ...stream, frameSize: 1522 } }), ports)).to.throw(DriverError, /frame size 1522 B is larger than port vsg0 allows: it needs MTU 1504, the interface has MTU 1500/);
+    expect(() => checkTrial(trial({ stream: { ...stream, frameSize: 1522 } }), ports)).to.throw(
+      DriverError,
+      /frame size 1522 B is larger than port vsg0 allows: it needs MTU 1504, the interface has MTU 1500/,
+    );
     // a VLAN tag does not count against the MTU
     expect(() => checkTrial(trial({ stream: { ...stream, frameSize: 1522, vlan: { enabled: true, id: 5, priority: 0, cfi: 0 } } }), ports)).to.not.throw();
   });
@@ -88,7 +111,22 @@ describe('vsperf-gen options', () => {
   });
 
   it('turns options into a trial spec', () => {
-    const s = specFromOptions({ interface: 'a', frameSize: 128, rate: { unit: 'fps', value: 5 }, speedMbps: 10000, backend: 'auto', bidir: false, multistream: 8, streamType: 'l3', vlan: 7, ipv6: true, drain: 1, histogram: false, progress: false, frames: 10 });
+    const s = specFromOptions({
+      interface: 'a',
+      frameSize: 128,
+      rate: { unit: 'fps', value: 5 },
+      speedMbps: 10000,
+      backend: 'auto',
+      bidir: false,
+      multistream: 8,
+      streamType: 'l3',
+      vlan: 7,
+      ipv6: true,
+      drain: 1,
+      histogram: false,
+      progress: false,
+      frames: 10,
+    });
     expect(s.frames).to.equal(10);
     expect(s.durationS).to.equal(undefined);
     expect(s.stream).to.deep.include({ frameSize: 128, multistream: 8, streamType: 'L3' });

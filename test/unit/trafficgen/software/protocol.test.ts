@@ -32,9 +32,29 @@ export const RESULT = {
   ],
   streams: [
     {
-      id: 0, tx_port: 0, rx_port: 1, offered_fps: 1000, planned: 1000, tx_frames: 1000, tx_bytes: 60000, tx_s: 1, achieved_fps: 1000,
-      rx_frames: 1000, rx_bytes: 60000, duplicated: 10, reordered: 5, max_gap: 4, lat_samples: 1000, lat_min_ns: 1000, lat_avg_ns: 1500, lat_max_ns: 4000,
-      hist: [[992, 500], [1984, 400], [3968, 100]],
+      id: 0,
+      tx_port: 0,
+      rx_port: 1,
+      offered_fps: 1000,
+      planned: 1000,
+      tx_frames: 1000,
+      tx_bytes: 60000,
+      tx_s: 1,
+      achieved_fps: 1000,
+      rx_frames: 1000,
+      rx_bytes: 60000,
+      duplicated: 10,
+      reordered: 5,
+      max_gap: 4,
+      lat_samples: 1000,
+      lat_min_ns: 1000,
+      lat_avg_ns: 1500,
+      lat_max_ns: 4000,
+      hist: [
+        [992, 500],
+        [1984, 400],
+        [3968, 100],
+      ],
     },
   ],
 };
@@ -42,7 +62,10 @@ export const RESULT = {
 describe('software/protocol', () => {
   it('builds the engine argv from a plan (argv only, one value per argument)', () => {
     const argv = engineArgv({
-      ports: [{ name: 'vsg0', netns: 'vsd-gen' }, { name: 'vsg1', netns: 'vsd-gen', backend: 'af_xdp' }],
+      ports: [
+        { name: 'vsg0', netns: 'vsd-gen' },
+        { name: 'vsg1', netns: 'vsd-gen', backend: 'af_xdp' },
+      ],
       streams: [stream, { ...stream, txPort: 1, rxPort: 0, vlan: { id: 10, priority: 2, cfi: 0 }, sizes: [60, 60, 1514] }],
       durationS: 2,
       drainS: 1,
@@ -53,17 +76,38 @@ describe('software/protocol', () => {
     });
     expect(argv).to.deep.equal([
       'gen',
-      '--port', 'vsg0@vsd-gen',
-      '--port', 'vsg1@vsd-gen#af_xdp',
-      '--stream', 'tx=0,rx=1,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02,sip=1.1.1.1,dip=90.90.90.90,sport=3000,dport=3001,l3=1,l4=1,flows=1,vary=none,rate=10000,sizes=60',
-      '--stream', 'tx=1,rx=0,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02,sip=1.1.1.1,dip=90.90.90.90,sport=3000,dport=3001,l3=1,l4=1,flows=1,vary=none,rate=10000,sizes=60:60:1514,vlan=10,prio=2,cfi=0',
-      '--duration', '2',
-      '--drain', '1', '--backend', 'auto', '--progress-ms', '250',
-      '--cpus', '1',
+      '--port',
+      'vsg0@vsd-gen',
+      '--port',
+      'vsg1@vsd-gen#af_xdp',
+      '--stream',
+      'tx=0,rx=1,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02,sip=1.1.1.1,dip=90.90.90.90,sport=3000,dport=3001,l3=1,l4=1,flows=1,vary=none,rate=10000,sizes=60',
+      '--stream',
+      'tx=1,rx=0,smac=02:00:00:00:00:01,dmac=02:00:00:00:00:02,sip=1.1.1.1,dip=90.90.90.90,sport=3000,dport=3001,l3=1,l4=1,flows=1,vary=none,rate=10000,sizes=60:60:1514,vlan=10,prio=2,cfi=0',
+      '--duration',
+      '2',
+      '--drain',
+      '1',
+      '--backend',
+      'auto',
+      '--progress-ms',
+      '250',
+      '--cpus',
+      '1',
     ]);
-    expect(engineArgv({ ports: [{ name: 'a' }], streams: [stream], frames: 500, drainS: 0, backend: 'af_packet', progressMs: 0, latency: false, learningS: 2, learningFps: 100 })).to.include.members([
-      '--frames', '500', '--learning', '2', '--learning-rate', '100', '--no-latency',
-    ]);
+    expect(
+      engineArgv({
+        ports: [{ name: 'a' }],
+        streams: [stream],
+        frames: 500,
+        drainS: 0,
+        backend: 'af_packet',
+        progressMs: 0,
+        latency: false,
+        learningS: 2,
+        learningFps: 100,
+      }),
+    ).to.include.members(['--frames', '500', '--learning', '2', '--learning-rate', '100', '--no-latency']);
   });
 
   it('rejects interface, namespace and stream values that could be misread', () => {

@@ -9,7 +9,17 @@ const result = (): EngineResult => parseEngineLine(JSON.stringify(RESULT)) as En
 describe('software/results', () => {
   it('counts loss as tx − distinct rx, keeps duplicates and reordering apart, and foreign per receiving port', () => {
     const r = trialResultOf(result(), { offeredFps: 1000, wallS: 2.5 });
-    expect(r).to.include({ txFrames: 1000, rxFrames: 1000, duplicated: 10, reordered: 5, lostFrames: 10, foreign: 3, wallS: 2.5, durationS: 1, generatorLimited: false });
+    expect(r).to.include({
+      txFrames: 1000,
+      rxFrames: 1000,
+      duplicated: 10,
+      reordered: 5,
+      lostFrames: 10,
+      foreign: 3,
+      wallS: 2.5,
+      durationS: 1,
+      generatorLimited: false,
+    });
     expect(r.lossPct).to.be.closeTo(1, 1e-12);
     expect(r.rxFps).to.equal(990);
     expect(r.maxGapMs).to.equal(4);
@@ -41,20 +51,30 @@ describe('software/results', () => {
   });
 
   it('merges histograms bucket by bucket', () => {
-    expect(mergeHistograms([{ lowerNs: [10, 20], counts: [1, 2] }, { lowerNs: [5, 20], counts: [3, 4] }])).to.deep.equal({ lowerNs: [5, 10, 20], counts: [3, 1, 6] });
+    expect(
+      mergeHistograms([
+        { lowerNs: [10, 20], counts: [1, 2] },
+        { lowerNs: [5, 20], counts: [3, 4] },
+      ]),
+    ).to.deep.equal({ lowerNs: [5, 10, 20], counts: [3, 1, 6] });
   });
 
   it('percentiles are monotonic in q and stay within [min, max]', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 1, max: 1000 })), { minLength: 1, maxLength: 30 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true }), (buckets, q1, q2) => {
-        const h = mergeHistograms([{ lowerNs: buckets.map((b) => b[0]), counts: buckets.map((b) => b[1]) }]);
-        const min = h.lowerNs[0]!;
-        const max = h.lowerNs.at(-1)! * 1.1;
-        const [a, b] = q1 <= q2 ? [q1, q2] : [q2, q1];
-        const pa = percentileNs(h, a, min, max);
-        const pb = percentileNs(h, b, min, max);
-        return pa <= pb && pa >= min && pb <= max;
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 1, max: 1000 })), { minLength: 1, maxLength: 30 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (buckets, q1, q2) => {
+          const h = mergeHistograms([{ lowerNs: buckets.map((b) => b[0]), counts: buckets.map((b) => b[1]) }]);
+          const min = h.lowerNs[0]!;
+          const max = h.lowerNs.at(-1)! * 1.1;
+          const [a, b] = q1 <= q2 ? [q1, q2] : [q2, q1];
+          const pa = percentileNs(h, a, min, max);
+          const pb = percentileNs(h, b, min, max);
+          return pa <= pb && pa >= min && pb <= max;
+        },
+      ),
     );
   });
 });

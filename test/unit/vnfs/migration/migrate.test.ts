@@ -13,7 +13,18 @@ import type { QemuInstanceHandle } from '../../../../vnfs/types.js';
 import { FakeQmpServer, type Cmd, type FakeConn } from '../qmp/fake-server.js';
 
 function handle(name: string, qmp: QmpClient, alive = () => true): QemuInstanceHandle {
-  return { name, pid: 1, nics: [], qmp, get alive() { return alive(); }, logTail: () => 'tail', serial: () => '', stop: async () => undefined };
+  return {
+    name,
+    pid: 1,
+    nics: [],
+    qmp,
+    get alive() {
+      return alive();
+    },
+    logTail: () => 'tail',
+    serial: () => '',
+    stop: async () => undefined,
+  };
 }
 
 describe('vnfs/migration migrateOnce against fake QEMUs', () => {
@@ -27,7 +38,10 @@ describe('vnfs/migration migrateOnce against fake QEMUs', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function pair(src: (cmd: Cmd, c: FakeConn) => void, dst: (cmd: Cmd, c: FakeConn) => void): Promise<[QmpClient, QmpClient, FakeQmpServer, FakeQmpServer]> {
+  async function pair(
+    src: (cmd: Cmd, c: FakeConn) => void,
+    dst: (cmd: Cmd, c: FakeConn) => void,
+  ): Promise<[QmpClient, QmpClient, FakeQmpServer, FakeQmpServer]> {
     const s = new FakeQmpServer(src);
     const d = new FakeQmpServer(dst);
     servers.push(s, d);
@@ -55,7 +69,13 @@ describe('vnfs/migration migrateOnce against fake QEMUs', () => {
           if (polls < 3) return c.reply(cmd, { status: 'active', ram: { transferred: 1e6, total: 3e8, remaining: 2e8 } });
           c.event('STOP', {}, 102, 802833);
           dstConn!.event('RESUME', {}, 102, 854867);
-          c.reply(cmd, { status: 'completed', 'total-time': 2953, 'setup-time': 15, downtime: 96, ram: { transferred: 87490908, total: 286334976, remaining: 0, 'dirty-sync-count': 3, mbps: 238.7 } });
+          c.reply(cmd, {
+            status: 'completed',
+            'total-time': 2953,
+            'setup-time': 15,
+            downtime: 96,
+            ram: { transferred: 87490908, total: 286334976, remaining: 0, 'dirty-sync-count': 3, mbps: 238.7 },
+          });
         } else c.reply(cmd);
       },
       (cmd, c) => {
@@ -88,7 +108,13 @@ describe('vnfs/migration migrateOnce against fake QEMUs', () => {
     );
     let dead = false;
     const opts = migrationOptions(new Settings({ MIGRATION_POLL_MS: 5 }));
-    const p = migrateOnce(handle('src', cs), handle('dst', cd, () => !dead), opts, dir, silentLogger);
+    const p = migrateOnce(
+      handle('src', cs),
+      handle('dst', cd, () => !dead),
+      opts,
+      dir,
+      silentLogger,
+    );
     dead = true;
     let err: unknown;
     try {
@@ -109,18 +135,23 @@ describe('vnfs/migration migrateOnce against fake QEMUs', () => {
       return b;
     };
     let dstStatus = 'inmigrate';
-    const qemu = (content: Buffer, status: () => string) => (cmd: Cmd, c: FakeConn): void => {
-      if (cmd.execute === 'query-status') return c.reply(cmd, { status: status(), running: false });
-      if (cmd.execute === 'query-memory-size-summary') return c.reply(cmd, { 'base-memory': size });
-      if (cmd.execute === 'pmemsave') {
-        expect(cmd.arguments).to.include({ val: 0, size });
-        writeFileSync(String(cmd.arguments!.filename), content);
-        return c.reply(cmd);
-      }
-      c.reply(cmd);
-    };
+    const qemu =
+      (content: Buffer, status: () => string) =>
+      (cmd: Cmd, c: FakeConn): void => {
+        if (cmd.execute === 'query-status') return c.reply(cmd, { status: status(), running: false });
+        if (cmd.execute === 'query-memory-size-summary') return c.reply(cmd, { 'base-memory': size });
+        if (cmd.execute === 'pmemsave') {
+          expect(cmd.arguments).to.include({ val: 0, size });
+          writeFileSync(String(cmd.arguments!.filename), content);
+          return c.reply(cmd);
+        }
+        c.reply(cmd);
+      };
     // The destination missed the last writes to pages 3 and 40 (what QEMU 7.2 TCG did without the pad).
-    const [cs, cd, , d] = await pair(qemu(ram([]), () => 'postmigrate'), qemu(ram([3 * 4096 + 17, 40 * 4096, 40 * 4096 + 9]), () => dstStatus));
+    const [cs, cd, , d] = await pair(
+      qemu(ram([]), () => 'postmigrate'),
+      qemu(ram([3 * 4096 + 17, 40 * 4096, 40 * 4096 + 9]), () => dstStatus),
+    );
     setTimeout(() => (dstStatus = 'paused'), 50);
     const r = await verifyGuestRam(handle('src', cs), handle('dst', cd), dir, silentLogger);
     expect(r).to.deep.equal({ pages: 2, first: ['0x3000', '0x28000'], bytes: size });

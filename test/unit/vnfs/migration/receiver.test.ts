@@ -16,7 +16,15 @@ describe('migration figures from the receiver clock', () => {
     for (let k = 1200; k < 1470; k++) rxFrames[k] = 0; // 270 ms silence
     rxFrames[1470] = 270; // everything held comes at once
     lat[1470] = 271_000;
-    const d = dir({ gapsMs: [[T0 + 1199.5, T0 + 1470.2], [T0 + 10, T0 + 12]], delayedFrames: 270, delayThresholdNs: 1_000_000, bins: { t0Ms: T0, binMs: 1, rxFrames, maxLatencyUs: lat } });
+    const d = dir({
+      gapsMs: [
+        [T0 + 1199.5, T0 + 1470.2],
+        [T0 + 10, T0 + 12],
+      ],
+      delayedFrames: 270,
+      delayThresholdNs: 1_000_000,
+      bins: { t0Ms: T0, binMs: 1, rxFrames, maxLatencyUs: lat },
+    });
     const f = receiverFigures([d], { startMs: T0 + 1000, endMs: T0 + 3000 }, { seqGapMs: 0, lostFrames: 0, rateFps: 1000, binsBeforeMs: 300 });
     expect(f.rxGapMs).to.be.closeTo(270.7, 1e-3);
     expect(f.outageMs).to.be.closeTo(270.7, 1e-3);
@@ -31,11 +39,15 @@ describe('migration figures from the receiver clock', () => {
     const d = dir({ gapsMs: [[T0 + 1500, T0 + 1531]], delayedFrames: 0, delayThresholdNs: 1e6 });
     const loss = receiverFigures([d], { startMs: T0 + 1000, endMs: T0 + 3000 }, { seqGapMs: 30, lostFrames: 30, rateFps: 1000 });
     expect(loss).to.deep.include({ rxGapMs: 31, outageMs: 31, outageKind: 'loss' });
-    const both = receiverFigures([dir({ gapsMs: [[T0 + 1500, T0 + 1700]], delayedFrames: 5, delayThresholdNs: 1e6 })], { startMs: T0 + 1000, endMs: T0 + 3000 }, { seqGapMs: 30, lostFrames: 30, rateFps: 1000 });
+    const both = receiverFigures(
+      [dir({ gapsMs: [[T0 + 1500, T0 + 1700]], delayedFrames: 5, delayThresholdNs: 1e6 })],
+      { startMs: T0 + 1000, endMs: T0 + 3000 },
+      { seqGapMs: 30, lostFrames: 30, rateFps: 1000 },
+    );
     expect(both).to.deep.include({ rxGapMs: 200, outageMs: 200, outageKind: 'both' });
   });
 
-  it('a silence outside the migration window is not the migration\'s', () => {
+  it("a silence outside the migration window is not the migration's", () => {
     const d = dir({ gapsMs: [[T0 + 100, T0 + 400]] });
     const f = receiverFigures([d], { startMs: T0 + 1000, endMs: T0 + 3000 }, { seqGapMs: 0, lostFrames: 0, rateFps: 1000 });
     expect(f.rxGapMs).to.equal(0);
@@ -43,7 +55,10 @@ describe('migration figures from the receiver clock', () => {
   });
 
   it('without receiver data (another generator): the sequence gap, as before', () => {
-    expect(receiverFigures([dir(undefined)], { startMs: 0, endMs: 1 }, { seqGapMs: 12, lostFrames: 12, rateFps: 1000 })).to.deep.equal({ outageMs: 12, outageKind: 'loss' });
+    expect(receiverFigures([dir(undefined)], { startMs: 0, endMs: 1 }, { seqGapMs: 12, lostFrames: 12, rateFps: 1000 })).to.deep.equal({
+      outageMs: 12,
+      outageKind: 'loss',
+    });
   });
 
   it('bins of two directions add frames and keep the larger latency', () => {

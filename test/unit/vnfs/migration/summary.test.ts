@@ -6,8 +6,19 @@ import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
 
 const rec = (i: number, total: number, down: number, outage: number): MigrationRecord => ({
-  index: i, direction: 'A→B', totalMs: total, setupMs: 10, downtimeMs: down, stopResumeMs: down / 2, dataplaneOutageMs: outage, lostFrames: outage,
-  outageFromLossMs: outage, ramTransferredBytes: 88e6, wallMs: total + 20, pass: false, failed: [],
+  index: i,
+  direction: 'A→B',
+  totalMs: total,
+  setupMs: 10,
+  downtimeMs: down,
+  stopResumeMs: down / 2,
+  dataplaneOutageMs: outage,
+  lostFrames: outage,
+  outageFromLossMs: outage,
+  ramTransferredBytes: 88e6,
+  wallMs: total + 20,
+  pass: false,
+  failed: [],
 });
 
 describe('vnfs/migration summary, targets and options', () => {
@@ -31,11 +42,16 @@ describe('vnfs/migration summary, targets and options', () => {
     expect(o.parameters).to.deep.equal({ 'downtime-limit': 100 });
     expect(o).to.include({ mode: 'traffic', rateFps: 1000, repeat: 3, targetTotalMs: 2000, targetDowntimeMs: 10, bidir: false, verifyRam: false });
     expect(migrationOptions(new Settings({ MIGRATION_VERIFY_RAM: true })).verifyRam).to.equal(true);
-    const idle = migrationOptions(new Settings({ MIGRATION_PROBE_FPS: 500, MIGRATION_MAX_BANDWIDTH: 1e9, MIGRATION_CAPABILITIES: { xbzrle: true, events: false } }));
+    const idle = migrationOptions(
+      new Settings({ MIGRATION_PROBE_FPS: 500, MIGRATION_MAX_BANDWIDTH: 1e9, MIGRATION_CAPABILITIES: { xbzrle: true, events: false } }),
+    );
     expect(idle).to.include({ mode: 'idle', rateFps: 500 });
     expect(idle.parameters).to.deep.equal({ 'downtime-limit': 100, 'max-bandwidth': 1e9 });
     expect(idle.capabilities).to.deep.equal({ events: true, 'return-path': true, xbzrle: true });
-    expect(() => migrationOptions(new Settings({ MIGRATION_CAPABILITIES: { 'warp-speed': true } }))).to.throw(ConfigError, /MIGRATION_CAPABILITIES\.warp-speed/);
+    expect(() => migrationOptions(new Settings({ MIGRATION_CAPABILITIES: { 'warp-speed': true } }))).to.throw(
+      ConfigError,
+      /MIGRATION_CAPABILITIES\.warp-speed/,
+    );
     expect(() => migrationOptions(new Settings({ MIGRATION_TRANSPORT: 'rdma' }))).to.throw(ConfigError, /MIGRATION_TRANSPORT/);
   });
 

@@ -8,9 +8,29 @@ import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
 
 const cfg: QemuConfig = {
-  qemuBin: 'qemu-system-x86_64', accel: 'tcg', accelReason: 'test', accelAuto: false, accelOptions: '', machine: 'q35', cpu: 'qemu64', memoryMiB: 256, smp: 1,
-  coreBinding: [], nicsNr: 2, loopback: 'linux_bridge', kernel: '/img/vmlinuz', initrd: '/img/initramfs.gz', image: '/img', bootTimeoutMs: 1000,
-  memBackend: 'memfd', hugepagesDir: '/dev/hugepages', vectors: 0, nicQueues: 0, mergeBuffersDisable: false, extraArgs: ['-snapshot'], appendExtra: '',
+  qemuBin: 'qemu-system-x86_64',
+  accel: 'tcg',
+  accelReason: 'test',
+  accelAuto: false,
+  accelOptions: '',
+  machine: 'q35',
+  cpu: 'qemu64',
+  memoryMiB: 256,
+  smp: 1,
+  coreBinding: [],
+  nicsNr: 2,
+  loopback: 'linux_bridge',
+  kernel: '/img/vmlinuz',
+  initrd: '/img/initramfs.gz',
+  image: '/img',
+  bootTimeoutMs: 1000,
+  memBackend: 'memfd',
+  hugepagesDir: '/dev/hugepages',
+  vectors: 0,
+  nicQueues: 0,
+  mergeBuffersDisable: false,
+  extraArgs: ['-snapshot'],
+  appendExtra: '',
 };
 const files = { name: 'guest0', qmpSocket: '/w/guest0-qmp.sock', serialLog: '/w/guest0-serial.log' };
 const nics = [{ socketPath: '/run/vhu0' }, { socketPath: '/run/vhu1', mac: '02:aa:00:00:00:01' }];
@@ -43,7 +63,11 @@ describe('vnfs/qemu command line and GUEST_* settings', () => {
     expect(qemuArgv(cfg, 0, [], files).join(' ')).to.include('-nic none');
     expect(qemuArgv({ ...cfg, coreBinding: [0, 2] }, 0, [], files).slice(0, 4)).to.deep.equal(['taskset', '-c', '0,2', 'qemu-system-x86_64']);
     expect(qemuArgv({ ...cfg, accel: 'kvm', vectors: undefined }, 0, nics, files).join(' ')).to.not.include('vectors=');
-    expect(withTcg({ ...cfg, accel: 'kvm', cpu: 'host,-arch-capabilities', vectors: undefined }, 'hang')).to.include({ accel: 'tcg', cpu: 'qemu64', vectors: 0 });
+    expect(withTcg({ ...cfg, accel: 'kvm', cpu: 'host,-arch-capabilities', vectors: undefined }, 'hang')).to.include({
+      accel: 'tcg',
+      cpu: 'qemu64',
+      vectors: 0,
+    });
   });
 
   it('GUEST_TCG_RAM_PAD_KB: under TCG with memfd the RAM is not a multiple of 256 KiB (QEMU < 9.0 TCG migration fix)', () => {

@@ -11,9 +11,29 @@ import { pathToFileURL } from 'node:url';
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..', '..');
 
 const base: QemuConfig = {
-  qemuBin: 'qemu-system-x86_64', accel: 'tcg', accelReason: 'test', accelAuto: false, accelOptions: '', machine: 'q35', cpu: 'qemu64', memoryMiB: 256, smp: 1,
-  coreBinding: [], nicsNr: 2, loopback: 'testpmd', kernel: '/img/vmlinuz', initrd: '/img/initramfs.gz', image: '/img', bootTimeoutMs: 1000,
-  memBackend: 'memfd', hugepagesDir: '/dev/hugepages', vectors: 0, nicQueues: 0, mergeBuffersDisable: false, extraArgs: [], appendExtra: '',
+  qemuBin: 'qemu-system-x86_64',
+  accel: 'tcg',
+  accelReason: 'test',
+  accelAuto: false,
+  accelOptions: '',
+  machine: 'q35',
+  cpu: 'qemu64',
+  memoryMiB: 256,
+  smp: 1,
+  coreBinding: [],
+  nicsNr: 2,
+  loopback: 'testpmd',
+  kernel: '/img/vmlinuz',
+  initrd: '/img/initramfs.gz',
+  image: '/img',
+  bootTimeoutMs: 1000,
+  memBackend: 'memfd',
+  hugepagesDir: '/dev/hugepages',
+  vectors: 0,
+  nicQueues: 0,
+  mergeBuffersDisable: false,
+  extraArgs: [],
+  appendExtra: '',
 };
 const files = { name: 'guest0', qmpSocket: '/w/q.sock', serialLog: '/w/s.log' };
 

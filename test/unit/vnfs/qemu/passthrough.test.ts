@@ -11,15 +11,42 @@ import type { DriverContext } from '../../../../framework/api/driver.js';
 import { CleanupStack } from '../../../../framework/runner/cleanup-stack.js';
 import { qemuArgv } from '../../../../vnfs/qemu/cmdline.js';
 import type { QemuConfig } from '../../../../vnfs/qemu/config.js';
-import { memlockLimitBytes, PassthroughError, preflightPassthrough, qemuVfioError, vfioDeviceArgs, type PassthroughCheck } from '../../../../vnfs/qemu/passthrough.js';
+import {
+  memlockLimitBytes,
+  PassthroughError,
+  preflightPassthrough,
+  qemuVfioError,
+  vfioDeviceArgs,
+  type PassthroughCheck,
+} from '../../../../vnfs/qemu/passthrough.js';
 import { QemuPciPassthrough } from '../../../../vnfs/qemu/pci-passthrough-vm.js';
 import { isMigratable, isPciPassthroughVnf } from '../../../../vnfs/types.js';
 import { fakeDevice, fakeSysfs, fakeVf, fakeVfioDir } from '../../deployments/sriov/fake-sysfs.js';
 
 const cfg: QemuConfig = {
-  qemuBin: 'qemu-system-x86_64', accel: 'kvm', accelReason: 'test', accelAuto: false, accelOptions: '', machine: 'q35', cpu: 'host', memoryMiB: 1024, smp: 2,
-  coreBinding: [], nicsNr: 2, loopback: 'linux_bridge', kernel: '/img/vmlinuz', initrd: '/img/initramfs.gz', image: '/img', bootTimeoutMs: 1000,
-  memBackend: 'hugepages', hugepagesDir: '/dev/hugepages', vectors: undefined, nicQueues: 0, mergeBuffersDisable: false, extraArgs: [], appendExtra: '',
+  qemuBin: 'qemu-system-x86_64',
+  accel: 'kvm',
+  accelReason: 'test',
+  accelAuto: false,
+  accelOptions: '',
+  machine: 'q35',
+  cpu: 'host',
+  memoryMiB: 1024,
+  smp: 2,
+  coreBinding: [],
+  nicsNr: 2,
+  loopback: 'linux_bridge',
+  kernel: '/img/vmlinuz',
+  initrd: '/img/initramfs.gz',
+  image: '/img',
+  bootTimeoutMs: 1000,
+  memBackend: 'hugepages',
+  hugepagesDir: '/dev/hugepages',
+  vectors: undefined,
+  nicQueues: 0,
+  mergeBuffersDisable: false,
+  extraArgs: [],
+  appendExtra: '',
 };
 const files = { name: 'guest0', qmpSocket: '/w/guest0-qmp.sock', serialLog: '/w/guest0-serial.log' };
 const VF0 = fakeVf(0);
@@ -94,7 +121,11 @@ describe('vnfs/qemu/passthrough (QemuPciPassthrough)', () => {
   it('preflight: an IOMMU group is viable only when its other devices are on vfio-pci, pci-stub, pcieport or no driver', () => {
     // A NIC port sharing group 41 with VF0 and still on its host driver makes the group unusable.
     fakeDevice(sys, '0000:05:00.1', { driver: 'ixgbe', group: 41 });
-    fails(() => preflightPassthrough([VF0], ok()), 'group-not-viable', 'IOMMU group 41 is not viable: 0000:05:00.1 (ixgbe) in the same group is not on vfio-pci');
+    fails(
+      () => preflightPassthrough([VF0], ok()),
+      'group-not-viable',
+      'IOMMU group 41 is not viable: 0000:05:00.1 (ixgbe) in the same group is not on vfio-pci',
+    );
     rmSync(join(sys, 'bus/pci/devices/0000:05:00.1/driver'));
     fakeDevice(sys, '0000:00:1c.0', { driver: 'pci-stub', group: 41 });
     const [d] = preflightPassthrough([VF0], ok());
@@ -103,12 +134,19 @@ describe('vnfs/qemu/passthrough (QemuPciPassthrough)', () => {
 
   it('preflight: guest RAM must be lockable (ulimit -l) unless privileged', () => {
     const base = { sysfsRoot: sys, vfioDir: vfio, memoryMiB: 1024, privileged: false };
-    const e = fails(() => preflightPassthrough([VF0], { ...base, memlockBytes: 8 * 1024 * 1024 }), 'memlock', 'pins all 1024 MiB of guest RAM but the locked-memory limit is 8192 KiB');
+    const e = fails(
+      () => preflightPassthrough([VF0], { ...base, memlockBytes: 8 * 1024 * 1024 }),
+      'memlock',
+      'pins all 1024 MiB of guest RAM but the locked-memory limit is 8192 KiB',
+    );
     expect(e.hint).to.include('ulimit -l');
     expect(preflightPassthrough([VF0], { ...base, memlockBytes: Infinity })).to.have.length(1);
     expect(preflightPassthrough([VF0], { ...base, memlockBytes: 8 * 1024 * 1024, privileged: true })).to.have.length(1);
     const limits = join(root, 'limits');
-    writeFileSync(limits, 'Limit                     Soft Limit           Hard Limit           Units\nMax locked memory         8388608              8388608              bytes\n');
+    writeFileSync(
+      limits,
+      'Limit                     Soft Limit           Hard Limit           Units\nMax locked memory         8388608              8388608              bytes\n',
+    );
     expect(memlockLimitBytes(limits)).to.equal(8388608);
     writeFileSync(limits, 'Max locked memory         unlimited            unlimited            bytes\n');
     expect(memlockLimitBytes(limits)).to.equal(Infinity);

@@ -1,13 +1,6 @@
 import { expect } from 'chai';
 import { QmpClient } from '../../../../vnfs/qmp/client.js';
-import {
-  QmpCommandError,
-  QmpConnectError,
-  QmpInterruptedError,
-  QmpProtocolError,
-  QmpStateError,
-  QmpTimeoutError,
-} from '../../../../vnfs/qmp/errors.js';
+import { QmpCommandError, QmpConnectError, QmpInterruptedError, QmpProtocolError, QmpStateError, QmpTimeoutError } from '../../../../vnfs/qmp/errors.js';
 import { AbortedError, VsperfError } from '../../../../framework/errors.js';
 import { FakeQmpServer, type Cmd, type FakeConn } from './fake-server.js';
 
@@ -99,7 +92,7 @@ describe('vnfs/qmp client against a fake QMP server', () => {
   });
 
   it('a QEMU error rejects only that call, with class and description', async () => {
-    await setup((cmd, c) => (cmd.execute === 'bad' ? c.error(cmd, 'CommandNotFound', "The command bad has not been found") : c.reply(cmd, 1)));
+    await setup((cmd, c) => (cmd.execute === 'bad' ? c.error(cmd, 'CommandNotFound', 'The command bad has not been found') : c.reply(cmd, 1)));
     await client.connect(server.path);
     const [e, ok] = await Promise.all([rejection(client.execute('bad')), client.execute('good')]);
     expect(e).to.be.instanceOf(QmpCommandError);

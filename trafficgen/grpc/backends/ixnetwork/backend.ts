@@ -83,7 +83,8 @@ export class IxNetworkBackend implements ShimBackend {
     const rest = restFor(this.opts, log);
     if (this.opts.platform !== 'linux') return this.cleanupStaleItems(rest, '/api/v1/sessions/1', log);
     await login(rest, this.opts);
-    const list = await rest.get<Array<{ id: number | string; sessionName?: string; name?: string; state?: string; links?: Array<{ href?: string }> }>>('/api/v1/sessions');
+    const list =
+      await rest.get<Array<{ id: number | string; sessionName?: string; name?: string; state?: string; links?: Array<{ href?: string }> }>>('/api/v1/sessions');
     const out: string[] = [];
     for (const s of Array.isArray(list) ? list : []) {
       const label = s.sessionName ?? s.name;
@@ -111,7 +112,9 @@ export class IxNetworkBackend implements ShimBackend {
     const items = await rest.get<Array<{ id: number | string; name?: string }>>(`${ixn}/traffic/trafficItem`);
     const stale = (Array.isArray(items) ? items : []).filter((t) => isStale(parseTag(t.name), this.tag));
     if (!stale.length) return [];
-    await rest.operation(`${ixn}/traffic/operations/stop`, { arg1: `${ixn}/traffic` }, { timeoutMs: 120_000 }).catch((e) => log.warn(`stale traffic: stop: ${errorMessage(e)}`));
+    await rest
+      .operation(`${ixn}/traffic/operations/stop`, { arg1: `${ixn}/traffic` }, { timeoutMs: 120_000 })
+      .catch((e) => log.warn(`stale traffic: stop: ${errorMessage(e)}`));
     const deadline = Date.now() + 60_000;
     while ((await rest.get<{ state?: string }>(`${ixn}/traffic`))?.state !== 'stopped' && Date.now() < deadline) await sleep(rest.pollMs);
     const out: string[] = [];
@@ -137,7 +140,12 @@ function restFor(opts: IxNetworkOptions, log: Logger): IxRest {
 /** Linux API server login: POST /api/v1/auth/session → apiKey, sent as X-Api-Key from then on. */
 async function login(rest: IxRest, opts: IxNetworkOptions): Promise<void> {
   if (rest.apiKey) return;
-  const res = await rest.request('POST', '/api/v1/auth/session', { username: opts.user ?? 'admin', password: opts.password ?? '' }, { credentialsInBody: true });
+  const res = await rest.request(
+    'POST',
+    '/api/v1/auth/session',
+    { username: opts.user ?? 'admin', password: opts.password ?? '' },
+    { credentialsInBody: true },
+  );
   const key = (res.body as { apiKey?: string } | undefined)?.apiKey;
   if (!key) throw new IxRestError('POST', '/api/v1/auth/session', res.status, 'login answer carries no apiKey');
   rest.apiKey = key;
@@ -258,7 +266,10 @@ export class IxNetworkGenerator implements TrafficGenerator {
     });
     this.ports = ports;
     await this.step('login', () => this.openSession(signal));
-    const build = await this.step('version', async () => (await this.rest.get<{ buildNumber?: string }>(`${this.ixn}/globals?includes=buildNumber`))?.buildNumber ?? '');
+    const build = await this.step(
+      'version',
+      async () => (await this.rest.get<{ buildNumber?: string }>(`${this.ixn}/globals?includes=buildNumber`))?.buildNumber ?? '',
+    );
     if (build) this.onBuild(build);
     this.log.info(`session ${this.sessionPath} (build ${build || 'unknown'})`);
     await this.step('newconfig', () => this.rest.operation(`${this.ixn}/operations/newconfig`, {}, signal ? { signal } : {}));
@@ -272,7 +283,11 @@ export class IxNetworkGenerator implements TrafficGenerator {
       this.vportNames.push(name);
     }
     await this.step('assignports', () =>
-      this.rest.operation(`${this.ixn}/operations/assignports`, { arg1: locations, arg2: [], arg3: this.vports, arg4: true }, { timeoutMs: 900_000, ...(signal ? { signal } : {}) }),
+      this.rest.operation(
+        `${this.ixn}/operations/assignports`,
+        { arg1: locations, arg2: [], arg3: this.vports, arg4: true },
+        { timeoutMs: 900_000, ...(signal ? { signal } : {}) },
+      ),
     );
     const deadline = Date.now() + (this.opts.portUpTimeoutMs ?? 120_000);
     for (const [i, v] of this.vports.entries()) {
@@ -280,7 +295,9 @@ export class IxNetworkGenerator implements TrafficGenerator {
         const st = await this.step('port state', () => this.rest.get<{ state?: string; connectionStatus?: string }>(`${v}?includes=state,connectionStatus`));
         if (st?.state === 'up') break;
         if (Date.now() > deadline) {
-          throw new DriverError(NAME, 'connect', `port ${i} (${ports[i]!.name}) is ${st?.state ?? 'unknown'}: ${st?.connectionStatus ?? ''}`, { kind: 'environment' });
+          throw new DriverError(NAME, 'connect', `port ${i} (${ports[i]!.name}) is ${st?.state ?? 'unknown'}: ${st?.connectionStatus ?? ''}`, {
+            kind: 'environment',
+          });
         }
         await sleep(this.rest.pollMs, signal);
       }
@@ -317,7 +334,9 @@ export class IxNetworkGenerator implements TrafficGenerator {
   /** protocolTemplate href by stackTypeId ("vlan", "ipv4", …), read once per session. */
   private async templates(): Promise<Map<string, string>> {
     if (this.templateRefs) return this.templateRefs;
-    const list = await this.step('protocol templates', () => this.rest.get<Array<{ id: number | string; stackTypeId?: string; links?: Array<{ href?: string }> }>>(`${this.ixn}/traffic/protocolTemplate`));
+    const list = await this.step('protocol templates', () =>
+      this.rest.get<Array<{ id: number | string; stackTypeId?: string; links?: Array<{ href?: string }> }>>(`${this.ixn}/traffic/protocolTemplate`),
+    );
     const m = new Map<string, string>();
     for (const t of Array.isArray(list) ? list : []) {
       if (t.stackTypeId) m.set(t.stackTypeId, t.links?.[0]?.href ? toRef(t.links[0].href) : `${this.ixn}/traffic/protocolTemplate/${t.id}`);
@@ -338,7 +357,9 @@ export class IxNetworkGenerator implements TrafficGenerator {
       const tpl = templates.get(st.stackTypeId);
       if (!tpl) throw new DriverError(NAME, 'stack', `the server has no "${st.stackTypeId}" protocol template`);
       const at = prev;
-      const added = await this.step('appendprotocol', () => this.rest.operation(`${at}/operations/appendprotocol`, { arg1: at, arg2: tpl }, signal ? { signal } : {}));
+      const added = await this.step('appendprotocol', () =>
+        this.rest.operation(`${at}/operations/appendprotocol`, { arg1: at, arg2: tpl }, signal ? { signal } : {}),
+      );
       if (typeof added !== 'string') throw new DriverError(NAME, 'appendprotocol', `appending ${st.stackTypeId} returned no stack href`);
       prev = added;
       hrefs.push(prev);
@@ -391,13 +412,21 @@ export class IxNetworkGenerator implements TrafficGenerator {
     this.trafficItem = ti;
     for (const [i, d] of plans.entries()) {
       await this.step('endpoint set', () =>
-        this.rest.create(`${ti}/endpointSet`, { name: `vsperf-${d.from}-${d.to}`, sources: [`${this.vports[d.from]}/protocols`], destinations: [`${this.vports[d.to]}/protocols`] }),
+        this.rest.create(`${ti}/endpointSet`, {
+          name: `vsperf-${d.from}-${d.to}`,
+          sources: [`${this.vports[d.from]}/protocols`],
+          destinations: [`${this.vports[d.to]}/protocols`],
+        }),
       );
       void i;
     }
     const elements = await this.step('config element', () => this.rest.get<Array<{ id: number | string }>>(`${ti}/configElement`));
     if (!Array.isArray(elements) || elements.length !== plans.length) {
-      throw new DriverError(NAME, 'configure', `traffic item ${ti} has ${Array.isArray(elements) ? elements.length : 0} config elements, expected ${plans.length}`);
+      throw new DriverError(
+        NAME,
+        'configure',
+        `traffic item ${ti} has ${Array.isArray(elements) ? elements.length : 0} config elements, expected ${plans.length}`,
+      );
     }
     const rate = spec.rate;
     for (const [i, el] of elements.entries()) {
@@ -408,7 +437,9 @@ export class IxNetworkGenerator implements TrafficGenerator {
         if (length.type === 'fixedDuration') await this.rest.patch(`${ce}/transmissionControl`, { duration: length.duration });
         if (length.type === 'fixedFrameCount') await this.rest.patch(`${ce}/transmissionControl`, { frameCount: length.frameCount });
       });
-      await this.step('frame rate', () => this.rest.patch(`${ce}/frameRate`, rate.unit === 'fps' ? { type: 'framesPerSecond', rate: rate.value } : { type: 'percentLineRate', rate: rate.value }));
+      await this.step('frame rate', () =>
+        this.rest.patch(`${ce}/frameRate`, rate.unit === 'fps' ? { type: 'framesPerSecond', rate: rate.value } : { type: 'percentLineRate', rate: rate.value }),
+      );
       await this.step('frame rate distribution', () => this.rest.patch(`${ce}/frameRateDistribution`, { portDistribution: 'applyRateToAll' }));
       await this.step('frame size', () => this.rest.patch(`${ce}/frameSize`, this.frameSizeBody(spec)));
       await this.programHeaders(ce, plans[i]!.stacks, signal);
@@ -447,7 +478,9 @@ export class IxNetworkGenerator implements TrafficGenerator {
   }
 
   private async startTraffic(signal?: AbortSignal): Promise<void> {
-    await this.step('start', () => this.rest.operation(`${this.ixn}/traffic/operations/start`, { arg1: `${this.ixn}/traffic` }, { timeoutMs: 120_000, ...(signal ? { signal } : {}) }));
+    await this.step('start', () =>
+      this.rest.operation(`${this.ixn}/traffic/operations/start`, { arg1: `${this.ixn}/traffic` }, { timeoutMs: 120_000, ...(signal ? { signal } : {}) }),
+    );
     this.running = true;
   }
 
@@ -461,7 +494,15 @@ export class IxNetworkGenerator implements TrafficGenerator {
     for (;;) {
       const st = await this.trafficState();
       if (st === 'stopped') break;
-      if (st === 'error') throw new DriverError(NAME, 'traffic', `traffic state is "error"${await this.appErrors().then((a) => (a ? `: ${a}` : ''), () => '')}`);
+      if (st === 'error')
+        throw new DriverError(
+          NAME,
+          'traffic',
+          `traffic state is "error"${await this.appErrors().then(
+            (a) => (a ? `: ${a}` : ''),
+            () => '',
+          )}`,
+        );
       if (!TRAFFIC_RUNNING.has(st) && st !== 'unapplied') this.log.debug(`traffic state ${st}`);
       if (Date.now() > deadline) throw new DriverError(NAME, 'traffic', `traffic did not stop within ${timeoutMs} ms (state ${st})`);
       await onPoll?.();
@@ -540,11 +581,18 @@ export class IxNetworkGenerator implements TrafficGenerator {
   private buildResult(spec: TrafficSpec, stats: Map<string, FlowStats>, trafficS: number, wallS: number, frames?: number): TrialResult {
     const size = spec.stream.imixGenome ? imixAverage(spec.stream.imixGenome) : spec.stream.frameSize;
     const offered = rateToFps(spec.rate, this.ports[0]?.speedMbps ?? 10_000, size);
-    const dirs: Array<[number, number]> = spec.bidir ? [[0, 1], [1, 0]] : [[0, 1]];
+    const dirs: Array<[number, number]> = spec.bidir
+      ? [
+          [0, 1],
+          [1, 0],
+        ]
+      : [[0, 1]];
     const directions: DirectionResult[] = dirs.map(([from, to]) => {
       const s = stats.get(`${from}>${to}`) ?? { tx: 0, rx: 0, rxBytes: 0, txFps: 0 };
       const latency: LatencyStats | undefined =
-        spec.latency && s.avgNs !== undefined ? { minNs: s.minNs ?? s.avgNs, avgNs: s.avgNs, maxNs: s.maxNs ?? s.avgNs, percentilesNs: {}, samples: s.rx } : undefined;
+        spec.latency && s.avgNs !== undefined
+          ? { minNs: s.minNs ?? s.avgNs, avgNs: s.avgNs, maxNs: s.maxNs ?? s.avgNs, percentilesNs: {}, samples: s.rx }
+          : undefined;
       return {
         fromPort: from,
         toPort: to,
@@ -563,16 +611,23 @@ export class IxNetworkGenerator implements TrafficGenerator {
     const tx = sum('txFrames');
     const rx = sum('rxFrames');
     // Traffic time: the frames' own first/last timestamps when the view has them, else the requested length.
-    const spans = dirs.map(([f, t]) => stats.get(`${f}>${t}`)).filter((s): s is FlowStats => !!s && s.firstS !== undefined && s.lastS !== undefined && s.lastS > s.firstS!);
+    const spans = dirs
+      .map(([f, t]) => stats.get(`${f}>${t}`))
+      .filter((s): s is FlowStats => !!s && s.firstS !== undefined && s.lastS !== undefined && s.lastS > s.firstS!);
     const measuredS = spans.length ? Math.max(...spans.map((s) => s.lastS! - s.firstS!)) : undefined;
-    const durationS = frames !== undefined ? measuredS ?? trafficS : trafficS;
+    const durationS = frames !== undefined ? (measuredS ?? trafficS) : trafficS;
     const achieved = durationS > 0 ? tx / dirs.length / durationS : 0;
     const lat = directions.map((d) => d.latency).filter((l): l is LatencyStats => !!l);
     const latency: LatencyStats | undefined = lat.length
       ? {
           minNs: Math.min(...lat.map((l) => l.minNs)),
           maxNs: Math.max(...lat.map((l) => l.maxNs)),
-          avgNs: lat.reduce((a, l) => a + l.avgNs * l.samples, 0) / Math.max(1, lat.reduce((a, l) => a + l.samples, 0)),
+          avgNs:
+            lat.reduce((a, l) => a + l.avgNs * l.samples, 0) /
+            Math.max(
+              1,
+              lat.reduce((a, l) => a + l.samples, 0),
+            ),
           percentilesNs: {},
           samples: lat.reduce((a, l) => a + l.samples, 0),
         }
@@ -610,7 +665,9 @@ export class IxNetworkGenerator implements TrafficGenerator {
       const length = this.lengthOf(spec, fps);
       await this.configure(spec, length, signal);
       if (spec.learningS && spec.learningS > 0) await this.learn(spec.learningS, signal);
-      await this.step('clearstats', () => this.rest.operation(`${this.ixn}/operations/clearstats`, { arg1: ['waitForPortStatsRefresh'] }, signal ? { signal } : {}));
+      await this.step('clearstats', () =>
+        this.rest.operation(`${this.ixn}/operations/clearstats`, { arg1: ['waitForPortStatsRefresh'] }, signal ? { signal } : {}),
+      );
       const tStart = Date.now();
       await this.startTraffic(signal);
       const expectedS = length.type === 'fixedFrameCount' ? length.frameCount / Math.max(1, fps) : length.type === 'fixedDuration' ? length.duration : 1;
@@ -619,7 +676,12 @@ export class IxNetworkGenerator implements TrafficGenerator {
         if (!onProgress || Date.now() - lastProgress < 1000) return;
         lastProgress = Date.now();
         const s = await this.flowStats().catch(() => undefined);
-        if (s) onProgress({ elapsedS: (Date.now() - tStart) / 1000, txFrames: [...s.values()].reduce((a, x) => a + x.tx, 0), rxFrames: [...s.values()].reduce((a, x) => a + x.rx, 0) });
+        if (s)
+          onProgress({
+            elapsedS: (Date.now() - tStart) / 1000,
+            txFrames: [...s.values()].reduce((a, x) => a + x.tx, 0),
+            rxFrames: [...s.values()].reduce((a, x) => a + x.rx, 0),
+          });
       });
       const trafficS = (Date.now() - tStart) / 1000;
       await sleep((spec.drainS ?? 0.5) * 1000, signal);
@@ -636,7 +698,9 @@ export class IxNetworkGenerator implements TrafficGenerator {
   /** L2/L3 learning frames of the applied traffic (traffic.sendL2L3Learning, restpy traffic.py), then the rest of the learning time. */
   private async learn(learningS: number, signal?: AbortSignal): Promise<void> {
     const t = Date.now();
-    await this.step('learning', () => this.rest.operation(`${this.ixn}/traffic/operations/sendl2l3learning`, { arg1: `${this.ixn}/traffic` }, signal ? { signal } : {}));
+    await this.step('learning', () =>
+      this.rest.operation(`${this.ixn}/traffic/operations/sendl2l3learning`, { arg1: `${this.ixn}/traffic` }, signal ? { signal } : {}),
+    );
     const left = learningS * 1000 - (Date.now() - t);
     if (left > 0) await sleep(left, signal);
   }
@@ -651,7 +715,11 @@ export class IxNetworkGenerator implements TrafficGenerator {
     return {
       poll: async () => {
         const s = await this.flowStats();
-        return { elapsedS: (Date.now() - t0) / 1000, txFrames: [...s.values()].reduce((a, x) => a + x.tx, 0), rxFrames: [...s.values()].reduce((a, x) => a + x.rx, 0) };
+        return {
+          elapsedS: (Date.now() - t0) / 1000,
+          txFrames: [...s.values()].reduce((a, x) => a + x.tx, 0),
+          rxFrames: [...s.values()].reduce((a, x) => a + x.rx, 0),
+        };
       },
       stop: async () => {
         signal?.removeEventListener('abort', onAbort);

@@ -111,7 +111,8 @@ function varied(kind: Kind, start: string, flows: number, field: string): FieldV
   const n = BigInt(flows);
   if (n >= size) return { valueType: 'increment', startValue: kind.format(0n), stepValue: kind.one, countValue: String(size), auto: false };
   if (s + n - 1n < size) return { valueType: 'increment', startValue: kind.format(s), stepValue: kind.one, countValue: String(flows), auto: false };
-  if (flows > MAX_VALUE_LIST) throw new HeaderPlanError(field, `${flows} flows from ${start} wrap the field; at most ${MAX_VALUE_LIST} wrapping flows are programmed (start lower)`);
+  if (flows > MAX_VALUE_LIST)
+    throw new HeaderPlanError(field, `${flows} flows from ${start} wrap the field; at most ${MAX_VALUE_LIST} wrapping flows are programmed (start lower)`);
   const list: string[] = [];
   for (let i = 0n; i < n; i++) list.push(kind.format((s + i) % size));
   return { valueType: 'valueList', valueList: list, auto: false };
@@ -125,7 +126,10 @@ export function headerPlan(s: StreamSpec): StackPlan[] {
     {
       stackTypeId: 'ethernet',
       fields: [
-        { fieldTypeId: 'ethernet.header.destinationAddress', value: vary === 'L2' ? varied(MAC, s.l2.dstMac, flows, 'l2.dst_mac') : single(s.l2.dstMac.toLowerCase()) },
+        {
+          fieldTypeId: 'ethernet.header.destinationAddress',
+          value: vary === 'L2' ? varied(MAC, s.l2.dstMac, flows, 'l2.dst_mac') : single(s.l2.dstMac.toLowerCase()),
+        },
         { fieldTypeId: 'ethernet.header.sourceAddress', value: single(s.l2.srcMac.toLowerCase()) },
       ],
     },
@@ -142,7 +146,8 @@ export function headerPlan(s: StreamSpec): StackPlan[] {
   }
   if (s.l3.enabled) {
     const v6 = s.l3.version === 6;
-    if (isIP(s.l3.srcIp) !== s.l3.version || isIP(s.l3.dstIp) !== s.l3.version) throw new HeaderPlanError('l3', `addresses ${s.l3.srcIp} → ${s.l3.dstIp} are not IPv${s.l3.version}`);
+    if (isIP(s.l3.srcIp) !== s.l3.version || isIP(s.l3.dstIp) !== s.l3.version)
+      throw new HeaderPlanError('l3', `addresses ${s.l3.srcIp} → ${s.l3.dstIp} are not IPv${s.l3.version}`);
     const kind = v6 ? IPV6 : IPV4;
     const norm = (ip: string): string => kind.format(kind.parse(ip));
     const [src, dst] = v6 ? ['ipv6.header.srcIP', 'ipv6.header.dstIP'] : ['ipv4.header.srcIp', 'ipv4.header.dstIp'];

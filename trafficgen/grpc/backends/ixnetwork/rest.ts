@@ -104,7 +104,12 @@ export class IxRest {
       if ((res.status === 307 || res.status === 308) && typeof res.headers.location === 'string') {
         const next = new URL(res.headers.location, url);
         if (url.protocol === 'https:' && next.protocol !== 'https:') {
-          throw new IxRestError(method, url.pathname, res.status, `refusing a redirect from https to ${next.protocol}//${next.host} (credentials would travel in clear)`);
+          throw new IxRestError(
+            method,
+            url.pathname,
+            res.status,
+            `refusing a redirect from https to ${next.protocol}//${next.host} (credentials would travel in clear)`,
+          );
         }
         if (next.origin !== this.base.origin) {
           if (o.credentialsInBody) throw new IxRestError(method, url.pathname, res.status, `refusing to send the login to another origin ${next.origin}`);
@@ -131,7 +136,7 @@ export class IxRest {
       if (details.length) return details.join('; ');
       if (typeof b.message === 'string') return b.message;
     }
-    return typeof body === 'string' ? body.slice(0, 300) : JSON.stringify(body)?.slice(0, 300) ?? '';
+    return typeof body === 'string' ? body.slice(0, 300) : (JSON.stringify(body)?.slice(0, 300) ?? '');
   }
 
   private once(method: string, url: URL, payload: Buffer | undefined, o: { timeoutMs?: number; signal?: AbortSignal; sendKey?: boolean }): Promise<IxResponse> {
@@ -173,7 +178,9 @@ export class IxRest {
         },
       );
       req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: no answer within ${o.timeoutMs ?? this.opts.timeoutMs ?? 90_000} ms`)));
-      req.on('error', (e) => reject(o.signal?.aborted ? new AbortedError(`${method} ${url.pathname} aborted`) : new Error(`${method} ${url.href}: ${errorMessage(e)}`)));
+      req.on('error', (e) =>
+        reject(o.signal?.aborted ? new AbortedError(`${method} ${url.pathname} aborted`) : new Error(`${method} ${url.href}: ${errorMessage(e)}`)),
+      );
       req.end(payload);
     });
   }
