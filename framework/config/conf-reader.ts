@@ -5,7 +5,7 @@
  * `PERFORMANCE_TESTS + [...]` work in a user's file on its own.
  */
 import { ConfNamespace } from './pyconf/interpret.js';
-import type { Layer } from './layers.js';
+import type { Layer } from './layer.js';
 import { deepMerge, isPlainObject, type Json, type JsonObject } from './settings.js';
 import type { VsperfCatalogue } from './vsperf-catalogue.js';
 

@@ -12,10 +12,8 @@ const PROJECT_ROOT_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '.
 const DEFAULT_CONF_DIR_PATH = join(PROJECT_ROOT_PATH, 'conf');
 
 /** One configuration layer: values plus where they came from. Later layers win. */
-export interface Layer {
-  readonly source: string;
-  readonly values: JsonObject;
-}
+export type { Layer } from './layer.js';
+import type { Layer } from './layer.js';
 
 /**
  * VSPERF lists testcases in PERFORMANCE_TESTS and INTEGRATION_TESTS (arrays: a later file would replace

@@ -6,27 +6,14 @@
  * trial together with this record, lowers its ceiling to what the generator could offer, and reports its
  * result as a lower bound with the reason.
  */
-import type { TrialOutcome, TrialRequest } from './types.js';
+import type { Backoff, TrialOutcome, TrialRequest } from './types.js';
+
+export type { Backoff } from './types.js';
 
 /** First back-off rate as a fraction of the achieved rate (close under what the generator just managed). */
 export const BACKOFF_FIRST_RATIO = 0.9;
 /** Back-off trials before giving up: 0.9 × 2^-9 ≈ 0.2 % of the achieved rate. */
 export const BACKOFF_MAX_STEPS = 10;
-
-export interface Backoff {
-  /** Rate the search asked for (fps per direction). */
-  readonly requestedFps: number;
-  /** What the generator achieved there (fps per direction). */
-  readonly achievedFps: number;
-  /** Highest rate known to be out of the generator's reach; searches cap their upper limit here. */
-  readonly ceilingFps: number;
-  /** Rate of the valid trial that decided (fps per direction). */
-  readonly rateFps: number;
-  /** Back-off trials run (1 = the first one at 90 % of the achieved rate was valid). */
-  readonly steps: number;
-  /** The generator's reason at the requested rate. */
-  readonly reason: string;
-}
 
 /** Rate of back-off step `step` (1-based) after a trial at `requestedFps` achieved `achievedFps`. */
 export function backoffRate(requestedFps: number, achievedFps: number, step: number): number {

@@ -4,7 +4,6 @@
  * every search is unit-tested against a simulated DUT and behaves the same on every generator.
  */
 import type { TrialResult } from '../api/trafficgen.js';
-import type { Backoff } from './backoff.js';
 
 export interface TrialRequest {
   /** Offered rate per direction (fps). */
@@ -69,4 +68,19 @@ export function lossRatioOf(r: TrialResult): number {
 /** Duration a trial counts for in a search (s): the intended duration, else the achieved one. */
 export function trialDurationS(o: TrialOutcome): number {
   return o.request.durationS ?? o.result.durationS;
+}
+
+export interface Backoff {
+  /** Rate the search asked for (fps per direction). */
+  readonly requestedFps: number;
+  /** What the generator achieved there (fps per direction). */
+  readonly achievedFps: number;
+  /** Highest rate known to be out of the generator's reach; searches cap their upper limit here. */
+  readonly ceilingFps: number;
+  /** Rate of the valid trial that decided (fps per direction). */
+  readonly rateFps: number;
+  /** Back-off trials run (1 = the first one at 90 % of the achieved rate was valid). */
+  readonly steps: number;
+  /** The generator's reason at the requested rate. */
+  readonly reason: string;
 }
