@@ -12,11 +12,15 @@ export function gateOptions(s: Settings): GateOptions {
   return { thresholds, noiseSigma, failOnMissing };
 }
 
-/** The archive file, or undefined when RESULTS_ARCHIVE is empty. Relative paths live under RESULTS_PATH. */
-export function archivePath(s: Settings, override?: string): string | undefined {
+/**
+ * The archive file, or undefined when RESULTS_ARCHIVE is empty. Relative paths live under the results
+ * root: `root` when the caller knows it (a run given its results directory through the API), else
+ * RESULTS_PATH.
+ */
+export function archivePath(s: Settings, override?: string, root?: string): string | undefined {
   const p = override ?? (s.getOr('RESULTS_ARCHIVE', '') as string);
   if (typeof p !== 'string') throw new ConfigError('RESULTS_ARCHIVE', s.source('RESULTS_ARCHIVE'), 'must be a string');
   if (!p) return undefined;
   if (override !== undefined || isAbsolute(p)) return p;
-  return join(String(s.getOr('RESULTS_PATH', '.')), p);
+  return join(root ?? String(s.getOr('RESULTS_PATH', '.')), p);
 }

@@ -4,7 +4,7 @@
  * conf/05_reporting.json. Every step is tried even when an earlier one fails; failures are logged and
  * then thrown together as one PostRunError (results.json and the CSV files are never touched here).
  */
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { VsperfError, errorMessage } from '../errors.js';
 import type { Json, Settings } from '../config/settings.js';
 import type { Logger } from '../log/logger.js';
@@ -39,7 +39,8 @@ export async function afterRun(resultsDir: string, settings: Settings, log: Logg
   const loaded = loadResultsDir(resultsDir);
   const { results } = loaded;
   const metrics = extractMetrics(results, resultsLabel(loaded));
-  const archiveFile = archivePath(settings);
+  // Next to the run's results, also when the run was given its directory rather than RESULTS_PATH.
+  const archiveFile = archivePath(settings, undefined, dirname(resultsDir));
   let gate: GateReport | undefined;
 
   if (archiveFile) {
