@@ -53,6 +53,7 @@ describe('vnfs/qemu DPDK loopback apps (testpmd, l2fwd)', () => {
     expect(() => testpmdAppArgs('-- --burst=ü', 'conf')).to.throw(ConfigError, /not printable ASCII/);
     expect(() => checkFwdMode('warp', 'conf')).to.throw(ConfigError, /unknown testpmd forwarding mode "warp"/);
     expect(checkFwdMode('csum', 'conf')).to.equal('csum');
+    expect(() => checkFwdMode('rxonly', 'conf'), 'would not loop traffic back').to.throw(ConfigError);
   });
 
   it('the kernel command line carries hugepages, the forwarding mode and the arguments (base64: no spaces on the command line)', () => {
