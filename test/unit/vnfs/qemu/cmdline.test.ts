@@ -6,32 +6,9 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
+import { testQemuConfig } from './helpers.js';
 
-const cfg: QemuConfig = {
-  qemuBin: 'qemu-system-x86_64',
-  accel: 'tcg',
-  accelReason: 'test',
-  accelAuto: false,
-  accelOptions: '',
-  machine: 'q35',
-  cpu: 'qemu64',
-  memoryMiB: 256,
-  smp: 1,
-  coreBinding: [],
-  nicsNr: 2,
-  loopback: 'linux_bridge',
-  kernel: '/img/vmlinuz',
-  initrd: '/img/initramfs.gz',
-  image: '/img',
-  bootTimeoutMs: 1000,
-  memBackend: 'memfd',
-  hugepagesDir: '/dev/hugepages',
-  vectors: 0,
-  nicQueues: 0,
-  mergeBuffersDisable: false,
-  extraArgs: ['-snapshot'],
-  appendExtra: '',
-};
+const cfg: QemuConfig = testQemuConfig;
 const files = { name: 'guest0', qmpSocket: '/w/guest0-qmp.sock', serialLog: '/w/guest0-serial.log' };
 const nics = [{ socketPath: '/run/vhu0' }, { socketPath: '/run/vhu1', mac: '02:aa:00:00:00:01' }];
 

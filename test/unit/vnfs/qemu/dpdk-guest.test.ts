@@ -4,37 +4,14 @@ import { qemuArgv } from '../../../../vnfs/qemu/cmdline.js';
 import { type QemuConfig } from '../../../../vnfs/qemu/config.js';
 import { checkFwdMode, dpdkAppend, isDpdkApp, testpmdAppArgs } from '../../../../vnfs/qemu/dpdk-guest.js';
 import { ConfigError } from '../../../../framework/errors.js';
+import { testQemuConfig } from './helpers.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** The repository root (this file runs from dist/test/unit/vnfs/qemu). */
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..', '..');
 
-const base: QemuConfig = {
-  qemuBin: 'qemu-system-x86_64',
-  accel: 'tcg',
-  accelReason: 'test',
-  accelAuto: false,
-  accelOptions: '',
-  machine: 'q35',
-  cpu: 'qemu64',
-  memoryMiB: 256,
-  smp: 1,
-  coreBinding: [],
-  nicsNr: 2,
-  loopback: 'testpmd',
-  kernel: '/img/vmlinuz',
-  initrd: '/img/initramfs.gz',
-  image: '/img',
-  bootTimeoutMs: 1000,
-  memBackend: 'memfd',
-  hugepagesDir: '/dev/hugepages',
-  vectors: 0,
-  nicQueues: 0,
-  mergeBuffersDisable: false,
-  extraArgs: [],
-  appendExtra: '',
-};
+const base: QemuConfig = { ...testQemuConfig, loopback: 'testpmd', extraArgs: [] };
 const files = { name: 'guest0', qmpSocket: '/w/q.sock', serialLog: '/w/s.log' };
 
 describe('vnfs/qemu DPDK loopback apps (testpmd, l2fwd)', () => {
