@@ -10,6 +10,12 @@ import { Registry } from '../../../framework/registry/registry.js';
 import type { DriverContext } from '../../../framework/api/driver.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { hostContext } from '../../helpers/driver-context.js';
+import { expect } from 'chai';
+import { silentLogger } from '../../../framework/log/logger.js';
+import { registerBuiltins } from '../../../drivers.js';
+import { RunEvents } from '../../../framework/runner/events.js';
+import { runTestcases } from '../../../framework/runner/run.js';
+import type { TestcaseResult } from '../../../framework/results/types.js';
 
 export const STATE_DIR = '/tmp/vsperf-deployments-test';
 process.env.VSPERF_STATE_DIR = STATE_DIR;
@@ -147,4 +153,29 @@ export const NOTHING: Leftovers = { processes: [], netns: [], links: [], mounts:
 
 export function nrHugepages(): number {
   return Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8').trim());
+}
+
+/**
+ * Runs catalogue testcases `names` through the real runner with `testParams` (results under `resultsRoot`,
+ * emptied first) and returns their results; checks the catalogue has exactly those names.
+ */
+export async function runCatalogue(names: readonly string[], testParams: JsonObject, resultsRoot: string, label: string): Promise<TestcaseResult[]> {
+  rmSync(resultsRoot, { recursive: true, force: true });
+  // validate: false: other areas' conf files may be mid-edit while this runs; the schema has its own unit test.
+  const config = new Config({ validate: false, testParams: [testParams] });
+  const registry = new Registry();
+  registerBuiltins(registry);
+  const tcs = config.testcases().filter((t) => names.includes(t.name));
+  expect(tcs.map((t) => t.name).sort()).to.deep.equal([...names].sort());
+  const run = await runTestcases({
+    config,
+    registry,
+    testcases: tcs,
+    log: silentLogger,
+    events: new RunEvents(),
+    argv: [label],
+    resultsRoot,
+    signal: new AbortController().signal,
+  });
+  return run.testcases;
 }

@@ -6,14 +6,8 @@
  */
 import { expect } from 'chai';
 import { rmSync } from 'node:fs';
-import { Config } from '../../../framework/config/load.js';
-import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../drivers.js';
-import { Registry } from '../../../framework/registry/registry.js';
-import { RunEvents } from '../../../framework/runner/events.js';
-import { runTestcases } from '../../../framework/runner/run.js';
 import type { TestcaseResult } from '../../../framework/results/types.js';
-import { leftovers, mergeScopes, NOTHING, scopeOf } from './helpers.js';
+import { leftovers, mergeScopes, NOTHING, runCatalogue, scopeOf } from './helpers.js';
 
 // One testcase per methodology (binary search, continuous, back-to-back): each trial costs ~2 s of engine
 // start here (EAL, OVS reconnecting to the vhost socket, settle), so the VLAN and multistream variants
@@ -26,36 +20,20 @@ describe('deployments: VSPERF testcases with the dpdk generator backend on the v
   let results: TestcaseResult[] = [];
 
   before(async () => {
-    rmSync(resultsRoot, { recursive: true, force: true });
-    const config = new Config({
-      validate: false,
-      // 20 Mbit/s nominal: the same modest rates as the veth variant, so the test checks function, not speed.
-      testParams: [
-        {
-          TRAFFICGEN: 'Software',
-          VSWITCH: 'OvsDpdkVhost',
-          TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk',
-          TRAFFICGEN_DURATION: 1,
-          TRAFFICGEN_PKT_SIZES: [64],
-          SANDBOX_PORT_SPEED_MBPS: 20,
-        },
-      ],
-    });
-    const registry = new Registry();
-    registerBuiltins(registry);
-    const tcs = config.testcases().filter((t) => TESTCASES.includes(t.name));
-    expect(tcs.map((t) => t.name).sort()).to.deep.equal([...TESTCASES].sort());
-    const run = await runTestcases({
-      config,
-      registry,
-      testcases: tcs,
-      log: silentLogger,
-      events: new RunEvents(),
-      argv: ['e2e-dpdk'],
+    // 20 Mbit/s nominal: the same modest rates as the veth variant, so the test checks function, not speed.
+    results = await runCatalogue(
+      TESTCASES,
+      {
+        TRAFFICGEN: 'Software',
+        VSWITCH: 'OvsDpdkVhost',
+        TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk',
+        TRAFFICGEN_DURATION: 1,
+        TRAFFICGEN_PKT_SIZES: [64],
+        SANDBOX_PORT_SPEED_MBPS: 20,
+      },
       resultsRoot,
-      signal: new AbortController().signal,
-    });
-    results = run.testcases;
+      'e2e-dpdk',
+    );
   });
 
   after(() => rmSync(resultsRoot, { recursive: true, force: true }));

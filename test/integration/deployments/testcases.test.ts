@@ -8,15 +8,9 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { exec } from '../../../framework/host/exec.js';
 import { PROJECT_ROOT } from '../../../framework/config/load.js';
-import { Config } from '../../../framework/config/load.js';
-import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../drivers.js';
-import { Registry } from '../../../framework/registry/registry.js';
-import { RunEvents } from '../../../framework/runner/events.js';
-import { runTestcases } from '../../../framework/runner/run.js';
 import type { TestcaseResult } from '../../../framework/results/types.js';
 import { checkCounters, isSwitchCounters } from '../../../framework/methodology/counter-check.js';
-import { leftovers, mergeScopes, NOTHING, scopeOf } from './helpers.js';
+import { leftovers, mergeScopes, NOTHING, runCatalogue, scopeOf } from './helpers.js';
 
 const TESTCASES = ['phy2phy_tput', 'phy2phy_cont', 'phy2phy_tput_mod_vlan', 'back2back', 'phy2phy_scalability'];
 
@@ -26,38 +20,21 @@ describe('deployments: VSPERF testcases through the runner with OVS-DPDK and the
   let results: TestcaseResult[] = [];
 
   before(async () => {
-    rmSync(resultsRoot, { recursive: true, force: true });
-    // validate: false — other areas' conf files may be mid-edit while this runs; our schema has its own unit test.
-    const config = new Config({
-      validate: false,
-      // A veth has no line rate: 20 Mbit/s (29.8 kfps at 64 B) is what the Software generator and the PMD
-      // sustain on this shared 2-core box, so "% of line rate" trials are not generator-limited.
-      testParams: [
-        {
-          TRAFFICGEN: 'Software',
-          VSWITCH: 'OvsDpdkVhost',
-          TRAFFICGEN_DURATION: 2,
-          TRAFFICGEN_PKT_SIZES: [64],
-          TRAFFICGEN_SOFTWARE_CORES: [0],
-          SANDBOX_PORT_SPEED_MBPS: 20,
-        },
-      ],
-    });
-    const registry = new Registry();
-    registerBuiltins(registry);
-    const tcs = config.testcases().filter((t) => TESTCASES.includes(t.name));
-    expect(tcs.map((t) => t.name).sort()).to.deep.equal([...TESTCASES].sort());
-    const run = await runTestcases({
-      config,
-      registry,
-      testcases: tcs,
-      log: silentLogger,
-      events: new RunEvents(),
-      argv: ['e2e'],
+    // A veth has no line rate: 20 Mbit/s (29.8 kfps at 64 B) is what the Software generator and the PMD
+    // sustain on this shared 2-core box, so "% of line rate" trials are not generator-limited.
+    results = await runCatalogue(
+      TESTCASES,
+      {
+        TRAFFICGEN: 'Software',
+        VSWITCH: 'OvsDpdkVhost',
+        TRAFFICGEN_DURATION: 2,
+        TRAFFICGEN_PKT_SIZES: [64],
+        TRAFFICGEN_SOFTWARE_CORES: [0],
+        SANDBOX_PORT_SPEED_MBPS: 20,
+      },
       resultsRoot,
-      signal: new AbortController().signal,
-    });
-    results = run.testcases;
+      'e2e',
+    );
   });
 
   after(() => rmSync(resultsRoot, { recursive: true, force: true }));
