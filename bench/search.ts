@@ -274,6 +274,15 @@ async function evaluate(
     ndrErr += errPct(o.ndr.lo, t.ndr);
     pdrErr += errPct(o.pdr.lo, t.pdr);
     if (brackets(o.ndr, t.ndr) && brackets(o.pdr, t.pdr)) bracketed++;
+    else if (process.env.SEARCH_BENCH_MISSES)
+      for (const [g, k] of [
+        [o.ndr, 'ndr'],
+        [o.pdr, 'pdr'],
+      ] as const)
+        if (!brackets(g, t[k]))
+          console.log(
+            `  miss ${name} ${d.name} ${k} lo ${g.lo.toFixed(1)} hi ${g.hi?.toFixed(1)} true ${t[k].toFixed(1)} frames [${t[`${k}Frames`][0].toFixed(1)}, ${t[`${k}Frames`][1].toFixed(1)}] (lo−true)/true ${(((g.lo - t[k]) / t[k]) * 100).toFixed(4)} % ${JSON.stringify(d.dut)}`,
+          );
     if (bracketsFrames(o.ndr, t.ndrFrames) && bracketsFrames(o.pdr, t.pdrFrames)) bracketedFrames++;
     for (const g of [o.ndr, o.pdr]) {
       if (g.hi === undefined) continue;
@@ -322,10 +331,12 @@ async function main(): Promise<void> {
   const haveCsit = CSIT_DIR !== undefined;
   const ours = multiGoalWith((c) => new MultiGoalSearch(c));
   const previous = multiGoalWith((c) => new PreviousMultiGoalSearch(c));
+  const csitMode = multiGoalWith((c) => new MultiGoalSearch({ ...c, csitCompatible: true }));
   const fixed: Array<{ name: string; run: (d: DutOptions) => Promise<Outcome> }> = [
     { name: 'vsperf-binary-x2', run: vsperfTwice },
     { name: 'nfvbench-range', run: nfvbench },
     { name: 'multi-goal-previous', run: previous },
+    { name: 'multi-goal-csit-compatible', run: csitMode },
     { name: 'multi-goal', run: ours },
     ...(haveCsit ? [{ name: 'csit-mlrsearch', run: csit }] : []),
   ];

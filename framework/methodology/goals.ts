@@ -38,6 +38,11 @@ export interface MultiGoalOptions {
   readonly searchDurationMaxS: number;
   /** Stop after this many trials. */
   readonly maxTrials: number;
+  /**
+   * Make exactly the trials FD.io CSIT's MLRsearch makes (no short probe before a longer trial at a
+   * new load; see multi-goal-search.ts). Default false: the probe saves trial time.
+   */
+  readonly csitCompatible?: boolean;
 }
 
 const goal = (name: string, lossRatio: number, exceedRatio: number, relativeWidth: number, init: number, final: number, sum: number): SearchGoal => ({
@@ -79,6 +84,7 @@ const TOP_KEYS = [
   'warmup_duration_s',
   'search_duration_max_s',
   'max_trials',
+  'csit_compatible',
 ];
 
 /** Check one goal; throws RangeError with the reason. */
@@ -144,6 +150,9 @@ export function multiGoalOptions(settings: Settings): MultiGoalOptions {
     const names = new Set(goals.map((g) => g.name));
     if (names.size !== goals.length) throw new ConfigError(`${key}.goals`, src, 'goal names must be unique');
   }
+  const csit = o.csit_compatible;
+  if (csit !== undefined && csit !== null && typeof csit !== 'boolean')
+    throw new ConfigError(`${key}.csit_compatible`, src, `must be true or false, got ${JSON.stringify(csit)}`);
   const minLoadFps = numAt('min_load_fps', undefined, 0);
   const maxLoadFps = numAt('max_load_fps', undefined, 0);
   return {
@@ -155,5 +164,6 @@ export function multiGoalOptions(settings: Settings): MultiGoalOptions {
     warmupDurationS: numAt('warmup_duration_s', 0, 0)!,
     searchDurationMaxS: numAt('search_duration_max_s', 0, 0)!,
     maxTrials: Math.round(numAt('max_trials', 1000, 1)!),
+    ...(csit === true ? { csitCompatible: true } : {}),
   };
 }

@@ -104,6 +104,8 @@ type Phase = { kind: 'max' } | { kind: 'mrr'; step: number } | { kind: 'mrr2'; m
 interface Pending {
   readonly step: number;
   readonly nomination?: Nomination;
+  /** A short probe before the nominated longer trial (see `probe`). */
+  readonly probe?: boolean;
 }
 
 export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
@@ -157,11 +159,11 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     if (this.cfg.searchDurationMaxS > 0 && this.timeS + want.durationS > this.cfg.searchDurationMaxS) {
       return this.stop(`search_duration_max_s (${this.cfg.searchDurationMaxS} s) reached`);
     }
-    this.pending = { step: want.step, ...(want.nomination ? { nomination: want.nomination } : {}) };
+    this.pending = { step: want.step, ...(want.nomination ? { nomination: want.nomination } : {}), ...(want.probe ? { probe: true } : {}) };
     return { rateFps: this.grid.fps(want.step), durationS: want.durationS, purpose: want.purpose, ...(want.goal ? { goal: want.goal } : {}) };
   }
 
-  private initialTrial(): { step: number; durationS: number; purpose: string; goal?: string; nomination?: Nomination } {
+  private initialTrial(): { step: number; durationS: number; purpose: string; goal?: string; nomination?: Nomination; probe?: boolean } {
     const durationS = this.initial.durationS;
     // Initial trials serve every goal.
     const goal = this.cfg.goals.map((g) => g.name).join('+');
@@ -175,7 +177,7 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     }
   }
 
-  private mainNomination(): { step: number; durationS: number; purpose: string; goal: string; nomination: Nomination } | undefined {
+  private mainNomination(): { step: number; durationS: number; purpose: string; goal: string; nomination: Nomination; probe?: boolean } | undefined {
     const noms = this.selectors.map((s) => s.nominate()).filter((n): n is Nomination => n !== undefined);
     if (noms.length === 0) return undefined;
     noms.sort(
@@ -188,7 +190,25 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     );
     const win = noms[0]!;
     const goals = noms.filter((n) => n.step === win.step).map((n) => this.cfg.goals[n.goalIndex]!.name);
-    return { step: win.step, durationS: win.durationS, purpose: win.purpose, goal: [...new Set(goals)].join('+'), nomination: win };
+    const goal = [...new Set(goals)].join('+');
+    const probeS = this.probeDuration(win);
+    if (probeS !== undefined) return { step: win.step, durationS: probeS, purpose: `${win.purpose}-probe`, goal, nomination: win, probe: true };
+    return { step: win.step, durationS: win.durationS, purpose: win.purpose, goal, nomination: win };
+  }
+
+  /**
+   * Not in CSIT: before a longer trial at a load never measured, a trial of the goal's initial duration
+   * when a single high-loss one would already make the load an upper bound of the nominating target
+   * (exceed ratio 0, or a duration sum so short that one initial trial exceeds the quota). A load that
+   * loses in the short trial is decided at a fraction of the time; one that does not costs the short
+   * trial extra, and the nominated trial follows. Every trial still counts for every goal.
+   */
+  private probeDuration(n: Nomination): number | undefined {
+    if (this.cfg.csitCompatible) return undefined;
+    const sel = this.selectors[n.goalIndex]!;
+    const probeS = sel.chain[0]!.trialDurationS;
+    if (!(n.durationS > probeS) || this.loads.has(n.step)) return undefined;
+    return classify([{ durationS: probeS, lossRatio: 1 }], sel.target) === 'upper' ? probeS : undefined;
   }
 
   private stop(why: string): SearchDone<MultiGoalResult> {
@@ -229,6 +249,8 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     e.trials.push({ durationS: d, lossRatio: lr });
     if (this.phase.kind === 'main') {
       const n = pending?.nomination;
+      // A probe that did not decide its load leaves the nomination open: the longer trial comes next.
+      if (pending?.probe && n && classify(e.trials, this.selectors[n.goalIndex]!.target) !== 'upper') return;
       if (n?.width !== undefined) this.globalWidth = n.width;
       n?.won();
     } else {

@@ -154,6 +154,43 @@ describe('MultiGoalSearch (MLRsearch-style NDR/PDR)', () => {
     );
   });
 
+  it('property: short probes (the default) find the same bounds as csit_compatible on noise-free DUTs, probing only new loads', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 50_000, max: 9_900_000, noNaN: true }),
+        fc.constantFrom<DutOptions['curve']>('cliff', 'soft'),
+        fc.double({ min: 0.5, max: 0.99, noNaN: true }),
+        fc.double({ min: 0, max: 0.9, noNaN: true }),
+        (cap, curve, knee, collapse) => {
+          const opts: DutOptions = { capacityFps: cap, curve, kneeRatio: knee, softLossAtCapacity: 0.02, overloadCollapse: collapse };
+          const goals = [fast('NDR', 0, { relativeWidth: 0.001 }), fast('PDR', 0.005, { relativeWidth: 0.001 })];
+          const probed = driveDut(new MultiGoalSearch(cfg(goals)), new SimulatedDut(opts));
+          const csit = driveDut(new MultiGoalSearch(cfg(goals, { csitCompatible: true })), new SimulatedDut(opts));
+          expect(csit.reqs.some((r) => r.purpose?.endsWith('-probe'))).to.equal(false);
+          const model = new SimulatedDut(opts);
+          probed.result.goals.forEach((g, i) => {
+            const c = csit.result.goals[i]!;
+            expect(g.status, g.goal).to.equal(c.status);
+            if (g.lowerBoundFps === c.lowerBoundFps && g.upperBoundFps === c.upperBoundFps) return;
+            // Frame counts round: within one frame of the goal a 1 s probe may be high-loss where the 30 s
+            // trial is not (exceed ratio 0: an upper bound). Only then may the bounds differ, and only lower.
+            expect(g.upperBoundFps!, `${g.goal} upper`).to.be.below(c.upperBoundFps!);
+            expect(Math.abs(model.lossRatio(g.upperBoundFps!) - g.lossRatio) * g.upperBoundFps!, `${g.goal}: frames off the goal in 1 s`).to.be.at.most(1);
+          });
+          probed.reqs.forEach((r, i) => {
+            if (!r.purpose?.endsWith('-probe')) return;
+            expect(r.durationS, 'a probe has the initial trial duration').to.equal(1);
+            expect(
+              probed.reqs.slice(0, i).some((p) => p.rateFps === r.rateFps),
+              'a probe is the first trial at its load',
+            ).to.equal(false);
+          });
+        },
+      ),
+      { numRuns: 100, ...(process.env.VSI_FC_SEED ? { seed: Number(process.env.VSI_FC_SEED), path: process.env.VSI_FC_PATH } : {}) },
+    );
+  });
+
   it('property: ends on any load scale (tiny to large max loads) with bounds inside [min, max]', () => {
     fc.assert(
       fc.property(fc.double({ min: 1, max: 1e8, noNaN: true }), fc.double({ min: 0, max: 1.5, noNaN: true }), (maxLoad, capFrac) => {
