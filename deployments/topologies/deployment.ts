@@ -19,6 +19,7 @@ import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 import { VswitchSteps } from '../steps/vswitch-target.js';
 import { VnfSteps } from '../steps/vnf-target.js';
+import { addMigrationPorts } from './migration-ports.js';
 
 const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false };
 
@@ -388,6 +389,9 @@ export class VsperfDeployment implements Deployment {
     if (!vswitch || !bridge) return topo;
     return {
       ...topo,
+      ...((vswitch.capabilities?.() ?? FULL_CAPS).vhostUser
+        ? { addMigrationPorts: (nics: readonly GuestNic[]) => addMigrationPorts(vswitch, bridge, nics) }
+        : {}),
       beforeTrial: async () => {
         if (health?.aborted) throw health.reason;
         this.baseline = await vswitch.portStats(bridge);

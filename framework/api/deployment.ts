@@ -3,7 +3,7 @@
  * (p2p/phy2phy, pvp, pvvp, pvpv, pxp…) into generator ports wired through a vSwitch and guests.
  */
 import type { PortSpec } from './trafficgen.js';
-import type { Vnf } from './vnf.js';
+import type { GuestNic, Vnf } from './vnf.js';
 import type { StepTarget } from '../steps/types.js';
 
 /**
@@ -154,6 +154,20 @@ export interface SwitchCounters {
   readonly extra?: Record<string, unknown>;
 }
 
+/**
+ * The destination side of a live migration on this host (Topology.addMigrationPorts): one switch port
+ * per guest NIC for the destination QEMU, wired so the switch delivers to the guest on either set of
+ * ports (the idle set's link is down) with no change needed at switch-over.
+ */
+export interface MigrationPorts {
+  /** The destination QEMU's NICs, in the guest's NIC order (vhost-user socket, port name, ofport, MAC). */
+  readonly nics: readonly GuestNic[];
+  /** One line for the log: which ports, and how the switch reaches them. */
+  readonly summary: string;
+  /** Remove these ports again (the guest runs on the deployment's own ports). */
+  remove(): Promise<void>;
+}
+
 /** What a deployment hands to the runner once set up. */
 export interface Topology {
   /** Generator ports in order: index 0 sends the forward direction, index 1 receives it. */
@@ -177,6 +191,13 @@ export interface Topology {
    * the object is not available here, undefined = not this deployment's object.
    */
   stepObject?(object: string): StepTarget | string | undefined;
+  /**
+   * Live migration: add ports for a second QEMU of the guest whose NICs are `nics` (the deployment's
+   * GuestNic entries, with port names and ofports) and make traffic reach them as it reaches `nics`, so
+   * the guest's ports move from the source QEMU to the destination without a flow change. Absent = the
+   * deployment cannot move a guest's ports (no vSwitch with a bridge and vhost-user ports).
+   */
+  addMigrationPorts?(nics: readonly GuestNic[]): Promise<MigrationPorts>;
   /** Called before each trial (e.g. clear counters). */
   beforeTrial?(): Promise<void>;
   /** Called after each trial: switch-side counters to cross-check the generator's counts. */

@@ -27,7 +27,19 @@ export type {
 export { lineRateFps, rateToFps, imixAverage, IMIX_SIZES } from './trafficgen.js';
 export { basicStream, basicTrialSpec } from './example-spec.js';
 export { checkTrialSpec, checkTrafficSpec } from './trial-check.js';
-export type { VSwitch, VSwitchCaps, Deployment, Topology, PhyPort, SwitchPort, PortStats, FlowSpec, FlowMatch, SwitchCounters } from './deployment.js';
+export type {
+  VSwitch,
+  VSwitchCaps,
+  Deployment,
+  Topology,
+  PhyPort,
+  SwitchPort,
+  PortStats,
+  FlowSpec,
+  FlowMatch,
+  SwitchCounters,
+  MigrationPorts,
+} from './deployment.js';
 export type { Vnf, VnfAttachment, GuestNic, LoopbackApp, PciPassthroughVnf } from './vnf.js';
 export { isPciPassthroughVnf } from './vnf.js';
 export type {

@@ -7,19 +7,20 @@
  * timestamps, data-plane outage (longest gap in the received sequence) and lost frames at the offered
  * rate, RAM transferred; min/median/max over the repeats; pass/fail against MIGRATION_TARGET_*.
  */
-import type { Methodology, TrialRecord } from '../../framework/methodology/context.js';
-import type { ResultRow } from '../../framework/methodology/types.js';
+import type { Methodology, MethodologyContext, MethodologyOutput, TrialRecord } from '../../framework/methodology/context.js';
 import { frameSizes, trafficFromSettings } from '../../framework/methodology/traffic-spec.js';
 import { CapabilityError, UsageError, errorMessage } from '../../framework/errors.js';
 import { sleep } from '../../framework/host/proc.js';
-import type { ContinuousRun, TrialResult } from '../../framework/api/trafficgen.js';
+import type { Logger } from '../../framework/log/logger.js';
+import type { MigrationPorts } from '../../framework/api/deployment.js';
+import type { ContinuousRun, TrafficGenerator, TrafficSpec, TrialResult } from '../../framework/api/trafficgen.js';
 import { isMigratable, type GuestNic, type MigratableVnf, type QemuInstanceHandle } from '../types.js';
-import { followFlows } from './flows.js';
 import { migrateOnce, ensureSourceRunning, type MigrationFigures } from './migrate.js';
-import { migrationOptions } from './options.js';
-import { checkTargets, round, summarize, type MigrationRecord } from './summary.js';
+import { migrationOptions, type MigrationOptions } from './options.js';
+import { round, summarize, type MigrationRecord } from './summary.js';
 import { MigrationError } from './errors.js';
 import { receiverFigures } from './receiver.js';
+import { migrationRecord, migrationRows, outageFromLoss, receiverEntry, targetsOf } from './rows.js';
 
 /** Zero or multicast MACs are not valid source addresses (a bridge drops such frames). */
 export function badSourceMac(mac: string): boolean {
@@ -37,257 +38,226 @@ export function guestFault(inst: QemuInstanceHandle): string | undefined {
   return line?.trim();
 }
 
+/** What every step of one live_migration testcase works with. */
+interface MigrationRun {
+  readonly ctx: MethodologyContext;
+  readonly opts: MigrationOptions;
+  readonly guest: MigratableVnf;
+  readonly gen: TrafficGenerator & Required<Pick<TrafficGenerator, 'startContinuous'>>;
+  readonly log: Logger;
+  readonly spec: TrafficSpec;
+  readonly frameSize: number;
+  readonly directions: number;
+  /** The deployment's ports (set A) and the destination ports added for the migration (set B): the guest ping-pongs between them. */
+  readonly portsA: readonly GuestNic[];
+  readonly portsB: readonly GuestNic[];
+}
+
+/** One completed migration: its record and what results.json keeps beside it. */
+interface Migrated {
+  readonly record: MigrationRecord;
+  readonly figures: MigrationFigures;
+  readonly receiver: Record<string, unknown>;
+  readonly trial: TrialRecord;
+}
+
 export const liveMigration: Methodology = async (ctx) => {
   const opts = migrationOptions(ctx.settings);
+  const { guest, addMigrationPorts, gen } = prerequisites(ctx);
+  const log = ctx.log.child('migration');
+  const frameSize = frameSizes(ctx.settings)[0] ?? 64;
+  const spec = migrationTraffic(ctx, opts, frameSize, log);
+  const portsA = guest.nics;
+  const portsB = await addMigrationPorts(portsA);
+  log.info(portsB.summary);
+  const run: MigrationRun = { ctx, opts, guest, gen, log, spec, frameSize, directions: spec.bidir ? 2 : 1, portsA, portsB: portsB.nics };
+  await guestSettling(run);
+  const done: Migrated[] = [];
+  try {
+    for (let i = 0; i < opts.repeat; i++) done.push(await migrateUnderTraffic(run, i));
+  } finally {
+    await removePortsB(run, portsB);
+  }
+  return migrationOutput(run, done);
+};
+
+/** A QEMU guest, a deployment that can move its ports, a generator with continuous traffic. */
+function prerequisites(ctx: MethodologyContext): {
+  guest: MigratableVnf;
+  addMigrationPorts: (nics: readonly GuestNic[]) => Promise<MigrationPorts>;
+  gen: MigrationRun['gen'];
+} {
   const topo = ctx.topology;
   const guest = topo?.guests?.find(isMigratable) as MigratableVnf | undefined;
   if (!topo || !guest) throw new UsageError(`${ctx.testcase}: live_migration needs a deployment with a QEMU guest (Deployment pvp, VNF QemuDpdkVhostUser)`);
-  const { vswitch, bridge } = topo;
-  if (!vswitch || !bridge) throw new UsageError(`${ctx.testcase}: live_migration needs a vSwitch with a bridge (VSWITCH=OvsDpdkVhost)`);
+  if (!topo.addMigrationPorts)
+    throw new UsageError(`${ctx.testcase}: live_migration needs a vSwitch with a bridge and vhost-user ports to move the guest's ports (VSWITCH=OvsDpdkVhost)`);
   const gen = ctx.generator;
   if (!gen.capabilities().continuous || !gen.startContinuous)
     throw new CapabilityError(gen.name, 'continuous traffic', 'live_migration measures the data-plane outage on continuous traffic');
-  const nicsA = guest.nics;
-  if (nicsA.some((n) => n.ofport === undefined))
-    throw new UsageError(`${ctx.testcase}: the deployment did not report the guest's vhost ofports (GuestNic.ofport)`);
-  const log = ctx.log.child('migration');
-  const frameSize = frameSizes(ctx.settings)[0] ?? 64;
-  const traffic0 = trafficFromSettings(ctx.settings, frameSize, { unit: 'fps' as const, value: opts.rateFps });
+  return { guest, addMigrationPorts: (nics) => topo.addMigrationPorts!(nics), gen: gen as MigrationRun['gen'] };
+}
+
+/** TRAFFIC at MIGRATION_TRAFFIC_FPS (or the idle probe rate), MIGRATION_BIDIR, with the receiver's latency clock on. */
+function migrationTraffic(ctx: MethodologyContext, opts: MigrationOptions, frameSize: number, log: Logger): TrafficSpec {
+  const traffic = trafficFromSettings(ctx.settings, frameSize, { unit: 'fps' as const, value: opts.rateFps });
   // A Linux-bridge guest drops frames whose source MAC is zero or multicast (VSPERF's default l2 MACs
   // are 00:00:00:00:00:00); with bidir the reverse direction uses dstmac as source. Use valid,
   // locally administered MACs then, and say so.
-  const l2 = traffic0.stream.l2;
+  const l2 = traffic.stream.l2;
   const stream =
-    badSourceMac(l2.srcMac) || (traffic0.bidir && badSourceMac(l2.dstMac))
-      ? { ...traffic0.stream, l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' } }
-      : traffic0.stream;
-  if (stream !== traffic0.stream) log.info(`TRAFFIC.l2 MACs ${l2.srcMac}/${l2.dstMac} cannot cross a guest bridge: using 02:00:00:00:00:01/02`);
+    badSourceMac(l2.srcMac) || (traffic.bidir && badSourceMac(l2.dstMac))
+      ? { ...traffic.stream, l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' } }
+      : traffic.stream;
+  if (stream !== traffic.stream) log.info(`TRAFFIC.l2 MACs ${l2.srcMac}/${l2.dstMac} cannot cross a guest bridge: using 02:00:00:00:00:01/02`);
   // MIGRATION_BIDIR (default false): one direction through the guest, or both (the outage is then the
   // longest gap of either direction, the loss is over both).
   // Latency on: the receiver's clock (per-frame latency, 1 ms bins) is what shows a delayed, not lost, frame.
-  const spec = { ...traffic0, stream, bidir: opts.bidir, latency: true };
-  const directions = spec.bidir ? 2 : 1;
+  return { ...traffic, stream, bidir: opts.bidir, latency: true };
+}
 
-  // Second set of vhost ports for the destination, and flows that follow the guest.
-  const stats = await vswitch.portStats(bridge);
-  let nextOf = Math.max(0, ...stats.map((p) => p.ofport).filter((x) => Number.isFinite(x) && x < 0xff00)) + 1;
-  const nicsB: GuestNic[] = [];
-  for (const [k, n] of nicsA.entries()) {
-    const sp = await vswitch.addVhostPort(bridge, `${n.portName ?? `vhu${k}`}m`, nextOf++);
-    nicsB.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport, ...(n.mac ? { mac: n.mac } : {}) });
-  }
-  const pairs = new Map<string, number>();
-  nicsA.forEach((n, k) => {
-    pairs.set(String(n.ofport), nicsB[k]!.ofport!);
-    if (n.portName) pairs.set(n.portName, nicsB[k]!.ofport!);
-  });
-  const before = await vswitch.dumpFlows(bridge);
-  const follow = followFlows(before, pairs);
-  if (vswitch.addFlows)
-    await vswitch.addFlows(
-      bridge,
-      follow.map((flow) => ({ type: 'raw' as const, flow })),
-    );
-  else for (const flow of follow) await vswitch.addFlow(bridge, { type: 'raw', flow });
-  log.info(`destination ports ${nicsB.map((n) => `${n.portName}(${n.ofport})`).join(', ')}; ${follow.length} flow(s) now also reach them`);
+async function guestSettling({ ctx, opts }: MigrationRun): Promise<void> {
+  if (opts.settleMs <= 0) return;
+  ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `guest settling ${opts.settleMs / 1000} s` });
+  await sleep(opts.settleMs, ctx.signal);
+}
 
-  if (opts.settleMs > 0) {
-    ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `guest settling ${opts.settleMs / 1000} s` });
-    await sleep(opts.settleMs, ctx.signal);
-  }
-  const records: MigrationRecord[] = [];
-  const figures: MigrationFigures[] = [];
-  const receivers: Record<string, unknown>[] = [];
-  const trials: TrialRecord[] = [];
-  const onA = (inst: QemuInstanceHandle): boolean => inst.nics[0]?.socketPath === nicsA[0]?.socketPath;
+function onPortsA(run: MigrationRun, inst: QemuInstanceHandle): boolean {
+  return inst.nics[0]?.socketPath === run.portsA[0]?.socketPath;
+}
+
+/** Migration i: destination QEMU on the other set of ports, migrate under traffic, switch over, check the guest, record. */
+async function migrateUnderTraffic(run: MigrationRun, i: number): Promise<Migrated> {
+  const { ctx, opts, guest } = run;
+  const src = guest.current;
+  const toB = onPortsA(run, src);
+  const at = { index: i + 1, direction: toB ? 'A→B' : 'B→A' };
+  ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `migration ${at.index}/${opts.repeat} (${at.direction})` });
+  const dst = await guest.startIncoming(toB ? run.portsB : run.portsA, ctx.signal, undefined, { paused: opts.verifyRam });
+  const startedAt = new Date().toISOString();
+  const { fig, traffic, trafficStopMs } = await migrateWithTraffic(run, src, dst, at.index);
+  guest.switchTo(dst);
+  await src.stop();
+  checkGuestSurvived(fig, dst, `${at.index}/${opts.repeat} (${at.direction})`);
+  return recordMigration(run, at, fig, traffic, trafficStopMs, startedAt);
+}
+
+/** Continuous traffic: warm-up, the migration, cool-down, stop. On failure the destination goes and the source is made to run again. */
+async function migrateWithTraffic(
+  run: MigrationRun,
+  src: QemuInstanceHandle,
+  dst: QemuInstanceHandle,
+  n: number,
+): Promise<{ fig: MigrationFigures; traffic: TrialResult; trafficStopMs: number }> {
+  const { ctx, opts, log } = run;
+  let cont: ContinuousRun | undefined;
   try {
-    for (let i = 0; i < opts.repeat; i++) {
-      const src = guest.current;
-      const dstNics = onA(src) ? nicsB : nicsA;
-      const direction = onA(src) ? 'A→B' : 'B→A';
-      ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `migration ${i + 1}/${opts.repeat} (${direction})` });
-      const dst = await guest.startIncoming(dstNics, ctx.signal, undefined, { paused: opts.verifyRam });
-      const startedAt = new Date().toISOString();
-      let run: ContinuousRun | undefined;
-      let fig: MigrationFigures;
-      let traffic: TrialResult;
-      let trafficStopMs = 0;
-      try {
-        run = await gen.startContinuous(spec, ctx.signal);
-        await sleep(opts.warmupMs, ctx.signal);
-        // The warm-up's latency is the reference: later than 10 × its p99 counts as delayed.
-        await run.mark?.();
-        fig = await migrateOnce(src, dst, opts, guest.workDir, log, ctx.signal);
-        await sleep(opts.cooldownMs, ctx.signal);
-        trafficStopMs = Date.now();
-        traffic = await run.stop();
-        run = undefined;
-      } catch (e) {
-        await run?.stop().catch(() => undefined);
-        await dst.stop().catch(() => undefined);
-        const state = await ensureSourceRunning(src, log);
-        log.warn(`migration ${i + 1} failed: ${errorMessage(e)}; source guest ${src.name}: ${state}`);
-        if (e instanceof MigrationError)
-          throw new MigrationError(
-            e.phase,
-            `${e.message.replace(/^live migration failed \([^)]*\): /, '')} (migration ${i + 1}/${opts.repeat}; source guest ${state})`,
-            { cause: e, ...(e.hint ? { hint: e.hint } : {}) },
-          );
-        throw e;
-      }
-      guest.switchTo(dst);
-      await src.stop();
-      // Did the guest survive? (QEMU < 9.0 under TCG lost guest writes during migration when the RAM
-      // block was a multiple of 256 KiB: GUEST_TCG_RAM_PAD_KB; README, "Guests, QMP and live migration".)
-      if (fig.ramDiff?.pages) {
-        throw new MigrationError(
-          'verify',
-          `guest RAM differs between source and destination after migration ${i + 1}/${opts.repeat} (${direction}): ${fig.ramDiff.pages} page(s) at ${fig.ramDiff.first.join(', ')}`,
-          {
-            hint: 'lost dirty tracking: under TCG keep GUEST_MEM_BACKEND=memfd and GUEST_TCG_RAM_PAD_KB > 0 (QEMU < 9.0; README, "Guests, QMP and live migration")',
-          },
-        );
-      }
-      const bad = guestFault(dst);
-      if (bad) {
-        throw new MigrationError('verify', `the guest is broken after migration ${i + 1}/${opts.repeat} (${direction}): ${bad}`, {
-          hint: 'under TCG on QEMU < 9.0 keep GUEST_MEM_BACKEND=memfd and GUEST_TCG_RAM_PAD_KB > 0 (lost dirty tracking; README, "Guests, QMP and live migration"); MIGRATION_VERIFY_RAM=true compares the RAMs; serial log: VSPERF_GUEST_LOG_DIR',
-        });
-      }
-      const seqGapMs = traffic.maxGapMs;
-      const lost = traffic.lostFrames;
-      const rx = receiverFigures(
-        traffic.directions,
-        { startMs: fig.startEpochMs, endMs: trafficStopMs },
-        { ...(seqGapMs !== undefined ? { seqGapMs } : {}), lostFrames: lost, rateFps: opts.rateFps, binsBeforeMs: 300 },
-      );
-      const outage = rx.outageMs;
-      const unexplained = outage !== undefined && (lost / (opts.rateFps * directions)) * 1000 > outage + Math.max(50, outage);
-      if (unexplained)
-        log.warn(
-          `migration ${i + 1}: ${lost} frames lost but the longest gap is only ${round(outage!)} ms: traffic did not fully recover (tail loss) or the guest dropped frames`,
-        );
-      const rec0 = {
-        index: i + 1,
-        direction,
-        totalMs: fig.totalMs,
-        setupMs: fig.setupMs,
-        downtimeMs: fig.downtimeMs,
-        stopResumeMs: round(fig.stopResumeMs),
-        ...(outage !== undefined ? { dataplaneOutageMs: round(outage) } : {}),
-        ...(seqGapMs !== undefined ? { seqGapMs: round(seqGapMs) } : {}),
-        ...(rx.rxGapMs !== undefined ? { rxGapMs: round(rx.rxGapMs) } : {}),
-        ...(rx.maxLatencyMs !== undefined ? { migrationMaxLatencyMs: round(rx.maxLatencyMs) } : {}),
-        ...(rx.delayedFrames !== undefined ? { delayedFrames: rx.delayedFrames } : {}),
-        outageKind: rx.outageKind,
-        lostFrames: lost,
-        outageFromLossMs: round((lost / (opts.rateFps * directions)) * 1000),
-        ramTransferredBytes: fig.ramTransferredBytes,
-        wallMs: round(fig.wallMs),
-        ...(fig.ramDiff ? { ramDiffPages: fig.ramDiff.pages } : {}),
-      };
-      const failed = checkTargets(rec0, { totalMs: opts.targetTotalMs, downtimeMs: opts.targetDowntimeMs });
-      const rec: MigrationRecord = { ...rec0, pass: failed.length === 0, failed };
-      records.push(rec);
-      figures.push(fig);
-      receivers.push({
-        ...(rx.rxGap ? { rxGaps: [{ startMs: round(rx.rxGap.startMs - fig.startEpochMs), endMs: round(rx.rxGap.endMs - fig.startEpochMs) }] } : {}),
-        ...(rx.bins
-          ? {
-              rxTimeline: {
-                startMs: round(rx.bins.startMs - fig.startEpochMs),
-                binMs: rx.bins.binMs,
-                rxFrames: rx.bins.rxFrames,
-                maxLatencyMs: rx.bins.maxLatencyMs,
-              },
-            }
-          : {}),
-        resumeMs: round(fig.resumeEpochMs - fig.startEpochMs),
-        // The window on the host clock, for an observer outside (a capture): start and traffic stop.
-        startEpochMs: fig.startEpochMs,
-        trafficStopEpochMs: trafficStopMs,
-        ...(traffic.info?.runTag !== undefined ? { runTag: traffic.info.runTag } : {}),
-      });
-      trials.push({
-        index: i,
-        frameSize,
-        purpose: `migration ${i + 1} (${direction})`,
-        rateFps: opts.rateFps,
-        durationS: traffic.durationS,
-        valid: !traffic.generatorLimited,
-        ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}),
-        result: traffic,
-        startedAt,
-      });
-      log.info(
-        `migration ${i + 1}/${opts.repeat} ${direction}: total ${rec.totalMs} ms, downtime ${rec.downtimeMs} ms, STOP→RESUME ${rec.stopResumeMs} ms, outage ${rec.dataplaneOutageMs ?? '?'} ms, lost ${lost} (= ${rec.outageFromLossMs} ms at ${opts.rateFps} fps) → ${rec.pass ? 'PASS' : `FAIL (${failed.join('; ')})`}`,
-      );
-    }
-  } finally {
-    // The deployment owns set A; set B goes unless the guest lives there now.
-    if (guest.current.alive && onA(guest.current))
-      for (const n of nicsB) await vswitch.delPort(bridge, n.portName!).catch((e) => log.warn(`del-port ${n.portName}: ${errorMessage(e)}`));
+    cont = await run.gen.startContinuous(run.spec, ctx.signal);
+    await sleep(opts.warmupMs, ctx.signal);
+    // The warm-up's latency is the reference: later than 10 × its p99 counts as delayed.
+    await cont.mark?.();
+    const fig = await migrateOnce(src, dst, opts, run.guest.workDir, log, ctx.signal);
+    await sleep(opts.cooldownMs, ctx.signal);
+    const trafficStopMs = Date.now();
+    const traffic = await cont.stop();
+    return { fig, traffic, trafficStopMs };
+  } catch (e) {
+    await cont?.stop().catch(() => undefined);
+    await dst.stop().catch(() => undefined);
+    const state = await ensureSourceRunning(src, log);
+    log.warn(`migration ${n} failed: ${errorMessage(e)}; source guest ${src.name}: ${state}`);
+    if (!(e instanceof MigrationError)) throw e;
+    throw new MigrationError(e.phase, `${e.message.replace(/^live migration failed \([^)]*\): /, '')} (migration ${n}/${opts.repeat}; source guest ${state})`, {
+      cause: e,
+      ...(e.hint ? { hint: e.hint } : {}),
+    });
   }
+}
 
-  const sum = summarize(records);
-  const targets = { totalMs: opts.targetTotalMs, downtimeMs: opts.targetDowntimeMs };
-  const base: ResultRow = {
-    type: 'live_migration',
-    packet_size: frameSize,
-    traffic_type: 'live_migration',
-    migration_mode: opts.mode,
-    tx_rate_fps: opts.rateFps,
-    migration_target_total_ms: opts.targetTotalMs,
-    migration_target_downtime_ms: opts.targetDowntimeMs,
-  };
-  const row = (id: string, r: Partial<Record<string, number | undefined>>, pass: boolean, failed: readonly string[]): ResultRow => {
-    const out: ResultRow = { ...base, id };
-    const put = (col: string, v: number | undefined): void => {
-      if (v !== undefined && Number.isFinite(v)) out[col] = round(v);
-    };
-    put('migration_total_ms', r.totalMs);
-    put('migration_setup_ms', r.setupMs);
-    put('migration_downtime_ms', r.downtimeMs);
-    put('migration_stop_resume_ms', r.stopResumeMs);
-    put('dataplane_outage_ms', r.dataplaneOutageMs);
-    put('rx_gap_ms', r.rxGapMs);
-    put('migration_max_latency_ms', r.migrationMaxLatencyMs);
-    put('delayed_frames', r.delayedFrames);
-    put('migration_lost_frames', r.lostFrames);
-    put('outage_from_loss_ms', r.outageFromLossMs);
-    put('migration_ram_transferred_bytes', r.ramTransferredBytes);
-    out.migration_pass = pass;
-    if (failed.length) out.migration_fail_reason = failed.join('; ');
-    return out;
-  };
-  const rows: ResultRow[] = records.map((r) => ({
-    ...row(`migration_${r.index}`, r as unknown as Record<string, number>, r.pass, r.failed),
-    ...(r.outageKind ? { outage_kind: r.outageKind } : {}),
-  }));
-  for (const which of ['min', 'median', 'max'] as const) {
-    const vals = Object.fromEntries(Object.entries(sum).map(([k, s]) => [k, s![which]]));
-    const failed = checkTargets(
-      {
-        totalMs: vals.totalMs ?? 0,
-        downtimeMs: vals.downtimeMs ?? 0,
-        ...(vals.dataplaneOutageMs !== undefined ? { dataplaneOutageMs: vals.dataplaneOutageMs } : {}),
-      },
-      targets,
+/** Did the guest survive the migration? Its RAM (MIGRATION_VERIFY_RAM) and its serial console. */
+function checkGuestSurvived(fig: MigrationFigures, dst: QemuInstanceHandle, which: string): void {
+  // QEMU < 9.0 under TCG lost guest writes during migration when the RAM block was a multiple of
+  // 256 KiB: GUEST_TCG_RAM_PAD_KB (docs/migration.md).
+  if (fig.ramDiff?.pages) {
+    throw new MigrationError(
+      'verify',
+      `guest RAM differs between source and destination after migration ${which}: ${fig.ramDiff.pages} page(s) at ${fig.ramDiff.first.join(', ')}`,
+      { hint: 'lost dirty tracking: under TCG keep GUEST_MEM_BACKEND=memfd and GUEST_TCG_RAM_PAD_KB > 0 (QEMU < 9.0; docs/migration.md)' },
     );
-    rows.push(row(which, vals, failed.length === 0, failed));
   }
+  const bad = guestFault(dst);
+  if (bad) {
+    throw new MigrationError('verify', `the guest is broken after migration ${which}: ${bad}`, {
+      hint: 'under TCG on QEMU < 9.0 keep GUEST_MEM_BACKEND=memfd and GUEST_TCG_RAM_PAD_KB > 0 (lost dirty tracking; docs/migration.md); MIGRATION_VERIFY_RAM=true compares the RAMs; serial log: VSPERF_GUEST_LOG_DIR',
+    });
+  }
+}
+
+/** The receiver's figures over the migration window, the record judged against the targets, the trial. */
+function recordMigration(
+  run: MigrationRun,
+  at: { readonly index: number; readonly direction: string },
+  fig: MigrationFigures,
+  traffic: TrialResult,
+  trafficStopMs: number,
+  startedAt: string,
+): Migrated {
+  const { opts, log } = run;
+  const seqGapMs = traffic.maxGapMs;
+  const lost = traffic.lostFrames;
+  const rx = receiverFigures(
+    traffic.directions,
+    { startMs: fig.startEpochMs, endMs: trafficStopMs },
+    { ...(seqGapMs !== undefined ? { seqGapMs } : {}), lostFrames: lost, rateFps: opts.rateFps, binsBeforeMs: 300 },
+  );
+  const outage = rx.outageMs;
+  if (outage !== undefined && outageFromLoss(lost, opts.rateFps, run.directions) > outage + Math.max(50, outage))
+    log.warn(
+      `migration ${at.index}: ${lost} frames lost but the longest gap is only ${round(outage)} ms: traffic did not fully recover (tail loss) or the guest dropped frames`,
+    );
+  const rec = migrationRecord(at, fig, traffic, rx, opts, run.directions);
+  log.info(
+    `migration ${at.index}/${opts.repeat} ${at.direction}: total ${rec.totalMs} ms, downtime ${rec.downtimeMs} ms, STOP→RESUME ${rec.stopResumeMs} ms, outage ${rec.dataplaneOutageMs ?? '?'} ms, lost ${lost} (= ${rec.outageFromLossMs} ms at ${opts.rateFps} fps) → ${rec.pass ? 'PASS' : `FAIL (${rec.failed.join('; ')})`}`,
+  );
+  const trial: TrialRecord = {
+    index: at.index - 1,
+    frameSize: run.frameSize,
+    purpose: `migration ${at.index} (${at.direction})`,
+    rateFps: opts.rateFps,
+    durationS: traffic.durationS,
+    valid: !traffic.generatorLimited,
+    ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}),
+    result: traffic,
+    startedAt,
+  };
+  return { record: rec, figures: fig, receiver: receiverEntry(fig, rx, trafficStopMs, traffic), trial };
+}
+
+/** Set A is the deployment's; set B goes unless the guest lives there now. */
+async function removePortsB(run: MigrationRun, portsB: MigrationPorts): Promise<void> {
+  const now = run.guest.current;
+  if (!now.alive || !onPortsA(run, now)) return;
+  await portsB.remove().catch((e) => run.log.warn(`removing the migration destination ports: ${errorMessage(e)}`));
+}
+
+/** Rows per migration and min/median/max, and the migration's details for results.json. */
+function migrationOutput(run: MigrationRun, done: readonly Migrated[]): MethodologyOutput {
+  const { opts, log } = run;
+  const records = done.map((d) => d.record);
+  const sum = summarize(records);
+  const targets = targetsOf(opts);
   const allPass = records.every((r) => r.pass);
   log.info(
     `live migration ${opts.mode}: ${records.length} migration(s); median total ${sum.totalMs?.median} ms, downtime ${sum.downtimeMs?.median} ms, STOP→RESUME ${sum.stopResumeMs?.median} ms, outage ${sum.dataplaneOutageMs?.median ?? '?'} ms; targets total ≤ ${targets.totalMs} ms, downtime ≤ ${targets.downtimeMs} ms: ${allPass ? 'PASS' : 'FAIL'}`,
   );
   return {
-    rows,
-    trials,
+    rows: migrationRows(records, sum, opts, run.frameSize),
+    trials: done.map((d) => d.trial),
     details: {
       migration: {
         mode: opts.mode,
         rateFps: opts.rateFps,
-        directions,
+        directions: run.directions,
         capabilities: opts.capabilities,
         parameters: opts.parameters,
         transport: opts.transport,
@@ -295,11 +265,11 @@ export const liveMigration: Methodology = async (ctx) => {
         pass: allPass,
         records,
         summary: sum,
-        timelines: figures.map((f) => f.timeline),
+        timelines: done.map((d) => d.figures.timeline),
         // Receiver clock per migration, ms since the migration start: the silence and the 1 ms bins.
-        receivers,
-        guest: guest.facts(),
+        receivers: done.map((d) => d.receiver),
+        guest: run.guest.facts(),
       },
     },
   };
-};
+}

@@ -77,6 +77,16 @@ function dstProblem(dst: QemuInstanceHandle): string | undefined {
   return undefined;
 }
 
+type Call = { readonly timeoutMs: number; readonly signal?: AbortSignal };
+
+/** Events of both QEMUs from the moment before the migration: the STOP/RESUME pair and where their histories start. */
+interface EventWatch {
+  readonly stopped: Promise<QmpEvent>;
+  readonly resumed: Promise<QmpEvent>;
+  readonly srcFrom: number;
+  readonly dstFrom: number;
+}
+
 export async function migrateOnce(
   src: QemuInstanceHandle,
   dst: QemuInstanceHandle,
@@ -85,112 +95,16 @@ export async function migrateOnce(
   log: Logger,
   signal?: AbortSignal,
 ): Promise<MigrationFigures> {
-  const call = { timeoutMs: 10_000, ...(signal ? { signal } : {}) };
+  const call: Call = { timeoutMs: 10_000, ...(signal ? { signal } : {}) };
   const { uri, release } = await migrationUri(opts, workDir);
   try {
-    try {
-      for (const side of [src, dst]) {
-        await side.qmp.migrateSetCapabilities(opts.capabilities, call);
-        await side.qmp.migrateSetParameters(opts.parameters, call);
-      }
-    } catch (e) {
-      throw new MigrationError('setup', `setting capabilities/parameters failed: ${(e as Error).message}`, { cause: e });
-    }
-    // Listen before triggering.
-    const stopped = src.qmp.events.waitFor('STOP', { timeoutMs: opts.timeoutMs + 10_000 });
-    const resumed = dst.qmp.events.waitFor('RESUME', { timeoutMs: opts.timeoutMs + 10_000 });
-    const srcFrom = src.qmp.events.history.length;
-    const dstFrom = dst.qmp.events.history.length;
-    try {
-      await dst.qmp.migrateIncoming(uri, call);
-    } catch (e) {
-      throw new MigrationError('incoming', `${dstProblem(dst) ?? (e as Error).message}`, { cause: e });
-    }
-    const t0 = performance.now();
-    try {
-      await src.qmp.migrate(uri, call);
-    } catch (e) {
-      throw new MigrationError('migrate', (e as Error).message, { cause: e });
-    }
-    let info: MigrationInfo;
-    const deadline = t0 + opts.timeoutMs;
-    for (;;) {
-      if (signal?.aborted) {
-        await src.qmp.migrateCancel({ timeoutMs: 2000 }).catch(() => undefined);
-        throw new AbortedError('aborted during live migration (cancelled)');
-      }
-      try {
-        info = await src.qmp.queryMigrate(call);
-      } catch (e) {
-        if (e instanceof AbortedError) continue;
-        throw new MigrationError('converge', `query-migrate on the source failed: ${(e as Error).message}`, { cause: e });
-      }
-      const st = info.status ?? 'none';
-      if (st === 'completed') break;
-      if (st === 'failed' || st === 'cancelled') {
-        const why = dstProblem(dst);
-        throw new MigrationError('converge', `source reports ${st}${info['error-desc'] ? `: ${info['error-desc']}` : ''}${why ? `; ${why}` : ''}`, {
-          hint: why ? 'the source guest keeps running; see the destination log tail' : undefined,
-        });
-      }
-      const why = dstProblem(dst);
-      if (why && st !== 'completed') {
-        // The source notices the broken stream a little later; give it a moment, then cancel.
-        await sleep(200);
-        const again = await src.qmp.queryMigrate(call).catch(() => undefined);
-        if (again?.status === 'completed') {
-          info = again;
-          break;
-        }
-        if (again && again.status !== 'failed' && again.status !== 'cancelled') await src.qmp.migrateCancel({ timeoutMs: 2000 }).catch(() => undefined);
-        throw new MigrationError('converge', `${why} while the source was in state ${again?.status ?? st}\n${dst.logTail(5)}`, {
-          hint: 'the source guest keeps running',
-        });
-      }
-      if (performance.now() > deadline) {
-        await src.qmp.migrateCancel({ timeoutMs: 2000 }).catch(() => undefined);
-        throw new MigrationError(
-          'converge',
-          `not completed within ${opts.timeoutMs / 1000} s (status ${st}, remaining ${info.ram?.remaining ?? '?'} B); cancelled`,
-          {
-            hint: 'raise MIGRATION_MAX_BANDWIDTH or MIGRATION_DOWNTIME_LIMIT_MS, or enable auto-converge',
-          },
-        );
-      }
-      await sleep(opts.pollMs);
-    }
+    await configureBothSides(src, dst, opts, call);
+    const events = watchEvents(src, dst, opts);
+    const t0 = await startMigration(src, dst, uri, call);
+    const info = await waitUntilCompleted(src, dst, opts, t0, call, signal);
     const wallMs = performance.now() - t0;
     const ramCheck = opts.verifyRam ? await verifyGuestRam(src, dst, workDir, log) : undefined;
-    let stop: QmpEvent;
-    let resume: QmpEvent;
-    try {
-      [stop, resume] = await Promise.all([stopped, resumed]);
-    } catch (e) {
-      throw new MigrationError('resume', `completed, but no STOP/RESUME pair: ${(e as Error).message}`, { cause: e });
-    }
-    const t0Us = stop.qemuTsUs - (info['total-time'] ?? 0) * 1000; // anchor: approximate start on QEMU's clock
-    const migStart = src.qmp.events.history.slice(srcFrom).find((e) => e.event === 'MIGRATION' && e.data.status === 'setup');
-    const anchor = migStart?.qemuTsUs ?? t0Us;
-    const timeline: TimelineEntry[] = [
-      ...src.qmp.events.history.slice(srcFrom).map((e) => ({ side: 'src' as const, event: e.event, data: e.data, tMs: (e.qemuTsUs - anchor) / 1000 })),
-      ...dst.qmp.events.history.slice(dstFrom).map((e) => ({ side: 'dst' as const, event: e.event, data: e.data, tMs: (e.qemuTsUs - anchor) / 1000 })),
-    ].sort((a, b) => a.tMs - b.tMs);
-    const figures: MigrationFigures = {
-      status: 'completed',
-      totalMs: info['total-time'] ?? wallMs,
-      setupMs: info['setup-time'] ?? 0,
-      downtimeMs: info.downtime ?? 0,
-      stopResumeMs: (resume.qemuTsUs - stop.qemuTsUs) / 1000,
-      wallMs,
-      ramTransferredBytes: info.ram?.transferred ?? 0,
-      ramTotalBytes: info.ram?.total ?? 0,
-      dirtySyncCount: info.ram?.['dirty-sync-count'] ?? 0,
-      mbps: info.ram?.mbps ?? 0,
-      timeline,
-      startEpochMs: anchor / 1000,
-      resumeEpochMs: resume.qemuTsUs / 1000,
-      ...(ramCheck ? { ramDiff: ramCheck } : {}),
-    };
+    const figures = await migrationFigures(src, dst, events, info, wallMs, ramCheck);
     log.info(
       `migration ${src.name} → ${dst.name}: total ${figures.totalMs} ms, setup ${figures.setupMs} ms, downtime ${figures.downtimeMs} ms, STOP→RESUME ${figures.stopResumeMs.toFixed(1)} ms, ${(figures.ramTransferredBytes / 1e6).toFixed(1)} MB`,
     );
@@ -201,6 +115,149 @@ export async function migrateOnce(
   } finally {
     release();
   }
+}
+
+/** MIGRATION_CAPABILITIES and MIGRATION_PARAMETERS on the source and the destination. */
+async function configureBothSides(src: QemuInstanceHandle, dst: QemuInstanceHandle, opts: MigrationOptions, call: Call): Promise<void> {
+  try {
+    for (const side of [src, dst]) {
+      await side.qmp.migrateSetCapabilities(opts.capabilities, call);
+      await side.qmp.migrateSetParameters(opts.parameters, call);
+    }
+  } catch (e) {
+    throw new MigrationError('setup', `setting capabilities/parameters failed: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Listen before triggering: STOP on the source, RESUME on the destination. */
+function watchEvents(src: QemuInstanceHandle, dst: QemuInstanceHandle, opts: MigrationOptions): EventWatch {
+  return {
+    stopped: src.qmp.events.waitFor('STOP', { timeoutMs: opts.timeoutMs + 10_000 }),
+    resumed: dst.qmp.events.waitFor('RESUME', { timeoutMs: opts.timeoutMs + 10_000 }),
+    srcFrom: src.qmp.events.history.length,
+    dstFrom: dst.qmp.events.history.length,
+  };
+}
+
+/** `migrate-incoming` on the destination, then `migrate` on the source; returns when `migrate` was sent (performance.now()). */
+async function startMigration(src: QemuInstanceHandle, dst: QemuInstanceHandle, uri: string, call: Call): Promise<number> {
+  try {
+    await dst.qmp.migrateIncoming(uri, call);
+  } catch (e) {
+    throw new MigrationError('incoming', `${dstProblem(dst) ?? (e as Error).message}`, { cause: e });
+  }
+  const t0 = performance.now();
+  try {
+    await src.qmp.migrate(uri, call);
+  } catch (e) {
+    throw new MigrationError('migrate', (e as Error).message, { cause: e });
+  }
+  return t0;
+}
+
+/** `query-migrate` on the source every MIGRATION_POLL_MS until `completed`; cancels on abort, a lost destination or the timeout. */
+async function waitUntilCompleted(
+  src: QemuInstanceHandle,
+  dst: QemuInstanceHandle,
+  opts: MigrationOptions,
+  t0: number,
+  call: Call,
+  signal?: AbortSignal,
+): Promise<MigrationInfo> {
+  const deadline = t0 + opts.timeoutMs;
+  for (;;) {
+    if (signal?.aborted) {
+      await cancel(src);
+      throw new AbortedError('aborted during live migration (cancelled)');
+    }
+    let info: MigrationInfo;
+    try {
+      info = await src.qmp.queryMigrate(call);
+    } catch (e) {
+      if (e instanceof AbortedError) continue;
+      throw new MigrationError('converge', `query-migrate on the source failed: ${(e as Error).message}`, { cause: e });
+    }
+    const st = info.status ?? 'none';
+    if (st === 'completed') return info;
+    if (st === 'failed' || st === 'cancelled') {
+      const why = dstProblem(dst);
+      throw new MigrationError('converge', `source reports ${st}${info['error-desc'] ? `: ${info['error-desc']}` : ''}${why ? `; ${why}` : ''}`, {
+        hint: why ? 'the source guest keeps running; see the destination log tail' : undefined,
+      });
+    }
+    const why = dstProblem(dst);
+    if (why) return afterDestinationLost(src, dst, why, st, call);
+    if (performance.now() > deadline) {
+      await cancel(src);
+      throw new MigrationError(
+        'converge',
+        `not completed within ${opts.timeoutMs / 1000} s (status ${st}, remaining ${info.ram?.remaining ?? '?'} B); cancelled`,
+        {
+          hint: 'raise MIGRATION_MAX_BANDWIDTH or MIGRATION_DOWNTIME_LIMIT_MS, or enable auto-converge',
+        },
+      );
+    }
+    await sleep(opts.pollMs);
+  }
+}
+
+function cancel(src: QemuInstanceHandle): Promise<unknown> {
+  return src.qmp.migrateCancel({ timeoutMs: 2000 }).catch(() => undefined);
+}
+
+/**
+ * The destination died or its QMP session ended while the source was still migrating. The source
+ * notices the broken stream a little later: give it a moment, accept a completion it reports, else cancel.
+ */
+async function afterDestinationLost(src: QemuInstanceHandle, dst: QemuInstanceHandle, why: string, st: string, call: Call): Promise<MigrationInfo> {
+  await sleep(200);
+  const again = await src.qmp.queryMigrate(call).catch(() => undefined);
+  if (again?.status === 'completed') return again;
+  if (again && again.status !== 'failed' && again.status !== 'cancelled') await cancel(src);
+  throw new MigrationError('converge', `${why} while the source was in state ${again?.status ?? st}\n${dst.logTail(5)}`, {
+    hint: 'the source guest keeps running',
+  });
+}
+
+/** QEMU's figures, STOP→RESUME from the event timestamps, and both sides' events on one timeline from the migration start. */
+async function migrationFigures(
+  src: QemuInstanceHandle,
+  dst: QemuInstanceHandle,
+  events: EventWatch,
+  info: MigrationInfo,
+  wallMs: number,
+  ramCheck: MigrationFigures['ramDiff'],
+): Promise<MigrationFigures> {
+  let stop: QmpEvent;
+  let resume: QmpEvent;
+  try {
+    [stop, resume] = await Promise.all([events.stopped, events.resumed]);
+  } catch (e) {
+    throw new MigrationError('resume', `completed, but no STOP/RESUME pair: ${(e as Error).message}`, { cause: e });
+  }
+  const srcEvents = src.qmp.events.history.slice(events.srcFrom);
+  const t0Us = stop.qemuTsUs - (info['total-time'] ?? 0) * 1000; // anchor: approximate start on QEMU's clock
+  const anchor = srcEvents.find((e) => e.event === 'MIGRATION' && e.data.status === 'setup')?.qemuTsUs ?? t0Us;
+  const entry = (side: 'src' | 'dst') => (e: QmpEvent) => ({ side, event: e.event, data: e.data, tMs: (e.qemuTsUs - anchor) / 1000 });
+  const timeline: TimelineEntry[] = [...srcEvents.map(entry('src')), ...dst.qmp.events.history.slice(events.dstFrom).map(entry('dst'))].sort(
+    (a, b) => a.tMs - b.tMs,
+  );
+  return {
+    status: 'completed',
+    totalMs: info['total-time'] ?? wallMs,
+    setupMs: info['setup-time'] ?? 0,
+    downtimeMs: info.downtime ?? 0,
+    stopResumeMs: (resume.qemuTsUs - stop.qemuTsUs) / 1000,
+    wallMs,
+    ramTransferredBytes: info.ram?.transferred ?? 0,
+    ramTotalBytes: info.ram?.total ?? 0,
+    dirtySyncCount: info.ram?.['dirty-sync-count'] ?? 0,
+    mbps: info.ram?.mbps ?? 0,
+    timeline,
+    startEpochMs: anchor / 1000,
+    resumeEpochMs: resume.qemuTsUs / 1000,
+    ...(ramCheck ? { ramDiff: ramCheck } : {}),
+  };
 }
 
 /** After a failed migration: make sure the source guest runs (QEMU restarts it; `cont` if it did not). */

@@ -233,7 +233,7 @@ export class QemuVm implements MigratableVnf {
     }
     if (cfg.accel === 'tcg' && cfg.memBackend === 'hugepages') {
       this.log.warn(
-        `${this.name}: TCG with hugepage memory: QEMU < 9.0 can lose guest writes during live migration (RAM a multiple of 256 KiB; README, "Guests, QMP and live migration"); use GUEST_MEM_BACKEND=memfd to migrate`,
+        `${this.name}: TCG with hugepage memory: QEMU < 9.0 can lose guest writes during live migration (RAM a multiple of 256 KiB; docs/migration.md, "Guests, QMP and live migration"); use GUEST_MEM_BACKEND=memfd to migrate`,
       );
     }
     this.bootStartMs = performance.now();

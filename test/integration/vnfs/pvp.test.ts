@@ -125,7 +125,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     // 1000 fps (MIGRATION_TRAFFIC_FPS default). QEMU 7.2 under TCG lost guest writes during migration
     // (the migrated guest broke in ~1 of 4 migrations at this rate: "output.0:id N is not a head!",
     // oopses) until GUEST_TCG_RAM_PAD_KB (default 64) made the RAM size other than a multiple of 256 KiB;
-    // README, "Guests, QMP and live migration". A relapse fails here as E_MIGRATION (verify): no retry.
+    // docs/migration.md, "Guests, QMP and live migration". A relapse fails here as E_MIGRATION (verify): no retry.
     const rate = 1000;
     const pcap = join(ROOT_DIR, `ci-migration-${process.pid}.pcap`);
     const run = await vsperfCaptured('pvp_live_migration', `MIGRATION_REPEAT=2;MIGRATION_TRAFFIC_FPS=${rate}`, pcap);

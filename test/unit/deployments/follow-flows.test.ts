@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { followFlows, parseFlowLine } from '../../../../vnfs/migration/flows.js';
+import { followFlows, parseFlowLine } from '../../../deployments/follow-flows.js';
 
-describe('vnfs/migration flows: traffic follows the guest', () => {
+describe('deployments/follow-flows: traffic follows a migrating guest', () => {
   // pvp as OVS dumps it: phy 1,2; guest vhost 3 (eth0), 4 (eth1); destination ports 5, 6.
   const dump = [
     'cookie=0x0, duration=12.5s, table=0, n_packets=20000, n_bytes=1200000, idle_age=0, in_port=1 actions=output:3',
