@@ -16,6 +16,8 @@ export interface QemuInstanceHandle {
   serial(): string;
   /** Soft (QMP quit) → SIGTERM → SIGKILL. Idempotent. */
   stop(): Promise<void>;
+  /** The guest clock against the host's (qemu/guest-clock.ts); absent where the guest has no clock port. */
+  queryClock?(opts?: import('./qemu/guest-clock.js').ClockQueryOptions): Promise<import('./qemu/guest-clock.js').GuestClockReading>;
 }
 
 /**

@@ -9,7 +9,8 @@
  *   invalid      the figure says nothing about the DUT (generator-limited trial, heavy steal or contention)
  *
  * Reason codes (validity_reasons, `;`-separated): generator-limited, cpu-contention, pmd-saturated (who
- * limited: the DUT; does not lower the verdict), generator-saturated, counter-mismatch, clock, co-located.
+ * limited: the DUT; does not lower the verdict), generator-saturated, counter-mismatch, clock, co-located,
+ * guest-clock (a migrated guest's clock moved against the host's, or the query could not tell).
  */
 import type { Json, JsonObject, Settings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
@@ -37,6 +38,8 @@ export interface ValidityThresholds {
   readonly pmd_busy_pct: number;
   /** The generator engine's busiest thread (% of one CPU) from which the generator was the bottleneck. */
   readonly generator_thread_pct: number;
+  /** How far a guest's clock may move against the host's across a live migration (ms). */
+  readonly guest_clock_ms: number;
 }
 
 export const DEFAULT_THRESHOLDS: ValidityThresholds = {
@@ -47,6 +50,7 @@ export const DEFAULT_THRESHOLDS: ValidityThresholds = {
   other_cpu_invalid_pct: 100,
   pmd_busy_pct: 95,
   generator_thread_pct: 90,
+  guest_clock_ms: 1,
 };
 
 /** VALIDITY_THRESHOLDS (a dict, merged over the defaults): an unknown name or a bad number is a ConfigError. */
@@ -74,6 +78,21 @@ export interface TrialEvidence {
   readonly conditions?: TrialConditions;
   /** Processing cycles % of each PMD thread during the trial. */
   readonly pmdProcessingPct?: readonly number[];
+  /** A live migration: the guest clock's step across it and the method's uncertainty (ms), or why unmeasured. */
+  readonly guestClock?: { readonly stepMs: number; readonly uncertaintyMs: number } | { readonly error: string };
+}
+
+/** guest-clock: the step beyond the threshold, or a method too coarse to tell (both questionable). */
+function guestClockCheck(v: Collect, g: NonNullable<TrialEvidence['guestClock']>, t: ValidityThresholds): void {
+  const thr = t.guest_clock_ms;
+  if ('error' in g) return v.add('guest-clock', 'questionable', `guest clock not measured: ${g.error}`);
+  const step = `${round3(g.stepMs)} ± ${round3(g.uncertaintyMs)} ms`;
+  if (Math.abs(g.stepMs) > thr) v.add('guest-clock', 'questionable', `guest clock moved ${step} against the host's across the migration, > ${thr} ms`);
+  else if (g.uncertaintyMs > thr) v.add('guest-clock', 'questionable', `guest clock step ${step}: the method's uncertainty exceeds ${thr} ms, cannot tell`);
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 const RANK: Record<Validity, number> = { valid: 0, questionable: 1, invalid: 2 };
@@ -119,6 +138,7 @@ export function trialVerdict(e: TrialEvidence, t: ValidityThresholds = DEFAULT_T
       );
     }
   }
+  if (e.guestClock) guestClockCheck(v, e.guestClock, t);
   const pmd = Math.max(...(e.pmdProcessingPct ?? []), -1);
   if (pmd >= t.pmd_busy_pct) v.add('pmd-saturated', 'valid', `PMD processing ${pmd} % ≥ ${t.pmd_busy_pct} %: the DUT was the bottleneck`);
   return v.done();
@@ -144,11 +164,17 @@ export interface RowTrial {
 }
 
 /**
- * Verdict of one result row: the worst of the valid trials at its frame size (the ones a search could use;
+ * Verdict of one result row: its own when the methodology set `validity` (and `validity_reasons`), else
+ * the worst of the valid trials at its frame size (the ones a search could use;
  * invalid trials were backed off from and decided nothing), `generator-limited` when the figure is a
  * lower bound or the row's own trial was invalid, and the testcase's conditions when it has no trials.
  */
 export function rowVerdict(row: Readonly<Record<string, unknown>>, trials: readonly RowTrial[], testcase?: Verdict): Verdict {
+  // A methodology that knows which trial stands behind each row (live migration) gives the verdict itself.
+  if (row.validity === 'valid' || row.validity === 'questionable' || row.validity === 'invalid') {
+    const reasons = typeof row.validity_reasons === 'string' && row.validity_reasons ? row.validity_reasons.split(';') : [];
+    return { validity: row.validity, reasons, details: [] };
+  }
   const size = Number(row.packet_size);
   const mine = trials.filter((t) => (Number.isFinite(size) ? t.frameSize === size : true));
   const used = mine.filter((t) => t.valid && t.validity);

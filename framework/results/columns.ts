@@ -84,6 +84,10 @@ export const EXTRA_COLUMNS = [
   'outage_kind',
   'migration_lost_frames',
   'migration_ram_transferred_bytes',
+  'guest_clock_offset_before_ms',
+  'guest_clock_offset_after_ms',
+  'guest_clock_step_ms',
+  'guest_clock_uncertainty_ms',
   'migration_pass',
   // Measurement fidelity: the verdict from measured conditions (framework/fidelity/verdict.ts).
   'validity',

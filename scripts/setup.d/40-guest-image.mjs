@@ -1,6 +1,7 @@
 // Guest image for QemuDpdkVhostUser: the Debian kernel (via the linux-image-amd64 metapackage, fetched
 // with `apt-get download`, never installed) + a busybox-static initramfs whose /init loads virtio-net,
-// starts the loopback app named on the kernel command line and prints a ready marker on ttyS0.
+// starts the loopback app named on the kernel command line and prints a ready marker on ttyS0; ttyS1
+// carries time queries (vsperf-clockd, built here from scripts/guest/clockd.c).
 // Cached under .vsperf/guest/ (or $VSPERF_GUEST_DIR); rebuilt when the kernel package, busybox or this
 // file's init script change. Debian packages only.
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync, copyFileSync, chmodSync, renameSync, symlinkSync } from 'node:fs';
@@ -30,6 +31,7 @@ export const MODULES = [
 /**
  * /init of the guest. Kernel parameters it reads: vsperf.loopback=<app> (linux_bridge | buildin |
  * testpmd | l2fwd), vsperf.nics=<n>. Serial markers: VSPERF-INIT, VSPERF-ERR <what>, VSPERF-READY.
+ * ttyS1: vsperf-clockd answers time queries (a line in, "T <id> <sec>.<nsec> <res ns>" out).
  */
 export const INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -37,6 +39,8 @@ export PATH=/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mkdir -p /tmp /var/run
 say() { echo "$*" > /dev/ttyS0; }
 say "VSPERF-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
+# Time queries from the host on the second serial port (QEMU isa-serial index 1; vnfs/qemu/guest-clock.ts).
+[ -e /dev/ttyS1 ] && { vsperf-clockd /dev/ttyS1 2>/dev/null & }
 APP=buildin; NICS=2
 for a in $(cat /proc/cmdline); do
   case "$a" in vsperf.loopback=*) APP="\${a#vsperf.loopback=}";; vsperf.nics=*) NICS="\${a#vsperf.nics=}";; esac
@@ -122,6 +126,7 @@ while true; do sleep 3600; done
 `;
 
 const ROOT = new URL('../..', import.meta.url).pathname;
+const CLOCKD_SRC = join(ROOT, 'scripts', 'guest', 'clockd.c');
 export const GUEST_DIR = process.env.VSPERF_GUEST_DIR || join(ROOT, '.vsperf', 'guest');
 
 function out(argv, opts = {}) {
@@ -150,8 +155,13 @@ function inputs() {
     kernelVersion: k.version,
     busybox: busyboxVersion(),
     dpdk: dpdkInputs().dpdk,
-    init: createHash('sha256').update(INIT).update(MODULES.join(',')).digest('hex').slice(0, 16),
+    init: initHash(),
   };
+}
+
+/** The init script, its module list and the clock responder's source: what the image is built from here. */
+function initHash() {
+  return createHash('sha256').update(INIT).update(MODULES.join(',')).update(readFileSync(CLOCKD_SRC)).digest('hex').slice(0, 16);
 }
 
 function manifestPath() {
@@ -173,7 +183,7 @@ export async function check() {
     want = inputs();
   } catch {
     // apt metadata unavailable (offline box): keep a complete image built from the same init script.
-    return have.init === createHash('sha256').update(INIT).update(MODULES.join(',')).digest('hex').slice(0, 16);
+    return have.init === initHash();
   }
   return ['kernelPackage', 'kernelVersion', 'busybox', 'dpdk', 'init'].every((k) => have[k] === want[k]);
 }
@@ -202,6 +212,7 @@ export async function run(ctx) {
   for (const d of ['bin', 'proc', 'sys', 'dev', 'mods']) mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
   chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
+  out(['gcc', '-O2', '-static', '-Wall', '-Werror', '-o', join(rootfs, 'bin', 'vsperf-clockd'), CLOCKD_SRC]);
   const modRoot = join(kroot, 'lib', 'modules', kver, 'kernel');
   const all = out(['find', modRoot, '-name', '*.ko']).split('\n').filter(Boolean);
   for (const m of MODULES) {

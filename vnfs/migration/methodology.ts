@@ -21,6 +21,9 @@ import { round, summarize, type MigrationRecord } from './summary.js';
 import { MigrationError } from './errors.js';
 import { receiverFigures } from './receiver.js';
 import { migrationRecord, migrationRows, outageFromLoss, receiverEntry, targetsOf } from './rows.js';
+import { clockAcrossMigration, readGuestClock, type ClockAcross } from './guest-clock.js';
+import { trialVerdict, validityThresholds, type Verdict } from '../../framework/fidelity/verdict.js';
+import type { TrialConditions } from '../../framework/fidelity/conditions.js';
 
 /** Zero or multicast MACs are not valid source addresses (a bridge drops such frames). */
 export function badSourceMac(mac: string): boolean {
@@ -59,6 +62,18 @@ interface Migrated {
   readonly figures: MigrationFigures;
   readonly receiver: Record<string, unknown>;
   readonly trial: TrialRecord;
+  readonly verdict: Verdict;
+}
+
+/** What one migration under traffic measured. */
+interface UnderTraffic {
+  readonly fig: MigrationFigures;
+  readonly traffic: TrialResult;
+  readonly trafficStopMs: number;
+  /** The guest clock on the source before and the destination after (guest-clock verdict). */
+  readonly clock: ClockAcross;
+  /** Host conditions during the traffic (cpu-contention, co-located, …). */
+  readonly conditions?: TrialConditions;
 }
 
 export const liveMigration: Methodology = async (ctx) => {
@@ -135,33 +150,33 @@ async function migrateUnderTraffic(run: MigrationRun, i: number): Promise<Migrat
   ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `migration ${at.index}/${opts.repeat} (${at.direction})` });
   const dst = await guest.startIncoming(toB ? run.portsB : run.portsA, ctx.signal, undefined, { paused: opts.verifyRam });
   const startedAt = new Date().toISOString();
-  const { fig, traffic, trafficStopMs } = await migrateWithTraffic(run, src, dst, at.index);
+  const measured = await migrateWithTraffic(run, src, dst, at.index);
   guest.switchTo(dst);
   await src.stop();
-  checkGuestSurvived(fig, dst, `${at.index}/${opts.repeat} (${at.direction})`);
-  return recordMigration(run, at, fig, traffic, trafficStopMs, startedAt);
+  checkGuestSurvived(measured.fig, dst, `${at.index}/${opts.repeat} (${at.direction})`);
+  return recordMigration(run, at, measured, startedAt);
 }
 
 /** Continuous traffic: warm-up, the migration, cool-down, stop. On failure the destination goes and the source is made to run again. */
-async function migrateWithTraffic(
-  run: MigrationRun,
-  src: QemuInstanceHandle,
-  dst: QemuInstanceHandle,
-  n: number,
-): Promise<{ fig: MigrationFigures; traffic: TrialResult; trafficStopMs: number }> {
+async function migrateWithTraffic(run: MigrationRun, src: QemuInstanceHandle, dst: QemuInstanceHandle, n: number): Promise<UnderTraffic> {
   const { ctx, opts, log } = run;
   let cont: ContinuousRun | undefined;
+  const endConditions = ctx.conditions?.start();
   try {
     cont = await run.gen.startContinuous(run.spec, ctx.signal);
     await sleep(opts.warmupMs, ctx.signal);
     // The warm-up's latency is the reference: later than 10 × its p99 counts as delayed.
     await cont.mark?.();
+    const clockBefore = await readGuestClock(src, log, ctx.signal);
     const fig = await migrateOnce(src, dst, opts, run.guest.workDir, log, ctx.signal);
+    const clock = clockAcrossMigration(clockBefore, await readGuestClock(dst, log, ctx.signal));
     await sleep(opts.cooldownMs, ctx.signal);
     const trafficStopMs = Date.now();
     const traffic = await cont.stop();
-    return { fig, traffic, trafficStopMs };
+    const conditions = endConditions?.();
+    return { fig, traffic, trafficStopMs, clock, ...(conditions ? { conditions } : {}) };
   } catch (e) {
+    endConditions?.(); // stops the sampler
     await cont?.stop().catch(() => undefined);
     await dst.stop().catch(() => undefined);
     const state = await ensureSourceRunning(src, log);
@@ -197,9 +212,7 @@ function checkGuestSurvived(fig: MigrationFigures, dst: QemuInstanceHandle, whic
 function recordMigration(
   run: MigrationRun,
   at: { readonly index: number; readonly direction: string },
-  fig: MigrationFigures,
-  traffic: TrialResult,
-  trafficStopMs: number,
+  { fig, traffic, trafficStopMs, clock, conditions }: UnderTraffic,
   startedAt: string,
 ): Migrated {
   const { opts, log } = run;
@@ -215,10 +228,20 @@ function recordMigration(
     log.warn(
       `migration ${at.index}: ${lost} frames lost but the longest gap is only ${round(outage)} ms: traffic did not fully recover (tail loss) or the guest dropped frames`,
     );
-  const rec = migrationRecord(at, fig, traffic, rx, opts, run.directions);
+  const rec = { ...migrationRecord(at, fig, traffic, rx, opts, run.directions), ...clock.fields };
   log.info(
     `migration ${at.index}/${opts.repeat} ${at.direction}: total ${rec.totalMs} ms, downtime ${rec.downtimeMs} ms, STOP→RESUME ${rec.stopResumeMs} ms, outage ${rec.dataplaneOutageMs ?? '?'} ms, lost ${lost} (= ${rec.outageFromLossMs} ms at ${opts.rateFps} fps) → ${rec.pass ? 'PASS' : `FAIL (${rec.failed.join('; ')})`}`,
   );
+  const verdict = trialVerdict(
+    {
+      valid: !traffic.generatorLimited,
+      ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}),
+      ...(conditions ? { conditions } : {}),
+      guestClock: clock.evidence,
+    },
+    validityThresholds(run.ctx.settings),
+  );
+  for (const d of verdict.details) log.info(`migration ${at.index}: ${d}`);
   const trial: TrialRecord = {
     index: at.index - 1,
     frameSize: run.frameSize,
@@ -229,8 +252,12 @@ function recordMigration(
     ...(traffic.generatorLimited ? { invalidReason: 'generator-limited' } : {}),
     result: traffic,
     startedAt,
+    validity: verdict.validity,
+    validityReasons: verdict.reasons,
+    validityDetails: verdict.details,
+    ...(conditions ? { conditions } : {}),
   };
-  return { record: rec, figures: fig, receiver: receiverEntry(fig, rx, trafficStopMs, traffic), trial };
+  return { record: rec, figures: fig, receiver: receiverEntry(fig, rx, trafficStopMs, traffic), trial, verdict };
 }
 
 /** Set A is the deployment's; set B goes unless the guest lives there now. */
@@ -251,7 +278,13 @@ function migrationOutput(run: MigrationRun, done: readonly Migrated[]): Methodol
     `live migration ${opts.mode}: ${records.length} migration(s); median total ${sum.totalMs?.median} ms, downtime ${sum.downtimeMs?.median} ms, STOP→RESUME ${sum.stopResumeMs?.median} ms, outage ${sum.dataplaneOutageMs?.median ?? '?'} ms; targets total ≤ ${targets.totalMs} ms, downtime ≤ ${targets.downtimeMs} ms: ${allPass ? 'PASS' : 'FAIL'}`,
   );
   return {
-    rows: migrationRows(records, sum, opts, run.frameSize),
+    rows: migrationRows(
+      records,
+      sum,
+      opts,
+      run.frameSize,
+      done.map((d) => d.verdict),
+    ),
     trials: done.map((d) => d.trial),
     details: {
       migration: {

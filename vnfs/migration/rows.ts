@@ -5,6 +5,7 @@ import type { MigrationFigures } from './migrate.js';
 import type { MigrationOptions } from './options.js';
 import type { ReceiverFigures } from './receiver.js';
 import { checkTargets, round, type MigrationRecord, type Stat, type Targets } from './summary.js';
+import { combine, type Verdict } from '../../framework/fidelity/verdict.js';
 
 export function targetsOf(opts: MigrationOptions): Targets {
   return { totalMs: opts.targetTotalMs, downtimeMs: opts.targetDowntimeMs };
@@ -77,7 +78,16 @@ const COLUMNS: readonly (readonly [string, keyof MigrationRecord])[] = [
   ['migration_lost_frames', 'lostFrames'],
   ['outage_from_loss_ms', 'outageFromLossMs'],
   ['migration_ram_transferred_bytes', 'ramTransferredBytes'],
+  ['guest_clock_offset_before_ms', 'guestClockOffsetBeforeMs'],
+  ['guest_clock_offset_after_ms', 'guestClockOffsetAfterMs'],
+  ['guest_clock_step_ms', 'guestClockStepMs'],
+  ['guest_clock_uncertainty_ms', 'guestClockUncertaintyMs'],
 ];
+
+/** The verdict columns (framework/fidelity): each migration's own, min/median/max the worst of them. */
+function verdictCols(v: Verdict | undefined): ResultRow {
+  return v ? { validity: v.validity, validity_reasons: v.reasons.join(';') } : {};
+}
 
 function row(base: ResultRow, id: string, r: Partial<Record<string, unknown>>, pass: boolean, failed: readonly string[]): ResultRow {
   const out: ResultRow = { ...base, id };
@@ -91,7 +101,13 @@ function row(base: ResultRow, id: string, r: Partial<Record<string, unknown>>, p
 }
 
 /** One row per migration (`migration_<n>`), then `min`, `median` and `max` judged against the targets. */
-export function migrationRows(records: readonly MigrationRecord[], sum: Partial<Record<string, Stat>>, opts: MigrationOptions, frameSize: number): ResultRow[] {
+export function migrationRows(
+  records: readonly MigrationRecord[],
+  sum: Partial<Record<string, Stat>>,
+  opts: MigrationOptions,
+  frameSize: number,
+  verdicts: readonly Verdict[] = [],
+): ResultRow[] {
   const base: ResultRow = {
     type: 'live_migration',
     packet_size: frameSize,
@@ -101,10 +117,12 @@ export function migrationRows(records: readonly MigrationRecord[], sum: Partial<
     migration_target_total_ms: opts.targetTotalMs,
     migration_target_downtime_ms: opts.targetDowntimeMs,
   };
-  const rows: ResultRow[] = records.map((r) => ({
+  const rows: ResultRow[] = records.map((r, k) => ({
     ...row(base, `migration_${r.index}`, r as unknown as Record<string, unknown>, r.pass, r.failed),
     ...(r.outageKind ? { outage_kind: r.outageKind } : {}),
+    ...verdictCols(verdicts[k]),
   }));
+  const worst = verdicts.length ? combine(verdicts) : undefined;
   for (const which of ['min', 'median', 'max'] as const) {
     const vals = Object.fromEntries(Object.entries(sum).map(([k, s]) => [k, s![which]]));
     const failed = checkTargets(
@@ -115,7 +133,7 @@ export function migrationRows(records: readonly MigrationRecord[], sum: Partial<
       },
       targetsOf(opts),
     );
-    rows.push(row(base, which, vals, failed.length === 0, failed));
+    rows.push({ ...row(base, which, vals, failed.length === 0, failed), ...verdictCols(worst) });
   }
   return rows;
 }

@@ -26,6 +26,12 @@ export interface MigrationRecord {
   readonly wallMs: number;
   /** MIGRATION_VERIFY_RAM: guest RAM pages that differed between source and destination (0 = identical). */
   readonly ramDiffPages?: number;
+  /** Guest clock − host clock on the source before and the destination after (ms; guest-clock.ts). */
+  readonly guestClockOffsetBeforeMs?: number;
+  readonly guestClockOffsetAfterMs?: number;
+  /** after − before: how far the migration moved the guest clock (ms), and that figure's uncertainty. */
+  readonly guestClockStepMs?: number;
+  readonly guestClockUncertaintyMs?: number;
   readonly pass: boolean;
   readonly failed: readonly string[];
 }
@@ -74,7 +80,9 @@ export type SummaryKey =
   | 'ramTransferredBytes'
   | 'rxGapMs'
   | 'migrationMaxLatencyMs'
-  | 'delayedFrames';
+  | 'delayedFrames'
+  | 'guestClockStepMs'
+  | 'guestClockUncertaintyMs';
 
 export function summarize(records: readonly MigrationRecord[]): Partial<Record<SummaryKey, Stat>> {
   const keys: SummaryKey[] = [
@@ -89,6 +97,8 @@ export function summarize(records: readonly MigrationRecord[]): Partial<Record<S
     'rxGapMs',
     'migrationMaxLatencyMs',
     'delayedFrames',
+    'guestClockStepMs',
+    'guestClockUncertaintyMs',
   ];
   const out: Partial<Record<SummaryKey, Stat>> = {};
   for (const k of keys) {

@@ -8,6 +8,8 @@ export interface InstanceFiles {
   readonly name: string;
   readonly qmpSocket: string;
   readonly serialLog: string;
+  /** Unix socket of the second serial port (ttyS1), where the guest answers time queries (guest-clock.ts). */
+  readonly clockSocket?: string;
 }
 
 /** Default MAC of NIC `nic` of guest `index` (locally administered, stable across migration). */
@@ -61,6 +63,8 @@ export function qemuArgv(
   argv.push(...vfioDeviceArgs(cfg.pciDevices ?? []));
   argv.push('-qmp', `unix:${files.qmpSocket},server=on,wait=off`);
   argv.push('-serial', `file:${files.serialLog}`, '-display', 'none', '-monitor', 'none', '-no-reboot', '-no-user-config', '-nodefaults');
+  // ttyS1, bidirectional: the guest's clock is queried there (ttyS0 stays the output-only console log).
+  if (files.clockSocket) argv.push('-chardev', `socket,id=clock,path=${files.clockSocket},server=on,wait=off`, '-device', 'isa-serial,chardev=clock,index=1');
   if (opts.incoming) argv.push('-incoming', 'defer');
   // Stay paused after an incoming migration (MIGRATION_VERIFY_RAM compares the RAMs before `cont`).
   if (opts.paused) argv.push('-S');

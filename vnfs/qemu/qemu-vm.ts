@@ -19,6 +19,7 @@ import { QmpClient } from '../qmp/client.js';
 import type { GuestNic, MigratableVnf, QemuInstanceHandle, VnfAttachment } from '../types.js';
 import { qemuConfigFromSettings, ramSizeArg, recordKvmProbe, withTcg, type QemuConfig } from './config.js';
 import { qemuArgv, type InstanceFiles } from './cmdline.js';
+import { queryGuestClock, type ClockQueryOptions, type GuestClockReading } from './guest-clock.js';
 
 export const READY_MARKER = 'VSPERF-READY';
 export const ERROR_MARKER = 'VSPERF-ERR';
@@ -59,7 +60,7 @@ export class QemuInstance implements QemuInstanceHandle {
     incoming: boolean,
     paused = false,
   ): Promise<QemuInstance> {
-    for (const f of [files.qmpSocket, files.serialLog, files.qemuLog]) rmSync(f, { force: true });
+    for (const f of [files.qmpSocket, files.serialLog, files.qemuLog, files.clockSocket]) if (f) rmSync(f, { force: true });
     const argv = qemuArgv(cfg, index, nics, files, { incoming, paused });
     log.debug(`starting ${argv.join(' ')}`);
     const child = await host.spawn(argv, { logFile: files.qemuLog, label: `stop QEMU ${files.name}`, graceMs: 3000 });
@@ -80,6 +81,12 @@ export class QemuInstance implements QemuInstanceHandle {
     } catch {
       return '';
     }
+  }
+
+  /** The guest clock against the host's, on the guest's second serial port. */
+  async queryClock(opts?: ClockQueryOptions): Promise<GuestClockReading> {
+    if (!this.files.clockSocket) throw new DriverError(DRIVER, 'clock', `${this.name} has no clock port`);
+    return queryGuestClock(this.files.clockSocket, opts);
   }
 
   /** Last lines of the serial console and of QEMU's own output. */
@@ -137,6 +144,7 @@ export class QemuInstance implements QemuInstanceHandle {
     if (this.alive) this.log.debug(`QEMU ${this.name} still running after quit: SIGTERM`);
     await this.child.stop(2000);
     rmSync(this.files.qmpSocket, { force: true });
+    if (this.files.clockSocket) rmSync(this.files.clockSocket, { force: true });
     // VSPERF_GUEST_LOG_DIR: keep serial console and QEMU output of every instance (debugging aid).
     const keep = process.env.VSPERF_GUEST_LOG_DIR;
     if (keep) {
@@ -210,10 +218,12 @@ export class QemuVm implements MigratableVnf {
   private files(name: string): QemuInstance['files'] {
     const dir = this.ctx.workDir;
     mkdirSync(dir, { recursive: true });
-    let qmpSocket = join(dir, `${name}-qmp.sock`);
     // sun_path holds 107 bytes: fall back to a short path for deep work dirs.
-    if (Buffer.byteLength(qmpSocket) > 100) qmpSocket = join('/tmp', `vsv-${process.pid}-${name}-qmp.sock`);
-    return { name, qmpSocket, serialLog: join(dir, `${name}-serial.log`), qemuLog: join(dir, `${name}-qemu.log`) };
+    const socket = (what: string): string => {
+      const p = join(dir, `${name}-${what}.sock`);
+      return Buffer.byteLength(p) > 100 ? join('/tmp', `vsv-${process.pid}-${name}-${what}.sock`) : p;
+    };
+    return { name, qmpSocket: socket('qmp'), clockSocket: socket('clock'), serialLog: join(dir, `${name}-serial.log`), qemuLog: join(dir, `${name}-qemu.log`) };
   }
 
   async start(signal?: AbortSignal): Promise<void> {

@@ -46,6 +46,8 @@ describe('deployments: VSPERF testcases with the dpdk generator backend on the v
       expect(r.simulated).to.equal(false);
       expect(r.facts.testbed_port_type).to.equal('vhost-user');
       expect(r.rows.length).to.be.greaterThan(0);
+      // Every row carries its verdict from measured conditions (framework/fidelity).
+      for (const x of r.rows) expect(x, JSON.stringify(x)).to.include.keys('validity', 'validity_reasons');
       const row = r.rows[0] as Record<string, unknown>;
       if (name === 'back2back') expect(Number(row.b2b_frames)).to.be.greaterThan(0);
       else expect(Number(row.throughput_rx_fps)).to.be.greaterThan(1000);

@@ -48,6 +48,8 @@ describe('deployments: VSPERF testcases through the runner with OVS-DPDK and the
       expect(r.facts.vswitch).to.equal('OvsDpdkVhost');
       expect(String(r.facts.vswitch_version)).to.match(/^3\./);
       expect(r.rows.length).to.be.greaterThan(0);
+      // Every row carries its verdict from measured conditions (framework/fidelity).
+      for (const x of r.rows) expect(x, JSON.stringify(x)).to.include.keys('validity', 'validity_reasons');
       const row = r.rows[0] as Record<string, unknown>;
       if (name === 'back2back') expect(Number(row.b2b_frames)).to.be.greaterThan(0);
       else expect(Number(row.throughput_rx_fps)).to.be.greaterThan(1000);

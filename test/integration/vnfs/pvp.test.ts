@@ -121,7 +121,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     audit(resultsDir, tc);
   });
 
-  it('vsperf pvp_live_migration migrates under traffic and reports all figures; receive silence and lost frames agree with tcpdump', async () => {
+  it('vsperf pvp_live_migration migrates under traffic and reports all figures; receive silence and lost frames agree with tcpdump; the guest clock is read across each migration', async () => {
     // 1000 fps (MIGRATION_TRAFFIC_FPS default). QEMU 7.2 under TCG lost guest writes during migration
     // (the migrated guest broke in ~1 of 4 migrations at this rate: "output.0:id N is not a head!",
     // oopses) until GUEST_TCG_RAM_PAD_KB (default 64) made the RAM size other than a multiple of 256 KiB;
@@ -170,10 +170,35 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     expect(ids).to.include.members(['migration_1', 'migration_2', 'min', 'median', 'max']);
     for (const row of tc.rows) {
       expect(row).to.have.property('migration_pass');
+      expect(['valid', 'questionable', 'invalid']).to.include(row.validity);
+      expect(row).to.have.property('validity_reasons');
       expect(row.migration_target_total_ms).to.equal(2000);
       expect(row.migration_target_downtime_ms).to.equal(10);
     }
     expect(mig.pass).to.be.a('boolean');
+    // The guest clock, queried on ttyS1 on the source before and on the destination after each migration.
+    mig.records.forEach((r, i) => {
+      const row = tc.rows.find((x) => x.id === `migration_${i + 1}`)!;
+      for (const k of ['guestClockOffsetBeforeMs', 'guestClockOffsetAfterMs', 'guestClockStepMs', 'guestClockUncertaintyMs'])
+        expect(r[k], `${k} in ${JSON.stringify(r)}`).to.be.a('number');
+      expect(r.guestClockStepMs!).to.be.closeTo(r.guestClockOffsetAfterMs! - r.guestClockOffsetBeforeMs!, 2e-3);
+      // A real exchange: a round trip longer than 0 and shorter than the 500 ms reply timeout on each side.
+      expect(r.guestClockUncertaintyMs!).to.be.above(0).and.below(500);
+      // Seeded from the emulated RTC at boot (whole seconds): within a few seconds of the host's clock.
+      expect(Math.abs(r.guestClockOffsetBeforeMs!)).to.be.below(5000);
+      // Consistent across QEMU instances: the destination of migration i is the source of migration i + 1,
+      // seconds apart; its clock drifts (TCG) but does not jump in between.
+      const next = mig.records[i + 1];
+      if (next)
+        expect(Math.abs(next.guestClockOffsetBeforeMs! - r.guestClockOffsetAfterMs!), 'offset after i vs before i+1').to.be.below(
+          r.guestClockUncertaintyMs! + next.guestClockUncertaintyMs! + 5,
+        );
+      expect(row.guest_clock_step_ms).to.equal(r.guestClockStepMs);
+      // The verdict follows the measured step and uncertainty against guest_clock_ms (1 ms by default).
+      const flagged = Math.abs(r.guestClockStepMs!) > 1 || r.guestClockUncertaintyMs! > 1;
+      expect(String(row.validity_reasons).split(';').includes('guest-clock'), `${row.validity_reasons}`).to.equal(flagged);
+      if (flagged) expect(row.validity).to.not.equal('valid');
+    });
     // The independent observer: tcpdump on the receiving port, trailers decoded here. Per migration (one
     // engine run = one trailer tag): the longest silence inside the migration window within 2 ms of
     // rx_gap_ms, and the frames sent minus the distinct sequence numbers seen = migration_lost_frames.

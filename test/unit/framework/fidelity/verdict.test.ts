@@ -117,6 +117,31 @@ describe('fidelity: verdicts', () => {
     expect(rowVerdict({ id: 'migration_1' }, [], tc)).to.deep.include({ validity: 'questionable', reasons: ['cpu-contention'] });
   });
 
+  it('guest-clock: a step beyond guest_clock_ms, a method too coarse to tell, or no reading → questionable; a row keeps its own verdict', () => {
+    const ok = trialVerdict({ valid: true, guestClock: { stepMs: -0.4, uncertaintyMs: 0.6 } });
+    expect(ok).to.deep.include({ validity: 'valid', reasons: [] });
+    const moved = trialVerdict({ valid: true, guestClock: { stepMs: -35.2, uncertaintyMs: 0.6 } });
+    expect(moved.validity).to.equal('questionable');
+    expect(moved.reasons).to.deep.equal(['guest-clock']);
+    expect(moved.details[0]).to.match(/moved -35.2 ± 0.6 ms .*> 1 ms/);
+    const coarse = trialVerdict({ valid: true, guestClock: { stepMs: 0.2, uncertaintyMs: 3 } });
+    expect(coarse).to.deep.include({ validity: 'questionable', reasons: ['guest-clock'] });
+    expect(coarse.details[0]).to.match(/uncertainty exceeds 1 ms/);
+    expect(trialVerdict({ valid: true, guestClock: { error: 'no answer' } }).details[0]).to.match(/not measured: no answer/);
+    // The threshold is a setting: 50 ms lets the 35 ms step pass.
+    expect(trialVerdict({ valid: true, guestClock: { stepMs: -35.2, uncertaintyMs: 0.6 } }, { ...DEFAULT_THRESHOLDS, guest_clock_ms: 50 }).validity).to.equal(
+      'valid',
+    );
+    expect(validityThresholds(settings({ VALIDITY_THRESHOLDS: { guest_clock_ms: 2 } })).guest_clock_ms).to.equal(2);
+    // A methodology that set the row's verdict (live migration: one row per migration) keeps it.
+    const trials = [{ frameSize: 64, valid: true, validity: 'invalid' as const, validityReasons: ['cpu-contention'] }];
+    expect(rowVerdict({ packet_size: 64, validity: 'questionable', validity_reasons: 'guest-clock' }, trials)).to.deep.include({
+      validity: 'questionable',
+      reasons: ['guest-clock'],
+    });
+    expect(rowVerdict({ packet_size: 64 }, trials).validity).to.equal('invalid'); // without its own: the trial's
+  });
+
   it('VALIDITY_THRESHOLDS: merged over defaults; an unknown name or a negative value is a one-line config error', () => {
     expect(validityThresholds(settings({ VALIDITY_THRESHOLDS: { steal_pct: 5 } }))).to.deep.equal({ ...DEFAULT_THRESHOLDS, steal_pct: 5 });
     expect(() => validityThresholds(settings({ VALIDITY_THRESHOLDS: { steal_pc: 5 } }))).to.throw(

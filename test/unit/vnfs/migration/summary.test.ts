@@ -4,6 +4,7 @@ import { migrationOptions } from '../../../../vnfs/migration/options.js';
 import { badSourceMac } from '../../../../vnfs/migration/methodology.js';
 import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
+import { migrationRows } from '../../../../vnfs/migration/rows.js';
 
 const rec = (i: number, total: number, down: number, outage: number): MigrationRecord => ({
   index: i,
@@ -27,6 +28,32 @@ describe('vnfs/migration summary, targets and options', () => {
     expect(s.totalMs).to.deep.equal({ min: 2710, median: 2953, max: 3218 });
     expect(s.dataplaneOutageMs).to.deep.equal({ min: 73, median: 134, max: 160 });
     expect(median([4, 1, 3, 2])).to.equal(2.5);
+  });
+
+  it('rows: guest clock columns, each migration its own verdict, min/median/max the worst', () => {
+    const recs = [
+      { ...rec(1, 900, 30, 40), guestClockOffsetBeforeMs: 22.608, guestClockOffsetAfterMs: -6.197, guestClockStepMs: -28.805, guestClockUncertaintyMs: 1.217 },
+      rec(2, 950, 31, 41),
+    ];
+    const verdicts = [
+      { validity: 'questionable' as const, reasons: ['guest-clock'], details: [] },
+      { validity: 'valid' as const, reasons: [], details: [] },
+    ];
+    const rows = migrationRows(recs, summarize(recs), migrationOptions(new Settings({})), 64, verdicts);
+    expect(rows[0]).to.include({
+      guest_clock_step_ms: -28.805,
+      guest_clock_uncertainty_ms: 1.217,
+      guest_clock_offset_before_ms: 22.608,
+      validity: 'questionable',
+    });
+    expect(rows[0]!.validity_reasons).to.equal('guest-clock');
+    expect(rows[1]).to.include({ validity: 'valid', validity_reasons: '' });
+    expect(rows[1]).to.not.have.property('guest_clock_step_ms');
+    expect(rows.slice(2).map((r) => [r.id, r.validity, r.validity_reasons])).to.deep.equal([
+      ['min', 'questionable', 'guest-clock'],
+      ['median', 'questionable', 'guest-clock'],
+      ['max', 'questionable', 'guest-clock'],
+    ]);
   });
 
   it('pass/fail against the seed targets (2 s total, 10 ms downtime, also for the data-plane outage)', () => {

@@ -24,6 +24,10 @@ describe('vnfs/qemu command line and GUEST_* settings', () => {
     expect(a).to.include('vsperf.loopback=linux_bridge vsperf.nics=2');
     expect(a).to.include('-qmp unix:/w/guest0-qmp.sock,server=on,wait=off');
     expect(a).to.include('-serial file:/w/guest0-serial.log');
+    // No clock port unless the instance has a socket for it (ttyS1, bidirectional: guest-clock.ts).
+    expect(a).to.not.include('isa-serial');
+    const c = qemuArgv(cfg, 0, nics, { ...files, clockSocket: '/w/guest0-clock.sock' }).join(' ');
+    expect(c).to.include('-chardev socket,id=clock,path=/w/guest0-clock.sock,server=on,wait=off -device isa-serial,chardev=clock,index=1');
     expect(a).to.not.include('-incoming');
     expect(a.endsWith('-snapshot')).to.equal(true);
   });
