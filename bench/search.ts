@@ -7,20 +7,27 @@
  *    threshold 0.05 % points, first trial at 100 %.
  * 2. nfvbench-range: NFVbench's single-pass NDR/PDR range search on [0, 200] %, load_epsilon 0.1 % points.
  * 3. multi-goal-previous: the multi-goal search as it was before issue 17 (bench/previous/, bench only).
- * 4. multi-goal: vsperf-ts' MLRsearch (RFC 9971) search, exceed ratio 0 (the binary search's pass/fail
- *    semantics), relative width 0.1 %, 1 s initial trials, 2 preceding targets, expansion 2.
- * 5. csit-mlrsearch (only when CSIT_MLRSEARCH names the directory holding FD.io CSIT's `MLRsearch` Python
+ * 4. multi-goal-csit-compatible: vsperf-ts' MLRsearch (RFC 9971) with `csitCompatible` (CSIT's exact trials),
+ *    exceed ratio 0 (the binary search's pass/fail semantics), relative width 0.1 %, 1 s initial trials,
+ *    2 preceding targets, expansion 2.
+ * 5. multi-goal: the same goals with the default search (short probes, docs/methodology.md).
+ * 6. csit-mlrsearch (only when CSIT_MLRSEARCH names the directory holding FD.io CSIT's `MLRsearch` Python
  *    package): CSIT's own code with the same goals, driven over a pipe on the same DUT models
  *    (bench/oracles/csit_mlrsearch.py). CSIT's code is never part of this repository.
  *
- * Part 2, the random set: RANDOM_DUTS seeded noise-free DUTs (cliffs, soft knees, overload collapse,
- * capacities log-uniform in 0.1–14 Mfps) for strategies 3–5.
+ * Part 2, the random set (`randomDuts`, reproducible from this file alone): RANDOM_DUTS = 200 DUTs drawn
+ * from mulberry32 (trafficgen/simulated/dut.ts `rng`) seeded 2026; DUT i (0-based) is a cliff when i % 3
+ * is 0, a soft knee when 1, an overload collapse when 2; its capacity is exp(ln 1e5 + u·(ln 14e6 − ln 1e5))
+ * rounded to an integer fps (log-uniform 0.1–14 Mfps, u the next draw); a soft knee then draws its knee
+ * ratio 0.80 + 0.19·u and its loss at capacity 0.006 + 0.044·u, a collapse its overload collapse
+ * 0.1 + 0.8·u; the DUT's own noise seed is 1000 + i; no noise, no spikes. Strategies 3–6 run on it.
  *
  * Reported per strategy: trials and trial time (sum over part 1, mean per DUT in part 2), mean absolute
  * error (%) of the relevant lower bound against the model's true (noise-free) NDR and PDR, the fraction
- * of DUTs whose bounds bracket both true values (lower ≤ true < upper; also at frame resolution, see
- * frameResolution), and the mean final width
- * relative to the goal width. Writes bench/results/search.json.
+ * of DUTs whose bounds bracket both true values (lower ≤ true < upper), against the model's continuous
+ * loss curve and against the value a 30 s trial measures in whole frames (trialTruth), and the mean
+ * final width relative to the goal width. SEARCH_BENCH_MISSES=1 lists every miss. Writes
+ * bench/results/search.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +51,7 @@ const DURATION_S = 30;
 const PDR_LOSS = 0.005;
 const WIDTH = 0.001;
 const RANDOM_DUTS = 200;
+const RANDOM_SEED = 2026;
 
 /** The fixed DUT set: cliffs at several capacities, soft knees (NDR < PDR), noise, collapse. */
 export const DUTS: ReadonlyArray<{ name: string; dut: DutOptions }> = [
@@ -58,7 +66,7 @@ export const DUTS: ReadonlyArray<{ name: string; dut: DutOptions }> = [
 ];
 
 /** Seeded noise-free random DUTs: a third each cliffs, soft knees and overload collapse; capacity log-uniform 0.1–14 Mfps. */
-export function randomDuts(n: number, seed = 2026): Array<{ name: string; dut: DutOptions }> {
+export function randomDuts(n: number, seed = RANDOM_SEED): Array<{ name: string; dut: DutOptions }> {
   const r = rng(seed);
   const out: Array<{ name: string; dut: DutOptions }> = [];
   for (let i = 0; i < n; i++) {
@@ -87,22 +95,38 @@ function settings(): Settings {
 }
 
 interface Truth {
+  /** The model's noise-free NDR and PDR on a continuous load (its loss-ratio function). */
   ndr: number;
   pdr: number;
-  /** The same at the resolution of whole frames: [lowest, highest] value a trial can tell apart (see frameResolution). */
-  ndrFrames: [number, number];
-  pdrFrames: [number, number];
+  /** The same as a 30 s trial of the noise-free model measures them, in whole frames (see trialTruth). */
+  ndrTrial: number;
+  pdrTrial: number;
 }
 
 /**
- * Loss smaller than half a frame is invisible and frame counts round: a lower bound measured with 30 s
- * trials may sit up to where a 30 s trial loses half a frame beyond the goal, and an upper bound (one
- * lossy trial of any length, exceed ratio 0) down to where a 1 s trial rounds up to the goal.
+ * The goal's true value at trial resolution: the highest load whose full-length (30 s) trial of the
+ * noise-free model meets the goal loss ratio, counting whole frames as the Simulated generator does (both
+ * directions, lost frames rounded per direction). This is what RFC 9971's goal defines: a load is a
+ * lower bound by its trials' loss ratios, and a loss below half a frame in 30 s (the first fraction of a
+ * soft knee's quadratic onset) is no loss in any such trial, so no search with these goals can place a
+ * lower bound below it except by where the grid happens to fall. The models here are monotone, so a
+ * bisection between two loads a frame's loss apart finds it.
  */
-function frameResolution(model: SimulatedDut, goal: number, truth: number, maxFps: number): [number, number] {
-  const hi = model.trueThroughput(goal + 0.5 / (DURATION_S * truth), maxFps);
-  const lo = goal > 0 ? model.trueThroughput(Math.max(0, goal - 0.5 / truth), maxFps) : truth;
-  return [lo, hi];
+function trialTruth(model: SimulatedDut, goal: number, truth: number, maxFps: number): number {
+  const ok = (fps: number): boolean => {
+    const tx = Math.round(fps * DURATION_S);
+    return 2 * Math.round(model.lossRatio(fps) * tx) <= goal * 2 * tx;
+  };
+  if (ok(maxFps)) return maxFps;
+  let lo = model.trueThroughput(Math.max(0, goal - 1 / (DURATION_S * truth)), maxFps);
+  let hi = Math.min(maxFps, model.trueThroughput(goal + 1 / (DURATION_S * truth), maxFps) * (1 + 1e-9) + 1);
+  if (!ok(lo) || ok(hi)) throw new Error(`trial-resolution truth not bracketed in [${lo}, ${hi}]`);
+  for (let k = 0; k < 80; k++) {
+    const mid = (lo + hi) / 2;
+    if (ok(mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 async function runner(dut: DutOptions): Promise<{ runner: TrialRunner }> {
@@ -126,7 +150,7 @@ async function truthOf(dut: DutOptions): Promise<Truth> {
   const model = new SimulatedDut(dut);
   const ndr = model.trueThroughput(0, r.lineRateFps);
   const pdr = model.trueThroughput(PDR_LOSS, r.lineRateFps);
-  return { ndr, pdr, ndrFrames: frameResolution(model, 0, ndr, r.lineRateFps), pdrFrames: frameResolution(model, PDR_LOSS, pdr, r.lineRateFps) };
+  return { ndr, pdr, ndrTrial: trialTruth(model, 0, ndr, r.lineRateFps), pdrTrial: trialTruth(model, PDR_LOSS, pdr, r.lineRateFps) };
 }
 
 /** What a strategy reports per goal: the lower bound (compared with the truth) and, if it has them, the upper bound and CT. */
@@ -237,7 +261,20 @@ async function csit(dut: DutOptions): Promise<Outcome> {
 const errPct = (found: number, truth: number): number => (Math.abs(found - truth) / truth) * 100;
 const r4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 const brackets = (g: GoalOut, truth: number): boolean => g.lo <= truth && g.hi !== undefined && truth < g.hi;
-const bracketsFrames = (g: GoalOut, [lo, hi]: [number, number]): boolean => g.lo <= hi && g.hi !== undefined && g.hi > lo;
+
+/** SEARCH_BENCH_MISSES=1: every goal whose bounds miss either truth, with both truths and the model. */
+function printMisses(name: string, d: { name: string; dut: DutOptions }, o: Outcome, t: Truth): void {
+  for (const [g, model, trial, k] of [
+    [o.ndr, t.ndr, t.ndrTrial, 'NDR'],
+    [o.pdr, t.pdr, t.pdrTrial, 'PDR'],
+  ] as const) {
+    if (brackets(g, model) && brackets(g, trial)) continue;
+    const pct = (x: number): string => `${(((x - model) / model) * 100).toFixed(4)} %`;
+    console.log(
+      `  miss ${name} ${d.name} ${k}: [${g.lo.toFixed(1)}, ${g.hi?.toFixed(1)}) model ${model.toFixed(1)} 30 s trial ${trial.toFixed(1)}; lower bound ${pct(g.lo)}, trial truth ${pct(trial)} off the model ${JSON.stringify(d.dut)}`,
+    );
+  }
+}
 
 interface Summary {
   name: string;
@@ -247,7 +284,7 @@ interface Summary {
   ndr_err_pct: number;
   pdr_err_pct: number;
   bracketing: number;
-  bracketing_frames: number;
+  bracketing_trial: number;
   width_vs_goal: number | null;
 }
 
@@ -263,7 +300,7 @@ async function evaluate(
   let ndrErr = 0;
   let pdrErr = 0;
   let bracketed = 0;
-  let bracketedFrames = 0;
+  let bracketedTrial = 0;
   let widths = 0;
   let widthN = 0;
   for (const d of duts) {
@@ -274,16 +311,8 @@ async function evaluate(
     ndrErr += errPct(o.ndr.lo, t.ndr);
     pdrErr += errPct(o.pdr.lo, t.pdr);
     if (brackets(o.ndr, t.ndr) && brackets(o.pdr, t.pdr)) bracketed++;
-    else if (process.env.SEARCH_BENCH_MISSES)
-      for (const [g, k] of [
-        [o.ndr, 'ndr'],
-        [o.pdr, 'pdr'],
-      ] as const)
-        if (!brackets(g, t[k]))
-          console.log(
-            `  miss ${name} ${d.name} ${k} lo ${g.lo.toFixed(1)} hi ${g.hi?.toFixed(1)} true ${t[k].toFixed(1)} frames [${t[`${k}Frames`][0].toFixed(1)}, ${t[`${k}Frames`][1].toFixed(1)}] (lo−true)/true ${(((g.lo - t[k]) / t[k]) * 100).toFixed(4)} % ${JSON.stringify(d.dut)}`,
-          );
-    if (bracketsFrames(o.ndr, t.ndrFrames) && bracketsFrames(o.pdr, t.pdrFrames)) bracketedFrames++;
+    if (process.env.SEARCH_BENCH_MISSES) printMisses(name, d, o, t);
+    if (brackets(o.ndr, t.ndrTrial) && brackets(o.pdr, t.pdrTrial)) bracketedTrial++;
     for (const g of [o.ndr, o.pdr]) {
       if (g.hi === undefined) continue;
       widths += (g.hi - g.lo) / g.hi / WIDTH;
@@ -304,7 +333,7 @@ async function evaluate(
     ndr_err_pct: r4(ndrErr / n),
     pdr_err_pct: r4(pdrErr / n),
     bracketing: r4(bracketed / n),
-    bracketing_frames: r4(bracketedFrames / n),
+    bracketing_trial: r4(bracketedTrial / n),
     width_vs_goal: widthN ? r4(widths / widthN) : null,
   };
 }
@@ -318,11 +347,11 @@ async function truthsOf(duts: ReadonlyArray<{ name: string; dut: DutOptions }>):
 function table(rows: Summary[], perDut: boolean): void {
   const k = (s: Summary): number => (perDut ? s.duts : 1);
   console.log(
-    `\n| strategy | trials${perDut ? ' per DUT' : ''} | trial time${perDut ? ' per DUT' : ''} (s) | NDR error (%) | PDR error (%) | bracketing | bracketing (frames) | final width / goal |\n|---|---:|---:|---:|---:|---:|---:|---:|`,
+    `\n| strategy | trials${perDut ? ' per DUT' : ''} | trial time${perDut ? ' per DUT' : ''} (s) | NDR error (%) | PDR error (%) | bracketing (model) | bracketing (30 s trial) | final width / goal |\n|---|---:|---:|---:|---:|---:|---:|---:|`,
   );
   for (const s of rows)
     console.log(
-      `| ${s.name} | ${r4(s.trials / k(s)).toFixed(1)} | ${r4(s.trial_time_s / k(s)).toFixed(1)} | ${s.ndr_err_pct.toFixed(4)} | ${s.pdr_err_pct.toFixed(4)} | ${(s.bracketing * 100).toFixed(1)} % | ${(s.bracketing_frames * 100).toFixed(1)} % | ${s.width_vs_goal === null ? '—' : s.width_vs_goal.toFixed(3)} |`,
+      `| ${s.name} | ${r4(s.trials / k(s)).toFixed(1)} | ${r4(s.trial_time_s / k(s)).toFixed(1)} | ${s.ndr_err_pct.toFixed(4)} | ${s.pdr_err_pct.toFixed(4)} | ${(s.bracketing * 100).toFixed(1)} % | ${(s.bracketing_trial * 100).toFixed(1)} % | ${s.width_vs_goal === null ? '—' : s.width_vs_goal.toFixed(3)} |`,
     );
 }
 
@@ -365,6 +394,18 @@ async function main(): Promise<void> {
     random_duts: part2,
     time_ratio: r4(mine1.trial_time_s / base.trial_time_s),
     gain_vs_previous: { fixed_time_ratio: r4(mine1.trial_time_s / prev1.trial_time_s), random_time_ratio: r4(mine2.trial_time_s / prev2.trial_time_s) },
+    gain_vs_csit_compatible: {
+      fixed_time_ratio: r4(mine1.trial_time_s / part1.find((x) => x.name === 'multi-goal-csit-compatible')!.trial_time_s),
+      random_time_ratio: r4(mine2.trial_time_s / part2.find((x) => x.name === 'multi-goal-csit-compatible')!.trial_time_s),
+    },
+    random_set: {
+      count: RANDOM_DUTS,
+      prng: 'mulberry32',
+      seed: RANDOM_SEED,
+      shapes: 'DUT i: cliff if i % 3 = 0, soft knee if 1 (knee 0.80–0.99 of capacity, loss 0.006–0.05 at capacity), overload collapse 0.1–0.9 if 2',
+      capacity: 'log-uniform 0.1–14 Mfps, rounded to integer fps',
+      noise: 'none',
+    },
     ...(CSIT_MIN_LOAD !== undefined ? { csit_min_load_fps: CSIT_MIN_LOAD } : {}),
   };
   mkdirSync(join('bench', 'results'), { recursive: true });

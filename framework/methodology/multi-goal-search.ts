@@ -198,16 +198,21 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
 
   /**
    * Not in CSIT: before a longer trial at a load never measured, a trial of the goal's initial duration
-   * when a single high-loss one would already make the load an upper bound of the nominating target
-   * (exceed ratio 0, or a duration sum so short that one initial trial exceeds the quota). A load that
-   * loses in the short trial is decided at a fraction of the time; one that does not costs the short
-   * trial extra, and the nominated trial follows. Every trial still counts for every goal.
+   * when (a) a single high-loss one would already make the load an upper bound of the nominating target
+   * (exceed ratio 0, or a duration sum so short that one initial trial exceeds the quota) and (b) the
+   * load is likely to lose: a trial at a higher load forwarded less than this load would carry at the
+   * goal loss ratio (CSIT's own forwarding-rate estimate). A load that loses in the short trial is
+   * decided at a fraction of the time; one that does not costs the short trial, and the nominated trial
+   * follows. (b) keeps probes off loads that would pass anyway: each extra trial near the capacity of a
+   * noisy DUT is one more chance of a bad draw, which with exceed ratio 0 lowers the result. Every trial
+   * still counts for every goal.
    */
   private probeDuration(n: Nomination): number | undefined {
     if (this.cfg.csitCompatible) return undefined;
     const sel = this.selectors[n.goalIndex]!;
     const probeS = sel.chain[0]!.trialDurationS;
     if (!(n.durationS > probeS) || this.loads.has(n.step)) return undefined;
+    if (!this.likelyHighLoss(n.step, sel.target.lossRatio)) return undefined;
     return classify([{ durationS: probeS, lossRatio: 1 }], sel.target) === 'upper' ? probeS : undefined;
   }
 
@@ -323,6 +328,16 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     this.phase = { kind: 'max' };
     for (const sel of this.selectors) sel.restart({});
     return true;
+  }
+
+  /** Some trial at a higher load forwarded less than this load would carry at `lossRatio`. */
+  private likelyHighLoss(step: number, lossRatio: number): boolean {
+    const fps = this.grid.fps(step);
+    for (const [s, e] of this.loads) {
+      if (s <= step) continue;
+      for (const t of e.trials) if ((this.grid.fps(s) * (1 - t.lossRatio)) / (1 - lossRatio) < fps) return true;
+    }
+    return false;
   }
 
   /** Relevant bounds under a target: the smallest upper bound, and the largest lower bound below it. */
