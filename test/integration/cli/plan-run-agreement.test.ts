@@ -4,6 +4,7 @@
  * accepts is then really run with the Simulated generator, and none of those may fail with an error
  * of the usage class (exit 2: E_CONFIG, E_USAGE, E_CAPABILITY…), i.e. one the dry run should have
  * reported. Errors of other classes (E_NO_THROUGHPUT for a DUT that drops everything) are outcomes.
+ * Every row of every run has the verdict columns validity and validity_reasons.
  */
 import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -71,6 +72,7 @@ describe('plan and run agree: whatever --dry-run accepts, the run accepts (every
 
   it('runs every testcase the plan accepts, and none fails with a usage-class error', async () => {
     const tally = { accepted: 0, rejected: 0 };
+    let rowsChecked = 0;
     for (const [m, mutation] of MUTATIONS.entries()) {
       let config: Config;
       try {
@@ -113,10 +115,14 @@ describe('plan and run agree: whatever --dry-run accepts, the run accepts (every
         const why = `${r.name} with "${mutation}": ${r.error?.code}: ${r.error?.message}`;
         expect(USAGE_CODES.has(r.error?.code ?? ''), `the dry run accepted what the run rejected: ${why}`).to.equal(false);
         expect(r.error?.code, why).to.not.equal('E_BUG');
+        // Every CSV row of every testcase carries its verdict (framework/fidelity), simulated or not.
+        for (const row of r.rows) expect(row, `${r.name} with "${mutation}"`).to.include.keys('validity', 'validity_reasons');
+        if (r.rows.length) rowsChecked++;
       }
     }
     // The mutations must exercise both sides, or the property holds vacuously.
     expect(tally.accepted).to.be.greaterThan(MUTATIONS.length * 10);
     expect(tally.rejected).to.be.greaterThan(MUTATIONS.length);
+    expect(rowsChecked, 'testcases with rows whose verdict columns were checked').to.be.greaterThan(MUTATIONS.length * 5);
   });
 });
