@@ -22,6 +22,9 @@
  * ratio 0.80 + 0.19·u and its loss at capacity 0.006 + 0.044·u, a collapse its overload collapse
  * 0.1 + 0.8·u; the DUT's own noise seed is 1000 + i; no noise, no spikes. Strategies 3–6 run on it.
  *
+ * Part 3, noisy DUTs (NOISY, seeds 1..NOISY_SEEDS): strategies 4 and 5, what the default's probes cost
+ * where each extra trial is another noise draw.
+ *
  * Reported per strategy: trials and trial time (sum over part 1, mean per DUT in part 2), mean absolute
  * error (%) of the relevant lower bound against the model's true (noise-free) NDR and PDR, the fraction
  * of DUTs whose bounds bracket both true values (lower ≤ true < upper), against the model's continuous
@@ -351,7 +354,7 @@ function table(rows: Summary[], perDut: boolean): void {
   );
   for (const s of rows)
     console.log(
-      `| ${s.name} | ${r4(s.trials / k(s)).toFixed(1)} | ${r4(s.trial_time_s / k(s)).toFixed(1)} | ${s.ndr_err_pct.toFixed(4)} | ${s.pdr_err_pct.toFixed(4)} | ${(s.bracketing * 100).toFixed(1)} % | ${(s.bracketing_trial * 100).toFixed(1)} % | ${s.width_vs_goal === null ? '—' : s.width_vs_goal.toFixed(3)} |`,
+      `| ${s.name} | ${r4(s.trials / k(s)).toFixed(1)} | ${r4(s.trial_time_s / k(s)).toFixed(1)} | ${s.ndr_err_pct.toFixed(4)} | ${s.pdr_err_pct.toFixed(4)} | ${s.width_vs_goal === null ? '—' : `${(s.bracketing * 100).toFixed(1)} %`} | ${s.width_vs_goal === null ? '—' : `${(s.bracketing_trial * 100).toFixed(1)} %`} | ${s.width_vs_goal === null ? '—' : s.width_vs_goal.toFixed(3)} |`,
     );
 }
 
@@ -382,6 +385,7 @@ async function main(): Promise<void> {
     part2.push(await evaluate(s.name, s.run, random, randomTruths, false));
   console.log(`\nPart 2: ${random.length} random noise-free DUTs (cliffs, soft knees, collapse; capacity log-uniform 0.1–14 Mfps), means per DUT`);
   table(part2, true);
+  const part3 = await noisy(ours, csitMode);
   if (!haveCsit) console.log('\n(csit-mlrsearch not run: set CSIT_MLRSEARCH to the resources/libraries/python directory of an FDio/csit checkout)');
 
   const base = part1.find((s) => s.name === 'vsperf-binary-x2')!;
@@ -398,6 +402,7 @@ async function main(): Promise<void> {
       fixed_time_ratio: r4(mine1.trial_time_s / part1.find((x) => x.name === 'multi-goal-csit-compatible')!.trial_time_s),
       random_time_ratio: r4(mine2.trial_time_s / part2.find((x) => x.name === 'multi-goal-csit-compatible')!.trial_time_s),
     },
+    noisy_duts: part3,
     random_set: {
       count: RANDOM_DUTS,
       prng: 'mulberry32',
@@ -419,6 +424,35 @@ async function main(): Promise<void> {
   );
   await robustness();
   if (result.time_ratio > 0.5 || !accOk) process.exitCode = 1;
+}
+
+const NOISY_SEEDS = 200;
+/** The models of part 3: each run with seeds 1..NOISY_SEEDS (capacity noise drawn per trial). */
+const NOISY: ReadonlyArray<{ name: string; dut: DutOptions }> = [
+  { name: 'cliff 2 Mfps ±0.1 %', dut: { capacityFps: 2_000_000, noise: 0.001 } },
+  { name: 'soft knee 6 Mfps ±0.1 %', dut: { capacityFps: 6_000_000, curve: 'soft', kneeRatio: 0.93, softLossAtCapacity: 0.01, noise: 0.001 } },
+  { name: 'cliff 0.8 Mfps ±0.3 %', dut: { capacityFps: 800_000, noise: 0.003 } },
+];
+
+/**
+ * Part 3: the price of the default's probes. With exceed ratio 0 every extra trial near a noisy DUT's
+ * capacity is one more chance of a bad draw; the same models over many seeds, default against
+ * csit_compatible (CSIT's exact trials).
+ */
+async function noisy(ours: (d: DutOptions) => Promise<Outcome>, csitMode: (d: DutOptions) => Promise<Outcome>): Promise<Summary[]> {
+  const out: Summary[] = [];
+  for (const m of NOISY) {
+    const duts = Array.from({ length: NOISY_SEEDS }, (_, i) => ({ name: `${m.name} seed ${i + 1}`, dut: { ...m.dut, seed: i + 1 } }));
+    const truths = await truthsOf(duts);
+    for (const [name, run] of [
+      ['multi-goal-csit-compatible', csitMode],
+      ['multi-goal', ours],
+    ] as const)
+      out.push(await evaluate(`${name}, ${m.name}`, run, duts, truths, false));
+  }
+  console.log(`\nPart 3: noisy DUTs, ${NOISY_SEEDS} seeds per model (truth: the noise-free model), means per DUT`);
+  table(out, true);
+  return out;
 }
 
 /** Console-only extra: NDR on a DUT with rare loss spikes (20 seeds), where the exceed ratio matters. */
