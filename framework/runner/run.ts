@@ -14,7 +14,7 @@ import { RunLock } from '../host/run-lock.js';
 import type { Registry } from '../registry/registry.js';
 import type { DriverContext, DriverKind, DriverOf } from '../api/driver.js';
 import { getMethodology } from '../methodology/index.js';
-import type { MethodologyOutput } from '../methodology/context.js';
+import type { Methodology, MethodologyOutput } from '../methodology/context.js';
 import type { ResultRow } from '../methodology/types.js';
 import { UNKNOWN } from '../results/columns.js';
 import { csvFileName, writeCsv } from '../results/csv-writer.js';
@@ -28,7 +28,7 @@ import { startTestcaseExtras } from '../collectors/extras.js';
 import { TestcaseFidelity } from '../fidelity/testcase.js';
 import { validityThresholds } from '../fidelity/verdict.js';
 import { hostChecks, stealMark, stealSince } from '../fidelity/check-host.js';
-import type { PortSpec } from '../api/trafficgen.js';
+import type { PortSpec, TrafficGenerator } from '../api/trafficgen.js';
 import type { Topology } from '../api/deployment.js';
 import { parseTestSteps } from '../steps/steps.js';
 import type { PyValue } from '../steps/pyvalue.js';
@@ -78,21 +78,59 @@ export async function runTestcases(o: RunOptions): Promise<RunResults> {
 async function runLocked(o: RunOptions): Promise<RunResults> {
   const start = new Date();
   const runId = `${timestampName(start)}-${process.pid}`;
-  // Absolute: daemons (ovsdb-server, QEMU) get paths under it and do not share our working directory.
+  const resultsDir = makeResultsDir(o, start);
+  const journal = new Journal(runId);
+  const run = newRunRecord(o, runId, start);
+  const steal0 = stealMark();
+  const save = (): void => writeJsonAtomic(join(resultsDir, 'results.json'), run);
+  save();
+  const tally = { passed: 0, failed: 0 };
+  let pending: unknown;
+  try {
+    o.events.emit('run:start', { testcases: o.testcases.map((t) => t.name), resultsDir, estimateS: await estimateRunS(o) });
+    for (const [i, tc] of o.testcases.entries()) {
+      if (o.signal.aborted) break;
+      const result = await runOne(o, tc, i, resultsDir, journal);
+      run.testcases.push(result);
+      if (result.status === 'passed') tally.passed++;
+      else tally.failed++;
+      save();
+      if (result.status === 'failed' && o.config.base.boolean('EXIT_ON_TESTCASE_FAILURE')) break;
+    }
+  } catch (e) {
+    pending = e;
+    throw e;
+  } finally {
+    Object.assign(run, {
+      host_checks: hostChecks(o.config.base, stealSince(steal0)),
+      stopTime: new Date().toISOString(),
+      status: o.signal.aborted ? 'aborted' : tally.failed || pending ? 'failed' : 'passed',
+    });
+    finalWrites(o, run, resultsDir, save, pending, journal);
+  }
+  await postRun(resultsDir, o.config.base, o.log);
+  o.events.emit('run:end', { ...tally, resultsDir });
+  return run;
+}
+
+/** results_<timestamp>/ under RESULTS_PATH (absolute: daemons such as ovsdb-server and QEMU get paths under it), _<n> when taken. */
+function makeResultsDir(o: RunOptions, start: Date): string {
   const root = resolve(o.resultsRoot ?? o.config.base.string('RESULTS_PATH'));
   let resultsDir = join(root, `results_${timestampName(start)}`);
   makeDirectory('results directory (RESULTS_PATH)', root);
   for (let n = 1; ; n++) {
     try {
       mkdirSync(resultsDir, { recursive: false });
-      break;
+      return resultsDir;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 50) throw new OutputError(resultsDir, e);
       resultsDir = join(root, `results_${timestampName(start)}_${n}`);
     }
   }
-  const journal = new Journal(runId);
-  const run: RunResults = {
+}
+
+function newRunRecord(o: RunOptions, runId: string, start: Date): RunResults {
+  return {
     schema: 'vsperf-ts/results/v1',
     tool: { name: 'vsperf-ts', version: toolVersion(PROJECT_ROOT) },
     runId,
@@ -105,52 +143,25 @@ async function runLocked(o: RunOptions): Promise<RunResults> {
     status: 'running',
     testcases: [],
   };
-  const steal0 = stealMark();
-  const save = (): void => writeJsonAtomic(join(resultsDir, 'results.json'), run);
-  save();
-  let passed = 0;
-  let failed = 0;
-  let pending: unknown;
+}
+
+async function estimateRunS(o: RunOptions): Promise<number> {
+  const each = await Promise.all(o.testcases.map((t, i) => estimateTestcaseS(o.config.forTestcase(t, i), t.Deployment)));
+  return each.reduce((a, b) => a + b, 0);
+}
+
+/** results.json and the JUnit files at the end of the run; a failed write never hides the error that ended the run. */
+function finalWrites(o: RunOptions, run: RunResults, resultsDir: string, save: () => void, pending: unknown, journal: Journal): void {
   try {
-    o.events.emit('run:start', {
-      testcases: o.testcases.map((t) => t.name),
-      resultsDir,
-      estimateS: (await Promise.all(o.testcases.map((t, i) => estimateTestcaseS(o.config.forTestcase(t, i), t.Deployment)))).reduce((a, b) => a + b, 0),
-    });
-    for (const [i, tc] of o.testcases.entries()) {
-      if (o.signal.aborted) break;
-      const result = await runOne(o, tc, i, resultsDir, journal);
-      run.testcases.push(result);
-      if (result.status === 'passed') passed++;
-      else failed++;
-      save();
-      if (result.status === 'failed' && o.config.base.boolean('EXIT_ON_TESTCASE_FAILURE')) break;
-    }
+    save();
+    if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
+    if (o.xunitDir) writeJunit(join(o.xunitDir, 'results.xml'), run);
   } catch (e) {
-    pending = e;
-    throw e;
+    if (pending === undefined) throw e;
+    o.log.error(`could not write the final results: ${errorMessage(e)}`);
   } finally {
-    Object.assign(run, {
-      host_checks: hostChecks(o.config.base, stealSince(steal0)),
-      stopTime: new Date().toISOString(),
-      status: o.signal.aborted ? 'aborted' : failed || pending ? 'failed' : 'passed',
-    });
-    try {
-      save();
-      if (o.xunit) writeJunit(join(resultsDir, 'results.xml'), run);
-      if (o.xunitDir) writeJunit(join(o.xunitDir, 'results.xml'), run);
-    } catch (e) {
-      // Never let a failed final write hide the error that ended the run.
-      // eslint-disable-next-line no-unsafe-finally -- only when no error is pending, so none is hidden
-      if (pending === undefined) throw e;
-      o.log.error(`could not write the final results: ${errorMessage(e)}`);
-    } finally {
-      journal.close();
-    }
+    journal.close();
   }
-  await postRun(resultsDir, o.config.base, o.log);
-  o.events.emit('run:end', { passed, failed, resultsDir });
-  return run;
 }
 
 /** Reports, archive and export; loaded only now (they pull in ajv, sqlite and the report code). */
@@ -163,165 +174,233 @@ async function postRun(resultsDir: string, settings: Settings, log: Logger): Pro
   }
 }
 
+type ErrorJson = { code: string; message: string };
+
+/** What one testcase gathers as it goes: whatever it got to is recorded, also when it fails. */
+interface TestcaseState {
+  settings?: Settings;
+  output?: MethodologyOutput;
+  facts: Record<string, unknown>;
+  simulated: boolean;
+  extraDetails: Record<string, unknown>;
+  trafficgen: string;
+  backend: string;
+  error?: ErrorJson;
+  stepFailure?: ErrorJson;
+  fidelity?: TestcaseFidelity;
+}
+
+/** The testcase's own log, cleanup stack, host and work directory. */
+interface TestcaseEnv {
+  readonly log: Logger;
+  readonly cleanup: CleanupStack;
+  readonly host: Host;
+  readonly workDir: string;
+}
+
+/** One testcase: run it, unwind its cleanup stack whatever happened, then record its result (rows, CSV, status). */
 async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir: string, journal: Journal): Promise<TestcaseResult> {
   const t0 = Date.now();
   const startTime = new Date().toISOString();
   const log = o.log.child(tc.name);
-  let settings: Settings | undefined;
-  let output: MethodologyOutput | undefined;
-  let facts: Record<string, unknown> = {};
-  let simulated = false;
-  let extraDetails: Record<string, unknown> = {};
-  let trafficgen = UNKNOWN;
-  let backend = '';
-  let error: { code: string; message: string } | undefined;
-  let fidelity: TestcaseFidelity | undefined;
-  let stepFailure: { code: string; message: string } | undefined;
+  const st: TestcaseState = { facts: {}, simulated: false, extraDetails: {}, trafficgen: UNKNOWN, backend: '' };
   const cleanup = new CleanupStack(log);
-  const host = new Host(cleanup, journal, log);
-  const workDir = join(resultsDir, `.work_${index}_${tc.name}`);
+  const env: TestcaseEnv = { log, cleanup, host: new Host(cleanup, journal, log), workDir: join(resultsDir, `.work_${index}_${tc.name}`) };
   o.events.emit('testcase:start', { index, name: tc.name, deployment: tc.Deployment });
   try {
-    settings = o.config.forTestcase(tc, index);
-    const s = settings;
-    validityThresholds(s); // a bad VALIDITY_THRESHOLDS entry is a config error before anything runs
-    const estimateS = await estimateTestcaseS(s, tc.Deployment);
-    o.events.emit('testcase:phase', { name: tc.name, phase: `estimated ${Math.round(estimateS)} s` });
-    host.makeDir(workDir);
-    const ctx: DriverContext = {
-      settings: s,
-      log,
-      host,
-      signal: o.signal,
-      workDir,
-      create: <K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]> => o.registry.create(kind, name, ctx),
-    };
-    const mode = s.string('MODE') as Mode;
-    const trafficType = String(s.get('TRAFFIC.traffic_type'));
-    const steps = tc.raw.TestSteps !== undefined ? parseTestSteps(tc.raw.TestSteps as PyValue, `testcase ${tc.name}`) : undefined;
-    // A clean deployment sends traffic only when a step asks for it (with its own traffic_type).
-    const methodology = mode === 'trafficgen-off' || tc.Deployment === 'clean' ? undefined : await getMethodology(trafficType);
-    trafficgen = s.string('TRAFFICGEN');
-    const gen = mode === 'trafficgen-off' ? undefined : await o.registry.create('trafficgen', trafficgen, ctx);
-    if (gen) cleanup.defer(`close ${gen.name}`, () => gen.close());
-    simulated = !!gen?.capabilities().simulatesDut;
-    // Simulated figures are computed: the host's condition says nothing about them.
-    fidelity = new TestcaseFidelity(s, !simulated);
-
-    let topology: Topology | undefined;
-    let ports: PortSpec[];
-    if (mode === 'trafficgen' || simulated) {
-      ports = configuredPorts(s);
-      if (simulated) log.info('Simulated generator: no deployment is set up; figures are computed, not measured');
-    } else {
-      o.events.emit('testcase:phase', { name: tc.name, phase: `deployment ${tc.Deployment}: setting up` });
-      const factory = await o.registry.create('deployment', tc.Deployment, ctx);
-      const dep = await factory.build(ctx);
-      cleanup.defer(`teardown ${dep.name}`, () => dep.teardown());
-      topology = await dep.setup(o.signal);
-      ports = [...topology.generatorPorts];
-      facts = { ...topology.facts };
-    }
-    if (mode === 'trafficgen-off') {
-      log.info(`deployment ${tc.Deployment} is up, traffic generator off: press Ctrl-C to tear down`);
-      if (!o.signal.aborted) await new Promise<void>((resolve) => o.signal.addEventListener('abort', () => resolve(), { once: true }));
-      throw new AbortedError('trafficgen-off: torn down on request');
-    }
-    if (mode === 'trafficgen-pause') await waitForEnter(log, o.signal);
-    await gen!.connect(ports, o.signal);
-    // Load generator, CPU collector and cyclictest run beside the traffic (VSPERF LOADGEN, COLLECTOR).
-    const extras = await startTestcaseExtras(ctx);
-    cleanup.defer('stop load generator and collectors', async () => void (await extras.stop()));
-    o.events.emit('testcase:phase', { name: tc.name, phase: `${trafficType} on ${gen!.name}` });
-    // A vswitchd or guest that dies mid-testcase aborts the trial at once (Topology.health), not at its end.
-    const signal = topology?.health ? AbortSignal.any([o.signal, topology.health]) : o.signal;
-    // Deployments may shape the traffic (pvpv: one stream per guest NIC pair, as VSPERF does).
-    fidelity.start();
-    const shaped = (x: Settings): Settings =>
-      topology?.trafficOverrides ? x.with({ TRAFFIC: { ...topology.trafficOverrides } }, `deployment ${tc.Deployment}`) : x;
-    const runMethodology = async (x: Settings, m?: Awaited<ReturnType<typeof getMethodology>>): Promise<MethodologyOutput> => {
-      const method = m ?? (await getMethodology(String(x.get('TRAFFIC.traffic_type'))));
-      try {
-        return await method({
-          testcase: tc.name,
-          settings: shaped(x),
-          generator: gen!,
-          ports,
-          ...(topology ? { topology } : {}),
-          ...(fidelity!.probe ? { conditions: fidelity!.probe } : {}),
-          log,
-          signal,
-          events: o.events,
-        });
-      } catch (e) {
-        if (topology?.health?.aborted && !o.signal.aborted) throw topology.health.reason instanceof Error ? topology.health.reason : e;
-        throw e;
-      }
-    };
-    try {
-      if (steps) {
-        o.events.emit('testcase:phase', { name: tc.name, phase: `${steps.length} TestSteps` });
-        const so = await runStepsTestcase({
-          steps,
-          integration: !!o.integration,
-          settings: s,
-          ...(topology ? { topology } : {}),
-          traffic: (x) => runMethodology(x),
-          validateRows,
-          log,
-          host,
-          workDir,
-          signal,
-          ...(process.stdin.isTTY ? { waitForUser: (p: string) => waitForEnterPrompt(p, o.signal) } : {}),
-        });
-        output = { rows: so.rows, trials: so.trials };
-        if (so.status.ok && tc.Deployment !== 'clean' && !so.sentTraffic) {
-          const after = await runMethodology(so.settings, methodology);
-          output = { ...after, rows: [...so.rows, ...after.rows], trials: [...so.trials, ...after.trials] };
-        }
-        if (o.integration) output = { ...output, rows: integrationRows(output.rows, so.status) };
-        if (!so.status.ok) stepFailure = { code: 'E_STEP_FAILED', message: `step ${so.status.failedStep}: ${so.status.details}` };
-      } else {
-        output = await runMethodology(s, methodology);
-      }
-    } finally {
-      fidelity.stop();
-      // A failing stop must not replace the error that ended the methodology.
-      extraDetails = { ...(await extras.stop().catch((e: unknown) => (log.warn(`stopping load generator/collectors: ${errorMessage(e)}`), {}))) };
-    }
-    const checked = output.trials.filter((t) => t.counterCheck);
-    if (checked.length)
-      facts.counter_check = `${checked.filter((t) => t.counterCheck!.consistent).length}/${checked.length} trials: generator and switch counters agree`;
-    const last = output.trials.at(-1)?.result.info?.backend;
-    if (last !== undefined) backend = String(last);
+    await executeTestcase(o, tc, index, st, env);
   } catch (e) {
-    error = isVsperfError(e) ? e.toJSON() : { code: 'E_BUG', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
-    if (o.signal.aborted && !isVsperfError(e)) error = new AbortedError('run aborted').toJSON();
-    log.error(`testcase ${tc.name} failed: ${isVsperfError(e) ? e.brief() : errorMessage(e)}`);
-    if (!isVsperfError(e) && e instanceof Error && e.stack) log.debug(e.stack);
+    st.error = testcaseError(e, o.signal, log, tc.name);
   } finally {
     const errs = await cleanup.unwind();
-    if (errs.length && !error) error = { code: 'E_CLEANUP', message: `teardown: ${errs.map((x) => x.message).join('; ')}` };
+    if (errs.length && !st.error) st.error = { code: 'E_CLEANUP', message: `teardown: ${errs.map((x) => x.message).join('; ')}` };
   }
-  const stopTime = new Date().toISOString();
-  const wallS = (Date.now() - t0) / 1000;
-  const verdictRows = fidelity ? fidelity.decorate(output?.rows ?? [], output?.trials ?? []) : (output?.rows ?? []);
-  if (fidelity?.conditions) extraDetails = { ...extraDetails, conditions: fidelity.conditions };
-  const rows = decorateRows(verdictRows, tc, settings, facts, { startTime, stopTime, wallS, trafficgen, backend, simulated });
-  let csv = rows.length ? csvFileName(index, tc.name, tc.Deployment) : undefined;
-  if (csv) {
+  return recordTestcase(o, tc, index, resultsDir, st, { startTime, t0, log });
+}
+
+/** Settings, drivers, deployment, then the methodology (or the TestSteps) with the load generator and collectors beside it. */
+async function executeTestcase(o: RunOptions, tc: TestcaseDef, index: number, st: TestcaseState, env: TestcaseEnv): Promise<void> {
+  const { log, cleanup } = env;
+  const s = (st.settings = o.config.forTestcase(tc, index));
+  validityThresholds(s); // a bad VALIDITY_THRESHOLDS entry is a config error before anything runs
+  const estimateS = await estimateTestcaseS(s, tc.Deployment);
+  o.events.emit('testcase:phase', { name: tc.name, phase: `estimated ${Math.round(estimateS)} s` });
+  env.host.makeDir(env.workDir);
+  const ctx = driverContext(o, s, env);
+  const mode = s.string('MODE') as Mode;
+  const trafficType = String(s.get('TRAFFIC.traffic_type'));
+  const steps = tc.raw.TestSteps !== undefined ? parseTestSteps(tc.raw.TestSteps as PyValue, `testcase ${tc.name}`) : undefined;
+  // A clean deployment sends traffic only when a step asks for it (with its own traffic_type).
+  const methodology = mode === 'trafficgen-off' || tc.Deployment === 'clean' ? undefined : await getMethodology(trafficType);
+  st.trafficgen = s.string('TRAFFICGEN');
+  const gen = mode === 'trafficgen-off' ? undefined : await o.registry.create('trafficgen', st.trafficgen, ctx);
+  if (gen) cleanup.defer(`close ${gen.name}`, () => gen.close());
+  st.simulated = !!gen?.capabilities().simulatesDut;
+  // Simulated figures are computed: the host's condition says nothing about them.
+  const fidelity = (st.fidelity = new TestcaseFidelity(s, !st.simulated));
+  const { topology, ports } = await deploy(o, tc, ctx, mode, st);
+  if (mode === 'trafficgen-off') await holdDeployment(o, tc, log);
+  if (mode === 'trafficgen-pause') await waitForEnter(log, o.signal);
+  await gen!.connect(ports, o.signal);
+  // Load generator, CPU collector and cyclictest run beside the traffic (VSPERF LOADGEN, COLLECTOR).
+  const extras = await startTestcaseExtras(ctx);
+  cleanup.defer('stop load generator and collectors', async () => void (await extras.stop()));
+  o.events.emit('testcase:phase', { name: tc.name, phase: `${trafficType} on ${gen!.name}` });
+  // A vswitchd or guest that dies mid-testcase aborts the trial at once (Topology.health), not at its end.
+  const signal = topology?.health ? AbortSignal.any([o.signal, topology.health]) : o.signal;
+  const traffic = methodologyRunner(o, tc, { gen: gen!, ports, fidelity, log, signal, ...(topology ? { topology } : {}) });
+  fidelity.start();
+  try {
+    st.output = steps
+      ? await runWithSteps(o, tc, steps, st, env, { settings: s, methodology, traffic, signal, ...(topology ? { topology } : {}) })
+      : await traffic(s, methodology);
+  } finally {
+    fidelity.stop();
+    // A failing stop must not replace the error that ended the methodology.
+    st.extraDetails = { ...(await extras.stop().catch((e: unknown) => (log.warn(`stopping load generator/collectors: ${errorMessage(e)}`), {}))) };
+  }
+  noteTrialFacts(st, st.output);
+}
+
+function driverContext(o: RunOptions, settings: Settings, env: TestcaseEnv): DriverContext {
+  const ctx: DriverContext = {
+    settings,
+    log: env.log,
+    host: env.host,
+    signal: o.signal,
+    workDir: env.workDir,
+    create: <K extends DriverKind>(kind: K, name: string): Promise<DriverOf[K]> => o.registry.create(kind, name, ctx),
+  };
+  return ctx;
+}
+
+/** The deployment's topology and generator ports; none in trafficgen mode or for a simulated generator (configured ports). */
+async function deploy(o: RunOptions, tc: TestcaseDef, ctx: DriverContext, mode: Mode, st: TestcaseState): Promise<{ topology?: Topology; ports: PortSpec[] }> {
+  if (mode === 'trafficgen' || st.simulated) {
+    if (st.simulated) ctx.log.info('Simulated generator: no deployment is set up; figures are computed, not measured');
+    return { ports: configuredPorts(ctx.settings) };
+  }
+  o.events.emit('testcase:phase', { name: tc.name, phase: `deployment ${tc.Deployment}: setting up` });
+  const factory = await o.registry.create('deployment', tc.Deployment, ctx);
+  const dep = await factory.build(ctx);
+  ctx.host.cleanup.defer(`teardown ${dep.name}`, () => dep.teardown());
+  const topology = await dep.setup(o.signal);
+  st.facts = { ...topology.facts };
+  return { topology, ports: [...topology.generatorPorts] };
+}
+
+/** MODE trafficgen-off: keep the deployment up until Ctrl-C, then tear it down. */
+async function holdDeployment(o: RunOptions, tc: TestcaseDef, log: Logger): Promise<never> {
+  log.info(`deployment ${tc.Deployment} is up, traffic generator off: press Ctrl-C to tear down`);
+  if (!o.signal.aborted) await new Promise<void>((resolve) => o.signal.addEventListener('abort', () => resolve(), { once: true }));
+  throw new AbortedError('trafficgen-off: torn down on request');
+}
+
+type TrafficRunner = (settings: Settings, methodology?: Methodology) => Promise<MethodologyOutput>;
+
+/**
+ * Runs a traffic_type's methodology with these settings (default: the one their TRAFFIC names). When a
+ * switch or guest died (Topology.health), its reason is the error; deployments may shape the traffic
+ * (pvpv: one stream per guest NIC pair, as VSPERF does).
+ */
+function methodologyRunner(
+  o: RunOptions,
+  tc: TestcaseDef,
+  parts: { gen: TrafficGenerator; ports: PortSpec[]; topology?: Topology; fidelity: TestcaseFidelity; log: Logger; signal: AbortSignal },
+): TrafficRunner {
+  const { gen, ports, topology, fidelity, log, signal } = parts;
+  const shaped = (x: Settings): Settings =>
+    topology?.trafficOverrides ? x.with({ TRAFFIC: { ...topology.trafficOverrides } }, `deployment ${tc.Deployment}`) : x;
+  return async (x, m) => {
+    const method = m ?? (await getMethodology(String(x.get('TRAFFIC.traffic_type'))));
     try {
-      writeCsv(join(resultsDir, csv), rows, settings?.getOr<string>('CSV_FORMAT', 'vsperf') === 'iso' ? 'iso' : 'vsperf');
+      return await method({
+        testcase: tc.name,
+        settings: shaped(x),
+        generator: gen,
+        ports,
+        ...(topology ? { topology } : {}),
+        ...(fidelity.probe ? { conditions: fidelity.probe } : {}),
+        log,
+        signal,
+        events: o.events,
+      });
     } catch (e) {
-      // Keep the testcase's result (results.json may still be writable) and say what was lost.
-      log.error(errorMessage(e));
-      if (!error) error = isVsperfError(e) ? e.toJSON() : { code: 'E_OUTPUT', message: errorMessage(e) };
-      csv = undefined;
+      if (topology?.health?.aborted && !o.signal.aborted) throw topology.health.reason instanceof Error ? topology.health.reason : e;
+      throw e;
     }
+  };
+}
+
+/** TestSteps, then the testcase's own traffic unless a step sent some (or the deployment is clean); --integration rows. */
+async function runWithSteps(
+  o: RunOptions,
+  tc: TestcaseDef,
+  steps: ReturnType<typeof parseTestSteps>,
+  st: TestcaseState,
+  env: TestcaseEnv,
+  parts: { settings: Settings; methodology: Methodology | undefined; traffic: TrafficRunner; topology?: Topology; signal: AbortSignal },
+): Promise<MethodologyOutput> {
+  const { settings, methodology, traffic, topology, signal } = parts;
+  o.events.emit('testcase:phase', { name: tc.name, phase: `${steps.length} TestSteps` });
+  const so = await runStepsTestcase({
+    steps,
+    integration: !!o.integration,
+    settings,
+    ...(topology ? { topology } : {}),
+    traffic: (x) => traffic(x),
+    validateRows,
+    log: env.log,
+    host: env.host,
+    workDir: env.workDir,
+    signal,
+    ...(process.stdin.isTTY ? { waitForUser: (p: string) => waitForEnterPrompt(p, o.signal) } : {}),
+  });
+  let output: MethodologyOutput = { rows: so.rows, trials: so.trials };
+  if (so.status.ok && tc.Deployment !== 'clean' && !so.sentTraffic) {
+    const after = await traffic(so.settings, methodology);
+    output = { ...after, rows: [...so.rows, ...after.rows], trials: [...so.trials, ...after.trials] };
   }
-  if (!error && stepFailure) error = stepFailure;
-  if (!error && !rows.length) error = { code: 'E_NO_RESULT', message: 'the testcase produced no result rows' };
-  if (!error) error = validateRows(rows);
+  if (o.integration) output = { ...output, rows: integrationRows(output.rows, so.status) };
+  if (!so.status.ok) st.stepFailure = { code: 'E_STEP_FAILED', message: `step ${so.status.failedStep}: ${so.status.details}` };
+  return output;
+}
+
+/** Counter cross-check summary and the generator's backend, for the facts and rows. */
+function noteTrialFacts(st: TestcaseState, output: MethodologyOutput): void {
+  const checked = output.trials.filter((t) => t.counterCheck);
+  if (checked.length)
+    st.facts.counter_check = `${checked.filter((t) => t.counterCheck!.consistent).length}/${checked.length} trials: generator and switch counters agree`;
+  const last = output.trials.at(-1)?.result.info?.backend;
+  if (last !== undefined) st.backend = String(last);
+}
+
+function testcaseError(e: unknown, signal: AbortSignal, log: Logger, name: string): ErrorJson {
+  let error: ErrorJson = isVsperfError(e) ? e.toJSON() : { code: 'E_BUG', message: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  if (signal.aborted && !isVsperfError(e)) error = new AbortedError('run aborted').toJSON();
+  log.error(`testcase ${name} failed: ${isVsperfError(e) ? e.brief() : errorMessage(e)}`);
+  if (!isVsperfError(e) && e instanceof Error && e.stack) log.debug(e.stack);
+  return error;
+}
+
+/** Rows with verdicts and VSPERF's columns, the CSV, the final status, the testcase's entry in results.json. */
+function recordTestcase(
+  o: RunOptions,
+  tc: TestcaseDef,
+  index: number,
+  resultsDir: string,
+  st: TestcaseState,
+  at: { startTime: string; t0: number; log: Logger },
+): TestcaseResult {
+  const { settings, output, facts } = st;
+  const stopTime = new Date().toISOString();
+  const wallS = (Date.now() - at.t0) / 1000;
+  const verdictRows = st.fidelity ? st.fidelity.decorate(output?.rows ?? [], output?.trials ?? []) : (output?.rows ?? []);
+  const extraDetails = st.fidelity?.conditions ? { ...st.extraDetails, conditions: st.fidelity.conditions } : st.extraDetails;
+  const meta = { startTime: at.startTime, stopTime, wallS, trafficgen: st.trafficgen, backend: st.backend, simulated: st.simulated };
+  const rows = decorateRows(verdictRows, tc, settings, facts, meta);
+  const csv = writeTestcaseCsv(resultsDir, index, tc, rows, st, at.log);
+  const error = st.error ?? st.stepFailure ?? (rows.length ? validateRows(rows) : { code: 'E_NO_RESULT', message: 'the testcase produced no result rows' });
   const status: 'passed' | 'failed' = error ? 'failed' : 'passed';
   const result: TestcaseResult = {
     index,
@@ -331,7 +410,7 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     trafficType: settings ? String(settings.getOr('TRAFFIC.traffic_type', UNKNOWN)) : UNKNOWN,
     status,
     ...(error ? { error } : {}),
-    startTime,
+    startTime: at.startTime,
     stopTime,
     wallS,
     rows,
@@ -339,11 +418,26 @@ async function runOne(o: RunOptions, tc: TestcaseDef, index: number, resultsDir:
     settings: settings ? settings.toJSON() : {},
     facts,
     ...(output?.details || Object.keys(extraDetails).length ? { details: { ...(output?.details ?? {}), ...extraDetails } } : {}),
-    simulated,
+    simulated: st.simulated,
     ...(csv ? { csv } : {}),
   };
   o.events.emit('testcase:end', { index, name: tc.name, status, rows, ...(error ? { error } : {}), wallS });
   return result;
+}
+
+/** The testcase's CSV file name, or undefined (no rows, or it could not be written: then the error says what was lost). */
+function writeTestcaseCsv(resultsDir: string, index: number, tc: TestcaseDef, rows: readonly ResultRow[], st: TestcaseState, log: Logger): string | undefined {
+  if (!rows.length) return undefined;
+  const csv = csvFileName(index, tc.name, tc.Deployment);
+  try {
+    writeCsv(join(resultsDir, csv), rows, st.settings?.getOr<string>('CSV_FORMAT', 'vsperf') === 'iso' ? 'iso' : 'vsperf');
+    return csv;
+  } catch (e) {
+    // Keep the testcase's result (results.json may still be writable) and say what was lost.
+    log.error(errorMessage(e));
+    if (!st.error) st.error = isVsperfError(e) ? e.toJSON() : { code: 'E_OUTPUT', message: errorMessage(e) };
+    return undefined;
+  }
 }
 
 /**
