@@ -1,6 +1,6 @@
 /**
  * A testcase's TestSteps inside the runner: the step objects the framework provides itself
- * (trafficgen, settings, tools, log) joined with those of the deployment (vswitch, vnfN, VNFn), and
+ * (trafficgen, settings, tools, log, namespace, veth) joined with those of the deployment (vswitch, vnfN, VNFn), and
  * the results VSPERF reports for it: the traffic rows of every `trafficgen send_traffic`, and for
  * integration testcases a `status`/`details` pair on each row (or one row of its own).
  */
@@ -11,6 +11,7 @@ import type { Json, JsonObject, Settings } from '../config/settings.js';
 import type { MethodologyOutput, TrialRecord } from '../methodology/context.js';
 import type { ResultRow } from '../methodology/types.js';
 import { logTarget, settingsTarget, toolsTarget } from '../steps/builtin-objects.js';
+import { NetnsSteps } from '../steps/netns-objects.js';
 import type { PyValue } from '../steps/pyvalue.js';
 import { runTestSteps, type StepRunResult } from '../steps/run-steps.js';
 import type { ParsedStep } from '../steps/steps.js';
@@ -74,8 +75,11 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
       return Array.isArray(result) && result.length > 0 && o.validateRows(result as unknown as ResultRow[]) === undefined;
     },
   };
+  const netns = new NetnsSteps(o.host);
   const own: Record<string, StepTarget> = {
     trafficgen,
+    namespace: netns.namespace(),
+    veth: netns.veth(),
     settings: settingsTarget(stepSettings),
     tools: toolsTarget({ log: o.log, host: o.host, cwd: o.workDir, timeoutS: Number(o.settings.getOr('TEST_STEP_SHELL_TIMEOUT_S', 120)), signal: o.signal }),
     log: logTarget(o.log),
@@ -86,8 +90,6 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
       if (mine) return mine;
       const dep = o.topology?.stepObject?.(object);
       if (dep !== undefined) return dep;
-      if (object === 'namespace' || object === 'veth')
-        return `${object} steps are not supported yet in vsperf-ts (the sandbox manages its own namespaces and veths)`;
       return `step object ${object} is not available in this deployment`;
     },
   };
