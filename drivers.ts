@@ -80,7 +80,7 @@ export function registerBuiltins(r: RegistryApi): void {
     name: 'Ixia',
     aliases: ['IxNet'],
     summary: 'IXIA (or any generator) behind a vsperf-tgshim gRPC shim: TLS + token, trial timing in the shim (TRAFFICGEN_IXIA_SHIM_*)',
-    create: async (ctx) => (await import('./trafficgen/grpc/client.js')).createIxia(ctx),
+    create: async (ctx) => (await import('./trafficgen/grpc/client.js')).createShimClient(ctx),
     describePlan: async (s) => (await import('./trafficgen/grpc/ixnet-plan.js')).describeIxnetPlan(s),
   });
   // reporting (issue 9): load generators

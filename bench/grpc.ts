@@ -29,7 +29,7 @@ const { exec } = await import('../framework/host/exec.js');
 const { createSoftware } = await import('../trafficgen/software/driver.js');
 const { createSimulated } = await import('../trafficgen/simulated/driver.js');
 const { loadShimSettings } = await import('../trafficgen/grpc/shim-cli.js');
-const { IxiaDriver } = await import('../trafficgen/grpc/client.js');
+const { ShimClient } = await import('../trafficgen/grpc/client.js');
 const { makePki, startShim } = await import('../test/integration/grpc/helpers.js');
 import type { PortSpec, TrafficGenerator, TrialSpec } from '../framework/api/trafficgen.js';
 import type { DriverContext } from '../framework/api/driver.js';
@@ -130,7 +130,7 @@ try {
       'warning',
     ]);
     try {
-      const ixia = await IxiaDriver.open({
+      const ixia = await ShimClient.open({
         address: shim.address,
         tls: { caPem: pki.pem(pki.caCert), certPem: pki.pem(pki.clientCert), keyPem: pki.pem(pki.clientKey), serverName: 'localhost' },
         token: pki.token,

@@ -16,7 +16,7 @@ import { trafficTypes } from '../methodology/index.js';
 import { binarySearchOptions, commonOptions } from '../methodology/options.js';
 import { multiGoalOptions } from '../methodology/goals.js';
 import type { Registry } from '../registry/registry.js';
-import type { DriverFactory, DriverKind } from '../registry/types.js';
+import type { DriverFactory, DriverKind } from '../api/driver.js';
 import { suggest } from '../util/suggest.js';
 import { validityThresholds } from '../fidelity/verdict.js';
 import { parseTestSteps } from '../steps/steps.js';

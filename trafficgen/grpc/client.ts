@@ -1,7 +1,8 @@
 /**
- * The `Ixia` (alias `IxNet`) traffic generator: a tgshim.v1 gRPC client. The shim next to the generator
- * runs each trial (timing included); this driver sends the spec and turns the answer, or the failure,
- * into framework types and typed errors.
+ * ShimClient: a traffic generator that is a tgshim.v1 gRPC client, for any generator behind a
+ * vsperf-tgshim (registered as `Ixia`, alias `IxNet`, VSPERF's names for the IXIA it usually fronts).
+ * The shim next to the generator runs each trial (timing included); this client sends the spec and
+ * turns the answer, or the failure, into framework types and typed errors.
  */
 import { checkTrafficSpec, checkTrialSpec } from '../../framework/api/trial-check.js';
 import { readFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
 import { API_MAJOR, capsFromPb, liveFromPb, portToPb, resultFromPb, trafficToPb, trialToPb } from './convert.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 
-export interface IxiaTls {
+export interface ShimClientTls {
   /** CA that signed the shim's certificate; undefined = system roots. */
   readonly caPem?: Buffer;
   /** Client certificate + key, for shims that check client certificates. */
@@ -38,11 +39,11 @@ export interface IxiaTls {
   readonly serverName?: string;
 }
 
-export interface IxiaOptions {
+export interface ShimClientOptions {
   /** host:port of the shim. */
   readonly address: string;
   /** undefined = plaintext (loopback only). */
-  readonly tls?: IxiaTls;
+  readonly tls?: ShimClientTls;
   readonly token?: string;
   /** Deadline of each control call (ms). */
   readonly callTimeoutMs?: number;
@@ -84,7 +85,7 @@ type Unary<Req, Res> = (
   cb: (e: grpc.ServiceError | null, r: Res) => void,
 ) => grpc.ClientUnaryCall;
 
-export class IxiaDriver implements TrafficGenerator {
+export class ShimClient implements TrafficGenerator {
   readonly name: string;
   readonly startContinuous?: (spec: TrafficSpec, signal?: AbortSignal) => Promise<ContinuousRun>;
   private readonly client: pb.TrafficGenShimServiceClient;
@@ -99,7 +100,7 @@ export class IxiaDriver implements TrafficGenerator {
   private closed = false;
   private trials: TrialStream | undefined;
 
-  private constructor(private readonly opts: IxiaOptions) {
+  private constructor(private readonly opts: ShimClientOptions) {
     this.name = opts.name ?? 'Ixia';
     this.log = opts.log ?? silentLogger;
     this.callTimeoutMs = opts.callTimeoutMs ?? 10_000;
@@ -131,8 +132,8 @@ export class IxiaDriver implements TrafficGenerator {
   }
 
   /** Connect to the shim and check it (reachable, TLS, token, API version). */
-  static async open(opts: IxiaOptions): Promise<IxiaDriver> {
-    const d = new IxiaDriver(opts);
+  static async open(opts: ShimClientOptions): Promise<ShimClient> {
+    const d = new ShimClient(opts);
     try {
       const info = await d.call('connect', d.client.getInfo.bind(d.client) as Unary<pb.GetInfoRequest, pb.GetInfoResponse>, {}, { retry: true });
       if (info.apiMajor !== API_MAJOR) {
@@ -534,7 +535,7 @@ function num(settings: Settings, key: string, fallback: number): number {
 }
 
 /** Driver options from the TRAFFICGEN_IXIA_* settings (conf/03_traffic_ixia.json). */
-export function ixiaOptionsFromSettings(settings: Settings, log: Logger, name = 'Ixia'): IxiaOptions {
+export function shimClientOptions(settings: Settings, log: Logger, name = 'Ixia'): ShimClientOptions {
   const address = settings.getOr<string>('TRAFFICGEN_IXIA_SHIM_ADDRESS', '127.0.0.1:50551');
   const useTls = settings.has('TRAFFICGEN_IXIA_SHIM_TLS') ? settings.boolean('TRAFFICGEN_IXIA_SHIM_TLS') : true;
   const tokenFile = settings.getOr<string>('TRAFFICGEN_IXIA_SHIM_TOKEN_FILE', '');
@@ -585,8 +586,8 @@ export function ixiaOptionsFromSettings(settings: Settings, log: Logger, name = 
   };
 }
 
-export async function createIxia(ctx: DriverContext): Promise<IxiaDriver> {
-  const d = await IxiaDriver.open(ixiaOptionsFromSettings(ctx.settings, ctx.log.child('ixia')));
+export async function createShimClient(ctx: DriverContext): Promise<ShimClient> {
+  const d = await ShimClient.open(shimClientOptions(ctx.settings, ctx.log.child('ixia')));
   ctx.host.cleanup.defer('release Ixia shim session', () => d.close());
   return d;
 }

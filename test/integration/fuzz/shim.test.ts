@@ -13,6 +13,8 @@ import * as grpc from '@grpc/grpc-js';
 import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
 import { pidAlive, startShim, type RunningShim } from '../grpc/helpers.js';
 import { fuzz } from './replay.js';
+import { trialToPb } from '../../../trafficgen/grpc/convert.js';
+import { basicTrialSpec } from '../../../framework/api/example-spec.js';
 
 /** Status codes that mean the shim failed rather than judged the request. */
 const BROKEN = new Set([grpc.status.INTERNAL, grpc.status.UNKNOWN, grpc.status.UNAVAILABLE, grpc.status.DATA_LOSS]);
@@ -206,30 +208,10 @@ describe('fuzz: the gRPC shim answers malformed messages with INVALID_ARGUMENT a
   });
 
   /** A valid 64-byte trial at 1000 fps for 0.1 s, with `over` applied. */
-  const goodTrial = (over: Partial<pb.TrialSpec> = {}, rate: NonNullable<pb.Rate['value']> = { $case: 'fps', fps: 1000 }): pb.RunTrialRequest => ({
-    sessionId,
-    progressIntervalMs: 0,
-    trial: {
-      traffic: {
-        stream: {
-          frameSize: 64,
-          imixGenome: '',
-          l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' },
-          l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
-          l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-          vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-          multistream: 0,
-          streamType: pb.StreamType.STREAM_TYPE_L4,
-        },
-        bidir: false,
-        rate: { value: rate },
-        latency: false,
-      },
-      length: { $case: 'durationS', durationS: 0.1 },
-      learningS: 0,
-      ...over,
-    },
-  });
+  const goodTrial = (over: Partial<pb.TrialSpec> = {}, rate: NonNullable<pb.Rate['value']> = { $case: 'fps', fps: 1000 }): pb.RunTrialRequest => {
+    const t = trialToPb(basicTrialSpec({ latency: false, durationS: 0.1 }));
+    return { sessionId, progressIntervalMs: 0, trial: { ...t, traffic: { ...t.traffic!, rate: { value: rate } }, ...over } };
+  };
 
   it("the issue's cases: duration_s = 1e-9 (no frame would be sent) and 1e10 fps on a 10G port are INVALID_ARGUMENT", async () => {
     const short = await runTrial(goodTrial({ length: { $case: 'durationS', durationS: 1e-9 } }));

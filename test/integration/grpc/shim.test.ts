@@ -13,9 +13,9 @@ import { HealthImplementation, service as healthService } from 'grpc-health-chec
 import { describeTrafficGenerator } from '../../../framework/conformance/index.js';
 import { AbortedError, DriverError } from '../../../framework/errors.js';
 import { exec } from '../../../framework/host/exec.js';
-import { IxiaDriver, type IxiaOptions } from '../../../trafficgen/grpc/client.js';
+import { ShimClient, type ShimClientOptions } from '../../../trafficgen/grpc/client.js';
 import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
-import { API_MINOR } from '../../../trafficgen/grpc/convert.js';
+import { API_MINOR, trialToPb } from '../../../trafficgen/grpc/convert.js';
 import type { PortSpec, TrialSpec } from '../../../framework/api/trafficgen.js';
 import type { DriverContext } from '../../../framework/api/driver.js';
 import { makePki, pidAlive, ROOT, SHIM_BIN, startShim, type RunningShim, type TestPki } from './helpers.js';
@@ -48,7 +48,7 @@ describe('tgshim over gRPC (integration)', function () {
     return ['--tls-cert', k.serverCert, '--tls-key', k.serverKey, '--tls-client-ca', k.caCert, '--token-file', k.tokenFile, ...extra];
   }
 
-  function clientOpts(k: TestPki, shim: RunningShim, over: Partial<IxiaOptions> = {}): IxiaOptions {
+  function clientOpts(k: TestPki, shim: RunningShim, over: Partial<ShimClientOptions> = {}): ShimClientOptions {
     return {
       address: shim.address,
       tls: { caPem: k.pem(k.caCert), certPem: k.pem(k.clientCert), keyPem: k.pem(k.clientKey), serverName: 'localhost' },
@@ -78,7 +78,7 @@ describe('tgshim over gRPC (integration)', function () {
       const k = pki.v!;
       const shim = await startShim(tlsShimArgs(k, ['--generator', 'Simulated']));
       shims.push(shim);
-      const generator = await IxiaDriver.open(clientOpts(k, shim));
+      const generator = await ShimClient.open(clientOpts(k, shim));
       return { generator, ports: PORTS, close: () => shim.stop() };
     },
     // Simulated computes its trials (nothing to abort midway) and reaches any rate up to the line.
@@ -98,8 +98,8 @@ describe('tgshim over gRPC (integration)', function () {
 
     it('an IP shim address without a server name: the certificate is checked against the IP, and Node prints no DEP0123 warning', async () => {
       const client = join(ROOT, 'dist', 'trafficgen', 'grpc', 'client.js');
-      const script = `import { IxiaDriver } from ${JSON.stringify(client)}; import { readFileSync as r } from 'node:fs';
-        const d = await IxiaDriver.open({ address: ${JSON.stringify(shim.address)}, tls: { caPem: r(${JSON.stringify(k.caCert)}), certPem: r(${JSON.stringify(k.clientCert)}), keyPem: r(${JSON.stringify(k.clientKey)}) }, token: ${JSON.stringify(k.token)}, retries: 0 });
+      const script = `import { ShimClient } from ${JSON.stringify(client)}; import { readFileSync as r } from 'node:fs';
+        const d = await ShimClient.open({ address: ${JSON.stringify(shim.address)}, tls: { caPem: r(${JSON.stringify(k.caCert)}), certPem: r(${JSON.stringify(k.clientCert)}), keyPem: r(${JSON.stringify(k.clientKey)}) }, token: ${JSON.stringify(k.token)}, retries: 0 });
         console.log('backend', d.shimInfo().backend); await d.close();`;
       const ok = await exec([process.execPath, '--input-type=module', '-e', script], { timeoutMs: 20_000 });
       expect(ok.stdout).to.match(/backend software/);
@@ -116,7 +116,7 @@ describe('tgshim over gRPC (integration)', function () {
       const st = await new Promise<{ status: string }>((res, rej) => hc.check({ service: 'tgshim.v1.TrafficGenShimService' }, (e, r) => (e ? rej(e) : res(r))));
       hc.close();
       expect(st.status).to.equal('SERVING');
-      const d = await IxiaDriver.open(clientOpts(k, shim));
+      const d = await ShimClient.open(clientOpts(k, shim));
       expect(d.shimInfo()).to.include({ backend: 'software', generator: 'Simulated', apiMinor: API_MINOR });
       expect(API_MINOR, 'RunTrials is api_minor 1').to.be.at.least(1);
       expect(d.capabilities().simulatesDut).to.equal(true);
@@ -131,7 +131,7 @@ describe('tgshim over gRPC (integration)', function () {
       for (const trialStream of [true, false]) {
         const direct = await createSimulated({ settings: loadShimSettings([]) } as unknown as DriverContext);
         await direct.connect(PORTS);
-        const d = await IxiaDriver.open({ ...clientOpts(k, shim), trialStream });
+        const d = await ShimClient.open({ ...clientOpts(k, shim), trialStream });
         await d.connect(PORTS);
         try {
           for (const spec of [trial({ rate: { unit: 'pct', value: 100 }, bidir: true, latency: true }), trial({ durationS: undefined, frames: 12_345 })]) {
@@ -154,7 +154,7 @@ describe('tgshim over gRPC (integration)', function () {
     });
 
     it('runs continuous traffic with live counters and stops it with the counters of the whole run', async () => {
-      const d = await IxiaDriver.open(clientOpts(k, shim));
+      const d = await ShimClient.open(clientOpts(k, shim));
       try {
         await d.connect(PORTS);
         expect(d.capabilities().continuous).to.equal(true);
@@ -174,7 +174,7 @@ describe('tgshim over gRPC (integration)', function () {
 
     it('rejects a wrong token and a missing token with a DriverError about credentials', async () => {
       for (const token of ['wrong-token-0123456789', undefined]) {
-        const e = await failure(IxiaDriver.open(clientOpts(k, shim, { token })));
+        const e = await failure(ShimClient.open(clientOpts(k, shim, { token })));
         expect(e).to.be.instanceOf(DriverError);
         expect(e.message).to.match(/rejected the credentials: (wrong|missing) bearer token/);
         expect((e as DriverError).hint).to.match(/TOKEN_FILE/);
@@ -182,7 +182,7 @@ describe('tgshim over gRPC (integration)', function () {
     });
 
     it('rejects a client without a certificate, with an untrusted certificate, without TLS, or not trusting the shim', async () => {
-      const cases: Array<[string, Partial<IxiaOptions>]> = [
+      const cases: Array<[string, Partial<ShimClientOptions>]> = [
         ['no client certificate', { tls: { caPem: k.pem(k.caCert), serverName: 'localhost' } }],
         [
           'client certificate from another CA',
@@ -193,7 +193,7 @@ describe('tgshim over gRPC (integration)', function () {
       ];
       for (const [what, over] of cases) {
         const t0 = Date.now();
-        const e = await failure(IxiaDriver.open(clientOpts(k, shim, { ...over, callTimeoutMs: 3000 })));
+        const e = await failure(ShimClient.open(clientOpts(k, shim, { ...over, callTimeoutMs: 3000 })));
         expect(e, what).to.be.instanceOf(DriverError);
         expect(e.message, what).to.match(/TLS with shim|is unreachable/);
         expect(Date.now() - t0, `${what} fails fast`).to.be.below(15_000);
@@ -201,8 +201,8 @@ describe('tgshim over gRPC (integration)', function () {
     });
 
     it('lets one client own the ports; a second gets a clear error naming the owner', async () => {
-      const a = await IxiaDriver.open(clientOpts(k, shim, { clientName: 'vsi-owner' }));
-      const b = await IxiaDriver.open(clientOpts(k, shim, { clientName: 'vsi-second' }));
+      const a = await ShimClient.open(clientOpts(k, shim, { clientName: 'vsi-owner' }));
+      const b = await ShimClient.open(clientOpts(k, shim, { clientName: 'vsi-second' }));
       try {
         await a.connect(PORTS);
         const e = await failure(b.connect(PORTS));
@@ -228,7 +228,7 @@ describe('tgshim over gRPC (integration)', function () {
         raw.reserve({ clientName: 'vsi-silent', ports, leaseS: 1 }, md, (e, r) => (e ? ko(e) : ok(r))),
       );
       expect(res.leaseS).to.equal(1);
-      const b = await IxiaDriver.open(clientOpts(k, shim, { clientName: 'vsi-next' }));
+      const b = await ShimClient.open(clientOpts(k, shim, { clientName: 'vsi-next' }));
       try {
         expect((await failure(b.connect(PORTS))).message).to.match(/owned by vsi-silent/);
         await new Promise((r) => setTimeout(r, 2600));
@@ -247,7 +247,7 @@ describe('tgshim over gRPC (integration)', function () {
         server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))),
       );
       try {
-        const e = await failure(IxiaDriver.open({ address: `127.0.0.1:${port}`, retries: 0 }));
+        const e = await failure(ShimClient.open({ address: `127.0.0.1:${port}`, retries: 0 }));
         expect(e).to.be.instanceOf(DriverError);
         expect(e.message).to.match(/does not serve tgshim\.v1 \(version mismatch\?\)/);
       } finally {
@@ -310,28 +310,7 @@ describe('tgshim over gRPC (integration)', function () {
         raw.close();
       });
 
-      const good = (): pb.TrialSpec => {
-        const t = trial();
-        return {
-          traffic: {
-            stream: {
-              frameSize: 64,
-              imixGenome: '',
-              l2: { srcMac: t.stream.l2.srcMac, dstMac: t.stream.l2.dstMac },
-              l3: { ...t.stream.l3 },
-              l4: { ...t.stream.l4 },
-              vlan: { ...t.stream.vlan },
-              multistream: 0,
-              streamType: pb.StreamType.STREAM_TYPE_L4,
-            },
-            bidir: false,
-            rate: { value: { $case: 'fps', fps: 1000 } },
-            latency: false,
-          },
-          length: { $case: 'durationS', durationS: 1 },
-          learningS: 0,
-        };
-      };
+      const good = (): pb.TrialSpec => trialToPb(trial({ rate: { unit: 'fps', value: 1000 } }));
 
       const cases: Array<[string, (t: pb.TrialSpec) => void, RegExp]> = [
         ['frame size 20', (t) => (t.traffic!.stream!.frameSize = 20), /^trial\.traffic\.stream\.frame_size: 20 bytes is out of range 64\.\.9000 bytes/],
@@ -452,7 +431,7 @@ describe('tgshim over gRPC (integration)', function () {
     });
 
     it('runs trials through the shim, reports a failed async operation clearly, and releases the IxNetwork session', async () => {
-      const d = await IxiaDriver.open(clientOpts(k, shim));
+      const d = await ShimClient.open(clientOpts(k, shim));
       try {
         expect(d.shimInfo().backend).to.equal('ixnetwork');
         await d.connect(IXPORTS);
@@ -497,7 +476,7 @@ describe('tgshim over gRPC (integration)', function () {
 
     it('an aborted run stops the traffic on the shim and the ports are usable at once', async () => {
       const shim = await slowShim();
-      const d = await IxiaDriver.open(clientOpts(k, shim));
+      const d = await ShimClient.open(clientOpts(k, shim));
       await d.connect(PORTS);
       const ac = new AbortController();
       const progress: number[] = [];
@@ -517,7 +496,7 @@ describe('tgshim over gRPC (integration)', function () {
 
     it('closing the driver during a trial fails the trial at once and stops the traffic on the shim', async () => {
       const shim = await slowShim();
-      const d = await IxiaDriver.open(clientOpts(k, shim));
+      const d = await ShimClient.open(clientOpts(k, shim));
       await d.connect(PORTS);
       const p = failure(d.runTrial(trial({ durationS: 20 })));
       await new Promise((r) => setTimeout(r, 1500));
@@ -532,7 +511,7 @@ describe('tgshim over gRPC (integration)', function () {
 
     it('a shim killed mid-trial gives a clear DriverError and leaves nothing running', async () => {
       const shim = await slowShim();
-      const d = await IxiaDriver.open(clientOpts(k, shim));
+      const d = await ShimClient.open(clientOpts(k, shim));
       await d.connect(PORTS);
       const first = await d.runTrial(trial({ durationS: 0.2 }));
       expect(first.txFrames).to.equal(20_000);
@@ -549,7 +528,7 @@ describe('tgshim over gRPC (integration)', function () {
 
     it('SIGTERM during a trial stops the traffic, fails the trial cleanly and exits 0', async () => {
       const shim = await slowShim();
-      const d = await IxiaDriver.open(clientOpts(k, shim));
+      const d = await ShimClient.open(clientOpts(k, shim));
       await d.connect(PORTS);
       const p = d.runTrial(trial({ durationS: 20 }));
       await new Promise((r) => setTimeout(r, 1000));
@@ -566,7 +545,7 @@ describe('tgshim over gRPC (integration)', function () {
     it('rides out a shim restart: calls after the handshake wait for the reconnect', async () => {
       const first = await startShim(tlsShimArgs(k, ['--generator', 'Simulated']));
       shims.push(first);
-      const d = await IxiaDriver.open(clientOpts(k, first, { callTimeoutMs: 15_000 }));
+      const d = await ShimClient.open(clientOpts(k, first, { callTimeoutMs: 15_000 }));
       try {
         await first.stop();
         const connecting = d.connect(PORTS);

@@ -14,7 +14,7 @@ import { Host } from '../../../framework/host/host.js';
 import { Journal } from '../../../framework/host/journal.js';
 import { isAlive } from '../../../framework/host/proc.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
-import { IxiaDriver } from '../../../trafficgen/grpc/client.js';
+import { ShimClient } from '../../../trafficgen/grpc/client.js';
 import type { PortSpec, TrialSpec } from '../../../framework/api/trafficgen.js';
 import { makePki, startShim, STATE_DIR, type RunningShim, type TestPki } from './helpers.js';
 import { basicTrialSpec } from '../../../framework/api/example-spec.js';
@@ -64,8 +64,8 @@ describe('tgshim wrapping the Software generator on a veth pair (integration)', 
     '--conf-file',
     conf,
   ];
-  const open = (shim: RunningShim): Promise<IxiaDriver> =>
-    IxiaDriver.open({
+  const open = (shim: RunningShim): Promise<ShimClient> =>
+    ShimClient.open({
       address: shim.address,
       tls: { caPem: pki.pem(pki.caCert), certPem: pki.pem(pki.clientCert), keyPem: pki.pem(pki.clientKey), serverName: 'localhost' },
       token: pki.token,

@@ -3,20 +3,13 @@ import fc from 'fast-check';
 import { InvalidFieldError, portsFromPb, portToPb, resultFromPb, resultToPb, trialFromPb, trialToPb } from '../../../../trafficgen/grpc/convert.js';
 import * as pb from '../../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
 import type { GeneratorCaps, TrialResult, TrialSpec } from '../../../../framework/api/trafficgen.js';
+import { basicStream } from '../../../../framework/api/example-spec.js';
 
 const CAPS: GeneratorCaps = { continuous: true, latency: true, bidir: true, imix: true, vlan: true, ipv6: true, maxFrameSize: 9000 };
 
 function spec(over: Partial<TrialSpec> = {}): TrialSpec {
   return {
-    stream: {
-      frameSize: 128,
-      l2: { srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' },
-      l3: { enabled: true, version: 4, proto: 'udp', srcIp: '10.0.0.1', dstIp: '10.0.0.2' },
-      l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-      vlan: { enabled: true, id: 100, priority: 3, cfi: 0 },
-      multistream: 1024,
-      streamType: 'L3',
-    },
+    stream: basicStream({ frameSize: 128, vlan: { enabled: true, id: 100, priority: 3, cfi: 0 }, multistream: 1024, streamType: 'L3' }),
     bidir: true,
     rate: { unit: 'pct', value: 42.5 },
     latency: true,

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { DriverError } from '../../../../framework/errors.js';
 import { IxNetworkBackend, IxNetworkGenerator } from '../../../../trafficgen/grpc/backends/ixnetwork/backend.js';
 import type { PortSpec, StreamSpec, TrialSpec } from '../../../../framework/api/trafficgen.js';
+import { basicStream } from '../../../../framework/api/example-spec.js';
 import { FakeIxNetwork, type FieldWrite } from '../../../fixtures/ixnetwork-fake/server.js';
 
 const PORTS: PortSpec[] = [
@@ -9,15 +10,11 @@ const PORTS: PortSpec[] = [
   { name: '10.0.0.5;1;2', speedMbps: 10_000 },
 ];
 
-const STREAM: StreamSpec = {
-  frameSize: 64,
+// VSPERF's default addresses: the expected IxNetwork payloads below name them.
+const STREAM: StreamSpec = basicStream({
   l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' },
   l3: { enabled: true, version: 4, proto: 'udp', srcIp: '1.1.1.1', dstIp: '90.90.90.90' },
-  l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-  vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-  multistream: 0,
-  streamType: 'L4',
-};
+});
 
 function trial(over: Partial<TrialSpec> = {}, stream: Partial<StreamSpec> = {}): TrialSpec {
   return { stream: { ...STREAM, ...stream }, bidir: true, rate: { unit: 'fps', value: 100_000 }, latency: true, durationS: 1, drainS: 0.05, ...over };

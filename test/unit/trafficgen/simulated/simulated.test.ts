@@ -6,16 +6,9 @@ import { SimulatedGenerator, dutFromSettings } from '../../../../trafficgen/simu
 import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
 import type { TrialSpec } from '../../../../framework/api/trafficgen.js';
+import { basicStream } from '../../../../framework/api/example-spec.js';
 
-const stream = {
-  frameSize: 64,
-  l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' },
-  l3: { enabled: true, version: 4 as const, proto: 'udp' as const, srcIp: '1.1.1.1', dstIp: '90.90.90.90' },
-  l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-  vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-  multistream: 0,
-  streamType: 'L4' as const,
-};
+const stream = basicStream();
 const spec = (fps: number, over: Partial<TrialSpec> = {}): TrialSpec => ({
   stream,
   bidir: true,

@@ -2,16 +2,9 @@ import { expect } from 'chai';
 import { DriverError } from '../../../../framework/errors.js';
 import { buildPlan, checkTrial, frameSizesOf, minFrameSize, type PlanPort } from '../../../../trafficgen/software/plan.js';
 import type { StreamSpec, TrialSpec } from '../../../../framework/api/trafficgen.js';
+import { basicStream } from '../../../../framework/api/example-spec.js';
 
-const stream: StreamSpec = {
-  frameSize: 64,
-  l2: { srcMac: '00:00:00:00:00:01', dstMac: '00:00:00:00:00:02' },
-  l3: { enabled: true, version: 4, proto: 'udp', srcIp: '1.1.1.1', dstIp: '90.90.90.90' },
-  l4: { enabled: true, srcPort: 3000, dstPort: 3001 },
-  vlan: { enabled: false, id: 0, priority: 0, cfi: 0 },
-  multistream: 0,
-  streamType: 'L4',
-};
+const stream: StreamSpec = basicStream();
 const ports: PlanPort[] = [
   { name: 'vsg0', netns: 'ns', speedMbps: 10_000, mtuFound: 1500 },
   { name: 'vsg1', netns: 'ns', speedMbps: 10_000, mtuFound: 1500 },
