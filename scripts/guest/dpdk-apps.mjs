@@ -8,6 +8,13 @@ import { elfClosure } from './elf-closure.mjs';
 
 export const TESTPMD = '/usr/bin/dpdk-testpmd';
 export const L2FWD_SRC = '/usr/share/dpdk/examples/l2fwd/main.c';
+/**
+ * coreutils' stdbuf preload library (Debian's coreutils is Essential): the guest's /init preloads it
+ * so that a DPDK app's stdout is line-buffered. testpmd prints its ready line ("Press enter to exit")
+ * with printf to a log file, which stdio buffers in 4 KiB blocks: without it the line never reaches
+ * the file and testpmd looks stuck after its last rte_log line (rte_log flushes, printf does not).
+ */
+export const STDBUF_LIB = '/usr/libexec/coreutils/libstdbuf.so';
 /** EAL loads every plugin in its compiled-in directory: the guest's holds only these. */
 export const PLUGINS = ['librte_bus_pci.so', 'librte_net_virtio.so', 'librte_mempool_ring.so'];
 
@@ -47,12 +54,14 @@ function buildL2fwd(workDir) {
  */
 export function dpdkFiles(workDir) {
   if (!existsSync(TESTPMD)) throw new Error(`${TESTPMD} is missing (install the Debian package dpdk)`);
+  if (!existsSync(STDBUF_LIB)) throw new Error(`${STDBUF_LIB} is missing (install the Debian package coreutils)`);
   mkdirSync(workDir, { recursive: true });
   const l2fwd = buildL2fwd(workDir);
   const plugins = PLUGINS.map((p) => join(pluginDir(), p));
   const files = new Map([
     ['/bin/dpdk-testpmd', TESTPMD],
     ['/bin/dpdk-l2fwd', l2fwd],
+    [STDBUF_LIB, STDBUF_LIB],
   ]);
   // A plugin is a symlink to the library itself, as Debian installs it: testpmd also links some of
   // them (bus_pci), and a copy under another inode would be loaded twice (EAL panics on the second
@@ -69,7 +78,8 @@ export function dpdkFiles(workDir) {
   // glibc loads libgcc_s with dlopen (thread cancellation and unwinding): no DT_NEEDED names it.
   const libgcc = join(LIB_DIR, 'libgcc_s.so.1');
   files.set(libgcc, realpathSync(libgcc));
-  for (const [at, real] of elfClosure([TESTPMD, l2fwd, libgcc, ...plugins])) files.set(at.startsWith('/lib64/') ? at : join(LIB_DIR, basename(at)), real);
+  for (const [at, real] of elfClosure([TESTPMD, l2fwd, libgcc, STDBUF_LIB, ...plugins]))
+    files.set(at.startsWith('/lib64/') ? at : join(LIB_DIR, basename(at)), real);
   return { files, links };
 }
 

@@ -89,12 +89,15 @@ dpdk_bind() {
 dpdk_run() {
   app=$1; pat=$2; shift 2
   mkfifo /tmp/$app.in; sleep 2147483647 > /tmp/$app.in &
-  "$@" < /tmp/$app.in > /tmp/$app.log 2>&1 &
+  # Line-buffered stdout (coreutils' libstdbuf): the app's printf lines, the ready line among them,
+  # reach the log file as they are printed, not when a 4 KiB stdio buffer fills.
+  LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so _STDBUF_O=L "$@" < /tmp/$app.in > /tmp/$app.log 2>&1 &
   pid=$!; i=0
   # GUEST_KERNEL_APPEND=vsperf.debug=1 (libgcc_s in the image) streams the app's output to the serial console.
   grep -q vsperf.debug=1 /proc/cmdline && tail -f /tmp/$app.log > /dev/ttyS0 &
   while ! grep -q "$pat" /tmp/$app.log; do
-    kill -0 $pid 2>/dev/null || { say "VSPERF-ERR $app exited: $(tail -n 12 /tmp/$app.log | tr '\\n' ' ')"; return 1; }
+    # A status above 128 is a signal: 132 (SIGILL) is a CPU without the instructions DPDK was built for.
+    kill -0 $pid 2>/dev/null || { wait $pid; say "VSPERF-ERR $app exited with status $?: $(tail -n 12 /tmp/$app.log | tr '\\n' ' ')"; return 1; }
     i=$((i+1)); [ $((i % 100)) -ne 0 ] || say "VSPERF-WAIT $app $((i/10)) s: $(tail -n 1 /tmp/$app.log)"
     [ $i -lt 1800 ] || { say "VSPERF-ERR $app not forwarding after 180 s: $(tail -n 4 /tmp/$app.log | tr '\\n' ' ')"; return 1; }
     sleep 0.1
@@ -231,7 +234,7 @@ export async function run(ctx) {
     mkdirSync(dirname(join(rootfs, at)), { recursive: true });
     symlinkSync(target, join(rootfs, at));
   }
-  log(`guest image: dpdk-testpmd, dpdk-l2fwd, ${dpdk.files.size - 2} libraries, ${dpdk.links.size} PMD plugins`);
+  log(`guest image: dpdk-testpmd, dpdk-l2fwd, ${dpdk.files.size - 3} libraries, ${dpdk.links.size} PMD plugins`);
   writeFileSync(join(rootfs, 'init'), INIT, { mode: 0o755 });
   const list = out(['find', '.'], { cwd: rootfs });
   const cpio = spawnSync('cpio', ['-o', '-H', 'newc', '--quiet'], { cwd: rootfs, input: list, maxBuffer: 512 * 1024 * 1024 });

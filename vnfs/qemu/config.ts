@@ -191,9 +191,15 @@ export function recordKvmProbe(ok: boolean, reason?: string): void {
   }
 }
 
+/** The CPU model of a TCG guest when GUEST_CPU_OPTIONS is auto: DPDK apps need SSE4.2 and POPCNT. */
+function tcgCpu(loopback: string): string {
+  return isDpdkApp(loopback) ? TCG_DPDK_CPU : 'qemu64';
+}
+
 /** The same config with TCG instead of KVM (after a KVM boot hang). */
 export function withTcg(cfg: QemuConfig, reason: string): QemuConfig {
-  return { ...cfg, accel: 'tcg', accelReason: `TCG: ${reason}`, cpu: cfg.cpu.startsWith('host') ? 'qemu64' : cfg.cpu, vectors: cfg.vectors ?? 0 };
+  // A DPDK app on qemu64 dies of SIGILL in its constructors, before it prints anything.
+  return { ...cfg, accel: 'tcg', accelReason: `TCG: ${reason}`, cpu: cfg.cpu.startsWith('host') ? tcgCpu(cfg.loopback) : cfg.cpu, vectors: cfg.vectors ?? 0 };
 }
 
 /** GUEST_TCG_RAM_PAD_KB: a multiple of 4 KiB (page), and not of 256 KiB (that would keep QEMU's fast sync). */
@@ -260,8 +266,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
   }
   const cpuSetting = str(settings, 'GUEST_CPU_OPTIONS', index, 'auto');
   const loopback = str(settings, 'GUEST_LOOPBACK', index, 'linux_bridge');
-  const dpdk = isDpdkApp(loopback);
-  const cpu = cpuSetting === 'auto' ? (accel === 'kvm' ? 'host,-arch-capabilities' : dpdk ? TCG_DPDK_CPU : 'qemu64') : cpuSetting;
+  const cpu = cpuSetting === 'auto' ? (accel === 'kvm' ? 'host,-arch-capabilities' : tcgCpu(loopback)) : cpuSetting;
   const vecSetting = perGuest(settings, 'GUEST_NIC_VECTORS', index);
   const vectors =
     vecSetting === undefined || vecSetting === null || vecSetting === 'auto'
@@ -301,7 +306,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     mergeBuffersDisable: bool(settings, 'GUEST_NIC_MERGE_BUFFERS_DISABLE', index, false),
     extraArgs,
     appendExtra: str(settings, 'GUEST_KERNEL_APPEND', index, ''),
-    ...(dpdk ? { testpmd: testpmdConfig(settings, index) } : {}),
+    ...(isDpdkApp(loopback) ? { testpmd: testpmdConfig(settings, index) } : {}),
   };
 }
 

@@ -59,6 +59,10 @@ describe('deployments: pvp with a QEMU guest (integration)', function () {
   // DPDK's l2fwd polls the virtio NICs through uio_pci_generic inside the TCG guest.
   it('forwards frames through a guest running DPDK l2fwd and tears down clean', () => forwardsThroughGuest('l2fwd'));
 
+  // testpmd prints its ready line with printf: the image preloads coreutils' libstdbuf so that it
+  // reaches the log (a 4 KiB stdio buffer held it back, and the guest looked stuck after its mbuf pool).
+  it('forwards frames through a guest running DPDK testpmd (VSPERF default) and tears down clean', () => forwardsThroughGuest('testpmd'));
+
   it('pvvp: two guests in series forward frames (PHY1 → VM1 → VM2 → PHY2) and tear down clean', async () => {
     let scope: Scope | undefined;
     t = makeCtx({ VSWITCH: 'OvsDpdkVhost', VNF: 'QemuDpdkVhostUser', GUEST_NICS_NR: [2] });
