@@ -200,8 +200,8 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
    * Not in CSIT: before a longer trial at a load never measured, a trial of the goal's initial duration
    * when (a) a single high-loss one would already make the load an upper bound of the nominating target
    * (exceed ratio 0, or a duration sum so short that one initial trial exceeds the quota) and (b) the
-   * load is likely to lose: a trial at a higher load forwarded less than this load would carry at the
-   * goal loss ratio (CSIT's own forwarding-rate estimate). A load that loses in the short trial is
+   * load is likely to lose: every trial at a higher load forwarded less than this load would carry at
+   * the goal loss ratio (CSIT's own forwarding-rate estimate). A load that loses in the short trial is
    * decided at a fraction of the time; one that does not costs the short trial, and the nominated trial
    * follows. (b) keeps probes off loads that would pass anyway: each extra trial near the capacity of a
    * noisy DUT is one more chance of a bad draw, which with exceed ratio 0 lowers the result. Every trial
@@ -330,14 +330,22 @@ export class MultiGoalSearch implements Search<MultiGoalResult>, SelectorHost {
     return true;
   }
 
-  /** Some trial at a higher load forwarded less than this load would carry at `lossRatio`. */
+  /**
+   * Every trial at a higher load forwarded less than this load would carry at `lossRatio` (and there is
+   * one). "Every", not "some": on a noisy DUT one low draw above would fire probes that then pass, and
+   * each passing probe is a second draw before the long trial.
+   */
   private likelyHighLoss(step: number, lossRatio: number): boolean {
     const fps = this.grid.fps(step);
+    let seen = false;
     for (const [s, e] of this.loads) {
       if (s <= step) continue;
-      for (const t of e.trials) if ((this.grid.fps(s) * (1 - t.lossRatio)) / (1 - lossRatio) < fps) return true;
+      for (const t of e.trials) {
+        if ((this.grid.fps(s) * (1 - t.lossRatio)) / (1 - lossRatio) >= fps) return false;
+        seen = true;
+      }
     }
-    return false;
+    return seen;
   }
 
   /** Relevant bounds under a target: the smallest upper bound, and the largest lower bound below it. */
