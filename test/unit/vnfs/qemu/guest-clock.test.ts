@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { bestReading, clockStep, hostNowMs, parseClockReply } from '../../../../vnfs/qemu/guest-clock.js';
+import { createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bestReading, clockStep, hostNowMs, parseClockReply, queryGuestClock } from '../../../../vnfs/qemu/guest-clock.js';
+import { DriverError } from '../../../../framework/errors.js';
 import { clockAcrossMigration } from '../../../../vnfs/migration/guest-clock.js';
 
 describe('vnfs/qemu guest clock (query on ttyS1)', () => {
@@ -43,5 +48,65 @@ describe('vnfs/qemu guest clock (query on ttyS1)', () => {
     const a = hostNowMs();
     expect(Math.abs(a - Date.now())).to.be.below(50);
     expect(hostNowMs()).to.be.at.least(a);
+  });
+});
+
+describe('vnfs/qemu guest clock: the query over a Unix socket', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'gclock-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A peer on the socket: `answer` maps each query id to the lines it sends back. */
+  function peer(path: string, answer: (id: string) => string[]): Promise<Server> {
+    const srv = createServer((sock) => {
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d.toString();
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const id = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          for (const l of answer(id)) sock.write(`${l}\n`);
+        }
+      });
+    });
+    return new Promise((resolve) => srv.listen(path, () => resolve(srv)));
+  }
+
+  it('skips noise and late replies to earlier queries; keeps the fastest exchange', async () => {
+    const path = join(dir, 'ok.sock');
+    let prev = '';
+    const srv = await peer(path, (id) => {
+      const now = (performance.timeOrigin + performance.now() + 250) / 1000; // a guest 250 ms ahead
+      const out = [
+        ...(prev ? [`T ${prev} 1.000000000 1`] : []),
+        'line noise',
+        `T ${id} ${Math.floor(now)}.${String(Math.round((now % 1) * 1e9)).padStart(9, '0')} 1`,
+      ];
+      prev = id;
+      return out;
+    });
+    try {
+      const r = await queryGuestClock(path, { samples: 4 });
+      expect(r).to.include({ samples: 4, sent: 4 });
+      expect(r.offsetMs).to.be.closeTo(250, r.uncertaintyMs + 1);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('a guest that answers nothing (image without vsperf-clockd) or no socket is a one-line DriverError', async () => {
+    const path = join(dir, 'mute.sock');
+    const srv = await peer(path, () => []);
+    try {
+      const t0 = Date.now();
+      const e = await queryGuestClock(path, { samples: 2, replyTimeoutMs: 50 }).catch((x: unknown) => x);
+      expect(e).to.be.instanceOf(DriverError);
+      expect((e as Error).message).to.match(/answered none of 2 time queries/);
+      expect(Date.now() - t0).to.be.below(2000);
+    } finally {
+      srv.close();
+    }
+    const e = await queryGuestClock(join(dir, 'absent.sock')).catch((x: unknown) => x);
+    expect((e as Error).message).to.match(/^QemuDpdkVhostUser clock: guest clock port: .*ENOENT/);
   });
 });
