@@ -168,6 +168,9 @@ describe('methodologies on the Simulated generator', () => {
     bad({ goals: [{ loss_ratio: 1.5 }] }, /TRAFFICGEN_NDR_PDR\.goals\[0\]/);
     bad({ goals: [{ name: 'A', colour: 1 }] }, /goals\[0\]\.colour/);
     bad({ exceed: 1 }, /TRAFFICGEN_NDR_PDR\.exceed/);
+    bad({ csit_compatible: 'yes' }, /TRAFFICGEN_NDR_PDR\.csit_compatible/);
+    expect(multiGoalOptions(settings({ TRAFFICGEN_NDR_PDR: { csit_compatible: true } })).csitCompatible).to.equal(true);
+    expect(multiGoalOptions(settings({ TRAFFICGEN_NDR_PDR: {} })).csitCompatible).to.equal(undefined);
   });
 
   it('rfc2544_back2back: longest loss-free burst in b2b_* columns', async () => {
