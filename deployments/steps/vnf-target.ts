@@ -18,6 +18,24 @@ export interface VnfStepOptions {
   readonly vhostServerMode: boolean;
 }
 
+/**
+ * `execute`/`execute_and_wait`/`wait` in a guest: VSPERF logs into its guest image over the serial
+ * console. The vsperf-ts guest (a busybox initramfs running testpmd, l2fwd or a Linux bridge) has no
+ * login: ttyS0 only carries its log and ttyS1 only answers clock queries, and it has none of the tools
+ * VSPERF's steps run there (tcpdump, ethtool); in pvp its NICs belong to DPDK, not to the kernel.
+ */
+export function guestCommandUnsupported(object: string, method: string): never {
+  throw new VsperfError(
+    'E_STEP_UNSUPPORTED',
+    `${object} ${method}: commands inside the guest are not supported here: the vsperf-ts guest image has no login shell on a serial port and no tools such as tcpdump`,
+  );
+}
+
+/** `VNF0`, `VNF1`…: the guests a deployment (pvp, pvvp…) started; steps cannot run commands in them here. */
+export function deploymentGuestTarget(object: string): StepTarget {
+  return { call: async (method) => guestCommandUnsupported(object, method) };
+}
+
 export class VnfSteps {
   private readonly guests = new Map<string, { vnf?: Vnf; index: number; ports: string[] }>();
 
@@ -74,10 +92,7 @@ export class VnfSteps {
       await vnf.stop();
       return null;
     }
-    throw new VsperfError(
-      'E_STEP_UNSUPPORTED',
-      `${object} ${method}: commands inside the guest are not supported (the vsperf-ts guest image has no shell to run them in)`,
-    );
+    return guestCommandUnsupported(object, method);
   }
 
   /** Stop every guest the steps left running (VSPERF step_stop_vnfs). */

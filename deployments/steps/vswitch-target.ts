@@ -42,10 +42,29 @@ function unsupported(method: string, why: string): never {
 }
 
 export class VswitchSteps implements StepTarget {
-  /** bridge → port name → port (ports added through steps). */
+  /** bridge → port name → port (ports added through steps, or by the deployment: adopt()). */
   private readonly bridges = new Map<string, Map<string, SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }>>();
+  /** Name a testcase uses for a bridge (VSWITCH_BRIDGE_NAME) → the bridge's name on this testbed. */
+  private readonly aliases = new Map<string, string>();
 
   constructor(private readonly o: VswitchStepOptions) {}
+
+  /**
+   * A bridge the deployment built (pvp, p2p…), so steps act on it as VSPERF's steps act on the
+   * deployment's switch. `alias`: the name the testcase knows it by ($VSWITCH_BRIDGE_NAME) when the
+   * testbed had to name it otherwise (the sandbox prefixes its names).
+   */
+  adopt(bridge: string, ports: ReadonlyArray<SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }>, alias?: string): void {
+    this.bridges.set(bridge, new Map(ports.map((p) => [p.name, p])));
+    if (alias !== undefined && alias !== bridge) this.aliases.set(alias, bridge);
+  }
+
+  /** The bridge parameter as the switch knows it. */
+  private realArgs(method: string, args: readonly PyValue[]): readonly PyValue[] {
+    if (method === 'add_switch' || args.length === 0) return args;
+    const real = this.aliases.get(pyStr(args[0] ?? null));
+    return real === undefined ? args : [real, ...args.slice(1)];
+  }
 
   private get vs(): VSwitch {
     return this.o.vswitch;
@@ -86,8 +105,8 @@ export class VswitchSteps implements StepTarget {
     );
   }
 
-  async call(method: string, args: readonly PyValue[]): Promise<PyValue> {
-    const [a0, a1, a2] = args;
+  async call(method: string, params: readonly PyValue[]): Promise<PyValue> {
+    const [a0, a1, a2] = this.realArgs(method, params);
     switch (method) {
       case 'add_switch': {
         const name = pyStr(a0 ?? null);
@@ -204,8 +223,8 @@ export class VswitchSteps implements StepTarget {
     return METHODS.includes(method);
   }
 
-  async validate(method: string, result: PyValue, args: readonly PyValue[]): Promise<boolean> {
-    const [a0, a1, a2] = args;
+  async validate(method: string, result: PyValue, params: readonly PyValue[]): Promise<boolean> {
+    const [a0, a1, a2] = this.realArgs(method, params);
     const bridge = pyStr(a0 ?? null);
     const show = async (): Promise<string> => {
       if (!this.vs.show) unsupported(method, `${this.vs.name} cannot show its configuration for validation`);

@@ -15,11 +15,14 @@ import { isPciPassthroughVnf, type GuestNic, type Vnf } from '../../framework/ap
 import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMod } from '../flows.js';
 import { resolveNics, Sriov } from '../sriov/sriov.js';
 import { createSandbox, type Testbed } from '../testbed/sandbox.js';
-import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
+import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, SwitchPort, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 import { VswitchSteps } from '../steps/vswitch-target.js';
-import { VnfSteps } from '../steps/vnf-target.js';
+import { deploymentGuestTarget, VnfSteps } from '../steps/vnf-target.js';
 import { addMigrationPorts } from './migration-ports.js';
+
+/** A port as the `vswitch` step object keeps it. */
+type StepPort = SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number };
 
 const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false };
 
@@ -240,7 +243,12 @@ export class VsperfDeployment implements Deployment {
     const bridge = tb.kind === 'sandbox' ? `vsd${this.tag}br0` : String(this.s.getOr('VSWITCH_BRIDGE_NAME', 'vsperf-br0'));
     await vswitch.addBridge(bridge);
     const phy: number[] = [];
-    for (const [i, p] of tb.switchPorts.entries()) phy.push((await vswitch.addPhyPort(bridge, `dpdk${i}`, p, i + 1)).ofport);
+    const stepPorts: StepPort[] = [];
+    for (const [i, p] of tb.switchPorts.entries()) {
+      const sp = await vswitch.addPhyPort(bridge, `dpdk${i}`, p, i + 1);
+      phy.push(sp.ofport);
+      stepPorts.push({ ...sp, kind: 'phy', phyIndex: i });
+    }
     const traffic = connectionTraffic((this.s.getOr('TRAFFIC', {}) as JsonObject) ?? {}, this.s.source('TRAFFIC'));
     let flows: FlowSpec[];
     let trafficOverrides: Record<string, string | number> | undefined;
@@ -258,6 +266,7 @@ export class VsperfDeployment implements Deployment {
         const nics: GuestNic[] = [];
         for (const of of ports) {
           const sp = await vswitch.addVhostPort(bridge, `dpdkvhostuserclient${k++}`, of);
+          stepPorts.push({ ...sp, kind: 'vhost' });
           nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport });
         }
         guestNics.push(nics);
@@ -287,7 +296,38 @@ export class VsperfDeployment implements Deployment {
       if (down.length) throw new DriverError(vswitch.name, 'setup', `vhost-user ports still down after the guests booted: ${down.join(', ')}`);
     }
     await tb.waitUp?.(10_000);
-    return this.topology(tb, bridge, facts, signals, trafficOverrides);
+    return this.withSteps(this.topology(tb, bridge, facts, signals, trafficOverrides), tb, vswitch, bridge, stepPorts);
+  }
+
+  /**
+   * VSPERF lets a performance testcase's TestSteps act on the deployment's switch: `vswitch` steps see
+   * its bridge (also by the name $VSWITCH_BRIDGE_NAME, when the testbed named it otherwise) and ports;
+   * `VNF0`… are its guests.
+   */
+  private withSteps(topo: Topology, tb: Testbed, vswitch: VSwitch, bridge: string, ports: readonly StepPort[]): Topology {
+    const vsSteps = new VswitchSteps({
+      vswitch,
+      phyPorts: tb.switchPorts,
+      testbedLabel: tb.kind === 'sandbox' ? 'the sandbox testbed' : 'WHITELIST_NICS',
+      vhostServerMode: false,
+      log: this.ctx.log,
+    });
+    vsSteps.adopt(bridge, ports, String(this.s.getOr('VSWITCH_BRIDGE_NAME', bridge)));
+    const guests = this.guests;
+    return {
+      ...topo,
+      stepObject: (object) => {
+        if (object === 'vswitch') return vsSteps;
+        const vnf = /^VNF(\d+)$/.exec(object);
+        if (vnf)
+          return Number(vnf[1]) < guests.length
+            ? deploymentGuestTarget(object)
+            : `VNF with index ${vnf[1]} is not running (deployment ${this.name} has ${guests.length} guest(s))`;
+        if (/^vnf\w*$/.test(object))
+          return `${object}: guests are started by steps in deployment clean only here (deployment ${this.name} starts its own: VNF0…)`;
+        return undefined;
+      },
+    };
   }
 
   /** VSWITCH=none: ports wired straight (phy2phy), or handed to the guest by PCI passthrough (pvp). */

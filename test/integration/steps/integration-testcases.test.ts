@@ -65,6 +65,25 @@ const NEGATIVE = {
       ],
     },
     {
+      // A performance deployment's switch, through the vswitch step object (VSPERF allows it).
+      Name: 'p2p_steps_on_deployment',
+      Deployment: 'p2p',
+      TestSteps: [
+        ['#ports', 'vswitch', 'get_ports', '$VSWITCH_BRIDGE_NAME'],
+        ['tools', 'assert', 'len(#STEP[ports]) >= 2'],
+        ['vswitch', 'add_flow', '$VSWITCH_BRIDGE_NAME', { in_port: '2', dl_type: '0x800', nw_dst: '10.9.9.9', actions: ['output:1'], idle_timeout: '0' }],
+        ['#dump', 'vswitch', 'dump_flows', '$VSWITCH_BRIDGE_NAME', '|nw_dst=10.9.9.9'],
+        // dump_flows gives one line per flow; the filter turns each into its matches (VSPERF's filter_output).
+        ['tools', 'assert', "max(#STEP[dump]) == ['nw_dst=10.9.9.9']"],
+        ['trafficgen', 'send_traffic', { traffic_type: 'rfc2544_continuous' }],
+      ],
+    },
+    {
+      Name: 'neg_vnf0_in_p2p',
+      Deployment: 'p2p',
+      TestSteps: [['VNF0', 'execute_and_wait', 'ls']],
+    },
+    {
       Name: 'neg_third_phy_port',
       Deployment: 'clean',
       TestSteps: [
@@ -153,6 +172,22 @@ describe('--integration: VSPERF integration testcases on the sandbox with OVS-DP
     const r = results.find((x) => x.name === 'neg_flow_gone')!;
     expect(r.status).to.equal('failed');
     expect(r.error?.message).to.match(/^step 6: vswitch add_connection .*KeyError: port dpdk0 is not on bridge int_br0/);
+  });
+
+  it("vswitch steps act on a p2p deployment's bridge ($VSWITCH_BRIDGE_NAME), validated by its flow dump; traffic still passes", () => {
+    const r = results.find((x) => x.name === 'p2p_steps_on_deployment')!;
+    expect(r.status, JSON.stringify(r.error)).to.equal('passed');
+    expect(r.rows).to.have.length(1);
+    expect(r.rows[0]).to.include({ status: 'OK', details: '' });
+    expect(Number(r.rows[0]!.throughput_rx_fps)).to.be.greaterThan(0);
+  });
+
+  it('VNF0 in a deployment without guests fails with one line', () => {
+    const r = results.find((x) => x.name === 'neg_vnf0_in_p2p')!;
+    expect(r.status).to.equal('failed');
+    expect(r.error?.message).to.equal(
+      "step 0: VNF0 execute_and_wait ['ls']: E_STEP_UNSUPPORTED: VNF with index 0 is not running (deployment p2p has 0 guest(s))",
+    );
   });
 
   it('a third physical port on a 2-port sandbox fails with one line naming what is missing', () => {
