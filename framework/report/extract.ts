@@ -125,6 +125,8 @@ export function migrationTimelines(tc: TestcaseResult): MigrationTimeline[] {
           outageMs: num(rec.dataplaneOutageMs),
           rxGapMs: num(rec.rxGapMs),
           maxLatencyMs: num(rec.migrationMaxLatencyMs),
+          // How far the migration moved the guest clock against the host's (guest-clock verdict).
+          guestClockStepMs: num(rec.guestClockStepMs),
         };
       }
       const stop = (Array.isArray(events) ? events : []).map(obj).find((e) => e?.event === 'STOP' && e.side !== 'dst');

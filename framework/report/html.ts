@@ -253,7 +253,7 @@ function timelineChart(tc: TestcaseResult, m: MigrationTimeline, i: number, zoom
     });
   }
   const fig = m.figures;
-  const figs = ['totalMs', 'downtimeMs', 'stopResumeMs', 'outageMs', 'rxGapMs', 'maxLatencyMs']
+  const figs = ['totalMs', 'downtimeMs', 'stopResumeMs', 'outageMs', 'rxGapMs', 'maxLatencyMs', 'guestClockStepMs']
     .filter((k) => fig[k] !== undefined)
     .map((k) => `${k}=${shortNum(fig[k]!)}`)
     .join(', ');

@@ -130,6 +130,15 @@ describe('report', () => {
     expect(mv[0]!.gaps).to.deep.equal([{ startMs: 2878, endMs: 2951, lostFrames: 73 }]);
     expect(mv[0]!.figures).to.include({ totalMs: 2953, stopResumeMs: 52, outageMs: 73 });
     expect(renderHtml({ ...r, testcases: [vnfs] })).to.match(/class="plot plot-timeline"[\s\S]*src STOP[\s\S]*dst RESUME/);
+    // With the receiver's entry (vnfs/migration): the guest clock's step is among the figures shown.
+    const rcv = {
+      ...vnfs,
+      details: {
+        migration: { ...vnfs.details.migration, records: [{ ...vnfs.details.migration.records[0], guestClockStepMs: -28.805 }], receivers: [{ rxGaps: [] }] },
+      },
+    };
+    expect(migrationTimelines(rcv)[0]!.figures).to.include({ guestClockStepMs: -28.805 });
+    expect(renderHtml({ ...r, testcases: [rcv] })).to.include('guestClockStepMs=-28.8');
   });
 
   it('svg helpers: nice ticks cover the range; empty charts still render', () => {
