@@ -11,6 +11,7 @@ import { registerBuiltins } from '../drivers.js';
 import { Registry } from '../framework/registry/registry.js';
 import { RunEvents } from '../framework/runner/events.js';
 import { runTestcases } from '../framework/runner/run.js';
+import { pmdProcessing } from '../framework/methodology/trial-runner.js';
 
 export interface SandboxFigure {
   readonly port_type: 'veth' | 'vhost';
@@ -59,8 +60,8 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
     // the PMD share in the fastest trial that passed (frame loss 0), i.e. at the reported rate
     const passed = r.trials.filter((t) => t.valid && t.result.directions.every((d) => d.lostFrames === 0));
     const best = passed.sort((a, b) => b.rateFps - a.rateFps)[0];
-    const pmd = (best?.switchCounters as { extra?: { pmd?: Array<{ processingPct?: number }> } } | undefined)?.extra?.pmd ?? [];
-    const busy = pmd.length ? Math.max(...pmd.map((p) => p.processingPct ?? 0)) : null;
+    const pmd = best ? pmdProcessing(best.switchCounters, best.result.durationS) : [];
+    const busy = pmd.length ? Math.max(...pmd) : null;
     return {
       port_type: portType,
       throughput_rx_fps: Number.isFinite(tput) ? Math.round(tput) : null,

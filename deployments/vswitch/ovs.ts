@@ -67,6 +67,7 @@ export class OvsSwitch implements VSwitch {
   private vdevSeq = 0;
   private versionText = '';
   private netns: string | undefined;
+  private pmdClearedAt: number | undefined;
 
   constructor(private readonly opts: OvsOptions) {
     this.name = opts.name;
@@ -552,12 +553,16 @@ export class OvsSwitch implements VSwitch {
   }
 
   async clearStats(): Promise<void> {
-    if (this.opts.dpdk) await this.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-clear']);
+    if (!this.opts.dpdk) return;
+    await this.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-clear']);
+    this.pmdClearedAt = performance.now();
   }
 
+  /** PMD statistics since clearStats, and that window's length (pmdWindowS: the cycle shares cover it all, traffic or not). */
   async extraStats(): Promise<Record<string, unknown>> {
     if (!this.opts.dpdk) return {};
     const text = (await this.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-show'])).stdout;
-    return { pmd: parsePmdStats(text) };
+    const windowS = this.pmdClearedAt === undefined ? undefined : (performance.now() - this.pmdClearedAt) / 1000;
+    return { pmd: parsePmdStats(text), ...(windowS !== undefined ? { pmdWindowS: Number(windowS.toFixed(3)) } : {}) };
   }
 }

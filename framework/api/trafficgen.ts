@@ -134,7 +134,7 @@ export interface TrialResult extends FlowCounters {
   readonly directions: readonly DirectionResult[];
   /** True for the Simulated driver: the figures were computed, not measured. */
   readonly simulated?: boolean;
-  /** Driver facts worth keeping (I/O backend used, engine version, …). */
+  /** Driver facts worth keeping (I/O backend used, engine version, …); see also GENERATOR_BUSY_INFO. */
   readonly info?: Readonly<Record<string, string | number | boolean>>;
 }
 
@@ -204,3 +204,10 @@ export function imixAverage(genome: string): number {
   }
   return genome.length ? sum / genome.length : 0;
 }
+
+/**
+ * TrialResult.info key: a busy-polling generator's busiest core, as the share (%) of its polling rounds
+ * that moved frames. Such a generator's threads use 100 % of their CPU whatever the load, so the validity
+ * verdict takes this figure instead of their CPU time ("generator-saturated" at ≥ generator_thread_pct).
+ */
+export const GENERATOR_BUSY_INFO = 'generatorBusyPct';

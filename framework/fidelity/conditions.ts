@@ -5,7 +5,11 @@
  * busiest thread, and the clocksource. verdict.ts turns this into a validity verdict.
  */
 import { clockTicks } from '../collectors/proc-stat.js';
+import { GENERATOR_BUSY_INFO, type TrialResult } from '../api/trafficgen.js';
 import { childrenOf, clocksource, commOf, descendants, runningNow, snapshot, threadTicks, type HostSnapshot, type ProcTimes } from './host-sample.js';
+
+/** Thread names of the Software generator's polling loops (dpdk backend): busy by design, see withGeneratorBusy. */
+export const POLL_THREAD_PREFIX = 'vsg-poll';
 
 /** Process names of traffic generators and load generators: running outside this run, they share the host. */
 export const MEASUREMENT_COMMS = [
@@ -164,6 +168,7 @@ class EngineWatch {
     for (const pid of childrenOf(this.rootPid, this.root)) {
       if (commOf(pid, this.root) !== 'vsg-engine') continue;
       for (const [tid, t] of threadTicks(pid, this.root)) {
+        if (t.comm.startsWith(POLL_THREAD_PREFIX)) continue;
         const key = pid * 1e7 + tid;
         if (!this.first.has(key)) this.first.set(key, { tMs: now, ticks: t.ticks });
         this.last.set(key, { tMs: now, ticks: t.ticks });
@@ -181,6 +186,16 @@ class EngineWatch {
     }
     return max === undefined ? undefined : round(Math.min(100, max), 1);
   }
+}
+
+/**
+ * A busy-polling generator reports its own busy share (GENERATOR_BUSY_INFO): it stands for its polling
+ * threads, which the probe leaves out (they spin at 100 % by design), next to its other threads' CPU time.
+ */
+export function withGeneratorBusy(c: TrialConditions | undefined, r: Pick<TrialResult, 'info'>): TrialConditions | undefined {
+  const busy = r.info?.[GENERATOR_BUSY_INFO];
+  if (!c || typeof busy !== 'number') return c;
+  return { ...c, generatorThreadMaxPct: round(Math.max(busy, c.generatorThreadMaxPct ?? 0), 1) };
 }
 
 /** The probe on this host. */

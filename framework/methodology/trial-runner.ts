@@ -7,6 +7,7 @@ import type { MethodologyContext, TrialRecord } from './context.js';
 import { commonOptions, type CommonOptions } from './options.js';
 import { trafficFromSettings } from './traffic-spec.js';
 import { trialVerdict, validityThresholds, type ValidityThresholds } from '../fidelity/verdict.js';
+import { withGeneratorBusy } from '../fidelity/conditions.js';
 import { BACKOFF_MAX_STEPS, backoffRequest, ceilingOf, exhaustedNote } from './backoff.js';
 import { isDone, type Search, type TrialOutcome, type TrialRequest } from './types.js';
 
@@ -117,7 +118,7 @@ export class TrialRunner {
       endConditions?.(); // stops the sampler of a trial that failed
       throw e;
     }
-    const conditions = endConditions?.();
+    const conditions = withGeneratorBusy(endConditions?.(), result);
     const switchCounters = await this.ctx.topology?.afterTrial?.();
     // The generator's counts must agree with the switch's port counters; a disagreement is recorded and
     // logged (it points at kernel chatter, a wrong port map or a counting bug), not silently ignored.
@@ -138,7 +139,7 @@ export class TrialRunner {
         ...(why !== undefined ? { invalidReason: why } : {}),
         ...(counterCheck ? { countersConsistent: counterCheck.consistent } : {}),
         ...(conditions ? { conditions } : {}),
-        pmdProcessingPct: pmdProcessing(switchCounters),
+        pmdProcessingPct: pmdProcessing(switchCounters, result.durationS),
       },
       this.thresholds,
     );
@@ -220,13 +221,22 @@ export class TrialRunner {
   }
 }
 
-/** Processing cycles % of each OVS PMD thread, from the switch counters' PMD stats (empty without). */
-function pmdProcessing(sw: unknown): number[] {
-  const pmd = isSwitchCounters(sw) ? sw.extra?.pmd : undefined;
+/**
+ * Processing cycles % of each OVS PMD thread while the traffic ran, from the switch counters' PMD stats
+ * (empty without). OVS's share covers the whole window between clearing and reading the stats (pmdWindowS),
+ * which also holds the generator's start (a vhost-user reconnect: seconds) and drain: scaled to the traffic's
+ * durationS, as nearly all processing happens then. Capped at 100.
+ */
+export function pmdProcessing(sw: unknown, trafficS?: number): number[] {
+  const extra = isSwitchCounters(sw) ? sw.extra : undefined;
+  const pmd = extra?.pmd;
   if (!Array.isArray(pmd)) return [];
+  const windowS = Number(extra?.pmdWindowS);
+  const scale = trafficS && trafficS > 0 && Number.isFinite(windowS) && windowS > trafficS ? windowS / trafficS : 1;
   const threads = pmd as Array<{ thread?: unknown; processingPct?: unknown }>;
   return threads
     .filter((p) => String(p.thread).startsWith('pmd'))
     .map((p) => Number(p.processingPct))
-    .filter((x) => Number.isFinite(x));
+    .filter((x) => Number.isFinite(x))
+    .map((x) => Math.min(100, Math.round(x * scale * 100) / 100));
 }

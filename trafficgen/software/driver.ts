@@ -261,7 +261,10 @@ export class SoftwareGenerator implements TrafficGenerator {
     if (!dpdkPorts) return { argv: engineArgv(plan) };
     const prefix = `vsg-${process.pid}-${++dpdkRuns}`;
     const base = process.getuid?.() === 0 ? '/var/run/dpdk' : `${process.env.XDG_RUNTIME_DIR ?? '/tmp'}/dpdk`;
-    return { argv: engineArgv({ ...plan, dpdkPrefix: prefix }), dpdkRuntimeDir: `${base}/${prefix}` };
+    // A vhost-user "phy" port (sandbox) would hold the sender back when the switch falls behind, where a
+    // NIC's wire drops at the switch's full RX ring: the engine drops too, and the switch's limit shows as loss.
+    const txDropFull = plan.ports.some((p) => p.dev?.startsWith('net_virtio_user'));
+    return { argv: engineArgv({ ...plan, dpdkPrefix: prefix, ...(txDropFull ? { txDropFull } : {}) }), dpdkRuntimeDir: `${base}/${prefix}` };
   }
 
   /** Ports that may run AF_XDP (backend auto or af_xdp): the engine attaches an XDP program there. */

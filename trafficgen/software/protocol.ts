@@ -66,6 +66,8 @@ export interface EnginePlan {
   readonly rtPriority?: number;
   /** DPDK EAL --file-prefix (its runtime dir /var/run/dpdk/<prefix> is journalled for the janitor). */
   readonly dpdkPrefix?: string;
+  /** dpdk loops: a full TX queue drops what it has no room for (counted as sent), as a NIC's wire does. */
+  readonly txDropFull?: boolean;
 }
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
@@ -135,6 +137,7 @@ export function engineArgv(plan: EnginePlan): string[] {
       throw new DriverError('Software', 'runTrial', `"${plan.dpdkPrefix}" is not a valid DPDK file prefix`, { kind: 'usage' });
     a.push('--dpdk-prefix', plan.dpdkPrefix);
   }
+  if (plan.txDropFull) a.push('--tx-drop-full');
   return a;
 }
 
@@ -180,6 +183,8 @@ export interface EngineStreamResult {
   readonly duplicated: number;
   readonly reordered: number;
   readonly max_gap: number;
+  /** --tx-drop-full: frames the full TX queue had no room for (counted in tx_frames). */
+  readonly tx_full_drops?: number;
   readonly lat_samples: number;
   readonly lat_min_ns: number;
   readonly lat_avg_ns: number;
@@ -203,6 +208,8 @@ export interface EngineResult {
   readonly stopped_by: string;
   readonly ports: readonly EnginePortResult[];
   readonly streams: readonly EngineStreamResult[];
+  /** dpdk polling loops: CPU and the share of rounds that moved frames (%). */
+  readonly loops?: readonly { readonly cpu: number; readonly busy_pct: number }[];
 }
 export interface EngineError {
   readonly event: 'error';

@@ -1,5 +1,12 @@
 /** Engine result → TrialResult: per-direction counters, merged latency histogram, percentiles. */
-import type { DirectionResult, FlowCounters, LatencyStats, ReceiverTimeline, TrialResult } from '../../framework/api/trafficgen.js';
+import {
+  GENERATOR_BUSY_INFO,
+  type DirectionResult,
+  type FlowCounters,
+  type LatencyStats,
+  type ReceiverTimeline,
+  type TrialResult,
+} from '../../framework/api/trafficgen.js';
 import type { EngineResult, EngineStreamResult } from './protocol.js';
 
 /** A trial is generator-limited when it sent less than this share of the offered rate. */
@@ -152,6 +159,9 @@ export function trialResultOf(
       rxRingDrops,
       ...(txLimited || rxRingDrops > 0 ? { generatorLimitedBy: txLimited ? 'tx-rate' : 'rx-ring-drops' } : {}),
       learningFramesRx: r.ports.reduce((a, p) => a + p.learning, 0),
+      ...(r.streams.some((s) => s.tx_full_drops) ? { txFullDrops: r.streams.reduce((a, s) => a + (s.tx_full_drops ?? 0), 0) } : {}),
+      // A polling loop spins at 100 % of its CPU: what tells whether it was the bottleneck is its busy share.
+      ...(r.loops?.length ? { [GENERATOR_BUSY_INFO]: Math.max(...r.loops.map((l) => l.busy_pct)) } : {}),
       ...r.ports.reduce<Record<string, string>>((a, p, i) => ((a[`port${i}Backend`] = p.backend), a), {}),
       ...(opts.extraInfo ?? {}),
     },

@@ -74,6 +74,7 @@ const struct io_ops dpdk_ops = {.name = "dpdk", .open = dpdk_unavailable};
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include "dpdk_port.h"
 
 #define DPDK_BURST 32
 #define DPDK_POOL_MIN 2048  /* mbufs per pool at least (the TX ring and the caches hold some) */
@@ -81,16 +82,6 @@ const struct io_ops dpdk_ops = {.name = "dpdk", .open = dpdk_unavailable};
 #define DPDK_MIN_HUGE_MB 64 /* less free hugepage memory than this: fail before the EAL does, with the fix */
 #define VHOST_WAIT_S 15     /* virtio_user server mode waits this long for the switch to connect */
 #define VHOST_SETTLE_MS 300 /* after the vhost link is up, before the first frame */
-
-struct io_port {
-  uint16_t port_id;
-  int hotplugged; /* a vdev we probed: removed again at close */
-  struct rte_mempool *txpool, *rxpool;
-  struct rte_mbuf *pend[256];
-  unsigned npend;
-  uint64_t unsent;
-  char devname[RTE_ETH_NAME_MAX_LEN];
-};
 
 static int eal_up, eal_failed, nopen;
 static uint64_t tsc0, real0;
@@ -128,6 +119,10 @@ static void clock_sync(void) {
 static inline uint64_t tsc_to_real(uint64_t tsc) { return real0 + (uint64_t)((double)(int64_t)(tsc - tsc0) * ns_per_tsc); }
 
 static uint64_t dpdk_clock(void) { return tsc_to_real(rte_rdtsc()); }
+
+uint64_t dpdk_tsc_to_real(uint64_t tsc) { return tsc_to_real(tsc); }
+
+double dpdk_ns_per_tsc(void) { return ns_per_tsc; }
 
 /* The engine's threads are plain pthreads: give each an EAL lcore id so it gets a mempool cache. */
 static inline void ensure_registered(void) {

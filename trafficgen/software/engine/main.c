@@ -403,6 +403,11 @@ static void rx_frame(void *ctx, const uint8_t *f, unsigned len, uint64_t rx_ns) 
   rx_timeline(&E.rx[sid], rx_ns, lat);
 }
 
+void rx_frame_port(int port, const uint8_t *f, unsigned len, uint64_t rx_ns) {
+  struct rx_ctx c = {.port = port, .ord = 0};
+  rx_frame(&c, f, len, rx_ns);
+}
+
 static void *rx_thread(void *arg) {
   struct rx_ctx c = {.port = (int)(intptr_t)arg & 0xff, .ord = (int)(intptr_t)arg >> 8};
   pin(E.nstreams + c.ord);
@@ -479,11 +484,11 @@ static void print_result(double wall_s, const char *stopped_by) {
     if (E.duration_s > 0 && c->rate_fps > 0 && tx_s < E.duration_s && t->frames >= t->planned) tx_s = E.duration_s;
     printf("%s{\"id\":%d,\"tx_port\":%d,\"rx_port\":%d,\"offered_fps\":%.3f,\"planned\":%llu,\"tx_frames\":%llu,\"tx_bytes\":%llu,\"tx_s\":%.6f,"
            "\"achieved_fps\":%.3f,\"rx_frames\":%llu,\"rx_bytes\":%llu,\"duplicated\":%llu,\"reordered\":%llu,\"max_gap\":%llu,"
-           "\"lat_samples\":%llu,\"lat_min_ns\":%llu,\"lat_avg_ns\":%.1f,\"lat_max_ns\":%llu,\"hist\":[",
+           "\"tx_full_drops\":%llu,\"lat_samples\":%llu,\"lat_min_ns\":%llu,\"lat_avg_ns\":%.1f,\"lat_max_ns\":%llu,\"hist\":[",
            s ? "," : "", s, c->tx_port, c->rx_port, c->rate_fps, (unsigned long long)t->planned, (unsigned long long)t->frames,
            (unsigned long long)t->bytes, tx_s, tx_s > 0 ? (double)t->frames / tx_s : 0.0, (unsigned long long)r->frames,
            (unsigned long long)r->bytes, (unsigned long long)r->dup, (unsigned long long)r->reordered, (unsigned long long)r->max_gap,
-           (unsigned long long)r->lat_n, (unsigned long long)(r->lat_n ? r->lat_min : 0), r->lat_n ? (double)r->lat_sum / (double)r->lat_n : 0.0,
+           (unsigned long long)t->full_drops, (unsigned long long)r->lat_n, (unsigned long long)(r->lat_n ? r->lat_min : 0), r->lat_n ? (double)r->lat_sum / (double)r->lat_n : 0.0,
            (unsigned long long)r->lat_max);
     int first = 1;
     for (unsigned b = 0; b < HIST_BUCKETS; b++)
@@ -495,7 +500,9 @@ static void print_result(double wall_s, const char *stopped_by) {
     print_timeline(&r->tl);
     printf("}");
   }
-  printf("]}\n");
+  printf("]");
+  loop_print();
+  printf("}\n");
   fflush(stdout);
 }
 
@@ -529,6 +536,7 @@ static void usage(FILE *f) {
           "                      (--duration S | --frames N) [--learning S] [--learning-rate FPS] [--drain S]\n"
           "                      [--backend auto|af_packet|af_xdp|dpdk] [--progress-ms N] [--batch N] [--ring N]\n"
           "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency] [--timeline] [--dpdk-prefix NAME]\n"
+          "                      [--tx-drop-full]\n"
           "       vsg-engine check --port IF[@NETNS] ...\n"
           "       vsg-engine forward --in IF[@NETNS] --out IF[@NETNS] [--drop-every K] [--reorder-every M] [--dup-every D]\n"
           "       vsg-engine version\n"
@@ -590,7 +598,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},      {"stream", 1, 0, 's'},   {"duration", 1, 0, 'd'}, {"frames", 1, 0, 'n'},      {"learning", 1, 0, 'l'},
       {"learning-rate", 1, 0, 'L'}, {"drain", 1, 0, 'D'}, {"backend", 1, 0, 'b'}, {"progress-ms", 1, 0, 'P'}, {"batch", 1, 0, 'B'},
-      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"help", 0, 0, 'h'},
+      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"tx-drop-full", 0, 0, 'X'},  {"help", 0, 0, 'h'},
       {0, 0, 0, 0}};
   const char *port_args[VSG_MAX_PORTS];
   int o;
@@ -619,6 +627,7 @@ int main(int argc, char **argv) {
     case 'x': E.latency = 0; break;
     case 'W': E.timeline = 1; break;
     case 'F': E.dpdk_prefix = optarg; break;
+    case 'X': E.tx_drop_full = 1; break;
     case 'c': {
       char *save = NULL;
       for (char *t = strtok_r(strdup(optarg), ",", &save); t && E.ncpus < 8; t = strtok_r(NULL, ",", &save)) E.cpus[E.ncpus++] = atoi(t);
@@ -674,9 +683,13 @@ int main(int argc, char **argv) {
   }
   pthread_t rxt[VSG_MAX_PORTS], txt[VSG_MAX_STREAMS];
   int rx_started[VSG_MAX_PORTS] = {0};
-  for (int i = 0, ord = 0; i < E.nports; i++)
-    if (E.ports[i].needs_rx) rx_started[i] = pthread_create(&rxt[i], NULL, rx_thread, (void *)(intptr_t)(i | (ord++ << 8))) == 0;
-  for (int s = 0; s < E.nstreams; s++) pthread_create(&txt[s], NULL, tx_thread, (void *)(intptr_t)s);
+  /* DPDK ports: one polling loop per core; kernel ports: a thread per stream and per receiving port. */
+  int looped = getenv("VSG_DPDK_THREADS") ? -1 : loop_start(&E);
+  if (looped != 0) {
+    for (int i = 0, ord = 0; i < E.nports; i++)
+      if (E.ports[i].needs_rx) rx_started[i] = pthread_create(&rxt[i], NULL, rx_thread, (void *)(intptr_t)(i | (ord++ << 8))) == 0;
+    for (int s = 0; s < E.nstreams; s++) pthread_create(&txt[s], NULL, tx_thread, (void *)(intptr_t)s);
+  }
 
   const char *stopped_by = "done";
   uint64_t next_progress = now_mono() + (uint64_t)E.progress_ms * 1000000ull, tx_done_at = 0;
@@ -704,8 +717,10 @@ int main(int argc, char **argv) {
     double drain = eof ? 0 : got_signal ? (E.drain_s < 0.2 ? E.drain_s : 0.2) : E.drain_s;
     if (all_rx || (double)(now - tx_done_at) / 1e9 >= drain) break;
   }
-  for (int s = 0; s < E.nstreams; s++) pthread_join(txt[s], NULL);
+  if (looped != 0)
+    for (int s = 0; s < E.nstreams; s++) pthread_join(txt[s], NULL);
   atomic_store(&E.stop_rx, 1);
+  if (looped == 0) loop_join();
   for (int i = 0; i < E.nports; i++)
     if (rx_started[i]) pthread_join(rxt[i], NULL);
   print_result((double)(now_mono() - t_wall0) / 1e9, stopped_by);

@@ -74,6 +74,7 @@ struct tx_stats {
   uint64_t first_ns, last_ns; /* CLOCK_MONOTONIC of first and last frame handed to the kernel */
   uint64_t planned;
   uint64_t unsent; /* still queued when the flush gave up */
+  uint64_t full_drops; /* --tx-drop-full: frames the full TX queue had no room for (counted as sent) */
   int done;
 };
 
@@ -153,6 +154,7 @@ struct engine {
   const char *dpdk_prefix; /* EAL --file-prefix (runtime dir /var/run/dpdk/<prefix>); NULL = vsg-engine-<pid> */
   uint64_t t0_mono;    /* common TX start */
   int timeline;        /* --timeline: keep 1 ms receive bins */
+  int tx_drop_full;    /* --tx-drop-full (dpdk loops): a full TX queue drops, as a NIC's wire does */
   atomic_int stop_tx, stop_rx;
 };
 
@@ -185,6 +187,15 @@ extern const struct io_ops afxdp_ops;
 extern const struct io_ops dpdk_ops;
 int dpdk_is_pci(const char *dev);
 void dpdk_port_label(const char *dev, char *out, size_t n);
+
+/* ---- run-to-completion polling loops (dpdk_loop.c) ---- */
+/* Every port a DPDK port: one loop per --cpus core runs all TX streams and RX ports (returns 0); else -1. */
+int loop_start(struct engine *e);
+void loop_join(void);
+/* The loops' busy share, as a JSON member of the result (nothing without loops). */
+void loop_print(void);
+/* Count one received frame of port `port` (any thread; the port's RX is polled by one thread). */
+void rx_frame_port(int port, const uint8_t *f, unsigned len, uint64_t rx_ns);
 
 /* ---- frames (frame.c) ---- */
 struct frame_tmpl {

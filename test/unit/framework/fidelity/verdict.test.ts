@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { conditionsBetween, type TrialConditions } from '../../../../framework/fidelity/conditions.js';
+import { conditionsBetween, withGeneratorBusy, type TrialConditions } from '../../../../framework/fidelity/conditions.js';
+import { pmdProcessing } from '../../../../framework/methodology/trial-runner.js';
 import { parsePidStat, parseProcStat, descendants, type HostSnapshot } from '../../../../framework/fidelity/host-sample.js';
 import { DEFAULT_THRESHOLDS, rowVerdict, trialVerdict, validityThresholds } from '../../../../framework/fidelity/verdict.js';
 import { maskCpus } from '../../../../framework/fidelity/testcase.js';
@@ -88,6 +89,35 @@ describe('fidelity: verdicts', () => {
     const v = trialVerdict({ valid: true, conditions: QUIET, pmdProcessingPct: [97.5] });
     expect(v.validity).to.equal('valid');
     expect(v.reasons).to.deep.equal(['pmd-saturated']);
+  });
+
+  it("a polling generator's busy share stands for its threads' CPU time; without a probe nothing is made up", () => {
+    const polled = withGeneratorBusy({ ...QUIET, generatorThreadMaxPct: 3 }, { info: { generatorBusyPct: 41.26 } });
+    expect(polled?.generatorThreadMaxPct).to.equal(41.3);
+    expect(trialVerdict({ valid: true, conditions: polled! }).reasons).to.deep.equal([]);
+    const busy = withGeneratorBusy(QUIET, { info: { generatorBusyPct: 97 } });
+    expect(trialVerdict({ valid: true, conditions: busy! }).reasons).to.deep.equal(['generator-saturated']);
+    expect(withGeneratorBusy(undefined, { info: { generatorBusyPct: 97 } })).to.equal(undefined);
+    expect(withGeneratorBusy(QUIET, {})).to.equal(QUIET);
+  });
+
+  it("PMD processing share: scaled from OVS's stats window to the traffic's duration, capped at 100, main thread left out", () => {
+    const sw = (windowS?: number): unknown => ({
+      vswitch: 'OvsDpdkVhost',
+      ports: [],
+      extra: {
+        pmd: [
+          { thread: 'pmd thread numa_id 0 core_id 1', packetsReceived: 9, processingPct: 30 },
+          { thread: 'main thread', packetsReceived: 0, processingPct: 80 },
+        ],
+        ...(windowS !== undefined ? { pmdWindowS: windowS } : {}),
+      },
+    });
+    expect(pmdProcessing(sw(15), 10)).to.deep.equal([45]);
+    expect(pmdProcessing(sw(50), 10)).to.deep.equal([100]);
+    expect(pmdProcessing(sw(), 10)).to.deep.equal([30]);
+    expect(pmdProcessing(sw(15))).to.deep.equal([30]);
+    expect(pmdProcessing({ nothing: 1 }, 10)).to.deep.equal([]);
   });
 
   it('each measured condition gives its code and level', () => {

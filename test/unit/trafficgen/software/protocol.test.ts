@@ -108,6 +108,17 @@ describe('software/protocol', () => {
         learningFps: 100,
       }),
     ).to.include.members(['--frames', '500', '--learning', '2', '--learning-rate', '100', '--no-latency']);
+    const dpdk = {
+      ports: [{ name: 'g0', dev: 'net_virtio_user0,path=/tmp/x.sock,server=1', backend: 'dpdk' as const }],
+      streams: [stream],
+      frames: 5,
+      drainS: 0,
+      backend: 'dpdk' as const,
+      progressMs: 0,
+      latency: true,
+    };
+    expect(engineArgv({ ...dpdk, txDropFull: true })).to.include('--tx-drop-full');
+    expect(engineArgv(dpdk)).to.not.include('--tx-drop-full');
   });
 
   it('rejects interface, namespace and stream values that could be misread', () => {

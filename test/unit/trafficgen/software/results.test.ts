@@ -27,6 +27,20 @@ describe('software/results', () => {
     expect(r.directions[0]).to.include({ fromPort: 0, toPort: 1 });
   });
 
+  it("dpdk loops: the busiest loop's busy share and the frames a full TX queue dropped go into info", () => {
+    const e = result();
+    const looped: EngineResult = {
+      ...e,
+      streams: [{ ...e.streams[0]!, tx_full_drops: 7 }],
+      loops: [
+        { cpu: 0, busy_pct: 12.5 },
+        { cpu: 1, busy_pct: 61.2 },
+      ],
+    };
+    expect(trialResultOf(looped, { offeredFps: 1000, wallS: 1 }).info).to.include({ generatorBusyPct: 61.2, txFullDrops: 7 });
+    expect(trialResultOf(e, { offeredFps: 1000, wallS: 1 }).info).to.not.have.any.keys('generatorBusyPct', 'txFullDrops');
+  });
+
   it('flags a trial as generator-limited below 99.5 % of the offered rate', () => {
     const e = result();
     const slow: EngineResult = { ...e, streams: [{ ...e.streams[0]!, achieved_fps: 994 }] };

@@ -1,0 +1,338 @@
+/*
+ * The dpdk backend's run-to-completion polling loops: one per core of --cpus (TRAFFICGEN_SOFTWARE_CORES).
+ * Every TX stream and every receiving port of the engine is given to one loop (round robin over the
+ * cores); a loop sends what is due on each of its streams (paced per stream on the TSC), then drains one
+ * burst of each of its RX queues, and goes round again without ever blocking or sleeping. A TX queue
+ * that is full keeps the frames for the next round, so receiving goes on while the device is busy (a
+ * thread per stream and per port on one core, as the ring backends run, spent its time switching and
+ * blocked in the TX queue while the switch's frames waited in the RX ring).
+ *
+ * Timing: frame i of a stream is due at t0 + i / rate, t0 and the rate in TSC ticks (measured against
+ * CLOCK_REALTIME at EAL start); the TX timestamp of a burst is the TSC read just before it is built, the
+ * RX timestamp of a burst the TSC read right after rte_eth_rx_burst returned it.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vsg.h"
+
+#ifndef VSG_HAVE_DPDK
+int loop_start(struct engine *e) {
+  (void)e;
+  return -1;
+}
+void loop_join(void) {}
+void loop_print(void) {}
+#else
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include "dpdk_port.h"
+
+#define LOOP_BURST 64
+#define LOOP_MAX_WORKERS 8
+#define TX_STUCK_MS 100 /* a TX queue that takes nothing for this long: its frames are dropped, not counted */
+
+enum lane_phase { LANE_LEARN, LANE_TRIAL, LANE_DONE };
+
+/* One stream's TX state. */
+struct lane {
+  int si;
+  struct port *port;
+  struct frame_tmpl t;
+  enum lane_phase phase;
+  uint16_t sid;                 /* trailer stream id of the current phase */
+  uint64_t t_start, t_end;      /* TSC; t_end 0 = none */
+  double tsc_per_frame;         /* 0 = flat out */
+  uint64_t total, built, sent, bytes;
+  unsigned size_i, flow;
+  struct tx_stats *st;          /* NULL while learning */
+  struct rte_mbuf *pend[LOOP_BURST];
+  unsigned npend, pend_off;
+  uint64_t pend_since;
+  uint64_t dropped;
+};
+
+struct rxq {
+  int port;
+  uint16_t port_id, queue;
+};
+
+struct worker {
+  int cpu; /* -1 = not pinned */
+  struct lane *lanes[VSG_MAX_STREAMS];
+  int nlanes;
+  struct rxq rxqs[VSG_MAX_PORTS];
+  int nrxq;
+  pthread_t th;
+  int started;
+  uint64_t cycles, busy_cycles; /* from the trial's start: all, and those of rounds that moved frames */
+};
+
+static struct engine *E;
+static struct lane lanes[VSG_MAX_STREAMS];
+static struct worker workers[LOOP_MAX_WORKERS];
+static int nworkers;
+static uint64_t tsc_hz_measured, mono_tsc0, mono_ns0;
+
+static uint64_t tsc_of_mono(uint64_t mono) { return mono_tsc0 + (uint64_t)((double)((int64_t)(mono - mono_ns0)) / dpdk_ns_per_tsc()); }
+static uint64_t mono_of_tsc(uint64_t tsc) { return mono_ns0 + (uint64_t)((double)(int64_t)(tsc - mono_tsc0) * dpdk_ns_per_tsc()); }
+
+static void phase_learning(struct lane *l) {
+  uint64_t tl = E->t0_mono - (uint64_t)(E->learning_s * 1e9) - 100000000ull;
+  l->phase = LANE_LEARN;
+  l->sid = VSG_LEARN_STREAM;
+  l->t_start = tsc_of_mono(tl);
+  l->t_end = tsc_of_mono(tl + (uint64_t)(E->learning_s * 1e9));
+  l->tsc_per_frame = E->learning_fps > 0 ? 1e9 / E->learning_fps / dpdk_ns_per_tsc() : 0;
+  l->total = 0;
+  l->st = NULL;
+}
+
+/* The trial: as tx_paced in main.c, a stream that fell behind may finish within 2 % of the duration (≤ 200 ms). */
+static void phase_trial(struct lane *l) {
+  const struct stream_cfg *s = &E->streams[l->si];
+  l->phase = LANE_TRIAL;
+  l->sid = (uint16_t)l->si;
+  l->st = &E->tx[l->si];
+  l->total = l->st->planned;
+  l->t_start = tsc_of_mono(E->t0_mono);
+  l->t_end = 0;
+  if (E->duration_s > 0) {
+    double grace = E->duration_s * 0.02 < 0.2 ? E->duration_s * 0.02 : 0.2;
+    l->t_end = tsc_of_mono(E->t0_mono + (uint64_t)((E->duration_s + (l->total ? grace : 0)) * 1e9));
+  }
+  l->tsc_per_frame = s->rate_fps > 0 ? 1e9 / s->rate_fps / dpdk_ns_per_tsc() : 0;
+}
+
+static void lane_reset(struct lane *l) {
+  l->built = l->sent = l->bytes = 0;
+  l->size_i = l->flow = 0;
+  memset(E->tx_slot_key[l->si], 0, (size_t)E->tx_nslots[l->si] * sizeof(uint64_t)); /* the stream id differs between phases */
+}
+
+/* Hand what is pending to the TX queue; returns 1 if the queue took something. */
+static int lane_push(struct lane *l, uint64_t now) {
+  unsigned left = l->npend - l->pend_off;
+  uint16_t n = rte_eth_tx_burst(l->port->io->port_id, 0, l->pend + l->pend_off, (uint16_t)left);
+  l->pend_off += n;
+  if (n < left && E->tx_drop_full) {
+    /* A NIC's wire never waits: what the receiver has no room for is its loss. A vhost-user "phy" port
+     * would instead hold the sender back and show the switch's limit as the generator's. */
+    rte_pktmbuf_free_bulk(l->pend + l->pend_off, left - n);
+    if (l->st) l->st->full_drops += left - n;
+    n = (uint16_t)left;
+    l->npend = l->pend_off = 0;
+  } else if (l->pend_off == l->npend) {
+    l->npend = l->pend_off = 0;
+  } else if (n) {
+    l->pend_since = now;
+  } else if (now - l->pend_since > tsc_hz_measured / 1000 * TX_STUCK_MS) {
+    rte_pktmbuf_free_bulk(l->pend + l->pend_off, l->npend - l->pend_off);
+    l->dropped += l->npend - l->pend_off;
+    l->npend = l->pend_off = 0;
+  }
+  if (n && l->st) {
+    l->sent += n;
+    l->st->last_ns = mono_of_tsc(now);
+    atomic_store_explicit(&l->st->frames, l->sent, memory_order_relaxed);
+    atomic_store_explicit(&l->st->bytes, l->bytes, memory_order_relaxed); /* bytes built: differs by < one burst until the end */
+  }
+  return n > 0;
+}
+
+/* Build the frames due now (at most one burst) into fresh mbufs. */
+static unsigned lane_build(struct lane *l, uint64_t now) {
+  const struct stream_cfg *s = &E->streams[l->si];
+  uint64_t want = E->batch < LOOP_BURST ? E->batch : LOOP_BURST;
+  if (l->tsc_per_frame > 0) {
+    uint64_t due = (uint64_t)((double)(now - l->t_start) / l->tsc_per_frame) + 1;
+    if (due <= l->built) return 0;
+    if (due - l->built < want) want = due - l->built;
+  }
+  if (l->total && want > l->total - l->built) want = l->total - l->built;
+  struct io_port *io = l->port->io;
+  if (rte_pktmbuf_alloc_bulk(io->txpool, l->pend, (unsigned)want) != 0) {
+    rte_eth_tx_done_cleanup(io->port_id, 0, 0); /* mbufs held by the TX ring: ask the driver to free them */
+    return 0;
+  }
+  uint64_t ts = dpdk_tsc_to_real(now);
+  uint64_t *key = E->tx_slot_key[l->si];
+  for (unsigned i = 0; i < want; i++) {
+    struct rte_mbuf *m = l->pend[i];
+    uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+    uint32_t slot = *(uint32_t *)rte_mbuf_to_priv(m);
+    unsigned len = s->sizes[l->size_i];
+    uint64_t k = (uint64_t)l->flow << 32 | (uint64_t)len << 16 | 1u;
+    uint32_t seq = (uint32_t)(l->built + i);
+    if (key[slot] == k) {
+      frame_restamp(&l->t, buf, len, seq, ts);
+    } else {
+      frame_build(&l->t, buf, len, l->flow, l->sid, E->tag, seq, ts);
+      key[slot] = k;
+    }
+    m->data_len = (uint16_t)len;
+    m->pkt_len = len;
+    l->bytes += len;
+    if (++l->size_i == s->nsizes) l->size_i = 0;
+    if (++l->flow == s->flows) l->flow = 0;
+  }
+  l->built += want;
+  l->npend = (unsigned)want;
+  l->pend_off = 0;
+  l->pend_since = now;
+  if (l->st && !l->st->first_ns) l->st->first_ns = mono_of_tsc(now);
+  return (unsigned)want;
+}
+
+static void lane_finish(struct lane *l) {
+  if (l->phase == LANE_LEARN && !atomic_load_explicit(&E->stop_tx, memory_order_relaxed)) {
+    phase_trial(l);
+    lane_reset(l);
+    return;
+  }
+  if (l->phase == LANE_TRIAL && l->dropped) {
+    fprintf(stderr, "vsg-engine: %llu frames of stream %d were not taken by the TX queue within %d ms; not counted as sent\n", (unsigned long long)l->dropped, l->si,
+            TX_STUCK_MS);
+    l->st->unsent = l->dropped;
+  }
+  l->phase = LANE_DONE;
+  if (l->st) __atomic_store_n(&l->st->done, 1, __ATOMIC_RELEASE);
+  else __atomic_store_n(&E->tx[l->si].done, 1, __ATOMIC_RELEASE); /* stopped while learning */
+}
+
+/* One round for one stream: push what is pending, else build and push what is due. Returns 1 if busy. */
+static int lane_step(struct lane *l, uint64_t now) {
+  if (l->phase == LANE_DONE) return 0;
+  if (l->npend) return lane_push(l, now);
+  int stop = atomic_load_explicit(&E->stop_tx, memory_order_relaxed);
+  if (stop || (l->total && l->built >= l->total) || (l->t_end && now >= l->t_end)) {
+    lane_finish(l);
+    return 1;
+  }
+  if (now < l->t_start) return 0;
+  if (!lane_build(l, now)) return 0;
+  lane_push(l, now);
+  return 1;
+}
+
+static int rx_step(const struct rxq *q) {
+  struct rte_mbuf *m[32];
+  uint16_t n = rte_eth_rx_burst(q->port_id, q->queue, m, 32);
+  if (!n) return 0;
+  uint64_t ts = dpdk_tsc_to_real(rte_rdtsc());
+  for (uint16_t i = 0; i < n; i++) rx_frame_port(q->port, rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, ts);
+  rte_pktmbuf_free_bulk(m, n);
+  return 1;
+}
+
+static void *worker_main(void *arg) {
+  struct worker *w = arg;
+  if (w->cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(w->cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  }
+  if (E->rt_priority > 0) {
+    struct sched_param sp = {.sched_priority = E->rt_priority};
+    int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+    if (rc) fprintf(stderr, "vsg-engine: SCHED_FIFO %d for the loop on CPU %d: %s (continuing without)\n", E->rt_priority, w->cpu, strerror(rc));
+  }
+  rte_thread_register(); /* an lcore id: the mempool caches */
+  uint64_t t0 = tsc_of_mono(E->t0_mono), prev = 0;
+  int prev_busy = 0;
+  for (;;) {
+    uint64_t now = rte_rdtsc();
+    if (prev && now > t0) {
+      w->cycles += now - prev;
+      if (prev_busy) w->busy_cycles += now - prev;
+    }
+    prev = now;
+    int busy = 0, active = 0;
+    for (int i = 0; i < w->nlanes; i++) {
+      busy |= lane_step(w->lanes[i], now);
+      active |= w->lanes[i]->phase != LANE_DONE;
+    }
+    for (int i = 0; i < w->nrxq; i++) busy |= rx_step(&w->rxqs[i]);
+    if (!active && atomic_load_explicit(&E->stop_rx, memory_order_relaxed)) break;
+    prev_busy = busy;
+    if (!busy) rte_pause();
+  }
+  for (int i = 0; i < w->nrxq; i++) /* what is already in the rings counts */
+    while (rx_step(&w->rxqs[i])) {
+    }
+  rte_thread_unregister();
+  return NULL;
+}
+
+/* Work items round robin over the cores: TX streams first, then the receiving ports. */
+static void assign(void) {
+  int ncores = E->ncpus > 0 ? E->ncpus : 1;
+  int items = E->nstreams;
+  for (int i = 0; i < E->nports; i++) items += E->ports[i].needs_rx;
+  nworkers = items < ncores ? items : ncores;
+  if (nworkers > LOOP_MAX_WORKERS) nworkers = LOOP_MAX_WORKERS;
+  for (int w = 0; w < nworkers; w++) workers[w].cpu = E->ncpus > 0 ? E->cpus[w] : -1;
+  int k = 0;
+  for (int s = 0; s < E->nstreams; s++, k++) {
+    struct worker *w = &workers[k % nworkers];
+    w->lanes[w->nlanes++] = &lanes[s];
+  }
+  for (int p = 0; p < E->nports; p++) {
+    if (!E->ports[p].needs_rx) continue;
+    struct worker *w = &workers[k++ % nworkers];
+    w->rxqs[w->nrxq++] = (struct rxq){.port = p, .port_id = E->ports[p].io->port_id, .queue = 0};
+  }
+}
+
+/* Every port a DPDK port: start the loops (returns 0), else -1 (the engine runs its threads). */
+int loop_start(struct engine *e) {
+  for (int i = 0; i < e->nports; i++)
+    if (e->ports[i].ops != &dpdk_ops) return -1;
+  E = e;
+  tsc_hz_measured = (uint64_t)(1e9 / dpdk_ns_per_tsc());
+  mono_tsc0 = rte_rdtsc();
+  mono_ns0 = now_mono();
+  for (int s = 0; s < e->nstreams; s++) {
+    struct lane *l = &lanes[s];
+    memset(l, 0, sizeof *l);
+    l->si = s;
+    l->port = &e->ports[e->streams[s].tx_port];
+    tmpl_init(&l->t, &e->streams[s]);
+    if (e->learning_s > 0) phase_learning(l);
+    else phase_trial(l);
+    lane_reset(l);
+  }
+  assign();
+  for (int w = 0; w < nworkers; w++) {
+    if (pthread_create(&workers[w].th, NULL, worker_main, &workers[w]) != 0) fail("E_DPDK", "cannot start the polling loop for CPU %d", workers[w].cpu);
+    workers[w].started = 1;
+    char name[16];
+    snprintf(name, sizeof name, "vsg-poll-%d", w); /* the host-conditions probe knows these spin by design */
+    pthread_setname_np(workers[w].th, name);
+  }
+  if (getenv("VSG_DEBUG"))
+    for (int w = 0; w < nworkers; w++) fprintf(stderr, "vsg-engine: loop on CPU %d: %d TX streams, %d RX ports\n", workers[w].cpu, workers[w].nlanes, workers[w].nrxq);
+  return 0;
+}
+
+void loop_join(void) {
+  for (int w = 0; w < nworkers; w++)
+    if (workers[w].started) pthread_join(workers[w].th, NULL);
+}
+
+/* ,"loops":[{"cpu","busy_pct"}…]: the share of each loop's rounds that moved frames (a polling loop is
+ * always 100 % busy for the kernel; this says how much of it was work). */
+void loop_print(void) {
+  if (!nworkers) return;
+  printf(",\"loops\":[");
+  for (int w = 0; w < nworkers; w++)
+    printf("%s{\"cpu\":%d,\"busy_pct\":%.1f}", w ? "," : "", workers[w].cpu,
+           workers[w].cycles ? 100.0 * (double)workers[w].busy_cycles / (double)workers[w].cycles : 0.0);
+  printf("]");
+}
+#endif
