@@ -15,6 +15,7 @@ import type { Json, JsonObject, Settings } from '../../framework/config/settings
 import { flowText } from '../flows.js';
 import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../ovs/parse.js';
 import { ensureHugepages } from '../testbed/hugepages.js';
+import { checkPmdMask, onlineCpus } from './pmd-cores.js';
 import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 
 export interface OvsOptions {
@@ -294,8 +295,7 @@ export class OvsSwitch implements VSwitch {
     cfg['dpdk-init'] = cfg['dpdk-init'] ?? 'true';
     cfg['dpdk-socket-mem'] = strList(this.s.getOr('DPDK_SOCKET_MEM', ['256'])).join(',');
     if (Number(this.s.getOr('VSWITCH_AFFINITIZATION_ON', 1)) === 1) {
-      const mask = String(this.s.getOr('VSWITCH_PMD_CPU_MASK', '2'));
-      cfg['pmd-cpu-mask'] = mask.startsWith('0x') ? mask : `0x${mask}`;
+      cfg['pmd-cpu-mask'] = checkPmdMask(String(this.s.getOr('VSWITCH_PMD_CPU_MASK', '2')), onlineCpus(), this.s.source('VSWITCH_PMD_CPU_MASK') ?? 'defaults');
     }
     if (hugeDir) cfg['dpdk-hugepage-dir'] = hugeDir;
     const extra = strList(this.s.getOr('VSWITCHD_DPDK_ARGS', []));
