@@ -59,6 +59,12 @@ export function registerBuiltins(r: RegistryApi): void {
     summary: 'vSwitch started with nothing configured: the testcase TestSteps add bridges, ports, flows and guests',
     create: async () => (await import('./deployments/index.js')).cleanFactory(),
   });
+  r.add({
+    kind: 'deployment',
+    name: 'op2p',
+    summary: 'overlay: physical → tunnel endpoint (VXLAN/GRE/GENEVE on OVS) → physical; TUNNEL_TYPE, TUNNEL_OPERATION',
+    create: async () => (await import('./deployments/index.js')).op2pFactory(),
+  });
   const pxp: Array<[string, string[], string]> = [
     ['pvp', ['pvvp1'], 'physical → guest → physical'],
     ['pvvp', ['pvvp2'], 'two guests in series (pvvpN: N guests)'],

@@ -25,3 +25,8 @@ export function pxpFactory(name: string): DeploymentFactory {
 export function cleanFactory(): DeploymentFactory {
   return { name: 'clean', build: async (ctx: DriverContext) => new VsperfDeployment('clean', ctx) };
 }
+
+/** `op2p`: overlay phy → tunnel endpoint → phy (TUNNEL_TYPE, TUNNEL_OPERATION; VSPERF's op2p). */
+export function op2pFactory(): DeploymentFactory {
+  return { name: 'op2p', build: async (ctx: DriverContext) => new VsperfDeployment('op2p', ctx) };
+}

@@ -20,6 +20,7 @@ import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 import { VswitchSteps } from '../steps/vswitch-target.js';
 import { deploymentGuestTarget, VnfSteps } from '../steps/vnf-target.js';
 import { addMigrationPorts } from './migration-ports.js';
+import { op2pTopology } from './op2p.js';
 
 /** A port as the `vswitch` step object keeps it. */
 type StepPort = SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number };
@@ -239,6 +240,7 @@ export class VsperfDeployment implements Deployment {
     this.defer(`stop ${vswitch.name}`, () => vswitch.stop());
     if (vswitch.health) signals.push(vswitch.health);
     if (this.name === 'clean') return this.cleanTopology(tb, vswitch, facts, signals);
+    if (this.name === 'op2p') return this.overlayTopology(tb, vswitch, facts, signals);
     // The bridge's internal port is a tap netdev: in the sandbox give it our prefix (it lives in the switch netns anyway).
     const bridge = tb.kind === 'sandbox' ? `vsd${this.tag}br0` : String(this.s.getOr('VSWITCH_BRIDGE_NAME', 'vsperf-br0'));
     await vswitch.addBridge(bridge);
@@ -251,7 +253,7 @@ export class VsperfDeployment implements Deployment {
     }
     const traffic = connectionTraffic((this.s.getOr('TRAFFIC', {}) as JsonObject) ?? {}, this.s.source('TRAFFIC'));
     let flows: FlowSpec[];
-    let trafficOverrides: Record<string, string | number> | undefined;
+    let trafficOverrides: JsonObject | undefined;
     const guestNics: GuestNic[][] = [];
     if (!this.pxp) {
       flows = [
@@ -381,6 +383,15 @@ export class VsperfDeployment implements Deployment {
     };
   }
 
+  /** VSPERF's op2p: integration and external bridge, tunnel port, endpoint addresses (op2p.ts). */
+  private async overlayTopology(tb: Testbed, vswitch: VSwitch, facts: Record<string, string | number | boolean>, signals: AbortSignal[]): Promise<Topology> {
+    const o = await op2pTopology(this.s, vswitch, tb.switchPorts, tb.switchNetns);
+    Object.assign(facts, o.facts);
+    facts.vswitch_version = await vswitch.version();
+    await tb.waitUp?.(10_000);
+    return this.topology(tb, o.bridges, facts, signals, o.trafficOverrides);
+  }
+
   /** Guests in VM index order: vhost-user NICs, or PCI devices for a passthrough VNF (`first`: already created). */
   private async startGuests(guests: { nics: GuestNic[]; pciDevices?: string[] }[], signal: AbortSignal, signals: AbortSignal[], first?: Vnf): Promise<void> {
     const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
@@ -406,13 +417,16 @@ export class VsperfDeployment implements Deployment {
     }
   }
 
+  /** `bridges`: the first is the topology's bridge; counters are read from all (op2p has two). */
   private topology(
     tb: Testbed,
-    bridge: string | undefined,
+    bridges: string | readonly string[] | undefined,
     facts: Record<string, string | number | boolean>,
     signals: AbortSignal[],
-    trafficOverrides?: Record<string, string | number>,
+    trafficOverrides?: JsonObject,
   ): Topology {
+    const all = bridges === undefined ? [] : typeof bridges === 'string' ? [bridges] : [...bridges];
+    const bridge = all[0];
     const vswitch = this.vswitch;
     const guests = this.guests;
     const health = signals.length ? anySignal(signals) : undefined;
@@ -434,20 +448,20 @@ export class VsperfDeployment implements Deployment {
         : {}),
       beforeTrial: async () => {
         if (health?.aborted) throw health.reason;
-        this.baseline = await vswitch.portStats(bridge);
+        this.baseline = await this.portStats(vswitch, all);
         await vswitch.clearStats?.(bridge);
       },
       afterTrial: async () => {
         if (health?.aborted) throw health.reason;
-        const c = await this.counters(vswitch, bridge);
+        const c = await this.counters(vswitch, all);
         return c as unknown as Record<string, unknown>;
       },
     };
   }
 
   /** Port counter deltas since beforeTrial, mapped to generator ports (switch phy port i ↔ generator port i). */
-  private async counters(vswitch: VSwitch, bridge: string): Promise<SwitchCounters> {
-    const now = await vswitch.portStats(bridge);
+  private async counters(vswitch: VSwitch, bridges: readonly string[]): Promise<SwitchCounters> {
+    const now = await this.portStats(vswitch, bridges);
     const base = new Map((this.baseline ?? []).map((p) => [p.ofport, p]));
     const ports: PortStats[] = now.map((p) => {
       const b = base.get(p.ofport);
@@ -472,6 +486,14 @@ export class VsperfDeployment implements Deployment {
         });
     const extra = vswitch.extraStats ? await vswitch.extraStats() : undefined;
     return { vswitch: vswitch.name, ports, generatorPorts, ...(extra && Object.keys(extra).length ? { extra } : {}) };
+  }
+
+  private async portStats(vswitch: VSwitch, bridges: readonly string[]): Promise<PortStats[]> {
+    // Only op2p has lazily counted (tunnel) ports; other deployments keep their one dump-ports call.
+    if (this.name === 'op2p') await vswitch.syncStats?.();
+    const out: PortStats[] = [];
+    for (const b of bridges) out.push(...(await vswitch.portStats(b)));
+    return out;
   }
 
   async teardown(): Promise<void> {

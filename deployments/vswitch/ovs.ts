@@ -480,6 +480,21 @@ export class OvsSwitch implements VSwitch {
     return { name, ofport };
   }
 
+  async addTunnelRoute(network: string, bridge: string): Promise<void> {
+    await this.appctl('ovs-vswitchd', ['ovs/route/add', network, bridge], `ovs/route/add ${network} ${bridge}`);
+  }
+
+  async setTunnelArp(bridge: string, ip: string, mac: string): Promise<void> {
+    await this.appctl('ovs-vswitchd', ['tnl/arp/set', bridge, ip, mac], `tnl/arp/set ${bridge} ${ip} ${mac}`);
+  }
+
+  async bridgeMac(bridge: string): Promise<string> {
+    const v = (await this.vsctl(['get', 'Interface', bridge, 'mac_in_use'], `mac_in_use ${bridge}`)).stdout.trim().replace(/"/g, '');
+    if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v))
+      throw new DriverError(this.name, 'bridgeMac', `bridge ${bridge} has no MAC address yet (mac_in_use ${JSON.stringify(v)})`);
+    return v;
+  }
+
   toolArgv(tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl'): string[] {
     if (tool === 'ovs-vsctl') return ['ovs-vsctl', `--db=unix:${this.dbSock}`];
     if (tool === 'ovs-appctl') return ['ovs-appctl', '-t', this.ctl('ovs-vswitchd')];
@@ -550,6 +565,12 @@ export class OvsSwitch implements VSwitch {
         txBytes: c.txBytes,
       }))
       .sort((a, b) => a.ofport - b.ofport);
+  }
+
+  async syncStats(): Promise<void> {
+    // Userspace tunnel ports get their packet counts from datapath flow statistics, which the
+    // revalidator threads push about once a second: wait for one round.
+    await this.appctl('ovs-vswitchd', ['revalidator/wait']);
   }
 
   async clearStats(): Promise<void> {

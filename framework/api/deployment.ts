@@ -5,6 +5,7 @@
 import type { PortSpec } from './trafficgen.js';
 import type { GuestNic, Vnf } from './vnf.js';
 import type { StepTarget } from '../steps/types.js';
+import type { JsonObject } from '../config/settings.js';
 
 /**
  * A "physical" port as handed to the vSwitch: a PCI NIC (or SR-IOV VF), a sandbox veth end used via
@@ -124,6 +125,12 @@ export interface VSwitch {
     ofport: number,
     options?: Readonly<Record<string, string>>,
   ): Promise<SwitchPort>;
+  /** Route a network out of a bridge for tunnel traffic (OVS: `ovs-appctl ovs/route/add NETWORK BRIDGE`). */
+  addTunnelRoute?(network: string, bridge: string): Promise<void>;
+  /** A neighbour (ARP) entry for tunnel traffic leaving a bridge (OVS: `ovs-appctl tnl/arp/set BRIDGE IP MAC`). */
+  setTunnelArp?(bridge: string, ip: string, mac: string): Promise<void>;
+  /** MAC address of a bridge's LOCAL port as the switch uses it. */
+  bridgeMac?(bridge: string): Promise<string>;
   /** Run a command of the switch's own tools (ovs-vsctl/ovs-ofctl/ovs-appctl) with its private sockets. */
   toolArgv?(tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl'): string[];
   portStats(bridge: string): Promise<PortStats[]>;
@@ -131,6 +138,8 @@ export interface VSwitch {
   extraStats?(): Promise<Record<string, unknown>>;
   /** Resolves when the named ports' links are up (vhost-user: the guest's driver is up); returns those still down at the timeout. */
   waitLinksUp?(bridge: string, names: readonly string[], timeoutMs: number): Promise<string[]>;
+  /** Bring counters the switch updates lazily (OVS: tunnel ports, by its revalidators) up to date before portStats. */
+  syncStats?(): Promise<void>;
   /** Clear port/PMD counters before a trial, where the switch supports it. */
   clearStats?(bridge: string): Promise<void>;
   /**
@@ -183,7 +192,7 @@ export interface Topology {
    * TRAFFIC values the deployment needs the generator to use (pvpv: one stream per guest NIC pair,
    * VSPERF sets multistream and stream_type the same way). The runner merges them into TRAFFIC.
    */
-  readonly trafficOverrides?: Readonly<Record<string, string | number>>;
+  readonly trafficOverrides?: Readonly<JsonObject>;
   /** Aborted when a switch or guest process dies mid-testcase (reason: DriverError with log tail). */
   readonly health?: AbortSignal;
   /**

@@ -41,6 +41,32 @@ export interface StreamSpec {
   readonly multistream: number;
   /** Which header field varies between the flows. */
   readonly streamType: 'L2' | 'L3' | 'L4';
+  /** Overlay testcases (VSPERF op2p): l2/l3/l4 above are then the inner frame. */
+  readonly tunnel?: TunnelSpec;
+}
+
+export type TunnelType = 'vxlan' | 'gre' | 'geneve';
+
+/**
+ * VSPERF's TUNNEL_OPERATION seen from the generator: `decapsulation` = it sends encapsulated frames
+ * (outer headers below) and receives plain ones; `encapsulation` = it sends plain frames and receives
+ * them encapsulated by the switch. Either way the trailer sits at the end of the inner frame.
+ */
+export interface TunnelSpec {
+  readonly type: TunnelType;
+  readonly operation: 'encapsulation' | 'decapsulation';
+  /** Outer headers the generator puts on (decapsulation only); sizes are then outer frame sizes. */
+  readonly outer?: {
+    readonly srcMac: string;
+    readonly dstMac: string;
+    readonly srcIp: string;
+    readonly dstIp: string;
+    /** UDP ports (VXLAN, GENEVE); unused for GRE. */
+    readonly srcPort?: number;
+    readonly dstPort?: number;
+    /** VXLAN/GENEVE network identifier (24 bits). */
+    readonly vni?: number;
+  };
 }
 
 /** What to send: streams from port 0 to port 1, and back when bidirectional. */
@@ -152,6 +178,8 @@ export interface GeneratorCaps {
   readonly maxRateFps?: number;
   /** The generator models the DUT itself (Simulated): the runner then skips real deployments. */
   readonly simulatesDut?: boolean;
+  /** Tunnel types it can send and count in overlay testcases (StreamSpec.tunnel); absent = none. */
+  readonly tunnels?: readonly TunnelType[];
 }
 
 /** Live counters while traffic runs, for progress displays. */

@@ -45,6 +45,8 @@ function checkCapabilities(driver: string, caps: GeneratorCaps, spec: TrafficSpe
   if (stream.imixGenome !== undefined && !caps.imix) throw new CapabilityError(driver, 'IMIX');
   if (stream.vlan.enabled && !caps.vlan) throw new CapabilityError(driver, 'VLAN tags');
   if (stream.l3.enabled && stream.l3.version === 6 && !caps.ipv6) throw new CapabilityError(driver, 'IPv6');
+  if (stream.tunnel && !(caps.tunnels ?? []).includes(stream.tunnel.type))
+    throw new CapabilityError(driver, `${stream.tunnel.type} tunnels (TUNNEL_TYPE)`, `it can do ${caps.tunnels?.length ? caps.tunnels.join(', ') : 'none'}`);
   const largest = stream.imixGenome !== undefined ? Math.max(...[...stream.imixGenome].map((c) => IMIX_SIZES[c]!)) : stream.frameSize;
   if (largest > caps.maxFrameSize) throw new CapabilityError(driver, `${largest}-byte frames`, `at most ${caps.maxFrameSize}`);
 }

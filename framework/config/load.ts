@@ -154,6 +154,7 @@ export class Config {
     if (tc.raw.Trafficgen) tcLayer.TRAFFICGEN = tc.raw.Trafficgen;
     if (tc.raw.VNF) tcLayer.VNF = tc.raw.VNF;
     if (typeof tc.raw['Tunnel Type'] === 'string') tcLayer.TUNNEL_TYPE = tc.raw['Tunnel Type'];
+    if (typeof tc.raw['Tunnel Operation'] === 'string') tcLayer.TUNNEL_OPERATION = tc.raw['Tunnel Operation'];
     // VSPERF's "Frame Modification": the vSwitch rewrites frames in flight (vlan = push a VLAN tag).
     // VSPERF's testcase "Load" dict configures the load generator (phy2phy_cpu_load/mem_load).
     if (isPlainObject(tc.raw.Load)) tcLayer.LOADGEN_CONFIG = tc.raw.Load;

@@ -1,5 +1,5 @@
 import type { Settings, JsonObject } from '../config/settings.js';
-import type { StreamSpec, TrafficSpec, Rate } from '../api/trafficgen.js';
+import type { StreamSpec, TrafficSpec, Rate, TunnelSpec } from '../api/trafficgen.js';
 
 /** VSPERF's string booleans ('True', 'No'…) and real booleans. */
 export function truthy(v: unknown): boolean {
@@ -44,6 +44,7 @@ export function streamFromSettings(settings: Settings, frameSize: number): Strea
     vlan: { enabled: truthy(vlan.enabled), id: Number(vlan.id ?? 0), priority: Number(vlan.priority ?? 0), cfi: Number(vlan.cfi ?? 0) },
     multistream: Number(t.multistream ?? 0),
     streamType: (String(t.stream_type ?? 'L4').toUpperCase() as StreamSpec['streamType']) ?? 'L4',
+    ...(t.tunnel ? { tunnel: t.tunnel as unknown as TunnelSpec } : {}),
   };
 }
 

@@ -497,7 +497,7 @@ function decorateRows(
     traffic_type: s ? String(s.getOr('TRAFFIC.l3.proto', UNKNOWN)) : UNKNOWN,
     ...scalability,
     guest_loopback_app: String(facts.guest_loopback_app ?? UNKNOWN),
-    tunnel_type: UNKNOWN,
+    tunnel_type: String(facts.tunnel_type ?? UNKNOWN),
     test_execution_time: Math.round(meta.wallS * 1000) / 1000,
     start_time: meta.startTime,
     stop_time: meta.stopTime,

@@ -28,6 +28,7 @@ import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
 import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
 import { trialResultOf } from './results.js';
 import { availableParallelism } from 'node:os';
+import { TUNNEL_TYPES } from './encap.js';
 import { cpuOwners, dpdkPreflight, freeCpus, isDpdkPort, PCI_RE } from './dpdk.js';
 import { Sriov } from '../../deployments/sriov/sriov.js';
 import { preflightPassthrough } from '../../vnfs/qemu/passthrough.js';
@@ -141,6 +142,7 @@ export class SoftwareGenerator implements TrafficGenerator {
       imix: true,
       vlan: true,
       ipv6: true,
+      tunnels: TUNNEL_TYPES,
       // Untagged frames incl. FCS that the connected ports' MTU allows (9018 before connect).
       maxFrameSize: this.ports.length ? Math.min(...this.ports.map((p) => p.mtuFound)) + 18 : 9018,
       ...(this.maxRate !== undefined ? { maxRateFps: this.maxRate } : {}),

@@ -6,8 +6,12 @@
  * are then outer sizes. Pure: no I/O.
  */
 import { UsageError } from '../../framework/errors.js';
+import type { TunnelType } from '../../framework/api/trafficgen.js';
 
-export type TunnelType = 'vxlan' | 'gre' | 'geneve';
+export type { TunnelType };
+
+/** What the engine can put on: the Software generator's GeneratorCaps.tunnels. */
+export const TUNNEL_TYPES: readonly TunnelType[] = ['vxlan', 'gre', 'geneve'];
 
 export interface Encapsulation {
   readonly type: TunnelType;

@@ -7,6 +7,7 @@ import type { PortSpec, StreamSpec, TrafficSpec } from '../../framework/api/traf
 import { IMIX_SIZES, lineRateFps, rateToFps } from '../../framework/api/trafficgen.js';
 import type { Backend, EnginePlan, EngineStream } from './protocol.js';
 import { dpdkDevargs } from './dpdk.js';
+import { encapHeader, encapLength } from './encap.js';
 
 /** Bytes the engine puts at the end of every frame: magic, run tag, stream id, sequence, 48-bit TX timestamp. */
 export const TRAILER_BYTES = 14;
@@ -32,6 +33,8 @@ export function frameSizesOf(stream: StreamSpec): number[] {
 export function minFrameSize(stream: StreamSpec): number {
   let n = 14 + (stream.vlan.enabled ? 4 : 0);
   if (stream.l3.enabled) n += (stream.l3.version === 6 ? 40 : 20) + (stream.l4.enabled ? 8 : 0);
+  // Decapsulation tests: the generator sends the outer headers too, and sizes are outer sizes.
+  if (stream.tunnel?.operation === 'decapsulation') n += encapLength(stream.tunnel.type);
   return Math.max(64, n + TRAILER_BYTES + FCS_BYTES);
 }
 
@@ -115,6 +118,14 @@ export function checkTrial(spec: TrafficSpec & TrialBounds, ports: readonly Plan
   return { offeredFps: offered, avgFrameSize: avg, sizes };
 }
 
+/** Outer header bytes of a decapsulation stream (the switch takes them off); undefined otherwise. */
+function encap(st: StreamSpec): string | undefined {
+  const t = st.tunnel;
+  if (t?.operation !== 'decapsulation') return undefined;
+  if (!t.outer) throw new DriverError('Software', op, `a ${t.type} decapsulation stream needs its outer headers (StreamSpec.tunnel.outer)`, { kind: 'usage' });
+  return encapHeader({ type: t.type, ...t.outer });
+}
+
 const VARY: Record<StreamSpec['streamType'], EngineStream['vary']> = { L2: 'l2', L3: 'l3', L4: 'l4' };
 
 /** The engine plan of one trial: stream 0 is port 0 → 1 (or 0 → 0 with one port), stream 1 the reverse. */
@@ -129,6 +140,7 @@ export function buildPlan(
   // Always paced at the offered rate: a rate the engine cannot reach is sent flat out by the pacing
   // loop, and never more frames than offered × duration.
   const engineRate = offeredFps;
+  const outer = encap(st);
   const fwd: EngineStream = {
     txPort: 0,
     rxPort: ports.length > 1 ? 1 : 0,
@@ -145,6 +157,7 @@ export function buildPlan(
     vary: st.multistream > 1 ? (VARY[st.streamType] ?? 'l4') : 'none',
     rateFps: engineRate,
     sizes: wire,
+    ...(outer ? { encap: outer } : {}),
   };
   const streams: EngineStream[] = [fwd];
   if (spec.bidir) {

@@ -1,0 +1,73 @@
+/**
+ * The `op2p` deployment on a started vSwitch: two bridges, the tunnel port, the endpoint addresses on
+ * the bridges' LOCAL ports (`ip addr add` where the switch runs: the sandbox's switch namespace), the
+ * route and tunnel ARP entries, the flows (op2p-plan.ts says which), and the TRAFFIC the generator
+ * needs (op2pTraffic). Everything it creates goes away with the switch (bridges, their taps) or the
+ * sandbox namespace.
+ */
+import { CapabilityError, UsageError } from '../../framework/errors.js';
+import { exec } from '../../framework/host/exec.js';
+import type { JsonObject, Settings } from '../../framework/config/settings.js';
+import type { PhyPort, VSwitch } from '../../framework/api/deployment.js';
+import { op2pPlan, op2pSettings, op2pTraffic } from './op2p-plan.js';
+
+export interface Op2pResult {
+  readonly bridges: readonly string[];
+  readonly trafficOverrides: JsonObject;
+  readonly facts: Record<string, string | number | boolean>;
+}
+
+function ipArgv(netns: string | undefined, args: string[]): string[] {
+  return ['ip', ...(netns ? ['-n', netns] : []), ...args];
+}
+
+/** Checks what op2p needs before anything is built (also a one-line error for a switch without tunnels). */
+export function checkOp2p(s: Settings, vswitch: VSwitch): void {
+  const o = op2pSettings(s);
+  if (!vswitch.addTunnelPort || !vswitch.setTunnelArp || !vswitch.addTunnelRoute || !vswitch.bridgeMac)
+    throw new CapabilityError(vswitch.name, 'tunnel ports (deployment op2p)', 'use VSWITCH=OvsDpdkVhost');
+  const bidir = String(s.getOr('TRAFFIC.bidir', 'False'));
+  if (/^true$/i.test(bidir))
+    throw new UsageError(`deployment op2p sends traffic one way only (${o.operation} from generator port 0 to 1, as in VSPERF): set TRAFFIC bidir to "False"`);
+}
+
+export async function op2pTopology(s: Settings, vswitch: VSwitch, switchPorts: readonly PhyPort[], netns: string | undefined): Promise<Op2pResult> {
+  checkOp2p(s, vswitch);
+  const o = op2pSettings(s);
+  const plan = op2pPlan(o);
+  if (switchPorts.length < 2) throw new UsageError(`deployment op2p needs 2 physical ports, the testbed has ${switchPorts.length}`);
+  for (const b of plan.bridges) await vswitch.addBridge(b.name);
+  for (const [i, p] of plan.phy.entries()) await vswitch.addPhyPort(p.bridge, `dpdk${i}`, switchPorts[i]!, p.ofport);
+  const t = plan.tunnel;
+  await vswitch.addTunnelPort!(t.bridge, t.name, t.type, t.remoteIp, t.ofport, t.options);
+  // The endpoint addresses live on the bridges' LOCAL ports (taps of the userspace datapath); OVS
+  // learns them, and the connected routes, from the kernel of the namespace it runs in.
+  for (const b of plan.bridges) {
+    await exec(ipArgv(netns, ['addr', 'add', b.address, 'dev', b.name]));
+    await exec(ipArgv(netns, ['link', 'set', 'dev', b.name, 'up']));
+  }
+  for (const r of plan.routes) await vswitch.addTunnelRoute!(r.network, r.bridge);
+  for (const n of plan.neighbours) await vswitch.setTunnelArp!(n.bridge, n.ip, n.mac);
+  for (const f of plan.flows) await vswitch.addFlow(f.bridge, f.flow);
+  // Read after all ports are in: the userspace datapath picks a bridge's MAC from its ports.
+  const extMac = await vswitch.bridgeMac!(o.extBridge);
+  const flows: string[] = [];
+  for (const b of plan.bridges) for (const f of await vswitch.dumpFlows(b.name)) flows.push(`${b.name}: ${f}`);
+  return {
+    bridges: plan.bridges.map((b) => b.name),
+    trafficOverrides: op2pTraffic(o, extMac),
+    facts: {
+      tunnel_type: o.type,
+      tunnel_operation: o.operation,
+      bridge: o.intBridge,
+      tunnel_external_bridge: o.extBridge,
+      tunnel_external_bridge_mac: extMac,
+      tunnel_port: `${t.name} on ${t.bridge} (remote_ip ${t.remoteIp}${Object.entries(t.options)
+        .map(([k, v]) => `, ${k} ${v}`)
+        .join('')})`,
+      tunnel_endpoints: plan.bridges.map((b) => `${b.name} ${b.address}`).join(', '),
+      flows_installed: plan.flows.length,
+      flows: flows.join(' | '),
+    },
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * op2p as data: VSPERF's layout for encapsulation and decapsulation (vswitch_controller_op2p.py), the
+ * generator's stream (testcase.py for a "Tunnel Operation"), and one-line errors for bad settings.
+ */
+import { expect } from 'chai';
+import { Settings, type JsonObject } from '../../../../framework/config/settings.js';
+import { ConfigError, CapabilityError } from '../../../../framework/errors.js';
+import { OP2P_OFPORT, op2pPlan, op2pSettings, op2pTraffic } from '../../../../deployments/topologies/op2p-plan.js';
+import { checkOp2p } from '../../../../deployments/topologies/op2p.js';
+import { streamFromSettings } from '../../../../framework/methodology/traffic-spec.js';
+import { checkTrialSpec } from '../../../../framework/api/trial-check.js';
+import type { GeneratorCaps } from '../../../../framework/api/trafficgen.js';
+import { NoSwitch } from '../../../../deployments/vswitch/none.js';
+import { buildPlan } from '../../../../trafficgen/software/plan.js';
+
+/** VSPERF's conf/integration/02_vswitch.conf and 03_traffic.conf values that matter here. */
+const VSPERF: JsonObject = {
+  VTEP_IP1: '192.168.0.1/24',
+  VTEP_IP2: '192.168.240.10',
+  VTEP_IP2_SUBNET: '192.168.240.0/24',
+  TUNNEL_INTEGRATION_BRIDGE: 'vsperf-br0',
+  TUNNEL_EXTERNAL_BRIDGE: 'vsperf-br-ext',
+  TUNNEL_EXTERNAL_BRIDGE_IP: '192.168.240.1/24',
+  TUNNEL_TYPE: 'vxlan',
+  TRAFFICGEN_PORT1_MAC: '02:00:00:00:00:01',
+  TRAFFICGEN_PORT2_MAC: '02:00:00:00:00:02',
+  TRAFFICGEN_PORT1_IP: '1.1.1.1',
+  TRAFFICGEN_PORT2_IP: '90.90.90.90',
+  VXLAN_VNI: '99',
+  VXLAN_FRAME_L2: { srcmac: '01:02:03:04:05:06', dstmac: '06:05:04:03:02:01' },
+  VXLAN_FRAME_L3: { proto: 'udp', packetsize: 64, srcip: '1.1.1.1', dstip: '192.168.240.1' },
+  VXLAN_FRAME_L4: {
+    srcport: 4789,
+    dstport: 4789,
+    vni: '99',
+    inner_srcmac: '01:02:03:04:05:06',
+    inner_dstmac: '06:05:04:03:02:01',
+    inner_srcip: '192.168.0.10',
+    inner_dstip: '192.168.240.9',
+    inner_proto: 'udp',
+    inner_srcport: 3000,
+    inner_dstport: 3001,
+  },
+  GRE_FRAME_L2: { srcmac: '01:02:03:04:05:06', dstmac: '06:05:04:03:02:01' },
+  GRE_FRAME_L3: { proto: 'gre', packetsize: 64, srcip: '1.1.1.1', dstip: '192.168.240.1' },
+  GRE_FRAME_L4: { srcport: 0, dstport: 0, inner_srcip: '192.168.0.10', inner_dstip: '192.168.240.9', inner_srcport: 3000, inner_dstport: 3001 },
+  TRAFFIC: { traffic_type: 'rfc2544_continuous', bidir: 'False', l2: { srcmac: '00:00:00:00:00:00', dstmac: '00:00:00:00:00:00' }, l3: {}, l4: {} },
+};
+
+const settings = (o: JsonObject = {}): Settings => new Settings(VSPERF).with(o, '--test-params');
+
+describe('op2p plan (VSPERF overlay deployment)', () => {
+  it('encapsulation: phy0 and the tunnel port (to VTEP_IP2) on the integration bridge, phy1 on the external one; route and ARP out of br-ext', () => {
+    const p = op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'encapsulation' })));
+    expect(p.bridges).to.deep.equal([
+      { name: 'vsperf-br0', address: '192.168.0.1/24' },
+      { name: 'vsperf-br-ext', address: '192.168.240.1/24' },
+    ]);
+    expect(p.phy).to.deep.equal([
+      { bridge: 'vsperf-br0', ofport: 1 },
+      { bridge: 'vsperf-br-ext', ofport: 2 },
+    ]);
+    expect(p.tunnel).to.deep.equal({ bridge: 'vsperf-br0', name: 'vxlan0', type: 'vxlan', remoteIp: '192.168.240.10', ofport: 3, options: {} });
+    expect(p.routes).to.deep.equal([{ network: '192.168.240.0/24', bridge: 'vsperf-br-ext' }]);
+    expect(p.neighbours).to.deep.equal([{ bridge: 'vsperf-br-ext', ip: '192.168.240.10', mac: '02:00:00:00:00:02' }]);
+    expect(p.flows).to.deep.equal([
+      { bridge: 'vsperf-br0', flow: { type: 'port', inPort: 1, outPorts: [3] } },
+      { bridge: 'vsperf-br-ext', flow: { type: 'raw', flow: 'actions=NORMAL' } },
+    ]);
+  });
+
+  it('decapsulation: the tunnel port (from TRAFFICGEN_PORT1_IP, VXLAN key VXLAN_VNI) and phy1 on the external bridge, NORMAL on the integration bridge', () => {
+    const p = op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation' })));
+    expect(p.tunnel).to.deep.equal({ bridge: 'vsperf-br-ext', name: 'vxlan0', type: 'vxlan', remoteIp: '1.1.1.1', ofport: 3, options: { key: '99' } });
+    expect(p.routes).to.deep.equal([]);
+    expect(p.flows).to.deep.equal([
+      { bridge: 'vsperf-br-ext', flow: { type: 'port', inPort: OP2P_OFPORT.tunnel, outPorts: [OP2P_OFPORT.phy1] } },
+      { bridge: 'vsperf-br0', flow: { type: 'raw', flow: 'actions=NORMAL' } },
+    ]);
+    // GRE has no key in VSPERF's decapsulation setup.
+    expect(op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation', TUNNEL_TYPE: 'gre' }))).tunnel.options).to.deep.equal({});
+  });
+
+  it('without TUNNEL_OPERATION op2p decapsulates, as VSPERF does', () => {
+    expect(op2pSettings(settings()).operation).to.equal('decapsulation');
+  });
+
+  it('encapsulation stream: plain frames TRAFFICGEN_PORT1 → PORT2', () => {
+    const o = op2pSettings(settings({ TUNNEL_OPERATION: 'encapsulation' }));
+    const s = settings().with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'deployment');
+    const st = streamFromSettings(s, 128);
+    expect(st.l2).to.deep.equal({ srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' });
+    expect([st.l3.srcIp, st.l3.dstIp]).to.deep.equal(['1.1.1.1', '90.90.90.90']);
+    expect(st.tunnel).to.deep.equal({ type: 'vxlan', operation: 'encapsulation' });
+  });
+
+  it('decapsulation stream: inner frame from <TYPE>_FRAME_L4 inner_*, outer from _FRAME_L2/L3/L4 with the external bridge MAC as destination', () => {
+    const o = op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation' }));
+    const st = streamFromSettings(settings().with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'deployment'), 128);
+    expect(st.l2).to.deep.equal({ srcMac: '01:02:03:04:05:06', dstMac: '06:05:04:03:02:01' });
+    expect([st.l3.srcIp, st.l3.dstIp, st.l4.srcPort, st.l4.dstPort]).to.deep.equal(['192.168.0.10', '192.168.240.9', 3000, 3001]);
+    expect(st.tunnel).to.deep.equal({
+      type: 'vxlan',
+      operation: 'decapsulation',
+      outer: { srcMac: '01:02:03:04:05:06', dstMac: '0a:00:00:00:00:aa', srcIp: '1.1.1.1', dstIp: '192.168.240.1', srcPort: 4789, dstPort: 4789, vni: 99 },
+    });
+    // The Software generator sends it with the outer headers (encap=) and sizes as outer sizes.
+    const port = { name: 'g0', speedMbps: 1000, mtuFound: 1500 };
+    const { plan } = buildPlan({ stream: st, bidir: false, rate: { unit: 'fps', value: 10 }, latency: true, frames: 5 }, [port, { ...port, name: 'g1' }], {
+      backend: 'af_packet',
+      drainS: 0.5,
+      progressMs: 0,
+      learningFps: 100,
+    });
+    expect(plan.streams[0]!.encap).to.match(/^0a00000000aa010203040506080045/);
+    expect(plan.streams[0]!.encap!.length / 2).to.equal(50);
+    expect(() =>
+      buildPlan(
+        {
+          stream: streamFromSettings(settings().with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'd'), 64),
+          bidir: false,
+          rate: { unit: 'fps', value: 10 },
+          latency: true,
+          frames: 5,
+        },
+        [port, { ...port, name: 'g1' }],
+        { backend: 'af_packet', drainS: 0.5, progressMs: 0, learningFps: 100 },
+      ),
+    ).to.throw(/frame size 64 B is below the minimum of 110 B/);
+  });
+
+  it('bad settings are one-line configuration errors naming the setting', () => {
+    const cases: Array<[JsonObject, RegExp]> = [
+      [{ TUNNEL_TYPE: 'ipip' }, /TUNNEL_TYPE.*must be one of vxlan, gre, geneve, got "ipip"/],
+      [{ TUNNEL_OPERATION: 'both' }, /TUNNEL_OPERATION.*must be encapsulation or decapsulation, got "both"/],
+      [{ VTEP_IP1: '192.168.0.1' }, /VTEP_IP1.*must be an IPv4 address with a prefix length/],
+      [{ TRAFFICGEN_PORT2_MAC: '02:00:00:00:00' }, /TRAFFICGEN_PORT2_MAC.*must be a MAC address/],
+      [{ VXLAN_VNI: 'x' }, /VXLAN_VNI.*must be a number/],
+      [{ TUNNEL_EXTERNAL_BRIDGE: 'a-bridge-name-too-long' }, /TUNNEL_EXTERNAL_BRIDGE.*1-15/],
+    ];
+    for (const [o, re] of cases) {
+      let err: unknown;
+      try {
+        op2pSettings(settings(o));
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(o)).to.be.instanceOf(ConfigError);
+      expect((err as Error).message)
+        .to.match(re)
+        .and.not.include('\n');
+    }
+  });
+
+  it('a switch without tunnel ports, and bidirectional traffic, are refused before anything is built', () => {
+    expect(() => checkOp2p(settings(), new NoSwitch())).to.throw(CapabilityError, /none does not support tunnel ports \(deployment op2p\)/);
+    const ovsLike = Object.assign(new NoSwitch(), {
+      addTunnelPort: async () => ({ name: 'x', ofport: 3 }),
+      setTunnelArp: async () => {},
+      addTunnelRoute: async () => {},
+      bridgeMac: async () => '',
+    });
+    expect(() => checkOp2p(settings({ TRAFFIC: { bidir: 'True' } }), ovsLike)).to.throw(/op2p sends traffic one way only/);
+  });
+
+  it('a generator that cannot send a tunnel type refuses the trial with E_CAPABILITY', () => {
+    const caps: GeneratorCaps = { continuous: true, latency: true, bidir: true, imix: true, vlan: true, ipv6: true, maxFrameSize: 9018, tunnels: ['vxlan'] };
+    const o = op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation', TUNNEL_TYPE: 'gre' }));
+    const stream = streamFromSettings(settings({ TUNNEL_TYPE: 'gre' }).with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'd'), 128);
+    const spec = { stream, bidir: false, rate: { unit: 'fps' as const, value: 10 }, latency: true, frames: 5 };
+    expect(() => checkTrialSpec('Ixia', caps, spec)).to.throw(CapabilityError, /Ixia does not support gre tunnels \(TUNNEL_TYPE\): it can do vxlan/);
+    const { tunnels: _t, ...none } = caps;
+    expect(() => checkTrialSpec('Ixia', none, spec)).to.throw(/it can do none/);
+  });
+});
