@@ -51,8 +51,12 @@ async function startCapture(netns: string, iface: string, file: string, count: n
     if (!dump.running || Date.now() - t0 > 10_000) throw new Error(`tcpdump did not start: ${dump.tail(10)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+  captures.push(dump);
   return dump;
 }
+
+/** tcpdumps started by a test: stopped after it, also when it failed half-way. */
+const captures: Child[] = [];
 
 describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integration)', function () {
   this.timeout(180_000);
@@ -62,6 +66,7 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
   const dir = mkdtempSync(join(tmpdir(), 'vsd-op2p-'));
 
   afterEach(async () => {
+    for (const c of captures.splice(0)) await c.stop(1000);
     await gen?.close();
     gen = undefined;
     if (t) {
@@ -81,7 +86,8 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
 
   async function deploy(settings: JsonObject): Promise<{ dep: Deployment; topo: Topology }> {
     // VSPERF's overlay testcases send one way (bidir False).
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', SANDBOX_PORT_IO: 'af_packet', TRAFFIC: { bidir: 'False' }, ...settings });
+    // No rate calibration at connect: its frames would cross the switch before the capture's.
+    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', SANDBOX_PORT_IO: 'af_packet', TRAFFIC: { bidir: 'False' }, TRAFFICGEN_SOFTWARE_CALIBRATE_S: 0, ...settings });
     const dep = await (await t.registry.create('deployment', 'op2p', t.ctx)).build(t.ctx);
     const topo = await dep.setup(t.ctx.signal);
     scope = scopeOf(topo.facts, t.workDir);
@@ -89,9 +95,10 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
   }
 
   /** N frames of `size` bytes through the deployment; generator result and switch counters of that trial. */
-  async function trial(topo: Topology, size: number) {
+  async function trial(topo: Topology, size: number, connected: () => Promise<void> = async () => {}) {
     gen = await createSoftware(t!.ctx);
     await gen.connect(topo.generatorPorts);
+    await connected();
     const shaped = t!.ctx.settings.with({ TRAFFIC: { ...topo.trafficOverrides } }, 'deployment op2p');
     const spec = { ...trafficFromSettings(shaped, size, { unit: 'fps', value: 2000 }), frames: N, drainS: 0.5 };
     await topo.beforeTrial!();
@@ -112,9 +119,9 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
       expect(String(topo.facts.tunnel_port)).to.match(new RegExp(`^${type}0 on vsperf-br0 \\(remote_ip 192\\.168\\.240\\.10\\)`));
       const g1 = topo.generatorPorts[1]!;
       const file = join(dir, `encap-${type}.pcap`);
-      const dump = await startCapture(g1.netns!, g1.name, file, N);
+      let dump: Child | undefined;
       const size = 128;
-      const { r, port } = await trial(topo, size);
+      const { r, port } = await trial(topo, size, async () => void (dump = await startCapture(g1.netns!, g1.name, file, N)));
       expect(r.directions[0]!.txFrames, 'sent').to.equal(N);
       expect(r.directions[0]!.rxFrames, 'received, matched by the trailer inside the tunnel').to.equal(N);
       expect(port('dpdk0').rxPackets, 'OVS: received from generator port 0').to.equal(N);
@@ -122,8 +129,8 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
       // counter (this box: exactly 2N); the phy ports are the exact observers.
       expect(port(`${type}0`).txPackets, 'OVS: sent into the tunnel').to.be.oneOf([N, 2 * N]);
       expect(port('dpdk1').txPackets, 'OVS: sent to generator port 1').to.equal(N);
-      await Promise.race([dump.waitExit(), new Promise((res) => setTimeout(res, 10_000))]);
-      await dump.stop(1000);
+      await Promise.race([dump!.waitExit(), new Promise((res) => setTimeout(res, 10_000))]);
+      await dump!.stop(1000);
       const frames = pcapFrames(file);
       expect(frames).to.have.length(N);
       for (const f of frames) {
@@ -158,17 +165,17 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
       );
       const g1 = topo.generatorPorts[1]!;
       const file = join(dir, `decap-${type}.pcap`);
-      const dump = await startCapture(g1.netns!, g1.name, file, N);
+      let dump: Child | undefined;
       const size = 256;
-      const { r, port, spec } = await trial(topo, size);
+      const { r, port, spec } = await trial(topo, size, async () => void (dump = await startCapture(g1.netns!, g1.name, file, N)));
       expect(spec.stream.tunnel?.outer?.dstMac, 'outer dst MAC: the external bridge').to.equal(topo.facts.tunnel_external_bridge_mac);
       expect(r.directions[0]!.txFrames).to.equal(N);
       expect(r.directions[0]!.rxFrames, 'received decapsulated, matched by the trailer').to.equal(N);
       expect(port('dpdk0').rxPackets, 'OVS: tunnelled frames from generator port 0').to.equal(N);
       expect(port(`${type}0`).rxPackets, 'OVS: received on the tunnel port').to.equal(N);
       expect(port('dpdk1').txPackets, 'OVS: decapsulated frames to generator port 1').to.equal(N);
-      await Promise.race([dump.waitExit(), new Promise((res) => setTimeout(res, 10_000))]);
-      await dump.stop(1000);
+      await Promise.race([dump!.waitExit(), new Promise((res) => setTimeout(res, 10_000))]);
+      await dump!.stop(1000);
       const frames = pcapFrames(file);
       expect(frames).to.have.length(N);
       const outerLen = type === 'gre' ? 38 : 50;
