@@ -68,7 +68,7 @@ export function clockStep(before: GuestClockReading, after: GuestClockReading): 
 export interface ClockQueryOptions {
   /** Queries to send, one after the other (default 8). */
   readonly samples?: number;
-  /** Give up on one unanswered query after this long (default 500 ms); the whole query after samples × that. */
+  /** Give up on one unanswered query after this long (default 500 ms); two unanswered in a row end the reading. */
   readonly replyTimeoutMs?: number;
   readonly signal?: AbortSignal;
 }
@@ -154,11 +154,16 @@ export async function queryGuestClock(socketPath: string, opts: ClockQueryOption
   }
   const lines = new Lines(sock);
   const samples: ClockSample[] = [];
+  let sent = 0;
+  let unanswered = 0;
   try {
-    for (let k = 0; k < n && !opts.signal?.aborted; k++) {
+    // Two unanswered queries in a row: a guest without the responder (a GUEST_IMAGE of its own); stop there.
+    for (let k = 0; k < n && unanswered < 2 && !opts.signal?.aborted; k++) {
       const id = `q${++querySeq}`;
       const t0Ms = hostNowMs();
       sock.write(`${id}\n`);
+      sent++;
+      unanswered++;
       for (;;) {
         const line = await lines.next(replyTimeoutMs);
         const t1Ms = hostNowMs();
@@ -166,18 +171,19 @@ export async function queryGuestClock(socketPath: string, opts: ClockQueryOption
         const r = parseClockReply(line, id);
         if (!r) continue; // a late reply to an earlier query, or noise
         samples.push({ t0Ms, t1Ms, ...r });
+        unanswered = 0;
         break;
       }
     }
   } finally {
     sock.destroy();
   }
-  const best = bestReading(samples, n);
+  const best = bestReading(samples, sent);
   if (!best)
     throw new DriverError(
       'QemuDpdkVhostUser',
       'clock',
-      `the guest answered none of ${n} time queries on ${socketPath} (guest image without vsperf-clockd? run npm run setup)`,
+      `the guest answered none of ${sent} time queries on ${socketPath} (guest image without vsperf-clockd? run npm run setup)`,
     );
   return best;
 }
