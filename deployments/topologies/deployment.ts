@@ -251,54 +251,78 @@ export class VsperfDeployment implements Deployment {
       phy.push(sp.ofport);
       stepPorts.push({ ...sp, kind: 'phy', phyIndex: i });
     }
+    const { flows, guestNics, trafficOverrides } = await this.bridgePlan(vswitch, bridge, phy, frameMod, facts, stepPorts);
+    if (vswitch.addFlows) await vswitch.addFlows(bridge, flows);
+    else for (const f of flows) await vswitch.addFlow(bridge, f);
+    await this.flowFacts(vswitch, bridge, flows, frameMod, facts);
+    if (this.pxp) await this.bootGuests(vswitch, bridge, guestNics, signal, signals);
+    await tb.waitUp?.(10_000);
+    return this.withSteps(this.topology(tb, bridge, facts, signals, trafficOverrides), tb, vswitch, bridge, stepPorts);
+  }
+
+  /** phy2phy: port flows both ways; PXP: the guests' vhost ports (also kept for the steps) and the plan's flows and TRAFFIC overrides. */
+  private async bridgePlan(
+    vswitch: VSwitch,
+    bridge: string,
+    phy: readonly number[],
+    frameMod: ReturnType<typeof parseFrameModification>,
+    facts: Record<string, string | number | boolean>,
+    stepPorts: StepPort[],
+  ): Promise<{ flows: FlowSpec[]; guestNics: GuestNic[][]; trafficOverrides?: JsonObject }> {
     const traffic = connectionTraffic((this.s.getOr('TRAFFIC', {}) as JsonObject) ?? {}, this.s.source('TRAFFIC'));
-    let flows: FlowSpec[];
-    let trafficOverrides: JsonObject | undefined;
-    const guestNics: GuestNic[][] = [];
     if (!this.pxp) {
-      flows = [
+      const flows = [
         ...withFrameMod(connectionFlows(phy[0]!, phy[1]!, traffic), frameMod, true),
         ...withFrameMod(connectionFlows(phy[1]!, phy[0]!, traffic), frameMod, false),
       ];
-    } else {
-      const nicsNr = (this.s.getOr('GUEST_NICS_NR', [2]) as Json[]).map(Number);
-      const plan = pxpPlan(this.pxp, guestNicCounts(this.pxp.vms, nicsNr), traffic, phy[0], phy[1]);
-      let k = 0;
-      for (const ports of plan.vmPorts) {
-        const nics: GuestNic[] = [];
-        for (const of of ports) {
-          const sp = await vswitch.addVhostPort(bridge, `dpdkvhostuserclient${k++}`, of);
-          stepPorts.push({ ...sp, kind: 'vhost' });
-          nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport });
-        }
-        guestNics.push(nics);
-      }
-      flows = frameMod ? plan.flows.map((f) => withFrameMod([f], frameMod, true)[0]!) : plan.flows;
-      trafficOverrides = plan.trafficOverrides;
-      facts.guests = this.pxp.vms;
-      facts.guest_topology = this.pxp.topology;
+      return { flows, guestNics: [] };
     }
-    if (vswitch.addFlows) await vswitch.addFlows(bridge, flows);
-    else for (const f of flows) await vswitch.addFlow(bridge, f);
+    const nicsNr = (this.s.getOr('GUEST_NICS_NR', [2]) as Json[]).map(Number);
+    const plan = pxpPlan(this.pxp, guestNicCounts(this.pxp.vms, nicsNr), traffic, phy[0], phy[1]);
+    const guestNics: GuestNic[][] = [];
+    let k = 0;
+    for (const ports of plan.vmPorts) {
+      const nics: GuestNic[] = [];
+      for (const of of ports) {
+        const sp = await vswitch.addVhostPort(bridge, `dpdkvhostuserclient${k++}`, of);
+        stepPorts.push({ ...sp, kind: 'vhost' });
+        nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport });
+      }
+      guestNics.push(nics);
+    }
+    facts.guests = this.pxp.vms;
+    facts.guest_topology = this.pxp.topology;
+    const flows = frameMod ? plan.flows.map((f) => withFrameMod([f], frameMod, true)[0]!) : plan.flows;
+    return { flows, guestNics, ...(plan.trafficOverrides ? { trafficOverrides: plan.trafficOverrides } : {}) };
+  }
+
+  /** Switch version, bridge and the flows as the switch dumps them (first 20), for the results. */
+  private async flowFacts(
+    vswitch: VSwitch,
+    bridge: string,
+    flows: readonly FlowSpec[],
+    frameMod: ReturnType<typeof parseFrameModification>,
+    facts: Record<string, string | number | boolean>,
+  ): Promise<void> {
     facts.vswitch_version = await vswitch.version();
     facts.bridge = bridge;
     facts.flows_installed = flows.length;
     const dump = await vswitch.dumpFlows(bridge);
     facts.flows = dump.length > 20 ? `${dump.slice(0, 20).join(' | ')} | … (${dump.length} flows)` : dump.join(' | ');
     if (frameMod) facts.frame_modification = frameMod;
-    if (this.pxp) {
-      await this.startGuests(
-        guestNics.map((nics) => ({ nics })),
-        signal,
-        signals,
-      );
-      // A guest that printed its ready marker may still be bringing up virtio: wait for the vhost links.
-      const names = guestNics.flat().map((n) => n.portName!);
-      const down = vswitch.waitLinksUp ? await vswitch.waitLinksUp(bridge, names, Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000) : [];
-      if (down.length) throw new DriverError(vswitch.name, 'setup', `vhost-user ports still down after the guests booted: ${down.join(', ')}`);
-    }
-    await tb.waitUp?.(10_000);
-    return this.withSteps(this.topology(tb, bridge, facts, signals, trafficOverrides), tb, vswitch, bridge, stepPorts);
+  }
+
+  /** Guests only now, with flows in place (no L2 loop), then their vhost links up. */
+  private async bootGuests(vswitch: VSwitch, bridge: string, guestNics: GuestNic[][], signal: AbortSignal, signals: AbortSignal[]): Promise<void> {
+    await this.startGuests(
+      guestNics.map((nics) => ({ nics })),
+      signal,
+      signals,
+    );
+    // A guest that printed its ready marker may still be bringing up virtio: wait for the vhost links.
+    const names = guestNics.flat().map((n) => n.portName!);
+    const down = vswitch.waitLinksUp ? await vswitch.waitLinksUp(bridge, names, Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000) : [];
+    if (down.length) throw new DriverError(vswitch.name, 'setup', `vhost-user ports still down after the guests booted: ${down.join(', ')}`);
   }
 
   /**
