@@ -63,9 +63,10 @@ describe('deployments: pvp with a QEMU guest (integration)', function () {
   // reaches the log (a 4 KiB stdio buffer held it back, and the guest looked stuck after its mbuf pool).
   it('forwards frames through a guest running DPDK testpmd (VSPERF default) and tears down clean', () => forwardsThroughGuest('testpmd'));
 
-  it('pvvp: two guests in series forward frames (PHY1 → VM1 → VM2 → PHY2) and tear down clean', async () => {
+  // One guest with each DPDK app (the kernel bridge is in the pvp tests above and in pvpv).
+  it('pvvp: two guests in series (testpmd, then l2fwd) forward frames (PHY1 → VM1 → VM2 → PHY2) and tear down clean', async () => {
     let scope: Scope | undefined;
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', VNF: 'QemuDpdkVhostUser', GUEST_NICS_NR: [2] });
+    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', VNF: 'QemuDpdkVhostUser', GUEST_NICS_NR: [2], GUEST_LOOPBACK: ['testpmd', 'l2fwd'] });
     try {
       const dep = await (await t.registry.create('deployment', 'pvvp', t.ctx)).build(t.ctx);
       const topo = await dep.setup(t.ctx.signal);

@@ -1,6 +1,6 @@
 /**
- * pvpv on the real stack: OVS-DPDK, two QEMU guests in parallel (QemuDpdkVhostUser, each bridging its
- * eth0/eth1), one stream per guest (pxp-plan: generator port 0 → guest k by UDP dst port 3001+k →
+ * pvpv on the real stack: OVS-DPDK, two QEMU guests in parallel (QemuDpdkVhostUser, DPDK l2fwd in one,
+ * testpmd in the other, each forwarding between its two NICs), one stream per guest (pxp-plan: generator port 0 → guest k by UDP dst port 3001+k →
  * generator port 1). Real frames go through both guests; each guest's share is counted on its own
  * vhost-user ports, so a guest that does not forward fails the test. One setup for the whole file
  * (two TCG boots are the expensive part), torn down and audited in `after`.
@@ -35,7 +35,8 @@ describe('deployments: pvpv with two QEMU guests in parallel (integration)', fun
   }
 
   before(async () => {
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', VNF: 'QemuDpdkVhostUser', GUEST_NICS_NR: [2] });
+    // Both DPDK loopback apps, one per guest (the kernel bridge has the pvp tests).
+    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', VNF: 'QemuDpdkVhostUser', GUEST_NICS_NR: [2], GUEST_LOOPBACK: ['l2fwd', 'testpmd'] });
     dep = await (await t.registry.create('deployment', 'pvpv', t.ctx)).build(t.ctx);
     topo = await dep.setup(t.ctx.signal);
     scope = scopeOf(topo.facts, t.workDir);
