@@ -164,8 +164,10 @@ export async function queryGuestClock(socketPath: string, opts: ClockQueryOption
       sock.write(`${id}\n`);
       sent++;
       unanswered++;
+      // One deadline per query: a guest printing noise on the port must not hold the reading open.
       for (;;) {
-        const line = await lines.next(replyTimeoutMs);
+        const left = t0Ms + replyTimeoutMs - hostNowMs();
+        const line = left > 0 ? await lines.next(left) : undefined;
         const t1Ms = hostNowMs();
         if (line === undefined) break;
         const r = parseClockReply(line, id);
