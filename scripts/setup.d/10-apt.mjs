@@ -50,6 +50,11 @@ function debianMirror() {
   return 'http://deb.debian.org/debian';
 }
 
+/** Backports is for bookworm only: a later Debian has QEMU >= 9 in its own suite. */
+function onBookworm() {
+  return existsSync('/etc/os-release') && /^VERSION_CODENAME=bookworm$/m.test(readFileSync('/etc/os-release', 'utf8'));
+}
+
 function backportsListed() {
   return existsSync(BACKPORTS_LIST);
 }
@@ -73,13 +78,14 @@ function missing() {
 
 export const title = 'Debian packages';
 export async function check() {
-  return missing().length === 0 && backportsListed() && qemuMajor() >= BACKPORTS.minQemuMajor;
+  return missing().length === 0 && qemuMajor() >= BACKPORTS.minQemuMajor;
 }
 export async function run(ctx) {
   const m = missing();
-  ctx.log(`installing ${m.join(' ')}`);
+  if (m.length) ctx.log(`installing ${m.join(' ')}`);
   if (process.getuid?.() !== 0) throw new Error('installing packages needs root (run as root or sudo npm run setup)');
-  if (!backportsListed()) {
+  const needQemu = qemuMajor() < BACKPORTS.minQemuMajor;
+  if (needQemu && onBookworm() && !backportsListed()) {
     const uri = debianMirror();
     ctx.log(`adding ${BACKPORTS.suite} from ${uri} to apt's sources (${BACKPORTS_LIST})`);
     writeFileSync(
@@ -90,8 +96,9 @@ export async function run(ctx) {
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   ctx.sh(['apt-get', 'update', '-q']);
   if (m.length) ctx.sh(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...m], { env });
-  if (qemuMajor() < BACKPORTS.minQemuMajor) {
-    ctx.log(`installing ${BACKPORTS.packages.join(' ')} from ${BACKPORTS.suite}`);
-    ctx.sh(['apt-get', 'install', '-y', '-q', '--no-install-recommends', '-t', BACKPORTS.suite, ...BACKPORTS.packages], { env });
+  if (needQemu) {
+    const from = backportsListed() ? ['-t', BACKPORTS.suite] : [];
+    ctx.log(`installing ${BACKPORTS.packages.join(' ')}${from.length ? ` from ${BACKPORTS.suite}` : ''}`);
+    ctx.sh(['apt-get', 'install', '-y', '-q', '--no-install-recommends', ...from, ...BACKPORTS.packages], { env });
   }
 }
