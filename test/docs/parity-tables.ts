@@ -54,18 +54,27 @@ export function settingGroupsTable(root: string): string {
 
 /** VSPERF's performance testcases, in its file's order (every `Name` of its 01_testcases.conf). */
 export function vsperfPerformanceTestcases(root: string): string[] {
+  return vsperfPerformanceDeployments(root).map(([n]) => n);
+}
+
+/** [name, Deployment] of each testcase in VSPERF's 01_testcases.conf (the Deployment that follows its Name). */
+function vsperfPerformanceDeployments(root: string): Array<[string, string]> {
   const text = readFileSync(join(root, 'test/fixtures/vsperf/conf/01_testcases.conf'), 'utf8');
-  return [...text.matchAll(/^\s*["']Name["']\s*:\s*["']([^"']+)["']/gm)].map((m) => m[1]!);
+  const names = [...text.matchAll(/^\s*["']Name["']\s*:\s*["']([^"']+)["']/gm)];
+  return names.map((m, i) => {
+    const chunk = text.slice(m.index, names[i + 1]?.index ?? text.length);
+    return [m[1]!, /["']Deployment["']\s*:\s*["']([^"']+)["']/.exec(chunk)?.[1] ?? ''];
+  });
 }
 
 const VPP = 'not supported: needs VPP (VppDpdkVhost), which vsperf-ts has no driver for';
 
 export function performanceTable(root: string): string {
   const ours = new Map(new Config({ confDir: join(root, 'conf') }).testcases().map((t) => [t.name, t]));
-  const rows = vsperfPerformanceTestcases(root).map((name) => {
+  const rows = vsperfPerformanceDeployments(root).map(([name, deployment]) => {
     const t = ours.get(name);
     const status = t ? 'works (conf/01_testcases.json)' : /vpp/i.test(name) ? VPP : 'not supported: not in the catalogue';
-    return `| \`${name}\` | ${t?.Deployment ?? ''} | ${status} |`;
+    return `| \`${name}\` | ${t?.Deployment ?? deployment} | ${status} |`;
   });
   return ['| testcase | deployment | status here |', '| --- | --- | --- |', ...rows].join('\n');
 }
