@@ -169,7 +169,15 @@ async function main(): Promise<void> {
       rounds: { ours_pps: number; testpmd_pps: number; ours_cpu: number; testpmd_cpu: number }[];
     }[],
     rate_accuracy: [] as { requested_pps: number; achieved_pps: number }[],
-    dpdk_rate_accuracy: [] as { pct: number; requested_pps: number; achieved_pps: number; error_pct: number; lost: number }[],
+    dpdk_rate_accuracy: [] as {
+      pct: number;
+      requested_pps: number;
+      achieved_pps: number;
+      error_pct: number;
+      rx_observed_pps: number | null;
+      rx_error_pct: number | null;
+      lost: number;
+    }[],
     dpdk_latency_ns: null as null | { rate_pps: number; p50: number; p99: number; min: number; max: number },
     sandbox_phy2phy: [] as SandboxFigure[],
     sandbox_verdict: '',
@@ -256,18 +264,25 @@ async function main(): Promise<void> {
       const req = Math.round((dmax * pct) / 100);
       const r = await d.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
       const err = (r.achievedTxFps / req - 1) * 100;
+      // The receiver's view (its own clock): frames received over the time from the first to the last.
+      const rcv = r.directions[0]?.receiver;
+      const span = rcv?.firstRxMs !== undefined && rcv.lastRxMs !== undefined ? (rcv.lastRxMs - rcv.firstRxMs) / 1000 : 0;
+      const rxPps = span > 0 ? (r.directions[0]!.rxFrames - 1) / span : null;
+      const rxErr = rxPps === null ? null : (rxPps / req - 1) * 100;
       console.log(
-        `  dpdk ${pct} % of max ${Math.round(dmax)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${err.toFixed(3)} %), lost ${r.lostFrames}`,
+        `  dpdk ${pct} % of max ${Math.round(dmax)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${err.toFixed(3)} %), receiver saw ${rxPps?.toFixed(0)} (${rxErr?.toFixed(3)} %), lost ${r.lostFrames}`,
       );
       out.dpdk_rate_accuracy.push({
         pct,
         requested_pps: req,
         achieved_pps: Math.round(r.achievedTxFps),
         error_pct: Number(err.toFixed(4)),
+        rx_observed_pps: rxPps === null ? null : Math.round(rxPps),
+        rx_error_pct: rxErr === null ? null : Number(rxErr.toFixed(4)),
         lost: r.lostFrames,
       });
       const lat = r.directions[0]?.latency;
-      if (pct === 10 && lat?.percentilesNs) {
+      if (!out.dpdk_latency_ns && r.lostFrames === 0 && lat?.percentilesNs) {
         out.dpdk_latency_ns = { rate_pps: req, p50: lat.percentilesNs.p50!, p99: lat.percentilesNs.p99!, min: lat.minNs, max: lat.maxNs };
         console.log(`  dpdk latency at ${req} fps (lost ${r.lostFrames}): p50 ${lat.percentilesNs.p50} ns, p99 ${lat.percentilesNs.p99} ns`);
       }

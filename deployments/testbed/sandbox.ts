@@ -93,8 +93,8 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
     releases.push(host.makeDir(dir));
     for (let i = 0; i < o.ports; i++) {
       const socketPath = join(dir, `g${i}.sock`);
-      // queue_size 1024: the virtio default of 256 descriptors overflows while the engine's RX thread sleeps.
-      const devargs = `net_virtio_user${i},path=${socketPath},server=1,queue_size=1024`;
+      // queue_size 4096: a ring is what a stalled PMD or engine (a shared CPU) has to hold (4 ms at 1 Mfps).
+      const devargs = `net_virtio_user${i},path=${socketPath},server=1,queue_size=4096`;
       generatorPorts.push({ name: sandboxNames(o.tag, i).gen, speedMbps: o.speedMbps, backend: 'dpdk', devargs, ...(o.mtu ? { mtu: o.mtu } : {}) });
       switchPorts.push({ kind: 'vhost', socketPath });
     }

@@ -126,6 +126,8 @@ export interface FlowCounters {
 export interface ReceiverTimeline {
   /** Longest silences between two consecutive received frames, [start, end] epoch ms, longest first. */
   readonly gapsMs: readonly (readonly [number, number])[];
+  /** Receive time of the first frame (epoch ms): with lastRxMs, the rate the receiver saw. */
+  readonly firstRxMs?: number;
   /** Receive time of the last frame (epoch ms). */
   readonly lastRxMs?: number;
   /** Frames whose latency exceeded `delayThresholdNs`, counted from ContinuousRun.mark() on. */

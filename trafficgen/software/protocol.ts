@@ -193,6 +193,7 @@ export interface EngineStreamResult {
   readonly hist: readonly (readonly [number, number])[];
   /** Receiver clock (engine ≥ this issue): longest silences [start, end] (ns, CLOCK_REALTIME), longest first. */
   readonly rx_gaps?: readonly (readonly [number, number])[];
+  readonly first_rx_ns?: number;
   readonly last_rx_ns?: number;
   readonly delayed?: number;
   readonly delay_threshold_ns?: number;

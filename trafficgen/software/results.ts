@@ -101,6 +101,7 @@ export function receiverOf(s: EngineStreamResult): ReceiverTimeline {
   const t = s.timeline;
   return {
     gapsMs: (s.rx_gaps ?? []).map(([a, b]) => [ms(a), ms(b)] as const),
+    ...(s.first_rx_ns ? { firstRxMs: ms(s.first_rx_ns) } : {}),
     ...(s.last_rx_ns ? { lastRxMs: ms(s.last_rx_ns) } : {}),
     ...(s.delay_threshold_ns ? { delayedFrames: s.delayed ?? 0, delayThresholdNs: s.delay_threshold_ns } : {}),
     ...(t ? { bins: { t0Ms: ms(t.t0_ns), binMs: t.bin_ms, rxFrames: t.rx, maxLatencyUs: t.max_lat_us } } : {}),

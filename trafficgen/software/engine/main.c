@@ -454,7 +454,8 @@ static void print_timeline(const struct rx_timeline *t) {
     }
   printf(",\"rx_gaps\":[");
   for (unsigned i = 0; i < t->ngaps; i++) printf("%s[%llu,%llu]", i ? "," : "", (unsigned long long)t->gaps[order[i]][0], (unsigned long long)t->gaps[order[i]][1]);
-  printf("],\"last_rx_ns\":%llu,\"delayed\":%llu,\"delay_threshold_ns\":%llu", (unsigned long long)t->last_rx_ns, (unsigned long long)t->delayed,
+  printf("],\"first_rx_ns\":%llu,\"last_rx_ns\":%llu,\"delayed\":%llu,\"delay_threshold_ns\":%llu", (unsigned long long)t->first_rx_ns,
+         (unsigned long long)t->last_rx_ns, (unsigned long long)t->delayed,
          (unsigned long long)atomic_load(&t->delay_threshold_ns));
   if (!t->bin0_ns) return;
   printf(",\"timeline\":{\"t0_ns\":%llu,\"bin_ms\":1,\"rx\":[", (unsigned long long)t->bin0_ns);

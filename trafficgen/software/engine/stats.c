@@ -73,6 +73,7 @@ static int grow_bins(struct rx_timeline *t, unsigned need) {
 void rx_timeline(struct rx_stats *r, uint64_t rx_ns, int64_t lat_ns) {
   struct rx_timeline *t = &r->tl;
   /* Receive times of one RX ring are ordered; a step backwards (clock step) is not a silence. */
+  if (!t->first_rx_ns) t->first_rx_ns = rx_ns;
   if (t->last_rx_ns && rx_ns > t->last_rx_ns) keep_gap(t, t->last_rx_ns, rx_ns);
   if (rx_ns > t->last_rx_ns) t->last_rx_ns = rx_ns;
   uint64_t thr = atomic_load_explicit(&t->delay_threshold_ns, memory_order_relaxed);

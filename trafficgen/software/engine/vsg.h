@@ -90,6 +90,7 @@ struct tx_stats {
  * latency, and the frames later than a threshold set by the "mark" command (10 x p99 so far).
  */
 struct rx_timeline {
+  uint64_t first_rx_ns;             /* receive time of the first frame, 0 before it */
   uint64_t last_rx_ns;              /* receive time of the previous frame, 0 before the first */
   uint64_t gaps[VSG_TOP_GAPS][2];   /* [start, end] receive times (ns) of the longest silences */
   unsigned ngaps;
