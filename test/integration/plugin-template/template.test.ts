@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../../framework/config/load.js';
@@ -67,6 +67,32 @@ describe('examples/plugin-template installed from a packed vsperf-ts', function 
     expect(t.out).to.include('TrafficGenerator conformance: TemplateGen');
     expect(t.out).to.match(/\b(1[5-9]|[2-9]\d) passing/);
     expect(t.out).to.not.match(/failing|pending/);
+  });
+
+  it('docs/writing-a-driver.md: its package, copied generator, register() and kit file, put together as the page says, pass the kit', () => {
+    const doc = readFileSync(join(PROJECT_ROOT, 'docs', 'writing-a-driver.md'), 'utf8');
+    const block = (first: string): string => {
+      const b = [...doc.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!).find((x) => x.startsWith(first));
+      expect(b, `a js block starting with ${first}`).to.be.a('string');
+      return b!;
+    };
+    // Section 1 (npm init, npm pkg set; the install is the template's node_modules) and section 2 (cp, mv, sed), in node.
+    const acme = join(tmp, 'vsperf-plugin-acme');
+    mkdirSync(join(acme, 'test'), { recursive: true });
+    const pkg = { name: 'vsperf-plugin-acme', version: '1.0.0', type: 'module', main: 'index.js', scripts: { test: 'mocha --timeout 120000 --exit test/' } };
+    writeFileSync(join(acme, 'package.json'), JSON.stringify(pkg));
+    symlinkSync(join(plugin, 'node_modules'), join(acme, 'node_modules'));
+    const tpl = join(plugin, 'node_modules', 'vsperf-ts', 'examples', 'plugin-template');
+    writeFileSync(join(acme, 'acme-gen.js'), readFileSync(join(tpl, 'template-gen.js'), 'utf8').replaceAll('TemplateGen', 'AcmeGen'));
+    for (const f of ['agent.js', 'frames.js']) cpSync(join(tpl, f), join(acme, f));
+    writeFileSync(join(acme, 'index.js'), block('// index.js'));
+    writeFileSync(join(acme, 'test', 'conformance.test.js'), block('// test/conformance.test.js'));
+    const t = run(['npm', 'test'], acme, 240_000);
+    expect(t.code, t.out).to.equal(0);
+    expect(t.out).to.include('TrafficGenerator conformance: AcmeGen');
+    expect(t.out).to.not.match(/failing|pending/);
+    const list = run([process.execPath, join(PROJECT_ROOT, 'bin', 'vsperf.js'), '--plugin', acme, '--list-settings'], tmp, 60_000);
+    expect(list.out).to.include('TRAFFICGEN_ACME_MAX_FPS (integer) = 20000');
   });
 
   it('registers its setting: --list-settings shows it, a typo gets "did you mean"', () => {
