@@ -5,7 +5,7 @@
  * before the switch starts, which cores are missing.
  */
 import { readFileSync } from 'node:fs';
-import { EnvironmentError } from '../../framework/errors.js';
+import { ConfigError, EnvironmentError } from '../../framework/errors.js';
 import { cpuList } from '../../framework/fidelity/host-checks.js';
 import { maskCpus } from '../../framework/fidelity/testcase.js';
 
@@ -30,7 +30,7 @@ export function checkPmdMask(mask: string, online: readonly number[], source: st
   const m = mask.trim();
   const cores = maskCpus(m);
   if (cores.length === 0)
-    throw new EnvironmentError(`VSWITCH_PMD_CPU_MASK ${JSON.stringify(mask)} (from ${source}) names no CPU: a hex mask such as "2" or "0x6" is needed`);
+    throw new ConfigError('VSWITCH_PMD_CPU_MASK', source, `${JSON.stringify(mask)} names no CPU: a hex mask such as "2" or "0x6" is needed`);
   const have = new Set(online);
   const missing = cores.filter((c) => !have.has(c));
   if (missing.length) {

@@ -25,9 +25,12 @@ describe('VSWITCH_PMD_CPU_MASK against the host CPUs', () => {
     }
   });
 
-  it('refuses a mask that names no CPU', () => {
+  it('refuses a mask that names no CPU as a configuration error, not a host one', () => {
     expect(() => checkPmdMask('0', [0, 1], 'x')).to.throw(/names no CPU/);
-    expect(() => checkPmdMask('zz', [0, 1], 'x')).to.throw(/names no CPU/);
+    expect(() => checkPmdMask('zz', [0, 1], 'x')).to.throw(/^VSWITCH_PMD_CPU_MASK: "zz" names no CPU.*\(from x\)$/);
+    expect(() => checkPmdMask('zz', [0, 1], 'x'))
+      .to.throw()
+      .with.property('code', 'E_CONFIG');
   });
 
   it("reads sysfs's online list (ranges and singles)", () => {
