@@ -65,6 +65,18 @@ export function registerBuiltins(r: RegistryApi): void {
     summary: 'overlay: physical → tunnel endpoint (VXLAN/GRE/GENEVE on OVS) → physical; TUNNEL_TYPE, TUNNEL_OPERATION',
     create: async () => (await import('./deployments/index.js')).op2pFactory(),
   });
+  r.add({
+    kind: 'deployment',
+    name: 'pvp_peer',
+    summary: 'pvp guest on one host migrating to another over SSH (TESTBED_HOSTS, or the two-host sandbox): OVS-DPDK per host, uplinked to one L2 fabric',
+    checkSettings: async (s) => {
+      (await import('./framework/host/testbed-hosts.js')).parseTestbedHosts(s.getOr('TESTBED_HOSTS', []), s.source('TESTBED_HOSTS'));
+    },
+    create: async () => ({
+      name: 'pvp_peer',
+      build: async (ctx) => new (await import('./deployments/topologies/peer.js')).PeerPvpDeployment(ctx),
+    }),
+  });
   const pxp: Array<[string, string[], string]> = [
     ['pvp', ['pvvp1'], 'physical → guest → physical'],
     ['pvvp', ['pvvp2'], 'two guests in series (pvvpN: N guests)'],

@@ -14,6 +14,8 @@ export interface QemuInstanceHandle {
   logTail(lines?: number): string;
   /** The serial console so far. */
   serial(): string;
+  /** Re-read the serial console where it is not a local file (a guest on another host). */
+  refreshSerial?(): Promise<string>;
   /** Soft (QMP quit) → SIGTERM → SIGKILL. Idempotent. */
   stop(): Promise<void>;
   /** The guest clock against the host's (qemu/guest-clock.ts); absent where the guest has no clock port. */
@@ -41,6 +43,29 @@ export interface MigratableVnf extends Vnf {
   readonly bootSeconds?: number | undefined;
   /** Directory for the guest's files (logs, QMP and migration sockets). */
   readonly workDir: string;
+  /** A guest that brings its own migration topology (peer-to-peer: one site per host). */
+  migrationPlan?(port: number): MigrationPlan;
+}
+
+/** Where one migration takes the guest: the destination's NICs and, peer-to-peer, its host. */
+export interface MigrationRoute {
+  readonly nics: readonly GuestNic[];
+  /** 'A→B' / 'B→A' locally, 'hostA→hostB' peer-to-peer. */
+  readonly direction: string;
+  /** The destination listens on this host address and port (the stream crosses the network). */
+  readonly peer?: { readonly address: string; readonly port: number };
+  /** Host pair for the results (peer-to-peer). */
+  readonly hostPair?: string;
+  /** Start observing the fabric's relearn on the destination; the returned function stops and reports (ms). */
+  observeRelearn?(): Promise<(waitMs: number) => Promise<{ relearnMs?: number }>>;
+}
+
+/** The topology changes a series of migrations needs (destination ports and flows), and their release. */
+export interface MigrationPlan {
+  next(src: QemuInstanceHandle): MigrationRoute;
+  release(): Promise<void>;
+  /** Destination MAC the generator must use so the fabric delivers to the guest (peer-to-peer). */
+  readonly ingressMac?: string;
 }
 
 export function isMigratable(v: unknown): v is MigratableVnf {

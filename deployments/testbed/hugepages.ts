@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { EnvironmentError } from '../../framework/errors.js';
 import type { Host } from '../../framework/host/host.js';
+import type { HostOps } from '../../framework/host/host-ops.js';
 import type { Logger } from '../../framework/log/logger.js';
 
 export interface HugepageInfo {
@@ -11,7 +12,10 @@ export interface HugepageInfo {
 
 /** HugePages_Total / HugePages_Free / Hugepagesize from /proc/meminfo (path configurable for tests). */
 export function readHugepages(meminfo = '/proc/meminfo'): HugepageInfo {
-  const text = readFileSync(meminfo, 'utf8');
+  return parseMeminfo(readFileSync(meminfo, 'utf8'));
+}
+
+export function parseMeminfo(text: string): HugepageInfo {
   const get = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
   return { total: get('HugePages_Total'), free: get('HugePages_Free'), sizeKb: get('Hugepagesize') };
 }
@@ -48,5 +52,28 @@ export function ensureHugepages(host: Host, needKb: number, log: Logger, paths: 
       hint: 'free memory, lower DPDK_SOCKET_MEM / dpdk-socket-limit, or reserve hugepages at boot (hugepages=N)',
     });
   }
+  return need;
+}
+
+/** ensureHugepages on any host (another one over SSH): same rule, files read and written through HostOps. */
+export async function ensureHugepagesOn(ops: HostOps, needKb: number, log: Logger, paths: HugepagePaths = DEFAULT_PATHS): Promise<number> {
+  const read = async (): Promise<HugepageInfo> => parseMeminfo(await ops.readFile(paths.meminfo));
+  const info = await read();
+  if (!Number.isFinite(info.sizeKb) || info.sizeKb <= 0)
+    throw new EnvironmentError(`${ops.name}: no hugepage support (Hugepagesize missing in ${paths.meminfo})`);
+  const need = Math.ceil(needKb / info.sizeKb);
+  if (info.free >= need) return need;
+  const old = (await ops.readFile(paths.nrHugepages)).trim();
+  const want = Number(old) + (need - info.free);
+  log.info(`${ops.name}: hugepages: ${info.free} free, ${need} needed: raising nr_hugepages ${old} → ${want}`);
+  await ops.writeFile(paths.nrHugepages, String(want));
+  ops.track({ kind: 'sysctl', id: ops.nextId('sysctl'), path: paths.nrHugepages, restore: old }, `restore ${paths.nrHugepages}=${old}`, async () => {
+    if ((await ops.readFile(paths.nrHugepages)).trim() === String(want)) await ops.writeFile(paths.nrHugepages, old);
+  });
+  const after = await read();
+  if (after.free < need)
+    throw new EnvironmentError(`${ops.name}: only ${after.free} of ${need} hugepages (${info.sizeKb} kB) could be reserved`, {
+      hint: 'free memory, lower DPDK_SOCKET_MEM / dpdk-socket-limit, or reserve hugepages at boot (hugepages=N)',
+    });
   return need;
 }

@@ -15,12 +15,19 @@ import { waitUntil } from '../../framework/host/proc.js';
 import type { SshTarget } from '../../framework/host/ssh.js';
 
 export const SSHD_BIN = '/usr/sbin/sshd';
+/** MACs of the generator host's fabric ports (locally administered; the live-migration stream's own). */
+export const GENERATOR_MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02'] as const;
 
 export interface TwoHostSandbox {
   /** hostA (dut), hostB (migration-target), gen (generator), in that order. */
   readonly hosts: readonly (SshTarget & { readonly netns: string })[];
   /** Linux bridge joining every host's fab0 (the L2 fabric). */
   readonly fabricBridge: string;
+  /**
+   * The generator host's two data ports on the fabric (fab0 sends, fab1 receives), with fixed MACs the
+   * fabric knows statically (a port that only receives never teaches a learning bridge its address).
+   */
+  readonly generatorPorts: readonly { readonly name: string; readonly netns: string; readonly mac: string }[];
   readonly dir: string;
   release(): Promise<void>;
 }
@@ -147,7 +154,14 @@ export async function createTwoHostSandbox(host: Host, tag: string): Promise<Two
       hosts.push({ name: h.name, address: h.ip, user: 'root', keyFile: clientKey, knownHosts, roles: h.roles, netns: h.netns });
     }
     writeFileSync(knownHosts, known.join('\n') + '\n');
-    return { hosts, fabricBridge: n.fabric, dir: n.dir, release };
+    const gen = n.hosts[2]!;
+    await uplink(host, n.fabric, `${gen.fabPeer}1`, gen.netns, 'fab1', releases);
+    const generatorPorts = GENERATOR_MACS.map((mac, i) => ({ name: `fab${i}`, netns: gen.netns, mac }));
+    for (const [i, p] of generatorPorts.entries()) {
+      await exec(['ip', '-n', p.netns, 'link', 'set', p.name, 'address', p.mac]);
+      await exec(['bridge', 'fdb', 'replace', p.mac, 'dev', i === 0 ? gen.fabPeer : `${gen.fabPeer}1`, 'master', 'static']);
+    }
+    return { hosts, fabricBridge: n.fabric, generatorPorts, dir: n.dir, release };
   } catch (e) {
     await release().catch(() => undefined);
     throw e;

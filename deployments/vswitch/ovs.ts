@@ -3,18 +3,18 @@
  * build), never touching a system OVS. Both daemons run in the foreground as tracked children, so a
  * crash is seen at once (health signal) and the janitor can kill them after a crashed run.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapabilityError, DriverError, EnvironmentError } from '../../framework/errors.js';
 import type { Host } from '../../framework/host/host.js';
-import { Child } from '../../framework/host/child.js';
-import { exec, type ExecResult } from '../../framework/host/exec.js';
+import { localOps, type HostOps, type HostProcess } from '../../framework/host/host-ops.js';
+import type { ExecResult } from '../../framework/host/exec.js';
 import { waitUntil } from '../../framework/host/proc.js';
 import type { Logger } from '../../framework/log/logger.js';
 import type { Json, JsonObject, Settings } from '../../framework/config/settings.js';
 import { flowText } from '../flows.js';
 import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../ovs/parse.js';
-import { ensureHugepages } from '../testbed/hugepages.js';
+import { ensureHugepages, ensureHugepagesOn } from '../testbed/hugepages.js';
 import { checkPmdMask, onlineCpus } from './pmd-cores.js';
 import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 
@@ -27,10 +27,14 @@ export interface OvsOptions {
   readonly log: Logger;
   /** Private run directory (sockets, db, logs, hugepage mount). Short: unix socket paths must fit 108 bytes. */
   readonly runDir: string;
+  /** The host the switch runs on (default: this one, through `host`). */
+  readonly ops?: HostOps;
+  /** DPDK EAL --file-prefix: two OVS-DPDK instances on one kernel must not share hugepage files. */
+  readonly filePrefix?: string;
 }
 
 interface Daemon {
-  readonly child: Child;
+  readonly child: HostProcess;
   readonly release: () => Promise<void>;
   readonly logFile: string;
 }
@@ -69,11 +73,13 @@ export class OvsSwitch implements VSwitch {
   private versionText = '';
   private netns: string | undefined;
   private pmdClearedAt: number | undefined;
+  private readonly ops: HostOps;
 
   constructor(private readonly opts: OvsOptions) {
     this.name = opts.name;
     this.s = opts.settings;
     this.host = opts.host;
+    this.ops = opts.ops ?? localOps(opts.host);
     this.log = opts.log;
     this.runDir = opts.runDir;
   }
@@ -99,9 +105,9 @@ export class OvsSwitch implements VSwitch {
   private ctl(d: 'ovsdb-server' | 'ovs-vswitchd'): string {
     return join(this.runDir, `${d}.ctl`);
   }
-  private get env(): NodeJS.ProcessEnv {
+  /** Added to every OVS tool's and daemon's environment: nothing outside the run dir. */
+  private get env(): Record<string, string> {
     return {
-      ...process.env,
       OVS_RUNDIR: this.runDir,
       OVS_DBDIR: this.runDir,
       OVS_LOGDIR: this.runDir,
@@ -121,7 +127,7 @@ export class OvsSwitch implements VSwitch {
   private async run(argv: string[], what: string, opts: { input?: string; signal?: AbortSignal; allowFail?: boolean } = {}): Promise<ExecResult> {
     this.assertAlive(what);
     try {
-      return await exec(argv, { env: this.env, timeoutMs: (this.timeoutS + 5) * 1000, ...opts });
+      return await this.ops.exec(argv, { env: this.env, timeoutMs: (this.timeoutS + 5) * 1000, ...opts });
     } catch (e) {
       // A command failing because the daemon just died reports the death, not the symptom.
       this.assertAlive(what);
@@ -170,16 +176,12 @@ export class OvsSwitch implements VSwitch {
   // ---- lifecycle -------------------------------------------------------------------------------
 
   private async spawnDaemon(argv: string[], label: string, logFile: string): Promise<Daemon> {
-    const child = await Child.start(argv, { env: this.env, cwd: this.runDir, tailChars: 16384 });
-    const release = this.host.track(
-      { kind: 'process', id: this.host.journal.nextId('proc'), pid: child.pid, startTicks: child.startTicks, argv0: argv[0]! },
-      `stop ${label} (pid ${child.pid})`,
-      () => child.stop(3000),
-    );
+    const child = await this.ops.spawn(argv, { env: this.env, cwd: this.runDir, tailChars: 16384, label: `stop ${label}`, graceMs: 3000 });
+    const release = (): Promise<void> => child.stop(3000);
     child.on('unexpected-exit', (code: number | null, signal: string | null) => {
       if (this.stopping) return;
       const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
-      const tail = fileTail(logFile) || child.tail(15);
+      const tail = (this.ops.name === 'local' && fileTail(logFile)) || child.tail(15);
       this.failure = new DriverError(this.name, 'run', `${label} (pid ${child.pid}) ${how} unexpectedly; last log lines:\n${tail}`);
       this.log.error(this.failure.message);
       this.healthCtl.abort(this.failure);
@@ -192,12 +194,12 @@ export class OvsSwitch implements VSwitch {
     this.started = true;
     const sockLen = join(this.runDir, 'dpdkvhostuserclient99').length;
     if (sockLen > SOCKET_PATH_MAX) throw new EnvironmentError(`OVS run dir ${this.runDir} is too long for unix socket paths (${sockLen} > ${SOCKET_PATH_MAX})`);
-    if (!existsSync(this.vswitchdBin)) {
+    if (!(await this.ops.exists(this.vswitchdBin))) {
       throw new EnvironmentError(`${this.name}: ovs-vswitchd binary not found: ${this.vswitchdBin}`, {
         hint: 'run `npm run setup` (installs openvswitch-switch-dpdk)',
       });
     }
-    this.releases.push(this.host.makeDir(this.runDir));
+    this.releases.push(await this.ops.makeDir(this.runDir));
     const schema = String(this.s.getOr('OVS_SCHEMA', '/usr/share/openvswitch/vswitch.ovsschema'));
     await this.run(['ovsdb-tool', 'create', join(this.runDir, 'conf.db'), schema], 'ovsdb-tool create', signal ? { signal } : {});
 
@@ -205,11 +207,13 @@ export class OvsSwitch implements VSwitch {
     let hugeDir = '';
     if (this.opts.dpdk) {
       const limitMb = this.socketLimitMb();
-      ensureHugepages(this.host, Number(this.s.getOr('HUGEPAGE_RAM_ALLOCATION', limitMb * 1024)), this.log);
+      const needKb = Number(this.s.getOr('HUGEPAGE_RAM_ALLOCATION', limitMb * 1024));
+      if (this.opts.ops) await ensureHugepagesOn(this.ops, needKb, this.log);
+      else ensureHugepages(this.host, needKb, this.log);
       hugeDir = String(this.s.getOr('HUGEPAGE_DIR', ''));
       if (!hugeDir) {
         hugeDir = join(this.runDir, 'hugepages');
-        this.releases.push(await this.host.mount(['-t', 'hugetlbfs', '-o', 'pagesize=2M', 'nodev'], hugeDir));
+        this.releases.push(await this.ops.mount(['-t', 'hugetlbfs', '-o', 'pagesize=2M', 'nodev'], hugeDir));
       }
     }
 
@@ -229,8 +233,8 @@ export class OvsSwitch implements VSwitch {
       dbLog,
     );
     this.releases.push(this.ovsdb.release);
-    if (!(await waitUntil(() => existsSync(this.dbSock) || !this.ovsdb!.child.running, 10_000, 20))) {
-      throw new DriverError(this.name, 'start', `ovsdb-server did not create ${this.dbSock} within 10 s: ${fileTail(dbLog)}`);
+    if (!(await waitUntil(async () => !this.ovsdb!.child.running || (await this.ops.exists(this.dbSock)), 10_000, 20))) {
+      throw new DriverError(this.name, 'start', `ovsdb-server did not create ${this.dbSock} within 10 s: ${await this.logTail(dbLog)}`);
     }
     this.assertAlive('start ovsdb-server');
     await this.vsctl(['init'], 'ovs-vsctl init', { noWait: true, ...(signal ? { signal } : {}) });
@@ -259,9 +263,9 @@ export class OvsSwitch implements VSwitch {
     const ready = await waitUntil(
       async () => {
         if (this.failure) return true;
-        if (!existsSync(this.ctl('ovs-vswitchd'))) return false;
+        if (!(await this.ops.exists(this.ctl('ovs-vswitchd')))) return false;
         if (!this.opts.dpdk) return true;
-        const r = await exec(['ovs-vsctl', `--db=unix:${this.dbSock}`, '--timeout=2', 'get', 'Open_vSwitch', '.', 'dpdk_initialized'], {
+        const r = await this.ops.exec(['ovs-vsctl', `--db=unix:${this.dbSock}`, '--timeout=2', 'get', 'Open_vSwitch', '.', 'dpdk_initialized'], {
           env: this.env,
           allowFail: true,
         });
@@ -271,9 +275,14 @@ export class OvsSwitch implements VSwitch {
       50,
     );
     this.assertAlive('start ovs-vswitchd');
-    if (!ready) throw new DriverError(this.name, 'start', `ovs-vswitchd not ready within 30 s; last log lines:\n${fileTail(vsLog)}`);
-    this.versionText = (await exec([this.vswitchdBin, '--version'], { allowFail: true })).stdout;
-    this.log.info(`${this.name} started (ovs-vswitchd pid ${this.vswitchd.child.pid}, run dir ${this.runDir})`);
+    if (!ready) throw new DriverError(this.name, 'start', `ovs-vswitchd not ready within 30 s; last log lines:\n${await this.logTail(vsLog)}`);
+    this.versionText = (await this.ops.exec([this.vswitchdBin, '--version'], { allowFail: true })).stdout;
+    this.log.info(`${this.name} started${this.opts.ops ? ` on ${this.ops.name}` : ''} (ovs-vswitchd pid ${this.vswitchd.child.pid}, run dir ${this.runDir})`);
+  }
+
+  /** Last lines of a daemon log on the switch's host. */
+  private async logTail(path: string, n = 15): Promise<string> {
+    return (await this.ops.readFile(path)).trimEnd().split('\n').slice(-n).join('\n');
   }
 
   private socketLimitMb(): number {
@@ -299,6 +308,7 @@ export class OvsSwitch implements VSwitch {
     }
     if (hugeDir) cfg['dpdk-hugepage-dir'] = hugeDir;
     const extra = strList(this.s.getOr('VSWITCHD_DPDK_ARGS', []));
+    if (this.opts.filePrefix) extra.push(`--file-prefix=${this.opts.filePrefix}`);
     if (strList(this.s.getOr('WHITELIST_NICS', [])).length === 0 && !extra.includes('--no-pci')) extra.unshift('--no-pci');
     if (extra.length) cfg['dpdk-extra'] = extra.join(' ');
     for (const [k, v] of Object.entries(cfg)) {
@@ -312,12 +322,16 @@ export class OvsSwitch implements VSwitch {
     this.stopping = true;
     if (this.vswitchd?.child.running) {
       this.vswitchd.child.expectExit();
-      await exec(['ovs-appctl', '--timeout=5', '-t', this.ctl('ovs-vswitchd'), 'exit', '--cleanup'], { env: this.env, allowFail: true, timeoutMs: 8000 });
+      await this.ops.exec(['ovs-appctl', '--timeout=5', '-t', this.ctl('ovs-vswitchd'), 'exit', '--cleanup'], {
+        env: this.env,
+        allowFail: true,
+        timeoutMs: 8000,
+      });
       await Promise.race([this.vswitchd.child.waitExit(), new Promise((r) => setTimeout(r, 3000))]);
     }
     if (this.ovsdb?.child.running) {
       this.ovsdb.child.expectExit();
-      await exec(['ovs-appctl', '--timeout=5', '-t', this.ctl('ovsdb-server'), 'exit'], { env: this.env, allowFail: true, timeoutMs: 8000 });
+      await this.ops.exec(['ovs-appctl', '--timeout=5', '-t', this.ctl('ovsdb-server'), 'exit'], { env: this.env, allowFail: true, timeoutMs: 8000 });
       await Promise.race([this.ovsdb.child.waitExit(), new Promise((r) => setTimeout(r, 2000))]);
     }
     // Releases in reverse: daemons (SIGTERM/SIGKILL if still there), hugepage mount, run dir.
@@ -356,18 +370,23 @@ export class OvsSwitch implements VSwitch {
     await this.vsctl(['add-br', name, '--', 'set', 'bridge', name, 'datapath_type=netdev', 'fail-mode=secure'], `add-br ${name}`);
     // The netdev datapath backs the bridge's LOCAL port with a tap netdev that outlives a SIGKILLed
     // vswitchd: journal it so the janitor removes it after a crash.
-    if (!this.netns && existsSync(`/sys/class/net/${name}`)) {
+    // (A switch in a sandbox namespace of ours goes with the namespace; one on another host does not.)
+    if ((!this.netns || this.opts.ops) && (await this.ops.exists(`/sys/class/net/${name}`))) {
       this.releases.push(
-        this.host.track({ kind: 'link', id: this.host.journal.nextId('link'), name }, `ip link del ${name}`, async () => {
-          if (existsSync(`/sys/class/net/${name}`)) await exec(['ip', 'link', 'del', name], { allowFail: true });
+        this.ops.track({ kind: 'link', id: this.ops.nextId('link'), name }, `ip link del ${name}`, async () => {
+          if (await this.ops.exists(`/sys/class/net/${name}`)) await this.ops.exec(['ip', 'link', 'del', name], { allowFail: true });
         }),
       );
     }
     // add-br returns once vswitchd took the config; under CPU pressure the bridge's OpenFlow socket
     // can appear a little later.
     const mgmt = join(this.runDir, `${name}.mgmt`);
-    if (!(await waitUntil(() => existsSync(mgmt) || !!this.failure, 10_000, 20))) {
-      throw new DriverError(this.name, `add-br ${name}`, `bridge socket ${mgmt} did not appear within 10 s; last log lines:\n${fileTail(this.logFile())}`);
+    if (!(await waitUntil(async () => !!this.failure || (await this.ops.exists(mgmt)), 10_000, 20))) {
+      throw new DriverError(
+        this.name,
+        `add-br ${name}`,
+        `bridge socket ${mgmt} did not appear within 10 s; last log lines:\n${await this.logTail(this.logFile())}`,
+      );
     }
     this.assertAlive(`add-br ${name}`);
     this.ports.set(name, new Map());
@@ -416,7 +435,7 @@ export class OvsSwitch implements VSwitch {
     if (port.kind === 'pci') devargs = port.pci;
     else if (port.io === 'af_xdp') devargs = `net_af_xdp${this.vdevSeq++},iface=${port.iface},start_queue=0,queue_count=1`;
     // A deeper rx ring than the PMD default (512 frames) rides out moments when the PMD is starved of CPU.
-    else devargs = `net_af_packet${this.vdevSeq++},iface=${port.iface},framecnt=4096`;
+    else devargs = `net_af_packet${this.vdevSeq++},iface=${port.iface},framecnt=4096${port.capturable ? ',qdisc_bypass=0' : ''}`;
     const params = ['type=dpdk', `options:dpdk-devargs=${devargs}`];
     const mq = Number(this.s.getOr('VSWITCH_DPDK_MULTI_QUEUES', 0));
     if (mq > 0) params.push(`options:n_rxq=${mq}`);

@@ -14,7 +14,13 @@ import type { JsonObject } from '../config/settings.js';
  */
 export type PhyPort =
   | { readonly kind: 'pci'; readonly pci: string; readonly vf?: number }
-  | { readonly kind: 'veth'; readonly iface: string; readonly io: 'af_packet' | 'af_xdp' }
+  | {
+      readonly kind: 'veth';
+      readonly iface: string;
+      readonly io: 'af_packet' | 'af_xdp';
+      /** af_packet: send through the kernel's queue so a capture on the interface sees outgoing frames too. */
+      readonly capturable?: boolean;
+    }
   | { readonly kind: 'vhost'; readonly socketPath: string };
 
 export interface SwitchPort {

@@ -8,6 +8,7 @@ import { ProcessError, TimeoutError } from '../errors.js';
 import type { Child } from './child.js';
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
 import type { Host } from './host.js';
+import type { HostOps, HostProcess, HostSpawnOptions } from './host-ops.js';
 import type { JournalEntry } from './journal.js';
 import { sleep } from './proc.js';
 import { classifySshFailure, commandArgv, forwardArgv, masterArgv, type SshTarget } from './ssh.js';
@@ -27,8 +28,18 @@ export async function sshExec(t: SshTarget, argv: readonly string[], opts: ExecO
   return r;
 }
 
-/** A process on a remote host, held by a local ssh channel. */
-export class RemoteProcess {
+/** `env -C DIR K=V… ARGV…`: environment and working directory for a remote command (env execs ARGV in place). */
+export function withEnv(argv: readonly string[], env?: Readonly<Record<string, string>>, cwd?: string): string[] {
+  const vars = Object.entries(env ?? {}).map(([k, v]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new RangeError(`bad environment variable name ${JSON.stringify(k)}`);
+    return `${k}=${v}`;
+  });
+  if (!vars.length && !cwd) return [...argv];
+  return ['env', ...(cwd ? ['-C', cwd] : []), ...vars, ...argv];
+}
+
+/** A process on a remote host, held by a local ssh channel (the channel ends when the process does). */
+export class RemoteProcess implements HostProcess {
   constructor(
     readonly channel: Child,
     readonly pid: number,
@@ -40,7 +51,39 @@ export class RemoteProcess {
     return this.channel.running;
   }
 
+  get exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.channel.exitStatus;
+  }
+
+  tail(lines = 20): string {
+    return this.channel
+      .tail(lines + 1)
+      .split('\n')
+      .filter((l) => !l.startsWith('vsperf-pid '))
+      .slice(-lines)
+      .join('\n');
+  }
+
+  on(event: 'unexpected-exit', fn: (code: number | null, signal: string | null) => void): this {
+    this.channel.on(event, fn);
+    return this;
+  }
+
+  expectExit(): void {
+    this.channel.expectExit();
+  }
+
+  waitExit(): Promise<unknown> {
+    return this.channel.waitExit();
+  }
+
+  private stopped = false;
+
+  /** Idempotent: the journal's release calls it again at the end of the run. */
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.channel.expectExit();
     await this.host
       .exec(['sh', '-c', KILL_SCRIPT, 'sh', String(this.pid), String(this.startTicks)], { allowFail: true, timeoutMs: 15_000 })
       .catch(() => undefined);
@@ -50,7 +93,7 @@ export class RemoteProcess {
 
 let masterSeq = 0;
 
-export class RemoteHost {
+export class RemoteHost implements HostOps {
   readonly name: string;
   private master: Child | undefined;
   readonly controlPath: string;
@@ -101,8 +144,35 @@ export class RemoteHost {
     }
   }
 
-  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    return sshExec(this.target, argv, { ...opts, controlPath: this.controlPath });
+  exec(argv: readonly string[], opts: Omit<ExecOptions, 'env'> & { env?: Readonly<Record<string, string>> } = {}): Promise<ExecResult> {
+    const { env, ...rest } = opts;
+    return sshExec(this.target, withEnv(argv, env), { ...rest, controlPath: this.controlPath });
+  }
+
+  nextId(prefix: string): string {
+    return this.local.journal.nextId(prefix);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    return (await this.exec(['test', '-e', path], { allowFail: true })).code === 0;
+  }
+
+  async readFile(path: string): Promise<string> {
+    const r = await this.exec(['cat', '--', path], { allowFail: true });
+    return r.code === 0 ? r.stdout : '';
+  }
+
+  async writeFile(path: string, text: string): Promise<void> {
+    await this.exec(['sh', '-c', 'cat > "$1"', 'sh', path], { input: text });
+  }
+
+  /** A mount on the host (hugetlbfs), unmounted at cleanup and by the janitor. */
+  async mount(argv: readonly string[], path: string): Promise<() => Promise<void>> {
+    await this.exec(['mkdir', '-p', path]);
+    await this.exec(['mount', ...argv, path]);
+    return this.track({ kind: 'mount', id: this.nextId('mount'), path }, `umount ${path}`, async () => {
+      await this.exec(['umount', '-l', path], { allowFail: true });
+    });
   }
 
   /** Journal a resource of this host and register its release. */
@@ -111,12 +181,12 @@ export class RemoteHost {
   }
 
   /** Start a long-running process on the host; stopped (pid-reuse safe) at cleanup and by the janitor. */
-  async spawn(argv: readonly string[], opts: { label?: string; logFile?: string; timeoutMs?: number } = {}): Promise<RemoteProcess> {
+  async spawn(argv: readonly string[], opts: HostSpawnOptions & { timeoutMs?: number } = {}): Promise<RemoteProcess> {
     const { Child } = await import('./child.js');
-    const channel = await Child.start(
-      commandArgv(this.target, ['sh', '-c', SPAWN_SCRIPT, 'sh', ...argv], this.controlPath),
-      opts.logFile ? { logFile: opts.logFile } : {},
-    );
+    const channel = await Child.start(commandArgv(this.target, ['sh', '-c', SPAWN_SCRIPT, 'sh', ...withEnv(argv, opts.env, opts.cwd)], this.controlPath), {
+      ...(opts.logFile ? { logFile: opts.logFile } : {}),
+      ...(opts.tailChars ? { tailChars: opts.tailChars } : {}),
+    });
     const end = Date.now() + (opts.timeoutMs ?? 10_000);
     let m: RegExpMatchArray | null = null;
     while (!(m = /vsperf-pid (\d+) (\d+)/.exec(channel.tail(200)))) {

@@ -21,6 +21,10 @@ export interface SshTarget {
   /** known_hosts file the user names: the only place host keys are trusted from. */
   readonly knownHosts: string;
   readonly roles?: readonly string[];
+  /** DUT hosts: the switch's port on the L2 fabric (interface name, or PCI address for a DPDK NIC). */
+  readonly uplink?: string;
+  /** Address the host receives a migration stream on (default: `address`). */
+  readonly migrationAddress?: string;
 }
 
 /** SSH failures, each one line with a stable code. */

@@ -10,6 +10,7 @@ export const HOST_ROLES = ['dut', 'generator', 'migration-target'] as const;
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const ADDRESS = /^[A-Za-z0-9][A-Za-z0-9.:%_-]*$/;
+const UPLINK = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,31}$/;
 const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 
 export function parseTestbedHosts(value: Json, source: string, key = 'TESTBED_HOSTS'): SshTarget[] {
@@ -20,7 +21,7 @@ export function parseTestbedHosts(value: Json, source: string, key = 'TESTBED_HO
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
       throw new ConfigError(at, source, 'must be an object {name, address, user, key_file, known_hosts, roles}');
     const o = raw as Record<string, Json>;
-    const allowed = new Set(['name', 'address', 'port', 'user', 'key_file', 'known_hosts', 'roles']);
+    const allowed = new Set(['name', 'address', 'port', 'user', 'key_file', 'known_hosts', 'roles', 'uplink', 'migration_address']);
     for (const k of Object.keys(o)) if (!allowed.has(k)) throw new ConfigError(`${at}.${k}`, source, `unknown field (known: ${[...allowed].join(', ')})`);
     const str = (k: string, re: RegExp, what: string): string => {
       const v = o[k];
@@ -40,6 +41,18 @@ export function parseTestbedHosts(value: Json, source: string, key = 'TESTBED_HO
     const roles = o.roles ?? ['dut'];
     if (!Array.isArray(roles) || roles.length === 0 || roles.some((r) => !(HOST_ROLES as readonly Json[]).includes(r)))
       throw new ConfigError(`${at}.roles`, source, `must be a non-empty list of ${HOST_ROLES.join(', ')}, got ${JSON.stringify(o.roles)}`);
-    return { name, address, port, user, keyFile, knownHosts, roles: roles as string[] };
+    const uplink = o.uplink === undefined ? undefined : str('uplink', UPLINK, 'an interface name or a PCI address (the port on the fabric)');
+    const migrationAddress = o.migration_address === undefined ? undefined : str('migration_address', ADDRESS, 'a host name or IP address');
+    return {
+      name,
+      address,
+      port,
+      user,
+      keyFile,
+      knownHosts,
+      roles: roles as string[],
+      ...(uplink ? { uplink } : {}),
+      ...(migrationAddress ? { migrationAddress } : {}),
+    };
   });
 }

@@ -14,7 +14,7 @@ import { sleep } from '../../framework/host/proc.js';
 import type { Logger } from '../../framework/log/logger.js';
 import type { MigrationPorts } from '../../framework/api/deployment.js';
 import type { ContinuousRun, TrafficGenerator, TrafficSpec, TrialResult } from '../../framework/api/trafficgen.js';
-import { isMigratable, type GuestNic, type MigratableVnf, type QemuInstanceHandle } from '../types.js';
+import { isMigratable, type GuestNic, type MigratableVnf, type MigrationPlan, type MigrationRoute, type QemuInstanceHandle } from '../types.js';
 import { migrateOnce, ensureSourceRunning, type MigrationFigures } from './migrate.js';
 import { migrationOptions, type MigrationOptions } from './options.js';
 import { round, summarize, type MigrationRecord } from './summary.js';
@@ -54,6 +54,8 @@ interface MigrationRun {
   /** The deployment's ports (set A) and the destination ports added for the migration (set B): the guest ping-pongs between them. */
   readonly portsA: readonly GuestNic[];
   readonly portsB: readonly GuestNic[];
+  /** Peer-to-peer: the guest's own plan (the other host each time) instead of set A/set B. */
+  readonly plan?: MigrationPlan;
 }
 
 /** One completed migration: its record and what results.json keeps beside it. */
@@ -74,6 +76,8 @@ interface UnderTraffic {
   readonly clock: ClockAcross;
   /** Host conditions during the traffic (cpu-contention, co-located, …). */
   readonly conditions?: TrialConditions;
+  /** Peer-to-peer: the fabric's relearn on the destination's uplink (ms). */
+  readonly fabricRelearnMs?: number;
 }
 
 export const liveMigration: Methodology = async (ctx) => {
@@ -81,17 +85,32 @@ export const liveMigration: Methodology = async (ctx) => {
   const { guest, addMigrationPorts, gen } = prerequisites(ctx);
   const log = ctx.log.child('migration');
   const frameSize = frameSizes(ctx.settings)[0] ?? 64;
-  const spec = migrationTraffic(ctx, opts, frameSize, log);
+  // Peer-to-peer the guest brings its plan (a site per host); on one host the deployment adds set B.
+  const plan = guest.migrationPlan?.(opts.peerPort ?? 4444);
+  const spec = peerTraffic(ctx, migrationTraffic(ctx, opts, frameSize, log), plan, log);
   const portsA = guest.nics;
-  const portsB = await addMigrationPorts(portsA);
-  log.info(portsB.summary);
-  const run: MigrationRun = { ctx, opts, guest, gen, log, spec, frameSize, directions: spec.bidir ? 2 : 1, portsA, portsB: portsB.nics };
+  const portsB = plan ? undefined : await addMigrationPorts!(portsA);
+  if (portsB) log.info(portsB.summary);
+  const run: MigrationRun = {
+    ctx,
+    opts,
+    guest,
+    gen,
+    log,
+    spec,
+    frameSize,
+    directions: spec.bidir ? 2 : 1,
+    portsA,
+    portsB: portsB?.nics ?? [],
+    ...(plan ? { plan } : {}),
+  };
   await guestSettling(run);
   const done: Migrated[] = [];
   try {
     for (let i = 0; i < opts.repeat; i++) done.push(await migrateUnderTraffic(run, i));
   } finally {
-    await removePortsB(run, portsB);
+    if (portsB) await removePortsB(run, portsB);
+    await plan?.release();
   }
   return migrationOutput(run, done);
 };
@@ -99,18 +118,26 @@ export const liveMigration: Methodology = async (ctx) => {
 /** A QEMU guest, a deployment that can move its ports, a generator with continuous traffic. */
 function prerequisites(ctx: MethodologyContext): {
   guest: MigratableVnf;
-  addMigrationPorts: (nics: readonly GuestNic[]) => Promise<MigrationPorts>;
+  addMigrationPorts: ((nics: readonly GuestNic[]) => Promise<MigrationPorts>) | undefined;
   gen: MigrationRun['gen'];
 } {
   const topo = ctx.topology;
   const guest = topo?.guests?.find(isMigratable) as MigratableVnf | undefined;
   if (!topo || !guest) throw new UsageError(`${ctx.testcase}: live_migration needs a deployment with a QEMU guest (Deployment pvp, VNF QemuDpdkVhostUser)`);
-  if (!topo.addMigrationPorts)
+  if (!topo.addMigrationPorts && !guest.migrationPlan)
     throw new UsageError(`${ctx.testcase}: live_migration needs a vSwitch with a bridge and vhost-user ports to move the guest's ports (VSWITCH=OvsDpdkVhost)`);
   const gen = ctx.generator;
   if (!gen.capabilities().continuous || !gen.startContinuous)
     throw new CapabilityError(gen.name, 'continuous traffic', 'live_migration measures the data-plane outage on continuous traffic');
-  return { guest, addMigrationPorts: (nics) => topo.addMigrationPorts!(nics), gen: gen as MigrationRun['gen'] };
+  return { guest, addMigrationPorts: topo.addMigrationPorts && ((nics) => topo.addMigrationPorts!(nics)), gen: gen as MigrationRun['gen'] };
+}
+
+/** Peer-to-peer: frames are addressed to the guest's MAC, so the fabric delivers them to the host the guest runs on. */
+function peerTraffic(ctx: MethodologyContext, spec: TrafficSpec, plan: MigrationPlan | undefined, log: Logger): TrafficSpec {
+  if (!plan?.ingressMac) return spec;
+  if (spec.bidir) throw new UsageError(`${ctx.testcase}: MIGRATION_BIDIR is not supported peer-to-peer (the fabric delivers one direction to the guest's MAC)`);
+  log.info(`traffic addressed to the guest's MAC ${plan.ingressMac}: the fabric delivers it to the host the guest runs on`);
+  return { ...spec, stream: { ...spec.stream, l2: { ...spec.stream.l2, dstMac: plan.ingressMac } } };
 }
 
 /** TRAFFIC at MIGRATION_TRAFFIC_FPS (or the idle probe rate), MIGRATION_BIDIR, with the receiver's latency clock on. */
@@ -145,22 +172,42 @@ function onPortsA(run: MigrationRun, inst: QemuInstanceHandle): boolean {
 async function migrateUnderTraffic(run: MigrationRun, i: number): Promise<Migrated> {
   const { ctx, opts, guest } = run;
   const src = guest.current;
-  const toB = onPortsA(run, src);
-  const at = { index: i + 1, direction: toB ? 'A→B' : 'B→A' };
-  ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `migration ${at.index}/${opts.repeat} (${at.direction})` });
-  const dst = await guest.startIncoming(toB ? run.portsB : run.portsA, ctx.signal, undefined, { paused: opts.verifyRam });
+  const route = routeFrom(run, src);
+  const n = i + 1;
+  ctx.events.emit('testcase:phase', { name: ctx.testcase, phase: `migration ${n}/${opts.repeat} (${route.direction})` });
+  const dst = await guest.startIncoming(route.nics, ctx.signal, undefined, { paused: opts.verifyRam });
   const startedAt = new Date().toISOString();
-  const measured = await migrateWithTraffic(run, src, dst, at.index);
+  const measured = await migrateWithTraffic(run, route, src, dst, n);
   guest.switchTo(dst);
   await src.stop();
-  checkGuestSurvived(measured.fig, dst, `${at.index}/${opts.repeat} (${at.direction})`);
+  await dst.refreshSerial?.();
+  checkGuestSurvived(measured.fig, dst, `${n}/${opts.repeat} (${route.direction})`);
+  const at = {
+    index: n,
+    direction: route.direction,
+    ...(route.hostPair ? { hostPair: route.hostPair } : {}),
+    ...(measured.fabricRelearnMs !== undefined ? { fabricRelearnMs: measured.fabricRelearnMs } : {}),
+  };
   return recordMigration(run, at, measured, startedAt);
 }
 
+/** Where the guest goes from `src`: the other set of ports on this host, or the plan's other host. */
+function routeFrom(run: MigrationRun, src: QemuInstanceHandle): MigrationRoute {
+  if (run.plan) return run.plan.next(src);
+  return onPortsA(run, src) ? { nics: run.portsB, direction: 'A→B' } : { nics: run.portsA, direction: 'B→A' };
+}
+
 /** Continuous traffic: warm-up, the migration, cool-down, stop. On failure the destination goes and the source is made to run again. */
-async function migrateWithTraffic(run: MigrationRun, src: QemuInstanceHandle, dst: QemuInstanceHandle, n: number): Promise<UnderTraffic> {
+async function migrateWithTraffic(
+  run: MigrationRun,
+  route: MigrationRoute,
+  src: QemuInstanceHandle,
+  dst: QemuInstanceHandle,
+  n: number,
+): Promise<UnderTraffic> {
   const { ctx, opts, log } = run;
   let cont: ContinuousRun | undefined;
+  let relearn: ((waitMs: number) => Promise<{ relearnMs?: number }>) | undefined;
   const endConditions = ctx.conditions?.start();
   try {
     cont = await run.gen.startContinuous(run.spec, ctx.signal);
@@ -168,15 +215,18 @@ async function migrateWithTraffic(run: MigrationRun, src: QemuInstanceHandle, ds
     // The warm-up's latency is the reference: later than 10 × its p99 counts as delayed.
     await cont.mark?.();
     const clockBefore = await readGuestClock(src, log, ctx.signal);
-    const fig = await migrateOnce(src, dst, opts, run.guest.workDir, log, ctx.signal);
+    relearn = await route.observeRelearn?.();
+    const fig = await migrateOnce(src, dst, route.peer ? { ...opts, peer: route.peer } : opts, run.guest.workDir, log, ctx.signal);
     const clock = clockAcrossMigration(clockBefore, await readGuestClock(dst, log, ctx.signal));
     await sleep(opts.cooldownMs, ctx.signal);
     const trafficStopMs = Date.now();
     const traffic = await cont.stop();
     const conditions = endConditions?.();
-    return { fig, traffic, trafficStopMs, clock, ...(conditions ? { conditions } : {}) };
+    const fabricRelearnMs = (await relearn?.(0))?.relearnMs;
+    return { fig, traffic, trafficStopMs, clock, ...(conditions ? { conditions } : {}), ...(fabricRelearnMs !== undefined ? { fabricRelearnMs } : {}) };
   } catch (e) {
     endConditions?.(); // stops the sampler
+    await relearn?.(0).catch(() => undefined);
     await cont?.stop().catch(() => undefined);
     await dst.stop().catch(() => undefined);
     const state = await ensureSourceRunning(src, log);
@@ -211,7 +261,7 @@ function checkGuestSurvived(fig: MigrationFigures, dst: QemuInstanceHandle, whic
 /** The receiver's figures over the migration window, the record judged against the targets, the trial. */
 function recordMigration(
   run: MigrationRun,
-  at: { readonly index: number; readonly direction: string },
+  at: { readonly index: number; readonly direction: string; readonly hostPair?: string; readonly fabricRelearnMs?: number },
   { fig, traffic, trafficStopMs, clock, conditions }: UnderTraffic,
   startedAt: string,
 ): Migrated {

@@ -35,6 +35,8 @@ export interface MigrationOptions {
    * migration stream crosses the network: `tcp:ADDRESS:PORT`). Absent = both QEMUs on this host.
    */
   readonly peer?: { readonly address: string; readonly port: number };
+  /** TCP port the destination listens on when it runs on another host (MIGRATION_PEER_PORT). */
+  readonly peerPort?: number;
 }
 
 function n(s: Settings, key: string, dflt: number, min = 0): number {
@@ -110,5 +112,12 @@ export function migrationOptions(s: Settings): MigrationOptions {
     settleMs: n(s, 'MIGRATION_SETTLE_S', 0) * 1000,
     bidir: /^(true|yes|1)$/i.test(String(s.getOr('MIGRATION_BIDIR', false))),
     verifyRam: /^(true|yes|1)$/i.test(String(s.getOr('MIGRATION_VERIFY_RAM', false))),
+    peerPort: peerPort(s),
   };
+}
+
+function peerPort(s: Settings): number {
+  const p = n(s, 'MIGRATION_PEER_PORT', 4444, 1);
+  if (!Number.isInteger(p) || p > 65535) throw new ConfigError('MIGRATION_PEER_PORT', s.source('MIGRATION_PEER_PORT'), `must be a TCP port, got ${p}`);
+  return p;
 }

@@ -18,7 +18,7 @@ export function outageFromLoss(lostFrames: number, rateFps: number, directions: 
 
 /** QEMU's figures, the receiver's and the traffic's loss of one migration, judged against the targets. */
 export function migrationRecord(
-  at: { readonly index: number; readonly direction: string },
+  at: { readonly index: number; readonly direction: string; readonly hostPair?: string; readonly fabricRelearnMs?: number },
   fig: MigrationFigures,
   traffic: TrialResult,
   rx: ReceiverFigures,
@@ -30,6 +30,9 @@ export function migrationRecord(
   const rec = {
     index: at.index,
     direction: at.direction,
+    ...(at.hostPair ? { hostPair: at.hostPair } : {}),
+    streamMbps: fig.mbps,
+    ...(at.fabricRelearnMs !== undefined ? { fabricRelearnMs: round(at.fabricRelearnMs) } : {}),
     totalMs: fig.totalMs,
     setupMs: fig.setupMs,
     downtimeMs: fig.downtimeMs,
@@ -82,6 +85,8 @@ const COLUMNS: readonly (readonly [string, keyof MigrationRecord])[] = [
   ['guest_clock_offset_after_ms', 'guestClockOffsetAfterMs'],
   ['guest_clock_step_ms', 'guestClockStepMs'],
   ['guest_clock_uncertainty_ms', 'guestClockUncertaintyMs'],
+  ['migration_stream_mbps', 'streamMbps'],
+  ['fabric_relearn_ms', 'fabricRelearnMs'],
 ];
 
 /** The verdict columns (framework/fidelity): each migration's own, min/median/max the worst of them. */
@@ -121,8 +126,11 @@ export function migrationRows(
     ...row(base, `migration_${r.index}`, r as unknown as Record<string, unknown>, r.pass, r.failed),
     ...(r.outageKind ? { outage_kind: r.outageKind } : {}),
     ...verdictCols(verdicts[k]),
+    ...(r.hostPair ? { migration_host_pair: r.hostPair } : {}),
   }));
   const worst = verdicts.length ? combine(verdicts) : undefined;
+  // Peer-to-peer: the summary rows name every host pair they summarize.
+  const pairs = [...new Set(records.map((r) => r.hostPair).filter((p): p is string => !!p))];
   for (const which of ['min', 'median', 'max'] as const) {
     const vals = Object.fromEntries(Object.entries(sum).map(([k, s]) => [k, s![which]]));
     const failed = checkTargets(
@@ -133,7 +141,11 @@ export function migrationRows(
       },
       targetsOf(opts),
     );
-    rows.push({ ...row(base, which, vals, failed.length === 0, failed), ...verdictCols(worst) });
+    rows.push({
+      ...row(base, which, vals, failed.length === 0, failed),
+      ...verdictCols(worst),
+      ...(pairs.length ? { migration_host_pair: pairs.join(' ') } : {}),
+    });
   }
   return rows;
 }

@@ -3,6 +3,12 @@
 export interface MigrationRecord {
   readonly index: number;
   readonly direction: string;
+  /** Peer-to-peer: source→destination host names. */
+  readonly hostPair?: string;
+  /** Migration stream bandwidth QEMU reports (Mbit/s). */
+  readonly streamMbps?: number;
+  /** Peer-to-peer: first RARP out of the destination's uplink → first frame for the guest into it (ms). */
+  readonly fabricRelearnMs?: number;
   readonly totalMs: number;
   readonly setupMs: number;
   readonly downtimeMs: number;
@@ -82,7 +88,9 @@ export type SummaryKey =
   | 'migrationMaxLatencyMs'
   | 'delayedFrames'
   | 'guestClockStepMs'
-  | 'guestClockUncertaintyMs';
+  | 'guestClockUncertaintyMs'
+  | 'streamMbps'
+  | 'fabricRelearnMs';
 
 export function summarize(records: readonly MigrationRecord[]): Partial<Record<SummaryKey, Stat>> {
   const keys: SummaryKey[] = [
@@ -99,6 +107,8 @@ export function summarize(records: readonly MigrationRecord[]): Partial<Record<S
     'delayedFrames',
     'guestClockStepMs',
     'guestClockUncertaintyMs',
+    'streamMbps',
+    'fabricRelearnMs',
   ];
   const out: Partial<Record<SummaryKey, Stat>> = {};
   for (const k of keys) {

@@ -56,6 +56,7 @@ export function qemuArgv(
     argv.push('-netdev', `vhost-user,id=net${k},chardev=char${k}${cfg.nicQueues > 1 ? `,queues=${cfg.nicQueues}` : ''}`);
     const dev = [`virtio-net-pci`, `netdev=net${k}`, `mac=${nic.mac ?? defaultMac(index, k)}`, `id=nic${k}`];
     if (cfg.mergeBuffersDisable) dev.push('mrg_rxbuf=off');
+    if (cfg.guestAnnounce === false) dev.push('guest_announce=off');
     if (cfg.nicQueues > 1) dev.push('mq=on', `vectors=${cfg.vectors ?? 2 * cfg.nicQueues + 2}`);
     else if (cfg.vectors !== undefined) dev.push(`vectors=${cfg.vectors}`);
     argv.push('-device', dev.join(','));

@@ -49,6 +49,12 @@ export interface QemuConfig {
   readonly vectors: number | undefined;
   readonly nicQueues: number;
   readonly mergeBuffersDisable: boolean;
+  /**
+   * false: the virtio NICs do not offer VIRTIO_NET_F_GUEST_ANNOUNCE, so after a migration QEMU asks the
+   * vhost-user backend to send the RARPs (VHOST_USER_SEND_RARP) instead of asking a guest that has no
+   * address to announce (peer-to-peer migration: the fabric relearns from those RARPs).
+   */
+  readonly guestAnnounce?: boolean;
   readonly extraArgs: readonly string[];
   readonly appendExtra: string;
   /** testpmd's forwarding mode and extra application arguments (DPDK loopback apps only). */

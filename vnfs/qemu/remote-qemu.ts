@@ -14,10 +14,15 @@ import type { QemuInstanceHandle } from '../types.js';
 
 export interface RemoteQemuOptions {
   readonly name: string;
-  /** QEMU argv without the QMP option (added here). */
+  /** QEMU argv; without a QMP option unless `qmpSocket` names the one in it. */
   readonly argv: readonly string[];
-  /** Directory on the remote host for the QMP socket (created and removed here). */
+  /** Remote QMP socket already in argv (qemuArgv puts one there). */
+  readonly qmpSocket?: string;
+  /** Remote serial console file (`-serial file:…` in argv), read by refreshSerial(). */
+  readonly serialLog?: string;
+  /** Directory on the remote host for the QMP socket (created and removed here unless `makeDir` is false). */
   readonly remoteDir: string;
+  readonly makeDir?: boolean;
   /** Local directory for the forwarded QMP socket (short path: sun_path holds 107 bytes). */
   readonly localDir: string;
   readonly nics?: readonly GuestNic[];
@@ -36,17 +41,19 @@ export class RemoteQemu implements QemuInstanceHandle {
     private readonly unforward: () => Promise<void>,
     qmp: QmpClient,
     nics: readonly GuestNic[],
+    private readonly serialLog?: string,
   ) {
     this.qmp = qmp;
     this.nics = nics;
   }
 
   static async start(host: RemoteHost, o: RemoteQemuOptions): Promise<RemoteQemu> {
-    await host.makeDir(o.remoteDir);
-    const remoteQmp = join(o.remoteDir, `${o.name}-qmp.sock`);
+    if (o.makeDir !== false) await host.makeDir(o.remoteDir);
+    const remoteQmp = o.qmpSocket ?? join(o.remoteDir, `${o.name}-qmp.sock`);
     const localQmp = join(o.localDir, `${host.name}-${o.name}-qmp.sock`);
     rmSync(localQmp, { force: true });
-    const proc = await host.spawn([...o.argv, '-qmp', `unix:${remoteQmp},server=on,wait=off`], { label: `stop QEMU ${o.name} on ${host.name}` });
+    const argv = o.qmpSocket ? o.argv : [...o.argv, '-qmp', `unix:${remoteQmp},server=on,wait=off`];
+    const proc = await host.spawn(argv, { label: `stop QEMU ${o.name} on ${host.name}` });
     const deadline = Date.now() + (o.timeoutMs ?? 20_000);
     // The remote socket exists only once QEMU has set up its monitor.
     while ((await host.exec(['test', '-S', remoteQmp], { allowFail: true })).code !== 0) {
@@ -67,7 +74,16 @@ export class RemoteQemu implements QemuInstanceHandle {
       },
       qmp,
       o.nics ?? [],
+      o.serialLog,
     );
+  }
+
+  private serialText = '';
+
+  /** Read the remote serial console (serial() returns what was read last). */
+  async refreshSerial(): Promise<string> {
+    if (this.serialLog) this.serialText = await this.host.readFile(this.serialLog);
+    return this.serialText;
   }
 
   get pid(): number {
@@ -79,14 +95,21 @@ export class RemoteQemu implements QemuInstanceHandle {
   }
 
   logTail(lines = 20): string {
-    return this.proc.channel.tail(lines);
+    const ser = this.serialText.trim().split('\n').slice(-lines).join('\n');
+    const out = this.proc.tail(lines).trim();
+    return [ser && `serial: ${ser}`, out && `qemu: ${out}`].filter(Boolean).join('\n') || '(no output)';
   }
 
   serial(): string {
-    return '';
+    return this.serialText;
   }
 
+  private stopped = false;
+
   async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.proc.expectExit();
     if (this.alive && this.qmp.state === 'running') await this.qmp.quit({ timeoutMs: 2000 }).catch(() => undefined);
     await this.qmp.close();
     await this.unforward();

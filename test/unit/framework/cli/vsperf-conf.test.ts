@@ -52,7 +52,7 @@ describe("CLI with VSPERF's conf files", function () {
     const files = [...confFiles(CONF), ...confFiles(join(CONF, 'integration'))];
     const r = vsperf(['--dry-run', '--trafficgen', 'Software', '--tests', '!vpp', ...files.flatMap((f) => ['--conf-file', f])]);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout).to.match(/^Plan: 25 testcase\(s\)/);
+    expect(r.stdout).to.match(/^Plan: 27 testcase\(s\)/);
   });
 
   it('loads each file on its own too (names of earlier VSPERF files come from the settings catalogue)', () => {

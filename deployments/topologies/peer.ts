@@ -1,0 +1,220 @@
+/**
+ * `pvp_peer`: a pvp guest that can live-migrate between two hosts. Each DUT host (TESTBED_HOSTS roles
+ * `dut` and `migration-target`; without TESTBED_HOSTS the two-host sandbox is built on this machine)
+ * runs its own OVS-DPDK (own run dir, own DPDK file prefix) with one uplink to the L2 fabric and the
+ * guest's two vhost-user ports; everything there is done over SSH through the RemoteHost. The
+ * generator's ports are on the fabric too. The guest boots on the dut host; migrations go to the other.
+ *
+ * Flows on both hosts (the fabric, not OpenFlow, decides which host gets the traffic):
+ *   uplink, dl_dst=<guest NIC 0 MAC>  → dl_dst=<generator receive MAC>, guest NIC 0
+ *   guest NIC 0                       → uplink   (its RARPs: QEMU's self-announce via vhost-user)
+ *   guest NIC 1                       → dl_src=<guest NIC 1 MAC>, uplink
+ * Rewriting the destination before the guest matters for a guest that bridges its NICs: a Linux bridge
+ * keeps frames addressed to its own port's MAC for itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { DriverContext } from '../../framework/api/driver.js';
+import type { Deployment, PhyPort, Topology } from '../../framework/api/deployment.js';
+import type { PortSpec } from '../../framework/api/trafficgen.js';
+import type { GuestNic } from '../../framework/api/vnf.js';
+import type { Json } from '../../framework/config/settings.js';
+import { ConfigError, DriverError } from '../../framework/errors.js';
+import { RemoteHost } from '../../framework/host/remote-host.js';
+import type { SshTarget } from '../../framework/host/ssh.js';
+import { parseTestbedHosts } from '../../framework/host/testbed-hosts.js';
+import { defaultMac } from '../../vnfs/qemu/cmdline.js';
+import { qemuConfigFromSettings } from '../../vnfs/qemu/config.js';
+import { PeerGuest, type PeerSite } from '../../vnfs/qemu/peer-guest.js';
+import { createTwoHostSandbox, GENERATOR_MACS } from '../testbed/two-host.js';
+import { OvsSwitch } from '../vswitch/ovs.js';
+
+const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
+
+/** The hosts and generator ports of a peer testbed. */
+interface PeerTestbed {
+  readonly hosts: readonly [SshTarget, SshTarget];
+  readonly generatorPorts: readonly PortSpec[];
+  /** MAC of the generator's receiving port (frames leave the guest addressed to it). */
+  readonly rxMac: string;
+  /** Local directory for the SSH control sockets. */
+  readonly controlDir: string;
+  readonly kind: 'two-host sandbox' | 'hosts';
+}
+
+/** The flows of one host (ofports: uplink 1, guest NICs 2 and 3). */
+export function peerFlows(nic0Mac: string, nic1Mac: string, rxMac: string): string[] {
+  return [`in_port=1,dl_dst=${nic0Mac},actions=mod_dl_dst:${rxMac},output:2`, 'in_port=2,actions=output:1', `in_port=3,actions=mod_dl_src:${nic1Mac},output:1`];
+}
+
+export function uplinkPort(uplink: string): PhyPort {
+  return PCI.test(uplink) ? { kind: 'pci', pci: uplink } : { kind: 'veth', iface: uplink, io: 'af_packet', capturable: true };
+}
+
+export class PeerPvpDeployment implements Deployment {
+  readonly name = 'pvp_peer';
+  readonly tag = randomBytes(2).toString('hex');
+  private readonly releases: Array<{ label: string; fn: () => Promise<void> }> = [];
+  private dropCleanupStep: (() => void) | undefined;
+  private tornDown = false;
+
+  constructor(private readonly ctx: DriverContext) {}
+
+  private get s() {
+    return this.ctx.settings;
+  }
+
+  private defer(label: string, fn: () => Promise<void>): void {
+    this.releases.push({ label, fn });
+  }
+
+  async setup(signal: AbortSignal): Promise<Topology> {
+    try {
+      const topo = await this.doSetup(signal);
+      this.dropCleanupStep = this.ctx.host.cleanup.defer(`teardown ${this.name}`, () => this.teardown());
+      return topo;
+    } catch (e) {
+      await this.teardown().catch((te) => this.ctx.log.warn(`teardown after failed setup: ${(te as Error).message}`));
+      throw e;
+    }
+  }
+
+  async teardown(): Promise<void> {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    this.dropCleanupStep?.();
+    const errors: string[] = [];
+    while (this.releases.length) {
+      const r = this.releases.pop()!;
+      await r.fn().catch((e: unknown) => errors.push(`${r.label}: ${(e as Error).message}`));
+    }
+    if (errors.length) throw new DriverError(this.name, 'teardown', errors.join('; '));
+  }
+
+  /** TESTBED_HOSTS, or (empty) the two-host sandbox on this machine. */
+  private async testbed(): Promise<PeerTestbed> {
+    const source = this.s.source('TESTBED_HOSTS');
+    const hosts = parseTestbedHosts(this.s.getOr('TESTBED_HOSTS', []), source);
+    if (hosts.length === 0) {
+      const sb = await createTwoHostSandbox(this.ctx.host, this.tag);
+      this.defer('release the two-host sandbox', () => sb.release());
+      this.ctx.log.info(
+        `two-host sandbox: ${sb.hosts.map((h) => `${h.name} ${h.address} (${h.roles?.join('+')})`).join(', ')}; fabric bridge ${sb.fabricBridge}`,
+      );
+      return {
+        hosts: [
+          { ...sb.hosts[0]!, uplink: 'fab0' },
+          { ...sb.hosts[1]!, uplink: 'fab0' },
+        ],
+        generatorPorts: sb.generatorPorts.map((p) => ({ name: p.name, netns: p.netns, mac: p.mac, speedMbps: 1000 })),
+        rxMac: GENERATOR_MACS[1],
+        controlDir: sb.dir,
+        kind: 'two-host sandbox',
+      };
+    }
+    const dut = hosts.find((h) => h.roles?.includes('dut') && !h.roles.includes('migration-target')) ?? hosts.find((h) => h.roles?.includes('dut'));
+    const target = hosts.find((h) => h !== dut && h.roles?.includes('migration-target'));
+    if (!dut || !target) throw new ConfigError('TESTBED_HOSTS', source, `${this.name} needs a host with role dut and another with role migration-target`);
+    for (const h of [dut, target]) if (!h.uplink) throw new ConfigError('TESTBED_HOSTS', source, `host ${h.name}: needs "uplink" (its port on the fabric)`);
+    const names = (this.s.getOr('TRAFFICGEN_PORTS', []) as Json[]).map(String);
+    if (names.length < 2)
+      throw new ConfigError('TRAFFICGEN_PORTS', this.s.source('TRAFFICGEN_PORTS'), `${this.name} needs the generator's two ports on the fabric`);
+    const speedMbps = Number(this.s.getOr('TRAFFICGEN_PORT_SPEED_MBPS', 10000));
+    let rxMac: string;
+    try {
+      rxMac = readFileSync(`/sys/class/net/${names[1]}/address`, 'utf8').trim();
+    } catch {
+      throw new ConfigError('TRAFFICGEN_PORTS', this.s.source('TRAFFICGEN_PORTS'), `generator port ${names[1]} is not a network interface of this host`);
+    }
+    const controlDir = `/tmp/vsp-${this.tag}`;
+    this.defer('remove the ssh control directory', this.ctx.host.makeDir(controlDir));
+    return { hosts: [dut, target], generatorPorts: names.slice(0, 2).map((name) => ({ name, speedMbps })), rxMac, controlDir, kind: 'hosts' };
+  }
+
+  /** Connect to one DUT host, start its OVS-DPDK with the uplink, the guest's vhost ports and the flows. */
+  private async site(
+    t: SshTarget,
+    i: number,
+    tb: PeerTestbed,
+    signal: AbortSignal,
+  ): Promise<{ site: PeerSite; ovs: OvsSwitch; facts: Record<string, string> }> {
+    const rh = new RemoteHost(t, this.ctx.host, tb.controlDir);
+    await rh.connect();
+    this.defer(`close ssh to ${t.name}`, () => rh.close());
+    const ovs = new OvsSwitch({
+      name: 'OvsDpdkVhost',
+      dpdk: true,
+      settings: this.s,
+      host: this.ctx.host,
+      log: this.ctx.log.child(t.name),
+      runDir: `/tmp/vsp-${this.tag}-${i}`,
+      ops: rh,
+      filePrefix: `vsp${this.tag}${i}`,
+    });
+    await ovs.start(signal);
+    this.defer(`stop OVS on ${t.name}`, () => ovs.stop());
+    const bridge = `vsp${this.tag}br`;
+    await ovs.addBridge(bridge);
+    await ovs.addPhyPort(bridge, 'uplink', uplinkPort(t.uplink!), 1);
+    const nics: GuestNic[] = [];
+    for (const k of [0, 1]) {
+      const sp = await ovs.addVhostPort(bridge, `vhu${k}`, 2 + k);
+      nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport, mac: defaultMac(0, k) });
+    }
+    const flows = peerFlows(nics[0]!.mac!, nics[1]!.mac!, tb.rxMac);
+    await ovs.addFlows(
+      bridge,
+      flows.map((flow) => ({ type: 'raw' as const, flow })),
+    );
+    const dir = `/tmp/vsp-${this.tag}-g${i}`;
+    this.defer(`remove the guest directory on ${t.name}`, await rh.makeDir(dir));
+    const site: PeerSite = {
+      host: rh,
+      nics,
+      dir,
+      ...(PCI.test(t.uplink!) ? {} : { uplink: t.uplink! }),
+      ...(t.migrationAddress ? { migrationAddress: t.migrationAddress } : {}),
+    };
+    const facts = { [`host${i}`]: `${t.name} (${t.user}@${t.address}, ${t.roles?.join('+')}, uplink ${t.uplink})`, [`host${i}_vswitch`]: await ovs.version() };
+    return { site, ovs, facts: { ...facts, [`host${i}_flows`]: flows.join(' | '), bridge } };
+  }
+
+  private async doSetup(signal: AbortSignal): Promise<Topology> {
+    const tb = await this.testbed();
+    signal.throwIfAborted();
+    const a = await this.site(tb.hosts[0], 0, tb, signal);
+    const b = await this.site(tb.hosts[1], 1, tb, signal);
+    // The RARPs after switch-over must come from the vhost-user backend: the guest has no address to announce.
+    const cfg = { ...qemuConfigFromSettings(this.s, 0), guestAnnounce: false };
+    const guest = new PeerGuest('guest0', cfg, 0, [a.site, b.site], this.ctx.workDir, this.ctx.log.child('qemu'));
+    this.defer('stop the guest', () => guest.stop());
+    await guest.start(signal);
+    await guest.waitReady(cfg.bootTimeoutMs, signal);
+    const bridge = a.facts.bridge!;
+    const down = await a.ovs.waitLinksUp(bridge, ['vhu0', 'vhu1'], Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000);
+    if (down.length)
+      throw new DriverError(a.ovs.name, 'setup', `vhost-user ports on ${tb.hosts[0].name} still down after the guest booted: ${down.join(', ')}`);
+    // Teach the fabric where the guest is (what its own first frames would do on a real network).
+    await guest.current.qmp.execute('announce-self', { initial: 50, max: 100, rounds: 2, step: 50 });
+    const health = new AbortController();
+    for (const o of [a.ovs, b.ovs]) o.health.addEventListener('abort', () => health.abort(o.health.reason), { once: true });
+    return {
+      generatorPorts: tb.generatorPorts,
+      vswitch: a.ovs,
+      bridge,
+      guests: [guest],
+      health: health.signal,
+      facts: {
+        deployment: this.name,
+        vswitch: 'OvsDpdkVhost',
+        testbed: tb.kind,
+        ...a.facts,
+        ...b.facts,
+        vswitch_version: a.facts.host0_vswitch!,
+        ...guest.facts(),
+        guests: 1,
+        guest_topology: 'pvp, peer-to-peer migration',
+      },
+    };
+  }
+}
