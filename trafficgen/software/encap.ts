@@ -6,24 +6,16 @@
  * are then outer sizes. Pure: no I/O.
  */
 import { UsageError } from '../../framework/errors.js';
-import type { TunnelType } from '../../framework/api/trafficgen.js';
+import type { TunnelSpec, TunnelType } from '../../framework/api/trafficgen.js';
 
 export type { TunnelType };
 
 /** What the engine can put on: the Software generator's GeneratorCaps.tunnels. */
 export const TUNNEL_TYPES: readonly TunnelType[] = ['vxlan', 'gre', 'geneve'];
 
-export interface Encapsulation {
+/** A stream's outer headers (TunnelSpec.outer) with the tunnel type; UDP ports default to VXLAN 4789, GENEVE 6081. */
+export interface Encapsulation extends NonNullable<TunnelSpec['outer']> {
   readonly type: TunnelType;
-  readonly srcMac: string;
-  readonly dstMac: string;
-  readonly srcIp: string;
-  readonly dstIp: string;
-  /** UDP ports (VXLAN 4789, GENEVE 6081 by default); unused for GRE. */
-  readonly srcPort?: number;
-  readonly dstPort?: number;
-  /** VXLAN VNI / GENEVE VNI (24 bits); GRE has none here. */
-  readonly vni?: number;
 }
 
 /** Bytes the outer headers add to each frame. */
