@@ -1,7 +1,8 @@
 /*
  * DPDK backend: a port is a DPDK ethdev (a vdev such as net_virtio_user / net_af_xdp / net_af_packet /
- * net_pcap, or a PCI NIC bound to vfio-pci), one RX and one TX queue, polled by the engine's ordinary
- * TX/RX threads (registered with EAL so the mempool caches work). The EAL runs from hugepages in memory
+ * net_pcap, or a PCI NIC bound to vfio-pci), one RX and one TX queue, polled by the loops of dpdk_loop.c
+ * when every port is a DPDK device, else by the engine's TX/RX threads (registered with EAL so the
+ * mempool caches work). The EAL runs from hugepages in memory
  * only (--in-memory, private --file-prefix): nothing is left in /dev/hugepages or /var/run/dpdk when the
  * process ends, however it ends.
  *
