@@ -64,6 +64,7 @@ export function registerBuiltins(r: RegistryApi): void {
     name: 'op2p',
     summary: 'overlay: physical → tunnel endpoint (VXLAN/GRE/GENEVE on OVS) → physical; TUNNEL_TYPE, TUNNEL_OPERATION',
     create: async () => (await import('./deployments/index.js')).op2pFactory(),
+    checkSettings: async (s) => (await import('./deployments/topologies/op2p.js')).checkOp2pSettings(s),
   });
   r.add({
     kind: 'deployment',

@@ -12,6 +12,9 @@ import type { StepTarget } from '../../framework/steps/types.js';
 import type { PhyPort, SwitchPort, VSwitch } from '../../framework/api/deployment.js';
 import { flowKey, flowPresent, isFlowDict, type FlowDict } from './flow-key.js';
 
+/** A port the steps know: a physical one (its testbed index), a vhost-user one, or a tunnel port (op2p). */
+export type AdoptedPort = SwitchPort & { kind: 'phy' | 'vhost' | 'tunnel'; phyIndex?: number };
+
 export interface VswitchStepOptions {
   readonly vswitch: VSwitch;
   /** The testbed's physical ports, in order (add_phy_port takes the next one). */
@@ -43,7 +46,7 @@ function unsupported(method: string, why: string): never {
 
 export class VswitchSteps implements StepTarget {
   /** bridge → port name → port (ports added through steps, or by the deployment: adopt()). */
-  private readonly bridges = new Map<string, Map<string, SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }>>();
+  private readonly bridges = new Map<string, Map<string, AdoptedPort>>();
   /** Name a testcase uses for a bridge (VSWITCH_BRIDGE_NAME) → the bridge's name on this testbed. */
   private readonly aliases = new Map<string, string>();
 
@@ -54,7 +57,7 @@ export class VswitchSteps implements StepTarget {
    * deployment's switch. `alias`: the name the testcase knows it by ($VSWITCH_BRIDGE_NAME) when the
    * testbed had to name it otherwise (the sandbox prefixes its names).
    */
-  adopt(bridge: string, ports: ReadonlyArray<SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }>, alias?: string): void {
+  adopt(bridge: string, ports: ReadonlyArray<AdoptedPort>, alias?: string): void {
     this.bridges.set(bridge, new Map(ports.map((p) => [p.name, p])));
     if (alias !== undefined && alias !== bridge) this.aliases.set(alias, bridge);
   }
@@ -70,13 +73,13 @@ export class VswitchSteps implements StepTarget {
     return this.o.vswitch;
   }
 
-  private bridge(name: PyValue): Map<string, SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }> {
+  private bridge(name: PyValue): Map<string, AdoptedPort> {
     const b = this.bridges.get(pyStr(name));
     if (!b) throw new VsperfError('E_STEP_BRIDGE', `KeyError: no bridge ${pyStr(name)} was added by an earlier step`);
     return b;
   }
 
-  private allPorts(): Array<SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number }> {
+  private allPorts(): Array<AdoptedPort> {
     return [...this.bridges.values()].flatMap((b) => [...b.values()]);
   }
 

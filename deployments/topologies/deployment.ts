@@ -15,15 +15,15 @@ import { isPciPassthroughVnf, type GuestNic, type Vnf } from '../../framework/ap
 import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMod } from '../flows.js';
 import { resolveNics, Sriov } from '../sriov/sriov.js';
 import { createSandbox, type Testbed } from '../testbed/sandbox.js';
-import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, SwitchPort, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
+import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
-import { VswitchSteps } from '../steps/vswitch-target.js';
+import { VswitchSteps, type AdoptedPort } from '../steps/vswitch-target.js';
 import { deploymentGuestTarget, VnfSteps } from '../steps/vnf-target.js';
 import { addMigrationPorts } from './migration-ports.js';
 import { op2pTopology } from './op2p.js';
 
 /** A port as the `vswitch` step object keeps it. */
-type StepPort = SwitchPort & { kind: 'phy' | 'vhost'; phyIndex?: number };
+type StepPort = AdoptedPort;
 
 const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false };
 
@@ -76,6 +76,8 @@ export class VsperfDeployment implements Deployment {
   private nicLabels: string[] = [];
   /** The sandbox's "phy" ports are vhost-user: OVS has their counters only while the generator is connected. */
   private vhostPhy = false;
+  /** Switch ports facing generator ports 0 and 1 by name, where OpenFlow numbers do not say it (op2p). */
+  private phyPortNames: readonly string[] | undefined;
   readonly tag = randomBytes(2).toString('hex');
 
   constructor(
@@ -257,7 +259,9 @@ export class VsperfDeployment implements Deployment {
     await this.flowFacts(vswitch, bridge, flows, frameMod, facts);
     if (this.pxp) await this.bootGuests(vswitch, bridge, guestNics, signal, signals);
     await tb.waitUp?.(10_000);
-    return this.withSteps(this.topology(tb, bridge, facts, signals, trafficOverrides), tb, vswitch, bridge, stepPorts);
+    return this.withSteps(this.topology(tb, bridge, facts, signals, trafficOverrides), tb, vswitch, [
+      { bridge, ports: stepPorts, alias: String(this.s.getOr('VSWITCH_BRIDGE_NAME', bridge)) },
+    ]);
   }
 
   /** phy2phy: port flows both ways; PXP: the guests' vhost ports (also kept for the steps) and the plan's flows and TRAFFIC overrides. */
@@ -330,7 +334,12 @@ export class VsperfDeployment implements Deployment {
    * its bridge (also by the name $VSWITCH_BRIDGE_NAME, when the testbed named it otherwise) and ports;
    * `VNF0`… are its guests.
    */
-  private withSteps(topo: Topology, tb: Testbed, vswitch: VSwitch, bridge: string, ports: readonly StepPort[]): Topology {
+  private withSteps(
+    topo: Topology,
+    tb: Testbed,
+    vswitch: VSwitch,
+    bridges: readonly { bridge: string; ports: readonly StepPort[]; alias?: string }[],
+  ): Topology {
     const vsSteps = new VswitchSteps({
       vswitch,
       phyPorts: tb.switchPorts,
@@ -338,7 +347,7 @@ export class VsperfDeployment implements Deployment {
       vhostServerMode: false,
       log: this.ctx.log,
     });
-    vsSteps.adopt(bridge, ports, String(this.s.getOr('VSWITCH_BRIDGE_NAME', bridge)));
+    for (const b of bridges) vsSteps.adopt(b.bridge, b.ports, b.alias);
     const guests = this.guests;
     return {
       ...topo,
@@ -412,8 +421,10 @@ export class VsperfDeployment implements Deployment {
     const o = await op2pTopology(this.s, vswitch, tb.switchPorts, tb.switchNetns);
     Object.assign(facts, o.facts);
     facts.vswitch_version = await vswitch.version();
+    this.phyPortNames = o.phy.map((p) => p.name);
     await tb.waitUp?.(10_000);
-    return this.topology(tb, o.bridges, facts, signals, o.trafficOverrides);
+    const topo = this.topology(tb, o.bridges, facts, signals, o.trafficOverrides);
+    return this.withSteps(topo, tb, vswitch, o.stepBridges);
   }
 
   /** Guests in VM index order: vhost-user NICs, or PCI devices for a passthrough VNF (`first`: already created). */
@@ -486,9 +497,11 @@ export class VsperfDeployment implements Deployment {
   /** Port counter deltas since beforeTrial, mapped to generator ports (switch phy port i ↔ generator port i). */
   private async counters(vswitch: VSwitch, bridges: readonly string[]): Promise<SwitchCounters> {
     const now = await this.portStats(vswitch, bridges);
-    const base = new Map((this.baseline ?? []).map((p) => [p.ofport, p]));
+    // Keyed by name too: OpenFlow numbers repeat across op2p's two bridges.
+    const key = (p: PortStats): string => `${p.name}#${p.ofport}`;
+    const base = new Map((this.baseline ?? []).map((p) => [key(p), p]));
     const ports: PortStats[] = now.map((p) => {
-      const b = base.get(p.ofport);
+      const b = base.get(key(p));
       return {
         name: p.name,
         ofport: p.ofport,
@@ -502,10 +515,14 @@ export class VsperfDeployment implements Deployment {
         ...(p.txBytes !== undefined ? { txBytes: p.txBytes - (b?.txBytes ?? 0) } : {}),
       };
     });
+    // Generator port i ↔ the switch's port at OpenFlow number i+1, or (op2p: two bridges, VSPERF's
+    // per-bridge numbers) the phy port by name.
+    const phyOf = (i: number): PortStats | undefined =>
+      this.phyPortNames ? ports.find((x) => x.name === this.phyPortNames![i]) : ports.find((x) => x.ofport === i + 1);
     const generatorPorts = this.vhostPhy
       ? []
-      : [1, 2].flatMap((of, index) => {
-          const p = ports.find((x) => x.ofport === of);
+      : [0, 1].flatMap((index) => {
+          const p = phyOf(index);
           return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets }] : [];
         });
     const extra = vswitch.extraStats ? await vswitch.extraStats() : undefined;

@@ -20,8 +20,12 @@ export const TUNNEL_TYPES: readonly TunnelType[] = ['vxlan', 'gre', 'geneve'];
 export const TUNNEL_OPERATIONS = ['encapsulation', 'decapsulation'] as const;
 export type TunnelOperation = (typeof TUNNEL_OPERATIONS)[number];
 
-/** OpenFlow port numbers (unique over both bridges, so counters map to generator ports as in p2p). */
-export const OP2P_OFPORT = { phy0: 1, phy1: 2, tunnel: 3 } as const;
+/**
+ * OpenFlow port numbers as VSPERF's op2p gets them (per bridge, in the order it adds ports): each phy
+ * port is 1 on its bridge, the tunnel port 2 on its own (VSPERF's vxlan_multi_IP_mask_ovs steps say
+ * `output:2` for the tunnel).
+ */
+export const OP2P_OFPORT = { phy: 1, tunnel: 2 } as const;
 
 export interface Op2pSettings {
   readonly operation: TunnelOperation;
@@ -85,9 +89,19 @@ function ipv4(s: Settings, key: string, prefix: boolean): string {
   return v;
 }
 
+/** VSPERF's `#PARAM(NICS[i]['mac'])`: the MAC of the testbed's i-th NIC (vxlan_multi_IP_mask_ovs). */
+const NIC_MAC = /^#PARAM\(NICS\[(\d)\]\[["']mac["']\]\)$/;
+
+/** NIC index of a `#PARAM(NICS[i]['mac'])` value, else undefined. */
+export function nicMacRef(v: string): number | undefined {
+  const m = NIC_MAC.exec(v);
+  return m ? Number(m[1]) : undefined;
+}
+
 function mac(s: Settings, key: string): string {
   const v = String(s.getOr(key, DEFAULTS[key] ?? ''));
-  if (!MAC.test(v)) throw new ConfigError(key, s.source(key), `must be a MAC address, got ${JSON.stringify(v)}`);
+  if (nicMacRef(v) !== undefined) return v;
+  if (!MAC.test(v)) throw new ConfigError(key, s.source(key), `must be a MAC address or #PARAM(NICS[i]['mac']), got ${JSON.stringify(v)}`);
   return v.toLowerCase();
 }
 
@@ -152,8 +166,8 @@ export function op2pPlan(o: Op2pSettings): Op2pPlan {
     { name: o.extBridge, address: o.extIp },
   ];
   const phy = [
-    { bridge: o.intBridge, ofport: OP2P_OFPORT.phy0 },
-    { bridge: o.extBridge, ofport: OP2P_OFPORT.phy1 },
+    { bridge: o.intBridge, ofport: OP2P_OFPORT.phy },
+    { bridge: o.extBridge, ofport: OP2P_OFPORT.phy },
   ];
   const name = `${o.type}0`;
   const ofport = OP2P_OFPORT.tunnel;
@@ -165,7 +179,7 @@ export function op2pPlan(o: Op2pSettings): Op2pPlan {
       routes: [{ network: o.vtepSubnet, bridge: o.extBridge }],
       neighbours: [{ bridge: o.extBridge, ip: o.vtepIp2, mac: o.port2.mac }],
       flows: [
-        { bridge: o.intBridge, flow: { type: 'port', inPort: OP2P_OFPORT.phy0, outPorts: [ofport] } },
+        { bridge: o.intBridge, flow: { type: 'port', inPort: OP2P_OFPORT.phy, outPorts: [ofport] } },
         // MAC learning on the external bridge (VSPERF: actions NORMAL).
         { bridge: o.extBridge, flow: { type: 'raw', flow: 'actions=NORMAL' } },
       ],
@@ -178,7 +192,7 @@ export function op2pPlan(o: Op2pSettings): Op2pPlan {
     routes: [],
     neighbours: [{ bridge: o.intBridge, ip: o.port1.ip, mac: o.port1.mac }],
     flows: [
-      { bridge: o.extBridge, flow: { type: 'port', inPort: ofport, outPorts: [OP2P_OFPORT.phy1] } },
+      { bridge: o.extBridge, flow: { type: 'port', inPort: ofport, outPorts: [OP2P_OFPORT.phy] } },
       // VSPERF's integration bridge is a standalone one (implicit NORMAL flow): the tunnelled frames
       // reach its LOCAL port, where OVS pops the outer headers. Ours are fail-mode secure: say it.
       { bridge: o.intBridge, flow: { type: 'raw', flow: 'actions=NORMAL' } },

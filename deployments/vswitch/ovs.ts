@@ -507,10 +507,10 @@ export class OvsSwitch implements VSwitch {
     await this.appctl('ovs-vswitchd', ['tnl/arp/set', bridge, ip, mac], `tnl/arp/set ${bridge} ${ip} ${mac}`);
   }
 
-  async bridgeMac(bridge: string): Promise<string> {
-    const v = (await this.vsctl(['get', 'Interface', bridge, 'mac_in_use'], `mac_in_use ${bridge}`)).stdout.trim().replace(/"/g, '');
+  async interfaceMac(name: string): Promise<string> {
+    const v = (await this.vsctl(['get', 'Interface', name, 'mac_in_use'], `mac_in_use ${name}`)).stdout.trim().replace(/"/g, '');
     if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v))
-      throw new DriverError(this.name, 'bridgeMac', `bridge ${bridge} has no MAC address yet (mac_in_use ${JSON.stringify(v)})`);
+      throw new DriverError(this.name, 'interfaceMac', `interface ${name} has no MAC address yet (mac_in_use ${JSON.stringify(v)})`);
     return v;
   }
 

@@ -135,8 +135,8 @@ export interface VSwitch {
   addTunnelRoute?(network: string, bridge: string): Promise<void>;
   /** A neighbour (ARP) entry for tunnel traffic leaving a bridge (OVS: `ovs-appctl tnl/arp/set BRIDGE IP MAC`). */
   setTunnelArp?(bridge: string, ip: string, mac: string): Promise<void>;
-  /** MAC address of a bridge's LOCAL port as the switch uses it. */
-  bridgeMac?(bridge: string): Promise<string>;
+  /** MAC address the switch uses on one of its interfaces (a bridge's LOCAL port, a physical port). */
+  interfaceMac?(name: string): Promise<string>;
   /** Run a command of the switch's own tools (ovs-vsctl/ovs-ofctl/ovs-appctl) with its private sockets. */
   toolArgv?(tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl'): string[];
   portStats(bridge: string): Promise<PortStats[]>;

@@ -199,18 +199,27 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
     expect(err?.message).to.not.include('\n');
   });
 
-  it('overlay_p2p_cont (encapsulation) and overlay_p2p_decap_cont through the runner (--integration): pass, counters consistent, tunnel_type column', async () => {
+  it('overlay_p2p_cont (encapsulation), overlay_p2p_decap_cont and vxlan_multi_IP_mask_ovs (TestSteps on the op2p bridges) through the runner (--integration): pass, counters consistent, tunnel_type column', async () => {
     const resultsRoot = join(dir, 'results');
     const config = new Config({
       integration: true,
       validate: false,
-      testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2, TRAFFICGEN_PKT_SIZES: [128], TRAFFIC: { frame_rate: 0.2 } }],
+      // Continuous traffic for all three (vxlan_multi_IP_mask_ovs would search throughput: slow here).
+      testParams: [
+        {
+          TRAFFICGEN: 'Software',
+          VSWITCH: 'OvsDpdkVhost',
+          TRAFFICGEN_DURATION: 2,
+          TRAFFICGEN_PKT_SIZES: [128],
+          TRAFFIC: { frame_rate: 0.2, traffic_type: 'rfc2544_continuous' },
+        },
+      ],
     });
     const registry = new Registry();
     registerBuiltins(registry);
-    const names = ['overlay_p2p_cont', 'overlay_p2p_decap_cont'];
+    const names = ['overlay_p2p_cont', 'overlay_p2p_decap_cont', 'vxlan_multi_IP_mask_ovs'];
     const tcs = config.testcases().filter((x) => names.includes(x.name));
-    expect(tcs).to.have.length(2);
+    expect(tcs).to.have.length(3);
     const run = await runTestcases({
       config,
       registry,
@@ -224,7 +233,7 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
     });
     for (const r of run.testcases) {
       expect(r.status, `${r.name}: ${JSON.stringify(r.error)}`).to.equal('passed');
-      expect(r.facts.tunnel_operation).to.equal(r.name === 'overlay_p2p_cont' ? 'encapsulation' : 'decapsulation');
+      expect(r.facts.tunnel_operation).to.equal(r.name === 'overlay_p2p_decap_cont' ? 'decapsulation' : 'encapsulation');
       expect(r.rows[0]).to.include({ tunnel_type: 'vxlan', deployment: 'op2p' });
       expect(Number(r.rows[0]!.throughput_rx_fps)).to.be.greaterThan(0);
       const checked = r.trials.filter((x) => x.counterCheck);

@@ -58,23 +58,23 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
     ]);
     expect(p.phy).to.deep.equal([
       { bridge: 'vsperf-br0', ofport: 1 },
-      { bridge: 'vsperf-br-ext', ofport: 2 },
+      { bridge: 'vsperf-br-ext', ofport: 1 },
     ]);
-    expect(p.tunnel).to.deep.equal({ bridge: 'vsperf-br0', name: 'vxlan0', type: 'vxlan', remoteIp: '192.168.240.10', ofport: 3, options: {} });
+    expect(p.tunnel).to.deep.equal({ bridge: 'vsperf-br0', name: 'vxlan0', type: 'vxlan', remoteIp: '192.168.240.10', ofport: 2, options: {} });
     expect(p.routes).to.deep.equal([{ network: '192.168.240.0/24', bridge: 'vsperf-br-ext' }]);
     expect(p.neighbours).to.deep.equal([{ bridge: 'vsperf-br-ext', ip: '192.168.240.10', mac: '02:00:00:00:00:02' }]);
     expect(p.flows).to.deep.equal([
-      { bridge: 'vsperf-br0', flow: { type: 'port', inPort: 1, outPorts: [3] } },
+      { bridge: 'vsperf-br0', flow: { type: 'port', inPort: 1, outPorts: [2] } },
       { bridge: 'vsperf-br-ext', flow: { type: 'raw', flow: 'actions=NORMAL' } },
     ]);
   });
 
   it('decapsulation: the tunnel port (from TRAFFICGEN_PORT1_IP, VXLAN key VXLAN_VNI) and phy1 on the external bridge, NORMAL on the integration bridge', () => {
     const p = op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation' })));
-    expect(p.tunnel).to.deep.equal({ bridge: 'vsperf-br-ext', name: 'vxlan0', type: 'vxlan', remoteIp: '1.1.1.1', ofport: 3, options: { key: '99' } });
+    expect(p.tunnel).to.deep.equal({ bridge: 'vsperf-br-ext', name: 'vxlan0', type: 'vxlan', remoteIp: '1.1.1.1', ofport: 2, options: { key: '99' } });
     expect(p.routes).to.deep.equal([]);
     expect(p.flows).to.deep.equal([
-      { bridge: 'vsperf-br-ext', flow: { type: 'port', inPort: OP2P_OFPORT.tunnel, outPorts: [OP2P_OFPORT.phy1] } },
+      { bridge: 'vsperf-br-ext', flow: { type: 'port', inPort: OP2P_OFPORT.tunnel, outPorts: [OP2P_OFPORT.phy] } },
       { bridge: 'vsperf-br0', flow: { type: 'raw', flow: 'actions=NORMAL' } },
     ]);
     // GRE has no key in VSPERF's decapsulation setup.
@@ -158,7 +158,7 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
       addTunnelPort: async () => ({ name: 'x', ofport: 3 }),
       setTunnelArp: async () => {},
       addTunnelRoute: async () => {},
-      bridgeMac: async () => '',
+      interfaceMac: async () => '',
     });
     expect(() => checkOp2p(settings({ TRAFFIC: { bidir: 'True' } }), ovsLike)).to.throw(/op2p sends traffic one way only/);
   });
