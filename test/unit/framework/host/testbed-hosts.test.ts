@@ -20,6 +20,8 @@ describe('TESTBED_HOSTS', () => {
     ['an unknown role', { ...ok, roles: ['dut', 'boss'] }, 'roles'],
     ['a port out of range', { ...ok, port: 70000 }, 'port'],
     ['an unknown field', { ...ok, password: 'x' }, 'password'],
+    ['an uplink that is not an interface or PCI address', { ...ok, uplink: '-oX' }, 'uplink'],
+    ['a migration address ssh-option-like', { ...ok, migration_address: '-x' }, 'migration_address'],
   ] as const) {
     it(`refuses ${what} with one line naming the field`, () => {
       let err: unknown;
@@ -33,6 +35,19 @@ describe('TESTBED_HOSTS', () => {
       expect((err as ConfigError).brief()).to.not.contain('\n');
     });
   }
+
+  it('keeps the uplink (interface or PCI address) and the migration address', () => {
+    const [a, b] = parseTestbedHosts(
+      [
+        { ...ok, uplink: 'ens1f0', migration_address: '198.51.100.12' },
+        { ...ok, name: 'hostC', uplink: '0000:3b:00.0' },
+      ],
+      'test',
+    );
+    expect(a).to.include({ uplink: 'ens1f0', migrationAddress: '198.51.100.12' });
+    expect(b).to.include({ uplink: '0000:3b:00.0' });
+    expect(b).to.not.have.property('migrationAddress');
+  });
 
   it('refuses a name used twice and a non-list', () => {
     expect(() => parseTestbedHosts([ok, ok], 'test')).to.throw(ConfigError, /named twice/);
