@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher for the tgshim.v1 server (trafficgen/grpc/shim-cli.ts, compiled into dist/).
-import('../dist/trafficgen/grpc/shim-cli.js')
+// Thin launcher for the tgshim.v1 server (tgshim.ts with trafficgen/grpc/shim-cli.ts, compiled into dist/).
+import('../dist/tgshim.js')
   .then((m) => m.main(process.argv.slice(2)))
   .then(
     (code) => {

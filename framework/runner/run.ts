@@ -511,31 +511,24 @@ function decorateRows(
 /** A TestSteps `wait` step: prompt, then resolve on Enter (or reject when the run is aborted). */
 async function waitForEnterPrompt(prompt: string, signal: AbortSignal): Promise<void> {
   process.stderr.write(`${prompt}\n`);
-  if (signal.aborted) throw new AbortedError('aborted while waiting');
-  const rl = createInterface({ input: process.stdin });
-  let onAbort: (() => void) | undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      rl.once('line', () => resolve());
-      onAbort = () => reject(new AbortedError('aborted while waiting'));
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-    rl.close();
-  }
+  await enterOnStdin(signal, 'aborted while waiting');
 }
 
 async function waitForEnter(log: Logger, signal: AbortSignal): Promise<void> {
   if (!process.stdin.isTTY) throw new UsageError('mode trafficgen-pause needs an interactive terminal to resume traffic');
   log.info('trafficgen-pause: deployment is up; press Enter to start traffic');
-  if (signal.aborted) throw new AbortedError('aborted while paused');
+  await enterOnStdin(signal, 'aborted while paused');
+}
+
+/** Resolves on a line from stdin; rejects with AbortedError(`abortMessage`) when the run is aborted first. */
+async function enterOnStdin(signal: AbortSignal, abortMessage: string): Promise<void> {
+  if (signal.aborted) throw new AbortedError(abortMessage);
   const rl = createInterface({ input: process.stdin });
   let onAbort: (() => void) | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       rl.once('line', () => resolve());
-      onAbort = () => reject(new AbortedError('aborted while paused'));
+      onAbort = () => reject(new AbortedError(abortMessage));
       signal.addEventListener('abort', onAbort, { once: true });
     });
   } finally {

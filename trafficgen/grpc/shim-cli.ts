@@ -8,6 +8,7 @@
  * Prints one JSON line `{"event":"listening","port":N}` on stdout when it serves; logs go to stderr.
  * SIGINT/SIGTERM stop it gracefully (running traffic is stopped, ports released).
  */
+import { Registry } from '../../framework/registry/registry.js';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -141,11 +142,12 @@ function checkOptions(o: ShimOptions): { token?: string; leaseS: number } {
 }
 
 /** The generator side: the software backend wraps a registered generator, the ixnetwork one an IxNetwork API server. */
-async function createBackend(o: ShimOptions, log: Logger): Promise<ShimBackend> {
+async function createBackend(o: ShimOptions, log: Logger, roots: ShimRoots): Promise<ShimBackend> {
   if (o.backend === 'software') {
     const { SoftwareBackend, cleanupDeadShims } = await import('./backends/software.js');
     await cleanupDeadShims(log);
-    const registry = SoftwareBackend.defaultRegistry();
+    const registry = new Registry();
+    roots.registerBuiltins(registry);
     if (o.plugin.length) {
       const { loadPlugin } = await import('../../framework/registry/plugin-loader.js');
       for (const p of o.plugin) await loadPlugin(p, registry);
@@ -223,7 +225,12 @@ function serveUntilSignalled(server: ShimServer, log: Logger): Promise<number> {
   });
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** What the entry point (tgshim.ts, beside drivers.ts) gives the shim: how to register the built-in drivers. */
+export interface ShimRoots {
+  readonly registerBuiltins: (registry: Registry) => void;
+}
+
+export async function main(argv: readonly string[], roots: ShimRoots): Promise<number> {
   const program = buildProgram();
   try {
     program.parse(argv as string[], { from: 'user' });
@@ -237,7 +244,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let server: ShimServer | undefined;
   try {
     const auth = checkOptions(o);
-    server = createServer(o, await createBackend(o, log), auth, log, await leaseFileFor(o.name, o.listen));
+    server = createServer(o, await createBackend(o, log, roots), auth, log, await leaseFileFor(o.name, o.listen));
     const port = await server.start();
     process.stdout.write(JSON.stringify({ event: 'listening', port }) + '\n');
   } catch (e) {

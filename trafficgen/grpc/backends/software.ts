@@ -14,7 +14,6 @@ import { Journal } from '../../../framework/host/journal.js';
 import type { Logger } from '../../../framework/log/logger.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { Registry } from '../../../framework/registry/registry.js';
-import { registerBuiltins } from '../../../drivers.js';
 import type { DriverContext, DriverKind, DriverOf } from '../../../framework/api/driver.js';
 import type {
   ContinuousRun,
@@ -35,8 +34,8 @@ export interface SoftwareBackendOptions {
   readonly log: Logger;
   /** Scratch directory for the generator (logs, sockets). */
   readonly workDir: string;
-  /** Registry to use (default: a fresh one with the built-ins). */
-  readonly registry?: Registry;
+  /** The drivers it can wrap (the shim's entry point fills it with the built-ins and --plugin packages). */
+  readonly registry: Registry;
 }
 
 /**
@@ -66,19 +65,13 @@ export class SoftwareBackend implements ShimBackend {
   private seq = 0;
 
   constructor(private readonly opts: SoftwareBackendOptions) {
-    this.registry = opts.registry ?? SoftwareBackend.defaultRegistry();
+    this.registry = opts.registry;
     const f = this.registry.get('trafficgen', opts.generator);
     if (['ixia', 'ixnet'].includes(f.name.toLowerCase())) {
       throw new UsageError(`the software backend cannot wrap the ${f.name} driver (it is the shim's own client)`);
     }
     mkdirSync(opts.workDir, { recursive: true });
     this.journal = new Journal(`tgshim-${process.pid}-${Date.now()}`);
-  }
-
-  static defaultRegistry(): Registry {
-    const r = new Registry();
-    registerBuiltins(r);
-    return r;
   }
 
   generatorName(): string {
