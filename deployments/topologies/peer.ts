@@ -186,7 +186,7 @@ export class PeerPvpDeployment implements Deployment {
     const b = await this.site(tb.hosts[1], 1, tb, signal);
     // The RARPs after switch-over must come from the vhost-user backend: the guest has no address to announce.
     const cfg = { ...qemuConfigFromSettings(this.s, 0), guestAnnounce: false };
-    const guest = new PeerGuest('guest0', cfg, 0, [a.site, b.site], this.ctx.workDir, this.ctx.log.child('qemu'));
+    const guest = new PeerGuest('guest0', cfg, 0, [a.site, b.site], this.ctx.workDir, this.ctx.log.child('qemu'), tb.controlDir);
     this.defer('stop the guest', () => guest.stop());
     await guest.start(signal);
     await guest.waitReady(cfg.bootTimeoutMs, signal);

@@ -45,9 +45,11 @@ export class PeerGuest implements MigratableVnf {
     private cfg: QemuConfig,
     private readonly index: number,
     readonly sites: readonly [PeerSite, PeerSite],
-    /** Local directory (forwarded QMP sockets). */
+    /** Local directory for the guest's files. */
     readonly workDir: string,
     private readonly log: Logger,
+    /** Local directory for the forwarded QMP sockets: short (sun_path holds 107 bytes), unlike a results dir. */
+    private readonly socketDir = workDir,
   ) {}
 
   get current(): RemoteQemu {
@@ -87,7 +89,7 @@ export class PeerGuest implements MigratableVnf {
       qmpSocket: files.qmpSocket,
       serialLog: files.serialLog,
       remoteDir: site.dir,
-      localDir: this.workDir,
+      localDir: this.socketDir,
       nics: site.nics,
       log: this.log,
       timeoutMs: 30_000,
