@@ -271,7 +271,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number): QemuC
     });
   }
   const cpuSetting = str(settings, 'GUEST_CPU_OPTIONS', index, 'auto');
-  const loopback = str(settings, 'GUEST_LOOPBACK', index, 'linux_bridge');
+  const loopback = str(settings, 'GUEST_LOOPBACK', index, 'testpmd');
   const cpu = cpuSetting === 'auto' ? (accel === 'kvm' ? 'host,-arch-capabilities' : tcgCpu(loopback)) : cpuSetting;
   const vecSetting = perGuest(settings, 'GUEST_NIC_VECTORS', index);
   const vectors =
