@@ -121,6 +121,9 @@ export class PeerPvpDeployment implements Deployment {
       throw new ConfigError('TRAFFICGEN_PORTS', this.s.source('TRAFFICGEN_PORTS'), `${this.name} needs the generator's two ports on the fabric`);
     const speedMbps = Number(this.s.getOr('TRAFFICGEN_PORT_SPEED_MBPS', 10000));
     let rxMac: string;
+    // An interface name as the kernel allows it: a path component, so a name cannot lead the read out of sysfs.
+    if (!/^(?!\.{1,2}$)[A-Za-z0-9_.:-]{1,15}$/.test(names[1]!))
+      throw new ConfigError('TRAFFICGEN_PORTS', this.s.source('TRAFFICGEN_PORTS'), `generator port ${JSON.stringify(names[1])} is not an interface name`);
     try {
       rxMac = readFileSync(`/sys/class/net/${names[1]}/address`, 'utf8').trim();
     } catch {
