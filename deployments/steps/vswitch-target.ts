@@ -8,6 +8,7 @@
 import { CapabilityError, VsperfError } from '../../framework/errors.js';
 import type { Logger } from '../../framework/log/logger.js';
 import { pyStr, type PyValue } from '../../framework/steps/pyvalue.js';
+import { IVSWITCH_METHODS } from '../../framework/steps/steps.js';
 import type { StepTarget } from '../../framework/steps/types.js';
 import type { PhyPort, SwitchPort, VSwitch } from '../../framework/api/deployment.js';
 import { flowKey, flowPresent, isFlowDict, type FlowDict } from './flow-key.js';
@@ -24,21 +25,6 @@ export interface VswitchStepOptions {
   readonly vhostServerMode: boolean;
   readonly log: Logger;
 }
-
-const METHODS = [
-  'add_switch',
-  'del_switch',
-  'add_phy_port',
-  'add_vport',
-  'del_port',
-  'add_flow',
-  'del_flow',
-  'dump_flows',
-  'add_connection',
-  'del_connection',
-  'dump_connections',
-  'get_ports',
-];
 
 function unsupported(method: string, why: string): never {
   throw new VsperfError('E_STEP_UNSUPPORTED', `vswitch ${method}: ${why}`);
@@ -223,7 +209,7 @@ export class VswitchSteps implements StepTarget {
   }
 
   canValidate(method: string): boolean {
-    return METHODS.includes(method);
+    return IVSWITCH_METHODS.includes(method);
   }
 
   async validate(method: string, result: PyValue, params: readonly PyValue[]): Promise<boolean> {

@@ -10,21 +10,29 @@ import { checkExpressionSyntax } from './expr.js';
 import { stepReferences } from './macros.js';
 import { StepExprError, type PyValue } from './pyvalue.js';
 
+/**
+ * VSPERF's IVswitch interface (vswitches/vswitch.py): the vSwitch methods every vSwitch has, each with
+ * a `validate_<method>` check there.
+ */
+export const IVSWITCH_METHODS: readonly string[] = [
+  'add_switch',
+  'del_switch',
+  'add_phy_port',
+  'add_vport',
+  'del_port',
+  'add_flow',
+  'del_flow',
+  'dump_flows',
+  'add_connection',
+  'del_connection',
+  'dump_connections',
+  'get_ports',
+];
+
 /** VSPERF method names per step object (what a testcase may call; what runs here is up to the target). */
 export const STEP_METHODS: Readonly<Record<string, readonly string[]>> = {
   vswitch: [
-    'add_switch',
-    'del_switch',
-    'add_phy_port',
-    'add_vport',
-    'del_port',
-    'add_flow',
-    'del_flow',
-    'dump_flows',
-    'add_connection',
-    'del_connection',
-    'dump_connections',
-    'get_ports',
+    ...IVSWITCH_METHODS,
     'restart',
     'add_tunnel_port',
     'add_veth_pair_port',
