@@ -14,9 +14,8 @@
 import { ConfigError, UsageError } from '../../framework/errors.js';
 import type { Settings, JsonObject } from '../../framework/config/settings.js';
 import type { FlowSpec } from '../../framework/api/deployment.js';
-import type { TunnelSpec, TunnelType } from '../../framework/api/trafficgen.js';
+import { TUNNEL_TYPES, type TunnelSpec, type TunnelType } from '../../framework/api/trafficgen.js';
 
-export const TUNNEL_TYPES: readonly TunnelType[] = ['vxlan', 'gre', 'geneve'];
 export const TUNNEL_OPERATIONS = ['encapsulation', 'decapsulation'] as const;
 export type TunnelOperation = (typeof TUNNEL_OPERATIONS)[number];
 

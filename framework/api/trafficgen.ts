@@ -45,7 +45,9 @@ export interface StreamSpec {
   readonly tunnel?: TunnelSpec;
 }
 
-export type TunnelType = 'vxlan' | 'gre' | 'geneve';
+/** The overlay encapsulations a stream may carry (VSPERF's TUNNEL_TYPE values). */
+export const TUNNEL_TYPES = ['vxlan', 'gre', 'geneve'] as const;
+export type TunnelType = (typeof TUNNEL_TYPES)[number];
 
 /**
  * VSPERF's TUNNEL_OPERATION seen from the generator: `decapsulation` = it sends encapsulated frames

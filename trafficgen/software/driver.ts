@@ -13,22 +13,22 @@ import type { Logger } from '../../framework/log/logger.js';
 import { silentLogger } from '../../framework/log/logger.js';
 import { exec } from '../../framework/host/exec.js';
 import { CapabilityError, ConfigError, DriverError, EnvironmentError } from '../../framework/errors.js';
-import type {
-  ContinuousRun,
-  GeneratorCaps,
-  LiveCounters,
-  PortSpec,
-  TrafficGenerator,
-  TrafficSpec,
-  TrialResult,
-  TrialSpec,
+import {
+  TUNNEL_TYPES,
+  type ContinuousRun,
+  type GeneratorCaps,
+  type LiveCounters,
+  type PortSpec,
+  type TrafficGenerator,
+  type TrafficSpec,
+  type TrialResult,
+  type TrialSpec,
 } from '../../framework/api/trafficgen.js';
 import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
 import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
 import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
 import { trialResultOf } from './results.js';
 import { availableParallelism } from 'node:os';
-import { TUNNEL_TYPES } from './encap.js';
 import { cpuOwners, dpdkPreflight, freeCpus, isDpdkPort, PCI_RE } from './dpdk.js';
 import { Sriov } from '../../deployments/sriov/sriov.js';
 import { preflightPassthrough } from '../../vnfs/qemu/passthrough.js';
@@ -142,6 +142,7 @@ export class SoftwareGenerator implements TrafficGenerator {
       imix: true,
       vlan: true,
       ipv6: true,
+      // encap.ts puts on every tunnel type
       tunnels: TUNNEL_TYPES,
       // Untagged frames incl. FCS that the connected ports' MTU allows (9018 before connect).
       maxFrameSize: this.ports.length ? Math.min(...this.ports.map((p) => p.mtuFound)) + 18 : 9018,

@@ -10,9 +10,6 @@ import type { TunnelSpec, TunnelType } from '../../framework/api/trafficgen.js';
 
 export type { TunnelType };
 
-/** What the engine can put on: the Software generator's GeneratorCaps.tunnels. */
-export const TUNNEL_TYPES: readonly TunnelType[] = ['vxlan', 'gre', 'geneve'];
-
 /** A stream's outer headers (TunnelSpec.outer) with the tunnel type; UDP ports default to VXLAN 4789, GENEVE 6081. */
 export interface Encapsulation extends NonNullable<TunnelSpec['outer']> {
   readonly type: TunnelType;
