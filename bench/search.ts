@@ -170,9 +170,9 @@ interface Outcome {
   pdr: GoalOut;
 }
 
-async function vsperfTwice(dut: DutOptions): Promise<Outcome> {
-  const { runner: r } = await runner(dut);
-  const common = {
+/** VSPERF's RFC 2544 binary search as its defaults run it (threshold 0.05 % points, first trial at 100 %, no verification). */
+function vsperfBinary(r: TrialRunner, lossRatePct: number): VsperfBinarySearch {
+  return new VsperfBinarySearch({
     lineRateFps: r.lineRateFps,
     maxRateFps: r.maxRateFps,
     thresholdPct: 0.05,
@@ -183,9 +183,14 @@ async function vsperfTwice(dut: DutOptions): Promise<Outcome> {
     verification: false,
     verificationS: 60,
     maxVerificationTrials: 10,
-  };
-  const ndr = await r.drive(new VsperfBinarySearch({ ...common, lossRatePct: 0 }));
-  const pdr = await r.drive(new VsperfBinarySearch({ ...common, lossRatePct: PDR_LOSS * 100 }));
+    lossRatePct,
+  });
+}
+
+async function vsperfTwice(dut: DutOptions): Promise<Outcome> {
+  const { runner: r } = await runner(dut);
+  const ndr = await r.drive(vsperfBinary(r, 0));
+  const pdr = await r.drive(vsperfBinary(r, PDR_LOSS * 100));
   return { trials: r.trials.length, timeS: r.trialTimeS(), ndr: { lo: (ndr.bestPct / 100) * r.lineRateFps }, pdr: { lo: (pdr.bestPct / 100) * r.lineRateFps } };
 }
 
@@ -220,20 +225,15 @@ function goalOut(res: MultiGoalResult, i: number): GoalOut {
   };
 }
 
+/** The multi-goal search's settings in this bench: 2 preceding targets, expansion 2, no warm-up, no time limit. */
+function multiGoalConfig(r: TrialRunner, goals: SearchGoal[]): MultiGoalConfig {
+  return { goals, precedingTargets: 2, expansionCoefficient: 2, warmupDurationS: 0, searchDurationMaxS: 0, maxTrials: 1000, maxLoadFps: r.maxRateFps };
+}
+
 function multiGoalWith(make: (c: MultiGoalConfig) => Search<MultiGoalResult>): (dut: DutOptions) => Promise<Outcome> {
   return async (dut) => {
     const { runner: r } = await runner(dut);
-    const res = await r.drive(
-      make({
-        goals: GOALS,
-        precedingTargets: 2,
-        expansionCoefficient: 2,
-        warmupDurationS: 0,
-        searchDurationMaxS: 0,
-        maxTrials: 1000,
-        maxLoadFps: r.maxRateFps,
-      }),
-    );
+    const res = await r.drive(make(multiGoalConfig(r, GOALS)));
     return { trials: r.trials.length, timeS: r.trialTimeS(), ndr: goalOut(res, 0), pdr: goalOut(res, 1) };
   };
 }
@@ -463,21 +463,7 @@ async function robustness(): Promise<void> {
   for (let seed = 1; seed <= seeds; seed++) {
     {
       const { runner: r } = await runner(dut(seed));
-      const b = await r.drive(
-        new VsperfBinarySearch({
-          lineRateFps: r.lineRateFps,
-          maxRateFps: r.maxRateFps,
-          thresholdPct: 0.05,
-          startPct: 100,
-          durationS: DURATION_S,
-          lossVerification: false,
-          maxRepeat: 0,
-          verification: false,
-          verificationS: 60,
-          maxVerificationTrials: 10,
-          lossRatePct: 0,
-        }),
-      );
+      const b = await r.drive(vsperfBinary(r, 0));
       acc['vsperf-binary (NDR)']![0] += errPct((b.bestPct / 100) * r.lineRateFps, 4_000_000);
       acc['vsperf-binary (NDR)']![1] += r.trialTimeS();
     }
@@ -486,17 +472,7 @@ async function robustness(): Promise<void> {
       ['multi-goal csit preset', PRESETS.csit!.goals[0]!],
     ] as const) {
       const { runner: r } = await runner(dut(seed));
-      const m = await r.drive(
-        new MultiGoalSearch({
-          goals: [goal],
-          precedingTargets: 2,
-          expansionCoefficient: 2,
-          warmupDurationS: 0,
-          searchDurationMaxS: 0,
-          maxTrials: 1000,
-          maxLoadFps: r.maxRateFps,
-        }),
-      );
+      const m = await r.drive(new MultiGoalSearch(multiGoalConfig(r, [goal])));
       acc[name]![0] += errPct(m.goals[0]!.lowerBoundFps ?? 0, 4_000_000);
       acc[name]![1] += r.trialTimeS();
     }
