@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation, service as healthService } from 'grpc-health-check';
 import { describeTrafficGenerator } from '../../../framework/conformance/index.js';
-import { AbortedError, DriverError } from '../../../framework/errors.js';
+import { AbortedError, DriverError, TimeoutError } from '../../../framework/errors.js';
 import { exec } from '../../../framework/host/exec.js';
 import { ShimClient, type ShimClientOptions } from '../../../trafficgen/grpc/client.js';
 import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
@@ -191,12 +191,12 @@ describe('tgshim over gRPC (integration)', function () {
         ['shim CA not trusted', { tls: { caPem: k.pem(k.otherCaCert), certPem: k.pem(k.clientCert), keyPem: k.pem(k.clientKey), serverName: 'localhost' } }],
         ['plaintext', { tls: undefined }],
       ];
+      // A DriverError about TLS or reachability, not a TimeoutError: the handshake failure itself ended the call.
       for (const [what, over] of cases) {
-        const t0 = Date.now();
         const e = await failure(ShimClient.open(clientOpts(k, shim, { ...over, callTimeoutMs: 3000 })));
         expect(e, what).to.be.instanceOf(DriverError);
+        expect(e, what).not.to.be.instanceOf(TimeoutError);
         expect(e.message, what).to.match(/TLS with shim|is unreachable/);
-        expect(Date.now() - t0, `${what} fails fast`).to.be.below(15_000);
       }
     });
 

@@ -134,12 +134,11 @@ describe('vnfs/qmp client against a fake QMP server', () => {
     });
     await client.connect(server.path);
     const resumed = client.events.waitFor('RESUME', { timeoutMs: 5000 });
-    const t0 = Date.now();
+    // Interrupted, not timed out: the EOF itself ended the call and the waiter, not their 5 s timeouts.
     const e = await rejection(client.execute('migrate', { uri: 'tcp:127.0.0.1:4444' }, { timeoutMs: 5000 }));
     expect(e).to.be.instanceOf(QmpInterruptedError);
     expect(e.message).to.match(/EOF/);
     expect(await rejection(resumed)).to.be.instanceOf(QmpInterruptedError);
-    expect(Date.now() - t0).to.be.below(2000);
     expect(client.state).to.equal('idle');
   });
 
@@ -149,11 +148,10 @@ describe('vnfs/qmp client against a fake QMP server', () => {
       else c.reply(cmd, 'fast');
     });
     await client.connect(server.path);
-    const t0 = Date.now();
+    // A timeout error at all shows the timer fired before the reply (sent 150 ms in) could resolve the call.
     const e = await rejection(client.execute('slow', undefined, { timeoutMs: 50 }));
     expect(e).to.be.instanceOf(QmpTimeoutError);
     expect(e).to.include({ command: 'slow', ms: 50 });
-    expect(Date.now() - t0).to.be.within(40, 140);
     await new Promise((r) => setTimeout(r, 200)); // late reply arrives and is dropped
     expect(await client.execute('other')).to.equal('fast');
     expect(client.state).to.equal('running');
