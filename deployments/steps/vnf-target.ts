@@ -9,6 +9,8 @@ import type { PyValue } from '../../framework/steps/pyvalue.js';
 import type { StepTarget } from '../../framework/steps/types.js';
 import type { GuestNic, Vnf } from '../../framework/api/vnf.js';
 import type { SwitchPort, VSwitch } from '../../framework/api/deployment.js';
+import { pyStr } from '../../framework/steps/pyvalue.js';
+import { GuestConsole } from './guest-console.js';
 
 export interface VnfStepOptions {
   readonly ctx: DriverContext;
@@ -18,26 +20,38 @@ export interface VnfStepOptions {
   readonly vhostServerMode: boolean;
 }
 
-/**
- * `execute`/`execute_and_wait`/`wait` in a guest: VSPERF logs into its guest image over the serial
- * console. The vsperf-ts guest (a busybox initramfs running testpmd, l2fwd or a Linux bridge) has no
- * login: ttyS0 only carries its log and ttyS1 only answers clock queries, and it has none of the tools
- * VSPERF's steps run there (tcpdump, ethtool); in pvp its NICs belong to DPDK, not to the kernel.
- */
-export function guestCommandUnsupported(object: string, method: string): never {
-  throw new VsperfError(
-    'E_STEP_UNSUPPORTED',
-    `${object} ${method}: commands inside the guest are not supported here: the vsperf-ts guest image has no login shell on a serial port and no tools such as tcpdump`,
-  );
+/** The console of guest `index` for steps: GUEST_PROMPT and the limit of `execute` commands from the settings. */
+export function guestConsole(ctx: DriverContext, object: string, index: number, vnf: () => Vnf): GuestConsole {
+  const prompts = ctx.settings.getOr('GUEST_PROMPT', ['root.*#']) as PyValue[];
+  return new GuestConsole({
+    object,
+    vnf,
+    log: ctx.log,
+    signal: ctx.signal,
+    shellPrompt: pyStr(Array.isArray(prompts) ? (prompts[Math.min(index, prompts.length - 1)] ?? 'root.*#') : prompts),
+    executeTimeoutS: Number(ctx.settings.getOr('TEST_STEP_SHELL_TIMEOUT_S', 120)),
+  });
 }
 
-/** `VNF0`, `VNF1`…: the guests a deployment (pvp, pvvp…) started; steps cannot run commands in them here. */
-export function deploymentGuestTarget(object: string): StepTarget {
-  return { call: async (method) => guestCommandUnsupported(object, method) };
+/** `VNF0`, `VNF1`…: the guests a deployment (pvp, pvvp…) started; steps run commands in them. */
+export function deploymentGuestTarget(ctx: DriverContext, object: string, index: number, vnf: Vnf): StepTarget {
+  const console = guestConsole(ctx, object, index, () => vnf);
+  return {
+    call: (method, args) => console.call(method, args),
+    canValidate: (m) => m === 'execute_and_wait',
+    validate: async () => console.validate(),
+  };
+}
+
+interface Guest {
+  vnf?: Vnf;
+  index: number;
+  ports: string[];
+  console?: GuestConsole;
 }
 
 export class VnfSteps {
-  private readonly guests = new Map<string, { vnf?: Vnf; index: number; ports: string[] }>();
+  private readonly guests = new Map<string, Guest>();
 
   constructor(private readonly o: VnfStepOptions) {}
 
@@ -51,8 +65,9 @@ export class VnfSteps {
     const guest = g;
     return {
       call: (method, args) => this.call(object, guest, method, args),
-      canValidate: (m) => m === 'start' || m === 'stop',
-      validate: async (method) => (method === 'start' ? this.linksUp(guest) : guest.vnf === undefined),
+      canValidate: (m) => m === 'start' || m === 'stop' || m === 'execute_and_wait',
+      validate: async (method) =>
+        method === 'start' ? this.linksUp(guest) : method === 'stop' ? guest.vnf === undefined : (guest.console?.validate() ?? false),
     };
   }
 
@@ -61,7 +76,7 @@ export class VnfSteps {
     return (await this.o.vswitch.waitLinksUp('', g.ports, 1000)).length === 0;
   }
 
-  private async call(object: string, g: { vnf?: Vnf; index: number; ports: string[] }, method: string, _args: readonly PyValue[]): Promise<PyValue> {
+  private async call(object: string, g: Guest, method: string, args: readonly PyValue[]): Promise<PyValue> {
     const s = this.o.ctx.settings;
     if (method === 'start') {
       if (g.vnf) throw new VsperfError('E_STEP_VNF', `${object} is already running`);
@@ -89,10 +104,14 @@ export class VnfSteps {
       if (!g.vnf) throw new VsperfError('E_STEP_VNF', `${object} is not running`);
       const vnf = g.vnf;
       delete g.vnf;
+      delete g.console;
       await vnf.stop();
       return null;
     }
-    return guestCommandUnsupported(object, method);
+    if (!g.vnf) throw new VsperfError('E_STEP_VNF', `${object} ${method}: ${object} is not running (start it with a "${object} start" step)`);
+    const vnf = g.vnf;
+    g.console ??= guestConsole(this.o.ctx, object, g.index, () => vnf);
+    return g.console.call(method, args);
   }
 
   /** Stop every guest the steps left running (VSPERF step_stop_vnfs). */

@@ -356,7 +356,7 @@ export class VsperfDeployment implements Deployment {
         const vnf = /^VNF(\d+)$/.exec(object);
         if (vnf)
           return Number(vnf[1]) < guests.length
-            ? deploymentGuestTarget(object)
+            ? deploymentGuestTarget(this.ctx, object, Number(vnf[1]), guests[Number(vnf[1])]!)
             : `VNF with index ${vnf[1]} is not running (deployment ${this.name} has ${guests.length} guest(s))`;
         if (/^vnf\w*$/.test(object))
           return `${object}: guests are started by steps in deployment clean only here (deployment ${this.name} starts its own: VNF0…)`;

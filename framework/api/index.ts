@@ -40,7 +40,7 @@ export type {
   SwitchCounters,
   MigrationPorts,
 } from './deployment.js';
-export type { Vnf, VnfAttachment, GuestNic, LoopbackApp, PciPassthroughVnf } from './vnf.js';
+export type { Vnf, VnfAttachment, GuestNic, LoopbackApp, PciPassthroughVnf, GuestCommandResult } from './vnf.js';
 export { isPciPassthroughVnf } from './vnf.js';
 export type {
   SettingSchema,

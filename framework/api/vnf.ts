@@ -40,6 +40,29 @@ export interface Vnf {
   stop(): Promise<void>;
   /** Facts for results (accel kvm/tcg, memory, loopback app, image). */
   facts(): Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Run a shell command inside the booted guest (VSPERF `vnf execute_and_wait`); optional: a VNF
+   * without a command channel leaves it out. Rejects only when the guest cannot be reached; how the
+   * command ended (status, timeout) is in the result.
+   */
+  execute?(
+    command: string,
+    opts: { readonly timeoutMs: number; readonly signal?: AbortSignal; readonly onOutput?: (text: string) => void },
+  ): Promise<GuestCommandResult>;
+}
+
+/** How a command inside a guest ended, and what it printed (stdout and stderr interleaved). */
+export interface GuestCommandResult {
+  readonly output: string;
+  /** Exit status when it exited. */
+  readonly exitCode?: number;
+  /** Signal number when a signal ended it (not the timeout). */
+  readonly signal?: number;
+  /** Killed at its deadline. */
+  readonly timedOut: boolean;
+  /** Its output passed the channel's limit (1 MiB): it was killed and the output cut. */
+  readonly truncated: boolean;
+  readonly elapsedMs: number;
 }
 
 /** A loopback application inside the guest (linux_bridge, buildin, testpmd, l2fwd). */

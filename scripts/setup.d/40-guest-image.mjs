@@ -1,7 +1,8 @@
 // Guest image for QemuDpdkVhostUser: the Debian kernel (via the linux-image-amd64 metapackage, fetched
 // with `apt-get download`, never installed) + a busybox-static initramfs whose /init loads virtio-net,
 // starts the loopback app named on the kernel command line and prints a ready marker on ttyS0; ttyS1
-// carries time queries (vsperf-clockd, built here from scripts/guest/clockd.c).
+// carries time queries (vsperf-clockd, built here from scripts/guest/clockd.c); the virtio-serial port
+// org.vsperf.cmd carries commands from the host (vsperf-cmdd, scripts/guest/cmdd.c).
 // Cached under .vsperf/guest/ (or $VSPERF_GUEST_DIR); rebuilt when the kernel package, busybox or this
 // file's init script change. Debian packages only.
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync, copyFileSync, chmodSync, renameSync, symlinkSync } from 'node:fs';
@@ -18,6 +19,7 @@ export const MODULES = [
   'virtio_pci_modern_dev',
   'virtio_pci_legacy_dev',
   'virtio_pci',
+  'virtio_console',
   'failover',
   'net_failover',
   'virtio_net',
@@ -32,6 +34,7 @@ export const MODULES = [
  * /init of the guest. Kernel parameters it reads: vsperf.loopback=<app> (linux_bridge | buildin |
  * testpmd | l2fwd), vsperf.nics=<n>. Serial markers: VSPERF-INIT, VSPERF-ERR <what>, VSPERF-READY.
  * ttyS1: vsperf-clockd answers time queries (a line in, "T <id> <sec>.<nsec> <res ns>" out).
+ * virtio-serial port org.vsperf.cmd: vsperf-cmdd runs the host's commands (cwd /root).
  */
 export const INIT = `#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -48,6 +51,19 @@ done
 for m in ${MODULES.join(' ')}; do
   insmod /mods/$m.ko || say "VSPERF-ERR insmod $m"
 done
+# Commands from the host (vnfs/qemu/guest-command.ts) on the virtio-serial port named org.vsperf.cmd;
+# virtio_console adds ports as the host announces them, so look for it for a while in the background.
+mkdir -p /root
+(
+  i=0
+  while [ $i -lt 200 ]; do
+    for p in /sys/class/virtio-ports/*; do
+      [ "$(cat $p/name 2>/dev/null)" = org.vsperf.cmd ] && [ -e /dev/\${p##*/} ] && { cd /root; HOME=/root exec vsperf-cmdd /dev/\${p##*/} 2>/dev/null; }
+    done
+    [ -e /sys/class/virtio-ports ] || [ $i -lt 40 ] || exit 0
+    sleep 0.05; i=$((i+1))
+  done
+) &
 echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
 echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
 if [ "$NICS" -gt 0 ]; then
@@ -130,6 +146,7 @@ while true; do sleep 3600; done
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLOCKD_SRC = join(ROOT, 'scripts', 'guest', 'clockd.c');
+const CMDD_SRC = join(ROOT, 'scripts', 'guest', 'cmdd.c');
 export const GUEST_DIR = process.env.VSPERF_GUEST_DIR || join(ROOT, '.vsperf', 'guest');
 
 function out(argv, opts = {}) {
@@ -162,9 +179,9 @@ function inputs() {
   };
 }
 
-/** The init script, its module list and the clock responder's source: what the image is built from here. */
+/** The init script, its module list and the sources of the clock and command responders: what the image is built from here. */
 function initHash() {
-  return createHash('sha256').update(INIT).update(MODULES.join(',')).update(readFileSync(CLOCKD_SRC)).digest('hex').slice(0, 16);
+  return createHash('sha256').update(INIT).update(MODULES.join(',')).update(readFileSync(CLOCKD_SRC)).update(readFileSync(CMDD_SRC)).digest('hex').slice(0, 16);
 }
 
 function manifestPath() {
@@ -216,6 +233,7 @@ export async function run(ctx) {
   copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
   chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
   out(['gcc', '-O2', '-static', '-Wall', '-Werror', '-o', join(rootfs, 'bin', 'vsperf-clockd'), CLOCKD_SRC]);
+  out(['gcc', '-O2', '-static', '-Wall', '-Werror', '-o', join(rootfs, 'bin', 'vsperf-cmdd'), CMDD_SRC]);
   const modRoot = join(kroot, 'lib', 'modules', kver, 'kernel');
   const all = out(['find', modRoot, '-name', '*.ko']).split('\n').filter(Boolean);
   for (const m of MODULES) {

@@ -10,7 +10,12 @@ export interface InstanceFiles {
   readonly serialLog: string;
   /** Unix socket of the second serial port (ttyS1), where the guest answers time queries (guest-clock.ts). */
   readonly clockSocket?: string;
+  /** Unix socket of the guest's command port (virtio-serial, guest-command.ts). */
+  readonly commandSocket?: string;
 }
+
+/** Name of the guest's command port (the guest image looks it up in /sys/class/virtio-ports). */
+export const COMMAND_PORT_NAME = 'org.vsperf.cmd';
 
 /** Default MAC of NIC `nic` of guest `index` (locally administered, stable across migration). */
 export function defaultMac(index: number, nic: number): string {
@@ -66,6 +71,16 @@ export function qemuArgv(
   argv.push('-serial', `file:${files.serialLog}`, '-display', 'none', '-monitor', 'none', '-no-reboot', '-no-user-config', '-nodefaults');
   // ttyS1, bidirectional: the guest's clock is queried there (ttyS0 stays the output-only console log).
   if (files.clockSocket) argv.push('-chardev', `socket,id=clock,path=${files.clockSocket},server=on,wait=off`, '-device', 'isa-serial,chardev=clock,index=1');
+  // Commands run in the guest over virtio-serial (vsperf-cmdd); last of the PCI devices, so the NICs keep their slots.
+  if (files.commandSocket)
+    argv.push(
+      '-device',
+      'virtio-serial-pci,id=vsperfser',
+      '-chardev',
+      `socket,id=cmd,path=${files.commandSocket},server=on,wait=off`,
+      '-device',
+      `virtserialport,bus=vsperfser.0,chardev=cmd,name=${COMMAND_PORT_NAME}`,
+    );
   if (opts.incoming) argv.push('-incoming', 'defer');
   // Stay paused after an incoming migration (MIGRATION_VERIFY_RAM compares the RAMs before `cont`).
   if (opts.paused) argv.push('-S');

@@ -16,10 +16,11 @@ import type { Host } from '../../framework/host/host.js';
 import { sleep, isAlive } from '../../framework/host/proc.js';
 import { AbortedError, DriverError } from '../../framework/errors.js';
 import { QmpClient } from '../qmp/client.js';
-import type { GuestNic, MigratableVnf, QemuInstanceHandle, VnfAttachment } from '../types.js';
+import type { GuestCommandResult, GuestNic, MigratableVnf, QemuInstanceHandle, VnfAttachment } from '../types.js';
 import { qemuConfigFromSettings, ramSizeArg, recordKvmProbe, withTcg, type QemuConfig } from './config.js';
 import { qemuArgv, type InstanceFiles } from './cmdline.js';
 import { queryGuestClock, type ClockQueryOptions, type GuestClockReading } from './guest-clock.js';
+import { runGuestCommand, type GuestCommandOptions } from './guest-command.js';
 
 export const READY_MARKER = 'VSPERF-READY';
 export const ERROR_MARKER = 'VSPERF-ERR';
@@ -60,7 +61,7 @@ export class QemuInstance implements QemuInstanceHandle {
     incoming: boolean,
     paused = false,
   ): Promise<QemuInstance> {
-    for (const f of [files.qmpSocket, files.serialLog, files.qemuLog, files.clockSocket]) if (f) rmSync(f, { force: true });
+    for (const f of [files.qmpSocket, files.serialLog, files.qemuLog, files.clockSocket, files.commandSocket]) if (f) rmSync(f, { force: true });
     const argv = qemuArgv(cfg, index, nics, files, { incoming, paused });
     log.debug(`starting ${argv.join(' ')}`);
     const child = await host.spawn(argv, { logFile: files.qemuLog, label: `stop QEMU ${files.name}`, graceMs: 3000 });
@@ -87,6 +88,13 @@ export class QemuInstance implements QemuInstanceHandle {
   async queryClock(opts?: ClockQueryOptions): Promise<GuestClockReading> {
     if (!this.files.clockSocket) throw new DriverError(DRIVER, 'clock', `${this.name} has no clock port`);
     return queryGuestClock(this.files.clockSocket, opts);
+  }
+
+  /** A shell command inside the guest, on its command port (guest-command.ts). */
+  async execute(command: string, opts: GuestCommandOptions): Promise<GuestCommandResult> {
+    if (!this.files.commandSocket) throw new DriverError(DRIVER, 'execute', `${this.name} has no command port`);
+    if (!this.alive) throw new DriverError(DRIVER, 'execute', `QEMU ${this.name} is not running\n${this.logTail(5)}`);
+    return runGuestCommand(this.files.commandSocket, command, opts);
   }
 
   /** Last lines of the serial console and of QEMU's own output. */
@@ -145,6 +153,7 @@ export class QemuInstance implements QemuInstanceHandle {
     await this.child.stop(2000);
     rmSync(this.files.qmpSocket, { force: true });
     if (this.files.clockSocket) rmSync(this.files.clockSocket, { force: true });
+    if (this.files.commandSocket) rmSync(this.files.commandSocket, { force: true });
     // VSPERF_GUEST_LOG_DIR: keep serial console and QEMU output of every instance (debugging aid).
     const keep = process.env.VSPERF_GUEST_LOG_DIR;
     if (keep) {
@@ -223,7 +232,14 @@ export class QemuVm implements MigratableVnf {
       const p = join(dir, `${name}-${what}.sock`);
       return Buffer.byteLength(p) > 100 ? join('/tmp', `vsv-${process.pid}-${name}-${what}.sock`) : p;
     };
-    return { name, qmpSocket: socket('qmp'), clockSocket: socket('clock'), serialLog: join(dir, `${name}-serial.log`), qemuLog: join(dir, `${name}-qemu.log`) };
+    return {
+      name,
+      qmpSocket: socket('qmp'),
+      clockSocket: socket('clock'),
+      commandSocket: socket('cmd'),
+      serialLog: join(dir, `${name}-serial.log`),
+      qemuLog: join(dir, `${name}-qemu.log`),
+    };
   }
 
   async start(signal?: AbortSignal): Promise<void> {
@@ -338,6 +354,18 @@ export class QemuVm implements MigratableVnf {
 
   get alive(): boolean {
     return this.current_?.alive ?? false;
+  }
+
+  private commands: Promise<unknown> = Promise.resolve();
+
+  /**
+   * A shell command in the guest where it runs now (after a migration too). One at a time: the
+   * command port takes one connection, so concurrent callers queue here.
+   */
+  execute(command: string, opts: GuestCommandOptions): Promise<GuestCommandResult> {
+    const run = this.commands.then(() => this.current.execute(command, opts));
+    this.commands = run.catch(() => undefined);
+    return run;
   }
 
   private adopt(inst: QemuInstance): void {

@@ -28,6 +28,13 @@ describe('vnfs/qemu command line and GUEST_* settings', () => {
     expect(a).to.not.include('isa-serial');
     const c = qemuArgv(cfg, 0, nics, { ...files, clockSocket: '/w/guest0-clock.sock' }).join(' ');
     expect(c).to.include('-chardev socket,id=clock,path=/w/guest0-clock.sock,server=on,wait=off -device isa-serial,chardev=clock,index=1');
+    // The command port (virtio-serial, guest-command.ts) comes after the NICs, so their PCI slots do not move.
+    expect(a).to.not.include('virtio-serial');
+    const k = qemuArgv(cfg, 0, nics, { ...files, commandSocket: '/w/guest0-cmd.sock' }).join(' ');
+    expect(k).to.include(
+      '-device virtio-serial-pci,id=vsperfser -chardev socket,id=cmd,path=/w/guest0-cmd.sock,server=on,wait=off -device virtserialport,bus=vsperfser.0,chardev=cmd,name=org.vsperf.cmd',
+    );
+    expect(k.indexOf('virtio-serial-pci')).to.be.above(k.lastIndexOf('virtio-net-pci'));
     expect(a).to.not.include('-incoming');
     expect(a.endsWith('-snapshot')).to.equal(true);
   });

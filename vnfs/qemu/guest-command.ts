@@ -1,0 +1,216 @@
+/**
+ * Commands inside the guest (VSPERF's `vnf execute_and_wait`), on the guest's command port: a
+ * virtio-serial port whose QEMU chardev is a Unix socket here; vsperf-cmdd in the guest image answers
+ * (scripts/guest/cmdd.c has the protocol). Every payload crosses base64-encoded in its own line, so
+ * what a command prints can never be read as the end of the command or as another command's output.
+ *
+ * One command at a time per guest (the caller serialises); a connection per command. A guest without
+ * the responder (a GUEST_IMAGE of its own) is found by a ping before anything is sent.
+ */
+import { connect, type Socket } from 'node:net';
+import { DriverError, UsageError } from '../../framework/errors.js';
+import type { GuestCommandResult } from '../../framework/api/vnf.js';
+
+const DRIVER = 'QemuDpdkVhostUser';
+/** Longest command the guest's line buffer takes (64 KiB of base64, less the header). */
+export const MAX_COMMAND_BYTES = 48 * 1024;
+
+export type CommandReply =
+  | { readonly kind: 'hello'; readonly id: string }
+  | { readonly kind: 'output'; readonly id: string; readonly data: Buffer }
+  | { readonly kind: 'end'; readonly id: string; readonly how: 'exit' | 'signal' | 'timeout' | 'error'; readonly n: number; readonly truncated: boolean };
+
+const ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+export function pingLine(id: string): string {
+  return `P ${id}\n`;
+}
+
+/** The request line for `command`; UsageError for what the guest cannot take. */
+export function requestLine(id: string, timeoutMs: number, command: string): string {
+  if (!ID.test(id)) throw new UsageError(`guest command id ${JSON.stringify(id)}: 1-32 letters, digits, _ or -`);
+  const raw = Buffer.from(command, 'utf8');
+  if (raw.length === 0) throw new UsageError('guest command: empty command');
+  if (raw.includes(0)) throw new UsageError('guest command: the command contains a NUL character');
+  if (raw.length > MAX_COMMAND_BYTES) throw new UsageError(`guest command: ${raw.length} bytes, the guest takes at most ${MAX_COMMAND_BYTES}`);
+  const ms = Math.ceil(timeoutMs);
+  if (!Number.isFinite(ms) || ms <= 0) throw new UsageError(`guest command: timeout ${timeoutMs} ms must be positive`);
+  return `R ${id} ${ms} ${raw.toString('base64')}\n`;
+}
+
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** One line from the guest; undefined for anything that is not protocol (noise, a truncated line). */
+export function parseReply(line: string): CommandReply | undefined {
+  const f = line.replace(/\r$/, '').split(' ');
+  const id = f[1];
+  if (id === undefined || !ID.test(id)) return undefined;
+  if (f[0] === 'A' && f.length === 4 && f[2] === 'vsperf-cmdd') return { kind: 'hello', id };
+  if (f[0] === 'O' && f.length === 3 && f[2]!.length > 0 && B64.test(f[2]!)) return { kind: 'output', id, data: Buffer.from(f[2]!, 'base64') };
+  if (f[0] === 'X' && f.length === 5 && /^(exit|signal|timeout|error)$/.test(f[2]!) && /^\d+$/.test(f[3]!) && /^[01]$/.test(f[4]!))
+    return { kind: 'end', id, how: f[2] as 'exit' | 'signal' | 'timeout' | 'error', n: Number(f[3]), truncated: f[4] === '1' };
+  return undefined;
+}
+
+/** Errno values the guest reports when it ran nothing (Linux numbering). */
+const ERRNO: Readonly<Record<number, string>> = {
+  7: 'E2BIG: the request line is too long',
+  12: 'ENOMEM',
+  22: 'EINVAL: malformed request',
+  24: 'EMFILE',
+  28: 'ENOSPC',
+};
+
+/** Lines from a socket, one waiter at a time. */
+class LineReader {
+  private buf = '';
+  private readonly queue: string[] = [];
+  private waiter: (() => void) | undefined;
+  closed = false;
+  constructor(sock: Socket) {
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      for (let i = this.buf.indexOf('\n'); i >= 0; i = this.buf.indexOf('\n')) {
+        this.queue.push(this.buf.slice(0, i));
+        this.buf = this.buf.slice(i + 1);
+      }
+      // The longest protocol line is ~1 KiB; more without a newline is noise.
+      if (this.buf.length > 8192) this.buf = '';
+      this.wake();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+  }
+  private wake(): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.();
+  }
+  /** The next line; undefined at the deadline or when the socket closed. */
+  async next(deadlineMs: number, signal?: AbortSignal): Promise<string | undefined> {
+    while (!this.queue.length) {
+      if (this.closed || Date.now() >= deadlineMs || signal?.aborted) return undefined;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(t);
+          signal?.removeEventListener('abort', done);
+          if (this.waiter === done) this.waiter = undefined;
+          resolve();
+        };
+        const t = setTimeout(done, deadlineMs - Date.now());
+        signal?.addEventListener('abort', done, { once: true });
+        this.waiter = done;
+      });
+    }
+    return this.queue.shift();
+  }
+}
+
+function open(socketPath: string, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(socketPath);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no connection within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+export interface GuestCommandOptions {
+  /** The guest kills the command's process group after this long (ms). */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** Output as it arrives (VSPERF `wait` watches for a prompt in it). */
+  readonly onOutput?: (text: string) => void;
+  /** How long the guest may take to answer the ping (default 5 s; TCG guests on a loaded host are slow). */
+  readonly pingTimeoutMs?: number;
+}
+
+let seq = 0;
+
+/**
+ * Run `command` with `sh -c` in the guest behind `socketPath`: its output (stdout and stderr as they
+ * interleave) and how it ended. DriverError when the guest cannot be reached or stops answering.
+ */
+export async function runGuestCommand(socketPath: string, command: string, o: GuestCommandOptions): Promise<GuestCommandResult> {
+  const id = `c${process.pid}-${++seq}`;
+  const request = requestLine(id, o.timeoutMs, command);
+  let sock: Socket;
+  try {
+    sock = await open(socketPath, 2000);
+  } catch (e) {
+    throw new DriverError(DRIVER, 'execute', `guest command port ${socketPath}: ${(e as Error).message}`, { cause: e });
+  }
+  const lines = new LineReader(sock);
+  const t0 = performance.now();
+  try {
+    sock.write(pingLine(id));
+    const pingDeadline = Date.now() + (o.pingTimeoutMs ?? 5000);
+    for (;;) {
+      const l = await lines.next(pingDeadline, o.signal);
+      o.signal?.throwIfAborted();
+      if (l === undefined)
+        throw new DriverError(
+          DRIVER,
+          'execute',
+          lines.closed
+            ? `the guest's command port closed before it answered (QEMU gone?)`
+            : `the guest does not answer on its command port within ${(o.pingTimeoutMs ?? 5000) / 1000} s (guest image without vsperf-cmdd? run npm run setup)`,
+        );
+      const r = parseReply(l);
+      if (r?.kind === 'hello' && r.id === id) break;
+    }
+    sock.write(request);
+    const chunks: Buffer[] = [];
+    // The guest enforces the timeout; this deadline only catches a guest that stopped answering.
+    const deadline = Date.now() + o.timeoutMs + 15_000;
+    for (;;) {
+      const l = await lines.next(deadline, o.signal);
+      o.signal?.throwIfAborted();
+      if (l === undefined)
+        throw new DriverError(
+          DRIVER,
+          'execute',
+          lines.closed
+            ? `the guest's command port closed while ${JSON.stringify(command)} ran (QEMU gone?)`
+            : `no end of ${JSON.stringify(command)} from the guest within ${Math.round((o.timeoutMs + 15_000) / 1000)} s`,
+        );
+      const r = parseReply(l);
+      if (!r || r.id !== id) continue; // a reply to an earlier connection's command, or noise
+      if (r.kind === 'output') {
+        chunks.push(r.data);
+        o.onOutput?.(r.data.toString('utf8'));
+        continue;
+      }
+      if (r.kind !== 'end') continue;
+      if (r.how === 'error') throw new DriverError(DRIVER, 'execute', `the guest ran nothing: ${ERRNO[r.n] ?? `errno ${r.n}`}`);
+      return {
+        output: Buffer.concat(chunks).toString('utf8'),
+        ...(r.how === 'exit' ? { exitCode: r.n } : {}),
+        ...(r.how === 'signal' ? { signal: r.n } : {}),
+        timedOut: r.how === 'timeout',
+        truncated: r.truncated,
+        elapsedMs: performance.now() - t0,
+      };
+    }
+  } finally {
+    sock.destroy();
+  }
+}
+
+/** One line for logs and errors: how a command ended. */
+export function describeEnd(r: GuestCommandResult): string {
+  const how = r.timedOut ? 'timed out (killed)' : r.signal !== undefined ? `killed by signal ${r.signal}` : `exit status ${r.exitCode}`;
+  return r.truncated ? `${how}, output cut at 1 MiB (killed)` : how;
+}
