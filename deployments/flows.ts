@@ -2,7 +2,7 @@
  * Pure flow building: VSPERF's connection flows (port, IP, pre-installed multistream L2/L3/L4 flows),
  * frame modification actions, and the OpenFlow text `ovs-ofctl add-flow(s)` takes. No I/O here.
  */
-import { ConfigError } from '../framework/errors.js';
+import { ConfigError, UsageError } from '../framework/errors.js';
 import type { JsonObject } from '../framework/config/settings.js';
 import type { FlowMatch, FlowSpec } from '../framework/api/deployment.js';
 
@@ -63,7 +63,7 @@ export function connectionTraffic(t: JsonObject, source = 'TRAFFIC'): Connection
 /** MAC (colon form) plus an offset, wrapping at 2^48. */
 export function macAdd(mac: string, n: number): string {
   const hex = mac.toLowerCase().split(/[:-]/);
-  if (hex.length !== 6 || hex.some((h) => !/^[0-9a-f]{1,2}$/.test(h))) throw new RangeError(`not a MAC address: "${mac}"`);
+  if (hex.length !== 6 || hex.some((h) => !/^[0-9a-f]{1,2}$/.test(h))) throw new UsageError(`not a MAC address: "${mac}"`);
   let v = BigInt('0x' + hex.map((h) => h.padStart(2, '0')).join(''));
   v = (v + BigInt(n)) & 0xffffffffffffn;
   const s = v.toString(16).padStart(12, '0');
@@ -73,7 +73,7 @@ export function macAdd(mac: string, n: number): string {
 /** IPv4 plus an offset, wrapping at 2^32. */
 export function ipAdd(ip: string, n: number): string {
   const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new RangeError(`not an IPv4 address: "${ip}"`);
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new UsageError(`not an IPv4 address: "${ip}"`);
   const v = (parts.reduce((a, p) => a * 256 + Number(p), 0) + n) % 2 ** 32;
   return [24, 16, 8, 0].map((sh) => Math.floor(v / 2 ** sh) % 256).join('.');
 }
@@ -162,7 +162,7 @@ const SAFE_VALUE = /^[0-9A-Za-z:._/-]+$/;
 
 function field(k: string, v: string | number): string {
   const s = String(v);
-  if (!SAFE_VALUE.test(s)) throw new RangeError(`unsafe flow field ${k}=${JSON.stringify(s)}`);
+  if (!SAFE_VALUE.test(s)) throw new UsageError(`unsafe flow field ${k}=${JSON.stringify(s)}`);
   return `${k}=${s}`;
 }
 
@@ -173,7 +173,7 @@ function field(k: string, v: string | number): string {
  */
 export function flowText(f: FlowSpec, template: Readonly<Record<string, string | number>> = {}): string {
   if (f.type === 'raw') {
-    if (/[\n\r]/.test(f.flow)) throw new RangeError('raw flow must be a single line');
+    if (/[\n\r]/.test(f.flow)) throw new UsageError('raw flow must be a single line');
     return f.flow;
   }
   const parts: string[] = [];
@@ -190,6 +190,6 @@ export function flowText(f: FlowSpec, template: Readonly<Record<string, string |
   if (m.tpSrc !== undefined) parts.push(field('tp_src', m.tpSrc));
   if (m.tpDst !== undefined) parts.push(field('tp_dst', m.tpDst));
   const actions = [...(f.modActions ?? []), ...f.outPorts.map((p) => `output:${p}`)];
-  for (const a of actions) if (!SAFE_VALUE.test(a)) throw new RangeError(`unsafe flow action ${JSON.stringify(a)}`);
+  for (const a of actions) if (!SAFE_VALUE.test(a)) throw new UsageError(`unsafe flow action ${JSON.stringify(a)}`);
   return `${parts.join(',')},actions=${actions.join(',')}`;
 }

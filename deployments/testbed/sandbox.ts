@@ -8,7 +8,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvironmentError } from '../../framework/errors.js';
+import { EnvironmentError, UsageError } from '../../framework/errors.js';
 import { exec } from '../../framework/host/exec.js';
 import type { Host } from '../../framework/host/host.js';
 import type { Logger } from '../../framework/log/logger.js';
@@ -53,7 +53,7 @@ export interface Testbed {
 
 /** Interface names must fit IFNAMSIZ (15 characters). */
 export function sandboxNames(tag: string, i: number): { netns: string; switchNetns: string; gen: string; sw: string } {
-  if (!/^[0-9a-z]{1,6}$/.test(tag)) throw new RangeError(`sandbox tag must be 1-6 lowercase alphanumerics, got "${tag}"`);
+  if (!/^[0-9a-z]{1,6}$/.test(tag)) throw new UsageError(`sandbox tag must be 1-6 lowercase alphanumerics, got "${tag}"`);
   return { netns: `vsd-${tag}`, switchNetns: `vsd-${tag}-sw`, gen: `vsd${tag}g${i}`, sw: `vsd${tag}s${i}` };
 }
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { EnvironmentError } from '../../framework/errors.js';
+import { EnvironmentError, UsageError } from '../../framework/errors.js';
 import { exec } from '../../framework/host/exec.js';
 import type { Host } from '../../framework/host/host.js';
 import { waitUntil } from '../../framework/host/proc.js';
@@ -39,7 +39,7 @@ export function twoHostNames(tag: string): {
   subnet: string;
   hosts: { name: string; netns: string; ip: string; roles: string[]; mgmtPeer: string; fabPeer: string }[];
 } {
-  if (!/^[0-9a-z]{1,6}$/.test(tag)) throw new RangeError(`sandbox tag must be 1-6 lowercase alphanumerics, got "${tag}"`);
+  if (!/^[0-9a-z]{1,6}$/.test(tag)) throw new UsageError(`sandbox tag must be 1-6 lowercase alphanumerics, got "${tag}"`);
   // Private /24 picked from the tag so two sandboxes on one machine do not overlap (likely, not proven).
   const octet = createHash('sha256').update(tag).digest()[0]!;
   const subnet = `10.251.${octet}`;

@@ -4,7 +4,7 @@
  * run can release it there after a SIGKILL of vsperf, exactly like a local one.
  */
 import { join } from 'node:path';
-import { ProcessError, TimeoutError } from '../errors.js';
+import { ProcessError, TimeoutError, UsageError } from '../errors.js';
 import type { Child } from './child.js';
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
 import type { Host } from './host.js';
@@ -31,7 +31,7 @@ export async function sshExec(t: SshTarget, argv: readonly string[], opts: ExecO
 /** `env -C DIR K=V… ARGV…`: environment and working directory for a remote command (env execs ARGV in place). */
 export function withEnv(argv: readonly string[], env?: Readonly<Record<string, string>>, cwd?: string): string[] {
   const vars = Object.entries(env ?? {}).map(([k, v]) => {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new RangeError(`bad environment variable name ${JSON.stringify(k)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new UsageError(`bad environment variable name ${JSON.stringify(k)}`);
     return `${k}=${v}`;
   });
   if (!vars.length && !cwd) return [...argv];

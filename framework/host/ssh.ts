@@ -7,7 +7,7 @@
  * default, and multiplexes every command over one authenticated connection (ControlMaster), so a
  * command costs a channel, not a handshake. A library would re-implement all of that in JavaScript.
  */
-import { VsperfError } from '../errors.js';
+import { UsageError, VsperfError } from '../errors.js';
 
 /** One host of TESTBED_HOSTS. */
 export interface SshTarget {
@@ -41,7 +41,7 @@ export class SshError extends VsperfError {
  * must be re-quoted word by word: nothing in a value is ever interpreted by that shell.
  */
 export function shellQuote(word: string): string {
-  if (word.includes('\0')) throw new RangeError('argument contains a NUL byte');
+  if (word.includes('\0')) throw new UsageError('argument contains a NUL byte');
   if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }

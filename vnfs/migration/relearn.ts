@@ -7,6 +7,7 @@
  */
 import type { RemoteHost, RemoteProcess } from '../../framework/host/remote-host.js';
 import { sleep } from '../../framework/host/proc.js';
+import { UsageError } from '../../framework/errors.js';
 
 export interface RelearnFigures {
   /** Epoch ms (destination host's clock) of the first RARP out and the first frame in. */
@@ -45,7 +46,7 @@ export class RelearnObserver {
 
   /** Start both captures on `host`'s `uplink` for `mac`; resolves once both listen. */
   static async start(host: RemoteHost, uplink: string, mac: string): Promise<RelearnObserver> {
-    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new RangeError(`bad MAC ${mac}`);
+    if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(mac)) throw new UsageError(`bad MAC ${mac}`);
     const rarp = await host.spawn(captureArgv(uplink, `ether proto 0x8035 and ether src ${mac}`, 'inout'), { label: `stop RARP capture on ${host.name}` });
     const frame = await host.spawn(captureArgv(uplink, `ether dst ${mac} and not ether proto 0x8035`, 'in'), { label: `stop frame capture on ${host.name}` });
     const end = Date.now() + 10_000;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvironmentError } from '../../../../framework/errors.js';
+import { EnvironmentError, UsageError } from '../../../../framework/errors.js';
 import { Host } from '../../../../framework/host/host.js';
 import { Journal } from '../../../../framework/host/journal.js';
 import { silentLogger } from '../../../../framework/log/logger.js';
@@ -60,6 +60,6 @@ describe('deployments/testbed', () => {
   it('sandbox names fit IFNAMSIZ and carry the vsd prefix', () => {
     const n = sandboxNames('ab12', 1);
     expect(n).to.deep.equal({ netns: 'vsd-ab12', switchNetns: 'vsd-ab12-sw', gen: 'vsdab12g1', sw: 'vsdab12s1' });
-    expect(() => sandboxNames('x;rm', 0)).to.throw(RangeError);
+    expect(() => sandboxNames('x;rm', 0)).to.throw(UsageError);
   });
 });

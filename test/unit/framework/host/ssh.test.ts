@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { classifySshFailure, commandArgv, masterArgv, remoteCommand, shellQuote, type SshTarget } from '../../../../framework/host/ssh.js';
+import { UsageError } from '../../../../framework/errors.js';
 
 const T: SshTarget = { name: 'hostB', address: '10.0.0.3', user: 'root', keyFile: '/k/id', knownHosts: '/k/known_hosts' };
 
@@ -12,7 +13,7 @@ describe('ssh: argv and quoting', () => {
   });
 
   it('refuses a NUL byte', () => {
-    expect(() => shellQuote('a\0b')).to.throw(RangeError);
+    expect(() => shellQuote('a\0b')).to.throw(UsageError);
   });
 
   it('always checks host keys against the named file only, never prompts', () => {
