@@ -18,7 +18,7 @@
  * other port); a failure is loss. The switch must forget addresses between probes (MAC aging, or the
  * topology's beforeTrial hook flushing its table); otherwise a smaller N passes from the previous probe.
  */
-import type { Methodology, TrialRecord } from './context.js';
+import type { Methodology, MethodologyContext, TrialRecord } from './context.js';
 import { TrialRunner } from './trial-runner.js';
 import { frameSizes } from './traffic-spec.js';
 import { fpsToMbps, meanRows, rateColumns, round, searchColumns } from './rows.js';
@@ -137,120 +137,108 @@ function l2Prober(): (addrs: number, rateFps: number, testRateFps: number) => re
   };
 }
 
-export const forwarding: Methodology = async (ctx) => {
+/**
+ * What every RFC 2889 methodology here does around its search: one TrialRunner per frame size (learning
+ * first when asked), TRAFFICGEN_RFC2889_TRIALS repetitions, each given the index of its first trial, and
+ * their rows averaged into the size's row.
+ */
+async function perSizeRepetitions(
+  ctx: MethodologyContext,
+  opts: { learn: boolean },
+  repetition: (runner: TrialRunner, size: number, from: number) => Promise<ResultRow>,
+): Promise<{ rows: ResultRow[]; trials: TrialRecord[] }> {
   const rows: ResultRow[] = [];
   const trials: TrialRecord[] = [];
   const counter = { next: 0 };
-  const steps = int(ctx.settings, 'TRAFFICGEN_RFC2889_FWD_STEPS', 10, 1, 1000);
   const reps = int(ctx.settings, 'TRAFFICGEN_RFC2889_TRIALS', 1, 1, 1000);
   for (const size of frameSizes(ctx.settings)) {
     const runner = new TrialRunner(ctx, size, counter);
-    await runner.learn();
+    if (opts.learn) await runner.learn();
     const rep: ResultRow[] = [];
-    for (let i = 0; i < reps; i++) {
-      const from = runner.trials.length;
-      const tput = await runBinarySearch(ctx, runner);
-      const mol = runner.maxRateFps;
-      const t = tput.best ? Math.min(mol, (tput.bestPct / 100) * runner.lineRateFps) : 0;
-      const outs: TrialOutcome[] = tput.best ? [tput.best] : [];
-      if (t < mol) {
-        for (let k = 1; k <= steps; k++) outs.push(await runner.measure({ rateFps: t + ((mol - t) * k) / steps, purpose: `forwarding step ${k}/${steps}` }));
-      }
-      const valid = outs.filter((o) => o.valid);
-      const mfr = valid.reduce<TrialOutcome | undefined>((a, o) => (!a || o.result.rxFps > a.result.rxFps ? o : a), undefined);
-      const notes = [`throughput ${statusText(tput)}`, ...(valid.length < outs.length ? [`${outs.length - valid.length} invalid trials ignored`] : [])];
-      rep.push({
-        packet_size: size,
-        ...(mfr ? rateColumns(mfr.result, runner.l2FrameSize, runner.lineRateFps) : { tx_rate_fps: 0, throughput_rx_fps: 0, frame_loss_percent: 100 }),
-        forwarding_rate_fps: mfr ? round(mfr.result.rxFps) : 0,
-        ...searchColumns(runner.trials.slice(from), notes.join('; ')),
-      });
-    }
+    for (let i = 0; i < reps; i++) rep.push(await repetition(runner, size, runner.trials.length));
     rows.push(meanRows(rep));
     trials.push(...runner.trials);
   }
   return { rows, trials };
+}
+
+export const forwarding: Methodology = async (ctx) => {
+  const steps = int(ctx.settings, 'TRAFFICGEN_RFC2889_FWD_STEPS', 10, 1, 1000);
+  return perSizeRepetitions(ctx, { learn: true }, async (runner, size, from) => {
+    const tput = await runBinarySearch(ctx, runner);
+    const mol = runner.maxRateFps;
+    const t = tput.best ? Math.min(mol, (tput.bestPct / 100) * runner.lineRateFps) : 0;
+    const outs: TrialOutcome[] = tput.best ? [tput.best] : [];
+    if (t < mol) {
+      for (let k = 1; k <= steps; k++) outs.push(await runner.measure({ rateFps: t + ((mol - t) * k) / steps, purpose: `forwarding step ${k}/${steps}` }));
+    }
+    const valid = outs.filter((o) => o.valid);
+    const mfr = valid.reduce<TrialOutcome | undefined>((a, o) => (!a || o.result.rxFps > a.result.rxFps ? o : a), undefined);
+    const notes = [`throughput ${statusText(tput)}`, ...(valid.length < outs.length ? [`${outs.length - valid.length} invalid trials ignored`] : [])];
+    return {
+      packet_size: size,
+      ...(mfr ? rateColumns(mfr.result, runner.l2FrameSize, runner.lineRateFps) : { tx_rate_fps: 0, throughput_rx_fps: 0, frame_loss_percent: 100 }),
+      forwarding_rate_fps: mfr ? round(mfr.result.rxFps) : 0,
+      ...searchColumns(runner.trials.slice(from), notes.join('; ')),
+    };
+  });
 };
 
 export const caching: Methodology = async (ctx) => {
-  const rows: ResultRow[] = [];
-  const trials: TrialRecord[] = [];
-  const counter = { next: 0 };
   const minA = int(ctx.settings, 'TRAFFICGEN_RFC2889_MIN_ADDRS', 1000, 1);
   const maxA = int(ctx.settings, 'TRAFFICGEN_RFC2889_MAX_ADDRS', 65536, 1);
   const lr = num(ctx.settings, 'TRAFFICGEN_RFC2889_AC_LR', 1000, 1e-3);
-  const reps = int(ctx.settings, 'TRAFFICGEN_RFC2889_TRIALS', 1, 1, 1000);
-  for (const size of frameSizes(ctx.settings)) {
-    const runner = new TrialRunner(ctx, size, counter);
+  return perSizeRepetitions(ctx, { learn: false }, async (runner, size, from) => {
     const rate = Math.min(lr, runner.maxRateFps);
-    const rep: ResultRow[] = [];
-    for (let i = 0; i < reps; i++) {
-      const from = runner.trials.length;
-      const l2Probe = l2Prober();
-      const r = await runner.drive(
-        new ProbeSearch({
-          min: Math.min(minA, maxA),
-          max: maxA,
-          resolution: 1,
-          integer: true,
-          lossRatePct: runner.options.lossRatePct,
-          probe: (n) => l2Probe(n, rate, rate),
-        }),
-      );
-      const first = r.firstTest?.result;
-      rep.push({
-        packet_size: size,
-        caching_capacity_addrs: r.value ?? 0,
-        addr_learned_percent: first ? round(100 - first.lossPct, 6) : 0,
-        tx_rate_fps: round(rate),
-        tx_rate_mbps: round(fpsToMbps(rate, runner.l2FrameSize)),
-        ...searchColumns(runner.trials.slice(from), probeStatus(r)),
-      });
-    }
-    rows.push(meanRows(rep));
-    trials.push(...runner.trials);
-  }
-  return { rows, trials };
+    const l2Probe = l2Prober();
+    const r = await runner.drive(
+      new ProbeSearch({
+        min: Math.min(minA, maxA),
+        max: maxA,
+        resolution: 1,
+        integer: true,
+        lossRatePct: runner.options.lossRatePct,
+        probe: (n) => l2Probe(n, rate, rate),
+      }),
+    );
+    const first = r.firstTest?.result;
+    return {
+      packet_size: size,
+      caching_capacity_addrs: r.value ?? 0,
+      addr_learned_percent: first ? round(100 - first.lossPct, 6) : 0,
+      tx_rate_fps: round(rate),
+      tx_rate_mbps: round(fpsToMbps(rate, runner.l2FrameSize)),
+      ...searchColumns(runner.trials.slice(from), probeStatus(r)),
+    };
+  });
 };
 
 export const learning: Methodology = async (ctx) => {
-  const rows: ResultRow[] = [];
-  const trials: TrialRecord[] = [];
-  const counter = { next: 0 };
   const minLr = num(ctx.settings, 'TRAFFICGEN_RFC2889_MIN_LR', 1488, 1e-3);
   const maxLr = num(ctx.settings, 'TRAFFICGEN_RFC2889_MAX_LR', 14880, 1e-3);
   const addrs = int(ctx.settings, 'TRAFFICGEN_RFC2889_LR_ADDRS', 1000, 1);
   const precision = num(ctx.settings, 'TRAFFICGEN_RFC2889_LR_PRECISION_FPS', 10, 1e-3);
   const testRate = num(ctx.settings, 'TRAFFICGEN_RFC2889_AC_LR', 1000, 1e-3);
-  const reps = int(ctx.settings, 'TRAFFICGEN_RFC2889_TRIALS', 1, 1, 1000);
-  for (const size of frameSizes(ctx.settings)) {
-    const runner = new TrialRunner(ctx, size, counter);
+  return perSizeRepetitions(ctx, { learn: false }, async (runner, size, from) => {
     const hi = Math.min(maxLr, runner.maxRateFps);
-    const rep: ResultRow[] = [];
-    for (let i = 0; i < reps; i++) {
-      const from = runner.trials.length;
-      const l2Probe = l2Prober();
-      const r = await runner.drive(
-        new ProbeSearch({
-          min: Math.min(minLr, hi),
-          max: hi,
-          resolution: precision,
-          integer: false,
-          lossRatePct: runner.options.lossRatePct,
-          probe: (rate) => l2Probe(addrs, rate, Math.min(testRate, runner.maxRateFps)),
-        }),
-      );
-      rep.push({
-        packet_size: size,
-        optimal_learning_rate_fps: r.value !== undefined ? round(r.value) : 0,
-        ...searchColumns(
-          runner.trials.slice(from),
-          `${probeStatus(r)}${hi < maxLr ? `; max learning rate capped at the generator maximum ${Math.round(hi)} fps` : ''}`,
-        ),
-      });
-    }
-    rows.push(meanRows(rep));
-    trials.push(...runner.trials);
-  }
-  return { rows, trials };
+    const l2Probe = l2Prober();
+    const r = await runner.drive(
+      new ProbeSearch({
+        min: Math.min(minLr, hi),
+        max: hi,
+        resolution: precision,
+        integer: false,
+        lossRatePct: runner.options.lossRatePct,
+        probe: (rate) => l2Probe(addrs, rate, Math.min(testRate, runner.maxRateFps)),
+      }),
+    );
+    return {
+      packet_size: size,
+      optimal_learning_rate_fps: r.value !== undefined ? round(r.value) : 0,
+      ...searchColumns(
+        runner.trials.slice(from),
+        `${probeStatus(r)}${hi < maxLr ? `; max learning rate capped at the generator maximum ${Math.round(hi)} fps` : ''}`,
+      ),
+    };
+  });
 };
