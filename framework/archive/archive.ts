@@ -10,7 +10,7 @@ import { makeDirectory } from '../host/paths.js';
 import { dirname, resolve } from 'node:path';
 import { VsperfError } from '../errors.js';
 import type { RunResults } from '../results/types.js';
-import { extractMetrics, seriesKey, mean, type MetricSample, type MetricSet, type TestcaseStatus } from '../compare/metrics.js';
+import { compareSeries, extractMetrics, seriesKey, mean, type MetricSample, type MetricSet, type TestcaseStatus } from '../compare/metrics.js';
 import { openDatabase, type Db } from './sqlite.js';
 
 export class ArchiveError extends VsperfError {
@@ -301,14 +301,7 @@ export class ResultsArchive {
         }
         out.push({ ...s, points });
       }
-      out.sort(
-        (a, b) =>
-          a.testcase.localeCompare(b.testcase) ||
-          a.deployment.localeCompare(b.deployment) ||
-          a.frameSize - b.frameSize ||
-          a.goal.localeCompare(b.goal) ||
-          a.metric.localeCompare(b.metric),
-      );
+      out.sort(compareSeries);
       return out;
     });
   }

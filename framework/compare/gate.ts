@@ -9,7 +9,7 @@
 import { ConfigError } from '../errors.js';
 import type { Json, JsonObject } from '../config/settings.js';
 import { isPlainObject } from '../config/settings.js';
-import { metricInfo, toSeries, mean, stdev, type Better, type MetricSet, type Series } from './metrics.js';
+import { compareSeries, metricInfo, toSeries, mean, stdev, type Better, type MetricSet, type Series } from './metrics.js';
 
 export interface Threshold {
   readonly better: Better;
@@ -216,14 +216,7 @@ export function compareSets(baseline: MetricSet, current: MetricSet, opts: GateO
       });
     }
   }
-  changes.sort(
-    (a, b) =>
-      a.testcase.localeCompare(b.testcase) ||
-      a.deployment.localeCompare(b.deployment) ||
-      a.frameSize - b.frameSize ||
-      a.goal.localeCompare(b.goal) ||
-      a.metric.localeCompare(b.metric),
-  );
+  changes.sort(compareSeries);
   const bad = (v: Verdict): boolean => v === 'regression' || v === 'failed' || v === 'missing';
   const regressions = changes.filter((c) => bad(c.verdict)).length;
   return {

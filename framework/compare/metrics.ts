@@ -88,8 +88,21 @@ export interface MetricSet {
 }
 
 /** Series identity of a sample (everything except value and repeat). */
-export function seriesKey(s: Pick<MetricSample, 'testcase' | 'deployment' | 'frameSize' | 'goal' | 'metric'>): string {
+export function seriesKey(s: SeriesId): string {
   return [s.testcase, s.deployment, s.frameSize, s.goal, s.metric].join('|');
+}
+
+type SeriesId = Pick<MetricSample, 'testcase' | 'deployment' | 'frameSize' | 'goal' | 'metric'>;
+
+/** Report order of series: testcase, deployment, frame size (numeric), goal, metric. */
+export function compareSeries(a: SeriesId, b: SeriesId): number {
+  return (
+    a.testcase.localeCompare(b.testcase) ||
+    a.deployment.localeCompare(b.deployment) ||
+    a.frameSize - b.frameSize ||
+    a.goal.localeCompare(b.goal) ||
+    a.metric.localeCompare(b.metric)
+  );
 }
 
 const SUMMARY_IDS = new Set(['min', 'median', 'max', 'mean', 'avg']);
