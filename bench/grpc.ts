@@ -30,7 +30,7 @@ const { createSoftware } = await import('../trafficgen/software/driver.js');
 const { createSimulated } = await import('../trafficgen/simulated/driver.js');
 const { loadShimSettings } = await import('../trafficgen/grpc/shim-cli.js');
 const { ShimClient } = await import('../trafficgen/grpc/client.js');
-const { makePki, startShim } = await import('../test/integration/grpc/helpers.js');
+const { makePki, startShim, tlsShimArgs } = await import('../test/integration/grpc/helpers.js');
 import type { PortSpec, TrafficGenerator, TrialSpec } from '../framework/api/trafficgen.js';
 import type { DriverContext } from '../framework/api/driver.js';
 import { basicTrialSpec } from '../framework/api/example-spec.js';
@@ -113,22 +113,7 @@ try {
     const direct: TrafficGenerator =
       gen === 'Software' ? await createSoftware({ ...ctx, log: (await import('../framework/log/logger.js')).silentLogger }) : await createSimulated(ctx);
     await direct.connect(ports);
-    const shim = await startShim([
-      '--tls-cert',
-      pki.serverCert,
-      '--tls-key',
-      pki.serverKey,
-      '--tls-client-ca',
-      pki.caCert,
-      '--token-file',
-      pki.tokenFile,
-      '--generator',
-      gen,
-      '--conf-file',
-      conf,
-      '--log-level',
-      'warning',
-    ]);
+    const shim = await startShim(tlsShimArgs(pki, ['--generator', gen, '--conf-file', conf, '--log-level', 'warning']));
     try {
       const ixia = await ShimClient.open({
         address: shim.address,

@@ -31,6 +31,11 @@ export interface TestPki {
   remove(): void;
 }
 
+/** The shim's TLS (server certificate, client CA) and token arguments for this PKI, then `extra`. */
+export function tlsShimArgs(k: TestPki, extra: readonly string[] = []): string[] {
+  return ['--tls-cert', k.serverCert, '--tls-key', k.serverKey, '--tls-client-ca', k.caCert, '--token-file', k.tokenFile, ...extra];
+}
+
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1'];
 
 export async function makePki(): Promise<TestPki> {

@@ -18,7 +18,7 @@ import * as pb from '../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
 import { API_MINOR, trialToPb } from '../../../trafficgen/grpc/convert.js';
 import type { PortSpec, TrialSpec } from '../../../framework/api/trafficgen.js';
 import type { DriverContext } from '../../../framework/api/driver.js';
-import { makePki, pidAlive, ROOT, SHIM_BIN, startShim, type RunningShim, type TestPki } from './helpers.js';
+import { makePki, pidAlive, ROOT, SHIM_BIN, startShim, tlsShimArgs, type RunningShim, type TestPki } from './helpers.js';
 import { basicTrialSpec } from '../../../framework/api/example-spec.js';
 
 const PORTS: PortSpec[] = [
@@ -43,10 +43,6 @@ async function failure(p: Promise<unknown>): Promise<Error> {
 describe('tgshim over gRPC (integration)', function () {
   const pki: { v?: TestPki } = {};
   const shims: RunningShim[] = [];
-
-  function tlsShimArgs(k: TestPki, extra: string[] = []): string[] {
-    return ['--tls-cert', k.serverCert, '--tls-key', k.serverKey, '--tls-client-ca', k.caCert, '--token-file', k.tokenFile, ...extra];
-  }
 
   function clientOpts(k: TestPki, shim: RunningShim, over: Partial<ShimClientOptions> = {}): ShimClientOptions {
     return {

@@ -16,7 +16,7 @@ import { isAlive } from '../../../framework/host/proc.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { ShimClient } from '../../../trafficgen/grpc/client.js';
 import type { PortSpec, TrialSpec } from '../../../framework/api/trafficgen.js';
-import { makePki, startShim, STATE_DIR, type RunningShim, type TestPki } from './helpers.js';
+import { makePki, startShim, STATE_DIR, tlsShimArgs, type RunningShim, type TestPki } from './helpers.js';
 import { basicTrialSpec } from '../../../framework/api/example-spec.js';
 
 const PORTS: PortSpec[] = [
@@ -50,20 +50,7 @@ describe('tgshim wrapping the Software generator on a veth pair (integration)', 
   let conf: string;
   const shims: RunningShim[] = [];
 
-  const shimArgs = (): string[] => [
-    '--tls-cert',
-    pki.serverCert,
-    '--tls-key',
-    pki.serverKey,
-    '--tls-client-ca',
-    pki.caCert,
-    '--token-file',
-    pki.tokenFile,
-    '--generator',
-    'Software',
-    '--conf-file',
-    conf,
-  ];
+  const shimArgs = (): string[] => tlsShimArgs(pki, ['--generator', 'Software', '--conf-file', conf]);
   const open = (shim: RunningShim): Promise<ShimClient> =>
     ShimClient.open({
       address: shim.address,

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal } from '../../../framework/host/journal.js';
-import { makePki, pidAlive, ROOT, startShim, STATE_DIR, type RunningShim, type TestPki } from './helpers.js';
+import { makePki, pidAlive, ROOT, startShim, STATE_DIR, tlsShimArgs, type RunningShim, type TestPki } from './helpers.js';
 
 const VSPERF = join(ROOT, 'bin', 'vsperf.js');
 const TEST_PARAMS = 'TRAFFICGEN_DURATION=2;TRAFFICGEN_PKT_SIZES=(64,)';
@@ -76,20 +76,7 @@ describe('vsperf --trafficgen Ixia phy2phy_tput through the shim (integration)',
   it('gets the same throughput as --trafficgen Software on the same DUT, over TLS + token', async () => {
     const swConf = join(tmp, 'software.json');
     writeFileSync(swConf, JSON.stringify(SOFTWARE_SETTINGS));
-    shim = await startShim([
-      '--tls-cert',
-      pki.serverCert,
-      '--tls-key',
-      pki.serverKey,
-      '--tls-client-ca',
-      pki.caCert,
-      '--token-file',
-      pki.tokenFile,
-      '--generator',
-      'Software',
-      '--conf-file',
-      swConf,
-    ]);
+    shim = await startShim(tlsShimArgs(pki, ['--generator', 'Software', '--conf-file', swConf]));
     const conf = join(tmp, 'ixia.json');
     writeFileSync(
       conf,
