@@ -208,9 +208,3 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
     sock.destroy();
   }
 }
-
-/** One line for logs and errors: how a command ended. */
-export function describeEnd(r: GuestCommandResult): string {
-  const how = r.timedOut ? 'timed out (killed)' : r.signal !== undefined ? `killed by signal ${r.signal}` : `exit status ${r.exitCode}`;
-  return r.truncated ? `${how}, output cut at 1 MiB (killed)` : how;
-}
