@@ -12,8 +12,9 @@
  * plus the monotonic clock (sub-microsecond). It departs from CLOCK_REALTIME only by what NTP slews
  * during the process's life (ppm); a step across one migration (seconds apart) does not see it.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { DriverError } from '../../framework/errors.js';
+import { connectUnix, LineReader } from './socket-lines.js';
 
 export interface ClockSample {
   /** Host clock when the query was written and when the reply was read (epoch ms). */
@@ -75,70 +76,6 @@ export interface ClockQueryOptions {
 
 let querySeq = 0;
 
-/** Line reader over a socket: resolves the next line, or undefined on timeout / close. */
-class Lines {
-  private buf = '';
-  private waiting: ((l: string | undefined) => void) | undefined;
-  private readonly queue: string[] = [];
-  private closed = false;
-  constructor(sock: Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      for (let i = this.buf.indexOf('\n'); i >= 0; i = this.buf.indexOf('\n')) {
-        this.queue.push(this.buf.slice(0, i));
-        this.buf = this.buf.slice(i + 1);
-      }
-      if (this.buf.length > 4096) this.buf = ''; // line noise without newlines
-      this.wake();
-    });
-    sock.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-  }
-  private wake(): void {
-    const w = this.waiting;
-    if (!w) return;
-    if (this.queue.length) w(this.queue.shift());
-    else if (this.closed) w(undefined);
-    else return;
-    this.waiting = undefined;
-  }
-  next(timeoutMs: number): Promise<string | undefined> {
-    if (this.queue.length) return Promise.resolve(this.queue.shift());
-    if (this.closed) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        resolve(undefined);
-      }, timeoutMs);
-      this.waiting = (l) => {
-        clearTimeout(timer);
-        resolve(l);
-      };
-    });
-  }
-}
-
-function open(socketPath: string, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(socketPath);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no connection to ${socketPath} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      resolve(sock);
-    });
-    sock.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
-}
-
 /**
  * Query the guest clock behind `socketPath` (the QEMU chardev of ttyS1) `samples` times; the reading of
  * the fastest exchange. DriverError when the guest answers none.
@@ -148,11 +85,11 @@ export async function queryGuestClock(socketPath: string, opts: ClockQueryOption
   const replyTimeoutMs = opts.replyTimeoutMs ?? 500;
   let sock: Socket;
   try {
-    sock = await open(socketPath, 2000);
+    sock = await connectUnix(socketPath, 2000);
   } catch (e) {
     throw new DriverError('QemuDpdkVhostUser', 'clock', `guest clock port: ${(e as Error).message}`, { cause: e });
   }
-  const lines = new Lines(sock);
+  const lines = new LineReader(sock);
   const samples: ClockSample[] = [];
   let sent = 0;
   let unanswered = 0;
@@ -167,7 +104,7 @@ export async function queryGuestClock(socketPath: string, opts: ClockQueryOption
       // One deadline per query: a guest printing noise on the port must not hold the reading open.
       for (;;) {
         const left = t0Ms + replyTimeoutMs - hostNowMs();
-        const line = left > 0 ? await lines.next(left) : undefined;
+        const line = left > 0 ? await lines.next(Date.now() + left) : undefined;
         const t1Ms = hostNowMs();
         if (line === undefined) break;
         const r = parseClockReply(line, id);

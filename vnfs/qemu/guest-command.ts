@@ -7,9 +7,10 @@
  * One command at a time per guest (the caller serialises); a connection per command. A guest without
  * the responder (a GUEST_IMAGE of its own) is found by a ping before anything is sent.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { DriverError, UsageError } from '../../framework/errors.js';
 import type { GuestCommandResult } from '../../framework/api/vnf.js';
+import { connectUnix, LineReader } from './socket-lines.js';
 
 const DRIVER = 'QemuDpdkVhostUser';
 /** Longest command the guest's line buffer takes (64 KiB of base64, less the header). */
@@ -61,72 +62,6 @@ const ERRNO: Readonly<Record<number, string>> = {
   28: 'ENOSPC',
 };
 
-/** Lines from a socket, one waiter at a time. */
-class LineReader {
-  private buf = '';
-  private readonly queue: string[] = [];
-  private waiter: (() => void) | undefined;
-  closed = false;
-  constructor(sock: Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      for (let i = this.buf.indexOf('\n'); i >= 0; i = this.buf.indexOf('\n')) {
-        this.queue.push(this.buf.slice(0, i));
-        this.buf = this.buf.slice(i + 1);
-      }
-      // The longest protocol line is ~1 KiB; more without a newline is noise.
-      if (this.buf.length > 8192) this.buf = '';
-      this.wake();
-    });
-    sock.on('close', () => {
-      this.closed = true;
-      this.wake();
-    });
-  }
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-  /** The next line; undefined at the deadline or when the socket closed. */
-  async next(deadlineMs: number, signal?: AbortSignal): Promise<string | undefined> {
-    while (!this.queue.length) {
-      if (this.closed || Date.now() >= deadlineMs || signal?.aborted) return undefined;
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(t);
-          signal?.removeEventListener('abort', done);
-          if (this.waiter === done) this.waiter = undefined;
-          resolve();
-        };
-        const t = setTimeout(done, deadlineMs - Date.now());
-        signal?.addEventListener('abort', done, { once: true });
-        this.waiter = done;
-      });
-    }
-    return this.queue.shift();
-  }
-}
-
-function open(socketPath: string, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(socketPath);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no connection within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.once('connect', () => {
-      clearTimeout(timer);
-      resolve(sock);
-    });
-    sock.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
-}
-
 export interface GuestCommandOptions {
   /** The guest kills the command's process group after this long (ms). */
   readonly timeoutMs: number;
@@ -148,7 +83,7 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
   const request = requestLine(id, o.timeoutMs, command);
   let sock: Socket;
   try {
-    sock = await open(socketPath, 2000);
+    sock = await connectUnix(socketPath, 2000);
   } catch (e) {
     throw new DriverError(DRIVER, 'execute', `guest command port ${socketPath}: ${(e as Error).message}`, { cause: e });
   }
