@@ -11,6 +11,7 @@ import type { DriverContext } from '../../../../framework/api/driver.js';
 import { CleanupStack } from '../../../../framework/runner/cleanup-stack.js';
 import { qemuArgv } from '../../../../vnfs/qemu/cmdline.js';
 import type { QemuConfig } from '../../../../vnfs/qemu/config.js';
+import { testQemuConfig } from './helpers.js';
 import {
   memlockLimitBytes,
   PassthroughError,
@@ -23,30 +24,16 @@ import { QemuPciPassthrough } from '../../../../vnfs/qemu/pci-passthrough-vm.js'
 import { isMigratable, isPciPassthroughVnf } from '../../../../vnfs/types.js';
 import { fakeDevice, fakeSysfs, fakeVf, fakeVfioDir } from '../../deployments/sriov/fake-sysfs.js';
 
+/** The test configuration as a passthrough guest runs: KVM, hugepage memory, the host CPU, 2 vCPUs. */
 const cfg: QemuConfig = {
-  qemuBin: 'qemu-system-x86_64',
+  ...testQemuConfig,
   accel: 'kvm',
-  accelReason: 'test',
-  accelAuto: false,
-  accelOptions: '',
-  machine: 'q35',
   cpu: 'host',
   memoryMiB: 1024,
   smp: 2,
-  coreBinding: [],
-  nicsNr: 2,
-  loopback: 'linux_bridge',
-  kernel: '/img/vmlinuz',
-  initrd: '/img/initramfs.gz',
-  image: '/img',
-  bootTimeoutMs: 1000,
   memBackend: 'hugepages',
-  hugepagesDir: '/dev/hugepages',
   vectors: undefined,
-  nicQueues: 0,
-  mergeBuffersDisable: false,
   extraArgs: [],
-  appendExtra: '',
 };
 const files = { name: 'guest0', qmpSocket: '/w/guest0-qmp.sock', serialLog: '/w/guest0-serial.log' };
 const VF0 = fakeVf(0);
