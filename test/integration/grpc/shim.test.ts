@@ -20,6 +20,7 @@ import type { PortSpec, TrialSpec } from '../../../framework/api/trafficgen.js';
 import type { DriverContext } from '../../../framework/api/driver.js';
 import { makePki, pidAlive, ROOT, SHIM_BIN, startShim, tlsShimArgs, type RunningShim, type TestPki } from './helpers.js';
 import { basicTrialSpec } from '../../../framework/api/example-spec.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const PORTS: PortSpec[] = [
   { name: 'vsi-p0', speedMbps: 10_000 },
@@ -29,15 +30,6 @@ const SLOW_PLUGIN = join(ROOT, 'dist', 'test', 'integration', 'grpc', 'slow-gene
 
 function trial(over: Partial<TrialSpec> = {}): TrialSpec {
   return basicTrialSpec({ rate: { unit: 'fps', value: 100_000 }, latency: false, ...over });
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure, got success');
 }
 
 describe('tgshim over gRPC (integration)', function () {
@@ -155,7 +147,7 @@ describe('tgshim over gRPC (integration)', function () {
         await d.connect(PORTS);
         expect(d.capabilities().continuous).to.equal(true);
         const run = await d.startContinuous!(trial({ rate: { unit: 'fps', value: 50_000 } }));
-        const busy = await failure(d.runTrial(trial()));
+        const busy = await rejection(d.runTrial(trial()));
         expect(busy.message).to.match(/traffic is already running \(continuous\)/);
         await new Promise((r) => setTimeout(r, 1200));
         const live = await run.poll();
@@ -170,7 +162,7 @@ describe('tgshim over gRPC (integration)', function () {
 
     it('rejects a wrong token and a missing token with a DriverError about credentials', async () => {
       for (const token of ['wrong-token-0123456789', undefined]) {
-        const e = await failure(ShimClient.open(clientOpts(k, shim, { token })));
+        const e = await rejection(ShimClient.open(clientOpts(k, shim, { token })));
         expect(e).to.be.instanceOf(DriverError);
         expect(e.message).to.match(/rejected the credentials: (wrong|missing) bearer token/);
         expect((e as DriverError).hint).to.match(/TOKEN_FILE/);
@@ -189,7 +181,7 @@ describe('tgshim over gRPC (integration)', function () {
       ];
       // A DriverError about TLS or reachability, not a TimeoutError: the handshake failure itself ended the call.
       for (const [what, over] of cases) {
-        const e = await failure(ShimClient.open(clientOpts(k, shim, { ...over, callTimeoutMs: 3000 })));
+        const e = await rejection(ShimClient.open(clientOpts(k, shim, { ...over, callTimeoutMs: 3000 })));
         expect(e, what).to.be.instanceOf(DriverError);
         expect(e, what).not.to.be.instanceOf(TimeoutError);
         expect(e.message, what).to.match(/TLS with shim|is unreachable/);
@@ -201,7 +193,7 @@ describe('tgshim over gRPC (integration)', function () {
       const b = await ShimClient.open(clientOpts(k, shim, { clientName: 'vsi-second' }));
       try {
         await a.connect(PORTS);
-        const e = await failure(b.connect(PORTS));
+        const e = await rejection(b.connect(PORTS));
         expect(e).to.be.instanceOf(DriverError);
         expect(e.message).to.match(/ports are owned by vsi-owner since/);
         await a.close();
@@ -226,7 +218,7 @@ describe('tgshim over gRPC (integration)', function () {
       expect(res.leaseS).to.equal(1);
       const b = await ShimClient.open(clientOpts(k, shim, { clientName: 'vsi-next' }));
       try {
-        expect((await failure(b.connect(PORTS))).message).to.match(/owned by vsi-silent/);
+        expect((await rejection(b.connect(PORTS))).message).to.match(/owned by vsi-silent/);
         await new Promise((r) => setTimeout(r, 2600));
         await b.connect(PORTS);
         expect((await b.runTrial(trial())).txFrames).to.be.greaterThan(0);
@@ -243,7 +235,7 @@ describe('tgshim over gRPC (integration)', function () {
         server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? ko(e) : ok(p))),
       );
       try {
-        const e = await failure(ShimClient.open({ address: `127.0.0.1:${port}`, retries: 0 }));
+        const e = await rejection(ShimClient.open({ address: `127.0.0.1:${port}`, retries: 0 }));
         expect(e).to.be.instanceOf(DriverError);
         expect(e.message).to.match(/does not serve tgshim\.v1 \(version mismatch\?\)/);
       } finally {
@@ -440,7 +432,7 @@ describe('tgshim over gRPC (integration)', function () {
         }
         expect(r.latency?.avgNs).to.equal(2500);
         fake.failOnce.set('apply', 'Error in L2/L3 Traffic Apply');
-        const e = await failure(d.runTrial(trial()));
+        const e = await rejection(d.runTrial(trial()));
         expect(e).to.be.instanceOf(DriverError);
         expect(e.message).to.match(/IxNetwork apply: operation apply ended in ERROR: Error in L2\/L3 Traffic Apply/);
         const again = await d.runTrial(trial({ durationS: undefined, frames: 5000 }));
@@ -479,7 +471,7 @@ describe('tgshim over gRPC (integration)', function () {
       const p = d.runTrial(trial({ durationS: 20 }), ac.signal, (c) => progress.push(c.txFrames));
       await new Promise((r) => setTimeout(r, 1500));
       ac.abort();
-      const e = await failure(p);
+      const e = await rejection(p);
       expect(e).to.be.instanceOf(AbortedError);
       await new Promise((r) => setTimeout(r, 300));
       expect(marker()).to.equal('stopped-by-abort');
@@ -494,7 +486,7 @@ describe('tgshim over gRPC (integration)', function () {
       const shim = await slowShim();
       const d = await ShimClient.open(clientOpts(k, shim));
       await d.connect(PORTS);
-      const p = failure(d.runTrial(trial({ durationS: 20 })));
+      const p = rejection(d.runTrial(trial({ durationS: 20 })));
       await new Promise((r) => setTimeout(r, 1500));
       await d.close();
       const e = await p;
@@ -514,7 +506,7 @@ describe('tgshim over gRPC (integration)', function () {
       const p = d.runTrial(trial({ durationS: 20 }));
       await new Promise((r) => setTimeout(r, 1000));
       process.kill(shim.child.pid, 'SIGKILL');
-      const e = await failure(p);
+      const e = await rejection(p);
       expect(e).to.be.instanceOf(DriverError);
       expect(e.message).to.match(/died or the connection dropped during the trial/);
       await d.close();
@@ -529,7 +521,7 @@ describe('tgshim over gRPC (integration)', function () {
       const p = d.runTrial(trial({ durationS: 20 }));
       await new Promise((r) => setTimeout(r, 1000));
       process.kill(shim.child.pid, 'SIGTERM');
-      const e = await failure(p);
+      const e = await rejection(p);
       expect(e).to.be.instanceOf(DriverError);
       const st = await shim.child.waitExit();
       expect(st.code).to.equal(0);

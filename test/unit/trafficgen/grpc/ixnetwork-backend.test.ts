@@ -4,6 +4,7 @@ import { IxNetworkBackend, IxNetworkGenerator } from '../../../../trafficgen/grp
 import type { PortSpec, StreamSpec, TrialSpec } from '../../../../framework/api/trafficgen.js';
 import { basicStream } from '../../../../framework/api/example-spec.js';
 import { FakeIxNetwork, type FieldWrite } from '../../../fixtures/ixnetwork-fake/server.js';
+import { rejection } from '../../../helpers/rejection.js';
 
 const PORTS: PortSpec[] = [
   { name: '10.0.0.5;1;1', speedMbps: 10_000 },
@@ -29,15 +30,6 @@ function fields(writes: readonly FieldWrite[], ce: number): Record<string, unkno
 function stackOrder(fake: FakeIxNetwork, ce: number): string[] {
   const ti = [...fake.only().model.trafficItems.values()].pop()!;
   return ti.ces[ce - 1]!.stacks.map((s) => s.stackTypeId);
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
 }
 
 for (const links of ['relative', 'absolute'] as const) {
@@ -187,7 +179,7 @@ for (const links of ['relative', 'absolute'] as const) {
     it('fails a trial with a DriverError carrying the server message when an async operation fails, then recovers', async () => {
       await connect();
       fake.failOnce.set('apply', 'Error in L2/L3 Traffic Apply');
-      const err = await failure(gen!.runTrial(trial({ durationS: 0.2 })));
+      const err = await rejection(gen!.runTrial(trial({ durationS: 0.2 })));
       expect(err).to.be.instanceOf(DriverError);
       expect((err as DriverError).operation).to.equal('apply');
       expect(err.message).to.match(/Error in L2\/L3 Traffic Apply/);
@@ -197,7 +189,7 @@ for (const links of ['relative', 'absolute'] as const) {
     });
 
     it('rejects a wrong password with a DriverError that names the login step', async () => {
-      const err = await failure(connect({}, 'nope'));
+      const err = await rejection(connect({}, 'nope'));
       expect(err).to.be.instanceOf(DriverError);
       expect(err.message).to.match(/login.*401.*Invalid username or password/);
     });
@@ -206,7 +198,7 @@ for (const links of ['relative', 'absolute'] as const) {
       fake = new FakeIxNetwork({ links });
       const url = await fake.start();
       gen = new IxNetworkGenerator({ baseUrl: url, platform: 'linux', user: 'admin', password: 'admin', pollMs: 20 });
-      const err = await failure(gen.connect([{ name: 'veth0', speedMbps: 10_000 }, PORTS[1]!]));
+      const err = await rejection(gen.connect([{ name: 'veth0', speedMbps: 10_000 }, PORTS[1]!]));
       expect(err.message).to.match(/port 0 "veth0" is not an IXIA location/);
     });
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exec } from '../../../../framework/host/exec.js';
 import { IxRest, refsIn, toRef } from '../../../../trafficgen/grpc/backends/ixnetwork/rest.js';
+import { rejection } from '../../../helpers/rejection.js';
 
 type Seen = { path: string; key: string | undefined; body: string };
 
@@ -35,15 +36,6 @@ async function serve(
 
 const json = (res: http.ServerResponse, status: number, body: unknown): void =>
   void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('trafficgen/grpc IxNetwork REST client: links, redirects, TLS', function () {
   this.timeout(20_000);
@@ -74,7 +66,7 @@ describe('trafficgen/grpc IxNetwork REST client: links, redirects, TLS', functio
       expect(other.seen).to.have.length(1);
       expect(other.seen[0]!.key, 'API key sent to another origin').to.equal(undefined);
       // A login body never follows a redirect to another origin.
-      const e = await failure(rest.request('POST', '/api/v1/away', { username: 'admin', password: 'pw' }, { credentialsInBody: true }));
+      const e = await rejection(rest.request('POST', '/api/v1/away', { username: 'admin', password: 'pw' }, { credentialsInBody: true }));
       expect(e.message).to.match(/refusing to send the login to another origin/);
       expect(other.seen).to.have.length(1);
     } finally {
@@ -115,7 +107,7 @@ describe('trafficgen/grpc IxNetwork REST client: links, redirects, TLS', functio
     it('verifies the certificate by default, accepts it with its CA, skips the check only with insecure', async () => {
       const s = await serve((_q, res) => json(res, 200, { ok: true }), tls);
       try {
-        const e = await failure(new IxRest({ baseUrl: s.url }).get('/api/v1/sessions'));
+        const e = await rejection(new IxRest({ baseUrl: s.url }).get('/api/v1/sessions'));
         expect(e.message).to.match(/self.signed|unable to verify|certificate/i);
         expect(await new IxRest({ baseUrl: s.url, caPem: tls.cert }).get('/api/v1/sessions')).to.deep.equal({ ok: true });
         expect(await new IxRest({ baseUrl: s.url, insecure: true }).get('/api/v1/sessions')).to.deep.equal({ ok: true });
@@ -128,7 +120,7 @@ describe('trafficgen/grpc IxNetwork REST client: links, redirects, TLS', functio
       const plain = await serve((_q, res) => json(res, 200, {}));
       const s = await serve((_q, res) => void res.writeHead(307, { location: `${plain.url}/api/v1/x` }).end(), tls);
       try {
-        const e = await failure(new IxRest({ baseUrl: s.url, caPem: tls.cert, apiKey: 'k' }).get('/api/v1/x'));
+        const e = await rejection(new IxRest({ baseUrl: s.url, caPem: tls.cert, apiKey: 'k' }).get('/api/v1/x'));
         expect(e.message).to.match(/refusing a redirect from https to http:/);
         expect(plain.seen).to.have.length(0);
       } finally {

@@ -3,15 +3,7 @@ import { QmpClient } from '../../../../vnfs/qmp/client.js';
 import { QmpCommandError, QmpConnectError, QmpInterruptedError, QmpProtocolError, QmpStateError, QmpTimeoutError } from '../../../../vnfs/qmp/errors.js';
 import { AbortedError, VsperfError } from '../../../../framework/errors.js';
 import { FakeQmpServer, type Cmd, type FakeConn } from './fake-server.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../../../helpers/rejection.js';
 
 describe('vnfs/qmp client against a fake QMP server', () => {
   let server: FakeQmpServer;
