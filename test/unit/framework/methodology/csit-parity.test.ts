@@ -30,6 +30,21 @@ function fixture(): Fixture {
   return JSON.parse(readFileSync(join(dirname(d), 'test', 'fixtures', 'csit-mlrsearch.json'), 'utf8')) as Fixture;
 }
 
+/** The search as CSIT's run was configured (no warm-up, no time limit), in CSIT's exact trials or the default's. */
+function searchOf(c: Fixture['cases'][number], csitCompatible: boolean): MultiGoalSearch {
+  return new MultiGoalSearch({
+    goals: c.goals,
+    precedingTargets: c.precedingTargets,
+    expansionCoefficient: c.expansionCoefficient,
+    minLoadFps: c.minLoadFps,
+    maxLoadFps: c.maxLoadFps,
+    warmupDurationS: 0,
+    searchDurationMaxS: 0,
+    maxTrials: 1000,
+    ...(csitCompatible ? { csitCompatible } : {}),
+  });
+}
+
 const close = (a: number, b: number): boolean => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
 
 describe('MultiGoalSearch against FD.io CSIT MLRsearch (recorded oracle runs)', () => {
@@ -46,17 +61,7 @@ describe('MultiGoalSearch against FD.io CSIT MLRsearch (recorded oracle runs)', 
   for (const { c, csitCompatible } of runs) {
     it(`${c.name}: ${csitCompatible ? 'csit_compatible' : 'the default'} makes the same trials and finds the same bounds as CSIT's code`, () => {
       const dut = new SimulatedDut(c.dut);
-      const s = new MultiGoalSearch({
-        goals: c.goals,
-        precedingTargets: c.precedingTargets,
-        expansionCoefficient: c.expansionCoefficient,
-        minLoadFps: c.minLoadFps,
-        maxLoadFps: c.maxLoadFps,
-        warmupDurationS: 0,
-        searchDurationMaxS: 0,
-        maxTrials: 1000,
-        csitCompatible,
-      });
+      const s = searchOf(c, csitCompatible);
       const mine: Array<[number, number]> = [];
       for (let step = s.next(); ; step = s.next()) {
         if (isDone(step)) {
@@ -97,16 +102,7 @@ describe('MultiGoalSearch against FD.io CSIT MLRsearch (recorded oracle runs)', 
   for (const c of noiseFree) {
     it(`${c.name}: the default (short probes) finds CSIT's bounds and conditional throughput`, () => {
       const dut = new SimulatedDut(c.dut);
-      const s = new MultiGoalSearch({
-        goals: c.goals,
-        precedingTargets: c.precedingTargets,
-        expansionCoefficient: c.expansionCoefficient,
-        minLoadFps: c.minLoadFps,
-        maxLoadFps: c.maxLoadFps,
-        warmupDurationS: 0,
-        searchDurationMaxS: 0,
-        maxTrials: 1000,
-      });
+      const s = searchOf(c, false);
       let timeS = 0;
       for (let step = s.next(); ; step = s.next()) {
         if (isDone(step)) {
