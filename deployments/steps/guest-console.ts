@@ -45,6 +45,17 @@ export function commandOutcome(r: GuestCommandResult): string {
   return last ? `${how}: ${last.slice(0, 200)}` : how;
 }
 
+/** A step's seconds parameter: a timeout (> 0) or a delay (≥ 0); else the step's parameter error. */
+function seconds(object: string, method: string, what: 'timeout' | 'delay', v: PyValue | undefined, dflt: number): number {
+  const n = v === undefined || v === null ? dflt : Number(v);
+  if (!Number.isFinite(n) || n < 0 || (what === 'timeout' && n === 0))
+    throw new VsperfError(
+      'E_STEP_PARAM',
+      `${object} ${method}: ${what} must be a number of seconds (${what === 'timeout' ? '> 0' : '≥ 0'}), got ${JSON.stringify(v)}`,
+    );
+  return n;
+}
+
 function ok(r: GuestCommandResult): boolean {
   return r.exitCode === 0 && !r.timedOut && !r.truncated;
 }
@@ -95,6 +106,7 @@ export class GuestConsole {
       case 'execute': {
         this.buffer = '';
         const cmd = pyStr(args[0] ?? null);
+        const delay = seconds(this.o.object, method, 'delay', args[1], 0);
         // The outcome is read by the next wait; a failure to reach the guest is reported there too.
         this.send(cmd, this.o.executeTimeoutS).then(
           (r) => {
@@ -103,15 +115,14 @@ export class GuestConsole {
           },
           (e: unknown) => void this.failures.push(`${JSON.stringify(cmd)}: ${(e as Error).message.split('\n')[0]}`),
         );
-        const delay = Number(args[1] ?? 0);
         if (delay > 0) await sleep(delay * 1000, this.o.signal);
         return null;
       }
       case 'wait':
-        return this.wait(args[0] ?? null, Number(args[1] ?? 30));
+        return this.wait(args[0] ?? null, seconds(this.o.object, method, 'timeout', args[1], 30));
       case 'execute_and_wait': {
         const cmd = pyStr(args[0] ?? null);
-        const timeoutS = Number(args[1] ?? 30);
+        const timeoutS = seconds(this.o.object, method, 'timeout', args[1], 30);
         const prompt = args[2] ?? null;
         if (!this.isShellPrompt(prompt)) {
           await this.call('execute', [cmd]);

@@ -8,6 +8,7 @@
  * the responder (a GUEST_IMAGE of its own) is found by a ping before anything is sent.
  */
 import type { Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import { DriverError, UsageError } from '../../framework/errors.js';
 import type { GuestCommandResult } from '../../framework/api/vnf.js';
 import { connectUnix, LineReader } from './socket-lines.js';
@@ -108,6 +109,8 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
     }
     sock.write(request);
     const chunks: Buffer[] = [];
+    // The guest cuts its output where its reads end, inside a UTF-8 character too: decode across chunks.
+    const text = new StringDecoder('utf8');
     // The guest enforces the timeout; this deadline only catches a guest that stopped answering.
     const deadline = Date.now() + o.timeoutMs + 15_000;
     for (;;) {
@@ -125,7 +128,7 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
       if (!r || r.id !== id) continue; // a reply to an earlier connection's command, or noise
       if (r.kind === 'output') {
         chunks.push(r.data);
-        o.onOutput?.(r.data.toString('utf8'));
+        o.onOutput?.(text.write(r.data));
         continue;
       }
       if (r.kind !== 'end') continue;

@@ -67,6 +67,26 @@ describe('vsperf-cmdd (built from scripts/guest/cmdd.c) with the host client', f
     expect(Buffer.byteLength(big.output)).to.equal(1024 * 1024);
   });
 
+  it('passes output on as text also where the guest cut it inside a UTF-8 character', async () => {
+    // A scripted responder: the two bytes of "é" arrive in separate output lines, as two reads of the pipe can give them.
+    await serve((s) => {
+      let buf = '';
+      s.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+          const [kind, id] = buf.slice(0, i).split(' ');
+          buf = buf.slice(i + 1);
+          if (kind === 'P') s.write(`A ${id} vsperf-cmdd 1\n`);
+          const b64 = (...bytes: number[]): string => Buffer.from(bytes).toString('base64');
+          if (kind === 'R') s.write(`O ${id} ${b64(0xc3)}\nO ${id} ${b64(0xa9, 0x0a)}\nX ${id} exit 0 0\n`);
+        }
+      });
+    });
+    const streamed: string[] = [];
+    const r = await runGuestCommand(sock, 'echo é', { timeoutMs: 5000, onOutput: (t) => streamed.push(t) });
+    expect([r.output, streamed.join('')]).to.deep.equal(['é\n', 'é\n']);
+  });
+
   it('ignores replies that belong to a command an earlier connection gave up on', async () => {
     await serve();
     const ac = new AbortController();
