@@ -7,14 +7,15 @@
  */
 import { CapabilityError, VsperfError } from '../../framework/errors.js';
 import type { Logger } from '../../framework/log/logger.js';
-import { pyStr, type PyValue } from '../../framework/steps/pyvalue.js';
+import { pyRepr, pyStr, type PyValue } from '../../framework/steps/pyvalue.js';
 import { IVSWITCH_METHODS } from '../../framework/steps/steps.js';
 import type { StepTarget } from '../../framework/steps/types.js';
 import type { PhyPort, SwitchPort, VSwitch } from '../../framework/api/deployment.js';
+import { TUNNEL_TYPES, type TunnelType } from '../../framework/api/trafficgen.js';
 import { flowKey, flowPresent, isFlowDict, type FlowDict } from './flow-key.js';
 
 /** A port the steps know: a physical one (its testbed index), a vhost-user one, or a tunnel port (op2p). */
-export type AdoptedPort = SwitchPort & { kind: 'phy' | 'vhost' | 'tunnel'; phyIndex?: number };
+export type AdoptedPort = SwitchPort & { kind: 'phy' | 'vhost' | 'tunnel'; phyIndex?: number; tunnelType?: string };
 
 export interface VswitchStepOptions {
   readonly vswitch: VSwitch;
@@ -25,6 +26,65 @@ export interface VswitchStepOptions {
   readonly vhostServerMode: boolean;
   readonly log: Logger;
 }
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** An IPv4 address (network: with /prefix) given to a tunnel step, checked before it reaches ovs-appctl. */
+function ipOrNet(v: PyValue, what: string, network: boolean): string {
+  const s = pyStr(v);
+  const [addr, len, ...rest] = s.split('/');
+  const okLen = len === undefined ? !network : /^\d{1,2}$/.test(len) && Number(len) <= 32;
+  if (!IPV4.test(addr ?? '') || !okLen || rest.length)
+    throw new VsperfError('E_STEP_PARAM', `${what} ${pyRepr(v)} is not an IPv4 ${network ? 'network (a.b.c.d/n)' : 'address'}`);
+  return s;
+}
+
+function macParam(v: PyValue): string {
+  const s = pyStr(v);
+  if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(s)) throw new VsperfError('E_STEP_PARAM', `mac_addr ${pyRepr(v)} is not a MAC address`);
+  return s.toLowerCase();
+}
+
+function bridgeParam(v: PyValue, what: string): string {
+  const s = pyStr(v);
+  if (!/^[\w.-]{1,15}$/.test(s)) throw new VsperfError('E_STEP_PARAM', `${what} ${pyRepr(v)} is not a bridge name`);
+  return s;
+}
+
+/** add_tunnel_port's params: VSPERF appends them to `ovs-vsctl … set Interface`; here `options:k=v` only. */
+export function tunnelOptions(params: PyValue): Record<string, string> {
+  if (params === null || params === undefined) return {};
+  const list = Array.isArray(params) ? params : [params];
+  const out: Record<string, string> = {};
+  for (const p of list) {
+    const m = /^options:([a-z_][a-z0-9_]*)=([^\s=]+)$/.exec(pyStr(p));
+    if (!m)
+      throw new VsperfError(
+        'E_STEP_PARAM',
+        `add_tunnel_port: parameter ${pyRepr(p)} is not an Interface option "options:<name>=<value>" (the only form applied here)`,
+      );
+    if (m[1] === 'remote_ip') throw new VsperfError('E_STEP_PARAM', 'add_tunnel_port: remote_ip is the second parameter, not an option');
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+/** The lines of `ovs-vsctl show` under `Interface <name>` (type, options…), undefined when it is absent. */
+export function interfaceBlock(show: string, name: string): string | undefined {
+  const lines = show.split('\n');
+  const at = lines.findIndex((l) => l.trim() === `Interface ${name}` || l.trim() === `Interface "${name}"`);
+  if (at < 0) return undefined;
+  const indent = lines[at]!.search(/\S/);
+  const body: string[] = [];
+  for (const l of lines.slice(at + 1)) {
+    if (l.trim() === '' || l.search(/\S/) <= indent) break;
+    body.push(l);
+  }
+  return body.join('\n');
+}
+
+/** Tunnel operations (VSPERF IVswitch, op2p and ptunp use them); validated here against the switch's tables. */
+const TUNNEL_METHODS: readonly string[] = ['add_tunnel_port', 'add_route', 'set_tunnel_arp'];
 
 function unsupported(method: string, why: string): never {
   throw new VsperfError('E_STEP_UNSUPPORTED', `vswitch ${method}: ${why}`);
@@ -48,11 +108,16 @@ export class VswitchSteps implements StepTarget {
     if (alias !== undefined && alias !== bridge) this.aliases.set(alias, bridge);
   }
 
-  /** The bridge parameter as the switch knows it. */
+  /**
+   * The bridge parameters as the switch knows them: the first one, except set_tunnel_arp (ip, mac,
+   * bridge) whose bridge is last; add_route's destination is a bridge too.
+   */
   private realArgs(method: string, args: readonly PyValue[]): readonly PyValue[] {
     if (method === 'add_switch' || args.length === 0) return args;
-    const real = this.aliases.get(pyStr(args[0] ?? null));
-    return real === undefined ? args : [real, ...args.slice(1)];
+    const real = (v: PyValue | undefined): PyValue | undefined => (v === undefined ? v : (this.aliases.get(pyStr(v ?? null)) ?? v));
+    if (method === 'set_tunnel_arp') return [args[0]!, args[1] ?? null, ...(args.length > 2 ? [real(args[2])!] : [])];
+    if (method === 'add_route') return [real(args[0])!, ...args.slice(1, 2), ...(args.length > 2 ? [real(args[2])!] : [])];
+    return [real(args[0])!, ...args.slice(1)];
   }
 
   private get vs(): VSwitch {
@@ -156,6 +221,22 @@ export class VswitchSteps implements StepTarget {
         if (!this.vs.getPorts) unsupported(method, `${this.vs.name} cannot list ports`);
         return (await this.vs.getPorts!(pyStr(a0 ?? null))).map((p) => [p.name, p.ofport]);
       }
+      case 'add_tunnel_port':
+        return this.addTunnelPort(a0 ?? null, a1 ?? null, a2 ?? 'vxlan', params[3] ?? null);
+      case 'add_route': {
+        // VSPERF: the switch must know the bridge; the route says where tunnel traffic to `network` leaves.
+        this.bridge(a0 ?? null);
+        if (!this.vs.addTunnelRoute) unsupported(method, `${this.vs.name} has no tunnel routing table`);
+        await this.vs.addTunnelRoute!(ipOrNet(a1 ?? null, 'network', true), bridgeParam(a2 ?? null, 'destination'));
+        return null;
+      }
+      case 'set_tunnel_arp': {
+        const bridge = bridgeParam(a2 ?? null, 'switch_name');
+        this.bridge(bridge);
+        if (!this.vs.setTunnelArp) unsupported(method, `${this.vs.name} has no tunnel neighbour table`);
+        await this.vs.setTunnelArp!(bridge, ipOrNet(a0 ?? null, 'ip_addr', false), macParam(a1 ?? null));
+        return null;
+      }
       case 'restart':
         return unsupported(method, 'restarting the switch inside a testcase is not supported here (the sandbox switch is owned by the deployment)');
       case 'run_vppctl':
@@ -199,6 +280,30 @@ export class VswitchSteps implements StepTarget {
     return [port.name, port.ofport];
   }
 
+  /**
+   * VSPERF add_tunnel_port(switch_name, remote_ip, tunnel_type='vxlan', params=None): port `<type><n>`,
+   * n = tunnel ports of that type on all bridges; `params` are Interface columns, `options:key=value`.
+   */
+  private async addTunnelPort(bridgeName: PyValue, remoteIp: PyValue, type: PyValue, params: PyValue): Promise<PyValue> {
+    const b = this.bridge(bridgeName);
+    const t = pyStr(type);
+    if (!(TUNNEL_TYPES as readonly string[]).includes(t))
+      throw new VsperfError('E_STEP_PARAM', `add_tunnel_port: tunnel_type ${pyRepr(type)} is not one of ${TUNNEL_TYPES.join(', ')}`);
+    if (!this.vs.addTunnelPort) unsupported('add_tunnel_port', `${this.vs.name} has no tunnel ports`);
+    const options = tunnelOptions(params);
+    const n = this.allPorts().filter((p) => p.kind === 'tunnel' && (p.tunnelType ?? p.name.replace(/\d+$/, '')) === t).length;
+    const port = await this.vs.addTunnelPort!(
+      pyStr(bridgeName),
+      `${t}${n}`,
+      t as TunnelType,
+      ipOrNet(remoteIp, 'remote_ip', false),
+      this.nextOfport(b),
+      options,
+    );
+    b.set(port.name, { ...port, kind: 'tunnel', tunnelType: t });
+    return [port.name, port.ofport];
+  }
+
   private async addVport(bridgeName: PyValue): Promise<PyValue> {
     const b = this.bridge(bridgeName);
     const kind = this.o.vhostServerMode ? 'dpdkvhostuser' : 'dpdkvhostuserclient';
@@ -209,7 +314,7 @@ export class VswitchSteps implements StepTarget {
   }
 
   canValidate(method: string): boolean {
-    return IVSWITCH_METHODS.includes(method);
+    return IVSWITCH_METHODS.includes(method) || TUNNEL_METHODS.includes(method);
   }
 
   async validate(method: string, result: PyValue, params: readonly PyValue[]): Promise<boolean> {
@@ -250,6 +355,28 @@ export class VswitchSteps implements StepTarget {
       }
       case 'get_ports':
         return Array.isArray(result);
+      // VSPERF has no validate_ for these three; here each is checked in the switch's own tables.
+      case 'add_tunnel_port': {
+        if (!Array.isArray(result)) return false;
+        const iface = interfaceBlock(await show(), pyStr(result[0] ?? null));
+        return (
+          iface !== undefined &&
+          new RegExp(`^\\s*type: ${re(pyStr(a2 ?? 'vxlan'))}\\s*$`, 'm').test(iface) &&
+          iface.includes(`remote_ip="${pyStr(a1 ?? null)}"`)
+        );
+      }
+      case 'add_route': {
+        if (!this.vs.showTunnelRoutes) return false;
+        const network = pyStr(a1 ?? null);
+        return (await this.vs.showTunnelRoutes()).split('\n').some((l) => l.includes(network) && new RegExp(`\\bdev ${re(pyStr(a2 ?? null))}\\b`).test(l));
+      }
+      case 'set_tunnel_arp': {
+        if (!this.vs.showTunnelArp) return false;
+        const [ip, mac] = [pyStr(a0 ?? null), pyStr(a1 ?? null).toLowerCase()];
+        return (await this.vs.showTunnelArp())
+          .split('\n')
+          .some((l) => new RegExp(`^${re(ip)}\\s`).test(l.trim()) && l.toLowerCase().includes(mac) && l.includes(pyStr(a2 ?? null)));
+      }
       default:
         return true; // dump_flows, dump_connections: the call itself is the check
     }

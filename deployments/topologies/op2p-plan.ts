@@ -10,6 +10,13 @@
  * decapsulation: gen 0 sends tunnelled frames (outer dst = the external bridge's address and MAC) →
  *   phy0 → integration bridge → its LOCAL port, where OVS recognises a tunnel packet and pops the
  *   outer headers → tunnel port on the external bridge (remote TRAFFICGEN_PORT1_IP) → phy1 → gen 1.
+ * decapsulation, OvsVanilla (VSPERF's _setup_decap_vanilla, the other way round): gen 0 → phy0 on the
+ *   external bridge → flow to its LOCAL port (address TUNNEL_EXTERNAL_BRIDGE_IP), where the outer
+ *   headers are popped → tunnel port on the integration bridge (address TUNNEL_INT_BRIDGE_IP; remote
+ *   TRAFFICGEN_PORT1_IP) → NORMAL → phy1 → gen 1. VSPERF's kernel datapath pops in the host's UDP
+ *   stack; this OvsVanilla runs the userspace datapath, which pops at the LOCAL port, so the same
+ *   layout works. VSPERF's `arp -s TRAFFICGEN_PORT2_IP` (a kernel neighbour for the kernel datapath)
+ *   has no reader here; tnl/arp/set is the userspace datapath's equivalent and is set.
  */
 import { ConfigError, UsageError } from '../../framework/errors.js';
 import type { Settings, JsonObject } from '../../framework/config/settings.js';
@@ -36,6 +43,9 @@ export interface Op2pSettings {
   /** address/prefix on the external bridge's LOCAL port (TUNNEL_EXTERNAL_BRIDGE_IP). */
   readonly extIp: string;
   readonly vtepIp2: string;
+  /** OvsVanilla decapsulation: VSPERF's layout for the plain switch (see above), with TUNNEL_INT_BRIDGE_IP. */
+  readonly vanilla: boolean;
+  readonly intBridgeIp: string;
   readonly vtepSubnet: string;
   readonly vni: string;
   readonly port1: { readonly mac: string; readonly ip: string };
@@ -72,17 +82,20 @@ const DEFAULTS: Readonly<Record<string, string>> = {
   VTEP_IP2: '192.168.240.10',
   VTEP_IP2_SUBNET: '192.168.240.0/24',
   TUNNEL_EXTERNAL_BRIDGE_IP: '192.168.240.1/24',
+  // VSPERF uses it without defining it; its user guide sets 192.168.1.1.
+  TUNNEL_INT_BRIDGE_IP: '192.168.1.1',
   TRAFFICGEN_PORT1_MAC: '02:00:00:00:00:01',
   TRAFFICGEN_PORT2_MAC: '02:00:00:00:00:02',
   TRAFFICGEN_PORT1_IP: '1.1.1.1',
   TRAFFICGEN_PORT2_IP: '90.90.90.90',
 };
 
-function ipv4(s: Settings, key: string, prefix: boolean): string {
+/** prefix: true = a.b.c.d/n required, false = none allowed, 'optional' = either. */
+function ipv4(s: Settings, key: string, prefix: boolean | 'optional'): string {
   const v = String(s.getOr(key, DEFAULTS[key] ?? ''));
   const [addr, len, ...rest] = v.split('/');
   const m = IPV4.exec(addr ?? '');
-  const okLen = prefix ? len !== undefined && /^\d{1,2}$/.test(len) && Number(len) <= 32 : len === undefined;
+  const okLen = len === undefined ? prefix !== true : prefix !== false && /^\d{1,2}$/.test(len) && Number(len) <= 32;
   if (!m || m.slice(1).some((x) => Number(x) > 255) || !okLen || rest.length)
     throw new ConfigError(key, s.source(key), `must be an IPv4 address${prefix ? ' with a prefix length (a.b.c.d/n)' : ''}, got ${JSON.stringify(v)}`);
   return v;
@@ -136,7 +149,7 @@ function frameDict(s: Settings, type: TunnelType, layer: 'L2' | 'L3' | 'L4'): Js
 }
 
 /** The op2p settings with VSPERF's defaults (conf/integration/02_vswitch.conf, 03_traffic.conf), checked. */
-export function op2pSettings(s: Settings): Op2pSettings {
+export function op2pSettings(s: Settings, vswitch = String(s.getOr('VSWITCH', 'OvsDpdkVhost'))): Op2pSettings {
   const type = tunnelType(s);
   const vni = String(s.getOr('VXLAN_VNI', '99'));
   if (!/^\d+$/.test(vni) || Number(vni) > 0xffffff)
@@ -149,6 +162,9 @@ export function op2pSettings(s: Settings): Op2pSettings {
     intIp: ipv4(s, 'VTEP_IP1', true),
     extIp: ipv4(s, 'TUNNEL_EXTERNAL_BRIDGE_IP', true),
     vtepIp2: ipv4(s, 'VTEP_IP2', false),
+    // As VSPERF decides it: by the switch's name.
+    vanilla: vswitch.endsWith('Vanilla'),
+    intBridgeIp: ipv4(s, 'TUNNEL_INT_BRIDGE_IP', 'optional'),
     vtepSubnet: ipv4(s, 'VTEP_IP2_SUBNET', true),
     vni,
     port1: { mac: mac(s, 'TRAFFICGEN_PORT1_MAC'), ip: ipv4(s, 'TRAFFICGEN_PORT1_IP', false) },
@@ -184,10 +200,32 @@ export function op2pPlan(o: Op2pSettings): Op2pPlan {
       ],
     };
   }
+  const options: Record<string, string> = o.type === 'vxlan' ? { key: o.vni } : {};
+  if (o.vanilla) {
+    return {
+      bridges: [
+        { name: o.intBridge, address: o.intBridgeIp },
+        { name: o.extBridge, address: o.extIp },
+      ],
+      // VSPERF adds the external bridge's physical port first: it faces generator port 0.
+      phy: [
+        { bridge: o.extBridge, ofport: OP2P_OFPORT.phy },
+        { bridge: o.intBridge, ofport: OP2P_OFPORT.phy },
+      ],
+      tunnel: { bridge: o.intBridge, name, type: o.type, remoteIp: o.port1.ip, ofport, options },
+      routes: [{ network: o.vtepSubnet, bridge: o.intBridge }],
+      neighbours: [{ bridge: o.extBridge, ip: o.port2.ip, mac: o.port2.mac }],
+      flows: [
+        { bridge: o.extBridge, flow: { type: 'raw', flow: `in_port=${OP2P_OFPORT.phy},actions=LOCAL` } },
+        // VSPERF's integration bridge is standalone (implicit NORMAL); ours are fail-mode secure.
+        { bridge: o.intBridge, flow: { type: 'raw', flow: 'actions=NORMAL' } },
+      ],
+    };
+  }
   return {
     bridges,
     phy,
-    tunnel: { bridge: o.extBridge, name, type: o.type, remoteIp: o.port1.ip, ofport, options: o.type === 'vxlan' ? { key: o.vni } : {} },
+    tunnel: { bridge: o.extBridge, name, type: o.type, remoteIp: o.port1.ip, ofport, options },
     routes: [],
     neighbours: [{ bridge: o.intBridge, ip: o.port1.ip, mac: o.port1.mac }],
     flows: [

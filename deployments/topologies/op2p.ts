@@ -43,7 +43,7 @@ export function checkOp2p(s: Settings, vswitch: VSwitch): void {
 
 export async function op2pTopology(s: Settings, vswitch: VSwitch, switchPorts: readonly PhyPort[], netns: string | undefined): Promise<Op2pResult> {
   checkOp2p(s, vswitch);
-  const o0 = op2pSettings(s);
+  const o0 = op2pSettings(s, vswitch.name);
   const layout = op2pPlan(o0);
   if (switchPorts.length < 2) throw new UsageError(`deployment op2p needs 2 physical ports, the testbed has ${switchPorts.length}`);
   for (const b of layout.bridges) await vswitch.addBridge(b.name);

@@ -507,6 +507,14 @@ export class OvsSwitch implements VSwitch {
     await this.appctl('ovs-vswitchd', ['tnl/arp/set', bridge, ip, mac], `tnl/arp/set ${bridge} ${ip} ${mac}`);
   }
 
+  async showTunnelRoutes(): Promise<string> {
+    return (await this.appctl('ovs-vswitchd', ['ovs/route/show'])).stdout;
+  }
+
+  async showTunnelArp(): Promise<string> {
+    return (await this.appctl('ovs-vswitchd', ['tnl/arp/show'])).stdout;
+  }
+
   async interfaceMac(name: string): Promise<string> {
     const v = (await this.vsctl(['get', 'Interface', name, 'mac_in_use'], `mac_in_use ${name}`)).stdout.trim().replace(/"/g, '');
     if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(v))

@@ -135,6 +135,10 @@ export interface VSwitch {
   addTunnelRoute?(network: string, bridge: string): Promise<void>;
   /** A neighbour (ARP) entry for tunnel traffic leaving a bridge (OVS: `ovs-appctl tnl/arp/set BRIDGE IP MAC`). */
   setTunnelArp?(bridge: string, ip: string, mac: string): Promise<void>;
+  /** The switch's tunnel routing table as it prints it (OVS: `ovs-appctl ovs/route/show`); step validation reads it. */
+  showTunnelRoutes?(): Promise<string>;
+  /** The switch's tunnel neighbour table as it prints it (OVS: `ovs-appctl tnl/arp/show`). */
+  showTunnelArp?(): Promise<string>;
   /** MAC address the switch uses on one of its interfaces (a bridge's LOCAL port, a physical port). */
   interfaceMac?(name: string): Promise<string>;
   /** Run a command of the switch's own tools (ovs-vsctl/ovs-ofctl/ovs-appctl) with its private sockets. */

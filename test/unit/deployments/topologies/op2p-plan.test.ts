@@ -81,6 +81,36 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
     expect(op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation', TUNNEL_TYPE: 'gre' }))).tunnel.options).to.deep.equal({});
   });
 
+  it("decapsulation on OvsVanilla: VSPERF's _setup_decap_vanilla (phy0 → LOCAL on br-ext, tunnel port and phy1 on the integration bridge with TUNNEL_INT_BRIDGE_IP)", () => {
+    const o = op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation', TUNNEL_INT_BRIDGE_IP: '192.168.1.1' }), 'OvsVanilla');
+    const p = op2pPlan(o);
+    expect(p.bridges).to.deep.equal([
+      { name: 'vsperf-br0', address: '192.168.1.1' },
+      { name: 'vsperf-br-ext', address: '192.168.240.1/24' },
+    ]);
+    // generator port 0 faces the external bridge (VSPERF adds its physical port first)
+    expect(p.phy).to.deep.equal([
+      { bridge: 'vsperf-br-ext', ofport: 1 },
+      { bridge: 'vsperf-br0', ofport: 1 },
+    ]);
+    expect(p.tunnel).to.deep.equal({ bridge: 'vsperf-br0', name: 'vxlan0', type: 'vxlan', remoteIp: '1.1.1.1', ofport: 2, options: { key: '99' } });
+    expect(p.routes).to.deep.equal([{ network: '192.168.240.0/24', bridge: 'vsperf-br0' }]);
+    expect(p.neighbours).to.deep.equal([{ bridge: 'vsperf-br-ext', ip: '90.90.90.90', mac: '02:00:00:00:00:02' }]);
+    expect(p.flows).to.deep.equal([
+      { bridge: 'vsperf-br-ext', flow: { type: 'raw', flow: 'in_port=1,actions=LOCAL' } },
+      { bridge: 'vsperf-br0', flow: { type: 'raw', flow: 'actions=NORMAL' } },
+    ]);
+    // The frames go to the external bridge's address, as with OvsDpdkVhost.
+    expect((op2pTraffic(o, '0a:00:00:00:00:aa').tunnel as JsonObject).outer).to.include({ dstIp: '192.168.240.1', dstMac: '0a:00:00:00:00:aa' });
+    // VSPERF defines no default; ours is its user guide's value. A prefix is allowed, a bad address is not.
+    expect(op2pSettings(settings(), 'OvsVanilla').intBridgeIp).to.equal('192.168.1.1');
+    expect(op2pSettings(settings({ TUNNEL_INT_BRIDGE_IP: '10.1.1.1/24' }), 'OvsVanilla').intBridgeIp).to.equal('10.1.1.1/24');
+    expect(() => op2pSettings(settings({ TUNNEL_INT_BRIDGE_IP: '10.1.1' }), 'OvsVanilla')).to.throw(ConfigError, /TUNNEL_INT_BRIDGE_IP/);
+    // Encapsulation is the same layout on both switches (tnl/arp/set stands for VSPERF's `arp -s`).
+    const enc = (v: string) => op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'encapsulation' }), v));
+    expect(enc('OvsVanilla')).to.deep.equal(enc('OvsDpdkVhost'));
+  });
+
   it('without TUNNEL_OPERATION op2p decapsulates, as VSPERF does', () => {
     expect(op2pSettings(settings()).operation).to.equal('decapsulation');
   });
