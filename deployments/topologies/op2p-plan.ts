@@ -97,7 +97,11 @@ function ipv4(s: Settings, key: string, prefix: boolean | 'optional'): string {
   const m = IPV4.exec(addr ?? '');
   const okLen = len === undefined ? prefix !== true : prefix !== false && /^\d{1,2}$/.test(len) && Number(len) <= 32;
   if (!m || m.slice(1).some((x) => Number(x) > 255) || !okLen || rest.length)
-    throw new ConfigError(key, s.source(key), `must be an IPv4 address${prefix ? ' with a prefix length (a.b.c.d/n)' : ''}, got ${JSON.stringify(v)}`);
+    throw new ConfigError(
+      key,
+      s.source(key),
+      `must be an IPv4 address${prefix === true ? ' with a prefix length (a.b.c.d/n)' : prefix === 'optional' ? ', optionally with a prefix length (a.b.c.d or a.b.c.d/n)' : ''}, got ${JSON.stringify(v)}`,
+    );
   return v;
 }
 

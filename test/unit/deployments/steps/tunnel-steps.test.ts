@@ -10,7 +10,7 @@ import type { Host } from '../../../../framework/host/host.js';
 /**
  * VSPERF's tunnel step operations (add_tunnel_port, add_route, set_tunnel_arp) through the vswitch
  * step object down to the argv the OVS driver runs, for both OVS drivers. The switch's answers are
- * canned (this is the argv check); test/integration/steps runs them on a real OVS.
+ * canned (this is the argv check). No integration test runs these three steps on a real OVS yet.
  */
 function recordingSwitch(name: 'OvsDpdkVhost' | 'OvsVanilla'): { ovs: OvsSwitch; argv: string[][] } {
   const argv: string[][] = [];
