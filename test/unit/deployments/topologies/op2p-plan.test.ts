@@ -105,7 +105,10 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
     // VSPERF defines no default; ours is its user guide's value. A prefix is allowed, a bad address is not.
     expect(op2pSettings(settings(), 'OvsVanilla').intBridgeIp).to.equal('192.168.1.1');
     expect(op2pSettings(settings({ TUNNEL_INT_BRIDGE_IP: '10.1.1.1/24' }), 'OvsVanilla').intBridgeIp).to.equal('10.1.1.1/24');
-    expect(() => op2pSettings(settings({ TUNNEL_INT_BRIDGE_IP: '10.1.1' }), 'OvsVanilla')).to.throw(ConfigError, /TUNNEL_INT_BRIDGE_IP.*optionally with a prefix length/);
+    expect(() => op2pSettings(settings({ TUNNEL_INT_BRIDGE_IP: '10.1.1' }), 'OvsVanilla')).to.throw(
+      ConfigError,
+      /TUNNEL_INT_BRIDGE_IP.*optionally with a prefix length/,
+    );
     // Encapsulation is the same layout on both switches (tnl/arp/set stands for VSPERF's `arp -s`).
     const enc = (v: string) => op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'encapsulation' }), v));
     expect(enc('OvsVanilla')).to.deep.equal(enc('OvsDpdkVhost'));
