@@ -45,6 +45,8 @@ export const METRICS: Readonly<Record<string, MetricInfo>> = {
   migration_stop_resume_ms: { better: 'lower', unit: 'ms', label: 'STOP→RESUME' },
   dataplane_outage_ms: { better: 'lower', unit: 'ms', label: 'data-plane outage' },
   rx_gap_ms: { better: 'lower', unit: 'ms', label: 'receive silence in migration' },
+  silence_start_vs_stop_ms: { better: 'none', unit: 'ms', label: 'silence start vs STOP' },
+  resume_to_traffic_ms: { better: 'lower', unit: 'ms', label: 'RESUME to traffic back' },
   migration_max_latency_ms: { better: 'lower', unit: 'ms', label: 'max latency in migration' },
   delayed_frames: { better: 'lower', unit: 'frames', label: 'frames delayed in migration' },
   migration_lost_frames: { better: 'lower', unit: 'frames', label: 'frames lost in migration' },

@@ -79,6 +79,8 @@ export const EXTRA_COLUMNS = [
   'migration_stop_resume_ms',
   'dataplane_outage_ms',
   'rx_gap_ms',
+  'silence_start_vs_stop_ms',
+  'resume_to_traffic_ms',
   'migration_max_latency_ms',
   'delayed_frames',
   'outage_kind',

@@ -271,7 +271,13 @@ function recordMigration(
   const rx = receiverFigures(
     traffic.directions,
     { startMs: fig.startEpochMs, endMs: trafficStopMs },
-    { ...(seqGapMs !== undefined ? { seqGapMs } : {}), lostFrames: lost, rateFps: opts.rateFps, binsBeforeMs: 300 },
+    {
+      ...(seqGapMs !== undefined ? { seqGapMs } : {}),
+      lostFrames: lost,
+      rateFps: opts.rateFps,
+      binsBeforeMs: 300,
+      switchover: { stopMs: fig.resumeEpochMs - fig.stopResumeMs, resumeMs: fig.resumeEpochMs },
+    },
   );
   const outage = rx.outageMs;
   if (outage !== undefined && outageFromLoss(lost, opts.rateFps, run.directions) > outage + Math.max(50, outage))

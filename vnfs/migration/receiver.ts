@@ -11,6 +11,18 @@
  *                             sequence gap at the offered rate)
  *   outage_kind               loss (frames lost, none delayed), delay (none lost, late frames or a
  *                             silence the loss does not explain), both, or none
+ *
+ * and where that silence lies against QEMU's STOP (source) and RESUME (destination), both on the host
+ * clock like the receiver's kernel timestamps:
+ *
+ *   silence_start_vs_stop_ms  the silence's start − STOP: negative when the source guest had stopped
+ *                             forwarding before QEMU reported STOP (vCPU paused, then the vhost rings
+ *                             stopped); positive when the destination first forwarded what the source's
+ *                             rings still held, then fell silent
+ *   resume_to_traffic_ms      the silence's end − RESUME: the destination until traffic is back (vhost
+ *                             ports up in the vSwitch, the guest forwarding again, the fabric relearned)
+ *
+ * so that rx_gap_ms = STOP→RESUME + resume_to_traffic_ms − silence_start_vs_stop_ms.
  */
 import type { DirectionResult } from '../../framework/api/trafficgen.js';
 
@@ -30,6 +42,9 @@ export interface ReceiverFigures {
   readonly delayedFrames?: number;
   readonly outageMs?: number;
   readonly outageKind: OutageKind;
+  /** The longest silence against STOP and RESUME (ms; see above). */
+  readonly silenceStartVsStopMs?: number;
+  readonly resumeToTrafficMs?: number;
   /** Per 1 ms bin inside [window.startMs − before, window.endMs]: frames and max latency (ms), from startMs (epoch). */
   readonly bins?: { readonly startMs: number; readonly binMs: number; readonly rxFrames: number[]; readonly maxLatencyMs: number[] };
 }
@@ -70,7 +85,7 @@ export function windowBins(dirs: readonly DirectionResult[], fromMs: number, toM
 export function receiverFigures(
   dirs: readonly DirectionResult[],
   w: Window,
-  o: { seqGapMs?: number; lostFrames: number; rateFps: number; binsBeforeMs?: number },
+  o: { seqGapMs?: number; lostFrames: number; rateFps: number; binsBeforeMs?: number; switchover?: { stopMs: number; resumeMs: number } },
 ): ReceiverFigures {
   if (!dirs.some((d) => d.receiver)) {
     const kind: OutageKind = o.lostFrames > 0 ? 'loss' : 'none';
@@ -90,6 +105,8 @@ export function receiverFigures(
   const delay = (delayedFrames ?? 0) > 0 || rxGapMs > seq + slack;
   const loss = o.lostFrames > 0;
   const outageKind: OutageKind = loss && delay ? 'both' : loss ? 'loss' : delay ? 'delay' : 'none';
+  const around =
+    gap && o.switchover ? { silenceStartVsStopMs: gap.startMs - o.switchover.stopMs, resumeToTrafficMs: gap.endMs - o.switchover.resumeMs } : undefined;
   return {
     rxGapMs,
     ...(gap ? { rxGap: gap } : {}),
@@ -97,6 +114,7 @@ export function receiverFigures(
     ...(delayedFrames !== undefined ? { delayedFrames } : {}),
     outageMs,
     outageKind,
+    ...(around ?? {}),
     ...(bins ? { bins } : {}),
   };
 }

@@ -19,6 +19,9 @@ export interface MigrationRecord {
   readonly seqGapMs?: number;
   /** Longest receive silence inside the migration window, receiver clock (ms). */
   readonly rxGapMs?: number;
+  /** The longest silence: its start − STOP and its end − RESUME (ms; receiver.ts). */
+  readonly silenceStartVsStopMs?: number;
+  readonly resumeToTrafficMs?: number;
   /** Largest one-way latency of a frame received inside the migration window (ms). */
   readonly migrationMaxLatencyMs?: number;
   /** Frames later than 10 × the pre-migration p99 latency. */
@@ -85,6 +88,8 @@ export type SummaryKey =
   | 'outageFromLossMs'
   | 'ramTransferredBytes'
   | 'rxGapMs'
+  | 'silenceStartVsStopMs'
+  | 'resumeToTrafficMs'
   | 'migrationMaxLatencyMs'
   | 'delayedFrames'
   | 'guestClockStepMs'
@@ -103,6 +108,8 @@ export function summarize(records: readonly MigrationRecord[]): Partial<Record<S
     'outageFromLossMs',
     'ramTransferredBytes',
     'rxGapMs',
+    'silenceStartVsStopMs',
+    'resumeToTrafficMs',
     'migrationMaxLatencyMs',
     'delayedFrames',
     'guestClockStepMs',

@@ -66,4 +66,30 @@ describe('migration figures from the receiver clock', () => {
     const b = dir({ gapsMs: [], bins: { t0Ms: T0 + 1, binMs: 1, rxFrames: [2, 2], maxLatencyUs: [50, 5] } });
     expect(windowBins([a, b], T0, T0 + 3)).to.deep.equal({ startMs: T0, binMs: 1, rxFrames: [1, 3, 3], maxLatencyMs: [0.01, 0.05, 0.03] });
   });
+
+  it('the longest silence against STOP and RESUME: rx_gap = STOP→RESUME + after RESUME − start vs STOP', () => {
+    // The switch-over (STOP at +1015, RESUME at +1028) and a shorter stall later.
+    const d = dir({
+      gapsMs: [
+        [T0 + 1788, T0 + 1820],
+        [T0 + 1000, T0 + 1042],
+      ],
+    });
+    const f = receiverFigures([d], { startMs: T0, endMs: T0 + 3000 }, { lostFrames: 5, rateFps: 1000, switchover: { stopMs: T0 + 1015, resumeMs: T0 + 1028 } });
+    expect(f).to.deep.include({ rxGapMs: 42, silenceStartVsStopMs: -15, resumeToTrafficMs: 14 });
+    expect(13 + f.resumeToTrafficMs! - f.silenceStartVsStopMs!).to.equal(f.rxGapMs);
+    // The destination first forwarded what the source's rings held, then fell silent: the start is after STOP.
+    const late = receiverFigures(
+      [dir({ gapsMs: [[T0 + 1043, T0 + 1173]] })],
+      { startMs: T0, endMs: T0 + 3000 },
+      {
+        lostFrames: 44,
+        rateFps: 1000,
+        switchover: { stopMs: T0 + 1000, resumeMs: T0 + 1032 },
+      },
+    );
+    expect(late).to.deep.include({ silenceStartVsStopMs: 43, resumeToTrafficMs: 141 });
+    // Without STOP/RESUME (or without a silence), no such figures.
+    expect(receiverFigures([d], { startMs: T0, endMs: T0 + 3000 }, { lostFrames: 5, rateFps: 1000 })).to.not.have.property('resumeToTrafficMs');
+  });
 });
