@@ -86,13 +86,27 @@ export class GuestConsole {
     for (const w of [...this.waiters]) w();
   }
 
-  /** Queue `cmd` after the commands still running; its output goes to the buffer. */
-  private send(cmd: string, timeoutS: number): Promise<GuestCommandResult> {
+  /**
+   * Queue `cmd` after the commands still running; its output goes to the buffer. A command sent by
+   * `execute` (background) leaves its outcome for the next wait, recorded before that wait can end.
+   */
+  private send(cmd: string, timeoutS: number, background: boolean): Promise<GuestCommandResult> {
     const exec = this.executor;
     this.o.log.debug(`${this.o.object} cmd: ${cmd}`);
     this.pending++;
     const one = this.queue
       .then(() => exec(cmd, { timeoutMs: timeoutS * 1000, signal: this.o.signal, onOutput: (t) => this.append(t) }))
+      .then(
+        (r) => {
+          if (background) this.ended.push(r);
+          if (background && !ok(r)) this.o.log.warn(`${this.o.object} execute ${JSON.stringify(cmd)}: ${commandOutcome(r)}`);
+          return r;
+        },
+        (e: unknown) => {
+          if (background) this.failures.push(`${JSON.stringify(cmd)}: ${(e as Error).message.split('\n')[0]}`);
+          throw e;
+        },
+      )
       .finally(() => {
         this.pending--;
         for (const w of [...this.waiters]) w();
@@ -107,14 +121,8 @@ export class GuestConsole {
         this.buffer = '';
         const cmd = pyStr(args[0] ?? null);
         const delay = seconds(this.o.object, method, 'delay', args[1], 0);
-        // The outcome is read by the next wait; a failure to reach the guest is reported there too.
-        this.send(cmd, this.o.executeTimeoutS).then(
-          (r) => {
-            this.ended.push(r);
-            if (!ok(r)) this.o.log.warn(`${this.o.object} execute ${JSON.stringify(cmd)}: ${commandOutcome(r)}`);
-          },
-          (e: unknown) => void this.failures.push(`${JSON.stringify(cmd)}: ${(e as Error).message.split('\n')[0]}`),
-        );
+        // The outcome is read by the next wait (send records it before that wait can end).
+        this.send(cmd, this.o.executeTimeoutS, true).catch(() => undefined);
         if (delay > 0) await sleep(delay * 1000, this.o.signal);
         return null;
       }
@@ -130,9 +138,11 @@ export class GuestConsole {
         }
         this.buffer = '';
         // Commands sent by `execute` before this one end first (one shell, as in VSPERF).
-        const r = await this.send(cmd, timeoutS);
+        const r = await this.send(cmd, timeoutS, false);
         this.last = r;
-        const out = this.take();
+        // This command's own output (the channel keeps it apart from what earlier commands still print).
+        this.take();
+        const out = r.output;
         if (r.timedOut)
           throw new VsperfError('E_STEP_TIMEOUT', `${this.o.object} execute_and_wait ${JSON.stringify(cmd)}: not finished within ${timeoutS} s (killed)`);
         if (!ok(r)) this.o.log.warn(`${this.o.object} execute_and_wait ${JSON.stringify(cmd)}: ${commandOutcome(r)}`);
