@@ -306,6 +306,9 @@ export class OvsSwitch implements VSwitch {
     if (Number(this.s.getOr('VSWITCH_AFFINITIZATION_ON', 1)) === 1) {
       cfg['pmd-cpu-mask'] = checkPmdMask(String(this.s.getOr('VSWITCH_PMD_CPU_MASK', '2')), onlineCpus(), this.s.source('VSWITCH_PMD_CPU_MASK') ?? 'defaults');
     }
+    // A PMD that may sleep when idle leaves its core to others (few-core hosts, live migration at 1 kpps).
+    const maxSleepUs = Number(this.s.getOr('VSWITCH_PMD_MAXSLEEP_US', 0));
+    if (maxSleepUs > 0) cfg['pmd-maxsleep'] = String(Math.round(maxSleepUs));
     if (hugeDir) cfg['dpdk-hugepage-dir'] = hugeDir;
     const extra = strList(this.s.getOr('VSWITCHD_DPDK_ARGS', []));
     if (this.opts.filePrefix) extra.push(`--file-prefix=${this.opts.filePrefix}`);
