@@ -50,12 +50,15 @@ export interface SriovOptions {
   readonly sysfsRoot?: string;
   /** Command runner for `ip link set … vf …` and `modprobe` (tests record argv instead). */
   readonly run?: (argv: readonly string[]) => Promise<void>;
+  /** Writes to sysfs files (tests: a fake kernel that acts on them, with the real one's errors). */
+  readonly write?: (path: string, value: string) => void;
   readonly log: Logger;
 }
 
 export class Sriov {
   private readonly root: string;
   private readonly runCmd: (argv: readonly string[]) => Promise<void>;
+  private readonly write: (path: string, value: string) => void;
   private readonly log: Logger;
   private readonly releases: Array<() => Promise<void>> = [];
 
@@ -65,6 +68,7 @@ export class Sriov {
   ) {
     this.root = o.sysfsRoot ?? '/sys';
     this.runCmd = o.run ?? (async (argv) => void (await exec(argv)));
+    this.write = o.write ?? ((path, value) => writeFileSync(path, value));
     this.log = o.log;
   }
 
@@ -176,24 +180,25 @@ export class Sriov {
       const origBind = join(this.root, 'bus/pci/drivers', orig, 'bind');
       this.releases.push(
         this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: origBind, restore: pci }, `bind ${pci} to ${orig}`, () =>
-          writeFileSync(origBind, pci),
+          this.write(origBind, pci),
         ),
       );
     }
     this.releases.push(
       this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: override, restore: '\n' }, `clear driver_override of ${pci}`, () =>
-        writeFileSync(override, '\n'),
+        this.write(override, '\n'),
       ),
     );
-    writeFileSync(override, driver);
-    if (orig) writeFileSync(join(this.root, 'bus/pci/drivers', orig, 'unbind'), pci);
+    this.write(override, driver);
+    if (orig) this.write(join(this.root, 'bus/pci/drivers', orig, 'unbind'), pci);
+    // Journalled only once bound: a refused bind leaves nothing to unbind (the kernel's ENODEV otherwise).
+    this.write(join(drvDir, 'bind'), pci);
     const unbind = join(drvDir, 'unbind');
     this.releases.push(
       this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: unbind, restore: pci }, `unbind ${pci} from ${driver}`, () =>
-        writeFileSync(unbind, pci),
+        this.write(unbind, pci),
       ),
     );
-    writeFileSync(join(drvDir, 'bind'), pci);
     this.log.info(`sriov: ${pci} ${orig ?? '(no driver)'} → ${driver}`);
   }
 }

@@ -8,6 +8,27 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { EnvironmentError } from '../../framework/errors.js';
 import type { PortSpec } from '../../framework/api/trafficgen.js';
 
+/** Which dpdk-backend precondition failed: stable, for scripts, tests and --check-host. */
+export type DpdkCheck = 'hugepages' | 'no-device' | 'not-bound' | 'lcore' | 'no-vfio' | 'iommu' | 'memlock' | 'dpdk';
+
+/** The dpdk backend cannot start on this host: one line naming what is missing and (hint) the fix. */
+export class DpdkSetupError extends EnvironmentError {
+  readonly check: DpdkCheck;
+  constructor(check: DpdkCheck, message: string, hint?: string) {
+    super(`dpdk backend (${check}): ${message}`, hint ? { hint } : {});
+    this.check = check;
+  }
+}
+
+/** The engine's own preflight codes (engine/io_dpdk.c) as checks. */
+export const ENGINE_DPDK_CHECKS: Readonly<Record<string, DpdkCheck>> = {
+  E_NOHUGE: 'hugepages',
+  E_NODEV: 'no-device',
+  E_NOTBOUND: 'not-bound',
+  E_LCORE: 'lcore',
+  E_DPDK: 'dpdk',
+};
+
 /** What a DPDK device string may contain (no '@' or '#': they separate netns and backend in --port). */
 export const DEVARGS_RE = /^[A-Za-z0-9_.:,=/+-]{1,255}$/;
 export const PCI_RE = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
@@ -19,10 +40,11 @@ const AF_PACKET_FRAMES = 4096;
  * The DPDK device of generator port `index`: its `devargs`, else its PCI address, else a net_af_packet
  * vdev on its interface (so TRAFFICGEN_SOFTWARE_BACKEND=dpdk works on any netdev, veths included).
  */
-export function dpdkDevargs(p: PortSpec, index: number): string {
+export function dpdkDevargs(p: PortSpec, index: number, queues = 1): string {
   if (p.devargs) return p.devargs;
   if (p.pci) return p.pci;
-  return `net_af_packet${index},iface=${p.name},framecnt=${AF_PACKET_FRAMES}`;
+  // qpairs: one AF_PACKET socket per queue pair, the kernel spreading received frames by flow hash (fanout).
+  return `net_af_packet${index},iface=${p.name},framecnt=${AF_PACKET_FRAMES}${queues > 1 ? `,qpairs=${queues}` : ''}`;
 }
 
 /** Is this port driven by the dpdk backend (its own wish, else the generator's default)? */
@@ -47,11 +69,12 @@ export const DPDK_MIN_HUGE_MIB = 64;
 export function checkHugepages(h: HugepageInfo, needMiB = DPDK_MIN_HUGE_MIB): void {
   const freeMiB = (h.freePages * h.pageKiB) / 1024;
   if (freeMiB >= needMiB) return;
-  throw new EnvironmentError(
+  throw new DpdkSetupError(
+    'hugepages',
     h.totalPages === 0
       ? `the dpdk backend needs hugepages and none are reserved (HugePages_Total 0)`
       : `the dpdk backend needs ${needMiB} MiB of free hugepages, ${freeMiB} MiB are free (${h.freePages} of ${h.totalPages} pages)`,
-    { hint: 'echo 1024 > /proc/sys/vm/nr_hugepages (npm run setup reserves them; OVS-DPDK takes its share too)' },
+    'echo 1024 > /proc/sys/vm/nr_hugepages (npm run setup reserves them; OVS-DPDK takes its share too)',
   );
 }
 
@@ -106,10 +129,23 @@ export function checkCpusFree(cpus: readonly number[], owners: readonly CpuOwner
   for (const c of cpus) {
     const o = owners.find((x) => x.cpu === c);
     if (o)
-      throw new EnvironmentError(`CPU ${c} (TRAFFICGEN_SOFTWARE_CORES) is busy: thread ${o.comm} of pid ${o.pid} polls it`, {
-        hint: 'give the engine CPUs the switch does not poll (OVS: other_config:pmd-cpu-mask)',
-      });
+      throw new DpdkSetupError(
+        'lcore',
+        `CPU ${c} (TRAFFICGEN_SOFTWARE_CORES) is busy: thread ${o.comm} of pid ${o.pid} polls it`,
+        'give the engine CPUs the switch does not poll (OVS: other_config:pmd-cpu-mask)',
+      );
   }
+}
+
+/** The engine's CPUs must be online and in this process's affinity (an offline CPU is in neither). */
+export function checkCpusUsable(cpus: readonly number[], allowed: readonly number[]): void {
+  const bad = cpus.filter((c) => !allowed.includes(c));
+  if (bad.length)
+    throw new DpdkSetupError(
+      'lcore',
+      `CPU ${bad.join(',')} (TRAFFICGEN_SOFTWARE_CORES) is not online or not available to this process (usable: ${allowed.join(',')})`,
+      'pick CPUs from the usable list (lscpu; taskset -p $$)',
+    );
 }
 
 /** CPUs this process may use that no busy poller owns. */
@@ -119,7 +155,9 @@ export function freeCpus(owners: readonly CpuOwner[], statusFile = '/proc/self/s
 }
 
 /** Everything the dpdk backend needs before the engine starts. */
-export function dpdkPreflight(cpus: readonly number[], meminfo = '/proc/meminfo'): void {
+export function dpdkPreflight(cpus: readonly number[], meminfo = '/proc/meminfo', statusFile = '/proc/self/status'): void {
   checkHugepages(parseMeminfo(readFileSync(meminfo, 'utf8')));
-  if (cpus.length) checkCpusFree(cpus, cpuOwners());
+  if (!cpus.length) return;
+  checkCpusUsable(cpus, parseCpuList(/^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync(statusFile, 'utf8'))?.[1] ?? ''));
+  checkCpusFree(cpus, cpuOwners());
 }

@@ -5,7 +5,7 @@
  */
 import { basicStream } from '../../framework/api/example-spec.js';
 import { checkTrafficSpec, checkTrialSpec } from '../../framework/api/trial-check.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { DriverContext } from '../../framework/api/driver.js';
 import type { Settings } from '../../framework/config/settings.js';
 import type { Host } from '../../framework/host/host.js';
@@ -30,8 +30,8 @@ import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, ty
 import { trialResultOf } from './results.js';
 import { availableParallelism } from 'node:os';
 import { cpuOwners, dpdkPreflight, freeCpus, isDpdkPort, PCI_RE } from './dpdk.js';
-import { Sriov } from '../../deployments/sriov/sriov.js';
-import { preflightPassthrough } from '../../vnfs/qemu/passthrough.js';
+import type { Sriov } from '../../deployments/sriov/sriov.js';
+import { bindNicsForDpdk } from './nic-bind.js';
 
 export interface SoftwareOptions {
   readonly enginePath: string;
@@ -51,6 +51,11 @@ export interface SoftwareOptions {
   readonly ringFrames: number;
   /** > 0: the engine's TX threads run SCHED_FIFO at this priority (pacing on a busy host). */
   readonly rtPriority: number;
+  /** dpdk backend: RX and TX queues per port (1..4). */
+  readonly queues: number;
+  /** sysfs and /dev/vfio for binding PCI ports (SRIOV_SYSFS_ROOT, VFIO_DEV_DIR: a fake tree in tests). */
+  readonly sysfsRoot?: string;
+  readonly vfioDir?: string;
 }
 
 export const DEFAULT_OPTIONS: SoftwareOptions = {
@@ -66,6 +71,7 @@ export const DEFAULT_OPTIONS: SoftwareOptions = {
   batch: 64,
   ringFrames: 4096,
   rtPriority: 0,
+  queues: 1,
 };
 
 /** Share of the calibrated flat-out rate announced as the maximum. */
@@ -96,7 +102,17 @@ export function optionsFromSettings(s: Settings): SoftwareOptions {
     batch: num('TRAFFICGEN_SOFTWARE_BATCH', DEFAULT_OPTIONS.batch),
     ringFrames: num('TRAFFICGEN_SOFTWARE_RING_FRAMES', DEFAULT_OPTIONS.ringFrames),
     rtPriority: num('TRAFFICGEN_SOFTWARE_RT_PRIORITY', DEFAULT_OPTIONS.rtPriority),
+    queues: queuesSetting(s),
+    ...(s.has('SRIOV_SYSFS_ROOT') ? { sysfsRoot: s.string('SRIOV_SYSFS_ROOT') } : {}),
+    ...(s.has('VFIO_DEV_DIR') ? { vfioDir: s.string('VFIO_DEV_DIR') } : {}),
   };
+}
+
+function queuesSetting(s: Settings): number {
+  const q = s.has('TRAFFICGEN_SOFTWARE_QUEUES') ? s.number('TRAFFICGEN_SOFTWARE_QUEUES') : DEFAULT_OPTIONS.queues;
+  if (!Number.isInteger(q) || q < 1 || q > 4)
+    throw new ConfigError('TRAFFICGEN_SOFTWARE_QUEUES', s.source('TRAFFICGEN_SOFTWARE_QUEUES'), `must be an integer 1..4, got ${String(q)}`);
+  return q;
 }
 
 /** True when this process may open raw sockets and enter network namespaces. */
@@ -215,14 +231,11 @@ export class SoftwareGenerator implements TrafficGenerator {
     }
     const pcis = ports.filter((p) => p.pci && !p.devargs).map((p) => p.pci!);
     if (!pcis.length) return;
-    for (const pci of pcis) {
+    for (const pci of pcis)
       if (!PCI_RE.test(pci)) throw new DriverError('Software', 'connect', `"${pci}" is not a full PCI address (e.g. 0000:05:00.0)`, { kind: 'usage' });
-      if (!existsSync(`/sys/bus/pci/devices/${pci}`))
-        throw new EnvironmentError(`PCI device ${pci} (TRAFFICGEN_PORTS) not found`, { hint: 'lspci -D lists the addresses' });
-    }
-    this.sriov ??= new Sriov(this.host, { log: this.log });
-    for (const pci of pcis) await this.sriov.bind(pci, 'vfio-pci');
-    preflightPassthrough(pcis, { memoryMiB: 0 });
+    const { sysfsRoot, vfioDir } = this.opts;
+    await this.sriov?.release(); // connected before: give the devices back first
+    this.sriov = await bindNicsForDpdk(pcis, { host: this.host, log: this.log, ...(sysfsRoot ? { sysfsRoot } : {}), ...(vfioDir ? { vfioDir } : {}) });
   }
 
   /**

@@ -10,6 +10,7 @@ import { AbortedError, DriverError, EnvironmentError, TimeoutError, type VsperfE
 import type { Host } from '../../framework/host/host.js';
 import { Child } from '../../framework/host/child.js';
 import { exec } from '../../framework/host/exec.js';
+import { DpdkSetupError, ENGINE_DPDK_CHECKS } from './dpdk.js';
 import { LineSplitter, parseEngineLine, type EngineError, type EngineProgress, type EngineReady, type EngineResult, type EngineEvent } from './protocol.js';
 
 /** Default engine binary: built by `npm run build` (scripts/build-native.mjs). */
@@ -33,6 +34,8 @@ export function requireEngine(path: string): void {
 export function engineError(e: EngineError, operation: string): VsperfError {
   const env = ['E_NOIFACE', 'E_IFDOWN', 'E_PERM', 'E_NETNS', 'E_BACKEND', 'E_NOHUGE', 'E_NODEV', 'E_NOTBOUND', 'E_LCORE', 'E_DPDK'];
   const usage = ['E_USAGE', 'E_MTU', 'E_SIZE'];
+  const dpdk = ENGINE_DPDK_CHECKS[e.code];
+  if (dpdk) return new DpdkSetupError(dpdk, `Software generator: ${e.message}`, `engine code ${e.code}`);
   if (env.includes(e.code))
     return new EnvironmentError(`Software generator: ${e.message}`, { hint: e.code === 'E_PERM' ? 'run as root' : `engine code ${e.code}` });
   return new DriverError('Software', operation, `${e.message} (${e.code})`, { kind: usage.includes(e.code) ? 'usage' : 'run' });

@@ -57,6 +57,8 @@ export interface PlanOptions {
   readonly batch?: number;
   readonly ringFrames?: number;
   readonly rtPriority?: number;
+  /** dpdk backend: queues per port. */
+  readonly queues?: number;
 }
 
 export interface TrialBounds {
@@ -180,7 +182,7 @@ export function buildPlan(
       name: p.name,
       ...(p.netns ? { netns: p.netns } : {}),
       ...(p.backend ? { backend: p.backend } : {}),
-      ...(p.backend === 'dpdk' ? { dev: dpdkDevargs(p, i) } : {}),
+      ...(p.backend === 'dpdk' ? { dev: dpdkDevargs(p, i, opts.queues) } : {}),
     })),
     streams,
     ...(spec.frames !== undefined ? { frames: spec.frames } : { durationS: spec.durationS! }),
@@ -193,6 +195,7 @@ export function buildPlan(
     ...(opts.batch ? { batch: opts.batch } : {}),
     ...(opts.ringFrames ? { ringFrames: opts.ringFrames } : {}),
     ...(opts.rtPriority ? { rtPriority: opts.rtPriority } : {}),
+    ...(opts.queues && opts.queues > 1 ? { queues: opts.queues } : {}),
   };
   return { plan, offeredFps, avgFrameSize };
 }

@@ -68,6 +68,8 @@ export interface EnginePlan {
   readonly dpdkPrefix?: string;
   /** dpdk loops: a full TX queue drops what it has no room for (counted as sent), as a NIC's wire does. */
   readonly txDropFull?: boolean;
+  /** dpdk loops: RX and TX queues per port (a sender per TX queue, every RX queue polled). */
+  readonly queues?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
@@ -138,6 +140,7 @@ export function engineArgv(plan: EnginePlan): string[] {
     a.push('--dpdk-prefix', plan.dpdkPrefix);
   }
   if (plan.txDropFull) a.push('--tx-drop-full');
+  if (plan.queues && plan.queues > 1) a.push('--queues', String(Math.round(plan.queues)));
   return a;
 }
 
@@ -167,6 +170,10 @@ export interface EnginePortResult {
   readonly tx_errors: number;
   /** Frames the kernel dropped because the engine's RX ring was full. */
   readonly rx_ring_drops: number;
+  /** dpdk port with more than one queue: the queues and the frames each TX / RX queue moved. */
+  readonly queues?: number;
+  readonly txq_frames?: readonly number[];
+  readonly rxq_frames?: readonly number[];
 }
 export interface EngineStreamResult {
   readonly id: number;

@@ -164,6 +164,12 @@ export function trialResultOf(
       // A polling loop spins at 100 % of its CPU: what tells whether it was the bottleneck is its busy share.
       ...(r.loops?.length ? { [GENERATOR_BUSY_INFO]: Math.max(...r.loops.map((l) => l.busy_pct)) } : {}),
       ...r.ports.reduce<Record<string, string>>((a, p, i) => ((a[`port${i}Backend`] = p.backend), a), {}),
+      // Several queues: the frames per TX / RX queue, "n0/n1/…" (to hold against the switch's per-rxq counters).
+      ...r.ports.reduce<Record<string, string>>((a, p, i) => {
+        if (p.txq_frames && p.txq_frames.some((n) => n > 0)) a[`port${i}TxQueues`] = p.txq_frames.join('/');
+        if (p.rxq_frames && p.rxq_frames.some((n) => n > 0)) a[`port${i}RxQueues`] = p.rxq_frames.join('/');
+        return a;
+      }, {}),
       ...(opts.extraInfo ?? {}),
     },
   };

@@ -38,16 +38,20 @@ void loop_print(void) {}
 
 enum lane_phase { LANE_LEARN, LANE_TRIAL, LANE_DONE };
 
-/* One stream's TX state. */
+/* One sender of a stream: the stream's only one, or (--queues) one per TX queue of its port. Lane k of
+ * n sends flows k, k+n, k+2n… (a flow stays on one queue, as RSS keeps it on one RX queue) at rate/n,
+ * starting 1/rate after lane k-1, with its own sequence space (trailer id stream + VSG_MAX_STREAMS k). */
 struct lane {
   int si;
+  int k, n;      /* lane index and lanes of the stream */
+  uint16_t txq;  /* the TX queue it alone sends on */
   struct port *port;
   struct frame_tmpl t;
   enum lane_phase phase;
   uint16_t sid;                 /* trailer stream id of the current phase */
   uint64_t t_start, t_end;      /* TSC; t_end 0 = none */
   double tsc_per_frame;         /* 0 = flat out */
-  uint64_t total, built, sent, bytes;
+  uint64_t total, built, sent, bytes, bytes_pub;
   unsigned size_i, flow;
   struct tx_stats *st;          /* NULL while learning */
   struct rte_mbuf *pend[LOOP_BURST];
@@ -63,9 +67,9 @@ struct rxq {
 
 struct worker {
   int cpu; /* -1 = not pinned */
-  struct lane *lanes[VSG_MAX_STREAMS];
+  struct lane *lanes[VSG_MAX_STREAMS * VSG_MAX_QUEUES];
   int nlanes;
-  struct rxq rxqs[VSG_MAX_PORTS];
+  struct rxq rxqs[VSG_MAX_PORTS * VSG_MAX_QUEUES];
   int nrxq;
   pthread_t th;
   int started;
@@ -73,7 +77,9 @@ struct worker {
 };
 
 static struct engine *E;
-static struct lane lanes[VSG_MAX_STREAMS];
+static struct lane lanes[VSG_MAX_STREAMS * VSG_MAX_QUEUES];
+static int nlanes_all;
+static _Atomic int lanes_done[VSG_MAX_STREAMS];
 static struct worker workers[LOOP_MAX_WORKERS];
 static int nworkers;
 static uint64_t tsc_hz_measured, mono_tsc0, mono_ns0;
@@ -85,9 +91,10 @@ static void phase_learning(struct lane *l) {
   uint64_t tl = E->t0_mono - (uint64_t)(E->learning_s * 1e9) - 100000000ull;
   l->phase = LANE_LEARN;
   l->sid = VSG_LEARN_STREAM;
-  l->t_start = tsc_of_mono(tl);
+  double per = E->learning_fps > 0 ? 1e9 / E->learning_fps / dpdk_ns_per_tsc() : 0;
+  l->t_start = tsc_of_mono(tl) + (uint64_t)(per * l->k);
   l->t_end = tsc_of_mono(tl + (uint64_t)(E->learning_s * 1e9));
-  l->tsc_per_frame = E->learning_fps > 0 ? 1e9 / E->learning_fps / dpdk_ns_per_tsc() : 0;
+  l->tsc_per_frame = per * l->n;
   l->total = 0;
   l->st = NULL;
 }
@@ -96,34 +103,45 @@ static void phase_learning(struct lane *l) {
 static void phase_trial(struct lane *l) {
   const struct stream_cfg *s = &E->streams[l->si];
   l->phase = LANE_TRIAL;
-  l->sid = (uint16_t)l->si;
+  l->sid = (uint16_t)(l->si + VSG_MAX_STREAMS * l->k);
   l->st = &E->tx[l->si];
-  l->total = l->st->planned;
-  l->t_start = tsc_of_mono(E->t0_mono);
+  uint64_t planned = l->st->planned;
+  l->total = planned / (uint64_t)l->n + ((uint64_t)l->k < planned % (uint64_t)l->n);
+  double per = s->rate_fps > 0 ? 1e9 / s->rate_fps / dpdk_ns_per_tsc() : 0;
+  l->t_start = tsc_of_mono(E->t0_mono) + (uint64_t)(per * l->k);
   l->t_end = 0;
   if (E->duration_s > 0) {
     double grace = E->duration_s * 0.02 < 0.2 ? E->duration_s * 0.02 : 0.2;
     l->t_end = tsc_of_mono(E->t0_mono + (uint64_t)((E->duration_s + (l->total ? grace : 0)) * 1e9));
   }
-  l->tsc_per_frame = s->rate_fps > 0 ? 1e9 / s->rate_fps / dpdk_ns_per_tsc() : 0;
+  l->tsc_per_frame = per * l->n;
 }
 
+/* The slot keys (what an mbuf holds) name the phase, whose trailer stream id differs: nothing to clear
+ * here while the stream's other lanes use the same keys. */
 static void lane_reset(struct lane *l) {
-  l->built = l->sent = l->bytes = 0;
-  l->size_i = l->flow = 0;
-  memset(E->tx_slot_key[l->si], 0, (size_t)E->tx_nslots[l->si] * sizeof(uint64_t)); /* the stream id differs between phases */
+  l->built = l->sent = l->bytes = l->bytes_pub = 0;
+  l->size_i = 0;
+  l->flow = (unsigned)l->k;
+}
+
+/* Largest value wins (lanes of a stream on several loops publish their last TX time). */
+static void store_max(uint64_t *p, uint64_t v) {
+  uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+  while (v > cur && !__atomic_compare_exchange_n(p, &cur, v, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
 }
 
 /* Hand what is pending to the TX queue; returns 1 if the queue took something. */
 static int lane_push(struct lane *l, uint64_t now) {
   unsigned left = l->npend - l->pend_off;
-  uint16_t n = rte_eth_tx_burst(l->port->io->port_id, 0, l->pend + l->pend_off, (uint16_t)left);
+  uint16_t n = rte_eth_tx_burst(l->port->io->port_id, l->txq, l->pend + l->pend_off, (uint16_t)left);
   l->pend_off += n;
   if (n < left && E->tx_drop_full) {
     /* A NIC's wire never waits: what the receiver has no room for is its loss. A vhost-user "phy" port
      * would instead hold the sender back and show the switch's limit as the generator's. */
     rte_pktmbuf_free_bulk(l->pend + l->pend_off, left - n);
-    if (l->st) l->st->full_drops += left - n;
+    if (l->st) __atomic_fetch_add(&l->st->full_drops, left - n, __ATOMIC_RELAXED);
     n = (uint16_t)left;
     l->npend = l->pend_off = 0;
   } else if (l->pend_off == l->npend) {
@@ -137,9 +155,11 @@ static int lane_push(struct lane *l, uint64_t now) {
   }
   if (n && l->st) {
     l->sent += n;
-    l->st->last_ns = mono_of_tsc(now);
-    atomic_store_explicit(&l->st->frames, l->sent, memory_order_relaxed);
-    atomic_store_explicit(&l->st->bytes, l->bytes, memory_order_relaxed); /* bytes built: differs by < one burst until the end */
+    store_max(&l->st->last_ns, mono_of_tsc(now));
+    atomic_fetch_add_explicit(&l->st->frames, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&l->st->bytes, l->bytes - l->bytes_pub, memory_order_relaxed); /* bytes built: differs by < one burst until the end */
+    l->bytes_pub = l->bytes;
+    atomic_fetch_add_explicit(&l->port->txq_frames[l->txq], n, memory_order_relaxed);
   }
   return n > 0;
 }
@@ -153,20 +173,21 @@ static unsigned lane_build(struct lane *l, uint64_t now) {
     if (due <= l->built) return 0;
     if (due - l->built < want) want = due - l->built;
   }
-  if (l->total && want > l->total - l->built) want = l->total - l->built;
+  if (l->st && l->st->planned && want > l->total - l->built) want = l->total - l->built;
   struct io_port *io = l->port->io;
   if (rte_pktmbuf_alloc_bulk(io->txpool, l->pend, (unsigned)want) != 0) {
-    rte_eth_tx_done_cleanup(io->port_id, 0, 0); /* mbufs held by the TX ring: ask the driver to free them */
+    rte_eth_tx_done_cleanup(io->port_id, l->txq, 0); /* mbufs held by the TX ring: ask the driver to free them */
     return 0;
   }
   uint64_t ts = dpdk_tsc_to_real(now);
+  uint64_t phase_bit = l->phase == LANE_TRIAL ? 2u : 0u;
   uint64_t *key = E->tx_slot_key[l->si];
   for (unsigned i = 0; i < want; i++) {
     struct rte_mbuf *m = l->pend[i];
     uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
     uint32_t slot = *(uint32_t *)rte_mbuf_to_priv(m);
     unsigned len = s->sizes[l->size_i];
-    uint64_t k = (uint64_t)l->flow << 32 | (uint64_t)len << 16 | 1u;
+    uint64_t k = (uint64_t)l->flow << 32 | (uint64_t)len << 16 | phase_bit | 1u;
     uint32_t seq = (uint32_t)(l->built + i);
     if (key[slot] == k) {
       frame_restamp(&l->t, buf, len, seq, ts);
@@ -178,13 +199,15 @@ static unsigned lane_build(struct lane *l, uint64_t now) {
     m->pkt_len = len;
     l->bytes += len;
     if (++l->size_i == s->nsizes) l->size_i = 0;
-    if (++l->flow == s->flows) l->flow = 0;
+    l->flow += (unsigned)l->n;
+    if (l->flow >= s->flows) l->flow = (unsigned)l->k;
   }
   l->built += want;
   l->npend = (unsigned)want;
   l->pend_off = 0;
   l->pend_since = now;
-  if (l->st && !l->st->first_ns) l->st->first_ns = mono_of_tsc(now);
+  uint64_t zero = 0;
+  if (l->st) __atomic_compare_exchange_n(&l->st->first_ns, &zero, mono_of_tsc(now), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
   return (unsigned)want;
 }
 
@@ -197,11 +220,11 @@ static void lane_finish(struct lane *l) {
   if (l->phase == LANE_TRIAL && l->dropped) {
     fprintf(stderr, "vsg-engine: %llu frames of stream %d were not taken by the TX queue within %d ms; not counted as sent\n", (unsigned long long)l->dropped, l->si,
             TX_STUCK_MS);
-    l->st->unsent = l->dropped;
+    __atomic_fetch_add(&l->st->unsent, l->dropped, __ATOMIC_RELAXED);
   }
   l->phase = LANE_DONE;
-  if (l->st) __atomic_store_n(&l->st->done, 1, __ATOMIC_RELEASE);
-  else __atomic_store_n(&E->tx[l->si].done, 1, __ATOMIC_RELEASE); /* stopped while learning */
+  /* The stream is done when its last lane is (also when stopped while learning). */
+  if (atomic_fetch_add(&lanes_done[l->si], 1) + 1 == l->n) __atomic_store_n(&E->tx[l->si].done, 1, __ATOMIC_RELEASE);
 }
 
 /* One round for one stream: push what is pending, else build and push what is due. Returns 1 if busy. */
@@ -209,7 +232,8 @@ static int lane_step(struct lane *l, uint64_t now) {
   if (l->phase == LANE_DONE) return 0;
   if (l->npend) return lane_push(l, now);
   int stop = atomic_load_explicit(&E->stop_tx, memory_order_relaxed);
-  if (stop || (l->total && l->built >= l->total) || (l->t_end && now >= l->t_end)) {
+  int counted = l->st && l->st->planned; /* a frame count (a lane's share may be 0), else unbounded */
+  if (stop || (counted && l->built >= l->total) || (l->t_end && now >= l->t_end)) {
     lane_finish(l);
     return 1;
   }
@@ -224,7 +248,7 @@ static int rx_step(const struct rxq *q) {
   uint16_t n = rte_eth_rx_burst(q->port_id, q->queue, m, 32);
   if (!n) return 0;
   uint64_t ts = dpdk_tsc_to_real(rte_rdtsc());
-  for (uint16_t i = 0; i < n; i++) rx_frame_port(q->port, rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, ts);
+  for (uint16_t i = 0; i < n; i++) rx_frame_queue(q->port, q->queue, rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, ts);
   rte_pktmbuf_free_bulk(m, n);
   return 1;
 }
@@ -269,23 +293,62 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Work items round robin over the cores: TX streams first, then the receiving ports. */
+/* Lanes of each stream: one per TX queue of its port (at most one per flow). Each lane seen on each RX
+ * queue of the receiving port gets its own counters when there is more than one of either. */
+static void make_lanes(void) {
+  nlanes_all = 0;
+  for (int s = 0; s < E->nstreams; s++) {
+    const struct stream_cfg *c = &E->streams[s];
+    struct port *tp = &E->ports[c->tx_port];
+    int n = tp->nq > 1 ? (int)tp->nq : 1;
+    if ((unsigned)n > c->flows) n = (int)c->flows;
+    E->nlanes[s] = n;
+    atomic_store(&lanes_done[s], 0);
+    for (int k = 0; k < n; k++) {
+      struct lane *l = &lanes[nlanes_all++];
+      memset(l, 0, sizeof *l);
+      l->si = s;
+      l->k = k;
+      l->n = n;
+      l->txq = (uint16_t)k;
+      l->port = tp;
+      tmpl_init(&l->t, c);
+      if (E->learning_s > 0) phase_learning(l);
+      else phase_trial(l);
+      lane_reset(l);
+    }
+    unsigned rq = c->rx_port >= 0 && E->ports[c->rx_port].nq > 1 ? E->ports[c->rx_port].nq : 1;
+    if (c->rx_port < 0 || (n == 1 && rq == 1)) continue;
+    for (int k = 0; k < n; k++)
+      for (unsigned q = 0; q < rq; q++) {
+        struct rx_stats *r = malloc(sizeof *r);
+        if (!r || rx_stats_init(r)) fail("E_NOMEM", "out of memory for the counters of stream %d", s);
+        r->tl.bin0_ns = E->rx[s].tl.bin0_ns;
+        E->rx_part[s][k][q] = r;
+      }
+  }
+}
+
+/* Work items round robin over the cores: TX lanes first, then the RX queues. */
 static void assign(void) {
   int ncores = E->ncpus > 0 ? E->ncpus : 1;
-  int items = E->nstreams;
-  for (int i = 0; i < E->nports; i++) items += E->ports[i].needs_rx;
+  int items = nlanes_all;
+  for (int i = 0; i < E->nports; i++) items += E->ports[i].needs_rx ? (int)(E->ports[i].nq > 1 ? E->ports[i].nq : 1) : 0;
   nworkers = items < ncores ? items : ncores;
   if (nworkers > LOOP_MAX_WORKERS) nworkers = LOOP_MAX_WORKERS;
   for (int w = 0; w < nworkers; w++) workers[w].cpu = E->ncpus > 0 ? E->cpus[w] : -1;
   int k = 0;
-  for (int s = 0; s < E->nstreams; s++, k++) {
+  for (int i = 0; i < nlanes_all; i++, k++) {
     struct worker *w = &workers[k % nworkers];
-    w->lanes[w->nlanes++] = &lanes[s];
+    w->lanes[w->nlanes++] = &lanes[i];
   }
   for (int p = 0; p < E->nports; p++) {
     if (!E->ports[p].needs_rx) continue;
-    struct worker *w = &workers[k++ % nworkers];
-    w->rxqs[w->nrxq++] = (struct rxq){.port = p, .port_id = E->ports[p].io->port_id, .queue = 0};
+    unsigned nq = E->ports[p].nq > 1 ? E->ports[p].nq : 1;
+    for (unsigned q = 0; q < nq; q++) {
+      struct worker *w = &workers[k++ % nworkers];
+      w->rxqs[w->nrxq++] = (struct rxq){.port = p, .port_id = E->ports[p].io->port_id, .queue = (uint16_t)q};
+    }
   }
 }
 
@@ -297,16 +360,7 @@ int loop_start(struct engine *e) {
   tsc_hz_measured = (uint64_t)(1e9 / dpdk_ns_per_tsc());
   mono_tsc0 = rte_rdtsc();
   mono_ns0 = now_mono();
-  for (int s = 0; s < e->nstreams; s++) {
-    struct lane *l = &lanes[s];
-    memset(l, 0, sizeof *l);
-    l->si = s;
-    l->port = &e->ports[e->streams[s].tx_port];
-    tmpl_init(&l->t, &e->streams[s]);
-    if (e->learning_s > 0) phase_learning(l);
-    else phase_trial(l);
-    lane_reset(l);
-  }
+  make_lanes();
   assign();
   for (int w = 0; w < nworkers; w++) {
     if (pthread_create(&workers[w].th, NULL, worker_main, &workers[w]) != 0) fail("E_DPDK", "cannot start the polling loop for CPU %d", workers[w].cpu);
@@ -316,7 +370,7 @@ int loop_start(struct engine *e) {
     pthread_setname_np(workers[w].th, name);
   }
   if (getenv("VSG_DEBUG"))
-    for (int w = 0; w < nworkers; w++) fprintf(stderr, "vsg-engine: loop on CPU %d: %d TX streams, %d RX ports\n", workers[w].cpu, workers[w].nlanes, workers[w].nrxq);
+    for (int w = 0; w < nworkers; w++) fprintf(stderr, "vsg-engine: loop on CPU %d: %d TX lanes, %d RX queues\n", workers[w].cpu, workers[w].nlanes, workers[w].nrxq);
   return 0;
 }
 

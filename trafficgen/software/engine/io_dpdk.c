@@ -1,6 +1,7 @@
 /*
  * DPDK backend: a port is a DPDK ethdev (a vdev such as net_virtio_user / net_af_xdp / net_af_packet /
- * net_pcap, or a PCI NIC bound to vfio-pci), one RX and one TX queue, polled by the loops of dpdk_loop.c
+ * net_pcap, or a PCI NIC bound to vfio-pci), --queues RX and TX queues (capped by the device; RSS over
+ * addresses and ports when more than one), polled by the loops of dpdk_loop.c
  * when every port is a DPDK device, else by the engine's TX/RX threads (registered with EAL so the
  * mempool caches work). The EAL runs from hugepages in memory
  * only (--in-memory, private --file-prefix): nothing is left in /dev/hugepages or /var/run/dpdk when the
@@ -261,11 +262,11 @@ static int probe_vdev(const char *dev, char *msg, size_t ml) {
     if (rc < 0)
       return snprintf(msg, ml, "no vhost-user client connected to %s within %d s (is the switch's dpdkvhostuserclient port configured with vhost-server-path=%s?)",
                       path ? path + 5 : dev, VHOST_WAIT_S, path ? path + 5 : "…"),
-             rc;
+             -ENODEV;
     return 0;
   }
   int rc = rte_dev_probe(dev);
-  if (rc < 0) return snprintf(msg, ml, "DPDK could not probe device %s: %s (VSG_DEBUG=1 shows the driver's reason)", dev, rte_strerror(-rc)), rc;
+  if (rc < 0) return snprintf(msg, ml, "DPDK could not probe device %s: %s (VSG_DEBUG=1 shows the driver's reason)", dev, rte_strerror(-rc)), -ENODEV;
   return 0;
 }
 
@@ -340,8 +341,15 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
   int socket = rte_eth_dev_socket_id(pid) < 0 ? (int)rte_socket_id() : rte_eth_dev_socket_id(pid);
   snprintf(name, sizeof name, "vsg_tx%u", pid);
   /* --ring sizes the pool (2^n - 1 mbufs: the mempool ring's best size). */
+  /* Queues: --queues, capped by what the device has (net_af_packet: its qpairs=, net_pcap: 1). */
+  unsigned nq = e->queues ? e->queues : 1;
+  if (nq > info.max_rx_queues) nq = info.max_rx_queues;
+  if (nq > info.max_tx_queues) nq = info.max_tx_queues;
+  if (nq < 1) nq = 1;
+  io->nq = (uint16_t)nq;
+  /* --ring sizes the pool (2^n - 1 mbufs: the mempool ring's best size); every queue's ring holds mbufs. */
   unsigned pool = DPDK_POOL_MIN;
-  while (pool < e->ring_frames) pool <<= 1;
+  while (pool < e->ring_frames * nq) pool <<= 1;
   pool -= 1;
   io->txpool = rte_pktmbuf_pool_create(name, pool, 256, 8, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
   snprintf(name, sizeof name, "vsg_rx%u", pid);
@@ -353,7 +361,12 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
   struct rte_eth_conf conf;
   memset(&conf, 0, sizeof conf);
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
-  int rc = rte_eth_dev_configure(pid, 1, 1, &conf);
+  if (nq > 1 && info.flow_type_rss_offloads) {
+    /* RSS over addresses and ports: the flows of a multistream spread over the RX queues (a NIC). */
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+  }
+  int rc = rte_eth_dev_configure(pid, (uint16_t)nq, (uint16_t)nq, &conf);
   if (rc < 0) return fail_open(io, (snprintf(msg, ml, "rte_eth_dev_configure(%s): %s", io->devname, rte_strerror(-rc)), rc));
   if (frame - 14 > 1500 && (rc = rte_eth_dev_set_mtu(pid, (uint16_t)(frame - 14))) < 0)
     return fail_open(io, (snprintf(msg, ml, "%s cannot take MTU %u: %s", io->devname, frame - 14, rte_strerror(-rc)), -EMSGSIZE));
@@ -361,8 +374,9 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
   rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
   struct rte_eth_txconf txc = info.default_txconf;
   txc.offloads = conf.txmode.offloads;
-  if ((rc = rte_eth_rx_queue_setup(pid, 0, nrx, (unsigned)socket, NULL, io->rxpool)) < 0 || (rc = rte_eth_tx_queue_setup(pid, 0, ntx, (unsigned)socket, &txc)) < 0)
-    return fail_open(io, (snprintf(msg, ml, "queue setup on %s: %s", io->devname, rte_strerror(-rc)), rc));
+  for (uint16_t q = 0; q < nq; q++)
+    if ((rc = rte_eth_rx_queue_setup(pid, q, nrx, (unsigned)socket, NULL, io->rxpool)) < 0 || (rc = rte_eth_tx_queue_setup(pid, q, ntx, (unsigned)socket, &txc)) < 0)
+      return fail_open(io, (snprintf(msg, ml, "queue %u setup on %s: %s", q, io->devname, rte_strerror(-rc)), rc));
   rte_eth_promiscuous_enable(pid); /* frames for other MACs must reach us (a NIC filters otherwise) */
   if ((rc = rte_eth_dev_start(pid)) < 0) return fail_open(io, (snprintf(msg, ml, "rte_eth_dev_start(%s): %s", io->devname, rte_strerror(-rc)), rc));
   /* Wait for the link: a NIC negotiates, a vhost-user link comes up when the switch side is ready. */
@@ -383,6 +397,7 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
   uint16_t mtu = 1500;
   rte_eth_dev_get_mtu(pid, &mtu);
   p->mtu = mtu;
+  p->nq = nq;
   p->io = io;
   return 0;
 }

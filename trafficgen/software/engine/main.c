@@ -225,6 +225,8 @@ static void open_ports(void) {
       }
       if (c + 1 < nc) fprintf(stderr, "vsg-engine: %s backend unavailable on %s (%s); using %s\n", cands[c]->name, p->name, msg, cands[c + 1]->name);
     }
+    if (rc && cands[nc - 1] == &dpdk_ops) /* device missing / no hugepage memory / anything else DPDK said */
+      fail(rc == -ENODEV ? "E_NODEV" : rc == -ENOMEM ? "E_NOHUGE" : rc == -EMSGSIZE ? "E_MTU" : "E_DPDK", "dpdk backend on %s: %s", p->name, msg);
     if (rc)
       fail(rc == -EPERM ? "E_PERM" : "E_BACKEND", "%s backend on %s: %s%s", cands[nc - 1]->name, p->name, msg,
            rc == -EPERM ? " (raw sockets need root or CAP_NET_RAW)" : "");
@@ -408,6 +410,48 @@ void rx_frame_port(int port, const uint8_t *f, unsigned len, uint64_t rx_ns) {
   rx_frame(&c, f, len, rx_ns);
 }
 
+/* RX queue q of a port (dpdk loops): a stream with several lanes or RX queues is counted in the part of
+ * (lane, queue), which only this queue's poller writes; rx[] keeps the live frame count for progress. */
+void rx_frame_queue(int port, unsigned q, const uint8_t *f, unsigned len, uint64_t rx_ns) {
+  struct port *p = &E.ports[port];
+  p->rx.q_frames[q]++;
+  uint16_t sid;
+  uint32_t seq;
+  uint64_t ts48;
+  if (!trailer_parse(f, len, E.tag, &sid, &seq, &ts48) || sid == VSG_LEARN_STREAM) {
+    struct rx_ctx c = {.port = port, .ord = 0};
+    rx_frame(&c, f, len, rx_ns);
+    return;
+  }
+  int si = sid % VSG_MAX_STREAMS, lane = sid / VSG_MAX_STREAMS;
+  struct rx_stats *part = si < E.nstreams && lane < VSG_MAX_QUEUES ? E.rx_part[si][lane][q] : NULL;
+  if (!part) {
+    if (lane == 0) { /* one lane, one queue: as any port */
+      struct rx_ctx c = {.port = port, .ord = 0};
+      rx_frame(&c, f, len, rx_ns);
+    } else {
+      atomic_fetch_add_explicit(&p->rx.frames, 1, memory_order_relaxed);
+      atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
+    }
+    return;
+  }
+  atomic_fetch_add_explicit(&p->rx.frames, 1, memory_order_relaxed);
+  if (E.streams[si].rx_port != port) {
+    atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
+    return;
+  }
+  int64_t lat = -1;
+  if (E.latency) {
+    uint64_t d = ((rx_ns & ((1ull << 48) - 1)) - ts48) & ((1ull << 48) - 1);
+    lat = d >= (1ull << 47) ? 0 : (int64_t)d;
+  }
+  uint64_t dup0 = part->dup;
+  rx_account(part, seq, len, lat);
+  rx_timeline(part, rx_ns, lat);
+  atomic_fetch_add_explicit(&E.rx[si].frames, 1, memory_order_relaxed);
+  if (part->dup != dup0) atomic_fetch_add_explicit(&E.rx_dup_live[si], 1, memory_order_relaxed);
+}
+
 static void *rx_thread(void *arg) {
   struct rx_ctx c = {.port = (int)(intptr_t)arg & 0xff, .ord = (int)(intptr_t)arg >> 8};
   pin(E.nstreams + c.ord);
@@ -426,7 +470,42 @@ static void *rx_thread(void *arg) {
 
 /* ---------- output ---------- */
 
-static uint64_t rx_unique(int s) { return atomic_load(&E.rx[s].frames) - E.rx[s].dup; }
+static uint64_t rx_unique(int s) { return atomic_load(&E.rx[s].frames) - E.rx[s].dup - atomic_load(&E.rx_dup_live[s]); }
+
+/* Several lanes / RX queues: their parts into rx[] (after the loops ended), then freed. */
+static void merge_parts(void) {
+  for (int s = 0; s < E.nstreams; s++) {
+    uint64_t gap = 0;
+    for (int l = 0; l < VSG_MAX_QUEUES; l++) {
+      uint64_t g = rx_parts_max_gap(E.rx_part[s][l], VSG_MAX_QUEUES);
+      if (g > gap) gap = g;
+    }
+    for (int l = 0; l < VSG_MAX_QUEUES; l++)
+      for (int q = 0; q < VSG_MAX_QUEUES; q++)
+        if (E.rx_part[s][l][q]) E.rx_part[s][l][q]->max_gap = gap;
+  }
+  for (int s = 0; s < E.nstreams; s++)
+    for (int l = 0; l < VSG_MAX_QUEUES; l++)
+      for (int q = 0; q < VSG_MAX_QUEUES; q++) {
+        struct rx_stats *part = E.rx_part[s][l][q];
+        if (!part) continue;
+        rx_stats_merge(&E.rx[s], part);
+        rx_stats_free(part);
+        free(part);
+        E.rx_part[s][l][q] = NULL;
+      }
+  for (int s = 0; s < E.nstreams; s++) atomic_store(&E.rx_dup_live[s], 0);
+}
+
+/* ,"queues":N,"txq_frames":[…],"rxq_frames":[…] of a DPDK port with more than one queue. */
+static void print_queues(const struct port *p) {
+  if (p->nq <= 1) return;
+  printf(",\"queues\":%u,\"txq_frames\":[", p->nq);
+  for (unsigned q = 0; q < p->nq; q++) printf("%s%llu", q ? "," : "", (unsigned long long)atomic_load(&p->txq_frames[q]));
+  printf("],\"rxq_frames\":[");
+  for (unsigned q = 0; q < p->nq; q++) printf("%s%llu", q ? "," : "", (unsigned long long)p->rx.q_frames[q]);
+  printf("]");
+}
 
 static void print_progress(uint64_t t_start) {
   double el = (double)(now_mono() - t_start) / 1e9;
@@ -466,14 +545,17 @@ static void print_timeline(const struct rx_timeline *t) {
 }
 
 static void print_result(double wall_s, const char *stopped_by) {
+  merge_parts();
   printf("{\"event\":\"result\",\"version\":\"%s\",\"backend\":\"%s\",\"tag\":%u,\"wall_s\":%.6f,\"stopped_by\":\"%s\",\"ports\":[", VSG_VERSION,
          backend_used(), E.tag, wall_s, stopped_by);
   for (int i = 0; i < E.nports; i++) {
     struct port *p = &E.ports[i];
-    printf("%s{\"name\":\"%s\",\"netns\":\"%s\",\"backend\":\"%s\",\"mtu\":%d,\"rx_frames\":%llu,\"foreign\":%llu,\"learning\":%llu,\"tx_errors\":%llu,\"rx_ring_drops\":%llu}",
+    printf("%s{\"name\":\"%s\",\"netns\":\"%s\",\"backend\":\"%s\",\"mtu\":%d,\"rx_frames\":%llu,\"foreign\":%llu,\"learning\":%llu,\"tx_errors\":%llu,\"rx_ring_drops\":%llu",
            i ? "," : "", p->name, p->netns, p->ops ? p->ops->name : "none", p->mtu, (unsigned long long)p->rx.frames, (unsigned long long)p->rx.foreign,
            (unsigned long long)p->rx.learning, (unsigned long long)(p->io && p->needs_tx && p->ops->tx_errors ? p->ops->tx_errors(p->io) : 0),
            (unsigned long long)(p->io && p->needs_rx && p->ops->rx_drops ? p->ops->rx_drops(p->io) : 0));
+    print_queues(p);
+    printf("}");
   }
   printf("],\"streams\":[");
   for (int s = 0; s < E.nstreams; s++) {
@@ -537,7 +619,7 @@ static void usage(FILE *f) {
           "                      (--duration S | --frames N) [--learning S] [--learning-rate FPS] [--drain S]\n"
           "                      [--backend auto|af_packet|af_xdp|dpdk] [--progress-ms N] [--batch N] [--ring N]\n"
           "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency] [--timeline] [--dpdk-prefix NAME]\n"
-          "                      [--tx-drop-full]\n"
+          "                      [--tx-drop-full] [--queues N]\n"
           "       vsg-engine check --port IF[@NETNS] ...\n"
           "       vsg-engine forward --in IF[@NETNS] --out IF[@NETNS] [--drop-every K] [--reorder-every M] [--dup-every D]\n"
           "       vsg-engine version\n"
@@ -599,7 +681,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},      {"stream", 1, 0, 's'},   {"duration", 1, 0, 'd'}, {"frames", 1, 0, 'n'},      {"learning", 1, 0, 'l'},
       {"learning-rate", 1, 0, 'L'}, {"drain", 1, 0, 'D'}, {"backend", 1, 0, 'b'}, {"progress-ms", 1, 0, 'P'}, {"batch", 1, 0, 'B'},
-      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"tx-drop-full", 0, 0, 'X'},  {"help", 0, 0, 'h'},
+      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"tx-drop-full", 0, 0, 'X'},  {"queues", 1, 0, 'Q'},  {"help", 0, 0, 'h'},
       {0, 0, 0, 0}};
   const char *port_args[VSG_MAX_PORTS];
   int o;
@@ -629,6 +711,13 @@ int main(int argc, char **argv) {
     case 'W': E.timeline = 1; break;
     case 'F': E.dpdk_prefix = optarg; break;
     case 'X': E.tx_drop_full = 1; break;
+    case 'Q': {
+      char *end;
+      long q = strtol(optarg, &end, 10);
+      if (*end || q < 1 || q > VSG_MAX_QUEUES) fail("E_USAGE", "--queues must be 1..%d, got %s", VSG_MAX_QUEUES, optarg);
+      E.queues = (unsigned)q;
+      break;
+    }
     case 'c': {
       char *save = NULL;
       for (char *t = strtok_r(strdup(optarg), ",", &save); t && E.ncpus < 8; t = strtok_r(NULL, ",", &save)) E.cpus[E.ncpus++] = atoi(t);
@@ -641,6 +730,16 @@ int main(int argc, char **argv) {
   if (!E.nports) fail("E_USAGE", "no --port given");
   if (!known_backend(E.backend)) fail("E_USAGE", "unknown backend %s", E.backend);
   for (int i = 0; i < E.nports; i++) parse_port(port_args[i], &E.ports[i], E.backend);
+  if (E.queues > 1) {
+    /* Queues beyond the first are polled only by the dpdk loops (every port a DPDK device). A timeline
+     * (continuous traffic, live migration) keeps one queue: its receive silences need one ordered stream. */
+    int all_dpdk = !getenv("VSG_DPDK_THREADS");
+    for (int i = 0; i < E.nports; i++) all_dpdk &= !strcmp(E.ports[i].backend, "dpdk");
+    if (!all_dpdk || E.timeline) {
+      fprintf(stderr, "vsg-engine: --queues %u ignored: %s\n", E.queues, E.timeline ? "--timeline needs one queue" : "not every port is a DPDK device");
+      E.queues = 1;
+    }
+  }
   if (!E.nstreams) fail("E_USAGE", "no --stream given");
   if ((E.duration_s > 0) == (E.frames > 0)) fail("E_USAGE", "give exactly one of --duration and --frames");
   if (E.batch == 0) E.batch = 1;

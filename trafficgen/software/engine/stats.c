@@ -158,3 +158,60 @@ void rx_account(struct rx_stats *r, uint32_t seq32, unsigned len, int64_t lat_ns
   }
   atomic_fetch_add_explicit(&r->frames, 1, memory_order_relaxed);
 }
+
+void rx_stats_merge(struct rx_stats *dst, const struct rx_stats *src) {
+  dst->bytes += src->bytes;
+  dst->dup += src->dup;
+  dst->reordered += src->reordered;
+  dst->too_old += src->too_old;
+  if (src->max_gap > dst->max_gap) dst->max_gap = src->max_gap;
+  if (src->lat_n) {
+    if (src->lat_min < dst->lat_min) dst->lat_min = src->lat_min;
+    if (src->lat_max > dst->lat_max) dst->lat_max = src->lat_max;
+    dst->lat_sum += src->lat_sum;
+    dst->lat_n += src->lat_n;
+    for (unsigned b = 0; b < HIST_BUCKETS; b++) dst->hist[b] += src->hist[b];
+  }
+  const struct rx_timeline *s = &src->tl;
+  struct rx_timeline *d = &dst->tl;
+  if (s->first_rx_ns && (!d->first_rx_ns || s->first_rx_ns < d->first_rx_ns)) d->first_rx_ns = s->first_rx_ns;
+  if (s->last_rx_ns > d->last_rx_ns) d->last_rx_ns = s->last_rx_ns;
+  d->delayed += s->delayed;
+  if (!d->bin0_ns || !s->nbins || grow_bins(d, s->nbins) < 0) return;
+  if (s->nbins > d->nbins) d->nbins = s->nbins;
+  for (unsigned b = 0; b < s->nbins; b++) {
+    d->bin_rx[b] += s->bin_rx[b];
+    if (s->bin_lat_us[b] > d->bin_lat_us[b]) d->bin_lat_us[b] = s->bin_lat_us[b];
+  }
+}
+
+/*
+ * The longest run of missing sequence numbers between received frames of one sender (lane) whose
+ * frames were counted in n parts (one per RX queue: RSS spreads its flows). Each part saw a
+ * subsequence, so its own gaps include the frames the other queues got; the union of their windows
+ * is the lane's window. Exact for the last SEQ_WIN sequence numbers (every trial of up to 2^24 frames
+ * per lane); earlier gaps are not seen.
+ */
+uint64_t rx_parts_max_gap(struct rx_stats *const *parts, unsigned n) {
+  int64_t hi = -1;
+  for (unsigned i = 0; i < n; i++)
+    if (parts[i] && parts[i]->max_seq > hi) hi = parts[i]->max_seq;
+  if (hi < 0) return 0;
+  int64_t lo = hi - (int64_t)SEQ_WIN + 1 > 0 ? hi - (int64_t)SEQ_WIN + 1 : 0;
+  uint64_t best = 0, run = 0;
+  int seen = 0;
+  for (int64_t seq = lo; seq <= hi; seq++) {
+    uint64_t i = (uint64_t)seq & (SEQ_WIN - 1);
+    int got = 0;
+    for (unsigned p = 0; p < n && !got; p++)
+      got = parts[p] && seq <= parts[p]->max_seq && (parts[p]->win[i >> 3] >> (i & 7) & 1);
+    if (!got) {
+      run++;
+      continue;
+    }
+    if (seen && run > best) best = run;
+    seen = 1;
+    run = 0;
+  }
+  return best;
+}

@@ -18,6 +18,9 @@
 #define VSG_VERSION "0.4.0"
 #define VSG_MAX_PORTS 2
 #define VSG_MAX_STREAMS 4
+/* dpdk loops: queues per port (--queues). A stream sends on up to this many TX queues, one sender
+ * ("lane") per queue with its own sequence space: trailer stream id = stream + VSG_MAX_STREAMS * lane. */
+#define VSG_MAX_QUEUES 4
 #define VSG_MAX_IMIX 256
 #define VSG_MAX_ENCAP 96  /* outer headers of an encapsulated stream */
 #define VSG_MAX_FRAME 9018 /* without FCS: 9000 MTU + 14 Ethernet + 4 VLAN */
@@ -113,6 +116,7 @@ struct rx_stats {
 
 struct port_rx_stats {
   _Atomic uint64_t frames, foreign, learning;
+  uint64_t q_frames[VSG_MAX_QUEUES]; /* dpdk loops: frames per RX queue (each queue has one poller) */
 };
 
 struct io_port; /* backend-private */
@@ -126,6 +130,8 @@ struct port {
   char backend[16];         /* wish: "auto" | "af_packet" | "af_xdp" | "dpdk" */
   char dev[256];            /* dpdk: the device's devargs (vdev string or PCI address); name is its label */
   int needs_tx, needs_rx;
+  unsigned nq;                                /* dpdk: RX and TX queues opened (1 otherwise) */
+  _Atomic uint64_t txq_frames[VSG_MAX_QUEUES]; /* dpdk loops: frames sent per TX queue */
   struct port_rx_stats rx;
 };
 
@@ -139,6 +145,12 @@ struct engine {
   uint64_t *tx_slot_key[VSG_MAX_STREAMS];
   unsigned tx_nslots[VSG_MAX_STREAMS];
   struct rx_stats rx[VSG_MAX_STREAMS];
+  /* Several lanes or RX queues (dpdk loops, --queues > 1): each (lane, RX queue) pair of a stream is
+   * counted apart (one writer each, its own sequence space) and merged into rx[] for the result. */
+  struct rx_stats *rx_part[VSG_MAX_STREAMS][VSG_MAX_QUEUES][VSG_MAX_QUEUES];
+  int nlanes[VSG_MAX_STREAMS]; /* lanes (TX queues) of each stream; 0/1 = one */
+  _Atomic uint64_t rx_dup_live[VSG_MAX_STREAMS]; /* duplicates counted in the parts (drain check) */
+  unsigned queues;     /* --queues: wanted queues per DPDK port (default 1) */
   int nstreams;
   double duration_s;   /* > 0: time-bounded */
   uint64_t frames;     /* > 0: count-bounded (per stream) */
@@ -197,6 +209,8 @@ void loop_join(void);
 void loop_print(void);
 /* Count one received frame of port `port` (any thread; the port's RX is polled by one thread). */
 void rx_frame_port(int port, const uint8_t *f, unsigned len, uint64_t rx_ns);
+/* The same for RX queue q of the port (dpdk loops; one poller per queue). */
+void rx_frame_queue(int port, unsigned q, const uint8_t *f, unsigned len, uint64_t rx_ns);
 
 /* ---- frames (frame.c) ---- */
 struct frame_tmpl {
@@ -224,6 +238,12 @@ void rx_account(struct rx_stats *r, uint32_t seq, unsigned len, int64_t lat_ns);
 void rx_timeline(struct rx_stats *r, uint64_t rx_ns, int64_t lat_ns);
 /* Latency quantile q (0..1) of the histogram so far (ns), 0 without samples. */
 uint64_t hist_quantile(const struct rx_stats *r, double q);
+/* Add part `src` (one lane seen on one RX queue) into `dst`: bytes, duplicates, reordered, latency,
+ * 1 ms bins exactly; receive silences are not merged; max_gap is rx_parts_max_gap's. Not frames
+ * (counted live into dst). */
+void rx_stats_merge(struct rx_stats *dst, const struct rx_stats *src);
+/* Longest run of lost frames between received ones of one lane counted in n parts (one per RX queue). */
+uint64_t rx_parts_max_gap(struct rx_stats *const *parts, unsigned n);
 
 /* ---- util ---- */
 uint64_t now_mono(void);

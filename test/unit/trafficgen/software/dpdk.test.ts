@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvironmentError, DriverError } from '../../../../framework/errors.js';
+import { ConfigError, EnvironmentError, DriverError } from '../../../../framework/errors.js';
+import { Settings } from '../../../../framework/config/settings.js';
+import { optionsFromSettings } from '../../../../trafficgen/software/driver.js';
 import { checkCpusFree, checkHugepages, cpuOwners, dpdkDevargs, isDpdkPort, parseCpuList, parseMeminfo } from '../../../../trafficgen/software/dpdk.js';
 import { engineArgv, portArg } from '../../../../trafficgen/software/protocol.js';
 
@@ -13,6 +15,30 @@ describe('Software generator: dpdk backend (pure parts)', () => {
     );
     expect(dpdkDevargs({ name: 'x', speedMbps: 1, pci: '0000:05:00.0' }, 1)).to.equal('0000:05:00.0');
     expect(dpdkDevargs({ name: 'veth1', speedMbps: 1 }, 1)).to.equal('net_af_packet1,iface=veth1,framecnt=4096');
+  });
+
+  it('queues: net_af_packet on an interface gets qpairs= to match, --queues N goes to the engine, devargs are left as given', () => {
+    expect(dpdkDevargs({ name: 'veth1', speedMbps: 1 }, 1, 2)).to.equal('net_af_packet1,iface=veth1,framecnt=4096,qpairs=2');
+    expect(dpdkDevargs({ name: 'x', speedMbps: 1, devargs: 'net_virtio_user0,path=/a.sock,queues=2' }, 0, 4)).to.equal(
+      'net_virtio_user0,path=/a.sock,queues=2',
+    );
+    const plan = {
+      ports: [{ name: 'p', backend: 'dpdk' as const, dev: 'net_null0' }],
+      streams: [],
+      durationS: 1,
+      drainS: 0,
+      backend: 'dpdk' as const,
+      progressMs: 0,
+      latency: true,
+    };
+    expect(engineArgv({ ...plan, queues: 3 }).join(' ')).to.contain('--queues 3');
+    expect(engineArgv({ ...plan, queues: 1 })).to.not.include('--queues');
+  });
+
+  it('TRAFFICGEN_SOFTWARE_QUEUES: 1..4, anything else one ConfigError naming the key', () => {
+    const settings = (q: unknown): Settings => new Settings({ TRAFFICGEN_SOFTWARE_QUEUES: q } as never, new Map([['TRAFFICGEN_SOFTWARE_QUEUES', 'test']]));
+    expect(optionsFromSettings(settings(2)).queues).to.equal(2);
+    for (const q of [0, 5, 1.5, 'two']) expect(() => optionsFromSettings(settings(q)), String(q)).to.throw(ConfigError, /TRAFFICGEN_SOFTWARE_QUEUES/);
   });
 
   it('dpdk is the port wish, the default backend, or implied by devargs', () => {
