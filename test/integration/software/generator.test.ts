@@ -6,13 +6,14 @@ import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import { isAlive, waitUntil } from '../../../framework/host/proc.js';
 import { runJanitor } from '../../../framework/host/janitor.js';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AbortedError, CapabilityError, DriverError, EnvironmentError } from '../../../framework/errors.js';
 import type { Host } from '../../../framework/host/host.js';
 import { exec } from '../../../framework/host/exec.js';
 import { SoftwareGenerator, calibrationSpec } from '../../../trafficgen/software/driver.js';
+import { DpdkSetupError } from '../../../trafficgen/software/dpdk.js';
 import type { PortSpec, TrialSpec, LiveCounters } from '../../../framework/api/trafficgen.js';
 import { enginePids, forwarderModel, linksList, makeHost, netnsList, quietNetns, startForwarder, stopForwarder, vethPair } from './helpers.js';
 
@@ -419,9 +420,13 @@ describe('Software generator on veth pairs (integration)', function () {
           () => undefined,
           (x: unknown) => x as Error,
         );
-        expect(e).to.be.instanceOf(EnvironmentError);
+        expect(e).to.be.instanceOf(DpdkSetupError);
+        expect((e as DpdkSetupError).check).to.equal('no-device');
         expect(e!.message).to.match(/could not probe device net_af_packet0,iface=vsgnope0/);
         expect(enginePids()).to.deep.equal([]);
+        // The EAL was up when the probe failed: its runtime directory is gone, and --in-memory left no hugepage file.
+        expect(readdirSync('/var/run/dpdk').filter((d) => d.startsWith(`vsg-${process.pid}-`))).to.deep.equal([]);
+        expect(readdirSync('/dev/hugepages').filter((f) => /vsg/.test(f))).to.deep.equal([]);
       } finally {
         await g.close();
       }
