@@ -531,6 +531,10 @@ export class OvsSwitch implements VSwitch {
     return ['ovs-ofctl', ...strList(this.s.getOr('OVS_OFCTL_ARGS', ['-O', 'OpenFlow13']))];
   }
 
+  toolEnv(): Readonly<Record<string, string>> {
+    return this.env;
+  }
+
   /** OpenFlow management socket of a bridge (ovs-ofctl reaches a bridge through it). */
   mgmtSocket(bridge: string): string {
     return `unix:${join(this.runDir, `${bridge}.mgmt`)}`;

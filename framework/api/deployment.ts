@@ -143,6 +143,13 @@ export interface VSwitch {
   interfaceMac?(name: string): Promise<string>;
   /** Run a command of the switch's own tools (ovs-vsctl/ovs-ofctl/ovs-appctl) with its private sockets. */
   toolArgv?(tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl'): string[];
+  /**
+   * Environment under which the switch's tools, run by a user's TestSteps (`ovs-vsctl show`,
+   * `ovs-ofctl dump-flows BRIDGE`), reach this private instance (OVS: OVS_RUNDIR and friends).
+   */
+  toolEnv?(): Readonly<Record<string, string>>;
+  /** Directory of the switch's sockets and pid files (VSPERF's TOOLS['ovs_var_tmp']). */
+  readonly runDir?: string;
   portStats(bridge: string): Promise<PortStats[]>;
   /** Driver-specific statistics for results (PMD stats, …). */
   extraStats?(): Promise<Record<string, unknown>>;

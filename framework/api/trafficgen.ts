@@ -29,7 +29,11 @@ export interface PortSpec {
 
 /** One flow definition, VSPERF's TRAFFIC dict in typed form. */
 export interface StreamSpec {
-  /** L2 frame size in bytes including the 4-byte FCS, as RFC 2544 and VSPERF count it. */
+  /**
+   * L2 frame size in bytes including the 4-byte FCS, as RFC 2544 and VSPERF count it. In overlay
+   * testcases it is the inner (tenant) frame both ways: a decapsulation generator puts
+   * `tunnelOverheadBytes` of outer headers in front of it (docs/deployments.md, op2p).
+   */
   readonly frameSize: number;
   /** RFC 6985 IMIX genome ('a'=64,'b'=128,'c'=256,'d'=512,'e'=1024,'f'=1280,'g'=1518); overrides frameSize. */
   readonly imixGenome?: string;
@@ -57,7 +61,7 @@ export type TunnelType = (typeof TUNNEL_TYPES)[number];
 export interface TunnelSpec {
   readonly type: TunnelType;
   readonly operation: 'encapsulation' | 'decapsulation';
-  /** Outer headers the generator puts on (decapsulation only); sizes are then outer frame sizes. */
+  /** Outer headers the generator puts on (decapsulation only), in front of the frameSize-byte inner frame. */
   readonly outer?: {
     readonly srcMac: string;
     readonly dstMac: string;
@@ -218,6 +222,19 @@ export interface TrafficGenerator {
 /** L1 line rate in frames per second for a frame size (bytes incl. FCS): 20 B preamble + IFG per frame. */
 export function lineRateFps(speedMbps: number, frameSize: number): number {
   return (speedMbps * 1e6) / ((frameSize + 20) * 8);
+}
+
+/** Bytes of outer headers a tunnel type puts in front of the inner frame: Ethernet + IPv4 + UDP + VXLAN/GENEVE (no options), or Ethernet + IPv4 + GRE. */
+export function tunnelHeaderBytes(type: TunnelType): number {
+  return 14 + 20 + (type === 'gre' ? 4 : 8 + 8);
+}
+
+/**
+ * Bytes a generator sends beyond the stream's frame size: the outer headers of a decapsulation stream
+ * (it sends them, the switch takes them off), else 0. Line rate at the generator's port counts them.
+ */
+export function tunnelOverheadBytes(stream: Pick<StreamSpec, 'tunnel'>): number {
+  return stream.tunnel?.operation === 'decapsulation' ? tunnelHeaderBytes(stream.tunnel.type) : 0;
 }
 
 /** Resolve a Rate to frames per second at a port speed and frame size. */

@@ -1,7 +1,7 @@
 import { checkCounters, isSwitchCounters } from './counter-check.js';
 import { performance } from 'node:perf_hooks';
 import type { TrialSpec, TrialResult } from '../api/trafficgen.js';
-import { imixAverage, lineRateFps } from '../api/trafficgen.js';
+import { imixAverage, lineRateFps, tunnelOverheadBytes } from '../api/trafficgen.js';
 import { AbortedError } from '../errors.js';
 import type { MethodologyContext, TrialRecord } from './context.js';
 import { commonOptions, type CommonOptions } from './options.js';
@@ -32,7 +32,7 @@ export function invalidReason(req: TrialRequest, r: TrialResult): string | undef
  */
 export class TrialRunner {
   readonly trials: TrialRecord[] = [];
-  /** Port speed based line rate at this frame size, per direction (fps). */
+  /** Port speed based line rate at this frame size (plus a decapsulation stream's outer headers), per direction (fps). */
   readonly lineRateFps: number;
   /** Mean L2 frame size (bytes incl. FCS): the frame size, or the IMIX genome's average. */
   readonly l2FrameSize: number;
@@ -45,9 +45,10 @@ export class TrialRunner {
     private readonly counter: { next: number } = { next: 0 },
   ) {
     const speed = ctx.ports[0]?.speedMbps ?? ctx.settings.number('TRAFFICGEN_PORT_SPEED_MBPS');
-    const genome = trafficFromSettings(ctx.settings, frameSize, { unit: 'fps', value: 0 }).stream.imixGenome;
-    this.l2FrameSize = genome ? imixAverage(genome) : frameSize;
-    this.lineRateFps = lineRateFps(speed, this.l2FrameSize);
+    const stream = trafficFromSettings(ctx.settings, frameSize, { unit: 'fps', value: 0 }).stream;
+    this.l2FrameSize = stream.imixGenome ? imixAverage(stream.imixGenome) : frameSize;
+    // A decapsulation generator's port carries the outer headers too: its line rate is at that size.
+    this.lineRateFps = lineRateFps(speed, this.l2FrameSize + tunnelOverheadBytes(stream));
     this.options = commonOptions(ctx.settings);
     this.thresholds = validityThresholds(ctx.settings);
   }

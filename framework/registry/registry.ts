@@ -1,3 +1,4 @@
+import { notProvided } from './not-provided.js';
 import { PluginError, UsageError } from '../errors.js';
 import { suggest } from '../util/suggest.js';
 import type { DeclaredSettings } from '../config/schema.js';
@@ -75,6 +76,8 @@ export class Registry implements RegistryApi {
   get<K extends DriverKind>(kind: K, name: string): DriverFactory<K> {
     const f = this.byKind.get(kind)?.get(name.toLowerCase());
     if (f) return f as unknown as DriverFactory<K>;
+    const lacking = notProvided(kind, name);
+    if (lacking) throw new UsageError(lacking);
     const names = this.list(kind).map((x) => x.name);
     const s = suggest(name, names);
     throw new UsageError(`unknown ${kind} "${name}"${s ? `; did you mean "${s}"?` : ''}`, {

@@ -18,6 +18,7 @@ import { multiGoalOptions } from '../methodology/goals.js';
 import type { Registry } from '../registry/registry.js';
 import type { DriverFactory, DriverKind } from '../api/driver.js';
 import { suggest } from '../util/suggest.js';
+import { notProvided } from '../registry/not-provided.js';
 import { validityThresholds } from '../fidelity/verdict.js';
 import { parseTestSteps } from '../steps/steps.js';
 import type { PyValue } from '../steps/pyvalue.js';
@@ -45,11 +46,16 @@ export interface Plan {
 /** Traffic types that measure a guest and so need a real deployment with a QEMU guest. */
 const NEEDS_GUEST = new Set(['live_migration']);
 
+/** A testcase names a VSPERF driver vsperf-ts does not have (T-Rex, VPP): the message says what it needs. */
+class NotProvidedError extends ConfigError {}
+
 /** A registered driver for the setting `key`, or a ConfigError naming the key, its source and the choices. */
 function driver(registry: Registry, s: Settings, kind: DriverKind, key: string): DriverFactory {
   const name = s.get(key);
   if (typeof name !== 'string') throw new ConfigError(key, s.source(key), `must be a ${kind} name, got ${JSON.stringify(name)}`);
   if (registry.has(kind, name)) return registry.get(kind, name);
+  const lacking = notProvided(kind, name);
+  if (lacking) throw new NotProvidedError(key, s.source(key), lacking);
   const names = registry.list(kind).map((f) => f.name);
   const hint = suggest(name, names);
   throw new ConfigError(key, s.source(key), `unknown ${kind} "${name}"${hint ? `; did you mean "${hint}"?` : ''}`, {
@@ -79,12 +85,15 @@ async function planTestcase(config: Config, registry: Registry, tc: TestcaseDef,
     );
   }
   if (!registry.has('deployment', tc.Deployment)) {
+    const lacking = notProvided('deployment', tc.Deployment);
+    const key = `${config.catalogueKey}.${tc.name}.Deployment`;
+    if (lacking) throw new NotProvidedError(key, config.base.source(`${config.catalogueKey}.${tc.name}`), lacking);
     const hint = suggest(
       tc.Deployment,
       registry.list('deployment').map((f) => f.name),
     );
     throw new ConfigError(
-      `${config.catalogueKey}.${tc.name}.Deployment`,
+      key,
       config.base.source(`${config.catalogueKey}.${tc.name}`),
       `unknown deployment "${tc.Deployment}"${hint ? `; did you mean "${hint}"?` : ''}`,
     );
@@ -123,7 +132,7 @@ export async function validatePlan(config: Config, registry: Registry, testcases
     } catch (e) {
       // VSPERF's integration catalogue names drivers we do not have (T-Rex, VPP, ptunp): those
       // testcases are listed and planned with the reason, and fail with it when run.
-      const missing = e instanceof ConfigError && /: unknown (trafficgen|vswitch|deployment|vnf) "/.test(e.message);
+      const missing = e instanceof NotProvidedError || (e instanceof ConfigError && /: unknown (trafficgen|vswitch|deployment|vnf) "/.test(e.message));
       if (!opts.integration || !missing) throw e;
       planned.push({
         tc,

@@ -16,7 +16,21 @@ import type { PyValue } from '../steps/pyvalue.js';
 import { runTestSteps, type StepRunResult } from '../steps/run-steps.js';
 import type { ParsedStep } from '../steps/steps.js';
 import type { StepObjects, StepTarget } from '../steps/types.js';
-import type { Topology } from '../api/deployment.js';
+import type { Topology, VSwitch } from '../api/deployment.js';
+
+/** One shell word: quoted when it holds anything a shell would split or expand. */
+const shellWord = (w: string): string => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * VSPERF's TOOLS setting (conf/00_common.conf builds it from PATHS) as the vSwitch in use provides
+ * it: its tools' command lines with the private instance's sockets, and its run directory.
+ */
+export function stepTools(vs: VSwitch | undefined): JsonObject {
+  const tools: JsonObject = {};
+  if (vs?.toolArgv) for (const t of ['ovs-vsctl', 'ovs-ofctl', 'ovs-appctl'] as const) tools[t] = vs.toolArgv(t).map(shellWord).join(' ');
+  if (vs?.runDir) tools.ovs_var_tmp = vs.runDir;
+  return tools;
+}
 
 export interface StepsTestcaseOptions {
   readonly steps: readonly ParsedStep[];
@@ -47,9 +61,12 @@ export interface StepsTestcaseOutput {
 
 export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTestcaseOutput> {
   const overlay = new Map<string, PyValue>();
+  const tools = stepTools(o.topology?.vswitch);
+  const builtin = (name: string): PyValue | undefined => (name === 'TOOLS' && !o.settings.has('TOOLS') ? (tools as PyValue) : undefined);
   const current = (): Settings => (overlay.size ? o.settings.with(Object.fromEntries(overlay) as JsonObject, 'TestSteps settings setValue') : o.settings);
   const stepSettings = {
-    get: (name: string): PyValue | undefined => (overlay.has(name) ? overlay.get(name) : o.settings.has(name) ? (o.settings.get(name) as PyValue) : undefined),
+    get: (name: string): PyValue | undefined =>
+      overlay.has(name) ? overlay.get(name) : o.settings.has(name) ? (o.settings.get(name) as PyValue) : builtin(name),
     set: (name: string, v: PyValue) => void overlay.set(name, v),
     reset: (name: string) => void overlay.delete(name),
   };
@@ -81,7 +98,14 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
     namespace: netns.namespace(),
     veth: netns.veth(),
     settings: settingsTarget(stepSettings),
-    tools: toolsTarget({ log: o.log, host: o.host, cwd: o.workDir, timeoutS: Number(o.settings.getOr('TEST_STEP_SHELL_TIMEOUT_S', 120)), signal: o.signal }),
+    tools: toolsTarget({
+      log: o.log,
+      host: o.host,
+      cwd: o.workDir,
+      timeoutS: Number(o.settings.getOr('TEST_STEP_SHELL_TIMEOUT_S', 120)),
+      signal: o.signal,
+      ...(o.topology?.vswitch?.toolEnv ? { env: o.topology.vswitch.toolEnv() } : {}),
+    }),
     log: logTarget(o.log),
   };
   const objects: StepObjects = {

@@ -58,11 +58,55 @@ export interface ToolsOptions {
   /** Maximum run time of exec_shell commands (s). */
   readonly timeoutS: number;
   readonly signal: AbortSignal;
+  /** Added to the environment of shell commands: makes the vSwitch's own tools reach its private instance (OVS_RUNDIR). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** vsperf runs as root: a leading `sudo` (VSPERF's steps use it everywhere) is dropped. Default: the process's uid is 0. */
+  readonly asRoot?: boolean;
+}
+
+/** `sudo` with its options at the start of a command (VSPERF's steps: `sudo $TOOLS["ovs-vsctl"] …`, `sudo -E …`). */
+const LEADING_SUDO = /^\s*sudo(?:\s+-[A-Za-z]+)*\s+(?=\S)/;
+
+/**
+ * What a `$TOOLS[...]` key VSPERF knows stands for, when no vSwitch in this testcase provides it:
+ * the one-line reason of the step's failure.
+ */
+const MISSING_TOOLS: Readonly<Record<string, string>> = {
+  'bind-tool': "VSPERF's dpdk-devbind (binds a physical NIC to a DPDK driver): the sandbox has no physical NIC to bind",
+  dpdk_modules: "kernel modules of a DPDK source build (igb_uio): vsperf-ts uses Debian's packaged DPDK and has no NIC to bind",
+  dpdk_src: "a DPDK source tree (VSPERF's PATHS['dpdk']['src']): vsperf-ts uses Debian's packaged DPDK",
+  vswitch_src: "an OVS source tree (VSPERF's PATHS['vswitch']['src']): vsperf-ts uses Debian's packaged OVS",
+  vswitch_modules: "kernel modules of an OVS source build: vsperf-ts uses Debian's packaged OVS",
+  vppctl: 'VPP, which vsperf-ts does not support',
+};
+
+/** `$TOOLS["x"]` left in a command after macro expansion: the testcase has no such tool. */
+function unresolvedTool(command: string): string | undefined {
+  const m = /\$TOOLS\[\s*['"]([^'"]+)['"]\s*\]/.exec(command);
+  if (!m) return undefined;
+  const key = m[1]!;
+  const why = MISSING_TOOLS[key] ?? (/^ovs-/.test(key) ? 'OVS is not running in this testcase (no vSwitch, or not OVS)' : 'not a tool vsperf-ts provides');
+  return `TOOLS['${key}'] is not available here: ${why}`;
 }
 
 export function toolsTarget(o: ToolsOptions): StepTarget {
   // Why the last exec_shell gave None, for the validation failure (`numactl: command not found`).
   let lastFailure = '';
+  const asRoot = o.asRoot ?? process.getuid?.() === 0;
+  let sudoLogged = false;
+  const env = o.env && Object.keys(o.env).length ? { ...process.env, ...o.env } : undefined;
+  /** The command as it runs here: `$TOOLS` resolved or refused, a leading sudo dropped when root. */
+  const prepare = (raw: string): string[] => {
+    const missing = unresolvedTool(raw);
+    if (missing) throw new VsperfError('E_STEP_UNSUPPORTED', missing);
+    let command = raw;
+    if (asRoot && LEADING_SUDO.test(command)) {
+      command = command.replace(LEADING_SUDO, '');
+      if (!sudoLogged) o.log.info('vsperf runs as root: the leading "sudo" of TestSteps shell commands is dropped');
+      sudoLogged = true;
+    }
+    return shellArgv(command);
+  };
   return {
     async call(method, args) {
       switch (method) {
@@ -74,10 +118,10 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
         case 'eval':
           return evalExpression(String(args[0]));
         case 'exec_shell': {
-          const argv = shellArgv(String(args[0]));
+          const argv = prepare(String(args[0]));
           let out: string;
           try {
-            out = (await exec(argv, { cwd: o.cwd, timeoutMs: o.timeoutS * 1000, signal: o.signal })).stdout;
+            out = (await exec(argv, { cwd: o.cwd, timeoutMs: o.timeoutS * 1000, signal: o.signal, ...(env ? { env } : {}) })).stdout;
           } catch (e) {
             // VSPERF returns None when the command cannot be started; a failing command fails the step.
             if (e instanceof VsperfError && e.code === 'E_ENV') {
@@ -89,7 +133,11 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
           return typeof args[1] === 'string' && args[1] ? filterOutput(out, args[1]) : out;
         }
         case 'exec_shell_background': {
-          const child = await o.host.spawn(shellArgv(String(args[0])), { cwd: o.cwd, label: `stop background step command ${pyRepr(String(args[0]))}` });
+          const child = await o.host.spawn(prepare(String(args[0])), {
+            cwd: o.cwd,
+            label: `stop background step command ${pyRepr(String(args[0]))}`,
+            ...(env ? { env } : {}),
+          });
           return child.pid;
         }
         case 'exec_python':

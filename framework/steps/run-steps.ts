@@ -36,8 +36,13 @@ export interface StepRunResult {
   readonly failedStep?: number;
 }
 
-function describe(s: ParsedStep, params: readonly PyValue[]): string {
-  return `${s.object} ${s.method}${params.length ? ' ' + pyRepr(params as PyValue) : ''}`.trim();
+/** Parameters beyond this many characters are cut in a failure's one line (a Python snippet, a long flow list). */
+const DETAIL_PARAMS_MAX = 100;
+
+function describe(s: ParsedStep, params: readonly PyValue[], max = Infinity): string {
+  let p = params.length ? pyRepr(params as PyValue) : '';
+  if (p.length > max) p = `${p.slice(0, max - 1)}…`;
+  return `${s.object} ${s.method}${p ? ' ' + p : ''}`.trim();
 }
 
 export async function runTestSteps(o: StepRunOptions): Promise<StepRunResult> {
@@ -60,13 +65,16 @@ export async function runTestSteps(o: StepRunOptions): Promise<StepRunResult> {
     }
     let params: PyValue[] = [...s.params];
     let label = describe(s, params);
+    let brief = describe(s, params, DETAIL_PARAMS_MAX);
     const check = o.check && !s.noCheck && s.family !== 'log';
     let ok: boolean;
     let why = '';
     try {
       params = s.params.map((p) => expandParam(p, ctx));
       const filter = s.filter !== undefined ? (expandParam(s.filter, ctx) as string) : undefined;
-      label = describe(s, params) + (filter !== undefined ? ` filter "${filter}"` : '');
+      const filtered = filter !== undefined ? ` filter "${filter}"` : '';
+      label = describe(s, params) + filtered;
+      brief = describe(s, params, DETAIL_PARAMS_MAX) + filtered;
       const target = o.objects.target(s.object);
       if (typeof target === 'string') throw new VsperfError('E_STEP_UNSUPPORTED', target);
       o.log.debug(`step ${s.index} '${label}' start`);
@@ -91,7 +99,7 @@ export async function runTestSteps(o: StepRunOptions): Promise<StepRunResult> {
       why = e instanceof VsperfError ? e.brief() : errorMessage(e);
     }
     if (check || !ok) o.log.info(`Step ${s.index} - '${label}' ... ${ok ? 'OK' : 'FAILED'}${why ? `: ${why}` : ''}`);
-    if (!ok) return { ok: false, details: `${label}${why ? `: ${why}` : ''}`, results, failedStep: s.index };
+    if (!ok) return { ok: false, details: `${brief}${why ? `: ${why}` : ''}`, results, failedStep: s.index };
   }
   return { ok: true, details: '', results };
 }

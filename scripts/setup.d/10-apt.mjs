@@ -29,6 +29,7 @@ export const PACKAGES = [
   'stress-ng',
   'rt-tests', // load generators (phy2phy_cpu_load/mem_load), cyclictest
   'socat',
+  'numactl', // VSPERF's integration steps read the NUMA layout with `numactl -H` (vhost_numa_awareness)
   'tcpdump', // debugging aids used by the docs
   'influxdb', // InfluxDB 1.x for the export test
   'chromium', // headless rendering test of the HTML report

@@ -507,11 +507,17 @@ export class ShimClient implements TrafficGenerator {
           );
         }
         if (se.code === grpc.status.INTERNAL) return new DriverError(this.name, op, `${at}: ${details}`, { cause: e });
-        return new DriverError(this.name, op, `${at} is unreachable: ${details}`, {
-          hint: 'is vsperf-tgshim running there, and do TRAFFICGEN_IXIA_SHIM_TLS and the client certificate match its TLS setup?',
-          kind: 'environment',
-          cause: e,
-        });
+        // TRAFFICGEN=IxNet in a VSPERF testcase lands here when no shim runs: say what is missing first.
+        return new DriverError(
+          this.name,
+          op,
+          `${at} is unreachable (needs vsperf-tgshim there, in front of an IxNetwork server): ${details.replace(/^No connection established\. Last error: (?:Error: )?/, '')}`,
+          {
+            hint: 'is vsperf-tgshim running there, and do TRAFFICGEN_IXIA_SHIM_TLS and the client certificate match its TLS setup?',
+            kind: 'environment',
+            cause: e,
+          },
+        );
       default:
         return new DriverError(this.name, op, `${at}: ${grpc.status[se.code ?? grpc.status.UNKNOWN] ?? se.code}: ${details}`, { cause: e });
     }

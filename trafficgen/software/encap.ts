@@ -2,11 +2,11 @@
  * Outer headers of an encapsulated stream (VSPERF overlay decapsulation: the generator sends tunnelled
  * frames, the switch decapsulates): Ethernet + IPv4 + UDP + VXLAN (RFC 7348) or GENEVE (RFC 8926), or
  * IPv4 + GRE (RFC 2784, Transparent Ethernet Bridging). The engine copies these bytes before each
- * frame and fills in the outer IPv4 total length, its checksum and the outer UDP length; frame sizes
- * are then outer sizes. Pure: no I/O.
+ * frame and fills in the outer IPv4 total length, its checksum and the outer UDP length; the stream's
+ * frame size stays the inner frame's (the engine is given the outer size). Pure: no I/O.
  */
 import { UsageError } from '../../framework/errors.js';
-import type { TunnelSpec, TunnelType } from '../../framework/api/trafficgen.js';
+import { tunnelHeaderBytes, type TunnelSpec, type TunnelType } from '../../framework/api/trafficgen.js';
 
 export type { TunnelType };
 
@@ -16,9 +16,7 @@ export interface Encapsulation extends NonNullable<TunnelSpec['outer']> {
 }
 
 /** Bytes the outer headers add to each frame. */
-export function encapLength(type: TunnelType): number {
-  return 14 + 20 + (type === 'gre' ? 4 : 8 + 8);
-}
+export const encapLength = tunnelHeaderBytes;
 
 function mac(s: string, what: string): number[] {
   if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(s)) throw new UsageError(`tunnel ${what} ${JSON.stringify(s)} is not a MAC address`);

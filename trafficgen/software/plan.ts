@@ -4,10 +4,10 @@
  */
 import { DriverError } from '../../framework/errors.js';
 import type { PortSpec, StreamSpec, TrafficSpec } from '../../framework/api/trafficgen.js';
-import { IMIX_SIZES, lineRateFps, rateToFps } from '../../framework/api/trafficgen.js';
+import { IMIX_SIZES, lineRateFps, rateToFps, tunnelOverheadBytes } from '../../framework/api/trafficgen.js';
 import type { Backend, EnginePlan, EngineStream } from './protocol.js';
 import { dpdkDevargs } from './dpdk.js';
-import { encapHeader, encapLength } from './encap.js';
+import { encapHeader } from './encap.js';
 
 /** Bytes the engine puts at the end of every frame: magic, run tag, stream id, sequence, 48-bit TX timestamp. */
 export const TRAILER_BYTES = 14;
@@ -29,12 +29,10 @@ export function frameSizesOf(stream: StreamSpec): number[] {
   return out;
 }
 
-/** Smallest frame (incl. FCS) that holds the headers and the trailer. */
+/** Smallest frame (incl. FCS) that holds the headers and the trailer (the inner frame of a tunnelled stream). */
 export function minFrameSize(stream: StreamSpec): number {
   let n = 14 + (stream.vlan.enabled ? 4 : 0);
   if (stream.l3.enabled) n += (stream.l3.version === 6 ? 40 : 20) + (stream.l4.enabled ? 8 : 0);
-  // Decapsulation tests: the generator sends the outer headers too, and sizes are outer sizes.
-  if (stream.tunnel?.operation === 'decapsulation') n += encapLength(stream.tunnel.type);
   return Math.max(64, n + TRAILER_BYTES + FCS_BYTES);
 }
 
@@ -70,7 +68,7 @@ export interface TrialBounds {
 
 const op = 'runTrial';
 
-/** Check a trial against the ports; returns the offered rate per direction (fps) and the average frame size. */
+/** Check a trial against the ports; returns the offered rate per direction (fps) and the sizes the generator sends (outer for decapsulation). */
 export function checkTrial(spec: TrafficSpec & TrialBounds, ports: readonly PlanPort[]): { offeredFps: number; avgFrameSize: number; sizes: number[] } {
   const st = spec.stream;
   if (ports.length === 0) throw new DriverError('Software', op, 'not connected (call connect() first)', { kind: 'usage' });
@@ -81,9 +79,10 @@ export function checkTrial(spec: TrafficSpec & TrialBounds, ports: readonly Plan
     throw new DriverError('Software', op, `durationS must be > 0, got ${spec.durationS}`, { kind: 'usage' });
   if (spec.frames !== undefined && !(Number.isInteger(spec.frames) && spec.frames > 0))
     throw new DriverError('Software', op, `frames must be a positive integer, got ${spec.frames}`, { kind: 'usage' });
-  const sizes = frameSizesOf(st);
   const min = minFrameSize(st);
-  for (const s of sizes) {
+  // Decapsulation: the generator sends the outer headers in front of each (inner) frame.
+  const overhead = tunnelOverheadBytes(st);
+  for (const s of frameSizesOf(st))
     if (!Number.isInteger(s) || s < min)
       throw new DriverError(
         'Software',
@@ -91,6 +90,8 @@ export function checkTrial(spec: TrafficSpec & TrialBounds, ports: readonly Plan
         `frame size ${s} B is below the minimum of ${min} B for this stream (headers + ${TRAILER_BYTES}-byte trailer + FCS)`,
         { kind: 'usage' },
       );
+  const sizes = frameSizesOf(st).map((s) => s + overhead);
+  for (const s of sizes) {
     if (s > MAX_FRAME_SIZE) throw new DriverError('Software', op, `frame size ${s} B is above the maximum of ${MAX_FRAME_SIZE} B`, { kind: 'usage' });
     const used = spec.bidir ? ports.slice(0, 2) : ports.slice(0, 1);
     for (const p of used) {
@@ -99,7 +100,7 @@ export function checkTrial(spec: TrafficSpec & TrialBounds, ports: readonly Plan
         throw new DriverError(
           'Software',
           op,
-          `frame size ${s} B is larger than port ${p.name} allows: it needs MTU ${need}, the interface has MTU ${p.mtuFound}`,
+          `frame size ${s} B${overhead ? ` (${s - overhead} B inside ${overhead} B of outer headers)` : ''} is larger than port ${p.name} allows: it needs MTU ${need}, the interface has MTU ${p.mtuFound}`,
           { kind: 'usage' },
         );
     }

@@ -137,29 +137,44 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
       operation: 'decapsulation',
       outer: { srcMac: '01:02:03:04:05:06', dstMac: '0a:00:00:00:00:aa', srcIp: '1.1.1.1', dstIp: '192.168.240.1', srcPort: 4789, dstPort: 4789, vni: 99 },
     });
-    // The Software generator sends it with the outer headers (encap=) and sizes as outer sizes.
+    // The Software generator sends it with the outer headers (encap=) in front of the 128-byte inner frame.
     const port = { name: 'g0', speedMbps: 1000, mtuFound: 1500 };
-    const { plan } = buildPlan({ stream: st, bidir: false, rate: { unit: 'fps', value: 10 }, latency: true, frames: 5 }, [port, { ...port, name: 'g1' }], {
+    const plan128 = buildPlan({ stream: st, bidir: false, rate: { unit: 'fps', value: 10 }, latency: true, frames: 5 }, [port, { ...port, name: 'g1' }], {
       backend: 'af_packet',
       drainS: 0.5,
       progressMs: 0,
       learningFps: 100,
-    });
-    expect(plan.streams[0]!.encap).to.match(/^0a00000000aa010203040506080045/);
-    expect(plan.streams[0]!.encap!.length / 2).to.equal(50);
-    expect(() =>
+    }).plan;
+    expect(plan128.streams[0]!.encap).to.match(/^0a00000000aa010203040506080045/);
+    expect(plan128.streams[0]!.encap!.length / 2).to.equal(50);
+    expect(plan128.streams[0]!.sizes, 'engine sizes: outer frames without FCS').to.deep.equal([128 + 50 - 4]);
+    // VSPERF's default 64 B names the inner frame: the generator sends 114-byte frames; line rate is at that size.
+    const at64 = (pct: number) =>
       buildPlan(
         {
           stream: streamFromSettings(settings().with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'd'), 64),
           bidir: false,
-          rate: { unit: 'fps', value: 10 },
+          rate: { unit: 'pct', value: pct },
           latency: true,
           frames: 5,
         },
         [port, { ...port, name: 'g1' }],
         { backend: 'af_packet', drainS: 0.5, progressMs: 0, learningFps: 100 },
+      );
+    const p64 = at64(100);
+    expect(p64.plan.streams[0]!.sizes).to.deep.equal([110]);
+    expect(Math.round(p64.offeredFps), '100 % of 1 Gbit/s at 114 B + 20 B preamble/IFG').to.equal(Math.round(1e9 / ((114 + 20) * 8)));
+    // The MTU of the sending port must hold the outer frame.
+    expect(() =>
+      buildPlan(
+        { stream: st, bidir: false, rate: { unit: 'fps', value: 10 }, latency: true, frames: 5 },
+        [
+          { ...port, mtuFound: 150 },
+          { ...port, name: 'g1' },
+        ],
+        { backend: 'af_packet', drainS: 0.5, progressMs: 0, learningFps: 100 },
       ),
-    ).to.throw(/frame size 64 B is below the minimum of 110 B/);
+    ).to.throw(/frame size 178 B \(128 B inside 50 B of outer headers\) is larger than port g0 allows: it needs MTU 160/);
   });
 
   it('bad settings are one-line configuration errors naming the setting', () => {

@@ -118,6 +118,12 @@ describe("CLI with VSPERF's conf files", function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/\* vswitch_add_del_bridge +\[clean\]/);
     expect(r.stdout).to.not.match(/\* phy2phy_tput /);
+    // A VSPERF driver vsperf-ts lacks: the dry run says what is needed, not that a name is unknown.
+    const d = vsperf(['--integration', '--dry-run', 'trex_vm_cont']);
+    expect(d.code, d.stderr).to.equal(0);
+    expect(d.stdout).to.include(
+      'not runnable here: TRAFFICGEN: needs a T-Rex server (TRAFFICGEN=Trex is not supported here; use Software, or IxNet with an IxNetwork server) (from testcase trex_vm_cont)',
+    );
   });
 
   it('a Simulated run writes VSPERF CSV formats and scalability columns, and --matrix its table and .rst', () => {

@@ -5,7 +5,7 @@ import { runTestSteps } from '../../../../framework/steps/run-steps.js';
 import { filterOutput, parseTestSteps } from '../../../../framework/steps/steps.js';
 import { silentLogger } from '../../../../framework/log/logger.js';
 import type { PyValue } from '../../../../framework/steps/pyvalue.js';
-import type { StepTarget } from '../../../../framework/steps/types.js';
+import type { StepObjects, StepTarget } from '../../../../framework/steps/types.js';
 import { toolsTarget, settingsTarget, commandArgv } from '../../../../framework/steps/builtin-objects.js';
 
 describe('TestSteps parsing and validation', () => {
@@ -128,6 +128,50 @@ describe('TestSteps parsing and validation', () => {
     expect(await tools.call('exec_shell', ['echo a; echo b', '(b)'])).to.deep.equal(['b']);
     expect(await tools.call('exec_shell', ['printf "%s\\n" 12 34', '^(\\d)'])).to.deep.equal(['1', '3']);
     expect(await tools.call('exec_shell', ['no-such-binary-vsperf'])).to.equal(null);
+  });
+
+  it('as root, a leading sudo is dropped (logged once); the tool environment reaches the command; a $TOOLS key we lack is one line naming it', async () => {
+    const lines: string[] = [];
+    const log = { ...silentLogger, info: (m: string) => void lines.push(m) };
+    const o = { log, host: undefined as never, cwd: '/', timeoutS: 5, signal: new AbortController().signal, env: { VSPERF_T: 'x1' } };
+    const root = toolsTarget({ ...o, asRoot: true });
+    expect(await root.call('exec_shell', ['sudo -E printenv VSPERF_T'])).to.equal('x1\n');
+    expect(await root.call('exec_shell', ['sudo echo $VSPERF_T'])).to.equal('x1\n');
+    expect(lines.filter((l) => /sudo/.test(l))).to.have.length(1);
+    // Not root: the command is left as written (sudo runs, or is missing and says so).
+    const user = toolsTarget({ ...o, asRoot: false });
+    const r = await user.call('exec_shell', ['sudo-no-such-vsperf printenv VSPERF_T']);
+    expect(r).to.equal(null);
+    const err = await root.call('exec_shell', ['sudo $TOOLS["bind-tool"] --bind igb_uio 0000:01:00.0']).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).to.equal(
+      "TOOLS['bind-tool'] is not available here: VSPERF's dpdk-devbind (binds a physical NIC to a DPDK driver): the sandbox has no physical NIC to bind",
+    );
+    const ovs = await root.call('exec_shell', ["$TOOLS['ovs-vsctl'] show"]).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(ovs).to.match(/TOOLS\['ovs-vsctl'\] is not available here: OVS is not running/);
+  });
+
+  it('a failing step with a long parameter (a Python snippet) keeps its one line short', async () => {
+    const objects: StepObjects = {
+      target: () => toolsTarget({ log: silentLogger, host: undefined as never, cwd: '/', timeoutS: 5, signal: new AbortController().signal }),
+    };
+    const code = 'import netaddr;' + 'x=1;'.repeat(100);
+    const r = await runTestSteps({
+      steps: parseTestSteps([['tools', 'exec_python', code]], 't'),
+      objects,
+      check: true,
+      log: silentLogger,
+      signal: new AbortController().signal,
+      setting: () => undefined,
+    });
+    expect(r.ok).to.equal(false);
+    expect(r.details).to.match(/^tools exec_python \['import netaddr;x=1;.{60,}…: E_STEP_UNSUPPORTED: tools exec_python runs arbitrary Python code/);
+    expect(r.details.length).to.be.lessThan(300);
   });
 
   it('settings setValue/getValue/resetValue work on an overlay', async () => {
