@@ -150,6 +150,8 @@ export interface VSwitch {
   toolEnv?(): Readonly<Record<string, string>>;
   /** Directory of the switch's sockets and pid files (VSPERF's TOOLS['ovs_var_tmp']). */
   readonly runDir?: string;
+  /** The switch daemon's log file (VSPERF's steps read it: 01b's `_OVSDPDK_VSWITCH_LOG`). */
+  logFile?(): string;
   portStats(bridge: string): Promise<PortStats[]>;
   /** Driver-specific statistics for results (PMD stats, …). */
   extraStats?(): Promise<Record<string, unknown>>;

@@ -22,14 +22,16 @@ import type { Topology, VSwitch } from '../api/deployment.js';
 const shellWord = (w: string): string => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
 
 /**
- * VSPERF's TOOLS setting (conf/00_common.conf builds it from PATHS) as the vSwitch in use provides
- * it: its tools' command lines with the private instance's sockets, and its run directory.
+ * Settings VSPERF computes at run time from the vSwitch it started, as the vSwitch in use provides
+ * them: TOOLS (conf/00_common.conf builds it from PATHS: the tools' command lines, here with the
+ * private instance's sockets, and its run directory), and 01b's `_OVSDPDK_VSWITCH_LOG` (the
+ * running ovs-vswitchd's log; the catalogue's value is only a placeholder for it).
  */
-export function stepTools(vs: VSwitch | undefined): JsonObject {
-  const tools: JsonObject = {};
+export function runtimeSettings(vs: VSwitch | undefined): Record<string, PyValue> {
+  const tools: Record<string, PyValue> = {};
   if (vs?.toolArgv) for (const t of ['ovs-vsctl', 'ovs-ofctl', 'ovs-appctl'] as const) tools[t] = vs.toolArgv(t).map(shellWord).join(' ');
   if (vs?.runDir) tools.ovs_var_tmp = vs.runDir;
-  return tools;
+  return { TOOLS: tools, ...(vs?.logFile ? { _OVSDPDK_VSWITCH_LOG: vs.logFile() } : {}) };
 }
 
 export interface StepsTestcaseOptions {
@@ -61,12 +63,12 @@ export interface StepsTestcaseOutput {
 
 export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTestcaseOutput> {
   const overlay = new Map<string, PyValue>();
-  const tools = stepTools(o.topology?.vswitch);
-  const builtin = (name: string): PyValue | undefined => (name === 'TOOLS' && !o.settings.has('TOOLS') ? (tools as PyValue) : undefined);
+  // Values the running switch provides win over the conf files' (which cannot know them); setValue wins over both.
+  const runtime = runtimeSettings(o.topology?.vswitch);
   const current = (): Settings => (overlay.size ? o.settings.with(Object.fromEntries(overlay) as JsonObject, 'TestSteps settings setValue') : o.settings);
   const stepSettings = {
     get: (name: string): PyValue | undefined =>
-      overlay.has(name) ? overlay.get(name) : o.settings.has(name) ? (o.settings.get(name) as PyValue) : builtin(name),
+      overlay.has(name) ? overlay.get(name) : Object.hasOwn(runtime, name) ? runtime[name] : o.settings.has(name) ? (o.settings.get(name) as PyValue) : undefined,
     set: (name: string, v: PyValue) => void overlay.set(name, v),
     reset: (name: string) => void overlay.delete(name),
   };
