@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { AbortedError, OutputError, errorMessage, isVsperfError, UsageError } from '../errors.js';
+import { AbortedError, EnvironmentError, OutputError, errorMessage, isVsperfError, UsageError } from '../errors.js';
 import { makeDirectory } from '../host/paths.js';
 import type { Config, TestcaseDef } from '../config/load.js';
 import { PROJECT_ROOT } from '../config/load.js';
@@ -33,6 +33,7 @@ import type { Topology } from '../api/deployment.js';
 import { parseTestSteps } from '../steps/steps.js';
 import type { PyValue } from '../steps/pyvalue.js';
 import { integrationRows, runStepsTestcase } from './steps-testcase.js';
+import { hostLacks } from './host-needs.js';
 
 export type Mode = 'normal' | 'trafficgen' | 'trafficgen-off' | 'trafficgen-pause';
 
@@ -223,6 +224,8 @@ async function executeTestcase(o: RunOptions, tc: TestcaseDef, index: number, st
   const { log, cleanup } = env;
   const s = (st.settings = o.config.forTestcase(tc, index));
   validityThresholds(s); // a bad VALIDITY_THRESHOLDS entry is a config error before anything runs
+  const lacking = hostLacks(tc.name);
+  if (lacking) throw new EnvironmentError(lacking);
   const estimateS = await estimateTestcaseS(s, tc.Deployment);
   o.events.emit('testcase:phase', { name: tc.name, phase: `estimated ${Math.round(estimateS)} s` });
   env.host.makeDir(env.workDir);
