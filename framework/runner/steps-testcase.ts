@@ -68,7 +68,13 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
   const current = (): Settings => (overlay.size ? o.settings.with(Object.fromEntries(overlay) as JsonObject, 'TestSteps settings setValue') : o.settings);
   const stepSettings = {
     get: (name: string): PyValue | undefined =>
-      overlay.has(name) ? overlay.get(name) : Object.hasOwn(runtime, name) ? runtime[name] : o.settings.has(name) ? (o.settings.get(name) as PyValue) : undefined,
+      overlay.has(name)
+        ? overlay.get(name)
+        : Object.hasOwn(runtime, name)
+          ? runtime[name]
+          : o.settings.has(name)
+            ? (o.settings.get(name) as PyValue)
+            : undefined,
     set: (name: string, v: PyValue) => void overlay.set(name, v),
     reset: (name: string) => void overlay.delete(name),
   };
