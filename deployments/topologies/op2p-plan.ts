@@ -177,6 +177,29 @@ export function op2pSettings(s: Settings, vswitch = String(s.getOr('VSWITCH', 'O
   };
 }
 
+const ipNum = (ip: string): number => ip.split('.').reduce((n, x) => n * 256 + Number(x), 0);
+
+/**
+ * The integration bridge's address in OvsVanilla decapsulation. VSPERF adds the route VTEP_IP2_SUBNET
+ * out of that bridge, and OVS (ovs/route/add) takes a route's source from the bridge's addresses in the
+ * route's subnet, refusing the route without one ("Error while inserting route"). VSPERF's user guide
+ * sets TUNNEL_INT_BRIDGE_IP 192.168.1.1 and VTEP_IP2_SUBNET 192.168.1.0/24 but `ip addr add` without a
+ * prefix makes it a /32: an address given without a prefix inside VTEP_IP2_SUBNET takes the subnet's.
+ * One outside it is a UsageError at plan time, not OVS's error once the switch is built.
+ */
+export function vanillaIntAddress(o: Pick<Op2pSettings, 'intBridgeIp' | 'vtepSubnet'>): string {
+  const [ip, len] = o.intBridgeIp.split('/');
+  const [net, netLen] = o.vtepSubnet.split('/');
+  const prefix = Number(len ?? netLen);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  // OVS's test: the route's network address, masked with the address's prefix, is the address's subnet.
+  if ((ipNum(net!) & mask) >>> 0 !== (ipNum(ip!) & mask) >>> 0)
+    throw new UsageError(
+      `op2p decapsulation on OvsVanilla: TUNNEL_INT_BRIDGE_IP ${o.intBridgeIp} must be an address in VTEP_IP2_SUBNET ${o.vtepSubnet} (OVS takes the route's source address from the integration bridge; VSPERF's user guide: TUNNEL_INT_BRIDGE_IP 192.168.1.1, VTEP_IP2_SUBNET 192.168.1.0/24)`,
+    );
+  return `${ip}/${prefix}`;
+}
+
 /** Bridges, ports, addresses, route, neighbours and flows of op2p for one operation. */
 export function op2pPlan(o: Op2pSettings): Op2pPlan {
   if (o.intBridge === o.extBridge) throw new UsageError(`op2p needs two bridges: TUNNEL_INTEGRATION_BRIDGE and TUNNEL_EXTERNAL_BRIDGE are both ${o.intBridge}`);
@@ -206,9 +229,10 @@ export function op2pPlan(o: Op2pSettings): Op2pPlan {
   }
   const options: Record<string, string> = o.type === 'vxlan' ? { key: o.vni } : {};
   if (o.vanilla) {
+    const intAddress = vanillaIntAddress(o);
     return {
       bridges: [
-        { name: o.intBridge, address: o.intBridgeIp },
+        { name: o.intBridge, address: intAddress },
         { name: o.extBridge, address: o.extIp },
       ],
       // VSPERF adds the external bridge's physical port first: it faces generator port 0.

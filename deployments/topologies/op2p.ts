@@ -10,7 +10,7 @@ import { exec } from '../../framework/host/exec.js';
 import type { JsonObject, Settings } from '../../framework/config/settings.js';
 import type { PhyPort, SwitchPort, VSwitch } from '../../framework/api/deployment.js';
 import type { AdoptedPort } from '../steps/vswitch-target.js';
-import { nicMacRef, op2pPlan, op2pSettings, op2pTraffic } from './op2p-plan.js';
+import { nicMacRef, op2pPlan, op2pSettings, op2pTraffic, vanillaIntAddress } from './op2p-plan.js';
 
 export interface Op2pResult {
   readonly bridges: readonly string[];
@@ -29,6 +29,7 @@ function ipArgv(netns: string | undefined, args: string[]): string[] {
 /** The settings op2p reads, checked (the plan runs this: --dry-run reports them in one line). */
 export function checkOp2pSettings(s: Settings): void {
   const o = op2pSettings(s);
+  if (o.vanilla && o.operation === 'decapsulation') vanillaIntAddress(o);
   const bidir = String(s.getOr('TRAFFIC.bidir', 'False'));
   if (/^true$/i.test(bidir))
     throw new UsageError(`deployment op2p sends traffic one way only (${o.operation} from generator port 0 to 1, as in VSPERF): set TRAFFIC bidir to "False"`);

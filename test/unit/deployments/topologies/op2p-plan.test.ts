@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { Settings, type JsonObject } from '../../../../framework/config/settings.js';
 import { ConfigError, CapabilityError } from '../../../../framework/errors.js';
-import { OP2P_OFPORT, op2pPlan, op2pSettings, op2pTraffic } from '../../../../deployments/topologies/op2p-plan.js';
+import { OP2P_OFPORT, op2pPlan, op2pSettings, op2pTraffic, vanillaIntAddress } from '../../../../deployments/topologies/op2p-plan.js';
 import { checkOp2p } from '../../../../deployments/topologies/op2p.js';
 import { streamFromSettings } from '../../../../framework/methodology/traffic-spec.js';
 import { checkTrialSpec } from '../../../../framework/api/trial-check.js';
@@ -82,10 +82,15 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
   });
 
   it("decapsulation on OvsVanilla: VSPERF's _setup_decap_vanilla (phy0 → LOCAL on br-ext, tunnel port and phy1 on the integration bridge with TUNNEL_INT_BRIDGE_IP)", () => {
-    const o = op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation', TUNNEL_INT_BRIDGE_IP: '192.168.1.1' }), 'OvsVanilla');
+    // VSPERF's user guide values for the Vanilla decapsulation tests
+    const o = op2pSettings(
+      settings({ TUNNEL_OPERATION: 'decapsulation', TUNNEL_INT_BRIDGE_IP: '192.168.1.1', VTEP_IP2_SUBNET: '192.168.1.0/24' }),
+      'OvsVanilla',
+    );
     const p = op2pPlan(o);
     expect(p.bridges).to.deep.equal([
-      { name: 'vsperf-br0', address: '192.168.1.1' },
+      // without a prefix the address takes VTEP_IP2_SUBNET's: OVS needs it there to route that subnet out of the bridge
+      { name: 'vsperf-br0', address: '192.168.1.1/24' },
       { name: 'vsperf-br-ext', address: '192.168.240.1/24' },
     ]);
     // generator port 0 faces the external bridge (VSPERF adds its physical port first)
@@ -94,8 +99,17 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
       { bridge: 'vsperf-br0', ofport: 1 },
     ]);
     expect(p.tunnel).to.deep.equal({ bridge: 'vsperf-br0', name: 'vxlan0', type: 'vxlan', remoteIp: '1.1.1.1', ofport: 2, options: { key: '99' } });
-    expect(p.routes).to.deep.equal([{ network: '192.168.240.0/24', bridge: 'vsperf-br0' }]);
+    expect(p.routes).to.deep.equal([{ network: '192.168.1.0/24', bridge: 'vsperf-br0' }]);
     expect(p.neighbours).to.deep.equal([{ bridge: 'vsperf-br-ext', ip: '90.90.90.90', mac: '02:00:00:00:00:02' }]);
+    // An address outside VTEP_IP2_SUBNET (the defaults: 192.168.1.1 against 192.168.240.0/24) would make OVS refuse the
+    // route after the switch is built (seen on the sandbox: "Error while inserting route"): a plan-time error instead.
+    expect(() => op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation' }), 'OvsVanilla'))).to.throw(
+      /TUNNEL_INT_BRIDGE_IP 192\.168\.1\.1 must be an address in VTEP_IP2_SUBNET 192\.168\.240\.0\/24/,
+    );
+    expect(vanillaIntAddress({ intBridgeIp: '192.168.1.1/28', vtepSubnet: '192.168.1.0/24' })).to.equal('192.168.1.1/28');
+    expect(vanillaIntAddress({ intBridgeIp: '192.168.1.1/16', vtepSubnet: '192.168.1.0/24' })).to.equal('192.168.1.1/16');
+    // VSPERF's `ip addr add 192.168.1.1/32`-style address is what OVS refuses
+    expect(() => vanillaIntAddress({ intBridgeIp: '192.168.1.1/32', vtepSubnet: '192.168.1.0/24' })).to.throw(/must be an address in/);
     expect(p.flows).to.deep.equal([
       { bridge: 'vsperf-br-ext', flow: { type: 'raw', flow: 'in_port=1,actions=LOCAL' } },
       { bridge: 'vsperf-br0', flow: { type: 'raw', flow: 'actions=NORMAL' } },
