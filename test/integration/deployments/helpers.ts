@@ -8,6 +8,7 @@ import { Journal, type JournalEntry } from '../../../framework/host/journal.js';
 import { exec } from '../../../framework/host/exec.js';
 import { Registry } from '../../../framework/registry/registry.js';
 import type { DriverContext } from '../../../framework/api/driver.js';
+import type { Deployment, Topology } from '../../../framework/api/deployment.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { hostContext } from '../../helpers/driver-context.js';
 import { expect } from 'chai';
@@ -150,6 +151,46 @@ export async function leftovers(scope: Scope): Promise<Leftovers> {
 }
 
 export const NOTHING: Leftovers = { processes: [], netns: [], links: [], mounts: [], dirs: [] };
+
+/**
+ * One test's sandbox testbed: `use` makes its context, `deploy` builds and sets up a deployment and notes
+ * the names it made; `release` (in afterEach, also after a failed test) disposes of the context and
+ * checks that every journalled resource and everything under those names is gone.
+ */
+export class SandboxFixture {
+  private t: TestCtx | undefined;
+  /** What the last deployment made (its sandbox tags, bridges, work dir). */
+  scope: Scope | undefined;
+
+  use(overrides: JsonObject = {}): TestCtx {
+    this.t = makeCtx(overrides);
+    return this.t;
+  }
+
+  async deploy(name: string): Promise<{ dep: Deployment; topo: Topology }> {
+    const t = this.t;
+    if (!t) throw new Error('SandboxFixture.deploy before use');
+    const dep = await (await t.registry.create('deployment', name, t.ctx)).build(t.ctx);
+    const topo = await dep.setup(t.ctx.signal);
+    this.scope = scopeOf(topo.facts, t.workDir);
+    return { dep, topo };
+  }
+
+  async release(): Promise<void> {
+    if (this.t) {
+      const { errors, live } = await this.t.dispose();
+      this.t = undefined;
+      expect(errors).to.deep.equal([]);
+      // Every journalled resource (processes, netns, links, mount, dirs, nr_hugepages) was released.
+      expect(live).to.deep.equal([]);
+    }
+    if (this.scope) {
+      const left = await leftovers(this.scope);
+      this.scope = undefined;
+      expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
+    }
+  }
+}
 
 export function nrHugepages(): number {
   return Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8').trim());

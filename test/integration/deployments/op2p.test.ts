@@ -23,7 +23,7 @@ import { registerBuiltins } from '../../../drivers.js';
 import { Registry } from '../../../framework/registry/registry.js';
 import { RunEvents } from '../../../framework/runner/events.js';
 import { runTestcases } from '../../../framework/runner/run.js';
-import { leftovers, makeCtx, mergeScopes, NOTHING, scopeOf, type Scope, type TestCtx } from './helpers.js';
+import { leftovers, mergeScopes, NOTHING, SandboxFixture, scopeOf, type TestCtx } from './helpers.js';
 
 const N = 500;
 
@@ -60,26 +60,17 @@ const captures: Child[] = [];
 
 describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integration)', function () {
   this.timeout(180_000);
+  const fx = new SandboxFixture();
   let t: TestCtx | undefined;
   let gen: SoftwareGenerator | undefined;
-  let scope: Scope | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'vsd-op2p-'));
 
   afterEach(async () => {
     for (const c of captures.splice(0)) await c.stop(1000);
     await gen?.close();
     gen = undefined;
-    if (t) {
-      const { errors, live } = await t.dispose();
-      t = undefined;
-      expect(errors).to.deep.equal([]);
-      expect(live).to.deep.equal([]);
-    }
-    if (scope) {
-      const left = await leftovers(scope);
-      scope = undefined;
-      expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
-    }
+    t = undefined;
+    await fx.release();
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -87,11 +78,8 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
   async function deploy(settings: JsonObject): Promise<{ dep: Deployment; topo: Topology }> {
     // VSPERF's overlay testcases send one way (bidir False).
     // No rate calibration at connect: its frames would cross the switch before the capture's.
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', SANDBOX_PORT_IO: 'af_packet', TRAFFIC: { bidir: 'False' }, TRAFFICGEN_SOFTWARE_CALIBRATE_S: 0, ...settings });
-    const dep = await (await t.registry.create('deployment', 'op2p', t.ctx)).build(t.ctx);
-    const topo = await dep.setup(t.ctx.signal);
-    scope = scopeOf(topo.facts, t.workDir);
-    return { dep, topo };
+    t = fx.use({ VSWITCH: 'OvsDpdkVhost', SANDBOX_PORT_IO: 'af_packet', TRAFFIC: { bidir: 'False' }, TRAFFICGEN_SOFTWARE_CALIBRATE_S: 0, ...settings });
+    return fx.deploy('op2p');
   }
 
   /** N frames of `size` bytes through the deployment; generator result and switch counters of that trial. */

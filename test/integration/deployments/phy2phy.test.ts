@@ -6,41 +6,24 @@ import { expect } from 'chai';
 import { DriverError } from '../../../framework/errors.js';
 import type { Deployment, SwitchCounters, Topology } from '../../../framework/api/deployment.js';
 import type { OvsSwitch } from '../../../deployments/vswitch/ovs.js';
-import { ifaceCounters, leftovers, makeCtx, NOTHING, scopeOf, sendFrames, type Scope, type TestCtx } from './helpers.js';
+import { ifaceCounters, leftovers, SandboxFixture, sendFrames } from './helpers.js';
 
-let scope: Scope | undefined;
+const fx = new SandboxFixture();
 
-async function deploy(t: TestCtx, name = 'p2p'): Promise<{ dep: Deployment; topo: Topology }> {
-  const factory = await t.registry.create('deployment', name, t.ctx);
-  const dep = await factory.build(t.ctx);
-  const topo = await dep.setup(t.ctx.signal);
-  scope = scopeOf(topo.facts, t.workDir);
-  expect(scope.tags).to.have.length(1);
-  return { dep, topo };
+async function deploy(name = 'p2p'): Promise<{ dep: Deployment; topo: Topology }> {
+  const d = await fx.deploy(name);
+  expect(fx.scope!.tags).to.have.length(1);
+  return d;
 }
 
 describe('deployments: phy2phy on the sandbox (integration)', function () {
   this.timeout(120_000);
-  let t: TestCtx | undefined;
 
-  afterEach(async () => {
-    if (t) {
-      const { errors, live } = await t.dispose();
-      t = undefined;
-      expect(errors).to.deep.equal([]);
-      // Every journalled resource (processes, netns, links, mount, dirs, nr_hugepages) was released.
-      expect(live).to.deep.equal([]);
-    }
-    if (scope) {
-      const left = await leftovers(scope);
-      scope = undefined;
-      expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
-    }
-  });
+  afterEach(() => fx.release());
 
   it('OvsDpdkVhost: sets up, forwards real frames both ways, counters agree, tears down clean', async () => {
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost' });
-    const { dep, topo } = await deploy(t, 'phy2phy');
+    fx.use({ VSWITCH: 'OvsDpdkVhost' });
+    const { dep, topo } = await deploy('phy2phy');
     expect(topo.generatorPorts).to.have.length(2);
     const [g0, g1] = topo.generatorPorts;
     expect(g0!.netns).to.match(/^vsd-/);
@@ -74,12 +57,12 @@ describe('deployments: phy2phy on the sandbox (integration)', function () {
 
     await dep.teardown();
     await dep.teardown(); // idempotent
-    expect((await leftovers(scope!)).processes).to.deep.equal([]);
+    expect((await leftovers(fx.scope!)).processes).to.deep.equal([]);
   });
 
   it('OvsDpdkVhost: a vswitchd killed mid-testcase is reported with its log tail', async () => {
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', SANDBOX_PORT_IO: 'af_packet' });
-    const { topo } = await deploy(t);
+    fx.use({ VSWITCH: 'OvsDpdkVhost', SANDBOX_PORT_IO: 'af_packet' });
+    const { topo } = await deploy();
     const sw = topo.vswitch as OvsSwitch;
     expect(topo.health!.aborted).to.equal(false);
     process.kill(sw.pids().vswitchd!, 'SIGKILL');
@@ -99,8 +82,8 @@ describe('deployments: phy2phy on the sandbox (integration)', function () {
   });
 
   it('FRAME_MOD=vlan (phy2phy_tput_mod_vlan): frames leave the switch with a VLAN tag', async () => {
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', FRAME_MOD: 'vlan' });
-    const { topo } = await deploy(t);
+    fx.use({ VSWITCH: 'OvsDpdkVhost', FRAME_MOD: 'vlan' });
+    const { topo } = await deploy();
     expect(String(topo.facts.flows)).to.include('push_vlan:0x8100');
     expect(topo.facts.frame_modification).to.equal('vlan');
     const [g0, g1] = topo.generatorPorts;
@@ -115,8 +98,8 @@ describe('deployments: phy2phy on the sandbox (integration)', function () {
   });
 
   it('pre-installed multistream flows (L4): one flow per stream and direction, traffic matches them', async () => {
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', TRAFFIC: { multistream: 500, stream_type: 'L4', pre_installed_flows: 'Yes' } });
-    const { topo } = await deploy(t);
+    fx.use({ VSWITCH: 'OvsDpdkVhost', TRAFFIC: { multistream: 500, stream_type: 'L4', pre_installed_flows: 'Yes' } });
+    const { topo } = await deploy();
     expect(topo.facts.flows_installed).to.equal(1000);
     const flows = await topo.vswitch!.dumpFlows(topo.bridge!);
     expect(flows).to.have.length(1000);
@@ -132,8 +115,8 @@ describe('deployments: phy2phy on the sandbox (integration)', function () {
   });
 
   it('OvsVanilla: plain ovs-vswitchd with the userspace datapath forwards frames', async () => {
-    t = makeCtx({ VSWITCH: 'OvsVanilla' });
-    const { topo } = await deploy(t);
+    fx.use({ VSWITCH: 'OvsVanilla' });
+    const { topo } = await deploy();
     expect(topo.facts.vswitch).to.equal('OvsVanilla');
     expect(String(topo.facts.vswitch_version)).to.match(/^3\.\d+\.\d+$/);
     const [g0, g1] = topo.generatorPorts;
@@ -148,8 +131,8 @@ describe('deployments: phy2phy on the sandbox (integration)', function () {
   });
 
   it('VSWITCH=none: generator ports are wired straight to each other', async () => {
-    t = makeCtx({ VSWITCH: 'none' });
-    const { topo } = await deploy(t);
+    fx.use({ VSWITCH: 'none' });
+    const { topo } = await deploy();
     expect(topo.vswitch).to.equal(undefined);
     expect(topo.facts.vswitch).to.equal('none');
     const [g0, g1] = topo.generatorPorts;

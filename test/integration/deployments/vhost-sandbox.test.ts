@@ -6,10 +6,9 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Deployment, Topology } from '../../../framework/api/deployment.js';
 import { UsageError } from '../../../framework/errors.js';
 import { SoftwareGenerator, calibrationSpec } from '../../../trafficgen/software/driver.js';
-import { leftovers, makeCtx, NOTHING, scopeOf, type Scope, type TestCtx } from './helpers.js';
+import { SandboxFixture } from './helpers.js';
 
 function dpdkRuntimeDirs(): string[] {
   return existsSync('/var/run/dpdk') ? readdirSync('/var/run/dpdk').filter((d) => d.startsWith(`vsg-${process.pid}-`)) : [];
@@ -17,30 +16,16 @@ function dpdkRuntimeDirs(): string[] {
 
 describe('deployments: the vhost sandbox with the dpdk generator backend (integration)', function () {
   this.timeout(180_000);
-  let t: TestCtx | undefined;
-  let scope: Scope | undefined;
+  const fx = new SandboxFixture();
 
   afterEach(async () => {
-    if (t) {
-      const { errors, live } = await t.dispose();
-      t = undefined;
-      expect(errors).to.deep.equal([]);
-      expect(live).to.deep.equal([]);
-    }
-    if (scope) {
-      const left = await leftovers(scope);
-      scope = undefined;
-      expect(left, JSON.stringify(left)).to.deep.equal(NOTHING);
-    }
+    await fx.release();
     expect(dpdkRuntimeDirs(), 'EAL runtime dirs of our engines').to.deep.equal([]);
   });
 
   it('phy2phy: generator ports are net_virtio_user servers, OVS forwards every frame both ways, the PMD counted them', async () => {
-    t = makeCtx({ VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk' });
-    const factory = await t.registry.create('deployment', 'phy2phy', t.ctx);
-    const dep: Deployment = await factory.build(t.ctx);
-    const topo: Topology = await dep.setup(t.ctx.signal);
-    scope = scopeOf(topo.facts, t.workDir);
+    const t = fx.use({ VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk' });
+    const { dep, topo } = await fx.deploy('phy2phy');
     expect(topo.facts.testbed_port_type).to.equal('vhost-user');
     expect(String(topo.facts.testbed_note)).to.match(/not NICs/);
     const [g0, g1] = topo.generatorPorts;
@@ -85,10 +70,8 @@ describe('deployments: the vhost sandbox with the dpdk generator backend (integr
   });
 
   it('SANDBOX_PORT_TYPE=vhost without a switch is a usage error naming the fix', async () => {
-    t = makeCtx({ VSWITCH: 'none', SANDBOX_PORT_TYPE: 'vhost' });
-    const factory = await t.registry.create('deployment', 'phy2phy', t.ctx);
-    const dep = await factory.build(t.ctx);
-    const err = await dep.setup(t.ctx.signal).then(
+    fx.use({ VSWITCH: 'none', SANDBOX_PORT_TYPE: 'vhost' });
+    const err = await fx.deploy('phy2phy').then(
       () => undefined,
       (e: unknown) => e,
     );
