@@ -196,14 +196,29 @@ export function nrHugepages(): number {
   return Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8').trim());
 }
 
+export interface CatalogueOptions {
+  /** Run as `vsperf --integration` (VSPERF's integration testcases). */
+  readonly integration?: boolean;
+  /** Conf files layered before the test parameters (testcases of the test's own). */
+  readonly confFiles?: readonly string[];
+  /** Check the settings against the schema (default false: other areas' conf files may be mid-edit while this runs; the schema has its own unit test). */
+  readonly validate?: boolean;
+}
+
 /**
  * Runs catalogue testcases `names` through the real runner with `testParams` (results under `resultsRoot`,
  * emptied first) and returns their results; checks the catalogue has exactly those names.
  */
-export async function runCatalogue(names: readonly string[], testParams: JsonObject, resultsRoot: string, label: string): Promise<TestcaseResult[]> {
+export async function runCatalogue(
+  names: readonly string[],
+  testParams: JsonObject,
+  resultsRoot: string,
+  label: string,
+  opts: CatalogueOptions = {},
+): Promise<TestcaseResult[]> {
   rmSync(resultsRoot, { recursive: true, force: true });
-  // validate: false: other areas' conf files may be mid-edit while this runs; the schema has its own unit test.
-  const config = new Config({ validate: false, testParams: [testParams] });
+  const integration = opts.integration ?? false;
+  const config = new Config({ integration, validate: opts.validate ?? false, confFiles: opts.confFiles ?? [], testParams: [testParams] });
   const registry = new Registry();
   registerBuiltins(registry);
   const tcs = config.testcases().filter((t) => names.includes(t.name));
@@ -216,6 +231,7 @@ export async function runCatalogue(names: readonly string[], testParams: JsonObj
     events: new RunEvents(),
     argv: [label],
     resultsRoot,
+    ...(integration ? { integration } : {}),
     signal: new AbortController().signal,
   });
   return run.testcases;

@@ -17,13 +17,7 @@ import type { TunnelType } from '../../../framework/api/trafficgen.js';
 import type { JsonObject } from '../../../framework/config/settings.js';
 import { trafficFromSettings } from '../../../framework/methodology/traffic-spec.js';
 import { createSoftware, type SoftwareGenerator } from '../../../trafficgen/software/driver.js';
-import { Config } from '../../../framework/config/load.js';
-import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../drivers.js';
-import { Registry } from '../../../framework/registry/registry.js';
-import { RunEvents } from '../../../framework/runner/events.js';
-import { runTestcases } from '../../../framework/runner/run.js';
-import { leftovers, mergeScopes, NOTHING, SandboxFixture, scopeOf, type TestCtx } from './helpers.js';
+import { leftovers, mergeScopes, NOTHING, runCatalogue, SandboxFixture, scopeOf, type TestCtx } from './helpers.js';
 
 const N = 500;
 
@@ -183,38 +177,21 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
   }
 
   it('overlay_p2p_cont (encapsulation), overlay_p2p_decap_cont and vxlan_multi_IP_mask_ovs (TestSteps on the op2p bridges) through the runner (--integration): pass, counters consistent, tunnel_type column', async () => {
-    const resultsRoot = join(dir, 'results');
-    const config = new Config({
-      integration: true,
-      validate: false,
-      // Continuous traffic for all three (vxlan_multi_IP_mask_ovs would search throughput: slow here), at
-      // VSPERF's default frame size (64 B: the inner frame; decapsulation sends it inside 50 B of outer headers).
-      testParams: [
-        {
-          TRAFFICGEN: 'Software',
-          VSWITCH: 'OvsDpdkVhost',
-          TRAFFICGEN_DURATION: 2,
-          TRAFFIC: { frame_rate: 0.2, traffic_type: 'rfc2544_continuous' },
-        },
-      ],
-    });
-    const registry = new Registry();
-    registerBuiltins(registry);
-    const names = ['overlay_p2p_cont', 'overlay_p2p_decap_cont', 'vxlan_multi_IP_mask_ovs'];
-    const tcs = config.testcases().filter((x) => names.includes(x.name));
-    expect(tcs).to.have.length(3);
-    const run = await runTestcases({
-      config,
-      registry,
-      testcases: tcs,
-      log: silentLogger,
-      events: new RunEvents(),
-      argv: ['op2p'],
-      resultsRoot,
-      integration: true,
-      signal: new AbortController().signal,
-    });
-    for (const r of run.testcases) {
+    // Continuous traffic for all three (vxlan_multi_IP_mask_ovs would search throughput: slow here), at
+    // VSPERF's default frame size (64 B: the inner frame; decapsulation sends it inside 50 B of outer headers).
+    const results = await runCatalogue(
+      ['overlay_p2p_cont', 'overlay_p2p_decap_cont', 'vxlan_multi_IP_mask_ovs'],
+      {
+        TRAFFICGEN: 'Software',
+        VSWITCH: 'OvsDpdkVhost',
+        TRAFFICGEN_DURATION: 2,
+        TRAFFIC: { frame_rate: 0.2, traffic_type: 'rfc2544_continuous' },
+      },
+      join(dir, 'results'),
+      'op2p',
+      { integration: true },
+    );
+    for (const r of results) {
       expect(r.status, `${r.name}: ${JSON.stringify(r.error)}`).to.equal('passed');
       expect(r.facts.tunnel_operation).to.equal(r.name === 'overlay_p2p_decap_cont' ? 'decapsulation' : 'encapsulation');
       expect(r.rows[0]).to.include({ tunnel_type: 'vxlan', deployment: 'op2p', packet_size: 64 });
@@ -226,6 +203,6 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
         JSON.stringify(checked.map((x) => x.counterCheck)),
       ).to.equal(true);
     }
-    expect(await leftovers(mergeScopes(...run.testcases.map((r) => scopeOf(r.facts))))).to.deep.equal(NOTHING);
+    expect(await leftovers(mergeScopes(...results.map((r) => scopeOf(r.facts))))).to.deep.equal(NOTHING);
   });
 });

@@ -9,14 +9,8 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Config } from '../../../framework/config/load.js';
-import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../drivers.js';
-import { Registry } from '../../../framework/registry/registry.js';
-import { RunEvents } from '../../../framework/runner/events.js';
-import { runTestcases } from '../../../framework/runner/run.js';
 import type { TestcaseResult } from '../../../framework/results/types.js';
-import { leftovers, mergeScopes, NOTHING, scopeOf } from '../deployments/helpers.js';
+import { leftovers, mergeScopes, NOTHING, runCatalogue, scopeOf } from '../deployments/helpers.js';
 
 /** VSPERF's vswitch_* functional testcases that need neither a guest nor traffic. */
 const FUNCTIONAL = [
@@ -103,31 +97,14 @@ describe('--integration: VSPERF integration testcases on the sandbox with OVS-DP
   const dir = mkdtempSync(join(tmpdir(), 'vsd-int-'));
 
   before(async () => {
-    rmSync(resultsRoot, { recursive: true, force: true });
     const negFile = join(dir, 'negative.json');
     writeFileSync(negFile, JSON.stringify(NEGATIVE));
-    const config = new Config({
+    const want = [...FUNCTIONAL, ...WITH_GUESTS, ...NEGATIVE.INTEGRATION_TESTS.map((t) => t.Name)];
+    results = await runCatalogue(want, { TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2 }, resultsRoot, 'int', {
       integration: true,
       confFiles: [negFile],
-      testParams: [{ TRAFFICGEN: 'Software', VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_DURATION: 2 }],
+      validate: true,
     });
-    const registry = new Registry();
-    registerBuiltins(registry);
-    const want = [...FUNCTIONAL, ...WITH_GUESTS, ...NEGATIVE.INTEGRATION_TESTS.map((t) => t.Name)];
-    const tcs = config.testcases().filter((t) => want.includes(t.name));
-    expect(tcs.map((t) => t.name).sort()).to.deep.equal([...want].sort());
-    const run = await runTestcases({
-      config,
-      registry,
-      testcases: tcs,
-      log: silentLogger,
-      events: new RunEvents(),
-      argv: ['int'],
-      resultsRoot,
-      integration: true,
-      signal: new AbortController().signal,
-    });
-    results = run.testcases;
   });
 
   after(() => {
