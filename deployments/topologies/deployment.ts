@@ -6,6 +6,7 @@
  * now: with flows in place a guest bridging its NICs cannot form an L2 loop) → facts.
  * teardown releases in reverse; everything is also on the Host's cleanup stack and in its journal.
  */
+import { ReleaseStack } from './release-stack.js';
 import { randomBytes } from 'node:crypto';
 import { ConfigError, DriverError, UsageError } from '../../framework/errors.js';
 import type { Json, JsonObject, Settings } from '../../framework/config/settings.js';
@@ -66,12 +67,9 @@ function anySignal(signals: readonly AbortSignal[]): AbortSignal {
 }
 
 export class VsperfDeployment implements Deployment {
-  private readonly releases: Array<{ label: string; fn: () => Promise<void> }> = [];
   private vswitch: VSwitch | undefined;
   private guests: Vnf[] = [];
   private baseline: PortStats[] | undefined;
-  private tornDown = false;
-  private dropCleanupStep: (() => void) | undefined;
   /** WHITELIST_NICS entry behind each resolved NIC (for the results). */
   private nicLabels: string[] = [];
   /** The sandbox's "phy" ports are vhost-user: OVS has their counters only while the generator is connected. */
@@ -80,19 +78,23 @@ export class VsperfDeployment implements Deployment {
   private phyPortNames: readonly string[] | undefined;
   readonly tag = randomBytes(2).toString('hex');
 
+  private readonly releases: ReleaseStack;
+
   constructor(
     readonly name: string,
     private readonly ctx: DriverContext,
     /** undefined = phy2phy. */
     private readonly pxp?: PxpShape,
-  ) {}
+  ) {
+    this.releases = new ReleaseStack(name, ctx);
+  }
 
   private get s() {
     return this.ctx.settings;
   }
 
   private defer(label: string, fn: () => Promise<void>): void {
-    this.releases.push({ label, fn });
+    this.releases.defer(label, fn);
   }
 
   private async testbed(caps: VSwitchCaps): Promise<Testbed> {
@@ -147,17 +149,8 @@ export class VsperfDeployment implements Deployment {
     return { kind: 'nics', generatorPorts, switchPorts, release: () => sriov.release() };
   }
 
-  async setup(signal: AbortSignal): Promise<Topology> {
-    try {
-      const topo = await this.doSetup(signal);
-      // On the runner's cleanup stack this step sits above everything setup created, so an unwind
-      // (end of testcase, SIGINT) tears down gracefully in order; each release leaves the stack itself.
-      this.dropCleanupStep = this.ctx.host.cleanup.defer(`teardown ${this.name}`, () => this.teardown());
-      return topo;
-    } catch (e) {
-      await this.teardown().catch((te) => this.ctx.log.warn(`teardown after failed setup: ${(te as Error).message}`));
-      throw e;
-    }
+  setup(signal: AbortSignal): Promise<Topology> {
+    return this.releases.guard(() => this.doSetup(signal));
   }
 
   private async doSetup(signal: AbortSignal): Promise<Topology> {
@@ -537,19 +530,7 @@ export class VsperfDeployment implements Deployment {
     return out;
   }
 
-  async teardown(): Promise<void> {
-    if (this.tornDown) return;
-    this.tornDown = true;
-    this.dropCleanupStep?.();
-    const errors: string[] = [];
-    while (this.releases.length) {
-      const r = this.releases.pop()!;
-      try {
-        await r.fn();
-      } catch (e) {
-        errors.push(`${r.label}: ${(e as Error).message}`);
-      }
-    }
-    if (errors.length) throw new DriverError(this.name, 'teardown', errors.join('; '));
+  teardown(): Promise<void> {
+    return this.releases.unwind();
   }
 }

@@ -24,10 +24,11 @@ import { RemoteHost } from '../../framework/host/remote-host.js';
 import type { SshTarget } from '../../framework/host/ssh.js';
 import { parseTestbedHosts } from '../../framework/host/testbed-hosts.js';
 import { defaultMac } from '../../vnfs/qemu/cmdline.js';
-import { qemuConfigFromSettings } from '../../vnfs/qemu/config.js';
+import { kvmUsableOn, qemuConfigFromSettings } from '../../vnfs/qemu/config.js';
 import { PeerGuest, type PeerSite } from '../../vnfs/qemu/peer-guest.js';
 import { createTwoHostSandbox, GENERATOR_MACS } from '../testbed/two-host.js';
 import { OvsSwitch } from '../vswitch/ovs.js';
+import { ReleaseStack } from './release-stack.js';
 
 const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
 
@@ -54,41 +55,26 @@ export function uplinkPort(uplink: string): PhyPort {
 export class PeerPvpDeployment implements Deployment {
   readonly name = 'pvp_peer';
   readonly tag = randomBytes(2).toString('hex');
-  private readonly releases: Array<{ label: string; fn: () => Promise<void> }> = [];
-  private dropCleanupStep: (() => void) | undefined;
-  private tornDown = false;
+  private readonly releases: ReleaseStack;
 
-  constructor(private readonly ctx: DriverContext) {}
+  constructor(private readonly ctx: DriverContext) {
+    this.releases = new ReleaseStack(this.name, ctx);
+  }
 
   private get s() {
     return this.ctx.settings;
   }
 
   private defer(label: string, fn: () => Promise<void>): void {
-    this.releases.push({ label, fn });
+    this.releases.defer(label, fn);
   }
 
-  async setup(signal: AbortSignal): Promise<Topology> {
-    try {
-      const topo = await this.doSetup(signal);
-      this.dropCleanupStep = this.ctx.host.cleanup.defer(`teardown ${this.name}`, () => this.teardown());
-      return topo;
-    } catch (e) {
-      await this.teardown().catch((te) => this.ctx.log.warn(`teardown after failed setup: ${(te as Error).message}`));
-      throw e;
-    }
+  setup(signal: AbortSignal): Promise<Topology> {
+    return this.releases.guard(() => this.doSetup(signal));
   }
 
-  async teardown(): Promise<void> {
-    if (this.tornDown) return;
-    this.tornDown = true;
-    this.dropCleanupStep?.();
-    const errors: string[] = [];
-    while (this.releases.length) {
-      const r = this.releases.pop()!;
-      await r.fn().catch((e: unknown) => errors.push(`${r.label}: ${(e as Error).message}`));
-    }
-    if (errors.length) throw new DriverError(this.name, 'teardown', errors.join('; '));
+  teardown(): Promise<void> {
+    return this.releases.unwind();
   }
 
   /** TESTBED_HOSTS, or (empty) the two-host sandbox on this machine. */
@@ -188,7 +174,13 @@ export class PeerPvpDeployment implements Deployment {
     const a = await this.site(tb.hosts[0], 0, tb, signal);
     const b = await this.site(tb.hosts[1], 1, tb, signal);
     // The RARPs after switch-over must come from the vhost-user backend: the guest has no address to announce.
-    const cfg = { ...qemuConfigFromSettings(this.s, 0), guestAnnounce: false };
+    // The accelerator both hosts have (the destination must match the source), probed on each host.
+    const noKvm: string[] = [];
+    for (const [i, x] of [a, b].entries()) if (!(await kvmUsableOn(x.site.host))) noKvm.push(tb.hosts[i]!.name);
+    const cfg = {
+      ...qemuConfigFromSettings(this.s, 0, { kvm: noKvm.length === 0, kvmWhere: noKvm.join(', '), thisMachine: tb.kind === 'two-host sandbox' }),
+      guestAnnounce: false,
+    };
     const guest = new PeerGuest('guest0', cfg, 0, [a.site, b.site], this.ctx.workDir, this.ctx.log.child('qemu'), tb.controlDir);
     this.defer('stop the guest', () => guest.stop());
     await guest.start(signal);
@@ -200,7 +192,8 @@ export class PeerPvpDeployment implements Deployment {
     // Teach the fabric where the guest is (what its own first frames would do on a real network).
     await guest.current.qmp.execute('announce-self', { initial: 50, max: 100, rounds: 2, step: 50 });
     const health = new AbortController();
-    for (const o of [a.ovs, b.ovs]) o.health.addEventListener('abort', () => health.abort(o.health.reason), { once: true });
+    // The switch on either host, or the guest's current QEMU (a crash or a lost ssh channel), ends the run.
+    for (const h of [a.ovs.health, b.ovs.health, guest.health]) h.addEventListener('abort', () => health.abort(h.reason), { once: true });
     return {
       generatorPorts: tb.generatorPorts,
       vswitch: a.ovs,

@@ -15,7 +15,8 @@ import type { Json, JsonObject, Settings } from '../../framework/config/settings
 import { flowText } from '../flows.js';
 import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../ovs/parse.js';
 import { ensureHugepages, ensureHugepagesOn } from '../testbed/hugepages.js';
-import { checkPmdMask, onlineCpus } from './pmd-cores.js';
+import { checkPmdMask, ONLINE_CPUS } from './pmd-cores.js';
+import { cpuList } from '../../framework/fidelity/host-checks.js';
 import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 
 export interface OvsOptions {
@@ -238,7 +239,8 @@ export class OvsSwitch implements VSwitch {
     }
     this.assertAlive('start ovsdb-server');
     await this.vsctl(['init'], 'ovs-vsctl init', { noWait: true, ...(signal ? { signal } : {}) });
-    const other = this.otherConfig(hugeDir);
+    // The host OVS runs on, which may be another one (pvp_peer): its CPUs, read through its HostOps.
+    const other = this.otherConfig(hugeDir, cpuList((await this.ops.readFile(ONLINE_CPUS)).trim()));
     if (other.length) await this.vsctl(['set', 'Open_vSwitch', '.', ...other], 'configure', { noWait: true });
 
     const vsLog = join(this.runDir, 'ovs-vswitchd.log');
@@ -294,7 +296,7 @@ export class OvsSwitch implements VSwitch {
   }
 
   /** other_config:* for ovs-vsctl set (VSPERF: VSWITCHD_DPDK_CONFIG, DPDK_SOCKET_MEM, VSWITCH_PMD_CPU_MASK…). */
-  otherConfig(hugeDir: string): string[] {
+  otherConfig(hugeDir: string, online: readonly number[]): string[] {
     const out: string[] = [];
     const idle = this.s.getOr('VSWITCH_FLOW_TIMEOUT', '30000');
     out.push(`other_config:max-idle=${String(idle)}`);
@@ -304,7 +306,7 @@ export class OvsSwitch implements VSwitch {
     cfg['dpdk-init'] = cfg['dpdk-init'] ?? 'true';
     cfg['dpdk-socket-mem'] = strList(this.s.getOr('DPDK_SOCKET_MEM', ['256'])).join(',');
     if (Number(this.s.getOr('VSWITCH_AFFINITIZATION_ON', 1)) === 1) {
-      cfg['pmd-cpu-mask'] = checkPmdMask(String(this.s.getOr('VSWITCH_PMD_CPU_MASK', '2')), onlineCpus(), this.s.source('VSWITCH_PMD_CPU_MASK') ?? 'defaults');
+      cfg['pmd-cpu-mask'] = checkPmdMask(String(this.s.getOr('VSWITCH_PMD_CPU_MASK', '2')), online, this.s.source('VSWITCH_PMD_CPU_MASK') ?? 'defaults');
     }
     // A PMD that may sleep when idle leaves its core to others (few-core hosts, live migration at 1 kpps).
     const maxSleepUs = Number(this.s.getOr('VSWITCH_PMD_MAXSLEEP_US', 0));

@@ -9,8 +9,10 @@ import { ConfigError, EnvironmentError } from '../../framework/errors.js';
 import { cpuList } from '../../framework/fidelity/host-checks.js';
 import { maskCpus } from '../../framework/fidelity/testcase.js';
 
+export const ONLINE_CPUS = '/sys/devices/system/cpu/online';
+
 /** Online CPUs of this host (sysfs), e.g. [0, 1]. */
-export function onlineCpus(path = '/sys/devices/system/cpu/online'): number[] {
+export function onlineCpus(path = ONLINE_CPUS): number[] {
   return cpuList(readFileSync(path, 'utf8').trim());
 }
 

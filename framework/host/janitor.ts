@@ -8,15 +8,15 @@ import { isSameProcess, killTree } from './proc.js';
 import { releaseRemoteEntry } from './remote-host.js';
 import type { SshTarget } from './ssh.js';
 
-/** Release one leftover resource. Never throws: the janitor must get through the whole list. */
-export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger, routes: ReadonlyMap<string, SshTarget> = new Map()): Promise<void> {
+/** Release one leftover resource; false when it could not. Never throws: the janitor must get through the whole list. */
+export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger, routes: ReadonlyMap<string, SshTarget> = new Map()): Promise<boolean> {
   try {
     if (e.host !== undefined) {
       const route = routes.get(e.host);
       if (!route) throw new Error(`no ssh route to host ${e.host} in the journal`);
       log.info(`janitor: releasing ${e.kind} ${e.id} on ${e.host}`);
       await releaseRemoteEntry(route, e);
-      return;
+      return true;
     }
     switch (e.kind) {
       case 'process':
@@ -47,9 +47,25 @@ export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger, 
       case 'ssh':
         break;
     }
+    return true;
   } catch (err) {
-    log.warn(`janitor: could not release ${e.kind} ${e.id}: ${(err as Error).message}`);
+    log.warn(`janitor: could not release ${e.kind} ${e.id}${e.host ? ` on ${e.host}` : ''}: ${(err as Error).message}`);
+    return false;
   }
+}
+
+/**
+ * What could not be released (a remote host unreachable now) stays in the journal, with the routes to
+ * its hosts, for the next janitor: dropping it would forget a process that may still run there.
+ */
+function keepForNextJanitor(path: string, failed: readonly JournalEntry[], entries: readonly JournalEntry[]): void {
+  if (!failed.length) {
+    rmSync(path, { force: true });
+    return;
+  }
+  const hosts = new Set(failed.map((e) => e.host).filter((h) => h !== undefined));
+  const keep = [...entries.filter((e) => e.kind === 'ssh' && hosts.has(e.name)), ...[...failed].reverse()];
+  writeFileSync(path, keep.map((entry) => JSON.stringify({ op: 'add', entry }) + '\n').join(''));
 }
 
 /**
@@ -76,13 +92,14 @@ export async function runJanitor(opts: { exceptRunId?: string; log?: Logger; dir
         });
     // Remote hosts first, while the local things that may carry the route to them (a sandbox's sshd) still
     // exist; on each host processes first: they hold the netns, sockets and hugepages the other entries refer to.
+    const failed: JournalEntry[] = [];
     for (const remote of [true, false]) {
       const here = entries.filter((x) => (x.host !== undefined) === remote);
-      for (const e of here.filter((x) => x.kind === 'process')) await releaseEntry(e, log, routes);
-      for (const e of here.filter((x) => x.kind !== 'process')) await releaseEntry(e, log, routes);
+      for (const e of [...here.filter((x) => x.kind === 'process'), ...here.filter((x) => x.kind !== 'process')])
+        if (!(await releaseEntry(e, log, routes))) failed.push(e);
     }
-    n += entries.length;
-    rmSync(path, { force: true });
+    n += entries.length - failed.length;
+    keepForNextJanitor(path, failed, entries);
   }
   return n;
 }

@@ -52,9 +52,9 @@ export class Journal {
     appendFileSync(this.path, JSON.stringify({ op: 'del', id } satisfies Line) + '\n');
   }
 
-  /** Called when a run ended cleanly: nothing is left to clean. */
+  /** Called when a run ended: the file goes once nothing is left to clean; what failed to release stays for the janitor. */
   close(): void {
-    rmSync(this.path, { force: true });
+    if (Journal.read(this.path).length === 0) rmSync(this.path, { force: true });
   }
 
   /** Live entries of a journal file, oldest first. Corrupt lines (a crash mid-write) are skipped. */

@@ -4,7 +4,7 @@
  * run can release it there after a SIGKILL of vsperf, exactly like a local one.
  */
 import { join } from 'node:path';
-import { ProcessError, TimeoutError, UsageError } from '../errors.js';
+import { ProcessError, TimeoutError, UsageError, VsperfError, errorMessage } from '../errors.js';
 import type { Child } from './child.js';
 import { exec, type ExecOptions, type ExecResult } from './exec.js';
 import type { Host } from './host.js';
@@ -15,9 +15,13 @@ import { classifySshFailure, commandArgv, forwardArgv, masterArgv, type SshTarge
 
 /** Runs on the remote shell as `sh -c SCRIPT sh ARGV…`: report pid and start time, then become ARGV. */
 const SPAWN_SCRIPT = 'echo "vsperf-pid $$ $(cut -d" " -f22 /proc/$$/stat)"; exec "$@"';
-/** Kill PID ($1) only if it is still the process that started at ticks $2 (pid reuse safe). */
+/**
+ * Kill PID ($1) only if it is still the process that started at ticks $2 (pid reuse safe); exit 0 once it
+ * is gone (or was never ours), 1 if it outlived SIGKILL: the caller must not call it released then.
+ */
 const KILL_SCRIPT =
-  'for s in TERM TERM TERM TERM KILL; do st=$(cut -d" " -f3,22 /proc/$1/stat 2>/dev/null); [ "${st#* }" = "$2" ] && [ "${st% *}" != Z ] || exit 0; kill -$s $1 2>/dev/null; sleep 0.2; done';
+  'alive() { st=$(cut -d" " -f3,22 /proc/$1/stat 2>/dev/null); [ "${st#* }" = "$2" ] && [ "${st% *}" != Z ]; }; ' +
+  'for s in TERM TERM TERM TERM KILL KILL KILL KILL KILL; do alive $1 $2 || exit 0; kill -$s $1 2>/dev/null; sleep 0.2; done; ! alive $1 $2';
 
 /** Run argv on the target without a master (janitor, one-off checks). Throws SshError for ssh's own failures. */
 export async function sshExec(t: SshTarget, argv: readonly string[], opts: ExecOptions & { controlPath?: string } = {}): Promise<ExecResult> {
@@ -77,17 +81,27 @@ export class RemoteProcess implements HostProcess {
     return this.channel.waitExit();
   }
 
-  private stopped = false;
+  private stopping: Promise<void> | undefined;
 
-  /** Idempotent: the journal's release calls it again at the end of the run. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /**
+   * Idempotent, and every caller waits for the one kill (the journal's release calls it again): it
+   * rejects when the kill could not be confirmed, so the journal keeps the entry for the janitor.
+   */
+  stop(): Promise<void> {
+    return (this.stopping ??= this.kill());
+  }
+
+  private async kill(): Promise<void> {
     this.channel.expectExit();
-    await this.host
-      .exec(['sh', '-c', KILL_SCRIPT, 'sh', String(this.pid), String(this.startTicks)], { allowFail: true, timeoutMs: 15_000 })
-      .catch(() => undefined);
+    let failure: string | undefined;
+    try {
+      const r = await this.host.exec(['sh', '-c', KILL_SCRIPT, 'sh', String(this.pid), String(this.startTicks)], { allowFail: true, timeoutMs: 15_000 });
+      if (r.code !== 0) failure = `still running after SIGKILL${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''}`;
+    } catch (e) {
+      failure = errorMessage(e);
+    }
     await this.channel.stop(1000);
+    if (failure) throw new VsperfError('E_PROCESS', `host ${this.host.name}: could not stop pid ${this.pid}: ${failure}`);
   }
 }
 
@@ -97,6 +111,8 @@ export class RemoteHost implements HostOps {
   readonly name: string;
   private master: Child | undefined;
   readonly controlPath: string;
+  /** Releases of what was made on the host and is not released yet, oldest first (close() runs them). */
+  private readonly live = new Set<() => Promise<void>>();
 
   constructor(
     readonly target: SshTarget,
@@ -169,15 +185,36 @@ export class RemoteHost implements HostOps {
   /** A mount on the host (hugetlbfs), unmounted at cleanup and by the janitor. */
   async mount(argv: readonly string[], path: string): Promise<() => Promise<void>> {
     await this.exec(['mkdir', '-p', path]);
-    await this.exec(['mount', ...argv, path]);
-    return this.track({ kind: 'mount', id: this.nextId('mount'), path }, `umount ${path}`, async () => {
-      await this.exec(['umount', '-l', path], { allowFail: true });
-    });
+    return this.recordThenMake({ kind: 'mount', id: this.nextId('mount'), path }, `umount ${path}`, ['umount', '-l', path], ['mount', ...argv, path]);
   }
 
-  /** Journal a resource of this host and register its release. */
+  /**
+   * Journal first, then make: a signal to vsperf's process group (Ctrl-C, timeout(1)) kills the local
+   * ssh of a command in flight while the command itself completes on the host; recorded after the
+   * fact, that resource would exist unrecorded. A make that fails releases the entry at once.
+   */
+  private async recordThenMake(entry: JournalEntry, label: string, undo: readonly string[], make: readonly string[]): Promise<() => Promise<void>> {
+    const release = this.track(entry, label, async () => {
+      await this.exec(undo, { allowFail: true });
+    });
+    try {
+      await this.exec(make);
+    } catch (e) {
+      await release().catch(() => undefined);
+      throw e;
+    }
+    return release;
+  }
+
+  /** Journal a resource of this host and register its release (also run by close(), while the connection is up). */
   track(entry: JournalEntry, label: string, release: () => Promise<void> | void): () => Promise<void> {
-    return this.local.track({ ...entry, host: this.name }, `${this.name}: ${label}`, release);
+    const tracked = this.local.track({ ...entry, host: this.name }, `${this.name}: ${label}`, release);
+    const once = async (): Promise<void> => {
+      this.live.delete(once);
+      await tracked();
+    };
+    this.live.add(once);
+    return once;
   }
 
   /** Start a long-running process on the host; stopped (pid-reuse safe) at cleanup and by the janitor. */
@@ -210,11 +247,8 @@ export class RemoteHost implements HostOps {
   }
 
   /** A directory on the host, removed at cleanup. */
-  async makeDir(path: string): Promise<() => Promise<void>> {
-    await this.exec(['mkdir', '-p', path]);
-    return this.track({ kind: 'dir', id: this.local.journal.nextId('dir'), path }, `rm -rf ${path}`, async () => {
-      await this.exec(['rm', '-rf', '--', path], { allowFail: true });
-    });
+  makeDir(path: string): Promise<() => Promise<void>> {
+    return this.recordThenMake({ kind: 'dir', id: this.local.journal.nextId('dir'), path }, `rm -rf ${path}`, ['rm', '-rf', '--', path], ['mkdir', '-p', path]);
   }
 
   /** Forward a local unix socket to one on the host (e.g. a remote QEMU's QMP) through the master. */
@@ -226,9 +260,16 @@ export class RemoteHost implements HostOps {
     };
   }
 
-  /** Close the master (its channels end with it). */
+  /**
+   * Release what is still live on the host (newest first), then close the master (its channels end
+   * with it). Closing first would strand them: a remote process outlives its ssh channel, and once the
+   * connection (or a sandbox host's sshd) is gone no later cleanup step can reach it.
+   */
   async close(): Promise<void> {
+    const errors: string[] = [];
+    for (const release of [...this.live].reverse()) await release().catch((e: unknown) => errors.push(errorMessage(e)));
     await this.master?.stop(1000);
+    if (errors.length) throw new VsperfError('E_CLEANUP', `host ${this.name}: ${errors.join('; ')}`);
   }
 }
 

@@ -2,6 +2,7 @@
  * GUEST_* settings (VSPERF names; per-guest lists indexed by VM index, a scalar applies to every
  * guest, an index past the end of a list takes the last entry) resolved into one typed QemuConfig.
  */
+import type { HostOps } from '../../framework/host/host-ops.js';
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
@@ -249,14 +250,26 @@ export function ramSizeArg(cfg: QemuConfig): string {
   return pad > 0 ? `${Math.round(cfg.memoryMiB * 1024) + pad}K` : `${cfg.memoryMiB}M`;
 }
 
-export function qemuConfigFromSettings(settings: Settings, index: number): QemuConfig {
+/** Whether /dev/kvm is usable on `host` (this machine or another one, through its HostOps). */
+export async function kvmUsableOn(host: HostOps): Promise<boolean> {
+  return (await host.exec(['test', '-r', '/dev/kvm', '-a', '-w', '/dev/kvm'], { allowFail: true })).code === 0;
+}
+
+/**
+ * `kvm`: what the hosts the guest runs on say of /dev/kvm (kvmUsableOn), when that is not (only) this
+ * machine; `kvmWhere` names them in the error. The KVM probe cache describes this machine: it applies
+ * only when `thisMachine` says those hosts share its kernel (the two-host sandbox's namespaces).
+ */
+export function qemuConfigFromSettings(settings: Settings, index: number, hosts: { kvm?: boolean; kvmWhere?: string; thisMachine?: boolean } = {}): QemuConfig {
   const accelWish = str(settings, 'GUEST_ACCEL', index, 'auto').toLowerCase();
   if (!['auto', 'kvm', 'tcg'].includes(accelWish))
     throw new ConfigError('GUEST_ACCEL', settings.source('GUEST_ACCEL'), `must be auto, kvm or tcg, got ${JSON.stringify(accelWish)}`);
-  const haveKvm = kvmUsable();
+  const haveKvm = hosts.kvm ?? kvmUsable();
   if (accelWish === 'kvm' && !haveKvm)
-    throw new EnvironmentError('GUEST_ACCEL=kvm but /dev/kvm is missing or not accessible', { hint: 'use GUEST_ACCEL=auto to fall back to TCG' });
-  const kvmBroken = accelWish === 'auto' && haveKvm ? kvmKnownBroken() : undefined;
+    throw new EnvironmentError(`GUEST_ACCEL=kvm but /dev/kvm is missing or not accessible${hosts.kvmWhere ? ` on ${hosts.kvmWhere}` : ''}`, {
+      hint: 'use GUEST_ACCEL=auto to fall back to TCG',
+    });
+  const kvmBroken = accelWish === 'auto' && haveKvm && (hosts.kvm === undefined || hosts.thisMachine) ? kvmKnownBroken() : undefined;
   const accel: Accel = accelWish === 'tcg' ? 'tcg' : accelWish === 'kvm' ? 'kvm' : haveKvm && !kvmBroken ? 'kvm' : 'tcg';
   const accelReason =
     accelWish !== 'auto' ? `GUEST_ACCEL=${accelWish}` : !haveKvm ? '/dev/kvm absent: TCG emulation' : kvmBroken ? `TCG: ${kvmBroken}` : '/dev/kvm present';

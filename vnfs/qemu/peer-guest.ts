@@ -95,6 +95,9 @@ export class PeerGuest implements MigratableVnf {
       timeoutMs: 30_000,
     });
     this.all.push(inst);
+    inst.onUnexpectedExit = (e) => {
+      if (inst === this.current_ && !this.healthAc.signal.aborted) this.healthAc.abort(e);
+    };
     return inst;
   }
 

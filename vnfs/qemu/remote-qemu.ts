@@ -9,8 +9,11 @@ import type { GuestNic } from '../../framework/api/vnf.js';
 import type { RemoteHost, RemoteProcess } from '../../framework/host/remote-host.js';
 import { sleep } from '../../framework/host/proc.js';
 import type { Logger } from '../../framework/log/logger.js';
+import { DriverError } from '../../framework/errors.js';
 import { QmpClient } from '../qmp/client.js';
 import type { QemuInstanceHandle } from '../types.js';
+
+const DRIVER = 'QemuDpdkVhostUser';
 
 export interface RemoteQemuOptions {
   readonly name: string;
@@ -45,7 +48,16 @@ export class RemoteQemu implements QemuInstanceHandle {
   ) {
     this.qmp = qmp;
     this.nics = nics;
+    proc.on('unexpected-exit', (code, sig) => {
+      const last = this.proc.tail(3).trim().split('\n').filter(Boolean).join(' | ');
+      // The channel also ends when the ssh connection does: say so rather than blame QEMU alone.
+      const msg = `QEMU ${name} on ${host.name} (pid ${proc.pid}) or its ssh channel ended unexpectedly (${sig ?? `code ${code}`})${last ? `: ${last}` : ''}`;
+      this.onUnexpectedExit?.(new DriverError(DRIVER, 'run', msg));
+    });
   }
+
+  /** Set by the owning guest: called when this QEMU ends without being asked to. */
+  onUnexpectedExit: ((e: DriverError) => void) | undefined;
 
   static async start(host: RemoteHost, o: RemoteQemuOptions): Promise<RemoteQemu> {
     if (o.makeDir !== false) await host.makeDir(o.remoteDir);
@@ -54,28 +66,46 @@ export class RemoteQemu implements QemuInstanceHandle {
     rmSync(localQmp, { force: true });
     const argv = o.qmpSocket ? o.argv : [...o.argv, '-qmp', `unix:${remoteQmp},server=on,wait=off`];
     const proc = await host.spawn(argv, { label: `stop QEMU ${o.name} on ${host.name}` });
+    try {
+      const { qmp, unforward } = await RemoteQemu.attachQmp(host, o, proc, remoteQmp, localQmp);
+      return new RemoteQemu(o.name, host, proc, unforward, qmp, o.nics ?? [], o.serialLog);
+    } catch (e) {
+      // A QEMU whose monitor never came up is of no use: stop it now, not at the end of the run.
+      await proc.stop().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Wait for QEMU's QMP socket on the host, forward it here and connect. */
+  private static async attachQmp(
+    host: RemoteHost,
+    o: RemoteQemuOptions,
+    proc: RemoteProcess,
+    remoteQmp: string,
+    localQmp: string,
+  ): Promise<{ qmp: QmpClient; unforward: () => Promise<void> }> {
     const deadline = Date.now() + (o.timeoutMs ?? 20_000);
     // The remote socket exists only once QEMU has set up its monitor.
     while ((await host.exec(['test', '-S', remoteQmp], { allowFail: true })).code !== 0) {
-      if (!proc.running) throw new Error(`QEMU ${o.name} on ${host.name} exited: ${proc.channel.tail(5).trim()}`);
-      if (Date.now() > deadline) throw new Error(`QEMU ${o.name} on ${host.name}: no QMP socket after ${o.timeoutMs ?? 20_000} ms`);
+      if (!proc.running) throw new DriverError(DRIVER, 'start', `QEMU ${o.name} on ${host.name} exited: ${proc.tail(5).trim() || 'no output'}`);
+      if (Date.now() > deadline) throw new DriverError(DRIVER, 'start', `QEMU ${o.name} on ${host.name}: no QMP socket after ${o.timeoutMs ?? 20_000} ms`);
       await sleep(100);
     }
     const unforward = await host.forwardSocket(localQmp, remoteQmp);
     const qmp = new QmpClient({ log: o.log, defaultTimeoutMs: 10_000 });
-    await qmp.connect(localQmp, { timeoutMs: Math.max(1000, deadline - Date.now()) });
-    return new RemoteQemu(
-      o.name,
-      host,
-      proc,
-      async () => {
+    try {
+      await qmp.connect(localQmp, { timeoutMs: Math.max(1000, deadline - Date.now()) });
+    } catch (e) {
+      await unforward();
+      throw e;
+    }
+    return {
+      qmp,
+      unforward: async () => {
         await unforward();
         rmSync(localQmp, { force: true });
       },
-      qmp,
-      o.nics ?? [],
-      o.serialLog,
-    );
+    };
   }
 
   private serialText = '';
@@ -104,11 +134,14 @@ export class RemoteQemu implements QemuInstanceHandle {
     return this.serialText;
   }
 
-  private stopped = false;
+  private stopping: Promise<void> | undefined;
 
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /** Idempotent; a second caller waits for the first stop and sees its failure. */
+  stop(): Promise<void> {
+    return (this.stopping ??= this.quitAndKill());
+  }
+
+  private async quitAndKill(): Promise<void> {
     this.proc.expectExit();
     if (this.alive && this.qmp.state === 'running') await this.qmp.quit({ timeoutMs: 2000 }).catch(() => undefined);
     await this.qmp.close();

@@ -6,20 +6,14 @@
  * on the hosts through SSH): frames seen on each host's tap, RARPs seen by the generator host.
  */
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { Host } from '../../../framework/host/host.js';
-import { Journal } from '../../../framework/host/journal.js';
 import { sleep } from '../../../framework/host/proc.js';
-import { RemoteHost, type RemoteProcess } from '../../../framework/host/remote-host.js';
+import type { RemoteHost, RemoteProcess } from '../../../framework/host/remote-host.js';
+import { withTwoHosts } from './fixture.js';
 import { silentLogger } from '../../../framework/log/logger.js';
-import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
-import { createTwoHostSandbox } from '../../../deployments/testbed/two-host.js';
 import { RemoteQemu } from '../../../vnfs/qemu/remote-qemu.js';
 import { migrateOnce } from '../../../vnfs/migration/migrate.js';
 import type { MigrationOptions } from '../../../vnfs/migration/options.js';
 
-const STATE = '/tmp/vsperf-two-host-test';
 const MAC = '52:54:00:16:0b:01';
 const QEMU = [
   'qemu-system-x86_64',
@@ -99,14 +93,7 @@ describe('peer migration across an L2 fabric: traffic follows the guest (integra
   this.timeout(120_000);
 
   it('frames reach hostB after switch-over; RARP, relearn and outage measured', async () => {
-    const tag = randomBytes(2).toString('hex');
-    const cleanup = new CleanupStack();
-    const journal = new Journal(`vs2-fab-${tag}`, join(STATE, 'journal'));
-    const host = new Host(cleanup, journal);
-    try {
-      const sb = await createTwoHostSandbox(host, tag);
-      const [a, b, g] = sb.hosts.map((t) => new RemoteHost(t, host, sb.dir)) as [RemoteHost, RemoteHost, RemoteHost];
-      for (const h of [a, b, g]) await h.connect();
+    await withTwoHosts('vs2-fab', async ({ tag, sb, remotes: [a, b, g] }) => {
       await bridgeTap(a);
       await bridgeTap(b);
       const src = await RemoteQemu.start(a, { name: 'src', argv: QEMU, remoteDir: `/tmp/vs2-${tag}-qa`, localDir: sb.dir, log: silentLogger });
@@ -185,11 +172,6 @@ describe('peer migration across an L2 fabric: traffic follows the guest (integra
       await sender.stop();
       await src.stop();
       await dst.stop();
-    } finally {
-      const errors = await cleanup.unwind();
-      expect(errors.map((e) => e.message)).to.deep.equal([]);
-      expect(Journal.read(journal.path)).to.deep.equal([]);
-      journal.close();
-    }
+    });
   });
 });

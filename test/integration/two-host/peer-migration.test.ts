@@ -5,19 +5,13 @@
  * received are the independent observer of the transfer QEMU reports.
  */
 import { expect } from 'chai';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { Host } from '../../../framework/host/host.js';
-import { Journal } from '../../../framework/host/journal.js';
-import { RemoteHost } from '../../../framework/host/remote-host.js';
+import type { RemoteHost } from '../../../framework/host/remote-host.js';
+import { withTwoHosts } from './fixture.js';
 import { silentLogger } from '../../../framework/log/logger.js';
-import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
-import { createTwoHostSandbox } from '../../../deployments/testbed/two-host.js';
 import { RemoteQemu } from '../../../vnfs/qemu/remote-qemu.js';
 import { migrateOnce } from '../../../vnfs/migration/migrate.js';
 import type { MigrationOptions } from '../../../vnfs/migration/options.js';
 
-const STATE = '/tmp/vsperf-two-host-test';
 // A guest without disk or NIC: SeaBIOS keeps it running, which is all a migration of 64 MiB needs.
 const QEMU = ['qemu-system-x86_64', '-machine', 'pc', '-accel', 'tcg', '-m', '64', '-display', 'none', '-nic', 'none', '-serial', 'none', '-monitor', 'none'];
 
@@ -29,17 +23,8 @@ describe('peer-to-peer live migration between two SSH hosts (integration)', func
   this.timeout(90_000);
 
   it('migrates a running guest from hostA to hostB over tcp, figures match the wire', async () => {
-    const tag = randomBytes(2).toString('hex');
-    const cleanup = new CleanupStack();
-    const journal = new Journal(`vs2-peer-${tag}`, join(STATE, 'journal'));
-    const host = new Host(cleanup, journal);
-    try {
-      const sb = await createTwoHostSandbox(host, tag);
-      const [ha, hb] = [sb.hosts[0]!, sb.hosts[1]!];
-      const a = new RemoteHost(ha, host, sb.dir);
-      const b = new RemoteHost(hb, host, sb.dir);
-      await a.connect();
-      await b.connect();
+    await withTwoHosts('vs2-peer', async ({ tag, sb, remotes: [a, b] }) => {
+      const hb = sb.hosts[1]!;
       const src = await RemoteQemu.start(a, { name: 'src', argv: QEMU, remoteDir: `/tmp/vs2-${tag}-qa`, localDir: sb.dir, log: silentLogger });
       const dst = await RemoteQemu.start(b, {
         name: 'dst',
@@ -81,11 +66,6 @@ describe('peer-to-peer live migration between two SSH hosts (integration)', func
       expect((await src.qmp.queryStatus()).status).to.equal('postmigrate');
       await src.stop();
       await dst.stop();
-    } finally {
-      const errors = await cleanup.unwind();
-      expect(errors.map((e) => e.message)).to.deep.equal([]);
-      expect(Journal.read(journal.path)).to.deep.equal([]);
-      journal.close();
-    }
+    });
   });
 });

@@ -75,6 +75,41 @@ async function killMidMigration(resultsDir: string, afterMs: number): Promise<st
 describe('vsperf pvp_live_migration_peer on the two-host sandbox (integration)', function () {
   this.timeout(15 * 60_000);
 
+  it('SIGTERM to its process group during setup (as timeout(1) sends it) leaves nothing on any host and nothing in the journal', async () => {
+    const results = join(BASE, 'peer-results', 'sigterm');
+    rmSync(results, { recursive: true, force: true });
+    mkdirSync(results, { recursive: true });
+    // Its own process group, as a shell job or timeout(1) makes it: the signal reaches the ssh commands in flight too.
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'vsperf.js'), 'pvp_live_migration_peer', '--results-dir', results], {
+      cwd: ROOT,
+      env: ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const tag = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`hostA's switch not up within 180 s:\n${out.slice(-2000)}`)), 180_000);
+      const onData = (d: Buffer): void => {
+        out += d.toString();
+        const t = /fabric bridge vs2([0-9a-f]+)f/.exec(out);
+        // hostA's switch is up, hostB is being set up: ssh commands, remote directories and daemons in flight.
+        if (t && /OvsDpdkVhost started on hostA/.test(out)) {
+          clearTimeout(timer);
+          setTimeout(() => resolve(t[1]!), 300);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      void exited.then((code) => reject(new Error(`vsperf exited (${code}) before the signal:\n${out.slice(-2000)}`)));
+    });
+    process.kill(-child.pid!, 'SIGTERM');
+    const code = await exited;
+    expect(code, out.slice(-2000)).to.equal(130);
+    expect(await leftovers(tag), out.slice(-2000)).to.deep.equal([]);
+    expect(existsSync(join(STATE, 'journal')) ? readdirSync(join(STATE, 'journal')).filter((f) => f.endsWith('.jsonl')) : [], 'journal').to.deep.equal([]);
+  });
+
   it('after a SIGKILL mid-migration the next run cleans both hosts, then migrates hostA→hostB→hostA with every figure', async () => {
     rmSync(BASE + '/peer-results', { recursive: true, force: true });
     mkdirSync(BASE + '/peer-results', { recursive: true });
