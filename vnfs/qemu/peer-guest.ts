@@ -78,8 +78,13 @@ export class PeerGuest implements MigratableVnf {
 
   private async launch(site: PeerSite, incoming: boolean, paused: boolean): Promise<RemoteQemu> {
     const name = incoming ? `${this.name}-m${++this.seq}` : this.name;
-    const files = { name, qmpSocket: join(site.dir, `${name}-qmp.sock`), serialLog: join(site.dir, `${name}-serial.log`) };
-    await site.host.exec(['rm', '-f', '--', files.qmpSocket, files.serialLog]);
+    const files = {
+      name,
+      qmpSocket: join(site.dir, `${name}-qmp.sock`),
+      serialLog: join(site.dir, `${name}-serial.log`),
+      clockSocket: join(site.dir, `${name}-clk.sock`),
+    };
+    await site.host.exec(['rm', '-f', '--', files.qmpSocket, files.serialLog, files.clockSocket]);
     const argv = qemuArgv(this.cfg, this.index, site.nics, files, { incoming, paused });
     this.log.debug(`${site.host.name}: starting ${argv.join(' ')}`);
     const inst = await RemoteQemu.start(site.host, {
@@ -88,6 +93,7 @@ export class PeerGuest implements MigratableVnf {
       argv,
       qmpSocket: files.qmpSocket,
       serialLog: files.serialLog,
+      clockSocket: files.clockSocket,
       remoteDir: site.dir,
       localDir: this.socketDir,
       nics: site.nics,

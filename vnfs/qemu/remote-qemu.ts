@@ -11,6 +11,7 @@ import { sleep } from '../../framework/host/proc.js';
 import type { Logger } from '../../framework/log/logger.js';
 import { DriverError } from '../../framework/errors.js';
 import { QmpClient } from '../qmp/client.js';
+import { queryGuestClock, type ClockQueryOptions, type GuestClockReading } from './guest-clock.js';
 import type { QemuInstanceHandle } from '../types.js';
 
 const DRIVER = 'QemuDpdkVhostUser';
@@ -23,6 +24,8 @@ export interface RemoteQemuOptions {
   readonly qmpSocket?: string;
   /** Remote serial console file (`-serial file:…` in argv), read by refreshSerial(). */
   readonly serialLog?: string;
+  /** Remote socket of the guest's clock port (ttyS1, in argv), forwarded here like QMP for queryClock(). */
+  readonly clockSocket?: string;
   /** Directory on the remote host for the QMP socket (created and removed here unless `makeDir` is false). */
   readonly remoteDir: string;
   readonly makeDir?: boolean;
@@ -45,6 +48,8 @@ export class RemoteQemu implements QemuInstanceHandle {
     qmp: QmpClient,
     nics: readonly GuestNic[],
     private readonly serialLog?: string,
+    /** Local end of the forwarded clock port. */
+    private readonly clockSocket?: string,
   ) {
     this.qmp = qmp;
     this.nics = nics;
@@ -68,7 +73,7 @@ export class RemoteQemu implements QemuInstanceHandle {
     const proc = await host.spawn(argv, { label: `stop QEMU ${o.name} on ${host.name}` });
     try {
       const { qmp, unforward } = await RemoteQemu.attachQmp(host, o, proc, remoteQmp, localQmp);
-      return new RemoteQemu(o.name, host, proc, unforward, qmp, o.nics ?? [], o.serialLog);
+      return new RemoteQemu(o.name, host, proc, unforward, qmp, o.nics ?? [], o.serialLog, o.clockSocket ? RemoteQemu.localClockPath(host, o) : undefined);
     } catch (e) {
       // A QEMU whose monitor never came up is of no use: stop it now, not at the end of the run.
       await proc.stop().catch(() => undefined);
@@ -76,7 +81,12 @@ export class RemoteQemu implements QemuInstanceHandle {
     }
   }
 
-  /** Wait for QEMU's QMP socket on the host, forward it here and connect. */
+  /** Local end of the forwarded clock port (short directory: sun_path). */
+  private static localClockPath(host: RemoteHost, o: RemoteQemuOptions): string {
+    return join(o.localDir, `${host.name}-${o.name}-clk.sock`);
+  }
+
+  /** Wait for QEMU's QMP socket on the host, forward it (and the clock port) here and connect. */
   private static async attachQmp(
     host: RemoteHost,
     o: RemoteQemuOptions,
@@ -91,7 +101,19 @@ export class RemoteQemu implements QemuInstanceHandle {
       if (Date.now() > deadline) throw new DriverError(DRIVER, 'start', `QEMU ${o.name} on ${host.name}: no QMP socket after ${o.timeoutMs ?? 20_000} ms`);
       await sleep(100);
     }
-    const unforward = await host.forwardSocket(localQmp, remoteQmp);
+    const unforwardQmp = await host.forwardSocket(localQmp, remoteQmp);
+    const localClock = o.clockSocket ? RemoteQemu.localClockPath(host, o) : undefined;
+    const unforwardClock = localClock
+      ? await host.forwardSocket(localClock, o.clockSocket!).catch(async (e: unknown) => {
+          await unforwardQmp();
+          throw e;
+        })
+      : async () => undefined;
+    const unforward = async (): Promise<void> => {
+      await unforwardQmp();
+      await unforwardClock();
+      for (const f of [localQmp, localClock]) if (f) rmSync(f, { force: true });
+    };
     const qmp = new QmpClient({ log: o.log, defaultTimeoutMs: 10_000 });
     try {
       await qmp.connect(localQmp, { timeoutMs: Math.max(1000, deadline - Date.now()) });
@@ -99,13 +121,7 @@ export class RemoteQemu implements QemuInstanceHandle {
       await unforward();
       throw e;
     }
-    return {
-      qmp,
-      unforward: async () => {
-        await unforward();
-        rmSync(localQmp, { force: true });
-      },
-    };
+    return { qmp, unforward };
   }
 
   private serialText = '';
@@ -114,6 +130,16 @@ export class RemoteQemu implements QemuInstanceHandle {
   async refreshSerial(): Promise<string> {
     if (this.serialLog) this.serialText = await this.host.readFile(this.serialLog);
     return this.serialText;
+  }
+
+  /**
+   * The guest clock against this (the vsperf) host's, through the forwarded port: the ssh round trip is
+   * inside the exchange, so it widens the uncertainty, not the offset; the step across a migration
+   * compares two readings against the same clock, whichever host the guest is on.
+   */
+  async queryClock(opts?: ClockQueryOptions): Promise<GuestClockReading> {
+    if (!this.clockSocket) throw new DriverError(DRIVER, 'clock', `${this.name} on ${this.host.name} has no clock port`);
+    return queryGuestClock(this.clockSocket, opts);
   }
 
   get pid(): number {

@@ -9,6 +9,7 @@ import type { RemoteHost } from '../../../framework/host/remote-host.js';
 import { withTwoHosts } from './fixture.js';
 import { silentLogger } from '../../../framework/log/logger.js';
 import { RemoteQemu } from '../../../vnfs/qemu/remote-qemu.js';
+import type { DriverError } from '../../../framework/errors.js';
 import { migrateOnce } from '../../../vnfs/migration/migrate.js';
 import type { MigrationOptions } from '../../../vnfs/migration/options.js';
 
@@ -66,6 +67,20 @@ describe('peer-to-peer live migration between two SSH hosts (integration)', func
       expect((await src.qmp.queryStatus()).status).to.equal('postmigrate');
       await src.stop();
       await dst.stop();
+    });
+  });
+
+  it('a remote QEMU that dies is reported at once, in one line naming the host (the run fails on it)', async () => {
+    await withTwoHosts('vs2-qdie', async ({ tag, sb, remotes: [a] }) => {
+      const q = await RemoteQemu.start(a, { name: 'vm', argv: QEMU, remoteDir: `/tmp/vs2-${tag}-qd`, localDir: sb.dir, log: silentLogger });
+      const died = new Promise<DriverError>((resolve) => (q.onUnexpectedExit = resolve));
+      // Same machine: the sandbox host's QEMU is a process here; kill it as a crash would.
+      process.kill(q.pid, 'SIGKILL');
+      const e = await died;
+      expect(e.code).to.equal('E_DRIVER');
+      expect(e.brief()).to.not.contain('\n');
+      expect(e.message).to.match(/QEMU vm on hostA \(pid \d+\) or its ssh channel ended unexpectedly \((code \d+|SIG\w+)\)/);
+      await q.stop();
     });
   });
 });

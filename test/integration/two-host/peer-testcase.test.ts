@@ -149,6 +149,9 @@ describe('vsperf pvp_live_migration_peer on the two-host sandbox (integration)',
         'outageFromLossMs',
         'streamMbps',
         'fabricRelearnMs',
+        // The guest clock, read on whichever host the guest is (its ttyS1 port forwarded over ssh).
+        'guestClockStepMs',
+        'guestClockUncertaintyMs',
       ])
         expect(x[k], `${k} in ${JSON.stringify(x)}`).to.be.a('number');
       // Traffic followed the guest: the receiver's silence ended within the 1 s cool-down, and the loss
