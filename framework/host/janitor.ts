@@ -58,13 +58,15 @@ export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger, 
  * What could not be released (a remote host unreachable now) stays in the journal, with the routes to
  * its hosts, for the next janitor: dropping it would forget a process that may still run there.
  */
+/** `entries`: the journal's, newest first (as the janitor walks them). */
 function keepForNextJanitor(path: string, failed: readonly JournalEntry[], entries: readonly JournalEntry[]): void {
   if (!failed.length) {
     rmSync(path, { force: true });
     return;
   }
   const hosts = new Set(failed.map((e) => e.host).filter((h) => h !== undefined));
-  const keep = [...entries.filter((e) => e.kind === 'ssh' && hosts.has(e.name)), ...[...failed].reverse()];
+  // In the journal's own order (oldest first): routes come before what they reach.
+  const keep = [...entries].reverse().filter((e) => failed.includes(e) || (e.kind === 'ssh' && hosts.has(e.name)));
   writeFileSync(path, keep.map((entry) => JSON.stringify({ op: 'add', entry }) + '\n').join(''));
 }
 
