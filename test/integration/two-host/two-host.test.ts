@@ -16,6 +16,7 @@ import { isAlive } from '../../../framework/host/proc.js';
 import { RemoteHost } from '../../../framework/host/remote-host.js';
 import { SshError } from '../../../framework/host/ssh.js';
 import type { VsperfError } from '../../../framework/errors.js';
+import { rejection } from '../../helpers/rejection.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { createTwoHostSandbox, type TwoHostSandbox } from '../../../deployments/testbed/two-host.js';
 import { STATE, twoHostFixture, type TwoHostFixture } from './fixture.js';
@@ -175,13 +176,10 @@ describe('two-host sandbox: a remote process that cannot be reached any more (in
       // hostB becomes unreachable: its sshd stops listening and our connection to it ends.
       process.kill(Number(readFileSync(join(sb.dir, 'hostB_sshd.pid'), 'utf8').trim()), 'SIGTERM');
       await exec(['ssh', '-o', `ControlPath=${b.controlPath}`, '-O', 'exit', sb.hosts[1]!.address], { allowFail: true });
-      const err = await p.stop().then(
-        () => undefined,
-        (e: unknown) => e as VsperfError,
-      );
-      expect(err?.code).to.equal('E_PROCESS');
-      expect(err?.message).to.match(/host hostB: could not stop pid \d+: .*hostB/);
-      expect(err?.brief()).to.not.contain('\n');
+      const err = (await rejection(p.stop())) as VsperfError;
+      expect(err.code).to.equal('E_PROCESS');
+      expect(err.message).to.match(/host hostB: could not stop pid \d+: .*hostB/);
+      expect(err.brief()).to.not.contain('\n');
       expect(isAlive(p.pid), 'really still running').to.equal(true);
       const kept = (): string[] => Journal.read(journal.path).map((e) => `${e.host ?? 'local'} ${e.kind}`);
       expect(kept()).to.include('hostB process');

@@ -4,6 +4,7 @@ import { DriverError } from '../../../../framework/errors.js';
 import { CleanupStack } from '../../../../framework/runner/cleanup-stack.js';
 import { silentLogger } from '../../../../framework/log/logger.js';
 import { ReleaseStack } from '../../../../deployments/topologies/release-stack.js';
+import { rejection } from '../../../helpers/rejection.js';
 
 /** Only what ReleaseStack touches of a driver context: the run's cleanup stack and the log. */
 function ctx(cleanup: CleanupStack): DriverContext {
@@ -20,10 +21,7 @@ describe('deployments ReleaseStack (shared teardown of pxp and pvp_peer)', () =>
       throw new Error('ssh gone');
     });
     r.defer('last', async () => void order.push('last'));
-    const e = await r.unwind().then(
-      () => undefined,
-      (x: unknown) => x,
-    );
+    const e = await rejection(r.unwind());
     expect(order).to.deep.equal(['last', 'broken', 'first']);
     expect(e).to.be.instanceOf(DriverError);
     expect((e as DriverError).brief()).to.equal('E_DRIVER: pvp_peer teardown: broken: ssh gone');
@@ -47,12 +45,12 @@ describe('deployments ReleaseStack (shared teardown of pxp and pvp_peer)', () =>
 
     const cleanup2 = new CleanupStack();
     const bad = new ReleaseStack('pvp', ctx(cleanup2));
-    const err = await bad
-      .guard(async () => {
+    const err = await rejection(
+      bad.guard(async () => {
         bad.defer('y', async () => void released++);
         throw new Error('boot failed');
-      })
-      .catch((x: unknown) => x as Error);
+      }),
+    );
     expect(err.message).to.equal('boot failed');
     expect(released).to.equal(2);
     expect(cleanup2.size).to.equal(0);
