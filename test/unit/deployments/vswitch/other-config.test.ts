@@ -16,7 +16,7 @@ function otherConfig(values: Record<string, unknown>): string[] {
     runDir: '/run/x',
     ops: {} as HostOps,
   });
-  return ovs.otherConfig('');
+  return ovs.otherConfig('', [0, 1]);
 }
 
 describe('OVS-DPDK other_config', () => {
