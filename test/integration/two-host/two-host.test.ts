@@ -190,6 +190,8 @@ describe('two-host sandbox: a remote process that cannot be reached any more (in
       expect(kept(), 'the janitor keeps what it could not release, with the route').to.deep.equal(['local ssh', 'hostB process']);
     } finally {
       process.kill(p.pid, 'SIGKILL');
+      // When an assertion failed before the janitor ran, the sandbox is still up: release it here.
+      await cleanup.unwind();
       rmSync(journalDir, { recursive: true, force: true });
     }
   });
