@@ -56,6 +56,12 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
     });
     const r = res.testcases[0]!;
     const row = (r.rows[0] ?? {}) as Record<string, unknown>;
+    for (const t of r.trials) {
+      const pmdT = pmdProcessing(t.switchCounters, t.result.durationS);
+      console.log(
+        `    ${portType} trial ${t.index}: ${Math.round(t.rateFps)} fps, lost ${t.result.lostFrames} of ${t.result.txFrames}${t.valid ? '' : ` INVALID (${t.invalidReason})`}, PMD ${pmdT.length ? Math.max(...pmdT) : '?'} %, loop busy ${t.result.info?.generatorBusyPct ?? '?'} %, preempted ${t.result.info?.generatorLoopPreemptions ?? '?'}`,
+      );
+    }
     const tput = Number(row.throughput_rx_fps);
     // the PMD share in the fastest trial that passed (frame loss 0), i.e. at the reported rate
     const passed = r.trials.filter((t) => t.valid && t.result.directions.every((d) => d.lostFrames === 0));

@@ -33,6 +33,7 @@ import { sleep } from '../framework/host/proc.js';
 import { SoftwareGenerator, calibrationSpec } from '../trafficgen/software/driver.js';
 import { defaultEnginePath } from '../trafficgen/software/engine-run.js';
 import { sandboxPhy2phy, type SandboxFigure } from './_generator-sandbox.js';
+import { vhostTx } from './_generator-vhost-tx.js';
 
 process.env.VSPERF_STATE_DIR ??= '/tmp/vsperf-software-bench';
 const NS_A = 'vsg-bench-a';
@@ -179,6 +180,13 @@ async function main(): Promise<void> {
       lost: number;
     }[],
     dpdk_latency_ns: null as null | { rate_pps: number; p50: number; p99: number; min: number; max: number },
+    vhost_tx: null as null | {
+      ours_pps: number;
+      testpmd_pps: number;
+      ratio: number;
+      rounds: { sender: string; pps: number; pmd_busy_pct: number | null }[];
+      error?: string;
+    },
     sandbox_phy2phy: [] as SandboxFigure[],
     sandbox_verdict: '',
     load_avg: { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] },
@@ -288,6 +296,21 @@ async function main(): Promise<void> {
       }
     }
     await d.close();
+
+    // The dpdk backend on net_virtio_user into OVS-DPDK (the vhost sandbox's path) vs testpmd, counted by OVS.
+    if (process.env.BENCH_GENERATOR_VHOST !== '0') {
+      console.log(`TX into OVS-DPDK over vhost-user (flow: drop), 64 B, sender on cpu 0, OVS PMD on cpu ${TX_CPU}; OVS rx_packets over ${WINDOW_S} s`);
+      try {
+        const rounds = await vhostTx(host, 0, TX_CPU, ROUNDS, WARM_S, WINDOW_S);
+        const o = median(rounds.filter((r) => r.sender === 'vsg-engine').map((r) => r.pps));
+        const t = median(rounds.filter((r) => r.sender === 'testpmd').map((r) => r.pps));
+        out.vhost_tx = { ours_pps: o, testpmd_pps: t, ratio: Number((o / t).toFixed(3)), rounds };
+        console.log(`  net_virtio_user: median ours ${o} pps, testpmd ${t} pps, ratio ${(o / t).toFixed(3)}`);
+      } catch (e) {
+        out.vhost_tx = { ours_pps: 0, testpmd_pps: 0, ratio: 0, rounds: [], error: (e as Error).message };
+        console.error(`vhost TX comparison failed: ${(e as Error).message}`);
+      }
+    }
   } finally {
     const errors = await cleanup.unwind();
     host.journal.close();

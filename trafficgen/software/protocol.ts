@@ -216,8 +216,8 @@ export interface EngineResult {
   readonly stopped_by: string;
   readonly ports: readonly EnginePortResult[];
   readonly streams: readonly EngineStreamResult[];
-  /** dpdk polling loops: CPU and the share of rounds that moved frames (%). */
-  readonly loops?: readonly { readonly cpu: number; readonly busy_pct: number }[];
+  /** dpdk polling loops: CPU, the share of rounds that moved frames (%), times the kernel preempted the loop, idle sleeps. */
+  readonly loops?: readonly { readonly cpu: number; readonly busy_pct: number; readonly preempted?: number; readonly idle_sleeps?: number }[];
 }
 export interface EngineError {
   readonly event: 'error';

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 #include "vsg.h"
 
 #ifndef VSG_HAVE_DPDK
@@ -74,6 +76,8 @@ struct worker {
   pthread_t th;
   int started;
   uint64_t cycles, busy_cycles; /* from the trial's start: all, and those of rounds that moved frames */
+  uint64_t nivcsw0, nivcsw;     /* involuntary context switches: at the start, at the last check */
+  uint64_t idle_check_at, shared_until, idle_since, sleeps;
 };
 
 static struct engine *E;
@@ -243,14 +247,74 @@ static int lane_step(struct lane *l, uint64_t now) {
   return 1;
 }
 
+/* Drain up to RX_BURSTS full bursts: frames the loop leaves in a full RX ring are dropped by the switch,
+ * out of our sight, while a TX stream that falls behind shows in its achieved rate. */
+#define RX_BURST 32
+#define RX_BURSTS 4
 static int rx_step(const struct rxq *q) {
-  struct rte_mbuf *m[32];
-  uint16_t n = rte_eth_rx_burst(q->port_id, q->queue, m, 32);
-  if (!n) return 0;
-  uint64_t ts = dpdk_tsc_to_real(rte_rdtsc());
-  for (uint16_t i = 0; i < n; i++) rx_frame_queue(q->port, q->queue, rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, ts);
-  rte_pktmbuf_free_bulk(m, n);
-  return 1;
+  struct rte_mbuf *m[RX_BURST];
+  int k = 0;
+  uint16_t n;
+  do {
+    n = rte_eth_rx_burst(q->port_id, q->queue, m, RX_BURST);
+    if (!n) break;
+    uint64_t ts = dpdk_tsc_to_real(rte_rdtsc());
+    for (uint16_t i = 0; i < n; i++) rx_frame_queue(q->port, q->queue, rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, ts);
+    rte_pktmbuf_free_bulk(m, n);
+  } while (++k < RX_BURSTS && n == RX_BURST);
+  return k > 0;
+}
+
+/* TSC of the next frame due on any of the loop's streams (UINT64_MAX: none paced). */
+static uint64_t next_due(const struct worker *w, uint64_t now) {
+  uint64_t next = UINT64_MAX;
+  for (int i = 0; i < w->nlanes; i++) {
+    const struct lane *l = w->lanes[i];
+    if (l->phase == LANE_DONE) continue;
+    if (l->npend || l->tsc_per_frame <= 0) return now; /* frames waiting, or flat out */
+    uint64_t t = l->t_start + (uint64_t)((double)l->built * l->tsc_per_frame);
+    if (t < next) next = t;
+  }
+  return next;
+}
+
+/* Idle policy. A loop on a core of its own spins: the lowest delay for a frame in the RX ring. A loop the
+ * kernel preempts shares its core, and there a spinning thread waits behind every other runnable task
+ * when frames arrive (measured at load 15: ms of RX delay), while one that slept is run promptly when it
+ * wakes; so a loop that was preempted in the last second sleeps idle_ns once it has been idle that long
+ * with nothing due sooner. Preempted = involuntary context switches of the thread (getrusage), checked
+ * every 50 ms. VSG_LOOP_IDLE_US=N: sleep N µs when idle (0: always spin). */
+struct idle_policy {
+  long ns;
+  uint64_t tsc;
+  int always; /* VSG_LOOP_IDLE_US given: sleep when idle whether preempted or not */
+};
+
+static struct idle_policy idle_policy(void) {
+  const char *v = getenv("VSG_LOOP_IDLE_US");
+  struct idle_policy p = {.ns = v ? atol(v) * 1000 : 20000, .always = v != NULL};
+  p.tsc = (uint64_t)((double)p.ns / dpdk_ns_per_tsc());
+  return p;
+}
+
+static void idle_check(struct worker *w, uint64_t now) {
+  if (now < w->idle_check_at) return;
+  w->idle_check_at = now + tsc_hz_measured / 20;
+  struct rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) != 0) return;
+  if ((uint64_t)ru.ru_nivcsw > w->nivcsw) w->shared_until = now + tsc_hz_measured;
+  w->nivcsw = (uint64_t)ru.ru_nivcsw;
+}
+
+static void idle_wait(struct worker *w, uint64_t now, const struct idle_policy *ip) {
+  if (!w->idle_since) w->idle_since = now;
+  if (ip->tsc && (ip->always || now < w->shared_until) && now - w->idle_since > ip->tsc && next_due(w, now) > now + 2 * ip->tsc) {
+    struct timespec ts = {0, ip->ns};
+    nanosleep(&ts, NULL);
+    w->sleeps++;
+  } else {
+    rte_pause();
+  }
 }
 
 static void *worker_main(void *arg) {
@@ -269,6 +333,9 @@ static void *worker_main(void *arg) {
   rte_thread_register(); /* an lcore id: the mempool caches */
   uint64_t t0 = tsc_of_mono(E->t0_mono), prev = 0;
   int prev_busy = 0;
+  const struct idle_policy ip = idle_policy();
+  struct rusage ru;
+  if (getrusage(RUSAGE_THREAD, &ru) == 0) w->nivcsw0 = w->nivcsw = (uint64_t)ru.ru_nivcsw;
   for (;;) {
     uint64_t now = rte_rdtsc();
     if (prev && now > t0) {
@@ -284,11 +351,14 @@ static void *worker_main(void *arg) {
     for (int i = 0; i < w->nrxq; i++) busy |= rx_step(&w->rxqs[i]);
     if (!active && atomic_load_explicit(&E->stop_rx, memory_order_relaxed)) break;
     prev_busy = busy;
-    if (!busy) rte_pause();
+    idle_check(w, now);
+    if (busy) w->idle_since = 0;
+    else idle_wait(w, now, &ip);
   }
   for (int i = 0; i < w->nrxq; i++) /* what is already in the rings counts */
     while (rx_step(&w->rxqs[i])) {
     }
+  if (getrusage(RUSAGE_THREAD, &ru) == 0) w->nivcsw = (uint64_t)ru.ru_nivcsw;
   rte_thread_unregister();
   return NULL;
 }
@@ -385,8 +455,9 @@ void loop_print(void) {
   if (!nworkers) return;
   printf(",\"loops\":[");
   for (int w = 0; w < nworkers; w++)
-    printf("%s{\"cpu\":%d,\"busy_pct\":%.1f}", w ? "," : "", workers[w].cpu,
-           workers[w].cycles ? 100.0 * (double)workers[w].busy_cycles / (double)workers[w].cycles : 0.0);
+    printf("%s{\"cpu\":%d,\"busy_pct\":%.1f,\"preempted\":%llu,\"idle_sleeps\":%llu}", w ? "," : "", workers[w].cpu,
+           workers[w].cycles ? 100.0 * (double)workers[w].busy_cycles / (double)workers[w].cycles : 0.0,
+           (unsigned long long)(workers[w].nivcsw - workers[w].nivcsw0), (unsigned long long)workers[w].sleeps);
   printf("]");
 }
 #endif

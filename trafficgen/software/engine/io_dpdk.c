@@ -80,7 +80,8 @@ const struct io_ops dpdk_ops = {.name = "dpdk", .open = dpdk_unavailable};
 
 #define DPDK_BURST 32
 #define DPDK_POOL_MIN 2048  /* mbufs per pool at least (the TX ring and the caches hold some) */
-#define DPDK_DESC 1024      /* wanted RX/TX descriptors (the device may cap it: virtio_user queue_size) */
+#define DPDK_DESC 1024      /* wanted RX/TX descriptors of a NIC or kernel-backed vdev */
+#define VIRTIO_DESC 32768   /* virtio_user: ask for the whole ring (the PMD caps it to queue_size) */
 #define DPDK_MIN_HUGE_MB 64 /* less free hugepage memory than this: fail before the EAL does, with the fix */
 #define VHOST_WAIT_S 15     /* virtio_user server mode waits this long for the switch to connect */
 #define VHOST_SETTLE_MS 300 /* after the vhost link is up, before the first frame */
@@ -270,6 +271,13 @@ static int probe_vdev(const char *dev, char *msg, size_t ml) {
   return 0;
 }
 
+/* virtio_user's ring size: queue_size= of its devargs, else the PMD's default (256). */
+static unsigned virtio_queue_size(const char *dev) {
+  const char *q = strstr(dev, "queue_size=");
+  long n = q ? strtol(q + 11, NULL, 10) : 256;
+  return n > 0 && n <= VIRTIO_DESC ? (unsigned)n : 256;
+}
+
 static void mark_index(struct rte_mempool *mp, void *arg, void *obj, unsigned idx) {
   (void)mp;
   (void)arg;
@@ -340,16 +348,22 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
   char name[RTE_MEMPOOL_NAMESIZE];
   int socket = rte_eth_dev_socket_id(pid) < 0 ? (int)rte_socket_id() : rte_eth_dev_socket_id(pid);
   snprintf(name, sizeof name, "vsg_tx%u", pid);
-  /* --ring sizes the pool (2^n - 1 mbufs: the mempool ring's best size). */
   /* Queues: --queues, capped by what the device has (net_af_packet: its qpairs=, net_pcap: 1). */
   unsigned nq = e->queues ? e->queues : 1;
   if (nq > info.max_rx_queues) nq = info.max_rx_queues;
   if (nq > info.max_tx_queues) nq = info.max_tx_queues;
   if (nq < 1) nq = 1;
   io->nq = (uint16_t)nq;
-  /* --ring sizes the pool (2^n - 1 mbufs: the mempool ring's best size); every queue's ring holds mbufs. */
+  /* virtio_user uses only as many descriptors of its queue_size ring as queue setup asks for: with
+   * DPDK_DESC a 4096-entry ring held 1024 frames, all a descheduled engine or PMD could buffer. */
+  int virtio = strstr(p->dev, "net_virtio_user") == p->dev;
+  uint16_t nrx = virtio ? VIRTIO_DESC : DPDK_DESC, ntx = nrx;
+  rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
+  unsigned ring = virtio ? virtio_queue_size(p->dev) : nrx;
+  /* --ring sizes the pool (2^n - 1 mbufs: the mempool ring's best size); every descriptor of every
+   * queue's ring holds an mbuf, besides a burst and the per-lcore caches: twice the rings at least. */
   unsigned pool = DPDK_POOL_MIN;
-  while (pool < e->ring_frames * nq) pool <<= 1;
+  while (pool < e->ring_frames * nq || pool < 2 * ring * nq) pool <<= 1;
   pool -= 1;
   io->txpool = rte_pktmbuf_pool_create(name, pool, 256, 8, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
   snprintf(name, sizeof name, "vsg_rx%u", pid);
@@ -370,13 +384,12 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
   if (rc < 0) return fail_open(io, (snprintf(msg, ml, "rte_eth_dev_configure(%s): %s", io->devname, rte_strerror(-rc)), rc));
   if (frame - 14 > 1500 && (rc = rte_eth_dev_set_mtu(pid, (uint16_t)(frame - 14))) < 0)
     return fail_open(io, (snprintf(msg, ml, "%s cannot take MTU %u: %s", io->devname, frame - 14, rte_strerror(-rc)), -EMSGSIZE));
-  uint16_t nrx = DPDK_DESC, ntx = DPDK_DESC;
-  rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nrx, &ntx);
   struct rte_eth_txconf txc = info.default_txconf;
   txc.offloads = conf.txmode.offloads;
   for (uint16_t q = 0; q < nq; q++)
     if ((rc = rte_eth_rx_queue_setup(pid, q, nrx, (unsigned)socket, NULL, io->rxpool)) < 0 || (rc = rte_eth_tx_queue_setup(pid, q, ntx, (unsigned)socket, &txc)) < 0)
       return fail_open(io, (snprintf(msg, ml, "queue %u setup on %s: %s", q, io->devname, rte_strerror(-rc)), rc));
+  if (getenv("VSG_DEBUG")) fprintf(stderr, "vsg-engine: %s: %u queues, %u RX / %u TX descriptors asked for, ring %u, %u mbufs per pool\n", io->devname, nq, nrx, ntx, ring, pool);
   rte_eth_promiscuous_enable(pid); /* frames for other MACs must reach us (a NIC filters otherwise) */
   if ((rc = rte_eth_dev_start(pid)) < 0) return fail_open(io, (snprintf(msg, ml, "rte_eth_dev_start(%s): %s", io->devname, rte_strerror(-rc)), rc));
   /* Wait for the link: a NIC negotiates, a vhost-user link comes up when the switch side is ready. */
