@@ -112,7 +112,8 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
       switch (method) {
         case 'assert': {
           const v = evalExpression(String(args[0]));
-          if (!pyTruthy(v)) throw new StepExprError(`AssertionError: condition ${String(args[0])} is not True`);
+          // A macro can paste a command's output, newline included: the reason stays one line.
+          if (!pyTruthy(v)) throw new StepExprError(`AssertionError: condition ${String(args[0]).replace(/\r?\n/g, '\\n')} is not True`);
           return true;
         }
         case 'eval':

@@ -156,6 +156,15 @@ describe('TestSteps parsing and validation', () => {
     expect(ovs).to.match(/TOOLS\['ovs-vsctl'\] is not available here: OVS is not running/);
   });
 
+  it('an assert on a pasted command output (with its newline) fails with one line', async () => {
+    const tools = toolsTarget({ log: silentLogger, host: undefined as never, cwd: '/', timeoutS: 5, signal: new AbortController().signal });
+    const err = await tools.call('assert', ['int(1500\n)==9000']).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(err).to.equal('AssertionError: condition int(1500\\n)==9000 is not True');
+  });
+
   it('a failing step with a long parameter (a Python snippet) keeps its one line short', async () => {
     const objects: StepObjects = {
       target: () => toolsTarget({ log: silentLogger, host: undefined as never, cwd: '/', timeoutS: 5, signal: new AbortController().signal }),
