@@ -40,6 +40,33 @@ function netnsList(): string[] {
     .filter(Boolean);
 }
 
+/**
+ * Part B's gated figures that got worse by more than the thresholds its conf sets (throughput: 5 % of the
+ * baseline; loss: the larger of 10 % of the baseline and 5 points), row by row; rows a validity verdict
+ * made invalid are not compared, as the gate leaves them out.
+ */
+function beyondThresholds(base: RunResults, cur: RunResults): string[] {
+  const rows = (r: RunResults): Map<string, Record<string, unknown>> =>
+    new Map(
+      r.testcases.flatMap((tc) => tc.rows.filter((row) => row.validity !== 'invalid').map((row) => [`${tc.name} ${String(row.packet_size)}`, row] as const)),
+    );
+  const now = rows(cur);
+  const out: string[] = [];
+  for (const [key, b] of rows(base)) {
+    const c = now.get(key);
+    if (!c) continue;
+    const num = (row: Record<string, unknown>, k: string): number | undefined => {
+      const v = row[k];
+      return (typeof v === 'number' || (typeof v === 'string' && v.trim() !== '')) && Number.isFinite(Number(v)) ? Number(v) : undefined;
+    };
+    const [bt, ct] = [num(b, 'throughput_rx_fps'), num(c, 'throughput_rx_fps')];
+    if (bt !== undefined && ct !== undefined && bt - ct > 0.05 * bt) out.push(`${key} throughput_rx_fps ${bt} → ${ct}`);
+    const [bl, cl] = [num(b, 'frame_loss_percent'), num(c, 'frame_loss_percent')];
+    if (bl !== undefined && cl !== undefined && cl - bl > Math.max(0.1 * bl, 5)) out.push(`${key} frame_loss_percent ${bl} → ${cl}`);
+  }
+  return out;
+}
+
 describe('nightly-style suite twice, then the regression gate', function () {
   this.timeout(900_000);
   let dir: string;
@@ -94,12 +121,16 @@ describe('nightly-style suite twice, then the regression gate', function () {
     this.retries(1);
     for (const d of ['b1', 'b2', 'b3']) rmSync(join(dir, d), { recursive: true, force: true });
     const conf = join(dir, 'real.json');
-    // Only the figures that are stable at a fixed low rate on a shared 2-core box are gated here.
+    // Only the figures that are stable at a fixed low rate on a shared 2-core box are gated here. What the other
+    // engineers run on that box makes the rows invalid (other processes' CPU over one CPU), and the gate rightly
+    // leaves invalid rows out, so nothing would be gated: this test is about the gate, so contention and steal
+    // mark a row questionable at most (a generator-limited trial stays invalid).
     writeFileSync(
       conf,
       JSON.stringify({
         RESULTS_ARCHIVE: '',
         COMPARE_THRESHOLDS: { avg_latency_ns: false, p99_latency_ns: false, frame_loss_percent: { better: 'lower', abs: 5 } },
+        VALIDITY_THRESHOLDS: { other_cpu_invalid_pct: 1e6, steal_invalid_pct: 1e6 },
       }),
     );
     const before = new Set(netnsList());
@@ -113,10 +144,13 @@ describe('nightly-style suite twice, then the regression gate', function () {
     const ns = [...(r1.out + r2.out).matchAll(/netns (vsd-[0-9a-f]+)/g)].map((m) => m[1]!);
     expect(ns.length, 'the runs used a sandbox netns').to.be.at.least(2);
 
-    const eq = vsperf(['compare', '--conf-file', conf, r1.dir, r2.dir], dir);
-    expect(eq.code, eq.out + eq.err).to.equal(0);
-
+    // Two real runs on a shared box differ by what else runs: the gate must give the verdict their own rows
+    // call for (worked out here from results.json), which on a quiet box is a pass.
+    const res1 = JSON.parse(readFileSync(join(r1.dir, 'results.json'), 'utf8')) as RunResults;
     const res = JSON.parse(readFileSync(join(r2.dir, 'results.json'), 'utf8')) as RunResults;
+    const over = beyondThresholds(res1, res);
+    const eq = vsperf(['compare', '--conf-file', conf, r1.dir, r2.dir], dir);
+    expect(eq.code, `${over.join('; ') || 'within thresholds'}\n${eq.out}${eq.err}`).to.equal(over.length ? 1 : 0);
     const f = 1 - DROP_PCT / 100;
     const degraded: RunResults = {
       ...res,

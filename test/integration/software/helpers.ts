@@ -52,9 +52,22 @@ export async function quietNetns(ns: string): Promise<void> {
   await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
 }
 
-/** A veth pair whose ends live in namespaces, both up. */
+/**
+ * A veth pair whose ends live in namespaces, both up, with IPv6 off on each end: the ends are made in the
+ * root namespace (IPv6 on) and moved, so the namespace's default alone may not hold for them, and their
+ * delayed router solicitations and MLD reports would show in the kernel counters tests compare with.
+ */
 export async function vethPair(host: Host, a: string, aNs: string, b: string, bNs: string, mtu?: number): Promise<void> {
   await host.createVethPair(a, b, { aNetns: aNs, bNetns: bNs, ...(mtu ? { mtu } : {}) });
+  for (const [dev, ns] of [
+    [a, aNs],
+    [b, bNs],
+  ]) {
+    // Below 1280 bytes of MTU the kernel gives a device no IPv6 at all, and no setting for it either.
+    const conf = `/proc/sys/net/ipv6/conf/${dev}`;
+    if ((await exec(['ip', 'netns', 'exec', ns, 'test', '-e', conf], { allowFail: true })).code === 0)
+      await exec(['ip', 'netns', 'exec', ns, 'sysctl', '-q', '-w', `net.ipv6.conf.${dev}.disable_ipv6=1`]);
+  }
 }
 
 /** Start `vsg-engine forward` tracked by the host; resolves when it printed "ready". */
