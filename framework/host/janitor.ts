@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
@@ -7,6 +7,19 @@ import { Journal, type JournalEntry } from './journal.js';
 import { isSameProcess, killTree } from './proc.js';
 import { releaseRemoteEntry } from './remote-host.js';
 import type { SshTarget } from './ssh.js';
+
+/** A local pid file ("pid startTicks"): kill that process if it is still the one named, then remove the file. */
+function releaseLocalPidFile(path: string): void {
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return;
+  }
+  const [pid, ticks] = text.trim().split(/\s+/).map(Number);
+  if (pid && ticks !== undefined && isSameProcess(pid, ticks)) process.kill(pid, 'SIGKILL');
+  rmSync(path, { force: true });
+}
 
 /** Release one leftover resource; false when it could not. Never throws: the janitor must get through the whole list. */
 export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger, routes: ReadonlyMap<string, SshTarget> = new Map()): Promise<boolean> {
@@ -24,6 +37,9 @@ export async function releaseEntry(e: JournalEntry, log: Logger = silentLogger, 
           log.info(`janitor: killing leftover ${e.argv0} (pid ${e.pid})`);
           await killTree(e.pid, 1000);
         }
+        break;
+      case 'pidfile':
+        releaseLocalPidFile(e.path);
         break;
       case 'netns':
         await exec(['ip', 'netns', 'del', e.name], { allowFail: true });
@@ -97,8 +113,8 @@ export async function runJanitor(opts: { exceptRunId?: string; log?: Logger; dir
     const failed: JournalEntry[] = [];
     for (const remote of [true, false]) {
       const here = entries.filter((x) => (x.host !== undefined) === remote);
-      for (const e of [...here.filter((x) => x.kind === 'process'), ...here.filter((x) => x.kind !== 'process')])
-        if (!(await releaseEntry(e, log, routes))) failed.push(e);
+      const isProcess = (x: JournalEntry): boolean => x.kind === 'process' || x.kind === 'pidfile';
+      for (const e of [...here.filter(isProcess), ...here.filter((x) => !isProcess(x))]) if (!(await releaseEntry(e, log, routes))) failed.push(e);
     }
     n += entries.length - failed.length;
     keepForNextJanitor(path, failed, entries);

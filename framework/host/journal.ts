@@ -8,6 +8,9 @@ import { join } from 'node:path';
  */
 type Resource =
   | { kind: 'process'; id: string; pid: number; startTicks: number; argv0: string }
+  // A process being started: the file will name it ("pid startTicks") before it execs; journalled before
+  // the spawn so that a vsperf killed before the pid came back still leaves a way to the process.
+  | { kind: 'pidfile'; id: string; path: string }
   | { kind: 'netns'; id: string; name: string }
   | { kind: 'link'; id: string; name: string; netns?: string }
   | { kind: 'dir'; id: string; path: string }

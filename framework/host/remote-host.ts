@@ -3,6 +3,7 @@
  * host's name (and, first of all, an 'ssh' entry saying how to reach it), so the janitor of a later
  * run can release it there after a SIGKILL of vsperf, exactly like a local one.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ProcessError, TimeoutError, UsageError, VsperfError, errorMessage } from '../errors.js';
 import type { Child } from './child.js';
@@ -14,7 +15,8 @@ import { sleep } from './proc.js';
 import { classifySshFailure, commandArgv, forwardArgv, masterArgv, type SshTarget } from './ssh.js';
 
 /** Runs on the remote shell as `sh -c SCRIPT sh ARGV…`: report pid and start time, then become ARGV. */
-const SPAWN_SCRIPT = 'echo "vsperf-pid $$ $(cut -d" " -f22 /proc/$$/stat)"; exec "$@"';
+/** $1: the pid file, written before the exec (the janitor's way to the process if vsperf dies before it reads the pid). */
+const SPAWN_SCRIPT = 'f=$1; shift; s="$$ $(cut -d" " -f22 /proc/$$/stat)"; echo "$s" > "$f"; echo "vsperf-pid $s"; exec "$@"';
 /**
  * Kill PID ($1) only if it is still the process that started at ticks $2 (pid reuse safe); exit 0 once it
  * is gone (or was never ours), 1 if it outlived SIGKILL: the caller must not call it released then.
@@ -22,6 +24,8 @@ const SPAWN_SCRIPT = 'echo "vsperf-pid $$ $(cut -d" " -f22 /proc/$$/stat)"; exec
 const KILL_SCRIPT =
   'alive() { st=$(cut -d" " -f3,22 /proc/$1/stat 2>/dev/null); [ "${st#* }" = "$2" ] && [ "${st% *}" != Z ]; }; ' +
   'for s in TERM TERM TERM TERM KILL KILL KILL KILL KILL; do alive $1 $2 || exit 0; kill -$s $1 2>/dev/null; sleep 0.2; done; ! alive $1 $2';
+/** KILL_SCRIPT for the process a pid file ($1) names, then the file removed; a missing or empty file: nothing started. */
+const PIDFILE_KILL_SCRIPT = `f=$1; [ -s "$f" ] || { rm -f -- "$f"; exit 0; }; set -- $(cat -- "$f"); ( ${KILL_SCRIPT} ) && rm -f -- "$f"`;
 
 /** Run argv on the target without a master (janitor, one-off checks). Throws SshError for ssh's own failures. */
 export async function sshExec(t: SshTarget, argv: readonly string[], opts: ExecOptions & { controlPath?: string } = {}): Promise<ExecResult> {
@@ -220,16 +224,27 @@ export class RemoteHost implements HostOps {
   /** Start a long-running process on the host; stopped (pid-reuse safe) at cleanup and by the janitor. */
   async spawn(argv: readonly string[], opts: HostSpawnOptions & { timeoutMs?: number } = {}): Promise<RemoteProcess> {
     const { Child } = await import('./child.js');
-    const channel = await Child.start(commandArgv(this.target, ['sh', '-c', SPAWN_SCRIPT, 'sh', ...withEnv(argv, opts.env, opts.cwd)], this.controlPath), {
-      ...(opts.logFile ? { logFile: opts.logFile } : {}),
-      ...(opts.tailChars ? { tailChars: opts.tailChars } : {}),
+    const pidFile = `/tmp/vsperf-spawn-${randomBytes(6).toString('hex')}.pid`;
+    let handedOver = false;
+    const releasePidFile = this.track({ kind: 'pidfile', id: this.nextId('pidfile'), path: pidFile }, `stop what ${pidFile} names`, async () => {
+      if (handedOver) await this.exec(['rm', '-f', '--', pidFile], { allowFail: true });
+      else if ((await this.exec(['sh', '-c', PIDFILE_KILL_SCRIPT, 'sh', pidFile], { allowFail: true, timeoutMs: 15_000 })).code !== 0)
+        throw new VsperfError('E_PROCESS', `host ${this.name}: the process named in ${pidFile} is still running after SIGKILL`);
     });
+    const channel = await Child.start(
+      commandArgv(this.target, ['sh', '-c', SPAWN_SCRIPT, 'sh', pidFile, ...withEnv(argv, opts.env, opts.cwd)], this.controlPath),
+      {
+        ...(opts.logFile ? { logFile: opts.logFile } : {}),
+        ...(opts.tailChars ? { tailChars: opts.tailChars } : {}),
+      },
+    );
     const end = Date.now() + (opts.timeoutMs ?? 10_000);
     let m: RegExpMatchArray | null = null;
     while (!(m = /vsperf-pid (\d+) (\d+)/.exec(channel.tail(200)))) {
       if (!channel.running || Date.now() > end) {
         await channel.stop(500);
         await channel.closed();
+        await releasePidFile().catch(() => undefined);
         throw (
           classifySshFailure(this.target, channel.exitStatus?.code ?? null, channel.tail()) ??
           new ProcessError([`${this.name}:`, ...argv], channel.exitStatus?.code ?? null, channel.tail())
@@ -243,6 +258,9 @@ export class RemoteHost implements HostOps {
       opts.label ?? `stop ${argv[0]} (pid ${proc.pid})`,
       () => proc.stop(),
     );
+    // The process entry now covers it: the pid file's entry goes (the file with it), the process stays.
+    handedOver = true;
+    await releasePidFile();
     return proc;
   }
 
@@ -279,6 +297,9 @@ export async function releaseRemoteEntry(t: SshTarget, e: JournalEntry): Promise
   switch (e.kind) {
     case 'process':
       await run(['sh', '-c', KILL_SCRIPT, 'sh', String(e.pid), String(e.startTicks)]);
+      break;
+    case 'pidfile':
+      await run(['sh', '-c', PIDFILE_KILL_SCRIPT, 'sh', e.path]);
       break;
     case 'netns':
       await run(['ip', 'netns', 'del', e.name]);

@@ -91,6 +91,42 @@ describe('two-host sandbox: remote Host over ssh (integration)', function () {
     expect(left, 'released, so out of the journal').to.deep.equal([]);
   });
 
+  it('a spawn journals its pid file first: a vsperf killed before the pid came back leaves the janitor a way to the process', async () => {
+    const b = new RemoteHost(sb.hosts[1]!, host, sb.dir);
+    await b.connect();
+    const before = readFileSync(journal.path, 'utf8').length;
+    const p = await b.spawn(['sleep', '1000']);
+    const added = readFileSync(journal.path, 'utf8')
+      .slice(before)
+      .split('\n')
+      .filter((l) => l.includes('"op":"add"') && l.includes('"kind":"pidfile"'))
+      .map((l) => (JSON.parse(l) as { entry: { path: string } }).entry);
+    expect(added, 'one pid file entry, recorded for the spawn').to.have.length(1);
+    const pidFile = added[0]!.path;
+    expect(existsSync(pidFile), 'handed over to the process entry, the pid file is gone').to.equal(false);
+    await p.stop();
+
+    // What a SIGKILL between the exec and the pid's return leaves: the pid file written on hostB, the
+    // process running, and only the route and the pid file in the journal.
+    const journalDir = join(STATE, `journal-pidfile-${tag}`);
+    const dead = new Journal(`vs2-pidfile-${tag}`, journalDir);
+    const ssh = Journal.read(journal.path).find((e) => e.kind === 'ssh' && e.name === 'hostB')!;
+    dead.add(ssh);
+    const path = `/tmp/vs2-${tag}.pid`;
+    dead.add({ kind: 'pidfile', id: 'pidfile-1', path, host: 'hostB' });
+    await b.exec(['sh', '-c', 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo "$! $(cut -d" " -f22 /proc/$!/stat)" > "$1"', 'sh', path]);
+    const pid = Number(readFileSync(path, 'utf8').split(' ')[0]);
+    expect(isAlive(pid)).to.equal(true);
+    try {
+      expect(await runJanitor({ dir: journalDir })).to.equal(2);
+      expect(isAlive(pid), 'the janitor stopped the process the pid file names').to.equal(false);
+      expect(existsSync(path)).to.equal(false);
+    } finally {
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(journalDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a host whose key is not the one in known_hosts, with one line', async () => {
     const wrong = join(sb.dir, 'known_hosts_wrong');
     // hostA's key filed under hostB's address: what a man in the middle with another key looks like.
