@@ -201,6 +201,8 @@ export class OvsSwitch implements VSwitch {
       });
     }
     this.releases.push(await this.ops.makeDir(this.runDir));
+    // DPDK's EAL keeps its runtime files in /var/run/dpdk/<prefix>: a private prefix's directory is ours.
+    if (this.opts.dpdk && this.opts.filePrefix) this.releases.push(await this.ops.makeDir(`/var/run/dpdk/${this.opts.filePrefix}`));
     const schema = String(this.s.getOr('OVS_SCHEMA', '/usr/share/openvswitch/vswitch.ovsschema'));
     await this.run(['ovsdb-tool', 'create', join(this.runDir, 'conf.db'), schema], 'ovsdb-tool create', signal ? { signal } : {});
 

@@ -23,7 +23,7 @@ interface Rec {
   readonly [k: string]: number | string | undefined;
 }
 
-/** What a run with sandbox tag `tag` may leave: netns, links, processes, directories, mounts. */
+/** What a run with sandbox tag `tag` may leave: netns, links, processes, directories, DPDK runtime dirs, mounts. */
 async function leftovers(tag: string): Promise<string[]> {
   const out: string[] = [];
   const ns = JSON.parse((await exec(['ip', '-j', 'netns', 'list'])).stdout || '[]') as Array<{ name: string }>;
@@ -32,6 +32,12 @@ async function leftovers(tag: string): Promise<string[]> {
   out.push(...links.map((l) => l.ifname).filter((n) => n.startsWith(`vs2${tag}`)));
   for (const needle of [`vsp-${tag}`, `vs2-${tag}`]) out.push(...processesMentioning(needle).map((p) => `pid ${p} (${needle})`));
   out.push(...readdirSync('/tmp').filter((d) => d.startsWith(`vsp-${tag}`) || d === `vs2-${tag}`));
+  if (existsSync('/var/run/dpdk'))
+    out.push(
+      ...readdirSync('/var/run/dpdk')
+        .filter((d) => d.startsWith(`vsp${tag}`))
+        .map((d) => `/var/run/dpdk/${d}`),
+    );
   out.push(
     ...readFileSync('/proc/mounts', 'utf8')
       .split('\n')
