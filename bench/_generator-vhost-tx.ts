@@ -49,7 +49,8 @@ function testpmdArgv(devargs: string, cpu: number, other: number): string[] {
   return [
     'dpdk-testpmd',
     '-l',
-    `${other},${cpu}`,
+    // EAL wants the list ascending here: "1,0" left testpmd with no forwarding core
+    `${Math.min(other, cpu)},${Math.max(other, cpu)}`,
     '--main-lcore',
     String(other),
     '-n',
