@@ -125,7 +125,7 @@ export async function vhostTx(host: Host, txCpu: number, pmdCpu: number, rounds:
   } finally {
     await ovs.stop().catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
     rmSync(RUN_DIR, { recursive: true, force: true });
-    rmSync('/var/run/dpdk/vsgb-vhost-tp', { recursive: true, force: true });
+    for (const prefix of ['vsgb-vhost-tp', 'vsgb-ovs']) rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }); // EAL runtime dirs
   }
   return out;
 }
