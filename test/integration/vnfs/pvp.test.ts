@@ -231,13 +231,17 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
       const after = i > 0 ? mig.receivers[i - 1]!.trafficStopEpochMs! + 1000 : 0;
       const mine = framesOfRun(frames, w.runTag!, after, w.trafficStopEpochMs! + 1000);
       let gap = 0;
+      let gapEnd = 0;
       for (let k = 1; k < mine.length; k++) {
         const a = mine[k - 1]!.tNs / 1e6;
         const b = mine[k]!.tNs / 1e6;
-        if (b > w.startEpochMs! && a < w.trafficStopEpochMs!) gap = Math.max(gap, b - a);
+        if (b > w.startEpochMs! && a < w.trafficStopEpochMs! && b - a > gap) [gap, gapEnd] = [b - a, b];
       }
       const tx = tc.trials[i]!.result.txFrames;
       expect(Math.abs(r.rxGapMs! - gap), `migration ${i + 1}: rx_gap_ms ${r.rxGapMs} vs capture ${gap.toFixed(3)} ms`).to.be.at.most(2);
+      // The breakdown's last part, from the capture: the silence's end − the destination's RESUME (QMP, same clock).
+      const resumeToTraffic = gapEnd - (w.startEpochMs! + w.resumeMs!);
+      expect(Math.abs(r.resumeToTrafficMs! - resumeToTraffic), `migration ${i + 1}: resume_to_traffic_ms vs capture`).to.be.at.most(2);
       expect(r.lostFrames, `migration ${i + 1}: lost frames vs capture`).to.equal(tx - new Set(mine.map((f) => f.seq)).size);
     });
     rmSync(pcap, { force: true });
