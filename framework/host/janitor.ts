@@ -17,7 +17,11 @@ function releaseLocalPidFile(path: string): void {
     return;
   }
   const [pid, ticks] = text.trim().split(/\s+/).map(Number);
-  if (pid && ticks !== undefined && isSameProcess(pid, ticks)) process.kill(pid, 'SIGKILL');
+  try {
+    if (pid && ticks !== undefined && isSameProcess(pid, ticks)) process.kill(pid, 'SIGKILL');
+  } catch {
+    // It ended between the check and the kill.
+  }
   rmSync(path, { force: true });
 }
 

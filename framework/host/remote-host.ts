@@ -14,8 +14,10 @@ import type { JournalEntry } from './journal.js';
 import { sleep } from './proc.js';
 import { classifySshFailure, commandArgv, forwardArgv, masterArgv, type SshTarget } from './ssh.js';
 
-/** Runs on the remote shell as `sh -c SCRIPT sh ARGV…`: report pid and start time, then become ARGV. */
-/** $1: the pid file, written before the exec (the janitor's way to the process if vsperf dies before it reads the pid). */
+/**
+ * Runs on the remote shell as `sh -c SCRIPT sh PIDFILE ARGV…`: write pid and start time to PIDFILE (the
+ * janitor's way to the process if vsperf dies before it reads them), report them, then become ARGV.
+ */
 const SPAWN_SCRIPT = 'f=$1; shift; s="$$ $(cut -d" " -f22 /proc/$$/stat)"; echo "$s" > "$f"; echo "vsperf-pid $s"; exec "$@"';
 /**
  * Kill PID ($1) only if it is still the process that started at ticks $2 (pid reuse safe); exit 0 once it
@@ -260,7 +262,8 @@ export class RemoteHost implements HostOps {
     );
     // The process entry now covers it: the pid file's entry goes (the file with it), the process stays.
     handedOver = true;
-    await releasePidFile();
+    // A failure here only leaves the pid file's entry, which names this same (tracked) process.
+    await releasePidFile().catch(() => undefined);
     return proc;
   }
 
