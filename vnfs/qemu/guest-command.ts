@@ -93,17 +93,19 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
   try {
     sock.write(pingLine(id));
     const pingDeadline = Date.now() + (o.pingTimeoutMs ?? 5000);
-    for (;;) {
-      const l = await lines.next(pingDeadline, o.signal);
+    /** The guest's next line; a closed port or a passed deadline is a DriverError with the matching message. */
+    const nextLine = async (deadline: number, closed: string, silent: string): Promise<string> => {
+      const l = await lines.next(deadline, o.signal);
       o.signal?.throwIfAborted();
-      if (l === undefined)
-        throw new DriverError(
-          DRIVER,
-          'execute',
-          lines.closed
-            ? `the guest's command port closed before it answered (QEMU gone?)`
-            : `the guest does not answer on its command port within ${(o.pingTimeoutMs ?? 5000) / 1000} s (guest image without vsperf-cmdd? run npm run setup)`,
-        );
+      if (l === undefined) throw new DriverError(DRIVER, 'execute', lines.closed ? closed : silent);
+      return l;
+    };
+    for (;;) {
+      const l = await nextLine(
+        pingDeadline,
+        `the guest's command port closed before it answered (QEMU gone?)`,
+        `the guest does not answer on its command port within ${(o.pingTimeoutMs ?? 5000) / 1000} s (guest image without vsperf-cmdd? run npm run setup)`,
+      );
       const r = parseReply(l);
       if (r?.kind === 'hello' && r.id === id) break;
     }
@@ -114,16 +116,11 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
     // The guest enforces the timeout; this deadline only catches a guest that stopped answering.
     const deadline = Date.now() + o.timeoutMs + 15_000;
     for (;;) {
-      const l = await lines.next(deadline, o.signal);
-      o.signal?.throwIfAborted();
-      if (l === undefined)
-        throw new DriverError(
-          DRIVER,
-          'execute',
-          lines.closed
-            ? `the guest's command port closed while ${JSON.stringify(command)} ran (QEMU gone?)`
-            : `no end of ${JSON.stringify(command)} from the guest within ${Math.round((o.timeoutMs + 15_000) / 1000)} s`,
-        );
+      const l = await nextLine(
+        deadline,
+        `the guest's command port closed while ${JSON.stringify(command)} ran (QEMU gone?)`,
+        `no end of ${JSON.stringify(command)} from the guest within ${Math.round((o.timeoutMs + 15_000) / 1000)} s`,
+      );
       const r = parseReply(l);
       if (!r || r.id !== id) continue; // a reply to an earlier connection's command, or noise
       if (r.kind === 'output') {
