@@ -45,6 +45,9 @@ function engineArgv(devargs: string, cpu: number, seconds: number): string[] {
   ];
 }
 
+/** testpmd as the reference sender: 60 B frames (64 B on the wire with the FCS), one forwarding core, a rate line per second. */
+export const TESTPMD_TXONLY_ARGS = ['--forward-mode=txonly', '--txpkts=60', '--nb-cores=1', '--stats-period=1', '--total-num-mbufs=16384'] as const;
+
 function testpmdArgv(devargs: string, cpu: number, other: number): string[] {
   return [
     'dpdk-testpmd',
@@ -62,11 +65,7 @@ function testpmdArgv(devargs: string, cpu: number, other: number): string[] {
     'vsgb-vhost-tp',
     `--vdev=${devargs}`,
     '--',
-    '--forward-mode=txonly',
-    '--txpkts=60',
-    '--nb-cores=1',
-    '--stats-period=1',
-    '--total-num-mbufs=16384',
+    ...TESTPMD_TXONLY_ARGS,
     '--txd=4096',
     '--rxd=4096',
   ];

@@ -33,7 +33,7 @@ import { sleep } from '../framework/host/proc.js';
 import { SoftwareGenerator, calibrationSpec } from '../trafficgen/software/driver.js';
 import { defaultEnginePath } from '../trafficgen/software/engine-run.js';
 import { sandboxPhy2phy, type SandboxFigure } from './_generator-sandbox.js';
-import { vhostTx } from './_generator-vhost-tx.js';
+import { TESTPMD_TXONLY_ARGS, vhostTx } from './_generator-vhost-tx.js';
 
 process.env.VSPERF_STATE_DIR ??= '/tmp/vsperf-software-bench';
 const NS_A = 'vsg-bench-a';
@@ -127,11 +127,7 @@ function testpmd(vdev: string): string[] {
     'vsgbench',
     `--vdev=${vdev}`,
     '--',
-    '--forward-mode=txonly',
-    '--txpkts=60',
-    '--nb-cores=1',
-    '--stats-period=1',
-    '--total-num-mbufs=16384',
+    ...TESTPMD_TXONLY_ARGS,
   ];
 }
 
