@@ -71,7 +71,7 @@ function runBatch(list, work, lock = true) {
   const t0 = Date.now();
   const r = spawnSync(
     lock ? 'flock' : process.execPath,
-    [...(lock ? ['/tmp/vsperf-hw.lock', process.execPath] : []), vsperf, '--integration', '--conf-file', confFile, '--results-dir', resultsDir, ...list],
+    [...(lock ? ['-o', '/tmp/vsperf-hw.lock', process.execPath] : []), vsperf, '--integration', '--conf-file', confFile, '--results-dir', resultsDir, ...list],
     {
       encoding: 'utf8',
       env: { ...process.env, VSPERF_STATE_DIR: process.env.VSPERF_STATE_DIR || join(work, 'state') },
