@@ -1,7 +1,7 @@
 /**
  * Import rules (npm run lint:deps). The framework is what vendors build on: it must not know any
- * concrete driver (drivers.ts, the composition root, registers them), and no module may import itself
- * back through others.
+ * concrete driver (drivers.ts, the composition root, registers them), a driver never imports another
+ * driver (what two drivers share lives in framework/), and no module may import itself back through others.
  */
 module.exports = {
   forbidden: [
@@ -18,6 +18,16 @@ module.exports = {
       comment: 'framework/ is the public API and engine; drivers register from drivers.ts',
       from: { path: '^framework/' },
       to: { path: '^(trafficgen|deployments|vnfs)/' },
+    },
+    {
+      name: 'driver-not-to-driver',
+      severity: 'error',
+      comment:
+        'a driver (each generator under trafficgen/, deployments/, vnfs/) imports another: move the shared part into framework/ (e.g. framework/host/pci.ts)',
+      // Known exception, to be removed: the peer deployment starts its guest on the peer host itself
+      // (PeerGuest) instead of through the Vnf contract.
+      from: { path: '^(trafficgen/[^/]+|deployments|vnfs)/', pathNot: '^deployments/topologies/peer\\.ts$' },
+      to: { path: '^(trafficgen|deployments|vnfs)/', pathNot: '^$1/' },
     },
     {
       name: 'api-self-contained',

@@ -8,9 +8,7 @@
 import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ConfigError, DriverError, EnvironmentError } from '../../framework/errors.js';
-import { exec } from '../../framework/host/exec.js';
-import type { Host } from '../../framework/host/host.js';
-import type { Logger } from '../../framework/log/logger.js';
+import { PCI_ADDRESS_RE, PciBinder, type PciBinderOptions } from '../../framework/host/pci.js';
 
 /** One WHITELIST_NICS entry: `0000:05:00.0`, `05:00.0`, or with a VF `0000:05:00.0|vf1`. */
 export interface NicRef {
@@ -28,12 +26,11 @@ export function checkPci(slot: string): string {
   return slot;
 }
 
-const PCI_RE = /^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
-
 export function parseNic(entry: string, source = 'WHITELIST_NICS'): NicRef {
   const parts = entry.trim().split('|');
   const pci = checkPci(parts[0]!.trim()).toLowerCase();
-  if (!PCI_RE.test(pci)) throw new ConfigError('WHITELIST_NICS', source, `"${entry}" is not a PCI address (expected 0000:05:00.0 or 05:00.0, optionally |vfN)`);
+  if (!PCI_ADDRESS_RE.test(pci))
+    throw new ConfigError('WHITELIST_NICS', source, `"${entry}" is not a PCI address (expected 0000:05:00.0 or 05:00.0, optionally |vfN)`);
   if (parts.length === 1) return { raw: entry, pci };
   const m = /^vf(\d+)$/i.exec(parts[1]!.trim());
   if (parts.length > 2 || !m) throw new ConfigError('WHITELIST_NICS', source, `"${entry}": only a "|vfN" suffix is supported`);
@@ -46,47 +43,12 @@ export interface VfConfig {
   readonly spoofchk?: boolean;
 }
 
-export interface SriovOptions {
-  readonly sysfsRoot?: string;
-  /** Command runner for `ip link set … vf …` and `modprobe` (tests record argv instead). */
-  readonly run?: (argv: readonly string[]) => Promise<void>;
-  /** Writes to sysfs files (tests: a fake kernel that acts on them, with the real one's errors). */
-  readonly write?: (path: string, value: string) => void;
-  readonly log: Logger;
-}
+export type SriovOptions = PciBinderOptions;
 
-export class Sriov {
-  private readonly root: string;
-  private readonly runCmd: (argv: readonly string[]) => Promise<void>;
-  private readonly write: (path: string, value: string) => void;
-  private readonly log: Logger;
-  private readonly releases: Array<() => Promise<void>> = [];
-
-  constructor(
-    private readonly host: Host,
-    o: SriovOptions,
-  ) {
-    this.root = o.sysfsRoot ?? '/sys';
-    this.runCmd = o.run ?? (async (argv) => void (await exec(argv)));
-    this.write = o.write ?? ((path, value) => writeFileSync(path, value));
-    this.log = o.log;
-  }
-
-  /** Undo every change (driver bindings, VF counts), newest first. */
-  async release(): Promise<void> {
-    while (this.releases.length) await this.releases.pop()!();
-  }
-
-  private dev(pci: string, ...rest: string[]): string {
-    return join(this.root, 'bus/pci/devices', pci, ...rest);
-  }
-
+/** VFs of a PF (count, MAC, VLAN, spoof check) on top of the journalled binding of PciBinder. */
+export class Sriov extends PciBinder {
   private readInt(path: string): number {
     return Number(readFileSync(path, 'utf8').trim());
-  }
-
-  exists(pci: string): boolean {
-    return existsSync(this.dev(pci));
   }
 
   isSupported(pf: string): boolean {
@@ -106,12 +68,6 @@ export class Sriov {
     const link = this.dev(pf, `virtfn${index}`);
     if (!existsSync(link)) throw new DriverError('sriov', 'resolve VF', `${pf} has no VF ${index} (${link} missing)`);
     return basename(readlinkSync(link));
-  }
-
-  /** Kernel driver bound to a device, or undefined. */
-  driver(pci: string): string | undefined {
-    const p = this.dev(pci, 'driver');
-    return existsSync(p) ? basename(readlinkSync(p)) : undefined;
   }
 
   /** Netdev name of a device (when bound to a kernel net driver). */
@@ -136,12 +92,10 @@ export class Sriov {
     if (old !== 0) writeFileSync(path, '0');
     writeFileSync(path, String(count));
     this.log.info(`sriov: ${pf} VFs ${old} → ${count}`);
-    this.releases.push(
-      this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path, restore: String(old) }, `restore ${pf} sriov_numvfs=${old}`, () => {
-        writeFileSync(path, '0');
-        if (old !== 0) writeFileSync(path, String(old));
-      }),
-    );
+    this.journalled(path, String(old), `restore ${pf} sriov_numvfs=${old}`, () => {
+      writeFileSync(path, '0');
+      if (old !== 0) writeFileSync(path, String(old));
+    });
   }
 
   /** MAC / VLAN / spoof check of a VF, set on its PF with `ip link set PF vf N …`. */
@@ -160,46 +114,6 @@ export class Sriov {
     const dev = this.netdev(pf);
     if (!dev) throw new EnvironmentError(`PF ${pf} has no netdev (bind it to its kernel driver to configure VFs)`);
     await this.runCmd(['ip', 'link', 'set', 'dev', dev, 'vf', String(index), ...args]);
-  }
-
-  /**
-   * Bind a device to `driver` (vfio-pci for DPDK or guest passthrough) via driver_override, and
-   * re-bind the original driver at teardown.
-   */
-  async bind(pci: string, driver: string): Promise<void> {
-    const orig = this.driver(pci);
-    if (orig === driver) return;
-    const drvDir = join(this.root, 'bus/pci/drivers', driver);
-    if (!existsSync(drvDir)) {
-      await this.runCmd(['modprobe', driver]);
-      if (!existsSync(drvDir)) throw new EnvironmentError(`driver ${driver} is not available (${drvDir} missing after modprobe)`);
-    }
-    const override = this.dev(pci, 'driver_override');
-    // Journal in the order the janitor must undo in reverse: rebind original ← clear override ← unbind.
-    if (orig) {
-      const origBind = join(this.root, 'bus/pci/drivers', orig, 'bind');
-      this.releases.push(
-        this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: origBind, restore: pci }, `bind ${pci} to ${orig}`, () =>
-          this.write(origBind, pci),
-        ),
-      );
-    }
-    this.releases.push(
-      this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: override, restore: '\n' }, `clear driver_override of ${pci}`, () =>
-        this.write(override, '\n'),
-      ),
-    );
-    this.write(override, driver);
-    if (orig) this.write(join(this.root, 'bus/pci/drivers', orig, 'unbind'), pci);
-    // Journalled only once bound: a refused bind leaves nothing to unbind (the kernel's ENODEV otherwise).
-    this.write(join(drvDir, 'bind'), pci);
-    const unbind = join(drvDir, 'unbind');
-    this.releases.push(
-      this.host.track({ kind: 'sysctl', id: this.host.journal.nextId('sysctl'), path: unbind, restore: pci }, `unbind ${pci} from ${driver}`, () =>
-        this.write(unbind, pci),
-      ),
-    );
-    this.log.info(`sriov: ${pci} ${orig ?? '(no driver)'} → ${driver}`);
   }
 }
 

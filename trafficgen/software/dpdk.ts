@@ -31,7 +31,6 @@ export const ENGINE_DPDK_CHECKS: Readonly<Record<string, DpdkCheck>> = {
 
 /** What a DPDK device string may contain (no '@' or '#': they separate netns and backend in --port). */
 export const DEVARGS_RE = /^[A-Za-z0-9_.:,=/+-]{1,255}$/;
-export const PCI_RE = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 /** Frames in the kernel ring of a net_af_packet device (its default, 512, overflows at 100 kfps bursts). */
 const AF_PACKET_FRAMES = 4096;

@@ -29,8 +29,8 @@ import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
 import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
 import { trialResultOf } from './results.js';
 import { availableParallelism } from 'node:os';
-import { cpuOwners, dpdkPreflight, freeCpus, isDpdkPort, PCI_RE } from './dpdk.js';
-import type { Sriov } from '../../deployments/sriov/sriov.js';
+import { cpuOwners, dpdkPreflight, freeCpus, isDpdkPort } from './dpdk.js';
+import { PCI_ADDRESS_RE, type PciBinder } from '../../framework/host/pci.js';
 import { bindNicsForDpdk } from './nic-bind.js';
 
 export interface SoftwareOptions {
@@ -136,7 +136,7 @@ export class SoftwareGenerator implements TrafficGenerator {
   private readonly opts: SoftwareOptions;
   private continuous: EngineRun | undefined;
   /** PCI ports bound to vfio-pci by connect(): their original drivers come back at close(). */
-  private sriov: Sriov | undefined;
+  private nicBinder: PciBinder | undefined;
   /** CPUs for the engine's threads: TRAFFICGEN_SOFTWARE_CORES, or (dpdk) the CPUs no busy poller owns. */
   private cpus: readonly number[];
 
@@ -232,10 +232,10 @@ export class SoftwareGenerator implements TrafficGenerator {
     const pcis = ports.filter((p) => p.pci && !p.devargs).map((p) => p.pci!);
     if (!pcis.length) return;
     for (const pci of pcis)
-      if (!PCI_RE.test(pci)) throw new DriverError('Software', 'connect', `"${pci}" is not a full PCI address (e.g. 0000:05:00.0)`, { kind: 'usage' });
+      if (!PCI_ADDRESS_RE.test(pci)) throw new DriverError('Software', 'connect', `"${pci}" is not a full PCI address (e.g. 0000:05:00.0)`, { kind: 'usage' });
     const { sysfsRoot, vfioDir } = this.opts;
-    await this.sriov?.release(); // connected before: give the devices back first
-    this.sriov = await bindNicsForDpdk(pcis, { host: this.host, log: this.log, ...(sysfsRoot ? { sysfsRoot } : {}), ...(vfioDir ? { vfioDir } : {}) });
+    await this.nicBinder?.release(); // connected before: give the devices back first
+    this.nicBinder = await bindNicsForDpdk(pcis, { host: this.host, log: this.log, ...(sysfsRoot ? { sysfsRoot } : {}), ...(vfioDir ? { vfioDir } : {}) });
   }
 
   /**
@@ -333,9 +333,9 @@ export class SoftwareGenerator implements TrafficGenerator {
     this.continuous = undefined;
     if (c) await c.kill();
     this.ports = [];
-    const sriov = this.sriov;
-    this.sriov = undefined;
-    await sriov?.release();
+    const binder = this.nicBinder;
+    this.nicBinder = undefined;
+    await binder?.release();
   }
 }
 

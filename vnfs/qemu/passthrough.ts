@@ -8,11 +8,21 @@
  *   device of the group on a vfio driver, pci-stub, pcieport or on no driver (the kernel's viability
  *   rule) → guest RAM lockable (vfio pins all of it: RLIMIT_MEMLOCK unless root).
  */
-import { accessSync, constants, existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { VsperfError } from '../../framework/errors.js';
+import {
+  iommuGroup,
+  iommuGroupBlockers,
+  iommuGroupDevices,
+  isVfioDriver,
+  memlockShortfall,
+  PCI_ADDRESS_RE,
+  pciDevicePath,
+  pciDriver,
+  vfioNodeProblem,
+} from '../../framework/host/pci.js';
 
-const PCI_RE = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const PCI_IN_TEXT = /[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]/gi;
 
 /** Which check failed (stable, for tests and results). */
@@ -33,16 +43,9 @@ export class PassthroughError extends VsperfError {
 /** `-device vfio-pci,host=…,id=hostpciN` per device, in guest NIC order (eth0, eth1, …). */
 export function vfioDeviceArgs(devices: readonly string[]): string[] {
   return devices.flatMap((pci, i) => {
-    if (!PCI_RE.test(pci)) throw new PassthroughError(pci, 'address', 'not a full PCI address (expected e.g. 0000:05:10.0)');
+    if (!PCI_ADDRESS_RE.test(pci)) throw new PassthroughError(pci, 'address', 'not a full PCI address (expected e.g. 0000:05:10.0)');
     return ['-device', `vfio-pci,host=${pci},id=hostpci${i}`];
   });
-}
-
-/** Drivers that do not make an IOMMU group unviable (besides vfio-pci and its vendor variants). */
-const GROUP_SAFE_DRIVERS = new Set(['pci-stub', 'pcieport']);
-
-function isVfioDriver(d: string): boolean {
-  return d === 'vfio-pci' || /vfio[-_]pci$/.test(d);
 }
 
 export interface PassthroughPreflightOptions {
@@ -67,32 +70,15 @@ export interface PassthroughDevice {
   readonly groupDevices: readonly string[];
 }
 
-/** RLIMIT_MEMLOCK soft limit of this process in bytes (Infinity when unlimited or unreadable). */
-export function memlockLimitBytes(limitsFile = '/proc/self/limits'): number {
-  try {
-    const line = readFileSync(limitsFile, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max locked memory'));
-    const soft = line?.slice('Max locked memory'.length).trim().split(/\s+/)[0];
-    return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
-  } catch {
-    return Infinity;
-  }
-}
-
 /** Check that `devices` can be passed to a guest; returns what was found, or throws a PassthroughError. */
 export function preflightPassthrough(devices: readonly string[], o: PassthroughPreflightOptions = {}): PassthroughDevice[] {
   const sys = o.sysfsRoot ?? '/sys';
   const vfioDir = o.vfioDir ?? '/dev/vfio';
-  const devDir = (pci: string, ...rest: string[]): string => join(sys, 'bus/pci/devices', pci, ...rest);
-  const driverOf = (pci: string): string | undefined => {
-    const p = devDir(pci, 'driver');
-    return existsSync(p) ? basename(readlinkSync(p)) : undefined;
-  };
+  const devDir = (pci: string, ...rest: string[]): string => pciDevicePath(sys, pci, ...rest);
   const seen = new Set<string>();
   const out: PassthroughDevice[] = [];
   for (const pci of devices) {
-    if (!PCI_RE.test(pci)) throw new PassthroughError(pci, 'address', 'not a full PCI address (expected e.g. 0000:05:10.0)');
+    if (!PCI_ADDRESS_RE.test(pci)) throw new PassthroughError(pci, 'address', 'not a full PCI address (expected e.g. 0000:05:10.0)');
     if (seen.has(pci)) throw new PassthroughError(pci, 'duplicate', 'named twice (a device can be given to one guest NIC only)');
     seen.add(pci);
     if (!existsSync(devDir(pci))) {
@@ -103,7 +89,7 @@ export function preflightPassthrough(devices: readonly string[], o: PassthroughP
         'check WHITELIST_NICS against lspci -D; for "|vfN" entries the PF must have SR-IOV enabled',
       );
     }
-    const driver = driverOf(pci);
+    const driver = pciDriver(sys, pci);
     if (!driver || !isVfioDriver(driver)) {
       throw new PassthroughError(
         pci,
@@ -112,8 +98,8 @@ export function preflightPassthrough(devices: readonly string[], o: PassthroughP
         `modprobe vfio-pci; echo vfio-pci > ${devDir(pci, 'driver_override')}; echo ${pci} > ${join(sys, 'bus/pci/drivers/vfio-pci/bind')} (after unbinding it; the deployment does this for WHITELIST_NICS with SRIOV_VF_DRIVER=vfio-pci)`,
       );
     }
-    const groupLink = devDir(pci, 'iommu_group');
-    if (!existsSync(groupLink)) {
+    const group = iommuGroup(sys, pci);
+    if (group === undefined) {
       throw new PassthroughError(
         pci,
         'no-iommu-group',
@@ -121,27 +107,16 @@ export function preflightPassthrough(devices: readonly string[], o: PassthroughP
         'enable VT-d / AMD-Vi in the BIOS and boot with intel_iommu=on iommu=pt (amd_iommu=on on AMD)',
       );
     }
-    const group = basename(readlinkSync(groupLink));
-    const node = join(vfioDir, group);
-    try {
-      accessSync(node, constants.R_OK | constants.W_OK);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
+    const nodeProblem = vfioNodeProblem(vfioDir, group);
+    if (nodeProblem) {
       throw new PassthroughError(
         pci,
         'no-vfio-dev',
-        `${node} ${code === 'ENOENT' ? 'missing' : `not usable (${code})`} (IOMMU group ${group})`,
+        `${join(vfioDir, group)} ${nodeProblem} (IOMMU group ${group})`,
         'modprobe vfio-pci and bind the device to it; run as root or give the user access to the group node',
       );
     }
-    const groupDir = join(sys, 'kernel/iommu_groups', group, 'devices');
-    const members = existsSync(groupDir) ? readdirSync(groupDir).sort() : [pci];
-    const blockers = members
-      .filter((m) => m !== pci)
-      .flatMap((m) => {
-        const d = driverOf(m);
-        return d === undefined || isVfioDriver(d) || GROUP_SAFE_DRIVERS.has(d) ? [] : [`${m} (${d})`];
-      });
+    const blockers = iommuGroupBlockers(sys, group, [pci]).map((b) => `${b.pci} (${b.driver})`);
     if (blockers.length) {
       throw new PassthroughError(
         pci,
@@ -150,20 +125,18 @@ export function preflightPassthrough(devices: readonly string[], o: PassthroughP
         'bind every device of the group to vfio-pci (or unbind it), or use a slot/VF with its own group (ACS)',
       );
     }
-    out.push({ pci, driver, iommuGroup: group, groupDevices: members });
+    const members = iommuGroupDevices(sys, group);
+    out.push({ pci, driver, iommuGroup: group, groupDevices: members.length ? members : [pci] });
   }
   const memMiB = o.memoryMiB ?? 0;
-  const privileged = o.privileged ?? process.geteuid?.() === 0;
-  if (memMiB > 0 && !privileged && devices.length) {
-    const limit = o.memlockBytes ?? memlockLimitBytes();
-    if (limit < memMiB * 1024 * 1024) {
-      throw new PassthroughError(
-        devices[0]!,
-        'memlock',
-        `vfio pins all ${memMiB} MiB of guest RAM but the locked-memory limit is ${Math.floor(limit / 1024)} KiB`,
-        `raise it (ulimit -l ${memMiB * 1024} or unlimited; LimitMEMLOCK= for services) or run as root`,
-      );
-    }
+  const limit = devices.length ? memlockShortfall(memMiB * 1024 * 1024, o) : undefined;
+  if (limit !== undefined) {
+    throw new PassthroughError(
+      devices[0]!,
+      'memlock',
+      `vfio pins all ${memMiB} MiB of guest RAM but the locked-memory limit is ${Math.floor(limit / 1024)} KiB`,
+      `raise it (ulimit -l ${memMiB * 1024} or unlimited; LimitMEMLOCK= for services) or run as root`,
+    );
   }
   return out;
 }

@@ -12,14 +12,8 @@ import { CleanupStack } from '../../../../framework/runner/cleanup-stack.js';
 import { qemuArgv } from '../../../../vnfs/qemu/cmdline.js';
 import type { QemuConfig } from '../../../../vnfs/qemu/config.js';
 import { testQemuConfig } from './helpers.js';
-import {
-  memlockLimitBytes,
-  PassthroughError,
-  preflightPassthrough,
-  qemuVfioError,
-  vfioDeviceArgs,
-  type PassthroughCheck,
-} from '../../../../vnfs/qemu/passthrough.js';
+import { memlockLimitBytes } from '../../../../framework/host/pci.js';
+import { PassthroughError, preflightPassthrough, qemuVfioError, vfioDeviceArgs, type PassthroughCheck } from '../../../../vnfs/qemu/passthrough.js';
 import { QemuPciPassthrough } from '../../../../vnfs/qemu/pci-passthrough-vm.js';
 import { isMigratable, isPciPassthroughVnf } from '../../../../vnfs/types.js';
 import { fakeDevice, fakeSysfs, fakeVf, fakeVfioDir } from '../../deployments/sriov/fake-sysfs.js';
