@@ -1,19 +1,49 @@
 /**
- * What some of VSPERF's integration testcases need of the host beyond what their steps say in words
- * (they find out with an assert deep in the steps: `numactl -H` … `#STEP[-1][0]>1`). Checked before
- * the testcase starts (and by the plan), so it fails with one line naming what the host lacks.
+ * What a testcase needs of the host beyond what its steps say in words. VSPERF's NUMA testcases find out
+ * with an assert deep in their TestSteps (`numactl -H` … `#STEP[-1][0]>1`, or the CPUs of `node 1`), after
+ * the vSwitch is up. The need is read from those same steps, so any testcase written that way (a user's
+ * own under another name too) is checked before it starts (and by the plan), and fails with one line
+ * naming what the host lacks.
  */
 import { readdirSync } from 'node:fs';
+import type { JsonObject } from '../config/settings.js';
 
-interface HostNeeds {
+export interface HostNeeds {
   /** NUMA nodes: the testcase pins guests and PMD threads to different nodes. */
   readonly numaNodes?: number;
 }
 
-const NEEDS: Readonly<Record<string, HostNeeds>> = {
-  vhost_numa_awareness: { numaNodes: 2 },
-  ovsdpdk_numa: { numaNodes: 2 },
-};
+/** The parts of a testcase definition the needs are read from. */
+export interface TestcaseData {
+  readonly raw: JsonObject;
+}
+
+/** `tools exec_shell "numactl …" REGEX`: the REGEX, else undefined. */
+function numactlRegex(step: unknown): string | undefined {
+  if (!Array.isArray(step) || step[0] !== 'tools' || step[1] !== 'exec_shell') return undefined;
+  if (typeof step[2] !== 'string' || !/(^|\s)numactl\s/.test(`${step[2]} `)) return undefined;
+  return typeof step[3] === 'string' ? step[3] : '';
+}
+
+/**
+ * What the testcase's TestSteps need of the host: a step that reads the CPUs of NUMA node N needs N+1 nodes;
+ * an assert `#STEP[-1][0]>K` on the node count `numactl -H` reports (`available: (n)`) needs K+1.
+ */
+export function hostNeeds(tc: TestcaseData): HostNeeds {
+  const steps = Array.isArray(tc.raw.TestSteps) ? tc.raw.TestSteps : [];
+  let numa = 0;
+  steps.forEach((step, i) => {
+    const regex = numactlRegex(step);
+    if (regex === undefined) return;
+    for (const m of regex.matchAll(/node (\d+) cpus/g)) numa = Math.max(numa, Number(m[1]) + 1);
+    const next = steps[i + 1];
+    if (/available:/.test(regex) && Array.isArray(next) && next[0] === 'tools' && next[1] === 'assert' && typeof next[2] === 'string') {
+      const m = /^#STEP\[-1\]\[0\]\s*(>=|>)\s*(\d+)$/.exec(next[2].trim());
+      if (m) numa = Math.max(numa, Number(m[2]) + (m[1] === '>' ? 1 : 0));
+    }
+  });
+  return numa > 1 ? { numaNodes: numa } : {};
+}
 
 /** NUMA nodes of this host (/sys/devices/system/node/nodeN); 1 when the kernel has no NUMA. */
 export function numaNodeCount(dir = '/sys/devices/system/node'): number {
@@ -25,9 +55,9 @@ export function numaNodeCount(dir = '/sys/devices/system/node'): number {
 }
 
 /** Why this host cannot run the testcase, or undefined. */
-export function hostLacks(testcase: string, probe: { numaNodes: () => number } = { numaNodes: () => numaNodeCount() }): string | undefined {
-  const need = NEEDS[testcase];
-  if (need?.numaNodes !== undefined) {
+export function hostLacks(tc: TestcaseData, probe: { numaNodes: () => number } = { numaNodes: () => numaNodeCount() }): string | undefined {
+  const need = hostNeeds(tc);
+  if (need.numaNodes !== undefined) {
     const have = probe.numaNodes();
     if (have < need.numaNodes)
       return `needs a host with ${need.numaNodes} NUMA nodes (it places guests and PMD threads on different nodes); this host has ${have}`;

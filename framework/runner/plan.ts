@@ -130,7 +130,7 @@ export async function validatePlan(config: Config, registry: Registry, testcases
   for (const [i, tc] of testcases.entries()) {
     try {
       const p = await planTestcase(config, registry, tc, i);
-      const lacking = hostLacks(tc.name);
+      const lacking = hostLacks(tc);
       planned.push(lacking ? { ...p, unavailable: lacking } : p);
     } catch (e) {
       // VSPERF's integration catalogue names drivers we do not have (T-Rex, VPP, ptunp): those

@@ -224,7 +224,7 @@ async function executeTestcase(o: RunOptions, tc: TestcaseDef, index: number, st
   const { log, cleanup } = env;
   const s = (st.settings = o.config.forTestcase(tc, index));
   validityThresholds(s); // a bad VALIDITY_THRESHOLDS entry is a config error before anything runs
-  const lacking = hostLacks(tc.name);
+  const lacking = hostLacks(tc);
   if (lacking) throw new EnvironmentError(lacking);
   const estimateS = await estimateTestcaseS(s, tc.Deployment);
   o.events.emit('testcase:phase', { name: tc.name, phase: `estimated ${Math.round(estimateS)} s` });

@@ -2,15 +2,40 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostLacks, numaNodeCount } from '../../../../framework/runner/host-needs.js';
+import { Config } from '../../../../framework/config/load.js';
+import type { Json, JsonObject } from '../../../../framework/config/settings.js';
+import { hostLacks, hostNeeds, numaNodeCount } from '../../../../framework/runner/host-needs.js';
 
-describe('host needs of VSPERF integration testcases', () => {
-  it('the NUMA testcases need 2 nodes: one line naming what the host has', () => {
-    expect(hostLacks('vhost_numa_awareness', { numaNodes: () => 1 })).to.equal(
-      'needs a host with 2 NUMA nodes (it places guests and PMD threads on different nodes); this host has 1',
-    );
-    expect(hostLacks('ovsdpdk_numa', { numaNodes: () => 2 })).to.equal(undefined);
-    expect(hostLacks('vswitch_add_del_bridge', { numaNodes: () => 1 })).to.equal(undefined);
+const LACKS_NUMA = 'needs a host with 2 NUMA nodes (it places guests and PMD threads on different nodes); this host has 1';
+
+describe("host needs read from a testcase's TestSteps", () => {
+  const catalogue = new Config({ integration: true });
+  const named = (name: string): { raw: JsonObject } => {
+    const tc = catalogue.testcases().find((t) => t.name === name);
+    expect(tc, name).to.not.equal(undefined);
+    return tc!;
+  };
+
+  it("VSPERF's NUMA testcases need 2 nodes: one line naming what the host has", () => {
+    expect(hostLacks(named('vhost_numa_awareness'), { numaNodes: () => 1 })).to.equal(LACKS_NUMA);
+    expect(hostLacks(named('ovsdpdk_numa'), { numaNodes: () => 1 })).to.equal(LACKS_NUMA);
+    expect(hostLacks(named('ovsdpdk_numa'), { numaNodes: () => 2 })).to.equal(undefined);
+    expect(hostLacks(named('vswitch_add_del_bridge'), { numaNodes: () => 1 })).to.equal(undefined);
+  });
+
+  it("a user's own testcase with the same steps gets the same check, whatever its name", () => {
+    const own = { raw: { Name: 'my_numa_check', TestSteps: named('ovsdpdk_numa').raw.TestSteps! } };
+    expect(hostLacks(own, { numaNodes: () => 1 })).to.equal(LACKS_NUMA);
+  });
+
+  it('the node count comes from the steps: node N read, or an assert on numactl "available:"', () => {
+    const shell = (re: string): Json => ['tools', 'exec_shell', 'numactl -H', re];
+    expect(hostNeeds({ raw: { TestSteps: [shell('node 3 cpus:.*\\s+(\\d+)$')] } })).to.deep.equal({ numaNodes: 4 });
+    expect(hostNeeds({ raw: { TestSteps: [shell('available: ([0-9]+)'), ['tools', 'assert', '#STEP[-1][0]>2']] } })).to.deep.equal({ numaNodes: 3 });
+    expect(hostNeeds({ raw: { TestSteps: [shell('available: ([0-9]+)'), ['tools', 'assert', '#STEP[-1][0]>=2']] } })).to.deep.equal({ numaNodes: 2 });
+    // node 0 exists on every host; a step that is not numactl says nothing of NUMA.
+    expect(hostNeeds({ raw: { TestSteps: [shell('node 0 cpus:.*'), ['tools', 'exec_shell', 'lscpu', 'node 1 cpus']] } })).to.deep.equal({});
+    expect(hostNeeds({ raw: {} })).to.deep.equal({});
   });
 
   it('counts nodeN entries of sysfs', () => {
