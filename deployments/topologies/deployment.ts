@@ -20,7 +20,7 @@ import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 import { VswitchSteps, type AdoptedPort } from '../steps/vswitch-target.js';
 import { deploymentGuestTarget, VnfSteps } from '../steps/vnf-target.js';
-import { addMigrationPorts } from './migration-ports.js';
+import { addMigrationPorts, prepareMigrationPorts } from './migration-ports.js';
 import { op2pTopology } from './op2p.js';
 
 /** A port as the `vswitch` step object keeps it. */
@@ -472,7 +472,7 @@ export class VsperfDeployment implements Deployment {
     return {
       ...topo,
       ...((vswitch.capabilities?.() ?? FULL_CAPS).vhostUser
-        ? { addMigrationPorts: (nics: readonly GuestNic[]) => addMigrationPorts(vswitch, bridge, nics) }
+        ? { addMigrationPorts: (nics: readonly GuestNic[]) => addMigrationPorts(vswitch, bridge, nics, { prepare: prepareMigrationPorts(this.s) }) }
         : {}),
       beforeTrial: async () => {
         if (health?.aborted) throw health.reason;

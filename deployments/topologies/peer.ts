@@ -25,6 +25,7 @@ import type { SshTarget } from '../../framework/host/ssh.js';
 import { parseTestbedHosts } from '../../framework/host/testbed-hosts.js';
 import { defaultMac } from '../../vnfs/qemu/cmdline.js';
 import { kvmUsableOn, qemuConfigFromSettings } from '../../vnfs/qemu/config.js';
+import { prepareMigrationPorts } from './migration-ports.js';
 import { PeerGuest, type PeerSite } from '../../vnfs/qemu/peer-guest.js';
 import { createTwoHostSandbox, GENERATOR_MACS } from '../testbed/two-host.js';
 import { OvsSwitch } from '../vswitch/ovs.js';
@@ -173,6 +174,17 @@ export class PeerPvpDeployment implements Deployment {
     signal.throwIfAborted();
     const a = await this.site(tb.hosts[0], 0, tb, signal);
     const b = await this.site(tb.hosts[1], 1, tb, signal);
+    // The guest's first migration goes to hostB's fresh vhost ports: their first-device configuration
+    // now (MIGRATION_PREPARE_PORTS), not inside that switch-over.
+    if (prepareMigrationPorts(this.s)) {
+      const ms = await b.ovs.prepareVhostPorts(
+        b.facts.bridge!,
+        b.site.nics.map((n) => n.portName!),
+      );
+      this.ctx.log.info(
+        `${tb.hosts[1].name}: vhost-user ports ${b.site.nics.map((n) => n.portName).join(', ')} prepared by a virtio-user frontend in ${Math.round(ms)} ms`,
+      );
+    }
     // The RARPs after switch-over must come from the vhost-user backend: the guest has no address to announce.
     // The accelerator both hosts have (the destination must match the source), probed on each host.
     const noKvm: string[] = [];

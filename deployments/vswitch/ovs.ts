@@ -16,6 +16,8 @@ import { flowText } from '../flows.js';
 import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../ovs/parse.js';
 import { ensureHugepages, ensureHugepagesOn } from '../testbed/hugepages.js';
 import { checkPmdMask, ONLINE_CPUS } from './pmd-cores.js';
+import { primerArgv, primerCpu } from './vhost-prepare.js';
+import { maskCpus } from '../../framework/fidelity/testcase.js';
 import { cpuList } from '../../framework/fidelity/host-checks.js';
 import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 
@@ -457,6 +459,58 @@ export class OvsSwitch implements VSwitch {
     const params = server ? ['type=dpdkvhostuser'] : ['type=dpdkvhostuserclient', `options:vhost-server-path=${socketPath}`];
     await this.addPort(bridge, name, ofport, params, `add-port ${name} (vhost-user)`);
     return { name, ofport, socketPath };
+  }
+
+  /**
+   * Give vhost-user ports that never had a device the configuration a device's arrival triggers
+   * (vhost-prepare.ts): a receive-only virtio-user frontend on their sockets until OVS reports their
+   * links up, then gone again. Returns how long it took (ms). Call before traffic reaches the ports.
+   */
+  async prepareVhostPorts(bridge: string, names: readonly string[], timeoutMs = 30_000): Promise<number> {
+    if (!this.opts.dpdk) throw new CapabilityError(this.name, 'vhost-user ports', 'use OvsDpdkVhost for guests');
+    if (!names.length) return 0;
+    const t0 = performance.now();
+    const server = this.s.has('VSWITCH_VHOSTUSER_SERVER_MODE') && this.s.boolean('VSWITCH_VHOSTUSER_SERVER_MODE');
+    const sockets = names.map((n) => join(this.runDir, n));
+    const online = cpuList((await this.ops.readFile(ONLINE_CPUS)).trim());
+    const pmd = Number(this.s.getOr('VSWITCH_AFFINITIZATION_ON', 1)) === 1 ? maskCpus(String(this.s.getOr('VSWITCH_PMD_CPU_MASK', '2'))) : [];
+    const prefix = `vsprime-${process.pid}-${++this.vdevSeq}`;
+    // EAL keeps a runtime directory for the prefix even in memory-only mode: ours, removed with it.
+    const releaseDir = await this.ops.makeDir(`/var/run/dpdk/${prefix}`);
+    const argv = primerArgv(sockets, primerCpu(online, pmd), prefix, !server);
+    this.log.debug(`preparing vhost-user port(s) ${names.join(', ')}: ${argv.join(' ')}`);
+    const child = await this.ops.spawn(argv, { label: `stop vhost-user port primer (${names.join(', ')})`, graceMs: 3000, tailChars: 8192 });
+    try {
+      const end = Date.now() + timeoutMs;
+      let down: string[] = [...names];
+      while (down.length && Date.now() < end && child.running) {
+        down = await this.waitLinksUp(bridge, down, 200);
+      }
+      if (down.length)
+        throw new DriverError(
+          this.name,
+          'prepare vhost-user ports',
+          `${down.join(', ')} did not come up with a virtio-user frontend within ${timeoutMs / 1000} s${child.running ? '' : ' (dpdk-testpmd exited)'}:\n${child.tail(12)}`,
+        );
+    } finally {
+      await child.stop(3000);
+      for (const s of server ? [] : sockets) await this.ops.exec(['rm', '-f', '--', s], { allowFail: true });
+      await releaseDir();
+    }
+    // The device is gone again (OVS keeps the port's mempool): the ports wait for their QEMU.
+    const stillUp = await this.waitLinksDown(names, 5000);
+    if (stillUp.length) this.log.warn(`vhost-user port(s) ${stillUp.join(', ')} still up after the primer exited`);
+    return performance.now() - t0;
+  }
+
+  private async waitLinksDown(names: readonly string[], timeoutMs: number): Promise<string[]> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const up: string[] = [];
+      for (const n of names) if ((await this.vsctl(['get', 'Interface', n, 'link_state'], `link_state ${n}`)).stdout.trim() === 'up') up.push(n);
+      if (!up.length || Date.now() >= end) return up;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   async delPort(bridge: string, name: string): Promise<void> {

@@ -157,6 +157,13 @@ export interface VSwitch {
   extraStats?(): Promise<Record<string, unknown>>;
   /** Resolves when the named ports' links are up (vhost-user: the guest's driver is up); returns those still down at the timeout. */
   waitLinksUp?(bridge: string, names: readonly string[], timeoutMs: number): Promise<string[]>;
+  /**
+   * Vhost-user ports that never had a device, brought into the state a device's arrival leaves them in,
+   * while nothing is measured (OVS-DPDK configures a port's mempool and reassigns PMD rx queues only on
+   * its first device: a live migration's fresh destination port paid that inside the switch-over).
+   * Returns the time it took (ms). Optional: a switch without such a first-device cost leaves it out.
+   */
+  prepareVhostPorts?(bridge: string, names: readonly string[], timeoutMs?: number): Promise<number>;
   /** Bring counters the switch updates lazily (OVS: tunnel ports, by its revalidators) up to date before portStats. */
   syncStats?(): Promise<void>;
   /** Clear port/PMD counters before a trial, where the switch supports it. */
@@ -192,6 +199,8 @@ export interface MigrationPorts {
   readonly nics: readonly GuestNic[];
   /** One line for the log: which ports, and how the switch reaches them. */
   readonly summary: string;
+  /** Set when the switch prepared the ports for their first device (VSwitch.prepareVhostPorts): how long it took (ms). */
+  readonly preparedMs?: number;
   /** Remove these ports again (the guest runs on the deployment's own ports). */
   remove(): Promise<void>;
 }
