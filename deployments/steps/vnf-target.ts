@@ -86,7 +86,7 @@ export class VnfSteps {
         const p = this.o.vhostPort(n);
         if (!p?.socketPath)
           throw new VsperfError('E_STEP_VNF', `${object} (guest ${g.index}) needs vhost port ${n}; add it with a "vswitch add_vport" step first`);
-        return { socketPath: p.socketPath, portName: p.name, ofport: p.ofport };
+        return { socketPath: p.socketPath, portName: p.name, ofport: p.ofport, ...(p.switchServes ? { switchServes: true } : {}) };
       });
       const vnf = await this.o.ctx.create('vnf', String(s.getOr('VNF', 'QemuDpdkVhostUser')));
       if (!vnf.attach) throw new DriverError(vnf.name, 'attach', 'this VNF driver cannot be given vhost-user NICs');

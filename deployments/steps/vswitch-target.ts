@@ -238,7 +238,9 @@ export class VswitchSteps implements StepTarget {
         return null;
       }
       case 'restart':
-        return unsupported(method, 'restarting the switch inside a testcase is not supported here (the sandbox switch is owned by the deployment)');
+        if (!this.vs.restart) unsupported(method, `${this.vs.name} cannot be restarted inside a testcase`);
+        await this.vs.restart!();
+        return null;
       case 'run_vppctl':
         return unsupported(method, 'VPP is not available in vsperf-ts (no VppDpdkVhost driver)');
       default:
@@ -314,7 +316,7 @@ export class VswitchSteps implements StepTarget {
   }
 
   canValidate(method: string): boolean {
-    return IVSWITCH_METHODS.includes(method) || TUNNEL_METHODS.includes(method);
+    return IVSWITCH_METHODS.includes(method) || TUNNEL_METHODS.includes(method) || method === 'restart';
   }
 
   async validate(method: string, result: PyValue, params: readonly PyValue[]): Promise<boolean> {
@@ -355,6 +357,9 @@ export class VswitchSteps implements StepTarget {
       }
       case 'get_ports':
         return Array.isArray(result);
+      // VSPERF's validate_restart says True; here the restarted switch must answer again.
+      case 'restart':
+        return (await show()).length > 0;
       // VSPERF has no validate_ for these three; here each is checked in the switch's own tables.
       case 'add_tunnel_port': {
         if (!Array.isArray(result)) return false;

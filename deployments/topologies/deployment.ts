@@ -16,6 +16,7 @@ import { isPciPassthroughVnf, type GuestNic, type Vnf } from '../../framework/ap
 import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMod } from '../flows.js';
 import { resolveNics, Sriov } from '../sriov/sriov.js';
 import { createSandbox, type Testbed } from '../testbed/sandbox.js';
+import { vsperfNics } from '../testbed/vsperf-nics.js';
 import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 import { VswitchSteps, type AdoptedPort } from '../steps/vswitch-target.js';
@@ -64,6 +65,11 @@ function anySignal(signals: readonly AbortSignal[]): AbortSignal {
     s.addEventListener('abort', () => ctl.abort(s.reason), { once: true });
   }
   return ctl.signal;
+}
+
+/** VSPERF's vhost port kind: dpdkvhostuser when the switch serves the sockets (VSWITCH_VHOSTUSER_SERVER_MODE). */
+function vhostKind(s: Settings): 'dpdkvhostuser' | 'dpdkvhostuserclient' {
+  return s.has('VSWITCH_VHOSTUSER_SERVER_MODE') && s.boolean('VSWITCH_VHOSTUSER_SERVER_MODE') ? 'dpdkvhostuser' : 'dpdkvhostuserclient';
 }
 
 export class VsperfDeployment implements Deployment {
@@ -166,8 +172,10 @@ export class VsperfDeployment implements Deployment {
     signal.throwIfAborted();
     const facts = this.testbedFacts(tb, vswitch);
     const signals: AbortSignal[] = [];
-    if (caps.bridges) return this.bridgeTopology(vswitch, tb, frameMod, facts, signals, signal);
-    return this.wiredTopology(vswitch, tb, passthroughVnf, facts, signals, signal);
+    const topo = caps.bridges
+      ? await this.bridgeTopology(vswitch, tb, frameMod, facts, signals, signal)
+      : await this.wiredTopology(vswitch, tb, passthroughVnf, facts, signals, signal);
+    return { ...topo, nics: await vsperfNics(tb.switchPorts, tb.switchNetns) };
   }
 
   /** Guests without vhost-user ports: only `none` with a PCI-passthrough VNF (VSPERF: QemuPciPassthrough, pvp only). */
@@ -281,9 +289,10 @@ export class VsperfDeployment implements Deployment {
     for (const ports of plan.vmPorts) {
       const nics: GuestNic[] = [];
       for (const of of ports) {
-        const sp = await vswitch.addVhostPort(bridge, `dpdkvhostuserclient${k++}`, of);
+        // VSPERF's names: dpdkvhostuser<n> when the switch serves the sockets, dpdkvhostuserclient<n> otherwise.
+        const sp = await vswitch.addVhostPort(bridge, `${vhostKind(this.s)}${k++}`, of);
         stepPorts.push({ ...sp, kind: 'vhost' });
-        nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport });
+        nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport, ...(sp.switchServes ? { switchServes: true } : {}) });
       }
       guestNics.push(nics);
     }

@@ -71,7 +71,13 @@ async function addDestinationPorts(vswitch: VSwitch, bridge: string, nics: reado
   const dst: GuestNic[] = [];
   for (const [k, n] of nics.entries()) {
     const sp = await vswitch.addVhostPort(bridge, `${n.portName ?? `vhu${k}`}m`, nextOf++);
-    dst.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport, ...(n.mac ? { mac: n.mac } : {}) });
+    dst.push({
+      socketPath: sp.socketPath!,
+      portName: sp.name,
+      ofport: sp.ofport,
+      ...(n.mac ? { mac: n.mac } : {}),
+      ...(sp.switchServes ? { switchServes: true } : {}),
+    });
   }
   return dst;
 }

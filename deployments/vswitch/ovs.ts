@@ -77,6 +77,8 @@ export class OvsSwitch implements VSwitch {
   private netns: string | undefined;
   private pmdClearedAt: number | undefined;
   private readonly ops: HostOps;
+  /** `<daemon>.<pid>.ctl` links (aliasCtl). */
+  private readonly ctlAliases = new Map<string, string>();
 
   constructor(private readonly opts: OvsOptions) {
     this.name = opts.name;
@@ -247,6 +249,15 @@ export class OvsSwitch implements VSwitch {
     const other = this.otherConfig(hugeDir, cpuList((await this.ops.readFile(ONLINE_CPUS)).trim()));
     if (other.length) await this.vsctl(['set', 'Open_vSwitch', '.', ...other], 'configure', { noWait: true });
 
+    await this.aliasCtl('ovsdb-server');
+    await this.startVswitchd(signal);
+    this.versionText = (await this.ops.exec([this.vswitchdBin, '--version'], { allowFail: true })).stdout;
+    this.log.info(`${this.name} started${this.opts.ops ? ` on ${this.ops.name}` : ''} (ovs-vswitchd pid ${this.vswitchd!.child.pid}, run dir ${this.runDir})`);
+  }
+
+  /** ovs-vswitchd on the running ovsdb-server; resolves when it serves its control socket (DPDK: initialised). */
+  private async startVswitchd(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const vsLog = join(this.runDir, 'ovs-vswitchd.log');
     const vargs = this.opts.dpdk ? [] : strList(this.s.getOr('VSWITCHD_VANILLA_ARGS', []));
     // `ip netns exec` execs the daemon in place: the tracked pid is ovs-vswitchd's own.
@@ -282,8 +293,60 @@ export class OvsSwitch implements VSwitch {
     );
     this.assertAlive('start ovs-vswitchd');
     if (!ready) throw new DriverError(this.name, 'start', `ovs-vswitchd not ready within 30 s; last log lines:\n${await this.logTail(vsLog)}`);
-    this.versionText = (await this.ops.exec([this.vswitchdBin, '--version'], { allowFail: true })).stdout;
-    this.log.info(`${this.name} started${this.opts.ops ? ` on ${this.ops.name}` : ''} (ovs-vswitchd pid ${this.vswitchd.child.pid}, run dir ${this.runDir})`);
+    await this.aliasCtl('ovs-vswitchd');
+  }
+
+  /**
+   * OVS's tools find a daemon by name (`ovs-appctl -t ovs-vswitchd`, or no -t at all) through
+   * $OVS_RUNDIR/<name>.pid and the socket <name>.<pid>.ctl. Our daemons' sockets have fixed names
+   * (a DPDK build would otherwise name its socket after its binary, ovs-vswitchd-dpdk.<pid>.ctl):
+   * a link under the name the tools look for makes VSPERF's `$TOOLS['ovs-appctl'] -t ovs-vswitchd`
+   * reach this private instance.
+   */
+  private async aliasCtl(d: 'ovsdb-server' | 'ovs-vswitchd'): Promise<void> {
+    const pid = (await this.ops.readFile(join(this.runDir, `${d}.pid`))).trim();
+    if (!/^\d+$/.test(pid)) throw new DriverError(this.name, 'start', `${d} wrote no pid to ${join(this.runDir, `${d}.pid`)}`);
+    const alias = join(this.runDir, `${d}.${pid}.ctl`);
+    await this.run(['ln', '-sfn', `${d}.ctl`, alias], `link ${alias}`);
+    this.ctlAliases.set(d, alias);
+  }
+
+  /**
+   * VSPERF's `vswitch restart`: ovs-vswitchd stops and starts again; ovsdb-server, and with it the
+   * configuration (bridges, ports, other_config), stays. The new daemon reads that configuration
+   * (vhost-sock-dir and the other DPDK options are read only when DPDK initialises) and recreates
+   * bridges and ports; flows, which live in ovs-vswitchd only, are gone, as in VSPERF.
+   */
+  async restart(signal?: AbortSignal): Promise<void> {
+    const old = this.vswitchd;
+    if (!old || !this.started) throw new DriverError(this.name, 'restart', 'the switch is not running');
+    this.assertAlive('restart');
+    old.child.expectExit();
+    // exit --cleanup: ports leave the datapath (vhost-user sockets, AF_XDP sockets closed); the database keeps them.
+    await this.ops.exec(['ovs-appctl', '--timeout=5', '-t', this.ctl('ovs-vswitchd'), 'exit', '--cleanup'], {
+      env: this.env,
+      allowFail: true,
+      timeoutMs: 8000,
+    });
+    await Promise.race([old.child.waitExit(), new Promise((r) => setTimeout(r, 5000))]);
+    await old.release();
+    const at = this.releases.indexOf(old.release);
+    if (at >= 0) this.releases.splice(at, 1);
+    const alias = this.ctlAliases.get('ovs-vswitchd');
+    if (alias) await this.run(['rm', '-f', alias], `remove ${alias}`);
+    await this.startVswitchd(signal);
+    // The bridges come back with the configuration: wait for their OpenFlow sockets before steps use them.
+    for (const bridge of await this.listBridges()) {
+      const mgmt = join(this.runDir, `${bridge}.mgmt`);
+      if (!(await waitUntil(async () => !!this.failure || (await this.ops.exists(mgmt)), 10_000, 20)))
+        throw new DriverError(
+          this.name,
+          'restart',
+          `bridge socket ${mgmt} did not come back within 10 s; last log lines:\n${await this.logTail(this.logFile())}`,
+        );
+    }
+    this.assertAlive('restart');
+    this.log.info(`${this.name} restarted (ovs-vswitchd pid ${this.vswitchd!.child.pid}; configuration database kept)`);
   }
 
   /** Last lines of a daemon log on the switch's host. */
@@ -458,7 +521,7 @@ export class OvsSwitch implements VSwitch {
     const socketPath = join(this.runDir, name);
     const params = server ? ['type=dpdkvhostuser'] : ['type=dpdkvhostuserclient', `options:vhost-server-path=${socketPath}`];
     await this.addPort(bridge, name, ofport, params, `add-port ${name} (vhost-user)`);
-    return { name, ofport, socketPath };
+    return { name, ofport, socketPath, ...(server ? { switchServes: true } : {}) };
   }
 
   /**
@@ -583,14 +646,23 @@ export class OvsSwitch implements VSwitch {
     return v;
   }
 
+  /**
+   * As VSPERF's TOOLS: the bare tools. Run with toolEnv() they reach this instance by OVS's own
+   * defaults: ovs-vsctl $OVS_RUNDIR/db.sock, ovs-appctl (with or without `-t ovs-vswitchd`) the
+   * daemon's pid file and control socket, ovs-ofctl a bridge's $OVS_RUNDIR/<bridge>.mgmt.
+   */
   toolArgv(tool: 'ovs-vsctl' | 'ovs-ofctl' | 'ovs-appctl'): string[] {
-    if (tool === 'ovs-vsctl') return ['ovs-vsctl', `--db=unix:${this.dbSock}`];
-    if (tool === 'ovs-appctl') return ['ovs-appctl', '-t', this.ctl('ovs-vswitchd')];
-    return ['ovs-ofctl', ...strList(this.s.getOr('OVS_OFCTL_ARGS', ['-O', 'OpenFlow13']))];
+    if (tool === 'ovs-ofctl') return ['ovs-ofctl', ...strList(this.s.getOr('OVS_OFCTL_ARGS', ['-O', 'OpenFlow13']))];
+    return [tool];
   }
 
   toolEnv(): Readonly<Record<string, string>> {
     return this.env;
+  }
+
+  /** The switch's ports live in this namespace (the sandbox's): TestSteps' shell commands run there. */
+  toolNetns(): string | undefined {
+    return this.opts.ops ? undefined : this.netns;
   }
 
   /** OpenFlow management socket of a bridge (ovs-ofctl reaches a bridge through it). */

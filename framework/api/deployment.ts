@@ -29,6 +29,11 @@ export interface SwitchPort {
   readonly ofport: number;
   /** vhost-user socket path for vhost ports. */
   readonly socketPath?: string;
+  /**
+   * vhost ports: the switch serves the socket (OVS dpdkvhostuser, VSPERF's
+   * VSWITCH_VHOSTUSER_SERVER_MODE) and the guest's QEMU connects to it as a client.
+   */
+  readonly switchServes?: boolean;
 }
 
 export interface PortStats {
@@ -148,6 +153,17 @@ export interface VSwitch {
    * `ovs-ofctl dump-flows BRIDGE`), reach this private instance (OVS: OVS_RUNDIR and friends).
    */
   toolEnv?(): Readonly<Record<string, string>>;
+  /**
+   * The network namespace the switch and its ports live in (the sandbox's switch namespace), where
+   * TestSteps' shell commands run (VSPERF runs them on the switch's host: `ip addr flush dev
+   * $NICS[0]["device"]`); undefined = this host's.
+   */
+  toolNetns?(): string | undefined;
+  /**
+   * VSPERF's `vswitch restart`: stop and start the switch daemon keeping its configuration database
+   * (bridges, ports, other_config); flows are gone afterwards, as in VSPERF.
+   */
+  restart?(signal?: AbortSignal): Promise<void>;
   /** Directory of the switch's sockets and pid files (VSPERF's TOOLS['ovs_var_tmp']). */
   readonly runDir?: string;
   /** The switch daemon's log file (VSPERF's steps read it: 01b's `_OVSDPDK_VSWITCH_LOG`). */
@@ -223,6 +239,12 @@ export interface Topology {
   readonly trafficOverrides?: Readonly<JsonObject>;
   /** Aborted when a switch or guest process dies mid-testcase (reason: DriverError with log tail). */
   readonly health?: AbortSignal;
+  /**
+   * VSPERF's NICS: one entry per physical port the switch can be given, in order, with VSPERF's keys
+   * (`pci`, `type`, `mac`, `driver`, `device`: the kernel netdev, '' when the NIC has none). TestSteps
+   * read it as `$NICS[0]["device"]`.
+   */
+  readonly nics?: readonly JsonObject[];
   /**
    * TestSteps objects this deployment provides (`vswitch`, `vnf`, `vnf1`, `VNF0`…); a string says why
    * the object is not available here, undefined = not this deployment's object.

@@ -5,8 +5,10 @@
  * the vSwitch connects as a dpdkvhostuserclient) and, when known, the vSwitch port it lands on.
  */
 export interface GuestNic {
-  /** vhost-user socket path (QEMU creates it; OVS connects as client). */
+  /** vhost-user socket path (QEMU creates it and OVS connects as client, unless switchServes). */
   readonly socketPath: string;
+  /** The vSwitch serves the socket (VSWITCH_VHOSTUSER_SERVER_MODE): QEMU connects to it as a client. */
+  readonly switchServes?: boolean;
   /** MAC of the guest NIC; default derived from the guest index (VSPERF #MAC(00:00:00:00:00:01,2)). */
   readonly mac?: string;
   /** vSwitch port name and OpenFlow port number of the vhost port (needed by live migration). */

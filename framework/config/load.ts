@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { confDirLayers, envLayer, mergeLayers, readConfigFile, type Layer } from './layers.js';
 import { SettingsSchema, type DeclaredSettings } from './schema.js';
-import { Settings, isPlainObject, type Json, type JsonObject } from './settings.js';
+import { Settings, isPlainObject, type Json, type JsonObject, type VsperfView } from './settings.js';
 import { paramsForTestcase } from './test-params.js';
 import { ConfFileReader } from './conf-reader.js';
 import { vsperfCatalogue, type VsperfCatalogue } from './vsperf-catalogue.js';
@@ -72,7 +72,8 @@ export class Config {
     for (const f of opts.confFiles ?? []) layers.push({ source: `--conf-file ${f}`, values: readConfigFile(f, `--conf-file ${f}`, reader, layers) });
     if (opts.loadEnv) layers.push(envLayer(opts.env ?? process.env, this.schema.keys()));
     this.baseLayers = layers;
-    this.base = this.resolve([...layers, ...this.testParamLayers(0), ...(opts.cliFlags ?? [])]);
+    const tp = this.testParamLayers(0);
+    this.base = this.resolve([...layers, ...tp, ...(opts.cliFlags ?? [])], tp);
   }
 
   /** VSPERF's settings catalogue (conf/vsperf-settings.json), read on first use. */
@@ -87,12 +88,22 @@ export class Config {
     return layers;
   }
 
-  private resolve(layers: Layer[]): Settings {
+  /** `testParams`: the layers VSPERF keeps in TEST_PARAMS (see VsperfView). */
+  private resolve(layers: Layer[], testParams: readonly Layer[]): Settings {
     const { values, provenance } = mergeLayers(layers);
-    const effective = this.setAsideIneffective(values, (k) => provenance.get(k) ?? 'defaults');
-    const settings = new Settings(effective, provenance);
+    const withoutEffect: JsonObject = {};
+    const effective = this.setAsideIneffective(values, (k) => provenance.get(k) ?? 'defaults', withoutEffect);
+    const settings = new Settings(effective, provenance, this.vsperfView(withoutEffect, testParams));
     if (this.opts.validate !== false) this.schema.validate(effective, (k) => settings.source(k));
     return settings;
+  }
+
+  /** The names of the TEST_PARAMS layers, each with its value in the conf files below them (VSPERF's "master value"). */
+  private vsperfView(withoutEffect: JsonObject, testParams: readonly Layer[]): VsperfView {
+    const names = new Set(testParams.flatMap((l) => Object.keys(l.values)));
+    if (!names.size) return { withoutEffect, testParams: new Map() };
+    const master = mergeLayers(this.baseLayers).values;
+    return { withoutEffect, testParams: new Map([...names].map((n) => [n, master[n]])) };
   }
 
   /**
@@ -100,13 +111,15 @@ export class Config {
    * private helper values of VSPERF testcases): accepted without effect. A name neither knows is an
    * unknown setting, with the closest name of either as suggestion.
    */
-  private setAsideIneffective(values: JsonObject, sourceOf: (key: string) => string): JsonObject {
+  private setAsideIneffective(values: JsonObject, sourceOf: (key: string) => string, setAside: JsonObject): JsonObject {
     const known = this.schema.keys();
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(values)) {
       if (known.has(k)) out[k] = v;
-      else if (k.startsWith('_') || this.catalogue.has(k)) this.ineffective.set(k, { value: v, source: sourceOf(k) });
-      else if (this.opts.validate === false) out[k] = v;
+      else if (k.startsWith('_') || this.catalogue.has(k)) {
+        this.ineffective.set(k, { value: v, source: sourceOf(k) });
+        setAside[k] = v;
+      } else if (this.opts.validate === false) out[k] = v;
       else {
         const s = suggest(k, [...known, ...this.catalogue.names()]);
         throw new ConfigError(k, sourceOf(k), `unknown setting${s ? `; did you mean ${s}?` : ''}`, { hint: 'see `vsperf --list-settings`' });
@@ -147,8 +160,12 @@ export class Config {
   /** Settings for the `index`-th testcase of this run: TEST_PARAMS and its Parameters slot in below --test-params. */
   forTestcase(tc: TestcaseDef, index: number): Settings {
     const layers: Layer[] = [...this.baseLayers];
+    const testParams: Layer[] = [];
     const common = this.base.getOr<JsonObject>('TEST_PARAMS', {});
-    if (Object.keys(common).length) layers.push({ source: 'TEST_PARAMS', values: common });
+    if (Object.keys(common).length) testParams.push({ source: 'TEST_PARAMS', values: common });
+    // VSPERF merges the testcase's Parameters into TEST_PARAMS; its vSwitch, VNF… keys are set directly.
+    if (Object.keys(tc.Parameters).length) testParams.push({ source: `testcase ${tc.name}`, values: tc.Parameters });
+    layers.push(...testParams.filter((l) => l.source === 'TEST_PARAMS'));
     const tcLayer: JsonObject = { ...tc.Parameters };
     if (tc.raw.vSwitch) tcLayer.VSWITCH = tc.raw.vSwitch;
     if (tc.raw.Trafficgen) tcLayer.TRAFFICGEN = tc.raw.Trafficgen;
@@ -160,8 +177,9 @@ export class Config {
     if (isPlainObject(tc.raw.Load)) tcLayer.LOADGEN_CONFIG = tc.raw.Load;
     if (typeof tc.raw['Frame Modification'] === 'string') tcLayer.FRAME_MOD = tc.raw['Frame Modification'].toLowerCase();
     layers.push({ source: `testcase ${tc.name}`, values: tcLayer });
-    layers.push(...this.testParamLayers(index), ...(this.opts.cliFlags ?? []));
-    return this.resolve(layers);
+    const cli = this.testParamLayers(index);
+    layers.push(...cli, ...(this.opts.cliFlags ?? []));
+    return this.resolve(layers, [...testParams, ...cli]);
   }
 }
 

@@ -13,6 +13,8 @@ export class Settings {
   constructor(
     values: JsonObject,
     private readonly provenance: ReadonlyMap<string, string> = new Map(),
+    /** What VSPERF's own getValue sees beyond the settings with effect (TestSteps macros read it). */
+    readonly vsperf: VsperfView = NO_VSPERF_VIEW,
   ) {
     this.values = deepFreeze(structuredClone(values));
   }
@@ -77,9 +79,30 @@ export class Settings {
   with(overrides: JsonObject, source: string): Settings {
     const prov = new Map(this.provenance);
     for (const k of Object.keys(overrides)) prov.set(k, source);
-    return new Settings(deepMerge(this.toJSON(), overrides), prov);
+    return new Settings(deepMerge(this.toJSON(), overrides), prov, this.vsperf);
   }
 }
+
+/**
+ * VSPERF's view of names that are no settings here: TestSteps (`$_OVSDPDK_RATE_PORT`, `settings
+ * getValue`) read every name VSPERF defines, as its `S.getValue` does, while the checked settings
+ * above stay those conf/schema describes.
+ */
+export interface VsperfView {
+  /**
+   * Names accepted without effect (a testcase's private `_NAMES`, VSPERF settings conf/schema does
+   * not describe), merged over the same layers as the settings: a testcase's Parameters win.
+   */
+  readonly withoutEffect: Readonly<JsonObject>;
+  /**
+   * Names VSPERF keeps in TEST_PARAMS (the testcase's Parameters, TEST_PARAMS, --test-params), each
+   * with its value below those layers (undefined: none). A step `settings setValue TEST_PARAMS ""`
+   * makes VSPERF's getValue return that value again.
+   */
+  readonly testParams: ReadonlyMap<string, Json | undefined>;
+}
+
+export const NO_VSPERF_VIEW: VsperfView = Object.freeze({ withoutEffect: Object.freeze({}), testParams: new Map<string, Json | undefined>() });
 
 function lookup(obj: Json, key: string): Json | undefined {
   let cur: Json | undefined = obj;

@@ -23,15 +23,48 @@ const shellWord = (w: string): string => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w
 
 /**
  * Settings VSPERF computes at run time from the vSwitch it started, as the vSwitch in use provides
- * them: TOOLS (conf/00_common.conf builds it from PATHS: the tools' command lines, here with the
- * private instance's sockets, and its run directory), and 01b's `_OVSDPDK_VSWITCH_LOG` (the
- * running ovs-vswitchd's log; the catalogue's value is only a placeholder for it).
+ * them: TOOLS (conf/00_common.conf builds it from PATHS: the tools' command lines, which reach the
+ * private instance through the environment of the step's commands, and its run directory), 01b's
+ * `_OVSDPDK_VSWITCH_LOG` (the running ovs-vswitchd's log; the catalogue's value is only a
+ * placeholder for it), and NICS (VSPERF's list of the NICs in use; here the deployment's ports).
  */
-export function runtimeSettings(vs: VSwitch | undefined): Record<string, PyValue> {
+export function runtimeSettings(vs: VSwitch | undefined, nics?: readonly JsonObject[]): Record<string, PyValue> {
   const tools: Record<string, PyValue> = {};
   if (vs?.toolArgv) for (const t of ['ovs-vsctl', 'ovs-ofctl', 'ovs-appctl'] as const) tools[t] = vs.toolArgv(t).map(shellWord).join(' ');
   if (vs?.runDir) tools.ovs_var_tmp = vs.runDir;
-  return { TOOLS: tools, ...(vs?.logFile ? { _OVSDPDK_VSWITCH_LOG: vs.logFile() } : {}) };
+  return {
+    TOOLS: tools,
+    ...(vs?.logFile ? { _OVSDPDK_VSWITCH_LOG: vs.logFile() } : {}),
+    ...(nics ? { NICS: nics.map((n) => ({ ...n })) as PyValue } : {}),
+  };
+}
+
+const isDict = (v: PyValue | undefined): v is Record<string, PyValue> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * A name as VSPERF's `S.getValue` gives it to a step: a value set by an earlier step; else, while
+ * TEST_PARAMS is as the testcase began, the testcase's Parameters (and --test-params); once a step
+ * replaced TEST_PARAMS (VSPERF's testcases reset it with `settings setValue TEST_PARAMS ""`), what
+ * the new TEST_PARAMS holds, else the value below them: the run-time one (NICS…) or the conf files';
+ * then the run-time values, the settings, and the VSPERF names without effect here.
+ */
+export function stepSetting(
+  name: string,
+  overlay: ReadonlyMap<string, PyValue>,
+  runtime: Readonly<Record<string, PyValue>>,
+  settings: Settings,
+): PyValue | undefined {
+  if (overlay.has(name)) return overlay.get(name);
+  const view = settings.vsperf;
+  if (overlay.has('TEST_PARAMS')) {
+    const tp = overlay.get('TEST_PARAMS');
+    if (isDict(tp) && Object.hasOwn(tp, name)) return tp[name];
+    if (view.testParams.has(name)) return Object.hasOwn(runtime, name) ? runtime[name] : ((view.testParams.get(name) as PyValue | undefined) ?? undefined);
+  }
+  const configured = (): PyValue | undefined =>
+    settings.has(name) ? (settings.get(name) as PyValue) : Object.hasOwn(view.withoutEffect, name) ? (view.withoutEffect[name] as PyValue) : undefined;
+  if (view.testParams.has(name)) return configured();
+  return Object.hasOwn(runtime, name) ? runtime[name] : configured();
 }
 
 export interface StepsTestcaseOptions {
@@ -64,17 +97,10 @@ export interface StepsTestcaseOutput {
 export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTestcaseOutput> {
   const overlay = new Map<string, PyValue>();
   // Values the running switch provides win over the conf files' (which cannot know them); setValue wins over both.
-  const runtime = runtimeSettings(o.topology?.vswitch);
+  const runtime = runtimeSettings(o.topology?.vswitch, o.topology?.nics);
   const current = (): Settings => (overlay.size ? o.settings.with(Object.fromEntries(overlay) as JsonObject, 'TestSteps settings setValue') : o.settings);
   const stepSettings = {
-    get: (name: string): PyValue | undefined =>
-      overlay.has(name)
-        ? overlay.get(name)
-        : Object.hasOwn(runtime, name)
-          ? runtime[name]
-          : o.settings.has(name)
-            ? (o.settings.get(name) as PyValue)
-            : undefined,
+    get: (name: string): PyValue | undefined => stepSetting(name, overlay, runtime, o.settings),
     set: (name: string, v: PyValue) => void overlay.set(name, v),
     reset: (name: string) => void overlay.delete(name),
   };
@@ -113,6 +139,7 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
       timeoutS: Number(o.settings.getOr('TEST_STEP_SHELL_TIMEOUT_S', 120)),
       signal: o.signal,
       ...(o.topology?.vswitch?.toolEnv ? { env: o.topology.vswitch.toolEnv() } : {}),
+      ...(o.topology?.vswitch?.toolNetns?.() ? { netns: o.topology.vswitch.toolNetns()! } : {}),
     }),
     log: logTarget(o.log),
   };

@@ -60,6 +60,11 @@ export interface ToolsOptions {
   readonly signal: AbortSignal;
   /** Added to the environment of shell commands: makes the vSwitch's own tools reach its private instance (OVS_RUNDIR). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Network namespace the commands run in (`ip netns exec`): the vSwitch's, whose ports VSPERF's steps
+   * name as the host's NICs. Undefined: this host's.
+   */
+  readonly netns?: string;
   /** vsperf runs as root: a leading `sudo` (VSPERF's steps use it everywhere) is dropped. Default: the process's uid is 0. */
   readonly asRoot?: boolean;
 }
@@ -105,7 +110,8 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
       if (!sudoLogged) o.log.info('vsperf runs as root: the leading "sudo" of TestSteps shell commands is dropped');
       sudoLogged = true;
     }
-    return shellArgv(command);
+    const argv = shellArgv(command);
+    return o.netns ? ['ip', 'netns', 'exec', o.netns, ...argv] : argv;
   };
   return {
     async call(method, args) {

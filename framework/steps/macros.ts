@@ -1,7 +1,8 @@
 /**
  * Macro expansion in step parameters, as VSPERF's step_eval_param does it: `#STEP[i][j]…` pastes
  * str() of an earlier step's result (i: absolute index, negative index into the steps so far, or a
- * step alias), `$NAME[...]` pastes str() of a setting; a `$` that names no setting stays as written.
+ * step alias), `$NAME[...]` pastes str() of a setting (any name VSPERF's getValue knows); a `$` that
+ * names no setting stays as written.
  * Strings are expanded inside lists and dicts too. The subscripts are parsed, never evaluated.
  */
 import { pyIndex, pyStr, StepExprError, type PyValue } from './pyvalue.js';
@@ -44,16 +45,22 @@ function expandString(s: string, ctx: MacroContext): string {
   let out = s.replace(STEP_RE, (_m, key: string, chain: string) =>
     pyStr(parseSubscripts(chain).reduce<PyValue>((v, k) => pyIndex(v, k), stepResult(key, ctx))),
   );
-  out = out.replace(SETTING_RE, (whole: string, name: string, chain: string) => {
-    const base = ctx.setting(name);
-    if (base === undefined) return whole;
+  // As VSPERF: every `$NAME[...]` found in the string is looked up in turn and each text found is
+  // replaced everywhere (Python's str.replace), so the order of lookups and replacements is VSPERF's.
+  // A name that is no setting (AttributeError) or a subscript that misses (IndexError, KeyError)
+  // leaves the text as written; any other error (TypeError, a bad subscript) fails the step.
+  for (const [whole, name, chain] of [...out.matchAll(SETTING_RE)]) {
+    const base = ctx.setting(name!);
+    if (base === undefined) continue;
+    let text: string;
     try {
-      return pyStr(parseSubscripts(chain).reduce<PyValue>((v, k) => pyIndex(v, k), base));
-    } catch {
-      // VSPERF skips references it cannot resolve (IndexError, KeyError): they stay as text.
-      return whole;
+      text = pyStr(parseSubscripts(chain!).reduce<PyValue>((v, k) => pyIndex(v, k), base));
+    } catch (e) {
+      if (e instanceof StepExprError && /^(IndexError|KeyError|AttributeError)\b/.test(e.message)) continue;
+      throw e;
     }
-  });
+    out = out.split(whole).join(text);
+  }
   return out;
 }
 

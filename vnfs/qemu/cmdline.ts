@@ -57,7 +57,8 @@ export function qemuArgv(
   argv.push('-append', append.join(' '));
   if (nics.length === 0) argv.push('-nic', 'none');
   nics.forEach((nic, k) => {
-    argv.push('-chardev', `socket,id=char${k},path=${nic.socketPath},server=on`);
+    // As VSPERF: QEMU serves the socket, or (vSwitch in vhost-user server mode) connects to the switch's.
+    argv.push('-chardev', `socket,id=char${k},path=${nic.socketPath}${nic.switchServes ? '' : ',server=on'}`);
     argv.push('-netdev', `vhost-user,id=net${k},chardev=char${k}${cfg.nicQueues > 1 ? `,queues=${cfg.nicQueues}` : ''}`);
     const dev = [`virtio-net-pci`, `netdev=net${k}`, `mac=${nic.mac ?? defaultMac(index, k)}`, `id=nic${k}`];
     if (cfg.mergeBuffersDisable) dev.push('mrg_rxbuf=off');

@@ -121,7 +121,7 @@ export class QemuInstance implements QemuInstanceHandle {
         throw new DriverError(
           DRIVER,
           'start',
-          `${this.name}: no QMP socket within the deadline${this.nics.length ? ' (QEMU waits until the vSwitch connects to every vhost-user socket)' : ''}\n${this.logTail()}`,
+          `${this.name}: no QMP socket within the deadline${this.nics.some((n) => !n.switchServes) ? ' (QEMU waits until the vSwitch connects to every vhost-user socket it serves)' : ''}\n${this.logTail()}`,
         );
       }
       await sleep(50);

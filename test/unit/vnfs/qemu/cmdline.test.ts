@@ -39,6 +39,12 @@ describe('vnfs/qemu command line and GUEST_* settings', () => {
     expect(a.endsWith('-snapshot')).to.equal(true);
   });
 
+  it('a socket the vSwitch serves (VSWITCH_VHOSTUSER_SERVER_MODE) is connected to as a client, as VSPERF does', () => {
+    const a = qemuArgv(cfg, 0, [{ socketPath: '/run/vhu0', switchServes: true }, { socketPath: '/run/vhu1' }], files).join(' ');
+    expect(a).to.include('-chardev socket,id=char0,path=/run/vhu0 -netdev');
+    expect(a).to.include('-chardev socket,id=char1,path=/run/vhu1,server=on');
+  });
+
   it('destination: same device config plus -incoming defer; no NICs → -nic none; binding → taskset; KVM omits vectors', () => {
     const src = qemuArgv(cfg, 3, nics, files);
     const dst = qemuArgv(cfg, 3, [{ socketPath: '/run/vhu2' }, { socketPath: '/run/vhu3', mac: '02:aa:00:00:00:01' }], files, { incoming: true });
