@@ -24,7 +24,12 @@ export function registerBuiltins(r: RegistryApi): void {
     aliases: ['vsg'],
     summary:
       'Built-in software generator: real frames on interfaces/veths via the native vsg-engine (AF_XDP or AF_PACKET), per-frame loss and latency (TRAFFICGEN_SOFTWARE_*)',
-    create: async (ctx) => (await import('./trafficgen/software/driver.js')).createSoftware(ctx),
+    // Where its ports are: here, or (ports on a generator host) through a vsperf-tgshim started there over SSH.
+    create: async (ctx) =>
+      new (await import('./framework/runner/placed-generator.js')).PlacedGenerator(
+        await (await import('./trafficgen/software/driver.js')).createSoftware(ctx),
+        (await import('./trafficgen/grpc/remote-shim.js')).remoteSoftwareOpener(ctx),
+      ),
   });
   // deployments (issue 6): vSwitches and VSPERF deployment names
   r.add({

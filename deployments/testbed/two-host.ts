@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EnvironmentError, UsageError } from '../../framework/errors.js';
 import { exec } from '../../framework/host/exec.js';
 import type { Host } from '../../framework/host/host.js';
@@ -15,6 +16,10 @@ import { waitUntil } from '../../framework/host/proc.js';
 import type { SshTarget } from '../../framework/host/ssh.js';
 
 export const SSHD_BIN = '/usr/sbin/sshd';
+/** This package (dist/deployments/testbed → its root): the sandbox's hosts share this machine's files. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** vsperf-tgshim as the generator host runs it: this package's, with this node (the hosts share the filesystem). */
+export const SANDBOX_TGSHIM: readonly string[] = [process.execPath, join(PACKAGE_ROOT, 'bin', 'vsperf-tgshim.js')];
 /** MACs of the generator host's fabric ports (locally administered; the live-migration stream's own). */
 export const GENERATOR_MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02'] as const;
 
@@ -151,7 +156,16 @@ export async function createTwoHostSandbox(host: Host, tag: string): Promise<Two
         throw new EnvironmentError(
           `sshd of sandbox host ${h.name} did not listen on ${h.ip}:22: ${sshd.tail(3).trim() || (sshd.running ? 'no output' : 'it exited')}`,
         );
-      hosts.push({ name: h.name, address: h.ip, user: 'root', keyFile: clientKey, knownHosts, roles: h.roles, netns: h.netns });
+      hosts.push({
+        name: h.name,
+        address: h.ip,
+        user: 'root',
+        keyFile: clientKey,
+        knownHosts,
+        roles: h.roles,
+        netns: h.netns,
+        ...(h.roles.includes('generator') ? { tgshim: SANDBOX_TGSHIM } : {}),
+      });
     }
     writeFileSync(knownHosts, known.join('\n') + '\n');
     const gen = n.hosts[2]!;

@@ -20,7 +20,7 @@ import type { PortSpec } from '../../framework/api/trafficgen.js';
 import type { GuestNic } from '../../framework/api/vnf.js';
 import type { Json } from '../../framework/config/settings.js';
 import { ConfigError, DriverError } from '../../framework/errors.js';
-import { RemoteHost } from '../../framework/host/remote-host.js';
+import { RemoteHost, sshExec } from '../../framework/host/remote-host.js';
 import type { SshTarget } from '../../framework/host/ssh.js';
 import { parseTestbedHosts } from '../../framework/host/testbed-hosts.js';
 import { defaultMac } from '../../vnfs/qemu/cmdline.js';
@@ -93,7 +93,12 @@ export class PeerPvpDeployment implements Deployment {
           { ...sb.hosts[0]!, uplink: 'fab0' },
           { ...sb.hosts[1]!, uplink: 'fab0' },
         ],
-        generatorPorts: sb.generatorPorts.map((p) => ({ name: p.name, netns: p.netns, mac: p.mac, speedMbps: 1000 })),
+        // ssh: as on a real generator host (vsperf-tgshim there, over SSH); netns: the engine driven from here.
+        generatorPorts: sb.generatorPorts.map((p) =>
+          this.s.getOr<string>('SANDBOX_GENERATOR', 'netns') === 'ssh'
+            ? { name: p.name, mac: p.mac, speedMbps: 1000, host: sb.hosts[2]! }
+            : { name: p.name, netns: p.netns, mac: p.mac, speedMbps: 1000 },
+        ),
         rxMac: GENERATOR_MACS[1],
         controlDir: sb.dir,
         kind: 'two-host sandbox',
@@ -111,14 +116,34 @@ export class PeerPvpDeployment implements Deployment {
     // An interface name as the kernel allows it: a path component, so a name cannot lead the read out of sysfs.
     if (!/^(?!\.{1,2}$)[A-Za-z0-9_.:-]{1,15}$/.test(names[1]!))
       throw new ConfigError('TRAFFICGEN_PORTS', this.s.source('TRAFFICGEN_PORTS'), `generator port ${JSON.stringify(names[1])} is not an interface name`);
-    try {
-      rxMac = readFileSync(`/sys/class/net/${names[1]}/address`, 'utf8').trim();
-    } catch {
-      throw new ConfigError('TRAFFICGEN_PORTS', this.s.source('TRAFFICGEN_PORTS'), `generator port ${names[1]} is not a network interface of this host`);
+    // A generator host: the ports are its interfaces, and the generator runs there (over SSH).
+    const gen = hosts.find((h) => h.roles?.includes('generator'));
+    const sysfs = `/sys/class/net/${names[1]}/address`;
+    if (gen) {
+      const r = await sshExec(gen, ['cat', '--', sysfs], { allowFail: true, timeoutMs: 20_000 });
+      if (r.code !== 0)
+        throw new ConfigError(
+          'TRAFFICGEN_PORTS',
+          this.s.source('TRAFFICGEN_PORTS'),
+          `generator port ${names[1]} is not a network interface of host ${gen.name}`,
+        );
+      rxMac = r.stdout.trim();
+    } else {
+      try {
+        rxMac = readFileSync(sysfs, 'utf8').trim();
+      } catch {
+        throw new ConfigError('TRAFFICGEN_PORTS', this.s.source('TRAFFICGEN_PORTS'), `generator port ${names[1]} is not a network interface of this host`);
+      }
     }
     const controlDir = `/tmp/vsp-${this.tag}`;
     this.defer('remove the ssh control directory', this.ctx.host.makeDir(controlDir));
-    return { hosts: [dut, target], generatorPorts: names.slice(0, 2).map((name) => ({ name, speedMbps })), rxMac, controlDir, kind: 'hosts' };
+    return {
+      hosts: [dut, target],
+      generatorPorts: names.slice(0, 2).map((name) => ({ name, speedMbps, ...(gen ? { host: gen } : {}) })),
+      rxMac,
+      controlDir,
+      kind: 'hosts',
+    };
   }
 
   /** Connect to one DUT host, start its OVS-DPDK with the uplink, the guest's vhost ports and the flows. */

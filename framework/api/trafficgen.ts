@@ -2,6 +2,7 @@
  * The traffic-generator contract. A driver runs single trials; it never searches (the methodology in
  * framework/methodology does, identically for every generator). Units are in the field names.
  */
+import type { SshTarget } from '../host/ssh.js';
 
 /** A rate as a user writes it: frames per second, or percent of the port's line rate. */
 export type Rate = { unit: 'fps'; value: number } | { unit: 'pct'; value: number };
@@ -25,6 +26,12 @@ export interface PortSpec {
    * `net_af_xdp0,iface=eth1`, `net_pcap0,iface=eth1`. Absent: the PCI address, else net_af_packet on `name`.
    */
   readonly devargs?: string;
+  /**
+   * The host the port is on when it is not this one (a TESTBED_HOSTS `generator` host, or the two-host
+   * sandbox's): the generator then runs there (drivers.ts: Software through a vsperf-tgshim started over
+   * SSH). Absent: this host.
+   */
+  readonly host?: SshTarget;
 }
 
 /** One flow definition, VSPERF's TRAFFIC dict in typed form. */

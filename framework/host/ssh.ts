@@ -25,6 +25,8 @@ export interface SshTarget {
   readonly uplink?: string;
   /** Address the host receives a migration stream on (default: `address`). */
   readonly migrationAddress?: string;
+  /** Generator hosts: the vsperf-tgshim command there, as argv (default `vsperf-tgshim` on the remote PATH). */
+  readonly tgshim?: readonly string[];
 }
 
 /** SSH failures, each one line with a stable code. */

@@ -21,7 +21,7 @@ export function parseTestbedHosts(value: Json, source: string, key = 'TESTBED_HO
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
       throw new ConfigError(at, source, 'must be an object {name, address, user, key_file, known_hosts, roles}');
     const o = raw as Record<string, Json>;
-    const allowed = new Set(['name', 'address', 'port', 'user', 'key_file', 'known_hosts', 'roles', 'uplink', 'migration_address']);
+    const allowed = new Set(['name', 'address', 'port', 'user', 'key_file', 'known_hosts', 'roles', 'uplink', 'migration_address', 'tgshim']);
     for (const k of Object.keys(o)) if (!allowed.has(k)) throw new ConfigError(`${at}.${k}`, source, `unknown field (known: ${[...allowed].join(', ')})`);
     const str = (k: string, re: RegExp, what: string): string => {
       const v = o[k];
@@ -43,6 +43,9 @@ export function parseTestbedHosts(value: Json, source: string, key = 'TESTBED_HO
       throw new ConfigError(`${at}.roles`, source, `must be a non-empty list of ${HOST_ROLES.join(', ')}, got ${JSON.stringify(o.roles)}`);
     const uplink = o.uplink === undefined ? undefined : str('uplink', UPLINK, 'an interface name or a PCI address (the port on the fabric)');
     const migrationAddress = o.migration_address === undefined ? undefined : str('migration_address', ADDRESS, 'a host name or IP address');
+    const tgshim = o.tgshim;
+    if (tgshim !== undefined && (!Array.isArray(tgshim) || tgshim.length === 0 || tgshim.some((w) => typeof w !== 'string' || w === '' || w.includes('\0'))))
+      throw new ConfigError(`${at}.tgshim`, source, `must be the vsperf-tgshim command as a non-empty list of words, got ${JSON.stringify(tgshim)}`);
     return {
       name,
       address,
@@ -53,6 +56,7 @@ export function parseTestbedHosts(value: Json, source: string, key = 'TESTBED_HO
       roles: roles as string[],
       ...(uplink ? { uplink } : {}),
       ...(migrationAddress ? { migrationAddress } : {}),
+      ...(tgshim ? { tgshim: tgshim as string[] } : {}),
     };
   });
 }

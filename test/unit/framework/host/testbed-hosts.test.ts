@@ -22,6 +22,8 @@ describe('TESTBED_HOSTS', () => {
     ['an unknown field', { ...ok, password: 'x' }, 'password'],
     ['an uplink that is not an interface or PCI address', { ...ok, uplink: '-oX' }, 'uplink'],
     ['a migration address ssh-option-like', { ...ok, migration_address: '-x' }, 'migration_address'],
+    ['a tgshim that is a string, not argv', { ...ok, tgshim: 'vsperf-tgshim --listen 0.0.0.0:1' }, 'tgshim'],
+    ['an empty tgshim', { ...ok, tgshim: [] }, 'tgshim'],
   ] as const) {
     it(`refuses ${what} with one line naming the field`, () => {
       let err: unknown;
