@@ -11,11 +11,11 @@ const gen: SshTarget = { name: 'gen', address: '192.0.2.4', user: 'root', keyFil
 
 /** A real (simulated) generator that keeps the ports it was handed and whether it was closed. */
 class Recording extends SimulatedGenerator {
-  ports: readonly PortSpec[] | undefined;
+  handed: readonly PortSpec[] | undefined;
   closed = 0;
-  override async connect(ports: readonly PortSpec[], signal?: AbortSignal): Promise<void> {
-    this.ports = ports;
-    await super.connect(ports, signal);
+  override async connect(ports: readonly PortSpec[]): Promise<void> {
+    this.handed = ports;
+    await super.connect(ports);
   }
   override async close(): Promise<void> {
     this.closed++;
@@ -53,11 +53,11 @@ describe('PlacedGenerator: the generator runs where its ports are', () => {
     ]);
     expect(hosts).to.deep.equal(['gen']);
     expect(g.host).to.equal('gen');
-    expect(remote.ports).to.deep.equal([
+    expect(remote.handed).to.deep.equal([
       { name: 'fab0', speedMbps: 1000 },
       { name: 'fab1', speedMbps: 1000 },
     ]);
-    expect(local.ports).to.equal(undefined);
+    expect(local.handed).to.equal(undefined);
     // The trial ran on the remote generator (its DUT loses 80 % at 5000 fps).
     expect((await g.runTrial(trial)).lossPct).to.be.closeTo(80, 0.5);
     await g.close();
