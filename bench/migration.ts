@@ -29,7 +29,8 @@ interface Tc {
   status: string;
   error?: { message: string };
   facts: Record<string, unknown>;
-  details?: { migration?: { records: Rec[] } };
+  details?: { migration?: { records: Rec[]; destinationPortsPreparedMs?: number } };
+  trials?: { validityReasons?: string[] }[];
 }
 /** The vsperf run; returns its testcase result. */
 function runOnce(loopback: string, testcase = 'pvp_live_migration_idle'): Tc | undefined {
@@ -74,6 +75,7 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2) : NaN;
 }
+const qemuVersion = (spawnSync('qemu-system-x86_64', ['--version'], { encoding: 'utf8' }).stdout ?? '').split('\n')[0] ?? '';
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 /** One run per loopback app: a migrated guest that breaks (E_MIGRATION verify) fails the benchmark. */
 function benchLoopback(loopback: string, testcase?: string) {
@@ -81,7 +83,7 @@ function benchLoopback(loopback: string, testcase?: string) {
   const tc = runOnce(loopback, testcase);
   const loadAfter = loadavg();
   if (tc?.status !== 'passed') console.error(`bench/migration: ${loopback}: ${tc?.error?.message ?? 'no result'}`);
-  const migrations = (tc?.details?.migration?.records ?? []).map((m: Rec) => ({
+  const migrations = (tc?.details?.migration?.records ?? []).map((m: Rec, i: number) => ({
     total_ms: m.totalMs,
     setup_ms: m.setupMs,
     downtime_ms: m.downtimeMs,
@@ -92,6 +94,8 @@ function benchLoopback(loopback: string, testcase?: string) {
     lost_frames: m.lostFrames ?? null,
     silence_start_vs_stop_ms: m.silenceStartVsStopMs ?? null,
     resume_to_traffic_ms: m.resumeToTrafficMs ?? null,
+    // Why the framework doubts this migration's figures, e.g. cpu-contention from other processes (empty: none).
+    validity_reasons: tc?.trials?.[i]?.validityReasons ?? [],
     ...(m.hostPair ? { host_pair: m.hostPair, fabric_relearn_ms: m.fabricRelearnMs ?? null, stream_mbps: m.streamMbps ?? null } : {}),
   }));
   const outages = migrations.map((m) => m.dataplane_outage_ms).filter((x): x is number => typeof x === 'number');
@@ -100,6 +104,7 @@ function benchLoopback(loopback: string, testcase?: string) {
     status: tc?.status ?? 'no result',
     boot_s: Number(tc?.facts.guest0_guest_boot_s ?? tc?.facts.guest_boot_s ?? NaN),
     accel: String(tc?.facts.guest0_guest_accel ?? tc?.facts.guest_accel ?? ''),
+    destination_ports_prepared_ms: tc?.details?.migration?.destinationPortsPreparedMs ?? null,
     median_outage_ms: median(outages),
     load_average: { start: loadBefore, end: loadAfter },
     migrations,
@@ -112,7 +117,11 @@ const peer = process.env.VSV_BENCH_PEER === '0' ? undefined : benchLoopback(proc
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(root, 'bench', 'results', 'migration.json'),
-  JSON.stringify({ date: new Date().toISOString(), local, ...(peer ? { peer } : {}), load_average: { start: loadStart, end: loadavg() } }, null, 2) + '\n',
+  JSON.stringify(
+    { date: new Date().toISOString(), qemu: qemuVersion, local, ...(peer ? { peer } : {}), load_average: { start: loadStart, end: loadavg() } },
+    null,
+    2,
+  ) + '\n',
 );
 const load = loadavg();
 for (const r of [...local, ...(peer ? [peer] : [])]) {

@@ -56,6 +56,8 @@ interface MigrationRun {
   readonly portsB: readonly GuestNic[];
   /** Peer-to-peer: the guest's own plan (the other host each time) instead of set A/set B. */
   readonly plan?: MigrationPlan;
+  /** Set B was prepared for its first device before the first migration (MIGRATION_PREPARE_PORTS): how long it took (ms). */
+  readonly portsPreparedMs?: number;
 }
 
 /** One completed migration: its record and what results.json keeps beside it. */
@@ -103,6 +105,7 @@ export const liveMigration: Methodology = async (ctx) => {
     portsA,
     portsB: portsB?.nics ?? [],
     ...(plan ? { plan } : {}),
+    ...(portsB?.preparedMs !== undefined ? { portsPreparedMs: Math.round(portsB.preparedMs) } : {}),
   };
   await guestSettling(run);
   const done: Migrated[] = [];
@@ -350,6 +353,7 @@ function migrationOutput(run: MigrationRun, done: readonly Migrated[]): Methodol
         capabilities: opts.capabilities,
         parameters: opts.parameters,
         transport: opts.transport,
+        ...(run.portsPreparedMs !== undefined ? { destinationPortsPreparedMs: run.portsPreparedMs } : {}),
         targets,
         pass: allPass,
         records,
