@@ -13,7 +13,11 @@
  *  3. Rate accuracy at 10 %, 50 % and 90 % of the engine's maximum (two-port trials, the normal path).
  *  4. dpdk backend: the engine vs testpmd on the same vdev (net_af_packet, net_af_xdp) as in 1; rate
  *     accuracy at 10/50/90 % and latency p50/p99 of the loss-free 10 % trial, both ports DPDK devices.
- *  5. sandbox phy2phy_tput (64 B, 10 s trials): vhost-user ports + dpdk backend vs veth ports, with the
+ *  5. the vhost sandbox's path by hand (private OVS-DPDK, two vhost-user ports, both directions), OVS's
+ *     counters as the independent observer: flat out (the engine's cycles per frame, the PMD's), rate
+ *     accuracy at 10/50/90 % of that maximum as the engine and as OVS saw it, and two queues per port
+ *     (pmd-rxq-show) (BENCH_GENERATOR_P2P=0 skips).
+ *  6. sandbox phy2phy_tput (64 B, 10 s trials): vhost-user ports + dpdk backend vs veth ports, with the
  *     OVS PMD's busy % at the reported rate and the row's validity verdict (BENCH_GENERATOR_SANDBOX=0 skips).
  *
  * Writes bench/results/generator.json as
@@ -34,6 +38,7 @@ import { SoftwareGenerator, calibrationSpec } from '../trafficgen/software/drive
 import { defaultEnginePath } from '../trafficgen/software/engine-run.js';
 import { sandboxPhy2phy, type SandboxFigure } from './_generator-sandbox.js';
 import { TESTPMD_TXONLY_ARGS, vhostTx } from './_generator-vhost-tx.js';
+import { vhostP2p, type VhostP2pTrial } from './_generator-vhost-p2p.js';
 
 process.env.VSPERF_STATE_DIR ??= '/tmp/vsperf-software-bench';
 const NS_A = 'vsg-bench-a';
@@ -183,6 +188,7 @@ async function main(): Promise<void> {
       rounds: { sender: string; pps: number; pmd_busy_pct: number | null }[];
       error?: string;
     },
+    vhost_p2p: null as null | { flat: VhostP2pTrial | null; accuracy: (VhostP2pTrial & { pct: number })[]; queues2: VhostP2pTrial | null },
     sandbox_phy2phy: [] as SandboxFigure[],
     sandbox_verdict: '',
     load_avg: { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] },
@@ -306,6 +312,23 @@ async function main(): Promise<void> {
         out.vhost_tx = { ours_pps: 0, testpmd_pps: 0, ratio: 0, rounds: [], error: (e as Error).message };
         console.error(`vhost TX comparison failed: ${(e as Error).message}`);
       }
+    }
+
+    if (process.env.BENCH_GENERATOR_P2P !== '0') {
+      console.log(`vhost phy2phy by hand: private OVS-DPDK (PMD cpu ${TX_CPU}), engine loop cpu 0, 64 B both ways, OVS counters as observer`);
+      // flat out, then 10/50/90 % of what OVS received flat out (the slower direction), then two queues per port
+      const pcts = [10, 50, 90];
+      const rs = await vhostP2p(host, TX_CPU, [0], (done) => {
+        const max = done[0]?.ovs_rx_fps.length ? Math.min(...done[0].ovs_rx_fps) : 0;
+        if (done.length === 0) return { rateFps: 0, durationS: 8, queues: 1 };
+        if (done.length <= pcts.length && max > 0) return { rateFps: Math.round((max * pcts[done.length - 1]!) / 100), durationS: 10, queues: 1 };
+        return done.some((r) => r.queues === 2) ? undefined : { rateFps: 0, durationS: 8, queues: 2 };
+      });
+      out.vhost_p2p = {
+        flat: rs[0] ?? null,
+        accuracy: rs.filter((r) => r.queues === 1 && r.rate_fps > 0).map((r, i) => ({ ...r, pct: pcts[i]! })),
+        queues2: rs.find((r) => r.queues === 2) ?? null,
+      };
     }
   } finally {
     const errors = await cleanup.unwind();

@@ -109,3 +109,30 @@ export function parseVersion(text: string): { ovs?: string; dpdk?: string } {
   const dpdk = /DPDK\s+(\d[\w.]*)/.exec(text)?.[1];
   return { ...(ovs ? { ovs } : {}), ...(dpdk ? { dpdk } : {}) };
 }
+
+export interface PmdRxq {
+  /** The PMD's CPU (core_id). */
+  readonly core: number;
+  readonly port: string;
+  readonly queue: number;
+  readonly enabled: boolean;
+  /** The share of the PMD's cycles this queue took (last 60 s); undefined = "NOT AVAIL". */
+  readonly usagePct?: number;
+}
+
+/** `ovs-appctl dpif-netdev/pmd-rxq-show` → one entry per RX queue: which PMD polls which queue of which port. */
+export function parsePmdRxq(text: string): PmdRxq[] {
+  const out: PmdRxq[] = [];
+  let core: number | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^pmd thread numa_id \d+ core_id (\d+):/.exec(line);
+    if (head) {
+      core = Number(head[1]);
+      continue;
+    }
+    const q = /^\s+port:\s+(\S+)\s+queue-id:\s+(\d+)\s+\((enabled|disabled)\)\s+pmd usage:\s+(?:(\d+) %|NOT AVAIL)/.exec(line);
+    if (q && core !== undefined)
+      out.push({ core, port: q[1]!, queue: Number(q[2]), enabled: q[3] === 'enabled', ...(q[4] !== undefined ? { usagePct: Number(q[4]) } : {}) });
+  }
+  return out;
+}

@@ -217,7 +217,14 @@ export interface EngineResult {
   readonly ports: readonly EnginePortResult[];
   readonly streams: readonly EngineStreamResult[];
   /** dpdk polling loops: CPU, the share of rounds that moved frames (%), times the kernel preempted the loop, idle sleeps. */
-  readonly loops?: readonly { readonly cpu: number; readonly busy_pct: number; readonly preempted?: number; readonly idle_sleeps?: number }[];
+  readonly loops?: readonly {
+    readonly cpu: number;
+    readonly busy_pct: number;
+    readonly preempted?: number;
+    readonly idle_sleeps?: number;
+    /** TSC cycles per frame sent or received, over the rounds that moved frames and were not preempted. */
+    readonly cycles_per_frame?: number;
+  }[];
 }
 export interface EngineError {
   readonly event: 'error';

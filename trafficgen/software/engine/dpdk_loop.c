@@ -54,6 +54,7 @@ struct lane {
   uint64_t t_start, t_end;      /* TSC; t_end 0 = none */
   double tsc_per_frame;         /* 0 = flat out */
   uint64_t total, built, sent, bytes, bytes_pub;
+  uint64_t taken;               /* frames the TX queue took, any phase (the loop's cycles per frame) */
   unsigned size_i, flow;
   struct tx_stats *st;          /* NULL while learning */
   struct rte_mbuf *pend[LOOP_BURST];
@@ -76,6 +77,8 @@ struct worker {
   pthread_t th;
   int started;
   uint64_t cycles, busy_cycles; /* from the trial's start: all, and those of rounds that moved frames */
+  uint64_t frames;              /* from the trial's start: frames sent and received */
+  uint64_t cost_cycles, cost_frames; /* rounds that moved frames and were not preempted (< 50 µs): cycles per frame */
   uint64_t nivcsw0, nivcsw;     /* involuntary context switches: at the start, at the last check */
   uint64_t idle_check_at, shared_until, idle_since, sleeps;
 };
@@ -140,6 +143,7 @@ static void store_max(uint64_t *p, uint64_t v) {
 static int lane_push(struct lane *l, uint64_t now) {
   unsigned left = l->npend - l->pend_off;
   uint16_t n = rte_eth_tx_burst(l->port->io->port_id, l->txq, l->pend + l->pend_off, (uint16_t)left);
+  l->taken += n;
   l->pend_off += n;
   if (n < left && E->tx_drop_full) {
     /* A NIC's wire never waits: what the receiver has no room for is its loss. A vhost-user "phy" port
@@ -251,18 +255,29 @@ static int lane_step(struct lane *l, uint64_t now) {
  * out of our sight, while a TX stream that falls behind shows in its achieved rate. */
 #define RX_BURST 32
 #define RX_BURSTS 4
-static int rx_step(const struct rxq *q) {
+static unsigned rx_step(const struct rxq *q) {
   struct rte_mbuf *m[RX_BURST];
+  const uint8_t *f[RX_BURST];
+  uint16_t len[RX_BURST];
   int k = 0;
+  unsigned got = 0;
   uint16_t n;
   do {
     n = rte_eth_rx_burst(q->port_id, q->queue, m, RX_BURST);
     if (!n) break;
     uint64_t ts = dpdk_tsc_to_real(rte_rdtsc());
-    for (uint16_t i = 0; i < n; i++) rx_frame_queue(q->port, q->queue, rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, ts);
+    /* The switch wrote these frames from its own core: ask for all their trailers' cache lines at once
+     * rather than miss on each in turn. */
+    for (uint16_t i = 0; i < n; i++) {
+      f[i] = rte_pktmbuf_mtod(m[i], const uint8_t *);
+      len[i] = m[i]->data_len;
+      rte_prefetch0(f[i] + len[i] - VSG_TRAILER_LEN);
+    }
+    rx_burst_queue(q->port, q->queue, f, len, n, ts);
     rte_pktmbuf_free_bulk(m, n);
+    got += n;
   } while (++k < RX_BURSTS && n == RX_BURST);
-  return k > 0;
+  return got;
 }
 
 /* TSC of the next frame due on any of the loop's streams (UINT64_MAX: none paced). */
@@ -331,7 +346,8 @@ static void *worker_main(void *arg) {
     if (rc) fprintf(stderr, "vsg-engine: SCHED_FIFO %d for the loop on CPU %d: %s (continuing without)\n", E->rt_priority, w->cpu, strerror(rc));
   }
   rte_thread_register(); /* an lcore id: the mempool caches */
-  uint64_t t0 = tsc_of_mono(E->t0_mono), prev = 0;
+  uint64_t t0 = tsc_of_mono(E->t0_mono), prev = 0, prev_moved = 0;
+  const uint64_t round_max = tsc_hz_measured / 20000; /* 50 µs: a round this long was preempted */
   int prev_busy = 0;
   const struct idle_policy ip = idle_policy();
   struct rusage ru;
@@ -341,14 +357,25 @@ static void *worker_main(void *arg) {
     if (prev && now > t0) {
       w->cycles += now - prev;
       if (prev_busy) w->busy_cycles += now - prev;
+      if (prev_moved && now - prev < round_max) {
+        w->cost_cycles += now - prev;
+        w->cost_frames += prev_moved;
+      }
     }
     prev = now;
     int busy = 0, active = 0;
+    unsigned moved = 0;
     for (int i = 0; i < w->nlanes; i++) {
-      busy |= lane_step(w->lanes[i], now);
-      active |= w->lanes[i]->phase != LANE_DONE;
+      struct lane *l = w->lanes[i];
+      uint64_t taken0 = l->taken;
+      busy |= lane_step(l, now);
+      moved += (unsigned)(l->taken - taken0);
+      active |= l->phase != LANE_DONE;
     }
-    for (int i = 0; i < w->nrxq; i++) busy |= rx_step(&w->rxqs[i]);
+    for (int i = 0; i < w->nrxq; i++) moved += rx_step(&w->rxqs[i]);
+    busy |= moved > 0;
+    if (now > t0) w->frames += moved;
+    prev_moved = moved;
     if (!active && atomic_load_explicit(&E->stop_rx, memory_order_relaxed)) break;
     prev_busy = busy;
     idle_check(w, now);
@@ -356,7 +383,7 @@ static void *worker_main(void *arg) {
     else idle_wait(w, now, &ip);
   }
   for (int i = 0; i < w->nrxq; i++) /* what is already in the rings counts */
-    while (rx_step(&w->rxqs[i])) {
+    while (rx_step(&w->rxqs[i]) > 0) {
     }
   if (getrusage(RUSAGE_THREAD, &ru) == 0) w->nivcsw = (uint64_t)ru.ru_nivcsw;
   rte_thread_unregister();
@@ -455,8 +482,10 @@ void loop_print(void) {
   if (!nworkers) return;
   printf(",\"loops\":[");
   for (int w = 0; w < nworkers; w++)
-    printf("%s{\"cpu\":%d,\"busy_pct\":%.1f,\"preempted\":%llu,\"idle_sleeps\":%llu}", w ? "," : "", workers[w].cpu,
-           workers[w].cycles ? 100.0 * (double)workers[w].busy_cycles / (double)workers[w].cycles : 0.0,
+    printf("%s{\"cpu\":%d,\"busy_pct\":%.1f,\"frames\":%llu,\"busy_cycles_per_frame\":%.0f,\"cycles_per_frame\":%.0f,\"preempted\":%llu,\"idle_sleeps\":%llu}", w ? "," : "",
+           workers[w].cpu, workers[w].cycles ? 100.0 * (double)workers[w].busy_cycles / (double)workers[w].cycles : 0.0,
+           (unsigned long long)workers[w].frames, workers[w].frames ? (double)workers[w].busy_cycles / (double)workers[w].frames : 0.0,
+           workers[w].cost_frames ? (double)workers[w].cost_cycles / (double)workers[w].cost_frames : 0.0,
            (unsigned long long)(workers[w].nivcsw - workers[w].nivcsw0), (unsigned long long)workers[w].sleeps);
   printf("]");
 }

@@ -396,11 +396,7 @@ static void rx_frame(void *ctx, const uint8_t *f, unsigned len, uint64_t rx_ns) 
     atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
     return;
   }
-  int64_t lat = -1;
-  if (E.latency) {
-    uint64_t d = ((rx_ns & ((1ull << 48) - 1)) - ts48) & ((1ull << 48) - 1);
-    lat = d >= (1ull << 47) ? 0 : (int64_t)d; /* a clock step backwards: clamp to 0 */
-  }
+  int64_t lat = E.latency ? rx_latency(rx_ns, ts48) : -1;
   rx_account(&E.rx[sid], seq, len, lat);
   rx_timeline(&E.rx[sid], rx_ns, lat);
 }
@@ -410,46 +406,63 @@ void rx_frame_port(int port, const uint8_t *f, unsigned len, uint64_t rx_ns) {
   rx_frame(&c, f, len, rx_ns);
 }
 
-/* RX queue q of a port (dpdk loops): a stream with several lanes or RX queues is counted in the part of
- * (lane, queue), which only this queue's poller writes; rx[] keeps the live frame count for progress. */
-void rx_frame_queue(int port, unsigned q, const uint8_t *f, unsigned len, uint64_t rx_ns) {
+/* A burst of RX queue q of a port (dpdk loops). A stream with several lanes or RX queues is counted in
+ * the part of (lane, queue), which only this queue's poller writes; rx[] keeps the live frame count for
+ * progress. The frames of one target in a row are counted together (rx_account_burst): the shared
+ * counters see one atomic add per burst, not several per frame. */
+#define RX_BURST_MAX 64
+void rx_burst_queue(int port, unsigned q, const uint8_t *const *f, const uint16_t *len, unsigned n, uint64_t rx_ns) {
   struct port *p = &E.ports[port];
-  p->rx.q_frames[q]++;
-  uint16_t sid;
-  uint32_t seq;
-  uint64_t ts48;
-  if (!trailer_parse(f, len, E.tag, &sid, &seq, &ts48) || sid == VSG_LEARN_STREAM) {
-    struct rx_ctx c = {.port = port, .ord = 0};
-    rx_frame(&c, f, len, rx_ns);
-    return;
-  }
-  int si = sid % VSG_MAX_STREAMS, lane = sid / VSG_MAX_STREAMS;
-  struct rx_stats *part = si < E.nstreams && lane < VSG_MAX_QUEUES ? E.rx_part[si][lane][q] : NULL;
-  if (!part) {
-    if (lane == 0) { /* one lane, one queue: as any port */
-      struct rx_ctx c = {.port = port, .ord = 0};
-      rx_frame(&c, f, len, rx_ns);
-    } else {
-      atomic_fetch_add_explicit(&p->rx.frames, 1, memory_order_relaxed);
-      atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
+  p->rx.q_frames[q] += n;
+  uint32_t seq[RX_BURST_MAX];
+  uint16_t lens[RX_BURST_MAX];
+  uint64_t ts[RX_BURST_MAX];
+  struct rx_stats *cur = NULL;
+  int cur_si = 0;
+  unsigned k = 0, counted = 0;
+  if (n > RX_BURST_MAX) n = RX_BURST_MAX; /* the loop's bursts are 32 */
+  for (unsigned i = 0; i <= n; i++) {
+    struct rx_stats *tgt = NULL;
+    int si = 0, ours = 0;
+    uint16_t sid = 0;
+    uint32_t s = 0;
+    uint64_t t48 = 0;
+    if (i < n && (ours = trailer_parse(f[i], len[i], E.tag, &sid, &s, &t48)) && sid != VSG_LEARN_STREAM) {
+      si = sid % VSG_MAX_STREAMS;
+      int lane = sid / VSG_MAX_STREAMS;
+      if (si < E.nstreams && lane < VSG_MAX_QUEUES && E.streams[si].rx_port == port) {
+        tgt = E.rx_part[si][lane][q];
+        if (!tgt && lane == 0) tgt = &E.rx[si]; /* one lane, one queue: as any port */
+      }
     }
-    return;
+    if (k && tgt != cur) { /* the run of `cur` ends */
+      uint64_t dup0 = cur->dup;
+      rx_account_burst(cur, seq, lens, ts, k, rx_ns, E.latency);
+      if (cur != &E.rx[cur_si]) {
+        atomic_fetch_add_explicit(&E.rx[cur_si].frames, k, memory_order_relaxed);
+        if (cur->dup != dup0) atomic_fetch_add_explicit(&E.rx_dup_live[cur_si], cur->dup - dup0, memory_order_relaxed);
+      }
+      counted += k;
+      k = 0;
+    }
+    if (i == n) break;
+    if (!tgt) {
+      if (ours && sid != VSG_LEARN_STREAM) { /* ours, but no stream of this port */
+        atomic_fetch_add_explicit(&p->rx.frames, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
+      } else {
+        rx_frame_port(port, f[i], len[i], rx_ns); /* foreign or learning */
+      }
+      continue;
+    }
+    cur = tgt;
+    cur_si = si;
+    seq[k] = s;
+    lens[k] = len[i];
+    ts[k] = t48;
+    k++;
   }
-  atomic_fetch_add_explicit(&p->rx.frames, 1, memory_order_relaxed);
-  if (E.streams[si].rx_port != port) {
-    atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
-    return;
-  }
-  int64_t lat = -1;
-  if (E.latency) {
-    uint64_t d = ((rx_ns & ((1ull << 48) - 1)) - ts48) & ((1ull << 48) - 1);
-    lat = d >= (1ull << 47) ? 0 : (int64_t)d;
-  }
-  uint64_t dup0 = part->dup;
-  rx_account(part, seq, len, lat);
-  rx_timeline(part, rx_ns, lat);
-  atomic_fetch_add_explicit(&E.rx[si].frames, 1, memory_order_relaxed);
-  if (part->dup != dup0) atomic_fetch_add_explicit(&E.rx_dup_live[si], 1, memory_order_relaxed);
+  if (counted) atomic_fetch_add_explicit(&p->rx.frames, counted, memory_order_relaxed);
 }
 
 static void *rx_thread(void *arg) {

@@ -70,25 +70,29 @@ static int grow_bins(struct rx_timeline *t, unsigned need) {
   return 0;
 }
 
-void rx_timeline(struct rx_stats *r, uint64_t rx_ns, int64_t lat_ns) {
+/* n frames received at rx_ns with the same latency: as n calls of rx_timeline (after the first, a frame
+ * received at the same time opens no silence). */
+static void timeline_n(struct rx_stats *r, uint64_t rx_ns, int64_t lat_ns, uint64_t n) {
   struct rx_timeline *t = &r->tl;
   /* Receive times of one RX ring are ordered; a step backwards (clock step) is not a silence. */
   if (!t->first_rx_ns) t->first_rx_ns = rx_ns;
   if (t->last_rx_ns && rx_ns > t->last_rx_ns) keep_gap(t, t->last_rx_ns, rx_ns);
   if (rx_ns > t->last_rx_ns) t->last_rx_ns = rx_ns;
   uint64_t thr = atomic_load_explicit(&t->delay_threshold_ns, memory_order_relaxed);
-  if (thr && lat_ns >= 0 && (uint64_t)lat_ns > thr) t->delayed++;
+  if (thr && lat_ns >= 0 && (uint64_t)lat_ns > thr) t->delayed += n;
   if (!t->bin0_ns) return;
   uint64_t b = rx_ns > t->bin0_ns ? (rx_ns - t->bin0_ns) / VSG_BIN_NS : 0;
   if (b >= VSG_MAX_BINS || grow_bins(t, (unsigned)b + 1) < 0) return;
   if (b >= t->nbins) t->nbins = (unsigned)b + 1;
-  t->bin_rx[b]++;
+  t->bin_rx[b] += (uint32_t)n;
   if (lat_ns >= 0) {
     uint64_t us = (uint64_t)lat_ns / 1000;
     if (us > UINT32_MAX) us = UINT32_MAX;
     if (us > t->bin_lat_us[b]) t->bin_lat_us[b] = (uint32_t)us;
   }
 }
+
+void rx_timeline(struct rx_stats *r, uint64_t rx_ns, int64_t lat_ns) { timeline_n(r, rx_ns, lat_ns, 1); }
 
 uint64_t hist_quantile(const struct rx_stats *r, double q) {
   uint64_t n = 0;
@@ -119,11 +123,18 @@ static void bits_clear(uint8_t *w, uint64_t from, uint64_t to) { /* [from, to) i
 }
 
 /*
- * One frame of this stream. The 32-bit wire sequence is extended to 64 bits around the highest seen.
- * New highest: counts the gap. Lower than the highest: a duplicate if already seen in the window,
+ * The sequence number of one frame. The 32-bit wire sequence is extended to 64 bits around the highest
+ * seen. New highest: counts the gap. Lower than the highest: a duplicate if already seen in the window,
  * else a late (reordered) frame.
  */
-void rx_account(struct rx_stats *r, uint32_t seq32, unsigned len, int64_t lat_ns) {
+static inline void seq_account(struct rx_stats *r, uint32_t seq32) {
+  /* The common case, the next frame in order: its bit is the only one to clear and set. */
+  if (r->max_seq >= 0 && seq32 == (uint32_t)(r->max_seq + 1)) {
+    uint64_t i = (uint64_t)(r->max_seq + 1) & (SEQ_WIN - 1);
+    r->win[i >> 3] |= (uint8_t)(1u << (i & 7));
+    r->max_seq++;
+    return;
+  }
   int64_t seq;
   if (r->max_seq < 0) {
     seq = seq32;
@@ -132,7 +143,6 @@ void rx_account(struct rx_stats *r, uint32_t seq32, unsigned len, int64_t lat_ns
     if (seq > r->max_seq + 0x80000000LL) seq -= 0x100000000LL;
     else if (seq < r->max_seq - 0x80000000LL) seq += 0x100000000LL;
   }
-  r->bytes += len;
   if (seq > r->max_seq) {
     uint64_t from = (uint64_t)(r->max_seq + 1);
     uint64_t gap = (uint64_t)(seq - r->max_seq - 1);
@@ -148,15 +158,53 @@ void rx_account(struct rx_stats *r, uint32_t seq32, unsigned len, int64_t lat_ns
   } else {
     r->reordered++;
   }
-  if (lat_ns >= 0) {
-    uint64_t l = (uint64_t)lat_ns;
-    if (l < r->lat_min) r->lat_min = l;
-    if (l > r->lat_max) r->lat_max = l;
-    r->lat_sum += l;
-    r->lat_n++;
-    r->hist[hist_bucket(l)]++;
-  }
+}
+
+/* n latency samples of the same value. */
+static inline void lat_account(struct rx_stats *r, int64_t lat_ns, uint64_t n) {
+  if (lat_ns < 0) return;
+  uint64_t l = (uint64_t)lat_ns;
+  if (l < r->lat_min) r->lat_min = l;
+  if (l > r->lat_max) r->lat_max = l;
+  r->lat_sum += l * n;
+  r->lat_n += n;
+  r->hist[hist_bucket(l)] += n;
+}
+
+void rx_account(struct rx_stats *r, uint32_t seq32, unsigned len, int64_t lat_ns) {
+  seq_account(r, seq32);
+  r->bytes += len;
+  lat_account(r, lat_ns, 1);
   atomic_fetch_add_explicit(&r->frames, 1, memory_order_relaxed);
+}
+
+int64_t rx_latency(uint64_t rx_ns, uint64_t ts48) {
+  uint64_t d = ((rx_ns & ((1ull << 48) - 1)) - ts48) & ((1ull << 48) - 1);
+  return d >= (1ull << 47) ? 0 : (int64_t)d; /* a clock step backwards: clamp to 0 */
+}
+
+/*
+ * A burst of n frames of one stream (or one part) received at rx_ns: the same counters as rx_account and
+ * rx_timeline frame by frame, but the frames that share a TX timestamp (a TX burst) share one latency,
+ * counted once with their number, and the frame counter is published once.
+ */
+void rx_account_burst(struct rx_stats *r, const uint32_t *seq, const uint16_t *len, const uint64_t *ts48, unsigned n, uint64_t rx_ns, int latency) {
+  uint64_t bytes = 0;
+  unsigned i = 0;
+  while (i < n) {
+    unsigned j = i;
+    do {
+      seq_account(r, seq[j]);
+      bytes += len[j];
+      j++;
+    } while (j < n && ts48[j] == ts48[i]);
+    int64_t lat = latency ? rx_latency(rx_ns, ts48[i]) : -1;
+    lat_account(r, lat, j - i);
+    timeline_n(r, rx_ns, lat, j - i);
+    i = j;
+  }
+  r->bytes += bytes;
+  atomic_fetch_add_explicit(&r->frames, n, memory_order_relaxed);
 }
 
 void rx_stats_merge(struct rx_stats *dst, const struct rx_stats *src) {

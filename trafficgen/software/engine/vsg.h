@@ -209,8 +209,8 @@ void loop_join(void);
 void loop_print(void);
 /* Count one received frame of port `port` (any thread; the port's RX is polled by one thread). */
 void rx_frame_port(int port, const uint8_t *f, unsigned len, uint64_t rx_ns);
-/* The same for RX queue q of the port (dpdk loops; one poller per queue). */
-void rx_frame_queue(int port, unsigned q, const uint8_t *f, unsigned len, uint64_t rx_ns);
+/* A burst of n frames of RX queue q of the port received at rx_ns (dpdk loops; one poller per queue). */
+void rx_burst_queue(int port, unsigned q, const uint8_t *const *f, const uint16_t *len, unsigned n, uint64_t rx_ns);
 
 /* ---- frames (frame.c) ---- */
 struct frame_tmpl {
@@ -234,6 +234,11 @@ int trailer_parse(const uint8_t *f, unsigned len, uint8_t tag, uint16_t *stream,
 int rx_stats_init(struct rx_stats *r);
 void rx_stats_free(struct rx_stats *r);
 void rx_account(struct rx_stats *r, uint32_t seq, unsigned len, int64_t lat_ns);
+/* Latency of a frame stamped ts48 (trailer) and received at rx_ns (CLOCK_REALTIME ns); a clock step backwards is 0. */
+int64_t rx_latency(uint64_t rx_ns, uint64_t ts48);
+/* n frames of one stream (or part) received at rx_ns, in arrival order: exactly what rx_account and
+ * rx_timeline count frame by frame (latency from ts48 when `latency`), at a cost per TX burst, not per frame. */
+void rx_account_burst(struct rx_stats *r, const uint32_t *seq, const uint16_t *len, const uint64_t *ts48, unsigned n, uint64_t rx_ns, int latency);
 /* The receiver-clock accounting of one frame (any backend): silences, 1 ms bins, delayed frames. */
 void rx_timeline(struct rx_stats *r, uint64_t rx_ns, int64_t lat_ns);
 /* Latency quantile q (0..1) of the histogram so far (ns), 0 without samples. */

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../../../../deployments/ovs/parse.js';
+import { parseDumpFlows, parseDumpPorts, parsePmdRxq, parsePmdStats, parseVersion } from '../../../../deployments/ovs/parse.js';
 
 // Captured from ovs-ofctl 3.1.0 / ovs-vswitchd-dpdk on the sandbox.
 const DUMP_PORTS = `OFPST_PORT reply (OF1.3) (xid=0x2): 3 ports
@@ -62,5 +62,25 @@ describe('deployments/ovs/parse', () => {
   it('version of the DPDK and plain builds', () => {
     expect(parseVersion('ovs-vswitchd (Open vSwitch) 3.1.0\nDPDK 22.11.11\n')).to.deep.equal({ ovs: '3.1.0', dpdk: '22.11.11' });
     expect(parseVersion('ovs-vswitchd (Open vSwitch) 3.1.0\n')).to.deep.equal({ ovs: '3.1.0' });
+  });
+
+  it('parsePmdRxq: which PMD polls which queue of which port, with its usage when OVS has one', () => {
+    // ovs-appctl dpif-netdev/pmd-rxq-show, OVS 3.1, two vhost-user ports with two queues each
+    const text = `Displaying last 60 seconds pmd usage %
+pmd thread numa_id 0 core_id 1:
+  isolated : false
+  port: g0                queue-id:  0 (enabled)   pmd usage: 41 %
+  port: g0                queue-id:  1 (enabled)   pmd usage: 38 %
+  port: g1                queue-id:  0 (enabled)   pmd usage: NOT AVAIL
+  port: g1                queue-id:  1 (disabled)  pmd usage:  0 %
+  overhead:  2 %
+`;
+    expect(parsePmdRxq(text)).to.deep.equal([
+      { core: 1, port: 'g0', queue: 0, enabled: true, usagePct: 41 },
+      { core: 1, port: 'g0', queue: 1, enabled: true, usagePct: 38 },
+      { core: 1, port: 'g1', queue: 0, enabled: true },
+      { core: 1, port: 'g1', queue: 1, enabled: false, usagePct: 0 },
+    ]);
+    expect(parsePmdRxq('')).to.deep.equal([]);
   });
 });
