@@ -20,6 +20,8 @@
  *  6. sandbox phy2phy_tput (64 B, 10 s trials): vhost-user ports + dpdk backend vs veth ports, with the
  *     OVS PMD's busy % at the reported rate and the row's validity verdict (BENCH_GENERATOR_SANDBOX=0 skips).
  *
+ * BENCH_GENERATOR_VETH=0 runs only the vhost-user parts (the dpdk TX row into OVS, 5 and 6).
+ *
  * Writes bench/results/generator.json as
  * {"results":[{"backend","ours_pps","testpmd_pps","ratio", "ours_pps_per_cpu","testpmd_pps_per_cpu","ratio_per_cpu",
  *   "rounds":[{ours_pps,testpmd_pps,ours_cpu,testpmd_cpu}…]}…],"rate_accuracy":[{"requested_pps","achieved_pps"}…],
@@ -211,93 +213,96 @@ async function main(): Promise<void> {
       ['dpdk:net_af_xdp', `net_af_xdp0,iface=${GEN},start_queue=0,queue_count=1`],
     ];
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    for (const [backend, vdev] of pairs) {
-      const os: Measured[] = [];
-      const ts: Measured[] = [];
-      for (let i = 0; i < ROUNDS; i++) {
-        os.push(await measure(host, `vsg-engine ${backend}`, ours(backend, vdev)));
-        ts.push(await measure(host, `testpmd ${vdev.split(',')[0]}`, testpmd(vdev)));
+    // BENCH_GENERATOR_VETH=0: only the vhost-user rows (the veth rows take ~2 min per round)
+    if (process.env.BENCH_GENERATOR_VETH !== '0') {
+      for (const [backend, vdev] of pairs) {
+        const os: Measured[] = [];
+        const ts: Measured[] = [];
+        for (let i = 0; i < ROUNDS; i++) {
+          os.push(await measure(host, `vsg-engine ${backend}`, ours(backend, vdev)));
+          ts.push(await measure(host, `testpmd ${vdev.split(',')[0]}`, testpmd(vdev)));
+        }
+        const o = median(os.map((m) => m.pps));
+        const t = median(ts.map((m) => m.pps));
+        const oc = median(os.map((m) => m.pps / m.cpu));
+        const tc = median(ts.map((m) => m.pps / m.cpu));
+        console.log(
+          `  ${backend}: median ours ${Math.round(o)} pps, testpmd ${Math.round(t)} pps, ratio ${(o / t).toFixed(3)}; per CPU-second ${Math.round(oc)} vs ${Math.round(tc)}, ratio ${(oc / tc).toFixed(3)}`,
+        );
+        out.results.push({
+          backend,
+          ours_pps: Math.round(o),
+          testpmd_pps: Math.round(t),
+          ratio: Number((o / t).toFixed(3)),
+          ours_pps_per_cpu: Math.round(oc),
+          testpmd_pps_per_cpu: Math.round(tc),
+          ratio_per_cpu: Number((oc / tc).toFixed(3)),
+          rounds: os.map((m, i) => ({
+            ours_pps: Math.round(m.pps),
+            testpmd_pps: Math.round(ts[i]!.pps),
+            ours_cpu: Number(m.cpu.toFixed(3)),
+            testpmd_cpu: Number(ts[i]!.cpu.toFixed(3)),
+          })),
+        });
       }
-      const o = median(os.map((m) => m.pps));
-      const t = median(ts.map((m) => m.pps));
-      const oc = median(os.map((m) => m.pps / m.cpu));
-      const tc = median(ts.map((m) => m.pps / m.cpu));
-      console.log(
-        `  ${backend}: median ours ${Math.round(o)} pps, testpmd ${Math.round(t)} pps, ratio ${(o / t).toFixed(3)}; per CPU-second ${Math.round(oc)} vs ${Math.round(tc)}, ratio ${(oc / tc).toFixed(3)}`,
-      );
-      out.results.push({
-        backend,
-        ours_pps: Math.round(o),
-        testpmd_pps: Math.round(t),
-        ratio: Number((o / t).toFixed(3)),
-        ours_pps_per_cpu: Math.round(oc),
-        testpmd_pps_per_cpu: Math.round(tc),
-        ratio_per_cpu: Number((oc / tc).toFixed(3)),
-        rounds: os.map((m, i) => ({
-          ours_pps: Math.round(m.pps),
-          testpmd_pps: Math.round(ts[i]!.pps),
-          ours_cpu: Number(m.cpu.toFixed(3)),
-          testpmd_cpu: Number(ts[i]!.cpu.toFixed(3)),
-        })),
-      });
-    }
 
-    // RX counting and rate accuracy through the driver (two ports: TX on A, counted on B).
-    const g = new SoftwareGenerator(host, { calibrateS: 2, calibrateBidir: false, cpus: [TX_CPU, 0] });
-    await g.connect([
-      { name: GEN, netns: NS_A, speedMbps: 10_000 },
-      { name: PEER, netns: NS_B, speedMbps: 10_000 },
-    ]);
-    const max = g.capabilities().maxRateFps!;
-    const flat = await g.runTrial({ ...calibrationSpec(64), rate: { unit: 'pct', value: 100 }, durationS: 3, drainS: 2 });
-    console.log(
-      `RX counting at the rate TX reaches (${flat.info?.backend}): tx ${flat.txFrames} at ${Math.round(flat.achievedTxFps)} fps, rx ${flat.rxFrames}, lost ${flat.lostFrames}, rx ring drops ${flat.info?.rxRingDrops}`,
-    );
-    for (const pct of [10, 50, 90]) {
-      const req = Math.round((max * pct) / 100);
-      const r = await g.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
+      // RX counting and rate accuracy through the driver (two ports: TX on A, counted on B).
+      const g = new SoftwareGenerator(host, { calibrateS: 2, calibrateBidir: false, cpus: [TX_CPU, 0] });
+      await g.connect([
+        { name: GEN, netns: NS_A, speedMbps: 10_000 },
+        { name: PEER, netns: NS_B, speedMbps: 10_000 },
+      ]);
+      const max = g.capabilities().maxRateFps!;
+      const flat = await g.runTrial({ ...calibrationSpec(64), rate: { unit: 'pct', value: 100 }, durationS: 3, drainS: 2 });
       console.log(
-        `  ${pct} % of max ${Math.round(max)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${((r.achievedTxFps / req - 1) * 100).toFixed(3)} %), lost ${r.lostFrames}`,
+        `RX counting at the rate TX reaches (${flat.info?.backend}): tx ${flat.txFrames} at ${Math.round(flat.achievedTxFps)} fps, rx ${flat.rxFrames}, lost ${flat.lostFrames}, rx ring drops ${flat.info?.rxRingDrops}`,
       );
-      out.rate_accuracy.push({ requested_pps: req, achieved_pps: Math.round(r.achievedTxFps) });
-    }
-    await g.close();
-
-    // dpdk backend on both ports (net_af_packet on the veths): rate accuracy and latency.
-    const d = new SoftwareGenerator(host, { calibrateS: 2, calibrateBidir: false, backend: 'dpdk', cpus: [TX_CPU, 0] });
-    await d.connect([
-      { name: GEN, netns: NS_A, speedMbps: 10_000 },
-      { name: PEER, netns: NS_B, speedMbps: 10_000 },
-    ]);
-    const dmax = d.capabilities().maxRateFps!;
-    for (const pct of [10, 50, 90]) {
-      const req = Math.round((dmax * pct) / 100);
-      const r = await d.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
-      const err = (r.achievedTxFps / req - 1) * 100;
-      // The receiver's view (its own clock): frames received over the time from the first to the last.
-      const rcv = r.directions[0]?.receiver;
-      const span = rcv?.firstRxMs !== undefined && rcv.lastRxMs !== undefined ? (rcv.lastRxMs - rcv.firstRxMs) / 1000 : 0;
-      const rxPps = span > 0 ? (r.directions[0]!.rxFrames - 1) / span : null;
-      const rxErr = rxPps === null ? null : (rxPps / req - 1) * 100;
-      console.log(
-        `  dpdk ${pct} % of max ${Math.round(dmax)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${err.toFixed(3)} %), receiver saw ${rxPps?.toFixed(0)} (${rxErr?.toFixed(3)} %), lost ${r.lostFrames}`,
-      );
-      out.dpdk_rate_accuracy.push({
-        pct,
-        requested_pps: req,
-        achieved_pps: Math.round(r.achievedTxFps),
-        error_pct: Number(err.toFixed(4)),
-        rx_observed_pps: rxPps === null ? null : Math.round(rxPps),
-        rx_error_pct: rxErr === null ? null : Number(rxErr.toFixed(4)),
-        lost: r.lostFrames,
-      });
-      const lat = r.directions[0]?.latency;
-      if (!out.dpdk_latency_ns && r.lostFrames === 0 && lat?.percentilesNs) {
-        out.dpdk_latency_ns = { rate_pps: req, p50: lat.percentilesNs.p50!, p99: lat.percentilesNs.p99!, min: lat.minNs, max: lat.maxNs };
-        console.log(`  dpdk latency at ${req} fps (lost ${r.lostFrames}): p50 ${lat.percentilesNs.p50} ns, p99 ${lat.percentilesNs.p99} ns`);
+      for (const pct of [10, 50, 90]) {
+        const req = Math.round((max * pct) / 100);
+        const r = await g.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
+        console.log(
+          `  ${pct} % of max ${Math.round(max)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${((r.achievedTxFps / req - 1) * 100).toFixed(3)} %), lost ${r.lostFrames}`,
+        );
+        out.rate_accuracy.push({ requested_pps: req, achieved_pps: Math.round(r.achievedTxFps) });
       }
+      await g.close();
+
+      // dpdk backend on both ports (net_af_packet on the veths): rate accuracy and latency.
+      const d = new SoftwareGenerator(host, { calibrateS: 2, calibrateBidir: false, backend: 'dpdk', cpus: [TX_CPU, 0] });
+      await d.connect([
+        { name: GEN, netns: NS_A, speedMbps: 10_000 },
+        { name: PEER, netns: NS_B, speedMbps: 10_000 },
+      ]);
+      const dmax = d.capabilities().maxRateFps!;
+      for (const pct of [10, 50, 90]) {
+        const req = Math.round((dmax * pct) / 100);
+        const r = await d.runTrial({ ...calibrationSpec(64), rate: { unit: 'fps', value: req }, durationS: 3, drainS: 1 });
+        const err = (r.achievedTxFps / req - 1) * 100;
+        // The receiver's view (its own clock): frames received over the time from the first to the last.
+        const rcv = r.directions[0]?.receiver;
+        const span = rcv?.firstRxMs !== undefined && rcv.lastRxMs !== undefined ? (rcv.lastRxMs - rcv.firstRxMs) / 1000 : 0;
+        const rxPps = span > 0 ? (r.directions[0]!.rxFrames - 1) / span : null;
+        const rxErr = rxPps === null ? null : (rxPps / req - 1) * 100;
+        console.log(
+          `  dpdk ${pct} % of max ${Math.round(dmax)}: requested ${req} achieved ${Math.round(r.achievedTxFps)} (${err.toFixed(3)} %), receiver saw ${rxPps?.toFixed(0)} (${rxErr?.toFixed(3)} %), lost ${r.lostFrames}`,
+        );
+        out.dpdk_rate_accuracy.push({
+          pct,
+          requested_pps: req,
+          achieved_pps: Math.round(r.achievedTxFps),
+          error_pct: Number(err.toFixed(4)),
+          rx_observed_pps: rxPps === null ? null : Math.round(rxPps),
+          rx_error_pct: rxErr === null ? null : Number(rxErr.toFixed(4)),
+          lost: r.lostFrames,
+        });
+        const lat = r.directions[0]?.latency;
+        if (!out.dpdk_latency_ns && r.lostFrames === 0 && lat?.percentilesNs) {
+          out.dpdk_latency_ns = { rate_pps: req, p50: lat.percentilesNs.p50!, p99: lat.percentilesNs.p99!, min: lat.minNs, max: lat.maxNs };
+          console.log(`  dpdk latency at ${req} fps (lost ${r.lostFrames}): p50 ${lat.percentilesNs.p50} ns, p99 ${lat.percentilesNs.p99} ns`);
+        }
+      }
+      await d.close();
     }
-    await d.close();
 
     // The dpdk backend on net_virtio_user into OVS-DPDK (the vhost sandbox's path) vs testpmd, counted by OVS.
     if (process.env.BENCH_GENERATOR_VHOST !== '0') {

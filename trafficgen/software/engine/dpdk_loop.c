@@ -76,7 +76,10 @@ struct worker {
   int nrxq;
   pthread_t th;
   int started;
-  uint64_t cycles, busy_cycles; /* from the trial's start: all, and those of rounds that moved frames */
+  /* From the trial's start: the cycles of rounds on the CPU, of those that moved frames, and of rounds
+   * that took longer than ROUND_MAX_US without sleeping (the thread was preempted: off the CPU, neither
+   * work nor idle; counting them as busy made a loop on a shared core look saturated). */
+  uint64_t cycles, busy_cycles, offcpu_cycles;
   uint64_t frames;              /* from the trial's start: frames sent and received */
   uint64_t cost_cycles, cost_frames; /* rounds that moved frames and were not preempted (< 50 µs): cycles per frame */
   uint64_t nivcsw0, nivcsw;     /* involuntary context switches: at the start, at the last check */
@@ -321,17 +324,22 @@ static void idle_check(struct worker *w, uint64_t now) {
   w->nivcsw = (uint64_t)ru.ru_nivcsw;
 }
 
-static void idle_wait(struct worker *w, uint64_t now, const struct idle_policy *ip) {
+/* Returns 1 if it slept. */
+static int idle_wait(struct worker *w, uint64_t now, const struct idle_policy *ip) {
   if (!w->idle_since) w->idle_since = now;
   if (ip->tsc && (ip->always || now < w->shared_until) && now - w->idle_since > ip->tsc && next_due(w, now) > now + 2 * ip->tsc) {
     struct timespec ts = {0, ip->ns};
     nanosleep(&ts, NULL);
     w->sleeps++;
-  } else {
-    rte_pause();
+    return 1;
   }
+  rte_pause();
+  return 0;
 }
 
+/* A round longer than this that did not sleep was preempted (a full round of 4 x 32 RX and 2 x 64 TX
+ * frames takes ~25 µs at 250 cycles per frame). */
+#define ROUND_MAX_US 100
 static void *worker_main(void *arg) {
   struct worker *w = arg;
   if (w->cpu >= 0) {
@@ -347,16 +355,20 @@ static void *worker_main(void *arg) {
   }
   rte_thread_register(); /* an lcore id: the mempool caches */
   uint64_t t0 = tsc_of_mono(E->t0_mono), prev = 0, prev_moved = 0;
-  const uint64_t round_max = tsc_hz_measured / 20000; /* 50 µs: a round this long was preempted */
-  int prev_busy = 0;
+  const uint64_t round_max = (uint64_t)(ROUND_MAX_US * 1e3 / dpdk_ns_per_tsc());
+  int prev_busy = 0, prev_slept = 0;
   const struct idle_policy ip = idle_policy();
   struct rusage ru;
   if (getrusage(RUSAGE_THREAD, &ru) == 0) w->nivcsw0 = w->nivcsw = (uint64_t)ru.ru_nivcsw;
   for (;;) {
     uint64_t now = rte_rdtsc();
     if (prev && now > t0) {
-      w->cycles += now - prev;
-      if (prev_busy) w->busy_cycles += now - prev;
+      if (now - prev >= round_max && !prev_slept) {
+        w->offcpu_cycles += now - prev;
+      } else {
+        w->cycles += now - prev;
+        if (prev_busy) w->busy_cycles += now - prev;
+      }
       if (prev_moved && now - prev < round_max) {
         w->cost_cycles += now - prev;
         w->cost_frames += prev_moved;
@@ -380,7 +392,7 @@ static void *worker_main(void *arg) {
     prev_busy = busy;
     idle_check(w, now);
     if (busy) w->idle_since = 0;
-    else idle_wait(w, now, &ip);
+    prev_slept = busy ? 0 : idle_wait(w, now, &ip);
   }
   for (int i = 0; i < w->nrxq; i++) /* what is already in the rings counts */
     while (rx_step(&w->rxqs[i]) > 0) {
@@ -476,16 +488,18 @@ void loop_join(void) {
     if (workers[w].started) pthread_join(workers[w].th, NULL);
 }
 
-/* ,"loops":[{"cpu","busy_pct"}…]: the share of each loop's rounds that moved frames (a polling loop is
- * always 100 % busy for the kernel; this says how much of it was work). */
+/* ,"loops":[{"cpu","busy_pct",…}…]: per loop, the share of its time on the CPU spent in rounds that moved
+ * frames (a polling loop is always 100 % busy for the kernel; this says how much of it was work), the
+ * share it was off the CPU (preempted rounds), and its cycles per frame. */
 void loop_print(void) {
   if (!nworkers) return;
   printf(",\"loops\":[");
   for (int w = 0; w < nworkers; w++)
-    printf("%s{\"cpu\":%d,\"busy_pct\":%.1f,\"frames\":%llu,\"busy_cycles_per_frame\":%.0f,\"cycles_per_frame\":%.0f,\"preempted\":%llu,\"idle_sleeps\":%llu}", w ? "," : "",
+    printf("%s{\"cpu\":%d,\"busy_pct\":%.1f,\"frames\":%llu,\"busy_cycles_per_frame\":%.0f,\"cycles_per_frame\":%.0f,\"offcpu_pct\":%.1f,\"preempted\":%llu,\"idle_sleeps\":%llu}", w ? "," : "",
            workers[w].cpu, workers[w].cycles ? 100.0 * (double)workers[w].busy_cycles / (double)workers[w].cycles : 0.0,
            (unsigned long long)workers[w].frames, workers[w].frames ? (double)workers[w].busy_cycles / (double)workers[w].frames : 0.0,
            workers[w].cost_frames ? (double)workers[w].cost_cycles / (double)workers[w].cost_frames : 0.0,
+           workers[w].cycles + workers[w].offcpu_cycles ? 100.0 * (double)workers[w].offcpu_cycles / (double)(workers[w].cycles + workers[w].offcpu_cycles) : 0.0,
            (unsigned long long)(workers[w].nivcsw - workers[w].nivcsw0), (unsigned long long)workers[w].sleeps);
   printf("]");
 }
