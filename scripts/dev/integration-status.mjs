@@ -6,7 +6,13 @@
  * failure, wall time, and the conditions (commit, load average). docs/coming-from-vsperf.md's table
  * of integration testcases is written from that file (scripts/dev/coming-from-vsperf-tables.mjs).
  *
- *   node scripts/dev/integration-status.mjs [--batch 4] [name…]     (default: every non-VPP testcase)
+ *   node scripts/dev/integration-status.mjs [--batch 4] [--vswitch NAME] [--test-params STR] [name…]
+ *                                                                      (default: every non-VPP testcase)
+ *
+ * Without --vswitch a run is the testcase as VSPERF defines it and goes to `testcases[name]`. With
+ * --vswitch (VSPERF's option: the same testcase under another vSwitch) it is a variant and goes to
+ * `variants[name][vswitch]`, next to the testcase's own run, never over it; --test-params (VSPERF's
+ * option, e.g. the tunnel addresses a vSwitch needs) are recorded with the run.
  *
  * Testcases keep their own Parameters; a conf file layer (ranked below them) only picks the Software
  * generator and 1 s trials, so a testcase that asks for T-Rex or IxNet still asks for it.
@@ -25,11 +31,16 @@ const CONF = { TRAFFICGEN: 'Software', TRAFFICGEN_DURATION: 1 };
 
 const args = process.argv.slice(2);
 let batch = 4;
+let vswitch = '';
+let testParams = '';
 const names = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--batch') batch = Number(args[++i]);
+  else if (args[i] === '--vswitch') vswitch = args[++i] ?? '';
+  else if (args[i] === '--test-params') testParams = args[++i] ?? '';
   else names.push(args[i]);
 }
+const extra = [...(vswitch ? ['--vswitch', vswitch] : []), ...(testParams ? ['--test-params', testParams] : [])];
 
 /** Testcase names of `vsperf --integration --list`, VPP ones left out (no VPP vSwitch here). */
 function catalogue() {
@@ -39,11 +50,12 @@ function catalogue() {
 }
 
 function load() {
-  return existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : { testcases: {} };
+  const d = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
+  return { testcases: d.testcases ?? {}, variants: d.variants ?? {} };
 }
 
 function commit() {
-  return spawnSync('git', ['-C', dirname(out), 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
+  return spawnSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim();
 }
 
 const firstLine = (s) =>
@@ -53,7 +65,7 @@ const firstLine = (s) =>
 
 /** Testcases whose plan already says they cannot run here (no driver or deployment): need no hardware lock. */
 function notRunnable(list, confFile) {
-  const r = spawnSync(process.execPath, [vsperf, '--integration', '--dry-run', '--conf-file', confFile, ...list], {
+  const r = spawnSync(process.execPath, [vsperf, '--integration', '--dry-run', '--conf-file', confFile, ...extra, ...list], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -71,7 +83,18 @@ function runBatch(list, work, lock = true) {
   const t0 = Date.now();
   const r = spawnSync(
     lock ? 'flock' : process.execPath,
-    [...(lock ? ['-o', '/tmp/vsperf-hw.lock', process.execPath] : []), vsperf, '--integration', '--conf-file', confFile, '--results-dir', resultsDir, ...list],
+    // -o: the lock's descriptor stays with flock, not with every process vsperf leaves running.
+    [
+      ...(lock ? ['-o', '/tmp/vsperf-hw.lock', process.execPath] : []),
+      vsperf,
+      '--integration',
+      '--conf-file',
+      confFile,
+      '--results-dir',
+      resultsDir,
+      ...extra,
+      ...list,
+    ],
     {
       encoding: 'utf8',
       env: { ...process.env, VSPERF_STATE_DIR: process.env.VSPERF_STATE_DIR || join(work, 'state') },
@@ -99,6 +122,10 @@ function runBatch(list, work, lock = true) {
   });
 }
 
+function sorted(o) {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
 const all = names.length ? names : catalogue();
 const work = mkdtempSync(join(tmpdir(), 'vsperf-intstatus-'));
 writeFileSync(join(work, 'sandbox.json'), JSON.stringify(CONF));
@@ -114,9 +141,12 @@ for (const [bi, list] of batches.entries()) {
   const res = runBatch(list, work, bi > 0);
   const data = load();
   for (const [name, v] of res) {
-    data.testcases[name] = { ...v, commit: commit(), date: new Date().toISOString().slice(0, 16), loadavg: load0 };
+    const run = { ...v, ...(testParams ? { testParams } : {}), commit: commit(), date: new Date().toISOString().slice(0, 16), loadavg: load0 };
+    if (vswitch) data.variants[name] = sorted({ ...data.variants[name], [vswitch]: run });
+    else data.testcases[name] = run;
     process.stderr.write(`  ${name}: ${v.status}${v.reason ? ` — ${v.reason}` : ''} (${v.wallS} s)\n`);
   }
-  data.testcases = Object.fromEntries(Object.entries(data.testcases).sort(([a], [b]) => a.localeCompare(b)));
-  writeFileSync(out, JSON.stringify(data, null, 2) + '\n');
+  data.testcases = sorted(data.testcases);
+  data.variants = sorted(data.variants);
+  writeFileSync(out, JSON.stringify(Object.keys(data.variants).length ? data : { testcases: data.testcases }, null, 2) + '\n');
 }

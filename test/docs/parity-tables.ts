@@ -25,6 +25,15 @@ export interface IntegrationRun {
   readonly commit?: string;
   readonly date?: string;
   readonly loadavg?: string;
+  /** --test-params the run was given (variants: what the other vSwitch needed). */
+  readonly testParams?: string;
+}
+
+/** docs/data/integration-status.json: runs as VSPERF defines the testcases, and runs under another vSwitch (`--vswitch`). */
+export interface IntegrationStatusData {
+  readonly testcases: Record<string, IntegrationRun>;
+  /** testcase → vSwitch → run. */
+  readonly variants?: Record<string, Record<string, IntegrationRun>>;
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -79,9 +88,9 @@ export function performanceTable(root: string): string {
   return ['| testcase | deployment | status here |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
-function integrationStatus(root: string): Record<string, IntegrationRun> {
+function integrationStatus(root: string): IntegrationStatusData {
   const p = join(root, 'docs/data/integration-status.json');
-  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { testcases: Record<string, IntegrationRun> }).testcases : {};
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as IntegrationStatusData) : { testcases: {} };
 }
 
 /** How one integration testcase stands here: ran (and how it ended), or why it was not run. */
@@ -93,12 +102,22 @@ export function integrationStatusText(name: string, vswitch: string, run: Integr
   return `fails here: ${cell(run.reason ?? run.status)} (${when})`;
 }
 
+/** The testcase's runs under other vSwitches (`--vswitch`), appended to its status; '' when there are none. */
+export function integrationVariantsText(variants: Record<string, IntegrationRun> | undefined): string {
+  return Object.entries(variants ?? {})
+    .map(([vswitch, run]) => {
+      const params = run.testParams ? ` with \`--test-params ${cell(run.testParams)}\`` : '';
+      return `; with \`--vswitch ${vswitch}\`${params}: ${integrationStatusText('', vswitch, run)}`;
+    })
+    .join('');
+}
+
 export function integrationTable(root: string): string {
-  const runs = integrationStatus(root);
+  const { testcases: runs, variants = {} } = integrationStatus(root);
   const tcs = new Config({ confDir: join(root, 'conf'), integration: true }).testcases();
   const rows = tcs.map((t) => {
     const vswitch = String((t.Parameters as Record<string, unknown>).VSWITCH ?? '');
-    return `| \`${t.name}\` | ${t.Deployment} | ${integrationStatusText(t.name, vswitch, runs[t.name])} |`;
+    return `| \`${t.name}\` | ${t.Deployment} | ${integrationStatusText(t.name, vswitch, runs[t.name])}${integrationVariantsText(variants[t.name])} |`;
   });
   return ['| testcase | deployment | status here |', '| --- | --- | --- |', ...rows].join('\n');
 }

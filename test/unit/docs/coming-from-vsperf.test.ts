@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Config } from '../../../framework/config/load.js';
-import { pageBlocks, TABLES, vsperfPerformanceTestcases, type OptionStatus } from '../../docs/parity-tables.js';
+import { integrationVariantsText, pageBlocks, TABLES, vsperfPerformanceTestcases, type OptionStatus } from '../../docs/parity-tables.js';
 
 const root = join(import.meta.dirname, '../../../..');
 const page = readFileSync(join(root, 'docs/coming-from-vsperf.md'), 'utf8');
@@ -42,5 +42,17 @@ describe('docs/coming-from-vsperf.md agrees with the data it is written from', (
       const listed = new RegExp(`(^|[\\s,])${o.option.replace(/-/g, '\\-')}(\\s|,|$)`, 'm').test(help);
       expect(listed, `${o.option} (${o.status})`).to.equal(o.status === 'works');
     }
+  });
+
+  it("a run under another vSwitch (--vswitch) is shown next to the testcase's own run, with its test params", () => {
+    expect(integrationVariantsText(undefined)).to.equal('');
+    const text = integrationVariantsText({
+      OvsVanilla: { status: 'failed', reason: 'E_X: a|b', wallS: 3, commit: 'abc1234', date: '2026-12-07T08:00', loadavg: '1 1 1', testParams: 'A=1' },
+      OvsDpdkVhost: { status: 'passed', wallS: 9 },
+    });
+    expect(text).to.equal(
+      '; with `--vswitch OvsVanilla` with `--test-params A=1`: fails here: E_X: a\\|b (2026-12-07T08:00, abc1234, load 1 1 1)' +
+        '; with `--vswitch OvsDpdkVhost`: works: passed on the sandbox in 9 s (, , load ?)',
+    );
   });
 });
