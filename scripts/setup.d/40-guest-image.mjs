@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync, copyFileSync, chmodSync, renameSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { dpdkFiles, dpdkInputs } from '../guest/dpdk-apps.mjs';
+import { captureFiles, captureInputs } from '../guest/capture-tools.mjs';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -175,6 +176,7 @@ function inputs() {
     kernelVersion: k.version,
     busybox: busyboxVersion(),
     dpdk: dpdkInputs().dpdk,
+    tcpdump: captureInputs().tcpdump,
     init: initHash(),
   };
 }
@@ -205,7 +207,7 @@ export async function check() {
     // apt metadata unavailable (offline box): keep a complete image built from the same init script.
     return have.init === initHash();
   }
-  return ['kernelPackage', 'kernelVersion', 'busybox', 'dpdk', 'init'].every((k) => have[k] === want[k]);
+  return ['kernelPackage', 'kernelVersion', 'busybox', 'dpdk', 'tcpdump', 'init'].every((k) => have[k] === want[k]);
 }
 
 export async function run(ctx) {
@@ -252,6 +254,20 @@ export async function run(ctx) {
     mkdirSync(dirname(join(rootfs, at)), { recursive: true });
     symlinkSync(target, join(rootfs, at));
   }
+  // tcpdump shares most libraries with testpmd (libc, …): the same host file lands on the same path.
+  const capture = captureFiles();
+  for (const [at, real] of capture.files) {
+    const dest = join(rootfs, at);
+    if (existsSync(dest)) continue;
+    mkdirSync(dirname(dest), { recursive: true });
+    copyFileSync(real, dest);
+    chmodSync(dest, 0o755);
+  }
+  for (const [at, text] of capture.texts) {
+    mkdirSync(dirname(join(rootfs, at)), { recursive: true });
+    writeFileSync(join(rootfs, at), text, { mode: 0o644 });
+  }
+  log(`guest image: tcpdump, ${capture.files.size - 1} libraries (with those of the DPDK apps)`);
   log(`guest image: dpdk-testpmd, dpdk-l2fwd, ${dpdk.files.size - 3} libraries, ${dpdk.links.size} PMD plugins`);
   writeFileSync(join(rootfs, 'init'), INIT, { mode: 0o755 });
   const list = out(['find', '.'], { cwd: rootfs });
