@@ -30,6 +30,8 @@ export interface SandboxOptions {
   readonly portType?: 'veth' | 'vhost';
   readonly speedMbps: number;
   readonly mtu?: number;
+  /** The largest MTU the switch may set on its veth ends at run time (PhyPort.maxMtu). */
+  readonly maxMtu?: number;
   readonly log: Logger;
 }
 
@@ -87,6 +89,11 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
   const generatorPorts: PortSpec[] = [];
   const switchPorts: PhyPort[] = [];
   const mtu = o.mtu ? ['mtu', String(o.mtu)] : [];
+  // A wire has no MTU: with jumbo frames the generator's ends take the largest frame the switch may be
+  // given (maxMtu), so a frame beyond the switch's MTU is sent and dropped at the switch's end, as a
+  // NIC drops it (VSPERF's ovsdpdk_jumbo_p2p_upper_bound expects 100 % loss at 9702 B).
+  const genMtu = o.mtu ? Math.max(o.mtu, o.maxMtu ?? 0) : 0;
+  const genMtuArgs = genMtu ? ['mtu', String(genMtu)] : [];
   if (o.portType === 'vhost') {
     if (o.direct) throw new RangeError('a vhost sandbox needs a switch between the generator ports');
     const dir = join(tmpdir(), `vsd-${o.tag}-vhost`);
@@ -121,7 +128,7 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
   } else {
     for (let i = 0; i < o.ports; i++) {
       const { gen, sw } = sandboxNames(o.tag, i);
-      await exec(['ip', '-n', switchNetns, 'link', 'add', sw, ...mtu, 'type', 'veth', 'peer', 'name', gen, 'netns', netns, ...mtu]);
+      await exec(['ip', '-n', switchNetns, 'link', 'add', sw, ...mtu, 'type', 'veth', 'peer', 'name', gen, 'netns', netns, ...genMtuArgs]);
       releases.push(
         host.track({ kind: 'link', id: host.journal.nextId('link'), name: sw, netns: switchNetns }, `ip -n ${switchNetns} link del ${sw}`, async () => {
           await exec(['ip', '-n', switchNetns, 'link', 'del', sw], { allowFail: true });
@@ -129,8 +136,8 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
       );
       await exec(['ip', '-n', switchNetns, 'link', 'set', sw, 'up']);
       await exec(['ip', '-n', netns, 'link', 'set', gen, 'up']);
-      generatorPorts.push({ name: gen, netns, speedMbps: o.speedMbps, ...(o.mtu ? { mtu: o.mtu } : {}) });
-      switchPorts.push({ kind: 'veth', iface: sw, io: o.io });
+      generatorPorts.push({ name: gen, netns, speedMbps: o.speedMbps, ...(genMtu ? { mtu: genMtu } : {}) });
+      switchPorts.push({ kind: 'veth', iface: sw, io: o.io, ...(o.maxMtu ? { maxMtu: o.maxMtu } : {}) });
     }
   }
   o.log.info(

@@ -27,6 +27,9 @@ import { op2pTopology } from './op2p.js';
 /** A port as the `vswitch` step object keeps it. */
 type StepPort = AdoptedPort;
 
+/** OVS-DPDK's largest MTU (a 9728-byte frame): what VSPERF's ovsdpdk_jumbo_mtu_upper_bound_* set. */
+const MAX_DPDK_MTU = 9702;
+
 const FULL_CAPS: VSwitchCaps = { bridges: true, vhostUser: true, pmdStats: false };
 
 /**
@@ -85,6 +88,8 @@ export class VsperfDeployment implements Deployment {
   readonly tag = randomBytes(2).toString('hex');
 
   private readonly releases: ReleaseStack;
+  /** The largest MTU the switch's ports may get in this run (jumbo frames, or a clean deployment's steps); 0 = standard. */
+  private maxMtu = 0;
 
   constructor(
     readonly name: string,
@@ -107,10 +112,16 @@ export class VsperfDeployment implements Deployment {
     const nics = strList(this.s.getOr('WHITELIST_NICS', []));
     const speedMbps = Number(this.s.getOr('TRAFFICGEN_PORT_SPEED_MBPS', 10000));
     if (nics.length === 0) {
-      const io = String(this.s.getOr('SANDBOX_PORT_IO', 'af_xdp'));
-      if (io !== 'af_xdp' && io !== 'af_packet')
-        throw new ConfigError('SANDBOX_PORT_IO', this.s.source('SANDBOX_PORT_IO'), `must be af_xdp or af_packet, got ${JSON.stringify(io)}`);
       const jumbo = this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED');
+      // Jumbo frames, or a clean deployment (VSPERF's ovsdpdk_jumbo_* steps set mtu_request up to
+      // OVS-DPDK's 9702): AF_XDP on a veth cannot carry a frame beyond a page (the kernel refuses
+      // an XDP program on a veth with MTU > ~3500), af_packet with 16 KiB ring frames can.
+      const mtuMayGrow = jumbo || this.name === 'clean';
+      if (mtuMayGrow) this.maxMtu = MAX_DPDK_MTU;
+      const asked = String(this.s.getOr('SANDBOX_PORT_IO', 'auto'));
+      if (asked !== 'auto' && asked !== 'af_xdp' && asked !== 'af_packet')
+        throw new ConfigError('SANDBOX_PORT_IO', this.s.source('SANDBOX_PORT_IO'), `must be auto, af_xdp or af_packet, got ${JSON.stringify(asked)}`);
+      const io = asked === 'auto' ? (mtuMayGrow ? 'af_packet' : 'af_xdp') : asked;
       const direct = !caps.bridges && !this.pxp;
       const tb = await createSandbox(this.ctx.host, {
         tag: this.tag,
@@ -122,6 +133,7 @@ export class VsperfDeployment implements Deployment {
         // precision meaningful at software-generator rates (0.05 % of 10 G would be ±7 kfps).
         speedMbps: Number(this.s.getOr('SANDBOX_PORT_SPEED_MBPS', 1000)),
         ...(jumbo ? { mtu: Number(this.s.getOr('VSWITCH_JUMBO_FRAMES_SIZE', 9000)) } : {}),
+        ...(mtuMayGrow && io === 'af_packet' ? { maxMtu: MAX_DPDK_MTU } : {}),
         log: this.ctx.log,
       });
       return tb;
@@ -236,6 +248,7 @@ export class VsperfDeployment implements Deployment {
       vswitch.useNetns(tb.switchNetns);
       facts.testbed_switch_netns = tb.switchNetns;
     }
+    if (this.maxMtu) vswitch.allowMtu?.(this.maxMtu);
     await vswitch.start(signal);
     this.vswitch = vswitch;
     const runDir = (vswitch as { runDir?: unknown }).runDir;

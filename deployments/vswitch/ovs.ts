@@ -57,6 +57,9 @@ export function fileTail(path: string, n = 15): string {
   }
 }
 
+/** dpdk-socket-limit (MB, first NUMA node) for a switch whose ports may go jumbo: VSPERF's DPDK_SOCKET_MEM default. */
+const JUMBO_SOCKET_LIMIT_MB = 1024;
+
 export class OvsSwitch implements VSwitch {
   readonly name: string;
   private readonly s: Settings;
@@ -96,6 +99,14 @@ export class OvsSwitch implements VSwitch {
   useNetns(netns: string): void {
     if (this.started) throw new DriverError(this.name, 'useNetns', 'must be called before start()');
     this.netns = netns;
+  }
+
+  /** Largest MTU a port may get in this run (allowMtu); 0 = standard. */
+  private maxMtu = 0;
+
+  allowMtu(maxMtu: number): void {
+    if (this.started) throw new DriverError(this.name, 'allowMtu', 'must be called before start()');
+    this.maxMtu = maxMtu;
   }
 
   capabilities(): VSwitchCaps {
@@ -362,6 +373,18 @@ export class OvsSwitch implements VSwitch {
       .reduce((a, x) => a + (Number(x) || 0), 0);
   }
 
+  /**
+   * dpdk-socket-limit when ports may go jumbo (allowMtu) and the user set none: OVS keeps a port's old
+   * mbuf pool while it builds the new one, and a pool at MTU 9000 needs at least 16384 mbufs of ~10 KiB
+   * (~160 MB), beside the 1500 one (~160 MB at 256 MB): measured, 256 MB fails with "Failed to create
+   * memory pool … Cannot allocate memory". DPDK takes memory beyond dpdk-socket-mem only when a pool asks.
+   */
+  private jumboSocketLimit(cfg: Record<string, string>): string | undefined {
+    if (!this.maxMtu || this.maxMtu <= 1500 || cfg['dpdk-socket-limit'] !== undefined) return undefined;
+    const mem = cfg['dpdk-socket-mem']!.split(',').map((x) => Number(x) || 0);
+    return mem.map((m, i) => (i === 0 ? Math.max(m, JUMBO_SOCKET_LIMIT_MB) : m)).join(',');
+  }
+
   /** other_config:* for ovs-vsctl set (VSPERF: VSWITCHD_DPDK_CONFIG, DPDK_SOCKET_MEM, VSWITCH_PMD_CPU_MASK…). */
   otherConfig(hugeDir: string, online: readonly number[]): string[] {
     const out: string[] = [];
@@ -372,6 +395,14 @@ export class OvsSwitch implements VSwitch {
     for (const [k, v] of Object.entries((this.s.getOr('VSWITCHD_DPDK_CONFIG', {}) as JsonObject) ?? {})) cfg[k] = String(v);
     cfg['dpdk-init'] = cfg['dpdk-init'] ?? 'true';
     cfg['dpdk-socket-mem'] = strList(this.s.getOr('DPDK_SOCKET_MEM', ['256'])).join(',');
+    const jumboLimit = this.jumboSocketLimit(cfg);
+    if (jumboLimit) {
+      cfg['dpdk-socket-limit'] = jumboLimit;
+      // Shared pools start at 262144 mbufs and halve until one fits: under a 1 GB limit that is 630 MB
+      // at MTU 1500 and seconds of hugepage faulting per MTU change. Per-port pools are sized by the
+      // port's rings (~20k mbufs), so an MTU change takes a fraction of a second and ~200 MB at 9000.
+      cfg['per-port-memory'] = cfg['per-port-memory'] ?? 'true';
+    }
     if (Number(this.s.getOr('VSWITCH_AFFINITIZATION_ON', 1)) === 1) {
       cfg['pmd-cpu-mask'] = checkPmdMask(String(this.s.getOr('VSWITCH_PMD_CPU_MASK', '2')), online, this.s.source('VSWITCH_PMD_CPU_MASK') ?? 'defaults');
     }
@@ -507,6 +538,12 @@ export class OvsSwitch implements VSwitch {
     if (port.kind === 'pci') devargs = port.pci;
     else if (port.io === 'af_xdp') devargs = `net_af_xdp${this.vdevSeq++},iface=${port.iface},start_queue=0,queue_count=1`;
     // A deeper rx ring than the PMD default (512 frames) rides out moments when the PMD is starved of CPU.
+    // A port that may go jumbo (VSPERF's ovsdpdk_jumbo_* set mtu_request 68…9702 while it runs): net_pcap.
+    // net_af_packet refuses an MTU above its ring frame less 52 B and a ring frame above the mbuf (sized
+    // by the MTU), so no one frame size serves 1500 and 9000; AF_XDP on a veth stops at ~3500 (a page).
+    // net_pcap has no MTU of its own (OVS logs that and sizes its mbufs by mtu_request) and takes frames
+    // up to 9728 B in chained mbufs; it is slower, which these functional testcases do not measure.
+    else if (port.maxMtu && port.maxMtu > 1500) devargs = `net_pcap${this.vdevSeq++},iface=${port.iface}`;
     else devargs = `net_af_packet${this.vdevSeq++},iface=${port.iface},framecnt=4096${port.capturable ? ',qdisc_bypass=0' : ''}`;
     const params = ['type=dpdk', `options:dpdk-devargs=${devargs}`];
     const mq = Number(this.s.getOr('VSWITCH_DPDK_MULTI_QUEUES', 0));

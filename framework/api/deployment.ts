@@ -20,6 +20,11 @@ export type PhyPort =
       readonly io: 'af_packet' | 'af_xdp';
       /** af_packet: send through the kernel's queue so a capture on the interface sees outgoing frames too. */
       readonly capturable?: boolean;
+      /**
+       * The largest MTU the switch may give this port while it runs (VSPERF's jumbo testcases set
+       * mtu_request in their steps); absent = the standard 1500. OVS-DPDK opens such a port with net_pcap.
+       */
+      readonly maxMtu?: number;
     }
   | { readonly kind: 'vhost'; readonly socketPath: string };
 
@@ -101,6 +106,11 @@ export interface VSwitch {
    * there). Called before start(); optional for switches that have no host-side presence.
    */
   useNetns?(netns: string): void;
+  /**
+   * Ports of this run may be given an MTU up to maxMtu (jumbo frames). Called before start(); a switch
+   * that sizes its packet memory at start makes room for buffers of that size. Optional.
+   */
+  allowMtu?(maxMtu: number): void;
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
   version(): Promise<string>;
