@@ -11,6 +11,31 @@ import type { JsonObject } from '../config/settings.js';
 export interface HostNeeds {
   /** NUMA nodes: the testcase pins guests and PMD threads to different nodes. */
   readonly numaNodes?: number;
+  /**
+   * The testcase checks the MTU of a vhost-user client port before any guest is on its socket (VSPERF's
+   * ovsdpdk_jumbo_*_vport_* and ovsdpdk_jumbo_pvp). OVS-DPDK here (3.1) sets such a port's MTU only
+   * when a guest connects: measured, `ovs-vsctl get Interface dpdkvhostuserclient0 mtu` is 0 and
+   * `dpctl/show` says mtu=0, before and after mtu_request=9000.
+   */
+  readonly guestForVhostMtu?: true;
+}
+
+/**
+ * A step that reads a vhost-user port's MTU (`get Interface dpdkvhostuserclientN mtu`, or `dpctl/show`
+ * filtered on `mtu=` in a testcase with vports and no physical port) before any `vnf… start` step.
+ */
+function vhostMtuBeforeGuest(steps: readonly unknown[]): boolean {
+  const words = (s: unknown): string[] => (Array.isArray(s) ? s.filter((x) => typeof x === 'string') : []);
+  const has = (obj: RegExp, act: string): boolean => steps.some((s) => obj.test(words(s)[0] ?? '') && words(s)[1] === act);
+  const vportsOnly = has(/^vswitch$/, 'add_vport') && !has(/^vswitch$/, 'add_phy_port');
+  for (const step of steps) {
+    const [obj, act, cmd, filter] = words(step);
+    if (/^vnf\d*$/i.test(obj ?? '') && act === 'start') return false;
+    if (obj !== 'tools' || act !== 'exec_shell' || !cmd) continue;
+    if (/\bget\s+Interface\s+dpdkvhostuser\S*\s+mtu\b/.test(cmd)) return true;
+    if (vportsOnly && /dpctl\/show/.test(cmd) && /mtu=/.test(filter ?? '')) return true;
+  }
+  return false;
 }
 
 /** The parts of a testcase definition the needs are read from. */
@@ -42,7 +67,7 @@ export function hostNeeds(tc: TestcaseData): HostNeeds {
       if (m) numa = Math.max(numa, Number(m[2]) + (m[1] === '>' ? 1 : 0));
     }
   });
-  return numa > 1 ? { numaNodes: numa } : {};
+  return { ...(numa > 1 ? { numaNodes: numa } : {}), ...(vhostMtuBeforeGuest(steps) ? { guestForVhostMtu: true as const } : {}) };
 }
 
 /** NUMA nodes of this host (/sys/devices/system/node/nodeN); 1 when the kernel has no NUMA. */
@@ -62,5 +87,7 @@ export function hostLacks(tc: TestcaseData, probe: { numaNodes: () => number } =
     if (have < need.numaNodes)
       return `needs a host with ${need.numaNodes} NUMA nodes (it places guests and PMD threads on different nodes); this host has ${have}`;
   }
+  if (need.guestForVhostMtu)
+    return "checks a vhost-user client port's MTU before any guest is on its socket: this OVS-DPDK (3.1) reports MTU 0 until a guest connects";
   return undefined;
 }

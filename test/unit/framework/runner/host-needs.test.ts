@@ -23,6 +23,35 @@ describe("host needs read from a testcase's TestSteps", () => {
     expect(hostLacks(named('vswitch_add_del_bridge'), { numaNodes: () => 1 })).to.equal(undefined);
   });
 
+  it("VSPERF's vhost-user MTU testcases need a guest on the port's socket: one line, on any host; the physical-port ones run", () => {
+    const vport = [
+      'ovsdpdk_jumbo_increase_mtu_vport_ovsdb',
+      'ovsdpdk_jumbo_increase_mtu_vport_datapath',
+      'ovsdpdk_jumbo_reduce_mtu_vport_ovsdb',
+      'ovsdpdk_jumbo_reduce_mtu_vport_datapath',
+      'ovsdpdk_jumbo_mtu_upper_bound_vport',
+      'ovsdpdk_jumbo_mtu_lower_bound_vport',
+      'ovsdpdk_jumbo_pvp',
+    ];
+    for (const n of vport)
+      expect(hostLacks(named(n), { numaNodes: () => 2 }), n).to.equal(
+        "checks a vhost-user client port's MTU before any guest is on its socket: this OVS-DPDK (3.1) reports MTU 0 until a guest connects",
+      );
+    for (const n of ['ovsdpdk_jumbo_increase_mtu_phy_port_datapath', 'ovsdpdk_jumbo_mtu_lower_bound_phy_port', 'ovsdpdk_jumbo_p2p', 'vswitch_add_del_vport'])
+      expect(hostLacks(named(n), { numaNodes: () => 1 }), n).to.equal(undefined);
+    // Read after the guest started: no need.
+    const later = {
+      raw: {
+        TestSteps: [
+          ['vswitch', 'add_vport', 'br0'],
+          ['vnf', 'start'],
+          ['tools', 'exec_shell', 'ovs-vsctl get Interface dpdkvhostuserclient0 mtu'],
+        ],
+      },
+    };
+    expect(hostNeeds(later)).to.deep.equal({});
+  });
+
   it("a user's own testcase with the same steps gets the same check, whatever its name", () => {
     const own = { raw: { Name: 'my_numa_check', TestSteps: named('ovsdpdk_numa').raw.TestSteps! } };
     expect(hostLacks(own, { numaNodes: () => 1 })).to.equal(LACKS_NUMA);
