@@ -93,9 +93,13 @@ export async function vhostTx(host: Host, txCpu: number, pmdCpu: number, rounds:
       const pmd = parsePmdStats(text).find((p) => p.thread.startsWith('pmd'));
       return pmd?.processingPct !== undefined ? Number(pmd.processingPct.toFixed(1)) : null;
     };
+    // testpmd's main lcore only prints the stats once a second; its one forwarding lcore is txCpu. With two
+    // CPUs the main lcore has to be the other one, the PMD's (it was `pmdCpu === 0 ? 1 : 0`, i.e. txCpu
+    // itself when the PMD is on CPU 1: "-l 0,0", and testpmd had no forwarding core).
+    const mainCpu = txCpu === 0 ? 1 : 0;
     for (let i = 0; i < rounds; i++) {
       for (const sender of ['vsg-engine', 'testpmd'] as const) {
-        const argv = sender === 'vsg-engine' ? engineArgv(devargs, txCpu, warmS + windowS + 30) : testpmdArgv(devargs, txCpu, pmdCpu === 0 ? 1 : 0);
+        const argv = sender === 'vsg-engine' ? engineArgv(devargs, txCpu, warmS + windowS + 30) : testpmdArgv(devargs, txCpu, mainCpu);
         const child = await host.spawn(argv, { label: `stop ${sender}`, graceMs: 3000, stdinPipe: true });
         try {
           // OVS connects to the socket within ~1 s, then frames flow: wait for them, then warm up.
