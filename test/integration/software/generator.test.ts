@@ -274,7 +274,6 @@ describe('Software generator on veth pairs (integration)', function () {
   it('stops the engine at once on abort and throws AbortedError', async () => {
     const g = await connected();
     const ac = new AbortController();
-    const t0 = Date.now();
     setTimeout(() => ac.abort(), 400);
     let err: unknown;
     try {
@@ -283,8 +282,9 @@ describe('Software generator on veth pairs (integration)', function () {
       err = e;
     }
     await g.close();
+    // The abort path, not the trial's end: the engine of a 20 s trial was killed, and nothing is left.
     expect(err).to.be.instanceOf(AbortedError);
-    expect(Date.now() - t0).to.be.below(5_000);
+    expect((err as Error).message).to.match(/aborted; engine \(pid \d+\) stopped/);
     expect(enginePids()).to.deep.equal([]);
   });
 

@@ -69,7 +69,6 @@ describe('vnfs/migration mechanics on real QEMU (no NICs)', function () {
     await active;
     await new Promise((r) => setTimeout(r, 500));
     process.kill(dst.pid, 'SIGKILL');
-    const t0 = Date.now();
     let err: unknown;
     try {
       await p;
@@ -78,7 +77,9 @@ describe('vnfs/migration mechanics on real QEMU (no NICs)', function () {
     }
     expect(err, String(err)).to.be.instanceOf(MigrationError);
     expect((err as Error).message).to.match(/destination|failed/);
-    expect(Date.now() - t0).to.be.below(10_000);
+    // Found from the lost destination (or the source's failed status), not by running into MIGRATION_TIMEOUT_S.
+    expect((err as MigrationError).phase).to.equal('converge');
+    expect((err as Error).message).to.not.match(/not completed within/);
     expect(await ensureSourceRunning(src, testLog)).to.equal('running');
     expect(vm.current).to.equal(src);
     expect(vm.alive).to.equal(true);

@@ -70,7 +70,6 @@ describe('vnfs/qemu QemuDpdkVhostUser on real QEMU (no NICs)', function () {
     copyFileSync(join(builtinImageDir(), 'initramfs.gz'), join(bad, 'initramfs.gz'));
     ctx = { ...ctx, settings: ctx.settings.with({ GUEST_IMAGE: [bad] }, 'test') };
     const vm = new QemuVm(ctx, 'vsv-g2', false);
-    const t0 = Date.now();
     let err: unknown;
     try {
       await vm.start();
@@ -79,9 +78,9 @@ describe('vnfs/qemu QemuDpdkVhostUser on real QEMU (no NICs)', function () {
       err = e;
     }
     expect(err, String(err)).to.be.instanceOf(DriverError);
-    expect((err as Error).message, (err as Error).message).to.match(/exited with code 1|did not print VSPERF-READY/);
+    // QEMU refused the kernel, or the wait was GUEST_TIMEOUT's 4 s (not the 120 s default).
+    expect((err as Error).message, (err as Error).message).to.match(/exited with code 1|did not print VSPERF-READY within 4 s \(GUEST_TIMEOUT\)/);
     expect((err as Error).message).to.match(/qemu: .+|serial: /);
-    expect(Date.now() - t0).to.be.below(10_000);
     expect(vm.alive).to.equal(false);
   });
 
