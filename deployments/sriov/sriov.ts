@@ -9,6 +9,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } fr
 import { basename, join } from 'node:path';
 import { ConfigError, DriverError, EnvironmentError } from '../../framework/errors.js';
 import { PCI_ADDRESS_RE, PciBinder, type PciBinderOptions } from '../../framework/host/pci.js';
+import { isMac } from '../../framework/util/net-address.js';
 
 /** One WHITELIST_NICS entry: `0000:05:00.0`, `05:00.0`, or with a VF `0000:05:00.0|vf1`. */
 export interface NicRef {
@@ -102,7 +103,7 @@ export class Sriov extends PciBinder {
   async configureVf(pf: string, index: number, cfg: VfConfig): Promise<void> {
     const args: string[] = [];
     if (cfg.mac) {
-      if (!/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(cfg.mac)) throw new ConfigError('SRIOV_VF_MACS', 'settings', `"${cfg.mac}" is not a MAC address`);
+      if (!isMac(cfg.mac)) throw new ConfigError('SRIOV_VF_MACS', 'settings', `"${cfg.mac}" is not a MAC address`);
       args.push('mac', cfg.mac);
     }
     if (cfg.vlan !== undefined && cfg.vlan > 0) {

@@ -12,6 +12,7 @@ import { IVSWITCH_METHODS } from '../../framework/steps/steps.js';
 import type { StepTarget } from '../../framework/steps/types.js';
 import type { PhyPort, SwitchPort, VSwitch } from '../../framework/api/deployment.js';
 import { TUNNEL_TYPES, type TunnelType } from '../../framework/api/trafficgen.js';
+import { isIpv4WithPrefix, isMac } from '../../framework/util/net-address.js';
 import { flowKey, flowPresent, isFlowDict, type FlowDict } from './flow-key.js';
 
 /** A port the steps know: a physical one (its testbed index), a vhost-user one, or a tunnel port (op2p). */
@@ -27,21 +28,17 @@ export interface VswitchStepOptions {
   readonly log: Logger;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
-
 /** An IPv4 address (network: with /prefix) given to a tunnel step, checked before it reaches ovs-appctl. */
 function ipOrNet(v: PyValue, what: string, network: boolean): string {
   const s = pyStr(v);
-  const [addr, len, ...rest] = s.split('/');
-  const okLen = len === undefined ? !network : /^\d{1,2}$/.test(len) && Number(len) <= 32;
-  if (!IPV4.test(addr ?? '') || !okLen || rest.length)
+  if (!isIpv4WithPrefix(s, network))
     throw new VsperfError('E_STEP_PARAM', `${what} ${pyRepr(v)} is not an IPv4 ${network ? 'network (a.b.c.d/n)' : 'address'}`);
   return s;
 }
 
 function macParam(v: PyValue): string {
   const s = pyStr(v);
-  if (!/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(s)) throw new VsperfError('E_STEP_PARAM', `mac_addr ${pyRepr(v)} is not a MAC address`);
+  if (!isMac(s)) throw new VsperfError('E_STEP_PARAM', `mac_addr ${pyRepr(v)} is not a MAC address`);
   return s.toLowerCase();
 }
 

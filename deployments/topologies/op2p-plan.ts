@@ -22,6 +22,7 @@ import { ConfigError, UsageError } from '../../framework/errors.js';
 import type { Settings, JsonObject } from '../../framework/config/settings.js';
 import type { FlowSpec } from '../../framework/api/deployment.js';
 import { TUNNEL_TYPES, type TunnelSpec, type TunnelType } from '../../framework/api/trafficgen.js';
+import { isIpv4WithPrefix, isMac } from '../../framework/util/net-address.js';
 
 export const TUNNEL_OPERATIONS = ['encapsulation', 'decapsulation'] as const;
 export type TunnelOperation = (typeof TUNNEL_OPERATIONS)[number];
@@ -73,9 +74,6 @@ export interface Op2pPlan {
   readonly flows: readonly { readonly bridge: string; readonly flow: FlowSpec }[];
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const MAC = /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/;
-
 /** VSPERF's values (conf/integration/02_vswitch.conf, 03_traffic.conf), for runs without those files. */
 const DEFAULTS: Readonly<Record<string, string>> = {
   VTEP_IP1: '192.168.0.1/24',
@@ -93,10 +91,7 @@ const DEFAULTS: Readonly<Record<string, string>> = {
 /** prefix: true = a.b.c.d/n required, false = none allowed, 'optional' = either. */
 function ipv4(s: Settings, key: string, prefix: boolean | 'optional'): string {
   const v = String(s.getOr(key, DEFAULTS[key] ?? ''));
-  const [addr, len, ...rest] = v.split('/');
-  const m = IPV4.exec(addr ?? '');
-  const okLen = len === undefined ? prefix !== true : prefix !== false && /^\d{1,2}$/.test(len) && Number(len) <= 32;
-  if (!m || m.slice(1).some((x) => Number(x) > 255) || !okLen || rest.length)
+  if (!isIpv4WithPrefix(v, prefix))
     throw new ConfigError(
       key,
       s.source(key),
@@ -117,7 +112,7 @@ export function nicMacRef(v: string): number | undefined {
 function mac(s: Settings, key: string): string {
   const v = String(s.getOr(key, DEFAULTS[key] ?? ''));
   if (nicMacRef(v) !== undefined) return v;
-  if (!MAC.test(v)) throw new ConfigError(key, s.source(key), `must be a MAC address or #PARAM(NICS[i]['mac']), got ${JSON.stringify(v)}`);
+  if (!isMac(v)) throw new ConfigError(key, s.source(key), `must be a MAC address or #PARAM(NICS[i]['mac']), got ${JSON.stringify(v)}`);
   return v.toLowerCase();
 }
 

@@ -18,6 +18,7 @@ import type {
   TrialSpec,
 } from '../../framework/api/trafficgen.js';
 import { IMIX_SIZES, imixAverage, lineRateFps, rateToFps } from '../../framework/api/trafficgen.js';
+import { isMac } from '../../framework/util/net-address.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 
 export const API_MAJOR = 1;
@@ -57,7 +58,6 @@ function positive(field: string, v: number, max: number, unit = ''): number {
   return v;
 }
 
-const MAC_RE = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const MAX_U53 = BigInt(Number.MAX_SAFE_INTEGER);
 
 // ---------------------------------------------------------------- framework → wire (client side)
@@ -119,7 +119,7 @@ export function portsFromPb(ports: readonly pb.Port[], field = 'ports'): PortSpe
     const f = `${field}[${i}]`;
     if (!p.name || p.name.length > 256) bad(`${f}.name`, 'must be a non-empty name of at most 256 characters');
     positive(`${f}.speed_mbps`, p.speedMbps, 1_000_000, ' Mbit/s');
-    if (p.mac && !MAC_RE.test(p.mac)) bad(`${f}.mac`, `"${p.mac}" is not a MAC address`);
+    if (p.mac && !isMac(p.mac)) bad(`${f}.mac`, `"${p.mac}" is not a MAC address`);
     if (p.mtu) range(`${f}.mtu`, p.mtu, 68, 65535);
     if (p.ioBackend && !['auto', 'af_packet', 'af_xdp', 'dpdk'].includes(p.ioBackend))
       bad(`${f}.io_backend`, `"${p.ioBackend}" is not one of auto, af_packet, af_xdp, dpdk`);
@@ -161,7 +161,7 @@ export function streamFromPb(s: pb.StreamSpec | undefined, field: string, caps: 
   const l2 = s.l2 ?? { srcMac: '00:00:00:00:00:00', dstMac: '00:00:00:00:00:00' };
   for (const k of ['srcMac', 'dstMac'] as const) {
     const name = k === 'srcMac' ? 'src_mac' : 'dst_mac';
-    if (!MAC_RE.test(l2[k])) bad(`${field}.l2.${name}`, `"${l2[k]}" is not a MAC address`);
+    if (!isMac(l2[k])) bad(`${field}.l2.${name}`, `"${l2[k]}" is not a MAC address`);
   }
   const l3 = s.l3 ?? { enabled: false, version: 4, proto: 'udp', srcIp: '0.0.0.0', dstIp: '0.0.0.0' };
   const version = l3.version === 0 ? 4 : l3.version;
