@@ -11,11 +11,12 @@
  * Run it under the hardware lock as a whole (`flock /tmp/vsperf-hw.lock npm run bench -- fidelity`): the
  * stress-ng of the loaded case must run exactly while its trial does, and nobody else's traffic may.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { framesOfRun, readTrailers } from '../test/integration/software/pcap.js';
+import { framesOfRun, longestSilence, readTrailers } from '../test/integration/software/pcap.js';
+import { vsperfCapturing } from '../test/integration/vsperf-run.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const work = '/tmp/vsperf-fidelity-bench';
@@ -31,48 +32,19 @@ interface Tc {
   details?: { migration?: { records: Record<string, number>[]; receivers: Record<string, number>[] } };
 }
 
-function newNetns(before: Set<string>): string | undefined {
-  return spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-    .stdout.split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .find((n) => /^vsd-[0-9a-f]+$/.test(n) && !before.has(n));
-}
-
 /** One vsperf run under the hardware lock; with `pcap`, tcpdump captures the receiving generator port. */
 async function vsperf(name: string, args: string[], pcap?: string): Promise<{ tc?: Tc; tcpdumpErr: string }> {
   const dir = join(work, `${name}-${Date.now()}`);
   mkdirSync(dir, { recursive: true });
-  const before = new Set(
-    spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .map((l) => l.split(' ')[0]!),
-  );
-  const child = spawn(process.execPath, [join(root, 'bin', 'vsperf.js'), ...args, '--results-dir', dir], {
-    cwd: root,
-    env: { ...process.env, VSPERF_STATE_DIR: join(work, 'state') },
-    stdio: ['ignore', 'ignore', 'inherit'],
+  const run = await vsperfCapturing<{ testcases: Tc[] }>({
+    root,
+    args,
+    resultsDir: dir,
+    stateDir: join(work, 'state'),
+    ...(pcap ? { pcap } : {}),
+    echoStderr: true,
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  let cap: ChildProcess | undefined;
-  let tcpdumpErr = '';
-  while (pcap && !cap && child.exitCode === null) {
-    const ns = newNetns(before);
-    const dev = ns ? `vsd${ns.slice(4)}g1` : '';
-    if (ns && spawnSync('ip', ['-n', ns, 'link', 'show', dev]).status === 0) {
-      cap = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      cap.stderr!.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
-    } else await new Promise((r) => setTimeout(r, 100));
-  }
-  await exited;
-  if (cap && cap.exitCode === null) {
-    cap.kill('SIGINT');
-    await new Promise((r) => cap!.once('exit', r));
-  }
-  const res = readdirSync(dir).find((d) => d.startsWith('results_'));
-  if (!res) return { tcpdumpErr };
-  return { tc: (JSON.parse(readFileSync(join(dir, res, 'results.json'), 'utf8')) as { testcases: Tc[] }).testcases[0], tcpdumpErr };
+  return { ...(run.results ? { tc: run.results.testcases[0] } : {}), tcpdumpErr: run.tcpdumpErr };
 }
 
 const conditions: Record<string, string> = { start: loadavg() };
@@ -116,12 +88,7 @@ const migration = (mig.tc?.details?.migration?.records ?? []).map((r, i) => {
   const w = mig.tc!.details!.migration!.receivers[i]!;
   const after = i > 0 ? mig.tc!.details!.migration!.receivers[i - 1]!.trafficStopEpochMs! + 1000 : 0;
   const mine = framesOfRun(frames, w.runTag!, after, w.trafficStopEpochMs! + 1000);
-  let gap = 0;
-  for (let k = 1; k < mine.length; k++) {
-    const a = mine[k - 1]!.tNs / 1e6;
-    const b = mine[k]!.tNs / 1e6;
-    if (b > w.startEpochMs! && a < w.trafficStopEpochMs!) gap = Math.max(gap, b - a);
-  }
+  const gap = longestSilence(mine, w.startEpochMs!, w.trafficStopEpochMs!).gapMs;
   return {
     rx_gap_ms: r.rxGapMs ?? null,
     capture_gap_ms: Math.round(gap * 1000) / 1000,

@@ -36,3 +36,18 @@ export function readTrailers(file: string): Captured[] {
 export function framesOfRun(frames: readonly Captured[], tag: number, afterMs: number, untilMs: number): Captured[] {
   return frames.filter((f) => f.tag === tag && f.stream === 0 && f.tNs / 1e6 > afterMs && f.tNs / 1e6 <= untilMs);
 }
+
+/**
+ * The longest silence between consecutive frames that overlaps the window (fromMs, toMs) (epoch ms), and
+ * when it ended (the first frame after it); 0 and 0 when no two frames bracket the window.
+ */
+export function longestSilence(frames: readonly Captured[], fromMs: number, toMs: number): { gapMs: number; endMs: number } {
+  let gapMs = 0;
+  let endMs = 0;
+  for (let k = 1; k < frames.length; k++) {
+    const a = frames[k - 1]!.tNs / 1e6;
+    const b = frames[k]!.tNs / 1e6;
+    if (b > fromMs && a < toMs && b - a > gapMs) [gapMs, endMs] = [b - a, b];
+  }
+  return { gapMs, endMs };
+}

@@ -8,15 +8,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Config } from '../../../framework/config/load.js';
 import { silentLogger } from '../../../framework/log/logger.js';
-import { registerBuiltins } from '../../../drivers.js';
-import { Registry } from '../../../framework/registry/registry.js';
-import { RunEvents } from '../../../framework/runner/events.js';
-import { runTestcases } from '../../../framework/runner/run.js';
 import type { TestcaseResult } from '../../../framework/results/types.js';
-import { leftovers, mergeScopes, NOTHING, scopeOf, testSettings } from '../deployments/helpers.js';
-import { hostContext } from '../../helpers/driver-context.js';
+import { leftovers, makeCtx, mergeScopes, NOTHING, runCatalogue, scopeOf } from '../deployments/helpers.js';
 import { exec } from '../../../framework/host/exec.js';
 import { VswitchSteps } from '../../../deployments/steps/vswitch-target.js';
 import type { VSwitch } from '../../../framework/api/deployment.js';
@@ -63,24 +57,12 @@ for (const vswitch of ['OvsDpdkVhost', 'OvsVanilla']) {
     before(async () => {
       const file = join(dir, 'tunnel.json');
       writeFileSync(file, JSON.stringify(TESTCASES));
-      const config = new Config({ integration: true, confFiles: [file], testParams: [{ TRAFFICGEN: 'Software', VSWITCH: vswitch }] });
-      const registry = new Registry();
-      registerBuiltins(registry);
       const names = TESTCASES.INTEGRATION_TESTS.map((t) => t.Name);
-      const tcs = config.testcases().filter((t) => names.includes(t.name));
-      expect(tcs).to.have.length(names.length);
-      const run = await runTestcases({
-        config,
-        registry,
-        testcases: tcs,
-        log: silentLogger,
-        events: new RunEvents(),
-        argv: ['int'],
-        resultsRoot,
+      results = await runCatalogue(names, { TRAFFICGEN: 'Software', VSWITCH: vswitch }, resultsRoot, 'int', {
         integration: true,
-        signal: new AbortController().signal,
+        confFiles: [file],
+        validate: true,
       });
-      results = run.testcases;
     });
 
     after(() => rmSync(dir, { recursive: true, force: true }));
@@ -109,19 +91,15 @@ for (const vswitch of ['OvsDpdkVhost', 'OvsVanilla']) {
 describe('vswitch tunnel steps on OvsVanilla in a namespace: add_route, set_tunnel_arp, add_tunnel_port validations (integration)', function () {
   this.timeout(120_000);
   const NS = `vst-${process.pid}`;
-  const t = hostContext(testSettings({ VSWITCH: 'OvsVanilla' }), {
-    runId: `vst-${process.pid}`,
-    journalDir: join(tmpdir(), 'vst-journal'),
-    workDirPrefix: 'vst',
-  });
+  const t = makeCtx({ VSWITCH: 'OvsVanilla' });
 
   let vswitch: VSwitch | undefined;
 
   after(async () => {
     await vswitch?.stop();
-    await t.cleanup.unwind();
-    t.journal.close();
-    rmSync(t.workDir, { recursive: true, force: true });
+    const { errors, live } = await t.dispose();
+    expect(errors).to.deep.equal([]);
+    expect(live, 'journalled resources left').to.deep.equal([]);
   });
 
   it('each step is validated in the switch; a wrong expectation is not', async () => {

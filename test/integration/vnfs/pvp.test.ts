@@ -7,12 +7,13 @@
  * Each run ends with a leftover audit (no process, netns of the run).
  */
 import { expect } from 'chai';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { processesMentioning, ROOT_DIR } from './helpers.js';
 import { needsTcgPad } from '../../../vnfs/qemu/config.js';
-import { framesOfRun, readTrailers } from '../software/pcap.js';
+import { framesOfRun, longestSilence, readTrailers } from '../software/pcap.js';
+import { expectFigures, readRunResults, vsperfCapturing } from '../vsperf-run.js';
 
 const ROOT = process.cwd();
 // Valid MACs (a guest bridge drops zero source MACs) and a search starting at 0.1 % of 10G line rate
@@ -39,60 +40,25 @@ function vsperf(testcase: string, params: string): { tc: Tc; resultsDir: string;
     timeout: 12 * 60_000,
   });
   const out = `${r.stdout}\n${r.stderr}`;
-  const dir = readdirSync(base).find((d) => d.startsWith('results_'));
-  expect(dir, `no results dir; output:\n${out.slice(-3000)}`).to.be.a('string');
-  const res = JSON.parse(readFileSync(join(base, dir!, 'results.json'), 'utf8')) as { testcases: Tc[] };
-  return { tc: res.testcases[0]!, resultsDir: base, out };
+  const res = readRunResults<{ testcases: Tc[] }>(base);
+  expect(res, `no results dir; output:\n${out.slice(-3000)}`).to.not.equal(undefined);
+  return { tc: res!.testcases[0]!, resultsDir: base, out };
 }
 
-/**
- * vsperf run asynchronously with tcpdump capturing the generator's receiving port (sandbox netns
- * vsd-<tag>, interface vsd<tag>g1) from the moment the sandbox exists: the independent observer.
- */
+/** vsperf with tcpdump capturing the generator's receiving port from the moment the sandbox exists: the independent observer. */
 async function vsperfCaptured(testcase: string, params: string, pcap: string): Promise<{ tc: Tc; resultsDir: string; out: string; tcpdumpErr: string }> {
   const base = join(ROOT_DIR, `ci-${testcase}-${process.pid}`);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
-  const before = new Set(
-    spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .map((l) => l.split(' ')[0]),
-  );
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'vsperf.js'), testcase, '--results-dir', base, '--test-params', params], {
-    cwd: ROOT,
-    env: { ...process.env, VSPERF_STATE_DIR: join(ROOT_DIR, 'ci-state') },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const run = await vsperfCapturing<{ testcases: Tc[] }>({
+    root: ROOT,
+    args: [testcase, '--test-params', params],
+    resultsDir: base,
+    stateDir: join(ROOT_DIR, 'ci-state'),
+    pcap,
   });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let cap: ChildProcess | undefined;
-  let tcpdumpErr = '';
-  const deadline = Date.now() + 10 * 60_000;
-  while (!cap && Date.now() < deadline && child.exitCode === null) {
-    const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .map((l) => l.split(' ')[0]!)
-      .find((n) => /^vsd-[0-9a-f]+$/.test(n) && !before.has(n));
-    const dev = ns ? `vsd${ns.slice(4)}g1` : undefined;
-    if (ns && dev && spawnSync('ip', ['-n', ns, 'link', 'show', dev]).status === 0) {
-      cap = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', dev, '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      cap.stderr!.on('data', (d: Buffer) => (tcpdumpErr += d.toString()));
-    } else await new Promise((r) => setTimeout(r, 100));
-  }
-  await exited;
-  // The interface goes with the sandbox: tcpdump ends by itself, with its drop counts on stderr.
-  if (cap && cap.exitCode === null) {
-    cap.kill('SIGINT');
-    await new Promise((r) => cap!.once('exit', r));
-  }
-  const dir = readdirSync(base).find((d) => d.startsWith('results_'));
-  expect(dir, `no results dir; output:\n${out.slice(-3000)}`).to.be.a('string');
-  const res = JSON.parse(readFileSync(join(base, dir!, 'results.json'), 'utf8')) as { testcases: Tc[] };
-  return { tc: res.testcases[0]!, resultsDir: base, out, tcpdumpErr };
+  expect(run.results, `no results dir; output:\n${run.out.slice(-3000)}`).to.not.equal(undefined);
+  return { tc: run.results!.testcases[0]!, resultsDir: base, out: run.out, tcpdumpErr: run.tcpdumpErr };
 }
 
 function audit(resultsDir: string, tc: Tc): void {
@@ -152,7 +118,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     expect(mig.records).to.have.length(2);
     expect(mig.targets).to.deep.equal({ totalMs: 2000, downtimeMs: 10 });
     for (const r of mig.records) {
-      for (const k of [
+      expectFigures(r, [
         'totalMs',
         'setupMs',
         'downtimeMs',
@@ -165,9 +131,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
         'lostFrames',
         'outageFromLossMs',
         'ramTransferredBytes',
-      ]) {
-        expect(r[k], `${k} in ${JSON.stringify(r)}`).to.be.a('number');
-      }
+      ]);
       expect(r.totalMs!).to.be.above(r.setupMs!);
       expect(r.downtimeMs!).to.be.above(0).and.below(r.totalMs!);
       expect(r.stopResumeMs!).to.be.above(0);
@@ -196,8 +160,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
     // The guest clock, queried on ttyS1 on the source before and on the destination after each migration.
     mig.records.forEach((r, i) => {
       const row = tc.rows.find((x) => x.id === `migration_${i + 1}`)!;
-      for (const k of ['guestClockOffsetBeforeMs', 'guestClockOffsetAfterMs', 'guestClockStepMs', 'guestClockUncertaintyMs'])
-        expect(r[k], `${k} in ${JSON.stringify(r)}`).to.be.a('number');
+      expectFigures(r, ['guestClockOffsetBeforeMs', 'guestClockOffsetAfterMs', 'guestClockStepMs', 'guestClockUncertaintyMs']);
       expect(r.guestClockStepMs!).to.be.closeTo(r.guestClockOffsetAfterMs! - r.guestClockOffsetBeforeMs!, 2e-3);
       // A real exchange: a round trip longer than 0 and shorter than the 500 ms reply timeout on each side.
       expect(r.guestClockUncertaintyMs!).to.be.above(0).and.below(500);
@@ -230,13 +193,7 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
       const w = mig.receivers[i]!;
       const after = i > 0 ? mig.receivers[i - 1]!.trafficStopEpochMs! + 1000 : 0;
       const mine = framesOfRun(frames, w.runTag!, after, w.trafficStopEpochMs! + 1000);
-      let gap = 0;
-      let gapEnd = 0;
-      for (let k = 1; k < mine.length; k++) {
-        const a = mine[k - 1]!.tNs / 1e6;
-        const b = mine[k]!.tNs / 1e6;
-        if (b > w.startEpochMs! && a < w.trafficStopEpochMs! && b - a > gap) [gap, gapEnd] = [b - a, b];
-      }
+      const { gapMs: gap, endMs: gapEnd } = longestSilence(mine, w.startEpochMs!, w.trafficStopEpochMs!);
       const tx = tc.trials[i]!.result.txFrames;
       expect(Math.abs(r.rxGapMs! - gap), `migration ${i + 1}: rx_gap_ms ${r.rxGapMs} vs capture ${gap.toFixed(3)} ms`).to.be.at.most(2);
       // The breakdown's last part, from the capture: the silence's end − the destination's RESUME (QMP, same clock).

@@ -49,6 +49,24 @@ const VSPERF: JsonObject = {
 
 const settings = (o: JsonObject = {}): Settings => new Settings(VSPERF).with(o, '--test-params');
 
+/** The external bridge's MAC as the deployment reads it from the switch. */
+const EXT_MAC = '0a:00:00:00:00:aa';
+
+/** The generator's stream of an op2p run: the deployment's TRAFFIC over `base`, frames of `frameSize`. */
+const op2pStream = (o: ReturnType<typeof op2pSettings>, frameSize: number, base = settings()): ReturnType<typeof streamFromSettings> =>
+  streamFromSettings(base.with({ TRAFFIC: op2pTraffic(o, EXT_MAC) }, 'deployment'), frameSize);
+
+const PORT = { name: 'g0', speedMbps: 1000, mtuFound: 1500 };
+
+/** The Software generator's plan for 5 frames of `stream` from `tx` (default PORT) to g1. */
+const softwarePlan = (stream: ReturnType<typeof streamFromSettings>, rate: { unit: 'fps' | 'pct'; value: number }, tx = PORT): ReturnType<typeof buildPlan> =>
+  buildPlan({ stream, bidir: false, rate, latency: true, frames: 5 }, [tx, { ...PORT, name: 'g1' }], {
+    backend: 'af_packet',
+    drainS: 0.5,
+    progressMs: 0,
+    learningFps: 100,
+  });
+
 describe('op2p plan (VSPERF overlay deployment)', () => {
   it('encapsulation: phy0 and the tunnel port (to VTEP_IP2) on the integration bridge, phy1 on the external one; route and ARP out of br-ext', () => {
     const p = op2pPlan(op2pSettings(settings({ TUNNEL_OPERATION: 'encapsulation' })));
@@ -115,7 +133,7 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
       { bridge: 'vsperf-br0', flow: { type: 'raw', flow: 'actions=NORMAL' } },
     ]);
     // The frames go to the external bridge's address, as with OvsDpdkVhost.
-    expect((op2pTraffic(o, '0a:00:00:00:00:aa').tunnel as JsonObject).outer).to.include({ dstIp: '192.168.240.1', dstMac: '0a:00:00:00:00:aa' });
+    expect((op2pTraffic(o, EXT_MAC).tunnel as JsonObject).outer).to.include({ dstIp: '192.168.240.1', dstMac: EXT_MAC });
     // VSPERF defines no default; ours is its user guide's value. A prefix is allowed, a bad address is not.
     expect(op2pSettings(settings(), 'OvsVanilla').intBridgeIp).to.equal('192.168.1.1');
     expect(op2pSettings(settings({ TUNNEL_INT_BRIDGE_IP: '10.1.1.1/24' }), 'OvsVanilla').intBridgeIp).to.equal('10.1.1.1/24');
@@ -134,8 +152,7 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
 
   it('encapsulation stream: plain frames TRAFFICGEN_PORT1 → PORT2', () => {
     const o = op2pSettings(settings({ TUNNEL_OPERATION: 'encapsulation' }));
-    const s = settings().with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'deployment');
-    const st = streamFromSettings(s, 128);
+    const st = op2pStream(o, 128);
     expect(st.l2).to.deep.equal({ srcMac: '02:00:00:00:00:01', dstMac: '02:00:00:00:00:02' });
     expect([st.l3.srcIp, st.l3.dstIp]).to.deep.equal(['1.1.1.1', '90.90.90.90']);
     expect(st.tunnel).to.deep.equal({ type: 'vxlan', operation: 'encapsulation' });
@@ -143,52 +160,27 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
 
   it('decapsulation stream: inner frame from <TYPE>_FRAME_L4 inner_*, outer from _FRAME_L2/L3/L4 with the external bridge MAC as destination', () => {
     const o = op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation' }));
-    const st = streamFromSettings(settings().with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'deployment'), 128);
+    const st = op2pStream(o, 128);
     expect(st.l2).to.deep.equal({ srcMac: '01:02:03:04:05:06', dstMac: '06:05:04:03:02:01' });
     expect([st.l3.srcIp, st.l3.dstIp, st.l4.srcPort, st.l4.dstPort]).to.deep.equal(['192.168.0.10', '192.168.240.9', 3000, 3001]);
     expect(st.tunnel).to.deep.equal({
       type: 'vxlan',
       operation: 'decapsulation',
-      outer: { srcMac: '01:02:03:04:05:06', dstMac: '0a:00:00:00:00:aa', srcIp: '1.1.1.1', dstIp: '192.168.240.1', srcPort: 4789, dstPort: 4789, vni: 99 },
+      outer: { srcMac: '01:02:03:04:05:06', dstMac: EXT_MAC, srcIp: '1.1.1.1', dstIp: '192.168.240.1', srcPort: 4789, dstPort: 4789, vni: 99 },
     });
     // The Software generator sends it with the outer headers (encap=) in front of the 128-byte inner frame.
-    const port = { name: 'g0', speedMbps: 1000, mtuFound: 1500 };
-    const plan128 = buildPlan({ stream: st, bidir: false, rate: { unit: 'fps', value: 10 }, latency: true, frames: 5 }, [port, { ...port, name: 'g1' }], {
-      backend: 'af_packet',
-      drainS: 0.5,
-      progressMs: 0,
-      learningFps: 100,
-    }).plan;
+    const plan128 = softwarePlan(st, { unit: 'fps', value: 10 }).plan;
     expect(plan128.streams[0]!.encap).to.match(/^0a00000000aa010203040506080045/);
     expect(plan128.streams[0]!.encap!.length / 2).to.equal(50);
     expect(plan128.streams[0]!.sizes, 'engine sizes: outer frames without FCS').to.deep.equal([128 + 50 - 4]);
     // VSPERF's default 64 B names the inner frame: the generator sends 114-byte frames; line rate is at that size.
-    const at64 = (pct: number) =>
-      buildPlan(
-        {
-          stream: streamFromSettings(settings().with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'd'), 64),
-          bidir: false,
-          rate: { unit: 'pct', value: pct },
-          latency: true,
-          frames: 5,
-        },
-        [port, { ...port, name: 'g1' }],
-        { backend: 'af_packet', drainS: 0.5, progressMs: 0, learningFps: 100 },
-      );
-    const p64 = at64(100);
+    const p64 = softwarePlan(op2pStream(o, 64), { unit: 'pct', value: 100 });
     expect(p64.plan.streams[0]!.sizes).to.deep.equal([110]);
     expect(Math.round(p64.offeredFps), '100 % of 1 Gbit/s at 114 B + 20 B preamble/IFG').to.equal(Math.round(1e9 / ((114 + 20) * 8)));
     // The MTU of the sending port must hold the outer frame.
-    expect(() =>
-      buildPlan(
-        { stream: st, bidir: false, rate: { unit: 'fps', value: 10 }, latency: true, frames: 5 },
-        [
-          { ...port, mtuFound: 150 },
-          { ...port, name: 'g1' },
-        ],
-        { backend: 'af_packet', drainS: 0.5, progressMs: 0, learningFps: 100 },
-      ),
-    ).to.throw(/frame size 178 B \(128 B inside 50 B of outer headers\) is larger than port g0 allows: it needs MTU 160/);
+    expect(() => softwarePlan(st, { unit: 'fps', value: 10 }, { ...PORT, mtuFound: 150 })).to.throw(
+      /frame size 178 B \(128 B inside 50 B of outer headers\) is larger than port g0 allows: it needs MTU 160/,
+    );
   });
 
   it('bad settings are one-line configuration errors naming the setting', () => {
@@ -228,7 +220,7 @@ describe('op2p plan (VSPERF overlay deployment)', () => {
   it('a generator that cannot send a tunnel type refuses the trial with E_CAPABILITY', () => {
     const caps: GeneratorCaps = { continuous: true, latency: true, bidir: true, imix: true, vlan: true, ipv6: true, maxFrameSize: 9018, tunnels: ['vxlan'] };
     const o = op2pSettings(settings({ TUNNEL_OPERATION: 'decapsulation', TUNNEL_TYPE: 'gre' }));
-    const stream = streamFromSettings(settings({ TUNNEL_TYPE: 'gre' }).with({ TRAFFIC: op2pTraffic(o, '0a:00:00:00:00:aa') }, 'd'), 128);
+    const stream = op2pStream(o, 128, settings({ TUNNEL_TYPE: 'gre' }));
     const spec = { stream, bidir: false, rate: { unit: 'fps' as const, value: 10 }, latency: true, frames: 5 };
     expect(() => checkTrialSpec('Ixia', caps, spec)).to.throw(CapabilityError, /Ixia does not support gre tunnels \(TUNNEL_TYPE\): it can do vxlan/);
     const { tunnels: _t, ...none } = caps;
