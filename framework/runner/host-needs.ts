@@ -18,6 +18,8 @@ export interface HostNeeds {
    * `dpctl/show` says mtu=0, before and after mtu_request=9000.
    */
   readonly guestForVhostMtu?: true;
+  /** A step binds a PCI NIC to a DPDK driver with VSPERF's `$TOOLS['bind-tool']` (dpdk-devbind) mid-testcase. */
+  readonly bindsNic?: boolean;
 }
 
 /**
@@ -67,7 +69,12 @@ export function hostNeeds(tc: TestcaseData): HostNeeds {
       if (m) numa = Math.max(numa, Number(m[2]) + (m[1] === '>' ? 1 : 0));
     }
   });
-  return { ...(numa > 1 ? { numaNodes: numa } : {}), ...(vhostMtuBeforeGuest(steps) ? { guestForVhostMtu: true as const } : {}) };
+  const bindsNic = steps.some((st) => Array.isArray(st) && st[0] === 'tools' && typeof st[2] === 'string' && /\$TOOLS\[\s*['"]bind-tool['"]\s*\]/.test(st[2]));
+  return {
+    ...(numa > 1 ? { numaNodes: numa } : {}),
+    ...(vhostMtuBeforeGuest(steps) ? { guestForVhostMtu: true as const } : {}),
+    ...(bindsNic ? { bindsNic } : {}),
+  };
 }
 
 /** NUMA nodes of this host (/sys/devices/system/node/nodeN); 1 when the kernel has no NUMA. */
@@ -89,5 +96,7 @@ export function hostLacks(tc: TestcaseData, probe: { numaNodes: () => number } =
   }
   if (need.guestForVhostMtu)
     return "checks a vhost-user client port's MTU before any guest is on its socket: this OVS-DPDK (3.1) reports MTU 0 until a guest connects";
+  if (need.bindsNic)
+    return "needs a physical (PCI) NIC that its steps bind to a DPDK driver with VSPERF's dpdk-devbind ($TOOLS['bind-tool']) while the switch runs; vsperf-ts does not rebind NICs inside a testcase, and the sandbox's ports are veth";
   return undefined;
 }

@@ -43,24 +43,28 @@ const isDict = (v: PyValue | undefined): v is Record<string, PyValue> => !!v && 
 
 /**
  * A name as VSPERF's `S.getValue` gives it to a step: a value set by an earlier step; else, while
- * TEST_PARAMS is as the testcase began, the testcase's Parameters (and --test-params); once a step
- * replaced TEST_PARAMS (VSPERF's testcases reset it with `settings setValue TEST_PARAMS ""`), what
- * the new TEST_PARAMS holds, else the value below them: the run-time one (NICS…) or the conf files';
- * then the run-time values, the settings, and the VSPERF names without effect here.
+ * the name is in TEST_PARAMS, the testcase's Parameters (and --test-params); a step takes names out
+ * of TEST_PARAMS with `settings resetValue NAME` or by replacing TEST_PARAMS (`settings setValue
+ * TEST_PARAMS ""`, as VSPERF's testcases do), and then the new TEST_PARAMS or the value below shows:
+ * the run-time one (NICS…) or the conf files'. Other names: run-time values, the settings, and the
+ * VSPERF names without effect here.
  */
 export function stepSetting(
   name: string,
   overlay: ReadonlyMap<string, PyValue>,
   runtime: Readonly<Record<string, PyValue>>,
   settings: Settings,
+  reset: ReadonlySet<string> = new Set(),
 ): PyValue | undefined {
   if (overlay.has(name)) return overlay.get(name);
   const view = settings.vsperf;
-  if (overlay.has('TEST_PARAMS')) {
+  const tpReplaced = overlay.has('TEST_PARAMS');
+  if (tpReplaced) {
     const tp = overlay.get('TEST_PARAMS');
     if (isDict(tp) && Object.hasOwn(tp, name)) return tp[name];
-    if (view.testParams.has(name)) return Object.hasOwn(runtime, name) ? runtime[name] : ((view.testParams.get(name) as PyValue | undefined) ?? undefined);
   }
+  if (view.testParams.has(name) && (tpReplaced || reset.has(name)))
+    return Object.hasOwn(runtime, name) ? runtime[name] : ((view.testParams.get(name) as PyValue | undefined) ?? undefined);
   const configured = (): PyValue | undefined =>
     settings.has(name) ? (settings.get(name) as PyValue) : Object.hasOwn(view.withoutEffect, name) ? (view.withoutEffect[name] as PyValue) : undefined;
   if (view.testParams.has(name)) return configured();
@@ -99,10 +103,12 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
   // Values the running switch provides win over the conf files' (which cannot know them); setValue wins over both.
   const runtime = runtimeSettings(o.topology?.vswitch, o.topology?.nics);
   const current = (): Settings => (overlay.size ? o.settings.with(Object.fromEntries(overlay) as JsonObject, 'TestSteps settings setValue') : o.settings);
+  // VSPERF's resetValue takes a name out of TEST_PARAMS; a value a step set stays.
+  const reset = new Set<string>();
   const stepSettings = {
-    get: (name: string): PyValue | undefined => stepSetting(name, overlay, runtime, o.settings),
+    get: (name: string): PyValue | undefined => stepSetting(name, overlay, runtime, o.settings, reset),
     set: (name: string, v: PyValue) => void overlay.set(name, v),
-    reset: (name: string) => void overlay.delete(name),
+    reset: (name: string) => void reset.add(name),
   };
   const rows: ResultRow[] = [];
   const trials: TrialRecord[] = [];

@@ -167,7 +167,7 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
   };
 }
 
-/** Settings as steps see them: reads and writes go to a per-testcase overlay; resetValue drops it. */
+/** Settings as steps see them: reads and writes go to a per-testcase overlay; resetValue takes a name out of TEST_PARAMS (VSPERF). */
 export interface StepSettings {
   get(name: string): PyValue | undefined;
   set(name: string, value: PyValue): void;

@@ -52,6 +52,14 @@ describe("host needs read from a testcase's TestSteps", () => {
     expect(hostNeeds(later)).to.deep.equal({});
   });
 
+  it("testcases whose steps bind a PCI NIC with VSPERF's bind-tool need one: one line, before the switch starts", () => {
+    for (const name of ['ovsdpdk_hotplug_attach', 'capture_p2p2p_strip_vlan_ovs']) {
+      expect(hostNeeds(named(name)), name).to.deep.equal({ bindsNic: true });
+      expect(hostLacks(named(name), { numaNodes: () => 4 }), name).to.match(/^needs a physical \(PCI\) NIC that its steps bind to a DPDK driver .*veth$/);
+    }
+    expect(hostNeeds(named('ovsdpdk_vdev_add_af_packet_pmd'))).to.deep.equal({});
+  });
+
   it("a user's own testcase with the same steps gets the same check, whatever its name", () => {
     const own = { raw: { Name: 'my_numa_check', TestSteps: named('ovsdpdk_numa').raw.TestSteps! } };
     expect(hostLacks(own, { numaNodes: () => 1 })).to.equal(LACKS_NUMA);

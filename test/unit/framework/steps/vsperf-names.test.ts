@@ -69,6 +69,16 @@ describe('TestSteps: the value of a name (VSPERF S.getValue)', () => {
     expect(stepSetting('NICS', overlay, { NICS: nics }, s)).to.deep.equal(['mine']);
   });
 
+  it('settings resetValue takes one name out of TEST_PARAMS (capture_p2p2p_strip_vlan_ovs); a value a step set stays', () => {
+    const nics = [{ device: 'vsd1s0' }];
+    const s = withView({}, { NICS: [] }, [['NICS', undefined]]);
+    const overlay = new Map<string, PyValue>();
+    expect(stepSetting('NICS', overlay, { NICS: nics }, s, new Set())).to.deep.equal([]);
+    expect(stepSetting('NICS', overlay, { NICS: nics }, s, new Set(['NICS']))).to.deep.equal(nics);
+    overlay.set('NICS', 'set');
+    expect(stepSetting('NICS', overlay, { NICS: nics }, s, new Set(['NICS']))).to.equal('set');
+  });
+
   it('TOOLS are the bare tools (the environment points them at the private instance); NICS from the deployment', () => {
     const vs = { runDir: '/tmp/vsd-ovs-x', toolArgv: (t: string) => [t], logFile: () => '/tmp/vsd-ovs-x/ovs-vswitchd.log' } as unknown as VSwitch;
     const nic = nicEntry({ kind: 'veth', iface: 'vsd1s0', io: 'af_xdp' }, { mac: '02:00:00:00:00:01' });
