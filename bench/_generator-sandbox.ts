@@ -59,7 +59,7 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
     for (const t of r.trials) {
       const pmdT = pmdProcessing(t.switchCounters, t.result.durationS);
       console.log(
-        `    ${portType} trial ${t.index}: ${Math.round(t.rateFps)} fps, lost ${t.result.lostFrames} of ${t.result.txFrames}${t.valid ? '' : ` INVALID (${t.invalidReason})`}, PMD ${pmdT.length ? Math.max(...pmdT) : '?'} %, loop busy ${t.result.info?.generatorBusyPct ?? '?'} % (${t.result.info?.generatorCyclesPerFrame ?? '?'} cycles/frame), TX-full drops ${t.result.info?.txFullDrops ?? 0}, preempted ${t.result.info?.generatorLoopPreemptions ?? '?'}`,
+        `    ${portType} trial ${t.index}: ${Math.round(t.rateFps)} fps, lost ${t.result.lostFrames} of ${t.result.txFrames}${t.valid ? '' : ` INVALID (${t.invalidReason})`}, PMD ${pmdT.length ? Math.max(...pmdT) : '?'} %, loop busy ${t.result.info?.generatorBusyPct ?? '?'} % (${t.result.info?.generatorCyclesPerFrame ?? '?'} cycles/frame, off CPU ${t.result.info?.generatorOffCpuPct ?? '?'} %), TX-full drops ${t.result.info?.txFullDrops ?? 0}, preempted ${t.result.info?.generatorLoopPreemptions ?? '?'}`,
       );
     }
     const tput = Number(row.throughput_rx_fps);

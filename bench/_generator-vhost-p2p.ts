@@ -42,7 +42,7 @@ export interface VhostP2pTrial {
   readonly pmd_busy_pct: number | null;
   readonly pmd_cycles_per_packet: number | null;
   readonly pmd_rxq: PmdRxq[];
-  readonly loops: { cpu: number; busy_pct: number; busy_cycles_per_frame: number; preempted: number }[];
+  readonly loops: { cpu: number; busy_pct: number; cycles_per_frame: number; offcpu_pct: number; preempted: number }[];
   readonly latency_ns?: { avg: number; max: number }[];
   readonly error?: string;
 }
@@ -152,11 +152,17 @@ export async function vhostP2p(
           pmd_busy_pct: pmd?.processingPct ?? null,
           pmd_cycles_per_packet: pmd?.avgProcessingCyclesPerPacket ?? null,
           pmd_rxq: rxq,
-          loops: (r.loops ?? []).map((l) => ({ cpu: l.cpu, busy_pct: l.busy_pct, busy_cycles_per_frame: l.busy_cycles_per_frame, preempted: l.preempted })),
+          loops: (r.loops ?? []).map((l) => ({
+            cpu: l.cpu,
+            busy_pct: l.busy_pct,
+            cycles_per_frame: l.cycles_per_frame,
+            offcpu_pct: l.offcpu_pct,
+            preempted: l.preempted,
+          })),
           latency_ns: r.streams.map((s) => ({ avg: Math.round(s.lat_avg_ns), max: s.lat_max_ns })),
         };
         console.log(
-          `  vhost p2p ${t.rateFps ? `${t.rateFps} fps` : 'flat out'} q=${t.queues}: engine tx ${f.engine_achieved_fps.join('/')} fps, lost ${f.engine_lost.join('/')} (full ${f.engine_tx_full_drops.join('/')}); OVS rx ${f.ovs_rx_fps.join('/')} fps over ${f.ovs_window_s} s; PMD ${f.pmd_busy_pct} % at ${f.pmd_cycles_per_packet} cycles/pkt; loop ${f.loops.map((l) => `${l.busy_pct} % ${l.busy_cycles_per_frame} cyc/frame`).join(', ')}`,
+          `  vhost p2p ${t.rateFps ? `${t.rateFps} fps` : 'flat out'} q=${t.queues}: engine tx ${f.engine_achieved_fps.join('/')} fps, lost ${f.engine_lost.join('/')} (full ${f.engine_tx_full_drops.join('/')}); OVS rx ${f.ovs_rx_fps.join('/')} fps over ${f.ovs_window_s} s; PMD ${f.pmd_busy_pct} % at ${f.pmd_cycles_per_packet} cycles/pkt; loop ${f.loops.map((l) => `${l.busy_pct} % busy, ${l.offcpu_pct} % off CPU, ${l.cycles_per_frame} cycles/frame`).join(', ')}`,
         );
         out.push(f);
       } catch (e) {

@@ -224,6 +224,8 @@ export interface EngineResult {
     readonly idle_sleeps?: number;
     /** TSC cycles per frame sent or received, over the rounds that moved frames and were not preempted. */
     readonly cycles_per_frame?: number;
+    /** Share of the trial the loop was off its CPU (rounds over 100 µs that did not sleep: preempted). */
+    readonly offcpu_pct?: number;
   }[];
 }
 export interface EngineError {

@@ -165,6 +165,7 @@ export function trialResultOf(
       ...(r.loops?.length ? { [GENERATOR_BUSY_INFO]: Math.max(...r.loops.map((l) => l.busy_pct)) } : {}),
       // What a frame (sent or received) cost the busiest loop, preemptions left out.
       ...(r.loops?.some((l) => l.cycles_per_frame) ? { generatorCyclesPerFrame: Math.max(...r.loops.map((l) => l.cycles_per_frame ?? 0)) } : {}),
+      ...(r.loops?.some((l) => l.offcpu_pct !== undefined) ? { generatorOffCpuPct: Math.max(...r.loops.map((l) => l.offcpu_pct ?? 0)) } : {}),
       // A loop the kernel preempted shared its core: frames waited in the rings meanwhile.
       ...(r.loops?.some((l) => l.preempted !== undefined) ? { generatorLoopPreemptions: r.loops.reduce((a, l) => a + (l.preempted ?? 0), 0) } : {}),
       ...r.ports.reduce<Record<string, string>>((a, p, i) => ((a[`port${i}Backend`] = p.backend), a), {}),
