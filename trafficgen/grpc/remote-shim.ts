@@ -109,7 +109,8 @@ export class RemoteShimGenerator implements TrafficGenerator {
           hint: `install vsperf-ts there (it brings vsperf-tgshim), or name the command in its TESTBED_HOSTS entry ("tgshim": ["/path/to/vsperf-tgshim"])`,
           kind: 'environment',
         });
-      const dir = `/tmp/vsg-${tag}`;
+      // Not the local directory's name: on the sandbox both hosts share one filesystem.
+      const dir = `/tmp/vsperf-gen-${tag}`;
       // Released by rh.close() (like the shim: newest first), so not pushed on `undo` a second time.
       await rh.makeDir(dir);
       await rh.writeFile(`${dir}/generator.json`, JSON.stringify(remoteGeneratorConf(ctx.settings), null, 2) + '\n');
