@@ -7,7 +7,7 @@
  * overlay_p2p_decap_cont through the real runner (`--integration`).
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exec } from '../../../framework/host/exec.js';
@@ -18,17 +18,9 @@ import type { JsonObject } from '../../../framework/config/settings.js';
 import { trafficFromSettings } from '../../../framework/methodology/traffic-spec.js';
 import { createSoftware, type SoftwareGenerator } from '../../../trafficgen/software/driver.js';
 import { leftovers, mergeScopes, NOTHING, runCatalogue, SandboxFixture, scopeOf, type TestCtx } from './helpers.js';
+import { pcapFrames } from '../software/pcap.js';
 
 const N = 500;
-
-function pcapFrames(file: string): Buffer[] {
-  const b = readFileSync(file);
-  const le = b.readUInt32LE(0) === 0xa1b2c3d4 || b.readUInt32LE(0) === 0xa1b23c4d;
-  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const out: Buffer[] = [];
-  for (let o = 24; o + 16 <= b.length; o += 16 + u32(o + 8)) out.push(b.subarray(o + 16, o + 16 + u32(o + 8)));
-  return out;
-}
 
 const ip4 = (b: Buffer, o: number): string => [...b.subarray(o, o + 4)].join('.');
 const macAt = (b: Buffer, o: number): string => [...b.subarray(o, o + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');

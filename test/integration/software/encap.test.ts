@@ -6,7 +6,7 @@
  * Needs root, tcpdump and the built engine; a missing piece fails, never skips.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../../../framework/host/host.js';
@@ -15,6 +15,7 @@ import { sleep } from '../../../framework/host/proc.js';
 import { defaultEnginePath } from '../../../trafficgen/software/engine-run.js';
 import { encapHeader, encapLength, type TunnelType } from '../../../trafficgen/software/encap.js';
 import { makeHost, quietNetns, vethPair } from './helpers.js';
+import { pcapFrames } from './pcap.js';
 
 const NS_A = 'vsg-ite-a';
 const NS_B = 'vsg-ite-b';
@@ -22,15 +23,6 @@ const TX = 'vsge0';
 const RX = 'vsge1';
 const OUTER_SMAC = '02:00:00:00:00:01';
 const N = 400;
-
-function pcapFrames(file: string): Buffer[] {
-  const b = readFileSync(file);
-  const le = b.readUInt32LE(0) === 0xa1b2c3d4 || b.readUInt32LE(0) === 0xa1b23c4d;
-  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const out: Buffer[] = [];
-  for (let o = 24; o + 16 <= b.length; o += 16 + u32(o + 8)) out.push(b.subarray(o + 16, o + 16 + u32(o + 8)));
-  return out;
-}
 
 function onesSum(d: Buffer): number {
   let s = 0;

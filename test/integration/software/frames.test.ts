@@ -7,13 +7,14 @@
  * Needs root, tcpdump and the built engine; a missing piece fails, never skips.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../../../framework/host/host.js';
 import { sleep } from '../../../framework/host/proc.js';
 import { defaultEnginePath } from '../../../trafficgen/software/engine-run.js';
 import { enginePids, linksList, makeHost, netnsList, quietNetns, vethPair } from './helpers.js';
+import { pcapRecords } from './pcap.js';
 
 const NS_A = 'vsg-itw-a';
 const NS_B = 'vsg-itw-b';
@@ -23,23 +24,12 @@ const SMAC = '02:00:00:00:00:01';
 const DMAC = '02:00:00:00:00:02';
 const TAG = 77;
 
-/** Frames of a pcap file (either byte order, µs or ns timestamps). */
+/** Frames of a pcap file, each captured whole. */
 function readPcap(file: string): Buffer[] {
-  const b = readFileSync(file);
-  expect(b.length, 'pcap global header').to.be.at.least(24);
-  const magic = b.readUInt32LE(0);
-  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  expect(le || b.readUInt32BE(0) === 0xa1b2c3d4 || b.readUInt32BE(0) === 0xa1b23c4d, 'pcap magic').to.equal(true);
-  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const out: Buffer[] = [];
-  for (let o = 24; o + 16 <= b.length;) {
-    const incl = u32(o + 8);
-    const orig = u32(o + 12);
-    expect(incl, 'frame captured whole').to.equal(orig);
-    out.push(b.subarray(o + 16, o + 16 + incl));
-    o += 16 + incl;
-  }
-  return out;
+  return pcapRecords(file).map((r) => {
+    expect(r.frame.length, 'frame captured whole').to.equal(r.origLen);
+    return r.frame;
+  });
 }
 
 /** Internet checksum of `data` folded to 16 bits (0xffff over a region that includes a valid checksum). */

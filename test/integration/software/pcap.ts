@@ -8,19 +8,40 @@ export interface Captured {
   readonly seq: number;
 }
 
-/** Our frames in a pcap (ns or µs timestamps, either byte order), decoded from the 14-byte trailer. */
-export function readTrailers(file: string): Captured[] {
+/** One record of a pcap file: capture time, the bytes captured and the frame's length on the wire. */
+export interface PcapRecord {
+  readonly tNs: number;
+  readonly frame: Buffer;
+  readonly origLen: number;
+}
+
+/** The records of a pcap file (either byte order, µs or ns timestamps); throws on another format. */
+export function pcapRecords(file: string): PcapRecord[] {
   const b = readFileSync(file);
-  const m = b.readUInt32LE(0);
+  const m = b.length >= 24 ? b.readUInt32LE(0) : 0;
   const le = m === 0xa1b2c3d4 || m === 0xa1b23c4d;
-  const nano = (le ? m : b.readUInt32BE(0)) === 0xa1b23c4d;
+  const be = b.length >= 24 ? b.readUInt32BE(0) : 0;
+  if (!le && be !== 0xa1b2c3d4 && be !== 0xa1b23c4d) throw new Error(`${file}: not a pcap file (magic ${m.toString(16)})`);
+  const nano = (le ? m : be) === 0xa1b23c4d;
   const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const out: Captured[] = [];
+  const out: PcapRecord[] = [];
   for (let o = 24; o + 16 <= b.length;) {
     const incl = u32(o + 8);
-    const f = b.subarray(o + 16, o + 16 + incl);
-    const tNs = u32(o) * 1e9 + u32(o + 4) * (nano ? 1 : 1000);
+    out.push({ tNs: u32(o) * 1e9 + u32(o + 4) * (nano ? 1 : 1000), frame: b.subarray(o + 16, o + 16 + incl), origLen: u32(o + 12) });
     o += 16 + incl;
+  }
+  return out;
+}
+
+/** The frames of a pcap file. */
+export function pcapFrames(file: string): Buffer[] {
+  return pcapRecords(file).map((r) => r.frame);
+}
+
+/** Our frames in a pcap, decoded from the 14-byte trailer. */
+export function readTrailers(file: string): Captured[] {
+  const out: Captured[] = [];
+  for (const { tNs, frame: f } of pcapRecords(file)) {
     if (f.length < 14) continue;
     const t = f.subarray(f.length - 14);
     if (t[0] !== 0x56) continue;

@@ -5,7 +5,7 @@ import { QemuVm } from '../../../vnfs/qemu/qemu-vm.js';
 import { builtinImageDir } from '../../../vnfs/qemu/config.js';
 import { GuestConsole } from '../../../deployments/steps/guest-console.js';
 import { DriverError, VsperfError } from '../../../framework/errors.js';
-import { makeCtx, processesMentioning, testLog, type TestCtx } from './helpers.js';
+import { makeCtx, releaseCtx, testLog, type TestCtx } from './helpers.js';
 
 /**
  * The guest's command channel on a real TCG guest (vsperf-cmdd on virtio-serial): one boot, then
@@ -27,9 +27,7 @@ describe('vnfs/qemu command channel into a real guest (vnf execute_and_wait)', f
 
   after(async () => {
     await vm?.stop();
-    const errors = await ctx.cleanup.unwind();
-    expect(errors).to.deep.equal([]);
-    expect(processesMentioning(ctx.workDir), 'QEMU processes left').to.deep.equal([]);
+    await releaseCtx(ctx);
   });
 
   it('runs a command in the guest: output (stdout and stderr), exit status, and an effect seen on the serial console', async () => {

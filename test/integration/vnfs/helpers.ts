@@ -1,5 +1,6 @@
 /** Shared helpers for the vnfs integration tests (real QEMU, real OVS-DPDK). Resources use the `vsv` prefix. */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { expect } from 'chai';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Settings, type JsonObject } from '../../../framework/config/settings.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
@@ -52,4 +53,12 @@ export function processesMentioning(needle: string): number[] {
     }
   }
   return out;
+}
+
+/** Unwind a test context: no unwind error, no QEMU of its work dir left, the work dir gone. */
+export async function releaseCtx(ctx: TestCtx): Promise<void> {
+  const errors = await ctx.cleanup.unwind();
+  expect(errors).to.deep.equal([]);
+  expect(processesMentioning(ctx.workDir), 'QEMU processes left').to.deep.equal([]);
+  expect(existsSync(ctx.workDir), `${ctx.workDir} left`).to.equal(false);
 }
