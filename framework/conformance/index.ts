@@ -90,18 +90,51 @@ function expectCode(e: unknown, code: string, what: string): void {
   expect(errorCode(e), `${what}: ${e instanceof Error ? e.message : String(e)}`).to.equal(code);
 }
 
-/** Every frame sent is received or counted lost, per direction and in total; none lost at a loss-free rate. */
-function expectEveryFrameAccounted(r: TrialResult, directions: number): void {
+/** Every frame sent is received or counted lost, per direction and in total. */
+function expectCountersAddUp(r: TrialResult, directions: number): void {
   expect(r.txFrames, 'frames sent').to.be.greaterThan(0);
   expect(r.directions.length, 'directions').to.equal(directions);
   expect(r.txFrames).to.equal(r.directions.reduce((a, d) => a + d.txFrames, 0));
   expect(r.rxFrames).to.equal(r.directions.reduce((a, d) => a + d.rxFrames, 0));
   for (const d of r.directions)
     expect(d.lostFrames, `lost ${d.fromPort}→${d.toPort}`).to.equal(Math.max(0, d.txFrames - (d.rxFrames - d.duplicated - d.foreign)));
+}
+
+/** Every frame sent is received or counted lost, per direction and in total; none lost at a loss-free rate. */
+function expectEveryFrameAccounted(r: TrialResult, directions: number): void {
+  expectCountersAddUp(r, directions);
   expect(r.lostFrames, 'lost at a loss-free rate').to.equal(0);
   expect(r.rxFrames - r.duplicated - r.foreign, 'received').to.equal(r.txFrames);
   expect(r.lossPct).to.equal(0);
   expect(r.generatorLimited, 'generatorLimited at a loss-free rate').to.equal(false);
+}
+
+/** Trials at the loss-free rate a generator may flag as its own shortfall before the check fails. */
+const LOSS_FREE_ATTEMPTS = 3;
+
+/**
+ * A trial at the loss-free rate, every frame accounted and none lost. A trial the generator flags as
+ * generatorLimited measured the host, not the path: a thread descheduled past the trial's grace on a loaded
+ * box (a 1 s trial leaves 20 ms) sends late or overflows its RX ring. Such a trial is invalid and is run
+ * again, up to LOSS_FREE_ATTEMPTS times; its counters must still add up. Loss the generator does not flag
+ * as its own fails at once, and so does a generator that flags every attempt.
+ */
+async function lossFreeTrial(gen: TrafficGenerator, spec: TrialSpec, directions: number): Promise<TrialResult> {
+  const limited: string[] = [];
+  for (;;) {
+    const r = await gen.runTrial(spec);
+    if (!r.generatorLimited || limited.length + 1 >= LOSS_FREE_ATTEMPTS) {
+      if (limited.length) expect(r.generatorLimited, `generatorLimited in every attempt: ${[...limited, describeLimited(r)].join('; ')}`).to.equal(false);
+      expectEveryFrameAccounted(r, directions);
+      return r;
+    }
+    expectCountersAddUp(r, directions);
+    limited.push(describeLimited(r));
+  }
+}
+
+function describeLimited(r: TrialResult): string {
+  return `achieved ${Math.round(r.achievedTxFps)} of ${r.offeredFps} fps, ${r.lostFrames} lost (${String(r.info?.generatorLimitedBy ?? 'no reason given')})`;
 }
 
 function expectLatency(r: TrialResult): void {
@@ -138,17 +171,15 @@ export function describeTrafficGenerator(name: string, make: () => Promise<Gener
     });
 
     it('a duration trial at a loss-free rate accounts for every frame, at the offered rate', async () => {
-      const r = await gen().runTrial(trial(o));
-      expectEveryFrameAccounted(r, 1);
+      const r = await lossFreeTrial(gen(), trial(o), 1);
       expect(r.achievedTxFps).to.be.closeTo(o.lossFreeRateFps, 0.1 * o.lossFreeRateFps);
       expect(r.txFrames).to.be.closeTo(o.lossFreeRateFps * durationS, 0.1 * o.lossFreeRateFps * durationS);
     });
 
     it('a frame-count trial sends exactly that many frames and accounts for every one', async () => {
       const frames = Math.max(100, Math.round(o.lossFreeRateFps * durationS * 0.5));
-      const r = await gen().runTrial(trial(o, { durationS: undefined, frames }));
+      const r = await lossFreeTrial(gen(), trial(o, { durationS: undefined, frames }), 1);
       expect(r.txFrames).to.equal(frames);
-      expectEveryFrameAccounted(r, 1);
     });
 
     for (const feature of OPTIONAL_FEATURES) {
@@ -158,8 +189,7 @@ export function describeTrafficGenerator(name: string, make: () => Promise<Gener
           expectCode(await rejection(gen().runTrial(spec), `${feature} is not declared`), 'E_CAPABILITY', feature);
           return;
         }
-        const r = await gen().runTrial(spec);
-        expectEveryFrameAccounted(r, feature === 'bidir' ? 2 : 1);
+        const r = await lossFreeTrial(gen(), spec, feature === 'bidir' ? 2 : 1);
         if (feature === 'latency') expectLatency(r);
       });
     }
