@@ -5,9 +5,10 @@
  * the port the deployment really uses. On the sandbox that "NIC" is the switch's end of a veth pair:
  * a kernel netdev with a name and a MAC, and no PCI address.
  */
-import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { exec } from '../../framework/host/exec.js';
+import { pciDevicePath, pciDriver } from '../../framework/host/pci.js';
 import type { JsonObject } from '../../framework/config/settings.js';
 import type { PhyPort } from '../../framework/api/deployment.js';
 
@@ -33,13 +34,9 @@ async function vethMac(iface: string, netns: string | undefined): Promise<string
 
 /** Kernel facts of a PCI NIC from sysfs: its driver, and its netdev and MAC when a kernel driver holds it. */
 function pciFacts(pci: string, sysfs = '/sys'): { mac?: string; driver?: string; device?: string } {
-  const dev = join(sysfs, 'bus/pci/devices', pci);
-  const out: { mac?: string; driver?: string; device?: string } = {};
-  try {
-    out.driver = basename(readlinkSync(join(dev, 'driver')));
-  } catch {
-    /* no driver bound */
-  }
+  const dev = pciDevicePath(sysfs, pci);
+  const driver = pciDriver(sysfs, pci);
+  const out: { mac?: string; driver?: string; device?: string } = driver ? { driver } : {};
   try {
     const [netdev] = readdirSync(join(dev, 'net'));
     if (netdev) {
