@@ -115,7 +115,8 @@ export class VsperfDeployment implements Deployment {
       const jumbo = this.s.has('VSWITCH_JUMBO_FRAMES_ENABLED') && this.s.boolean('VSWITCH_JUMBO_FRAMES_ENABLED');
       // Jumbo frames, or a clean deployment (VSPERF's ovsdpdk_jumbo_* steps set mtu_request up to
       // OVS-DPDK's 9702): AF_XDP on a veth cannot carry a frame beyond a page (the kernel refuses
-      // an XDP program on a veth with MTU > ~3500), af_packet with 16 KiB ring frames can.
+      // an XDP program on a veth with MTU > ~3500). Such a port is not AF_XDP: OVS-DPDK opens it with
+      // net_pcap (ovs.ts: net_af_packet has no ring frame size that serves both 1500 and 9000).
       const mtuMayGrow = jumbo || this.name === 'clean';
       if (mtuMayGrow) this.maxMtu = MAX_DPDK_MTU;
       const asked = String(this.s.getOr('SANDBOX_PORT_IO', 'auto'));
