@@ -1,6 +1,7 @@
 /**
  * The guest clock across one live migration: read on the source just before `migrate`, on the
- * destination just after RESUME (vnfs/qemu/guest-clock.ts), and what that gives the record and the
+ * destination once the traffic window after RESUME is over (vnfs/qemu/guest-clock.ts: reading it inside
+ * that window put the guest's serial driver and clock daemon into the outage), and what that gives the record and the
  * `guest-clock` verdict. The absolute offsets include how the guest set its clock at boot (from the
  * emulated RTC, whole seconds, no NTP in the image); the step after − before is what the migration did.
  */
@@ -28,6 +29,8 @@ export interface ClockFields {
   /** Guest clock − host clock before and after the migration (ms; include the boot-time RTC seeding). */
   readonly guestClockOffsetBeforeMs?: number;
   readonly guestClockOffsetAfterMs?: number;
+  /** Host time of the destination's reading (epoch ms): after the migration's traffic window, never inside it. */
+  readonly guestClockAfterAtMs?: number;
   /** after − before: how far the migration moved the guest clock against the host's (ms). */
   readonly guestClockStepMs?: number;
   /** The method's uncertainty on the step: the two readings' uncertainties added (ms). */
@@ -43,7 +46,7 @@ export interface ClockAcross {
 export function clockAcrossMigration(before: ClockRead, after: ClockRead): ClockAcross {
   const fields = {
     ...('error' in before ? {} : { guestClockOffsetBeforeMs: round(before.offsetMs) }),
-    ...('error' in after ? {} : { guestClockOffsetAfterMs: round(after.offsetMs) }),
+    ...('error' in after ? {} : { guestClockOffsetAfterMs: round(after.offsetMs), guestClockAfterAtMs: round(after.atMs) }),
   };
   if ('error' in before) return { fields, evidence: { error: `before the migration: ${before.error}` } };
   if ('error' in after) return { fields, evidence: { error: `after the migration: ${after.error}` } };

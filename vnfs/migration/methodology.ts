@@ -220,11 +220,15 @@ async function migrateWithTraffic(
     const clockBefore = await readGuestClock(src, log, ctx.signal);
     relearn = await route.observeRelearn?.();
     const fig = await migrateOnce(src, dst, route.peer ? { ...opts, peer: route.peer } : opts, run.guest.workDir, log, ctx.signal);
-    const clock = clockAcrossMigration(clockBefore, await readGuestClock(dst, log, ctx.signal));
     await sleep(opts.cooldownMs, ctx.signal);
     const trafficStopMs = Date.now();
     const traffic = await cont.stop();
     const conditions = endConditions?.();
+    // The destination's clock only now, after the traffic window: read right after RESUME, the query ran
+    // the guest's serial driver and clock daemon on its one vCPU (under TCG: code translated afresh)
+    // while that vCPU was to resume forwarding, i.e. inside the outage being measured. The step
+    // (after − before offsets) is the same a second later: the guest clock runs at the host's rate.
+    const clock = clockAcrossMigration(clockBefore, await readGuestClock(dst, log, ctx.signal));
     const fabricRelearnMs = (await relearn?.(0))?.relearnMs;
     return { fig, traffic, trafficStopMs, clock, ...(conditions ? { conditions } : {}), ...(fabricRelearnMs !== undefined ? { fabricRelearnMs } : {}) };
   } catch (e) {

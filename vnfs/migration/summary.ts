@@ -38,6 +38,7 @@ export interface MigrationRecord {
   /** Guest clock − host clock on the source before and the destination after (ms; guest-clock.ts). */
   readonly guestClockOffsetBeforeMs?: number;
   readonly guestClockOffsetAfterMs?: number;
+  readonly guestClockAfterAtMs?: number;
   /** after − before: how far the migration moved the guest clock (ms), and that figure's uncertainty. */
   readonly guestClockStepMs?: number;
   readonly guestClockUncertaintyMs?: number;

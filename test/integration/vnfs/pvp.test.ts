@@ -162,6 +162,9 @@ describe('vnfs CI: pvp through OVS-DPDK and a real guest (vsperf CLI)', function
       const row = tc.rows.find((x) => x.id === `migration_${i + 1}`)!;
       expectFigures(r, ['guestClockOffsetBeforeMs', 'guestClockOffsetAfterMs', 'guestClockStepMs', 'guestClockUncertaintyMs']);
       expect(r.guestClockStepMs!).to.be.closeTo(r.guestClockOffsetAfterMs! - r.guestClockOffsetBeforeMs!, 2e-3);
+      // The destination's clock is read once the traffic window is over: a query inside it ran the guest's
+      // serial driver and clock daemon in the outage being measured.
+      expect(r.guestClockAfterAtMs!, 'destination clock read after the traffic stopped').to.be.at.least(mig.receivers[i]!.trafficStopEpochMs!);
       // A real exchange: a round trip longer than 0 and shorter than the 500 ms reply timeout on each side.
       expect(r.guestClockUncertaintyMs!).to.be.above(0).and.below(500);
       // Seeded from the emulated RTC at boot (whole seconds): within a few seconds of the host's clock.
