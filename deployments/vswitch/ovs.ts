@@ -17,6 +17,7 @@ import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../
 import { ensureHugepages, ensureHugepagesOn } from '../testbed/hugepages.js';
 import { checkPmdMask, ONLINE_CPUS } from './pmd-cores.js';
 import { primerArgv, primerCpu } from './vhost-prepare.js';
+import { mtuRequests } from '../ovs/mtu-requests.js';
 import { maskCpus } from '../../framework/fidelity/testcase.js';
 import { cpuList } from '../../framework/fidelity/host-checks.js';
 import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
@@ -695,6 +696,22 @@ export class OvsSwitch implements VSwitch {
 
   toolEnv(): Readonly<Record<string, string>> {
     return this.env;
+  }
+
+  /**
+   * ovs-vsctl returns before OVS-DPDK has applied an Interface's mtu_request (the port is reconfigured
+   * later): wait until the `mtu` column shows it, or the Interface reports an error, at most 3 s. Past
+   * that the next step reads what OVS has and its assertion says so.
+   */
+  async settleAfterTool(argv: readonly string[], signal?: AbortSignal): Promise<void> {
+    for (const { iface, mtu } of mtuRequests(argv)) {
+      const applied = async (): Promise<boolean> => {
+        const r = await this.vsctl(['--if-exists', 'get', 'Interface', iface, 'mtu', 'error'], `mtu ${iface}`, signal ? { signal } : {});
+        const [cur = '', err = ''] = r.stdout.split('\n').map((l) => l.trim());
+        return cur === String(mtu) || (err !== '' && err !== '[]') || cur === '';
+      };
+      if (!(await waitUntil(applied, 3000, 20))) this.log.debug(`${this.name}: ${iface} mtu_request=${mtu} not applied within 3 s`);
+    }
   }
 
   /** The switch's ports live in this namespace (the sandbox's): TestSteps' shell commands run there. */

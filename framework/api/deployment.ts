@@ -164,6 +164,12 @@ export interface VSwitch {
    */
   toolEnv?(): Readonly<Record<string, string>>;
   /**
+   * After a user's TestSteps shell command (its argv as run) changed the switch with the switch's own
+   * tools: wait until what the switch applies later has taken effect (OVS-DPDK: an Interface's
+   * mtu_request), so the next step reads the new state, as it would after the switch's own add/set.
+   */
+  settleAfterTool?(argv: readonly string[], signal?: AbortSignal): Promise<void>;
+  /**
    * The network namespace the switch and its ports live in (the sandbox's switch namespace), where
    * TestSteps' shell commands run (VSPERF runs them on the switch's host: `ip addr flush dev
    * $NICS[0]["device"]`); undefined = this host's.

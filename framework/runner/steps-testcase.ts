@@ -146,6 +146,7 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
       signal: o.signal,
       ...(o.topology?.vswitch?.toolEnv ? { env: o.topology.vswitch.toolEnv() } : {}),
       ...(o.topology?.vswitch?.toolNetns?.() ? { netns: o.topology.vswitch.toolNetns()! } : {}),
+      ...(o.topology?.vswitch?.settleAfterTool ? { settle: (argv, signal) => o.topology!.vswitch!.settleAfterTool!(argv, signal) } : {}),
     }),
     log: logTarget(o.log),
   };

@@ -4,7 +4,7 @@
  * shell unless the string itself uses shell syntax (pipes, redirections, `;`, `&&`, `$(…)`, globs) —
  * then, as the user asked, through `sh -c`.
  */
-import { VsperfError } from '../errors.js';
+import { ProcessError, VsperfError } from '../errors.js';
 import { exec } from '../host/exec.js';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../log/logger.js';
@@ -60,6 +60,8 @@ export interface ToolsOptions {
   readonly signal: AbortSignal;
   /** Added to the environment of shell commands: makes the vSwitch's own tools reach its private instance (OVS_RUNDIR). */
   readonly env?: Readonly<Record<string, string>>;
+  /** After a shell command succeeded: the vSwitch waits for what it applies asynchronously (VSwitch.settleAfterTool). */
+  readonly settle?: (argv: readonly string[], signal: AbortSignal) => Promise<void>;
   /**
    * Network namespace the commands run in (`ip netns exec`): the vSwitch's, whose ports VSPERF's steps
    * name as the host's NICs. Undefined: this host's.
@@ -135,8 +137,16 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
               lastFailure = e.message;
               return null;
             }
+            // In the switch's namespace the command runs through `ip netns exec`, which reports a
+            // command it cannot start with exit 255 and this line: the same None as run here.
+            const notFound = e instanceof ProcessError && e.exitCode_ === 255 ? /exec of "([^"]*)" failed: No such file or directory/.exec(e.stderrTail) : null;
+            if (o.netns && notFound) {
+              lastFailure = `command not found: ${notFound[1]}`;
+              return null;
+            }
             throw e;
           }
+          await o.settle?.(argv, o.signal);
           return typeof args[1] === 'string' && args[1] ? filterOutput(out, args[1]) : out;
         }
         case 'exec_shell_background': {
