@@ -138,8 +138,8 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
               return null;
             }
             // In the switch's namespace the command runs through `ip netns exec`, which reports a
-            // command it cannot start with exit 255 and this line: the same None as run here.
-            const notFound = e instanceof ProcessError && e.exitCode_ === 255 ? /exec of "([^"]*)" failed: No such file or directory/.exec(e.stderrTail) : null;
+            // command it cannot start with this line (exit 1 or 255 by iproute2 version): the same None as here.
+            const notFound = e instanceof ProcessError ? /exec of "([^"]*)" failed: No such file or directory/.exec(e.stderrTail) : null;
             if (o.netns && notFound) {
               lastFailure = `command not found: ${notFound[1]}`;
               return null;
