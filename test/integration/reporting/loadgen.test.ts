@@ -36,9 +36,14 @@ describe('load generators and cyclictest (real processes)', function () {
       const ours = group.find((p) => findPids(['stress-ng']).has(p.pid) && p.pgid === p.pid);
       expect(ours, 'stress-ng leader').to.not.equal(undefined);
       pgid = ours!.pgid;
-      const workers = processes()
-        .filter((p) => p.pgid === pgid)
-        .map((p) => p.pid);
+      // stress-ng forks its cpu worker after it has started: wait for the leader + one worker (CI once
+      // read the group in between and saw the leader alone).
+      const groupPids = (): number[] =>
+        processes()
+          .filter((p) => p.pgid === pgid)
+          .map((p) => p.pid);
+      await waitUntil(() => groupPids().length >= 2, 5000);
+      const workers = groupPids();
       expect(workers.length).to.be.at.least(2); // leader + one cpu worker
       const c = startCollector(workers, { intervalMs: 250 });
       await new Promise((r) => setTimeout(r, 1500));
