@@ -21,6 +21,7 @@ import { silentLogger } from '../framework/log/logger.js';
 import { parsePmdRxq, parsePmdStats, type PmdRxq } from '../deployments/ovs/parse.js';
 import { OvsSwitch } from '../deployments/vswitch/ovs.js';
 import { defaultEnginePath } from '../trafficgen/software/engine-run.js';
+import { stopBenchOvs } from './_generator-vhost-tx.js';
 
 export interface VhostP2pTrial {
   /** Offered per direction (fps; 0 = flat out). */
@@ -174,9 +175,7 @@ export async function vhostP2p(
       }
     }
   } finally {
-    await ovs.stop().catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
-    rmSync(RUN_DIR, { recursive: true, force: true });
-    for (const prefix of ['vsgb-p2p-gen', 'vsgb-p2p-ovs']) rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }); // EAL runtime dirs
+    await stopBenchOvs(ovs, RUN_DIR, ['vsgb-p2p-gen', 'vsgb-p2p-ovs']);
   }
   return out;
 }

@@ -46,6 +46,13 @@ function engineArgv(devargs: string, cpu: number, seconds: number): string[] {
 }
 
 /** testpmd as the reference sender: 60 B frames (64 B on the wire with the FCS), one forwarding core, a rate line per second. */
+/** A bench's private OVS-DPDK gone with its run dir and the EAL runtime dirs of its file prefixes (OVS's and the sender's). */
+export async function stopBenchOvs(ovs: OvsSwitch, runDir: string, ealPrefixes: readonly string[]): Promise<void> {
+  await ovs.stop().catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
+  rmSync(runDir, { recursive: true, force: true });
+  for (const prefix of ealPrefixes) rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true });
+}
+
 export const TESTPMD_TXONLY_ARGS = ['--forward-mode=txonly', '--txpkts=60', '--nb-cores=1', '--stats-period=1', '--total-num-mbufs=16384'] as const;
 
 function testpmdArgv(devargs: string, cpu: number, other: number): string[] {
@@ -126,9 +133,7 @@ export async function vhostTx(host: Host, txCpu: number, pmdCpu: number, rounds:
       }
     }
   } finally {
-    await ovs.stop().catch((e: unknown) => console.error(`cleanup: ${(e as Error).message}`));
-    rmSync(RUN_DIR, { recursive: true, force: true });
-    for (const prefix of ['vsgb-vhost-tp', 'vsgb-ovs']) rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true }); // EAL runtime dirs
+    await stopBenchOvs(ovs, RUN_DIR, ['vsgb-vhost-tp', 'vsgb-ovs']);
   }
   return out;
 }
