@@ -35,6 +35,8 @@ export class PlacedGenerator implements TrafficGenerator {
   }
 
   private hostName: string | undefined;
+  /** The one close: a second call, or one made while it runs, gets this same promise. */
+  private closing: Promise<void> | undefined;
 
   capabilities(): GeneratorCaps {
     return this.active.capabilities();
@@ -65,8 +67,15 @@ export class PlacedGenerator implements TrafficGenerator {
     return this.active.startContinuous(spec, signal);
   }
 
-  /** Both sides, the remote one first (it holds a connection and a process on its host); idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Both sides, the remote one first (it holds a connection and a process on its host). Idempotent: the
+   * runner's cleanup and a failing testcase may both close it, at once; each side is closed once.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= this.closeBoth());
+  }
+
+  private async closeBoth(): Promise<void> {
     const errors: string[] = [];
     await this.remote?.close().catch((e: unknown) => errors.push(errorMessage(e)));
     await this.local.close().catch((e: unknown) => errors.push(errorMessage(e)));

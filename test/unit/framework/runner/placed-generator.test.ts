@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { PortSpec } from '../../../../framework/api/trafficgen.js';
-import { CapabilityError } from '../../../../framework/errors.js';
+import { CapabilityError, type VsperfError } from '../../../../framework/errors.js';
 import type { SshTarget } from '../../../../framework/host/ssh.js';
 import { PlacedGenerator } from '../../../../framework/runner/placed-generator.js';
 import { SimulatedDut } from '../../../../trafficgen/simulated/dut.js';
@@ -61,9 +61,51 @@ describe('PlacedGenerator: the generator runs where its ports are', () => {
     // The trial ran on the remote generator (its DUT loses 80 % at 5000 fps).
     expect((await g.runTrial(trial)).lossPct).to.be.closeTo(80, 0.5);
     await g.close();
+    expect(remote.closed).to.equal(1);
+    expect(local.closed).to.equal(1);
+  });
+
+  it('close is idempotent: a second call is a no-op, concurrent calls share one close of each side', async () => {
+    // Each side's close takes a while (a remote shim stops over SSH): the calls overlap.
+    class Slow extends Recording {
+      override async close(): Promise<void> {
+        await new Promise((r) => setTimeout(r, 20));
+        await super.close();
+      }
+    }
+    const local = new Slow(new SimulatedDut({ capacityFps: 1e6 }));
+    const remote = new Slow(new SimulatedDut({ capacityFps: 1000 }));
+    const g = new PlacedGenerator(local, async () => remote);
+    await g.connect([{ name: 'fab0', speedMbps: 1000, host: gen }]);
+    const a = g.close();
+    const b = g.close();
+    expect(b).to.equal(a);
+    await Promise.all([a, b]);
     await g.close();
-    expect(remote.closed).to.be.at.least(1);
-    expect(local.closed).to.be.at.least(1);
+    expect(remote.closed).to.equal(1);
+    expect(local.closed).to.equal(1);
+  });
+
+  it('a close that failed is not repeated: a second call reports the same failure', async () => {
+    let calls = 0;
+    class Failing extends Recording {
+      override async close(): Promise<void> {
+        calls++;
+        throw new Error('ssh: connection lost');
+      }
+    }
+    const g = new PlacedGenerator(new Failing(new SimulatedDut({ capacityFps: 1e6 })), async () => new Recording(new SimulatedDut({ capacityFps: 1 })));
+    const first = await g.close().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const second = await g.close().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect((first as VsperfError).code).to.equal('E_CLEANUP');
+    expect(second).to.equal(first);
+    expect(calls).to.equal(1);
   });
 
   it('ports on two different hosts: refused in one line, nothing opened', async () => {
