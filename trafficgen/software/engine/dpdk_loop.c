@@ -33,6 +33,7 @@ void loop_print(void) {}
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include "dpdk_port.h"
+#include "rx_demux.h"
 
 #define LOOP_BURST 64
 #define LOOP_MAX_WORKERS 8
@@ -276,7 +277,7 @@ static unsigned rx_step(const struct rxq *q) {
       len[i] = m[i]->data_len;
       rte_prefetch0(f[i] + len[i] - VSG_TRAILER_LEN);
     }
-    rx_burst_queue(q->port, q->queue, f, len, n, ts);
+    rx_demux_burst(E, q->port, q->queue, f, len, n, ts);
     rte_pktmbuf_free_bulk(m, n);
     got += n;
   } while (++k < RX_BURSTS && n == RX_BURST);

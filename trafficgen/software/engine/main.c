@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "vsg.h"
+#include "rx_demux.h"
 
 int forward_main(int argc, char **argv);
 extern void (*fail_hook)(void);
@@ -377,92 +378,9 @@ struct rx_ctx {
   int ord; /* index among the RX threads, for CPU pinning after the TX threads */
 };
 
+/* The ring backends' per-frame callback (rx_poll). */
 static void rx_frame(void *ctx, const uint8_t *f, unsigned len, uint64_t rx_ns) {
-  struct rx_ctx *c = ctx;
-  struct port *p = &E.ports[c->port];
-  uint16_t sid;
-  uint32_t seq;
-  uint64_t ts48;
-  atomic_fetch_add_explicit(&p->rx.frames, 1, memory_order_relaxed);
-  if (!trailer_parse(f, len, E.tag, &sid, &seq, &ts48)) {
-    atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
-    return;
-  }
-  if (sid == VSG_LEARN_STREAM) {
-    atomic_fetch_add_explicit(&p->rx.learning, 1, memory_order_relaxed);
-    return;
-  }
-  if (sid >= E.nstreams || E.streams[sid].rx_port != c->port) {
-    atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
-    return;
-  }
-  int64_t lat = E.latency ? rx_latency(rx_ns, ts48) : -1;
-  rx_account(&E.rx[sid], seq, len, lat);
-  rx_timeline(&E.rx[sid], rx_ns, lat);
-}
-
-void rx_frame_port(int port, const uint8_t *f, unsigned len, uint64_t rx_ns) {
-  struct rx_ctx c = {.port = port, .ord = 0};
-  rx_frame(&c, f, len, rx_ns);
-}
-
-/* A burst of RX queue q of a port (dpdk loops). A stream with several lanes or RX queues is counted in
- * the part of (lane, queue), which only this queue's poller writes; rx[] keeps the live frame count for
- * progress. The frames of one target in a row are counted together (rx_account_burst): the shared
- * counters see one atomic add per burst, not several per frame. */
-#define RX_BURST_MAX 64
-void rx_burst_queue(int port, unsigned q, const uint8_t *const *f, const uint16_t *len, unsigned n, uint64_t rx_ns) {
-  struct port *p = &E.ports[port];
-  p->rx.q_frames[q] += n;
-  uint32_t seq[RX_BURST_MAX];
-  uint16_t lens[RX_BURST_MAX];
-  uint64_t ts[RX_BURST_MAX];
-  struct rx_stats *cur = NULL;
-  int cur_si = 0;
-  unsigned k = 0, counted = 0;
-  if (n > RX_BURST_MAX) n = RX_BURST_MAX; /* the loop's bursts are 32 */
-  for (unsigned i = 0; i <= n; i++) {
-    struct rx_stats *tgt = NULL;
-    int si = 0, ours = 0;
-    uint16_t sid = 0;
-    uint32_t s = 0;
-    uint64_t t48 = 0;
-    if (i < n && (ours = trailer_parse(f[i], len[i], E.tag, &sid, &s, &t48)) && sid != VSG_LEARN_STREAM) {
-      si = sid % VSG_MAX_STREAMS;
-      int lane = sid / VSG_MAX_STREAMS;
-      if (si < E.nstreams && lane < VSG_MAX_QUEUES && E.streams[si].rx_port == port) {
-        tgt = E.rx_part[si][lane][q];
-        if (!tgt && lane == 0) tgt = &E.rx[si]; /* one lane, one queue: as any port */
-      }
-    }
-    if (k && tgt != cur) { /* the run of `cur` ends */
-      uint64_t dup0 = cur->dup;
-      rx_account_burst(cur, seq, lens, ts, k, rx_ns, E.latency);
-      if (cur != &E.rx[cur_si]) {
-        atomic_fetch_add_explicit(&E.rx[cur_si].frames, k, memory_order_relaxed);
-        if (cur->dup != dup0) atomic_fetch_add_explicit(&E.rx_dup_live[cur_si], cur->dup - dup0, memory_order_relaxed);
-      }
-      counted += k;
-      k = 0;
-    }
-    if (i == n) break;
-    if (!tgt) {
-      if (ours && sid != VSG_LEARN_STREAM) { /* ours, but no stream of this port */
-        atomic_fetch_add_explicit(&p->rx.frames, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&p->rx.foreign, 1, memory_order_relaxed);
-      } else {
-        rx_frame_port(port, f[i], len[i], rx_ns); /* foreign or learning */
-      }
-      continue;
-    }
-    cur = tgt;
-    cur_si = si;
-    seq[k] = s;
-    lens[k] = len[i];
-    ts[k] = t48;
-    k++;
-  }
-  if (counted) atomic_fetch_add_explicit(&p->rx.frames, counted, memory_order_relaxed);
+  rx_demux_frame(&E, ((const struct rx_ctx *)ctx)->port, f, len, rx_ns);
 }
 
 static void *rx_thread(void *arg) {

@@ -207,10 +207,6 @@ int loop_start(struct engine *e);
 void loop_join(void);
 /* The loops' busy share, as a JSON member of the result (nothing without loops). */
 void loop_print(void);
-/* Count one received frame of port `port` (any thread; the port's RX is polled by one thread). */
-void rx_frame_port(int port, const uint8_t *f, unsigned len, uint64_t rx_ns);
-/* A burst of n frames of RX queue q of the port received at rx_ns (dpdk loops; one poller per queue). */
-void rx_burst_queue(int port, unsigned q, const uint8_t *const *f, const uint16_t *len, unsigned n, uint64_t rx_ns);
 
 /* ---- frames (frame.c) ---- */
 struct frame_tmpl {
