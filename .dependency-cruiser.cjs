@@ -24,9 +24,7 @@ module.exports = {
       severity: 'error',
       comment:
         'a driver (each generator under trafficgen/, deployments/, vnfs/) imports another: move the shared part into framework/ (e.g. framework/host/pci.ts)',
-      // Known exception, to be removed: the peer deployment starts its guest on the peer host itself
-      // (PeerGuest) instead of through the Vnf contract.
-      from: { path: '^(trafficgen/[^/]+|deployments|vnfs)/', pathNot: '^deployments/topologies/peer\\.ts$' },
+      from: { path: '^(trafficgen/[^/]+|deployments|vnfs)/' },
       to: { path: '^(trafficgen|deployments|vnfs)/', pathNot: '^$1/' },
     },
     {

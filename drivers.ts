@@ -80,7 +80,14 @@ export function registerBuiltins(r: RegistryApi): void {
     },
     create: async () => ({
       name: 'pvp_peer',
-      build: async (ctx) => new (await import('./deployments/topologies/peer.js')).PeerPvpDeployment(ctx),
+      // The guest comes from the QEMU driver, handed in: a deployment does not import a VNF driver.
+      build: async (ctx) => {
+        const [{ PeerPvpDeployment }, { launchPeerGuest }] = await Promise.all([
+          import('./deployments/topologies/peer.js'),
+          import('./vnfs/qemu/peer-guest.js'),
+        ]);
+        return new PeerPvpDeployment(ctx, launchPeerGuest);
+      },
     }),
   });
   const pxp: Array<[string, string[], string]> = [

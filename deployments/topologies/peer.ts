@@ -17,16 +17,14 @@ import { readFileSync } from 'node:fs';
 import type { DriverContext } from '../../framework/api/driver.js';
 import type { Deployment, PhyPort, Topology } from '../../framework/api/deployment.js';
 import type { PortSpec } from '../../framework/api/trafficgen.js';
-import type { GuestNic } from '../../framework/api/vnf.js';
+import type { PeerGuestLauncher, PeerSite } from '../../framework/api/peer-guest.js';
+import { defaultGuestMac, type GuestNic } from '../../framework/api/vnf.js';
 import type { Json } from '../../framework/config/settings.js';
 import { ConfigError, DriverError } from '../../framework/errors.js';
 import { RemoteHost, sshExec } from '../../framework/host/remote-host.js';
 import type { SshTarget } from '../../framework/host/ssh.js';
 import { parseTestbedHosts } from '../../framework/host/testbed-hosts.js';
-import { defaultMac } from '../../vnfs/qemu/cmdline.js';
-import { kvmUsableOn, qemuConfigFromSettings } from '../../vnfs/qemu/config.js';
 import { prepareMigrationPorts } from './migration-ports.js';
-import { PeerGuest, type PeerSite } from '../../vnfs/qemu/peer-guest.js';
 import { createTwoHostSandbox, GENERATOR_MACS } from '../testbed/two-host.js';
 import { OvsSwitch } from '../vswitch/ovs.js';
 import { ReleaseStack } from './release-stack.js';
@@ -58,7 +56,11 @@ export class PeerPvpDeployment implements Deployment {
   readonly tag = randomBytes(2).toString('hex');
   private readonly releases: ReleaseStack;
 
-  constructor(private readonly ctx: DriverContext) {
+  constructor(
+    private readonly ctx: DriverContext,
+    /** Makes the guest (the QEMU driver's, injected by drivers.ts). */
+    private readonly launchGuest: PeerGuestLauncher,
+  ) {
     this.releases = new ReleaseStack(this.name, ctx);
   }
 
@@ -174,7 +176,7 @@ export class PeerPvpDeployment implements Deployment {
     const nics: GuestNic[] = [];
     for (const k of [0, 1]) {
       const sp = await ovs.addVhostPort(bridge, `vhu${k}`, 2 + k);
-      nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport, mac: defaultMac(0, k) });
+      nics.push({ socketPath: sp.socketPath!, portName: sp.name, ofport: sp.ofport, mac: defaultGuestMac(0, k) });
     }
     const flows = peerFlows(nics[0]!.mac!, nics[1]!.mac!, tb.rxMac);
     await ovs.addFlows(
@@ -210,24 +212,25 @@ export class PeerPvpDeployment implements Deployment {
         `${tb.hosts[1].name}: vhost-user ports ${b.site.nics.map((n) => n.portName).join(', ')} prepared by a virtio-user frontend in ${Math.round(ms)} ms`,
       );
     }
-    // The RARPs after switch-over must come from the vhost-user backend: the guest has no address to announce.
-    // The accelerator both hosts have (the destination must match the source), probed on each host.
-    const noKvm: string[] = [];
-    for (const [i, x] of [a, b].entries()) if (!(await kvmUsableOn(x.site.host))) noKvm.push(tb.hosts[i]!.name);
-    const cfg = {
-      ...qemuConfigFromSettings(this.s, 0, { kvm: noKvm.length === 0, kvmWhere: noKvm.join(', '), thisMachine: tb.kind === 'two-host sandbox' }),
-      guestAnnounce: false,
-    };
-    const guest = new PeerGuest('guest0', cfg, 0, [a.site, b.site], this.ctx.workDir, this.ctx.log.child('qemu'), tb.controlDir);
+    const guest = await this.launchGuest({
+      name: 'guest0',
+      index: 0,
+      sites: [a.site, b.site],
+      settings: this.s,
+      log: this.ctx.log.child('qemu'),
+      workDir: this.ctx.workDir,
+      socketDir: tb.controlDir,
+      sameMachine: tb.kind === 'two-host sandbox',
+    });
     this.defer('stop the guest', () => guest.stop());
     await guest.start(signal);
-    await guest.waitReady(cfg.bootTimeoutMs, signal);
+    await guest.waitReady(undefined, signal);
     const bridge = a.facts.bridge!;
     const down = await a.ovs.waitLinksUp(bridge, ['vhu0', 'vhu1'], Number(this.s.getOr('VSWITCH_VHOST_LINK_TIMEOUT_S', 30)) * 1000);
     if (down.length)
       throw new DriverError(a.ovs.name, 'setup', `vhost-user ports on ${tb.hosts[0].name} still down after the guest booted: ${down.join(', ')}`);
     // Teach the fabric where the guest is (what its own first frames would do on a real network).
-    await guest.current.qmp.execute('announce-self', { initial: 50, max: 100, rounds: 2, step: 50 });
+    await guest.announce();
     const health = new AbortController();
     // The switch on either host, or the guest's current QEMU (a crash or a lost ssh channel), ends the run.
     for (const h of [a.ovs.health, b.ovs.health, guest.health]) h.addEventListener('abort', () => health.abort(h.reason), { once: true });

@@ -16,6 +16,15 @@ export interface GuestNic {
   readonly ofport?: number;
 }
 
+/**
+ * Default MAC of NIC `nic` of guest `index` (locally administered, stable across migration). Here, not in
+ * the QEMU driver: a deployment that rewrites frames to a guest's address needs it before the guest exists.
+ */
+export function defaultGuestMac(index: number, nic: number): string {
+  const h = (n: number): string => (n & 0xff).toString(16).padStart(2, '0');
+  return `52:54:00:${h(index >> 8)}:${h(index)}:${h(nic)}`;
+}
+
 /** How the deployment places a guest: its index (VSPERF #VMINDEX, selects per-guest GUEST_* entries) and NICs. */
 export interface VnfAttachment {
   readonly index: number;

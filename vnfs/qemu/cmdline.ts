@@ -1,4 +1,5 @@
 /** The QEMU command line for one guest instance. Pure: unit-tested without QEMU. */
+import { defaultGuestMac } from '../../framework/api/vnf.js';
 import type { GuestNic } from '../types.js';
 import { ramSizeArg, type QemuConfig } from './config.js';
 import { vfioDeviceArgs } from './passthrough.js';
@@ -16,12 +17,6 @@ export interface InstanceFiles {
 
 /** Name of the guest's command port (the guest image looks it up in /sys/class/virtio-ports). */
 export const COMMAND_PORT_NAME = 'org.vsperf.cmd';
-
-/** Default MAC of NIC `nic` of guest `index` (locally administered, stable across migration). */
-export function defaultMac(index: number, nic: number): string {
-  const h = (n: number): string => (n & 0xff).toString(16).padStart(2, '0');
-  return `52:54:00:${h(index >> 8)}:${h(index)}:${h(nic)}`;
-}
 
 export function qemuArgv(
   cfg: QemuConfig,
@@ -60,7 +55,7 @@ export function qemuArgv(
     // As VSPERF: QEMU serves the socket, or (vSwitch in vhost-user server mode) connects to the switch's.
     argv.push('-chardev', `socket,id=char${k},path=${nic.socketPath}${nic.switchServes ? '' : ',server=on'}`);
     argv.push('-netdev', `vhost-user,id=net${k},chardev=char${k}${cfg.nicQueues > 1 ? `,queues=${cfg.nicQueues}` : ''}`);
-    const dev = [`virtio-net-pci`, `netdev=net${k}`, `mac=${nic.mac ?? defaultMac(index, k)}`, `id=nic${k}`];
+    const dev = [`virtio-net-pci`, `netdev=net${k}`, `mac=${nic.mac ?? defaultGuestMac(index, k)}`, `id=nic${k}`];
     if (cfg.mergeBuffersDisable) dev.push('mrg_rxbuf=off');
     if (cfg.guestAnnounce === false) dev.push('guest_announce=off');
     if (cfg.nicQueues > 1) dev.push('mq=on', `vectors=${cfg.vectors ?? 2 * cfg.nicQueues + 2}`);

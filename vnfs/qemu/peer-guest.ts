@@ -6,32 +6,21 @@
  */
 import { join } from 'node:path';
 import { AbortedError, DriverError } from '../../framework/errors.js';
-import type { RemoteHost } from '../../framework/host/remote-host.js';
 import { sleep } from '../../framework/host/proc.js';
 import type { Logger } from '../../framework/log/logger.js';
+import type { PeerGuestLauncher, PeerGuestVnf, PeerSite } from '../../framework/api/peer-guest.js';
+import { defaultGuestMac } from '../../framework/api/vnf.js';
 import type { GuestNic, MigratableVnf, MigrationPlan, QemuInstanceHandle } from '../types.js';
 import { RelearnObserver } from '../migration/relearn.js';
-import { defaultMac, qemuArgv } from './cmdline.js';
-import { ramSizeArg, withTcg, type QemuConfig } from './config.js';
+import { qemuArgv } from './cmdline.js';
+import { kvmUsableOn, qemuConfigFromSettings, ramSizeArg, withTcg, type QemuConfig } from './config.js';
 import { ERROR_MARKER, READY_MARKER } from './qemu-vm.js';
 import { RemoteQemu } from './remote-qemu.js';
 
 const DRIVER = 'QemuDpdkVhostUser';
 const KVM_PROBE_MS = 10_000;
 
-/** One host the guest can run on: its SSH connection, the guest's vhost-user NICs there, a remote directory. */
-export interface PeerSite {
-  readonly host: RemoteHost;
-  readonly nics: readonly GuestNic[];
-  /** Directory on that host for QMP socket and serial console (short: sun_path). */
-  readonly dir: string;
-  /** The host's uplink to the fabric, when it is a kernel netdev a capture can watch (fabric relearn). */
-  readonly uplink?: string;
-  /** Address the destination QEMU listens on for the migration stream (default: the SSH address). */
-  readonly migrationAddress?: string;
-}
-
-export class PeerGuest implements MigratableVnf {
+export class PeerGuest implements MigratableVnf, PeerGuestVnf {
   readonly migratable = true as const;
   private current_: RemoteQemu | undefined;
   private readonly all: RemoteQemu[] = [];
@@ -171,7 +160,7 @@ export class PeerGuest implements MigratableVnf {
 
   /** Each migration goes to the other host; the generator addresses the guest's first NIC (the fabric learns it from RARPs). */
   migrationPlan(port: number): MigrationPlan {
-    const mac = this.sites[0].nics[0]?.mac ?? defaultMac(this.index, 0);
+    const mac = this.sites[0].nics[0]?.mac ?? defaultGuestMac(this.index, 0);
     return {
       ingressMac: mac,
       next: (src) => {
@@ -206,6 +195,11 @@ export class PeerGuest implements MigratableVnf {
     return prev;
   }
 
+  /** QEMU's self-announce of the current instance: a few RARPs per NIC, 50 ms apart. */
+  async announce(): Promise<void> {
+    await this.current.qmp.execute('announce-self', { initial: 50, max: 100, rounds: 2, step: 50 });
+  }
+
   async stop(): Promise<void> {
     for (const inst of [...this.all].reverse()) await inst.stop().catch((e: unknown) => this.log.warn(`stop ${inst.name}: ${(e as Error).message}`));
   }
@@ -223,3 +217,18 @@ export class PeerGuest implements MigratableVnf {
     };
   }
 }
+
+/**
+ * The pvp_peer deployment's guest (drivers.ts injects this): the accelerator both hosts have (the
+ * destination must match the source), probed on each host; no guest announce (the RARPs after a
+ * switch-over come from the vhost-user backend: the guest has no address to announce).
+ */
+export const launchPeerGuest: PeerGuestLauncher = async (req) => {
+  const noKvm: string[] = [];
+  for (const site of req.sites) if (!(await kvmUsableOn(site.host))) noKvm.push(site.host.name);
+  const cfg: QemuConfig = {
+    ...qemuConfigFromSettings(req.settings, req.index, { kvm: noKvm.length === 0, kvmWhere: noKvm.join(', '), thisMachine: req.sameMachine }),
+    guestAnnounce: false,
+  };
+  return new PeerGuest(req.name, cfg, req.index, req.sites, req.workDir, req.log, req.socketDir);
+};

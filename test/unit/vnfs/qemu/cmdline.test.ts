@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { cpus, tmpdir } from 'node:os';
-import { qemuArgv, defaultMac } from '../../../../vnfs/qemu/cmdline.js';
+import { qemuArgv } from '../../../../vnfs/qemu/cmdline.js';
+import { defaultGuestMac } from '../../../../framework/api/vnf.js';
 import { coreBinding, cpusOfMask, needsTcgPad, parseCpuList, perGuest, ramSizeArg, tcgRamPad, withTcg, type QemuConfig } from '../../../../vnfs/qemu/config.js';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ describe('vnfs/qemu command line and GUEST_* settings', () => {
     expect(a).to.include('-object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem');
     expect(a).to.include('-chardev socket,id=char0,path=/run/vhu0,server=on');
     expect(a).to.include('-netdev vhost-user,id=net1,chardev=char1');
-    expect(a).to.include(`virtio-net-pci,netdev=net0,mac=${defaultMac(0, 0)},id=nic0,vectors=0`);
+    expect(a).to.include(`virtio-net-pci,netdev=net0,mac=${defaultGuestMac(0, 0)},id=nic0,vectors=0`);
     expect(a).to.include('mac=02:aa:00:00:00:01');
     expect(a).to.include('vsperf.loopback=linux_bridge vsperf.nics=2');
     expect(a).to.include('-qmp unix:/w/guest0-qmp.sock,server=on,wait=off');
