@@ -26,7 +26,7 @@ import type {
   TrialSpec,
 } from '../../framework/api/trafficgen.js';
 import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
-import { API_MAJOR, capsFromPb, liveFromPb, portToPb, resultFromPb, trafficToPb, trialToPb } from './convert.js';
+import { API_MAJOR, InvalidFieldError, capsFromPb, liveFromPb, portToPb, resultFromPb, trafficToPb, trialToPb } from './convert.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 
 export interface ShimClientTls {
@@ -200,7 +200,24 @@ export class ShimClient implements TrafficGenerator {
     const progress = (p: pb.LiveCounters | undefined): void => onProgress?.(liveFromPb(p));
     const useStream = this.opts.trialStream !== false && (this.info?.apiMinor ?? 0) >= 1;
     const result = useStream ? await this.trialOnStream(req, timeoutMs, signal, progress) : await this.trialOnCall(req, timeoutMs, signal, progress);
-    return resultFromPb(result, { shim: this.opts.address, shim_backend: this.info?.backend ?? '', shim_generator: this.info?.generator ?? '' });
+    return this.checkedResult('runTrial', result, {
+      shim: this.opts.address,
+      shim_backend: this.info?.backend ?? '',
+      shim_generator: this.info?.generator ?? '',
+    });
+  }
+
+  /** The shim's result as framework types; a malformed receiver timeline is one line naming the field. */
+  private checkedResult(op: string, r: pb.TrialResult, extra: Record<string, string>): TrialResult {
+    try {
+      return resultFromPb(r, extra);
+    } catch (e) {
+      if (!(e instanceof InvalidFieldError)) throw e;
+      throw new DriverError(this.name, op, `shim at ${this.opts.address} sent a malformed result: ${e.message}`, {
+        hint: 'install matching vsperf-ts versions on both hosts',
+        kind: 'environment',
+      });
+    }
   }
 
   /** One RunTrial call (shims before api_minor 1, or trialStream: false). */
@@ -342,8 +359,21 @@ export class ShimClient implements TrafficGenerator {
     watch.on('error', () => undefined);
     const onAbort = (): void => void this.stopTrafficQuietly(sessionId);
     signal?.addEventListener('abort', onAbort, { once: true });
+    // Shims before api_minor 3 have no MarkContinuous: no mark(), as for a generator without a receiver clock.
+    const mark =
+      (this.info?.apiMinor ?? 0) >= 3
+        ? async (): Promise<void> => {
+            await this.call(
+              'markContinuous',
+              this.client.markContinuous.bind(this.client) as Unary<pb.MarkContinuousRequest, pb.MarkContinuousResponse>,
+              { sessionId },
+              { signal },
+            );
+          }
+        : undefined;
     return {
       poll: async () => last,
+      ...(mark ? { mark } : {}),
       stop: async () => {
         signal?.removeEventListener('abort', onAbort);
         watch.cancel();
@@ -356,7 +386,7 @@ export class ShimClient implements TrafficGenerator {
           { timeoutMs: this.callTimeoutMs + 60_000 },
         );
         if (!res.result) throw new DriverError(this.name, 'stopContinuous', 'shim returned no counters');
-        return resultFromPb(res.result, { shim: this.opts.address });
+        return this.checkedResult('stopContinuous', res.result, { shim: this.opts.address });
       },
     };
   }

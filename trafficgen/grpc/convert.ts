@@ -12,6 +12,7 @@ import type {
   LiveCounters,
   PortSpec,
   Rate,
+  ReceiverTimeline,
   StreamSpec,
   TrafficSpec,
   TrialResult,
@@ -22,8 +23,12 @@ import { isMac } from '../../framework/util/net-address.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 
 export const API_MAJOR = 1;
-/** 1: RunTrials (trials on one stream); 2: CleanupStale, Capabilities.multistream. */
-export const API_MINOR = 2;
+/** 1: RunTrials (trials on one stream); 2: CleanupStale, Capabilities.multistream; 3: DirectionResult.receiver, MarkContinuous. */
+export const API_MINOR = 3;
+
+/** Bounds of a ReceiverTimeline on the wire: the engine keeps 16 silences and 180 000 bins; more is not a timeline. */
+export const MAX_RECEIVER_GAPS = 1024;
+export const MAX_RECEIVER_BINS = 3_600_000;
 export const SERVICE_NAME = 'tgshim.v1.TrafficGenShimService';
 
 /** A message field is missing, malformed or out of range. `field` is the proto path. */
@@ -338,6 +343,58 @@ function countersFromPb(c: pb.FlowCounters | undefined): FlowCounters {
   };
 }
 
+export function receiverToPb(r: ReceiverTimeline): pb.ReceiverTimeline {
+  return {
+    gaps: r.gapsMs.map(([startMs, endMs]) => ({ startMs, endMs })),
+    ...(r.firstRxMs !== undefined ? { firstRxMs: r.firstRxMs } : {}),
+    ...(r.lastRxMs !== undefined ? { lastRxMs: r.lastRxMs } : {}),
+    ...(r.delayThresholdNs !== undefined ? { delayThresholdNs: r.delayThresholdNs, delayedFrames: u64(r.delayedFrames ?? 0) } : {}),
+    ...(r.bins ? { bins: { t0Ms: r.bins.t0Ms, binMs: r.bins.binMs, rxFrames: [...r.bins.rxFrames], maxLatencyUs: [...r.bins.maxLatencyUs] } } : {}),
+  };
+}
+
+/**
+ * A shim's receiver timeline, checked field by field (client side: the figures of a migration are
+ * computed from it, so a malformed one is refused, never half-used). `field` is the proto path.
+ */
+export function receiverFromPb(r: pb.ReceiverTimeline, field: string): ReceiverTimeline {
+  const epoch = (f: string, v: number): number => range(f, v, 0, 1e14, ' ms');
+  if (r.gaps.length > MAX_RECEIVER_GAPS) bad(`${field}.gaps`, `${r.gaps.length} silences, at most ${MAX_RECEIVER_GAPS}`);
+  const gapsMs = r.gaps.map((g, i) => {
+    const f = `${field}.gaps[${i}]`;
+    epoch(`${f}.start_ms`, g.startMs);
+    epoch(`${f}.end_ms`, g.endMs);
+    if (g.endMs < g.startMs) bad(`${f}.end_ms`, `${g.endMs} is before start_ms ${g.startMs}`);
+    return [g.startMs, g.endMs] as const;
+  });
+  if (r.firstRxMs !== undefined) epoch(`${field}.first_rx_ms`, r.firstRxMs);
+  if (r.lastRxMs !== undefined) epoch(`${field}.last_rx_ms`, r.lastRxMs);
+  if (r.firstRxMs !== undefined && r.lastRxMs !== undefined && r.lastRxMs < r.firstRxMs)
+    bad(`${field}.last_rx_ms`, `${r.lastRxMs} is before first_rx_ms ${r.firstRxMs}`);
+  if ((r.delayThresholdNs === undefined) !== (r.delayedFrames === undefined))
+    bad(r.delayThresholdNs === undefined ? `${field}.delay_threshold_ns` : `${field}.delayed_frames`, 'delay_threshold_ns and delayed_frames come together');
+  if (r.delayThresholdNs !== undefined) positive(`${field}.delay_threshold_ns`, r.delayThresholdNs, 1e13, ' ns');
+  if (r.delayedFrames !== undefined && r.delayedFrames > MAX_U53) bad(`${field}.delayed_frames`, `${r.delayedFrames} is out of range 0..${MAX_U53}`);
+  let bins: ReceiverTimeline['bins'];
+  if (r.bins) {
+    const b = r.bins;
+    const f = `${field}.bins`;
+    epoch(`${f}.t0_ms`, b.t0Ms);
+    positive(`${f}.bin_ms`, b.binMs, 60_000, ' ms');
+    if (b.rxFrames.length !== b.maxLatencyUs.length)
+      bad(`${f}.max_latency_us`, `${b.maxLatencyUs.length} bins, rx_frames has ${b.rxFrames.length} (parallel lists)`);
+    if (b.rxFrames.length > MAX_RECEIVER_BINS) bad(`${f}.rx_frames`, `${b.rxFrames.length} bins, at most ${MAX_RECEIVER_BINS}`);
+    bins = { t0Ms: b.t0Ms, binMs: b.binMs, rxFrames: b.rxFrames, maxLatencyUs: b.maxLatencyUs };
+  }
+  return {
+    gapsMs,
+    ...(r.firstRxMs !== undefined ? { firstRxMs: r.firstRxMs } : {}),
+    ...(r.lastRxMs !== undefined ? { lastRxMs: r.lastRxMs } : {}),
+    ...(r.delayThresholdNs !== undefined ? { delayedFrames: num(r.delayedFrames), delayThresholdNs: r.delayThresholdNs } : {}),
+    ...(bins ? { bins } : {}),
+  };
+}
+
 export function resultToPb(r: TrialResult): pb.TrialResult {
   const info: Record<string, pb.InfoValue> = {};
   for (const [k, v] of Object.entries(r.info ?? {})) {
@@ -357,7 +414,12 @@ export function resultToPb(r: TrialResult): pb.TrialResult {
     durationS: r.durationS,
     wallS: r.wallS,
     generatorLimited: r.generatorLimited,
-    directions: r.directions.map((d) => ({ fromPort: d.fromPort, toPort: d.toPort, counters: countersToPb(d) })),
+    directions: r.directions.map((d) => ({
+      fromPort: d.fromPort,
+      toPort: d.toPort,
+      counters: countersToPb(d),
+      ...(d.receiver ? { receiver: receiverToPb(d.receiver) } : {}),
+    })),
     simulated: r.simulated ?? false,
     info,
   };
@@ -370,7 +432,14 @@ export function resultFromPb(r: pb.TrialResult, extraInfo: Record<string, string
     if (x) info[k] = x.$case === 'text' ? x.text : x.$case === 'number' ? x.number : x.flag;
   }
   Object.assign(info, extraInfo);
-  const directions: DirectionResult[] = r.directions.map((d) => ({ fromPort: d.fromPort, toPort: d.toPort, ...countersFromPb(d.counters) }));
+  // Only the receiver timeline is checked here: the counters are plain numbers whatever they hold,
+  // while a malformed timeline would turn into a wrong outage. Throws InvalidFieldError.
+  const directions: DirectionResult[] = r.directions.map((d, i) => ({
+    fromPort: d.fromPort,
+    toPort: d.toPort,
+    ...countersFromPb(d.counters),
+    ...(d.receiver ? { receiver: receiverFromPb(d.receiver, `result.directions[${i}].receiver`) } : {}),
+  }));
   return {
     ...countersFromPb(r.total),
     offeredFps: r.offeredFps,

@@ -621,6 +621,15 @@ export class ShimServer {
         }
       }),
 
+      markContinuous: this.unary<pb.MarkContinuousRequest, pb.MarkContinuousResponse>(async (req) => {
+        const s = this.sessionFor(req.sessionId);
+        const t = s.traffic;
+        if (!t || t.kind !== 'continuous' || !t.run) throw new ShimStatusError(grpc.status.FAILED_PRECONDITION, 'no continuous traffic is running');
+        if (!t.run.mark) return { marked: false };
+        await t.run.mark();
+        return { marked: true };
+      }),
+
       cleanupStale: this.unary<pb.CleanupStaleRequest, pb.CleanupStaleResponse>(async () => ({ cleaned: await this.cleanupStale('CleanupStale') })),
 
       stopTraffic: this.unary<pb.StopTrafficRequest, pb.StopTrafficResponse>(async (req) => {

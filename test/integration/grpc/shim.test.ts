@@ -147,6 +147,9 @@ describe('tgshim over gRPC (integration)', function () {
         await d.connect(PORTS);
         expect(d.capabilities().continuous).to.equal(true);
         const run = await d.startContinuous!(trial({ rate: { unit: 'fps', value: 50_000 } }));
+        // The shim speaks tgshim.v1.3, so the client offers the mark (live migration sends it after its warm-up).
+        expect(d.shimInfo().apiMinor).to.equal(API_MINOR);
+        await run.mark!();
         const busy = await rejection(d.runTrial(trial()));
         expect(busy.message).to.match(/traffic is already running \(continuous\)/);
         await new Promise((r) => setTimeout(r, 1200));
@@ -351,6 +354,22 @@ describe('tgshim over gRPC (integration)', function () {
         });
         expect(empty?.code).to.equal(grpc.status.INVALID_ARGUMENT);
         expect(empty?.details).to.equal('run: is required');
+      });
+
+      it('MarkContinuous (tgshim.v1.3): FAILED_PRECONDITION without continuous traffic; the Simulated generator answers marked false', async () => {
+        const mark = raw.markContinuous.bind(raw);
+        const e = await unary<pb.MarkContinuousRequest, pb.MarkContinuousResponse>(mark, { sessionId }).catch((x: grpc.ServiceError) => x);
+        expect((e as grpc.ServiceError).code).to.equal(grpc.status.FAILED_PRECONDITION);
+        expect((e as grpc.ServiceError).details).to.equal('no continuous traffic is running');
+        await unary(raw.startContinuous.bind(raw), { sessionId, traffic: good().traffic });
+        try {
+          // Simulated keeps no receiver timeline: the mark means nothing to it, and says so.
+          expect(await unary<pb.MarkContinuousRequest, pb.MarkContinuousResponse>(mark, { sessionId })).to.deep.equal({ marked: false });
+        } finally {
+          await unary(raw.stopContinuous.bind(raw), { sessionId });
+        }
+        const e2 = await unary<pb.MarkContinuousRequest, pb.MarkContinuousResponse>(mark, { sessionId: 'nope' }).catch((x: grpc.ServiceError) => x);
+        expect((e2 as grpc.ServiceError).code).to.equal(grpc.status.NOT_FOUND);
       });
 
       it('rejects a missing session id and an unknown one', async () => {

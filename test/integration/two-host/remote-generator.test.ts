@@ -7,12 +7,16 @@
  * and received must be what the fabric saw leave and reach the generator host.
  * Then a run is killed with SIGKILL in the middle of its trial: the janitor must leave nothing on the
  * generator host (no process in its network namespace, the shim's directory gone).
+ * Last, pvp_live_migration_peer with that remote generator: the receiver timeline and the mark cross the
+ * shim (tgshim.v1.3), so every migration row has rx_gap_ms; its independent check is the loss counted
+ * from sequence numbers (lost / rate), which the silence must agree with.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runJanitor } from '../../../framework/host/janitor.js';
+import { expectFigures } from '../vsperf-run.js';
 
 const ROOT = process.cwd();
 const BASE = '/tmp/vsperf-two-host-test/remote-gen';
@@ -213,5 +217,77 @@ describe('the Software generator on the generator host, over SSH (two-host sandb
     expect(existsSync(`/run/netns/vs2-${w.tag}-g`)).to.equal(false);
     expect(readdirSync('/tmp').filter((d) => d.startsWith('vsperf-gen-') || /^vsg-[0-9a-f]{6}$/.test(d))).to.deep.equal([]);
     expect(readdirSync(join(STATE, 'journal')).filter((f) => f.endsWith('.jsonl'))).to.deep.equal([]);
+  });
+
+  it('pvp_live_migration_peer through the remote generator: rx_gap_ms per migration, agreeing with the loss', async () => {
+    const results = join(BASE, 'migration');
+    mkdirSync(results, { recursive: true });
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, 'bin', 'vsperf.js'), 'pvp_live_migration_peer', '--results-dir', results, '--test-params', "SANDBOX_GENERATOR='ssh';MIGRATION_REPEAT=2"],
+      { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 10 * 60_000 },
+    );
+    const out = `${r.stdout}\n${r.stderr}`;
+    expect(r.status, out.slice(-3000)).to.equal(0);
+    // The generator was the shim on the generator host, and it speaks the receiver timeline.
+    expect(out).to.match(/vsperf-tgshim on gen \(pid \d+\) listens/);
+    expect(out).to.match(/Software: shim unix:\/tmp\/vsg-[0-9a-f]+\/shim\.sock: tgshim\.v1\.3/);
+    const dir = readdirSync(results).find((d) => d.startsWith('results_'));
+    expect(dir, out.slice(-3000)).to.be.a('string');
+    const tc = (
+      JSON.parse(readFileSync(join(results, dir!, 'results.json'), 'utf8')) as {
+        testcases: {
+          status: string;
+          error?: { message: string };
+          rows: Record<string, unknown>[];
+          details: {
+            migration: {
+              rateFps: number;
+              records: Record<string, number | string>[];
+              receivers: {
+                rxGaps?: { startMs: number; endMs: number }[];
+                rxTimeline?: { startMs: number; binMs: number; rxFrames: number[]; maxLatencyMs: number[] };
+              }[];
+            };
+          };
+        }[];
+      }
+    ).testcases[0]!;
+    expect(tc.status, `${tc.error?.message}\n${out.slice(-3000)}`).to.equal('passed');
+    const { rateFps, records, receivers } = tc.details.migration;
+    expect(records.map((x) => x.hostPair)).to.deep.equal(['hostA→hostB', 'hostB→hostA']);
+    const frameMs = 1000 / rateFps;
+    for (const [i, x] of records.entries()) {
+      const what = `migration ${i + 1}: ${JSON.stringify(x)}`;
+      // From the remote receiver: the silence, the late frames counted after the mark, the largest latency.
+      expectFigures(x, ['rxGapMs', 'delayedFrames', 'migrationMaxLatencyMs', 'lostFrames', 'outageFromLossMs', 'fabricRelearnMs']);
+      const gap = x.rxGapMs as number;
+      const fromLoss = x.outageFromLossMs as number;
+      // The fabric delivers to the stopped source until hostB's RARP: frames are lost.
+      expect(x.lostFrames as number, what).to.be.greaterThan(0);
+      // Tolerance, lower side: the frames are lost from the moment hostA's rings stop (after its vCPU
+      // paused, which starts the silence) until the fabric relearns from hostB's RARP (sent when hostB's
+      // switch first polls the new device, before the guest there forwards again, which ends the silence):
+      // the loss lies inside the silence, up to 10 frame times of jitter.
+      expect(gap, what).to.be.at.least(fromLoss - 10 * frameMs);
+      // Upper side: between the two frames around a silence the sender sent only frames that were lost,
+      // so the silence exceeds the loss by at most a frame time plus the latency of the frames that ended
+      // it (their own trailer timestamps, in the 1 ms bin where the silence ends) and a frame for rounding.
+      const rv = receivers[i]!;
+      const tl = rv.rxTimeline!;
+      const k = Math.floor((rv.rxGaps![0]!.endMs - tl.startMs) / tl.binMs);
+      const endLatencyMs = Math.max(...tl.maxLatencyMs.slice(Math.max(0, k - 1), k + 2));
+      expect(gap, `${what}; latency at the silence's end ${endLatencyMs} ms`).to.be.at.most(fromLoss + endLatencyMs + 2 * frameMs);
+      // The relearn seen by tcpdump on hostB's uplink lies inside that silence.
+      expect(x.fabricRelearnMs as number, what).to.be.at.most(gap);
+      expect(x.dataplaneOutageMs as number, what).to.be.at.least(gap);
+      // The 1 ms bins crossed the shim too.
+      expect(receivers[i]?.rxTimeline?.rxFrames.length ?? 0, what).to.be.greaterThan(100);
+    }
+    // The rows (CSV and results.json) carry it.
+    for (const x of records) {
+      const row = tc.rows.find((w) => Object.values(w).includes(`migration_${x.index}`));
+      expect(row?.rx_gap_ms, JSON.stringify(row)).to.equal(x.rxGapMs);
+    }
   });
 });

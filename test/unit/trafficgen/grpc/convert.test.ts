@@ -1,8 +1,18 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { InvalidFieldError, portsFromPb, portToPb, resultFromPb, resultToPb, trialFromPb, trialToPb } from '../../../../trafficgen/grpc/convert.js';
+import {
+  InvalidFieldError,
+  portsFromPb,
+  portToPb,
+  receiverFromPb,
+  receiverToPb,
+  resultFromPb,
+  resultToPb,
+  trialFromPb,
+  trialToPb,
+} from '../../../../trafficgen/grpc/convert.js';
 import * as pb from '../../../../trafficgen/grpc/gen/tgshim/v1/tgshim.js';
-import type { GeneratorCaps, TrialResult, TrialSpec } from '../../../../framework/api/trafficgen.js';
+import type { GeneratorCaps, ReceiverTimeline, TrialResult, TrialSpec } from '../../../../framework/api/trafficgen.js';
 import { basicStream } from '../../../../framework/api/example-spec.js';
 
 const CAPS: GeneratorCaps = { continuous: true, latency: true, bidir: true, imix: true, vlan: true, ipv6: true, maxFrameSize: 9000 };
@@ -131,5 +141,91 @@ describe('trafficgen/grpc convert', () => {
     expect(ports([ok, { ...ok, speedMbps: 0 }])).to.match(/^ports\[1\]\.speed_mbps:/);
     expect(ports([ok, { ...ok, name: '' }])).to.match(/^ports\[1\]\.name:/);
     expect(ports([ok, { ...ok, ioBackend: 'netmap' }])).to.match(/^ports\[1\]\.io_backend:/);
+  });
+
+  describe('the receiver timeline (tgshim.v1.3)', () => {
+    const T0 = 1_796_600_000_000.125; // epoch ms with a sub-ms part, as the engine's kernel timestamps give
+    const timeline: ReceiverTimeline = {
+      gapsMs: [
+        [T0 + 1040.5, T0 + 1118.25],
+        [T0 + 10, T0 + 12.75],
+      ],
+      firstRxMs: T0 + 0.4,
+      lastRxMs: T0 + 3999.9,
+      delayedFrames: 37,
+      delayThresholdNs: 412_345.5,
+      bins: { t0Ms: T0, binMs: 1, rxFrames: [1, 0, 3, 101], maxLatencyUs: [12, 0, 40, 141_000] },
+    };
+    const wire = (r: pb.ReceiverTimeline): pb.ReceiverTimeline => pb.ReceiverTimeline.decode(pb.ReceiverTimeline.encode(r).finish());
+
+    it('crosses the wire unchanged, inside a result and without the optional parts', () => {
+      expect(receiverFromPb(wire(receiverToPb(timeline)), 'r')).to.deep.equal(timeline);
+      const bare: ReceiverTimeline = { gapsMs: [] };
+      expect(receiverFromPb(wire(receiverToPb(bare)), 'r')).to.deep.equal(bare);
+      const d = { fromPort: 0, toPort: 1, txFrames: 4000, rxFrames: 3900, lostFrames: 100, reordered: 0, duplicated: 0, foreign: 0, txBytes: 0, rxBytes: 0 };
+      const r: TrialResult = {
+        ...d,
+        offeredFps: 1000,
+        achievedTxFps: 1000,
+        rxFps: 975,
+        lossPct: 2.5,
+        durationS: 4,
+        wallS: 4.2,
+        generatorLimited: false,
+        directions: [{ ...d, receiver: timeline }],
+        info: {},
+      };
+      const back = resultFromPb(pb.TrialResult.decode(pb.TrialResult.encode(resultToPb(r)).finish()));
+      expect(back.directions[0]!.receiver).to.deep.equal(timeline);
+      // A shim before 1.3 sends none: no receiver, as for a generator without a receiver clock.
+      const old = resultToPb(r);
+      delete old.directions[0]!.receiver;
+      expect(resultFromPb(old).directions[0]).to.not.have.property('receiver');
+    });
+
+    it('refuses a malformed timeline with the field path, in one line', () => {
+      const bad = (mut: (t: pb.ReceiverTimeline) => void): string => {
+        const t = wire(receiverToPb(timeline));
+        mut(t);
+        const r = resultToPb({
+          txFrames: 0,
+          rxFrames: 0,
+          lostFrames: 0,
+          reordered: 0,
+          duplicated: 0,
+          foreign: 0,
+          txBytes: 0,
+          rxBytes: 0,
+          offeredFps: 1,
+          achievedTxFps: 1,
+          rxFps: 1,
+          lossPct: 0,
+          durationS: 1,
+          wallS: 1,
+          generatorLimited: false,
+          directions: [],
+        });
+        r.directions = [{ fromPort: 0, toPort: 1, receiver: t }];
+        try {
+          resultFromPb(r);
+        } catch (e) {
+          expect(e).to.be.instanceOf(InvalidFieldError);
+          expect((e as Error).message).to.not.contain('\n');
+          return (e as Error).message;
+        }
+        throw new Error('accepted');
+      };
+      expect(bad((t) => (t.gaps[1]!.endMs = t.gaps[1]!.startMs - 1))).to.match(/^result\.directions\[0\]\.receiver\.gaps\[1\]\.end_ms: .* is before start_ms/);
+      expect(bad((t) => (t.gaps[0]!.startMs = Number.NaN))).to.match(/^result\.directions\[0\]\.receiver\.gaps\[0\]\.start_ms: must be a finite number/);
+      expect(bad((t) => (t.gaps = Array.from({ length: 1025 }, () => ({ startMs: T0, endMs: T0 }))))).to.match(/\.gaps: 1025 silences, at most 1024/);
+      expect(bad((t) => (t.lastRxMs = T0 - 1))).to.match(/\.last_rx_ms: .* is before first_rx_ms/);
+      expect(bad((t) => (t.firstRxMs = -5))).to.match(/\.first_rx_ms: -5 ms is out of range/);
+      expect(bad((t) => delete t.delayedFrames)).to.match(/\.delayed_frames: delay_threshold_ns and delayed_frames come together/);
+      expect(bad((t) => (t.delayThresholdNs = 0))).to.match(/\.delay_threshold_ns: 0 ns is out of range/);
+      expect(bad((t) => (t.delayedFrames = 2n ** 60n))).to.match(/\.delayed_frames: \d+ is out of range/);
+      expect(bad((t) => (t.bins!.binMs = 0))).to.match(/\.bins\.bin_ms: 0 ms is out of range/);
+      expect(bad((t) => t.bins!.maxLatencyUs.pop())).to.match(/\.bins\.max_latency_us: 3 bins, rx_frames has 4 \(parallel lists\)/);
+      expect(bad((t) => (t.bins!.t0Ms = Number.POSITIVE_INFINITY))).to.match(/\.bins\.t0_ms: must be a finite number/);
+    });
   });
 });

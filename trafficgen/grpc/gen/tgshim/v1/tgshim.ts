@@ -39,7 +39,8 @@ export const protobufFileName = "tgshim/v1/tgshim.proto";
  * never renumbered or reused; removed fields are `reserved`. `GetInfo` returns `api_major` (always 1
  * here) and `api_minor` (bumped when something is added), and clients refuse a different major.
  * API_MINOR history: 0 = first release; 1 = RunTrials; 2 = CleanupStale, Capabilities.multistream,
- * RESOURCE_EXHAUSTED on RunTrials queues.
+ * RESOURCE_EXHAUSTED on RunTrials queues; 3 = DirectionResult.receiver (the receiver's timeline),
+ * MarkContinuous.
  *
  * Code generation: the file uses proto3 `optional`, which needs protoc >= 3.15 (or buf). Debian 12's
  * python3-grpc-tools bundles protoc 3.5.1 and rejects it; build a descriptor set with buf instead
@@ -401,7 +402,55 @@ export interface FlowCounters {
 export interface DirectionResult {
   fromPort: number;
   toPort: number;
-  counters?: FlowCounters | undefined;
+  counters?:
+    | FlowCounters
+    | undefined;
+  /**
+   * What the receiving port saw on the receiver's clock (api_minor >= 3); absent when the generator
+   * does not timestamp frames on receive (older shims, the ixnetwork backend).
+   */
+  receiver?: ReceiverTimeline | undefined;
+}
+
+/**
+ * The receiver's clock (framework/api/trafficgen.ts ReceiverTimeline): silences and frames that were
+ * late, not lost, which sequence numbers cannot show. Times are epoch ms (CLOCK_REALTIME) of the
+ * generator's host: compare them with other hosts' clocks only as far as those are in step.
+ */
+export interface ReceiverTimeline {
+  /** The longest silences between two consecutive received frames, longest first (at most 1024). */
+  gaps: Silence[];
+  /** Receive time of the first and of the last frame. */
+  firstRxMs?: number | undefined;
+  lastRxMs?:
+    | number
+    | undefined;
+  /**
+   * Set after MarkContinuous: 10 × the p99 latency measured before the mark (ns, > 0) and the frames
+   * received later than that since the mark. Both or neither.
+   */
+  delayThresholdNs?: number | undefined;
+  delayedFrames?:
+    | bigint
+    | undefined;
+  /** Continuous traffic: frames received per bin and their largest one-way latency. */
+  bins?: ReceiveBins | undefined;
+}
+
+/** A silence of the receiver: [start_ms, end_ms], the receive times of the frames around it. */
+export interface Silence {
+  startMs: number;
+  endMs: number;
+}
+
+/** Per `bin_ms` bin from `t0_ms` (epoch ms): parallel lists, at most 3 600 000 bins. */
+export interface ReceiveBins {
+  t0Ms: number;
+  /** Bin width (ms), > 0. */
+  binMs: number;
+  rxFrames: number[];
+  /** Largest one-way latency of a frame in the bin (µs); 0 without latency or frames. */
+  maxLatencyUs: number[];
 }
 
 /** A value in TrialResult.info. */
@@ -486,6 +535,15 @@ export interface WatchCountersResponse {
 
 export interface StopTrafficRequest {
   sessionId: string;
+}
+
+export interface MarkContinuousRequest {
+  sessionId: string;
+}
+
+export interface MarkContinuousResponse {
+  /** False when the generator keeps no receiver timeline (the mark means nothing to it). */
+  marked: boolean;
 }
 
 export interface StopTrafficResponse {
@@ -3484,7 +3542,7 @@ export const FlowCounters: MessageFns<FlowCounters> = {
 };
 
 function createBaseDirectionResult(): DirectionResult {
-  return { fromPort: 0, toPort: 0, counters: undefined };
+  return { fromPort: 0, toPort: 0, counters: undefined, receiver: undefined };
 }
 
 export const DirectionResult: MessageFns<DirectionResult> = {
@@ -3497,6 +3555,9 @@ export const DirectionResult: MessageFns<DirectionResult> = {
     }
     if (message.counters !== undefined) {
       FlowCounters.encode(message.counters, writer.uint32(26).fork()).join();
+    }
+    if (message.receiver !== undefined) {
+      ReceiverTimeline.encode(message.receiver, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -3538,6 +3599,14 @@ export const DirectionResult: MessageFns<DirectionResult> = {
             message.counters = FlowCounters.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.receiver = ReceiverTimeline.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3563,6 +3632,7 @@ export const DirectionResult: MessageFns<DirectionResult> = {
         ? globalThis.Number(object.to_port)
         : 0,
       counters: isSet(object.counters) ? FlowCounters.fromJSON(object.counters) : undefined,
+      receiver: isSet(object.receiver) ? ReceiverTimeline.fromJSON(object.receiver) : undefined,
     };
   },
 
@@ -3577,6 +3647,9 @@ export const DirectionResult: MessageFns<DirectionResult> = {
     if (message.counters !== undefined) {
       obj.counters = FlowCounters.toJSON(message.counters);
     }
+    if (message.receiver !== undefined) {
+      obj.receiver = ReceiverTimeline.toJSON(message.receiver);
+    }
     return obj;
   },
 
@@ -3590,6 +3663,442 @@ export const DirectionResult: MessageFns<DirectionResult> = {
     message.counters = (object.counters !== undefined && object.counters !== null)
       ? FlowCounters.fromPartial(object.counters)
       : undefined;
+    message.receiver = (object.receiver !== undefined && object.receiver !== null)
+      ? ReceiverTimeline.fromPartial(object.receiver)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReceiverTimeline(): ReceiverTimeline {
+  return {
+    gaps: [],
+    firstRxMs: undefined,
+    lastRxMs: undefined,
+    delayThresholdNs: undefined,
+    delayedFrames: undefined,
+    bins: undefined,
+  };
+}
+
+export const ReceiverTimeline: MessageFns<ReceiverTimeline> = {
+  encode(message: ReceiverTimeline, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.gaps) {
+      Silence.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.firstRxMs !== undefined) {
+      writer.uint32(17).double(message.firstRxMs);
+    }
+    if (message.lastRxMs !== undefined) {
+      writer.uint32(25).double(message.lastRxMs);
+    }
+    if (message.delayThresholdNs !== undefined) {
+      writer.uint32(33).double(message.delayThresholdNs);
+    }
+    if (message.delayedFrames !== undefined) {
+      if (BigInt.asUintN(64, message.delayedFrames) !== message.delayedFrames) {
+        throw new globalThis.Error("value provided for field message.delayedFrames of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.delayedFrames);
+    }
+    if (message.bins !== undefined) {
+      ReceiveBins.encode(message.bins, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiverTimeline {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiverTimeline();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.gaps.push(Silence.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.firstRxMs = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.lastRxMs = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.delayThresholdNs = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.delayedFrames = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.bins = ReceiveBins.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiverTimeline {
+    return {
+      gaps: globalThis.Array.isArray(object?.gaps) ? object.gaps.map((e: any) => Silence.fromJSON(e)) : [],
+      firstRxMs: isSet(object.firstRxMs)
+        ? globalThis.Number(object.firstRxMs)
+        : isSet(object.first_rx_ms)
+        ? globalThis.Number(object.first_rx_ms)
+        : undefined,
+      lastRxMs: isSet(object.lastRxMs)
+        ? globalThis.Number(object.lastRxMs)
+        : isSet(object.last_rx_ms)
+        ? globalThis.Number(object.last_rx_ms)
+        : undefined,
+      delayThresholdNs: isSet(object.delayThresholdNs)
+        ? globalThis.Number(object.delayThresholdNs)
+        : isSet(object.delay_threshold_ns)
+        ? globalThis.Number(object.delay_threshold_ns)
+        : undefined,
+      delayedFrames: isSet(object.delayedFrames)
+        ? BigInt(object.delayedFrames)
+        : isSet(object.delayed_frames)
+        ? BigInt(object.delayed_frames)
+        : undefined,
+      bins: isSet(object.bins) ? ReceiveBins.fromJSON(object.bins) : undefined,
+    };
+  },
+
+  toJSON(message: ReceiverTimeline): unknown {
+    const obj: any = {};
+    if (message.gaps?.length) {
+      obj.gaps = message.gaps.map((e) => Silence.toJSON(e));
+    }
+    if (message.firstRxMs !== undefined) {
+      obj.firstRxMs = floatToJson(message.firstRxMs);
+    }
+    if (message.lastRxMs !== undefined) {
+      obj.lastRxMs = floatToJson(message.lastRxMs);
+    }
+    if (message.delayThresholdNs !== undefined) {
+      obj.delayThresholdNs = floatToJson(message.delayThresholdNs);
+    }
+    if (message.delayedFrames !== undefined) {
+      obj.delayedFrames = message.delayedFrames.toString();
+    }
+    if (message.bins !== undefined) {
+      obj.bins = ReceiveBins.toJSON(message.bins);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReceiverTimeline>, I>>(base?: I): ReceiverTimeline {
+    return ReceiverTimeline.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReceiverTimeline>, I>>(object: I): ReceiverTimeline {
+    const message = createBaseReceiverTimeline();
+    message.gaps = object.gaps?.map((e) => Silence.fromPartial(e)) || [];
+    message.firstRxMs = object.firstRxMs ?? undefined;
+    message.lastRxMs = object.lastRxMs ?? undefined;
+    message.delayThresholdNs = object.delayThresholdNs ?? undefined;
+    message.delayedFrames = (object.delayedFrames !== undefined && object.delayedFrames !== null)
+      ? BigInt(object.delayedFrames)
+      : undefined;
+    message.bins = (object.bins !== undefined && object.bins !== null)
+      ? ReceiveBins.fromPartial(object.bins)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSilence(): Silence {
+  return { startMs: 0, endMs: 0 };
+}
+
+export const Silence: MessageFns<Silence> = {
+  encode(message: Silence, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startMs !== 0) {
+      writer.uint32(9).double(message.startMs);
+    }
+    if (message.endMs !== 0) {
+      writer.uint32(17).double(message.endMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Silence {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSilence();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.startMs = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.endMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Silence {
+    return {
+      startMs: isSet(object.startMs)
+        ? globalThis.Number(object.startMs)
+        : isSet(object.start_ms)
+        ? globalThis.Number(object.start_ms)
+        : 0,
+      endMs: isSet(object.endMs)
+        ? globalThis.Number(object.endMs)
+        : isSet(object.end_ms)
+        ? globalThis.Number(object.end_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: Silence): unknown {
+    const obj: any = {};
+    if (message.startMs !== 0) {
+      obj.startMs = floatToJson(message.startMs);
+    }
+    if (message.endMs !== 0) {
+      obj.endMs = floatToJson(message.endMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Silence>, I>>(base?: I): Silence {
+    return Silence.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Silence>, I>>(object: I): Silence {
+    const message = createBaseSilence();
+    message.startMs = object.startMs ?? 0;
+    message.endMs = object.endMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseReceiveBins(): ReceiveBins {
+  return { t0Ms: 0, binMs: 0, rxFrames: [], maxLatencyUs: [] };
+}
+
+export const ReceiveBins: MessageFns<ReceiveBins> = {
+  encode(message: ReceiveBins, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.t0Ms !== 0) {
+      writer.uint32(9).double(message.t0Ms);
+    }
+    if (message.binMs !== 0) {
+      writer.uint32(17).double(message.binMs);
+    }
+    if (message.rxFrames.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.rxFrames) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.maxLatencyUs.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.maxLatencyUs) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReceiveBins {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReceiveBins();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.t0Ms = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.binMs = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.rxFrames.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.rxFrames.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.maxLatencyUs.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.maxLatencyUs.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReceiveBins {
+    return {
+      t0Ms: isSet(object.t0Ms)
+        ? globalThis.Number(object.t0Ms)
+        : isSet(object.t0_ms)
+        ? globalThis.Number(object.t0_ms)
+        : 0,
+      binMs: isSet(object.binMs)
+        ? globalThis.Number(object.binMs)
+        : isSet(object.bin_ms)
+        ? globalThis.Number(object.bin_ms)
+        : 0,
+      rxFrames: globalThis.Array.isArray(object?.rxFrames)
+        ? object.rxFrames.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.rx_frames)
+        ? object.rx_frames.map((e: any) => globalThis.Number(e))
+        : [],
+      maxLatencyUs: globalThis.Array.isArray(object?.maxLatencyUs)
+        ? object.maxLatencyUs.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.max_latency_us)
+        ? object.max_latency_us.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReceiveBins): unknown {
+    const obj: any = {};
+    if (message.t0Ms !== 0) {
+      obj.t0Ms = floatToJson(message.t0Ms);
+    }
+    if (message.binMs !== 0) {
+      obj.binMs = floatToJson(message.binMs);
+    }
+    if (message.rxFrames?.length) {
+      obj.rxFrames = message.rxFrames.map((e) => Math.round(e));
+    }
+    if (message.maxLatencyUs?.length) {
+      obj.maxLatencyUs = message.maxLatencyUs.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReceiveBins>, I>>(base?: I): ReceiveBins {
+    return ReceiveBins.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReceiveBins>, I>>(object: I): ReceiveBins {
+    const message = createBaseReceiveBins();
+    message.t0Ms = object.t0Ms ?? 0;
+    message.binMs = object.binMs ?? 0;
+    message.rxFrames = object.rxFrames?.map((e) => e) || [];
+    message.maxLatencyUs = object.maxLatencyUs?.map((e) => e) || [];
     return message;
   },
 };
@@ -5000,6 +5509,146 @@ export const StopTrafficRequest: MessageFns<StopTrafficRequest> = {
   },
 };
 
+function createBaseMarkContinuousRequest(): MarkContinuousRequest {
+  return { sessionId: "" };
+}
+
+export const MarkContinuousRequest: MessageFns<MarkContinuousRequest> = {
+  encode(message: MarkContinuousRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarkContinuousRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarkContinuousRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarkContinuousRequest {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+    };
+  },
+
+  toJSON(message: MarkContinuousRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MarkContinuousRequest>, I>>(base?: I): MarkContinuousRequest {
+    return MarkContinuousRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MarkContinuousRequest>, I>>(object: I): MarkContinuousRequest {
+    const message = createBaseMarkContinuousRequest();
+    message.sessionId = object.sessionId ?? "";
+    return message;
+  },
+};
+
+function createBaseMarkContinuousResponse(): MarkContinuousResponse {
+  return { marked: false };
+}
+
+export const MarkContinuousResponse: MessageFns<MarkContinuousResponse> = {
+  encode(message: MarkContinuousResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.marked !== false) {
+      writer.uint32(8).bool(message.marked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarkContinuousResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarkContinuousResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.marked = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarkContinuousResponse {
+    return { marked: isSet(object.marked) ? globalThis.Boolean(object.marked) : false };
+  },
+
+  toJSON(message: MarkContinuousResponse): unknown {
+    const obj: any = {};
+    if (message.marked !== false) {
+      obj.marked = message.marked;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MarkContinuousResponse>, I>>(base?: I): MarkContinuousResponse {
+    return MarkContinuousResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MarkContinuousResponse>, I>>(object: I): MarkContinuousResponse {
+    const message = createBaseMarkContinuousResponse();
+    message.marked = object.marked ?? false;
+    return message;
+  },
+};
+
 function createBaseStopTrafficResponse(): StopTrafficResponse {
   return { stopped: false };
 }
@@ -5310,6 +5959,22 @@ export const TrafficGenShimServiceService = {
     responseDeserialize: (value: Buffer): StopTrafficResponse => StopTrafficResponse.decode(value),
   },
   /**
+   * Mark the running continuous traffic (api_minor >= 3): from now on the receiver counts the frames
+   * later than 10 × the p99 latency measured so far (ReceiverTimeline.delayed_frames). Live migration
+   * sends it when its warm-up ends. FAILED_PRECONDITION without continuous traffic.
+   */
+  markContinuous: {
+    path: "/tgshim.v1.TrafficGenShimService/MarkContinuous" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MarkContinuousRequest): Buffer =>
+      Buffer.from(MarkContinuousRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MarkContinuousRequest => MarkContinuousRequest.decode(value),
+    responseSerialize: (value: MarkContinuousResponse): Buffer =>
+      Buffer.from(MarkContinuousResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MarkContinuousResponse => MarkContinuousResponse.decode(value),
+  },
+  /**
    * Admin (api_minor >= 2): find what earlier, dead instances of this shim left on the generator (the
    * ixnetwork backend: API sessions tagged with this shim's name and host whose process is gone), stop
    * their traffic and delete them. The shim also does this when it starts. Needs no session.
@@ -5360,6 +6025,12 @@ export interface TrafficGenShimServiceServer extends UntypedServiceImplementatio
   stopContinuous: handleUnaryCall<StopContinuousRequest, StopContinuousResponse>;
   /** Stop whatever traffic runs now (a running RunTrial then ends with ABORTED). Idempotent. */
   stopTraffic: handleUnaryCall<StopTrafficRequest, StopTrafficResponse>;
+  /**
+   * Mark the running continuous traffic (api_minor >= 3): from now on the receiver counts the frames
+   * later than 10 × the p99 latency measured so far (ReceiverTimeline.delayed_frames). Live migration
+   * sends it when its warm-up ends. FAILED_PRECONDITION without continuous traffic.
+   */
+  markContinuous: handleUnaryCall<MarkContinuousRequest, MarkContinuousResponse>;
   /**
    * Admin (api_minor >= 2): find what earlier, dead instances of this shim left on the generator (the
    * ixnetwork backend: API sessions tagged with this shim's name and host whose process is gone), stop
@@ -5517,6 +6188,26 @@ export interface TrafficGenShimServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StopTrafficResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Mark the running continuous traffic (api_minor >= 3): from now on the receiver counts the frames
+   * later than 10 × the p99 latency measured so far (ReceiverTimeline.delayed_frames). Live migration
+   * sends it when its warm-up ends. FAILED_PRECONDITION without continuous traffic.
+   */
+  markContinuous(
+    request: MarkContinuousRequest,
+    callback: (error: ServiceError | null, response: MarkContinuousResponse) => void,
+  ): ClientUnaryCall;
+  markContinuous(
+    request: MarkContinuousRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MarkContinuousResponse) => void,
+  ): ClientUnaryCall;
+  markContinuous(
+    request: MarkContinuousRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MarkContinuousResponse) => void,
   ): ClientUnaryCall;
   /**
    * Admin (api_minor >= 2): find what earlier, dead instances of this shim left on the generator (the
