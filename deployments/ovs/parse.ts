@@ -136,3 +136,31 @@ export function parsePmdRxq(text: string): PmdRxq[] {
   }
   return out;
 }
+
+/** Policy drops of one Interface: its ingress policer's and its egress QoS's (OVS-DPDK's ovs_rx/tx_qos_drops). */
+export interface PolicerDrops {
+  readonly rx: number;
+  readonly tx: number;
+}
+
+/**
+ * `ovs-vsctl --format=json --columns=name,statistics list Interface` → policy drops by interface name.
+ * Only interfaces whose statistics carry the counters (OVS-DPDK ports) are in the map.
+ */
+export function parseInterfacePolicerDrops(json: string): Map<string, PolicerDrops> {
+  const out = new Map<string, PolicerDrops>();
+  const doc = JSON.parse(json) as { headings?: string[]; data?: unknown[][] };
+  const name = doc.headings?.indexOf('name') ?? -1;
+  const stats = doc.headings?.indexOf('statistics') ?? -1;
+  if (name < 0 || stats < 0) return out;
+  for (const row of doc.data ?? []) {
+    const n = row[name];
+    const m = row[stats];
+    // OVSDB's JSON map: ["map", [[key, value], …]].
+    if (typeof n !== 'string' || !Array.isArray(m) || m[0] !== 'map' || !Array.isArray(m[1])) continue;
+    const s = new Map((m[1] as unknown[]).filter((kv): kv is [string, number] => Array.isArray(kv) && typeof kv[1] === 'number').map((kv) => [kv[0], kv[1]]));
+    if (!s.has('ovs_rx_qos_drops') && !s.has('ovs_tx_qos_drops')) continue;
+    out.set(n, { rx: s.get('ovs_rx_qos_drops') ?? 0, tx: s.get('ovs_tx_qos_drops') ?? 0 });
+  }
+  return out;
+}

@@ -527,6 +527,8 @@ export class VsperfDeployment implements Deployment {
         txDropped: p.txDropped - (b?.txDropped ?? 0),
         ...(p.rxErrors !== undefined ? { rxErrors: p.rxErrors - (b?.rxErrors ?? 0) } : {}),
         ...(p.txErrors !== undefined ? { txErrors: p.txErrors - (b?.txErrors ?? 0) } : {}),
+        ...(p.rxPolicerDropped !== undefined ? { rxPolicerDropped: p.rxPolicerDropped - (b?.rxPolicerDropped ?? 0) } : {}),
+        ...(p.txPolicerDropped !== undefined ? { txPolicerDropped: p.txPolicerDropped - (b?.txPolicerDropped ?? 0) } : {}),
         ...(p.rxBytes !== undefined ? { rxBytes: p.rxBytes - (b?.rxBytes ?? 0) } : {}),
         ...(p.txBytes !== undefined ? { txBytes: p.txBytes - (b?.txBytes ?? 0) } : {}),
       };

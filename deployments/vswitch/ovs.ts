@@ -13,7 +13,7 @@ import { waitUntil } from '../../framework/host/proc.js';
 import type { Logger } from '../../framework/log/logger.js';
 import type { Json, JsonObject, Settings } from '../../framework/config/settings.js';
 import { flowText } from '../flows.js';
-import { parseDumpFlows, parseDumpPorts, parsePmdStats, parseVersion } from '../ovs/parse.js';
+import { parseDumpFlows, parseDumpPorts, parseInterfacePolicerDrops, parsePmdStats, parseVersion, type PolicerDrops } from '../ovs/parse.js';
 import { ensureHugepages, ensureHugepagesOn } from '../testbed/hugepages.js';
 import { checkPmdMask, ONLINE_CPUS } from './pmd-cores.js';
 import { primerArgv, primerCpu } from './vhost-prepare.js';
@@ -768,20 +768,30 @@ export class OvsSwitch implements VSwitch {
   async portStats(bridge: string): Promise<PortStats[]> {
     const names = this.ports.get(bridge) ?? new Map<number, string>();
     const counters = parseDumpPorts((await this.ofctl('dump-ports', bridge, [], 'dump-ports')).stdout);
+    // OpenFlow's drop counters do not say who dropped: OVS-DPDK's policers count theirs apart (the
+    // ingress policer's frames are in rx_packets as well as rx_dropped), so a counter check can tell them.
+    const policed = this.opts.dpdk
+      ? parseInterfacePolicerDrops((await this.vsctl(['--format=json', '--columns=name,statistics', 'list', 'Interface'], 'interface statistics')).stdout)
+      : new Map<string, PolicerDrops>();
     return counters
       .filter((c) => c.port !== 'LOCAL')
-      .map((c) => ({
-        name: names.get(c.port as number) ?? `ofport${c.port}`,
-        ofport: c.port as number,
-        rxPackets: c.rxPackets,
-        txPackets: c.txPackets,
-        rxDropped: c.rxDropped,
-        txDropped: c.txDropped,
-        rxErrors: c.rxErrors,
-        txErrors: c.txErrors,
-        rxBytes: c.rxBytes,
-        txBytes: c.txBytes,
-      }))
+      .map((c) => {
+        const name = names.get(c.port as number) ?? `ofport${c.port}`;
+        const q = policed.get(name);
+        return {
+          name,
+          ofport: c.port as number,
+          rxPackets: c.rxPackets,
+          txPackets: c.txPackets,
+          rxDropped: c.rxDropped,
+          txDropped: c.txDropped,
+          rxErrors: c.rxErrors,
+          txErrors: c.txErrors,
+          ...(q ? { rxPolicerDropped: q.rx, txPolicerDropped: q.tx } : {}),
+          rxBytes: c.rxBytes,
+          txBytes: c.txBytes,
+        };
+      })
       .sort((a, b) => a.ofport - b.ofport);
   }
 

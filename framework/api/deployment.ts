@@ -50,6 +50,12 @@ export interface PortStats {
   readonly txDropped: number;
   readonly rxErrors?: number;
   readonly txErrors?: number;
+  /**
+   * Frames the port's own policy dropped: its ingress policer (counted in rxPackets AND rxDropped, as
+   * OVS-DPDK counts them) and its egress QoS (counted in txDropped). Undefined: the switch does not say.
+   */
+  readonly rxPolicerDropped?: number;
+  readonly txPolicerDropped?: number;
   readonly rxBytes?: number;
   readonly txBytes?: number;
 }

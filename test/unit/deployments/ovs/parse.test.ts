@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseDumpFlows, parseDumpPorts, parsePmdRxq, parsePmdStats, parseVersion } from '../../../../deployments/ovs/parse.js';
+import { parseDumpFlows, parseDumpPorts, parseInterfacePolicerDrops, parsePmdRxq, parsePmdStats, parseVersion } from '../../../../deployments/ovs/parse.js';
 
 // Captured from ovs-ofctl 3.1.0 / ovs-vswitchd-dpdk on the sandbox.
 const DUMP_PORTS = `OFPST_PORT reply (OF1.3) (xid=0x2): 3 ports
@@ -29,7 +29,19 @@ main thread:
   packets received: 0
 `;
 
+// `ovs-vsctl --format=json --columns=name,statistics list Interface` of OVS-DPDK 3.1 during ovsdpdk_rate_p2p's
+// 10000 kbit/s ingress policer on dpdk0 (rx_dropped 5420310 = its policer's 4388251 + the rx ring's 1032059).
+const IFACE_STATS = `{"data":[["dpdk0",["map",[["ovs_rx_qos_drops",4388251],["ovs_tx_failure_drops",0],["ovs_tx_invalid_hwol_drops",0],["ovs_tx_mtu_exceeded_drops",0],["ovs_tx_qos_drops",0],["rx_bytes",338602200],["rx_dropped",5420310],["rx_errors",0],["rx_mbuf_allocation_errors",0],["rx_missed_errors",1032059],["rx_packets",5643370],["rx_q0_bytes",338602200],["rx_q0_errors",0],["rx_q0_packets",5643370],["tx_bytes",0],["tx_dropped",0],["tx_errors",0],["tx_packets",0],["tx_q0_bytes",0],["tx_q0_packets",0]]]],["vsd10e5br0",["map",[["collisions",0],["rx_bytes",0],["rx_crc_err",0],["rx_dropped",0],["rx_errors",0],["rx_frame_err",0],["rx_missed_errors",0],["rx_multicast_packets",0],["rx_over_err",0],["rx_packets",0],["tx_bytes",0],["tx_dropped",0],["tx_errors",0],["tx_packets",0]]]],["dpdk1",["map",[["ovs_rx_qos_drops",0],["ovs_tx_failure_drops",0],["ovs_tx_invalid_hwol_drops",0],["ovs_tx_mtu_exceeded_drops",0],["ovs_tx_qos_drops",0],["rx_bytes",0],["rx_dropped",0],["rx_errors",0],["rx_mbuf_allocation_errors",0],["rx_missed_errors",0],["rx_packets",0],["rx_q0_bytes",0],["rx_q0_errors",0],["rx_q0_packets",0],["tx_bytes",75305940],["tx_dropped",0],["tx_errors",0],["tx_packets",1255099],["tx_q0_bytes",75304020],["tx_q0_packets",1255067]]]]],"headings":["name","statistics"]}`;
+
 describe('deployments/ovs/parse', () => {
+  it("interface statistics: OVS-DPDK policers' drops by port; ports without them left out", () => {
+    const m = parseInterfacePolicerDrops(IFACE_STATS);
+    expect([...m.keys()]).to.deep.equal(['dpdk0', 'dpdk1']);
+    expect(m.get('dpdk0')).to.deep.equal({ rx: 4388251, tx: 0 });
+    expect(m.get('dpdk1')).to.deep.equal({ rx: 0, tx: 0 });
+    expect(parseInterfacePolicerDrops('{"data":[],"headings":["name","statistics"]}').size).to.equal(0);
+  });
+
   it('dump-ports: per port rx/tx counters, ? as 0', () => {
     const p = parseDumpPorts(DUMP_PORTS);
     expect(p.map((x) => x.port)).to.deep.equal(['LOCAL', 1, 2]);
