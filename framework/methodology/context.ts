@@ -17,6 +17,8 @@ export interface TrialRecord {
   readonly goal?: string;
   /** Offered rate per direction (fps). */
   readonly rateFps: number;
+  /** The rate the testcase asked for when the generator's maximum capped it to rateFps (fps). */
+  readonly requestedFps?: number;
   readonly durationS?: number;
   readonly frames?: number;
   readonly valid: boolean;

@@ -23,7 +23,7 @@ export async function fixedRateTrials(
     const from = runner.trials.length;
     const wanted = (runner.options.frameRatePct / 100) * runner.lineRateFps;
     const rateFps = Math.min(wanted, runner.maxRateFps);
-    const out = await runner.measure({ ...request, rateFps });
+    const out = await runner.measure({ ...request, rateFps, ...(rateFps < wanted ? { requestedFps: wanted } : {}) });
     const notes = [
       ...(rateFps < wanted ? [`rate capped at the generator maximum ${Math.round(rateFps)} fps`] : []),
       ...(out.valid ? [] : [`invalid: ${out.invalidReason}`]),

@@ -150,6 +150,7 @@ export class TrialRunner {
       ...(req.purpose !== undefined ? { purpose: req.purpose } : {}),
       ...(req.goal !== undefined ? { goal: req.goal } : {}),
       rateFps: req.rateFps,
+      ...(req.requestedFps !== undefined ? { requestedFps: req.requestedFps } : {}),
       ...(req.durationS !== undefined ? { durationS: req.durationS } : {}),
       ...(req.frames !== undefined ? { frames: req.frames } : {}),
       valid: outcome.valid,

@@ -8,6 +8,8 @@ import type { TrialResult } from '../api/trafficgen.js';
 export interface TrialRequest {
   /** Offered rate per direction (fps). */
   readonly rateFps: number;
+  /** The rate the testcase asked for when the generator's maximum capped it to rateFps (fps). */
+  readonly requestedFps?: number;
   /** Trial length (s); or `frames` for fixed-count trials (bursts). */
   readonly durationS?: number;
   /** Fixed frame count per direction (bursts, back-to-back, RFC 2889 learning/test frames). */

@@ -365,7 +365,7 @@ async function runWithSteps(
     output = { ...after, rows: [...so.rows, ...after.rows], trials: [...so.trials, ...after.trials] };
   }
   if (o.integration) output = { ...output, rows: integrationRows(output.rows, so.status) };
-  if (!so.status.ok) st.stepFailure = { code: 'E_STEP_FAILED', message: `step ${so.status.failedStep}: ${so.status.details}` };
+  if (!so.status.ok) st.stepFailure = { code: so.status.code ?? 'E_STEP_FAILED', message: `step ${so.status.failedStep}: ${so.status.details}` };
   return output;
 }
 

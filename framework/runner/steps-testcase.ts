@@ -16,6 +16,8 @@ import type { PyValue } from '../steps/pyvalue.js';
 import { runTestSteps, type StepRunResult } from '../steps/run-steps.js';
 import type { ParsedStep } from '../steps/steps.js';
 import type { StepObjects, StepTarget } from '../steps/types.js';
+import { capacityShortfall, describeShortfall, type RowEvidence } from '../steps/capacity.js';
+import { rowEvidence } from './row-evidence.js';
 import type { Topology, VSwitch } from '../api/deployment.js';
 
 /** One shell word: quoted when it holds anything a shell would split or expand. */
@@ -112,16 +114,26 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
   };
   const rows: ResultRow[] = [];
   const trials: TrialRecord[] = [];
+  // VSPERF's get_results is the last send_traffic's rows (its configure() empties the list before each
+  // send): a testcase that sends twice reads the second trial, not the first again. The report keeps all.
+  let lastRows: ResultRow[] = [];
+  // What each traffic row's trial showed of the sandbox: a failing check on it may be the sandbox's.
+  const evidence = new WeakMap<object, RowEvidence>();
   let sentTraffic = false;
   const trafficgen: StepTarget = {
     async call(method, args) {
-      if (method === 'get_results') return rows as unknown as PyValue;
+      if (method === 'get_results') return lastRows as unknown as PyValue;
       if (method !== 'send_traffic') throw new UsageError(`trafficgen ${method} is not supported in vsperf-ts (send_traffic and get_results are)`);
       if (!o.traffic) throw new UsageError(`trafficgen send_traffic: ${o.noTrafficReason ?? 'no traffic generator in this mode'}`);
       const t = args[0];
       const extra = t && typeof t === 'object' && !Array.isArray(t) ? (t as JsonObject) : {};
       sentTraffic = true;
       const out = await o.traffic(current().with({ TRAFFIC: extra as Json } as JsonObject, 'TestSteps trafficgen send_traffic'));
+      lastRows = out.rows;
+      for (const row of out.rows) {
+        const e = rowEvidence(row, out.trials);
+        if (e) evidence.set(row, e);
+      }
       rows.push(...out.rows);
       trials.push(...out.trials);
       return out.rows as unknown as PyValue;
@@ -168,6 +180,11 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
     setting: stepSettings.get,
     stepDelayS: Number(o.settings.getOr('TEST_STEP_DELAY', 0)),
     ...(o.waitForUser ? { waitForUser: o.waitForUser } : {}),
+    explainFailure: (step, ctx) => {
+      if (step.object !== 'tools' || step.method !== 'assert' || typeof step.params[0] !== 'string') return undefined;
+      const s = capacityShortfall(step.params[0], ctx, (row) => evidence.get(row));
+      return s && { code: 'E_SANDBOX_CAPACITY', message: describeShortfall(s) };
+    },
   });
   return { status, sentTraffic, rows, trials, settings: current() };
 }

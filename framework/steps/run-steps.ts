@@ -25,6 +25,11 @@ export interface StepRunOptions {
   readonly stepDelayS?: number;
   /** `wait` steps: resolves when the user pressed Enter (rejects when not interactive). */
   waitForUser?(prompt: string): Promise<void>;
+  /**
+   * A failing step's cause when it is known better than "the step failed" (the sandbox could not carry
+   * the traffic a check needs): its code and one line, which then lead the failure.
+   */
+  explainFailure?(step: ParsedStep, ctx: MacroContext): { readonly code: string; readonly message: string } | undefined;
 }
 
 export interface StepRunResult {
@@ -34,6 +39,8 @@ export interface StepRunResult {
   readonly results: readonly PyValue[];
   /** Index of the failing step. */
   readonly failedStep?: number;
+  /** The failure's code when explainFailure named its cause (else the caller's generic one). */
+  readonly code?: string;
 }
 
 /** Parameters beyond this many characters are cut in a failure's one line (a Python snippet, a long flow list). */
@@ -99,7 +106,13 @@ export async function runTestSteps(o: StepRunOptions): Promise<StepRunResult> {
       why = e instanceof VsperfError ? e.brief() : errorMessage(e);
     }
     if (check || !ok) o.log.info(`Step ${s.index} - '${label}' ... ${ok ? 'OK' : 'FAILED'}${why ? `: ${why}` : ''}`);
-    if (!ok) return { ok: false, details: `${brief}${why ? `: ${why}` : ''}`, results, failedStep: s.index };
+    if (!ok) {
+      const cause = o.explainFailure?.(s, ctx);
+      if (cause) o.log.info(`Step ${s.index}: ${cause.message}`);
+      return cause
+        ? { ok: false, details: `${cause.message}: ${brief}`, results, failedStep: s.index, code: cause.code }
+        : { ok: false, details: `${brief}${why ? `: ${why}` : ''}`, results, failedStep: s.index };
+    }
   }
   return { ok: true, details: '', results };
 }

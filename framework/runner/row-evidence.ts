@@ -1,0 +1,31 @@
+/**
+ * What the trials behind a fixed-rate result row (rfc2544_continuous, burst) showed about the sandbox,
+ * for explaining a failing check on that row (framework/steps/capacity.ts). Pure.
+ */
+import type { TrialRecord } from '../methodology/context.js';
+import type { ResultRow } from '../methodology/types.js';
+import { isSwitchCounters } from '../methodology/counter-check.js';
+import type { RowEvidence } from '../steps/capacity.js';
+
+/**
+ * Evidence of one row from the trials of the same send: the non-learning trials at its frame size, all at
+ * one rate (a search's rows are left out: their trials offered many rates). Undefined when there is none.
+ */
+export function rowEvidence(row: ResultRow, trials: readonly TrialRecord[]): RowEvidence | undefined {
+  const size = Number(row.packet_size);
+  const mine = trials.filter((t) => t.frameSize === size && t.purpose !== 'learning');
+  const last = mine.at(-1);
+  if (!last || mine.some((t) => t.rateFps !== last.rateFps)) return undefined;
+  const sw = isSwitchCounters(last.switchCounters) ? last.switchCounters : undefined;
+  const counted = sw?.ports.some((p) => p.rxPolicerDropped !== undefined || p.txPolicerDropped !== undefined);
+  const generatorFacing = new Set((sw?.generatorPorts ?? []).map((p) => p.port));
+  return {
+    frameSize: size,
+    requestedFps: last.requestedFps ?? last.rateFps,
+    offeredFps: Math.max(...mine.map((t) => t.result.achievedTxFps)),
+    txFrames: last.result.txFrames,
+    ...(counted ? { policerDrops: sw!.ports.reduce((a, p) => a + (p.rxPolicerDropped ?? 0) + (p.txPolicerDropped ?? 0), 0) } : {}),
+    // Ports that do not face the generator face a VNF: frames the switch could not hand them are the VNF's shortfall.
+    ...(sw && generatorFacing.size ? { vnfDrops: sw.ports.filter((p) => !generatorFacing.has(p.name)).reduce((a, p) => a + p.txDropped, 0) } : {}),
+  };
+}
