@@ -17,6 +17,7 @@ export const testLog: Logger = process.env.VSV_DEBUG ? createLogger((l, s, m) =>
 
 export interface TestCtx extends DriverContext {
   readonly cleanup: CleanupStack;
+  readonly journal: Journal;
 }
 
 let seq = 0;
@@ -24,7 +25,11 @@ export function makeCtx(values: JsonObject = {}, name = 'vsv'): TestCtx {
   const workDir = join(ROOT_DIR, `${name}-${process.pid}-${++seq}`);
   mkdirSync(workDir, { recursive: true });
   const cleanup = new CleanupStack(testLog);
-  const host = new Host(cleanup, new Journal(`vsv-${process.pid}-${seq}`), testLog);
+  const journal = new Journal(`vsv-${process.pid}-${seq}`);
+  // Deferred first, so it runs last (however the test unwinds): the journal file goes once everything
+  // it recorded was released; what was not stays in it for the janitor, and releaseCtx fails on it.
+  cleanup.defer('close the journal', () => journal.close());
+  const host = new Host(cleanup, journal, testLog);
   cleanup.defer(`rm ${workDir}`, () => rmSync(workDir, { recursive: true, force: true }));
   const ac = new AbortController();
   return {
@@ -34,6 +39,7 @@ export function makeCtx(values: JsonObject = {}, name = 'vsv'): TestCtx {
     signal: ac.signal,
     workDir,
     cleanup,
+    journal,
     create: () => Promise.reject(new Error('not in this test')),
   };
 }
@@ -55,10 +61,12 @@ export function processesMentioning(needle: string): number[] {
   return out;
 }
 
-/** Unwind a test context: no unwind error, no QEMU of its work dir left, the work dir gone. */
+/** Unwind a test context: no unwind error, no QEMU of its work dir left, the work dir and the journal gone. */
 export async function releaseCtx(ctx: TestCtx): Promise<void> {
   const errors = await ctx.cleanup.unwind();
   expect(errors).to.deep.equal([]);
   expect(processesMentioning(ctx.workDir), 'QEMU processes left').to.deep.equal([]);
   expect(existsSync(ctx.workDir), `${ctx.workDir} left`).to.equal(false);
+  expect(Journal.read(ctx.journal.path), 'resources left in the journal').to.deep.equal([]);
+  expect(existsSync(ctx.journal.path), `journal ${ctx.journal.path} left`).to.equal(false);
 }

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OvsSwitch } from '../../../deployments/vswitch/ovs.js';
-import { makeCtx, processesMentioning, testLog, type TestCtx } from './helpers.js';
+import { makeCtx, processesMentioning, releaseCtx, testLog, type TestCtx } from './helpers.js';
 
 /** OVS-DPDK reassigns PMD rx queues when the datapath reconfigures (a port added, a port's first device). */
 const REASSIGN = /Performing pmd to rx queue assignment/g;
@@ -39,7 +39,7 @@ describe('vnfs: vhost-user ports prepared for their first device (real OVS-DPDK,
   });
 
   afterEach(async () => {
-    await ctx.cleanup.unwind();
+    await releaseCtx(ctx);
     expect(processesMentioning(runDir), 'processes of the test left').to.deep.equal([]);
     expect(
       existsSync('/var/run/dpdk') ? readdirSync('/var/run/dpdk').filter((d) => d.startsWith(`vsprime-${process.pid}-`)) : [],
