@@ -587,12 +587,19 @@ export class OvsSwitch implements VSwitch {
       while (down.length && Date.now() < end && child.running) {
         down = await this.waitLinksUp(bridge, down, 200);
       }
-      if (down.length)
+      if (down.length) {
+        // The frontend's own output goes to the log; the error stays one line.
+        this.log.warn(`vhost-user port primer (${names.join(', ')}) output:\n${child.tail(12)}`);
+        const last = child.running ? '' : child.tail(4).trim().split('\n').pop()?.trim();
         throw new DriverError(
           this.name,
           'prepare vhost-user ports',
-          `${down.join(', ')} did not come up with a virtio-user frontend within ${timeoutMs / 1000} s${child.running ? '' : ' (dpdk-testpmd exited)'}:\n${child.tail(12)}`,
+          `vhost-user port(s) ${down.join(', ')} of bridge ${bridge} still down ${timeoutMs / 1000} s after a virtio-user frontend started on ${down.map((n) => join(this.runDir, n)).join(', ')}${child.running ? '' : ` (dpdk-testpmd exited: ${last || 'no output'})`}`,
+          {
+            hint: `check that each is a vhost-user port of this switch with that socket (ovs-vsctl list Interface ${down[0]}), or set MIGRATION_PREPARE_PORTS=false to skip preparing`,
+          },
         );
+      }
     } finally {
       await child.stop(3000);
       for (const s of server ? [] : sockets) await this.ops.exec(['rm', '-f', '--', s], { allowFail: true });

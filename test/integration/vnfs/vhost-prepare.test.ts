@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { OvsSwitch } from '../../../deployments/vswitch/ovs.js';
+import { DriverError } from '../../../framework/errors.js';
 import { makeCtx, processesMentioning, releaseCtx, testLog, type TestCtx } from './helpers.js';
 
 /** OVS-DPDK reassigns PMD rx queues when the datapath reconfigures (a port added, a port's first device). */
@@ -82,14 +83,36 @@ describe('vnfs: vhost-user ports prepared for their first device (real OVS-DPDK,
     expect(processesMentioning(join(runDir, 'vhp0')), 'primer process').to.deep.equal([]);
   });
 
-  it('a port that never comes up fails in one line naming it, and leaves nothing', async () => {
+  it('a port that exists but never comes up: the timeout, in one line naming it and what to do, and nothing left', async () => {
     await ovs.start();
     await ovs.addBridge('vsvprep0');
-    // A socket path OVS never connects to: no port of that name on the bridge.
-    const err = await ovs.prepareVhostPorts('vsvprep0', ['nosuch'], 3000).then(
-      () => undefined,
-      (e: unknown) => e as Error,
+    // A real vhost-user client port whose socket is somewhere else: the primer serves <run dir>/vhpdown,
+    // OVS keeps trying the other path, the port stays down until the deadline.
+    await ovs.vsctl(
+      [
+        'add-port',
+        'vsvprep0',
+        'vhpdown',
+        '--',
+        'set',
+        'Interface',
+        'vhpdown',
+        'type=dpdkvhostuserclient',
+        `options:vhost-server-path=${join(runDir, 'elsewhere')}`,
+      ],
+      'add-port vhpdown',
     );
-    expect(err?.message).to.match(/nosuch/);
+    expect(await ovs.waitLinksUp('vsvprep0', ['vhpdown'], 0), 'the port exists, down').to.deep.equal(['vhpdown']);
+    const err = await ovs.prepareVhostPorts('vsvprep0', ['vhpdown'], 3000).then(
+      () => undefined,
+      (e: unknown) => e as DriverError,
+    );
+    expect(err).to.be.instanceOf(DriverError);
+    expect(err!.message).not.to.contain('\n');
+    expect(err!.message).to.match(/vhost-user port\(s\) vhpdown of bridge vsvprep0 still down 3 s after a virtio-user frontend started on \S+\/vhpdown$/);
+    expect(err!.hint).to.match(/ovs-vsctl list Interface vhpdown.*MIGRATION_PREPARE_PORTS=false/);
+    expect(err!.brief()).not.to.contain('\n');
+    // The primer is gone with its socket; afterEach checks processes and EAL dirs.
+    expect(existsSync(join(runDir, 'vhpdown')), 'primer socket removed').to.equal(false);
   });
 });
