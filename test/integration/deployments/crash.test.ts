@@ -3,11 +3,11 @@
  * raised nr_hugepages behind; the next run's janitor removes all of it, guided by the journal only.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runJanitor } from '../../../framework/host/janitor.js';
 import { Journal } from '../../../framework/host/journal.js';
+import { startHolder } from '../../helpers/holder.js';
 import { leftovers, NOTHING, STATE_DIR, type Scope } from './helpers.js';
 
 describe('deployments: SIGKILL of the process holding a deployment, then the janitor (integration)', function () {
@@ -15,22 +15,11 @@ describe('deployments: SIGKILL of the process holding a deployment, then the jan
 
   it('leaves nothing of ours after the janitor ran', async () => {
     const holder = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'holder.js');
-    const child = spawn(process.execPath, [holder, JSON.stringify({ VSWITCH: 'OvsDpdkVhost' }), 'vsd-crash-run', 'p2p'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const info = await new Promise<{ netns: string; workDir: string; bridge: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`holder not ready: ${out} ${err}`)), 60_000);
-      child.stdout.on('data', () => {
-        const m = /READY (\{.*\})/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(JSON.parse(m[1]!));
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`holder exited ${code}: ${err}`)));
-    });
+    const { child, info } = await startHolder<{ netns: string; workDir: string; bridge: string }>(
+      holder,
+      [JSON.stringify({ VSWITCH: 'OvsDpdkVhost' }), 'vsd-crash-run', 'p2p'],
+      60_000,
+    );
     const scope: Scope = { tags: [info.netns.replace(/^vsd-/, '')], dirs: [info.workDir] };
     const during = await leftovers(scope);
     expect(during.processes.length, 'ovsdb-server + ovs-vswitchd running').to.equal(2);

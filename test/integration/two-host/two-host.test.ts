@@ -4,7 +4,6 @@
  * remote processes and directories are released at cleanup and, after a SIGKILL, by the janitor.
  */
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +16,7 @@ import { RemoteHost } from '../../../framework/host/remote-host.js';
 import { SshError } from '../../../framework/host/ssh.js';
 import type { VsperfError } from '../../../framework/errors.js';
 import { rejection } from '../../helpers/rejection.js';
+import { startHolder } from '../../helpers/holder.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { createTwoHostSandbox, type TwoHostSandbox } from '../../../deployments/testbed/two-host.js';
 import { STATE, twoHostFixture, type TwoHostFixture } from './fixture.js';
@@ -163,22 +163,7 @@ describe('two-host sandbox: SIGKILL of vsperf, then the janitor (integration)', 
     const tag = randomBytes(2).toString('hex');
     const journalDir = join(STATE, `journal-kill-${tag}`);
     const holder = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, 'holder.js');
-    const child = spawn(process.execPath, [holder, tag, `vs2-kill-${tag}`, journalDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const info = await new Promise<{ pid: number; dir: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`holder not ready: ${out} ${err}`)), 40_000);
-      child.stdout.on('data', () => {
-        const m = /READY (\{.*\})/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(JSON.parse(m[1]!));
-        }
-      });
-      child.on('exit', (code) => reject(new Error(`holder exited ${code}: ${err}`)));
-    });
+    const { child, info } = await startHolder<{ pid: number; dir: string }>(holder, [tag, `vs2-kill-${tag}`, journalDir], 40_000);
     expect(isAlive(info.pid)).to.equal(true);
     expect(existsSync(info.dir)).to.equal(true);
     child.kill('SIGKILL');
