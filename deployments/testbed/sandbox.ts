@@ -89,9 +89,10 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
   const generatorPorts: PortSpec[] = [];
   const switchPorts: PhyPort[] = [];
   const mtu = o.mtu ? ['mtu', String(o.mtu)] : [];
-  // A wire has no MTU: with jumbo frames the generator's ends take the largest frame the switch may be
-  // given (maxMtu), so a frame beyond the switch's MTU is sent and dropped at the switch's end, as a
-  // NIC drops it (VSPERF's ovsdpdk_jumbo_p2p_upper_bound expects 100 % loss at 9702 B).
+  // A wire has no MTU: with jumbo frames both veth ends take the largest frame the switch may be given
+  // (maxMtu), so a frame beyond the switch port's MTU is sent, crosses the veth and is dropped by the
+  // switch, as a NIC drops it (VSPERF's ovsdpdk_jumbo_p2p_upper_bound expects 100 % loss at 9702 B).
+  // A switch-side veth at the switch's MTU would drop it in the kernel instead (veth tx_dropped).
   const genMtu = o.mtu ? Math.max(o.mtu, o.maxMtu ?? 0) : 0;
   const genMtuArgs = genMtu ? ['mtu', String(genMtu)] : [];
   if (o.portType === 'vhost') {
@@ -128,7 +129,7 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
   } else {
     for (let i = 0; i < o.ports; i++) {
       const { gen, sw } = sandboxNames(o.tag, i);
-      await exec(['ip', '-n', switchNetns, 'link', 'add', sw, ...mtu, 'type', 'veth', 'peer', 'name', gen, 'netns', netns, ...genMtuArgs]);
+      await exec(['ip', '-n', switchNetns, 'link', 'add', sw, ...genMtuArgs, 'type', 'veth', 'peer', 'name', gen, 'netns', netns, ...genMtuArgs]);
       releases.push(
         host.track({ kind: 'link', id: host.journal.nextId('link'), name: sw, netns: switchNetns }, `ip -n ${switchNetns} link del ${sw}`, async () => {
           await exec(['ip', '-n', switchNetns, 'link', 'del', sw], { allowFail: true });

@@ -25,7 +25,7 @@ import {
   type TrialSpec,
 } from '../../framework/api/trafficgen.js';
 import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
-import { buildPlan, type PlanPort, type TrialBounds } from './plan.js';
+import { buildPlan, MAX_FRAME_SIZE, type PlanPort, type TrialBounds } from './plan.js';
 import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
 import { trialResultOf } from './results.js';
 import { availableParallelism } from 'node:os';
@@ -160,8 +160,8 @@ export class SoftwareGenerator implements TrafficGenerator {
       ipv6: true,
       // encap.ts puts on every tunnel type
       tunnels: TUNNEL_TYPES,
-      // Untagged frames incl. FCS that the connected ports' MTU allows (9018 before connect).
-      maxFrameSize: this.ports.length ? Math.min(...this.ports.map((p) => p.mtuFound)) + 18 : 9018,
+      // Untagged frames incl. FCS that the connected ports' MTU and the engine allow (9018 before connect).
+      maxFrameSize: this.ports.length ? Math.min(MAX_FRAME_SIZE, ...this.ports.map((p) => p.mtuFound + 18)) : 9018,
       ...(this.maxRate !== undefined ? { maxRateFps: this.maxRate } : {}),
     };
   }

@@ -12,7 +12,8 @@ import { encapHeader } from './encap.js';
 /** Bytes the engine puts at the end of every frame: magic, run tag, stream id, sequence, 48-bit TX timestamp. */
 export const TRAILER_BYTES = 14;
 export const FCS_BYTES = 4;
-export const MAX_FRAME_SIZE = 9022; // 9000 MTU + 14 Ethernet + 4 VLAN + 4 FCS
+/** Largest frame incl. FCS: the engine's VSG_MAX_FRAME + FCS (16 KiB; the port's MTU limits it further). */
+export const MAX_FRAME_SIZE = 16384;
 
 /** Frame sizes (bytes incl. FCS) of one period of the stream: one size, or the IMIX genome in order. */
 export function frameSizesOf(stream: StreamSpec): number[] {

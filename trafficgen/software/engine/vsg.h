@@ -23,7 +23,11 @@
 #define VSG_MAX_QUEUES 4
 #define VSG_MAX_IMIX 256
 #define VSG_MAX_ENCAP 96  /* outer headers of an encapsulated stream */
-#define VSG_MAX_FRAME 9018 /* without FCS: 9000 MTU + 14 Ethernet + 4 VLAN */
+/* Largest frame without FCS (16 KiB with it; VSPERF's ovsdpdk_jumbo_p2p_upper_bound sends 9702 B, above
+ * the switch's MTU). AF_PACKET on a veth carries it (the TX ring slot is sized per run); AF_XDP refuses a
+ * port whose MTU does not fit one UMEM chunk (io_afxdp.c), so it never truncates; a DPDK device gets mbufs
+ * that hold the largest frame whole and the MTU for it, or refuses in one line (io_dpdk.c). */
+#define VSG_MAX_FRAME 16380
 
 /* ---- trailer: the last 14 bytes of every frame ---- */
 #define VSG_TRAILER_LEN 14
