@@ -1,14 +1,18 @@
 /**
- * Step objects that need no deployment: `tools` (assert, eval, exec_shell, exec_shell_background),
+ * Step objects that need no deployment: `tools` (assert, eval, exec_shell, exec_shell_background, and
+ * exec_python for VSPERF's flow-file generator only: flow-file.ts),
  * `settings` (getValue, setValue, resetValue) and `log`. Shell commands run as an argv without a
  * shell unless the string itself uses shell syntax (pipes, redirections, `;`, `&&`, `$(…)`, globs) —
  * then, as the user asked, through `sh -c`.
  */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ProcessError, VsperfError } from '../errors.js';
 import { exec } from '../host/exec.js';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../log/logger.js';
 import { evalExpression } from './expr.js';
+import { runFlowFileScript } from './flow-file.js';
 import { pyRepr, pyStr, pyTruthy, StepExprError, type PyValue } from './pyvalue.js';
 import { filterOutput } from './steps.js';
 import type { StepTarget } from './types.js';
@@ -157,11 +161,19 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
           });
           return child.pid;
         }
-        case 'exec_python':
-          throw new VsperfError(
-            'E_STEP_UNSUPPORTED',
-            'tools exec_python runs arbitrary Python code; vsperf-ts has no Python at run time (use exec_shell, or python3 -c through exec_shell if you accept that)',
-          );
+        case 'exec_python': {
+          // Only VSPERF's flow-file generator shape; anything else is refused before a file is touched.
+          const flows = runFlowFileScript(String(args[0]));
+          const path = resolve(o.cwd, flows.path);
+          try {
+            await writeFile(path, flows.lines.map((l) => `${l}\n`).join(''));
+          } catch (e) {
+            // Python's open() would raise and VSPERF's exec_python return False: the step fails.
+            throw new StepExprError(`OSError: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          }
+          o.log.info(`tools exec_python: VSPERF's flow-file generator wrote ${flows.lines.length} line(s) to ${path}`);
+          return true;
+        }
         default:
           throw new VsperfError('E_STEP_UNSUPPORTED', `tools ${method} is not supported`);
       }

@@ -179,7 +179,9 @@ describe('TestSteps parsing and validation', () => {
       setting: () => undefined,
     });
     expect(r.ok).to.equal(false);
-    expect(r.details).to.match(/^tools exec_python \['import netaddr;x=1;.{60,}…: E_STEP_UNSUPPORTED: tools exec_python runs arbitrary Python code/);
+    expect(r.details).to.match(
+      /^tools exec_python \['import netaddr;x=1;.{60,}…: E_STEP_UNSUPPORTED: tools exec_python: vsperf-ts runs no Python, only VSPERF.s netaddr flow-file generator .*: 101 statement\(s\) where the generator has 4$/,
+    );
     expect(r.details.length).to.be.lessThan(300);
   });
 
