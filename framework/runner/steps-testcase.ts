@@ -4,7 +4,7 @@
  * the results VSPERF reports for it: the traffic rows of every `trafficgen send_traffic`, and for
  * integration testcases a `status`/`details` pair on each row (or one row of its own).
  */
-import { UsageError } from '../errors.js';
+import { UsageError, VsperfError } from '../errors.js';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../log/logger.js';
 import type { Json, JsonObject, Settings } from '../config/settings.js';
@@ -141,7 +141,11 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
     canValidate: (m) => m === 'send_traffic' || m === 'get_results',
     async validate(method, result) {
       if (method === 'get_results') return Array.isArray(result);
-      return Array.isArray(result) && result.length > 0 && o.validateRows(result as unknown as ResultRow[]) === undefined;
+      if (!Array.isArray(result) || result.length === 0) return false;
+      // VSPERF's rule (nothing forwarded fails the step), with the reason in the step's one line.
+      const bad = o.validateRows(result as unknown as ResultRow[]);
+      if (bad) throw new VsperfError('E_STEP_VALIDATION', `${bad.code}: ${bad.message}`);
+      return true;
     },
   };
   const netns = new NetnsSteps(o.host);
