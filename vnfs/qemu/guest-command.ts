@@ -74,6 +74,8 @@ export interface GuestCommandOptions {
 }
 
 let seq = 0;
+/** How often an unanswered ping is repeated. */
+const PING_REPEAT_MS = 500;
 
 /**
  * Run `command` with `sh -c` in the guest behind `socketPath`: its output (stdout and stderr as they
@@ -90,9 +92,17 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
   }
   const lines = new LineReader(sock);
   const t0 = performance.now();
+  let pinger: NodeJS.Timeout | undefined;
   try {
-    sock.write(pingLine(id));
     const pingDeadline = Date.now() + (o.pingTimeoutMs ?? 5000);
+    // The ping is repeated until the guest answers: right after the previous connection closed, the
+    // guest can lose what arrives before it has seen the port reopen. The leading newline ends any
+    // partial line the guest still holds; a repeated ping is harmless (each hello names the same id).
+    const ping = (): void => {
+      sock.write(`\n${pingLine(id)}`);
+    };
+    ping();
+    pinger = setInterval(ping, PING_REPEAT_MS);
     /** The guest's next line; a closed port or a passed deadline is a DriverError with the matching message. */
     const nextLine = async (deadline: number, closed: string, silent: string): Promise<string> => {
       const l = await lines.next(deadline, o.signal);
@@ -109,6 +119,7 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
       const r = parseReply(l);
       if (r?.kind === 'hello' && r.id === id) break;
     }
+    clearInterval(pinger);
     sock.write(request);
     const chunks: Buffer[] = [];
     // The guest cuts its output where its reads end, inside a UTF-8 character too: decode across chunks.
@@ -140,6 +151,7 @@ export async function runGuestCommand(socketPath: string, command: string, o: Gu
       };
     }
   } finally {
+    clearInterval(pinger);
     sock.destroy();
   }
 }
