@@ -73,6 +73,13 @@ export function registerBuiltins(r: RegistryApi): void {
   });
   r.add({
     kind: 'deployment',
+    name: 'ptunp',
+    summary: 'VXLAN encap and decap inside the switch: physical → tunnel → modify bridges → tunnel → physical; the generator sends plain frames',
+    create: async () => (await import('./deployments/index.js')).ptunpFactory(),
+    checkSettings: async (s) => (await import('./deployments/topologies/ptunp.js')).checkPtunpSettings(s),
+  });
+  r.add({
+    kind: 'deployment',
     name: 'pvp_peer',
     summary: 'pvp guest on one host migrating to another over SSH (TESTBED_HOSTS, or the two-host sandbox): OVS-DPDK per host, uplinked to one L2 fabric',
     checkSettings: async (s) => {

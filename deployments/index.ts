@@ -30,3 +30,8 @@ export function cleanFactory(): DeploymentFactory {
 export function op2pFactory(): DeploymentFactory {
   return { name: 'op2p', build: async (ctx: DriverContext) => new VsperfDeployment('op2p', ctx) };
 }
+
+/** `ptunp`: physical → VXLAN encap → modify bridges → decap → physical, all inside the switch (VSPERF's ptunp). */
+export function ptunpFactory(): DeploymentFactory {
+  return { name: 'ptunp', build: async (ctx: DriverContext) => new VsperfDeployment('ptunp', ctx) };
+}

@@ -23,6 +23,7 @@ import { VswitchSteps, type AdoptedPort } from '../steps/vswitch-target.js';
 import { deploymentGuestTarget, VnfSteps } from '../steps/vnf-target.js';
 import { addMigrationPorts, prepareMigrationPorts } from './migration-ports.js';
 import { op2pTopology } from './op2p.js';
+import { ptunpTopology } from './ptunp.js';
 
 /** A port as the `vswitch` step object keeps it. */
 type StepPort = AdoptedPort;
@@ -258,6 +259,7 @@ export class VsperfDeployment implements Deployment {
     if (vswitch.health) signals.push(vswitch.health);
     if (this.name === 'clean') return this.cleanTopology(tb, vswitch, facts, signals);
     if (this.name === 'op2p') return this.overlayTopology(tb, vswitch, facts, signals);
+    if (this.name === 'ptunp') return this.ptunpTopology(tb, vswitch, facts, signals);
     // The bridge's internal port is a tap netdev: in the sandbox give it our prefix (it lives in the switch netns anyway).
     const bridge = tb.kind === 'sandbox' ? `vsd${this.tag}br0` : String(this.s.getOr('VSWITCH_BRIDGE_NAME', 'vsperf-br0'));
     await vswitch.addBridge(bridge);
@@ -443,6 +445,16 @@ export class VsperfDeployment implements Deployment {
     return this.withSteps(topo, tb, vswitch, o.stepBridges);
   }
 
+  /** VSPERF's ptunp: VXLAN encap and decap inside the switch, four bridges (ptunp.ts). */
+  private async ptunpTopology(tb: Testbed, vswitch: VSwitch, facts: Record<string, string | number | boolean>, signals: AbortSignal[]): Promise<Topology> {
+    const o = await ptunpTopology(this.s, vswitch, tb.switchPorts, tb.switchNetns);
+    Object.assign(facts, o.facts);
+    facts.vswitch_version = await vswitch.version();
+    this.phyPortNames = o.phy.map((p) => p.name);
+    await tb.waitUp?.(10_000);
+    return this.withSteps(this.topology(tb, o.bridges, facts, signals), tb, vswitch, o.stepBridges);
+  }
+
   /** Guests in VM index order: vhost-user NICs, or PCI devices for a passthrough VNF (`first`: already created). */
   private async startGuests(guests: { nics: GuestNic[]; pciDevices?: string[] }[], signal: AbortSignal, signals: AbortSignal[], first?: Vnf): Promise<void> {
     const vnfName = String(this.s.getOr('VNF', 'QemuDpdkVhostUser'));
@@ -468,7 +480,7 @@ export class VsperfDeployment implements Deployment {
     }
   }
 
-  /** `bridges`: the first is the topology's bridge; counters are read from all (op2p has two). */
+  /** `bridges`: the first is the topology's bridge; counters are read from all (op2p has two, ptunp four). */
   private topology(
     tb: Testbed,
     bridges: string | readonly string[] | undefined,
@@ -548,8 +560,8 @@ export class VsperfDeployment implements Deployment {
   }
 
   private async portStats(vswitch: VSwitch, bridges: readonly string[]): Promise<PortStats[]> {
-    // Only op2p has lazily counted (tunnel) ports; other deployments keep their one dump-ports call.
-    if (this.name === 'op2p') await vswitch.syncStats?.();
+    // Only op2p and ptunp have lazily counted (tunnel, patch) ports; others keep their one dump-ports call.
+    if (this.name === 'op2p' || this.name === 'ptunp') await vswitch.syncStats?.();
     const out: PortStats[] = [];
     for (const b of bridges) out.push(...(await vswitch.portStats(b)));
     return out;

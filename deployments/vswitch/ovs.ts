@@ -468,10 +468,13 @@ export class OvsSwitch implements VSwitch {
 
   // ---- bridges and ports -----------------------------------------------------------------------
 
-  async addBridge(name: string): Promise<void> {
+  async addBridge(name: string, opts: { readonly hwaddr?: string } = {}): Promise<void> {
+    if (opts.hwaddr !== undefined && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(opts.hwaddr))
+      throw new DriverError(this.name, `add-br ${name}`, `hwaddr must be a MAC address, got ${JSON.stringify(opts.hwaddr)}`);
     // fail-mode secure: no NORMAL flow, so nothing is forwarded (and no L2 loop through guests) until
     // explicit flows exist. netdev = userspace datapath (DPDK, or the plain build without kernel module).
-    await this.vsctl(['add-br', name, '--', 'set', 'bridge', name, 'datapath_type=netdev', 'fail-mode=secure'], `add-br ${name}`);
+    const hw = opts.hwaddr !== undefined ? [`other_config:hwaddr=${JSON.stringify(opts.hwaddr)}`] : [];
+    await this.vsctl(['add-br', name, '--', 'set', 'bridge', name, 'datapath_type=netdev', 'fail-mode=secure', ...hw], `add-br ${name}`);
     // The netdev datapath backs the bridge's LOCAL port with a tap netdev that outlives a SIGKILLed
     // vswitchd: journal it so the janitor removes it after a crash.
     // (A switch in a sandbox namespace of ours goes with the namespace; one on another host does not.)
@@ -666,6 +669,29 @@ export class OvsSwitch implements VSwitch {
     const opts = Object.entries({ remote_ip: remoteIp, ...options }).map(([k, v]) => `options:${k}=${v}`);
     await this.addPort(bridge, name, ofport, [`type=${type}`, ...opts], `add-port ${name} (${type} to ${remoteIp})`);
     return { name, ofport };
+  }
+
+  async addPatchPorts(
+    a: { readonly bridge: string; readonly name: string; readonly ofport: number },
+    b: { readonly bridge: string; readonly name: string; readonly ofport: number },
+  ): Promise<[SwitchPort, SwitchPort]> {
+    // No mtu_request (addPort's jumbo setting): a patch port has no MTU of its own.
+    for (const [p, peer] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      await this.vsctl(
+        ['add-port', p.bridge, p.name, '--', 'set', 'Interface', p.name, 'type=patch', `options:peer=${peer.name}`, `ofport_request=${p.ofport}`],
+        `add-port ${p.name} (patch to ${peer.name})`,
+      );
+      const got = (await this.vsctl(['get', 'Interface', p.name, 'ofport'], `check port ${p.name}`)).stdout.trim();
+      if (Number(got) !== p.ofport) throw new DriverError(this.name, `add-port ${p.name}`, `interface ${p.name} got ofport ${got}, requested ${p.ofport}`);
+      this.ports.get(p.bridge)?.set(p.ofport, p.name);
+    }
+    return [
+      { name: a.name, ofport: a.ofport },
+      { name: b.name, ofport: b.ofport },
+    ];
   }
 
   async addTunnelRoute(network: string, bridge: string): Promise<void> {

@@ -120,7 +120,8 @@ export interface VSwitch {
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
   version(): Promise<string>;
-  addBridge(name: string): Promise<void>;
+  /** `hwaddr`: the bridge's own MAC (OVS other_config:hwaddr; VSPERF's ptunp modify bridges). */
+  addBridge(name: string, opts?: { readonly hwaddr?: string }): Promise<void>;
   addPhyPort(bridge: string, name: string, port: PhyPort, ofport: number): Promise<SwitchPort>;
   addVhostPort(bridge: string, name: string, ofport: number): Promise<SwitchPort>;
   delPort(bridge: string, name: string): Promise<void>;
@@ -152,6 +153,11 @@ export interface VSwitch {
     ofport: number,
     options?: Readonly<Record<string, string>>,
   ): Promise<SwitchPort>;
+  /** Two patch ports joining two bridges, each the other's peer (OVS type=patch; VSPERF's add_veth_pair_port). */
+  addPatchPorts?(
+    a: { readonly bridge: string; readonly name: string; readonly ofport: number },
+    b: { readonly bridge: string; readonly name: string; readonly ofport: number },
+  ): Promise<[SwitchPort, SwitchPort]>;
   /** Route a network out of a bridge for tunnel traffic (OVS: `ovs-appctl ovs/route/add NETWORK BRIDGE`). */
   addTunnelRoute?(network: string, bridge: string): Promise<void>;
   /** A neighbour (ARP) entry for tunnel traffic leaving a bridge (OVS: `ovs-appctl tnl/arp/set BRIDGE IP MAC`). */

@@ -15,10 +15,6 @@ const NOT_PROVIDED: Partial<Record<DriverKind, Readonly<Record<string, string>>>
   vswitch: {
     vppdpdkvhost: 'needs VPP (VSWITCH=VppDpdkVhost is not supported here; OvsDpdkVhost and OvsVanilla are)',
   },
-  deployment: {
-    ptunp:
-      "needs VSPERF's ptunp deployment (VXLAN encap and decap inside the switch through four bridges and a veth pair), which vsperf-ts does not build; op2p (overlay_p2p_tput, overlay_p2p_decap_tput) is built",
-  },
   vnf: {
     qemuvirtionet: 'needs VNF QemuVirtioNet (a kernel vhost-net guest), which vsperf-ts does not provide; QemuDpdkVhostUser is the guest here',
   },
