@@ -17,6 +17,8 @@ import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMo
 import { resolveNics, Sriov } from '../sriov/sriov.js';
 import { createSandbox, type Testbed } from '../testbed/sandbox.js';
 import { vsperfNics } from '../testbed/vsperf-nics.js';
+import { confineController } from '../testbed/controller-affinity.js';
+import { ranges } from '../vswitch/pmd-cores.js';
 import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 import { VswitchSteps, type AdoptedPort } from '../steps/vswitch-target.js';
@@ -251,12 +253,19 @@ export class VsperfDeployment implements Deployment {
       facts.testbed_switch_netns = tb.switchNetns;
     }
     if (this.maxMtu) vswitch.allowMtu?.(this.maxMtu);
+    // The vhost sandbox measures the switch's PMD: nothing else of the switch may stall it (its rings overflow).
+    if (tb.portType === 'vhost') vswitch.keepOffPmdCpus?.();
     await vswitch.start(signal);
     this.vswitch = vswitch;
     const runDir = (vswitch as { runDir?: unknown }).runDir;
     if (typeof runDir === 'string') facts.vswitch_run_dir = runDir;
     this.defer(`stop ${vswitch.name}`, () => vswitch.stop());
     if (vswitch.health) signals.push(vswitch.health);
+    if (tb.portType === 'vhost' && vswitch.nonPmdCpus?.length) {
+      const c = await confineController(vswitch.nonPmdCpus, this.ctx.log);
+      this.defer('restore the controller CPUs', () => c.restore());
+      facts.controller_cpus = `vsperf (pid ${process.pid}) and what it runs: CPU ${ranges(c.cpus)} during the run (was ${ranges(c.before)})`;
+    }
     if (this.name === 'clean') return this.cleanTopology(tb, vswitch, facts, signals);
     if (this.name === 'op2p') return this.overlayTopology(tb, vswitch, facts, signals);
     if (this.name === 'ptunp') return this.ptunpTopology(tb, vswitch, facts, signals);
@@ -276,6 +285,9 @@ export class VsperfDeployment implements Deployment {
     await this.flowFacts(vswitch, bridge, flows, frameMod, facts);
     if (this.pxp) await this.bootGuests(vswitch, bridge, guestNics, signal, signals);
     await tb.waitUp?.(10_000);
+    // read once the ports exist (DPDK starts its vhost threads with the first vhost-user port)
+    const placed = tb.portType === 'vhost' ? vswitch.threadPlacement?.() : undefined;
+    if (placed) facts.vswitch_thread_placement = placed;
     return this.withSteps(this.topology(tb, bridge, facts, signals, trafficOverrides), tb, vswitch, [
       { bridge, ports: stepPorts, alias: String(this.s.getOr('VSWITCH_BRIDGE_NAME', bridge)) },
     ]);

@@ -3,7 +3,7 @@
  * build), never touching a system OVS. Both daemons run in the foreground as tracked children, so a
  * crash is seen at once (health signal) and the janitor can kill them after a crashed run.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CapabilityError, DriverError, EnvironmentError } from '../../framework/errors.js';
 import type { Host } from '../../framework/host/host.js';
@@ -15,7 +15,8 @@ import type { Json, JsonObject, Settings } from '../../framework/config/settings
 import { flowText } from '../flows.js';
 import { parseDumpFlows, parseDumpPorts, parseInterfacePolicerDrops, parsePmdStats, parseVersion, type PolicerDrops } from '../ovs/parse.js';
 import { ensureHugepages, ensureHugepagesOn } from '../testbed/hugepages.js';
-import { checkPmdMask, ONLINE_CPUS } from './pmd-cores.js';
+import { checkPmdMask, ONLINE_CPUS, ranges } from './pmd-cores.js';
+import { affinityArgv, nonPmdCpus, parseStatCpu, parseTaskStatus, placement, placementFact, type Placement, type SwitchThread } from './pmd-isolation.js';
 import { primerArgv, primerCpu } from './vhost-prepare.js';
 import { mtuRequests } from '../ovs/mtu-requests.js';
 import { maskCpus } from '../../framework/fidelity/testcase.js';
@@ -104,6 +105,25 @@ export class OvsSwitch implements VSwitch {
 
   /** Largest MTU a port may get in this run (allowMtu); 0 = standard. */
   private maxMtu = 0;
+  /** keepOffPmdCpus() was asked for; the PMD CPUs and the CPUs the daemons run on once started. */
+  private isolatePmd = false;
+  private pmdCpus: number[] = [];
+  private daemonCpus: number[] | undefined;
+
+  /**
+   * Start both daemons on the CPUs the PMD mask leaves (pmd-isolation.ts): no thread of the switch but
+   * its PMDs then runs on a PMD CPU. Before start(); without a PMD mask, or when the PMDs take every
+   * CPU, nothing changes (said in the log).
+   */
+  keepOffPmdCpus(): void {
+    if (this.started) throw new DriverError(this.name, 'keepOffPmdCpus', 'must be called before start()');
+    this.isolatePmd = true;
+  }
+
+  /** The CPUs the daemons were started on (keepOffPmdCpus), undefined = not confined. */
+  get nonPmdCpus(): readonly number[] | undefined {
+    return this.daemonCpus;
+  }
 
   allowMtu(maxMtu: number): void {
     if (this.started) throw new DriverError(this.name, 'allowMtu', 'must be called before start()');
@@ -236,9 +256,14 @@ export class OvsSwitch implements VSwitch {
       }
     }
 
+    // The host OVS runs on, which may be another one (pvp_peer): its CPUs, read through its HostOps.
+    const online = cpuList((await this.ops.readFile(ONLINE_CPUS)).trim());
+    const other = this.otherConfig(hugeDir, online);
+    this.placeDaemons(other, online);
     const dbLog = join(this.runDir, 'ovsdb-server.log');
     this.ovsdb = await this.spawnDaemon(
       [
+        ...this.onDaemonCpus(),
         String(this.s.getOr('OVSDB_SERVER_BIN', 'ovsdb-server')),
         join(this.runDir, 'conf.db'),
         `--remote=punix:${this.dbSock}`,
@@ -257,8 +282,6 @@ export class OvsSwitch implements VSwitch {
     }
     this.assertAlive('start ovsdb-server');
     await this.vsctl(['init'], 'ovs-vsctl init', { noWait: true, ...(signal ? { signal } : {}) });
-    // The host OVS runs on, which may be another one (pvp_peer): its CPUs, read through its HostOps.
-    const other = this.otherConfig(hugeDir, cpuList((await this.ops.readFile(ONLINE_CPUS)).trim()));
     if (other.length) await this.vsctl(['set', 'Open_vSwitch', '.', ...other], 'configure', { noWait: true });
 
     await this.aliasCtl('ovsdb-server');
@@ -276,6 +299,7 @@ export class OvsSwitch implements VSwitch {
     const inNs = this.netns ? ['ip', 'netns', 'exec', this.netns] : [];
     this.vswitchd = await this.spawnDaemon(
       [
+        ...this.onDaemonCpus(),
         ...inNs,
         this.vswitchdBin,
         `unix:${this.dbSock}`,
@@ -306,6 +330,52 @@ export class OvsSwitch implements VSwitch {
     this.assertAlive('start ovs-vswitchd');
     if (!ready) throw new DriverError(this.name, 'start', `ovs-vswitchd not ready within 30 s; last log lines:\n${await this.logTail(vsLog)}`);
     await this.aliasCtl('ovs-vswitchd');
+  }
+
+  /** keepOffPmdCpus: the CPUs left by the PMD mask among `other` (the other_config about to be set). */
+  private placeDaemons(other: readonly string[], online: readonly number[]): void {
+    if (!this.opts.dpdk) return;
+    const mask = other.find((x) => x.startsWith('other_config:pmd-cpu-mask='))?.split('=')[1];
+    this.pmdCpus = mask ? maskCpus(mask) : [];
+    if (!this.isolatePmd) return;
+    const rest = nonPmdCpus(online, this.pmdCpus);
+    if (!this.pmdCpus.length || !rest.length) {
+      this.log.warn(
+        `${this.name}: non-PMD threads left where the kernel puts them: ${this.pmdCpus.length ? `the PMDs take every CPU (${ranges(online)})` : 'no pmd-cpu-mask (VSWITCH_AFFINITIZATION_ON=0)'}`,
+      );
+      return;
+    }
+    this.daemonCpus = rest;
+    this.log.info(`${this.name}: PMDs on CPU ${ranges(this.pmdCpus)}, every other thread of ovsdb-server and ovs-vswitchd on CPU ${ranges(rest)}`);
+  }
+
+  private onDaemonCpus(): string[] {
+    return this.daemonCpus ? affinityArgv(this.daemonCpus) : [];
+  }
+
+  /**
+   * Where ovs-vswitchd's threads may run, read from /proc (a switch on this host only; undefined
+   * otherwise or before start): the PMDs' CPUs and any other thread allowed on one of them.
+   */
+  threadPlacement(): string | undefined {
+    const p = this.placement();
+    return p && placementFact(p);
+  }
+
+  /** threadPlacement's figures. */
+  placement(): Placement | undefined {
+    const pid = this.vswitchd?.child.pid;
+    if (!pid || this.opts.ops || !this.pmdCpus.length) return undefined;
+    const threads: SwitchThread[] = [];
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const st = parseTaskStatus(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'));
+        threads.push({ tid: Number(tid), comm: st.comm, allowed: st.allowed, lastCpu: parseStatCpu(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) });
+      } catch {
+        /* the thread ended */
+      }
+    }
+    return placement(threads, this.pmdCpus);
   }
 
   /**

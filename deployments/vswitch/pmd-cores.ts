@@ -16,7 +16,8 @@ export function onlineCpus(path = ONLINE_CPUS): number[] {
   return cpuList(readFileSync(path, 'utf8').trim());
 }
 
-const ranges = (cpus: readonly number[]): string => {
+/** [0,1,2,5] → "0-2,5" (the kernel's CPU list format, as taskset -c takes it). */
+export const ranges = (cpus: readonly number[]): string => {
   const out: string[] = [];
   for (let i = 0; i < cpus.length; i++) {
     let j = i;

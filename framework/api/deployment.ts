@@ -117,6 +117,15 @@ export interface VSwitch {
    * that sizes its packet memory at start makes room for buffers of that size. Optional.
    */
   allowMtu?(maxMtu: number): void;
+  /**
+   * Run every thread of the switch but its busy-polling ones (OVS PMDs) off the CPUs those poll: a
+   * thread the kernel runs on a PMD's CPU stalls the PMD meanwhile. Called before start(). Optional.
+   */
+  keepOffPmdCpus?(): void;
+  /** After start() with keepOffPmdCpus: the CPUs the switch's other threads run on (undefined: not confined). */
+  readonly nonPmdCpus?: readonly number[] | undefined;
+  /** Where the switch's threads may run, one line for the results (after start()); undefined = unknown. */
+  threadPlacement?(): string | undefined;
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
   version(): Promise<string>;

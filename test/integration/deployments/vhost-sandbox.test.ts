@@ -4,11 +4,12 @@
  * counts checked against the PMD's own count, and nothing of ours left (sockets, EAL runtime dirs).
  */
 import { expect } from 'chai';
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { UsageError } from '../../../framework/errors.js';
 import { SoftwareGenerator, calibrationSpec } from '../../../trafficgen/software/driver.js';
 import { SandboxFixture } from './helpers.js';
+import { onlineCpus, ranges } from '../../../deployments/vswitch/pmd-cores.js';
 
 function dpdkRuntimeDirs(): string[] {
   return existsSync('/var/run/dpdk') ? readdirSync('/var/run/dpdk').filter((d) => d.startsWith(`vsg-${process.pid}-`)) : [];
@@ -25,9 +26,25 @@ describe('deployments: the vhost sandbox with the dpdk generator backend (integr
 
   it('phy2phy: generator ports are net_virtio_user servers, OVS forwards every frame both ways, the PMD counted them', async () => {
     const t = fx.use({ VSWITCH: 'OvsDpdkVhost', TRAFFICGEN_SOFTWARE_BACKEND: 'dpdk' });
+    const myCpus = (): string => /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+    const before = myCpus();
+    // the PMD on CPU 1 (VSWITCH_PMD_CPU_MASK's default), everything else on the other online CPUs
+    const rest = ranges(onlineCpus().filter((c) => c !== 1));
     const { dep, topo } = await fx.deploy('phy2phy');
     expect(topo.facts.testbed_port_type).to.equal('vhost-user');
     expect(String(topo.facts.testbed_note)).to.match(/not NICs/);
+    // Nothing of the switch but its PMD may run on the PMD's CPU (1), read back from /proc; the controller is off it too.
+    expect(String(topo.facts.vswitch_thread_placement)).to.match(
+      new RegExp(`^PMD pmd-c01/id:\\d+ on 1; the other \\d+ threads on CPU ${rest}; none may run on a PMD CPU$`),
+    );
+    const ovsPid = Number(readFileSync(join(String(topo.facts.vswitch_run_dir), 'ovs-vswitchd.pid'), 'utf8'));
+    for (const tid of readdirSync(`/proc/${ovsPid}/task`)) {
+      const st = readFileSync(`/proc/${ovsPid}/task/${tid}/status`, 'utf8');
+      const cpus = /^Cpus_allowed_list:\s*(.*)$/m.exec(st)![1];
+      expect(cpus, /^Name:\s*(.*)$/m.exec(st)![1]).to.equal(/^Name:\s*pmd/m.test(st) ? '1' : rest);
+    }
+    expect(myCpus()).to.equal(rest);
+    expect(String(topo.facts.controller_cpus)).to.equal(`vsperf (pid ${process.pid}) and what it runs: CPU ${rest} during the run (was ${before})`);
     const [g0, g1] = topo.generatorPorts;
     expect(g0!.backend).to.equal('dpdk');
     expect(g0!.devargs).to.match(/^net_virtio_user0,path=\/.*\/g0\.sock,server=1/);
@@ -67,6 +84,7 @@ describe('deployments: the vhost sandbox with the dpdk generator backend (integr
     }
     await dep.teardown();
     expect(existsSync(sockDir), 'socket dir removed').to.equal(false);
+    expect(myCpus(), 'controller CPUs restored').to.equal(before);
   });
 
   it('SANDBOX_PORT_TYPE=vhost without a switch is a usage error naming the fix', async () => {
