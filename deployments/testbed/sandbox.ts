@@ -53,6 +53,16 @@ export interface Testbed {
   release(): Promise<void>;
 }
 
+/**
+ * Descriptors per vhost-user ring of the vhost sandbox (net_virtio_user queue_size; the switch uses the
+ * ring the generator's device offers). A ring is what a PMD or engine that the kernel does not run has
+ * to hold: 16 ms at 1 Mfps. Measured at 1 Mfps per direction with other jobs on the box (session 7),
+ * frames lost of 10 M per direction: 4096 → 5.0–5.7 M, 8192 → 3.7–5.0 M, 16384 → 1.1–1.5 M, 32768 →
+ * 2.5–2.7 M (the box's load 7–10 made stalls of 10–60 ms; 16384 lost least). The engine's mbuf pools hold twice the ring
+ * (~300 MiB of hugepages for two ports).
+ */
+export const SANDBOX_VHOST_RING = 16384;
+
 /** Interface names must fit IFNAMSIZ (15 characters). */
 export function sandboxNames(tag: string, i: number): { netns: string; switchNetns: string; gen: string; sw: string } {
   if (!/^[0-9a-z]{1,6}$/.test(tag)) throw new UsageError(`sandbox tag must be 1-6 lowercase alphanumerics, got "${tag}"`);
@@ -101,8 +111,7 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
     releases.push(host.makeDir(dir));
     for (let i = 0; i < o.ports; i++) {
       const socketPath = join(dir, `g${i}.sock`);
-      // queue_size 4096: a ring is what a stalled PMD or engine (a shared CPU) has to hold (4 ms at 1 Mfps).
-      const devargs = `net_virtio_user${i},path=${socketPath},server=1,queue_size=4096`;
+      const devargs = `net_virtio_user${i},path=${socketPath},server=1,queue_size=${SANDBOX_VHOST_RING}`;
       generatorPorts.push({ name: sandboxNames(o.tag, i).gen, speedMbps: o.speedMbps, backend: 'dpdk', devargs, ...(o.mtu ? { mtu: o.mtu } : {}) });
       switchPorts.push({ kind: 'vhost', socketPath });
     }
