@@ -9,8 +9,10 @@
  *   invalid      the figure says nothing about the DUT (generator-limited trial, heavy steal or contention)
  *
  * Reason codes (validity_reasons, `;`-separated): generator-limited, cpu-contention, pmd-saturated (who
- * limited: the DUT; does not lower the verdict), generator-saturated, counter-mismatch, clock, co-located,
- * guest-clock (a migrated guest's clock moved against the host's, or the query could not tell).
+ * limited: the DUT; does not lower the verdict), switch-ring-full (the loss was frames the switch did not
+ * take from a full vhost-user ring in time: its loss, named; does not lower the verdict),
+ * generator-saturated, counter-mismatch, clock, co-located, guest-clock (a migrated guest's clock moved
+ * against the host's, or the query could not tell).
  */
 import type { Json, JsonObject, Settings } from '../config/settings.js';
 import { ConfigError } from '../errors.js';
@@ -78,6 +80,12 @@ export interface TrialEvidence {
   readonly conditions?: TrialConditions;
   /** Processing cycles % of each PMD thread during the trial. */
   readonly pmdProcessingPct?: readonly number[];
+  /**
+   * Frames the generator dropped because the switch's vhost-user ring was full (as a NIC's full RX ring
+   * drops them: counted as sent and lost), and the frames lost in all.
+   */
+  readonly txFullDrops?: number;
+  readonly lostFrames?: number;
   /** A live migration: the guest clock's step across it and the method's uncertainty (ms), or why unmeasured. */
   readonly guestClock?: { readonly stepMs: number; readonly uncertaintyMs: number } | { readonly error: string };
 }
@@ -141,6 +149,14 @@ export function trialVerdict(e: TrialEvidence, t: ValidityThresholds = DEFAULT_T
   if (e.guestClock) guestClockCheck(v, e.guestClock, t);
   const pmd = Math.max(...(e.pmdProcessingPct ?? []), -1);
   if (pmd >= t.pmd_busy_pct) v.add('pmd-saturated', 'valid', `PMD processing ${pmd} % ≥ ${t.pmd_busy_pct} %: the DUT was the bottleneck`);
+  if (e.txFullDrops) {
+    const of = e.lostFrames ? ` of the ${e.lostFrames} lost` : '';
+    v.add(
+      'switch-ring-full',
+      'valid',
+      `${e.txFullDrops} frames${of} dropped at the generator's full vhost-user TX ring: the switch did not take them in time (counted as its loss, as a NIC's full RX ring; PMD ${pmd >= 0 ? `${pmd} % busy` : 'busy unknown'})`,
+    );
+  }
   return v.done();
 }
 

@@ -141,6 +141,7 @@ export class TrialRunner {
         ...(counterCheck ? { countersConsistent: counterCheck.consistent } : {}),
         ...(conditions ? { conditions } : {}),
         pmdProcessingPct: pmdProcessing(switchCounters, result.durationS),
+        ...(typeof result.info?.txFullDrops === 'number' ? { txFullDrops: result.info.txFullDrops, lostFrames: result.lostFrames } : {}),
       },
       this.thresholds,
     );

@@ -91,6 +91,16 @@ describe('fidelity: verdicts', () => {
     expect(v.reasons).to.deep.equal(['pmd-saturated']);
   });
 
+  it("frames dropped at the generator's full vhost-user TX ring are named as the switch's loss without lowering the verdict", () => {
+    const v = trialVerdict({ valid: true, conditions: QUIET, pmdProcessingPct: [81.2], txFullDrops: 812, lostFrames: 815 });
+    expect(v.validity).to.equal('valid');
+    expect(v.reasons).to.deep.equal(['switch-ring-full']);
+    expect(v.details[0]).to.equal(
+      "switch-ring-full: 812 frames of the 815 lost dropped at the generator's full vhost-user TX ring: the switch did not take them in time (counted as its loss, as a NIC's full RX ring; PMD 81.2 % busy)",
+    );
+    expect(trialVerdict({ valid: true, conditions: QUIET, txFullDrops: 0, lostFrames: 0 }).reasons).to.deep.equal([]);
+  });
+
   it("a polling generator's busy share stands for its threads' CPU time; without a probe nothing is made up", () => {
     const polled = withGeneratorBusy({ ...QUIET, generatorThreadMaxPct: 3 }, { info: { generatorBusyPct: 41.26 } });
     expect(polled?.generatorThreadMaxPct).to.equal(41.3);
