@@ -20,6 +20,15 @@ export interface SandboxFigure {
   readonly validity_reasons: string | null;
   /** OVS PMD processing cycles % in the highest passing trial (the reported rate). */
   readonly pmd_busy_pct: number | null;
+  /**
+   * What bounds the figure from above: the slowest trial that lost frames (rate, lost frames, how many
+   * of them the generator dropped at the switch's full vhost-user ring, the PMD's busy %, its verdict).
+   */
+  readonly first_loss: { rate_fps: number; lost: number; tx_full_drops: number; pmd_busy_pct: number | null; reasons: string } | null;
+  /** The search's trials in order: offered fps, lost frames, TX-full drops, PMD busy %. */
+  readonly search: { rate_fps: number; lost: number; tx_full_drops: number; pmd_busy_pct: number | null; valid: boolean }[];
+  /** Where the switch's threads ran (the deployment's fact; vhost sandbox). */
+  readonly thread_placement?: string;
   readonly trials: number;
   readonly wall_s: number;
   readonly error?: string;
@@ -68,12 +77,36 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
     const best = passed.sort((a, b) => b.rateFps - a.rateFps)[0];
     const pmd = best ? pmdProcessing(best.switchCounters, best.result.durationS) : [];
     const busy = pmd.length ? Math.max(...pmd) : null;
+    const pmdOf = (t: (typeof r.trials)[number]): number | null => {
+      const p = pmdProcessing(t.switchCounters, t.result.durationS);
+      return p.length ? Math.max(...p) : null;
+    };
+    const fullOf = (t: (typeof r.trials)[number]): number => Number(t.result.info?.txFullDrops ?? 0);
+    const lossy = r.trials.filter((t) => t.valid && t.result.lostFrames > 0).sort((a, b) => a.rateFps - b.rateFps)[0];
+    const placed = r.facts.vswitch_thread_placement;
     return {
       port_type: portType,
       throughput_rx_fps: Number.isFinite(tput) ? Math.round(tput) : null,
       validity: row.validity !== undefined ? String(row.validity) : null,
       validity_reasons: row.validity_reasons !== undefined ? String(row.validity_reasons) : null,
       pmd_busy_pct: busy,
+      first_loss: lossy
+        ? {
+            rate_fps: Math.round(lossy.rateFps),
+            lost: lossy.result.lostFrames,
+            tx_full_drops: fullOf(lossy),
+            pmd_busy_pct: pmdOf(lossy),
+            reasons: (lossy.validityReasons ?? []).join(';'),
+          }
+        : null,
+      search: r.trials.map((t) => ({
+        rate_fps: Math.round(t.rateFps),
+        lost: t.result.lostFrames,
+        tx_full_drops: fullOf(t),
+        pmd_busy_pct: pmdOf(t),
+        valid: t.valid,
+      })),
+      ...(typeof placed === 'string' ? { thread_placement: placed } : {}),
       trials: r.trials.length,
       wall_s: Number(((performance.now() - t0) / 1000).toFixed(1)),
       ...(r.status !== 'passed' ? { error: JSON.stringify(r.error) } : {}),

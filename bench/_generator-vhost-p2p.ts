@@ -22,11 +22,14 @@ import { parsePmdRxq, parsePmdStats, type PmdRxq } from '../deployments/ovs/pars
 import { OvsSwitch } from '../deployments/vswitch/ovs.js';
 import { defaultEnginePath } from '../trafficgen/software/engine-run.js';
 import { stopBenchOvs } from './_generator-vhost-tx.js';
+import { SANDBOX_VHOST_RING } from '../deployments/testbed/sandbox.js';
 
 export interface VhostP2pTrial {
   /** Offered per direction (fps; 0 = flat out). */
   readonly rate_fps: number;
   readonly queues: number;
+  /** Descriptors per virtio ring (net_virtio_user queue_size). */
+  readonly queue_size: number;
   readonly duration_s: number;
   /** Per direction (0: port 0 → 1, 1: port 1 → 0). */
   readonly engine_tx: number[];
@@ -65,6 +68,15 @@ export interface VhostP2pSpec {
   readonly rateFps: number;
   readonly durationS: number;
   readonly queues: number;
+  /** net_virtio_user queue_size (default: the sandbox's, SANDBOX_VHOST_RING). */
+  readonly queueSize?: number;
+}
+
+export interface VhostP2pOptions {
+  /** Start OVS with its non-PMD threads off the PMD CPU (OvsSwitch.keepOffPmdCpus, as the vhost sandbox does). */
+  readonly keepOffPmdCpus?: boolean;
+  /** Called once frames flow in each trial, with the switch's pid (an observer that starts then). */
+  readonly onFlowing?: (vswitchdPid: number, spec: VhostP2pSpec) => Promise<void> | void;
 }
 
 /**
@@ -76,6 +88,7 @@ export async function vhostP2p(
   pmdCpu: number,
   engineCpus: readonly number[],
   next: (done: readonly VhostP2pTrial[]) => VhostP2pSpec | undefined,
+  opts: VhostP2pOptions = {},
 ): Promise<VhostP2pTrial[]> {
   rmSync(RUN_DIR, { recursive: true, force: true });
   const settings = new Settings({ VSWITCH_PMD_CPU_MASK: (1 << pmdCpu).toString(16), DPDK_SOCKET_MEM: ['256'] } as never);
@@ -84,6 +97,7 @@ export async function vhostP2p(
   const out: VhostP2pTrial[] = [];
   const stats = async (): Promise<Map<number, { rx: number; tx: number; tx_dropped: number }>> =>
     new Map((await ovs.portStats(BRIDGE)).map((p) => [p.ofport, { rx: p.rxPackets, tx: p.txPackets, tx_dropped: p.txDropped }]));
+  if (opts.keepOffPmdCpus) ovs.keepOffPmdCpus();
   try {
     await ovs.start();
     await ovs.addBridge(BRIDGE);
@@ -93,7 +107,8 @@ export async function vhostP2p(
       { type: 'raw', flow: 'in_port=2,actions=output:1' },
     ]);
     for (let t = next(out); t; t = next(out)) {
-      const dev = (i: number): string => `net_virtio_user${i},path=${sock(i)},server=1,queue_size=4096${t.queues > 1 ? `,queues=${t.queues}` : ''}#dpdk`;
+      const qs = t.queueSize ?? SANDBOX_VHOST_RING;
+      const dev = (i: number): string => `net_virtio_user${i},path=${sock(i)},server=1,queue_size=${qs}${t.queues > 1 ? `,queues=${t.queues}` : ''}#dpdk`;
       const stream = (tx: number): string =>
         `tx=${tx},rx=${1 - tx},rate=${t.rateFps},sizes=60,smac=02:00:00:00:00:0${tx + 1},dmac=02:00:00:00:00:0${2 - tx},flows=64,vary=l3`;
       const argv = [
@@ -115,6 +130,7 @@ export async function vhostP2p(
           await sleep(50);
         }
         const started = performance.now();
+        await opts.onFlowing?.(ovs.pids().vswitchd ?? 0, t);
         await ovs.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-clear']);
         const a0 = performance.now();
         const s0 = await stats();
@@ -140,6 +156,7 @@ export async function vhostP2p(
         const f: VhostP2pTrial = {
           rate_fps: t.rateFps,
           queues: t.queues,
+          queue_size: qs,
           duration_s: t.durationS,
           engine_tx: r.streams.map((s) => s.tx_frames),
           engine_rx: r.streams.map((s) => s.rx_frames),
@@ -163,7 +180,7 @@ export async function vhostP2p(
           latency_ns: r.streams.map((s) => ({ avg: Math.round(s.lat_avg_ns), max: s.lat_max_ns })),
         };
         console.log(
-          `  vhost p2p ${t.rateFps ? `${t.rateFps} fps` : 'flat out'} q=${t.queues}: engine tx ${f.engine_achieved_fps.join('/')} fps, lost ${f.engine_lost.join('/')} (full ${f.engine_tx_full_drops.join('/')}); OVS rx ${f.ovs_rx_fps.join('/')} fps over ${f.ovs_window_s} s; PMD ${f.pmd_busy_pct} % at ${f.pmd_cycles_per_packet} cycles/pkt; loop ${f.loops.map((l) => `${l.busy_pct} % busy, ${l.offcpu_pct} % off CPU, ${l.cycles_per_frame} cycles/frame`).join(', ')}`,
+          `  vhost p2p ${t.rateFps ? `${t.rateFps} fps` : 'flat out'} q=${t.queues} ring ${qs}: engine tx ${f.engine_achieved_fps.join('/')} fps, lost ${f.engine_lost.join('/')} (full ${f.engine_tx_full_drops.join('/')}); OVS rx ${f.ovs_rx_fps.join('/')} fps over ${f.ovs_window_s} s; PMD ${f.pmd_busy_pct} % at ${f.pmd_cycles_per_packet} cycles/pkt; loop ${f.loops.map((l) => `${l.busy_pct} % busy, ${l.offcpu_pct} % off CPU, ${l.cycles_per_frame} cycles/frame`).join(', ')}`,
         );
         out.push(f);
       } catch (e) {
@@ -184,6 +201,7 @@ function emptyTrial(t: VhostP2pSpec): VhostP2pTrial {
   return {
     rate_fps: t.rateFps,
     queues: t.queues,
+    queue_size: t.queueSize ?? SANDBOX_VHOST_RING,
     duration_s: t.durationS,
     engine_tx: [],
     engine_rx: [],

@@ -354,6 +354,10 @@ async function main(): Promise<void> {
       (vh?.pmd_busy_pct ?? 0) >= 90
         ? `the switch (PMD ${vh?.pmd_busy_pct} % busy)`
         : `not the switch (PMD ${vh?.pmd_busy_pct} % busy): the generator or CPU contention (${vh?.validity_reasons})`
+    }${
+      vh?.first_loss
+        ? `; the slowest trial that lost frames: ${vh.first_loss.rate_fps} fps offered, ${vh.first_loss.lost} lost, ${vh.first_loss.tx_full_drops} of them at the generator's full vhost-user TX ring (the switch's loss), PMD ${vh.first_loss.pmd_busy_pct} % busy`
+        : ''
     }`;
     console.log(out.sandbox_verdict);
   }
