@@ -164,3 +164,18 @@ export function parseInterfacePolicerDrops(json: string): Map<string, PolicerDro
   }
   return out;
 }
+
+/** `ps -L -o tid=,comm= -p PID` → the ids of the threads whose name starts with `prefix` (OVS-DPDK's PMDs: `pmd-c01/id:8`). */
+export function parseThreadIds(text: string, prefix: string): { tid: number; comm: string }[] {
+  return text
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\S.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => !!m && m[2]!.startsWith(prefix))
+    .map((m) => ({ tid: Number(m[1]), comm: m[2]!.trim() }));
+}
+
+/** /proc/PID/task/TID/schedstat: time on a CPU and time runnable but waiting for one (ns). */
+export function parseSchedstat(text: string): { runNs: number; waitNs: number } | undefined {
+  const m = /^(\d+)\s+(\d+)/.exec(text.trim());
+  return m ? { runNs: Number(m[1]), waitNs: Number(m[2]) } : undefined;
+}

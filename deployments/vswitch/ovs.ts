@@ -13,7 +13,16 @@ import { waitUntil } from '../../framework/host/proc.js';
 import type { Logger } from '../../framework/log/logger.js';
 import type { Json, JsonObject, Settings } from '../../framework/config/settings.js';
 import { flowText } from '../flows.js';
-import { parseDumpFlows, parseDumpPorts, parseInterfacePolicerDrops, parsePmdStats, parseVersion, type PolicerDrops } from '../ovs/parse.js';
+import {
+  parseDumpFlows,
+  parseDumpPorts,
+  parseInterfacePolicerDrops,
+  parsePmdStats,
+  parseSchedstat,
+  parseThreadIds,
+  parseVersion,
+  type PolicerDrops,
+} from '../ovs/parse.js';
 import { ensureHugepages, ensureHugepagesOn } from '../testbed/hugepages.js';
 import { checkPmdMask, ONLINE_CPUS, ranges } from './pmd-cores.js';
 import { affinityArgv, nonPmdCpus, parseStatCpu, parseTaskStatus, placement, placementFact, type Placement, type SwitchThread } from './pmd-isolation.js';
@@ -81,6 +90,8 @@ export class OvsSwitch implements VSwitch {
   private versionText = '';
   private netns: string | undefined;
   private pmdClearedAt: number | undefined;
+  /** Each PMD thread's schedstat at clearStats: how long it ran and waited for a CPU since. */
+  private pmdSchedAt = new Map<number, { comm: string; runNs: number; waitNs: number }>();
   private readonly ops: HostOps;
   /** `<daemon>.<pid>.ctl` links (aliasCtl). */
   private readonly ctlAliases = new Map<string, string>();
@@ -908,6 +919,27 @@ export class OvsSwitch implements VSwitch {
     if (!this.opts.dpdk) return;
     await this.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-clear']);
     this.pmdClearedAt = performance.now();
+    this.pmdSchedAt = await this.pmdSched();
+  }
+
+  /**
+   * The PMD threads' scheduler counters (/proc/…/schedstat). OVS's cycle counts run on the TSC and go on
+   * while a PMD is preempted; these say how much of the trial it actually had a CPU. Empty when unreadable.
+   */
+  private async pmdSched(): Promise<Map<number, { comm: string; runNs: number; waitNs: number }>> {
+    const out = new Map<number, { comm: string; runNs: number; waitNs: number }>();
+    const pid = this.vswitchd?.child.pid;
+    if (pid === undefined) return out;
+    try {
+      const threads = parseThreadIds((await this.ops.exec(['ps', '-L', '-o', 'tid=,comm=', '-p', String(pid)])).stdout, 'pmd');
+      for (const t of threads) {
+        const s = parseSchedstat(await this.ops.readFile(`/proc/${pid}/task/${t.tid}/schedstat`));
+        if (s) out.set(t.tid, { comm: t.comm, ...s });
+      }
+    } catch {
+      // a kernel without schedstat, or a thread that just ended: nothing measured, nothing claimed
+    }
+    return out;
   }
 
   /** PMD statistics since clearStats, and that window's length (pmdWindowS: the cycle shares cover it all, traffic or not). */
@@ -915,6 +947,19 @@ export class OvsSwitch implements VSwitch {
     if (!this.opts.dpdk) return {};
     const text = (await this.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-show'])).stdout;
     const windowS = this.pmdClearedAt === undefined ? undefined : (performance.now() - this.pmdClearedAt) / 1000;
-    return { pmd: parsePmdStats(text), ...(windowS !== undefined ? { pmdWindowS: Number(windowS.toFixed(3)) } : {}) };
+    const now = await this.pmdSched();
+    const pct = (ns: number): number => Math.round((ns / 1e9 / windowS!) * 1000) / 10;
+    const sched =
+      windowS === undefined
+        ? []
+        : [...now].flatMap(([tid, b]) => {
+            const a = this.pmdSchedAt.get(tid);
+            return a ? [{ thread: b.comm, tid, onCpuPct: pct(b.runNs - a.runNs), waitingPct: pct(b.waitNs - a.waitNs) }] : [];
+          });
+    return {
+      pmd: parsePmdStats(text),
+      ...(windowS !== undefined ? { pmdWindowS: Number(windowS.toFixed(3)) } : {}),
+      ...(sched.length ? { pmdSched: sched } : {}),
+    };
   }
 }

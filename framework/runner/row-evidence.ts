@@ -3,6 +3,7 @@
  * for explaining a failing check on that row (framework/steps/capacity.ts). Pure.
  */
 import type { TrialRecord } from '../methodology/context.js';
+import type { PortStats } from '../api/deployment.js';
 import type { ResultRow } from '../methodology/types.js';
 import { isSwitchCounters } from '../methodology/counter-check.js';
 import type { RowEvidence } from '../steps/capacity.js';
@@ -19,13 +20,22 @@ export function rowEvidence(row: ResultRow, trials: readonly TrialRecord[]): Row
   const sw = isSwitchCounters(last.switchCounters) ? last.switchCounters : undefined;
   const counted = sw?.ports.some((p) => p.rxPolicerDropped !== undefined || p.txPolicerDropped !== undefined);
   const generatorFacing = new Set((sw?.generatorPorts ?? []).map((p) => p.port));
+  const sched = (sw?.extra as { pmdSched?: { onCpuPct?: unknown }[] } | undefined)?.pmdSched ?? [];
+  const onCpu = sched.map((t) => t.onCpuPct).filter((x): x is number => typeof x === 'number');
+  const vnfFacing = sw && generatorFacing.size ? sw.ports.filter((p) => !generatorFacing.has(p.name)) : [];
+  const tol = Math.max(10, last.result.txFrames * 0.001);
+  // A VNF-facing port whose frames the VNF could not all take (drops beyond its policer's): the VNF was full.
+  const vnfFull = (p: PortStats): boolean => p.txDropped - (p.txPolicerDropped ?? 0) > tol;
+  // A policer on the way into a full VNF did not lower what came back (the VNF had more than it took).
+  const policed = (p: PortStats): number => (p.rxPolicerDropped ?? 0) + (vnfFacing.includes(p) && vnfFull(p) ? 0 : (p.txPolicerDropped ?? 0));
   return {
     frameSize: size,
     requestedFps: last.requestedFps ?? last.rateFps,
     offeredFps: Math.max(...mine.map((t) => t.result.achievedTxFps)),
     txFrames: last.result.txFrames,
-    ...(counted ? { policerDrops: sw!.ports.reduce((a, p) => a + (p.rxPolicerDropped ?? 0) + (p.txPolicerDropped ?? 0), 0) } : {}),
+    ...(counted ? { policerDrops: sw!.ports.reduce((a, p) => a + policed(p), 0) } : {}),
+    ...(onCpu.length ? { pmdOnCpuPct: Math.min(...onCpu) } : {}),
     // Ports that do not face the generator face a VNF: frames the switch could not hand them are the VNF's shortfall.
-    ...(sw && generatorFacing.size ? { vnfDrops: sw.ports.filter((p) => !generatorFacing.has(p.name)).reduce((a, p) => a + p.txDropped, 0) } : {}),
+    ...(vnfFacing.length ? { vnfDrops: vnfFacing.reduce((a, p) => a + Math.max(0, p.txDropped - (p.txPolicerDropped ?? 0)), 0) } : {}),
   };
 }

@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { parseDumpFlows, parseDumpPorts, parseInterfacePolicerDrops, parsePmdRxq, parsePmdStats, parseVersion } from '../../../../deployments/ovs/parse.js';
+import {
+  parseDumpFlows,
+  parseDumpPorts,
+  parseInterfacePolicerDrops,
+  parsePmdRxq,
+  parsePmdStats,
+  parseSchedstat,
+  parseThreadIds,
+  parseVersion,
+} from '../../../../deployments/ovs/parse.js';
 
 // Captured from ovs-ofctl 3.1.0 / ovs-vswitchd-dpdk on the sandbox.
 const DUMP_PORTS = `OFPST_PORT reply (OF1.3) (xid=0x2): 3 ports
@@ -40,6 +49,17 @@ describe('deployments/ovs/parse', () => {
     expect(m.get('dpdk0')).to.deep.equal({ rx: 4388251, tx: 0 });
     expect(m.get('dpdk1')).to.deep.equal({ rx: 0, tx: 0 });
     expect(parseInterfacePolicerDrops('{"data":[],"headings":["name","statistics"]}').size).to.equal(0);
+  });
+
+  it('PMD threads of ps -L and their schedstat (captured from ovs-vswitchd-dpdk 3.1 under load 8)', () => {
+    const ps = '  14036 ovs-vswitchd-dp\n  14058 pmd-c01/id:8\n  14060 urcu3\n';
+    expect(parseThreadIds(ps, 'pmd')).to.deep.equal([{ tid: 14058, comm: 'pmd-c01/id:8' }]);
+    // 5.12 s apart: 1.906 s on a CPU, 3.224 s waiting for one
+    const a = parseSchedstat('24363638919 35768895018 10889\n')!;
+    const b = parseSchedstat('26269374332 38992860961 12229\n')!;
+    expect(b.runNs - a.runNs).to.equal(1905735413);
+    expect(b.waitNs - a.waitNs).to.equal(3223965943);
+    expect(parseSchedstat('')).to.equal(undefined);
   });
 
   it('dump-ports: per port rx/tx counters, ? as 0', () => {
