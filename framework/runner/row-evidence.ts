@@ -20,8 +20,6 @@ export function rowEvidence(row: ResultRow, trials: readonly TrialRecord[]): Row
   const sw = isSwitchCounters(last.switchCounters) ? last.switchCounters : undefined;
   const counted = sw?.ports.some((p) => p.rxPolicerDropped !== undefined || p.txPolicerDropped !== undefined);
   const generatorFacing = new Set((sw?.generatorPorts ?? []).map((p) => p.port));
-  const sched = (sw?.extra as { pmdSched?: { onCpuPct?: unknown }[] } | undefined)?.pmdSched ?? [];
-  const onCpu = sched.map((t) => t.onCpuPct).filter((x): x is number => typeof x === 'number');
   const vnfFacing = sw && generatorFacing.size ? sw.ports.filter((p) => !generatorFacing.has(p.name)) : [];
   const tol = Math.max(10, last.result.txFrames * 0.001);
   // A VNF-facing port whose frames the VNF could not all take (drops beyond its policer's): the VNF was full.
@@ -34,7 +32,6 @@ export function rowEvidence(row: ResultRow, trials: readonly TrialRecord[]): Row
     offeredFps: Math.max(...mine.map((t) => t.result.achievedTxFps)),
     txFrames: last.result.txFrames,
     ...(counted ? { policerDrops: sw!.ports.reduce((a, p) => a + policed(p), 0) } : {}),
-    ...(onCpu.length ? { pmdOnCpuPct: Math.min(...onCpu) } : {}),
     // Ports that do not face the generator face a VNF: frames the switch could not hand them are the VNF's shortfall.
     ...(vnfFacing.length ? { vnfDrops: vnfFacing.reduce((a, p) => a + Math.max(0, p.txDropped - (p.txPolicerDropped ?? 0)), 0) } : {}),
   };

@@ -11,11 +11,7 @@
  *     more than the generator sent (or, when the switch could not hand frames to a VNF, more than the
  *     VNF forwarded), and
  *   - the switch's own policy (policer, QoS) dropped nothing in that trial: a policer that cut the
- *     traffic below what the check needs is the switch's doing, whatever the sandbox's speed —
- *     unless the switch's PMD thread was on a CPU for only part of the trial (it shares its core): a
- *     policer refills by the clock up to its burst size, so a preempted PMD loses tokens and the drops
- *     do not show the policer's rate (the check still has to need more than was received, and what
- *     was received must be at least what a right policer passes with the PMD's share of the CPU).
+ *     traffic below what the check needs is the switch's doing, whatever the sandbox's speed.
  * A check that needs less traffic than was received (a policer that was not applied), or that passes
  * at no higher rate, stays an ordinary failure.
  */
@@ -37,8 +33,6 @@ export interface RowEvidence {
   readonly policerDrops?: number;
   /** Frames the switch could not hand to a VNF's port (its queue full) in that trial. */
   readonly vnfDrops?: number;
-  /** Least share of the trial a PMD thread of the switch was on a CPU (%, its scheduler's count). */
-  readonly pmdOnCpuPct?: number;
 }
 
 export interface CapacityShortfall {
@@ -46,9 +40,7 @@ export interface CapacityShortfall {
   readonly requestedFps: number;
   /** What the sandbox carried at most: the generator's rate, or the VNF's when it was the narrower. */
   readonly carriedFps: number;
-  readonly limitedBy: 'generator' | 'vnf' | 'pmd-cpu';
-  /** limitedBy pmd-cpu: the PMD's share of the trial on a CPU (%). */
-  readonly pmdOnCpuPct?: number;
+  readonly limitedBy: 'generator' | 'vnf';
   /** Lowest received rate at which the check passes (fps). */
   readonly neededFps: number;
   readonly rxFps: number;
@@ -56,14 +48,6 @@ export interface CapacityShortfall {
 
 /** The generator sent less than asked beyond this fraction: the sandbox could not offer the rate. */
 const SHORTFALL = 0.01;
-/**
- * A PMD on a CPU for less of the trial than this (%) shares its core: a policer refills its bucket by the
- * clock, capped at its burst size, so the tokens of every wait longer than burst/rate are lost and its
- * drops no longer say what rate it applies.
- */
-const PMD_STARVED_PCT = 90;
-/** How far below (rate × the PMD's share of the trial) a right policer's throughput may still fall. */
-const PMD_SHARE_SLACK = 0.9;
 /** Drops a counter may show without meaning anything (a frame in flight, a control frame). */
 const dropTolerance = (frames: number): number => Math.max(10, frames * 0.001);
 
@@ -152,15 +136,8 @@ export function capacityShortfall(expr: string, ctx: MacroContext, evidence: (ro
     const e = evidence(row)!;
     const rxFps = typeof row.throughput_rx_fps === 'number' ? row.throughput_rx_fps : 0;
     if (e.policerDrops === undefined) continue;
-    if (e.policerDrops > dropTolerance(e.txFrames)) {
-      // The switch's policy cut the traffic: its failure, unless its PMD could not run for much of the trial.
-      if (e.pmdOnCpuPct === undefined || e.pmdOnCpuPct >= PMD_STARVED_PCT || holds(expr, ctx, row, row)) continue;
-      const neededFps = lowestPassing((fps) => holds(expr, ctx, row, withRx(row, fps)), rxFps, e.requestedFps);
-      // A right policer loses at most the tokens of the PMD's waits: it still passes about its rate times
-      // the PMD's share of the trial. Less than that (a policer far too strict, or dropping everything) is the switch's.
-      if (neededFps === undefined || rxFps < neededFps * (e.pmdOnCpuPct / 100) * PMD_SHARE_SLACK) continue;
-      return { frameSize: e.frameSize, requestedFps: e.requestedFps, carriedFps: rxFps, limitedBy: 'pmd-cpu', pmdOnCpuPct: e.pmdOnCpuPct, neededFps, rxFps };
-    }
+    // The switch's policy cut the traffic: the switch's doing, whatever the sandbox's speed.
+    if (e.policerDrops > dropTolerance(e.txFrames)) continue;
     const vnfLimited = (e.vnfDrops ?? 0) > dropTolerance(e.txFrames);
     if (!vnfLimited && e.offeredFps >= e.requestedFps * (1 - SHORTFALL)) continue;
     const carriedFps = vnfLimited ? Math.min(rxFps, e.offeredFps) : e.offeredFps;
@@ -175,8 +152,6 @@ export function capacityShortfall(expr: string, ctx: MacroContext, evidence: (ro
 /** The one line a user reads: what the sandbox lacks, with the figures. */
 export function describeShortfall(s: CapacityShortfall): string {
   const r = (x: number): string => String(Math.round(x));
-  if (s.limitedBy === 'pmd-cpu')
-    return `the sandbox's switch PMD thread was on a CPU only ${s.pmdOnCpuPct} % of the trial (it shares its core), so its policer's drops do not show the rate it applies; the check needs ≥ ${r(s.neededFps)} fps received (got ${r(s.rxFps)})`;
   const carried =
     s.limitedBy === 'vnf'
       ? `the sandbox's VNF forwarded at most ${r(s.carriedFps)} fps of ${s.frameSize} B frames (the switch could not hand it the rest)`

@@ -38,7 +38,7 @@ function trial(ports: PortStats[], tx: number, achieved: number, extra?: Record<
 
 describe('row evidence (what a row’s trial showed of the sandbox)', () => {
   it('ovsdpdk_qos_pvp: an egress policer on the way into a full TCG guest did not lower what came back', () => {
-    // counters measured 12:35 UTC: vhostuserclient0 tx 879921, tx_dropped 7349898 of which its policer 3153253 (PMD share: an example)
+    // counters measured 12:35 UTC: vhostuserclient0 tx 879921, tx_dropped 7349898 of which its policer 3153253
     const t = trial(
       [
         port('dpdk0', { rxPackets: 8229819, rxDropped: 447288 }),
@@ -56,7 +56,6 @@ describe('row evidence (what a row’s trial showed of the sandbox)', () => {
       offeredFps: 289237,
       txFrames: 8677107,
       policerDrops: 0,
-      pmdOnCpuPct: 48.2,
       vnfDrops: 7349898 - 3153253,
     });
   });

@@ -63,26 +63,12 @@ describe('steps/capacity: a failing check the sandbox could not carry', () => {
     expect(capacityShortfall(QOS_46MBS, ctx(r), (x) => (x === r ? ev({ policerDrops: undefined }) : undefined))).to.equal(undefined);
   });
 
-  it("policer drops on a PMD that was off its CPU for much of the trial do not show the policer's rate", () => {
-    // ovsdpdk_qos_p2p at 23 MB/s (CBS 2048 B): offered 447 kfps, the egress policer dropped 3561222, 278 kfps through
+  it("policer drops below what the check needs stay the switch's, also on a busy sandbox", () => {
+    // ovsdpdk_qos_p2p at 23 MB/s (CBS 2048 B), 12:44 UTC, load 7.5: offered 507 kfps, the egress policer
+    // dropped 7323395, 201.7 kfps through (the PMD on a CPU 61 % of the trial): not explained by capacity
     const QOS_23MBS = QOS_46MBS.replace('46000000', '23000000');
-    const r = row(447048, 278476);
-    const starved = capacityShortfall(QOS_23MBS, ctx(r), (x) => (x === r ? ev({ offeredFps: 447048, policerDrops: 3561222, pmdOnCpuPct: 41.5 }) : undefined));
-    expect(starved).to.deep.include({ limitedBy: 'pmd-cpu', pmdOnCpuPct: 41.5, rxFps: 278476 });
-    expect(starved!.neededFps).to.be.closeTo(475000, 2);
-    expect(describeShortfall(starved!)).to.match(/^the sandbox's switch PMD thread was on a CPU only 41.5 % of the trial/);
-    // the same drops from a PMD that had its CPU: the policer's doing
-    expect(capacityShortfall(QOS_23MBS, ctx(r), (x) => (x === r ? ev({ offeredFps: 447048, policerDrops: 3561222, pmdOnCpuPct: 99 }) : undefined))).to.equal(
-      undefined,
-    );
-    // a policer far too strict (8 times) passes less than a right one would with 41.5 % of a CPU: the switch's
-    const strict = row(447048, 62500);
-    expect(
-      capacityShortfall(QOS_23MBS, ctx(strict), (x) => (x === strict ? ev({ offeredFps: 447048, policerDrops: 12_000_000, pmdOnCpuPct: 41.5 }) : undefined)),
-    ).to.equal(undefined);
-    // more received than the check allows is a failure on any PMD
-    const over = row(293458, 150000);
-    expect(capacityShortfall(RATE_10000, ctx(over), (x) => (x === over ? ev({ policerDrops: 1_000_000, pmdOnCpuPct: 30 }) : undefined))).to.equal(undefined);
+    const r = row(507293, 201727);
+    expect(capacityShortfall(QOS_23MBS, ctx(r), (x) => (x === r ? ev({ offeredFps: 507293, policerDrops: 7323395 }) : undefined))).to.equal(undefined);
   });
 
   it('a generator that offered what was asked leaves the failure to the switch', () => {
