@@ -25,8 +25,11 @@ export interface SandboxFigure {
    * of them the generator dropped at the switch's full vhost-user ring, the PMD's busy %, its verdict).
    */
   readonly first_loss: { rate_fps: number; lost: number; tx_full_drops: number; pmd_busy_pct: number | null; reasons: string } | null;
-  /** The search's trials in order: offered fps, lost frames, TX-full drops, PMD busy %. */
-  readonly search: { rate_fps: number; lost: number; tx_full_drops: number; pmd_busy_pct: number | null; valid: boolean }[];
+  /**
+   * The search's trials in order: offered fps, lost frames, TX-full drops, PMD busy %, and the longest
+   * run of lost frames in ms of traffic (one burst = lost / rate: a single stall; far less: many).
+   */
+  readonly search: { rate_fps: number; lost: number; tx_full_drops: number; pmd_busy_pct: number | null; max_gap_ms: number | null; valid: boolean }[];
   /** Where the switch's threads ran (the deployment's fact; vhost sandbox). */
   readonly thread_placement?: string;
   readonly trials: number;
@@ -68,7 +71,7 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
     for (const t of r.trials) {
       const pmdT = pmdProcessing(t.switchCounters, t.result.durationS);
       console.log(
-        `    ${portType} trial ${t.index}: ${Math.round(t.rateFps)} fps, lost ${t.result.lostFrames} of ${t.result.txFrames}${t.valid ? '' : ` INVALID (${t.invalidReason})`}, PMD ${pmdT.length ? Math.max(...pmdT) : '?'} %, loop busy ${t.result.info?.generatorBusyPct ?? '?'} % (${t.result.info?.generatorCyclesPerFrame ?? '?'} cycles/frame, off CPU ${t.result.info?.generatorOffCpuPct ?? '?'} %), TX-full drops ${t.result.info?.txFullDrops ?? 0}, preempted ${t.result.info?.generatorLoopPreemptions ?? '?'}`,
+        `    ${portType} trial ${t.index}: ${Math.round(t.rateFps)} fps, lost ${t.result.lostFrames} of ${t.result.txFrames}${t.valid ? '' : ` INVALID (${t.invalidReason})`}, PMD ${pmdT.length ? Math.max(...pmdT) : '?'} %, loop busy ${t.result.info?.generatorBusyPct ?? '?'} % (${t.result.info?.generatorCyclesPerFrame ?? '?'} cycles/frame, off CPU ${t.result.info?.generatorOffCpuPct ?? '?'} %), TX-full drops ${t.result.info?.txFullDrops ?? 0} (longest loss run ${t.result.maxGapMs?.toFixed(2) ?? '?'} ms), preempted ${t.result.info?.generatorLoopPreemptions ?? '?'}`,
       );
     }
     const tput = Number(row.throughput_rx_fps);
@@ -104,6 +107,7 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
         lost: t.result.lostFrames,
         tx_full_drops: fullOf(t),
         pmd_busy_pct: pmdOf(t),
+        max_gap_ms: t.result.maxGapMs !== undefined ? Number(t.result.maxGapMs.toFixed(2)) : null,
         valid: t.valid,
       })),
       ...(typeof placed === 'string' ? { thread_placement: placed } : {}),
