@@ -98,7 +98,9 @@ export function integrationStatusText(name: string, vswitch: string, run: Integr
   if (/vpp/i.test(name) || /vpp/i.test(vswitch)) return VPP;
   if (!run) return 'not run on the sandbox in this session (time; run `node scripts/dev/integration-status.mjs ' + name + '`)';
   const when = `${run.date ?? ''}, ${run.commit ?? ''}, load ${run.loadavg ?? '?'}`;
-  if (run.status === 'passed') return `works: passed on the sandbox in ${run.wallS ?? '?'} s (${when})`;
+  // A run with --test-params (as VSPERF's conf file says to run it) says so: its defaults may not pass.
+  const params = run.testParams ? ` with \`--test-params ${cell(run.testParams)}\`` : '';
+  if (run.status === 'passed') return `works: passed on the sandbox${params} in ${run.wallS ?? '?'} s (${when})`;
   return `fails here: ${cell(run.reason ?? run.status)} (${when})`;
 }
 
