@@ -11,13 +11,22 @@ export function startHolder<T>(script: string, args: readonly string[], timeoutM
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`holder not ready: ${out} ${err}`)), timeoutMs);
+    // A holder that never gets ready must not outlive the test: the caller has no handle to kill it.
+    const fail = (why: string): void => {
+      clearTimeout(timer);
+      child.kill('SIGTERM');
+      reject(new Error(why));
+    };
+    const timer = setTimeout(() => fail(`holder not ready within ${timeoutMs} ms: ${out} ${err}`), timeoutMs);
     child.stdout.on('data', (d) => {
       out += d;
       const m = /READY (\{.*\})/.exec(out);
-      if (m) {
-        clearTimeout(timer);
+      if (!m) return;
+      clearTimeout(timer);
+      try {
         resolve({ child, info: JSON.parse(m[1]!) as T });
+      } catch (e) {
+        fail(`holder printed READY with bad JSON (${(e as Error).message}): ${m[1]}`);
       }
     });
     child.on('exit', (code) => {
