@@ -11,8 +11,10 @@ import type { RowEvidence } from '../steps/capacity.js';
 /**
  * Evidence of one row from the trials of the same send: the non-learning trials at its frame size, all at
  * one rate (a search's rows are left out: their trials offered many rates). Undefined when there is none.
+ * `withVnf`: the testcase has a guest. Without one, the ports that do not face the generator are the
+ * switch's own (tunnel, patch): frames it could not send there are its loss, never a VNF's shortfall.
  */
-export function rowEvidence(row: ResultRow, trials: readonly TrialRecord[]): RowEvidence | undefined {
+export function rowEvidence(row: ResultRow, trials: readonly TrialRecord[], withVnf: boolean): RowEvidence | undefined {
   const size = Number(row.packet_size);
   const mine = trials.filter((t) => t.frameSize === size && t.purpose !== 'learning');
   const last = mine.at(-1);
@@ -20,7 +22,7 @@ export function rowEvidence(row: ResultRow, trials: readonly TrialRecord[]): Row
   const sw = isSwitchCounters(last.switchCounters) ? last.switchCounters : undefined;
   const counted = sw?.ports.some((p) => p.rxPolicerDropped !== undefined || p.txPolicerDropped !== undefined);
   const generatorFacing = new Set((sw?.generatorPorts ?? []).map((p) => p.port));
-  const vnfFacing = sw && generatorFacing.size ? sw.ports.filter((p) => !generatorFacing.has(p.name)) : [];
+  const vnfFacing = withVnf && sw && generatorFacing.size ? sw.ports.filter((p) => !generatorFacing.has(p.name)) : [];
   const tol = Math.max(10, last.result.txFrames * 0.001);
   // A VNF-facing port whose frames the VNF could not all take (drops beyond its policer's): the VNF was full.
   const vnfFull = (p: PortStats): boolean => p.txDropped - (p.txPolicerDropped ?? 0) > tol;

@@ -120,6 +120,7 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
   // What each traffic row's trial showed of the sandbox: a failing check on it may be the sandbox's.
   const evidence = new WeakMap<object, RowEvidence>();
   let sentTraffic = false;
+  const withVnf = (o.topology?.guests?.length ?? 0) > 0 || o.steps.some((st) => st.family.toLowerCase() === 'vnf');
   const trafficgen: StepTarget = {
     async call(method, args) {
       if (method === 'get_results') return lastRows as unknown as PyValue;
@@ -131,7 +132,7 @@ export async function runStepsTestcase(o: StepsTestcaseOptions): Promise<StepsTe
       const out = await o.traffic(current().with({ TRAFFIC: extra as Json } as JsonObject, 'TestSteps trafficgen send_traffic'));
       lastRows = out.rows;
       for (const row of out.rows) {
-        const e = rowEvidence(row, out.trials);
+        const e = rowEvidence(row, out.trials, withVnf);
         if (e) evidence.set(row, e);
       }
       rows.push(...out.rows);

@@ -50,7 +50,7 @@ describe('row evidence (what a row’s trial showed of the sandbox)', () => {
       289237,
       { pmdSched: [{ thread: 'pmd-c01/id:8', onCpuPct: 48.2, waitingPct: 51.3 }] },
     );
-    expect(rowEvidence({ packet_size: 64 }, [t])).to.deep.equal({
+    expect(rowEvidence({ packet_size: 64 }, [t], true)).to.deep.equal({
       frameSize: 64,
       requestedFps: 1488095,
       offeredFps: 289237,
@@ -71,8 +71,18 @@ describe('row evidence (what a row’s trial showed of the sandbox)', () => {
       10578419,
       352493,
     );
-    expect(rowEvidence({ packet_size: 64 }, [t])).to.deep.include({ policerDrops: 464069, vnfDrops: 7008406 });
+    expect(rowEvidence({ packet_size: 64 }, [t], true)).to.deep.include({ policerDrops: 464069, vnfDrops: 7008406 });
     // a search's rows (trials at several rates) give no evidence
-    expect(rowEvidence({ packet_size: 64 }, [t, { ...t, rateFps: 1000 }])).to.equal(undefined);
+    expect(rowEvidence({ packet_size: 64 }, [t, { ...t, rateFps: 1000 }], true)).to.equal(undefined);
+  });
+
+  it('without a guest, frames the switch could not send on its own ports (tunnel, patch) are no VNF shortfall', () => {
+    const t = trial(
+      [port('dpdk0', { rxPackets: 1000000 }), port('dpdk1', { txPackets: 400000 }), port('vxlan0', { txPackets: 400000, txDropped: 600000 })],
+      1000000,
+      400000,
+    );
+    expect(rowEvidence({ packet_size: 64 }, [t], false)).to.not.have.property('vnfDrops');
+    expect(rowEvidence({ packet_size: 64 }, [t], true)).to.deep.include({ vnfDrops: 600000 });
   });
 });
