@@ -25,6 +25,8 @@ export interface FlowFile {
 
 /** More lines than this is refused: 2^20 flows is past what one add-flows bundle of a test is meant to carry. */
 export const MAX_FLOW_LINES = 1 << 20;
+/** More bytes than this is refused too: a long format times many lines would exhaust memory before any write. */
+export const MAX_FLOW_BYTES = 64 * 1024 * 1024;
 
 const WHERE = 'exec_python';
 
@@ -304,14 +306,16 @@ export function runFlowFileScript(src: string): FlowFile {
     refuse(`the last statement must be ${file}.close(), got ${JSON.stringify(closer.text)}`);
 
   const lines: string[] = [];
+  let bytes = 0;
   for (let i = 0n; i < n; i++) {
     const loop = { name: loopName, i };
-    lines.push(
-      format(
-        fmt,
-        call.args.map((a) => evalArg(a, loop)),
-      ),
+    const line = format(
+      fmt,
+      call.args.map((a) => evalArg(a, loop)),
     );
+    bytes += line.length + 1;
+    if (bytes > MAX_FLOW_BYTES) refuse(`the flow file would be larger than ${MAX_FLOW_BYTES / 1024 / 1024} MiB (line ${i + 1n} of ${n})`);
+    lines.push(line);
   }
   return { path: p.v, lines };
 }

@@ -122,6 +122,10 @@ describe('tools exec_python: VSPERF flow-file generator', () => {
       ['import netaddr;f=open("/tmp/x","w");[print("{}".format(netaddr.IPAddress(1, 4)),file=f) for i in range(1)];f.close()', /exactly one address/],
       ['import netaddr;f=open("/tmp/x","w");[print("{}".format(i**2),file=f) for i in range(1)];f.close()', /operator \*\*/],
       [`import netaddr;f=open("/tmp/x","w");[print("{}".format(i),file=f) for i in range(${MAX_FLOW_LINES + 1})];f.close()`, /more than 1048576 lines/],
+      [
+        `import netaddr;f=open("/tmp/x","w");[print("${'x'.repeat(4000)}{}".format(i),file=f) for i in range(20000)];f.close()`,
+        /larger than 64 MiB \(line \d+ of 20000\)/,
+      ],
       ['import netaddr;f=open("/tmp/x","w");[print(f"{i}",file=f) for i in range(1)];f.close()', /not supported/],
       ['import netaddr;f=open("/tmp/x","w");[print((lambda: 1)(),file=f) for i in range(1)];f.close()', /not supported/],
     ];
