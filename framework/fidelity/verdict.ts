@@ -151,10 +151,14 @@ export function trialVerdict(e: TrialEvidence, t: ValidityThresholds = DEFAULT_T
   if (pmd >= t.pmd_busy_pct) v.add('pmd-saturated', 'valid', `PMD processing ${pmd} % ≥ ${t.pmd_busy_pct} %: the DUT was the bottleneck`);
   if (e.txFullDrops) {
     const of = e.lostFrames ? ` of the ${e.lostFrames} lost` : '';
+    // A saturated PMD could not keep up: the switch's limit. A PMD with cycles to spare that still let
+    // the ring fill had stopped polling (preempted by another thread on its CPU): a sandbox effect, so
+    // the loss is still the switch's but the figure is not the switch's capacity.
+    const saturated = pmd >= t.pmd_busy_pct;
     v.add(
       'switch-ring-full',
-      'valid',
-      `${e.txFullDrops} frames${of} dropped at the generator's full vhost-user TX ring: the switch did not take them in time (counted as its loss, as a NIC's full RX ring; PMD ${pmd >= 0 ? `${pmd} % busy` : 'busy unknown'})`,
+      saturated ? 'valid' : 'questionable',
+      `${e.txFullDrops} frames${of} dropped at the generator's full vhost-user TX ring: the switch did not take them in time (counted as its loss, as a NIC's full RX ring; PMD ${pmd >= 0 ? `${pmd} % busy` : 'busy unknown'}${saturated ? '' : `, under ${t.pmd_busy_pct} %: it stalled rather than ran out of cycles`})`,
     );
   }
   return v.done();

@@ -91,13 +91,17 @@ describe('fidelity: verdicts', () => {
     expect(v.reasons).to.deep.equal(['pmd-saturated']);
   });
 
-  it("frames dropped at the generator's full vhost-user TX ring are named as the switch's loss without lowering the verdict", () => {
+  it("frames dropped at the generator's full vhost-user TX ring are the switch's loss; valid only when its PMD was saturated", () => {
+    const sat = trialVerdict({ valid: true, conditions: QUIET, pmdProcessingPct: [96.4], txFullDrops: 812, lostFrames: 815 });
+    expect(sat.validity).to.equal('valid');
+    expect(sat.reasons).to.deep.equal(['pmd-saturated', 'switch-ring-full']);
     const v = trialVerdict({ valid: true, conditions: QUIET, pmdProcessingPct: [81.2], txFullDrops: 812, lostFrames: 815 });
-    expect(v.validity).to.equal('valid');
+    expect(v.validity).to.equal('questionable');
     expect(v.reasons).to.deep.equal(['switch-ring-full']);
     expect(v.details[0]).to.equal(
-      "switch-ring-full: 812 frames of the 815 lost dropped at the generator's full vhost-user TX ring: the switch did not take them in time (counted as its loss, as a NIC's full RX ring; PMD 81.2 % busy)",
+      "switch-ring-full: 812 frames of the 815 lost dropped at the generator's full vhost-user TX ring: the switch did not take them in time (counted as its loss, as a NIC's full RX ring; PMD 81.2 % busy, under 95 %: it stalled rather than ran out of cycles)",
     );
+    expect(trialVerdict({ valid: true, conditions: QUIET, txFullDrops: 5, lostFrames: 5 }).validity).to.equal('questionable');
     expect(trialVerdict({ valid: true, conditions: QUIET, txFullDrops: 0, lostFrames: 0 }).reasons).to.deep.equal([]);
   });
 
