@@ -127,12 +127,13 @@ export function envLayer(env: NodeJS.ProcessEnv, knownKeys: ReadonlySet<string>)
 }
 
 /** Every dotted path a layer sets, for provenance. Objects record their own path and their children. */
-export function paths(values: JsonObject, prefix = ''): string[] {
-  const out: string[] = [];
+export function paths(values: JsonObject, prefix = '', out: string[] = []): string[] {
+  // One array filled in place: spreading a child's paths into push() overflows the stack when a layer
+  // sets tens of thousands of them (a conf file of 80 000 testcases did).
   for (const [k, v] of Object.entries(values)) {
     const p = prefix ? `${prefix}.${k}` : k;
     out.push(p);
-    if (isPlainObject(v)) out.push(...paths(v, p));
+    if (isPlainObject(v)) paths(v, p, out);
   }
   return out;
 }

@@ -13,6 +13,8 @@ import { checkArgumentText, decodeUtf8, firstInvalidUtf8 } from '../../../../fra
 import { checkDirectory, makeDirectory } from '../../../../framework/host/paths.js';
 import { findImplausible, WEEK_S } from '../../../../framework/config/plausible.js';
 import { PROJECT_ROOT } from '../../../../framework/config/load.js';
+import { mergeLayers } from '../../../../framework/config/layers.js';
+import type { JsonObject } from '../../../../framework/config/settings.js';
 
 describe('input boundary: UTF-8 settings text', () => {
   it('names file:line:col of the first invalid byte (col in characters)', () => {
@@ -105,5 +107,15 @@ describe('input boundary: plausible numbers', () => {
     expect(findImplausible({ SOME_PLUGIN_SETTING: 2 ** 70 })?.message).to.match(/out of range/);
     // the Simulated DUT's own figures are a model, not offered load
     expect(findImplausible({ SIMULATED_DUT: { capacity_fps: 1e9 } })).to.equal(undefined);
+  });
+});
+
+describe('input boundary: large settings layers', () => {
+  it('a layer setting 320 000 paths merges with provenance for each (no stack overflow)', () => {
+    const testcases: Record<string, unknown> = {};
+    for (let i = 0; i < 80_000; i++) testcases[`extra_${i}`] = { Deployment: 'p2p', Parameters: { TRAFFICGEN_DURATION: 1 } };
+    const { provenance } = mergeLayers([{ source: 'big.conf', values: { TESTCASES: testcases } as JsonObject }]);
+    expect(provenance.size).to.equal(1 + 80_000 * 4);
+    expect(provenance.get('TESTCASES.extra_79999.Parameters.TRAFFICGEN_DURATION')).to.equal('big.conf');
   });
 });
