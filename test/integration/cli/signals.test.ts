@@ -106,10 +106,12 @@ describe('signals: SIGTERM is handled within a second in every phase of a real r
   }
 
   it('while the settings load: ends within a second, nothing created', async () => {
-    // A settings file big enough that loading it is a phase of its own (below the 16 MiB bound).
+    // A settings file big enough that loading it is a phase of its own (15 MB, below the 16 MiB bound):
+    // ~2 s to load on an idle box, so the signal at 800 ms lands inside it (3.8 MB loaded in 0.6 s, and
+    // the signal came after the run had started).
     const big = join(dir, 'big.json');
     const testcases: Record<string, unknown> = {};
-    for (let i = 0; i < 20_000; i++) testcases[`extra_${i}`] = { Deployment: 'p2p', Description: 'x'.repeat(100), Parameters: { TRAFFICGEN_DURATION: 1 } };
+    for (let i = 0; i < 80_000; i++) testcases[`extra_${i}`] = { Deployment: 'p2p', Description: 'x'.repeat(100), Parameters: { TRAFFICGEN_DURATION: 1 } };
     (await import('node:fs')).writeFileSync(big, JSON.stringify({ TESTCASES: testcases }));
     const w = start(['--conf-file', big, '--results-dir', join(dir, 'res'), '--trafficgen', 'Simulated', 'phy2phy_tput'], dir);
     await new Promise((r) => setTimeout(r, 800));
