@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exec } from '../../../framework/host/exec.js';
 import { makePki, pidAlive, ROOT, startShim, type RunningShim, type TestPki } from './helpers.js';
+import { API_MAJOR, API_MINOR } from '../../../trafficgen/grpc/convert.js';
 
 const PYTHON = '/usr/bin/python3'; // Debian's, where apt puts python3-grpcio (not a pyenv or venv one)
 const BUF = join(ROOT, 'node_modules', '.bin', 'buf');
@@ -49,7 +50,7 @@ describe('tgshim: a Python grpcio client over TLS + token (foreign client intero
     expect(r.code, `python client failed (is python3-grpcio installed? npm run setup):\n${r.stderr}`).to.equal(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
     expect(out.health).to.equal('SERVING');
-    expect(out.info).to.deep.include({ api_major: 1, api_minor: 2, backend: 'software', multistream: true });
+    expect(out.info).to.deep.include({ api_major: API_MAJOR, api_minor: API_MINOR, backend: 'software', multistream: true });
     expect(out.auth).to.deep.equal({ missing: 'UNAUTHENTICATED', wrong: 'UNAUTHENTICATED', run_trials_stream: 'UNAUTHENTICATED' });
     expect(out.reserve).to.deep.equal({ lease_s: 60, session_len: 36 });
     expect(out.run_trial).to.deep.equal({ results: 1, tx: 50_000, rx: 50_000 });
