@@ -19,27 +19,9 @@ import { trafficFromSettings } from '../../../framework/methodology/traffic-spec
 import { createSoftware, type SoftwareGenerator } from '../../../trafficgen/software/driver.js';
 import { leftovers, mergeScopes, NOTHING, runCatalogue, SandboxFixture, scopeOf, type TestCtx } from './helpers.js';
 import { pcapFrames } from '../software/pcap.js';
+import { ip4, macAt, startCapture } from './capture.js';
 
 const N = 500;
-
-const ip4 = (b: Buffer, o: number): string => [...b.subarray(o, o + 4)].join('.');
-const macAt = (b: Buffer, o: number): string => [...b.subarray(o, o + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
-
-async function startCapture(netns: string, iface: string, file: string, count: number): Promise<Child> {
-  const dump = await Child.start(
-    ['ip', 'netns', 'exec', netns, 'tcpdump', '-i', iface, '-w', file, '-U', '-s', '0', '-B', '16384', '--immediate-mode', '-c', String(count), 'ip'],
-    {
-      tailChars: 4096,
-    },
-  );
-  const t0 = Date.now();
-  while (!dump.tail(20).includes('listening on')) {
-    if (!dump.running || Date.now() - t0 > 10_000) throw new Error(`tcpdump did not start: ${dump.tail(10)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  captures.push(dump);
-  return dump;
-}
 
 /** tcpdumps started by a test: stopped after it, also when it failed half-way. */
 const captures: Child[] = [];
@@ -95,7 +77,7 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
       const file = join(dir, `encap-${type}.pcap`);
       let dump: Child | undefined;
       const size = 128;
-      const { r, port } = await trial(topo, size, async () => void (dump = await startCapture(g1.netns!, g1.name, file, N)));
+      const { r, port } = await trial(topo, size, async () => void (dump = await startCapture(g1.netns!, g1.name, file, N, ['ip'], captures)));
       expect(r.directions[0]!.txFrames, 'sent').to.equal(N);
       expect(r.directions[0]!.rxFrames, 'received, matched by the trailer inside the tunnel').to.equal(N);
       expect(port('dpdk0').rxPackets, 'OVS: received from generator port 0').to.equal(N);
@@ -144,7 +126,7 @@ describe('deployments: op2p overlay (VXLAN, GRE, GENEVE) on OVS-DPDK (integratio
       const g1 = topo.generatorPorts[1]!;
       const file = join(dir, `decap-${type}.pcap`);
       let dump: Child | undefined;
-      const { r, port, spec } = await trial(topo, size, async () => void (dump = await startCapture(g1.netns!, g1.name, file, N)));
+      const { r, port, spec } = await trial(topo, size, async () => void (dump = await startCapture(g1.netns!, g1.name, file, N, ['ip'], captures)));
       expect(spec.stream.tunnel?.outer?.dstMac, 'outer dst MAC: the external bridge').to.equal(topo.facts.tunnel_external_bridge_mac);
       expect(r.directions[0]!.txFrames).to.equal(N);
       expect(r.directions[0]!.rxFrames, 'received decapsulated, matched by the trailer').to.equal(N);

@@ -21,50 +21,15 @@ import { ptunpPlan, ptunpSettings } from '../../../deployments/topologies/ptunp-
 import { createSoftware, type SoftwareGenerator } from '../../../trafficgen/software/driver.js';
 import { leftovers, NOTHING, runCatalogue, SandboxFixture, scopeOf, type TestCtx } from './helpers.js';
 import { pcapFrames } from '../software/pcap.js';
+import { ip4, macAt, startCapture } from './capture.js';
 
 const N = 400;
 const PATCH = 'br-mod1-br-mod2-0';
 /** OpenFlow number of the test's tap on br-mod1. */
 const TAP = 9;
 
-const ip4 = (b: Buffer, o: number): string => [...b.subarray(o, o + 4)].join('.');
-const macAt = (b: Buffer, o: number): string => [...b.subarray(o, o + 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
-
 /** tcpdumps started by a test: stopped after it, also when it failed half-way. */
 const captures: Child[] = [];
-
-async function startCapture(netns: string, iface: string, file: string, count: number): Promise<Child> {
-  const dump = await Child.start(
-    [
-      'ip',
-      'netns',
-      'exec',
-      netns,
-      'tcpdump',
-      '-i',
-      iface,
-      '-w',
-      file,
-      '-U',
-      '-s',
-      '0',
-      '-B',
-      '16384',
-      '--immediate-mode',
-      '-c',
-      String(count),
-      'udp port 4789',
-    ],
-    { tailChars: 4096 },
-  );
-  captures.push(dump);
-  const t0 = Date.now();
-  while (!dump.tail(20).includes('listening on')) {
-    if (!dump.running || Date.now() - t0 > 10_000) throw new Error(`tcpdump did not start: ${dump.tail(10)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return dump;
-}
 
 describe('deployments: ptunp, VXLAN encap and decap inside OVS-DPDK (integration)', function () {
   this.timeout(240_000);
@@ -110,7 +75,7 @@ describe('deployments: ptunp, VXLAN encap and decap inside OVS-DPDK (integration
     const size = 128;
     gen = await createSoftware(t.ctx);
     await gen.connect(topo.generatorPorts);
-    const dump = await startCapture(netns, 'vsdmir0', file, 3 * N);
+    const dump = await startCapture(netns, 'vsdmir0', file, 3 * N, ['udp', 'port', '4789'], captures);
     const spec = { ...trafficFromSettings(t.ctx.settings, size, { unit: 'fps', value: 2000 }), frames: N, drainS: 0.5 };
     await topo.beforeTrial!();
     const r = await gen.runTrial(spec);
