@@ -70,6 +70,8 @@ export interface VhostP2pSpec {
   readonly queues: number;
   /** net_virtio_user queue_size (default: the sandbox's, SANDBOX_VHOST_RING). */
   readonly queueSize?: number;
+  /** Engine binary (default: the built one): two builds alternated on one OVS compare like with like. */
+  readonly enginePath?: string;
 }
 
 export interface VhostP2pOptions {
@@ -112,7 +114,7 @@ export async function vhostP2p(
       const stream = (tx: number): string =>
         `tx=${tx},rx=${1 - tx},rate=${t.rateFps},sizes=60,smac=02:00:00:00:00:0${tx + 1},dmac=02:00:00:00:00:0${2 - tx},flows=64,vary=l3`;
       const argv = [
-        defaultEnginePath(),
+        t.enginePath ?? defaultEnginePath(),
         'gen',
         ...['--port', dev(0), '--port', dev(1), '--stream', stream(0), '--stream', stream(1)],
         ...['--duration', String(t.durationS), '--drain', '3', '--cpus', engineCpus.join(','), '--progress-ms', '0'],

@@ -54,7 +54,13 @@ struct lane {
   uint16_t sid;                 /* trailer stream id of the current phase */
   uint64_t t_start, t_end;      /* TSC; t_end 0 = none */
   double tsc_per_frame;         /* 0 = flat out */
+  uint64_t next_due;            /* paced: TSC at which frame `built` is due (an integer test per round) */
   uint64_t total, built, sent, bytes, bytes_pub;
+  /* The stream's shared counters (atomics, read by the main thread for progress and the end of the trial)
+   * are published every PUB_FRAMES frames or PUB_US, and when the lane ends: paced frames go out one or two
+   * per push, and four locked updates per push cost more than the frames. */
+  uint64_t sent_pub, push_tsc, pub_tsc;
+  int first_set;                /* the stream's first_ns was offered (once per phase) */
   uint64_t taken;               /* frames the TX queue took, any phase (the loop's cycles per frame) */
   unsigned size_i, flow;
   struct tx_stats *st;          /* NULL while learning */
@@ -132,8 +138,11 @@ static void phase_trial(struct lane *l) {
  * here while the stream's other lanes use the same keys. */
 static void lane_reset(struct lane *l) {
   l->built = l->sent = l->bytes = l->bytes_pub = 0;
+  l->sent_pub = l->push_tsc = l->pub_tsc = 0;
+  l->first_set = 0;
   l->size_i = 0;
   l->flow = (unsigned)l->k;
+  l->next_due = l->t_start;
 }
 
 /* Largest value wins (lanes of a stream on several loops publish their last TX time). */
@@ -141,6 +150,23 @@ static void store_max(uint64_t *p, uint64_t v) {
   uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
   while (v > cur && !__atomic_compare_exchange_n(p, &cur, v, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
   }
+}
+
+#define PUB_FRAMES 256
+#define PUB_US 1000
+static uint64_t pub_tsc_every;
+
+/* What the lane sent since the last publication, into the stream's and the port's shared counters. */
+static void lane_publish(struct lane *l) {
+  uint64_t n = l->sent - l->sent_pub;
+  if (!l->st || !n) return;
+  store_max(&l->st->last_ns, mono_of_tsc(l->push_tsc));
+  atomic_fetch_add_explicit(&l->st->frames, n, memory_order_relaxed);
+  atomic_fetch_add_explicit(&l->st->bytes, l->bytes - l->bytes_pub, memory_order_relaxed); /* bytes built: differs by < one burst until the end */
+  l->bytes_pub = l->bytes;
+  atomic_fetch_add_explicit(&l->port->txq_frames[l->txq], n, memory_order_relaxed);
+  l->sent_pub = l->sent;
+  l->pub_tsc = l->push_tsc;
 }
 
 /* Hand what is pending to the TX queue; returns 1 if the queue took something. */
@@ -167,11 +193,8 @@ static int lane_push(struct lane *l, uint64_t now) {
   }
   if (n && l->st) {
     l->sent += n;
-    store_max(&l->st->last_ns, mono_of_tsc(now));
-    atomic_fetch_add_explicit(&l->st->frames, n, memory_order_relaxed);
-    atomic_fetch_add_explicit(&l->st->bytes, l->bytes - l->bytes_pub, memory_order_relaxed); /* bytes built: differs by < one burst until the end */
-    l->bytes_pub = l->bytes;
-    atomic_fetch_add_explicit(&l->port->txq_frames[l->txq], n, memory_order_relaxed);
+    l->push_tsc = now;
+    if (l->sent - l->sent_pub >= PUB_FRAMES || now - l->pub_tsc >= pub_tsc_every) lane_publish(l);
   }
   return n > 0;
 }
@@ -181,6 +204,7 @@ static unsigned lane_build(struct lane *l, uint64_t now) {
   const struct stream_cfg *s = &E->streams[l->si];
   uint64_t want = E->batch < LOOP_BURST ? E->batch : LOOP_BURST;
   if (l->tsc_per_frame > 0) {
+    if (now < l->next_due) return 0;
     uint64_t due = (uint64_t)((double)(now - l->t_start) / l->tsc_per_frame) + 1;
     if (due <= l->built) return 0;
     if (due - l->built < want) want = due - l->built;
@@ -193,19 +217,22 @@ static unsigned lane_build(struct lane *l, uint64_t now) {
   }
   uint64_t ts = dpdk_tsc_to_real(now);
   uint64_t phase_bit = l->phase == LANE_TRIAL ? 2u : 0u;
-  uint64_t *key = E->tx_slot_key[l->si];
   for (unsigned i = 0; i < want; i++) {
     struct rte_mbuf *m = l->pend[i];
     uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
-    uint32_t slot = *(uint32_t *)rte_mbuf_to_priv(m);
+    struct vsg_mbuf_slot *sl = mbuf_slot(m);
     unsigned len = s->sizes[l->size_i];
     uint64_t k = (uint64_t)l->flow << 32 | (uint64_t)len << 16 | phase_bit | 1u;
     uint32_t seq = (uint32_t)(l->built + i);
-    if (key[slot] == k) {
+    /* An mbuf comes back from the pool's cache in no particular order, so mostly with another flow of
+     * the same length: rewrite the flow's field, not the frame. */
+    if (sl->key == k) {
       frame_restamp(&l->t, buf, len, seq, ts);
+    } else if ((uint32_t)sl->key == (uint32_t)k && frame_reflow(&l->t, buf, len, l->flow, l->sid, seq, ts)) {
+      sl->key = k;
     } else {
       frame_build(&l->t, buf, len, l->flow, l->sid, E->tag, seq, ts);
-      key[slot] = k;
+      sl->key = k;
     }
     m->data_len = (uint16_t)len;
     m->pkt_len = len;
@@ -215,15 +242,20 @@ static unsigned lane_build(struct lane *l, uint64_t now) {
     if (l->flow >= s->flows) l->flow = (unsigned)l->k;
   }
   l->built += want;
+  if (l->tsc_per_frame > 0) l->next_due = l->t_start + (uint64_t)((double)l->built * l->tsc_per_frame);
   l->npend = (unsigned)want;
   l->pend_off = 0;
   l->pend_since = now;
-  uint64_t zero = 0;
-  if (l->st) __atomic_compare_exchange_n(&l->st->first_ns, &zero, mono_of_tsc(now), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+  if (l->st && !l->first_set) {
+    uint64_t zero = 0;
+    __atomic_compare_exchange_n(&l->st->first_ns, &zero, mono_of_tsc(now), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    l->first_set = 1;
+  }
   return (unsigned)want;
 }
 
 static void lane_finish(struct lane *l) {
+  lane_publish(l);
   if (l->phase == LANE_LEARN && !atomic_load_explicit(&E->stop_tx, memory_order_relaxed)) {
     phase_trial(l);
     lane_reset(l);
@@ -291,8 +323,7 @@ static uint64_t next_due(const struct worker *w, uint64_t now) {
     const struct lane *l = w->lanes[i];
     if (l->phase == LANE_DONE) continue;
     if (l->npend || l->tsc_per_frame <= 0) return now; /* frames waiting, or flat out */
-    uint64_t t = l->t_start + (uint64_t)((double)l->built * l->tsc_per_frame);
-    if (t < next) next = t;
+    if (l->next_due < next) next = l->next_due;
   }
   return next;
 }
@@ -468,6 +499,7 @@ int loop_start(struct engine *e) {
     if (e->ports[i].ops != &dpdk_ops) return -1;
   E = e;
   tsc_hz_measured = (uint64_t)(1e9 / dpdk_ns_per_tsc());
+  pub_tsc_every = tsc_hz_measured / 1000000 * PUB_US;
   mono_tsc0 = rte_rdtsc();
   mono_ns0 = now_mono();
   make_lanes();

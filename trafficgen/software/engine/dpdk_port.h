@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 
 struct io_port {
@@ -20,6 +21,17 @@ struct io_port {
   uint64_t unsent;
   char devname[RTE_ETH_NAME_MAX_LEN];
 };
+
+/* Per TX mbuf, in a dynamic field of the mbuf (its second cache line, which allocating and freeing touch
+ * anyway): its index in the pool (the ring backends' slot) and what frame it holds (the loops' slot key,
+ * 0 = unknown). With no private area the frame starts on a cache line of its own. */
+struct vsg_mbuf_slot {
+  uint32_t idx;
+  uint32_t pad;
+  uint64_t key;
+};
+extern int vsg_slot_off;
+static inline struct vsg_mbuf_slot *mbuf_slot(struct rte_mbuf *m) { return RTE_MBUF_DYNFIELD(m, vsg_slot_off, struct vsg_mbuf_slot *); }
 
 /* TSC → CLOCK_REALTIME ns (mapping taken at EAL start, rate measured against CLOCK_REALTIME). */
 uint64_t dpdk_tsc_to_real(uint64_t tsc);

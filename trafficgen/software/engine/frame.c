@@ -169,6 +169,46 @@ void frame_restamp(const struct frame_tmpl *t, uint8_t *buf, unsigned len, uint3
   if (t->udp6) udp6_csum(t, buf + t->s->encap_len, len - t->s->encap_len);
 }
 
+/* The multistream field of any flow, flow 0 included (apply_flow leaves the template's value for it). */
+static void set_flow(const struct frame_tmpl *t, uint8_t *buf, unsigned flow) {
+  const struct stream_cfg *s = t->s;
+  switch (s->vary) {
+  case VARY_L2:
+    put32(buf + 2, get32(s->dmac + 2) + flow);
+    break;
+  case VARY_L3:
+    if (!s->l3) break;
+    if (s->ipv6) put32(buf + t->l3off + 24 + 12, get32(s->dip + 12) + flow);
+    else put32(buf + t->l3off + 16, get32(s->dip) + flow);
+    break;
+  case VARY_L4:
+    if (s->l3 && s->l4) put16(buf + t->l4off + 2, (uint16_t)(s->dport + flow));
+    break;
+  default:
+    break;
+  }
+}
+
+int frame_reflow(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint32_t seq, uint64_t ts_ns) {
+  const struct stream_cfg *s = t->s;
+  if (s->encap_len) return 0;
+  if (s->vary == VARY_L3 && s->l3 && !s->ipv6) {
+    /* The checksum from the template (in cache), not from buf: the frame's line is written, never read
+     * (a load from an mbuf the switch had last stalled the loop; stores do not wait). */
+    uint8_t ip[20];
+    memcpy(ip, t->hdr + t->l3off, 20);
+    put16(ip + 2, (uint16_t)(len - t->l3off));
+    put32(ip + 16, get32(s->dip) + flow);
+    put32(buf + t->l3off + 16, get32(s->dip) + flow);
+    put16(buf + t->l3off + 10, csum_fold(csum_add(0, ip, 20)));
+  } else {
+    set_flow(t, buf, flow);
+  }
+  put16(buf + len - VSG_TRAILER_LEN + 2, stream);
+  frame_restamp(t, buf, len, seq, ts_ns);
+  return 1;
+}
+
 int trailer_parse(const uint8_t *f, unsigned len, uint8_t tag, uint16_t *stream, uint32_t *seq, uint64_t *ts48) {
   if (len < 14 + VSG_TRAILER_LEN) return 0;
   const uint8_t *tr = f + len - VSG_TRAILER_LEN;

@@ -7,7 +7,7 @@
  * only (--in-memory, private --file-prefix): nothing is left in /dev/hugepages or /var/run/dpdk when the
  * process ends, however it ends.
  *
- * TX buffers are mbufs of a per-port pool whose private area holds the mbuf's index: an mbuf keeps its
+ * TX buffers are mbufs of a per-port pool with the mbuf's index in a dynamic field: an mbuf keeps its
  * bytes between uses, so the sender's "slot" logic (rewrite only sequence and timestamp) works as with
  * the ring backends. Timestamps come from the TSC, mapped to CLOCK_REALTIME once at EAL start; TX and RX
  * use the same mapping, so a latency is a TSC difference (no clock drift between the ends). RX takes one
@@ -87,6 +87,7 @@ const struct io_ops dpdk_ops = {.name = "dpdk", .open = dpdk_unavailable};
 #define VHOST_SETTLE_MS 300 /* after the vhost link is up, before the first frame */
 
 static int eal_up, eal_failed, nopen;
+int vsg_slot_off = -1;
 static uint64_t tsc0, real0;
 static double ns_per_tsc;
 
@@ -238,6 +239,9 @@ static void eal_init(const struct engine *e) {
   /* rte_eal_init pinned this thread to the main lcore; the engine's threads (created from it) pin
    * themselves per --cpus, or run anywhere. */
   sched_setaffinity(0, sizeof allowed, &allowed);
+  static const struct rte_mbuf_dynfield slot_field = {.name = "vsg_tx_slot", .size = sizeof(struct vsg_mbuf_slot), .align = __alignof__(struct vsg_mbuf_slot)};
+  vsg_slot_off = rte_mbuf_dynfield_register(&slot_field);
+  if (vsg_slot_off < 0) fail("E_DPDK", "DPDK has no room for the engine's mbuf field: %s", rte_strerror(rte_errno));
   clock_sync();
   eal_up = 1;
 }
@@ -287,7 +291,9 @@ static unsigned virtio_queue_size(const char *dev) {
 static void mark_index(struct rte_mempool *mp, void *arg, void *obj, unsigned idx) {
   (void)mp;
   (void)arg;
-  *(uint32_t *)rte_mbuf_to_priv((struct rte_mbuf *)obj) = idx;
+  struct vsg_mbuf_slot *sl = mbuf_slot((struct rte_mbuf *)obj);
+  sl->idx = idx;
+  sl->key = 0;
 }
 
 static void dpdk_close(struct io_port *io) {
@@ -371,9 +377,9 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
   unsigned pool = DPDK_POOL_MIN;
   while (pool < e->ring_frames * nq || pool < 2 * ring * nq) pool <<= 1;
   pool -= 1;
-  io->txpool = rte_pktmbuf_pool_create(name, pool, 256, 8, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
+  io->txpool = rte_pktmbuf_pool_create(name, pool, 256, 0, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
   snprintf(name, sizeof name, "vsg_rx%u", pid);
-  io->rxpool = rte_pktmbuf_pool_create(name, pool, 256, 8, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
+  io->rxpool = rte_pktmbuf_pool_create(name, pool, 256, 0, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), socket);
   if (!io->txpool || !io->rxpool)
     return fail_open(io, (snprintf(msg, ml, "cannot allocate %u mbufs from hugepages (%s): raise /proc/sys/vm/nr_hugepages", 2 * pool, rte_strerror(rte_errno)),
                           -ENOMEM));
@@ -392,6 +398,10 @@ static int dpdk_open(struct port *p, const struct engine *e, char *msg, size_t m
     return fail_open(io, (snprintf(msg, ml, "%s cannot take MTU %u: %s", io->devname, frame - 14, rte_strerror(-rc)), -EMSGSIZE));
   struct rte_eth_txconf txc = info.default_txconf;
   txc.offloads = conf.txmode.offloads;
+  /* virtio reclaims sent mbufs only when fewer than tx_free_thresh descriptors are left (default 32): with
+   * a 16384-entry ring every mbuf then came back 16384 frames later, out of the cache. Reclaiming once 64
+   * are used keeps a few hundred mbufs (hot) in circulation; the ring still holds 16384 frames. */
+  if (virtio && ring > 128) txc.tx_free_thresh = (uint16_t)(ring - 64);
   for (uint16_t q = 0; q < nq; q++)
     if ((rc = rte_eth_rx_queue_setup(pid, q, nrx, (unsigned)socket, NULL, io->rxpool)) < 0 || (rc = rte_eth_tx_queue_setup(pid, q, ntx, (unsigned)socket, &txc)) < 0)
       return fail_open(io, (snprintf(msg, ml, "queue %u setup on %s: %s", q, io->devname, rte_strerror(-rc)), rc));
@@ -432,7 +442,7 @@ static unsigned dpdk_tx_reserve(struct io_port *io, unsigned n, uint8_t **bufs, 
   }
   for (unsigned i = 0; i < n; i++) {
     bufs[i] = rte_pktmbuf_mtod(io->pend[i], uint8_t *);
-    slots[i] = *(uint32_t *)rte_mbuf_to_priv(io->pend[i]);
+    slots[i] = mbuf_slot(io->pend[i])->idx;
   }
   io->npend = n;
   return n;

@@ -44,6 +44,8 @@ static void keep_gap(struct rx_timeline *t, uint64_t from, uint64_t to) {
     t->ngaps++;
     return;
   }
+  /* Most silences (one per RX burst) are shorter than every kept one: one comparison, not a scan. */
+  if (len <= t->gap_floor) return;
   unsigned min = 0;
   for (unsigned i = 1; i < VSG_TOP_GAPS; i++)
     if (t->gaps[i][1] - t->gaps[i][0] < t->gaps[min][1] - t->gaps[min][0]) min = i;
@@ -51,6 +53,10 @@ static void keep_gap(struct rx_timeline *t, uint64_t from, uint64_t to) {
     t->gaps[min][0] = from;
     t->gaps[min][1] = to;
   }
+  uint64_t floor = UINT64_MAX;
+  for (unsigned i = 0; i < VSG_TOP_GAPS; i++)
+    if (t->gaps[i][1] - t->gaps[i][0] < floor) floor = t->gaps[i][1] - t->gaps[i][0];
+  t->gap_floor = floor;
 }
 
 static int grow_bins(struct rx_timeline *t, unsigned need) {

@@ -101,6 +101,7 @@ struct rx_timeline {
   uint64_t last_rx_ns;              /* receive time of the previous frame, 0 before the first */
   uint64_t gaps[VSG_TOP_GAPS][2];   /* [start, end] receive times (ns) of the longest silences */
   unsigned ngaps;
+  uint64_t gap_floor;               /* the shortest kept silence once VSG_TOP_GAPS are kept (0 before) */
   uint64_t bin0_ns;                 /* CLOCK_REALTIME of bin 0; 0 = no bins */
   uint32_t *bin_rx, *bin_lat_us;    /* per bin: frames, largest latency (us) */
   unsigned nbins, cap;
@@ -225,6 +226,10 @@ void frame_build(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigne
 /* buf already holds frame_build's frame of this template, length, flow, stream and tag: rewrite only the
  * sequence number and TX timestamp (and the IPv6 UDP checksum, which covers them). */
 void frame_restamp(const struct frame_tmpl *t, uint8_t *buf, unsigned len, uint32_t seq, uint64_t ts_ns);
+/* buf holds frame_build's frame of this template and length (same tag) for another flow or lane: rewrite
+ * the multistream field (and the IPv4 header checksum that covers it), the trailer's stream id, sequence
+ * and timestamp; the bytes are then frame_build's. Returns 0 (nothing written) for an encapsulated stream. */
+int frame_reflow(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint32_t seq, uint64_t ts_ns);
 /* Minimum frame length (no FCS) that holds the headers and the trailer. */
 unsigned frame_min_len(const struct stream_cfg *s);
 /* Parse a received frame's trailer. Returns 1 if ours (magic + tag), filling stream/seq/ts. */

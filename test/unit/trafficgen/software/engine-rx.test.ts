@@ -32,4 +32,26 @@ describe('Software generator engine: receive counting per burst (C, stats.c)', (
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('frame_reflow leaves exactly the bytes frame_build writes for the new flow, lane, sequence and timestamp (every multistream kind, IPv4/IPv6, VLAN)', function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'vsg-framecheck-'));
+    try {
+      const bin = join(dir, 'frame_check');
+      const cc = spawnSync(
+        'gcc',
+        ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', bin, join(engineDir, 'test', 'frame_check.c'), join(engineDir, 'frame.c')],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(cc.error, 'gcc is needed (npm run setup installs it)').to.equal(undefined);
+      expect(cc.status, cc.stderr).to.equal(0);
+      const run = spawnSync(bin, [], { encoding: 'utf8' });
+      expect(run.stdout).to.match(/^161 cases, 0 mismatches$/m);
+      expect(run.status, run.stdout).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
