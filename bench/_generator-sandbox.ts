@@ -12,6 +12,7 @@ import { Registry } from '../framework/registry/registry.js';
 import { RunEvents } from '../framework/runner/events.js';
 import { runTestcases } from '../framework/runner/run.js';
 import { pmdProcessing } from '../framework/methodology/trial-runner.js';
+import type { DirectionCheck } from '../framework/methodology/counter-check.js';
 
 export interface SandboxFigure {
   readonly port_type: 'veth' | 'vhost';
@@ -30,6 +31,13 @@ export interface SandboxFigure {
    * run of lost frames in ms of traffic (one burst = lost / rate: a single stall; far less: many).
    */
   readonly search: { rate_fps: number; lost: number; tx_full_drops: number; pmd_busy_pct: number | null; max_gap_ms: number | null; valid: boolean }[];
+  /**
+   * The generator's counts against the switch's own per-port counters (the trial runner's counterCheck,
+   * read before the generator released its ports): trials checked, how many agreed, and per direction at
+   * the reported rate what each side counted (generator sent → switch port received; switch port sent →
+   * generator received).
+   */
+  readonly counter_check: { trials_checked: number; consistent: number; at_reported: readonly DirectionCheck[] | null };
   /** Where the switch's threads ran (the deployment's fact; vhost sandbox). */
   readonly thread_placement?: string;
   readonly trials: number;
@@ -70,8 +78,12 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
     const row = (r.rows[0] ?? {}) as Record<string, unknown>;
     for (const t of r.trials) {
       const pmdT = pmdProcessing(t.switchCounters, t.result.durationS);
+      const cc = t.counterCheck;
+      const ccText = cc
+        ? `, switch counters ${cc.consistent ? 'agree' : 'DISAGREE'} (${cc.directions.map((d) => `sent ${d.generatorTx} → OVS rx ${d.switchRx}, OVS tx ${d.switchTx} → received ${d.generatorRx}`).join('; ')})`
+        : ', no switch counters';
       console.log(
-        `    ${portType} trial ${t.index}: ${Math.round(t.rateFps)} fps, lost ${t.result.lostFrames} of ${t.result.txFrames}${t.valid ? '' : ` INVALID (${t.invalidReason})`}, PMD ${pmdT.length ? Math.max(...pmdT) : '?'} %, loop busy ${t.result.info?.generatorBusyPct ?? '?'} % (${t.result.info?.generatorCyclesPerFrame ?? '?'} cycles/frame, off CPU ${t.result.info?.generatorOffCpuPct ?? '?'} %), TX-full drops ${t.result.info?.txFullDrops ?? 0} (longest loss run ${t.result.maxGapMs?.toFixed(2) ?? '?'} ms), preempted ${t.result.info?.generatorLoopPreemptions ?? '?'}`,
+        `    ${portType} trial ${t.index}: ${Math.round(t.rateFps)} fps, lost ${t.result.lostFrames} of ${t.result.txFrames}${t.valid ? '' : ` INVALID (${t.invalidReason})`}${ccText}, PMD ${pmdT.length ? Math.max(...pmdT) : '?'} %, loop busy ${t.result.info?.generatorBusyPct ?? '?'} % (${t.result.info?.generatorCyclesPerFrame ?? '?'} cycles/frame, off CPU ${t.result.info?.generatorOffCpuPct ?? '?'} %), TX-full drops ${t.result.info?.txFullDrops ?? 0} (longest loss run ${t.result.maxGapMs?.toFixed(2) ?? '?'} ms), preempted ${t.result.info?.generatorLoopPreemptions ?? '?'}`,
       );
     }
     const tput = Number(row.throughput_rx_fps);
@@ -110,6 +122,11 @@ export async function sandboxPhy2phy(portType: 'veth' | 'vhost', durationS: numb
         max_gap_ms: t.result.maxGapMs !== undefined ? Number(t.result.maxGapMs.toFixed(2)) : null,
         valid: t.valid,
       })),
+      counter_check: {
+        trials_checked: r.trials.filter((t) => t.counterCheck?.directions.length).length,
+        consistent: r.trials.filter((t) => t.counterCheck?.directions.length && t.counterCheck.consistent).length,
+        at_reported: best?.counterCheck?.directions.length ? best.counterCheck.directions : null,
+      },
       ...(typeof placed === 'string' ? { thread_placement: placed } : {}),
       trials: r.trials.length,
       wall_s: Number(((performance.now() - t0) / 1000).toFixed(1)),

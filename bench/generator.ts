@@ -358,7 +358,7 @@ async function main(): Promise<void> {
       vh?.first_loss
         ? `; the slowest trial that lost frames: ${vh.first_loss.rate_fps} fps offered, ${vh.first_loss.lost} lost, ${vh.first_loss.tx_full_drops} of them at the generator's full vhost-user TX ring (the switch's loss), PMD ${vh.first_loss.pmd_busy_pct} % busy`
         : ''
-    }`;
+    }; the vhost row's counts against OVS's own port counters: ${vh ? `${vh.counter_check.consistent} of ${vh.counter_check.trials_checked} trials agree` : 'none'}`;
     console.log(out.sandbox_verdict);
   }
   out.load_avg.end = loadavg().map((x) => Number(x.toFixed(2)));

@@ -561,12 +561,15 @@ export class VsperfDeployment implements Deployment {
     // per-bridge numbers) the phy port by name.
     const phyOf = (i: number): PortStats | undefined =>
       this.phyPortNames ? ports.find((x) => x.name === this.phyPortNames![i]) : ports.find((x) => x.ofport === i + 1);
-    const generatorPorts = this.vhostPhy
-      ? []
-      : [0, 1].flatMap((index) => {
-          const p = phyOf(index);
-          return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets }] : [];
-        });
+    const mapped = [0, 1].flatMap((index) => {
+      const p = phyOf(index);
+      return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets }] : [];
+    });
+    // A vhost "phy" port's counters live as long as the generator's device is connected (OVS drops them
+    // when it disconnects, and starts from 0 with the next trial's): they are the trial's only while every
+    // such link is still up, i.e. read before the generator released its ports (the trial runner does).
+    const vhostCounted = !this.vhostPhy || (await linksUp(vswitch, bridges[0], mapped));
+    const generatorPorts = vhostCounted ? mapped : [];
     const extra = vswitch.extraStats ? await vswitch.extraStats() : undefined;
     return { vswitch: vswitch.name, ports, generatorPorts, ...(extra && Object.keys(extra).length ? { extra } : {}) };
   }
@@ -582,4 +585,20 @@ export class VsperfDeployment implements Deployment {
   teardown(): Promise<void> {
     return this.releases.unwind();
   }
+}
+
+/** Both generator-facing ports mapped, no counter negative, and their links up now (one look, no wait). */
+async function linksUp(
+  vswitch: VSwitch,
+  bridge: string | undefined,
+  mapped: readonly { port: string; rxFromGenerator: number; txToGenerator: number }[],
+): Promise<boolean> {
+  if (bridge === undefined || !vswitch.waitLinksUp || mapped.length !== 2) return false;
+  if (mapped.some((g) => g.rxFromGenerator < 0 || g.txToGenerator < 0)) return false;
+  const down = await vswitch.waitLinksUp(
+    bridge,
+    mapped.map((g) => g.port),
+    0,
+  );
+  return down.length === 0;
 }

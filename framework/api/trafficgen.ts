@@ -213,13 +213,23 @@ export interface ContinuousRun {
   mark?(): Promise<void>;
 }
 
+/** What the caller of runTrial does at the trial's end, before the generator lets go of its ports. */
+export interface TrialHooks {
+  /**
+   * Called once the trial's counts are final, while the generator still holds its ports (a vhost-user
+   * switch port forgets its counters when the generator's end disconnects); the generator waits for it,
+   * then releases the ports. A generator that has nothing to release may call it after the trial, or not.
+   */
+  readonly beforeRelease?: () => Promise<void>;
+}
+
 export interface TrafficGenerator {
   readonly name: string;
   capabilities(): GeneratorCaps;
   /** Claim and check the ports (exist, up, MTU, privileges). Throws DriverError/EnvironmentError. */
   connect(ports: readonly PortSpec[], signal?: AbortSignal): Promise<void>;
   /** One trial: learning → clear → traffic → stop → drain → counters. No search inside. */
-  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult>;
+  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void, hooks?: TrialHooks): Promise<TrialResult>;
   /** Present exactly when capabilities().continuous is true. */
   startContinuous?(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun>;
   /** Release everything. Idempotent; safe after a failed connect. */

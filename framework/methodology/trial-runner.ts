@@ -111,16 +111,32 @@ export class TrialRunner {
     await this.ctx.topology?.beforeTrial?.();
     const endConditions = this.ctx.conditions?.start();
     let result: TrialResult;
+    // The switch's counters are read at the trial's end while the generator still holds its ports: a
+    // vhost-user switch port forgets its counters when the generator's end disconnects.
+    const topology = this.ctx.topology;
+    let switchCounters: Record<string, unknown> | undefined;
+    let countersRead = false;
+    const hooks = topology?.afterTrial
+      ? {
+          beforeRelease: async () => {
+            switchCounters = await topology.afterTrial!();
+            countersRead = true;
+          },
+        }
+      : undefined;
     try {
-      result = await this.ctx.generator.runTrial(this.spec(req), this.ctx.signal, (counters) =>
-        this.ctx.events.emit('trial:progress', { testcase: this.ctx.testcase, counters, request: req }),
+      result = await this.ctx.generator.runTrial(
+        this.spec(req),
+        this.ctx.signal,
+        (counters) => this.ctx.events.emit('trial:progress', { testcase: this.ctx.testcase, counters, request: req }),
+        hooks,
       );
     } catch (e) {
       endConditions?.(); // stops the sampler of a trial that failed
       throw e;
     }
     const conditions = withGeneratorBusy(endConditions?.(), result);
-    const switchCounters = await this.ctx.topology?.afterTrial?.();
+    if (!countersRead) switchCounters = await topology?.afterTrial?.();
     // The generator's counts must agree with the switch's port counters; a disagreement is recorded and
     // logged (it points at kernel chatter, a wrong port map or a counting bug), not silently ignored.
     const counterCheck = isSwitchCounters(switchCounters) ? checkCounters(result, switchCounters) : undefined;

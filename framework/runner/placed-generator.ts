@@ -5,7 +5,17 @@
  * TESTBED_HOSTS generator host, or the two-host sandbox's) go to the driver's remote form, opened on
  * that host (drivers.ts wires Software to a vsperf-tgshim started there over SSH).
  */
-import type { ContinuousRun, GeneratorCaps, LiveCounters, PortSpec, TrafficGenerator, TrafficSpec, TrialResult, TrialSpec } from '../api/trafficgen.js';
+import type {
+  ContinuousRun,
+  GeneratorCaps,
+  LiveCounters,
+  PortSpec,
+  TrafficGenerator,
+  TrafficSpec,
+  TrialHooks,
+  TrialResult,
+  TrialSpec,
+} from '../api/trafficgen.js';
 import { CapabilityError, VsperfError, errorMessage } from '../errors.js';
 import type { SshTarget } from '../host/ssh.js';
 
@@ -58,8 +68,8 @@ export class PlacedGenerator implements TrafficGenerator {
     );
   }
 
-  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
-    return this.active.runTrial(spec, signal, onProgress);
+  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void, hooks?: TrialHooks): Promise<TrialResult> {
+    return this.active.runTrial(spec, signal, onProgress, hooks);
   }
 
   private continuous(spec: TrafficSpec, signal?: AbortSignal): Promise<ContinuousRun> {

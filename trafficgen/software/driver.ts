@@ -21,6 +21,7 @@ import {
   type PortSpec,
   type TrafficGenerator,
   type TrafficSpec,
+  type TrialHooks,
   type TrialResult,
   type TrialSpec,
 } from '../../framework/api/trafficgen.js';
@@ -252,9 +253,12 @@ export class SoftwareGenerator implements TrafficGenerator {
     return perDir * CALIBRATION_HEADROOM;
   }
 
-  async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
+  async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void, hooks?: TrialHooks): Promise<TrialResult> {
     checkTrialSpec('Software', this.capabilities(), spec);
-    const { plan, offeredFps } = buildPlan(spec, this.ports, { ...this.opts, cpus: this.cpus });
+    const built = buildPlan(spec, this.ports, { ...this.opts, cpus: this.cpus });
+    const offeredFps = built.offeredFps;
+    // The engine keeps its ports until the caller has read what it needs (the switch's counters).
+    const plan = hooks?.beforeRelease ? { ...built.plan, hold: true } : built.plan;
     const started = Date.now();
     const trafficS = spec.durationS ?? (spec.frames ?? 0) / Math.max(1, Math.min(offeredFps, this.maxRate ?? offeredFps));
     const run = await EngineRun.start({
@@ -265,6 +269,7 @@ export class SoftwareGenerator implements TrafficGenerator {
       xdpPorts: this.xdpPorts(plan.ports.length),
       ...(signal ? { signal } : {}),
       ...(onProgress ? { onProgress: (p: EngineProgress) => onProgress({ elapsedS: p.elapsed_s, txFrames: p.tx, rxFrames: p.rx }) } : {}),
+      ...(hooks?.beforeRelease ? { beforeRelease: hooks.beforeRelease } : {}),
       timeoutMs: Math.ceil((trafficS * 2 + (spec.learningS ?? 0) + plan.drainS + 15) * 1000),
     });
     const res = await run.finish();

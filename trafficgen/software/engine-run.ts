@@ -54,6 +54,11 @@ export interface EngineRunOptions {
   readonly xdpPorts?: readonly { iface: string; netns?: string }[];
   /** DPDK EAL runtime directory of this run (the engine removes it; the janitor does if it is killed). */
   readonly dpdkRuntimeDir?: string;
+  /**
+   * The engine runs with --hold: on its result line this is awaited, then "release" lets the engine close
+   * its ports. Its failure is the trial's (finish() throws it), after the engine was released.
+   */
+  readonly beforeRelease?: () => Promise<void>;
 }
 
 export class EngineRun {
@@ -61,6 +66,8 @@ export class EngineRun {
   lastProgress: EngineProgress | undefined;
   private result: EngineResult | undefined;
   private error: EngineError | undefined;
+  private released: Promise<void> | undefined;
+  private releaseError: unknown;
   private protocolError: VsperfError | undefined;
   /** Set when the engine exited by itself (it detached its XDP programs). */
   private cleanExit = false;
@@ -130,6 +137,7 @@ export class EngineRun {
         break;
       case 'result':
         this.result = ev;
+        if (this.opts.beforeRelease) this.released = this.releasePorts(this.opts.beforeRelease);
         break;
       case 'error':
         this.error = ev;
@@ -137,6 +145,15 @@ export class EngineRun {
       default:
         break;
     }
+  }
+
+  private async releasePorts(hook: () => Promise<void>): Promise<void> {
+    try {
+      await hook();
+    } catch (e) {
+      this.releaseError = e;
+    }
+    if (this.child.running) this.child.proc.stdin?.write('release\n');
   }
 
   /** Ask for a graceful stop: traffic ends now, the engine drains and reports. */
@@ -177,6 +194,7 @@ export class EngineRun {
         throw new TimeoutError(`Software ${operation}`, timeoutMs, 'engine did not finish; killed');
       }
       this.cleanExit = first.code === 0 || first.code === 2;
+      await this.released;
       // Let the stdout pipe deliver its last line after the exit event.
       await new Promise<void>((r) => (this.child.proc.stdout && !this.child.proc.stdout.readableEnded ? this.child.proc.stdout.once('end', () => r()) : r()));
       // The trial ends when the engine is fully reaped (all pipes closed): otherwise the 'close' work
@@ -185,6 +203,7 @@ export class EngineRun {
       await this.release();
       if (this.protocolError) throw this.protocolError;
       if (this.error) throw engineError(this.error, operation);
+      if (this.releaseError !== undefined) throw this.releaseError;
       if (!this.result) {
         const st = first;
         const how = st.signal ? `was killed by ${st.signal}` : `exited with ${st.code}`;

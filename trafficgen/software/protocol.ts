@@ -70,6 +70,8 @@ export interface EnginePlan {
   readonly txDropFull?: boolean;
   /** dpdk loops: RX and TX queues per port (a sender per TX queue, every RX queue polled). */
   readonly queues?: number;
+  /** Keep the ports open after the result until "release" on stdin (the switch's counters are read then). */
+  readonly hold?: boolean;
 }
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
@@ -141,6 +143,7 @@ export function engineArgv(plan: EnginePlan): string[] {
   }
   if (plan.txDropFull) a.push('--tx-drop-full');
   if (plan.queues && plan.queues > 1) a.push('--queues', String(Math.round(plan.queues)));
+  if (plan.hold) a.push('--hold');
   return a;
 }
 

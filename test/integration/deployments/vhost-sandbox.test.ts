@@ -7,6 +7,8 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../../../framework/errors.js';
+import type { SwitchCounters } from '../../../framework/api/deployment.js';
+import { checkCounters } from '../../../framework/methodology/counter-check.js';
 import { SoftwareGenerator, calibrationSpec } from '../../../trafficgen/software/driver.js';
 import { SandboxFixture } from './helpers.js';
 import { onlineCpus, ranges } from '../../../deployments/vswitch/pmd-cores.js';
@@ -56,8 +58,15 @@ describe('deployments: the vhost sandbox with the dpdk generator backend (integr
     try {
       await gen.connect(topo.generatorPorts);
       await topo.beforeTrial!();
-      const r = await gen.runTrial({ ...calibrationSpec(), bidir: true, rate: { unit: 'fps', value: 5000 }, frames: 10_000 });
-      const sw = (await topo.afterTrial!()) as { extra?: { pmd?: Array<{ packetsReceived: number }> } };
+      // The switch's counters are read while the engine still holds its ports (as the trial runner does):
+      // OVS drops a vhost port's counters when the device on the generator's end disconnects.
+      let sw: SwitchCounters | undefined;
+      const r = await gen.runTrial({ ...calibrationSpec(), bidir: true, rate: { unit: 'fps', value: 5000 }, frames: 10_000 }, undefined, undefined, {
+        beforeRelease: async () => {
+          sw = (await topo.afterTrial!()) as unknown as SwitchCounters;
+        },
+      });
+      expect(sw, 'counters read before the engine let go').to.not.equal(undefined);
       expect(r.directions).to.have.length(2);
       for (const d of r.directions) {
         expect(d.txFrames).to.equal(10_000);
@@ -66,8 +75,19 @@ describe('deployments: the vhost sandbox with the dpdk generator backend (integr
         expect(d.latency!.minNs).to.be.greaterThan(0);
       }
       // The switch's own count (its PMD received from both vhost ports) is the independent observer.
-      const pmdRx = (sw.extra?.pmd ?? []).reduce((a, p) => a + p.packetsReceived, 0);
+      const pmdRx = ((sw!.extra?.pmd ?? []) as Array<{ packetsReceived: number }>).reduce((a, p) => a + p.packetsReceived, 0);
       expect(pmdRx).to.equal(20_000);
+      // ...and each vhost port's own counters: what it received from the generator, what it sent back.
+      expect(sw!.generatorPorts?.map((g) => [g.index, g.rxFromGenerator, g.txToGenerator])).to.deep.equal([
+        [0, 10_000, 10_000],
+        [1, 10_000, 10_000],
+      ]);
+      const check = checkCounters(r, sw!);
+      expect(check.consistent, JSON.stringify(check)).to.equal(true);
+      expect(check.directions.map((d) => d.lostInSwitch + d.lostBeforeSwitch + d.lostAfterSwitch)).to.deep.equal([0, 0]);
+      // Read after the engine disconnected, the counters are gone: no generator-port mapping rather than zeros.
+      const late = (await topo.afterTrial!()) as unknown as SwitchCounters;
+      expect(late.generatorPorts).to.deep.equal([]);
       // Both ports DPDK: one polling loop on CPU 0 ran both streams and both receivers, and says how busy it was.
       expect(r.info?.generatorBusyPct).to.be.a('number').within(0, 100);
 

@@ -3,7 +3,7 @@ import { TrialRunner, invalidReason } from '../../../../framework/methodology/tr
 import { getMethodology } from '../../../../framework/methodology/index.js';
 import { AbortedError } from '../../../../framework/errors.js';
 import { simContext, outcome, LINE_64 } from './helpers.js';
-import type { TrialSpec } from '../../../../framework/api/trafficgen.js';
+import type { TrialHooks, TrialSpec } from '../../../../framework/api/trafficgen.js';
 
 describe('TrialRunner', () => {
   it('builds the TrialSpec from TRAFFIC and the request, passes per-trial learning, calls topology hooks and emits events', async () => {
@@ -47,6 +47,33 @@ describe('TrialRunner', () => {
     expect(specs[1]!.stream.l2.srcMac).to.equal('02:00:00:00:00:00');
     expect(specs[1]!.frames).to.equal(10);
     expect(specs[1]!.durationS).to.equal(undefined);
+  });
+
+  it("reads the switch's counters through the generator's beforeRelease hook, while the generator holds its ports; after the trial when it does not call it", async () => {
+    const { ctx, gen } = await simContext({ capacityFps: 1e6 });
+    let holding = false;
+    let callHook = true;
+    // A generator that holds its ports until the hook returned (as the Software engine with --hold).
+    const holder = Object.assign(Object.create(gen) as typeof gen, {
+      runTrial: async (s: TrialSpec, sig?: AbortSignal, _p?: unknown, hooks?: TrialHooks) => {
+        const r = await gen.runTrial(s, sig);
+        holding = true;
+        if (callHook) await hooks?.beforeRelease?.();
+        holding = false;
+        return r;
+      },
+    });
+    const seen: boolean[] = [];
+    const c = { ...ctx, generator: holder, topology: { generatorPorts: [], afterTrial: async () => (seen.push(holding), { held: holding }) } as never };
+    const r = new TrialRunner(c, 64);
+    await r.measure({ rateFps: 1000, durationS: 1 });
+    expect(seen).to.deep.equal([true]);
+    expect(r.trials[0]!.switchCounters).to.deep.equal({ held: true });
+    // A generator that ignores the hook: the counters are read once, after the trial.
+    callHook = false;
+    await r.measure({ rateFps: 1000, durationS: 1 });
+    expect(seen).to.deep.equal([true, false]);
+    expect(r.trials[1]!.switchCounters).to.deep.equal({ held: false });
   });
 
   it('stops with AbortedError when the run is aborted', async () => {

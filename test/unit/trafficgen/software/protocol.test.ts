@@ -119,6 +119,8 @@ describe('software/protocol', () => {
     };
     expect(engineArgv({ ...dpdk, txDropFull: true })).to.include('--tx-drop-full');
     expect(engineArgv(dpdk)).to.not.include('--tx-drop-full');
+    expect(engineArgv({ ...dpdk, hold: true })).to.include('--hold');
+    expect(engineArgv(dpdk)).to.not.include('--hold');
   });
 
   it('rejects interface, namespace and stream values that could be misread', () => {
