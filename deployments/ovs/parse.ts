@@ -141,10 +141,12 @@ export function parsePmdRxq(text: string): PmdRxq[] {
 export interface PolicerDrops {
   readonly rx: number;
   readonly tx: number;
+  /** The Interface's type (dpdk, dpdkvhostuserclient, …) when the listing has the column. */
+  readonly type?: string;
 }
 
 /**
- * `ovs-vsctl --format=json --columns=name,statistics list Interface` → policy drops by interface name.
+ * `ovs-vsctl --format=json --columns=name,type,statistics list Interface` → policy drops by interface name.
  * Only interfaces whose statistics carry the counters (OVS-DPDK ports) are in the map.
  */
 export function parseInterfacePolicerDrops(json: string): Map<string, PolicerDrops> {
@@ -152,6 +154,7 @@ export function parseInterfacePolicerDrops(json: string): Map<string, PolicerDro
   const doc = JSON.parse(json) as { headings?: string[]; data?: unknown[][] };
   const name = doc.headings?.indexOf('name') ?? -1;
   const stats = doc.headings?.indexOf('statistics') ?? -1;
+  const type = doc.headings?.indexOf('type') ?? -1;
   if (name < 0 || stats < 0) return out;
   for (const row of doc.data ?? []) {
     const n = row[name];
@@ -160,7 +163,8 @@ export function parseInterfacePolicerDrops(json: string): Map<string, PolicerDro
     if (typeof n !== 'string' || !Array.isArray(m) || m[0] !== 'map' || !Array.isArray(m[1])) continue;
     const s = new Map((m[1] as unknown[]).filter((kv): kv is [string, number] => Array.isArray(kv) && typeof kv[1] === 'number').map((kv) => [kv[0], kv[1]]));
     if (!s.has('ovs_rx_qos_drops') && !s.has('ovs_tx_qos_drops')) continue;
-    out.set(n, { rx: s.get('ovs_rx_qos_drops') ?? 0, tx: s.get('ovs_tx_qos_drops') ?? 0 });
+    const t = type >= 0 ? row[type] : undefined;
+    out.set(n, { rx: s.get('ovs_rx_qos_drops') ?? 0, tx: s.get('ovs_tx_qos_drops') ?? 0, ...(typeof t === 'string' ? { type: t } : {}) });
   }
   return out;
 }

@@ -553,6 +553,7 @@ export class VsperfDeployment implements Deployment {
         ...(p.txErrors !== undefined ? { txErrors: p.txErrors - (b?.txErrors ?? 0) } : {}),
         ...(p.rxPolicerDropped !== undefined ? { rxPolicerDropped: p.rxPolicerDropped - (b?.rxPolicerDropped ?? 0) } : {}),
         ...(p.txPolicerDropped !== undefined ? { txPolicerDropped: p.txPolicerDropped - (b?.txPolicerDropped ?? 0) } : {}),
+        ...(p.rxPolicedInRxPackets !== undefined ? { rxPolicedInRxPackets: p.rxPolicedInRxPackets } : {}),
         ...(p.rxBytes !== undefined ? { rxBytes: p.rxBytes - (b?.rxBytes ?? 0) } : {}),
         ...(p.txBytes !== undefined ? { txBytes: p.txBytes - (b?.txBytes ?? 0) } : {}),
       };

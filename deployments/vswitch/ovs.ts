@@ -28,6 +28,7 @@ import { checkPmdMask, ONLINE_CPUS, ranges } from './pmd-cores.js';
 import { affinityArgv, nonPmdCpus, parseStatCpu, parseTaskStatus, placement, placementFact, type Placement, type SwitchThread } from './pmd-isolation.js';
 import { primerArgv, primerCpu } from './vhost-prepare.js';
 import { mtuRequests } from '../ovs/mtu-requests.js';
+import { policedInRxPackets } from '../ovs/policer-counting.js';
 import { maskCpus } from '../../framework/fidelity/testcase.js';
 import { cpuList } from '../../framework/fidelity/host-checks.js';
 import type { FlowSpec, PhyPort, PortStats, SwitchPort, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
@@ -882,10 +883,10 @@ export class OvsSwitch implements VSwitch {
   async portStats(bridge: string): Promise<PortStats[]> {
     const names = this.ports.get(bridge) ?? new Map<number, string>();
     const counters = parseDumpPorts((await this.ofctl('dump-ports', bridge, [], 'dump-ports')).stdout);
-    // OpenFlow's drop counters do not say who dropped: OVS-DPDK's policers count theirs apart (the
-    // ingress policer's frames are in rx_packets as well as rx_dropped), so a counter check can tell them.
+    // OpenFlow's drop counters do not say who dropped: OVS-DPDK's policers count theirs apart, so a
+    // counter check can tell them (and whether rx_packets has them too: policedInRxPackets).
     const policed = this.opts.dpdk
-      ? parseInterfacePolicerDrops((await this.vsctl(['--format=json', '--columns=name,statistics', 'list', 'Interface'], 'interface statistics')).stdout)
+      ? parseInterfacePolicerDrops((await this.vsctl(['--format=json', '--columns=name,type,statistics', 'list', 'Interface'], 'interface statistics')).stdout)
       : new Map<string, PolicerDrops>();
     return counters
       .filter((c) => c.port !== 'LOCAL')
@@ -901,7 +902,7 @@ export class OvsSwitch implements VSwitch {
           txDropped: c.txDropped,
           rxErrors: c.rxErrors,
           txErrors: c.txErrors,
-          ...(q ? { rxPolicerDropped: q.rx, txPolicerDropped: q.tx } : {}),
+          ...(q ? { rxPolicerDropped: q.rx, txPolicerDropped: q.tx, rxPolicedInRxPackets: policedInRxPackets(q.type) } : {}),
           rxBytes: c.rxBytes,
           txBytes: c.txBytes,
         };

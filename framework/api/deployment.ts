@@ -51,11 +51,16 @@ export interface PortStats {
   readonly rxErrors?: number;
   readonly txErrors?: number;
   /**
-   * Frames the port's own policy dropped: its ingress policer (counted in rxPackets AND rxDropped, as
-   * OVS-DPDK counts them) and its egress QoS (counted in txDropped). Undefined: the switch does not say.
+   * Frames the port's own policy dropped: its ingress policer (counted in rxDropped; in rxPackets too
+   * when rxPolicedInRxPackets) and its egress QoS (counted in txDropped). Undefined: the switch does not say.
    */
   readonly rxPolicerDropped?: number;
   readonly txPolicerDropped?: number;
+  /**
+   * The ingress policer's drops are in rxPackets as well (OVS-DPDK: a dpdk port counts frames before
+   * its policer, a vhost-user port after it). Undefined: not known for this port.
+   */
+  readonly rxPolicedInRxPackets?: boolean;
   readonly rxBytes?: number;
   readonly txBytes?: number;
 }

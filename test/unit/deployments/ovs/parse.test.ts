@@ -49,6 +49,9 @@ describe('deployments/ovs/parse', () => {
     expect(m.get('dpdk0')).to.deep.equal({ rx: 4388251, tx: 0 });
     expect(m.get('dpdk1')).to.deep.equal({ rx: 0, tx: 0 });
     expect(parseInterfacePolicerDrops('{"data":[],"headings":["name","statistics"]}').size).to.equal(0);
+    // With the type column (what portStats asks for): the type comes along.
+    const typed = `{"data":[["vsdpol0","dpdkvhostuserclient",["map",[["ovs_rx_qos_drops",2132915],["ovs_tx_qos_drops",0],["rx_dropped",2132915],["rx_packets",2138144]]]],["br0","internal",["map",[["rx_packets",0]]]]],"headings":["name","type","statistics"]}`;
+    expect([...parseInterfacePolicerDrops(typed)]).to.deep.equal([['vsdpol0', { rx: 2132915, tx: 0, type: 'dpdkvhostuserclient' }]]);
   });
 
   it('PMD threads of ps -L and their schedstat (captured from ovs-vswitchd-dpdk 3.1 under load 8)', () => {
