@@ -101,88 +101,122 @@ function str(x: Value): string {
 }
 
 function int(x: Value, what: string): bigint {
-  if (x.t !== 'int') raise(`TypeError: ${what} needs an int, got ${x.t === 'ip' ? 'IPAddress' : 'str'}`);
+  // netaddr's IPAddress is an index (range() takes one): not modelled here.
+  if (x.t === 'ip') refuse(`${what} of an IPAddress is not supported (only of ints, such as its .value)`);
+  if (x.t !== 'int') raise(`TypeError: ${what} needs an int, got str`);
   return x.v;
 }
 
-/** Evaluate an argument expression; `loop` binds the comprehension's variable. */
-function evalArg(e: Expr, loop?: { name: string; i: bigint }): Value {
-  switch (e.t) {
-    case 'const':
-      if (typeof e.v === 'bigint') return { t: 'int', v: e.v };
-      if (typeof e.v === 'string') return { t: 'str', v: e.v };
-      return refuse(`${describe(e)} is not supported (only int and str literals)`);
-    case 'name':
-      if (loop && e.id === loop.name) return { t: 'int', v: loop.i };
-      return refuse(`the name ${e.id} is not supported here (only the loop variable${loop ? ` ${loop.name}` : ''} and netaddr.IPAddress)`);
-    case 'unary': {
-      if (e.op !== '-' && e.op !== '+') refuse(`the operator ${e.op} is not supported`);
-      const a = int(evalArg(e.e, loop), `unary ${e.op}`);
-      return { t: 'int', v: e.op === '-' ? -a : a };
-    }
-    case 'bin': {
-      if (e.op !== '+' && e.op !== '-' && e.op !== '*') refuse(`the operator ${e.op} is not supported (only + - * of ints)`);
-      const a = evalArg(e.l, loop);
-      const b = evalArg(e.r, loop);
-      // netaddr adds ints to addresses; the generator adds them to .value, and so must a script here.
-      if (a.t === 'ip' || b.t === 'ip') refuse(`${e.op} of an IPAddress is not supported (only of ints, such as its .value)`);
-      if (a.t !== 'int' || b.t !== 'int') raise(`TypeError: unsupported operand type(s) for ${e.op}: '${a.t}' and '${b.t}'`);
-      return { t: 'int', v: e.op === '+' ? a.v + b.v : e.op === '-' ? a.v - b.v : a.v * b.v };
-    }
-    case 'attr': {
-      if (e.name !== 'value') refuse(`the attribute .${e.name} is not supported (only netaddr.IPAddress(…).value)`);
-      const o = evalArg(e.obj, loop);
-      if (o.t !== 'ip') refuse(`.value of ${o.t === 'int' ? 'an int' : 'a str'} is not supported (only of netaddr.IPAddress(…))`);
-      return { t: 'int', v: o.v };
-    }
-    case 'call': {
-      if (dotted(e.fn) !== 'netaddr.IPAddress') refuse(`the call ${describe(e)} is not supported (only netaddr.IPAddress(…))`);
-      if (e.args.length !== 1 || e.kwargs.length) refuse('netaddr.IPAddress takes exactly one address here (no version= or flags=)');
-      const a = evalArg(e.args[0]!, loop);
-      if (a.t === 'ip') refuse('netaddr.IPAddress of an IPAddress is not supported (give its .value or a string)');
-      return a.t === 'int' ? ipFromInt(a.v) : ipFromStr(a.v);
-    }
-    default:
-      return refuse(`${describe(e)} is not supported`);
-  }
-}
+/**
+ * An argument of the shape, checked for everything but types: the only node kinds, names, operators,
+ * attributes and calls it has. What Python decides by the values' types is left to evalArg.
+ */
+type Arg =
+  | { readonly k: 'lit'; readonly v: Value }
+  | { readonly k: 'loop' }
+  | { readonly k: 'unary'; readonly op: '-' | '+'; readonly a: Arg }
+  | { readonly k: 'bin'; readonly op: '+' | '-' | '*'; readonly l: Arg; readonly r: Arg }
+  | { readonly k: 'value'; readonly a: Arg }
+  | { readonly k: 'ip'; readonly a: Arg };
 
 /**
  * Refuse what the shape does not have before anything runs (Python would only fail on it when the loop
  * runs, and range(0) never does): node kinds, names, operators, attributes and calls. Types are
  * checked when evaluating, as Python does.
  */
-function checkArg(e: Expr, loopName?: string): void {
+function compileArg(e: Expr, loopName?: string): Arg {
   switch (e.t) {
     case 'const':
-      if (typeof e.v !== 'bigint' && typeof e.v !== 'string') refuse(`${describe(e)} is not supported (only int and str literals)`);
-      return;
+      if (typeof e.v === 'bigint') return { k: 'lit', v: { t: 'int', v: e.v } };
+      if (typeof e.v === 'string') return { k: 'lit', v: { t: 'str', v: e.v } };
+      return refuse(`${describe(e)} is not supported (only int and str literals)`);
     case 'name':
       if (e.id !== loopName) refuse(`the name ${e.id} is not supported here (only the loop variable${loopName ? ` ${loopName}` : ''} and netaddr.IPAddress)`);
-      return;
+      return { k: 'loop' };
     case 'unary':
       if (e.op !== '-' && e.op !== '+') refuse(`the operator ${e.op} is not supported`);
-      return checkArg(e.e, loopName);
+      return { k: 'unary', op: e.op, a: compileArg(e.e, loopName) };
     case 'bin':
       if (e.op !== '+' && e.op !== '-' && e.op !== '*') refuse(`the operator ${e.op} is not supported (only + - * of ints)`);
-      checkArg(e.l, loopName);
-      return checkArg(e.r, loopName);
+      return { k: 'bin', op: e.op, l: compileArg(e.l, loopName), r: compileArg(e.r, loopName) };
     case 'attr':
       if (e.name !== 'value') refuse(`the attribute .${e.name} is not supported (only netaddr.IPAddress(…).value)`);
-      return checkArg(e.obj, loopName);
+      return { k: 'value', a: compileArg(e.obj, loopName) };
     case 'call':
       if (dotted(e.fn) !== 'netaddr.IPAddress') refuse(`the call ${describe(e)} is not supported (only netaddr.IPAddress(…))`);
       if (e.args.length !== 1 || e.kwargs.length) refuse('netaddr.IPAddress takes exactly one address here (no version= or flags=)');
-      return checkArg(e.args[0]!, loopName);
+      return { k: 'ip', a: compileArg(e.args[0]!, loopName) };
     default:
       return refuse(`${describe(e)} is not supported`);
   }
 }
 
-/** str.format with plain fields only ({} / {0}): conversions and specs would format an IPAddress its own way. */
+const typeName = (x: Value): string => (x.t === 'ip' ? 'IPAddress' : x.t);
+
+/**
+ * Evaluate a checked argument with the loop variable at `i`. What Python raises on (a TypeError of
+ * str and int operands, .value of a str) is raised; what Python does but this does not (str + str and
+ * str * int build strings; netaddr's own arithmetic and conversions of an address) is refused.
+ */
+function evalArg(a: Arg, i: bigint): Value {
+  switch (a.k) {
+    case 'lit':
+      return a.v;
+    case 'loop':
+      return { t: 'int', v: i };
+    case 'unary': {
+      const x = int(evalArg(a.a, i), `unary ${a.op}`);
+      return { t: 'int', v: a.op === '-' ? -x : x };
+    }
+    case 'bin': {
+      const l = evalArg(a.l, i);
+      const r = evalArg(a.r, i);
+      // netaddr adds ints to addresses; the generator adds them to .value, and so must a script here.
+      if (l.t === 'ip' || r.t === 'ip') refuse(`${a.op} of an IPAddress is not supported (only of ints, such as its .value)`);
+      if (l.t === 'int' && r.t === 'int') return { t: 'int', v: a.op === '+' ? l.v + r.v : a.op === '-' ? l.v - r.v : l.v * r.v };
+      // Python concatenates two strs and repeats a str by an int: valid, but not a flow-file generator's.
+      if ((a.op === '+' && l.t === 'str' && r.t === 'str') || (a.op === '*' && l.t !== r.t)) refuse(`${a.op} of a str is not supported (only + - * of ints)`);
+      return raise(`TypeError: unsupported operand type(s) for ${a.op}: '${typeName(l)}' and '${typeName(r)}'`);
+    }
+    case 'value': {
+      const o = evalArg(a.a, i);
+      if (o.t !== 'ip') raise(`AttributeError: '${o.t}' object has no attribute 'value'`);
+      return { t: 'int', v: o.v };
+    }
+    case 'ip': {
+      const x = evalArg(a.a, i);
+      if (x.t === 'ip') refuse('netaddr.IPAddress of an IPAddress is not supported (give its .value or a string)');
+      return x.t === 'int' ? ipFromInt(x.v) : ipFromStr(x.v);
+    }
+  }
+}
+
+/**
+ * The replacement fields of a format string are plain ({} / {0}): conversions and specs would format
+ * an IPAddress its own way. A field ends at its matching brace, as Python reads it: a spec may hold
+ * fields of its own ({0:{1}}), valid Python that is refused here, not mistaken for an error. A format
+ * Python cannot parse (a single brace) is left to strFormat, which raises as Python does.
+ */
+function checkFormat(fmt: string): void {
+  for (let i = 0; i < fmt.length; i++) {
+    if (fmt[i] === '}' && fmt[i + 1] === '}') i++;
+    if (fmt[i] !== '{') continue;
+    if (fmt[i + 1] === '{') {
+      i++;
+      continue;
+    }
+    let depth = 1;
+    let j = i + 1;
+    for (; j < fmt.length && depth > 0; j++) depth += fmt[j] === '{' ? 1 : fmt[j] === '}' ? -1 : 0;
+    if (depth > 0) return;
+    const field = fmt.slice(i + 1, j - 1);
+    if (!/^\d*$/.test(field)) refuse(`the format field {${field}} is not supported (only {} and {0})`);
+    i = j - 1;
+  }
+}
+
+/** str.format of checked fields (checkFormat): what Python raises on (a single brace, a missing argument) is raised. */
 function format(fmt: string, args: readonly Value[]): string {
-  const field = /\{\{|\}\}|\{([^{}]*)\}/g;
-  for (const m of fmt.matchAll(field)) if (m[1] !== undefined && !/^\d*$/.test(m[1])) refuse(`the format field {${m[1]}} is not supported (only {} and {0})`);
   try {
     return strFormat(
       fmt,
@@ -277,8 +311,7 @@ export function runFlowFileScript(src: string): FlowFile {
   const iter = expr(iterText, 'range');
   if (!(iter.t === 'call' && iter.fn.t === 'name' && iter.fn.id === 'range' && iter.args.length === 1 && !iter.kwargs.length))
     refuse(`only range(N) is supported as the loop, got ${describe(iter)}`);
-  checkArg(iter.args[0]!);
-  const n = int(evalArg(iter.args[0]!), 'range()');
+  const n = int(evalArg(compileArg(iter.args[0]!), 0n), 'range()');
   if (n > BigInt(MAX_FLOW_LINES)) refuse(`range(${n}) would write more than ${MAX_FLOW_LINES} lines`);
 
   const elt = expr(eltText, 'print');
@@ -298,7 +331,8 @@ export function runFlowFileScript(src: string): FlowFile {
   ))
     refuse(`only a string literal's .format(…) can be printed, got ${describe(call)}`);
   const fmt = (call.fn as { obj: { v: string } }).obj.v;
-  for (const a of call.args) checkArg(a, loopName);
+  const args = call.args.map((a) => compileArg(a, loopName));
+  checkFormat(fmt);
 
   // F.close()
   const ck = closer.toks;
@@ -308,10 +342,9 @@ export function runFlowFileScript(src: string): FlowFile {
   const lines: string[] = [];
   let bytes = 0;
   for (let i = 0n; i < n; i++) {
-    const loop = { name: loopName, i };
     const line = format(
       fmt,
-      call.args.map((a) => evalArg(a, loop)),
+      args.map((a) => evalArg(a, i)),
     );
     bytes += line.length + 1;
     if (bytes > MAX_FLOW_BYTES) refuse(`the flow file would be larger than ${MAX_FLOW_BYTES / 1024 / 1024} MiB (line ${i + 1n} of ${n})`);

@@ -140,6 +140,63 @@ describe('tools exec_python: VSPERF flow-file generator', () => {
     for (const src of bad) expect(() => runFlowFileScript(src), src).to.throw(StepExprError);
   });
 
+  it('str operands and format fields: refused where Python runs the script, E_STEP_EXPR only where Python raises (python3 the oracle)', function () {
+    this.timeout(30_000);
+    const script = (fmt: string, args: string, n = 1): string =>
+      `import netaddr;cmds=open("@PATH@","w");[print(${JSON.stringify(fmt)}.format(${args}),file=cmds) for i in range(${n})];cmds.close()`;
+    const operands = ['"a"', '"1"', 'i', '7', 'netaddr.IPAddress("0.0.0.3").value'];
+    const samples: string[] = [];
+    for (const l of operands) for (const r of operands) for (const op of ['+', '-', '*']) samples.push(script('{}', `${l}${op}${r}`));
+    for (const x of ['-"a"', '+"a"', '"a".value', 'i.value', '(i+1).value', 'netaddr.IPAddress("1.2.3."+"4")', 'range(1)[0]'])
+      samples.push(script('{}', x));
+    // Fields as Python reads them: a spec holding fields of its own, escaped braces, single braces.
+    for (const [fmt, args] of [
+      ['{0:{1}}', '5,3'],
+      ['{:{}}', '5,3'],
+      ['{0:>{1}}', 'i,4'],
+      ['{0:{1}{2}}', '5,">",4'],
+      ['{{}}{}', 'i'],
+      ['{{{0}}}', 'i'],
+      ['{0}}', 'i'],
+      ['{', 'i'],
+      ['}{}', 'i'],
+      ['{0:{1}', '5,3'],
+      ['{}{1}', 'i,i'],
+      ['{2}', 'i'],
+      ['{00}', 'i'],
+    ])
+      samples.push(script(fmt!, args!));
+    const want = python(samples);
+    const outcome = (src: string): { lines: readonly string[] } | { error: string } | { refused: string } => {
+      try {
+        return { lines: runFlowFileScript(src).lines };
+      } catch (e) {
+        if (e instanceof ExecPythonUnsupported) return { refused: e.message };
+        if (e instanceof StepExprError) return { error: e.message };
+        throw e;
+      }
+    };
+    samples.forEach((src, k) => {
+      const got = outcome(src);
+      const w = want[k]!;
+      if ('refused' in got) return;
+      if ('error' in w) expect(got, `${src}: python raised ${w.error}`).to.have.property('error');
+      else expect(got, `${src}: python wrote ${JSON.stringify(w.lines)}`).to.deep.equal(w);
+    });
+    // What Python runs and this does not is a refusal, never a Python error; and so before any line is made.
+    for (const [args, why] of [
+      ['"a"+"b"', /\+ of a str is not supported/],
+      ['"a"*2', /\* of a str is not supported/],
+      ['2*"a"', /\* of a str is not supported/],
+      ['range(netaddr.IPAddress("0.0.0.2"))[1]', /not supported/],
+    ] as const)
+      expect(refusal(script('{}', args)), args).to.match(why);
+    expect(refusal(script('{0:{1}}', '5,3', 0)), 'a nested field, also when the loop does not run').to.match(/format field \{0:\{1\}\} is not supported/);
+    expect(refusal(script('{}', 'i', 0).replace('range(0)', 'range(netaddr.IPAddress("0.0.0.2"))'))).to.match(/range\(\) of an IPAddress is not supported/);
+    expect(outcome(script('{}', '"a"-"b"'))).to.deep.equal({ error: "TypeError: unsupported operand type(s) for -: 'str' and 'str'" });
+    expect(outcome(script('{}', 'i.value'))).to.deep.equal({ error: "AttributeError: 'int' object has no attribute 'value'" });
+  });
+
   it('agrees with python3 (netaddr stand-in on ipaddress) on generated scripts of the shape', function () {
     this.timeout(60_000);
     const octet = fc.integer({ min: 0, max: 255 });
