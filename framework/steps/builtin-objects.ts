@@ -5,10 +5,10 @@
  * shell unless the string itself uses shell syntax (pipes, redirections, `;`, `&&`, `$(…)`, globs) —
  * then, as the user asked, through `sh -c`.
  */
-import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ProcessError, VsperfError } from '../errors.js';
+import { AbortedError, ProcessError, VsperfError } from '../errors.js';
 import { exec } from '../host/exec.js';
+import { writeFileAbortable } from '../host/write-abortable.js';
 import type { Host } from '../host/host.js';
 import type { Logger } from '../log/logger.js';
 import { evalExpression } from './expr.js';
@@ -166,8 +166,10 @@ export function toolsTarget(o: ToolsOptions): StepTarget {
           const flows = runFlowFileScript(String(args[0]));
           const path = resolve(o.cwd, flows.path);
           try {
-            await writeFile(path, flows.lines.map((l) => `${l}\n`).join(''));
+            // A FIFO blocks until a reader comes, as in Python; a stopped run does not wait for one.
+            await writeFileAbortable(path, flows.lines.map((l) => `${l}\n`).join(''), o.signal);
           } catch (e) {
+            if (e instanceof AbortedError) throw e;
             // Python's open() would raise and VSPERF's exec_python return False: the step fails.
             throw new StepExprError(`OSError: cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
           }

@@ -5,12 +5,12 @@
  * (IPAddress(int|str), .value, str(): what the shape uses of netaddr).
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { VsperfError } from '../../../../framework/errors.js';
+import { AbortedError, VsperfError } from '../../../../framework/errors.js';
 import { silentLogger } from '../../../../framework/log/logger.js';
 import { toolsTarget } from '../../../../framework/steps/builtin-objects.js';
 import { ExecPythonUnsupported, MAX_FLOW_LINES, runFlowFileScript } from '../../../../framework/steps/flow-file.js';
@@ -147,8 +147,7 @@ describe('tools exec_python: VSPERF flow-file generator', () => {
     const operands = ['"a"', '"1"', 'i', '7', 'netaddr.IPAddress("0.0.0.3").value'];
     const samples: string[] = [];
     for (const l of operands) for (const r of operands) for (const op of ['+', '-', '*']) samples.push(script('{}', `${l}${op}${r}`));
-    for (const x of ['-"a"', '+"a"', '"a".value', 'i.value', '(i+1).value', 'netaddr.IPAddress("1.2.3."+"4")', 'range(1)[0]'])
-      samples.push(script('{}', x));
+    for (const x of ['-"a"', '+"a"', '"a".value', 'i.value', '(i+1).value', 'netaddr.IPAddress("1.2.3."+"4")', 'range(1)[0]']) samples.push(script('{}', x));
     // Fields as Python reads them: a spec holding fields of its own, escaped braces, single braces.
     for (const [fmt, args] of [
       ['{0:{1}}', '5,3'],
@@ -270,6 +269,47 @@ describe('tools exec_python: VSPERF flow-file generator', () => {
       await tools.call('exec_python', [src.replace('flows.txt', 'no/such/dir/f.txt')]).catch((e: unknown) => (err = e));
       expect(String((err as Error).message)).to.match(/^OSError: cannot write .*no\/such\/dir\/f\.txt: ENOENT$/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tools exec_python to a FIFO: waits for a reader as Python does, gives way to an abort, and writes everything to a reader', async function () {
+    this.timeout(20_000);
+    const dir = mkdtempSync(join(tmpdir(), 'vsd-flowfile-'));
+    const fifo = join(dir, 'flows.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const ac = new AbortController();
+    try {
+      const tools = toolsTarget({ log: silentLogger, host: undefined as never, cwd: dir, timeoutS: 5, signal: ac.signal });
+      const src = L3(3000).replace('/tmp/ovsofctl_cmds.txt', 'flows.fifo');
+      const call = tools.call('exec_python', [src]).then(
+        () => 'written',
+        (e: unknown) => e,
+      );
+      await new Promise((res) => setTimeout(res, 300));
+      ac.abort();
+      const t0 = Date.now();
+      const out = await Promise.race([call, new Promise((res) => setTimeout(() => res('still waiting 3 s after the abort'), 3000))]);
+      expect(out).to.be.instanceOf(AbortedError);
+      expect(Date.now() - t0, 'ms from the abort').to.be.lessThan(1000);
+      // With a reader (more than a pipe holds: 3000 lines, ~225 kB), every line arrives.
+      const reader = spawn('cat', [fifo]);
+      let got = '';
+      reader.stdout.on('data', (d: Buffer) => (got += d.toString()));
+      const closed = new Promise((res) => reader.on('close', res));
+      const tools2 = toolsTarget({ log: silentLogger, host: undefined as never, cwd: dir, timeoutS: 5, signal: new AbortController().signal });
+      expect(await tools2.call('exec_python', [src])).to.equal(true);
+      await closed;
+      expect(got).to.equal(
+        runFlowFileScript(src)
+          .lines.map((l) => `${l}\n`)
+          .join(''),
+      );
+    } finally {
+      // A writer still blocked in open() (before the fix) is let go by a reader, so the process can end.
+      const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      await new Promise((res) => setTimeout(res, 100));
+      closeSync(fd);
       rmSync(dir, { recursive: true, force: true });
     }
   });
