@@ -448,7 +448,7 @@ export class VsperfDeployment implements Deployment {
 
   /** VSPERF's op2p: integration and external bridge, tunnel port, endpoint addresses (op2p.ts). */
   private async overlayTopology(tb: Testbed, vswitch: VSwitch, facts: Record<string, string | number | boolean>, signals: AbortSignal[]): Promise<Topology> {
-    const o = await op2pTopology(this.s, vswitch, tb.switchPorts, tb.switchNetns);
+    const o = await op2pTopology(this.s, vswitch, tb.switchPorts);
     Object.assign(facts, o.facts);
     facts.vswitch_version = await vswitch.version();
     this.phyPortNames = o.phy.map((p) => p.name);
@@ -459,7 +459,7 @@ export class VsperfDeployment implements Deployment {
 
   /** VSPERF's ptunp: VXLAN encap and decap inside the switch, four bridges (ptunp.ts). */
   private async ptunpTopology(tb: Testbed, vswitch: VSwitch, facts: Record<string, string | number | boolean>, signals: AbortSignal[]): Promise<Topology> {
-    const o = await ptunpTopology(this.s, vswitch, tb.switchPorts, tb.switchNetns);
+    const o = await ptunpTopology(this.s, vswitch, tb.switchPorts);
     Object.assign(facts, o.facts);
     facts.vswitch_version = await vswitch.version();
     this.phyPortNames = o.phy.map((p) => p.name);

@@ -6,7 +6,7 @@
  * sandbox namespace.
  */
 import { CapabilityError, UsageError } from '../../framework/errors.js';
-import { exec } from '../../framework/host/exec.js';
+import { ip } from '../../framework/host/ip.js';
 import type { JsonObject, Settings } from '../../framework/config/settings.js';
 import type { PhyPort, SwitchPort, VSwitch } from '../../framework/api/deployment.js';
 import type { AdoptedPort } from '../steps/vswitch-target.js';
@@ -22,10 +22,6 @@ export interface Op2pResult {
   readonly facts: Record<string, string | number | boolean>;
 }
 
-function ipArgv(netns: string | undefined, args: string[]): string[] {
-  return ['ip', ...(netns ? ['-n', netns] : []), ...args];
-}
-
 /** The settings op2p reads, checked (the plan runs this: --dry-run reports them in one line). */
 export function checkOp2pSettings(s: Settings): void {
   const o = op2pSettings(s);
@@ -38,11 +34,11 @@ export function checkOp2pSettings(s: Settings): void {
 /** Checks what op2p needs before anything is built (also a one-line error for a switch without tunnels). */
 export function checkOp2p(s: Settings, vswitch: VSwitch): void {
   checkOp2pSettings(s);
-  if (!vswitch.addTunnelPort || !vswitch.setTunnelArp || !vswitch.addTunnelRoute || !vswitch.interfaceMac)
+  if (!vswitch.addTunnelPort || !vswitch.setTunnelArp || !vswitch.addTunnelRoute || !vswitch.interfaceMac || !vswitch.hostOps)
     throw new CapabilityError(vswitch.name, 'tunnel ports (deployment op2p)', 'use VSWITCH=OvsDpdkVhost');
 }
 
-export async function op2pTopology(s: Settings, vswitch: VSwitch, switchPorts: readonly PhyPort[], netns: string | undefined): Promise<Op2pResult> {
+export async function op2pTopology(s: Settings, vswitch: VSwitch, switchPorts: readonly PhyPort[]): Promise<Op2pResult> {
   checkOp2p(s, vswitch);
   const o0 = op2pSettings(s, vswitch.name);
   const layout = op2pPlan(o0);
@@ -57,11 +53,14 @@ export async function op2pTopology(s: Settings, vswitch: VSwitch, switchPorts: r
   }
   const t = layout.tunnel;
   ports.get(t.bridge)!.push({ ...(await vswitch.addTunnelPort!(t.bridge, t.name, t.type, t.remoteIp, t.ofport, t.options)), kind: 'tunnel' });
+  // Where the switch runs: its host (maybe another one) and namespace.
+  const host = vswitch.hostOps!();
+  const netns = vswitch.toolNetns?.();
   // The endpoint addresses live on the bridges' LOCAL ports (taps of the userspace datapath); OVS
   // learns them, and the connected routes, from the kernel of the namespace it runs in.
   for (const b of layout.bridges) {
-    await exec(ipArgv(netns, ['addr', 'add', b.address, 'dev', b.name]));
-    await exec(ipArgv(netns, ['link', 'set', 'dev', b.name, 'up']));
+    await ip(host, netns, ['addr', 'add', b.address, 'dev', b.name]);
+    await ip(host, netns, ['link', 'set', 'dev', b.name, 'up']);
   }
   // `#PARAM(NICS[i]['mac'])` settings name the MAC of the switch's i-th physical port, known only now.
   const nicMac = async (m: string): Promise<string> => {

@@ -6,7 +6,7 @@
  * the switch (bridges, their taps) or the sandbox namespace.
  */
 import { CapabilityError, UsageError } from '../../framework/errors.js';
-import { exec } from '../../framework/host/exec.js';
+import { ip } from '../../framework/host/ip.js';
 import type { Settings } from '../../framework/config/settings.js';
 import type { PhyPort, SwitchPort, VSwitch } from '../../framework/api/deployment.js';
 import type { AdoptedPort } from '../steps/vswitch-target.js';
@@ -21,10 +21,6 @@ export interface PtunpResult {
   readonly facts: Record<string, string | number | boolean>;
 }
 
-function ipArgv(netns: string | undefined, args: string[]): string[] {
-  return ['ip', ...(netns ? ['-n', netns] : []), ...args];
-}
-
 /** The settings ptunp reads, checked (the plan runs this: --dry-run reports them in one line). */
 export function checkPtunpSettings(s: Settings): void {
   ptunpPlan(ptunpSettings(s));
@@ -33,22 +29,25 @@ export function checkPtunpSettings(s: Settings): void {
 /** Checks what ptunp needs before anything is built (also a one-line error for a switch without tunnels). */
 export function checkPtunp(s: Settings, vswitch: VSwitch): void {
   checkPtunpSettings(s);
-  if (!vswitch.addTunnelPort || !vswitch.setTunnelArp || !vswitch.addTunnelRoute || !vswitch.addPatchPorts)
+  if (!vswitch.addTunnelPort || !vswitch.setTunnelArp || !vswitch.addTunnelRoute || !vswitch.addPatchPorts || !vswitch.hostOps)
     throw new CapabilityError(vswitch.name, 'tunnel and patch ports (deployment ptunp)', 'use VSWITCH=OvsDpdkVhost or OvsVanilla');
 }
 
-export async function ptunpTopology(s: Settings, vswitch: VSwitch, switchPorts: readonly PhyPort[], netns: string | undefined): Promise<PtunpResult> {
+export async function ptunpTopology(s: Settings, vswitch: VSwitch, switchPorts: readonly PhyPort[]): Promise<PtunpResult> {
   checkPtunp(s, vswitch);
   const o = ptunpSettings(s);
   const plan = ptunpPlan(o);
   if (switchPorts.length < 2) throw new UsageError(`deployment ptunp needs 2 physical ports, the testbed has ${switchPorts.length}`);
   for (const b of plan.bridges) await vswitch.addBridge(b.name, b.hwaddr ? { hwaddr: b.hwaddr } : undefined);
   const ports = new Map<string, AdoptedPort[]>(plan.bridges.map((b) => [b.name, []]));
+  // Where the switch runs: its host (maybe another one) and namespace.
+  const host = vswitch.hostOps!();
+  const netns = vswitch.toolNetns?.();
   // Tunnel endpoints live on the modify bridges' LOCAL ports (taps of the userspace datapath); OVS
   // learns them, and the connected routes, from the kernel of the namespace it runs in.
   for (const b of plan.bridges) {
-    if (b.address) await exec(ipArgv(netns, ['addr', 'add', b.address, 'dev', b.name]));
-    await exec(ipArgv(netns, ['link', 'set', 'dev', b.name, 'up']));
+    if (b.address) await ip(host, netns, ['addr', 'add', b.address, 'dev', b.name]);
+    await ip(host, netns, ['link', 'set', 'dev', b.name, 'up']);
   }
   for (const r of plan.routes) await vswitch.addTunnelRoute!(r.network, r.bridge);
   for (const n of plan.neighbours) await vswitch.setTunnelArp!(n.bridge, n.ip, n.mac);

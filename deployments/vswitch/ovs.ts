@@ -829,6 +829,11 @@ export class OvsSwitch implements VSwitch {
     }
   }
 
+  /** This host, or the one given as `ops` (a remote OVS). */
+  hostOps(): HostOps {
+    return this.ops;
+  }
+
   /** The switch's ports live in this namespace (the sandbox's): TestSteps' shell commands run there. */
   toolNetns(): string | undefined {
     return this.opts.ops ? undefined : this.netns;

@@ -6,6 +6,7 @@ import type { PortSpec } from './trafficgen.js';
 import type { GuestNic, Vnf } from './vnf.js';
 import type { StepTarget } from '../steps/types.js';
 import type { JsonObject } from '../config/settings.js';
+import type { HostOps } from '../host/host-ops.js';
 
 /**
  * A "physical" port as handed to the vSwitch: a PCI NIC (or SR-IOV VF), a sandbox veth end used via
@@ -201,6 +202,11 @@ export interface VSwitch {
    * $NICS[0]["device"]`); undefined = this host's.
    */
   toolNetns?(): string | undefined;
+  /**
+   * The host the switch runs on (this one or another): commands for the kernel it uses (an address on a
+   * bridge's LOCAL port) run there, in toolNetns().
+   */
+  hostOps?(): HostOps;
   /**
    * VSPERF's `vswitch restart`: stop and start the switch daemon keeping its configuration database
    * (bridges, ports, other_config); flows are gone afterwards, as in VSPERF.
