@@ -6,15 +6,16 @@
  * naming what the host lacks.
  */
 import { readdirSync } from 'node:fs';
-import type { JsonObject } from '../config/settings.js';
+import type { JsonObject, Settings } from '../config/settings.js';
+import { exec } from '../host/exec.js';
 
 export interface HostNeeds {
   /** NUMA nodes: the testcase pins guests and PMD threads to different nodes. */
   readonly numaNodes?: number;
   /**
    * The testcase checks the MTU of a vhost-user client port before any guest is on its socket (VSPERF's
-   * ovsdpdk_jumbo_*_vport_* and ovsdpdk_jumbo_pvp). OVS-DPDK here (3.1) sets such a port's MTU only
-   * when a guest connects: measured, `ovs-vsctl get Interface dpdkvhostuserclient0 mtu` is 0 and
+   * ovsdpdk_jumbo_*_vport_* and ovsdpdk_jumbo_pvp). OVS-DPDK sets such a port's MTU only when a guest
+   * connects: measured on OVS 3.1.0, `ovs-vsctl get Interface dpdkvhostuserclient0 mtu` is 0 and
    * `dpctl/show` says mtu=0, before and after mtu_request=9000.
    */
   readonly guestForVhostMtu?: true;
@@ -86,8 +87,34 @@ export function numaNodeCount(dir = '/sys/devices/system/node'): number {
   }
 }
 
+/** What the host is asked: its NUMA nodes, and the OVS-DPDK build the testcase would run (its version, for the message). */
+export interface HostProbe {
+  numaNodes(): number;
+  ovsDpdkVersion(): Promise<string>;
+}
+
+/** The OVS-DPDK build the settings name (the one OvsDpdkVhost starts). */
+const OVS_DPDK_BIN = '/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk';
+
+/** `BIN --version` as OVS reports itself ("ovs-vswitchd (Open vSwitch) 3.1.0"): "OVS 3.1.0", or why it is unknown. */
+export async function ovsVersion(bin: string): Promise<string> {
+  try {
+    const r = await exec([bin, '--version'], { allowFail: true, timeoutMs: 10_000 });
+    const v = /\(Open vSwitch\)\s+(\S+)/.exec(r.stdout)?.[1];
+    if (v) return `OVS ${v}`;
+    return `version unknown: ${bin} --version printed ${JSON.stringify((r.stdout || r.stderr).trim().split('\n')[0] ?? '')}`;
+  } catch (e) {
+    return `version unknown: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/** This host, with the OVS-DPDK binary the settings name (OVS_VSWITCHD_DPDK_BIN). */
+export function hostProbe(s: Settings): HostProbe {
+  return { numaNodes: () => numaNodeCount(), ovsDpdkVersion: () => ovsVersion(String(s.getOr('OVS_VSWITCHD_DPDK_BIN', OVS_DPDK_BIN))) };
+}
+
 /** Why this host cannot run the testcase, or undefined. */
-export function hostLacks(tc: TestcaseData, probe: { numaNodes: () => number } = { numaNodes: () => numaNodeCount() }): string | undefined {
+export async function hostLacks(tc: TestcaseData, probe: HostProbe): Promise<string | undefined> {
   const need = hostNeeds(tc);
   if (need.numaNodes !== undefined) {
     const have = probe.numaNodes();
@@ -95,7 +122,7 @@ export function hostLacks(tc: TestcaseData, probe: { numaNodes: () => number } =
       return `needs a host with ${need.numaNodes} NUMA nodes (it places guests and PMD threads on different nodes); this host has ${have}`;
   }
   if (need.guestForVhostMtu)
-    return "checks a vhost-user client port's MTU before any guest is on its socket: this OVS-DPDK (3.1) reports MTU 0 until a guest connects";
+    return `checks a vhost-user client port's MTU before any guest is on its socket: this OVS-DPDK (${await probe.ovsDpdkVersion()}) reports MTU 0 until a guest connects`;
   if (need.bindsNic)
     return "needs a physical (PCI) NIC that its steps bind to a DPDK driver with VSPERF's dpdk-devbind ($TOOLS['bind-tool']) while the switch runs; vsperf-ts does not rebind NICs inside a testcase, and the sandbox's ports are veth";
   return undefined;

@@ -19,7 +19,7 @@ import type { Registry } from '../registry/registry.js';
 import type { DriverFactory, DriverKind } from '../api/driver.js';
 import { suggest } from '../util/suggest.js';
 import { notProvided } from '../registry/not-provided.js';
-import { hostLacks } from './host-needs.js';
+import { hostLacks, hostProbe } from './host-needs.js';
 import { validityThresholds } from '../fidelity/verdict.js';
 import { parseTestSteps } from '../steps/steps.js';
 import type { PyValue } from '../steps/pyvalue.js';
@@ -130,7 +130,7 @@ export async function validatePlan(config: Config, registry: Registry, testcases
   for (const [i, tc] of testcases.entries()) {
     try {
       const p = await planTestcase(config, registry, tc, i);
-      const lacking = hostLacks(tc);
+      const lacking = await hostLacks(tc, hostProbe(p.settings));
       planned.push(lacking ? { ...p, unavailable: lacking } : p);
     } catch (e) {
       // VSPERF's integration catalogue names drivers we do not have (T-Rex, VPP, ptunp): those

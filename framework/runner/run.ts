@@ -33,7 +33,7 @@ import type { Topology } from '../api/deployment.js';
 import { parseTestSteps } from '../steps/steps.js';
 import type { PyValue } from '../steps/pyvalue.js';
 import { integrationRows, runStepsTestcase } from './steps-testcase.js';
-import { hostLacks } from './host-needs.js';
+import { hostLacks, hostProbe } from './host-needs.js';
 
 export type Mode = 'normal' | 'trafficgen' | 'trafficgen-off' | 'trafficgen-pause';
 
@@ -229,7 +229,7 @@ async function executeTestcase(o: RunOptions, tc: TestcaseDef, index: number, st
   const { log, cleanup } = env;
   const s = (st.settings = o.config.forTestcase(tc, index));
   validityThresholds(s); // a bad VALIDITY_THRESHOLDS entry is a config error before anything runs
-  const lacking = hostLacks(tc);
+  const lacking = await hostLacks(tc, hostProbe(s));
   if (lacking) throw new EnvironmentError(lacking);
   const estimateS = await estimateTestcaseS(s, tc.Deployment);
   o.events.emit('testcase:phase', { name: tc.name, phase: `estimated ${Math.round(estimateS)} s` });
