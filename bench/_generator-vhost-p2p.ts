@@ -132,7 +132,11 @@ export async function vhostP2p(
           await sleep(50);
         }
         const started = performance.now();
-        await opts.onFlowing?.(ovs.pids().vswitchd ?? 0, t);
+        if (opts.onFlowing) {
+          const pid = ovs.pids().vswitchd;
+          if (pid === undefined) throw new Error('OVS is forwarding but reports no ovs-vswitchd pid');
+          await opts.onFlowing(pid, t);
+        }
         await ovs.appctl('ovs-vswitchd', ['dpif-netdev/pmd-stats-clear']);
         const a0 = performance.now();
         const s0 = await stats();
