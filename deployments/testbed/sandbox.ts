@@ -49,6 +49,11 @@ export interface Testbed {
    * switch opening its end can flap it). Rejects with EnvironmentError naming the ports still down.
    */
   waitUp?(timeoutMs: number): Promise<void>;
+  /**
+   * The kernel's counters of each veth between generator port i and the switch (veth sandbox only):
+   * an observer of the wire that neither the generator nor the switch keeps.
+   */
+  wireCounters?(): Promise<WireCounters[]>;
   /** Release what the testbed created, newest first (each step also leaves the Host's cleanup stack). */
   release(): Promise<void>;
 }
@@ -62,6 +67,24 @@ export interface Testbed {
  * (~300 MiB of hugepages for two ports).
  */
 export const SANDBOX_VHOST_RING = 16384;
+
+/**
+ * One veth of the sandbox as its two ends' kernel counters see it. A veth end counts a frame as sent once
+ * its peer took it (`toSwitch`), and counts apart what it could not deliver (`droppedToSwitch`: the
+ * switch end's XDP ring was full or it had no peer). `switchDropped` is the switch end's receive drops
+ * (on an AF_XDP port: frames its XDP program could not place in the socket's ring, what OVS-DPDK reports
+ * as the port's rx_missed_errors).
+ */
+export interface WireCounters {
+  readonly index: number;
+  /** Frames that crossed from the generator's end to the switch's. */
+  readonly toSwitch: number;
+  /** Frames the generator's end took but could not hand to the switch's end. */
+  readonly droppedToSwitch: number;
+  readonly switchDropped: number;
+  /** Frames that crossed from the switch's end to the generator's. */
+  readonly toGenerator: number;
+}
 
 /** Interface names must fit IFNAMSIZ (15 characters). */
 export function sandboxNames(tag: string, i: number): { netns: string; switchNetns: string; gen: string; sw: string } {
@@ -176,5 +199,33 @@ async function buildSandbox(host: Host, o: SandboxOptions, releases: Array<() =>
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  return { kind: 'sandbox', portType: 'veth', generatorPorts, switchPorts, netns, ...(o.direct ? {} : { switchNetns }), waitUp, release };
+  const wireCounters = async (): Promise<WireCounters[]> => {
+    const out: WireCounters[] = [];
+    for (let i = 0; i < o.ports; i++) {
+      const { gen, sw } = sandboxNames(o.tag, i);
+      const g = await readStats(netns, gen, ['tx_packets', 'tx_dropped', 'rx_packets']);
+      const s = await readStats(switchNetns, sw, ['rx_dropped']);
+      out.push({ index: i, toSwitch: g[0]!, droppedToSwitch: g[1]!, switchDropped: s[0]!, toGenerator: g[2]! });
+    }
+    return out;
+  };
+  return {
+    kind: 'sandbox',
+    portType: 'veth',
+    generatorPorts,
+    switchPorts,
+    netns,
+    ...(o.direct ? {} : { switchNetns, wireCounters }),
+    waitUp,
+    release,
+  };
+}
+
+/** /sys/class/net/IFACE/statistics/NAME of an interface in a namespace, in the order asked. */
+async function readStats(ns: string, iface: string, names: readonly string[]): Promise<number[]> {
+  const r = await exec(['ip', 'netns', 'exec', ns, 'cat', ...names.map((n) => `/sys/class/net/${iface}/statistics/${n}`)]);
+  const v = r.stdout.trim().split('\n').map(Number);
+  if (v.length !== names.length || v.some((x) => !Number.isFinite(x)))
+    throw new EnvironmentError(`cannot read the counters of ${iface} in ${ns}: ${r.stdout.trim()}`);
+  return v;
 }

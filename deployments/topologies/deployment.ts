@@ -15,11 +15,11 @@ import type { PortSpec } from '../../framework/api/trafficgen.js';
 import { isPciPassthroughVnf, type GuestNic, type Vnf } from '../../framework/api/vnf.js';
 import { connectionFlows, connectionTraffic, parseFrameModification, withFrameMod } from '../flows.js';
 import { resolveNics, Sriov } from '../sriov/sriov.js';
-import { createSandbox, type Testbed } from '../testbed/sandbox.js';
+import { createSandbox, type Testbed, type WireCounters } from '../testbed/sandbox.js';
 import { vsperfNics } from '../testbed/vsperf-nics.js';
 import { confineController } from '../testbed/controller-affinity.js';
 import { ranges } from '../vswitch/pmd-cores.js';
-import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps } from '../../framework/api/deployment.js';
+import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology, VSwitch, VSwitchCaps, WireDelta } from '../../framework/api/deployment.js';
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 import { VswitchSteps, type AdoptedPort } from '../steps/vswitch-target.js';
 import { deploymentGuestTarget, VnfSteps } from '../steps/vnf-target.js';
@@ -82,6 +82,7 @@ export class VsperfDeployment implements Deployment {
   private vswitch: VSwitch | undefined;
   private guests: Vnf[] = [];
   private baseline: PortStats[] | undefined;
+  private wireBaseline: WireCounters[] | undefined;
   /** WHITELIST_NICS entry behind each resolved NIC (for the results). */
   private nicLabels: string[] = [];
   /** The sandbox's "phy" ports are vhost-user: OVS has their counters only while the generator is connected. */
@@ -524,18 +525,19 @@ export class VsperfDeployment implements Deployment {
       beforeTrial: async () => {
         if (health?.aborted) throw health.reason;
         this.baseline = await this.portStats(vswitch, all);
+        this.wireBaseline = await tb.wireCounters?.();
         await vswitch.clearStats?.(bridge);
       },
       afterTrial: async () => {
         if (health?.aborted) throw health.reason;
-        const c = await this.counters(vswitch, all);
+        const c = await this.counters(vswitch, all, await tb.wireCounters?.());
         return c as unknown as Record<string, unknown>;
       },
     };
   }
 
   /** Port counter deltas since beforeTrial, mapped to generator ports (switch phy port i ↔ generator port i). */
-  private async counters(vswitch: VSwitch, bridges: readonly string[]): Promise<SwitchCounters> {
+  private async counters(vswitch: VSwitch, bridges: readonly string[], wireNow?: readonly WireCounters[]): Promise<SwitchCounters> {
     const now = await this.portStats(vswitch, bridges);
     // Keyed by name too: OpenFlow numbers repeat across op2p's two bridges.
     const key = (p: PortStats): string => `${p.name}#${p.ofport}`;
@@ -564,7 +566,18 @@ export class VsperfDeployment implements Deployment {
       this.phyPortNames ? ports.find((x) => x.name === this.phyPortNames![i]) : ports.find((x) => x.ofport === i + 1);
     const mapped = [0, 1].flatMap((index) => {
       const p = phyOf(index);
-      return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets }] : [];
+      const w = wireNow?.find((x) => x.index === index);
+      const b = this.wireBaseline?.find((x) => x.index === index);
+      const wire: WireDelta | undefined =
+        w && b
+          ? {
+              toSwitch: w.toSwitch - b.toSwitch,
+              droppedToSwitch: w.droppedToSwitch - b.droppedToSwitch,
+              switchDropped: w.switchDropped - b.switchDropped,
+              toGenerator: w.toGenerator - b.toGenerator,
+            }
+          : undefined;
+      return p ? [{ index, port: p.name, rxFromGenerator: p.rxPackets, txToGenerator: p.txPackets, ...(wire ? { wire } : {}) }] : [];
     });
     // A vhost "phy" port's counters live as long as the generator's device is connected (OVS drops them
     // when it disconnects, and starts from 0 with the next trial's): they are the trial's only while every

@@ -239,6 +239,18 @@ export interface VSwitch {
   readonly health?: AbortSignal;
 }
 
+/** Frames one generator port's veth carried over a trial (deltas of its two ends' kernel counters). */
+export interface WireDelta {
+  /** Crossed from the generator's end to the switch's. */
+  readonly toSwitch: number;
+  /** Taken by the generator's end but not delivered to the switch's (veth tx_dropped). */
+  readonly droppedToSwitch: number;
+  /** Dropped by the switch's end on receive (an AF_XDP port: its XDP socket's ring was full). */
+  readonly switchDropped: number;
+  /** Crossed from the switch's end to the generator's. */
+  readonly toGenerator: number;
+}
+
 /** Switch-side counters of one trial, as returned by Topology.afterTrial. */
 export interface SwitchCounters {
   readonly vswitch: string;
@@ -248,7 +260,14 @@ export interface SwitchCounters {
    * Generator port i ↔ switch port: `rxFromGenerator` = frames the switch got from generator port i,
    * `txToGenerator` = frames the switch sent to generator port i. Absent for `none`.
    */
-  readonly generatorPorts?: readonly { readonly index: number; readonly port: string; readonly rxFromGenerator: number; readonly txToGenerator: number }[];
+  readonly generatorPorts?: readonly {
+    readonly index: number;
+    readonly port: string;
+    readonly rxFromGenerator: number;
+    readonly txToGenerator: number;
+    /** The wire between them as the kernel counted it over the trial (veth sandbox): a third observer. */
+    readonly wire?: WireDelta;
+  }[];
   /** Driver-specific (PMD stats…). */
   readonly extra?: Record<string, unknown>;
 }

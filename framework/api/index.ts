@@ -38,6 +38,7 @@ export type {
   FlowSpec,
   FlowMatch,
   SwitchCounters,
+  WireDelta,
   MigrationPorts,
 } from './deployment.js';
 export type { Vnf, VnfAttachment, GuestNic, LoopbackApp, PciPassthroughVnf, GuestCommandResult } from './vnf.js';

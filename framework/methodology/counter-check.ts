@@ -5,6 +5,10 @@
  * Per direction i → j: the switch cannot receive more on port i than the generator sent from i, and the
  * generator cannot receive more on j than the switch sent to j (foreign frames excluded). Losses are
  * attributed to where they happened: before the switch (ingress), inside it, or after it (egress).
+ *
+ * When the testbed also counted the wire (the veth sandbox's kernel counters), a disagreement is pinned
+ * on the side that is off: the generator when the wire carried more than it says it sent, the switch
+ * when it counted more frames (received + dropped on receive) than crossed the wire.
  */
 import type { TrialResult } from '../api/trafficgen.js';
 import type { SwitchCounters } from '../api/deployment.js';
@@ -23,6 +27,12 @@ export interface DirectionCheck {
   /** Dropped by the switch: at its receive port plus between its ports. */
   readonly lostInSwitch: number;
   readonly lostAfterSwitch: number;
+  /** Frames that crossed the wire into the switch port (kernel counters; absent without them). */
+  readonly wireToSwitch?: number;
+  /** Frames the generator's end of the wire took but could not deliver (lost before the switch). */
+  readonly wireDropped?: number;
+  /** Frames that crossed the wire from the switch to the receiving generator port. */
+  readonly wireToGenerator?: number;
   readonly consistent: boolean;
   readonly problem?: string;
 }
@@ -58,11 +68,23 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
     const slack = (n: number): number => Math.max(abs, rel * n);
     const rxDropped = dropped.get(inP.port) ?? 0;
     const problems: string[] = [];
-    if (inP.rxFromGenerator + rxDropped > d.txFrames + slack(d.txFrames)) {
+    const wireIn = inP.wire;
+    const wireOut = outP.wire;
+    const seen = inP.rxFromGenerator + rxDropped;
+    if (wireIn) {
+      if (wireIn.toSwitch > d.txFrames + slack(d.txFrames))
+        problems.push(`the wire from generator port ${d.fromPort} carried ${wireIn.toSwitch} > generator sent ${d.txFrames}: the generator's count is low`);
+      if (seen > wireIn.toSwitch + slack(wireIn.toSwitch))
+        problems.push(
+          `switch port ${inP.port} received ${inP.rxFromGenerator} (+${rxDropped} dropped) > ${wireIn.toSwitch} crossed the wire: the switch's count is high`,
+        );
+    } else if (seen > d.txFrames + slack(d.txFrames)) {
       problems.push(`switch port ${inP.port} received ${inP.rxFromGenerator} (+${rxDropped} dropped) > generator sent ${d.txFrames}`);
     }
     if (genRx > outP.txToGenerator + slack(genRx))
       problems.push(`generator port ${d.toPort} received ${genRx} > switch port ${outP.port} sent ${outP.txToGenerator}`);
+    if (wireOut && genRx > wireOut.toGenerator + slack(genRx))
+      problems.push(`generator port ${d.toPort} received ${genRx} > ${wireOut.toGenerator} crossed the wire to it: the generator's count is high`);
     directions.push({
       fromPort: d.fromPort,
       toPort: d.toPort,
@@ -72,6 +94,8 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
       switchTx: outP.txToGenerator,
       generatorRx: genRx,
       lostBeforeSwitch: Math.max(0, d.txFrames - inP.rxFromGenerator - rxDropped),
+      ...(wireIn ? { wireToSwitch: wireIn.toSwitch, wireDropped: wireIn.droppedToSwitch } : {}),
+      ...(wireOut ? { wireToGenerator: wireOut.toGenerator } : {}),
       lostInSwitch: rxDropped + Math.max(0, inP.rxFromGenerator - outP.txToGenerator),
       lostAfterSwitch: Math.max(0, outP.txToGenerator - genRx),
       consistent: problems.length === 0,

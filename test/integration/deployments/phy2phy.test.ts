@@ -45,6 +45,9 @@ describe('deployments: phy2phy on the sandbox (integration)', function () {
     expect(c.vswitch).to.equal('OvsDpdkVhost');
     expect(c.generatorPorts![0]!.rxFromGenerator).to.equal(1000);
     expect(c.generatorPorts![1]!.txToGenerator).to.equal(1000);
+    // The wire as the veths' kernel counters saw it: a third observer next to sender and switch.
+    expect(c.generatorPorts![0]!.wire).to.deep.include({ toSwitch: 1000, droppedToSwitch: 0, switchDropped: 0 });
+    expect(c.generatorPorts![1]!.wire).to.deep.include({ toSwitch: 0, toGenerator: 1000 });
     expect((c.extra!.pmd as Array<{ packetsReceived: number }>).reduce((a, p) => a + p.packetsReceived, 0)).to.be.at.least(1000);
 
     // Reverse direction through the second flow.
@@ -54,6 +57,8 @@ describe('deployments: phy2phy on the sandbox (integration)', function () {
     const back = (await topo.afterTrial!()) as unknown as SwitchCounters;
     expect(back.generatorPorts![1]!.rxFromGenerator).to.equal(200);
     expect(back.generatorPorts![0]!.txToGenerator).to.equal(200);
+    expect(back.generatorPorts![1]!.wire).to.deep.include({ toSwitch: 200, toGenerator: 0 });
+    expect(back.generatorPorts![0]!.wire).to.deep.include({ toSwitch: 0, toGenerator: 200 });
 
     await dep.teardown();
     await dep.teardown(); // idempotent
