@@ -121,9 +121,12 @@ dpdk_run() {
   done
   say "VSPERF-READY app=$app uptime=$(cut -d' ' -f1 /proc/uptime) ports=$NICS"
 }
-# Two lcores for testpmd (main + one forwarding); on one vCPU both run on CPU 0: the main lcore only
-# waits on stdin.
-testpmd_lcores() { [ "$(nproc)" -ge 2 ] && echo "-l 0,1" || echo "--lcores=0@0,1@0"; }
+# vsperf.fwdcpu= (the host sets it with 2+ vCPUs): the CPU the guest kernel leaves to the app
+# (isolcpus, nohz_full). testpmd's main lcore only waits on stdin: on CPU 0, its forwarding lcore on
+# that CPU; without it both on CPU 0. l2fwd forwards on its main lcore.
+FWDCPU=
+for a in $(cat /proc/cmdline); do case "$a" in vsperf.fwdcpu=*) FWDCPU="\${a#vsperf.fwdcpu=}";; esac; done
+testpmd_lcores() { [ -n "$FWDCPU" ] && echo "-l 0,$FWDCPU" || echo "--lcores=0@0,1@0"; }
 case "$APP" in
   testpmd)
     dpdk_bind
@@ -136,7 +139,7 @@ case "$APP" in
   l2fwd)
     dpdk_bind
     mask=$(printf '0x%x' $(( (1 << NICS) - 1 )))
-    dpdk_run l2fwd "entering main loop" dpdk-l2fwd -l 0 -n 1 -m 64 --no-telemetry -- -p $mask -q $NICS -T 0 --no-mac-updating;;
+    dpdk_run l2fwd "entering main loop" dpdk-l2fwd -l \${FWDCPU:-0} -n 1 -m 64 --no-telemetry -- -p $mask -q $NICS -T 0 --no-mac-updating;;
   linux_bridge) bridge_pairs; say "VSPERF-READY app=linux_bridge uptime=$(cut -d' ' -f1 /proc/uptime) $(ls /sys/class/net | tr '\\n' ' ')";;
   buildin) bridge_pairs; say "VSPERF-READY app=buildin uptime=$(cut -d' ' -f1 /proc/uptime) $(ls /sys/class/net | tr '\\n' ' ')";;
   none) ;;

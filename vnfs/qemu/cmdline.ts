@@ -47,7 +47,7 @@ export function qemuArgv(
   argv.push('-numa', 'node,memdev=mem');
   argv.push('-kernel', cfg.kernel, '-initrd', cfg.initrd);
   const append = ['console=ttyS0', 'quiet', 'panic=-1', `vsperf.loopback=${cfg.loopback}`, `vsperf.nics=${nics.length + (cfg.pciDevices?.length ?? 0)}`];
-  if (isDpdkApp(cfg.loopback)) append.push(...dpdkAppend(cfg.loopback, cfg.testpmd?.fwdMode ?? 'io', cfg.testpmd?.args ?? []));
+  if (isDpdkApp(cfg.loopback)) append.push(...dpdkAppend(cfg.loopback, cfg.testpmd?.fwdMode ?? 'io', cfg.testpmd?.args ?? [], cfg.smp));
   if (cfg.appendExtra) append.push(cfg.appendExtra);
   argv.push('-append', append.join(' '));
   if (nics.length === 0) argv.push('-nic', 'none');

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings, Json } from '../../framework/config/settings.js';
 import { ConfigError, EnvironmentError } from '../../framework/errors.js';
-import { checkFwdMode, isDpdkApp, TCG_DPDK_CPU, testpmdAppArgs } from './dpdk-guest.js';
+import { autoSmp, checkFwdMode, isDpdkApp, TCG_DPDK_CPU, testpmdAppArgs } from './dpdk-guest.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -309,7 +309,7 @@ export function qemuConfigFromSettings(settings: Settings, index: number, hosts:
     machine: str(settings, 'GUEST_MACHINE', index, 'q35'),
     cpu,
     memoryMiB: num(settings, 'GUEST_MEMORY', index, 256, 64),
-    smp: num(settings, 'GUEST_SMP', index, 1, 1),
+    smp: perGuest(settings, 'GUEST_SMP', index) === 'auto' ? autoSmp(loopback) : num(settings, 'GUEST_SMP', index, autoSmp(loopback), 1),
     coreBinding: coreBinding(settings, index),
     nicsNr: num(settings, 'GUEST_NICS_NR', index, 2, 0),
     loopback,

@@ -60,9 +60,33 @@ export function testpmdAppArgs(params: string, source: string): { args: string[]
   return { args, dropped };
 }
 
-/** Kernel command-line words for a DPDK app (the image's /init reads vsperf.fwd and vsperf.testpmd). */
-export function dpdkAppend(app: string, fwdMode: string, testpmdArgs: readonly string[]): string[] {
+/**
+ * GUEST_SMP "auto" (the default): two vCPUs for a DPDK app, one otherwise. With two, the app forwards
+ * on vCPU 1 and the guest kernel keeps vCPU 0 (dpdkAppend): after a live migration, TCG starts with an
+ * empty translation cache, and on one vCPU the forwarding loop waited until the kernel's tick, timers,
+ * workqueues and scheduler (2 500–2 800 freshly translated blocks, 95 % kernel code) had run; on its
+ * own vCPU it translates only its own ~130 (docs/migration.md). The kernel bridge forwards in the
+ * kernel, so it has nothing to gain.
+ */
+export function autoSmp(app: string): number {
+  return isDpdkApp(app) ? 2 : 1;
+}
+
+/**
+ * Kernel command-line words for a DPDK app (the image's /init reads vsperf.fwd, vsperf.testpmd and
+ * vsperf.fwdcpu). With `smp` ≥ 2 vCPUs, vCPU 1 is the forwarding CPU (testpmd's forwarding lcore,
+ * l2fwd's only one, as VSPERF's `-c 0x3` puts testpmd's forwarding on its second lcore), and the vCPUs
+ * from 1 on are taken away from the kernel: no scheduler load balancing or unbound work there
+ * (isolcpus), no tick while one task runs (nohz_full), RCU callbacks and device interrupts on vCPU 0
+ * (rcu_nocbs, irqaffinity; without the latter the NICs' config interrupt QEMU raises after a
+ * migration could land on vCPU 1 and bring the tick and timers back there).
+ */
+export function dpdkAppend(app: string, fwdMode: string, testpmdArgs: readonly string[], smp = 1): string[] {
   const words = ['hugepagesz=2M', `hugepages=${GUEST_DPDK_HUGEPAGES}`];
+  if (smp >= 2) {
+    const isolated = smp === 2 ? '1' : `1-${smp - 1}`;
+    words.push(`isolcpus=${isolated}`, `nohz_full=${isolated}`, `rcu_nocbs=${isolated}`, 'irqaffinity=0', 'vsperf.fwdcpu=1');
+  }
   if (app === 'testpmd') {
     words.push(`vsperf.fwd=${fwdMode}`);
     if (testpmdArgs.length) words.push(`vsperf.testpmd=${Buffer.from(testpmdArgs.join(' ')).toString('base64')}`);
