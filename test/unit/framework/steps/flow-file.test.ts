@@ -26,7 +26,7 @@ const VPP =
   'import netaddr;dst_mac_value = netaddr.EUI("00:00:00:00:00:0A").value;cmds=open("/tmp/vppctl_cmds.txt","w");[print("set ip arp #STEP[2][0] {} {}".format(netaddr.IPAddress(netaddr.IPAddress("6.0.0.1").value+i),netaddr.EUI(dst_mac_value+i,dialect=netaddr.mac_unix_expanded)),file=cmds) for i in range(0)];cmds.close()';
 
 const ORACLE = `
-import ipaddress, json, os, sys, tempfile, types
+import ipaddress, json, os, shutil, sys, tempfile, types
 class IPAddress:
     def __init__(self, a):
         if isinstance(a, int) and a < 0:
@@ -51,6 +51,7 @@ for k, src in enumerate(json.load(sys.stdin)):
             out.append({"lines": f.read().split("\\n")[:-1]})
     except Exception as x:
         out.append({"error": type(x).__name__})
+shutil.rmtree(d)
 print(json.dumps(out))
 `;
 
