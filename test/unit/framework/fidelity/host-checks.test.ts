@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cpuList, formatChecks, judgeHost, readHostFacts, type HostFacts } from '../../../../framework/fidelity/host-checks.js';
@@ -84,7 +84,12 @@ describe('fidelity: vsperf --check-host rules', () => {
     w(join(proc, 'meminfo'), 'HugePages_Total:     512\nHugePages_Free:      100\nHugepagesize:       2048 kB\n');
     w(join(proc, 'interrupts'), '           CPU0       CPU1\n 40:  1  2  PCI-MSI eth1-TxRx-0\n 41:  1 2 PCI-MSI other\n');
     w(join(proc, 'irq/40/smp_affinity_list'), '0-1\n');
-    const f = readHostFacts({ pmdCpus: [1], generatorCpus: [], ports: ['eth1'], sys, proc });
+    let f: ReturnType<typeof readHostFacts>;
+    try {
+      f = readHostFacts({ pmdCpus: [1], generatorCpus: [], ports: ['eth1'], sys, proc });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
     expect(f.clocksource).to.equal('kvm-clock');
     expect(f.governors).to.deep.equal({ cpu0: 'schedutil' });
     expect(f.isolated).to.deep.equal([2, 3, 5]);
