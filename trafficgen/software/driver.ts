@@ -75,6 +75,13 @@ export const DEFAULT_OPTIONS: SoftwareOptions = {
   queues: 1,
 };
 
+/**
+ * Longest the engine keeps its ports after a trial for the caller's read (TrialHooks.beforeRelease; the
+ * hook gets this less HOOK_MARGIN_MS). Reading op2p/ptunp's four bridges (sync, dump-ports, interface and
+ * PMD statistics), maybe over SSH on a loaded host, takes seconds; a hook that needs longer fails the trial.
+ */
+export const HOLD_S = 30;
+
 /** Share of the calibrated flat-out rate announced as the maximum. */
 export const CALIBRATION_HEADROOM = 0.95;
 
@@ -258,7 +265,7 @@ export class SoftwareGenerator implements TrafficGenerator {
     const built = buildPlan(spec, this.ports, { ...this.opts, cpus: this.cpus });
     const offeredFps = built.offeredFps;
     // The engine keeps its ports until the caller has read what it needs (the switch's counters).
-    const plan = hooks?.beforeRelease ? { ...built.plan, hold: true } : built.plan;
+    const plan = hooks?.beforeRelease ? { ...built.plan, holdS: HOLD_S } : built.plan;
     const started = Date.now();
     const trafficS = spec.durationS ?? (spec.frames ?? 0) / Math.max(1, Math.min(offeredFps, this.maxRate ?? offeredFps));
     const run = await EngineRun.start({
@@ -269,7 +276,8 @@ export class SoftwareGenerator implements TrafficGenerator {
       xdpPorts: this.xdpPorts(plan.ports.length),
       ...(signal ? { signal } : {}),
       ...(onProgress ? { onProgress: (p: EngineProgress) => onProgress({ elapsedS: p.elapsed_s, txFrames: p.tx, rxFrames: p.rx }) } : {}),
-      ...(hooks?.beforeRelease ? { beforeRelease: hooks.beforeRelease } : {}),
+      ...(hooks?.beforeRelease ? { beforeRelease: hooks.beforeRelease, holdS: HOLD_S } : {}),
+      // Until the result line; the hold and the exit have their own time after it (EngineRun.finish).
       timeoutMs: Math.ceil((trafficS * 2 + (spec.learningS ?? 0) + plan.drainS + 15) * 1000),
     });
     const res = await run.finish();

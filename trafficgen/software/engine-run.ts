@@ -55,11 +55,20 @@ export interface EngineRunOptions {
   /** DPDK EAL runtime directory of this run (the engine removes it; the janitor does if it is killed). */
   readonly dpdkRuntimeDir?: string;
   /**
-   * The engine runs with --hold: on its result line this is awaited, then "release" lets the engine close
-   * its ports. Its failure is the trial's (finish() throws it), after the engine was released.
+   * The engine runs with `--hold holdS`: on its result line this is called (once) and awaited, then
+   * "release" lets the engine close its ports. It gets holdS less HOOK_MARGIN_MS: a slower one fails the
+   * trial with TimeoutError rather than read after the engine let go. Its failure is the trial's
+   * (finish() throws it), after the engine was released.
    */
   readonly beforeRelease?: () => Promise<void>;
+  /** The engine's --hold limit (s); required with beforeRelease. */
+  readonly holdS?: number;
 }
+
+/** What the engine's hold leaves after the hook's bound: the "release" line's way and the engine's reaction. */
+export const HOOK_MARGIN_MS = 2000;
+/** After the result line: time for the engine to close its ports and exit (on top of a hold). */
+export const EXIT_GRACE_MS = 15_000;
 
 export class EngineRun {
   ready: EngineReady | undefined;
@@ -68,6 +77,8 @@ export class EngineRun {
   private error: EngineError | undefined;
   private released: Promise<void> | undefined;
   private releaseError: unknown;
+  /** finish()'s timer, re-armed when the result line arrives (the traffic is over; hold and exit remain). */
+  private onResult: (() => void) | undefined;
   private protocolError: VsperfError | undefined;
   /** Set when the engine exited by itself (it detached its XDP programs). */
   private cleanExit = false;
@@ -85,6 +96,8 @@ export class EngineRun {
 
   static async start(opts: EngineRunOptions): Promise<EngineRun> {
     requireEngine(opts.enginePath);
+    if (opts.beforeRelease && !(opts.holdS !== undefined && opts.holdS * 1000 > HOOK_MARGIN_MS))
+      throw new DriverError('Software', opts.operation, `a hold of ${String(opts.holdS)} s leaves the read before the release no time`, { kind: 'usage' });
     if (opts.signal?.aborted) throw new AbortedError('aborted before the engine started');
     const argv = [opts.enginePath, ...opts.argv];
     const child = await Child.start(argv, { stdinPipe: true, tailChars: 4096 });
@@ -136,8 +149,10 @@ export class EngineRun {
         this.opts.onProgress?.(ev);
         break;
       case 'result':
-        this.result = ev;
-        if (this.opts.beforeRelease) this.released = this.releasePorts(this.opts.beforeRelease);
+        this.result ??= ev;
+        // One result line per run; a second one (a broken engine) must not call the hook again.
+        if (this.opts.beforeRelease) this.released ??= this.releasePorts(this.opts.beforeRelease);
+        this.onResult?.();
         break;
       case 'error':
         this.error = ev;
@@ -147,11 +162,33 @@ export class EngineRun {
     }
   }
 
+  /** The hook's time: the engine's hold less a margin, so the read ends before the engine lets go. */
+  get hookLimitMs(): number {
+    return Math.max(0, (this.opts.holdS ?? 0) * 1000 - HOOK_MARGIN_MS);
+  }
+
   private async releasePorts(hook: () => Promise<void>): Promise<void> {
+    const limitMs = this.hookLimitMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new TimeoutError(
+              `Software ${this.opts.operation}: the read before the ports' release`,
+              limitMs,
+              `the engine holds its ports ${this.opts.holdS ?? 0} s; a later read would miss a vhost-user port's counters`,
+            ),
+          ),
+        limitMs,
+      );
+    });
     try {
-      await hook();
+      await Promise.race([hook(), late]);
     } catch (e) {
       this.releaseError = e;
+    } finally {
+      clearTimeout(timer);
     }
     if (this.child.running) this.child.proc.stdin?.write('release\n');
   }
@@ -172,31 +209,65 @@ export class EngineRun {
     await this.release();
   }
 
-  /** Wait for the engine to exit and return its result; any failure throws one clear error. */
+  /**
+   * Wait for the engine to exit and return its result; any failure throws one clear error. The run has
+   * timeoutMs until its result line, then the hold (holdS) plus EXIT_GRACE_MS: a slow read of the switch's
+   * counters after a finished trial is not the trial timing out.
+   */
   async finish(): Promise<EngineResult> {
     const { signal, timeoutMs, operation } = this.opts;
+    const afterResultMs = (this.opts.beforeRelease ? (this.opts.holdS ?? 0) * 1000 : 0) + EXIT_GRACE_MS;
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
+    let armedMs = timeoutMs;
     const exited = this.child.waitExit();
+    const t0 = performance.now();
+    let deadline = 0;
     const interrupted = new Promise<'abort' | 'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      // Extends, never shortens: the deadline is the later of the run's and (once the result is in) the hold's.
+      const arm = (ms: number): void => {
+        const at = performance.now() + ms;
+        if (at <= deadline) return;
+        if (timer) clearTimeout(timer);
+        deadline = at;
+        armedMs = Math.round(at - t0);
+        timer = setTimeout(() => resolve('timeout'), ms);
+      };
+      arm(timeoutMs);
+      if (this.result) arm(afterResultMs);
+      this.onResult = () => arm(afterResultMs);
       if (signal) {
         onAbort = () => resolve('abort');
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       }
     });
+    const stop = async (why: 'abort' | 'timeout'): Promise<never> => {
+      await this.kill();
+      if (why === 'abort') throw new AbortedError(`${operation} aborted; engine (pid ${this.child.pid}) stopped`);
+      throw new TimeoutError(
+        `Software ${operation}`,
+        armedMs,
+        this.result ? 'engine did not exit after its result (hold and exit); killed' : 'engine did not finish; killed',
+      );
+    };
     try {
       const first = await Promise.race([exited, interrupted]);
-      if (first === 'abort' || first === 'timeout') {
-        await this.kill();
-        if (first === 'abort') throw new AbortedError(`${operation} aborted; engine (pid ${this.child.pid}) stopped`);
-        throw new TimeoutError(`Software ${operation}`, timeoutMs, 'engine did not finish; killed');
-      }
+      if (first === 'abort' || first === 'timeout') return await stop(first);
       this.cleanExit = first.code === 0 || first.code === 2;
-      await this.released;
-      // Let the stdout pipe deliver its last line after the exit event.
-      await new Promise<void>((r) => (this.child.proc.stdout && !this.child.proc.stdout.readableEnded ? this.child.proc.stdout.once('end', () => r()) : r()));
+      // The end of stdout first: its last lines (the result) may still be in the pipe, and the result
+      // starts the hook. Then the hook, so that it never runs on after finish() returned; both under the
+      // same timer and abort signal (a stuck read must not hang the trial).
+      const stdoutEnded = new Promise<void>((r) =>
+        this.child.proc.stdout && !this.child.proc.stdout.readableEnded ? this.child.proc.stdout.once('end', () => r()) : r(),
+      );
+      const drained = (async (): Promise<'drained'> => {
+        await stdoutEnded;
+        await this.released;
+        return 'drained';
+      })();
+      const second = await Promise.race([drained, interrupted]);
+      if (second !== 'drained') return await stop(second);
       // The trial ends when the engine is fully reaped (all pipes closed): otherwise the 'close' work
       // runs after we return, inside the caller's next step (a gRPC shim's next call) instead of here.
       await this.child.closed();
@@ -212,6 +283,7 @@ export class EngineRun {
       }
       return this.result;
     } finally {
+      this.onResult = undefined;
       if (timer) clearTimeout(timer);
       if (onAbort) signal?.removeEventListener('abort', onAbort);
       if (this.child.running) await this.kill();

@@ -70,8 +70,11 @@ export interface EnginePlan {
   readonly txDropFull?: boolean;
   /** dpdk loops: RX and TX queues per port (a sender per TX queue, every RX queue polled). */
   readonly queues?: number;
-  /** Keep the ports open after the result until "release" on stdin (the switch's counters are read then). */
-  readonly hold?: boolean;
+  /**
+   * Keep the ports open after the result until "release" on stdin, at most this many seconds (the
+   * switch's counters are read then).
+   */
+  readonly holdS?: number;
 }
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
@@ -143,7 +146,7 @@ export function engineArgv(plan: EnginePlan): string[] {
   }
   if (plan.txDropFull) a.push('--tx-drop-full');
   if (plan.queues && plan.queues > 1) a.push('--queues', String(Math.round(plan.queues)));
-  if (plan.hold) a.push('--hold');
+  if (plan.holdS !== undefined && plan.holdS > 0) a.push('--hold', String(Math.ceil(plan.holdS)));
   return a;
 }
 

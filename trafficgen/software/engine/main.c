@@ -530,13 +530,13 @@ static void mark_streams(void) {
   }
 }
 
-/* --hold: the ports stay open after the result until "release" on stdin (or EOF, a signal, HOLD_MAX_S).
+/* --hold S: the ports stay open after the result until "release" on stdin (or EOF, a signal, S seconds).
  * A vhost-user switch forgets a port's counters when the device on our end disconnects: the driver
- * reads them in between, for the counter check. */
-#define HOLD_MAX_S 10
-static int hold;
+ * reads them in between, for the counter check. The driver passes S and bounds its read below it. */
+#define HOLD_MAX_S 600
+static long hold_s;
 static void hold_ports(void) {
-  uint64_t until = now_mono() + HOLD_MAX_S * 1000000000ull;
+  uint64_t until = now_mono() + (uint64_t)hold_s * 1000000000ull;
   while (!got_signal && now_mono() < until) {
     struct pollfd pfd = {.fd = 0, .events = POLLIN};
     if (poll(&pfd, 1, 50) <= 0) continue;
@@ -569,7 +569,7 @@ static void usage(FILE *f) {
           "                      (--duration S | --frames N) [--learning S] [--learning-rate FPS] [--drain S]\n"
           "                      [--backend auto|af_packet|af_xdp|dpdk] [--progress-ms N] [--batch N] [--ring N]\n"
           "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency] [--timeline] [--dpdk-prefix NAME]\n"
-          "                      [--tx-drop-full] [--queues N] [--hold]\n"
+          "                      [--tx-drop-full] [--queues N] [--hold S]\n"
           "       vsg-engine check --port IF[@NETNS] ...\n"
           "       vsg-engine forward --in IF[@NETNS] --out IF[@NETNS] [--drop-every K] [--reorder-every M] [--dup-every D]\n"
           "       vsg-engine version\n"
@@ -631,7 +631,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},      {"stream", 1, 0, 's'},   {"duration", 1, 0, 'd'}, {"frames", 1, 0, 'n'},      {"learning", 1, 0, 'l'},
       {"learning-rate", 1, 0, 'L'}, {"drain", 1, 0, 'D'}, {"backend", 1, 0, 'b'}, {"progress-ms", 1, 0, 'P'}, {"batch", 1, 0, 'B'},
-      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"tx-drop-full", 0, 0, 'X'},  {"hold", 0, 0, 'H'},  {"queues", 1, 0, 'Q'},  {"help", 0, 0, 'h'},
+      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"tx-drop-full", 0, 0, 'X'},  {"hold", 1, 0, 'H'},  {"queues", 1, 0, 'Q'},  {"help", 0, 0, 'h'},
       {0, 0, 0, 0}};
   const char *port_args[VSG_MAX_PORTS];
   int o;
@@ -661,7 +661,12 @@ int main(int argc, char **argv) {
     case 'W': E.timeline = 1; break;
     case 'F': E.dpdk_prefix = optarg; break;
     case 'X': E.tx_drop_full = 1; break;
-    case 'H': hold = 1; break;
+    case 'H': {
+      char *end;
+      hold_s = strtol(optarg, &end, 10);
+      if (*end || hold_s < 1 || hold_s > HOLD_MAX_S) fail("E_USAGE", "--hold must be 1..%d seconds, got %s", HOLD_MAX_S, optarg);
+      break;
+    }
     case 'Q': {
       char *end;
       long q = strtol(optarg, &end, 10);
@@ -775,7 +780,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < E.nports; i++)
     if (rx_started[i]) pthread_join(rxt[i], NULL);
   print_result((double)(now_mono() - t_wall0) / 1e9, stopped_by);
-  if (hold && !eof) hold_ports();
+  if (hold_s && !eof) hold_ports();
   close_ports();
   for (int s = 0; s < E.nstreams; s++) {
     rx_stats_free(&E.rx[s]);

@@ -119,7 +119,8 @@ describe('software/protocol', () => {
     };
     expect(engineArgv({ ...dpdk, txDropFull: true })).to.include('--tx-drop-full');
     expect(engineArgv(dpdk)).to.not.include('--tx-drop-full');
-    expect(engineArgv({ ...dpdk, hold: true })).to.include('--hold');
+    const held = engineArgv({ ...dpdk, holdS: 30 });
+    expect(held.slice(held.indexOf('--hold'), held.indexOf('--hold') + 2)).to.deep.equal(['--hold', '30']);
     expect(engineArgv(dpdk)).to.not.include('--hold');
   });
 
