@@ -1,6 +1,6 @@
 import { checkCounters, isSwitchCounters } from './counter-check.js';
 import { performance } from 'node:perf_hooks';
-import type { TrialSpec, TrialResult } from '../api/trafficgen.js';
+import type { TrialHooks, TrialSpec, TrialResult } from '../api/trafficgen.js';
 import { imixAverage, lineRateFps, tunnelOverheadBytes } from '../api/trafficgen.js';
 import { AbortedError } from '../errors.js';
 import type { MethodologyContext, TrialRecord } from './context.js';
@@ -112,15 +112,15 @@ export class TrialRunner {
     const endConditions = this.ctx.conditions?.start();
     let result: TrialResult;
     // The switch's counters are read at the trial's end while the generator still holds its ports: a
-    // vhost-user switch port forgets its counters when the generator's end disconnects.
+    // vhost-user switch port forgets its counters when the generator's end disconnects. One read per
+    // trial: the hook's promise is kept, a second call (or the runner's own read) gets the same one.
     const topology = this.ctx.topology;
-    let switchCounters: Record<string, unknown> | undefined;
-    let countersRead = false;
-    const hooks = topology?.afterTrial
+    const hook: { read?: Promise<Record<string, unknown>> } = {};
+    const readCounters = (): Promise<Record<string, unknown>> => (hook.read ??= topology!.afterTrial!());
+    const hooks: TrialHooks | undefined = topology?.afterTrial
       ? {
           beforeRelease: async () => {
-            switchCounters = await topology.afterTrial!();
-            countersRead = true;
+            await readCounters();
           },
         }
       : undefined;
@@ -133,10 +133,14 @@ export class TrialRunner {
       );
     } catch (e) {
       endConditions?.(); // stops the sampler of a trial that failed
+      // A read the generator started (and gave up on: abort, its time bound) ends before teardown may begin.
+      await hook.read?.catch(() => undefined);
       throw e;
     }
     const conditions = withGeneratorBusy(endConditions?.(), result);
-    if (!countersRead) switchCounters = await topology?.afterTrial?.();
+    // The hook's read when the generator called it (its error surfaces here too, should a generator have
+    // swallowed it), else one read now (a generator with nothing to release need not call the hook).
+    const switchCounters = topology?.afterTrial ? await readCounters() : undefined;
     // The generator's counts must agree with the switch's port counters; a disagreement is recorded and
     // logged (it points at kernel chatter, a wrong port map or a counting bug), not silently ignored.
     const counterCheck = isSwitchCounters(switchCounters) ? checkCounters(result, switchCounters) : undefined;

@@ -76,6 +76,76 @@ describe('TrialRunner', () => {
     expect(r.trials[1]!.switchCounters).to.deep.equal({ held: false });
   });
 
+  it('reads the counters once per trial however often a generator calls the hook, and a swallowed hook error still fails the trial', async () => {
+    const { ctx, gen } = await simContext({ capacityFps: 1e6 });
+    let mode: 'twice' | 'swallow' = 'twice';
+    const late: Promise<void>[] = [];
+    const sloppy = Object.assign(Object.create(gen) as typeof gen, {
+      runTrial: async (s: TrialSpec, sig?: AbortSignal, _p?: unknown, hooks?: TrialHooks) => {
+        const r = await gen.runTrial(s, sig);
+        if (mode === 'twice') {
+          await Promise.all([hooks?.beforeRelease?.(), hooks?.beforeRelease?.()]);
+          // ...and once more after the trial returned
+          late.push(new Promise<void>((res) => setTimeout(() => void Promise.resolve(hooks?.beforeRelease?.()).finally(() => res()), 10)));
+        } else await hooks?.beforeRelease?.().catch(() => undefined);
+        return r;
+      },
+    });
+    let reads = 0;
+    let fail = false;
+    const topology = {
+      generatorPorts: [],
+      afterTrial: async () => {
+        reads++;
+        await new Promise((r) => setTimeout(r, 20));
+        if (fail) throw new Error('ovs-ofctl dump-ports: connection refused');
+        return { read: reads };
+      },
+    };
+    const r = new TrialRunner({ ...ctx, generator: sloppy, topology: topology as never }, 64);
+    await r.measure({ rateFps: 1000, durationS: 1 });
+    await Promise.all(late);
+    expect(reads).to.equal(1);
+    expect(r.trials[0]!.switchCounters).to.deep.equal({ read: 1 });
+    mode = 'swallow';
+    fail = true;
+    const err = await r.measure({ rateFps: 1000, durationS: 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(String(err)).to.match(/connection refused/);
+    expect(reads).to.equal(2);
+  });
+
+  it('an aborted trial returns only after the read its generator started has ended (none runs on into teardown)', async () => {
+    const { ctx, gen } = await simContext({ capacityFps: 1e6 });
+    const ac = new AbortController();
+    const quitter = Object.assign(Object.create(gen) as typeof gen, {
+      runTrial: async (s: TrialSpec, sig?: AbortSignal, _p?: unknown, hooks?: TrialHooks) => {
+        await gen.runTrial(s, sig);
+        void hooks?.beforeRelease?.().catch(() => undefined);
+        ac.abort();
+        throw new AbortedError('aborted while the counters were read');
+      },
+    });
+    let readEnded = false;
+    const topology = {
+      generatorPorts: [],
+      afterTrial: async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        readEnded = true;
+        return {};
+      },
+    };
+    const r = new TrialRunner({ ...ctx, signal: ac.signal, generator: quitter, topology: topology as never }, 64);
+    const err = await r.measure({ rateFps: 1000, durationS: 1 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(AbortedError);
+    expect(readEnded, 'the read had ended when the trial failed').to.equal(true);
+  });
+
   it('stops with AbortedError when the run is aborted', async () => {
     const { ctx } = await simContext({ capacityFps: 1e6 });
     const ac = new AbortController();
