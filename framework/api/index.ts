@@ -23,6 +23,7 @@ export type {
   LiveCounters,
   ContinuousRun,
   ReceiverTimeline,
+  TrialHooks,
 } from './trafficgen.js';
 export { lineRateFps, rateToFps, imixAverage, IMIX_SIZES } from './trafficgen.js';
 export { basicStream, basicTrialSpec } from './example-spec.js';

@@ -238,6 +238,62 @@ export function describeTrafficGenerator(name: string, make: () => Promise<Gener
       expect(r.txFrames).to.be.at.least(second.txFrames);
     });
 
+    it('calls hooks.beforeRelease at most once, not before the traffic ended, and has awaited it when runTrial settles; its error fails the trial', async () => {
+      const frames = Math.max(100, Math.round(o.lossFreeRateFps * durationS * 0.5));
+      const spec = trial(o, { durationS: undefined, frames });
+      const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+      let calls = 0;
+      let calledAtMs = 0;
+      let inHook = false;
+      const progressAfterHook: number[] = [];
+      const t0 = performance.now();
+      const r = await gen().runTrial(
+        spec,
+        undefined,
+        (c) => {
+          if (calls) progressAfterHook.push(c.txFrames);
+        },
+        {
+          beforeRelease: async () => {
+            calls++;
+            calledAtMs = performance.now() - t0;
+            inHook = true;
+            await sleep(200);
+            inHook = false;
+          },
+        },
+      );
+      const callsAtReturn = calls;
+      expect(calls, 'beforeRelease calls in one trial').to.be.at.most(1);
+      expect(inHook, 'beforeRelease still running when runTrial returned').to.equal(false);
+      expect(r.txFrames).to.equal(frames);
+      if (calls) {
+        // The counts are final at the call: the traffic (frames at the offered rate) was over, and no later progress differs.
+        if (!o.computesInstantly) expect(calledAtMs, 'ms into the trial at the call').to.be.at.least(0.9 * (frames / o.lossFreeRateFps) * 1000);
+        for (const tx of progressAfterHook) expect(tx, 'frames sent in a progress report after beforeRelease').to.equal(r.txFrames);
+      }
+      await sleep(300);
+      expect(calls, 'beforeRelease called after runTrial returned').to.equal(callsAtReturn);
+
+      let called = false;
+      const failed = await gen()
+        .runTrial(spec, undefined, undefined, {
+          beforeRelease: async () => {
+            called = true;
+            throw new Error('conformance: the read before the release failed');
+          },
+        })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      if (called)
+        expect(String((failed as Error | undefined)?.message), 'the trial fails with the error of the hook').to.contain(
+          'conformance: the read before the release failed',
+        );
+      else expect(failed, 'a trial whose hook was not called').to.equal(undefined);
+    });
+
     it('honours an already-aborted signal with E_ABORTED', async () => {
       const ac = new AbortController();
       ac.abort(new AbortedError('conformance: aborted before the trial'));
