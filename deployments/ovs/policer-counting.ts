@@ -4,7 +4,9 @@
  * DPDK 22.11 (docs/fidelity.md, "Policers in the counter check"):
  * - dpdk (an ethdev: NIC, or the sandbox's af_packet/pcap vdev): rx_packets is the device's count,
  *   taken before the policer runs, so the policed frames are in it.
- * - dpdkvhostuser, dpdkvhostuserclient: rx_packets counts what passed the policer only.
+ * - dpdkvhostuser, dpdkvhostuserclient: rx_packets is DPDK's vhost queue count (rx_q0_good_packets),
+ *   taken as OVS dequeues the frames, before the policer: the policed frames are in it too (testpmd
+ *   put 2 138 144 frames on the ring, rx_packets 2 138 144, rx_dropped = ovs_rx_qos_drops 2 132 915).
  * Other types have no policer counters. Undefined: not measured, the counter check takes no stand.
  */
 export function policedInRxPackets(type: string | undefined): boolean | undefined {

@@ -58,8 +58,8 @@ export interface PortStats {
   readonly rxPolicerDropped?: number;
   readonly txPolicerDropped?: number;
   /**
-   * The ingress policer's drops are in rxPackets as well (OVS-DPDK: a dpdk port counts frames before
-   * its policer, a vhost-user port after it). Undefined: not known for this port.
+   * The ingress policer's drops are in rxPackets as well (OVS-DPDK 3.1, measured: dpdk and vhost-user
+   * ports both count frames before their policer runs). Undefined: not known for this port.
    */
   readonly rxPolicedInRxPackets?: boolean;
   readonly rxBytes?: number;

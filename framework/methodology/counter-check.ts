@@ -55,9 +55,9 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
   const rel = tolerance.ratio ?? 0.001;
   const gp = new Map((sw.generatorPorts ?? []).map((p) => [p.index, p]));
   // rx_dropped counts two kinds: frames the port never received (ring full) and frames its ingress
-  // policer dropped after receiving them. Where the switch counts the second in rx_packets too (OVS-DPDK's
-  // dpdk ports; not its vhost-user ports), they are taken out once; else rx_packets + rx_dropped is all
-  // the port saw of the generator's frames.
+  // policer dropped after receiving them. Where the switch counts the second in rx_packets too (OVS-DPDK
+  // 3.1's dpdk and vhost-user ports alike, measured), they are taken out once; else rx_packets +
+  // rx_dropped is all the port saw of the generator's frames.
   const dropped = new Map(sw.ports.map((p) => [p.name, p.rxPolicedInRxPackets ? Math.max(0, p.rxDropped - (p.rxPolicerDropped ?? 0)) : p.rxDropped]));
   const directions: DirectionCheck[] = [];
   for (const d of result.directions) {
