@@ -7,8 +7,10 @@
  * attributed to where they happened: before the switch (ingress), inside it, or after it (egress).
  *
  * When the testbed also counted the wire (the veth sandbox's kernel counters), a disagreement is pinned
- * on the side that is off: the generator when the wire carried more than it says it sent, the switch
- * when it counted more frames (received + dropped on receive) than crossed the wire.
+ * on the side that is off: the generator when the wire carried more than it says it sent (its count is
+ * low) or its end of the wire took fewer frames (crossed + dropped there) than it says it sent (its count
+ * is high), the switch when it counted more frames (received + dropped on receive) than crossed the wire.
+ * The loss before the switch is then split into the wire's and the generator's own.
  */
 import type { TrialResult } from '../api/trafficgen.js';
 import type { SwitchCounters } from '../api/deployment.js';
@@ -22,8 +24,15 @@ export interface DirectionCheck {
   readonly switchRxDropped: number;
   readonly switchTx: number;
   readonly generatorRx: number;
-  /** Sent but never seen by the switch port (lost on the wire/veth). */
+  /** Sent but never seen by the switch port (lost on the wire/veth). With the wire counted: lostOnWire + lostInGenerator. */
   readonly lostBeforeSwitch: number;
+  /**
+   * Of lostBeforeSwitch, what the generator's end of the wire took but the switch port never counted (the
+   * veth's tx_dropped, and any frame that crossed uncounted). Absent without wire counters.
+   */
+  readonly lostOnWire?: number;
+  /** Of lostBeforeSwitch, what the generator counted as sent but its end of the wire never took. Absent without wire counters. */
+  readonly lostInGenerator?: number;
   /** Dropped by the switch: at its receive port plus between its ports. */
   readonly lostInSwitch: number;
   readonly lostAfterSwitch: number;
@@ -74,6 +83,12 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
     if (wireIn) {
       if (wireIn.toSwitch > d.txFrames + slack(d.txFrames))
         problems.push(`the wire from generator port ${d.fromPort} carried ${wireIn.toSwitch} > generator sent ${d.txFrames}: the generator's count is low`);
+      // Every frame the generator's end of the veth took it either passed on or counted as dropped.
+      const tookWire = wireIn.toSwitch + wireIn.droppedToSwitch;
+      if (d.txFrames > tookWire + slack(tookWire))
+        problems.push(
+          `the generator's count is high: ${d.txFrames - tookWire} frames counted as sent never reached its veth (generator port ${d.fromPort} sent ${d.txFrames}, the wire took ${wireIn.toSwitch} + ${wireIn.droppedToSwitch} dropped)`,
+        );
       if (seen > wireIn.toSwitch + slack(wireIn.toSwitch))
         problems.push(
           `switch port ${inP.port} received ${inP.rxFromGenerator} (+${rxDropped} dropped) > ${wireIn.toSwitch} crossed the wire: the switch's count is high`,
@@ -85,6 +100,9 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
       problems.push(`generator port ${d.toPort} received ${genRx} > switch port ${outP.port} sent ${outP.txToGenerator}`);
     if (wireOut && genRx > wireOut.toGenerator + slack(genRx))
       problems.push(`generator port ${d.toPort} received ${genRx} > ${wireOut.toGenerator} crossed the wire to it: the generator's count is high`);
+    const lostBeforeSwitch = Math.max(0, d.txFrames - seen);
+    // What the wire never took is the generator's; the rest of the loss before the switch happened on or past the wire.
+    const lostInGenerator = wireIn ? Math.min(lostBeforeSwitch, Math.max(0, d.txFrames - wireIn.toSwitch - wireIn.droppedToSwitch)) : 0;
     directions.push({
       fromPort: d.fromPort,
       toPort: d.toPort,
@@ -93,8 +111,10 @@ export function checkCounters(result: TrialResult, sw: SwitchCounters, tolerance
       switchRxDropped: rxDropped,
       switchTx: outP.txToGenerator,
       generatorRx: genRx,
-      lostBeforeSwitch: Math.max(0, d.txFrames - inP.rxFromGenerator - rxDropped),
-      ...(wireIn ? { wireToSwitch: wireIn.toSwitch, wireDropped: wireIn.droppedToSwitch } : {}),
+      lostBeforeSwitch,
+      ...(wireIn
+        ? { wireToSwitch: wireIn.toSwitch, wireDropped: wireIn.droppedToSwitch, lostOnWire: lostBeforeSwitch - lostInGenerator, lostInGenerator }
+        : {}),
       ...(wireOut ? { wireToGenerator: wireOut.toGenerator } : {}),
       lostInSwitch: rxDropped + Math.max(0, inP.rxFromGenerator - outP.txToGenerator),
       lostAfterSwitch: Math.max(0, outP.txToGenerator - genRx),

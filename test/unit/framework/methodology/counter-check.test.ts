@@ -99,7 +99,7 @@ describe('counter check (generator vs switch counters)', () => {
   });
 
   describe('with the wire counted too (veth kernel counters)', () => {
-    const wired = (rx0: number, rxDropped0: number, tx1: number, wire0: number, wire1: number): SwitchCounters => ({
+    const wired = (rx0: number, rxDropped0: number, tx1: number, wire0: number, wire1: number, wireDropped0 = 0): SwitchCounters => ({
       vswitch: 'OvsDpdkVhost',
       ports: [{ name: 'dpdk0', ofport: 1, rxPackets: rx0, txPackets: 0, rxDropped: rxDropped0, txDropped: 0 }],
       generatorPorts: [
@@ -108,7 +108,7 @@ describe('counter check (generator vs switch counters)', () => {
           port: 'dpdk0',
           rxFromGenerator: rx0,
           txToGenerator: 0,
-          wire: { toSwitch: wire0, droppedToSwitch: 0, switchDropped: rxDropped0, toGenerator: 0 },
+          wire: { toSwitch: wire0, droppedToSwitch: wireDropped0, switchDropped: rxDropped0, toGenerator: 0 },
         },
         { index: 1, port: 'dpdk1', rxFromGenerator: 0, txToGenerator: tx1, wire: { toSwitch: 0, droppedToSwitch: 0, switchDropped: 0, toGenerator: wire1 } },
       ],
@@ -117,7 +117,36 @@ describe('counter check (generator vs switch counters)', () => {
     it('agrees when generator, wire and switch agree (phy2phy_cont at 1 Mfps offered, 849 kfps sent, measured)', () => {
       const c = checkCounters(trial(8660416, 3031088), wired(3031088, 5629328, 3031088, 8660416, 3031088));
       expect(c.consistent).to.equal(true);
-      expect(c.directions[0]).to.deep.include({ wireToSwitch: 8660416, wireToGenerator: 3031088, lostBeforeSwitch: 0, lostInSwitch: 5629328 });
+      expect(c.directions[0]).to.deep.include({
+        wireToSwitch: 8660416,
+        wireToGenerator: 3031088,
+        lostBeforeSwitch: 0,
+        lostOnWire: 0,
+        lostInGenerator: 0,
+        lostInSwitch: 5629328,
+      });
+    });
+
+    it("names the generator when it counted as sent more than its end of the wire took, and keeps that loss off the wire's", () => {
+      // 1 000 000 counted as sent; the generator's veth end passed on 990 000 and dropped 2 000; dpdk0
+      // received 985 000 + 1 000 dropped. 8 000 never reached the veth: the generator's own.
+      const c = checkCounters(trial(1_000_000, 985_000), wired(985_000, 1_000, 985_000, 990_000, 985_000, 2_000));
+      expect(c.consistent).to.equal(false);
+      expect(c.directions[0]!.problem).to.equal(
+        "the generator's count is high: 8000 frames counted as sent never reached its veth (generator port 0 sent 1000000, the wire took 990000 + 2000 dropped)",
+      );
+      // 14 000 lost before the switch: 8 000 in the generator, 6 000 on the wire (2 000 veth tx_dropped + 4 000 crossed uncounted)
+      expect(c.directions[0]).to.deep.include({ lostBeforeSwitch: 14_000, lostInGenerator: 8_000, lostOnWire: 6_000, wireDropped: 2_000, lostInSwitch: 1_000 });
+    });
+
+    it("puts the veth's own drops on the wire, with every count agreeing", () => {
+      // 100 000 sent = 97 000 crossed + 3 000 veth tx_dropped; dpdk0 96 000 received + 1 000 dropped = 97 000.
+      const c = checkCounters(trial(100_000, 96_000), wired(96_000, 1_000, 96_000, 97_000, 96_000, 3_000));
+      expect(c.consistent, c.directions[0]!.problem).to.equal(true);
+      expect(c.directions[0]).to.deep.include({ lostBeforeSwitch: 3_000, lostOnWire: 3_000, lostInGenerator: 0, lostInSwitch: 1_000 });
+      // within the tolerance (10 frames or 0.1 %) a short wire count is not the generator's fault
+      expect(checkCounters(trial(100_050, 96_000), wired(96_000, 1_000, 96_000, 97_000, 96_000, 3_000)).consistent).to.equal(true);
+      expect(checkCounters(trial(100_200, 96_000), wired(96_000, 1_000, 96_000, 97_000, 96_000, 3_000)).consistent).to.equal(false);
     });
 
     it('names the switch when it counted more than crossed the wire', () => {
