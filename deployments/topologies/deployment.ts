@@ -87,6 +87,12 @@ export class VsperfDeployment implements Deployment {
   private nicLabels: string[] = [];
   /** The sandbox's "phy" ports are vhost-user: OVS has their counters only while the generator is connected. */
   private vhostPhy = false;
+  /**
+   * vhost "phy" ports: their drop counters as last read while connected. OVS keeps counting drops across
+   * connections but reports nothing while a port is disconnected (its packet counts restart with each
+   * connection): a baseline read between trials takes the drops from here.
+   */
+  private vhostDrops = new Map<string, { rxDropped: number; txDropped: number }>();
   /** Switch ports facing generator ports 0 and 1 by name, where OpenFlow numbers do not say it (op2p). */
   private phyPortNames: readonly string[] | undefined;
   readonly tag = randomBytes(2).toString('hex');
@@ -524,7 +530,7 @@ export class VsperfDeployment implements Deployment {
         : {}),
       beforeTrial: async () => {
         if (health?.aborted) throw health.reason;
-        this.baseline = await this.portStats(vswitch, all);
+        this.baseline = this.vhostPhy ? await this.vhostBaseline(vswitch, all) : await this.portStats(vswitch, all);
         this.wireBaseline = await tb.wireCounters?.();
         await vswitch.clearStats?.(bridge);
       },
@@ -584,8 +590,55 @@ export class VsperfDeployment implements Deployment {
     // such link is still up, i.e. read before the generator released its ports (the trial runner does).
     const vhostCounted = !this.vhostPhy || (await linksUp(vswitch, bridges[0], mapped));
     const generatorPorts = vhostCounted ? mapped : [];
+    if (this.vhostPhy && vhostCounted)
+      for (const g of mapped) {
+        const raw = now.find((p) => p.name === g.port);
+        if (raw) this.vhostDrops.set(raw.name, { rxDropped: raw.rxDropped, txDropped: raw.txDropped });
+      }
+    if (this.vhostPhy && !vhostCounted)
+      this.ctx.log.warn(
+        `no counter check for this trial: the switch's vhost-user ports facing the generator (${this.vhostPhyNames(ports).join(', ') || 'none found'}) were read after the generator let go of them, and OVS keeps no counters for a disconnected port`,
+      );
     const extra = vswitch.extraStats ? await vswitch.extraStats() : undefined;
     return { vswitch: vswitch.name, ports, generatorPorts, ...(extra && Object.keys(extra).length ? { extra } : {}) };
+  }
+
+  /** The switch's ports facing generator ports 0 and 1. */
+  private vhostPhyNames(ports: readonly PortStats[]): string[] {
+    return [0, 1].flatMap((i) => {
+      const p = this.phyPortNames ? ports.find((x) => x.name === this.phyPortNames![i]) : ports.find((x) => x.ofport === i + 1);
+      return p ? [p.name] : [];
+    });
+  }
+
+  /**
+   * The baseline on the vhost sandbox, read once the previous trial's generator device is gone: read while
+   * it is still connected, its counts would be the previous trial's, and the next connection counts from 0.
+   * A disconnected port's packet counts are 0 (the next connection's start); its drops are those last read.
+   */
+  private async vhostBaseline(vswitch: VSwitch, bridges: readonly string[]): Promise<PortStats[]> {
+    const names = this.vhostPhyNames(await this.portStats(vswitch, bridges));
+    const bridge = bridges[0];
+    let up = names;
+    if (bridge !== undefined && vswitch.waitLinksUp) {
+      const end = Date.now() + VHOST_DISCONNECT_WAIT_MS;
+      for (;;) {
+        const down = await vswitch.waitLinksUp(bridge, names, 0);
+        up = names.filter((n) => !down.includes(n));
+        if (!up.length || Date.now() >= end) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    if (up.length)
+      this.ctx.log.warn(
+        `vhost-user port(s) ${up.join(', ')} still connected ${VHOST_DISCONNECT_WAIT_MS / 1000} s after the last trial: their baseline may be the last trial's`,
+      );
+    const stats = await this.portStats(vswitch, bridges);
+    return stats.map((p) => {
+      if (!names.includes(p.name) || up.includes(p.name)) return p;
+      const d = this.vhostDrops.get(p.name);
+      return { ...p, rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxDropped: d?.rxDropped ?? 0, txDropped: d?.txDropped ?? 0 };
+    });
   }
 
   private async portStats(vswitch: VSwitch, bridges: readonly string[]): Promise<PortStats[]> {
@@ -600,6 +653,9 @@ export class VsperfDeployment implements Deployment {
     return this.releases.unwind();
   }
 }
+
+/** How long a trial's baseline waits for the last trial's generator device to leave the vhost-user ports. */
+const VHOST_DISCONNECT_WAIT_MS = 5000;
 
 /** Both generator-facing ports mapped, no counter negative, and their links up now (one look, no wait). */
 async function linksUp(

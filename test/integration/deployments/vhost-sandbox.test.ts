@@ -91,6 +91,34 @@ describe('deployments: the vhost sandbox with the dpdk generator backend (integr
       // Both ports DPDK: one polling loop on CPU 0 ran both streams and both receivers, and says how busy it was.
       expect(r.info?.generatorBusyPct).to.be.a('number').within(0, 100);
 
+      // A second trial in the same deployment: its baseline is read between the engines (the vhost ports
+      // disconnected, OVS reporting nothing for them), its counts are again the trial's own.
+      await topo.beforeTrial!();
+      let sw2: SwitchCounters | undefined;
+      const r2 = await gen.runTrial({ ...calibrationSpec(), bidir: true, rate: { unit: 'fps', value: 5000 }, frames: 10_000 }, undefined, undefined, {
+        beforeRelease: async () => {
+          sw2 = (await topo.afterTrial!()) as unknown as SwitchCounters;
+        },
+      });
+      for (const d of r2.directions) expect([d.txFrames, d.rxFrames], `trial 2, direction ${d.fromPort}→${d.toPort}`).to.deep.equal([10_000, 10_000]);
+      expect(
+        sw2!.generatorPorts?.map((g) => [g.index, g.rxFromGenerator, g.txToGenerator]),
+        'trial 2 switch counters',
+      ).to.deep.equal([
+        [0, 10_000, 10_000],
+        [1, 10_000, 10_000],
+      ]);
+      const vhostPorts = new Set(sw2!.generatorPorts!.map((g) => g.port));
+      expect(
+        sw2!.ports.filter((p) => vhostPorts.has(p.name)).map((p) => [p.rxDropped, p.txDropped]),
+        'trial 2 drops',
+      ).to.deep.equal([
+        [0, 0],
+        [0, 0],
+      ]);
+      const check2 = checkCounters(r2, sw2!);
+      expect(check2.consistent, JSON.stringify(check2)).to.equal(true);
+
       // 1.49 Mfps each way (line rate of the sandbox's 1 Gbit/s), above what one PMD forwards: the virtio rings fill and the engine drops as a NIC's wire would
       // (counted as sent, so the switch's limit is loss, not a generator shortfall).
       const flood = await gen.runTrial({ ...calibrationSpec(), bidir: true, rate: { unit: 'pct', value: 100 }, durationS: 1 });
