@@ -74,10 +74,10 @@ void tmpl_init(struct frame_tmpl *t, const struct stream_cfg *s) {
   t->udp6 = s->l3 && s->l4 && s->ipv6;
 }
 
-/* The multistream field of flow `flow`: destination MAC, IP or UDP port, as VSPERF's stream_type. */
-static void apply_flow(const struct frame_tmpl *t, uint8_t *buf, unsigned flow) {
+/* The multistream field of any flow, flow 0 included (apply_flow leaves the template's value for it);
+ * destination MAC, IP or UDP port, as VSPERF's stream_type. */
+static void set_flow(const struct frame_tmpl *t, uint8_t *buf, unsigned flow) {
   const struct stream_cfg *s = t->s;
-  if (flow == 0) return;
   switch (s->vary) {
   case VARY_L2:
     put32(buf + 2, get32(s->dmac + 2) + flow);
@@ -93,6 +93,12 @@ static void apply_flow(const struct frame_tmpl *t, uint8_t *buf, unsigned flow) 
   default:
     break;
   }
+}
+
+/* The multistream field of flow `flow`: destination MAC, IP or UDP port, as VSPERF's stream_type;
+ * flow 0 keeps the template's value. */
+static void apply_flow(const struct frame_tmpl *t, uint8_t *buf, unsigned flow) {
+  if (flow) set_flow(t, buf, flow);
 }
 
 /* Sequence number and TX timestamp: the last 10 bytes of the frame. */
@@ -169,25 +175,6 @@ void frame_restamp(const struct frame_tmpl *t, uint8_t *buf, unsigned len, uint3
   if (t->udp6) udp6_csum(t, buf + t->s->encap_len, len - t->s->encap_len);
 }
 
-/* The multistream field of any flow, flow 0 included (apply_flow leaves the template's value for it). */
-static void set_flow(const struct frame_tmpl *t, uint8_t *buf, unsigned flow) {
-  const struct stream_cfg *s = t->s;
-  switch (s->vary) {
-  case VARY_L2:
-    put32(buf + 2, get32(s->dmac + 2) + flow);
-    break;
-  case VARY_L3:
-    if (!s->l3) break;
-    if (s->ipv6) put32(buf + t->l3off + 24 + 12, get32(s->dip + 12) + flow);
-    else put32(buf + t->l3off + 16, get32(s->dip) + flow);
-    break;
-  case VARY_L4:
-    if (s->l3 && s->l4) put16(buf + t->l4off + 2, (uint16_t)(s->dport + flow));
-    break;
-  default:
-    break;
-  }
-}
 
 int frame_reflow(const struct frame_tmpl *t, uint8_t *buf, unsigned len, unsigned flow, uint16_t stream, uint32_t seq, uint64_t ts_ns) {
   const struct stream_cfg *s = t->s;
