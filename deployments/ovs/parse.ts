@@ -11,6 +11,17 @@ export interface OfPortCounters {
   readonly txBytes: number;
   readonly txDropped: number;
   readonly txErrors: number;
+  /**
+   * False when OVS gave no packet counts for the port (`rx pkts=?`): a vhost-user port without a
+   * frontend (OVS-DPDK 3.1 reports nothing but its own drop counters then). Its counts read as 0.
+   */
+  readonly reported: boolean;
+  /**
+   * The port's custom statistics (OpenFlow 1.4+ replies: "CUSTOM Statistics"; OVS-DPDK's ovs_rx_qos_drops,
+   * ovs_tx_failure_drops, …, and the device's xstats), read live like the other counters. Empty in an
+   * OpenFlow 1.3 reply or for ports without them.
+   */
+  readonly custom: Readonly<Record<string, number>>;
 }
 
 /** `?` (unsupported by the port) counts as 0. */
@@ -18,16 +29,25 @@ function num(s: string | undefined): number {
   return s === undefined || s === '?' ? 0 : Number(s);
 }
 
-/** `ovs-ofctl dump-ports BR` → counters per port. */
+/**
+ * `ovs-ofctl [-O OpenFlow14] dump-ports BR` → counters per port. An OpenFlow 1.4+ reply also carries each
+ * port's custom statistics: a "CUSTOM Statistics" line, then lines of `name=value,` up to the next port.
+ */
 export function parseDumpPorts(text: string): OfPortCounters[] {
   const out: OfPortCounters[] = [];
   const lines = text.split('\n');
+  const pairs = (s: string): Record<string, string> => Object.fromEntries([...s.matchAll(/(\w+)=([0-9?]+)/g)].map((x) => [x[1], x[2]]));
   for (let i = 0; i < lines.length; i++) {
     const m = /^\s*port\s+"?([^:"]+)"?:\s*rx\s+(.*)$/.exec(lines[i]!);
     if (!m) continue;
-    const rx = Object.fromEntries([...m[2]!.matchAll(/(\w+)=([0-9?]+)/g)].map((x) => [x[1], x[2]]));
+    const rx = pairs(m[2]!);
     const txLine = /^\s*tx\s+(.*)$/.exec(lines[i + 1] ?? '');
-    const tx = txLine ? Object.fromEntries([...txLine[1]!.matchAll(/(\w+)=([0-9?]+)/g)].map((x) => [x[1], x[2]])) : {};
+    const tx = txLine ? pairs(txLine[1]!) : {};
+    const custom: Record<string, number> = {};
+    for (let j = i + 1, inCustom = false; j < lines.length && !/^\s*port\s/.test(lines[j]!); j++) {
+      if (/^\s*CUSTOM Statistics\s*$/.test(lines[j]!)) inCustom = true;
+      else if (inCustom) for (const c of lines[j]!.matchAll(/([\w.-]+)=(\d+)/g)) custom[c[1]!] = Number(c[2]);
+    }
     const id = m[1]!.trim();
     out.push({
       port: id === 'LOCAL' ? 'LOCAL' : Number(id),
@@ -39,6 +59,8 @@ export function parseDumpPorts(text: string): OfPortCounters[] {
       txBytes: num(tx.bytes),
       txDropped: num(tx.drop),
       txErrors: num(tx.errs),
+      reported: rx.pkts !== undefined && rx.pkts !== '?',
+      custom,
     });
   }
   return out;
@@ -137,35 +159,24 @@ export function parsePmdRxq(text: string): PmdRxq[] {
   return out;
 }
 
-/** Policy drops of one Interface: its ingress policer's and its egress QoS's (OVS-DPDK's ovs_rx/tx_qos_drops). */
-export interface PolicerDrops {
-  readonly rx: number;
-  readonly tx: number;
-  /** The Interface's type (dpdk, dpdkvhostuserclient, …) when the listing has the column. */
-  readonly type?: string;
+/**
+ * A port's policy drops from its custom statistics (OVS-DPDK's ovs_rx_qos_drops / ovs_tx_qos_drops);
+ * undefined when it has neither (not an OVS-DPDK port, or an OpenFlow 1.3 reply).
+ */
+export function policerDropsOf(custom: Readonly<Record<string, number>>): { rx: number; tx: number } | undefined {
+  const rx = custom.ovs_rx_qos_drops;
+  const tx = custom.ovs_tx_qos_drops;
+  return rx === undefined && tx === undefined ? undefined : { rx: rx ?? 0, tx: tx ?? 0 };
 }
 
-/**
- * `ovs-vsctl --format=json --columns=name,type,statistics list Interface` → policy drops by interface name.
- * Only interfaces whose statistics carry the counters (OVS-DPDK ports) are in the map.
- */
-export function parseInterfacePolicerDrops(json: string): Map<string, PolicerDrops> {
-  const out = new Map<string, PolicerDrops>();
+/** `ovs-vsctl --format=json --columns=name,type list Interface` → each interface's type by name. */
+export function parseInterfaceTypes(json: string): Map<string, string> {
   const doc = JSON.parse(json) as { headings?: string[]; data?: unknown[][] };
   const name = doc.headings?.indexOf('name') ?? -1;
-  const stats = doc.headings?.indexOf('statistics') ?? -1;
   const type = doc.headings?.indexOf('type') ?? -1;
-  if (name < 0 || stats < 0) return out;
-  for (const row of doc.data ?? []) {
-    const n = row[name];
-    const m = row[stats];
-    // OVSDB's JSON map: ["map", [[key, value], …]].
-    if (typeof n !== 'string' || !Array.isArray(m) || m[0] !== 'map' || !Array.isArray(m[1])) continue;
-    const s = new Map((m[1] as unknown[]).filter((kv): kv is [string, number] => Array.isArray(kv) && typeof kv[1] === 'number').map((kv) => [kv[0], kv[1]]));
-    if (!s.has('ovs_rx_qos_drops') && !s.has('ovs_tx_qos_drops')) continue;
-    const t = type >= 0 ? row[type] : undefined;
-    out.set(n, { rx: s.get('ovs_rx_qos_drops') ?? 0, tx: s.get('ovs_tx_qos_drops') ?? 0, ...(typeof t === 'string' ? { type: t } : {}) });
-  }
+  const out = new Map<string, string>();
+  if (name < 0 || type < 0) return out;
+  for (const row of doc.data ?? []) if (typeof row[name] === 'string' && typeof row[type] === 'string') out.set(row[name], row[type]);
   return out;
 }
 

@@ -10,5 +10,10 @@
  * Other types have no policer counters. Undefined: not measured, the counter check takes no stand.
  */
 export function policedInRxPackets(type: string | undefined): boolean | undefined {
-  return type === 'dpdk' || type === 'dpdkvhostuser' || type === 'dpdkvhostuserclient' ? true : undefined;
+  return type === 'dpdk' || isVhostType(type) ? true : undefined;
+}
+
+/** OVS-DPDK's vhost-user port types. */
+export function isVhostType(type: string | undefined): boolean {
+  return type === 'dpdkvhostuser' || type === 'dpdkvhostuserclient';
 }

@@ -62,6 +62,11 @@ export interface PortStats {
    * ports both count frames before their policer runs). Undefined: not known for this port.
    */
   readonly rxPolicedInRxPackets?: boolean;
+  /**
+   * The switch gave no packet or drop counts for the port now (OVS-DPDK: a vhost-user port without its
+   * frontend); those read as 0. Its policer counts, when present, are still its own.
+   */
+  readonly unreported?: boolean;
   readonly rxBytes?: number;
   readonly txBytes?: number;
 }

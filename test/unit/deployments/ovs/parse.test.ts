@@ -1,8 +1,12 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../../../framework/config/load.js';
 import {
   parseDumpFlows,
   parseDumpPorts,
-  parseInterfacePolicerDrops,
+  parseInterfaceTypes,
+  policerDropsOf,
   parsePmdRxq,
   parsePmdStats,
   parseSchedstat,
@@ -38,20 +42,60 @@ main thread:
   packets received: 0
 `;
 
-// `ovs-vsctl --format=json --columns=name,statistics list Interface` of OVS-DPDK 3.1 during ovsdpdk_rate_p2p's
-// 10000 kbit/s ingress policer on dpdk0 (rx_dropped 5420310 = its policer's 4388251 + the rx ring's 1032059).
-const IFACE_STATS = `{"data":[["dpdk0",["map",[["ovs_rx_qos_drops",4388251],["ovs_tx_failure_drops",0],["ovs_tx_invalid_hwol_drops",0],["ovs_tx_mtu_exceeded_drops",0],["ovs_tx_qos_drops",0],["rx_bytes",338602200],["rx_dropped",5420310],["rx_errors",0],["rx_mbuf_allocation_errors",0],["rx_missed_errors",1032059],["rx_packets",5643370],["rx_q0_bytes",338602200],["rx_q0_errors",0],["rx_q0_packets",5643370],["tx_bytes",0],["tx_dropped",0],["tx_errors",0],["tx_packets",0],["tx_q0_bytes",0],["tx_q0_packets",0]]]],["vsd10e5br0",["map",[["collisions",0],["rx_bytes",0],["rx_crc_err",0],["rx_dropped",0],["rx_errors",0],["rx_frame_err",0],["rx_missed_errors",0],["rx_multicast_packets",0],["rx_over_err",0],["rx_packets",0],["tx_bytes",0],["tx_dropped",0],["tx_errors",0],["tx_packets",0]]]],["dpdk1",["map",[["ovs_rx_qos_drops",0],["ovs_tx_failure_drops",0],["ovs_tx_invalid_hwol_drops",0],["ovs_tx_mtu_exceeded_drops",0],["ovs_tx_qos_drops",0],["rx_bytes",0],["rx_dropped",0],["rx_errors",0],["rx_mbuf_allocation_errors",0],["rx_missed_errors",0],["rx_packets",0],["rx_q0_bytes",0],["rx_q0_errors",0],["rx_q0_packets",0],["tx_bytes",75305940],["tx_dropped",0],["tx_errors",0],["tx_packets",1255099],["tx_q0_bytes",75304020],["tx_q0_packets",1255067]]]]],"headings":["name","statistics"]}`;
+/** Captured output (test/fixtures/ovs/README.md says how). */
+const captured = (name: string): string => readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'ovs', name), 'utf8');
 
 describe('deployments/ovs/parse', () => {
-  it("interface statistics: OVS-DPDK policers' drops by port; ports without them left out", () => {
-    const m = parseInterfacePolicerDrops(IFACE_STATS);
-    expect([...m.keys()]).to.deep.equal(['dpdk0', 'dpdk1']);
-    expect(m.get('dpdk0')).to.deep.equal({ rx: 4388251, tx: 0 });
-    expect(m.get('dpdk1')).to.deep.equal({ rx: 0, tx: 0 });
-    expect(parseInterfacePolicerDrops('{"data":[],"headings":["name","statistics"]}').size).to.equal(0);
-    // With the type column (what portStats asks for): the type comes along.
-    const typed = `{"data":[["vsdpol0","dpdkvhostuserclient",["map",[["ovs_rx_qos_drops",2132915],["ovs_tx_qos_drops",0],["rx_dropped",2132915],["rx_packets",2138144]]]],["br0","internal",["map",[["rx_packets",0]]]]],"headings":["name","type","statistics"]}`;
-    expect([...parseInterfacePolicerDrops(typed)]).to.deep.equal([['vsdpol0', { rx: 2132915, tx: 0, type: 'dpdkvhostuserclient' }]]);
+  it("dump-ports in OpenFlow 1.4: a vhost-user client port's policer drops live, next to its packet counts (captured)", () => {
+    const p = parseDumpPorts(captured('dump-ports-of14-vhost-policed.txt'));
+    expect(p.map((x) => x.port)).to.deep.equal([11, 'LOCAL', 1, 2, 12]);
+    const pol = p.find((x) => x.port === 11)!;
+    // testpmd put 7097408 frames on the ring: all in rx_packets, the policer's in drop and ovs_rx_qos_drops.
+    expect(pol).to.include({ rxPackets: 7097408, rxBytes: 454234112, rxDropped: 7092185, txPackets: 0, reported: true });
+    expect(pol.custom).to.include({ ovs_rx_qos_drops: 7092185, ovs_tx_qos_drops: 0, rx_q0_good_packets: 7097408, tx_q0_inflight_completed: 0 });
+    // the rfc2819 lines before the custom block are not custom statistics
+    expect(pol.custom).to.not.have.property('1_to_64_packets');
+    expect(policerDropsOf(pol.custom)).to.deep.equal({ rx: 7092185, tx: 0 });
+    const ctl = p.find((x) => x.port === 12)!;
+    expect(ctl).to.include({ rxPackets: 7097344, rxDropped: 0 });
+    expect(policerDropsOf(ctl.custom)).to.deep.equal({ rx: 0, tx: 0 });
+    // the sandbox's dpdk ports have their own set (the ethdev's xstats); LOCAL has none
+    expect(p.find((x) => x.port === 1)!.custom).to.include({ ovs_rx_qos_drops: 0, rx_missed_errors: 0, tx_q0_bytes: 0 });
+    expect(p.find((x) => x.port === 'LOCAL')!.custom).to.deep.equal({});
+    expect(policerDropsOf({})).to.equal(undefined);
+  });
+
+  it('dump-ports in OpenFlow 1.4: a vhost-user port without its frontend reports only its ovs_* counters (captured)', () => {
+    const p = parseDumpPorts(captured('dump-ports-of14-vhost-disconnected.txt'));
+    const pol = p.find((x) => x.port === 11)!;
+    expect(pol).to.include({ reported: false, rxPackets: 0, rxDropped: 0, txDropped: 0 });
+    expect(pol.custom).to.deep.equal({
+      ovs_tx_retries: 0,
+      ovs_tx_failure_drops: 0,
+      ovs_tx_mtu_exceeded_drops: 0,
+      ovs_tx_qos_drops: 0,
+      ovs_rx_qos_drops: 7092185,
+      ovs_tx_invalid_hwol_drops: 0,
+    });
+    expect(p.find((x) => x.port === 1)).to.include({ reported: true });
+  });
+
+  it('dump-ports in OpenFlow 1.4 on af_xdp dpdk ports (captured); an OpenFlow 1.3 reply has no custom statistics', () => {
+    const p = parseDumpPorts(captured('dump-ports-of14-af-xdp.txt'));
+    expect(p.map((x) => x.port)).to.deep.equal(['LOCAL', 1, 2]);
+    expect(Object.keys(p[1]!.custom)).to.have.length(14);
+    expect(policerDropsOf(p[2]!.custom)).to.deep.equal({ rx: 0, tx: 0 });
+    for (const x of parseDumpPorts(DUMP_PORTS)) expect(x.custom).to.deep.equal({});
+  });
+
+  it('interface types from ovs-vsctl --format=json', () => {
+    const json = `{"data":[["vsdpol0","dpdkvhostuserclient"],["br0","internal"],["dpdk0","dpdk"]],"headings":["name","type"]}`;
+    expect([...parseInterfaceTypes(json)]).to.deep.equal([
+      ['vsdpol0', 'dpdkvhostuserclient'],
+      ['br0', 'internal'],
+      ['dpdk0', 'dpdk'],
+    ]);
+    expect(parseInterfaceTypes('{"data":[],"headings":["name"]}').size).to.equal(0);
   });
 
   it('PMD threads of ps -L and their schedstat (captured from ovs-vswitchd-dpdk 3.1 under load 8)', () => {
