@@ -23,6 +23,7 @@ import type { Deployment, FlowSpec, PhyPort, PortStats, SwitchCounters, Topology
 import { guestNicCounts, pxpPlan, type PxpShape } from './pxp-plan.js';
 import { VswitchSteps, type AdoptedPort } from '../steps/vswitch-target.js';
 import { deploymentGuestTarget, VnfSteps } from '../steps/vnf-target.js';
+import { VhostBaseline } from './vhost-baseline.js';
 import { addMigrationPorts, prepareMigrationPorts } from './migration-ports.js';
 import { op2pTopology } from './op2p.js';
 import { ptunpTopology } from './ptunp.js';
@@ -87,12 +88,8 @@ export class VsperfDeployment implements Deployment {
   private nicLabels: string[] = [];
   /** The sandbox's "phy" ports are vhost-user: OVS has their counters only while the generator is connected. */
   private vhostPhy = false;
-  /**
-   * vhost "phy" ports: their drop counters as last read while connected. OVS keeps counting drops across
-   * connections but reports nothing while a port is disconnected (its packet counts restart with each
-   * connection): a baseline read between trials takes the drops from here.
-   */
-  private vhostDrops = new Map<string, { rxDropped: number; txDropped: number }>();
+  /** vhost "phy" ports: what a baseline read between trials takes from earlier reads (vhost-baseline.ts). */
+  private readonly vhostCarry = new VhostBaseline();
   /** Switch ports facing generator ports 0 and 1 by name, where OpenFlow numbers do not say it (op2p). */
   private phyPortNames: readonly string[] | undefined;
   readonly tag = randomBytes(2).toString('hex');
@@ -588,13 +585,10 @@ export class VsperfDeployment implements Deployment {
     // A vhost "phy" port's counters live as long as the generator's device is connected (OVS drops them
     // when it disconnects, and starts from 0 with the next trial's): they are the trial's only while every
     // such link is still up, i.e. read before the generator released its ports (the trial runner does).
-    const vhostCounted = !this.vhostPhy || (await linksUp(vswitch, bridges[0], mapped));
+    const vhostCounted =
+      !this.vhostPhy || (!mapped.some((g) => now.find((p) => p.name === g.port)?.unreported) && (await linksUp(vswitch, bridges[0], mapped)));
     const generatorPorts = vhostCounted ? mapped : [];
-    if (this.vhostPhy && vhostCounted)
-      for (const g of mapped) {
-        const raw = now.find((p) => p.name === g.port);
-        if (raw) this.vhostDrops.set(raw.name, { rxDropped: raw.rxDropped, txDropped: raw.txDropped });
-      }
+    if (this.vhostPhy) this.vhostCarry.afterRead(now, this.vhostPhyNames(now), vhostCounted);
     if (this.vhostPhy && !vhostCounted)
       this.ctx.log.warn(
         `no counter check for this trial: the switch's vhost-user ports facing the generator (${this.vhostPhyNames(ports).join(', ') || 'none found'}) were read after the generator let go of them, and OVS keeps no counters for a disconnected port`,
@@ -613,8 +607,8 @@ export class VsperfDeployment implements Deployment {
 
   /**
    * The baseline on the vhost sandbox, read once the previous trial's generator device is gone: read while
-   * it is still connected, its counts would be the previous trial's, and the next connection counts from 0.
-   * A disconnected port's packet counts are 0 (the next connection's start); its drops are those last read.
+   * it is still connected, its counts would be the previous trial's, and the next connection counts from 0
+   * (what a disconnected port's counts are taken as: vhost-baseline.ts).
    */
   private async vhostBaseline(vswitch: VSwitch, bridges: readonly string[]): Promise<PortStats[]> {
     const names = this.vhostPhyNames(await this.portStats(vswitch, bridges));
@@ -633,12 +627,12 @@ export class VsperfDeployment implements Deployment {
       this.ctx.log.warn(
         `vhost-user port(s) ${up.join(', ')} still connected ${VHOST_DISCONNECT_WAIT_MS / 1000} s after the last trial: their baseline may be the last trial's`,
       );
-    const stats = await this.portStats(vswitch, bridges);
-    return stats.map((p) => {
-      if (!names.includes(p.name) || up.includes(p.name)) return p;
-      const d = this.vhostDrops.get(p.name);
-      return { ...p, rxPackets: 0, txPackets: 0, rxBytes: 0, txBytes: 0, rxDropped: d?.rxDropped ?? 0, txDropped: d?.txDropped ?? 0 };
-    });
+    const { ports, txUnknown } = this.vhostCarry.baseline(await this.portStats(vswitch, bridges), names, up);
+    if (txUnknown.length)
+      this.ctx.log.warn(
+        `vhost-user port(s) ${txUnknown.join(', ')}: the last trial was read after the generator let go of them, so their tx drops since are not known; this trial's count them from the last read before (its rx drops and packet counts are its own)`,
+      );
+    return ports;
   }
 
   private async portStats(vswitch: VSwitch, bridges: readonly string[]): Promise<PortStats[]> {
