@@ -27,7 +27,7 @@ import {
 } from '../../framework/api/trafficgen.js';
 import { defaultEnginePath, EngineRun, requireEngine } from './engine-run.js';
 import { buildPlan, MAX_FRAME_SIZE, type PlanPort, type TrialBounds } from './plan.js';
-import { engineArgv, parseEngineLine, portArg, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
+import { engineArgv, parseEngineLine, portArg, TX_BURST_MAX, TX_BURST_WAIT_US_MAX, type Backend, type EnginePlan, type EngineProgress } from './protocol.js';
 import { trialResultOf } from './results.js';
 import { availableParallelism } from 'node:os';
 import { cpuOwners, dpdkPreflight, freeCpus, isDpdkPort } from './dpdk.js';
@@ -54,6 +54,12 @@ export interface SoftwareOptions {
   readonly rtPriority: number;
   /** dpdk backend: RX and TX queues per port (1..4). */
   readonly queues: number;
+  /**
+   * dpdk backend: paced frames leave once this many are due (1 = each when due) or once the oldest due
+   * frame has waited txBurstWaitUs; the average rate and each frame's schedule are kept.
+   */
+  readonly txBurst: number;
+  readonly txBurstWaitUs: number;
   /** sysfs and /dev/vfio for binding PCI ports (SRIOV_SYSFS_ROOT, VFIO_DEV_DIR: a fake tree in tests). */
   readonly sysfsRoot?: string;
   readonly vfioDir?: string;
@@ -73,6 +79,8 @@ export const DEFAULT_OPTIONS: SoftwareOptions = {
   ringFrames: 4096,
   rtPriority: 0,
   queues: 1,
+  txBurst: 32,
+  txBurstWaitUs: 50,
 };
 
 /**
@@ -111,6 +119,7 @@ export function optionsFromSettings(s: Settings): SoftwareOptions {
     ringFrames: num('TRAFFICGEN_SOFTWARE_RING_FRAMES', DEFAULT_OPTIONS.ringFrames),
     rtPriority: num('TRAFFICGEN_SOFTWARE_RT_PRIORITY', DEFAULT_OPTIONS.rtPriority),
     queues: queuesSetting(s),
+    ...txBurstSettings(s),
     ...(s.has('SRIOV_SYSFS_ROOT') ? { sysfsRoot: s.string('SRIOV_SYSFS_ROOT') } : {}),
     ...(s.has('VFIO_DEV_DIR') ? { vfioDir: s.string('VFIO_DEV_DIR') } : {}),
   };
@@ -121,6 +130,24 @@ function queuesSetting(s: Settings): number {
   if (!Number.isInteger(q) || q < 1 || q > 4)
     throw new ConfigError('TRAFFICGEN_SOFTWARE_QUEUES', s.source('TRAFFICGEN_SOFTWARE_QUEUES'), `must be an integer 1..4, got ${String(q)}`);
   return q;
+}
+
+function txBurstSettings(s: Settings): { txBurst: number; txBurstWaitUs: number } {
+  const b = s.has('TRAFFICGEN_SOFTWARE_TX_BURST') ? s.number('TRAFFICGEN_SOFTWARE_TX_BURST') : DEFAULT_OPTIONS.txBurst;
+  if (!Number.isInteger(b) || b < 1 || b > TX_BURST_MAX)
+    throw new ConfigError(
+      'TRAFFICGEN_SOFTWARE_TX_BURST',
+      s.source('TRAFFICGEN_SOFTWARE_TX_BURST'),
+      `must be an integer 1..${TX_BURST_MAX} (frames), got ${String(b)}`,
+    );
+  const w = s.has('TRAFFICGEN_SOFTWARE_TX_BURST_WAIT_US') ? s.number('TRAFFICGEN_SOFTWARE_TX_BURST_WAIT_US') : DEFAULT_OPTIONS.txBurstWaitUs;
+  if (!Number.isFinite(w) || w < 0 || w > TX_BURST_WAIT_US_MAX)
+    throw new ConfigError(
+      'TRAFFICGEN_SOFTWARE_TX_BURST_WAIT_US',
+      s.source('TRAFFICGEN_SOFTWARE_TX_BURST_WAIT_US'),
+      `must be 0..${TX_BURST_WAIT_US_MAX} (µs), got ${String(w)}`,
+    );
+  return { txBurst: b, txBurstWaitUs: w };
 }
 
 /** True when this process may open raw sockets and enter network namespaces. */

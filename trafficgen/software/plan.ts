@@ -58,6 +58,9 @@ export interface PlanOptions {
   readonly rtPriority?: number;
   /** dpdk backend: queues per port. */
   readonly queues?: number;
+  /** dpdk backend: paced frames leave in bursts of this many, or once the oldest waited txBurstWaitUs. */
+  readonly txBurst?: number;
+  readonly txBurstWaitUs?: number;
 }
 
 export interface TrialBounds {
@@ -179,6 +182,8 @@ export function buildPlan(
     });
   }
   const used = ports.slice(0, Math.max(fwd.rxPort, spec.bidir ? 1 : 0) + 1);
+  // the dpdk polling loops (every port a DPDK device) pace in bursts; the thread model does not
+  const dpdk = used.every((p) => (p.backend ?? opts.backend) === 'dpdk');
   const plan: EnginePlan = {
     ports: used.map((p, i) => ({
       name: p.name,
@@ -198,6 +203,8 @@ export function buildPlan(
     ...(opts.ringFrames ? { ringFrames: opts.ringFrames } : {}),
     ...(opts.rtPriority ? { rtPriority: opts.rtPriority } : {}),
     ...(opts.queues && opts.queues > 1 ? { queues: opts.queues } : {}),
+    ...(dpdk && opts.txBurst !== undefined ? { txBurst: opts.txBurst } : {}),
+    ...(dpdk && opts.txBurstWaitUs !== undefined ? { txBurstWaitUs: opts.txBurstWaitUs } : {}),
   };
   return { plan, offeredFps, avgFrameSize };
 }

@@ -71,11 +71,21 @@ export interface EnginePlan {
   /** dpdk loops: RX and TX queues per port (a sender per TX queue, every RX queue polled). */
   readonly queues?: number;
   /**
+   * dpdk loops: paced frames leave once this many are due (1..32; 1 = each when due) or the oldest due
+   * frame has waited txBurstWaitUs (0..10000 µs). The engine's defaults when not given: 32 and 50.
+   */
+  readonly txBurst?: number;
+  readonly txBurstWaitUs?: number;
+  /**
    * Keep the ports open after the result until "release" on stdin, at most this many seconds (the
    * switch's counters are read then).
    */
   readonly holdS?: number;
 }
+
+/** Limits of --tx-burst and --tx-burst-wait-us (the engine's VSG_TX_BURST_MAX, VSG_TX_BURST_WAIT_US_MAX). */
+export const TX_BURST_MAX = 32;
+export const TX_BURST_WAIT_US_MAX = 10_000;
 
 const NAME_RE = /^[A-Za-z0-9_.:-]{1,15}$/;
 const DEVARGS_RE = /^[A-Za-z0-9_.:,=/+-]{1,255}$/;
@@ -146,6 +156,16 @@ export function engineArgv(plan: EnginePlan): string[] {
   }
   if (plan.txDropFull) a.push('--tx-drop-full');
   if (plan.queues && plan.queues > 1) a.push('--queues', String(Math.round(plan.queues)));
+  if (plan.txBurst !== undefined) {
+    if (!Number.isInteger(plan.txBurst) || plan.txBurst < 1 || plan.txBurst > TX_BURST_MAX)
+      throw new DriverError('Software', 'runTrial', `TX burst must be an integer 1..${TX_BURST_MAX} frames, got ${plan.txBurst}`, { kind: 'usage' });
+    a.push('--tx-burst', String(plan.txBurst));
+  }
+  if (plan.txBurstWaitUs !== undefined) {
+    if (!Number.isFinite(plan.txBurstWaitUs) || plan.txBurstWaitUs < 0 || plan.txBurstWaitUs > TX_BURST_WAIT_US_MAX)
+      throw new DriverError('Software', 'runTrial', `TX burst wait must be 0..${TX_BURST_WAIT_US_MAX} µs, got ${plan.txBurstWaitUs}`, { kind: 'usage' });
+    a.push('--tx-burst-wait-us', String(plan.txBurstWaitUs));
+  }
   if (plan.holdS !== undefined && plan.holdS > 0) a.push('--hold', String(Math.ceil(plan.holdS)));
   return a;
 }

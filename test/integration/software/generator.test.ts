@@ -4,9 +4,10 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { isAlive, waitUntil } from '../../../framework/host/proc.js';
+import { isAlive, sleep, waitUntil } from '../../../framework/host/proc.js';
 import { runJanitor } from '../../../framework/host/janitor.js';
 import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AbortedError, CapabilityError, DriverError, EnvironmentError } from '../../../framework/errors.js';
@@ -410,6 +411,65 @@ describe('Software generator on veth pairs (integration)', function () {
       } finally {
         await g.close();
       }
+    });
+
+    it('paced frames leave in bursts of TX burst (16 at 20 kfps) and one by one with a burst of 1, as tcpdump on the receiving veth sees them; every frame counted', async () => {
+      // The wire's view (kernel timestamps taken when the veth passes the frame on): frames closer than
+      // `gapS` left together. At 20 kfps a frame is due every 50 µs, so 16 are due after 750 µs, before
+      // the 2 ms wait: bursts of 16 every 800 µs. With a burst of 1 each frame leaves when due, 50 µs apart.
+      const groupsOnWire = async (txBurst: number, gapS: number): Promise<{ sizes: number[]; frames: number; tx: number; rx: number; capErr: string }> => {
+        const pcap = join(tmpdir(), `vsg-it-burst-${process.pid}-${txBurst}.pcap`);
+        const cap = spawn(
+          'ip',
+          ['netns', 'exec', NS_B, 'tcpdump', '-i', 'vsgi1', '--immediate-mode', '-U', '-n', '-B', '16384', '--time-stamp-precision=nano', '-w', pcap, 'udp'],
+          {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
+        let capErr = '';
+        cap.stderr!.on('data', (d: Buffer) => (capErr += d.toString()));
+        // both ports DPDK devices (net_af_packet on the veths): the polling loops, which pace in bursts
+        const g = new SoftwareGenerator(host, { calibrateS: 0, backend: 'dpdk', txBurst, txBurstWaitUs: 2000 });
+        try {
+          expect(await waitUntil(() => capErr.includes('listening on'), 10_000, 20), `tcpdump started: ${capErr}`).to.equal(true);
+          await g.connect([
+            { ...pair[0]!, backend: 'dpdk' },
+            { ...pair[1]!, backend: 'dpdk' },
+          ]);
+          const r = await g.runTrial(spec({ rate: { unit: 'fps', value: 20_000 }, durationS: 1 }));
+          const d = r.directions[0]!;
+          // the capture's last block is handed over after libpcap's timeout (1 s): wait for it
+          await sleep(1200);
+          cap.kill('SIGINT');
+          await new Promise((res) => (cap.exitCode !== null ? res(undefined) : cap.once('exit', res)));
+          const text = spawnSync('tcpdump', ['-r', pcap, '-n', '-tt', '--time-stamp-precision=nano'], { encoding: 'utf8', maxBuffer: 64 << 20 }).stdout;
+          const ts = text
+            .split('\n')
+            .filter((l) => l.trim())
+            .map((l) => Number(l.split(' ')[0]));
+          const sizes: number[] = [];
+          for (let i = 0; i < ts.length; i++) {
+            if (i === 0 || ts[i]! - ts[i - 1]! > gapS) sizes.push(0);
+            sizes[sizes.length - 1]!++;
+          }
+          expect(capErr, 'tcpdump dropped nothing').to.match(/\b0 packets dropped by kernel/);
+          return { sizes, frames: ts.length, tx: d.txFrames, rx: d.rxFrames, capErr };
+        } finally {
+          if (cap.exitCode === null) cap.kill('SIGINT');
+          await g.close();
+          rmSync(pcap, { force: true });
+        }
+      };
+      const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const burst = await groupsOnWire(16, 200e-6);
+      expect([burst.tx, burst.rx, burst.frames], `sent, counted, seen on the wire (${burst.capErr.trim()})`).to.deep.equal([20_000, 20_000, 20_000]);
+      expect(median(burst.sizes), `groups on the wire: ${burst.sizes.slice(0, 20).join(' ')}…`).to.equal(16);
+      // a late loop (a shared core) sends two bursts' worth at once: groups of 16 or a multiple, never fewer but the last
+      expect(burst.sizes.slice(0, -1).filter((n) => n % 16 !== 0).length, 'groups that are not whole bursts').to.be.at.most(burst.sizes.length / 20);
+      const single = await groupsOnWire(1, 20e-6);
+      expect([single.tx, single.rx, single.frames], single.capErr.trim()).to.deep.equal([20_000, 20_000, 20_000]);
+      expect(median(single.sizes), `groups with a burst of 1: ${single.sizes.slice(0, 20).join(' ')}…`).to.equal(1);
+      expect(single.sizes.length, 'frames 50 µs apart: most leave alone').to.be.greaterThan(10_000);
     });
 
     it('a DPDK device that cannot be probed is one EnvironmentError naming it', async () => {

@@ -8,8 +8,10 @@
  * blocked in the TX queue while the switch's frames waited in the RX ring).
  *
  * Timing: frame i of a stream is due at t0 + i / rate, t0 and the rate in TSC ticks (measured against
- * CLOCK_REALTIME at EAL start); the TX timestamp of a burst is the TSC read just before it is built, the
- * RX timestamp of a burst the TSC read right after rte_eth_rx_burst returned it.
+ * CLOCK_REALTIME at EAL start); due frames leave together once --tx-burst of them are due or the oldest
+ * has waited --tx-burst-wait-us (tx_pace.h). The TX timestamp of a burst is the TSC read just before it
+ * is built (so the wait is not latency), the RX timestamp of a burst the TSC read right after
+ * rte_eth_rx_burst returned it.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -34,6 +36,7 @@ void loop_print(void) {}
 #include <rte_lcore.h>
 #include "dpdk_port.h"
 #include "rx_demux.h"
+#include "tx_pace.h"
 
 #define LOOP_BURST 64
 #define LOOP_MAX_WORKERS 8
@@ -54,7 +57,8 @@ struct lane {
   uint16_t sid;                 /* trailer stream id of the current phase */
   uint64_t t_start, t_end;      /* TSC; t_end 0 = none */
   double tsc_per_frame;         /* 0 = flat out */
-  uint64_t next_due;            /* paced: TSC at which frame `built` is due (an integer test per round) */
+  struct tx_pace pace;          /* paced: when and how many due frames go out (tx_pace.h) */
+  uint64_t next_due;            /* paced: TSC before which nothing goes out (an integer test per round) */
   uint64_t total, built, sent, bytes, bytes_pub;
   /* The stream's shared counters (atomics, read by the main thread for progress and the end of the trial)
    * are published every PUB_FRAMES frames or PUB_US, and when the lane ends: paced frames go out one or two
@@ -100,6 +104,15 @@ static _Atomic int lanes_done[VSG_MAX_STREAMS];
 static struct worker workers[LOOP_MAX_WORKERS];
 static int nworkers;
 static uint64_t tsc_hz_measured, mono_tsc0, mono_ns0;
+static uint64_t tx_wait_tsc; /* --tx-burst-wait-us in TSC ticks */
+
+static uint64_t lane_max_burst(void) { return E->batch < LOOP_BURST ? E->batch : LOOP_BURST; }
+
+/* The lane's schedule of the current phase (t_start, tsc_per_frame) with the engine's burst settings. */
+static void pace_init(struct lane *l) {
+  uint64_t max = lane_max_burst();
+  l->pace = (struct tx_pace){.t_start = l->t_start, .per = l->tsc_per_frame, .burst = E->tx_burst < max ? E->tx_burst : max, .wait = tx_wait_tsc};
+}
 
 static uint64_t tsc_of_mono(uint64_t mono) { return mono_tsc0 + (uint64_t)((double)((int64_t)(mono - mono_ns0)) / dpdk_ns_per_tsc()); }
 static uint64_t mono_of_tsc(uint64_t tsc) { return mono_ns0 + (uint64_t)((double)(int64_t)(tsc - mono_tsc0) * dpdk_ns_per_tsc()); }
@@ -114,6 +127,7 @@ static void phase_learning(struct lane *l) {
   l->tsc_per_frame = per * l->n;
   l->total = 0;
   l->st = NULL;
+  pace_init(l);
 }
 
 /* The trial: as tx_paced in main.c, a stream that fell behind may finish within 2 % of the duration (≤ 200 ms). */
@@ -132,6 +146,7 @@ static void phase_trial(struct lane *l) {
     l->t_end = tsc_of_mono(E->t0_mono + (uint64_t)((E->duration_s + (l->total ? grace : 0)) * 1e9));
   }
   l->tsc_per_frame = per * l->n;
+  pace_init(l);
 }
 
 /* The slot keys (what an mbuf holds) name the phase, whose trailer stream id differs: nothing to clear
@@ -142,7 +157,7 @@ static void lane_reset(struct lane *l) {
   l->first_set = 0;
   l->size_i = 0;
   l->flow = (unsigned)l->k;
-  l->next_due = l->t_start;
+  l->next_due = l->tsc_per_frame > 0 ? tx_pace_next(&l->pace, 0) : l->t_start;
 }
 
 /* Largest value wins (lanes of a stream on several loops publish their last TX time). */
@@ -199,15 +214,15 @@ static int lane_push(struct lane *l, uint64_t now) {
   return n > 0;
 }
 
-/* Build the frames due now (at most one burst) into fresh mbufs. */
+/* Build the frames to send now (tx_pace_take: all that are due once a burst is due or the oldest has
+ * waited; at most one burst of LOOP_BURST) into fresh mbufs. */
 static unsigned lane_build(struct lane *l, uint64_t now) {
   const struct stream_cfg *s = &E->streams[l->si];
-  uint64_t want = E->batch < LOOP_BURST ? E->batch : LOOP_BURST;
+  uint64_t want = lane_max_burst();
   if (l->tsc_per_frame > 0) {
     if (now < l->next_due) return 0;
-    uint64_t due = (uint64_t)((double)(now - l->t_start) / l->tsc_per_frame) + 1;
-    if (due <= l->built) return 0;
-    if (due - l->built < want) want = due - l->built;
+    want = tx_pace_take(&l->pace, now, l->built, want);
+    if (!want) return 0;
   }
   if (l->st && l->st->planned && want > l->total - l->built) want = l->total - l->built;
   struct io_port *io = l->port->io;
@@ -242,7 +257,7 @@ static unsigned lane_build(struct lane *l, uint64_t now) {
     if (l->flow >= s->flows) l->flow = (unsigned)l->k;
   }
   l->built += want;
-  if (l->tsc_per_frame > 0) l->next_due = l->t_start + (uint64_t)((double)l->built * l->tsc_per_frame);
+  if (l->tsc_per_frame > 0) l->next_due = tx_pace_next(&l->pace, l->built);
   l->npend = (unsigned)want;
   l->pend_off = 0;
   l->pend_since = now;
@@ -500,6 +515,7 @@ int loop_start(struct engine *e) {
   E = e;
   tsc_hz_measured = (uint64_t)(1e9 / dpdk_ns_per_tsc());
   pub_tsc_every = tsc_hz_measured / 1000000 * PUB_US;
+  tx_wait_tsc = (uint64_t)(E->tx_burst_wait_us * 1e3 / dpdk_ns_per_tsc());
   mono_tsc0 = rte_rdtsc();
   mono_ns0 = now_mono();
   make_lanes();

@@ -569,7 +569,7 @@ static void usage(FILE *f) {
           "                      (--duration S | --frames N) [--learning S] [--learning-rate FPS] [--drain S]\n"
           "                      [--backend auto|af_packet|af_xdp|dpdk] [--progress-ms N] [--batch N] [--ring N]\n"
           "                      [--tag N] [--cpus LIST] [--rt-priority N] [--no-latency] [--timeline] [--dpdk-prefix NAME]\n"
-          "                      [--tx-drop-full] [--queues N] [--hold S]\n"
+          "                      [--tx-drop-full] [--queues N] [--hold S] [--tx-burst N] [--tx-burst-wait-us US]\n"
           "       vsg-engine check --port IF[@NETNS] ...\n"
           "       vsg-engine forward --in IF[@NETNS] --out IF[@NETNS] [--drop-every K] [--reorder-every M] [--dup-every D]\n"
           "       vsg-engine version\n"
@@ -624,6 +624,8 @@ int main(int argc, char **argv) {
   E.drain_s = 1.0;
   E.progress_ms = 250;
   E.batch = 64;
+  E.tx_burst = VSG_TX_BURST_DEFAULT;
+  E.tx_burst_wait_us = VSG_TX_BURST_WAIT_US_DEFAULT;
   E.ring_frames = 4096;
   E.latency = 1;
   E.learning_fps = 1000;
@@ -631,7 +633,7 @@ int main(int argc, char **argv) {
   static const struct option opts[] = {
       {"port", 1, 0, 'p'},      {"stream", 1, 0, 's'},   {"duration", 1, 0, 'd'}, {"frames", 1, 0, 'n'},      {"learning", 1, 0, 'l'},
       {"learning-rate", 1, 0, 'L'}, {"drain", 1, 0, 'D'}, {"backend", 1, 0, 'b'}, {"progress-ms", 1, 0, 'P'}, {"batch", 1, 0, 'B'},
-      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"tx-drop-full", 0, 0, 'X'},  {"hold", 1, 0, 'H'},  {"queues", 1, 0, 'Q'},  {"help", 0, 0, 'h'},
+      {"ring", 1, 0, 'R'},      {"tag", 1, 0, 't'},  {"rt-priority", 1, 0, 'T'},      {"cpus", 1, 0, 'c'},     {"no-latency", 0, 0, 'x'},  {"timeline", 0, 0, 'W'},  {"dpdk-prefix", 1, 0, 'F'},  {"tx-drop-full", 0, 0, 'X'},  {"hold", 1, 0, 'H'},  {"queues", 1, 0, 'Q'},  {"tx-burst", 1, 0, 'K'},  {"tx-burst-wait-us", 1, 0, 'w'},  {"help", 0, 0, 'h'},
       {0, 0, 0, 0}};
   const char *port_args[VSG_MAX_PORTS];
   int o;
@@ -665,6 +667,20 @@ int main(int argc, char **argv) {
       char *end;
       hold_s = strtol(optarg, &end, 10);
       if (*end || hold_s < 1 || hold_s > HOLD_MAX_S) fail("E_USAGE", "--hold must be 1..%d seconds, got %s", HOLD_MAX_S, optarg);
+      break;
+    }
+    case 'K': {
+      char *end;
+      long b = strtol(optarg, &end, 10);
+      if (*end || b < 1 || b > VSG_TX_BURST_MAX) fail("E_USAGE", "--tx-burst must be 1..%d frames, got %s", VSG_TX_BURST_MAX, optarg);
+      E.tx_burst = (unsigned)b;
+      break;
+    }
+    case 'w': {
+      char *end;
+      double w = strtod(optarg, &end);
+      if (*end || !(w >= 0 && w <= VSG_TX_BURST_WAIT_US_MAX)) fail("E_USAGE", "--tx-burst-wait-us must be 0..%d microseconds, got %s", VSG_TX_BURST_WAIT_US_MAX, optarg);
+      E.tx_burst_wait_us = w;
       break;
     }
     case 'Q': {

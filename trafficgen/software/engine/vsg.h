@@ -22,6 +22,12 @@
  * ("lane") per queue with its own sequence space: trailer stream id = stream + VSG_MAX_STREAMS * lane. */
 #define VSG_MAX_QUEUES 4
 #define VSG_MAX_IMIX 256
+/* dpdk loops: paced frames leave in bursts (tx_pace.h). Defaults measured on OVS-DPDK over vhost-user
+ * (docs/generator.md, session 9); a switch polls 32 frames at a time (OVS NETDEV_MAX_BURST). */
+#define VSG_TX_BURST_DEFAULT 32
+#define VSG_TX_BURST_MAX 32
+#define VSG_TX_BURST_WAIT_US_DEFAULT 50
+#define VSG_TX_BURST_WAIT_US_MAX 10000
 #define VSG_MAX_ENCAP 96  /* outer headers of an encapsulated stream */
 /* Largest frame without FCS (16 KiB with it; VSPERF's ovsdpdk_jumbo_p2p_upper_bound sends 9702 B, above
  * the switch's MTU). AF_PACKET on a veth carries it (the TX ring slot is sized per run); AF_XDP refuses a
@@ -173,6 +179,8 @@ struct engine {
   uint64_t t0_mono;    /* common TX start */
   int timeline;        /* --timeline: keep 1 ms receive bins */
   int tx_drop_full;    /* --tx-drop-full (dpdk loops): a full TX queue drops, as a NIC's wire does */
+  unsigned tx_burst;   /* --tx-burst (dpdk loops): paced frames leave once this many are due (tx_pace.h) */
+  double tx_burst_wait_us; /* --tx-burst-wait-us: … or once the oldest due frame has waited this long */
   atomic_int stop_tx, stop_rx;
 };
 

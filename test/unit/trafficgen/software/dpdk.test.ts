@@ -41,6 +41,44 @@ describe('Software generator: dpdk backend (pure parts)', () => {
     for (const q of [0, 5, 1.5, 'two']) expect(() => optionsFromSettings(settings(q)), String(q)).to.throw(ConfigError, /TRAFFICGEN_SOFTWARE_QUEUES/);
   });
 
+  it('TRAFFICGEN_SOFTWARE_TX_BURST 1..32 and _TX_BURST_WAIT_US 0..10000 (defaults 32, 50), anything else one ConfigError naming the key', () => {
+    const settings = (k: string, v: unknown): Settings => new Settings({ [k]: v } as never, new Map([[k, 'test']]));
+    const d = optionsFromSettings(new Settings({} as never));
+    expect([d.txBurst, d.txBurstWaitUs]).to.deep.equal([32, 50]);
+    expect(optionsFromSettings(settings('TRAFFICGEN_SOFTWARE_TX_BURST', 1)).txBurst).to.equal(1);
+    expect(optionsFromSettings(settings('TRAFFICGEN_SOFTWARE_TX_BURST_WAIT_US', 0)).txBurstWaitUs).to.equal(0);
+    for (const b of [0, 33, 2.5])
+      expect(() => optionsFromSettings(settings('TRAFFICGEN_SOFTWARE_TX_BURST', b)), String(b)).to.throw(
+        ConfigError,
+        /TRAFFICGEN_SOFTWARE_TX_BURST\b.*1\.\.32/,
+      );
+    expect(() => optionsFromSettings(settings('TRAFFICGEN_SOFTWARE_TX_BURST', '8'))).to.throw(ConfigError, /TRAFFICGEN_SOFTWARE_TX_BURST\b.*number/);
+    for (const w of [-1, 10_001, 'x'])
+      expect(() => optionsFromSettings(settings('TRAFFICGEN_SOFTWARE_TX_BURST_WAIT_US', w)), String(w)).to.throw(
+        ConfigError,
+        /TRAFFICGEN_SOFTWARE_TX_BURST_WAIT_US/,
+      );
+  });
+
+  it('--tx-burst and --tx-burst-wait-us go to the engine as given, out of range is a usage error', () => {
+    const plan = {
+      ports: [{ name: 'p', backend: 'dpdk' as const, dev: 'net_null0' }],
+      streams: [],
+      durationS: 1,
+      drainS: 0,
+      backend: 'dpdk' as const,
+      progressMs: 0,
+      latency: true,
+    };
+    const a = engineArgv({ ...plan, txBurst: 16, txBurstWaitUs: 20 });
+    expect(a.slice(a.indexOf('--tx-burst'), a.indexOf('--tx-burst') + 2)).to.deep.equal(['--tx-burst', '16']);
+    expect(a.slice(a.indexOf('--tx-burst-wait-us'), a.indexOf('--tx-burst-wait-us') + 2)).to.deep.equal(['--tx-burst-wait-us', '20']);
+    expect(engineArgv(plan)).to.not.include('--tx-burst').and.not.include('--tx-burst-wait-us');
+    for (const txBurst of [0, 33, 1.5]) expect(() => engineArgv({ ...plan, txBurst }), String(txBurst)).to.throw(DriverError, /TX burst/);
+    for (const txBurstWaitUs of [-1, 20_000, NaN])
+      expect(() => engineArgv({ ...plan, txBurstWaitUs }), String(txBurstWaitUs)).to.throw(DriverError, /TX burst wait/);
+  });
+
   it('dpdk is the port wish, the default backend, or implied by devargs', () => {
     expect(isDpdkPort({ name: 'a', speedMbps: 1 }, 'dpdk')).to.equal(true);
     expect(isDpdkPort({ name: 'a', speedMbps: 1, backend: 'af_xdp' }, 'dpdk')).to.equal(false);

@@ -54,4 +54,23 @@ describe('Software generator engine: receive counting per burst (C, stats.c)', (
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('tx_pace: bursts of B above B/W, single frames W late below, never early, never more than W (+ a poll) late, the schedule kept over long runs and after stalls', function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'vsg-pacecheck-'));
+    try {
+      const bin = join(dir, 'tx_pace_check');
+      const cc = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-std=gnu11', '-o', bin, join(engineDir, 'test', 'tx_pace_check.c')], {
+        encoding: 'utf8',
+      });
+      expect(cc.error, 'gcc is needed (npm run setup installs it)').to.equal(undefined);
+      expect(cc.status, cc.stderr).to.equal(0);
+      const run = spawnSync(bin, [], { encoding: 'utf8' });
+      expect(run.stdout).to.match(/^\d+ checks, 0 failures$/m);
+      expect(Number(/^(\d+) checks/m.exec(run.stdout)?.[1])).to.be.at.least(100);
+      expect(run.status, run.stdout).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -29,6 +29,16 @@ describe('software/plan', () => {
     expect(plan.ports.map((p) => p.name)).to.deep.equal(['vsg0', 'vsg1']);
   });
 
+  it('TX bursts (txBurst, txBurstWaitUs) go to an engine whose ports are all DPDK devices (its polling loops) only', () => {
+    const burst = { ...opts, txBurst: 16, txBurstWaitUs: 20 };
+    expect(buildPlan(trial(), ports, burst).plan).to.not.have.any.keys('txBurst', 'txBurstWaitUs');
+    const mixed: PlanPort[] = [{ ...ports[0]!, backend: 'dpdk' }, ports[1]!];
+    expect(buildPlan(trial(), mixed, burst).plan, 'a port mix runs on threads').to.not.have.any.keys('txBurst', 'txBurstWaitUs');
+    const dpdkPorts: PlanPort[] = ports.map((p, i) => ({ ...p, backend: 'dpdk', devargs: `net_null${i}` }));
+    expect(buildPlan(trial(), dpdkPorts, burst).plan).to.include({ txBurst: 16, txBurstWaitUs: 20 });
+    expect(buildPlan(trial(), ports, { ...burst, backend: 'dpdk' }).plan).to.include({ txBurst: 16, txBurstWaitUs: 20 });
+  });
+
   it('swaps addresses and ports for the reverse direction of a bidirectional trial', () => {
     const { plan } = buildPlan(trial({ bidir: true }), ports, opts);
     const [f, r] = plan.streams;
