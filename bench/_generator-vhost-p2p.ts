@@ -30,6 +30,9 @@ export interface VhostP2pTrial {
   readonly queues: number;
   /** Descriptors per virtio ring (net_virtio_user queue_size). */
   readonly queue_size: number;
+  /** Extra engine arguments of this trial (e.g. --tx-burst 1) and OVS other_config:tx-flush-interval (µs) during it. */
+  readonly engine_args: readonly string[];
+  readonly tx_flush_us: number;
   readonly duration_s: number;
   /** Per direction (0: port 0 → 1, 1: port 1 → 0). */
   readonly engine_tx: number[];
@@ -72,6 +75,10 @@ export interface VhostP2pSpec {
   readonly queueSize?: number;
   /** Engine binary (default: the built one): two builds alternated on one OVS compare like with like. */
   readonly enginePath?: string;
+  /** Extra engine arguments (e.g. ['--tx-burst', '1']). */
+  readonly engineArgs?: readonly string[];
+  /** OVS other_config:tx-flush-interval for this trial (µs; OVS's default 0 = flush after every batch). */
+  readonly txFlushUs?: number;
 }
 
 export interface VhostP2pOptions {
@@ -110,6 +117,7 @@ export async function vhostP2p(
     ]);
     for (let t = next(out); t; t = next(out)) {
       const qs = t.queueSize ?? SANDBOX_VHOST_RING;
+      await ovs.vsctl(['set', 'Open_vSwitch', '.', `other_config:tx-flush-interval=${t.txFlushUs ?? 0}`]);
       const dev = (i: number): string => `net_virtio_user${i},path=${sock(i)},server=1,queue_size=${qs}${t.queues > 1 ? `,queues=${t.queues}` : ''}#dpdk`;
       const stream = (tx: number): string =>
         `tx=${tx},rx=${1 - tx},rate=${t.rateFps},sizes=60,smac=02:00:00:00:00:0${tx + 1},dmac=02:00:00:00:00:0${2 - tx},flows=64,vary=l3`;
@@ -119,6 +127,7 @@ export async function vhostP2p(
         ...['--port', dev(0), '--port', dev(1), '--stream', stream(0), '--stream', stream(1)],
         ...['--duration', String(t.durationS), '--drain', '3', '--cpus', engineCpus.join(','), '--progress-ms', '0'],
         ...['--tx-drop-full', '--dpdk-prefix', 'vsgb-p2p-gen', '--queues', String(t.queues)],
+        ...(t.engineArgs ?? []),
       ];
       const child = await host.spawn(argv, { label: 'stop vsg-engine', graceMs: 3000, stdinPipe: true });
       let stdout = '';
@@ -163,6 +172,8 @@ export async function vhostP2p(
           rate_fps: t.rateFps,
           queues: t.queues,
           queue_size: qs,
+          engine_args: t.engineArgs ?? [],
+          tx_flush_us: t.txFlushUs ?? 0,
           duration_s: t.durationS,
           engine_tx: r.streams.map((s) => s.tx_frames),
           engine_rx: r.streams.map((s) => s.rx_frames),
@@ -186,7 +197,7 @@ export async function vhostP2p(
           latency_ns: r.streams.map((s) => ({ avg: Math.round(s.lat_avg_ns), max: s.lat_max_ns })),
         };
         console.log(
-          `  vhost p2p ${t.rateFps ? `${t.rateFps} fps` : 'flat out'} q=${t.queues} ring ${qs}: engine tx ${f.engine_achieved_fps.join('/')} fps, lost ${f.engine_lost.join('/')} (full ${f.engine_tx_full_drops.join('/')}); OVS rx ${f.ovs_rx_fps.join('/')} fps over ${f.ovs_window_s} s; PMD ${f.pmd_busy_pct} % at ${f.pmd_cycles_per_packet} cycles/pkt; loop ${f.loops.map((l) => `${l.busy_pct} % busy, ${l.offcpu_pct} % off CPU, ${l.cycles_per_frame} cycles/frame`).join(', ')}`,
+          `  vhost p2p ${t.rateFps ? `${t.rateFps} fps` : 'flat out'} q=${t.queues} ring ${qs}${t.engineArgs?.length ? ` ${t.engineArgs.join(' ')}` : ''}${t.txFlushUs ? ` tx-flush ${t.txFlushUs} us` : ''}: engine tx ${f.engine_achieved_fps.join('/')} fps, lost ${f.engine_lost.join('/')} (full ${f.engine_tx_full_drops.join('/')}); OVS rx ${f.ovs_rx_fps.join('/')} fps over ${f.ovs_window_s} s; PMD ${f.pmd_busy_pct} % at ${f.pmd_cycles_per_packet} cycles/pkt; loop ${f.loops.map((l) => `${l.busy_pct} % busy, ${l.offcpu_pct} % off CPU, ${l.cycles_per_frame} cycles/frame`).join(', ')}`,
         );
         out.push(f);
       } catch (e) {
@@ -208,6 +219,8 @@ function emptyTrial(t: VhostP2pSpec): VhostP2pTrial {
     rate_fps: t.rateFps,
     queues: t.queues,
     queue_size: t.queueSize ?? SANDBOX_VHOST_RING,
+    engine_args: t.engineArgs ?? [],
+    tx_flush_us: t.txFlushUs ?? 0,
     duration_s: t.durationS,
     engine_tx: [],
     engine_rx: [],
