@@ -23,6 +23,7 @@ import type {
   TrafficGenerator,
   TrafficSpec,
   TrialResult,
+  TrialHooks,
   TrialSpec,
 } from '../../framework/api/trafficgen.js';
 import { imixAverage, rateToFps } from '../../framework/api/trafficgen.js';
@@ -66,7 +67,7 @@ export interface ShimClientOptions {
 /** The open RunTrials stream and the trial waiting on it. */
 interface TrialStream {
   readonly call: grpc.ClientDuplexStream<pb.RunTrialsRequest, pb.RunTrialsResponse>;
-  pending: { progress(p: pb.LiveCounters | undefined): void; settle(e: unknown, r?: pb.TrialResult): void } | undefined;
+  pending: { progress(p: pb.LiveCounters | undefined): void; held(): void; settle(e: unknown, r?: pb.TrialResult): void } | undefined;
 }
 
 /** The host of "host:port" / "[v6]:port" when it is an IP address. */
@@ -191,15 +192,46 @@ export class ShimClient implements TrafficGenerator {
     this.renewTimer.unref();
   }
 
-  async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
+  async runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void, hooks?: TrialHooks): Promise<TrialResult> {
     const sessionId = this.needSession('runTrial');
     checkTrialSpec(this.name, this.capabilities(), spec);
     if (signal?.aborted) throw new AbortedError('trial aborted before it started');
-    const req: pb.RunTrialRequest = { sessionId, trial: trialToPb(spec), progressIntervalMs: 1000 };
+    // Shims from api_minor 4 keep the generator's ports after the traffic until ReleaseTrial: the caller's
+    // read before the release (a vhost-user switch port forgets its counters when the generator goes)
+    // runs on the shim's `held` event. Older shims release at once; the caller then reads after.
+    const beforeRelease = (this.info?.apiMinor ?? 0) >= 4 ? hooks?.beforeRelease : undefined;
+    const req: pb.RunTrialRequest = { sessionId, trial: trialToPb(spec), progressIntervalMs: 1000, ...(beforeRelease ? { holdForRelease: true } : {}) };
     const timeoutMs = this.expectedTrialMs(spec) + this.callTimeoutMs + 30_000;
     const progress = (p: pb.LiveCounters | undefined): void => onProgress?.(liveFromPb(p));
+    // At most one hook call per trial; ReleaseTrial follows it even when it failed, and its error is the trial's.
+    let hookRun: Promise<void> | undefined;
+    const held = (): void => {
+      if (!beforeRelease) return;
+      hookRun ??= (async () => {
+        try {
+          await beforeRelease();
+        } finally {
+          await this.call(
+            'releaseTrial',
+            this.client.releaseTrial.bind(this.client) as Unary<pb.ReleaseTrialRequest, pb.ReleaseTrialResponse>,
+            { sessionId },
+            { retry: true },
+          ).catch((e) => this.log.warn(`${this.name}: ReleaseTrial failed (the shim releases the ports at its hold limit): ${errorMessage(e)}`));
+        }
+      })();
+      // Its error is taken when the trial ends (below), not unhandled while the result is on its way.
+      hookRun.catch(() => undefined);
+    };
     const useStream = this.opts.trialStream !== false && (this.info?.apiMinor ?? 0) >= 1;
-    const result = useStream ? await this.trialOnStream(req, timeoutMs, signal, progress) : await this.trialOnCall(req, timeoutMs, signal, progress);
+    let result: pb.TrialResult;
+    try {
+      result = useStream ? await this.trialOnStream(req, timeoutMs, signal, progress, held) : await this.trialOnCall(req, timeoutMs, signal, progress, held);
+    } catch (e) {
+      // A hook still running ends before the trial does.
+      await hookRun?.catch(() => undefined);
+      throw e;
+    }
+    await hookRun;
     return this.checkedResult('runTrial', result, {
       shim: this.opts.address,
       shim_backend: this.info?.backend ?? '',
@@ -226,6 +258,7 @@ export class ShimClient implements TrafficGenerator {
     timeoutMs: number,
     signal: AbortSignal | undefined,
     progress: (p: pb.LiveCounters | undefined) => void,
+    held: () => void,
   ): Promise<pb.TrialResult> {
     const call = this.client.runTrial(req, this.metadata(), { deadline: new Date(Date.now() + timeoutMs) });
     let result: pb.TrialResult | undefined;
@@ -241,6 +274,7 @@ export class ShimClient implements TrafficGenerator {
       await new Promise<void>((resolve, reject) => {
         call.on('data', (ev: pb.RunTrialResponse) => {
           if (ev.event?.$case === 'progress') progress(ev.event.progress);
+          else if (ev.event?.$case === 'held') held();
           else if (ev.event?.$case === 'result') {
             // The result is the last message; the shim has already released the traffic state, so
             // the trial is done here, without waiting for the trailers.
@@ -268,6 +302,7 @@ export class ShimClient implements TrafficGenerator {
     timeoutMs: number,
     signal: AbortSignal | undefined,
     progress: (p: pb.LiveCounters | undefined) => void,
+    held: () => void,
   ): Promise<pb.TrialResult> {
     const st = (this.trials ??= this.openTrialStream());
     let aborted = false;
@@ -275,7 +310,7 @@ export class ShimClient implements TrafficGenerator {
     let onAbort: (() => void) | undefined;
     try {
       return await new Promise<pb.TrialResult>((resolve, reject) => {
-        const pending: NonNullable<TrialStream['pending']> = { progress, settle: (e, r) => (e ? reject(e) : resolve(r!)) };
+        const pending: NonNullable<TrialStream['pending']> = { progress, held, settle: (e, r) => (e ? reject(e) : resolve(r!)) };
         // A stream has no per-trial deadline: the trial's own timer, with the same effect as RunTrial's.
         timer = setTimeout(() => {
           this.dropTrialStream(st);
@@ -317,6 +352,7 @@ export class ShimClient implements TrafficGenerator {
     st.call.on('data', (m: pb.RunTrialsResponse) => {
       const ev = m.event?.event;
       if (ev?.$case === 'progress') st.pending?.progress(ev.progress);
+      else if (ev?.$case === 'held') st.pending?.held();
       else if (ev?.$case === 'result') settle(undefined, ev.result);
     });
     st.call.on('error', (e) => {

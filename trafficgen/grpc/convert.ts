@@ -23,8 +23,11 @@ import { isMac } from '../../framework/util/net-address.js';
 import * as pb from './gen/tgshim/v1/tgshim.js';
 
 export const API_MAJOR = 1;
-/** 1: RunTrials (trials on one stream); 2: CleanupStale, Capabilities.multistream; 3: DirectionResult.receiver, MarkContinuous. */
-export const API_MINOR = 3;
+/**
+ * 1: RunTrials (trials on one stream); 2: CleanupStale, Capabilities.multistream; 3: DirectionResult.receiver, MarkContinuous;
+ * 4: RunTrialRequest.hold_for_release, RunTrialResponse.held, ReleaseTrial.
+ */
+export const API_MINOR = 4;
 
 /** Bounds of a ReceiverTimeline on the wire: the engine keeps 16 silences and 180 000 bins; more is not a timeline. */
 export const MAX_RECEIVER_GAPS = 1024;

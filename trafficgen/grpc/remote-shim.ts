@@ -16,6 +16,7 @@ import type {
   TrafficGenerator,
   TrafficSpec,
   TrialResult,
+  TrialHooks,
   TrialSpec,
 } from '../../framework/api/trafficgen.js';
 import type { JsonObject } from '../../framework/config/settings.js';
@@ -154,8 +155,8 @@ export class RemoteShimGenerator implements TrafficGenerator {
     return this.guard(() => this.client.connect(ports, signal));
   }
 
-  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
-    return this.guard(() => this.client.runTrial(spec, signal, onProgress));
+  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void, hooks?: TrialHooks): Promise<TrialResult> {
+    return this.guard(() => this.client.runTrial(spec, signal, onProgress, hooks));
   }
 
   close(): Promise<void> {

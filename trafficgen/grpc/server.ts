@@ -74,7 +74,15 @@ export interface ShimServerOptions {
   readonly shutdownGraceMs?: number;
   /** Keep the lease here so it holds across a restart of this shim (lease-file.ts). */
   readonly leaseFile?: LeaseFile;
+  /** Longest a trial run with hold_for_release keeps the ports waiting for ReleaseTrial (ms); default HOLD_LIMIT_MS. */
+  readonly holdLimitMs?: number;
 }
+
+/**
+ * How long a held trial waits for the client's ReleaseTrial before the shim releases the ports itself: a
+ * client that vanished must not keep them. Under the software engine's own bound on the hook (28 s).
+ */
+export const HOLD_LIMIT_MS = 20_000;
 
 /** A failure with a gRPC status code, raised inside handlers. */
 export class ShimStatusError extends Error {
@@ -96,6 +104,8 @@ interface Traffic {
   run?: ContinuousRun;
   /** Settles when the traffic has stopped (trial finished, or continuous stopped). */
   done: Promise<unknown>;
+  /** Set while a trial's generator holds its ports for the client (hold_for_release): lets them go. */
+  release?: () => void;
 }
 
 interface Session {
@@ -371,7 +381,7 @@ export class ShimServer {
       }
     };
     const t0 = Date.now();
-    const run = s.gen.runTrial(spec, abort.signal, onProgress);
+    const run = s.gen.runTrial(spec, abort.signal, onProgress, req.holdForRelease ? { beforeRelease: () => this.hold(s, traffic, write) } : undefined);
     traffic.done = run;
     s.traffic = traffic;
     try {
@@ -388,6 +398,32 @@ export class ShimServer {
       if (s.traffic === traffic) s.traffic = undefined;
       s.lastSeenMs = Date.now();
     }
+  }
+
+  /**
+   * The generator's beforeRelease for a trial run with hold_for_release: tell the client (`held`) and keep
+   * the ports until its ReleaseTrial, the trial's abort (cancelled call, StopTraffic, shutdown) or the
+   * hold's limit, whichever comes first. Never rejects: the generator then releases as usual.
+   */
+  private hold(s: Session, traffic: Traffic, write: (m: pb.RunTrialResponse) => void): Promise<void> {
+    const limitMs = this.opts.holdLimitMs ?? HOLD_LIMIT_MS;
+    const signal = traffic.abort.signal;
+    return new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        traffic.release = undefined;
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.log.warn(`${s.clientName}: no ReleaseTrial ${limitMs} ms after the trial's traffic ended; releasing the ports`);
+        done();
+      }, limitMs);
+      signal.addEventListener('abort', done, { once: true });
+      traffic.release = done;
+      write({ event: { $case: 'held', held: { limitMs } } });
+    });
   }
 
   private persistLease(s: Session): void {
@@ -569,6 +605,12 @@ export class ShimServer {
       }),
 
       runTrial: this.stream<pb.RunTrialRequest, pb.RunTrialResponse>((req, call) => this.runOneTrial(req, call, (m) => call.write(m))),
+
+      releaseTrial: this.unary<pb.ReleaseTrialRequest, pb.ReleaseTrialResponse>(async (req) => {
+        const release = this.sessionFor(req.sessionId).traffic?.release;
+        release?.();
+        return { released: release !== undefined };
+      }),
 
       runTrials: (call: grpc.ServerDuplexStream<pb.RunTrialsRequest | Malformed, pb.RunTrialsResponse>) => this.runTrials(call),
 

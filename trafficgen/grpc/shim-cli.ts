@@ -78,6 +78,7 @@ interface ShimOptions {
   tlsClientCa?: string;
   tokenFile?: string;
   leaseS: string;
+  holdLimitS: string;
   workDir: string;
   logLevel: string;
   ixnetUrl?: string;
@@ -105,6 +106,7 @@ function buildProgram(): Command {
     .option('--tls-client-ca <path>', 'require client certificates signed by this CA (PEM)')
     .option('--token-file <path>', 'file holding the bearer token clients must send (≥ 16 characters)')
     .option('--lease-s <n>', 'default session lease (s)', '60')
+    .option('--hold-limit-s <n>', "longest a trial's ports wait for the client's ReleaseTrial (s, 1..25)", '20')
     .option('--work-dir <dir>', 'scratch directory', join(tmpdir(), `vsperf-tgshim-${process.pid}`))
     .option('--log-level <level>', 'debug|info|warning|error', 'info')
     .option('--ixnet-url <url>', 'ixnetwork backend: API server base URL, e.g. https://10.0.0.5:443')
@@ -131,14 +133,16 @@ function buildProgram(): Command {
 }
 
 /** Option combinations commander cannot check; the token and lease they give. */
-function checkOptions(o: ShimOptions): { token?: string; leaseS: number } {
+function checkOptions(o: ShimOptions): { token?: string; leaseS: number; holdLimitS: number } {
   if (!!o.tlsCert !== !!o.tlsKey) throw new UsageError('--tls-cert and --tls-key go together');
   if (o.tlsClientCa && !o.tlsCert) throw new UsageError('--tls-client-ca needs --tls-cert and --tls-key');
   const token = o.tokenFile ? readText(o.tokenFile, 'token file').trim() : undefined;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(o.name)) throw new UsageError(`--name "${o.name}": use 1-64 letters, digits, '.', '_' or '-'`);
   const leaseS = Number(o.leaseS);
   if (!Number.isInteger(leaseS) || leaseS < 1 || leaseS > 3600) throw new UsageError(`--lease-s ${o.leaseS}: must be an integer 1..3600`);
-  return { ...(token !== undefined ? { token } : {}), leaseS };
+  const holdLimitS = Number(o.holdLimitS);
+  if (!Number.isInteger(holdLimitS) || holdLimitS < 1 || holdLimitS > 25) throw new UsageError(`--hold-limit-s ${o.holdLimitS}: must be an integer 1..25`);
+  return { ...(token !== undefined ? { token } : {}), leaseS, holdLimitS };
 }
 
 /** The generator side: the software backend wraps a registered generator, the ixnetwork one an IxNetwork API server. */
@@ -179,7 +183,7 @@ async function createBackend(o: ShimOptions, log: Logger, roots: ShimRoots): Pro
 function createServer(
   o: ShimOptions,
   backend: ShimBackend,
-  auth: { token?: string; leaseS: number },
+  auth: { token?: string; leaseS: number; holdLimitS: number },
   log: Logger,
   lease: Awaited<ReturnType<typeof leaseFileFor>>,
 ): ShimServer {
@@ -199,6 +203,7 @@ function createServer(
       : {}),
     ...(auth.token !== undefined ? { token: auth.token } : {}),
     defaultLeaseS: auth.leaseS,
+    holdLimitMs: auth.holdLimitS * 1000,
     log,
     serverVersion: pkg.version,
   });

@@ -2,12 +2,14 @@
  * Test plugin for the shim (`vsperf-tgshim --plugin <this file> --generator VsiSlow`): a generator whose
  * trials take their real duration (like a hardware generator) and that records, in the directory named
  * by VSI_SLOW_MARKER_DIR, whether traffic was stopped by an abort. Lets the tests kill or cancel a shim
- * mid-trial and check what happened to the traffic.
+ * mid-trial and check what happened to the traffic. Given TrialHooks.beforeRelease it holds its "ports"
+ * after the traffic (marker `holding`) until the hook settles, then lets them go (`released`), as the
+ * software engine does.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RegistryApi } from '../../../framework/api/driver.js';
-import type { GeneratorCaps, PortSpec, TrafficGenerator, TrialResult, TrialSpec } from '../../../framework/api/trafficgen.js';
+import type { GeneratorCaps, PortSpec, TrafficGenerator, TrialHooks, TrialResult, TrialSpec } from '../../../framework/api/trafficgen.js';
 import { rateToFps } from '../../../framework/api/trafficgen.js';
 
 class SlowGenerator implements TrafficGenerator {
@@ -23,6 +25,7 @@ class SlowGenerator implements TrafficGenerator {
     spec: TrialSpec,
     signal?: AbortSignal,
     onProgress?: (c: { elapsedS: number; txFrames: number; rxFrames: number }) => void,
+    hooks?: TrialHooks,
   ): Promise<TrialResult> {
     const marker = (state: string): void => {
       const dir = process.env.VSI_SLOW_MARKER_DIR;
@@ -53,6 +56,14 @@ class SlowGenerator implements TrafficGenerator {
       );
     });
     marker('finished');
+    if (hooks?.beforeRelease) {
+      marker('holding');
+      try {
+        await hooks.beforeRelease();
+      } finally {
+        marker('released');
+      }
+    }
     const tx = Math.round(fps * durationS);
     const d = {
       fromPort: 0,

@@ -101,6 +101,31 @@ describe('tgshim wrapping the Software generator on a veth pair (integration)', 
     { lossFreeRateFps: 10_000 },
   );
 
+  it("beforeRelease runs while the shim's engine still holds its ports (tgshim.v1.4 hold_for_release); the engine exits after it", async () => {
+    const shim = await startShim(shimArgs());
+    shims.push(shim);
+    const d = await open(shim);
+    await d.connect(PORTS);
+    const engines = (): number[] =>
+      shimJournals(shim.child.pid)
+        .flatMap((f) => Journal.read(f))
+        .flatMap((e) => (e.kind === 'process' && isAlive(e.pid) ? [e.pid] : []));
+    const inHook: number[][] = [];
+    const r = await d.runTrial(trial({ durationS: undefined, frames: 2000 }), undefined, undefined, {
+      beforeRelease: async () => {
+        inHook.push(engines());
+        await new Promise((res) => setTimeout(res, 500));
+        inHook.push(engines());
+      },
+    });
+    expect(r.rxFrames, 'real frames crossed the veth pair').to.equal(2000);
+    expect(inHook.length, 'the hook ran once').to.equal(2);
+    expect(inHook[0]!.length, 'the engine held its ports through the hook').to.equal(1);
+    expect(inHook[1], 'the same engine, 500 ms into the hook').to.deep.equal(inHook[0]);
+    expect(isAlive(inHook[0]![0]!), 'the engine has exited when runTrial returns').to.equal(false);
+    await d.close();
+  });
+
   it("a shim killed mid-trial: clear DriverError, no engine left, the next shim releases the dead one's journal", async () => {
     const shim = await startShim(shimArgs());
     shims.push(shim);

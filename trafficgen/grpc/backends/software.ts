@@ -23,6 +23,7 @@ import type {
   TrafficGenerator,
   TrafficSpec,
   TrialResult,
+  TrialHooks,
   TrialSpec,
 } from '../../../framework/api/trafficgen.js';
 import type { ShimBackend } from '../server.js';
@@ -134,8 +135,8 @@ class SessionGenerator implements TrafficGenerator {
     return this.inner.connect(ports, signal);
   }
 
-  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void): Promise<TrialResult> {
-    return this.inner.runTrial(spec, signal, onProgress);
+  runTrial(spec: TrialSpec, signal?: AbortSignal, onProgress?: (c: LiveCounters) => void, hooks?: TrialHooks): Promise<TrialResult> {
+    return this.inner.runTrial(spec, signal, onProgress, hooks);
   }
 
   async close(): Promise<void> {

@@ -357,6 +357,30 @@ export interface RunTrialRequest {
     | undefined;
   /** Interval of progress events (ms); 0 = 1000; minimum 50. */
   progressIntervalMs: number;
+  /**
+   * (api_minor >= 4) When the traffic has ended and the counts are final, keep the generator's ports
+   * until the client calls ReleaseTrial: the client reads what vanishes once they go (a vhost-user
+   * switch port forgets its counters when the generator's device disconnects). The shim then sends a
+   * `held` event and waits at most `held.limit_ms`, or until the call ends; then it releases anyway.
+   * A generator with nothing to release never holds: no `held` event, the result as usual. Older shims
+   * ignore the field.
+   */
+  holdForRelease?: boolean | undefined;
+}
+
+/** The trial's traffic ended and the generator holds its ports until ReleaseTrial (hold_for_release). */
+export interface TrialHeld {
+  /** How long the shim waits for ReleaseTrial before it releases the ports itself (ms). */
+  limitMs: number;
+}
+
+export interface ReleaseTrialRequest {
+  sessionId: string;
+}
+
+export interface ReleaseTrialResponse {
+  /** True when a held trial was released by this call. */
+  released: boolean;
 }
 
 /** Latency histogram: bucket lower bounds (ns) and counts, parallel lists. Counts sum to samples. */
@@ -494,7 +518,9 @@ export interface LiveCounters {
 
 /** One event of a RunTrial stream. */
 export interface RunTrialResponse {
-  event?: { $case: "progress"; progress: LiveCounters } | { $case: "result"; result: TrialResult } | undefined;
+  event?: { $case: "progress"; progress: LiveCounters } | { $case: "result"; result: TrialResult } | //
+  /** Before the result, with hold_for_release (api_minor >= 4). */
+  { $case: "held"; held: TrialHeld } | undefined;
 }
 
 /** One trial on the RunTrials stream: the same request as RunTrial's. */
@@ -2745,7 +2771,7 @@ export const TrialSpec: MessageFns<TrialSpec> = {
 };
 
 function createBaseRunTrialRequest(): RunTrialRequest {
-  return { sessionId: "", trial: undefined, progressIntervalMs: 0 };
+  return { sessionId: "", trial: undefined, progressIntervalMs: 0, holdForRelease: undefined };
 }
 
 export const RunTrialRequest: MessageFns<RunTrialRequest> = {
@@ -2758,6 +2784,9 @@ export const RunTrialRequest: MessageFns<RunTrialRequest> = {
     }
     if (message.progressIntervalMs !== 0) {
       writer.uint32(24).uint32(message.progressIntervalMs);
+    }
+    if (message.holdForRelease !== undefined) {
+      writer.uint32(32).bool(message.holdForRelease);
     }
     return writer;
   },
@@ -2799,6 +2828,14 @@ export const RunTrialRequest: MessageFns<RunTrialRequest> = {
             message.progressIntervalMs = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.holdForRelease = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2824,6 +2861,11 @@ export const RunTrialRequest: MessageFns<RunTrialRequest> = {
         : isSet(object.progress_interval_ms)
         ? globalThis.Number(object.progress_interval_ms)
         : 0,
+      holdForRelease: isSet(object.holdForRelease)
+        ? globalThis.Boolean(object.holdForRelease)
+        : isSet(object.hold_for_release)
+        ? globalThis.Boolean(object.hold_for_release)
+        : undefined,
     };
   },
 
@@ -2838,6 +2880,9 @@ export const RunTrialRequest: MessageFns<RunTrialRequest> = {
     if (message.progressIntervalMs !== 0) {
       obj.progressIntervalMs = Math.round(message.progressIntervalMs);
     }
+    if (message.holdForRelease !== undefined) {
+      obj.holdForRelease = message.holdForRelease;
+    }
     return obj;
   },
 
@@ -2851,6 +2896,220 @@ export const RunTrialRequest: MessageFns<RunTrialRequest> = {
       ? TrialSpec.fromPartial(object.trial)
       : undefined;
     message.progressIntervalMs = object.progressIntervalMs ?? 0;
+    message.holdForRelease = object.holdForRelease ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTrialHeld(): TrialHeld {
+  return { limitMs: 0 };
+}
+
+export const TrialHeld: MessageFns<TrialHeld> = {
+  encode(message: TrialHeld, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limitMs !== 0) {
+      writer.uint32(8).uint32(message.limitMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrialHeld {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrialHeld();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limitMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrialHeld {
+    return {
+      limitMs: isSet(object.limitMs)
+        ? globalThis.Number(object.limitMs)
+        : isSet(object.limit_ms)
+        ? globalThis.Number(object.limit_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: TrialHeld): unknown {
+    const obj: any = {};
+    if (message.limitMs !== 0) {
+      obj.limitMs = Math.round(message.limitMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrialHeld>, I>>(base?: I): TrialHeld {
+    return TrialHeld.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrialHeld>, I>>(object: I): TrialHeld {
+    const message = createBaseTrialHeld();
+    message.limitMs = object.limitMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseReleaseTrialRequest(): ReleaseTrialRequest {
+  return { sessionId: "" };
+}
+
+export const ReleaseTrialRequest: MessageFns<ReleaseTrialRequest> = {
+  encode(message: ReleaseTrialRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseTrialRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseTrialRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseTrialRequest {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReleaseTrialRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseTrialRequest>, I>>(base?: I): ReleaseTrialRequest {
+    return ReleaseTrialRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseTrialRequest>, I>>(object: I): ReleaseTrialRequest {
+    const message = createBaseReleaseTrialRequest();
+    message.sessionId = object.sessionId ?? "";
+    return message;
+  },
+};
+
+function createBaseReleaseTrialResponse(): ReleaseTrialResponse {
+  return { released: false };
+}
+
+export const ReleaseTrialResponse: MessageFns<ReleaseTrialResponse> = {
+  encode(message: ReleaseTrialResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.released !== false) {
+      writer.uint32(8).bool(message.released);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseTrialResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseTrialResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.released = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseTrialResponse {
+    return { released: isSet(object.released) ? globalThis.Boolean(object.released) : false };
+  },
+
+  toJSON(message: ReleaseTrialResponse): unknown {
+    const obj: any = {};
+    if (message.released !== false) {
+      obj.released = message.released;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseTrialResponse>, I>>(base?: I): ReleaseTrialResponse {
+    return ReleaseTrialResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseTrialResponse>, I>>(object: I): ReleaseTrialResponse {
+    const message = createBaseReleaseTrialResponse();
+    message.released = object.released ?? false;
     return message;
   },
 };
@@ -4763,6 +5022,9 @@ export const RunTrialResponse: MessageFns<RunTrialResponse> = {
       case "result":
         TrialResult.encode(message.event.result, writer.uint32(18).fork()).join();
         break;
+      case "held":
+        TrialHeld.encode(message.event.held, writer.uint32(26).fork()).join();
+        break;
     }
     return writer;
   },
@@ -4796,6 +5058,14 @@ export const RunTrialResponse: MessageFns<RunTrialResponse> = {
             message.event = { $case: "result", result: TrialResult.decode(reader, reader.uint32()) };
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = { $case: "held", held: TrialHeld.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4814,6 +5084,8 @@ export const RunTrialResponse: MessageFns<RunTrialResponse> = {
         ? { $case: "progress", progress: LiveCounters.fromJSON(object.progress) }
         : isSet(object.result)
         ? { $case: "result", result: TrialResult.fromJSON(object.result) }
+        : isSet(object.held)
+        ? { $case: "held", held: TrialHeld.fromJSON(object.held) }
         : undefined,
     };
   },
@@ -4824,6 +5096,8 @@ export const RunTrialResponse: MessageFns<RunTrialResponse> = {
       obj.progress = LiveCounters.toJSON(message.event.progress);
     } else if (message.event?.$case === "result") {
       obj.result = TrialResult.toJSON(message.event.result);
+    } else if (message.event?.$case === "held") {
+      obj.held = TrialHeld.toJSON(message.event.held);
     }
     return obj;
   },
@@ -4843,6 +5117,12 @@ export const RunTrialResponse: MessageFns<RunTrialResponse> = {
       case "result": {
         if (object.event?.result !== undefined && object.event?.result !== null) {
           message.event = { $case: "result", result: TrialResult.fromPartial(object.event.result) };
+        }
+        break;
+      }
+      case "held": {
+        if (object.event?.held !== undefined && object.event?.held !== null) {
+          message.event = { $case: "held", held: TrialHeld.fromPartial(object.event.held) };
         }
         break;
       }
@@ -5989,6 +6269,21 @@ export const TrafficGenShimServiceService = {
       Buffer.from(CleanupStaleResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CleanupStaleResponse => CleanupStaleResponse.decode(value),
   },
+  /**
+   * Let go of the ports a trial run with `hold_for_release` holds after its `held` event (api_minor >= 4):
+   * the generator releases them and the trial's `result` follows. Answers released = false when no trial
+   * of this session is held (already released, or the hold's limit passed).
+   */
+  releaseTrial: {
+    path: "/tgshim.v1.TrafficGenShimService/ReleaseTrial" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseTrialRequest): Buffer => Buffer.from(ReleaseTrialRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseTrialRequest => ReleaseTrialRequest.decode(value),
+    responseSerialize: (value: ReleaseTrialResponse): Buffer =>
+      Buffer.from(ReleaseTrialResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseTrialResponse => ReleaseTrialResponse.decode(value),
+  },
 } as const;
 
 export interface TrafficGenShimServiceServer extends UntypedServiceImplementation {
@@ -6037,6 +6332,12 @@ export interface TrafficGenShimServiceServer extends UntypedServiceImplementatio
    * their traffic and delete them. The shim also does this when it starts. Needs no session.
    */
   cleanupStale: handleUnaryCall<CleanupStaleRequest, CleanupStaleResponse>;
+  /**
+   * Let go of the ports a trial run with `hold_for_release` holds after its `held` event (api_minor >= 4):
+   * the generator releases them and the trial's `result` follows. Answers released = false when no trial
+   * of this session is held (already released, or the hold's limit passed).
+   */
+  releaseTrial: handleUnaryCall<ReleaseTrialRequest, ReleaseTrialResponse>;
 }
 
 export interface TrafficGenShimServiceClient extends Client {
@@ -6228,6 +6529,26 @@ export interface TrafficGenShimServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CleanupStaleResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Let go of the ports a trial run with `hold_for_release` holds after its `held` event (api_minor >= 4):
+   * the generator releases them and the trial's `result` follows. Answers released = false when no trial
+   * of this session is held (already released, or the hold's limit passed).
+   */
+  releaseTrial(
+    request: ReleaseTrialRequest,
+    callback: (error: ServiceError | null, response: ReleaseTrialResponse) => void,
+  ): ClientUnaryCall;
+  releaseTrial(
+    request: ReleaseTrialRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseTrialResponse) => void,
+  ): ClientUnaryCall;
+  releaseTrial(
+    request: ReleaseTrialRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseTrialResponse) => void,
   ): ClientUnaryCall;
 }
 
