@@ -39,6 +39,9 @@ export interface MigrationOptions {
   readonly peerPort?: number;
 }
 
+/** conf/09_migration.json's MIGRATION_DOWNTIME_LIMIT_MS, for settings without it. */
+const DEFAULT_DOWNTIME_LIMIT_MS = 10;
+
 function n(s: Settings, key: string, dflt: number, min = 0): number {
   if (!s.has(key)) return dflt;
   const v = s.get(key);
@@ -86,7 +89,10 @@ export function migrationOptions(s: Settings): MigrationOptions {
   const extra = s.getOr('MIGRATION_PARAMETERS', {}) as JsonObject;
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
     throw new ConfigError('MIGRATION_PARAMETERS', s.source('MIGRATION_PARAMETERS'), 'must be an object of migrate-set-parameters members');
-  const parameters: Record<string, Json> = { 'downtime-limit': n(s, 'MIGRATION_DOWNTIME_LIMIT_MS', 100, 1) };
+  // QEMU switches over once the pending RAM fits in downtime-limit at the measured bandwidth. Under TCG on
+  // a shared core that bandwidth is ~50 MB/s, so 100 ms let 2-7 MB (the tail of the first pass) go after
+  // STOP, 10-36 ms of the switch-over; 10 ms sends it while the guest still runs (docs/migration.md, session 9).
+  const parameters: Record<string, Json> = { 'downtime-limit': n(s, 'MIGRATION_DOWNTIME_LIMIT_MS', DEFAULT_DOWNTIME_LIMIT_MS, 1) };
   const bw = n(s, 'MIGRATION_MAX_BANDWIDTH', 0);
   if (bw > 0) parameters['max-bandwidth'] = Math.round(bw);
   Object.assign(parameters, extra);

@@ -94,7 +94,7 @@ describe('vnfs/migration migrateOnce against fake QEMUs', () => {
     const caps = s.received.find((c) => c.execute === 'migrate-set-capabilities')!.arguments!.capabilities as { capability: string; state: boolean }[];
     expect(caps).to.deep.include({ capability: 'events', state: true });
     expect(caps).to.deep.include({ capability: 'return-path', state: true });
-    expect(d.received.find((c) => c.execute === 'migrate-set-parameters')!.arguments).to.deep.equal({ 'downtime-limit': 100 });
+    expect(d.received.find((c) => c.execute === 'migrate-set-parameters')!.arguments).to.deep.equal({ 'downtime-limit': 10 });
     const uri = String(d.received.find((c) => c.execute === 'migrate-incoming')!.arguments!.uri);
     expect(uri).to.match(/^unix:\//);
     expect(s.received.find((c) => c.execute === 'migrate')!.arguments!.uri).to.equal(uri);

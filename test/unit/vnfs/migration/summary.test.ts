@@ -66,14 +66,14 @@ describe('vnfs/migration summary, targets and options', () => {
   it('options: defaults, idle mode from MIGRATION_PROBE_FPS, events/return-path always on, bad input named', () => {
     const o = migrationOptions(new Settings({}));
     expect(o.capabilities).to.deep.equal({ events: true, 'return-path': true });
-    expect(o.parameters).to.deep.equal({ 'downtime-limit': 100 });
+    expect(o.parameters).to.deep.equal({ 'downtime-limit': 10 });
     expect(o).to.include({ mode: 'traffic', rateFps: 1000, repeat: 3, targetTotalMs: 2000, targetDowntimeMs: 10, bidir: false, verifyRam: false });
     expect(migrationOptions(new Settings({ MIGRATION_VERIFY_RAM: true })).verifyRam).to.equal(true);
     const idle = migrationOptions(
       new Settings({ MIGRATION_PROBE_FPS: 500, MIGRATION_MAX_BANDWIDTH: 1e9, MIGRATION_CAPABILITIES: { xbzrle: true, events: false } }),
     );
     expect(idle).to.include({ mode: 'idle', rateFps: 500 });
-    expect(idle.parameters).to.deep.equal({ 'downtime-limit': 100, 'max-bandwidth': 1e9 });
+    expect(idle.parameters).to.deep.equal({ 'downtime-limit': 10, 'max-bandwidth': 1e9 });
     expect(idle.capabilities).to.deep.equal({ events: true, 'return-path': true, xbzrle: true });
     expect(() => migrationOptions(new Settings({ MIGRATION_CAPABILITIES: { 'warp-speed': true } }))).to.throw(
       ConfigError,
