@@ -3,7 +3,7 @@ import { cpus, tmpdir } from 'node:os';
 import { qemuArgv } from '../../../../vnfs/qemu/cmdline.js';
 import { defaultGuestMac } from '../../../../framework/api/vnf.js';
 import { coreBinding, cpusOfMask, needsTcgPad, parseCpuList, perGuest, ramSizeArg, tcgRamPad, withTcg, type QemuConfig } from '../../../../vnfs/qemu/config.js';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Settings } from '../../../../framework/config/settings.js';
 import { ConfigError } from '../../../../framework/errors.js';
@@ -124,9 +124,13 @@ describe('TCG RAM pad only where QEMU lacks the dirty-bitmap fix', () => {
       chmodSync(p, 0o755);
       return p;
     };
-    expect(needsTcgPad(fake('q7', '7.2.22'))).to.equal(true);
-    expect(needsTcgPad(fake('q10', '10.0.2'))).to.equal(false);
-    expect(needsTcgPad(fake('q9', '9.0.0'))).to.equal(false);
-    expect(needsTcgPad(join(dir, 'missing'))).to.equal(true);
+    try {
+      expect(needsTcgPad(fake('q7', '7.2.22'))).to.equal(true);
+      expect(needsTcgPad(fake('q10', '10.0.2'))).to.equal(false);
+      expect(needsTcgPad(fake('q9', '9.0.0'))).to.equal(false);
+      expect(needsTcgPad(join(dir, 'missing'))).to.equal(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
