@@ -67,7 +67,7 @@ export interface ShimClientOptions {
 /** The open RunTrials stream and the trial waiting on it. */
 interface TrialStream {
   readonly call: grpc.ClientDuplexStream<pb.RunTrialsRequest, pb.RunTrialsResponse>;
-  pending: { progress(p: pb.LiveCounters | undefined): void; held(): void; settle(e: unknown, r?: pb.TrialResult): void } | undefined;
+  pending: { progress(p: pb.LiveCounters | undefined): void; held(limitMs: number): void; settle(e: unknown, r?: pb.TrialResult): void } | undefined;
 }
 
 /** The host of "host:port" / "[v6]:port" when it is an IP address. */
@@ -205,18 +205,32 @@ export class ShimClient implements TrafficGenerator {
     const progress = (p: pb.LiveCounters | undefined): void => onProgress?.(liveFromPb(p));
     // At most one hook call per trial; ReleaseTrial follows it even when it failed, and its error is the trial's.
     let hookRun: Promise<void> | undefined;
-    const held = (): void => {
+    const held = (limitMs: number): void => {
       if (!beforeRelease) return;
       hookRun ??= (async () => {
+        let failed: { e: unknown } | undefined;
         try {
-          await beforeRelease();
-        } finally {
-          await this.call(
-            'releaseTrial',
-            this.client.releaseTrial.bind(this.client) as Unary<pb.ReleaseTrialRequest, pb.ReleaseTrialResponse>,
-            { sessionId },
-            { retry: true },
-          ).catch((e) => this.log.warn(`${this.name}: ReleaseTrial failed (the shim releases the ports at its hold limit): ${errorMessage(e)}`));
+          await boundedHook(beforeRelease, hookLimitMs(limitMs), this.opts.address, signal);
+        } catch (e) {
+          failed = { e };
+        }
+        const rel = await this.call(
+          'releaseTrial',
+          this.client.releaseTrial.bind(this.client) as Unary<pb.ReleaseTrialRequest, pb.ReleaseTrialResponse>,
+          { sessionId },
+          { retry: true },
+        ).catch((e) => {
+          this.log.warn(`${this.name}: ReleaseTrial failed (the shim releases the ports at its hold limit): ${errorMessage(e)}`);
+          return undefined;
+        });
+        if (failed) throw failed.e;
+        // The shim had already let go (its hold limit passed): the read may have missed the ports.
+        if (rel && !rel.released) {
+          throw new TimeoutError(
+            `${this.name}: the read before the ports' release`,
+            limitMs,
+            `the shim at ${this.opts.address} released the ports first; a vhost-user port's counters may be gone`,
+          );
         }
       })();
       // Its error is taken when the trial ends (below), not unhandled while the result is on its way.
@@ -258,7 +272,7 @@ export class ShimClient implements TrafficGenerator {
     timeoutMs: number,
     signal: AbortSignal | undefined,
     progress: (p: pb.LiveCounters | undefined) => void,
-    held: () => void,
+    held: (limitMs: number) => void,
   ): Promise<pb.TrialResult> {
     const call = this.client.runTrial(req, this.metadata(), { deadline: new Date(Date.now() + timeoutMs) });
     let result: pb.TrialResult | undefined;
@@ -274,7 +288,7 @@ export class ShimClient implements TrafficGenerator {
       await new Promise<void>((resolve, reject) => {
         call.on('data', (ev: pb.RunTrialResponse) => {
           if (ev.event?.$case === 'progress') progress(ev.event.progress);
-          else if (ev.event?.$case === 'held') held();
+          else if (ev.event?.$case === 'held') held(ev.event.held.limitMs);
           else if (ev.event?.$case === 'result') {
             // The result is the last message; the shim has already released the traffic state, so
             // the trial is done here, without waiting for the trailers.
@@ -302,7 +316,7 @@ export class ShimClient implements TrafficGenerator {
     timeoutMs: number,
     signal: AbortSignal | undefined,
     progress: (p: pb.LiveCounters | undefined) => void,
-    held: () => void,
+    held: (limitMs: number) => void,
   ): Promise<pb.TrialResult> {
     const st = (this.trials ??= this.openTrialStream());
     let aborted = false;
@@ -352,7 +366,7 @@ export class ShimClient implements TrafficGenerator {
     st.call.on('data', (m: pb.RunTrialsResponse) => {
       const ev = m.event?.event;
       if (ev?.$case === 'progress') st.pending?.progress(ev.progress);
-      else if (ev?.$case === 'held') st.pending?.held();
+      else if (ev?.$case === 'held') st.pending?.held(ev.held.limitMs);
       else if (ev?.$case === 'result') settle(undefined, ev.result);
     });
     st.call.on('error', (e) => {
@@ -662,4 +676,40 @@ export async function createShimClient(ctx: DriverContext): Promise<ShimClient> 
   const d = await ShimClient.open(shimClientOptions(ctx.settings, ctx.log.child('ixia')));
   ctx.host.cleanup.defer('release Ixia shim session', () => d.close());
   return d;
+}
+
+/** The hook's time: the shim's hold less 2 s (half of a hold shorter than 4 s), so the read ends before the shim lets go. */
+export function hookLimitMs(holdMs: number): number {
+  return holdMs >= 4000 ? holdMs - 2000 : Math.floor(holdMs / 2);
+}
+
+/**
+ * Run the caller's read before the release within the shim's hold: a slower read fails the trial with
+ * E_TIMEOUT (it would read ports the shim has let go), and an abort ends the wait.
+ */
+async function boundedHook(hook: () => Promise<void>, limitMs: number, address: string, signal?: AbortSignal): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new TimeoutError(
+            "the read before the ports' release",
+            limitMs,
+            `the shim at ${address} holds its ports only that long; a later read would miss a vhost-user port's counters`,
+          ),
+        ),
+      limitMs,
+    );
+    onAbort = () => reject(new AbortedError("trial aborted while reading before the ports' release"));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([hook(), stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
 }

@@ -308,7 +308,7 @@ export class SoftwareGenerator implements TrafficGenerator {
       timeoutMs: Math.ceil((trafficS * 2 + (spec.learningS ?? 0) + plan.drainS + 15) * 1000),
     });
     const res = await run.finish();
-    return trialResultOf(res, { offeredFps, wallS: (Date.now() - started) / 1000 });
+    return trialResultOf(res, { offeredFps, wallS: (Date.now() - started) / 1000, txPacing: plan });
   }
 
   /** The engine's argv; a run with DPDK ports gets its own EAL file prefix, journalled for the janitor. */
@@ -360,7 +360,7 @@ export class SoftwareGenerator implements TrafficGenerator {
       stop: async () => {
         run.requestStop();
         try {
-          return trialResultOf(await result, { offeredFps, wallS: (Date.now() - started) / 1000 });
+          return trialResultOf(await result, { offeredFps, wallS: (Date.now() - started) / 1000, txPacing: base });
         } finally {
           this.continuous = undefined;
         }

@@ -110,7 +110,13 @@ export function receiverOf(s: EngineStreamResult): ReceiverTimeline {
 
 export function trialResultOf(
   r: EngineResult,
-  opts: { offeredFps: number; wallS: number; extraInfo?: Record<string, string | number | boolean> },
+  opts: {
+    offeredFps: number;
+    wallS: number;
+    extraInfo?: Record<string, string | number | boolean>;
+    /** The TX pacing the plan asked the DPDK loops for (what pattern the switch saw: bursts or single frames). */
+    txPacing?: { readonly txBurst?: number; readonly txBurstWaitUs?: number };
+  },
 ): TrialResult {
   // Foreign frames are counted per receiving port; give each to the first direction received there.
   const foreignGiven = new Set<number>();
@@ -164,6 +170,10 @@ export function trialResultOf(
       // A polling loop spins at 100 % of its CPU: what tells whether it was the bottleneck is its busy share.
       ...(r.loops?.length ? { [GENERATOR_BUSY_INFO]: Math.max(...r.loops.map((l) => l.busy_pct)) } : {}),
       // What a frame (sent or received) cost the busiest loop, preemptions left out.
+      // Paced frames leave the DPDK loops in bursts (a switch pays less per frame for bursts than for an
+      // evenly spaced stream), so a row says which pattern its figure was measured with.
+      ...(r.loops?.length && opts.txPacing?.txBurst !== undefined ? { txBurst: opts.txPacing.txBurst } : {}),
+      ...(r.loops?.length && opts.txPacing?.txBurstWaitUs !== undefined ? { txBurstWaitUs: opts.txPacing.txBurstWaitUs } : {}),
       ...(r.loops?.some((l) => l.cycles_per_frame) ? { generatorCyclesPerFrame: Math.max(...r.loops.map((l) => l.cycles_per_frame ?? 0)) } : {}),
       ...(r.loops?.some((l) => l.offcpu_pct !== undefined) ? { generatorOffCpuPct: Math.max(...r.loops.map((l) => l.offcpu_pct ?? 0)) } : {}),
       // A loop the kernel preempted shared its core: frames waited in the rings meanwhile.

@@ -93,6 +93,47 @@ describe('tgshim: the trial hook before the release over gRPC (integration)', fu
     await d.close();
   });
 
+  it("a hook slower than the shim's hold fails the trial with E_TIMEOUT, before the shim lets go", async () => {
+    const d = await ShimClient.open(opts());
+    await d.connect(PORTS);
+    let atLimit = '';
+    const t0 = Date.now();
+    const e = await rejection(
+      d.runTrial(trial(), undefined, undefined, {
+        beforeRelease: async () => {
+          await sleep(1500);
+          atLimit = marker();
+        },
+      }),
+    );
+    // The hold is 2 s, so the read gets 1 s; the timeout is the trial's error, and the ports are released.
+    expect((e as { code?: string }).code).to.equal('E_TIMEOUT');
+    expect(e.message).to.match(/the read before the ports' release timed out after 1000 ms/);
+    expect(Date.now() - t0).to.be.below(10_000);
+    await sleep(600);
+    expect(atLimit, 'the slow read itself ran while the ports were already released').to.equal('released');
+    expect(shim.output(), 'released by the client, not at the limit').to.not.match(/no ReleaseTrial/);
+    await d.close();
+  });
+
+  it('an abort during the hook ends the trial at once', async () => {
+    const d = await ShimClient.open(opts());
+    await d.connect(PORTS);
+    const ac = new AbortController();
+    const e = await rejection(
+      d.runTrial(trial(), ac.signal, undefined, {
+        beforeRelease: async () => {
+          setTimeout(() => ac.abort(), 100);
+          await sleep(900);
+        },
+      }),
+    );
+    expect((e as { code?: string }).code).to.equal('E_ABORTED');
+    await sleep(300);
+    expect(marker()).to.equal('released');
+    await d.close();
+  });
+
   describe('a client that does not release (raw tgshim.v1 calls)', () => {
     let raw: pb.TrafficGenShimServiceClient;
     let sessionId = '';

@@ -41,6 +41,16 @@ describe('software/results', () => {
     expect(trialResultOf(e, { offeredFps: 1000, wallS: 1 }).info).to.not.have.any.keys('generatorBusyPct', 'txFullDrops');
   });
 
+  it('dpdk loops: the TX pacing the trial was sent with goes into info; kernel backends have none', () => {
+    const e = result();
+    const looped: EngineResult = { ...e, loops: [{ cpu: 0, busy_pct: 40 }] };
+    const pacing = { txBurst: 32, txBurstWaitUs: 50 };
+    expect(trialResultOf(looped, { offeredFps: 1000, wallS: 1, txPacing: pacing }).info).to.include({ txBurst: 32, txBurstWaitUs: 50 });
+    expect(trialResultOf(looped, { offeredFps: 1000, wallS: 1, txPacing: { txBurst: 1, txBurstWaitUs: 0 } }).info).to.include({ txBurst: 1, txBurstWaitUs: 0 });
+    // The thread model (kernel ports) does not pace in bursts: no claim about it.
+    expect(trialResultOf(e, { offeredFps: 1000, wallS: 1, txPacing: pacing }).info).to.not.have.any.keys('txBurst', 'txBurstWaitUs');
+  });
+
   it('flags a trial as generator-limited below 99.5 % of the offered rate', () => {
     const e = result();
     const slow: EngineResult = { ...e, streams: [{ ...e.streams[0]!, achieved_fps: 994 }] };
