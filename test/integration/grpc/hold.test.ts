@@ -7,7 +7,7 @@
  * keep them past the shim's hold limit; a caller without the hook gets no hold.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -49,6 +49,8 @@ describe('tgshim: the trial hook before the release over gRPC (integration)', fu
     await shim.stop();
     rmSync(dir, { recursive: true, force: true });
     expect(pidAlive(shim.child.pid), 'shim still running').to.equal(false);
+    // The scratch directory the shim made for its sessions goes with it.
+    expect(existsSync(join(tmpdir(), `vsperf-tgshim-${shim.child.pid}`)), 'shim work dir left behind').to.equal(false);
   });
 
   for (const trialStream of [true, false]) {

@@ -3,14 +3,14 @@
  * `Software` engine in CI, `Simulated` for quick checks). Each session gets a fresh generator with its
  * own cleanup stack, so everything it created on the host is released when the session ends.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { releaseEntry } from '../../../framework/host/janitor.js';
 import { isAlive } from '../../../framework/host/proc.js';
 import { UsageError } from '../../../framework/errors.js';
 import type { Settings } from '../../../framework/config/settings.js';
 import { Host } from '../../../framework/host/host.js';
-import { Journal } from '../../../framework/host/journal.js';
+import { Journal, type JournalEntry } from '../../../framework/host/journal.js';
 import type { Logger } from '../../../framework/log/logger.js';
 import { CleanupStack } from '../../../framework/runner/cleanup-stack.js';
 import { Registry } from '../../../framework/registry/registry.js';
@@ -64,6 +64,7 @@ export class SoftwareBackend implements ShimBackend {
   private readonly journal: Journal;
   private readonly abort = new AbortController();
   private seq = 0;
+  private workDirEntry: JournalEntry | undefined;
 
   constructor(private readonly opts: SoftwareBackendOptions) {
     this.registry = opts.registry;
@@ -71,8 +72,14 @@ export class SoftwareBackend implements ShimBackend {
     if (['ixia', 'ixnet'].includes(f.name.toLowerCase())) {
       throw new UsageError(`the software backend cannot wrap the ${f.name} driver (it is the shim's own client)`);
     }
-    mkdirSync(opts.workDir, { recursive: true });
     this.journal = new Journal(`tgshim-${process.pid}-${Date.now()}`);
+    // A scratch directory the shim made is the shim's to remove (at close; after a SIGKILL the next shim's
+    // cleanup of dead shims does); one that was there before is the user's and stays.
+    if (!existsSync(opts.workDir)) {
+      mkdirSync(opts.workDir, { recursive: true });
+      this.workDirEntry = { kind: 'dir', id: this.journal.nextId('dir'), path: opts.workDir };
+      this.journal.add(this.workDirEntry);
+    }
   }
 
   generatorName(): string {
@@ -84,7 +91,8 @@ export class SoftwareBackend implements ShimBackend {
     const cleanup = new CleanupStack(log);
     const host = new Host(cleanup, this.journal, log);
     const workDir = join(this.opts.workDir, `session-${this.seq}`);
-    mkdirSync(workDir, { recursive: true });
+    // Removed when the session ends, with the rest of its host resources.
+    host.makeDir(workDir);
     const registry = this.registry;
     const ctx: DriverContext = {
       settings: this.opts.settings,
@@ -108,6 +116,10 @@ export class SoftwareBackend implements ShimBackend {
 
   async close(): Promise<void> {
     this.abort.abort();
+    if (this.workDirEntry) {
+      rmSync(this.opts.workDir, { recursive: true, force: true });
+      this.journal.remove(this.workDirEntry.id);
+    }
     this.journal.close();
   }
 }
