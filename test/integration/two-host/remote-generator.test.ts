@@ -16,6 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runJanitor } from '../../../framework/host/janitor.js';
+import { API_MINOR } from '../../../trafficgen/grpc/convert.js';
 import { expectFigures } from '../vsperf-run.js';
 
 const ROOT = process.cwd();
@@ -231,7 +232,7 @@ describe('the Software generator on the generator host, over SSH (two-host sandb
     expect(r.status, out.slice(-3000)).to.equal(0);
     // The generator was the shim on the generator host, and it speaks the receiver timeline.
     expect(out).to.match(/vsperf-tgshim on gen \(pid \d+\) listens/);
-    expect(out).to.match(/Software: shim unix:\/tmp\/vsg-[0-9a-f]+\/shim\.sock: tgshim\.v1\.3/);
+    expect(out).to.match(new RegExp(`Software: shim unix:/tmp/vsg-[0-9a-f]+/shim\\.sock: tgshim\\.v1\\.${API_MINOR}\\b`));
     const dir = readdirSync(results).find((d) => d.startsWith('results_'));
     expect(dir, out.slice(-3000)).to.be.a('string');
     const tc = (
