@@ -563,6 +563,14 @@ static int read_control(void) {
   return strstr(buf, "stop") ? 1 : 0;
 }
 
+/* An integer option in lo..hi, else a usage error naming the option, its range (and unit) and the value. */
+static long int_option(const char *opt, const char *arg, long lo, long hi, const char *unit) {
+  char *end;
+  long v = strtol(arg, &end, 10);
+  if (!*arg || *end || v < lo || v > hi) fail("E_USAGE", "%s must be %ld..%ld%s, got %s", opt, lo, hi, unit, arg);
+  return v;
+}
+
 static void usage(FILE *f) {
   fprintf(f,
           "usage: vsg-engine gen --port IF[@NETNS] [--port IF[@NETNS]] --stream k=v,... [--stream ...]\n"
@@ -663,19 +671,8 @@ int main(int argc, char **argv) {
     case 'W': E.timeline = 1; break;
     case 'F': E.dpdk_prefix = optarg; break;
     case 'X': E.tx_drop_full = 1; break;
-    case 'H': {
-      char *end;
-      hold_s = strtol(optarg, &end, 10);
-      if (*end || hold_s < 1 || hold_s > HOLD_MAX_S) fail("E_USAGE", "--hold must be 1..%d seconds, got %s", HOLD_MAX_S, optarg);
-      break;
-    }
-    case 'K': {
-      char *end;
-      long b = strtol(optarg, &end, 10);
-      if (*end || b < 1 || b > VSG_TX_BURST_MAX) fail("E_USAGE", "--tx-burst must be 1..%d frames, got %s", VSG_TX_BURST_MAX, optarg);
-      E.tx_burst = (unsigned)b;
-      break;
-    }
+    case 'H': hold_s = int_option("--hold", optarg, 1, HOLD_MAX_S, " seconds"); break;
+    case 'K': E.tx_burst = (unsigned)int_option("--tx-burst", optarg, 1, VSG_TX_BURST_MAX, " frames"); break;
     case 'w': {
       char *end;
       double w = strtod(optarg, &end);
@@ -683,13 +680,7 @@ int main(int argc, char **argv) {
       E.tx_burst_wait_us = w;
       break;
     }
-    case 'Q': {
-      char *end;
-      long q = strtol(optarg, &end, 10);
-      if (*end || q < 1 || q > VSG_MAX_QUEUES) fail("E_USAGE", "--queues must be 1..%d, got %s", VSG_MAX_QUEUES, optarg);
-      E.queues = (unsigned)q;
-      break;
-    }
+    case 'Q': E.queues = (unsigned)int_option("--queues", optarg, 1, VSG_MAX_QUEUES, ""); break;
     case 'c': {
       char *save = NULL;
       for (char *t = strtok_r(strdup(optarg), ",", &save); t && E.ncpus < 8; t = strtok_r(NULL, ",", &save)) E.cpus[E.ncpus++] = atoi(t);
